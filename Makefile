@@ -1,0 +1,77 @@
+# iosim - watch concurrency and I/O models at work.
+# Targets: all (./iosim), test, bench, fuzz, install, uninstall, clean.
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share/iosim
+MANDIR  ?= $(PREFIX)/share/man/man1
+VERSION := 0.1.0
+
+CC      ?= cc
+OPT     ?= -O2 -g
+B       ?= build
+SAN     ?=
+CFLAGS  := -std=c11 -Wall -Wextra -Werror -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE \
+           -DIOSIM_VERSION='"$(VERSION)"' -DIOSIM_DATADIR='"$(DATADIR)"' \
+           -Isrc $(filter-out -D_XOPEN_SOURCE% -D_DEFAULT_SOURCE,$(shell pkg-config --cflags ncursesw 2>/dev/null)) $(OPT) $(SAN) $(EXTRA_CFLAGS)
+LDLIBS  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lm
+CMOCKA  := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+LIBSRC  := $(sort $(wildcard src/tl/*.c src/sim/*.c src/real/*.c src/ui/*.c))
+LIBOBJ  := $(LIBSRC:%.c=$(B)/%.o)
+TESTSRC := $(sort $(wildcard tests/test_*.c))
+TESTBIN := $(TESTSRC:tests/%.c=$(B)/tests/%)
+
+all: iosim
+
+iosim: $(B)/iosim
+	cp $(B)/iosim $@
+
+$(B)/iosim: $(B)/src/main.o $(B)/libiosim.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/libiosim.a: $(LIBOBJ)
+	rm -f $@; ar rcs $@ $^
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/tests/%: tests/%.c $(B)/libiosim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(B)/libiosim.a $(CMOCKA) $(LDLIBS)
+
+$(B)/bench: bench/bench.c $(B)/libiosim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libiosim.a $(LDLIBS)
+
+# Units and end-to-end tests, then the same units under ASan and UBSan.
+test:
+	@tests/deps.sh
+	$(MAKE) check
+	$(MAKE) check B=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \
+		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all'
+
+check: iosim-bin $(TESTBIN)
+	@B=$(B) tests/run.sh $(TESTBIN)
+
+iosim-bin: $(B)/iosim
+
+bench: $(B)/bench
+	$(B)/bench
+
+install: iosim
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/scenarios $(DESTDIR)$(MANDIR)
+	install -m 755 iosim $(DESTDIR)$(BINDIR)/iosim
+	install -m 644 scenarios/*.scn $(DESTDIR)$(DATADIR)/scenarios/
+	install -m 644 docs/iosim.1 $(DESTDIR)$(MANDIR)/iosim.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/iosim $(DESTDIR)$(MANDIR)/iosim.1
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf build iosim
+
+.PHONY: all test check iosim-bin bench install uninstall clean
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,50 @@
+/*
+ * cost.h - the cost model: how much virtual time each thing takes.
+ *
+ * One table: X(field, name in the scenario language, default ns, meaning).
+ * A scenario overrides any of them in its machine block with
+ * `cost NAME TIME`.  The defaults and where they come from are documented in
+ * docs/scenario-language.md ("The cost model"); they are round figures of
+ * measurements on an x86_64 Linux 6.x machine, not promises.
+ *
+ * Scan costs (select, poll) are a formula, never a loop over fds:
+ *   cost(n) = base + n * per_fd + max(0, n - cache_fds) * per_fd_miss
+ */
+#ifndef IOSIM_COST_H
+#define IOSIM_COST_H
+
+#include <stdint.h>
+
+#define COST_PARAMS(X) \
+    X(syscall, "syscall", 100, "entering and leaving the kernel, part of every syscall") \
+    X(copy_per_kb, "copy_per_kb", 100, "copying 1 KiB between kernel and user space (about 10 GB/s)") \
+    X(ctx_switch, "ctx_switch", 2000, "switching a CPU from one task to another") \
+    X(fork, "fork", 60000, "fork(): copying the page tables and fd table of a small process") \
+    X(thread, "thread", 10000, "pthread_create(): a new stack and a clone3()") \
+    X(select_base, "select_base", 500, "select(): fixed part") \
+    X(select_per_fd, "select_per_fd", 25, "select(): per fd up to the highest watched fd") \
+    X(poll_base, "poll_base", 400, "poll(): fixed part") \
+    X(poll_per_fd, "poll_per_fd", 23, "poll(): per pollfd entry") \
+    X(scan_per_fd_miss, "scan_per_fd_miss", 70, "select()/poll(): extra per fd beyond cache_fds (cache misses)") \
+    X(cache_fds, "cache_fds", 1000, "how many watched fds stay in the CPU caches (a count, not a time)") \
+    X(epoll_wait_base, "epoll_wait_base", 250, "epoll_wait(): fixed part, whatever the number of watched fds") \
+    X(epoll_per_event, "epoll_per_event", 100, "epoll_wait(): per returned event") \
+    X(epoll_ctl, "epoll_ctl", 1000, "epoll_ctl(): one change to the interest list") \
+    X(signal, "signal", 2000, "delivering a signal and running its handler frame") \
+    X(uring_enter, "uring_enter", 400, "io_uring_enter(): fixed part") \
+    X(uring_per_sqe, "uring_per_sqe", 150, "io_uring_enter(): per submitted entry")
+
+struct cost {
+#define X(f, n, d, h) int64_t f;
+    COST_PARAMS(X)
+#undef X
+};
+
+static inline void cost_defaults(struct cost *c)
+{
+#define X(f, n, d, h) c->f = (d);
+    COST_PARAMS(X)
+#undef X
+}
+
+#endif

@@ -1,0 +1,200 @@
+/*
+ * prog.h - a compiled scenario: machine parameters, task declarations and
+ * one flat array of instructions that the engine (sim.c) interprets.
+ *
+ * The parser (scn.c) is the only producer; the engine and the viewer only
+ * read a prog.  Control flow is compiled to jumps, so the engine needs no
+ * tree walking.  Every instruction keeps the line and column it came from:
+ * the viewer highlights the running line, errors at run time name it.
+ *
+ * Values are int64: an fd, a byte count, a duration in ns, or a syscall
+ * result (negative errno on failure, so `n == EAGAIN` compares with
+ * -EAGAIN).  Variables are slots numbered per top-level task declaration;
+ * a forked child or a thread starts with a copy of its parent's slots.
+ */
+#ifndef IOSIM_PROG_H
+#define IOSIM_PROG_H
+
+#include <stdint.h>
+#include "cost.h"
+
+/*
+ * Operations: X(enum, keyword, operand spec, help).
+ * Operand spec letters, one per operand in order:
+ *   f  an fd (a variable or an integer)
+ *   n  a size in bytes (integer with optional K/M/G suffix, or a variable)
+ *   d  a duration (integer with ns/us/ms/s unit, or a variable)
+ *   p  a port number (integer)
+ *   o  an fcntl flag name: O_NONBLOCK or O_ASYNC
+ *   e  an epoll_ctl operation: add, mod, del
+ *   v  an optional value (integer or variable)
+ *   s  a string
+ * Results (the names before '=') are listed in the help text.
+ * Operations that are control flow (if, loop, ...) are not in this table.
+ */
+#define PROG_OPS(X) \
+    X(SOCKET, "socket", "", "fd = socket: a new unconnected TCP socket") \
+    X(LISTEN, "listen", "fp", "listen FD PORT: bind FD to 127.0.0.1:PORT and listen") \
+    X(ACCEPT, "accept", "f", "fd = accept FD: take a connection from the accept queue") \
+    X(CONNECT, "connect", "p", "fd = connect PORT: a new socket connected to PORT") \
+    X(PIPE, "pipe", "", "r, w = pipe: a pipe's read end and write end") \
+    X(SOCKETPAIR, "socketpair", "", "a, b = socketpair: two connected sockets") \
+    X(READ, "read", "fn", "n = read FD SIZE: read up to SIZE bytes") \
+    X(RECV, "recv", "fn", "n = recv FD SIZE: like read, on a socket (recvfrom)") \
+    X(WRITE, "write", "fn", "n = write FD SIZE: write SIZE bytes") \
+    X(SEND, "send", "fn", "n = send FD SIZE: like write, on a socket (sendto)") \
+    X(CLOSE, "close", "f", "close FD") \
+    X(FCNTL, "fcntl", "fo", "fcntl FD O_NONBLOCK: set a flag on FD") \
+    X(COMPUTE, "compute", "d", "compute TIME: use the CPU for TIME") \
+    X(SLEEP, "sleep", "d", "sleep TIME: block for TIME (clock_nanosleep)") \
+    X(EXIT, "exit", "v", "exit [CODE]: end the task (a process ends all its threads)") \
+    X(FORK, "fork", "", "pid = fork { ... }: a child process runs the block") \
+    X(THREAD, "thread", "", "tid = thread { ... }: a new thread runs the block") \
+    X(JOIN, "join", "f", "join TID: wait for a thread to exit") \
+    X(WAIT, "wait", "v", "wait [PID]: wait for a child process to exit") \
+    X(SAY, "say", "s", "say \"TEXT\": show TEXT as the caption when reached") \
+    X(SELECT, "select", "", "n = select FD...: wait until one of the fds is readable") \
+    X(POLL, "poll", "", "n = poll FD...: like select, with a pollfd array") \
+    X(EPOLL_CREATE, "epoll_create", "", "ep = epoll_create: a new epoll instance") \
+    X(EPOLL_CTL, "epoll_ctl", "fef", "epoll_ctl EP add|mod|del FD [et]: change the interest list") \
+    X(EPOLL_WAIT, "epoll_wait", "f", "n = epoll_wait EP: wait for ready fds") \
+    X(SET, "set", "v", "x = set VALUE: assign") \
+    /* control flow, produced by the compiler only */ \
+    X(JMP, "(jump)", "", "") \
+    X(JIF, "(if)", "", "") \
+    X(ADD, "(add)", "", "") \
+    X(FOR_START, "(for)", "", "") \
+    X(FOR_NEXT, "(next)", "", "") \
+    X(END, "(end)", "", "")
+
+enum prog_op {
+#define X(e, k, s, h) OP_##e,
+    PROG_OPS(X)
+#undef X
+    OP__COUNT
+};
+
+/*
+ * How scn.c compiles control flow (pc = index in prog->code).  Jumps go to
+ * .jump; every other instruction falls through to pc + 1.
+ *   JMP        go to .jump.
+ *   JIF        if !(a[0] CMP a[1]) go to .jump (CMP = .flags, enum prog_cmp).
+ *   ADD        slot dst = a[0] + a[1] (used only by repeat).
+ *   SET        slot dst = a[0].
+ *   if A < B { X } else { Y }     JIF(<, A, B) -> L1; X; JMP -> L2; L1: Y; L2:
+ *     (without else: JIF -> L1; X; L1:.  `else if` nests the same shape.)
+ *   while A < B { X }   L0: JIF(<, A, B) -> L1; X; JMP -> L0; L1:
+ *                       continue -> L0, break -> L1
+ *   loop { X }          L0: X; JMP -> L0; L1:      continue -> L0, break -> L1
+ *   repeat N { X }      k = SET 0; L0: JIF(<, k, N) -> L1; X;
+ *                       Lc: k = ADD k 1; JMP -> L0; L1:
+ *                       (k is a hidden slot named "(repeat)"; continue -> Lc)
+ *   for V in ready { X }
+ *        p:   FOR_START dst = V, jump -> L1.  Start iterating over the fds
+ *             made ready by this task's last select/poll/epoll_wait: if
+ *             there are none go to L1, else slot V = the first, fall through.
+ *        p+1: X
+ *        Ln:  FOR_NEXT dst = V, jump -> p+1.  Advance: if one is left, slot
+ *             V = it and go to p+1; else fall through.
+ *        L1:                       continue -> Ln, break -> L1
+ *     A task has one iterator: `for` loops never nest (a fork or thread
+ *     block inside a for starts a new task, which may have its own).
+ *   X = fork { B }      p: FORK dst = X, jump -> L1; p+1: B; EXIT; L1:
+ *     The parent continues at .jump with X = the child's pid; the child
+ *     starts at p+1 with a copy of the slots (X = 0).  THREAD is the same.
+ * Operands: FCNTL has a[1] = const flag and .flags = the same TL_FL_* bit;
+ * EPOLL_CTL has a[0] = ep, a[1] = const 0 add / 1 mod / 2 del, a[2] = fd,
+ * .flags = 1 for `et`; an absent optional operand ('v') is ARG_NONE and
+ * nargs counts only the operands written; SAY has a[0] = const index into
+ * prog->strs; SELECT/POLL have nargs = 0 and their fds in prog->lists.
+ */
+
+/* Comparisons for JIF: jump to .jump if (a CMP b) is false */
+enum prog_cmp { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
+
+enum prog_arg_kind { ARG_NONE, ARG_CONST, ARG_SLOT };
+
+struct prog_arg {
+    int32_t kind; /* enum prog_arg_kind */
+    int32_t pad;
+    int64_t v;    /* constant, or slot number */
+};
+
+#define PROG_MAXARGS 3
+
+struct prog_ins {
+    uint16_t op;    /* enum prog_op */
+    uint16_t flags; /* OP_JIF: enum prog_cmp; OP_EPOLL_CTL: 1 = EPOLLET;
+                       OP_FCNTL: TL_FL_* bit */
+    int32_t line, col;
+    int32_t dst, dst2; /* result slots, -1 for none */
+    int32_t jump;      /* JMP/JIF/FOR_NEXT target; FORK/THREAD: first pc
+                          after the child block */
+    int32_t nargs;
+    struct prog_arg a[PROG_MAXARGS];
+    int32_t list;      /* SELECT/POLL: index into prog->lists, else -1 */
+};
+
+/* fd lists for select/poll: each entry is an arg (const or slot) */
+struct prog_list {
+    struct prog_arg *v;
+    int n;
+};
+
+enum prog_decl_kind { DECL_PROCESS, DECL_PEER };
+
+struct prog_task {
+    char *name;
+    int kind;        /* enum prog_decl_kind */
+    int count;       /* instances (peers may have many), >= 1 */
+    int64_t every;   /* start offset between instances, ns */
+    int64_t start;   /* start time of the first instance, ns */
+    int32_t entry;   /* first pc */
+    int32_t nslots;
+    int32_t line;    /* line of the declaration */
+    char **slot_names; /* nslots names, for the viewer and errors */
+};
+
+struct prog_caption {
+    int64_t t;   /* time at which it is shown */
+    char *text;
+};
+
+struct prog {
+    char *path;   /* file name as given */
+    char *title;  /* "title" declaration, or a copy of path */
+    char *model;  /* "model" declaration, or NULL: the engine derives one */
+    struct cost cost; /* defaults overridden by the machine block */
+    int ncpus;
+    int64_t rcvbuf, sndbuf, pipebuf;
+    int64_t latency;  /* one-way delay between peers and the machine */
+    int64_t quantum;  /* time slice */
+    int64_t limit;    /* stop the simulation at this virtual time */
+    long max_events;  /* stop after this many events */
+    int backlog;
+
+    struct prog_ins *code;
+    int ncode, codecap;
+    struct prog_task *tasks;
+    int ntasks, taskcap;
+    struct prog_caption *captions;
+    int ncaptions, captioncap;
+    char **strs; /* string constants (say), indexed by ARG_CONST value */
+    int nstrs, strcap;
+    struct prog_list *lists;
+    int nlists, listcap;
+    char **lines; /* the source, one string per line (no newline) */
+    int nlines;
+};
+
+/* Limits, stated in docs/scenario-language.md */
+#define PROG_MAX_FILE (4L << 20)   /* bytes of source */
+#define PROG_MAX_LINE 4096         /* bytes in one line */
+#define PROG_MAX_DEPTH 32          /* nested blocks */
+#define PROG_MAX_TASKS 20000       /* task instances, all declarations */
+#define PROG_MAX_CODE 100000       /* instructions */
+
+void prog_free(struct prog *p);
+const char *prog_op_name(int op);
+
+#endif

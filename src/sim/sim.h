@@ -1,0 +1,35 @@
+/*
+ * sim.h - the discrete-event engine: runs a compiled scenario and records
+ * everything that happens as a timeline (tl.h).
+ *
+ * Deterministic: the agenda is ordered by (virtual time, sequence), so a
+ * scenario gives the same timeline on every run and every machine.  The
+ * engine changes system state only by appending events and applying them to
+ * its world (world.h): what it decides on is exactly what a viewer seeking
+ * to that event shows.
+ */
+#ifndef IOSIM_SIM_H
+#define IOSIM_SIM_H
+
+#include <stddef.h>
+#include "sim/prog.h"
+#include "tl/tl.h"
+#include "tl/world.h"
+
+struct sim_opts {
+    long max_events; /* 0: the scenario's (machine `events`) */
+    /* Called after every event with the world that includes it (tests). */
+    void (*on_event)(void *ctx, const struct world *w);
+    void *ctx;
+};
+
+/*
+ * Run p to the end (no task can make progress), to its time limit or to its
+ * event limit.  Returns a timeline (free with tl_free), or NULL with a message
+ * "FILE:LINE:COL: error: ..." in err for a scenario that fails at run time
+ * (a task looping forever without using time) or -ENOMEM.
+ */
+struct tl *sim_run(const struct prog *p, const struct sim_opts *o, char *err,
+                   size_t errlen);
+
+#endif

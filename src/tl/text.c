@@ -1,0 +1,278 @@
+/*
+ * text.c - events in words (see text.h).
+ */
+#include "tl/text.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define SN(...) snprintf(buf, len, __VA_ARGS__)
+
+char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg)
+{
+    long long n = (long long)arg;
+    switch (sys) {
+    case SYS_READ: SN("read(%d, ..., %lld)", fd, n); break;
+    case SYS_WRITE: SN("write(%d, \"...\", %lld)", fd, n); break;
+    case SYS_RECVFROM: SN("recvfrom(%d, ..., %lld, 0, NULL, NULL)", fd, n); break;
+    case SYS_SENDTO: SN("sendto(%d, \"...\", %lld, 0, NULL, 0)", fd, n); break;
+    case SYS_SOCKET: SN("socket(AF_INET, SOCK_STREAM, IPPROTO_IP)"); break;
+    case SYS_BIND:
+        SN("bind(%d, {sa_family=AF_INET, sin_port=htons(%lld), "
+           "sin_addr=inet_addr(\"127.0.0.1\")}, 16)", fd, n);
+        break;
+    case SYS_LISTEN: SN("listen(%d, %lld)", fd, n); break;
+    case SYS_ACCEPT: SN("accept(%d, NULL, NULL)", fd); break;
+    case SYS_CONNECT:
+        SN("connect(%d, {sa_family=AF_INET, sin_port=htons(%lld), "
+           "sin_addr=inet_addr(\"127.0.0.1\")}, 16)", fd, n);
+        break;
+    case SYS_CLOSE: SN("close(%d)", fd); break;
+    case SYS_FCNTL:
+        SN("fcntl(%d, F_SETFL, O_RDWR%s%s)", fd,
+           arg & TL_FL_NONBLOCK ? "|O_NONBLOCK" : "",
+           arg & TL_FL_ASYNC ? "|O_ASYNC" : "");
+        break;
+    case SYS_PIPE2: SN("pipe2([...], 0)"); break;
+    case SYS_SOCKETPAIR: SN("socketpair(AF_UNIX, SOCK_STREAM, 0, [...])"); break;
+    case SYS_CLOCK_NANOSLEEP:
+        SN("clock_nanosleep(CLOCK_REALTIME, 0, {tv_sec=%lld, tv_nsec=%lld}, NULL)",
+           n / 1000000000, n % 1000000000);
+        break;
+    case SYS_EXIT_GROUP: case SYS_EXIT: SN("%s(%lld)", tl_sys_name(sys), n); break;
+    case SYS_CLONE:
+        SN("clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|"
+           "CLONE_CHILD_SETTID|SIGCHLD)");
+        break;
+    case SYS_CLONE3:
+        SN("clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|"
+           "CLONE_THREAD|CLONE_SYSVSEM, ...}, 88)");
+        break;
+    case SYS_WAIT4:
+        if (fd > 0)
+            SN("wait4(%d, NULL, 0, NULL)", fd);
+        else
+            SN("wait4(-1, NULL, 0, NULL)");
+        break;
+    case SYS_FUTEX: SN("futex(..., FUTEX_WAIT_BITSET, %d, NULL)", fd); break;
+    case SYS_SELECT: SN("select(%lld, [...], NULL, NULL, NULL)", n); break;
+    case SYS_POLL: SN("poll([...], %lld, -1)", n); break;
+    case SYS_EPOLL_CREATE1: SN("epoll_create1(0)"); break;
+    case SYS_EPOLL_CTL: SN("epoll_ctl(%d, ..., %lld, {...})", fd, n); break;
+    case SYS_EPOLL_WAIT: SN("epoll_wait(%d, [...], %lld, -1)", fd, n > 0 ? n : 64); break;
+    case SYS_IO_URING_ENTER: SN("io_uring_enter(%d, %lld, 1, IORING_ENTER_GETEVENTS, NULL, 0)", fd, n); break;
+    default:
+        if (fd >= 0)
+            SN("%s(%d, ...)", tl_sys_name(sys), fd);
+        else
+            SN("%s(...)", tl_sys_name(sys));
+        break;
+    }
+    return buf;
+}
+
+char *tl_ret_text(char *buf, size_t len, int64_t ret)
+{
+    const char *en = tl_errno_name(ret);
+    if (ret < 0 && en)
+        SN(" = -1 %s (%s)", en, strerror((int)-ret));
+    else
+        SN(" = %lld", (long long)ret);
+    return buf;
+}
+
+char *tl_obj_text(char *buf, size_t len, const struct tl *tl, int obj)
+{
+    if (obj < 0 || obj >= tl->nobjs) {
+        SN("object #%d", obj);
+        return buf;
+    }
+    const struct tl_obj *o = &tl->objs[obj];
+    if (o->port > 0)
+        SN("%s #%d :%d", tl_obj_kind_name(o->kind), obj, (int)o->port);
+    else
+        SN("%s #%d", tl_obj_kind_name(o->kind), obj);
+    return buf;
+}
+
+char *tl_time_text(char *buf, size_t len, int64_t ns)
+{
+    const char *sg = ns < 0 ? "-" : "";
+    long long a = ns < 0 ? -(long long)ns : (long long)ns;
+    if (a < 1000)
+        SN("%s%lld ns", sg, a);
+    else if (a < 1000000)
+        SN("%s%lld.%01lld us", sg, a / 1000, a % 1000 / 100);
+    else if (a < 1000000000)
+        SN("%s%lld.%03lld ms", sg, a / 1000000, a % 1000000 / 1000);
+    else
+        SN("%s%lld.%06lld s", sg, a / 1000000000, a % 1000000000 / 1000);
+    return buf;
+}
+
+const char *tl_signal_name(int sig)
+{
+    static const char *const names[] = {
+        [1] = "SIGHUP", [2] = "SIGINT", [3] = "SIGQUIT", [6] = "SIGABRT",
+        [9] = "SIGKILL", [10] = "SIGUSR1", [11] = "SIGSEGV", [12] = "SIGUSR2",
+        [13] = "SIGPIPE", [14] = "SIGALRM", [15] = "SIGTERM", [17] = "SIGCHLD",
+        [18] = "SIGCONT", [19] = "SIGSTOP", [20] = "SIGTSTP", [23] = "SIGURG",
+        [28] = "SIGWINCH", [29] = "SIGIO",
+    };
+    if (sig > 0 && sig < (int)(sizeof names / sizeof *names) && names[sig])
+        return names[sig];
+    return "SIG?";
+}
+
+static const char *task_name(const struct tl *tl, int t)
+{
+    return t >= 0 && t < tl->ntasks ? tl->tasks[t].name : "?";
+}
+
+static char *queue_item(char *buf, size_t len, const struct tl *tl, int q,
+                        int64_t item)
+{
+    int kind = q >= 0 && q < tl->nqueues ? tl->queues[q].kind : -1;
+    switch (kind) {
+    case TQK_RUN: SN("%s", task_name(tl, (int)item)); break;
+    case TQK_ACCEPT: tl_obj_text(buf, len, tl, (int)item); break;
+    case TQK_INTEREST: case TQK_READY: SN("fd %lld", (long long)item); break;
+    case TQK_SIGNALS: SN("%s", tl_signal_name((int)item)); break;
+    default: SN("%lld", (long long)item); break;
+    }
+    return buf;
+}
+
+static char *dur_text(char *buf, size_t len, int64_t ns)
+{
+    SN(" <%lld.%09lld>", (long long)(ns / 1000000000), (long long)(ns % 1000000000));
+    return buf;
+}
+
+char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
+{
+    const struct tl_ev *e = &tl->ev[i];
+    char o[96], s[256], r[128], d[40];
+    switch (e->type) {
+    case EV_TASK_NEW: {
+        int k = e->task < tl->ntasks ? tl->tasks[e->task].kind : 0;
+        if (e->a >= 0)
+            SN("+++ new %s (parent %s) +++", tl_task_kind_name(k),
+               task_name(tl, (int)e->a));
+        else
+            SN("+++ new %s +++", tl_task_kind_name(k));
+        break;
+    }
+    case EV_STATE:
+        if (e->sub == TS_RUNNING && e->a >= 0)
+            SN("--- running on CPU %lld ---", (long long)e->a);
+        else if (e->sub == TS_BLOCKED && *tl_wait_name((int)e->a))
+            SN("--- blocked: waiting for %s ---", tl_wait_name((int)e->a));
+        else if (e->sub == TS_EXITED)
+            SN("+++ exited with %lld +++", (long long)e->a);
+        else
+            SN("--- %s ---", tl_state_name(e->sub));
+        break;
+    case EV_SYS_ENTER:
+        SN("%s <unfinished ...>", tl_call_text(s, sizeof s, e->sub, e->obj, e->a));
+        break;
+    case EV_SYSCALL:
+        SN("<... %s resumed>%s%s", tl_sys_name(e->sub),
+           tl_ret_text(r, sizeof r, e->a), dur_text(d, sizeof d, e->b));
+        break;
+    case EV_FD_OPEN:
+        SN("fd %lld -> %s", (long long)e->a, tl_obj_text(o, sizeof o, tl, e->obj));
+        break;
+    case EV_FD_CLOSE:
+        SN("fd %lld closed (was %s)", (long long)e->a,
+           tl_obj_text(o, sizeof o, tl, e->obj));
+        break;
+    case EV_FLAGS:
+        SN("%s: file status flags O_RDWR%s%s", tl_obj_text(o, sizeof o, tl, e->obj),
+           e->sub & TL_FL_NONBLOCK ? "|O_NONBLOCK" : "",
+           e->sub & TL_FL_ASYNC ? "|O_ASYNC" : "");
+        break;
+    case EV_DATA:
+        SN("%lld bytes land in the receive buffer of %s", (long long)e->a,
+           tl_obj_text(o, sizeof o, tl, e->obj));
+        break;
+    case EV_COPY:
+        if (e->sub == TC_TO_USER)
+            SN("copy %lld bytes kernel -> user (from %s)%s", (long long)e->a,
+               tl_obj_text(o, sizeof o, tl, e->obj), dur_text(d, sizeof d, e->b));
+        else
+            SN("copy %lld bytes user -> kernel (into %s)%s", (long long)e->a,
+               tl_obj_text(o, sizeof o, tl, e->obj), dur_text(d, sizeof d, e->b));
+        break;
+    case EV_EOF:
+        SN("%s: the other end closed (end of file)",
+           tl_obj_text(o, sizeof o, tl, e->obj));
+        break;
+    case EV_QUEUE:
+        SN("%s: %s %s", e->obj >= 0 && e->obj < tl->nqueues ? tl->queues[e->obj].name
+                                                             : "queue",
+           e->sub == TQ_PUSH ? "+" : "-", queue_item(s, sizeof s, tl, e->obj, e->a));
+        break;
+    case EV_CAPTION:
+        SN("# %s", e->a >= 0 && e->a < tl->nstrs ? tl->strs[e->a] : "");
+        break;
+    case EV_OBJ_NEW:
+        SN("new %s", tl_obj_text(o, sizeof o, tl, e->obj));
+        break;
+    case EV_OBJ_SET:
+        SN("%s now listens on 127.0.0.1:%lld", tl_obj_text(o, sizeof o, tl, e->obj),
+           (long long)e->a);
+        break;
+    case EV_OBJ_FREE:
+        SN("%s released", tl_obj_text(o, sizeof o, tl, e->obj));
+        break;
+    case EV_SIGNAL:
+        SN("--- %s %s ---", tl_signal_name((int)e->a),
+           e->sub ? "handled" : "raised");
+        break;
+    case EV_SCAN:
+        SN("kernel checks %lld fd%s for readiness%s", (long long)e->a,
+           e->a == 1 ? "" : "s", dur_text(d, sizeof d, e->b));
+        break;
+    default:
+        SN("(unknown event %d)", e->type);
+        break;
+    }
+    return buf;
+}
+
+int tl_dump(const struct tl *tl, FILE *out)
+{
+    int w = 6;
+    for (int i = 0; i < tl->ntasks; i++) {
+        int n = (int)strlen(tl->tasks[i].name);
+        if (n > w)
+            w = n;
+    }
+    if (w > 24)
+        w = 24;
+    char text[512], call[256], ret[128], d[40];
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        const char *who = e->task == TL_NOTASK ? "-" : task_name(tl, e->task);
+        /* strace prints a syscall that nothing interrupts on one line */
+        if (e->type == EV_SYS_ENTER && i + 1 < tl->nev &&
+            tl->ev[i + 1].type == EV_SYSCALL && tl->ev[i + 1].task == e->task) {
+            const struct tl_ev *x = &tl->ev[i + 1];
+            snprintf(text, sizeof text, "%s%s%s",
+                     tl_call_text(call, sizeof call, e->sub, e->obj, e->a),
+                     tl_ret_text(ret, sizeof ret, x->a),
+                     dur_text(d, sizeof d, x->b));
+            e = x;
+            i++;
+        } else {
+            tl_ev_text(text, sizeof text, tl, (long)i);
+        }
+        if (fprintf(out, "%lld.%09lld %-*s %s\n", (long long)(e->t / 1000000000),
+                    (long long)(e->t % 1000000000), w, who, text) < 0)
+            return -EIO;
+    }
+    if (tl->note && fprintf(out, "# %s\n", tl->note) < 0)
+        return -EIO;
+    return 0;
+}

@@ -1,0 +1,41 @@
+/*
+ * text.h - timelines in words: the strace-style lines of `iosim --dump`, the
+ * viewer's event log and its captions all come from here, so that every
+ * place says the same thing the same way.
+ *
+ * Every function writes at most len bytes (NUL included) into buf and
+ * returns buf.  Syscall argument lists follow strace's notation; errno
+ * names and texts are Linux's (strerror).
+ */
+#ifndef IOSIM_TEXT_H
+#define IOSIM_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tl/tl.h"
+
+/* "read(4, ..., 4096)" for a syscall entered with fd (or -1) and size arg */
+char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg);
+/* " = 100" or " = -1 EAGAIN (Resource temporarily unavailable)" */
+char *tl_ret_text(char *buf, size_t len, int64_t ret);
+/* "socket #5 :8080", "pipe (read end) #3" */
+char *tl_obj_text(char *buf, size_t len, const struct tl *tl, int obj);
+/* One event in words, without time or task: what the dump and log show */
+char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i);
+/* "12.345 ms" style, for people */
+char *tl_time_text(char *buf, size_t len, int64_t ns);
+const char *tl_signal_name(int sig);
+
+/*
+ * The --dump format: one line per event, "SECONDS TASK TEXT", where SECONDS
+ * is the virtual time with nine decimals and TASK is padded to a column.
+ * A syscall that returns with no other event between its entry and its
+ * return is printed on one line, as strace does ("read(4, ..., 4096) = 100
+ * <0.000000110>"); otherwise as "<unfinished ...>" and "<... read resumed>".
+ * Stable for scripts: see docs/export-format.md.
+ */
+int tl_dump(const struct tl *tl, FILE *out);
+
+#endif

@@ -1,0 +1,264 @@
+/*
+ * tl.c - timeline storage and the names of its vocabulary.
+ */
+#include "tl/tl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct tl *tl_new(void)
+{
+    struct tl *tl = calloc(1, sizeof *tl);
+    if (!tl)
+        return NULL;
+    tl->ncpus = 1;
+    /* queue 0 is always the run queue (world.h relies on it) */
+    if (tl_add_queue(tl, "run queue", TQK_RUN, -1) != 0) {
+        free(tl);
+        return NULL;
+    }
+    return tl;
+}
+
+void tl_free(struct tl *tl)
+{
+    if (!tl)
+        return;
+    for (int i = 0; i < tl->ntasks; i++)
+        free(tl->tasks[i].name);
+    for (int i = 0; i < tl->nqueues; i++)
+        free(tl->queues[i].name);
+    for (int i = 0; i < tl->nstrs; i++)
+        free(tl->strs[i]);
+    for (int i = 0; i < tl->nscripts; i++) {
+        for (int j = 0; j < tl->scripts[i].nlines; j++)
+            free(tl->scripts[i].lines[j]);
+        free(tl->scripts[i].lines);
+        free(tl->scripts[i].title);
+    }
+    free(tl->scripts);
+    free(tl->strs);
+    free(tl->queues);
+    free(tl->objs);
+    free(tl->tasks);
+    free(tl->ev);
+    free(tl->title);
+    free(tl->source);
+    free(tl->model);
+    free(tl->note);
+    free(tl);
+}
+
+/* Grow *arr (of *cap elements of size sz) to hold n+1; 0 or -ENOMEM */
+static int grow(void **arr, int *cap, int n, size_t sz)
+{
+    if (n < *cap)
+        return 0;
+    int ncap = *cap ? *cap * 2 : 16;
+    void *p = realloc(*arr, (size_t)ncap * sz);
+    if (!p)
+        return -ENOMEM;
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
+long tl_push(struct tl *tl, const struct tl_ev *ev)
+{
+    if (tl->nev == tl->evcap) {
+        size_t ncap = tl->evcap ? tl->evcap * 2 : 1024;
+        struct tl_ev *p = realloc(tl->ev, ncap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        tl->ev = p;
+        tl->evcap = ncap;
+    }
+    tl->ev[tl->nev] = *ev;
+    return (long)tl->nev++;
+}
+
+int tl_set_str(char **dst, const char *s)
+{
+    char *c = s ? strdup(s) : NULL;
+    if (s && !c)
+        return -ENOMEM;
+    free(*dst);
+    *dst = c;
+    return 0;
+}
+
+int tl_add_task(struct tl *tl, const char *name, int kind, int parent, int proc,
+                int script)
+{
+    if (grow((void **)&tl->tasks, &tl->taskcap, tl->ntasks, sizeof *tl->tasks))
+        return -ENOMEM;
+    struct tl_task *t = &tl->tasks[tl->ntasks];
+    memset(t, 0, sizeof *t);
+    if (tl_set_str(&t->name, name))
+        return -ENOMEM;
+    t->kind = (uint8_t)kind;
+    t->parent = parent;
+    t->proc = proc < 0 ? tl->ntasks : proc;
+    t->script = script;
+    return tl->ntasks++;
+}
+
+int tl_add_obj(struct tl *tl, const struct tl_obj *o)
+{
+    if (grow((void **)&tl->objs, &tl->objcap, tl->nobjs, sizeof *tl->objs))
+        return -ENOMEM;
+    tl->objs[tl->nobjs] = *o;
+    return tl->nobjs++;
+}
+
+int tl_add_queue(struct tl *tl, const char *name, int kind, int owner)
+{
+    if (grow((void **)&tl->queues, &tl->queuecap, tl->nqueues,
+             sizeof *tl->queues))
+        return -ENOMEM;
+    struct tl_queue *q = &tl->queues[tl->nqueues];
+    memset(q, 0, sizeof *q);
+    if (tl_set_str(&q->name, name))
+        return -ENOMEM;
+    q->kind = (uint8_t)kind;
+    q->owner = owner;
+    return tl->nqueues++;
+}
+
+int tl_add_str(struct tl *tl, const char *s)
+{
+    if (grow((void **)&tl->strs, &tl->strcap, tl->nstrs, sizeof *tl->strs))
+        return -ENOMEM;
+    tl->strs[tl->nstrs] = NULL;
+    if (tl_set_str(&tl->strs[tl->nstrs], s))
+        return -ENOMEM;
+    return tl->nstrs++;
+}
+
+int tl_add_script(struct tl *tl, const char *title, char **lines, int n)
+{
+    if (grow((void **)&tl->scripts, &tl->scriptcap, tl->nscripts,
+             sizeof *tl->scripts))
+        return -ENOMEM;
+    struct tl_script *s = &tl->scripts[tl->nscripts];
+    memset(s, 0, sizeof *s);
+    s->lines = calloc(n > 0 ? (size_t)n : 1, sizeof *s->lines);
+    if (!s->lines || tl_set_str(&s->title, title))
+        goto err;
+    for (int i = 0; i < n; i++) {
+        if (tl_set_str(&s->lines[i], lines[i] ? lines[i] : ""))
+            goto err;
+        s->nlines = i + 1;
+    }
+    return tl->nscripts++;
+err:
+    for (int i = 0; i < s->nlines; i++)
+        free(s->lines[i]);
+    free(s->lines);
+    free(s->title);
+    return -ENOMEM;
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+static const char *const ev_names[] = {
+#define X(e, j, h) j,
+    TL_EVENTS(X)
+#undef X
+};
+static const char *const ev_helps[] = {
+#define X(e, j, h) h,
+    TL_EVENTS(X)
+#undef X
+};
+static const char *const sys_names[] = {
+#define X(e, n) n,
+    TL_SYSCALLS(X)
+#undef X
+};
+static const char *const state_names[] = {
+#define X(e, n, h) n,
+    TL_STATES(X)
+#undef X
+};
+static const char *const wait_names[] = {
+#define X(e, n) n,
+    TL_WAITS(X)
+#undef X
+};
+static const char *const task_kind_names[] = {
+#define X(e, n) n,
+    TL_TASK_KINDS(X)
+#undef X
+};
+static const char *const obj_kind_names[] = {
+#define X(e, n) n,
+    TL_OBJ_KINDS(X)
+#undef X
+};
+
+#define NAME_OR(arr, i, cnt) ((i) >= 0 && (i) < (cnt) ? (arr)[i] : "?")
+
+const char *tl_ev_name(int t) { return NAME_OR(ev_names, t, EV__COUNT); }
+const char *tl_ev_help(int t) { return NAME_OR(ev_helps, t, EV__COUNT); }
+const char *tl_sys_name(int s) { return NAME_OR(sys_names, s, SYS__COUNT); }
+const char *tl_state_name(int s) { return NAME_OR(state_names, s, TS__COUNT); }
+const char *tl_wait_name(int w) { return NAME_OR(wait_names, w, TW__COUNT); }
+const char *tl_task_kind_name(int k)
+{
+    return NAME_OR(task_kind_names, k, TK__COUNT);
+}
+const char *tl_obj_kind_name(int k)
+{
+    return NAME_OR(obj_kind_names, k, OK__COUNT);
+}
+
+int tl_sys_lookup(const char *name)
+{
+    for (int i = 0; i < SYS__COUNT; i++)
+        if (strcmp(sys_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* The errnos a scenario or a trace can meet, with Linux's numbers. */
+#define TL_ERRNOS(X) \
+    X(EPERM, 1) X(ENOENT, 2) X(ESRCH, 3) X(EINTR, 4) X(EIO, 5) X(EBADF, 9) \
+    X(ECHILD, 10) X(EAGAIN, 11) X(ENOMEM, 12) X(EACCES, 13) X(EFAULT, 14) \
+    X(EEXIST, 17) X(ENOTDIR, 20) X(EINVAL, 22) X(ENFILE, 23) X(EMFILE, 24) \
+    X(ENOSPC, 28) X(ESPIPE, 29) X(EPIPE, 32) X(ERANGE, 34) X(EDEADLK, 35) \
+    X(ENOSYS, 38) X(ENOTSOCK, 88) X(EDESTADDRREQ, 89) X(EOPNOTSUPP, 95) \
+    X(EADDRINUSE, 98) X(EADDRNOTAVAIL, 99) X(ENETUNREACH, 101) \
+    X(ECONNABORTED, 103) X(ECONNRESET, 104) X(ENOBUFS, 105) \
+    X(EISCONN, 106) X(ENOTCONN, 107) X(ETIMEDOUT, 110) \
+    X(ECONNREFUSED, 111) X(EALREADY, 114) X(EINPROGRESS, 115) \
+    X(ECANCELED, 125)
+
+static const struct {
+    const char *name;
+    int val;
+} errnos[] = {
+#define X(n, v) {#n, v},
+    TL_ERRNOS(X)
+#undef X
+    {"EWOULDBLOCK", 11},
+};
+
+const char *tl_errno_name(int64_t ret)
+{
+    if (ret >= 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof errnos / sizeof errnos[0]; i++)
+        if (-ret == errnos[i].val)
+            return errnos[i].name;
+    return "E?";
+}
+
+int tl_errno_value(const char *name)
+{
+    for (size_t i = 0; i < sizeof errnos / sizeof errnos[0]; i++)
+        if (strcmp(errnos[i].name, name) == 0)
+            return -errnos[i].val;
+    return 0;
+}

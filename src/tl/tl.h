@@ -1,0 +1,293 @@
+/*
+ * tl.h - the timeline: iosim's one shared vocabulary.
+ *
+ * A timeline is what the simulator (src/sim) and the real runner (src/real)
+ * produce and what the viewer (src/ui) and the exporters read.  It owns:
+ *   - metadata tables that only grow (tasks, kernel objects, queues, strings),
+ *   - an append-only array of events ordered by (time, sequence): the index of
+ *     an event in the array is its sequence number.
+ * Events are deltas: applying them in order to an empty world (world.h)
+ * rebuilds the whole system state at any index.  Nothing may change an event
+ * once appended; producers append, readers only read.
+ *
+ * Field use per event type is written next to each type below; unused fields
+ * are 0 (or TL_NONE for obj, TL_NOTASK for task).
+ */
+#ifndef IOSIM_TL_H
+#define IOSIM_TL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TL_NONE (-1)
+#define TL_NOTASK 0xffffu
+
+/* Task kinds: X(enum, name) */
+#define TL_TASK_KINDS(X) \
+    X(PROCESS, "process") \
+    X(THREAD, "thread") \
+    X(PEER, "peer") \
+    X(COROUTINE, "coroutine")
+
+enum tl_task_kind {
+#define X(e, n) TK_##e,
+    TL_TASK_KINDS(X)
+#undef X
+    TK__COUNT
+};
+
+/* Task states: X(enum, name, one-line meaning) */
+#define TL_STATES(X) \
+    X(NONE, "none", "does not exist yet") \
+    X(NEW, "new", "created, not yet runnable") \
+    X(READY, "ready", "runnable, waiting in the run queue for a CPU") \
+    X(RUNNING, "running", "on a CPU") \
+    X(BLOCKED, "blocked", "asleep in the kernel until something happens") \
+    X(EXITED, "exited", "finished")
+
+enum tl_state {
+#define X(e, n, h) TS_##e,
+    TL_STATES(X)
+#undef X
+    TS__COUNT
+};
+
+/* What a blocked task waits for (event.a of STATE when state is BLOCKED) */
+#define TL_WAITS(X) \
+    X(NOTHING, "") \
+    X(DATA, "data") \
+    X(SPACE, "buffer space") \
+    X(CONNECTION, "a connection") \
+    X(TIMER, "a timer") \
+    X(CHILD, "a child") \
+    X(THREAD, "a thread") \
+    X(EVENTS, "events") \
+    X(SIGNAL, "a signal") \
+    X(COMPLETION, "a completion") \
+    X(CONNECT, "the handshake")
+
+enum tl_wait {
+#define X(e, n) TW_##e,
+    TL_WAITS(X)
+#undef X
+    TW__COUNT
+};
+
+/* Syscalls, with the name Linux (x86_64, glibc) really uses for them. */
+#define TL_SYSCALLS(X) \
+    X(READ, "read") \
+    X(WRITE, "write") \
+    X(RECVFROM, "recvfrom") \
+    X(SENDTO, "sendto") \
+    X(SOCKET, "socket") \
+    X(BIND, "bind") \
+    X(LISTEN, "listen") \
+    X(ACCEPT, "accept") \
+    X(CONNECT, "connect") \
+    X(CLOSE, "close") \
+    X(FCNTL, "fcntl") \
+    X(PIPE2, "pipe2") \
+    X(SOCKETPAIR, "socketpair") \
+    X(CLOCK_NANOSLEEP, "clock_nanosleep") \
+    X(EXIT_GROUP, "exit_group") \
+    X(EXIT, "exit") \
+    X(CLONE, "clone") \
+    X(CLONE3, "clone3") \
+    X(WAIT4, "wait4") \
+    X(FUTEX, "futex") \
+    X(SELECT, "select") \
+    X(POLL, "poll") \
+    X(EPOLL_CREATE1, "epoll_create1") \
+    X(EPOLL_CTL, "epoll_ctl") \
+    X(EPOLL_WAIT, "epoll_wait") \
+    X(RT_SIGACTION, "rt_sigaction") \
+    X(RT_SIGRETURN, "rt_sigreturn") \
+    X(IO_URING_SETUP, "io_uring_setup") \
+    X(IO_URING_ENTER, "io_uring_enter")
+
+enum tl_sys {
+#define X(e, n) SYS_##e,
+    TL_SYSCALLS(X)
+#undef X
+    SYS__COUNT
+};
+
+/* Kernel objects an fd can point to: X(enum, name) */
+#define TL_OBJ_KINDS(X) \
+    X(TTY, "tty") \
+    X(SOCKET, "socket") \
+    X(LISTEN, "listening socket") \
+    X(PIPE_R, "pipe (read end)") \
+    X(PIPE_W, "pipe (write end)") \
+    X(EPOLL, "epoll") \
+    X(URING, "io_uring")
+
+enum tl_obj_kind {
+#define X(e, n) OK_##e,
+    TL_OBJ_KINDS(X)
+#undef X
+    OK__COUNT
+};
+
+/* file status flags (FLAGS.sub) */
+#define TL_FL_NONBLOCK 0x1u
+#define TL_FL_ASYNC 0x2u
+
+/* Queue operations (QUEUE.sub) */
+enum tl_qop { TQ_PUSH, TQ_POP, TQ_REMOVE };
+
+/* COPY.sub */
+enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
+
+/*
+ * Event types: X(enum, json name, meaning).  Fields:
+ *   TASK_NEW   task = new task (metadata in tl->tasks)
+ *   STATE      task, sub = state, obj = object waited on (BLOCKED), a = wait
+ *              reason (enum tl_wait) or cpu (RUNNING)
+ *   SYS_ENTER  task, sub = syscall, obj = fd argument or TL_NONE, a = size
+ *              argument
+ *   SYSCALL    task, sub = syscall, obj = fd argument, a = return value
+ *              (negative errno on failure), b = duration since SYS_ENTER
+ *   FD_OPEN    task = process owning the fd table, a = fd, obj = object,
+ *              sub = flags
+ *   FD_CLOSE   task = process, a = fd, obj = object
+ *   FLAGS      task = process, a = fd, obj = object, sub = new file status
+ *              flags: they belong to the open file description, so every fd
+ *              pointing at obj sees them (fcntl(2) F_SETFL)
+ *   DATA       obj = object whose receive buffer grows, a = bytes (negative:
+ *              bytes leave the send buffer of obj and b is the receiver);
+ *              see world.c
+ *   COPY       task, obj, sub = tl_copy_dir, a = bytes, b = duration
+ *   EOF        obj = object whose reader will now see end of file
+ *   QUEUE      obj = queue id, sub = tl_qop, a = item
+ *   CAPTION    a = string id of the text, task = task that said it or none
+ *   OBJ_NEW    obj = new object (metadata in tl->objs), sub = kind,
+ *              a = port
+ *   OBJ_SET    obj, sub = new kind, a = port (a socket starts listening)
+ *   OBJ_FREE   obj = object whose last reference went away
+ *   SIGNAL     task = target, a = signal number, sub = 0 raised, 1 handled
+ *   SCAN       task, sub = syscall, a = entries the kernel scanned, b = ns
+ *              it took (select/poll check every watched fd; epoll_wait
+ *              only reads the ready list)
+ */
+#define TL_EVENTS(X) \
+    X(TASK_NEW, "task", "a task is created") \
+    X(STATE, "state", "a task changes state") \
+    X(SYS_ENTER, "syscall_enter", "a task enters a syscall") \
+    X(SYSCALL, "syscall", "a syscall returns") \
+    X(FD_OPEN, "fd_open", "a new fd in a process's fd table") \
+    X(FD_CLOSE, "fd_close", "an fd is removed from a table") \
+    X(FLAGS, "flags", "an open file's status flags change (fcntl)") \
+    X(DATA, "data", "bytes move between kernel buffers") \
+    X(COPY, "copy", "bytes copied between kernel and user space") \
+    X(EOF, "eof", "the other end closed: readers will see end of file") \
+    X(QUEUE, "queue", "an item enters or leaves a kernel or user queue") \
+    X(CAPTION, "caption", "narration for this step") \
+    X(OBJ_NEW, "object", "a kernel object is created") \
+    X(OBJ_SET, "object_set", "a socket becomes a listening socket") \
+    X(OBJ_FREE, "object_free", "a kernel object is released") \
+    X(SIGNAL, "signal", "a signal is raised or handled") \
+    X(SCAN, "scan", "the kernel checks watched fds for readiness")
+
+enum tl_ev_type {
+#define X(e, j, h) EV_##e,
+    TL_EVENTS(X)
+#undef X
+    EV__COUNT
+};
+
+struct tl_ev {
+    int64_t t; /* virtual time, ns */
+    int64_t a;
+    int64_t b;
+    int32_t obj;
+    int32_t line;  /* script line the task is executing, 0 if none */
+    uint16_t task; /* TL_NOTASK if none */
+    uint8_t type;  /* enum tl_ev_type */
+    uint8_t sub;
+};
+
+struct tl_task {
+    char *name;
+    uint8_t kind;   /* enum tl_task_kind */
+    int32_t parent; /* task index or -1 */
+    int32_t proc;   /* task index of the process owning the fd table */
+    int32_t script; /* index into tl->scripts or -1 */
+};
+
+struct tl_obj {
+    uint8_t kind;  /* enum tl_obj_kind */
+    int32_t peer;  /* other end (socket, pipe) or -1 */
+    int64_t rxcap; /* receive buffer capacity, 0 if none */
+    int64_t txcap; /* send buffer capacity, 0 if none */
+    int32_t port;  /* listening/connected port or 0 */
+    int32_t queue; /* first queue owned by the object or -1 */
+    int32_t owner; /* task index of the process that created it, -1 */
+};
+
+enum tl_queue_kind { TQK_RUN, TQK_ACCEPT, TQK_INTEREST, TQK_READY, TQK_SQ,
+                     TQK_CQ, TQK_EVENTS, TQK_SIGNALS };
+
+struct tl_queue {
+    char *name;
+    uint8_t kind;  /* enum tl_queue_kind: what items mean */
+    int32_t owner; /* object or task index, or -1 */
+};
+
+/* A task's script as source text, shown by the viewer (lines are 1-based) */
+struct tl_script {
+    char *title; /* e.g. "scenarios/epoll.scn" or "web (epoll template)" */
+    char **lines;
+    int nlines;
+};
+
+struct tl {
+    char *title;
+    char *source;  /* path of the scenario or trace */
+    char *model;   /* "blocking", "epoll", ... or "strace" */
+    int ncpus;
+    struct tl_ev *ev;
+    size_t nev, evcap;
+    struct tl_task *tasks;
+    int ntasks, taskcap;
+    struct tl_obj *objs;
+    int nobjs, objcap;
+    struct tl_queue *queues;
+    int nqueues, queuecap;
+    char **strs;
+    int nstrs, strcap;
+    struct tl_script *scripts;
+    int nscripts, scriptcap;
+    int truncated; /* 1 if the producer stopped at a limit */
+    char *note;    /* why it stopped early, or NULL */
+};
+
+struct tl *tl_new(void);
+void tl_free(struct tl *tl);
+
+/* Append an event; returns its index, or -ENOMEM. */
+long tl_push(struct tl *tl, const struct tl_ev *ev);
+
+/* Metadata: each returns the new index or -ENOMEM.  Strings are copied. */
+int tl_add_task(struct tl *tl, const char *name, int kind, int parent, int proc,
+                int script);
+int tl_add_obj(struct tl *tl, const struct tl_obj *o);
+int tl_add_queue(struct tl *tl, const char *name, int kind, int owner);
+int tl_add_str(struct tl *tl, const char *s);
+int tl_add_script(struct tl *tl, const char *title, char **lines, int n);
+int tl_set_str(char **dst, const char *s);
+
+const char *tl_ev_name(int type);
+const char *tl_ev_help(int type);
+const char *tl_sys_name(int sys);
+const char *tl_state_name(int st);
+const char *tl_wait_name(int w);
+const char *tl_task_kind_name(int k);
+const char *tl_obj_kind_name(int k);
+/* "EAGAIN" for -EAGAIN etc; NULL if ret >= 0 */
+const char *tl_errno_name(int64_t ret);
+/* -errno for "EAGAIN" etc, or 0 if unknown */
+int tl_errno_value(const char *name);
+int tl_sys_lookup(const char *name);
+
+#endif
