@@ -1200,12 +1200,13 @@ static void on_syn(struct sim *s, int l, int client)
     }
     int owner = s->tl->objs[l].owner;
     int c = sim_obj_new(s, OK_SOCKET, s->p->rcvbuf, s->p->sndbuf, client, owner);
+    lo = NULL; /* s->objs may have moved */
     if (c < 0)
         return;
     s->tl->objs[client].peer = c;
     s->tl->objs[c].port = s->tl->objs[l].port;
     s->objs[c].remote = s->objs[client].remote;
-    sim_emit(s, EV_QUEUE, TASK_NONE, TQ_PUSH, lo->accept_q, c, 0);
+    sim_emit(s, EV_QUEUE, TASK_NONE, TQ_PUSH, s->objs[l].accept_q, c, 0);
     sim_wake_obj(s, l, TW_CONNECTION);
     notify_readable(s, l);
     s->objs[client].connect_ret = 0;
@@ -1392,6 +1393,7 @@ struct tl *sim_run(const struct prog *p, const struct sim_opts *o, char *err,
         goto fail;
     }
     note_stuck(&s);
+    tl_shrink(s.tl);
     sim_free(&s);
     return s.tl;
 fail:

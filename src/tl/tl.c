@@ -78,6 +78,17 @@ long tl_push(struct tl *tl, const struct tl_ev *ev)
     return (long)tl->nev++;
 }
 
+void tl_shrink(struct tl *tl)
+{
+    if (tl->nev == 0 || tl->nev == tl->evcap)
+        return;
+    struct tl_ev *p = realloc(tl->ev, tl->nev * sizeof *p);
+    if (p) {
+        tl->ev = p;
+        tl->evcap = tl->nev;
+    }
+}
+
 int tl_set_str(char **dst, const char *s)
 {
     char *c = s ? strdup(s) : NULL;

@@ -267,6 +267,8 @@ void tl_free(struct tl *tl);
 
 /* Append an event; returns its index, or -ENOMEM. */
 long tl_push(struct tl *tl, const struct tl_ev *ev);
+/* Give back unused event capacity once a producer is done. */
+void tl_shrink(struct tl *tl);
 
 /* Metadata: each returns the new index or -ENOMEM.  Strings are copied. */
 int tl_add_task(struct tl *tl, const char *name, int kind, int parent, int proc,

@@ -1,0 +1,352 @@
+/*
+ * test_sim.c - the engine: determinism, blocking and non-blocking
+ * semantics, buffers, processes, and seeking equivalence.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/scn.h"
+#include "sim/sim.h"
+#include "tl/export.h"
+#include "tl/world.h"
+
+static char err[1024];
+
+static struct tl *run_text(const char *text)
+{
+    struct prog *p = scn_parse("t.scn", text, strlen(text), err, sizeof err);
+    if (!p)
+        fail_msg("parse: %s", err);
+    struct tl *tl = sim_run(p, NULL, err, sizeof err);
+    prog_free(p);
+    if (!tl)
+        fail_msg("run: %s", err);
+    return tl;
+}
+
+static struct tl *run_file(const char *path)
+{
+    struct prog *p = scn_load(path, err, sizeof err);
+    if (!p)
+        fail_msg("load: %s", err);
+    struct tl *tl = sim_run(p, NULL, err, sizeof err);
+    prog_free(p);
+    if (!tl)
+        fail_msg("run: %s", err);
+    return tl;
+}
+
+static int task_id(const struct tl *tl, const char *name)
+{
+    for (int i = 0; i < tl->ntasks; i++)
+        if (!strcmp(tl->tasks[i].name, name))
+            return i;
+    fail_msg("no task %s", name);
+    return -1;
+}
+
+static char *json_of(const struct tl *tl, size_t *len)
+{
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, len);
+    assert_non_null(f);
+    assert_int_equal(tl_export_json(tl, f), 0);
+    fclose(f);
+    return buf;
+}
+
+static void test_deterministic(void **state)
+{
+    (void)state;
+    const char *files[] = {"scenarios/blocking.scn", "scenarios/nonblocking.scn"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        struct tl *a = run_file(files[i]), *b = run_file(files[i]);
+        size_t la, lb;
+        char *ja = json_of(a, &la), *jb = json_of(b, &lb);
+        assert_true(la > 1000);
+        assert_int_equal(la, lb);
+        assert_memory_equal(ja, jb, la);
+        free(ja);
+        free(jb);
+        tl_free(a);
+        tl_free(b);
+    }
+}
+
+static const char *server_reader =
+    "machine {\n    latency 0us\n}\n"
+    "process server {\n    s = socket\n    listen s 9000\n    c = accept s\n"
+    "%s"
+    "}\n"
+    "peer client {\n    sleep 1ms\n    c = connect 9000\n    sleep 4ms\n    send c 300\n"
+    "    sleep 100ms\n    close c\n}\n";
+
+static struct tl *run_reader(const char *body)
+{
+    char text[4096];
+    snprintf(text, sizeof text, server_reader, body);
+    return run_text(text);
+}
+
+/* Blocking read: one read, blocked until 5 ms, then one copy of 300 bytes */
+static void test_blocking_read(void **state)
+{
+    (void)state;
+    struct tl *tl = run_reader("    n = read c 4K\n    exit\n");
+    int srv = task_id(tl, "server");
+    int reads = 0, copies = 0, blocked_for_data = 0;
+    int64_t block_t = -1, ret_t = -1;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task != srv)
+            continue;
+        if (e->type == EV_STATE && e->sub == TS_BLOCKED && e->a == TW_DATA) {
+            blocked_for_data++;
+            block_t = e->t;
+        }
+        if (e->type == EV_COPY && e->sub == TC_TO_USER) {
+            copies++;
+            assert_int_equal(e->a, 300);
+            assert_true(e->t >= 5000000);
+        }
+        if (e->type == EV_SYSCALL && e->sub == SYS_READ) {
+            reads++;
+            assert_int_equal(e->a, 300);
+            ret_t = e->t;
+        }
+    }
+    assert_int_equal(reads, 1);
+    assert_int_equal(copies, 1);
+    assert_int_equal(blocked_for_data, 1);
+    assert_true(block_t < 1100000); /* right after accept, ~1 ms */
+    assert_true(ret_t >= 5000000 && ret_t < 5100000);
+    tl_free(tl);
+}
+
+/* Non-blocking read retried every 1 ms: EAGAIN until 5 ms, then one copy */
+static void test_nonblocking_read(void **state)
+{
+    (void)state;
+    struct tl *tl = run_reader("    fcntl c O_NONBLOCK\n"
+                               "    loop {\n        n = read c 4K\n"
+                               "        if n != EAGAIN {\n            break\n        }\n"
+                               "        sleep 1ms\n    }\n    exit\n");
+    int srv = task_id(tl, "server");
+    int eagain = 0, ok = 0, copies = 0, blocked_for_data = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task != srv)
+            continue;
+        if (e->type == EV_STATE && e->sub == TS_BLOCKED && e->a == TW_DATA)
+            blocked_for_data++;
+        if (e->type == EV_COPY && e->sub == TC_TO_USER) {
+            copies++;
+            assert_int_equal(e->a, 300);
+        }
+        if (e->type == EV_SYSCALL && e->sub == SYS_READ) {
+            if (e->a == -11) {
+                eagain++;
+                assert_true(e->t < 5000000);
+            } else {
+                ok++;
+                assert_int_equal(e->a, 300);
+                assert_true(e->t >= 5000000 && e->t < 6100000);
+            }
+        }
+    }
+    assert_int_equal(blocked_for_data, 0); /* it never sleeps in read() */
+    assert_int_equal(eagain, 4);           /* at 1, 2, 3, 4 ms (+ a few us) */
+    assert_int_equal(ok, 1);
+    assert_int_equal(copies, 1);
+    struct tl_stats st;
+    assert_int_equal(tl_stats(tl, &st), 0);
+    assert_int_equal(st.eagain, 4);
+    assert_int_equal(st.bytes_to_user, 300);
+    tl_free(tl);
+}
+
+/* A full receive buffer stops a blocking writer until the reader drains it */
+static void test_backpressure(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    rcvbuf 1K\n    sndbuf 1K\n}\n"
+        "process p {\n    a, b = socketpair\n    t = thread {\n"
+        "        sleep 10ms\n        n = read b 4K\n        n = read b 4K\n"
+        "        n = read b 4K\n    }\n"
+        "    n = write a 3K\n    join t\n}\n");
+    int writer = task_id(tl, "p");
+    int blocked = 0;
+    int64_t wret = -1, wt = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task == writer && e->type == EV_STATE && e->sub == TS_BLOCKED &&
+            e->a == TW_SPACE)
+            blocked++;
+        if (e->task == writer && e->type == EV_SYSCALL && e->sub == SYS_WRITE) {
+            wret = e->a;
+            wt = e->t;
+        }
+    }
+    assert_true(blocked >= 1);
+    assert_int_equal(wret, 3072);
+    assert_true(wt >= 10000000); /* only after the reader made room */
+    tl_free(tl);
+}
+
+/* Two sends before one read come back as one read: bytes, not messages */
+static void test_sticky(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process p {\n    a, b = pipe\n    write b 100\n    write b 100\n"
+        "    n = read a 4K\n}\n");
+    int reads = 0;
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_SYSCALL && tl->ev[i].sub == SYS_READ) {
+            reads++;
+            assert_int_equal(tl->ev[i].a, 200);
+        }
+    assert_int_equal(reads, 1);
+    tl_free(tl);
+}
+
+/* fork copies the fd table: the peer sees EOF only when both close */
+static void test_fork_fd_refs(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process p {\n    r, w = pipe\n    k = fork {\n        sleep 2ms\n"
+        "        close w\n        exit\n    }\n    close w\n"
+        "    n = read r 10\n    wait k\n}\n");
+    int p = task_id(tl, "p");
+    int64_t ret = 99, t = 0, waited = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task == p && e->type == EV_SYSCALL && e->sub == SYS_READ) {
+            ret = e->a;
+            t = e->t;
+        }
+        if (e->task == p && e->type == EV_SYSCALL && e->sub == SYS_WAIT4)
+            waited = e->a;
+    }
+    assert_int_equal(ret, 0);
+    assert_true(t >= 2000000);
+    assert_true(waited >= 1000);
+    tl_free(tl);
+}
+
+static void test_zero_time_loop(void **state)
+{
+    (void)state;
+    const char *text = "process p {\n    x = set 1\n    loop {\n        x = set 2\n    }\n}\n";
+    struct prog *p = scn_parse("loop.scn", text, strlen(text), err, sizeof err);
+    assert_non_null(p);
+    struct tl *tl = sim_run(p, NULL, err, sizeof err);
+    prog_free(p);
+    assert_null(tl);
+    assert_non_null(strstr(err, "loop.scn:"));
+    assert_non_null(strstr(err, "without using time"));
+}
+
+/* ---- seeking ---- */
+
+struct capture {
+    long *want;  /* sorted event indices to capture */
+    int n, next;
+    struct world *worlds;
+};
+
+static void on_event(void *ctx, const struct world *w)
+{
+    struct capture *c = ctx;
+    while (c->next < c->n && c->want[c->next] == w->idx) {
+        world_init(&c->worlds[c->next], w->ncpus);
+        assert_int_equal(world_copy(&c->worlds[c->next], w), 0);
+        c->next++;
+    }
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+static void seek_check(const char *text, int samples)
+{
+    struct prog *p = scn_parse("s.scn", text, strlen(text), err, sizeof err);
+    if (!p)
+        fail_msg("%s", err);
+    struct tl *tl0 = sim_run(p, NULL, err, sizeof err);
+    assert_non_null(tl0);
+    long nev = (long)tl0->nev;
+    tl_free(tl0);
+    struct capture c = {0};
+    c.want = calloc((size_t)samples, sizeof *c.want);
+    c.worlds = calloc((size_t)samples, sizeof *c.worlds);
+    srand(12345);
+    for (int i = 0; i < samples; i++)
+        c.want[i] = 1 + (long)(((unsigned long)rand() * 2654435761u) % (unsigned long)nev);
+    qsort(c.want, (size_t)samples, sizeof *c.want, cmp_long);
+    c.n = samples;
+    struct sim_opts so = {.on_event = on_event, .ctx = &c};
+    struct tl *tl = sim_run(p, &so, err, sizeof err);
+    assert_non_null(tl);
+    assert_int_equal(c.next, samples);
+    struct wcur cur;
+    assert_int_equal(wcur_open(&cur, tl), 0);
+    /* visit in a shuffled order: forwards and backwards */
+    for (int k = 0; k < samples; k++) {
+        int i = (int)(((unsigned long)k * 7919u) % (unsigned long)samples);
+        assert_int_equal(wcur_seek(&cur, c.want[i]), 0);
+        const char *d = world_diff(&cur.w, &c.worlds[i]);
+        if (d)
+            fail_msg("seek to %ld: %s differs", c.want[i], d);
+    }
+    for (int i = 0; i < samples; i++)
+        world_free(&c.worlds[i]);
+    free(c.worlds);
+    free(c.want);
+    wcur_close(&cur);
+    tl_free(tl);
+    prog_free(p);
+}
+
+static void test_seek_equivalence(void **state)
+{
+    (void)state;
+    /* many clients against a forking server: tens of thousands of events */
+    seek_check("machine {\n    cpus 2\n}\n"
+               "process server {\n    s = socket\n    listen s 80\n    loop {\n"
+               "        c = accept s\n        k = fork {\n"
+               "            n = read c 4K\n            compute 300us\n"
+               "            write c 2K\n            close c\n            exit\n"
+               "        }\n        close c\n    }\n}\n"
+               "peer client count 400 every 100us {\n    c = connect 80\n"
+               "    repeat 3 {\n        send c 100\n        n = recv c 4K\n    }\n"
+               "    close c\n}\n",
+               300);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_blocking_read),
+        cmocka_unit_test(test_nonblocking_read),
+        cmocka_unit_test(test_backpressure),
+        cmocka_unit_test(test_sticky),
+        cmocka_unit_test(test_fork_fd_refs),
+        cmocka_unit_test(test_zero_time_loop),
+        cmocka_unit_test(test_seek_equivalence),
+    };
+    return cmocka_run_group_tests_name("sim", tests, NULL, NULL);
+}
