@@ -58,7 +58,8 @@ struct scn {
     int pos;              /* next token */
     char *scratch;        /* decoded strings of the current line */
     int task;             /* top-level declaration being compiled */
-    int slotcap;
+    int slotcap;          /* of the current task's slot_names */
+    int linecap;          /* of prog->lines */
     int depth;            /* open blocks */
     int in_for;
     long instances;
@@ -305,15 +306,11 @@ static int scn_check_line(struct scn *S, int ln, const char *s, size_t n)
 static int scn_add_line(struct scn *S, const char *s, size_t n)
 {
     struct prog *p = S->p;
-    int cap = p->nlines; /* lines grow by doubling: cap tracked implicitly */
-    if ((p->nlines & (p->nlines - 1)) == 0) {
-        cap = p->nlines ? p->nlines * 2 : 1;
-        char **q = realloc(p->lines, (size_t)cap * sizeof *q);
-        if (!q)
-            return -1;
-        p->lines = q;
-    }
-    if (!(p->lines[p->nlines] = scn_strndup(s, n)))
+    char **q = scn_grow(p->lines, &S->linecap, p->nlines + 1, sizeof *q);
+    if (!q)
+        return -1;
+    p->lines = q;
+    if (!(q[p->nlines] = scn_strndup(s, n)))
         return -1;
     p->nlines++;
     return 0;
