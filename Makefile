@@ -20,7 +20,7 @@ CMOCKA  := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 LIBSRC  := $(sort $(wildcard src/tl/*.c src/sim/*.c src/real/*.c src/ui/*.c))
 LIBOBJ  := $(LIBSRC:%.c=$(B)/%.o)
 TESTSRC := $(sort $(wildcard tests/test_*.c))
-TESTBIN := $(TESTSRC:tests/%.c=$(B)/tests/%)
+TESTBIN := $(TESTSRC:tests/%.c=$(B)/tests/%) $(B)/tests/fuzz_replay
 
 all: iosim
 
@@ -41,6 +41,10 @@ $(B)/tests/%: tests/%.c $(B)/libiosim.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(B)/libiosim.a $(CMOCKA) $(LDLIBS)
 
+$(B)/tests/fuzz_replay: tests/fuzz_scn.c $(B)/libiosim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DFUZZ_REPLAY -o $@ $< $(B)/libiosim.a $(LDLIBS)
+
 $(B)/bench: bench/bench.c $(B)/libiosim.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libiosim.a $(LDLIBS)
@@ -60,9 +64,22 @@ iosim-bin: $(B)/iosim
 bench: $(B)/bench
 	$(B)/bench
 
-install: iosim
+# libFuzzer over the scenario parser and the engine, for FUZZ_SECONDS.
+# New inputs go to build/fuzz-corpus; a crash is written to build/ and
+# belongs in tests/corpus/ once fixed (make test replays that folder).
+FUZZ_SECONDS ?= 120
+fuzz:
+	@mkdir -p build/fuzz-corpus
+	cp scenarios/*.scn tests/corpus/* build/fuzz-corpus/
+	clang -std=c11 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -Isrc -g -O1 \
+		-fsanitize=fuzzer,address,undefined -o build/fuzz tests/fuzz_scn.c \
+		$(filter-out src/ui/%,$(LIBSRC))
+	build/fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+		-rss_limit_mb=2048 -artifact_prefix=build/ build/fuzz-corpus
+
+install: $(B)/iosim
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/scenarios $(DESTDIR)$(MANDIR)
-	install -m 755 iosim $(DESTDIR)$(BINDIR)/iosim
+	install -m 755 $(B)/iosim $(DESTDIR)$(BINDIR)/iosim
 	install -m 644 scenarios/*.scn $(DESTDIR)$(DATADIR)/scenarios/
 	install -m 644 docs/iosim.1 $(DESTDIR)$(MANDIR)/iosim.1
 
@@ -73,5 +90,5 @@ uninstall:
 clean:
 	rm -rf build iosim
 
-.PHONY: all test check iosim-bin bench install uninstall clean
+.PHONY: all test check iosim-bin bench fuzz install uninstall clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -26,6 +26,7 @@
 
 #define ZERO_TIME_LIMIT 1000000L
 #define PID_BASE 1000
+#define SIM_MAX_TASKS 40000 /* docs/scenario-language.md, "Limits" */
 #define TASK_NONE (-1)
 
 /* ---- agenda: a binary heap ordered by (time, sequence) ------------------- */
@@ -944,6 +945,10 @@ static int op_spawn(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     int thread = in->op == OP_THREAD;
     sim_sys_enter(s, t, thread ? SYS_CLONE3 : SYS_CLONE, -1, 0);
+    if (s->ntasks >= SIM_MAX_TASKS)
+        return sim_fail(s, in, "more than %d tasks: this %s runs without end "
+                        "(a fork bomb?); the limit keeps the timeline viewable",
+                        SIM_MAX_TASKS, thread ? "thread creation" : "fork");
     char name[96];
     child_name(s, t, thread, name, sizeof name);
     int me = (int)(t - s->tasks);
