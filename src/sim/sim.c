@@ -328,6 +328,20 @@ void sim_wake(struct sim *s, struct task *t)
     cpu_kick(s);
 }
 
+/* accept() sleeps exclusively: a new connection wakes one acceptor only
+ * (inet_csk_wait_for_connect uses prepare_to_wait_exclusive), so forked
+ * acceptors do not stampede. The waiter list is LIFO; wake the oldest. */
+static void wake_one(struct sim *s, int obj, int w)
+{
+    int32_t pick = TASK_NONE;
+    for (int32_t i = s->objs[obj].first_waiter; i != TASK_NONE;
+         i = s->tasks[i].next_waiter)
+        if (s->w.tasks[i].wait == w)
+            pick = i;
+    if (pick != TASK_NONE)
+        sim_wake(s, &s->tasks[pick]);
+}
+
 void sim_wake_obj(struct sim *s, int obj, int w)
 {
     int32_t i = s->objs[obj].first_waiter;
@@ -433,8 +447,8 @@ static void sys_finish(struct sim *s, struct task *t)
 /* ---- buffers: bytes travel, land, are copied ----------------------------------- */
 
 /* The I/O models, each in its own file */
-static const struct mux_ops *const muxes[] = {&mux_select_ops, &mux_poll_ops,
-                                              &mux_epoll_ops};
+static const struct mux_ops *const muxes[] = {&mux_scan_ops, &mux_select_ops,
+                                              &mux_poll_ops, &mux_epoll_ops};
 #define NMUX ((int)(sizeof muxes / sizeof muxes[0]))
 
 /* obj became readable: models that watch it put it on their ready lists */
@@ -527,7 +541,9 @@ static void obj_release(struct sim *s, int obj)
 static int task_new(struct sim *s, const char *name, int kind, int decl,
                     int parent, int proc, int external)
 {
-    int id = tl_add_task(s->tl, name, kind, parent, proc, s->script);
+    int script = s->p->tasks[decl].script; /* a server's generated loop */
+    int id = tl_add_task(s->tl, name, kind, parent, proc,
+                         script >= 0 ? s->script + 1 + script : s->script);
     if (id < 0 || id >= 0xfffe) {
         s->failed = -ENOMEM;
         return -1;
@@ -620,6 +636,12 @@ static void process_exit(struct sim *s, struct task *t, int code)
         if (s->tasks[i].proc == proc)
             wake_waiters_for(s, i);
     cpu_kick(s);
+}
+
+void sim_kill_process(struct sim *s, struct task *t, int sig)
+{
+    sim_emit(s, EV_SIGNAL, (int)(t - s->tasks), 0, -1, sig, 0);
+    process_exit(s, t, 128 + sig);
 }
 
 static const char *child_name(struct sim *s, const struct task *parent,
@@ -1072,6 +1094,8 @@ static int op_flow(struct sim *s, struct task *t, const struct prog_ins *in)
                                                                      : in->jump;
         break;
     case OP_FOR_START:
+        if (in->flags && sim_set_ready(t, t->watch.fd, t->watch.n)) /* watched */
+            return s->failed = -ENOMEM, GO_FAIL;
         t->ready_i = 0;
         /* fall through */
     case OP_FOR_NEXT:
@@ -1212,7 +1236,7 @@ static void on_syn(struct sim *s, int l, int client)
     s->tl->objs[c].port = s->tl->objs[l].port;
     s->objs[c].remote = s->objs[client].remote;
     sim_emit(s, EV_QUEUE, TASK_NONE, TQ_PUSH, s->objs[l].accept_q, c, 0);
-    sim_wake_obj(s, l, TW_CONNECTION);
+    wake_one(s, l, TW_CONNECTION);
     notify_readable(s, l);
     s->objs[client].connect_ret = 0;
     sim_schedule(s, s->now + obj_latency(s, client), AG_ESTABLISHED, -1, client,
@@ -1288,6 +1312,10 @@ static int setup(struct sim *s)
     s->script = tl_add_script(tl, s->p->path, s->p->lines, s->p->nlines);
     if (s->script < 0 || world_init(&s->w, s->p->ncpus))
         return -ENOMEM;
+    for (int i = 0; i < s->p->nscripts; i++) /* right after: s->script + 1 + i */
+        if (tl_add_script(tl, s->p->scripts[i].title, s->p->scripts[i].lines,
+                          s->p->scripts[i].nlines) != s->script + 1 + i)
+            return -ENOMEM;
     s->cpu_last = malloc((size_t)s->p->ncpus * sizeof *s->cpu_last);
     s->cpu_busy = calloc((size_t)s->p->ncpus, 1);
     s->decl_children = calloc((size_t)s->p->ntasks + 1, sizeof(int));
@@ -1326,9 +1354,14 @@ static void sim_free(struct sim *s)
     for (int i = 0; i < s->ntasks; i++) {
         free(s->tasks[i].slots);
         free(s->tasks[i].ready);
+        free(s->tasks[i].watch.fd);
+        free(s->tasks[i].watch.pos);
     }
-    for (int i = 0; i < s->nobjs; i++)
+    for (int i = 0; i < s->nobjs; i++) {
         free(s->objs[i].mux);
+        free(s->objs[i].sleepers.v);
+        free(s->objs[i].epitems.v);
+    }
     free(s->tasks);
     free(s->objs);
     free(s->ls);
