@@ -1,0 +1,594 @@
+/*
+ * actions.c - what each action does to a viewer, and key dispatch.
+ *
+ * Every handler returns a UI_* bitmask (keys.h); none touches a terminal.
+ * Seeking backwards costs the same as forwards (wcur_seek restores a
+ * checkpoint and replays at most c->every events).  The searches that scan
+ * events (next event of a task, next change of an fd, text search) stop at
+ * the first match; the worst case is one pass over the timeline.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui/keys.h"
+#include "ui/view.h"
+#include "ui/viewer.h"
+
+static const int speeds[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024,
+                              4096, 16384, 65536 };
+#define NSPEEDS ((int)(sizeof speeds / sizeof *speeds))
+
+int ui_speed_rate(int s)
+{
+    return speeds[s < 0 ? 0 : s >= NSPEEDS ? NSPEEDS - 1 : s];
+}
+
+static long nev(const struct viewer *v)
+{
+    return (long)v->tl->nev;
+}
+
+static int go(struct viewer *v, long pos)
+{
+    if (viewer_seek(v, pos))
+        viewer_msg(v, "Out of memory while seeking");
+    return UI_HANDLED | UI_REDRAW;
+}
+
+/* ---- captions ----------------------------------------------------------- */
+
+/* first k with caps[k] >= idx */
+static long cap_lower(const struct viewer *v, long idx)
+{
+    long lo = 0, hi = v->ncaps;
+    while (lo < hi) {
+        long mid = lo + (hi - lo) / 2;
+        if (v->caps[mid] < idx)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int next_caption(struct viewer *v)
+{
+    long k = cap_lower(v, viewer_pos(v));
+    if (k < v->ncaps)
+        return go(v, v->caps[k] + 1);
+    if (viewer_pos(v) < nev(v)) {
+        viewer_msg(v, "No more captions: this is the end of the timeline");
+        return go(v, nev(v));
+    }
+    viewer_msg(v, "At the end of the timeline: g goes back to the start");
+    return UI_HANDLED | UI_REDRAW;
+}
+
+static int prev_caption(struct viewer *v)
+{
+    /* the caption before the one shown now (at position caps[k] + 1) */
+    long k = cap_lower(v, viewer_pos(v) - 1) - 1;
+    if (k >= 0)
+        return go(v, v->caps[k] + 1);
+    if (viewer_pos(v) == 0)
+        viewer_msg(v, "At the start of the timeline");
+    return go(v, 0);
+}
+
+/* ---- scans -------------------------------------------------------------- */
+
+typedef int (*ev_pred)(const struct viewer *v, const struct tl_ev *e, long i,
+                       const void *arg);
+
+/* Move to just after the next (dir > 0) or previous matching event */
+static int scan(struct viewer *v, int dir, ev_pred pred, const void *arg,
+                const char *none)
+{
+    const struct tl *tl = v->tl;
+    long pos = viewer_pos(v);
+    if (dir > 0) {
+        for (long i = pos; i < nev(v); i++)
+            if (pred(v, &tl->ev[i], i, arg))
+                return go(v, i + 1);
+    } else {
+        for (long i = pos - 2; i >= 0; i--)
+            if (pred(v, &tl->ev[i], i, arg))
+                return go(v, i + 1);
+    }
+    viewer_msg(v, "%s", none);
+    return UI_HANDLED | UI_REDRAW;
+}
+
+static int is_task_ev(const struct viewer *v, const struct tl_ev *e, long i,
+                      const void *arg)
+{
+    (void)v, (void)i, (void)arg;
+    return e->task == v->sel_task;
+}
+
+struct fd_sel {
+    int proc, fd, obj;
+};
+
+static int is_fd_change(const struct viewer *v, const struct tl_ev *e, long i,
+                        const void *arg)
+{
+    const struct fd_sel *s = arg;
+    (void)v, (void)i;
+    switch (e->type) {
+    case EV_FD_OPEN:
+    case EV_FD_CLOSE:
+        return e->task == s->proc && e->a == s->fd;
+    case EV_FLAGS:
+    case EV_OBJ_SET:
+    case EV_DATA:
+        return e->obj == s->obj || (s->obj >= 0 && e->b == s->obj);
+    case EV_COPY:
+    case EV_EOF:
+    case EV_OBJ_FREE:
+        return e->obj == s->obj;
+    default:
+        return 0;
+    }
+}
+
+static int is_queue_change(const struct viewer *v, const struct tl_ev *e,
+                           long i, const void *arg)
+{
+    int q = *(const int *)arg;
+    (void)i;
+    if (e->type == EV_QUEUE)
+        return e->obj == q;
+    /* the run queue follows the tasks' state changes */
+    if (e->type == EV_STATE && q >= 0 && q < v->tl->nqueues &&
+        v->tl->queues[q].kind == TQK_RUN) {
+        if (e->sub == TS_READY)
+            return 1;
+        /* leaving READY: the state before this event */
+        return e->task < v->tl->ntasks &&
+               viewer_state_at(v, e->task, e->t, i) == TS_READY;
+    }
+    return 0;
+}
+
+static int sel_proc(const struct viewer *v)
+{
+    if (v->sel_task < 0 || v->sel_task >= v->tl->ntasks)
+        return -1;
+    return v->tl->tasks[v->sel_task].proc;
+}
+
+static int next_change(struct viewer *v, int dir)
+{
+    if (v->focus == V_QUEUES && v->sel_queue >= 0)
+        return scan(v, dir, is_queue_change, &v->sel_queue,
+                    dir > 0 ? "No later change of this queue"
+                            : "No earlier change of this queue");
+    if (v->sel_fd < 0) {
+        viewer_msg(v, "Select an fd first: Tab to the fd table, then j/k");
+        return UI_HANDLED | UI_REDRAW;
+    }
+    struct fd_sel s = { sel_proc(v), v->sel_fd, -1 };
+    s.obj = world_fd_obj(&v->cur.w, s.proc, s.fd);
+    return scan(v, dir, is_fd_change, &s,
+                dir > 0 ? "No later change of this fd"
+                        : "No earlier change of this fd");
+}
+
+/* ---- search ------------------------------------------------------------- */
+
+static int contains_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (n == 0)
+        return 1;
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] &&
+               tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == n)
+            return 1;
+    }
+    return 0;
+}
+
+static int is_match(const struct viewer *v, const struct tl_ev *e, long i,
+                    const void *arg)
+{
+    char buf[512];
+    const char *pat = arg;
+    if (e->task < v->tl->ntasks && contains_ci(v->tl->tasks[e->task].name, pat))
+        return 1;
+    ui_ev_text(v->tl, i, buf, sizeof buf);
+    return contains_ci(buf, pat);
+}
+
+static int search(struct viewer *v, int dir)
+{
+    if (!v->search[0]) {
+        viewer_msg(v, "No search yet: press / and type a text");
+        return UI_HANDLED | UI_REDRAW;
+    }
+    char none[200];
+    snprintf(none, sizeof none, "Not found %s: %.100s",
+             dir > 0 ? "after this event" : "before this event", v->search);
+    return scan(v, dir, is_match, v->search, none);
+}
+
+/* ---- bookmarks ---------------------------------------------------------- */
+
+static int bookmark_toggle(struct viewer *v)
+{
+    long pos = viewer_pos(v);
+    int i = 0;
+    while (i < v->nmarks && v->marks[i] < pos)
+        i++;
+    if (i < v->nmarks && v->marks[i] == pos) {
+        memmove(&v->marks[i], &v->marks[i + 1],
+                (size_t)(v->nmarks - i - 1) * sizeof *v->marks);
+        v->nmarks--;
+        viewer_msg(v, "Bookmark at event %ld removed", pos);
+        return UI_HANDLED | UI_REDRAW;
+    }
+    if (v->nmarks == v->markcap) {
+        int ncap = v->markcap ? v->markcap * 2 : 8;
+        long *m = realloc(v->marks, (size_t)ncap * sizeof *m);
+        if (!m) {
+            viewer_msg(v, "Out of memory");
+            return UI_HANDLED | UI_REDRAW;
+        }
+        v->marks = m;
+        v->markcap = ncap;
+    }
+    memmove(&v->marks[i + 1], &v->marks[i],
+            (size_t)(v->nmarks - i) * sizeof *v->marks);
+    v->marks[i] = pos;
+    v->nmarks++;
+    viewer_msg(v, "Bookmark set at event %ld (' and \" jump between bookmarks)",
+               pos);
+    return UI_HANDLED | UI_REDRAW;
+}
+
+static int bookmark_jump(struct viewer *v, int dir)
+{
+    long pos = viewer_pos(v);
+    if (v->nmarks == 0) {
+        viewer_msg(v, "No bookmarks: m sets one at the current event");
+        return UI_HANDLED | UI_REDRAW;
+    }
+    if (dir > 0) {
+        for (int i = 0; i < v->nmarks; i++)
+            if (v->marks[i] > pos)
+                return go(v, v->marks[i]);
+        viewer_msg(v, "Wrapped to the first bookmark");
+        return go(v, v->marks[0]);
+    }
+    for (int i = v->nmarks - 1; i >= 0; i--)
+        if (v->marks[i] < pos)
+            return go(v, v->marks[i]);
+    viewer_msg(v, "Wrapped to the last bookmark");
+    return go(v, v->marks[v->nmarks - 1]);
+}
+
+/* ---- selection and focus ------------------------------------------------ */
+
+static int first_fd(const struct viewer *v, int from, int dir)
+{
+    int proc = sel_proc(v);
+    const struct world *w = &v->cur.w;
+    if (proc < 0 || proc >= w->ntasks)
+        return -1;
+    const struct w_proc *p = &w->procs[proc];
+    for (int fd = from; fd >= 0 && fd < p->nfds; fd += dir)
+        if (p->fds[fd].obj >= 0)
+            return fd;
+    return -1;
+}
+
+static int select_move(struct viewer *v, int dir)
+{
+    int n = v->tl->ntasks;
+    if (v->focus == V_FDS) {
+        int fd = first_fd(v, v->sel_fd < 0 ? 0 : v->sel_fd + dir, dir);
+        if (fd >= 0)
+            v->sel_fd = fd;
+        else if (v->sel_fd < 0 || world_fd_obj(&v->cur.w, sel_proc(v), v->sel_fd) < 0)
+            v->sel_fd = first_fd(v, 0, 1);
+        return UI_HANDLED | UI_REDRAW;
+    }
+    if (v->focus == V_QUEUES) {
+        int q = v->sel_queue + dir;
+        if (q >= 0 && q < v->tl->nqueues)
+            v->sel_queue = q;
+        return UI_HANDLED | UI_REDRAW;
+    }
+    if (n == 0)
+        return UI_HANDLED;
+    int i = viewer_order_index(v, v->sel_task) + dir;
+    if (i < 0)
+        i = 0;
+    if (i >= n)
+        i = n - 1;
+    if (v->order[i] != v->sel_task) {
+        v->sel_task = v->order[i];
+        v->sel_fd = -1;
+    }
+    return UI_HANDLED | UI_REDRAW;
+}
+
+static const int focusable[] = { V_TASKS, V_FDS, V_QUEUES };
+#define NFOCUS ((int)(sizeof focusable / sizeof *focusable))
+
+static int is_placed(const struct viewer *v, int view)
+{
+    if (v->nplaced == 0)
+        return 1; /* no layout yet: every view counts */
+    for (int i = 0; i < v->nplaced; i++)
+        if (v->placed[i].view == view)
+            return 1;
+    return 0;
+}
+
+static int focus_move(struct viewer *v, int dir)
+{
+    int cur = 0;
+    for (int i = 0; i < NFOCUS; i++)
+        if (focusable[i] == v->focus)
+            cur = i;
+    for (int k = 1; k <= NFOCUS; k++) {
+        int f = focusable[((cur + dir * k) % NFOCUS + NFOCUS) % NFOCUS];
+        if (is_placed(v, f)) {
+            v->focus = f;
+            break;
+        }
+    }
+    if (v->focus == V_FDS && (v->sel_fd < 0 ||
+        world_fd_obj(&v->cur.w, sel_proc(v), v->sel_fd) < 0))
+        v->sel_fd = first_fd(v, 0, 1);
+    if (v->focus == V_QUEUES && v->sel_queue < 0 && v->tl->nqueues > 0)
+        v->sel_queue = 0;
+    return UI_HANDLED | UI_REDRAW;
+}
+
+/* ---- prompt ------------------------------------------------------------- */
+
+static int goto_input(struct viewer *v, const char *s)
+{
+    int64_t t = ui_parse_time(s);
+    if (t >= 0) {
+        char b[40];
+        long pos = viewer_pos_at_time(v, t);
+        viewer_msg(v, "At time %s: event %ld", ui_fmt_time(t, b, sizeof b), pos);
+        return go(v, pos);
+    }
+    char *end;
+    long n = strtol(s, &end, 10);
+    while (*end == ' ')
+        end++;
+    if (end != s && !*end && n >= 0) {
+        if (n > nev(v))
+            viewer_msg(v, "There are %ld events: went to the last one", nev(v));
+        return go(v, n);
+    }
+    viewer_msg(v, "Not an event number or a time (try 120, 5ms, 300us, 1.5s): %.80s", s);
+    return UI_HANDLED | UI_REDRAW;
+}
+
+static int prompt_key(struct viewer *v, int key)
+{
+    size_t n = strlen(v->input);
+    if (key == UK_ESC) {
+        v->prompt = P_NONE;
+        return UI_HANDLED | UI_REDRAW;
+    }
+    if (key == '\n' || key == '\r') {
+        int kind = v->prompt;
+        v->prompt = P_NONE;
+        if (kind == P_GOTO)
+            return goto_input(v, v->input);
+        if (v->input[0])
+            snprintf(v->search, sizeof v->search, "%s", v->input);
+        return search(v, 1);
+    }
+    if (key == UK_BACKSPACE || key == 127 || key == 8) {
+        if (n == 0) {
+            v->prompt = P_NONE;
+            return UI_HANDLED | UI_REDRAW;
+        }
+        while (n > 0 && ((unsigned char)v->input[n - 1] & 0xc0) == 0x80)
+            n--;
+        v->input[n > 0 ? n - 1 : 0] = 0;
+        return UI_HANDLED | UI_REDRAW;
+    }
+    if (key == UK_CTRL('u')) {
+        v->input[0] = 0;
+        return UI_HANDLED | UI_REDRAW;
+    }
+    if (key >= 32 && key < UK_BASE && key != 127) {
+        char u[4];
+        int k = ui_utf8_enc((uint32_t)key, u);
+        if (n + (size_t)k < sizeof v->input) {
+            memcpy(v->input + n, u, (size_t)k);
+            v->input[n + (size_t)k] = 0;
+        }
+        return UI_HANDLED | UI_REDRAW;
+    }
+    return UI_HANDLED;
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+int ui_act(struct viewer *v, int a)
+{
+    long pos = viewer_pos(v);
+    switch (a) {
+    case A_NEXT_EVENT:
+        if (pos >= nev(v)) {
+            viewer_msg(v, "At the last event");
+            return UI_HANDLED | UI_REDRAW;
+        }
+        return go(v, pos + 1);
+    case A_PREV_EVENT:
+        if (pos == 0) {
+            viewer_msg(v, "At the start: no event before");
+            return UI_HANDLED | UI_REDRAW;
+        }
+        return go(v, pos - 1);
+    case A_NEXT_CAPTION:
+        return next_caption(v);
+    case A_PREV_CAPTION:
+        return prev_caption(v);
+    case A_NEXT_TASK_EVENT:
+    case A_PREV_TASK_EVENT:
+        if (v->sel_task < 0)
+            return UI_HANDLED;
+        return scan(v, a == A_NEXT_TASK_EVENT ? 1 : -1, is_task_ev, NULL,
+                    a == A_NEXT_TASK_EVENT ? "No later event of this task"
+                                           : "No earlier event of this task");
+    case A_NEXT_CHANGE:
+        return next_change(v, 1);
+    case A_PREV_CHANGE:
+        return next_change(v, -1);
+    case A_START:
+        return go(v, 0);
+    case A_END:
+        return go(v, nev(v));
+    case A_GOTO:
+        v->prompt = P_GOTO;
+        v->input[0] = 0;
+        return UI_HANDLED | UI_REDRAW;
+    case A_SEARCH:
+        v->prompt = P_SEARCH;
+        v->input[0] = 0;
+        return UI_HANDLED | UI_REDRAW;
+    case A_SEARCH_NEXT:
+        return search(v, 1);
+    case A_SEARCH_PREV:
+        return search(v, -1);
+    case A_PLAY:
+        v->playing = !v->playing;
+        if (v->playing && pos >= nev(v))
+            go(v, 0);
+        viewer_msg(v, v->playing ? "Playing at %d events/s (+/- to change, p to pause)"
+                                 : "Paused", ui_speed_rate(v->speed));
+        return UI_HANDLED | UI_REDRAW;
+    case A_FASTER:
+    case A_SLOWER:
+        v->speed += a == A_FASTER ? 1 : -1;
+        if (v->speed < 0)
+            v->speed = 0;
+        if (v->speed >= NSPEEDS)
+            v->speed = NSPEEDS - 1;
+        viewer_msg(v, "Speed: %d events/s", ui_speed_rate(v->speed));
+        return UI_HANDLED | UI_REDRAW;
+    case A_SEL_DOWN:
+        return select_move(v, 1);
+    case A_SEL_UP:
+        return select_move(v, -1);
+    case A_FOCUS_NEXT:
+        return focus_move(v, 1);
+    case A_FOCUS_PREV:
+        return focus_move(v, -1);
+    case A_BOOKMARK:
+        return bookmark_toggle(v);
+    case A_NEXT_BOOKMARK:
+        return bookmark_jump(v, 1);
+    case A_PREV_BOOKMARK:
+        return bookmark_jump(v, -1);
+    case A_ZOOM_IN:
+        if (v->zoom < 40)
+            v->zoom++;
+        return UI_HANDLED | UI_REDRAW;
+    case A_ZOOM_OUT:
+        if (v->zoom > 0)
+            v->zoom--;
+        return UI_HANDLED | UI_REDRAW;
+    case A_HELP:
+        v->help = !v->help;
+        v->help_top = 0;
+        return UI_HANDLED | UI_REDRAW;
+    case A_CANCEL:
+        v->help = 0;
+        v->prompt = P_NONE;
+        v->msg[0] = 0;
+        return UI_HANDLED | UI_REDRAW;
+    case A_REDRAW:
+        return UI_HANDLED | UI_REDRAW | UI_FULL;
+    case A_QUIT:
+        return UI_HANDLED | UI_QUIT;
+    default:
+        return 0;
+    }
+}
+
+static int click(struct viewer *v, int x, int y)
+{
+    for (int i = 0; i < v->nplaced; i++) {
+        struct rect r = v->placed[i].r;
+        const struct view_ops *ops = ui_views[v->placed[i].view];
+        if (x >= r.x && x < r.x + r.w && y >= r.y && y < r.y + r.h && ops->click)
+            return ops->click(v, r, x, y);
+    }
+    return 0;
+}
+
+int ui_key(struct viewer *v, int key)
+{
+    if (key == UK_RESIZE)
+        return UI_HANDLED | UI_REDRAW | UI_FULL;
+    if (v->prompt != P_NONE)
+        return prompt_key(v, key);
+    if (key == UK_MOUSE)
+        return click(v, v->mouse_x, v->mouse_y);
+    int a = ui_key_action(key);
+    if (v->help) {
+        if (a == A_SEL_DOWN || key == UK_PGDN) {
+            v->help_top += a == A_SEL_DOWN ? 1 : 10;
+            return UI_HANDLED | UI_REDRAW;
+        }
+        if (a == A_SEL_UP || key == UK_PGUP) {
+            v->help_top -= a == A_SEL_UP ? 1 : 10;
+            if (v->help_top < 0)
+                v->help_top = 0;
+            return UI_HANDLED | UI_REDRAW;
+        }
+        if (a == A_HELP || a == A_CANCEL || a == A_QUIT) {
+            v->help = 0;
+            return UI_HANDLED | UI_REDRAW;
+        }
+        v->help = 0;
+    }
+    v->msg[0] = 0;
+    if (a == A_NONE) {
+        char b[32];
+        viewer_msg(v, "Key %s does nothing here: ? shows the keys",
+                   ui_key_name(key, b, sizeof b));
+        return UI_REDRAW;
+    }
+    return ui_act(v, a);
+}
+
+int ui_play_timeout(const struct viewer *v)
+{
+    if (!v->playing)
+        return -1;
+    int rate = ui_speed_rate(v->speed);
+    return rate <= 50 ? 1000 / rate : 20;
+}
+
+int ui_tick(struct viewer *v)
+{
+    if (!v->playing)
+        return 0;
+    int rate = ui_speed_rate(v->speed);
+    long step = rate <= 50 ? 1 : rate / 50;
+    long pos = viewer_pos(v) + step;
+    if (pos >= nev(v)) {
+        pos = nev(v);
+        v->playing = 0;
+        viewer_msg(v, "End of the timeline: playback stopped");
+    }
+    return go(v, pos);
+}

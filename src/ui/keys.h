@@ -1,0 +1,83 @@
+/*
+ * keys.h - every user action, declared once.
+ *
+ * UI_ACTIONS is the one table of actions: X(action, help text, default
+ * keys...).  It generates the action enum, the key dispatch (ui_key_action)
+ * and the help screen, so a binding cannot exist without its help line.
+ * Keys are Unicode codepoints or the UK_* codes below; term.c translates
+ * curses key codes into these, so nothing here depends on curses.
+ */
+#ifndef IOSIM_UI_KEYS_H
+#define IOSIM_UI_KEYS_H
+
+enum ui_keycode {
+    UK_BASE = 0x110000, /* above every Unicode codepoint */
+    UK_UP, UK_DOWN, UK_LEFT, UK_RIGHT, UK_HOME, UK_END, UK_PGUP, UK_PGDN,
+    UK_BACKSPACE, UK_BTAB, UK_F1, UK_DELETE,
+    UK_RESIZE, /* the terminal changed size */
+    UK_MOUSE,  /* a click: position in the viewer's mouse_x, mouse_y */
+};
+
+#define UK_CTRL(c) ((c) & 0x1f)
+#define UK_ESC 27
+#define UK_TAB '\t'
+#define UK_ENTER '\n'
+
+#define UI_ACTIONS(X) \
+    X(NEXT_EVENT, "Next event", 'l', UK_RIGHT) \
+    X(PREV_EVENT, "Previous event", 'h', UK_LEFT) \
+    X(NEXT_CAPTION, "Next caption: the next step of the lesson", ' ') \
+    X(PREV_CAPTION, "Previous caption", UK_BACKSPACE, 'b') \
+    X(NEXT_TASK_EVENT, "Next event of the selected task", ']', 'w') \
+    X(PREV_TASK_EVENT, "Previous event of the selected task", '[', 'W') \
+    X(NEXT_CHANGE, "Next change of the selected fd (or queue, see Tab)", 'c', '}') \
+    X(PREV_CHANGE, "Previous change of the selected fd or queue", 'C', '{') \
+    X(START, "Go to the start", UK_HOME, 'g') \
+    X(END, "Go to the end", UK_END, 'G') \
+    X(GOTO, "Go to an event number or a time (120, 5ms, 1.5s)", ':', '#') \
+    X(PLAY, "Play or pause", 'p', UK_ENTER) \
+    X(FASTER, "Play faster", '+', '=', '>') \
+    X(SLOWER, "Play slower", '-', '<') \
+    X(SEL_DOWN, "Select the next task (fd, queue when focused)", 'j', UK_DOWN) \
+    X(SEL_UP, "Select the previous task (fd, queue when focused)", 'k', UK_UP) \
+    X(FOCUS_NEXT, "Move focus to the next panel: tasks, fds, queues", UK_TAB) \
+    X(FOCUS_PREV, "Move focus to the previous panel", UK_BTAB) \
+    X(SEARCH, "Search the event log for a text", '/') \
+    X(SEARCH_NEXT, "Next match of the search", 'n') \
+    X(SEARCH_PREV, "Previous match of the search", 'N') \
+    X(BOOKMARK, "Set or clear a bookmark at this event", 'm') \
+    X(NEXT_BOOKMARK, "Go to the next bookmark", '\'') \
+    X(PREV_BOOKMARK, "Go to the previous bookmark", '"') \
+    X(ZOOM_IN, "Zoom the timeline in around the cursor", 'z') \
+    X(ZOOM_OUT, "Zoom the timeline out", 'Z') \
+    X(HELP, "Show or hide this help", '?', UK_F1) \
+    X(CANCEL, "Close the help, cancel a prompt, clear the message", UK_ESC) \
+    X(REDRAW, "Redraw the screen", UK_CTRL('l')) \
+    X(QUIT, "Quit", 'q', 'Q')
+
+enum ui_action {
+    A_NONE,
+#define X(a, h, ...) A_##a,
+    UI_ACTIONS(X)
+#undef X
+    A__COUNT
+};
+
+/* Handlers return what should happen: a bitmask */
+enum {
+    UI_HANDLED = 1, /* the key meant something */
+    UI_REDRAW = 2,  /* the screen changed */
+    UI_QUIT = 4,    /* leave the viewer */
+    UI_FULL = 8,    /* repaint the whole terminal (Ctrl-L, resize) */
+};
+
+/* The action bound to key, or A_NONE */
+int ui_key_action(int key);
+const char *ui_action_help(int action);
+const char *ui_action_name(int action);
+/* The default keys of an action, 0-terminated (static) */
+const int *ui_action_keys(int action);
+/* "Right", "Space", "Ctrl-L", "q" ... into buf */
+const char *ui_key_name(int key, char *buf, int len);
+
+#endif

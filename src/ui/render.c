@@ -1,0 +1,184 @@
+/*
+ * render.c - one screen: layout, every placed view, the help screen and
+ * the "terminal too small" screen; and the headless text rendering.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ui/keys.h"
+#include "ui/ui.h"
+#include "ui/view.h"
+
+const struct view_ops *const ui_views[V__COUNT] = {
+#define X(e, n) [V_##e] = &view_##n,
+    UI_VIEWS(X)
+#undef X
+};
+
+struct rect view_frame(const struct viewer *v, struct cbuf *cb, struct rect r,
+                       const char *title, int focus)
+{
+    (void)v;
+    return cb_box(cb, r, title, focus);
+}
+
+void view_bar(struct cbuf *cb, int x, int y, int w, int64_t n, int64_t cap,
+              int role)
+{
+    if (w <= 0)
+        return;
+    int full = 0;
+    if (cap > 0 && n > 0) {
+        full = (int)((n * w + cap - 1) / cap); /* any byte shows */
+        if (full > w)
+            full = w;
+    }
+    cb_rep(cb, x, y, full, G_FULL, role);
+    cb_rep(cb, x + full, y, w - full, G_SHADE_L, R_EMPTY);
+}
+
+const char *view_bytes(int64_t n, char *buf, int len)
+{
+    long long a = n < 0 ? -(long long)n : (long long)n;
+    const char *sg = n < 0 ? "-" : "";
+    if (a < 1024)
+        snprintf(buf, (size_t)len, "%s%lld B", sg, a);
+    else if (a < 1024 * 1024 && a % 1024 == 0)
+        snprintf(buf, (size_t)len, "%s%lld KiB", sg, a / 1024);
+    else if (a < 1024 * 1024)
+        snprintf(buf, (size_t)len, "%s%.1f KiB", sg, (double)a / 1024);
+    else if (a % (1024 * 1024) == 0)
+        snprintf(buf, (size_t)len, "%s%lld MiB", sg, a / (1024 * 1024));
+    else
+        snprintf(buf, (size_t)len, "%s%.1f MiB", sg, (double)a / (1024 * 1024));
+    return buf;
+}
+
+static void draw_too_small(struct cbuf *cb)
+{
+    char l1[80], l2[80];
+    snprintf(l1, sizeof l1, "Terminal too small: %dx%d", cb->w, cb->h);
+    snprintf(l2, sizeof l2, "iosim needs at least %dx%d.", UI_MIN_COLS,
+             UI_MIN_ROWS);
+    const char *lines[] = { l1, l2, "Make the window larger, or press q to quit." };
+    int y0 = cb->h / 2 - 1;
+    if (y0 < 0)
+        y0 = 0;
+    for (int i = 0; i < 3; i++) {
+        int w = ui_strwidth(lines[i]);
+        int x = (cb->w - w) / 2;
+        if (x < 0)
+            x = 0;
+        cb_text(cb, x, y0 + i, cb->w - x, lines[i], i == 0 ? R_WARN : R_DEFAULT);
+    }
+}
+
+/* The help screen, generated from the action table */
+static void draw_help(struct viewer *v, struct cbuf *cb)
+{
+    /* the help covers the body: header and status bar stay */
+    cb_fill(cb, (struct rect){ 0, 1, cb->w, cb->h - 2 }, ' ', R_DEFAULT);
+    struct rect r = { 0, 1, cb->w, cb->h - 2 };
+    if (r.w > 100) {
+        r.x = (cb->w - 100) / 2;
+        r.w = 100;
+    }
+    struct rect in = cb_box(cb, r, "Keys (? or Esc closes, j/k scroll)", 1);
+    char lines[A__COUNT + 12][200];
+    int roles[A__COUNT + 12];
+    int n = 0;
+    for (int a = 1; a < A__COUNT; a++) {
+        char keys[80] = "", kb[32];
+        for (const int *k = ui_action_keys(a); *k; k++) {
+            if (keys[0])
+                strncat(keys, ", ", sizeof keys - strlen(keys) - 1);
+            strncat(keys, ui_key_name(*k, kb, sizeof kb),
+                    sizeof keys - strlen(keys) - 1);
+        }
+        snprintf(lines[n], sizeof lines[n], "%-20s %s", keys, ui_action_help(a));
+        roles[n++] = R_DEFAULT;
+    }
+    snprintf(lines[n], sizeof lines[n], "%-20s %s", "Click",
+             "On the timeline: move the cursor to that time; on a task: select it");
+    roles[n++] = R_DEFAULT;
+    lines[n][0] = 0;
+    roles[n++] = R_DEFAULT;
+    snprintf(lines[n], sizeof lines[n], "The cursor is after event N of the timeline "
+             "(\"event N/total\"): the screen shows the system then.");
+    roles[n++] = R_HINT;
+    snprintf(lines[n], sizeof lines[n], "Timeline lanes: one per task, left to right "
+             "in virtual time, up to the cursor.");
+    roles[n++] = R_HINT;
+    if (v->help_top > n - in.h)
+        v->help_top = n - in.h > 0 ? n - in.h : 0;
+    for (int i = 0; i < in.h && v->help_top + i < n; i++) {
+        const char *s = lines[v->help_top + i];
+        cb_text(cb, in.x + 1, in.y + i, in.w - 2, s, roles[v->help_top + i]);
+        if (roles[v->help_top + i] == R_DEFAULT && s[0] && in.w > 22)
+            cb_recolour(cb, in.x + 1, in.y + i, 20, R_KEY);
+    }
+    /* legend of the lanes on the last row */
+    int y = in.y + in.h - 1, x = in.x + 1;
+    if (v->help_top + in.h >= n && in.h > n - v->help_top) {
+        cb_put(cb, x, y, cb_glyph(cb, G_FULL), R_RUNNING);
+        x += 2 + cb_text(cb, x + 2, y, 20, "running", R_RUNNING) + 2;
+        cb_put(cb, x, y, cb_glyph(cb, G_SHADE_M), R_READY);
+        x += 2 + cb_text(cb, x + 2, y, 20, "ready", R_READY) + 2;
+        cb_put(cb, x, y, cb_glyph(cb, G_SHADE_L), R_BLOCKED);
+        x += 2 + cb_text(cb, x + 2, y, 20, "blocked", R_BLOCKED) + 2;
+        cb_text(cb, x, y, 30, "blank: not created or exited", R_HINT);
+    }
+}
+
+void ui_render(struct viewer *v, struct cbuf *cb)
+{
+    cb_clear(cb);
+    v->cols = cb->w;
+    v->rows = cb->h;
+    v->ascii = cb->ascii;
+    v->nplaced = ui_layout(v, cb->w, cb->h, v->placed, UI_MAXPLACED);
+    if (v->nplaced == 0) {
+        draw_too_small(cb);
+        return;
+    }
+    for (int i = 0; i < v->nplaced; i++) {
+        const struct placed *p = &v->placed[i];
+        ui_views[p->view]->draw(v, cb, p->r, v->focus == p->view);
+    }
+    if (v->help)
+        draw_help(v, cb);
+}
+
+int ui_render_text(struct tl *tl, int cols, int rows, long event_index,
+                   int selected_task, FILE *out)
+{
+    struct viewer v;
+    struct cbuf cb;
+    int rc = viewer_open(&v, tl);
+    if (rc)
+        return rc;
+    if (cb_init(&cb, cols, rows)) {
+        viewer_close(&v);
+        return -ENOMEM;
+    }
+    if (event_index < 0)
+        event_index = viewer_first_caption_pos(&v);
+    rc = viewer_seek(&v, event_index);
+    if (selected_task >= 0 && selected_task < tl->ntasks)
+        v.sel_task = selected_task;
+    if (rc == 0) {
+        ui_render(&v, &cb);
+        rc = cb_dump(&cb, out);
+    }
+    cb_free(&cb);
+    viewer_close(&v);
+    return rc;
+}
+
+void ui_opts_default(struct ui_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->start_event = -1;
+    o->start_task = -1;
+}

@@ -1,0 +1,227 @@
+/*
+ * term.c - everything that talks to curses (see term.h).
+ */
+#define NCURSES_WIDECHAR 1
+#include "ui/term.h"
+
+#include <curses.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "ui/keys.h"
+
+static int active;     /* curses is running */
+static int utf8;       /* the terminal takes UTF-8 */
+static int scheme;     /* 0 mono, 1 eight colours, 2 256 colours */
+static SCREEN *screen;
+static volatile sig_atomic_t quit_sig;
+static attr_t role_attr[R__COUNT];
+static short role_pair[R__COUNT];
+
+static void on_quit_signal(int sig)
+{
+    quit_sig = sig;
+}
+
+/* A crash: give the terminal back, then die of the same signal */
+static void on_crash(int sig)
+{
+    term_done();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_quit_signal; /* no SA_RESTART: getch returns */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = on_crash;
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+    sigaction(SIGFPE, &sa, NULL);
+    sigaction(SIGABRT, &sa, NULL);
+    /* SIGTSTP/SIGCONT and SIGWINCH stay default: curses installs its own
+       handlers (suspend with the terminal restored, redraw on resume;
+       KEY_RESIZE on a size change). */
+}
+
+static attr_t attrs_of(int ua)
+{
+    attr_t a = A_NORMAL;
+    if (ua & UA_BOLD)
+        a |= A_BOLD;
+    if (ua & UA_REVERSE)
+        a |= A_REVERSE;
+    if (ua & UA_UNDERLINE)
+        a |= A_UNDERLINE;
+    if (ua & UA_DIM)
+        a |= A_DIM;
+    return a;
+}
+
+static void init_colours(const struct ui_opts *o)
+{
+    const char *nc = getenv("NO_COLOR");
+    scheme = 0;
+    if (!o->mono && !(nc && *nc) && has_colors() && start_color() == OK) {
+        use_default_colors();
+        scheme = COLORS >= 256 && COLOR_PAIRS > R__COUNT ? 2 : 1;
+    }
+    for (int r = 0; r < R__COUNT; r++) {
+        const struct ui_role_style *s = &ui_roles[r];
+        role_pair[r] = 0;
+        if (scheme == 0) {
+            role_attr[r] = attrs_of(s->mono);
+            continue;
+        }
+        int fg = scheme == 2 ? s->fg256 : s->fg;
+        int bg = scheme == 2 ? s->bg256 : s->bg;
+        role_attr[r] = attrs_of(scheme == 2 ? s->attr256 : s->attr);
+        if (fg >= 0 || bg >= 0) {
+            init_pair((short)(r + 1), (short)fg, (short)bg);
+            role_pair[r] = (short)(r + 1);
+        }
+    }
+}
+
+int term_init(const struct ui_opts *o, int *ascii)
+{
+    setlocale(LC_CTYPE, "");
+    utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
+    *ascii = o->ascii || !utf8;
+    install_signals();
+    atexit(term_done);
+    screen = newterm(NULL, stdout, stdin);
+    if (!screen) {
+        fprintf(stderr, "iosim: error: cannot use this terminal (TERM=%s)\n",
+                getenv("TERM") ? getenv("TERM") : "");
+        return -1;
+    }
+    active = 1;
+    cbreak();
+    noecho();
+    nonl();
+    intrflush(stdscr, FALSE);
+    keypad(stdscr, TRUE);
+    set_escdelay(25); /* Esc acts at once, not after a second */
+    curs_set(0);
+    init_colours(o);
+    mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED, NULL);
+    mouseinterval(0);
+    return 0;
+}
+
+void term_done(void)
+{
+    if (!active)
+        return;
+    active = 0;
+    curs_set(1);
+    endwin();
+    fflush(stdout);
+}
+
+void term_size(int *cols, int *rows)
+{
+    *cols = COLS;
+    *rows = LINES;
+}
+
+int term_signalled(void)
+{
+    return quit_sig;
+}
+
+_Noreturn void term_fatal(const char *msg)
+{
+    term_done();
+    fprintf(stderr, "iosim: fatal: %s\n", msg);
+    exit(1);
+}
+
+static int map_key(int k)
+{
+    switch (k) {
+    case KEY_UP: return UK_UP;
+    case KEY_DOWN: return UK_DOWN;
+    case KEY_LEFT: return UK_LEFT;
+    case KEY_RIGHT: return UK_RIGHT;
+    case KEY_HOME: return UK_HOME;
+    case KEY_END: return UK_END;
+    case KEY_PPAGE: return UK_PGUP;
+    case KEY_NPAGE: return UK_PGDN;
+    case KEY_BACKSPACE: return UK_BACKSPACE;
+    case KEY_BTAB: return UK_BTAB;
+    case KEY_DC: return UK_DELETE;
+    case KEY_ENTER: return UK_ENTER;
+    case KEY_RESIZE: return UK_RESIZE;
+    case KEY_F(1): return UK_F1;
+    default: return 0;
+    }
+}
+
+int term_getkey(int timeout_ms, int *mx, int *my)
+{
+    wint_t ch;
+    timeout(timeout_ms);
+    int r = get_wch(&ch);
+    if (r == ERR)
+        return 0;
+    if (r == KEY_CODE_YES) {
+        if (ch == KEY_MOUSE) {
+            MEVENT me;
+            if (getmouse(&me) == OK &&
+                (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED))) {
+                *mx = me.x;
+                *my = me.y;
+                return UK_MOUSE;
+            }
+            return 0;
+        }
+        return map_key((int)ch);
+    }
+    if (ch == 127 || ch == 8)
+        return UK_BACKSPACE;
+    if (ch == '\r')
+        return UK_ENTER;
+    return (int)ch;
+}
+
+void term_draw(const struct cbuf *cb, int full)
+{
+    if (!active)
+        return;
+    if (full)
+        clearok(curscr, TRUE);
+    int h = cb->h < LINES ? cb->h : LINES, w = cb->w < COLS ? cb->w : COLS;
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            const struct cell *c = cb_at(cb, x, y);
+            if (c->w == 0)
+                continue;
+            wchar_t wc[2] = { (wchar_t)c->ch, 0 };
+            if (!utf8 && c->ch > 0x7e)
+                wc[0] = '?';
+            if (c->w == 2 && x + 1 >= w)
+                wc[0] = ' ';
+            cchar_t cc;
+            setcchar(&cc, wc, role_attr[c->role], role_pair[c->role], NULL);
+            mvadd_wch(y, x, &cc); /* the bottom-right cell may say ERR */
+            if (!utf8 && c->w == 2 && x + 1 < w)
+                mvaddch(y, x + 1, '?');
+        }
+    }
+    wnoutrefresh(stdscr);
+    doupdate();
+}

@@ -1,0 +1,73 @@
+/*
+ * ui.c - the viewer's main loop: draw, wait for a key or a playback tick,
+ * act, repeat.  The terminal size changes here and only here (UK_RESIZE).
+ */
+#include "ui/ui.h"
+
+#include <stdio.h>
+
+#include "ui/keys.h"
+#include "ui/term.h"
+#include "ui/viewer.h"
+
+#define IDLE_MS 500 /* how often an idle loop checks for a quit signal */
+
+int ui_run(struct tl *tl, const struct ui_opts *o)
+{
+    struct viewer v;
+    struct cbuf cb;
+    if (viewer_open(&v, tl)) {
+        fprintf(stderr, "iosim: error: out of memory opening the viewer\n");
+        return 1;
+    }
+    viewer_seek(&v, o->start_event >= 0 ? o->start_event
+                                        : viewer_first_caption_pos(&v));
+    if (o->start_task >= 0 && o->start_task < tl->ntasks)
+        v.sel_task = o->start_task;
+    v.playing = o->play;
+    int ascii = 0;
+    if (term_init(o, &ascii)) {
+        viewer_close(&v);
+        return 1;
+    }
+    int cols, rows;
+    term_size(&cols, &rows);
+    if (cb_init(&cb, cols, rows))
+        term_fatal("out of memory for the screen");
+    cb.ascii = ascii;
+    int status = 0, redraw = 1, full = 1;
+    for (;;) {
+        if (redraw) {
+            ui_render(&v, &cb);
+            term_draw(&cb, full);
+            redraw = full = 0;
+        }
+        int timeout = ui_play_timeout(&v);
+        int key = term_getkey(timeout >= 0 ? timeout : IDLE_MS, &v.mouse_x,
+                              &v.mouse_y);
+        int sig = term_signalled();
+        if (sig) {
+            status = 128 + sig;
+            break;
+        }
+        int r;
+        if (key == 0) {
+            r = ui_tick(&v);
+        } else if (key == UK_RESIZE) {
+            term_size(&cols, &rows);
+            if (cb_resize(&cb, cols, rows))
+                term_fatal("out of memory for the screen");
+            r = UI_REDRAW | UI_FULL;
+        } else {
+            r = ui_key(&v, key);
+        }
+        if (r & UI_QUIT)
+            break;
+        redraw |= (r & UI_REDRAW) != 0;
+        full |= (r & UI_FULL) != 0;
+    }
+    term_done();
+    cb_free(&cb);
+    viewer_close(&v);
+    return status;
+}

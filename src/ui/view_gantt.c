@@ -1,0 +1,232 @@
+/*
+ * view_gantt.c - the timeline: one lane per task, virtual time left to
+ * right, each cell the task's state in that slice of time, up to the
+ * cursor; the cursor column is marked on every lane and on the axis.
+ *
+ * A cell shows "running" if the task ran at all in its slice (short bursts
+ * stay visible at any zoom), otherwise the state it was in longest.  Lanes
+ * are the per-task state changes computed once at open (viewer.c): a frame
+ * costs O(lanes * (columns + changes in the window)), never a scan of the
+ * timeline.
+ */
+#include <stdio.h>
+
+#include "ui/keys.h"
+#include "ui/view.h"
+
+#define MAXLANES 12
+
+static int want(const struct viewer *v, int w)
+{
+    (void)w;
+    int n = v->tl->ntasks < MAXLANES ? v->tl->ntasks : MAXLANES;
+    return (n < 1 ? 1 : n) + 3; /* frame and axis */
+}
+
+/* the time window [*t0, *t0 + *span) shown in cols columns */
+static void window(const struct viewer *v, int cols, int64_t *t0, int64_t *span)
+{
+    int64_t total = v->t_end > 0 ? v->t_end : 1;
+    int64_t s = total >> (v->zoom < 62 ? v->zoom : 62);
+    if (s < cols)
+        s = cols; /* at least 1 ns per column */
+    int64_t start = v->cur.w.t - s / 2;
+    if (start > total - s)
+        start = total - s;
+    if (start < 0)
+        start = 0;
+    *t0 = start;
+    *span = s;
+}
+
+static int64_t col_time(int64_t t0, int64_t span, int cols, int c)
+{
+    return t0 + (int64_t)((double)span * c / cols);
+}
+
+static int glyph_of(int st)
+{
+    switch (st) {
+    case TS_RUNNING: return G_FULL;
+    case TS_READY: return G_SHADE_M;
+    case TS_BLOCKED: return G_SHADE_L;
+    default: return -1;
+    }
+}
+
+static int top_lane(const struct viewer *v, int rows)
+{
+    int s = viewer_order_index(v, v->sel_task);
+    int top = s - rows / 2;
+    if (top > v->tl->ntasks - rows)
+        top = v->tl->ntasks - rows;
+    return top < 0 ? 0 : top;
+}
+
+static void draw_lane(const struct viewer *v, struct cbuf *cb, int task,
+                      int x0, int y, int cols, int64_t t0, int64_t span)
+{
+    const struct lane *l = &v->lanes[task];
+    long limit = viewer_pos(v);
+    int64_t now = v->cur.w.t;
+    /* first segment at or after t0 (and the state holding at t0) */
+    long lo = 0, hi = l->n;
+    while (lo < hi) {
+        long mid = lo + (hi - lo) / 2;
+        if (l->s[mid].t <= t0 && l->s[mid].idx < limit)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    int st = lo > 0 ? l->s[lo - 1].st : TS_NONE;
+    long k = lo;
+    for (int c = 0; c < cols; c++) {
+        int64_t cs = col_time(t0, span, cols, c);
+        int64_t ce = col_time(t0, span, cols, c + 1);
+        if (cs > now) {
+            cb_put(cb, x0 + c, y, cb_glyph(cb, G_DOT), R_EMPTY);
+            continue;
+        }
+        if (ce > now)
+            ce = now + 1;
+        int64_t dur[TS__COUNT] = { 0 };
+        int ran = st == TS_RUNNING;
+        int64_t at = cs;
+        while (k < l->n && l->s[k].idx < limit && l->s[k].t < ce) {
+            if (l->s[k].t > at) {
+                dur[st] += l->s[k].t - at;
+                at = l->s[k].t;
+            }
+            st = l->s[k].st;
+            if (st == TS_RUNNING) {
+                /* a zero-length run is no run */
+                int64_t end = k + 1 < l->n && l->s[k + 1].idx < limit
+                                  ? l->s[k + 1].t : now;
+                if (end > l->s[k].t || end == now)
+                    ran = 1;
+            }
+            k++;
+        }
+        dur[st] += ce - at;
+        int show = st;
+        if (ran)
+            show = TS_RUNNING;
+        else {
+            int64_t best = -1;
+            for (int s = 0; s < TS__COUNT; s++)
+                if (dur[s] > best) {
+                    best = dur[s];
+                    show = s;
+                }
+        }
+        int g = glyph_of(show);
+        if (g >= 0)
+            cb_put(cb, x0 + c, y, cb_glyph(cb, g), ui_state_role(show));
+    }
+}
+
+static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
+                 int focus)
+{
+    const struct tl *tl = v->tl;
+    char title[128];
+    snprintf(title, sizeof title, "Timeline%s", v->zoom ? " (zoomed: Z out)" : "");
+    struct rect in = view_frame(v, cb, r, title, focus);
+    if (in.h < 2 || in.w < 12)
+        return;
+    /* legend in the frame, right side */
+    if (r.w > 60) {
+        int x = r.x + r.w - 32;
+        cb_text(cb, x, r.y, 30, "   running   ready   blocked ", R_FRAME);
+        cb_put(cb, x + 1, r.y, cb_glyph(cb, G_FULL), R_RUNNING);
+        cb_put(cb, x + 11, r.y, cb_glyph(cb, G_SHADE_M), R_READY);
+        cb_put(cb, x + 19, r.y, cb_glyph(cb, G_SHADE_L), R_BLOCKED);
+    }
+    int namew = 4;
+    for (int i = 0; i < tl->ntasks && i < 2000; i++) {
+        int nw = ui_strwidth(tl->tasks[i].name);
+        if (nw > namew)
+            namew = nw;
+    }
+    if (namew > in.w / 4)
+        namew = in.w / 4;
+    int x0 = in.x + namew + 1, cols = in.w - namew - 1;
+    int rows = in.h - 1;
+    int64_t t0, span;
+    window(v, cols, &t0, &span);
+    int cc = (int)((double)(v->cur.w.t - t0) * cols / span);
+    if (cc >= cols)
+        cc = cols - 1;
+    int top = top_lane(v, rows);
+    for (int row = 0; row < rows && top + row < tl->ntasks; row++) {
+        int t = v->order[top + row], y = in.y + row;
+        cb_text(cb, in.x, y, namew, tl->tasks[t].name,
+                t == v->sel_task ? R_SELECTED : R_DEFAULT);
+        draw_lane(v, cb, t, x0, y, cols, t0, span);
+        const struct cell *c = cb_at(cb, x0 + cc, y);
+        if (c && c->ch == ' ')
+            cb_put(cb, x0 + cc, y, cb_glyph(cb, G_VLINE), R_CURSOR);
+        else
+            cb_recolour(cb, x0 + cc, y, 1, R_CURSOR);
+    }
+    /* axis: start, cursor, end */
+    int y = in.y + in.h - 1;
+    char a[40], b[40], c[48];
+    ui_fmt_time(t0, a, sizeof a);
+    ui_fmt_time(t0 + span, b, sizeof b);
+    cb_rep(cb, x0, y, cols, G_HLINE, R_FRAME);
+    cb_text(cb, in.x, y, namew, "time", R_DIM);
+    ui_fmt_time(v->cur.w.t, c, sizeof c);
+    int aw = ui_strwidth(a), bw = ui_strwidth(b), cw = ui_strwidth(c);
+    /* the cursor's time goes right of its marker, or left if no room */
+    int cx = x0 + cc + 2;
+    if (cx + cw > x0 + cols)
+        cx = x0 + cc - 1 - cw;
+    if (cx < x0)
+        cx = x0;
+    int lo = cx < x0 + cc ? cx : x0 + cc;
+    int hi = cx + cw > x0 + cc + 1 ? cx + cw : x0 + cc + 1;
+    if (x0 + aw < lo - 1)
+        cb_text(cb, x0, y, aw, a, R_DIM);
+    if (x0 + cols - bw > hi + 1)
+        cb_text(cb, x0 + cols - bw, y, bw, b, R_DIM);
+    cb_text(cb, cx, y, cw, c, R_CURSOR);
+    cb_put(cb, x0 + cc, y, cb_glyph(cb, G_TRI_UP), R_CURSOR);
+}
+
+static int click(struct viewer *v, struct rect r, int x, int y)
+{
+    struct rect in = { r.x + 1, r.y + 1, r.w - 2, r.h - 2 };
+    const struct tl *tl = v->tl;
+    int namew = 4;
+    for (int i = 0; i < tl->ntasks && i < 2000; i++) {
+        int nw = ui_strwidth(tl->tasks[i].name);
+        if (nw > namew)
+            namew = nw;
+    }
+    if (namew > in.w / 4)
+        namew = in.w / 4;
+    int x0 = in.x + namew + 1, cols = in.w - namew - 1, rows = in.h - 1;
+    if (cols < 1 || y < in.y || y >= in.y + in.h)
+        return 0;
+    int ret = 0;
+    int row = y - in.y;
+    if (row < rows) {
+        int top = top_lane(v, rows);
+        if (top + row < tl->ntasks) {
+            v->sel_task = v->order[top + row];
+            v->sel_fd = -1;
+            ret = UI_HANDLED | UI_REDRAW;
+        }
+    }
+    if (x >= x0 && x < x0 + cols) {
+        int64_t t0, span;
+        window(v, cols, &t0, &span);
+        int64_t t = col_time(t0, span, cols, x - x0 + 1) - 1;
+        viewer_seek(v, viewer_pos_at_time(v, t));
+        ret = UI_HANDLED | UI_REDRAW;
+    }
+    return ret;
+}
+
+const struct view_ops view_gantt = { "gantt", 4, want, draw, click };

@@ -1,0 +1,69 @@
+/*
+ * view_log.c - the last events up to the cursor, one line each in the
+ * spirit of strace: time (seconds), task, what happened.  The current event
+ * (the last one applied) is the bottom line, marked.
+ */
+#include <stdio.h>
+
+#include "ui/view.h"
+
+static int want(const struct viewer *v, int w)
+{
+    (void)v, (void)w;
+    return 8;
+}
+
+static int is_marked(const struct viewer *v, long pos)
+{
+    for (int i = 0; i < v->nmarks; i++)
+        if (v->marks[i] == pos)
+            return 1;
+    return 0;
+}
+
+static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
+                 int focus)
+{
+    const struct tl *tl = v->tl;
+    struct rect in = view_frame(v, cb, r, "Events (strace-style)", focus);
+    if (in.h <= 0)
+        return;
+    long pos = viewer_pos(v);
+    long first = pos - in.h;
+    if (first < 0)
+        first = 0;
+    int namew = 6;
+    for (int i = 0; i < tl->ntasks && i < 2000; i++) {
+        int nw = ui_strwidth(tl->tasks[i].name);
+        if (nw > namew)
+            namew = nw;
+    }
+    if (namew > 10)
+        namew = 10;
+    if (pos == 0)
+        cb_text(cb, in.x + 1, in.y, in.w - 2,
+                "(no event yet: Right or l applies the first)", R_HINT);
+    for (long i = first; i < pos; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        int y = in.y + (int)(i - first);
+        char txt[512];
+        int role = ui_ev_text(tl, i, txt, sizeof txt);
+        int cur = i == pos - 1;
+        if (is_marked(v, i + 1))
+            cb_put(cb, in.x, y, cb_glyph(cb, G_MARK), R_BOOKMARK);
+        else if (cur)
+            cb_put(cb, in.x, y, cb_glyph(cb, G_PLAY), R_CURSOR);
+        int x = in.x + 1;
+        if (in.w >= 60)
+            x += cb_textf(cb, x, y, 9, cur ? R_CURSOR : R_LOG_NOTE, "%2lld.%06lld",
+                      (long long)(e->t / 1000000000),
+                      (long long)(e->t % 1000000000 / 1000)) + 1;
+        const char *name = e->task < tl->ntasks ? tl->tasks[e->task].name : "";
+        cb_text(cb, x, y, namew, name,
+                e->task == v->sel_task ? R_SELECTED : R_DEFAULT);
+        x += namew + 1;
+        cb_text(cb, x, y, in.x + in.w - x, txt, role);
+    }
+}
+
+const struct view_ops view_log = { "log", 4, want, draw, NULL };

@@ -1,0 +1,58 @@
+/*
+ * view_status.c - the bottom line: a prompt, a message, or the main keys.
+ */
+#include <stdio.h>
+
+#include "ui/view.h"
+
+static int want(const struct viewer *v, int w)
+{
+    (void)v, (void)w;
+    return 1;
+}
+
+static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
+                 int focus)
+{
+    (void)focus;
+    cb_fill(cb, (struct rect){ r.x, r.y, r.w, 1 }, ' ', R_STATUS);
+    if (v->prompt != P_NONE) {
+        const char *p = v->prompt == P_GOTO
+                            ? "Go to event number or time (120, 5ms): "
+                            : "Search the log: /";
+        int x = r.x + cb_text(cb, r.x, r.y, r.w, p, R_STATUS);
+        x += cb_text(cb, x, r.y, r.x + r.w - x - 1, v->input, R_STATUS);
+        cb_put(cb, x, r.y, '_', R_STATUS);
+        return;
+    }
+    if (v->msg[0]) {
+        cb_text(cb, r.x + 1, r.y, r.w - 2, v->msg, R_STATUS);
+        return;
+    }
+    static const struct {
+        const char *key, *what;
+    } hints[] = {
+        { "Space", "next step" }, { "<-/->", "event" }, { "j/k", "task" },
+        { "Tab", "focus" }, { "/", "search" }, { "p", "play" },
+        { "?", "help" }, { "q", "quit" },
+    };
+    int x = r.x + 1;
+    for (size_t i = 0; i < sizeof hints / sizeof *hints; i++) {
+        char b[64];
+        snprintf(b, sizeof b, "%s %s", hints[i].key, hints[i].what);
+        int w = ui_strwidth(b);
+        if (x + w > r.x + r.w - 1)
+            break;
+        cb_text(cb, x, r.y, w, b, R_STATUS);
+        x += w + 2;
+    }
+    if (v->nmarks > 0) {
+        char b[40];
+        snprintf(b, sizeof b, "%d bookmark%s ", v->nmarks, v->nmarks > 1 ? "s" : "");
+        int w = ui_strwidth(b);
+        if (x + w < r.x + r.w)
+            cb_text_right(cb, r.x, r.y, r.w, b, R_STATUS);
+    }
+}
+
+const struct view_ops view_status = { "status", 1, want, draw, NULL };

@@ -1,0 +1,132 @@
+/*
+ * viewer.h - the viewer's state, independent of any terminal.
+ *
+ * A viewer holds a cursor over a finished timeline (a wcur: the world after
+ * v->cur.w.idx events), the selection (task, fd, queue), focus, playback,
+ * bookmarks, search and prompt.  Everything the screen shows is a function
+ * of this struct and the timeline; keys change it only through ui_act() and
+ * ui_key() (actions.c), which return a UI_* bitmask, so tests drive the
+ * viewer with no terminal at all.
+ *
+ * Precomputed once at open (O(events)): each task's state changes (the
+ * gantt lanes), the caption events, and the display order of tasks.  A frame
+ * never scans the whole timeline.
+ */
+#ifndef IOSIM_UI_VIEWER_H
+#define IOSIM_UI_VIEWER_H
+
+#include <stdint.h>
+
+#include "tl/tl.h"
+#include "tl/world.h"
+#include "ui/cell.h"
+
+/* One state change of a task: a gantt lane is an array of these */
+struct lane_seg {
+    int64_t t;
+    long idx; /* the event that made it (state holds after idx + 1 events) */
+    uint8_t st;
+};
+
+struct lane {
+    struct lane_seg *s;
+    long n, cap;
+};
+
+enum ui_prompt { P_NONE, P_GOTO, P_SEARCH };
+
+#define UI_MAXPLACED 16
+
+struct placed {
+    int view; /* enum ui_view */
+    struct rect r;
+};
+
+struct viewer {
+    const struct tl *tl;
+    struct wcur cur; /* cur.w: the world after cur.w.idx events */
+
+    /* selection */
+    int sel_task;  /* task index, -1 if none */
+    int sel_fd;    /* fd number in the selected task's process, -1 */
+    int sel_queue; /* queue index, -1 */
+    int focus;     /* enum ui_view: V_TASKS, V_FDS or V_QUEUES */
+
+    /* playback */
+    int playing;
+    int speed; /* index into the speed table (actions.c) */
+
+    /* timeline zoom: the gantt shows total time / 2^zoom */
+    int zoom;
+
+    long *marks; /* bookmarks: event positions, sorted */
+    int nmarks, markcap;
+
+    char search[128];
+    int prompt; /* enum ui_prompt */
+    char input[128];
+    char msg[200]; /* one-line message in the status bar, "" if none */
+    int help;      /* the help screen is shown */
+    int help_top;
+
+    int mouse_x, mouse_y; /* of the last UK_MOUSE */
+
+    /* precomputed */
+    struct lane *lanes; /* per task */
+    long *caps;         /* indexes of CAPTION events */
+    long ncaps;
+    int *order;         /* tasks in display order (grouped by process) */
+    int *depth;         /* indentation of order[i] */
+    int64_t t_end;      /* time of the last event */
+
+    /* last layout, for mouse clicks */
+    struct placed placed[UI_MAXPLACED];
+    int nplaced;
+    int cols, rows;
+    int ascii;
+};
+
+int viewer_open(struct viewer *v, const struct tl *tl);
+void viewer_close(struct viewer *v);
+/* Move the cursor: world after idx events (clamped); 0 or -errno */
+int viewer_seek(struct viewer *v, long idx);
+static inline long viewer_pos(const struct viewer *v) { return v->cur.w.idx; }
+/* The start position used by ui_run and ui_render_text for -1 */
+long viewer_first_caption_pos(const struct viewer *v);
+/* Position of the last event with time <= t (events applied) */
+long viewer_pos_at_time(const struct viewer *v, int64_t t);
+/* State of task at time t from its lane, counting only the events before
+   position limit (TS_NONE before it exists) */
+int viewer_state_at(const struct viewer *v, int task, int64_t t, long limit);
+/* index in v->order of task, or -1 */
+int viewer_order_index(const struct viewer *v, int task);
+void viewer_msg(struct viewer *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* actions.c */
+int ui_act(struct viewer *v, int action);
+int ui_key(struct viewer *v, int key);
+/* Playback: milliseconds until the next tick, -1 when paused */
+int ui_play_timeout(const struct viewer *v);
+int ui_tick(struct viewer *v);
+/* Events per second at a speed index */
+int ui_speed_rate(int speed);
+
+/* render.c: lay out and draw the whole screen into cb (sized cb->w x cb->h) */
+void ui_render(struct viewer *v, struct cbuf *cb);
+
+/* evtext.c: one event as a line of the log, strace-style */
+const char *ui_obj_label(const struct tl *tl, int obj, char *buf, int len);
+const char *ui_signame(int sig);
+/* The text of event i without time and task; returns its colour role */
+int ui_ev_text(const struct tl *tl, long i, char *buf, int len);
+/* Time as "5.050 ms", "120.0 us", "1.250000 s" */
+const char *ui_fmt_time(int64_t ns, char *buf, int len);
+/* Parse "5ms", "1.5s", "300us", "120ns": ns, or -1 */
+int64_t ui_parse_time(const char *s);
+/* Describe what a task is doing now, e.g. "blocked in read(): waiting for
+   data"; returns the role of its state */
+int ui_task_doing(const struct viewer *v, int task, char *buf, int len);
+int ui_state_role(int st);
+
+#endif

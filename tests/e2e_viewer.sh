@@ -1,0 +1,159 @@
+#!/bin/sh
+# The real viewer in a real (pseudo-)terminal: start ./iosim on
+# scenarios/blocking.scn in a detached tmux session of a fixed size, press
+# keys, read the screen with capture-pane, resize the window, quit, and
+# check the exit status and that the terminal was given back.  Also
+# Ctrl-C (exit status 130, terminal restored) and Ctrl-Z / fg.
+# Skipped (77) when tmux is not installed.
+set -u
+IOSIM=${IOSIM:-./iosim}
+command -v tmux >/dev/null 2>&1 || { echo "tmux not installed: skipped"; exit 77; }
+[ -x "$IOSIM" ] || { echo "FAIL: no binary $IOSIM"; exit 1; }
+case "$IOSIM" in /*) ;; *) IOSIM="$PWD/$IOSIM" ;; esac
+
+export LC_ALL=C.UTF-8
+sock="iosim-e2e-$$"
+tmp=$(mktemp -d)
+T() { tmux -L "$sock" -f /dev/null "$@"; }
+cleanup() { T kill-server >/dev/null 2>&1; rm -rf "$tmp"; }
+trap cleanup EXIT INT TERM
+fail=0
+failed() { echo "FAIL: $*"; echo "--- screen:"; T capture-pane -p -t "$S" 2>/dev/null; fail=1; }
+
+screen() { T capture-pane -p -t "$S"; }
+# wait up to 5 s for a regular expression on the screen
+wait_for() {
+    i=0
+    while [ $i -lt 50 ]; do
+        screen | grep -Eq -- "$1" && return 0
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
+}
+wait_gone() {
+    i=0
+    while [ $i -lt 50 ]; do
+        screen | grep -Eq -- "$1" || return 0
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
+}
+wait_file() {
+    i=0
+    while [ $i -lt 50 ]; do
+        [ -s "$1" ] && return 0
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
+}
+key() { T send-keys -t "$S" "$@"; }
+
+# ---- 1. keys, resize, q -------------------------------------------------
+S=v1
+T new-session -d -s "$S" -x 100 -y 30 \
+    "printf 'before iosim\n'; TERM=screen-256color '$IOSIM' scenarios/blocking.scn; echo \$? >'$tmp/rc1'; sleep 30"
+wait_for 'Tasks \(2\)' || failed "the viewer did not start"
+wait_for 'step 1/' || failed "does not start at the first caption"
+key Space
+wait_for 'step 2/' || failed "Space does not go to the next caption"
+n1=$(screen | sed -n 's/.*event \([0-9]*\)\/.*/\1/p' | head -1)
+key Right
+wait_for "event $((n1 + 1))/" || failed "Right does not step one event (was $n1)"
+key l
+wait_for "event $((n1 + 2))/" || failed "l does not step one event"
+key h
+wait_for "event $((n1 + 1))/" || failed "h does not step back"
+key G
+wait_for 'event ([0-9]+)/\1( |$)' || failed "G does not go to the end"
+key g
+wait_for 'event 0/' || failed "g does not go to the start"
+key :
+wait_for 'Go to event number' || failed "no go-to prompt"
+key 4 5 Enter
+wait_for 'event 45/' || failed "go to event 45"
+wait_for 'Phase 1: waiting for data' || failed "no two-phase view at event 45"
+key '?'
+wait_for 'Keys \(\? or Esc closes' || failed "? does not show the help"
+t0=$(date +%s%N 2>/dev/null || echo 0)
+key Escape
+wait_gone 'Keys \(\? or Esc closes' || failed "Esc does not close the help"
+t1=$(date +%s%N 2>/dev/null || echo 0)
+if [ "$t0" != 0 ] && [ $(( (t1 - t0) / 1000000 )) -gt 900 ]; then
+    failed "Esc took $(( (t1 - t0) / 1000000 )) ms (ESCDELAY not set?)"
+fi
+key j
+wait_for 'Script of client' || failed "j does not select the next task"
+key k
+wait_for 'Script of server' || failed "k does not select the previous task"
+key /
+key a c c e p t Enter
+wait_for 'accept' || failed "search"
+key p
+wait_for '/s ' || failed "p does not start playing"
+key p
+wait_for 'Paused' || failed "p does not pause"
+
+T resize-window -t "$S" -x 132 -y 43
+wait_for 'Buffers: kernel and user' || failed "a 132x43 window does not show the buffers"
+[ "$(screen | head -1 | awk '{print length($0)}')" -ge 120 ] || failed "the header does not use the width"
+T resize-window -t "$S" -x 60 -y 20
+wait_for 'Terminal too small: 60x20' || failed "no 'too small' screen at 60x20"
+T resize-window -t "$S" -x 80 -y 24
+wait_for 'Tasks \(2\)' || failed "the viewer does not come back at 80x24"
+wait_gone 'too small' || failed "'too small' stays on screen"
+
+key q
+wait_file "$tmp/rc1" || failed "q does not quit"
+[ "$(cat "$tmp/rc1" 2>/dev/null)" = 0 ] || failed "exit status after q: $(cat "$tmp/rc1" 2>/dev/null)"
+wait_for 'before iosim' || failed "the terminal is not restored after q"
+screen | grep -q 'Tasks (2)' && failed "the viewer is still on screen after q"
+T kill-session -t "$S"
+
+# ---- 2. Ctrl-C ----------------------------------------------------------
+S=v2
+T new-session -d -s "$S" -x 80 -y 24 \
+    "printf 'before iosim\n'; '$IOSIM' --mono scenarios/blocking.scn; echo \$? >'$tmp/rc2'; sleep 30"
+wait_for 'Tasks \(2\)' || failed "the viewer did not start (--mono)"
+key C-c
+wait_file "$tmp/rc2" || failed "Ctrl-C does not quit"
+[ "$(cat "$tmp/rc2" 2>/dev/null)" = 130 ] || failed "exit status after Ctrl-C: $(cat "$tmp/rc2" 2>/dev/null)"
+wait_for 'before iosim' || failed "the terminal is not restored after Ctrl-C"
+T kill-session -t "$S"
+
+# ---- 3. SIGTERM (to our iosim: the child of the pane's shell) --------------
+S=v3
+T new-session -d -s "$S" -x 80 -y 24 \
+    "printf 'before iosim\n'; '$IOSIM' scenarios/blocking.scn; echo \$? >'$tmp/rc3'; sleep 30"
+wait_for 'Tasks \(2\)' || failed "the viewer did not start (SIGTERM test)"
+shpid=$(T display-message -p -t "$S" '#{pane_pid}')
+pid=$(ps -o pid= --ppid "$shpid" | head -1 | tr -d ' ')
+if [ -n "$pid" ]; then
+    kill -TERM "$pid"
+    wait_file "$tmp/rc3" || failed "SIGTERM does not quit"
+    [ "$(cat "$tmp/rc3" 2>/dev/null)" = 143 ] || failed "exit status after SIGTERM: $(cat "$tmp/rc3" 2>/dev/null)"
+    wait_for 'before iosim' || failed "the terminal is not restored after SIGTERM"
+else
+    failed "cannot find the viewer's process"
+fi
+T kill-session -t "$S"
+
+# ---- 4. Ctrl-Z and fg (needs a shell with job control) ----------------------
+if command -v bash >/dev/null 2>&1; then
+    S=v4
+    T new-session -d -s "$S" -x 80 -y 24 "PS1='prompt\$ ' bash --norc --noprofile -i"
+    wait_for 'prompt\$' || failed "no shell"
+    key "'$IOSIM' scenarios/blocking.scn" Enter
+    wait_for 'Tasks \(2\)' || failed "the viewer did not start from bash"
+    key C-z
+    wait_for 'Stopped' || failed "Ctrl-Z does not suspend"
+    wait_gone 'Tasks \(2\)' || failed "the terminal is not restored on Ctrl-Z"
+    key fg Enter
+    wait_for 'Tasks \(2\)' || failed "fg does not redraw the viewer"
+    key q
+    key 'echo "rc=$?"' Enter
+    wait_for '^rc=0' || failed "exit status after Ctrl-Z, fg, q"
+    T kill-session -t "$S"
+fi
+
+[ $fail = 0 ] && echo "e2e_viewer: ok"
+exit $fail

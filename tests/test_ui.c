@@ -1,0 +1,733 @@
+/*
+ * test_ui.c - the viewer without a terminal: the cell buffer, golden
+ * screens (tests/golden/ui_*.txt) of hand-built and real timelines at
+ * 80x24 and 132x43, key handling driven through ui_key(), mouse clicks,
+ * layout at every size, and the cost of a keypress on 10^6 events.
+ *
+ * UPDATE_GOLDEN=1 rewrites the golden files instead of comparing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim/scn.h"
+#include "sim/sim.h"
+#include "ui/cell.h"
+#include "ui/keys.h"
+#include "ui/ui.h"
+#include "ui/view.h"
+#include "ui/viewer.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static const char *golden_dir(void)
+{
+    const char *d = getenv("GOLDEN_DIR");
+    return d && *d ? d : "tests/golden";
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+        size_t k = fread(buf + n, 1, 4096, f);
+        n += k;
+        if (k == 0)
+            break;
+    }
+    fclose(f);
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+/* Compare text with tests/golden/NAME.txt (or write it when updating) */
+static void check_golden(const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.txt", golden_dir(), name);
+    const char *up = getenv("UPDATE_GOLDEN");
+    if (up && *up && strcmp(up, "0")) {
+        FILE *f = fopen(path, "wb");
+        if (!f)
+            fail_msg("cannot write %s: %s", path, strerror(errno));
+        fputs(text, f);
+        fclose(f);
+        return;
+    }
+    size_t len;
+    char *want = slurp(path, &len);
+    if (!want)
+        fail_msg("no golden file %s (run with UPDATE_GOLDEN=1 to create it)", path);
+    if (strcmp(want, text)) {
+        /* show the first differing line */
+        const char *a = want, *b = text;
+        int line = 1;
+        while (*a && *a == *b) {
+            if (*a == '\n')
+                line++;
+            a++, b++;
+        }
+        char wl[300] = "", gl[300] = "";
+        const char *ws = a, *gs = b;
+        while (ws > want && ws[-1] != '\n')
+            ws--;
+        while (gs > text && gs[-1] != '\n')
+            gs--;
+        sscanf(ws, "%299[^\n]", wl);
+        sscanf(gs, "%299[^\n]", gl);
+        free(want);
+        fail_msg("%s differs at line %d:\n  want: %s\n  got:  %s\n"
+                 "(UPDATE_GOLDEN=1 rewrites it after a deliberate change)",
+                 path, line, wl, gl);
+    }
+    free(want);
+}
+
+static char *render_viewer(struct viewer *v, int cols, int rows, int ascii)
+{
+    struct cbuf cb;
+    assert_int_equal(cb_init(&cb, cols, rows), 0);
+    cb.ascii = ascii;
+    ui_render(v, &cb);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(cb_dump(&cb, f), 0);
+    fclose(f);
+    cb_free(&cb);
+    return buf;
+}
+
+static char *render_text(struct tl *tl, int cols, int rows, long ev, int task)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(ui_render_text(tl, cols, rows, ev, task, f), 0);
+    fclose(f);
+    return buf;
+}
+
+static struct tl *run_file(const char *path)
+{
+    char err[1024];
+    struct prog *p = scn_load(path, err, sizeof err);
+    if (!p)
+        fail_msg("load %s: %s", path, err);
+    struct tl *tl = sim_run(p, NULL, err, sizeof err);
+    prog_free(p);
+    if (!tl)
+        fail_msg("run %s: %s", path, err);
+    return tl;
+}
+
+static void push(struct tl *tl, int64_t t, int type, int task, int sub,
+                 int obj, int64_t a, int64_t b, int line)
+{
+    struct tl_ev e = { t, a, b, obj, line,
+                       (uint16_t)(task < 0 ? (int)TL_NOTASK : task),
+                       (uint8_t)type, (uint8_t)sub };
+    assert_true(tl_push(tl, &e) >= 0);
+}
+
+/*
+ * A hand-built timeline: an epoll server with a worker thread and a peer
+ * whose name and caption are Chinese (wide characters), two CPUs, an
+ * accept queue and an epoll ready list.
+ */
+static struct tl *hand_tl(void)
+{
+    struct tl *tl = tl_new();
+    assert_non_null(tl);
+    tl->ncpus = 2;
+    tl_set_str(&tl->title, "Hand-built: epoll wakes a server");
+    tl_set_str(&tl->model, "epoll");
+    tl_set_str(&tl->source, "hand.scn");
+    char *lines[] = {
+        "process web {",
+        "    ep = epoll_create",
+        "    n = epoll_wait ep",
+        "    n = read c 4K",
+        "    n = read c 4K",
+        "    exit",
+        "}",
+        "thread worker {",
+        "    compute 2us",
+        "}",
+    };
+    int sc = tl_add_script(tl, "tests/hand.scn", lines, 10);
+    int web = tl_add_task(tl, "web", TK_PROCESS, -1, -1, sc);
+    int wk = tl_add_task(tl, "worker", TK_THREAD, web, web, sc);
+    int cl = tl_add_task(tl, "客户端", TK_PEER, -1, -1, -1);
+    struct tl_obj lo = { OK_LISTEN, -1, 0, 0, 80, -1, web };
+    struct tl_obj so = { OK_SOCKET, -1, 4096, 4096, 80, -1, web };
+    struct tl_obj eo = { OK_EPOLL, -1, 0, 0, 0, -1, web };
+    int l = tl_add_obj(tl, &lo), s = tl_add_obj(tl, &so), e = tl_add_obj(tl, &eo);
+    int qa = tl_add_queue(tl, "accept queue :80", TQK_ACCEPT, l);
+    int qr = tl_add_queue(tl, "epoll ready list", TQK_READY, e);
+    int c1 = tl_add_str(tl, "The web server waits in epoll_wait(); its worker thread computes.");
+    int c2 = tl_add_str(tl, "数据到达内核缓冲区：第一阶段结束 (data reached the kernel buffer: phase one ends)");
+    int c3 = tl_add_str(tl, "read() again: the buffer is empty and the fd is non-blocking, so EAGAIN.");
+    push(tl, 0, EV_OBJ_NEW, -1, OK_LISTEN, l, 80, 0, 0);
+    push(tl, 0, EV_OBJ_NEW, -1, OK_SOCKET, s, 80, 0, 0);
+    push(tl, 0, EV_OBJ_NEW, -1, OK_EPOLL, e, 0, 0, 0);
+    push(tl, 0, EV_TASK_NEW, web, TK_PROCESS, -1, -1, 0, 1);
+    push(tl, 0, EV_TASK_NEW, wk, TK_THREAD, -1, web, 0, 8);
+    push(tl, 0, EV_TASK_NEW, cl, TK_PEER, -1, -1, 0, 0);
+    push(tl, 0, EV_FD_OPEN, web, 0, l, 3, 0, 0);
+    push(tl, 0, EV_FD_OPEN, web, 0, s, 4, 0, 0);
+    push(tl, 0, EV_FD_OPEN, web, 0, e, 5, 0, 0);
+    push(tl, 0, EV_FLAGS, web, TL_FL_NONBLOCK, s, 4, 0, 0);
+    push(tl, 0, EV_CAPTION, -1, 0, -1, c1, 0, 0);
+    push(tl, 0, EV_STATE, web, TS_RUNNING, -1, 0, 0, 2);
+    push(tl, 0, EV_STATE, cl, TS_RUNNING, -1, 1, 0, 0);
+    push(tl, 100, EV_SYS_ENTER, web, SYS_EPOLL_WAIT, 5, 64, 0, 3);
+    push(tl, 100, EV_STATE, web, TS_BLOCKED, e, TW_EVENTS, 0, 3);
+    push(tl, 100, EV_STATE, wk, TS_READY, -1, 0, 0, 9);
+    push(tl, 2100, EV_STATE, wk, TS_RUNNING, -1, 0, 0, 9);
+    push(tl, 3000, EV_QUEUE, -1, TQ_PUSH, qa, s, 0, 0);
+    push(tl, 3000, EV_QUEUE, -1, TQ_POP, qa, s, 0, 0);
+    push(tl, 5000, EV_DATA, -1, 0, s, 100, -1, 0);
+    push(tl, 5000, EV_QUEUE, -1, TQ_PUSH, qr, 4, 0, 0);
+    push(tl, 5000, EV_CAPTION, cl, 0, -1, c2, 0, 0);
+    push(tl, 5000, EV_STATE, cl, TS_EXITED, -1, 0, 0, 0);
+    push(tl, 6000, EV_STATE, web, TS_READY, -1, 0, 0, 3);
+    push(tl, 7000, EV_STATE, web, TS_RUNNING, -1, 1, 0, 3);
+    push(tl, 7000, EV_QUEUE, -1, TQ_POP, qr, 4, 0, 0);
+    push(tl, 7100, EV_SYSCALL, web, SYS_EPOLL_WAIT, 5, 1, 7000, 3);
+    push(tl, 7100, EV_SYS_ENTER, web, SYS_READ, 4, 4096, 0, 4);
+    push(tl, 7110, EV_COPY, web, TC_TO_USER, s, 100, 10, 4);
+    push(tl, 7200, EV_SYSCALL, web, SYS_READ, 4, 100, 100, 4);
+    push(tl, 7200, EV_CAPTION, web, 0, -1, c3, 0, 0);
+    push(tl, 7300, EV_SYS_ENTER, web, SYS_READ, 4, 4096, 0, 5);
+    push(tl, 7400, EV_SYSCALL, web, SYS_READ, 4, -EAGAIN, 100, 5);
+    push(tl, 8000, EV_STATE, wk, TS_EXITED, -1, 0, 0, 9);
+    return tl;
+}
+
+/* ---- cell buffer -------------------------------------------------------- */
+
+static void test_cell_widths(void **st)
+{
+    (void)st;
+    assert_int_equal(ui_wcwidth('a'), 1);
+    assert_int_equal(ui_wcwidth(0x4e2d), 2);  /* 中 */
+    assert_int_equal(ui_wcwidth(0xff21), 2);  /* fullwidth A */
+    assert_int_equal(ui_wcwidth(0x0301), 0);  /* combining acute */
+    assert_int_equal(ui_strwidth("中文ab"), 6);
+    struct cbuf cb;
+    assert_int_equal(cb_init(&cb, 10, 2), 0);
+    /* a wide char that does not fit at the end is not drawn half */
+    assert_int_equal(cb_text(&cb, 0, 0, 10, "abcdefghi中", R_DEFAULT), 10);
+    char row[64];
+    cb_row_text(&cb, 0, row, sizeof row);
+    assert_string_equal(row, "abcdefghi\xe2\x80\xa6"); /* ellipsis */
+    /* overwriting half of a wide char blanks the other half */
+    cb_text(&cb, 0, 1, 10, "中文", R_DEFAULT);
+    cb_put(&cb, 1, 1, 'x', R_DEFAULT);
+    cb_row_text(&cb, 1, row, sizeof row);
+    assert_string_equal(row, " x文");
+    cb_put(&cb, 2, 1, 'y', R_DEFAULT);
+    cb_row_text(&cb, 1, row, sizeof row);
+    assert_string_equal(row, " xy");
+    /* ASCII glyphs */
+    cb.ascii = 1;
+    assert_int_equal(cb_glyph(&cb, G_HLINE), '-');
+    cb.ascii = 0;
+    assert_int_equal(cb_glyph(&cb, G_HLINE), 0x2500);
+    /* nothing is ever written outside */
+    cb_text(&cb, -5, 7, 100, "outside", R_DEFAULT);
+    cb_put(&cb, 10, 0, 'z', R_DEFAULT);
+    cb_free(&cb);
+}
+
+static void test_cell_wrap(void **st)
+{
+    (void)st;
+    struct ui_span l[8];
+    const char *s = "blocked in read(): waiting for data";
+    int n = ui_wrap(s, 20, l, 8);
+    assert_int_equal(n, 2);
+    assert_int_equal(l[0].len, 18); /* "blocked in read():" */
+    assert_memory_equal(s + l[1].off, "waiting for data", 16);
+    /* CJK text breaks between wide characters */
+    n = ui_wrap("数据到达内核缓冲区", 8, l, 8);
+    assert_int_equal(n, 3);
+    assert_int_equal(l[0].len, 12); /* four characters of 3 bytes */
+    /* invalid UTF-8 is shown as U+FFFD, never skipped silently */
+    uint32_t cp;
+    assert_int_equal(ui_utf8_dec("\xff" "a", &cp), 1);
+    assert_int_equal(cp, 0xfffd);
+}
+
+/* ---- golden screens ----------------------------------------------------- */
+
+static void test_golden_hand(void **st)
+{
+    (void)st;
+    struct tl *tl = hand_tl();
+    static const struct {
+        int cols, rows;
+        long ev;
+    } shots[] = {
+        { 80, 24, 0 }, { 80, 24, 15 }, { 80, 24, 22 }, { 80, 24, 29 },
+        { 132, 43, 22 }, { 132, 43, 34 }, { 200, 60, 29 },
+    };
+    for (size_t i = 0; i < sizeof shots / sizeof *shots; i++) {
+        char name[96];
+        snprintf(name, sizeof name, "ui_hand_%dx%d_%ld", shots[i].cols,
+                 shots[i].rows, shots[i].ev);
+        char *txt = render_text(tl, shots[i].cols, shots[i].rows, shots[i].ev, -1);
+        check_golden(name, txt);
+        free(txt);
+    }
+    tl_free(tl);
+}
+
+static void test_golden_blocking(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/blocking.scn");
+    long evs[] = { -1, 45, 58, 60, 61, (long)tl->nev };
+    for (size_t i = 0; i < sizeof evs / sizeof *evs; i++) {
+        for (int big = 0; big < 2; big++) {
+            char name[96];
+            int cols = big ? 132 : 80, rows = big ? 43 : 24;
+            snprintf(name, sizeof name, "ui_blocking_%dx%d_%s%ld", cols, rows,
+                     evs[i] < 0 ? "start" : "", evs[i] < 0 ? 0 : evs[i]);
+            char *txt = render_text(tl, cols, rows, evs[i], -1);
+            check_golden(name, txt);
+            free(txt);
+        }
+    }
+    /* the client selected */
+    char *txt = render_text(tl, 80, 24, 60, 1);
+    check_golden("ui_blocking_80x24_60_client", txt);
+    free(txt);
+    tl_free(tl);
+}
+
+static void test_golden_nonblocking(void **st)
+{
+    (void)st;
+    FILE *f = fopen("scenarios/nonblocking.scn", "r");
+    if (!f) {
+        skip();
+        return;
+    }
+    fclose(f);
+    struct tl *tl = run_file("scenarios/nonblocking.scn");
+    long mid = (long)tl->nev / 3;
+    char *txt = render_text(tl, 132, 43, mid, 0);
+    check_golden("ui_nonblocking_132x43_third", txt);
+    free(txt);
+    tl_free(tl);
+}
+
+static void test_golden_special(void **st)
+{
+    (void)st;
+    struct tl *tl = hand_tl();
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    viewer_seek(&v, 22);
+    /* too small */
+    char *txt = render_viewer(&v, 60, 20, 0);
+    assert_non_null(strstr(txt, "Terminal too small: 60x20"));
+    check_golden("ui_too_small_60x20", txt);
+    free(txt);
+    txt = render_viewer(&v, 79, 24, 0);
+    assert_non_null(strstr(txt, "Terminal too small"));
+    free(txt);
+    txt = render_viewer(&v, 1, 1, 0);
+    free(txt);
+    /* help */
+    assert_true(ui_key(&v, '?') & UI_REDRAW);
+    txt = render_viewer(&v, 80, 24, 0);
+    check_golden("ui_help_80x24", txt);
+    free(txt);
+    ui_key(&v, UK_ESC);
+    assert_int_equal(v.help, 0);
+    /* ASCII line drawing */
+    txt = render_viewer(&v, 80, 24, 1);
+    for (const unsigned char *p = (const unsigned char *)txt; *p; p++)
+        if (*p >= 0x80) { /* only the task and caption text may be wide */
+            assert_true(strstr(txt, "客户端") || strstr(txt, "数据"));
+            break;
+        }
+    assert_null(strstr(txt, "\xe2\x94\x80")); /* no U+2500 */
+    check_golden("ui_hand_ascii_80x24_22", txt);
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/* ---- keys --------------------------------------------------------------- */
+
+static void type(struct viewer *v, const char *s)
+{
+    for (; *s; s++)
+        ui_key(v, (unsigned char)*s);
+}
+
+static void test_keys_navigation(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/blocking.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    long n = (long)tl->nev;
+    assert_int_equal(viewer_pos(&v), 0);
+    assert_int_equal(ui_key(&v, 'l'), UI_HANDLED | UI_REDRAW);
+    assert_int_equal(viewer_pos(&v), 1);
+    ui_key(&v, UK_RIGHT);
+    assert_int_equal(viewer_pos(&v), 2);
+    ui_key(&v, UK_LEFT);
+    ui_key(&v, 'h');
+    assert_int_equal(viewer_pos(&v), 0);
+    ui_key(&v, 'h');
+    assert_int_equal(viewer_pos(&v), 0);
+    assert_non_null(strstr(v.msg, "start"));
+    /* captions: each space lands just after the next caption event */
+    long prev = -1;
+    for (long k = 0; k < v.ncaps; k++) {
+        ui_key(&v, ' ');
+        assert_int_equal(viewer_pos(&v), v.caps[k] + 1);
+        assert_int_equal(v.cur.w.caption_ev, v.caps[k]);
+        assert_true(viewer_pos(&v) > prev);
+        prev = viewer_pos(&v);
+    }
+    ui_key(&v, ' ');
+    assert_int_equal(viewer_pos(&v), n);
+    ui_key(&v, UK_BACKSPACE);
+    assert_int_equal(viewer_pos(&v), v.caps[v.ncaps - 1] + 1);
+    ui_key(&v, 127);
+    assert_int_equal(viewer_pos(&v), v.caps[v.ncaps - 2] + 1);
+    ui_key(&v, 'G');
+    assert_int_equal(viewer_pos(&v), n);
+    ui_key(&v, UK_HOME);
+    assert_int_equal(viewer_pos(&v), 0);
+    ui_key(&v, UK_END);
+    assert_int_equal(viewer_pos(&v), n);
+    ui_key(&v, 'g');
+    /* go to an event number, then a time */
+    ui_key(&v, ':');
+    assert_int_equal(v.prompt, P_GOTO);
+    type(&v, "45\n");
+    assert_int_equal(v.prompt, P_NONE);
+    assert_int_equal(viewer_pos(&v), 45);
+    ui_key(&v, ':');
+    type(&v, "5ms\r");
+    assert_int_equal(viewer_pos(&v), viewer_pos_at_time(&v, 5000000));
+    assert_true(v.cur.w.t <= 5000000);
+    ui_key(&v, ':');
+    type(&v, "nonsense\n");
+    assert_non_null(strstr(v.msg, "Not an event number"));
+    ui_key(&v, ':');
+    type(&v, "12");
+    ui_key(&v, UK_BACKSPACE);
+    ui_key(&v, UK_ESC);
+    assert_int_equal(v.prompt, P_NONE);
+    /* next/previous event of the selected task */
+    ui_key(&v, 'g');
+    v.sel_task = 1; /* client */
+    ui_key(&v, ']');
+    assert_int_equal(tl->ev[viewer_pos(&v) - 1].task, 1);
+    long p1 = viewer_pos(&v);
+    ui_key(&v, ']');
+    assert_true(viewer_pos(&v) > p1);
+    assert_int_equal(tl->ev[viewer_pos(&v) - 1].task, 1);
+    ui_key(&v, '[');
+    assert_int_equal(viewer_pos(&v), p1);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+static void test_keys_search_marks_focus(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/blocking.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    /* search by the text of the log line */
+    ui_key(&v, '/');
+    type(&v, "READ(4\n");
+    long p = viewer_pos(&v);
+    assert_true(p > 0);
+    char txt[512];
+    ui_ev_text(tl, p - 1, txt, sizeof txt);
+    assert_non_null(strstr(txt, "read(4"));
+    ui_key(&v, 'n');
+    assert_true(viewer_pos(&v) > p);
+    ui_key(&v, 'N');
+    assert_int_equal(viewer_pos(&v), p);
+    ui_key(&v, '/');
+    type(&v, "no such text anywhere\n");
+    assert_int_equal(viewer_pos(&v), p);
+    assert_non_null(strstr(v.msg, "Not found"));
+    /* bookmarks */
+    ui_key(&v, 'm');
+    ui_key(&v, 'G');
+    ui_key(&v, 'm');
+    assert_int_equal(v.nmarks, 2);
+    ui_key(&v, 'g');
+    ui_key(&v, '\'');
+    assert_int_equal(viewer_pos(&v), p);
+    ui_key(&v, '\'');
+    assert_int_equal(viewer_pos(&v), (long)tl->nev);
+    ui_key(&v, '"');
+    assert_int_equal(viewer_pos(&v), p);
+    ui_key(&v, 'm'); /* clears it */
+    assert_int_equal(v.nmarks, 1);
+    /* selection and focus */
+    ui_key(&v, 'g');
+    ui_key(&v, ' ');
+    ui_key(&v, ' ');
+    ui_key(&v, ' '); /* the server has its socket fds */
+    assert_int_equal(v.sel_task, 0);
+    ui_key(&v, 'j');
+    assert_int_equal(v.sel_task, 1);
+    ui_key(&v, 'j');
+    assert_int_equal(v.sel_task, 1);
+    ui_key(&v, UK_UP);
+    assert_int_equal(v.sel_task, 0);
+    ui_key(&v, UK_TAB);
+    assert_int_equal(v.focus, V_FDS);
+    assert_true(v.sel_fd >= 0);
+    int fd0 = v.sel_fd;
+    ui_key(&v, 'j');
+    assert_true(v.sel_fd > fd0);
+    while (ui_key(&v, 'j') && world_fd_obj(&v.cur.w, 0, v.sel_fd + 1) >= 0)
+        ;
+    /* next change of the fd: the data arriving in the socket */
+    int fd = v.sel_fd;
+    int obj = world_fd_obj(&v.cur.w, 0, fd);
+    assert_true(obj >= 0);
+    ui_key(&v, 'c');
+    const struct tl_ev *e = &tl->ev[viewer_pos(&v) - 1];
+    assert_true(e->obj == obj || (e->type == EV_FD_CLOSE && e->a == fd));
+    ui_key(&v, UK_TAB);
+    assert_int_equal(v.focus, V_QUEUES);
+    ui_key(&v, UK_BTAB);
+    assert_int_equal(v.focus, V_FDS);
+    ui_key(&v, UK_TAB);
+    ui_key(&v, UK_TAB);
+    assert_int_equal(v.focus, V_TASKS);
+    /* playback */
+    ui_key(&v, 'g');
+    ui_key(&v, 'p');
+    assert_true(v.playing);
+    assert_true(ui_play_timeout(&v) > 0);
+    ui_tick(&v);
+    assert_int_equal(viewer_pos(&v), 1);
+    int t = ui_play_timeout(&v);
+    ui_key(&v, '+');
+    assert_true(ui_play_timeout(&v) < t);
+    ui_key(&v, '-');
+    ui_key(&v, '-');
+    assert_true(ui_play_timeout(&v) > t);
+    ui_key(&v, 'p');
+    assert_false(v.playing);
+    assert_int_equal(ui_play_timeout(&v), -1);
+    /* unknown key: a message, not an action */
+    assert_int_equal(ui_key(&v, 'X') & UI_HANDLED, 0);
+    assert_non_null(strstr(v.msg, "? shows the keys"));
+    /* quit */
+    assert_true(ui_key(&v, 'q') & UI_QUIT);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+static void test_key_table(void **st)
+{
+    (void)st;
+    /* every action has a help line and a key; no key is bound twice */
+    int seen[256] = { 0 };
+    for (int a = 1; a < A__COUNT; a++) {
+        assert_true(strlen(ui_action_help(a)) > 3);
+        const int *k = ui_action_keys(a);
+        assert_true(k[0] != 0);
+        for (; *k; k++) {
+            assert_int_equal(ui_key_action(*k), a);
+            if (*k < 256) {
+                assert_int_equal(seen[*k], 0);
+                seen[*k] = a;
+            }
+        }
+    }
+    char b[32];
+    assert_string_equal(ui_key_name(UK_RIGHT, b, sizeof b), "Right");
+    assert_string_equal(ui_key_name(' ', b, sizeof b), "Space");
+    assert_string_equal(ui_key_name(UK_CTRL('l'), b, sizeof b), "Ctrl-L");
+}
+
+static void test_mouse(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/blocking.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    viewer_seek(&v, (long)tl->nev);
+    free(render_viewer(&v, 132, 43, 0));
+    struct rect g = { 0, 0, 0, 0 };
+    for (int i = 0; i < v.nplaced; i++)
+        if (v.placed[i].view == V_GANTT)
+            g = v.placed[i].r;
+    assert_true(g.w > 0);
+    /* a click a quarter of the way along the client's lane */
+    v.mouse_x = g.x + g.w / 4;
+    v.mouse_y = g.y + 2;
+    assert_true(ui_key(&v, UK_MOUSE) & UI_REDRAW);
+    assert_int_equal(v.sel_task, 1);
+    assert_true(viewer_pos(&v) < (long)tl->nev);
+    assert_true(v.cur.w.t > 0 && v.cur.w.t < v.t_end / 2);
+    /* a click outside any view does nothing */
+    v.mouse_x = 0;
+    v.mouse_y = 0;
+    assert_int_equal(ui_key(&v, UK_MOUSE), 0);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/* every size: views inside the screen and never overlapping */
+static void test_layout_sizes(void **st)
+{
+    (void)st;
+    struct tl *tl = hand_tl();
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    viewer_seek(&v, 22);
+    for (int w = 70; w <= 260; w += 7)
+        for (int h = 20; h <= 90; h += 5) {
+            struct placed p[UI_MAXPLACED];
+            int n = ui_layout(&v, w, h, p, UI_MAXPLACED);
+            if (w < UI_MIN_COLS || h < UI_MIN_ROWS) {
+                assert_int_equal(n, 0);
+                continue;
+            }
+            assert_true(n >= 8); /* the essential views at least */
+            for (int i = 0; i < n; i++) {
+                struct rect a = p[i].r;
+                assert_true(a.x >= 0 && a.y >= 0 && a.x + a.w <= w && a.y + a.h <= h);
+                assert_true(a.h >= ui_views[p[i].view]->min_h ||
+                            p[i].view == V_CAPTION);
+                for (int j = i + 1; j < n; j++) {
+                    struct rect b = p[j].r;
+                    int ov = a.x < b.x + b.w && b.x < a.x + a.w &&
+                             a.y < b.y + b.h && b.y < a.y + a.h;
+                    assert_false(ov);
+                }
+            }
+            free(render_viewer(&v, w, h, 0));
+        }
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/* ---- speed -------------------------------------------------------------- */
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void test_million_events(void **st)
+{
+    (void)st;
+    struct tl *tl = tl_new();
+    tl->ncpus = 1;
+    int a = tl_add_task(tl, "a", TK_PROCESS, -1, -1, -1);
+    int b = tl_add_task(tl, "b", TK_PROCESS, -1, -1, -1);
+    struct tl_obj so = { OK_SOCKET, -1, 65536, 0, 0, -1, a };
+    int s = tl_add_obj(tl, &so);
+    int cap = tl_add_str(tl, "tick");
+    push(tl, 0, EV_OBJ_NEW, -1, OK_SOCKET, s, 0, 0, 0);
+    push(tl, 0, EV_TASK_NEW, a, 0, -1, -1, 0, 0);
+    push(tl, 0, EV_TASK_NEW, b, 0, -1, -1, 0, 0);
+    push(tl, 0, EV_FD_OPEN, a, 0, s, 3, 0, 0);
+    int64_t t = 0;
+    while (tl->nev < 1000000) {
+        t += 1000;
+        push(tl, t, EV_STATE, a, TS_RUNNING, -1, 0, 0, 0);
+        push(tl, t, EV_STATE, b, TS_READY, -1, 0, 0, 0);
+        push(tl, t + 10, EV_SYS_ENTER, a, SYS_READ, 3, 4096, 0, 0);
+        push(tl, t + 20, EV_DATA, -1, 0, s, 10, -1, 0);
+        push(tl, t + 30, EV_COPY, a, TC_TO_USER, s, 10, 10, 0);
+        push(tl, t + 40, EV_SYSCALL, a, SYS_READ, 3, 10, 30, 0);
+        push(tl, t + 500, EV_STATE, a, TS_READY, -1, 0, 0, 0);
+        push(tl, t + 500, EV_STATE, b, TS_RUNNING, -1, 0, 0, 0);
+        if (tl->nev % 1000 < 8)
+            push(tl, t + 600, EV_CAPTION, -1, 0, -1, cap, 0, 0);
+    }
+    struct viewer v;
+    double t0 = now_ms();
+    assert_int_equal(viewer_open(&v, tl), 0);
+    double open_ms = now_ms() - t0;
+    struct cbuf cb;
+    cb_init(&cb, 132, 43);
+    unsigned seed = 1;
+    double worst = 0, total = 0;
+    int keys[] = { 'l', 'h', ' ', UK_BACKSPACE, 'G', 'g', ']', '[' };
+    for (int i = 0; i < 60; i++) {
+        double k0 = now_ms();
+        if (i % 3 == 0) {
+            seed = seed * 1103515245u + 12345u;
+            viewer_seek(&v, (long)(seed % tl->nev));
+        } else {
+            ui_key(&v, keys[i % 8]);
+        }
+        ui_render(&v, &cb);
+        double dt = now_ms() - k0;
+        total += dt;
+        if (dt > worst)
+            worst = dt;
+    }
+    print_message("10^6 events: open %.0f ms, keypress+redraw avg %.2f ms, worst %.2f ms\n",
+                  open_ms, total / 60, worst);
+    /* generous bound: sanitizer builds are several times slower */
+    assert_true(total / 60 < 50);
+    cb_free(&cb);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cell_widths),
+        cmocka_unit_test(test_cell_wrap),
+        cmocka_unit_test(test_golden_hand),
+        cmocka_unit_test(test_golden_blocking),
+        cmocka_unit_test(test_golden_nonblocking),
+        cmocka_unit_test(test_golden_special),
+        cmocka_unit_test(test_keys_navigation),
+        cmocka_unit_test(test_keys_search_marks_focus),
+        cmocka_unit_test(test_key_table),
+        cmocka_unit_test(test_mouse),
+        cmocka_unit_test(test_layout_sizes),
+        cmocka_unit_test(test_million_events),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
