@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "sim/scn.h"
+#include "sim/server.h"
 #include "sim/sim.h"
 #include "tl/export.h"
 #include "tl/text.h"
@@ -32,6 +33,8 @@
     X("--dump", "FILE", "print the timeline as text, one event a line (strace -f -tt -T style)") \
     X("--export", "json|chrome FILE", "write the timeline as JSON, or as a Chrome/Perfetto trace") \
     X("--stats", "FILE", "print the run's figures (syscalls, copies, CPU, latency)") \
+    X("--model", "MODEL", "run every `server` of FILE with MODEL (blocking, fork, thread, nonblocking, select, poll, epoll)") \
+    X("--compare", "MODEL,MODEL... FILE", "run FILE's servers under each model; print the figures side by side") \
     X("--screen", "COLSxROWS[@EVENT] FILE", "print one screen of the viewer as text, at EVENT") \
     X("--mono", "", "viewer without colours (also when NO_COLOR is set)") \
     X("--ascii", "", "viewer with ASCII lines instead of Unicode box drawing") \
@@ -79,6 +82,7 @@ static const char *resolve(const char *arg, char *buf, size_t len)
 
 struct run_opts {
     long max_events;
+    const char *model; /* --model: every server's model, or NULL */
 };
 
 /* Parse and simulate; on failure print the message and return NULL */
@@ -87,7 +91,7 @@ static struct tl *load_and_run(const char *arg, const struct run_opts *ro,
 {
     char path[PATH_MAX], err[1024];
     const char *p = resolve(arg, path, sizeof path);
-    struct prog *prog = scn_load(p, err, sizeof err);
+    struct prog *prog = scn_load_model(p, ro->model, err, sizeof err);
     if (!prog) {
         fprintf(stderr, "%s\n", err);
         *status = 2;
@@ -118,7 +122,8 @@ static int print_stats(const struct tl *tl)
     struct tl_stats st;
     if (tl_stats(tl, &st))
         return -ENOMEM;
-    printf("makespan_ns %lld\n", (long long)st.makespan_ns);
+    printf("makespan_ns %lld\npeers_done_ns %lld\n", (long long)st.makespan_ns,
+           (long long)st.peers_done_ns);
     printf("syscalls %ld\n", st.syscalls_total);
     for (int s = 0; s < SYS__COUNT; s++)
         if (st.syscalls[s])
@@ -137,6 +142,78 @@ static int print_stats(const struct tl *tl)
     return 0;
 }
 
+/* --compare: "blocking,select" into names; returns the count or -1 */
+#define COMPARE_MAX 8
+static int parse_models(char *list, const char **names)
+{
+    int n = 0;
+    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+        if (n == COMPARE_MAX) {
+            fprintf(stderr, "iosim: error: --compare takes at most %d models\n",
+                    COMPARE_MAX);
+            return -1;
+        }
+        if (!server_model_known(tok)) {
+            fprintf(stderr, "iosim: error: unknown model '%s': known models "
+                    "are %s\n", tok, server_model_list());
+            return -1;
+        }
+        names[n++] = tok;
+    }
+    return n;
+}
+
+/* The same workload under each model, one column per model */
+static int compare(const char *arg, const char **models, int n,
+                   struct run_opts *ro, int *status)
+{
+    struct tl_stats st[COMPARE_MAX];
+    char title[256] = "";
+    for (int i = 0; i < n; i++) {
+        ro->model = models[i];
+        struct tl *tl = load_and_run(arg, ro, status);
+        if (!tl)
+            return 0;
+        int rc = tl_stats(tl, &st[i]);
+        if (!i)
+            snprintf(title, sizeof title, "%s", tl->source ? tl->source : arg);
+        tl_free(tl);
+        if (rc)
+            return rc;
+    }
+    printf("%s: the same workload under %d models\n", title, n);
+    printf("%-24s", "");
+    for (int i = 0; i < n; i++)
+        printf(" %13s", models[i]);
+    printf("\n");
+    enum { C_COUNT, C_TIME, C_BYTES };
+    static const struct { const char *name; int kind; } rows[] = {
+        {"requests served", C_COUNT}, {"latency p50", C_TIME},
+        {"latency p99", C_TIME}, {"syscalls", C_COUNT},
+        {"kernel scanning (CPU)", C_TIME}, {"fds scanned", C_COUNT},
+        {"bytes copied", C_BYTES}, {"context switches", C_COUNT},
+        {"CPU busy", C_TIME}, {"makespan (clients done)", C_TIME},
+    };
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        printf("%-24s", rows[r].name);
+        for (int i = 0; i < n; i++) {
+            const struct tl_stats *x = &st[i];
+            int64_t v[] = {x->requests, x->latency_p50_ns, x->latency_p99_ns,
+                           x->syscalls_total, x->kernel_scan_ns, x->fds_scanned,
+                           x->bytes_to_user + x->bytes_to_kernel,
+                           x->ctx_switches, x->cpu_busy_ns, x->peers_done_ns};
+            char b[40];
+            if (rows[r].kind == C_TIME)
+                tl_time_text(b, sizeof b, v[r]);
+            else
+                snprintf(b, sizeof b, "%lld", (long long)v[r]);
+            printf(" %13s", b);
+        }
+        printf("\n");
+    }
+    return 0;
+}
+
 static int parse_screen(const char *s, int *cols, int *rows, long *ev)
 {
     char tail = 0;
@@ -149,7 +226,10 @@ static int parse_screen(const char *s, int *cols, int *rows, long *ev)
 
 int main(int argc, char **argv)
 {
-    enum { M_VIEW, M_CHECK, M_DUMP, M_JSON, M_CHROME, M_STATS, M_SCREEN } mode = M_VIEW;
+    enum { M_VIEW, M_CHECK, M_DUMP, M_JSON, M_CHROME, M_STATS, M_SCREEN,
+           M_COMPARE } mode = M_VIEW;
+    const char *models[COMPARE_MAX];
+    int nmodels = 0;
     struct ui_opts uo;
     struct run_opts ro = {0};
     int cols = 80, rows = 24;
@@ -191,6 +271,22 @@ int main(int argc, char **argv)
                 return 2;
             }
             mode = M_SCREEN;
+        } else if (!strcmp(a, "--model")) {
+            ro.model = i + 1 < argc ? argv[++i] : "";
+            if (!server_model_known(ro.model)) {
+                fprintf(stderr, "iosim: error: unknown model '%s': known models "
+                        "are %s\n", ro.model, server_model_list());
+                return 2;
+            }
+        } else if (!strcmp(a, "--compare")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "iosim: error: --compare takes a list of models, "
+                        "e.g. blocking,select,poll,epoll\n");
+                return 2;
+            }
+            if ((nmodels = parse_models(argv[++i], models)) <= 0)
+                return 2;
+            mode = M_COMPARE;
         } else if (!strcmp(a, "--events")) {
             char *end = NULL;
             ro.max_events = i + 1 < argc ? strtol(argv[++i], &end, 10) : 0;
@@ -221,6 +317,10 @@ int main(int argc, char **argv)
             tl_free(tl);
         }
         return status;
+    }
+    if (mode == M_COMPARE) {
+        int rc = compare(argv[i], models, nmodels, &ro, &status);
+        return status ? status : finish_output(rc);
     }
     if (mode == M_VIEW && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
         fprintf(stderr, "iosim: error: the viewer needs a terminal; "

@@ -3,7 +3,7 @@
 # As root it installs what is missing; otherwise it prints the apt-get line
 # and stops, so that nothing is half-tested.
 set -u
-PKGS="gcc make pkg-config libncurses-dev libcmocka-dev tmux python3 locales"
+PKGS="gcc make pkg-config libncurses-dev libcmocka-dev tmux python3 procps"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -546,8 +546,8 @@ static void test_err_operand_count(void **state)
                  "t.scn:3:13: error: close takes FD (found 2 operands)");
     expect_error(PROC("    s = socket 1\n"),
                  "t.scn:2:16: error: socket takes no operands (found 1)");
-    expect_error(PROC("    n = select\n"),
-                 "t.scn:2:9: error: select takes FD... (found 0 operands)");
+    expect_error(PROC("    watch\n"),
+                 "t.scn:2:5: error: watch takes FD (found 0 operands)");
 }
 
 static void test_err_duration_unit(void **state)
@@ -635,8 +635,8 @@ static void test_err_for_syntax(void **state)
 {
     (void)state;
     expect_error(PROC("    for a in fds {\n    }\n"),
-                 "t.scn:2:14: error: expected 'ready': for a in ready {, "
-                 "found 'fds'");
+                 "t.scn:2:14: error: expected 'ready' or 'watched': for a in "
+                 "ready {, found 'fds'");
 }
 
 static void test_err_unclosed(void **state)
@@ -776,7 +776,7 @@ static void test_err_two_results(void **state)
     expect_error(PROC("    r = pipe\n"),
                  "t.scn:2:9: error: pipe returns two fds: write a, b = pipe");
     expect_error(PROC("    r, w = socket\n"),
-                 "t.scn:2:8: error: only pipe and socketpair return two "
+                 "t.scn:2:8: error: only pipe, socketpair and cqe return two "
                  "values");
 }
 

@@ -47,5 +47,10 @@ void prog_free(struct prog *p)
         free(p->lists[i].v);
     free(p->lists);
     prog_free_strv(p->lines, p->nlines);
+    for (int i = 0; i < p->nscripts; i++) {
+        free(p->scripts[i].title);
+        prog_free_strv(p->scripts[i].lines, p->scripts[i].nlines);
+    }
+    free(p->scripts);
     free(p);
 }

@@ -26,6 +26,7 @@
  *   d  a duration (integer with ns/us/ms/s unit, or a variable)
  *   p  a port number (integer)
  *   o  an fcntl flag name: O_NONBLOCK or O_ASYNC
+ *   u  an io_uring operation: read, write, recv, send (enum tl_uring_op)
  *   e  an epoll_ctl operation: add, mod, del
  *   v  an optional value (integer or variable)
  *   s  a string
@@ -53,11 +54,19 @@
     X(JOIN, "join", "f", "join TID: wait for a thread to exit") \
     X(WAIT, "wait", "v", "wait [PID]: wait for a child process to exit") \
     X(SAY, "say", "s", "say \"TEXT\": show TEXT as the caption when reached") \
-    X(SELECT, "select", "", "n = select FD...: wait until one of the fds is readable") \
-    X(POLL, "poll", "", "n = poll FD...: like select, with a pollfd array") \
+    X(SELECT, "select", "", "n = select [FD...]: wait until one of the fds (default: the watched ones) is readable") \
+    X(POLL, "poll", "", "n = poll [FD...]: like select, with a pollfd array") \
+    X(WATCH, "watch", "f", "watch FD: add FD to the task's own fd set (FD_SET, or a pollfd entry)") \
+    X(UNWATCH, "unwatch", "f", "unwatch FD: remove FD from the task's own fd set (FD_CLR)") \
     X(EPOLL_CREATE, "epoll_create", "", "ep = epoll_create: a new epoll instance") \
     X(EPOLL_CTL, "epoll_ctl", "fef", "epoll_ctl EP add|mod|del FD [et]: change the interest list") \
     X(EPOLL_WAIT, "epoll_wait", "f", "n = epoll_wait EP: wait for ready fds") \
+    X(SIGACTION, "sigaction", "", "sigaction SIGIO { ... }: install a handler; the block runs when the signal is delivered") \
+    X(PAUSE, "pause", "", "n = pause: sleep until a signal is delivered (returns EINTR)") \
+    X(URING_SETUP, "io_uring_setup", "n", "ring = io_uring_setup ENTRIES: a new io_uring (submission and completion rings)") \
+    X(PREP, "prep", "fufn", "id = prep RING read|write|recv|send FD SIZE: write a request into the submission ring (no syscall); id = its user_data") \
+    X(URING_ENTER, "io_uring_enter", "fv", "n = io_uring_enter RING [WAIT]: submit the queued requests, wait for WAIT completions") \
+    X(CQE, "cqe", "f", "id, res = cqe RING: take the oldest completion (no syscall): its user_data and result; id = EAGAIN if none") \
     X(SET, "set", "v", "x = set VALUE: assign") \
     /* control flow, produced by the compiler only */ \
     X(JMP, "(jump)", "", "") \
@@ -65,7 +74,8 @@
     X(ADD, "(add)", "", "") \
     X(FOR_START, "(for)", "", "") \
     X(FOR_NEXT, "(next)", "", "") \
-    X(END, "(end)", "", "")
+    X(END, "(end)", "", "") \
+    X(SIGRETURN, "(sigreturn)", "", "")
 
 enum prog_op {
 #define X(e, k, s, h) OP_##e,
@@ -99,14 +109,24 @@ enum prog_op {
  *        L1:                       continue -> Ln, break -> L1
  *     A task has one iterator: `for` loops never nest (a fork or thread
  *     block inside a for starts a new task, which may have its own).
+ *   for V in watched { X }   the same with FOR_START .flags = 1: the ready
+ *     list is first set to a copy of the task's watch set (no syscall).
  *   X = fork { B }      p: FORK dst = X, jump -> L1; p+1: B; EXIT; L1:
  *     The parent continues at .jump with X = the child's pid; the child
  *     starts at p+1 with a copy of the slots (X = 0).  THREAD is the same.
+ *   sigaction SIGIO { H }   p: SIGACTION a[0] = const signal, jump -> L1;
+ *                           p+1: H; SIGRETURN; L1:
+ *     The task goes on at .jump; H runs (in the task that takes the signal,
+ *     with its slots) each time the signal is delivered, and SIGRETURN
+ *     (rt_sigreturn) resumes what the signal interrupted (mux_sigio.c).
+ * PREP has a[0] = ring, a[1] = const enum tl_uring_op, a[2] = fd, a[3] =
+ * size.  CQE has dst = the user_data (what PREP returned), dst2 = res.
  * Operands: FCNTL has a[1] = const flag and .flags = the same TL_FL_* bit;
  * EPOLL_CTL has a[0] = ep, a[1] = const 0 add / 1 mod / 2 del, a[2] = fd,
  * .flags = 1 for `et`; an absent optional operand ('v') is ARG_NONE and
  * nargs counts only the operands written; SAY has a[0] = const index into
- * prog->strs; SELECT/POLL have nargs = 0 and their fds in prog->lists.
+ * prog->strs; SELECT/POLL have nargs = 0 and their fds in prog->lists, or
+ * list = -1 when written with no operands: the task's watch set is used.
  */
 
 /* Comparisons for JIF: jump to .jump if (a CMP b) is false */
@@ -120,7 +140,7 @@ struct prog_arg {
     int64_t v;    /* constant, or slot number */
 };
 
-#define PROG_MAXARGS 3
+#define PROG_MAXARGS 4
 
 struct prog_ins {
     uint16_t op;    /* enum prog_op */
@@ -153,6 +173,16 @@ struct prog_task {
     int32_t nslots;
     int32_t line;    /* line of the declaration */
     char **slot_names; /* nslots names, for the viewer and errors */
+    int32_t script;  /* -1: its lines are the file's (prog->lines); else an
+                        index into prog->scripts (a server's generated loop) */
+};
+
+/* Source text that is not in the file: a `server` expanded from its model's
+ * template (server.c).  Instructions of its task count lines in it. */
+struct prog_script {
+    char *title;  /* e.g. "web (epoll server)" */
+    char **lines;
+    int nlines;
 };
 
 struct prog_caption {
@@ -185,6 +215,9 @@ struct prog {
     int nlists, listcap;
     char **lines; /* the source, one string per line (no newline) */
     int nlines;
+    struct prog_script *scripts; /* generated scripts (servers) */
+    int nscripts, scriptcap;
+    int nservers; /* `server` declarations (iosim --model needs one) */
 };
 
 /* Limits, stated in docs/scenario-language.md */

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "sim/scn.h"
+#include "sim/server.h"
 #include "tl/tl.h"
 
 enum scn_tk { T_EOL, T_IDENT, T_INT, T_STR, T_ASSIGN, T_CMP, T_COMMA,
@@ -65,6 +66,8 @@ struct scn {
     long instances;
     struct scn_loop *loop; /* innermost loop, NULL outside loops */
     int title_ln, model_ln, machine_ln;
+    const char *model_override; /* iosim --model: every server's model */
+    char server_model[64];      /* the first server's model */
 };
 
 static const char *const op_kw[] = {
@@ -83,12 +86,19 @@ static const char *const op_help[] = {
 #undef X
 };
 
+/* io_uring operations a `prep` names (enum tl_uring_op) */
+static const char *const uring_kw[] = {
+#define X(e, n, k) k,
+    TL_URING_OPS(X)
+#undef X
+};
+
 /* Statement keywords that are not operations */
 static const char *const ctl_kw[] = {
     "if", "else", "while", "loop", "repeat", "for", "break", "continue",
 };
 static const char *const decl_kw[] = {
-    "title", "model", "machine", "caption", "process", "peer",
+    "title", "model", "machine", "caption", "process", "peer", "server",
 };
 /* Errno names offered as suggestions (only those tl knows are used) */
 static const char *const errno_kw[] = {
@@ -838,6 +848,15 @@ static int scn_arg(struct scn *S, char spec, struct prog_ins *in,
         }
         return scn_err(S, t->off, "expected O_NONBLOCK or O_ASYNC, found %s",
                        scn_desc(S, t, b, sizeof b));
+    case 'u':
+        for (int i = 0; i < TU__COUNT; i++) {
+            if (scn_word(t, uring_kw[i])) {
+                scn_const(a, i);
+                return 0;
+            }
+        }
+        return scn_err(S, t->off, "expected read, write, recv or send, found "
+                       "%s", scn_desc(S, t, b, sizeof b));
     default: /* 'e' */
         for (int i = 0; i < 3; i++) {
             if (scn_word(t, (const char *const[]){"add", "mod", "del"}[i])) {
@@ -1110,9 +1129,11 @@ static int scn_for(struct scn *S, const struct scn_tok *kw)
         return scn_err(S, t->off, "expected 'in': for %.*s in ready {, found "
                        "%s", v->len, v->s, scn_desc(S, t, b, sizeof b));
     t = scn_take(S);
-    if (!scn_word(t, "ready"))
-        return scn_err(S, t->off, "expected 'ready': for %.*s in ready {, "
-                       "found %s", v->len, v->s, scn_desc(S, t, b, sizeof b));
+    int watched = scn_word(t, "watched");
+    if (!watched && !scn_word(t, "ready"))
+        return scn_err(S, t->off, "expected 'ready' or 'watched': for %.*s "
+                       "in ready {, found %s", v->len, v->s,
+                       scn_desc(S, t, b, sizeof b));
     int slot = scn_var_bind(S, v);
     if (slot < 0)
         return -1;
@@ -1120,6 +1141,7 @@ static int scn_for(struct scn *S, const struct scn_tok *kw)
     struct scn_loop ctx;
     scn_ins_init(S, &in, OP_FOR_START, kw->off);
     in.dst = slot;
+    in.flags = (uint16_t)watched;
     int start = scn_push(S, &in, kw->off);
     if (start < 0)
         return -1;
@@ -1155,13 +1177,30 @@ static int scn_jump_out(struct scn *S, const struct scn_tok *kw, int brk)
     return 0;
 }
 
-/* fork { ... } and thread { ... }: the child runs the block, then exits */
+/* sigaction's operand: the signal (iosim models SIGIO only) */
+static int scn_signal(struct scn *S, struct prog_ins *in)
+{
+    struct scn_tok *t = scn_take(S);
+    char b[64];
+    if (!scn_word(t, "SIGIO"))
+        return scn_err(S, t->off, "expected SIGIO, the signal iosim models: "
+                       "sigaction SIGIO {, found %s",
+                       scn_desc(S, t, b, sizeof b));
+    scn_const(&in->a[0], TL_SIGIO);
+    in->nargs = 1;
+    return 0;
+}
+
+/* fork { ... } and thread { ... }: the child runs the block, then exits.
+ * sigaction SIGIO { ... }: the handler runs the block, then rt_sigreturn. */
 static int scn_spawn(struct scn *S, int op, const struct scn_tok *kw,
                      const struct scn_tok *d1)
 {
     struct prog_ins in;
     scn_ins_init(S, &in, op, kw->off);
     int brace;
+    if (op == OP_SIGACTION && scn_signal(S, &in) < 0)
+        return -1;
     if (scn_open(S, &brace) < 0)
         return -1;
     if (d1 && (in.dst = scn_var_bind(S, d1)) < 0)
@@ -1178,7 +1217,8 @@ static int scn_spawn(struct scn *S, int op, const struct scn_tok *kw,
     S->in_for = in_for;
     if (r > B_END)
         return scn_err(S, S->tok[1].off, "'else' without 'if'");
-    if (r < 0 || scn_emit(S, OP_EXIT, S->tok[0].off, -1) < 0)
+    int end = op == OP_SIGACTION ? OP_SIGRETURN : OP_EXIT;
+    if (r < 0 || scn_emit(S, end, S->tok[0].off, -1) < 0)
         return -1;
     S->p->code[pc].jump = S->p->ncode;
     return 0;
@@ -1189,8 +1229,10 @@ static int scn_fdlist(struct scn *S, struct prog_ins *in, int off)
 {
     struct prog *p = S->p;
     int n = scn_left(S);
-    if (n == 0)
-        return scn_usage_err(S, in->op, off, 0);
+    if (n == 0) { /* no operands: the task's watch set (list = -1) */
+        (void)off;
+        return 0;
+    }
     struct prog_list *l = scn_grow(p->lists, &p->listcap, p->nlists + 1,
                                    sizeof *l);
     if (!l)
@@ -1242,18 +1284,21 @@ static int scn_args(struct scn *S, struct prog_ins *in, int off)
 static int scn_op(struct scn *S, int op, const struct scn_tok *kw,
                   const struct scn_tok *d1, const struct scn_tok *d2)
 {
-    int two = op == OP_PIPE || op == OP_SOCKETPAIR;
+    int two = op == OP_PIPE || op == OP_SOCKETPAIR || op == OP_CQE;
+    if (op == OP_CQE && !d2)
+        return scn_err(S, kw->off, "cqe returns two values: write id, res = "
+                       "cqe RING");
     if (two && !d2)
         return scn_err(S, kw->off, "%s returns two fds: write a, b = %s",
                        op_kw[op], op_kw[op]);
     if (!two && d2)
-        return scn_err(S, d2->off, "only pipe and socketpair return two "
+        return scn_err(S, d2->off, "only pipe, socketpair and cqe return two "
                        "values");
     if (d1 && (op == OP_SAY || op == OP_EXIT))
         return scn_err(S, d1->off, "%s returns no value", op_kw[op]);
     if (!d1 && op == OP_SET)
         return scn_err(S, kw->off, "set needs a variable: x = set VALUE");
-    if (op == OP_FORK || op == OP_THREAD)
+    if (op == OP_FORK || op == OP_THREAD || op == OP_SIGACTION)
         return scn_spawn(S, op, kw, d1);
     struct prog_ins in;
     scn_ins_init(S, &in, op, kw->off);
@@ -1370,6 +1415,7 @@ static int scn_task_new(struct scn *S, const struct scn_tok *name, int kind)
         return scn_oom(S, name->off);
     t->kind = kind;
     t->count = 1;
+    t->script = -1;
     t->line = S->ln + 1;
     t->entry = p->ncode;
     S->task = p->ntasks++;
@@ -1658,7 +1704,154 @@ static int scn_unknown_decl(struct scn *S, const struct scn_tok *t)
                            "mean '%s'?", t->len, t->s, n.best);
     }
     return scn_err(S, t->off, "expected title, model, machine, caption, "
-                   "process or peer, found %s", scn_desc(S, t, b, sizeof b));
+                   "process, server or peer, found %s",
+                   scn_desc(S, t, b, sizeof b));
+}
+
+/*
+ * server NAME {
+ *     model epoll      port 8080      work 100us      reply 1K      buffer 4K
+ * }  (one setting per line): the model's template (server.c) with the
+ * settings filled in, compiled as a `process NAME` whose lines are the
+ * generated text (a prog_script) rather than the file's.
+ */
+static int scn_server_expand(struct scn *S, const struct scn_tok *name,
+                             const char *model, const struct server_cfg *c)
+{
+    struct prog *p = S->p;
+    char nm[128];
+    snprintf(nm, sizeof nm, "%.*s", name->len, name->s);
+    char *text = server_expand(model, nm, c);
+    struct prog_script *sc = scn_grow(p->scripts, &p->scriptcap,
+                                      p->nscripts + 1, sizeof *sc);
+    if (!text || !sc) {
+        free(text);
+        return scn_oom(S, name->off);
+    }
+    p->scripts = sc;
+    sc += p->nscripts;
+    memset(sc, 0, sizeof *sc);
+    int idx = p->nscripts++;
+    char title[256];
+    snprintf(title, sizeof title, "%.128s (%.64s server)", nm, model);
+    sc->title = strdup(title);
+    int cap = 0;
+    for (char *l = text, *nl; *l; l = *nl ? nl + 1 : nl) {
+        nl = strchr(l, '\n');
+        if (!nl)
+            nl = l + strlen(l);
+        char **q = scn_grow(sc->lines, &cap, sc->nlines + 1, sizeof *q);
+        if (q)
+            sc->lines = q;
+        if (!q || !(q[sc->nlines] = scn_strndup(l, (size_t)(nl - l)))) {
+            free(text);
+            return scn_oom(S, name->off);
+        }
+        sc->nlines++;
+    }
+    free(text);
+    if (!sc->title)
+        return scn_oom(S, name->off);
+    /* compile the generated lines in place of the file's, then come back */
+    char **lines = p->lines;
+    int nlines = p->nlines, ln = S->ln, r;
+    p->lines = sc->lines;
+    p->nlines = sc->nlines;
+    S->ln = -1;
+    r = scn_next(S);
+    if (r > 0) {
+        struct scn_tok *kw = scn_take(S);
+        r = scn_word(kw, "process") ? scn_task(S, DECL_PROCESS) : -1;
+    }
+    if (r >= 0 && scn_next(S) != 0)
+        r = -1;
+    p->lines = lines;
+    p->nlines = nlines;
+    S->ln = ln;
+    if (r < 0)
+        return r;
+    p->tasks[p->ntasks - 1].script = idx;
+    p->tasks[p->ntasks - 1].line = ln + 1;
+    p->nservers++;
+    return 0;
+}
+
+static int scn_server(struct scn *S)
+{
+    struct scn_tok *name = scn_take(S), nt;
+    char b[64], model[64] = "blocking";
+    static const char *const keys[] = {"model", "port", "work", "reply",
+                                       "buffer"};
+    struct server_cfg c;
+    int brace, ln = S->ln, r, seen[5] = {0};
+    server_cfg_default(&c);
+    if (name->kind != T_IDENT)
+        return scn_err(S, name->off, "expected a name: server NAME {, found "
+                       "%s", scn_desc(S, name, b, sizeof b));
+    for (int i = 0; i < S->p->ntasks; i++) /* checked here: the name */
+        if ((int)strlen(S->p->tasks[i].name) == name->len /* is copied */
+            && memcmp(S->p->tasks[i].name, name->s, (size_t)name->len) == 0)
+            return scn_err(S, name->off, "'%.*s' is already declared on line "
+                           "%d", name->len, name->s, S->p->tasks[i].line);
+    nt = *name;
+    char nbuf[128];
+    snprintf(nbuf, sizeof nbuf, "%.*s", name->len, name->s);
+    nt.s = nbuf; /* the token points into a line the next scn_next replaces */
+    if (scn_open(S, &brace) < 0)
+        return -1;
+    while ((r = scn_next(S)) > 0 && S->tok[0].kind != T_RBRACE) {
+        struct scn_tok *k = scn_take(S);
+        int i = 0;
+        while (i < 5 && !scn_word(k, keys[i]))
+            i++;
+        if (i == 5) {
+            struct scn_near n = {k->s, k->len, NULL, 0};
+            scn_near_list(&n, keys, 5);
+            if (n.best && k->kind == T_IDENT)
+                return scn_err(S, k->off, "unknown server setting '%.*s'; "
+                               "did you mean '%s'?", k->len, k->s, n.best);
+            return scn_err(S, k->off, "unknown server setting %s: expected "
+                           "model, port, work, reply or buffer",
+                           scn_desc(S, k, b, sizeof b));
+        }
+        if (seen[i])
+            return scn_err(S, k->off, "'%s' given twice (first on line %d)",
+                           keys[i], seen[i]);
+        seen[i] = S->ln + 1;
+        if (i == 0) {
+            struct scn_tok *m = scn_take(S);
+            char mb[64];
+            snprintf(mb, sizeof mb, "%.*s", m->len < 60 ? m->len : 60,
+                     m->kind == T_IDENT ? m->s : "");
+            if (m->kind != T_IDENT || !server_model_known(mb))
+                return scn_err(S, m->off, "unknown server model %s: expected "
+                               "%s", scn_desc(S, m, b, sizeof b),
+                               server_model_list());
+            snprintf(model, sizeof model, "%s", mb);
+            if (scn_expect_eol(S, "the model") < 0)
+                return -1;
+            continue;
+        }
+        static const int unit[] = {0, U_NONE, U_TIME, U_SIZE, U_SIZE};
+        static const int64_t lo[] = {0, 1, 0, 0, 1};
+        static const int64_t hi[] = {0, 65535, INT64_MAX, 1L << 30, 1L << 30};
+        int64_t *dst[] = {NULL, &c.port, &c.work, &c.reply, &c.buffer};
+        if (scn_mvalue(S, keys[i], unit[i], lo[i], hi[i], dst[i]) < 0)
+            return -1;
+    }
+    if (r < 0)
+        return -1;
+    if (r == 0)
+        return scn_err_at(S, ln + 1, scn_col(S->p->lines[ln], brace),
+                          "this '{' is never closed: add a line with '}'");
+    S->pos = 1;
+    if (scn_expect_eol(S, "'}'") < 0)
+        return -1;
+    if (S->model_override)
+        snprintf(model, sizeof model, "%s", S->model_override);
+    if (!S->server_model[0])
+        snprintf(S->server_model, sizeof S->server_model, "%s", model);
+    return scn_server_expand(S, &nt, model, &c);
 }
 
 static int scn_decl(struct scn *S)
@@ -1676,6 +1869,8 @@ static int scn_decl(struct scn *S)
         return scn_task(S, DECL_PROCESS);
     if (scn_word(kw, "peer"))
         return scn_task(S, DECL_PEER);
+    if (scn_word(kw, "server"))
+        return scn_server(S);
     return scn_unknown_decl(S, kw);
 }
 
@@ -1691,6 +1886,17 @@ static int scn_top(struct scn *S)
         return -1;
     if (S->p->ntasks == 0)
         return scn_err_at(S, 1, 1, "no process or peer declared");
+    if (S->model_override && !S->p->nservers)
+        return scn_err_at(S, 1, 1, "--model %s needs a server declaration "
+                          "(server NAME { model M ... }); this file has none",
+                          S->model_override);
+    if (S->model_override || (!S->p->model && S->server_model[0])) {
+        free(S->p->model); /* the label follows the servers' model */
+        S->p->model = strdup(S->model_override ? S->model_override
+                                               : S->server_model);
+        if (!S->p->model)
+            return scn_err_at(S, 1, 1, "out of memory");
+    }
     if (!S->p->title && !(S->p->title = strdup(S->p->path)))
         return scn_err_at(S, 1, 1, "out of memory");
     return 0;
@@ -1719,7 +1925,21 @@ static struct prog *scn_prog_new(const char *path)
 struct prog *scn_parse(const char *path, const char *text, size_t len,
                        char *err, size_t errlen)
 {
+    return scn_parse_model(path, text, len, NULL, err, errlen);
+}
+
+struct prog *scn_parse_model(const char *path, const char *text, size_t len,
+                             const char *model, char *err, size_t errlen)
+{
     struct scn S = {0};
+    if (model && !server_model_known(model)) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s: error: unknown model '%s': known "
+                     "models are %s", path ? path : "-", model,
+                     server_model_list());
+        return NULL;
+    }
+    S.model_override = model;
     if (!path)
         path = "-";
     if (err && errlen)
@@ -1781,6 +2001,12 @@ static char *scn_read(int fd, size_t *len)
 
 struct prog *scn_load(const char *path, char *err, size_t errlen)
 {
+    return scn_load_model(path, NULL, err, errlen);
+}
+
+struct prog *scn_load_model(const char *path, const char *model, char *err,
+                            size_t errlen)
+{
     char dummy[1];
     if (!err || !errlen) {
         err = dummy;
@@ -1807,7 +2033,7 @@ struct prog *scn_load(const char *path, char *err, size_t errlen)
                  strerror(e));
         return NULL;
     }
-    struct prog *p = scn_parse(path, text, len, err, errlen);
+    struct prog *p = scn_parse_model(path, text, len, model, err, errlen);
     free(text);
     return p;
 }

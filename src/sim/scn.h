@@ -19,5 +19,14 @@ struct prog *scn_parse(const char *path, const char *text, size_t len,
                        char *err, size_t errlen);
 /* Read the file and parse it; I/O errors are reported as "FILE: error: ..." */
 struct prog *scn_load(const char *path, char *err, size_t errlen);
+/*
+ * The same, with every `server` declaration using model (iosim --model)
+ * instead of its own; model NULL changes nothing.  An unknown model, or a
+ * file without a server, is an error.
+ */
+struct prog *scn_parse_model(const char *path, const char *text, size_t len,
+                             const char *model, char *err, size_t errlen);
+struct prog *scn_load_model(const char *path, const char *model, char *err,
+                            size_t errlen);
 
 #endif

@@ -14,7 +14,10 @@
  *   AG_CAPTION      the scenario's narration at a given time.
  * A running task executes its script (task_run) until it needs time, blocks
  * or exits.  A blocked task retries the same syscall when woken, as the
- * kernel's wait loops do: "wait for data, then copy to user".
+ * kernel's wait loops do: "wait for data, then copy to user".  Before each
+ * instruction, on its way back to user space, a task takes its pending
+ * signals (mux_sigio.c): an interrupted syscall returns EINTR, a handler
+ * runs.
  */
 #include "sim/sim_int.h"
 
@@ -186,6 +189,11 @@ int64_t sim_copy_ns(const struct sim *s, int64_t bytes)
 static int64_t obj_latency(const struct sim *s, int obj)
 {
     return s->objs[obj].remote ? s->p->latency : 0;
+}
+
+int64_t sim_obj_latency(const struct sim *s, int obj)
+{
+    return obj_latency(s, obj);
 }
 
 int sim_readable(const struct sim *s, int obj)
@@ -448,7 +456,8 @@ static void sys_finish(struct sim *s, struct task *t)
 
 /* The I/O models, each in its own file */
 static const struct mux_ops *const muxes[] = {&mux_scan_ops, &mux_select_ops,
-                                              &mux_poll_ops, &mux_epoll_ops};
+                                              &mux_poll_ops, &mux_epoll_ops,
+                                              &mux_sigio_ops, &mux_uring_ops};
 #define NMUX ((int)(sizeof muxes / sizeof muxes[0]))
 
 /* obj became readable: models that watch it put it on their ready lists */
@@ -490,6 +499,11 @@ static void room_made(struct sim *s, int obj)
     }
     if (peer >= 0 && s->objs[peer].stalled > 0)
         deliver(s, peer, obj);
+}
+
+void sim_room_made(struct sim *s, int obj)
+{
+    room_made(s, obj);
 }
 
 static void obj_release(struct sim *s, int obj)
@@ -823,7 +837,8 @@ static int op_read(struct sim *s, struct task *t, const struct prog_ins *in)
                               s->p->cost.syscall);
     if (recv && wo->kind != OK_SOCKET && wo->kind != OK_LISTEN)
         return sim_sys_return(s, t, -ENOTSOCK, s->p->cost.syscall);
-    if (wo->kind == OK_LISTEN || wo->kind == OK_EPOLL)
+    if (wo->kind == OK_LISTEN || wo->kind == OK_EPOLL ||
+        wo->kind == OK_URING)
         return sim_sys_return(s, t, wo->kind == OK_LISTEN ? -ENOTCONN : -EINVAL,
                               s->p->cost.syscall);
     if (wo->rx > 0 && want > 0) { /* phase two: copy from kernel to user */
@@ -904,6 +919,8 @@ static int op_close(struct sim *s, struct task *t, const struct prog_ins *in)
 static int op_fcntl(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     int64_t fd = sim_arg(t, in, 0);
+    if ((in->flags & TL_FL_ASYNC) && t->phase == 0) /* F_SETOWN first */
+        return sig_setown(s, t, in);
     sim_sys_enter(s, t, SYS_FCNTL, fd, in->flags);
     int o = sim_fd_obj(s, t, fd);
     if (o < 0)
@@ -1094,8 +1111,8 @@ static int op_flow(struct sim *s, struct task *t, const struct prog_ins *in)
                                                                      : in->jump;
         break;
     case OP_FOR_START:
-        if (in->flags && sim_set_ready(t, t->watch.fd, t->watch.n)) /* watched */
-            return s->failed = -ENOMEM, GO_FAIL;
+        if (in->flags) /* for V in watched: every fd of the watch set */
+            sim_set_ready(t, t->watch.fd, t->watch.n);
         t->ready_i = 0;
         /* fall through */
     case OP_FOR_NEXT:
@@ -1170,7 +1187,9 @@ static void task_run(struct sim *s, struct task *t)
             return;
         }
         const struct mux_ops *mx = s->mux[in->op];
-        int r = mx ? mx->exec(s, t, in) : op_table(in->op)(s, t, in);
+        int r = sig_due(t) ? sig_check(s, t, in) : -1; /* signals first */
+        if (r < 0)
+            r = mx ? mx->exec(s, t, in) : op_table(in->op)(s, t, in);
         t = &s->tasks[me];
         switch (r) {
         case GO_NEXT:
@@ -1182,7 +1201,8 @@ static void task_run(struct sim *s, struct task *t)
                 if (t->busy_ns == 0 && !t->pend)
                     continue;
             }
-            sim_schedule(s, s->now + t->busy_ns, AG_STEP, me, -1, 0, 0);
+            t->busy_until = s->now + t->busy_ns;
+            sim_schedule(s, t->busy_until, AG_STEP, me, -1, 0, 0);
             return;
         default:
             return;

@@ -30,6 +30,46 @@ struct agenda {
     int32_t pad;
 };
 
+/*
+ * select/poll: the program's own set of fds (watch/unwatch: FD_SET/FD_CLR on
+ * its master fd_set, or its pollfd array), a list in insertion order plus an
+ * index by fd, so membership is O(1) with 10,000 fds (mux_scan.c).
+ */
+struct fdset {
+    int32_t *fd;   /* watched fds, in the order they were added */
+    int32_t *pos;  /* pos[fd] = index in fd[] + 1, 0 if not watched */
+    int32_t n, cap, poscap, max; /* max: highest watched fd, or -1 */
+    int32_t queue_id; /* tl queue that shows the set, + 1; 0: none yet */
+};
+
+/* Who waits on an object through a model (mux_scan.c, mux_epoll.c): pairs
+ * of (task, generation) asleep in select/poll, the kernel's poll wait-queue
+ * entries; or (epoll object, fd), the file's list of epoll items. */
+struct watch_ent {
+    int32_t who, key;
+};
+
+struct watchers {
+    struct watch_ent *v;
+    int n, cap;
+};
+
+/*
+ * Signals (mux_sigio.c).  The disposition (handler) belongs to the process
+ * and is kept in its main task; a raised signal is made pending on the task
+ * chosen to take it.  One saved frame: a handler blocks its own signal, so
+ * it never nests.
+ */
+struct tsig {
+    int32_t handler;  /* process task: first pc of the SIGIO handler */
+    int32_t queue;    /* TQK_SIGNALS queue of this task, 0: none yet */
+    uint32_t pending; /* bit per signal number */
+    uint32_t blocked; /* held back: the signal whose handler runs */
+    int64_t saved_remain, saved_ret;
+    int32_t saved_pc, saved_phase;
+    uint8_t has_handler, intr, was_intr, pad;
+};
+
 struct task {
     int64_t *slots;
     int64_t id;       /* pid or tid shown to the script */
@@ -37,6 +77,7 @@ struct task {
     int64_t done;     /* bytes written so far by the current write */
     int64_t remain;   /* compute time left */
     int64_t busy_ns;  /* set by a handler returning GO_BUSY */
+    int64_t busy_until; /* when the CPU work scheduled last ends */
     int64_t ret;      /* result to store when the syscall completes */
     int64_t ret2;
     int64_t loop_t;   /* time at which zero-time instruction counting began */
@@ -47,9 +88,13 @@ struct task {
     int32_t cpu, reserved;
     int32_t *ready;   /* fds made ready by the last select/poll/epoll_wait */
     int32_t nready, readycap, ready_i;
+    struct fdset watch; /* select/poll: the fds watched with `watch` */
+    uint32_t scan_gen;  /* select/poll: bumps with each round of sleeping */
+    uint8_t scan_wait, scan_trig; /* select/poll: registered / woken early */
     uint32_t gen;     /* bumps invalidate agenda items for the task */
     uint8_t external, in_sys, advance, exited, reaped, is_thread, pend;
     int8_t code;
+    struct tsig sig;
 };
 
 /* The engine's private side of a kernel object */
@@ -60,7 +105,11 @@ struct sobj {
     int32_t remote;    /* 1 if the connection crosses to a peer host */
     int32_t connect_ret; /* connecting sockets: 1 pending, 0 ok, -errno */
     uint8_t fin_pending, freed;
+    int32_t sig_owner; /* F_SETOWN: process task + 1 to send SIGIO, 0 none */
+    int32_t uring_waits; /* io_uring requests waiting for it (aio_uring.c) */
     void *mux;         /* per-model private state (epoll instance, ...) */
+    struct watchers sleepers; /* tasks asleep in select/poll on it */
+    struct watchers epitems;  /* epoll instances whose interest list has it */
 };
 
 struct heap {
@@ -109,7 +158,20 @@ struct mux_ops {
     void (*release)(struct sim *s, int obj);
 };
 
-extern const struct mux_ops mux_select_ops, mux_poll_ops, mux_epoll_ops;
+extern const struct mux_ops mux_scan_ops, mux_select_ops, mux_poll_ops,
+    mux_epoll_ops;
+extern const struct mux_ops mux_sigio_ops, mux_uring_ops;
+
+/* ---- signals (mux_sigio.c), called by the engine ---- */
+/* fcntl(fd, F_SETOWN, getpid()): the first half of `fcntl FD O_ASYNC` */
+int sig_setown(struct sim *s, struct task *t, const struct prog_ins *in);
+/* t is about to run user code at in: an interrupted syscall returns EINTR,
+ * a pending signal is delivered.  Returns a GO_* code, or -1 if nothing. */
+int sig_check(struct sim *s, struct task *t, const struct prog_ins *in);
+static inline int sig_due(const struct task *t)
+{
+    return t->sig.intr || (t->sig.pending & ~t->sig.blocked);
+}
 
 /* ---- services for handlers (sim.c) ---- */
 long sim_emit(struct sim *s, int type, int task, int sub, int obj, int64_t a,
@@ -137,5 +199,12 @@ void sim_set_ready(struct task *t, const int32_t *fds, int n);
 int sim_ready_push(struct task *t, int32_t fd);
 void sim_schedule(struct sim *s, int64_t t, int kind, int task, int obj,
                   int obj2, int64_t a);
+/* Kill t's whole process with signal sig (raised, not handled): every thread
+ * ends with status 128 + sig, as a shell reports it, and every fd closes */
+void sim_kill_process(struct sim *s, struct task *t, int sig);
+/* Bytes left obj's receive buffer: let the sender's stalled bytes in */
+void sim_room_made(struct sim *s, int obj);
+/* One-way delay of a connection (0 inside the machine) */
+int64_t sim_obj_latency(const struct sim *s, int obj);
 
 #endif

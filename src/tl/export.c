@@ -50,6 +50,8 @@ int tl_stats(const struct tl *tl, struct tl_stats *st)
         if (t >= tl->ntasks)
             t = -1;
         st->makespan_ns = e->t;
+        if (t >= 0 && is_peer(tl, t))
+            st->peers_done_ns = e->t;
         switch (e->type) {
         case EV_STATE:
             if (t < 0 || is_peer(tl, t))
@@ -101,8 +103,8 @@ int tl_stats(const struct tl *tl, struct tl_stats *st)
                     st->eagain++;
             }
             break;
-        case EV_COPY:
-            if (t < 0 || is_peer(tl, t))
+        case EV_COPY: /* task-less copies are the kernel's (io_uring) */
+            if (t >= 0 && is_peer(tl, t))
                 break;
             st->copies++;
             if (e->sub == TC_TO_USER)
@@ -163,7 +165,8 @@ static const char *task_name(const struct tl *tl, int t)
 static void json_stats(const struct tl *tl, const struct tl_stats *st, FILE *out)
 {
     (void)tl;
-    fprintf(out, "{\"makespan_ns\":%lld,\"syscalls\":{", (long long)st->makespan_ns);
+    fprintf(out, "{\"makespan_ns\":%lld,\"peers_done_ns\":%lld,\"syscalls\":{",
+            (long long)st->makespan_ns, (long long)st->peers_done_ns);
     int first = 1;
     for (int s = 0; s < SYS__COUNT; s++) {
         if (!st->syscalls[s])
@@ -267,7 +270,9 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
         break;
     case EV_SIGNAL:
         fprintf(out, ",\"signal\":%lld,\"handled\":%s", (long long)e->a,
-                e->sub ? "true" : "false");
+                e->sub == 1 ? "true" : "false");
+        if (e->sub == 2) /* raised while pending: merged, not queued */
+            fputs(",\"merged\":true", out);
         break;
     case EV_SCAN:
         fprintf(out, ",\"name\":\"%s\",\"fds\":%lld,\"dur_ns\":%lld",

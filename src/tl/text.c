@@ -29,6 +29,10 @@ char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg)
         break;
     case SYS_CLOSE: SN("close(%d)", fd); break;
     case SYS_FCNTL:
+        if (arg & TL_F_SETOWN) {
+            SN("fcntl(%d, F_SETOWN, %lld)", fd, (long long)(arg & ~TL_F_SETOWN));
+            break;
+        }
         SN("fcntl(%d, F_SETFL, O_RDWR%s%s)", fd,
            arg & TL_FL_NONBLOCK ? "|O_NONBLOCK" : "",
            arg & TL_FL_ASYNC ? "|O_ASYNC" : "");
@@ -60,7 +64,23 @@ char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg)
     case SYS_EPOLL_CREATE1: SN("epoll_create1(0)"); break;
     case SYS_EPOLL_CTL: SN("epoll_ctl(%d, ..., %lld, {...})", fd, n); break;
     case SYS_EPOLL_WAIT: SN("epoll_wait(%d, [...], %lld, -1)", fd, n > 0 ? n : 64); break;
-    case SYS_IO_URING_ENTER: SN("io_uring_enter(%d, %lld, 1, IORING_ENTER_GETEVENTS, NULL, 0)", fd, n); break;
+    case SYS_IO_URING_SETUP:
+        SN("io_uring_setup(%lld, {flags=0, sq_thread_cpu=0, sq_thread_idle=0, "
+           "...})", n);
+        break;
+    case SYS_IO_URING_ENTER: {
+        long long sub = arg & 0xffffffff, wait = (long long)(arg >> 32);
+        SN("io_uring_enter(%d, %lld, %lld, %s, NULL, 0)", fd, sub, wait,
+           wait > 0 ? "IORING_ENTER_GETEVENTS" : "0");
+        break;
+    }
+    case SYS_RT_SIGACTION:
+        SN("rt_sigaction(%s, {sa_handler=handler, sa_mask=[], "
+           "sa_flags=SA_RESTORER, sa_restorer=__restore_rt}, NULL, 8)",
+           tl_signal_name((int)n));
+        break;
+    case SYS_RT_SIGRETURN: SN("rt_sigreturn({mask=[]})"); break;
+    case SYS_PAUSE: SN("pause()"); break;
     default:
         if (fd >= 0)
             SN("%s(%d, ...)", tl_sys_name(sys), fd);
@@ -138,9 +158,33 @@ static char *queue_item(char *buf, size_t len, const struct tl *tl, int q,
     case TQK_ACCEPT: tl_obj_text(buf, len, tl, (int)item); break;
     case TQK_INTEREST: case TQK_READY: SN("fd %lld", (long long)item); break;
     case TQK_SIGNALS: SN("%s", tl_signal_name((int)item)); break;
+    case TQK_SQ: case TQK_CQ: {
+        static const char *const op[] = {
+#define X(e, n, k) k,
+            TL_URING_OPS(X)
+#undef X
+        };
+        int o = TL_URING_OP(item);
+        const char *on = o < TU__COUNT ? op[o] : "?";
+        int64_t v = kind == TQK_SQ ? TL_URING_LEN(item) : TL_URING_RES(item);
+        const char *en = kind == TQK_CQ ? tl_errno_name(v) : NULL;
+        if (kind == TQK_SQ)
+            SN("%s fd %d, %lld bytes", on, TL_URING_FD(item), (long long)v);
+        else if (en)
+            SN("%s fd %d: res %s", on, TL_URING_FD(item), en);
+        else
+            SN("%s fd %d: res %lld", on, TL_URING_FD(item), (long long)v);
+        break;
+    }
     default: SN("%lld", (long long)item); break;
     }
     return buf;
+}
+
+char *tl_qitem_text(char *buf, size_t len, const struct tl *tl, int q,
+                    int64_t item)
+{
+    return queue_item(buf, len, tl, q, item);
 }
 
 static char *dur_text(char *buf, size_t len, int64_t ns)
@@ -197,7 +241,11 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
            tl_obj_text(o, sizeof o, tl, e->obj));
         break;
     case EV_COPY:
-        if (e->sub == TC_TO_USER)
+        if (e->sub == TC_TO_USER && e->task == TL_NOTASK)
+            SN("the kernel copies %lld bytes kernel -> user (from %s, for an "
+               "io_uring request)%s", (long long)e->a,
+               tl_obj_text(o, sizeof o, tl, e->obj), dur_text(d, sizeof d, e->b));
+        else if (e->sub == TC_TO_USER)
             SN("copy %lld bytes kernel -> user (from %s)%s", (long long)e->a,
                tl_obj_text(o, sizeof o, tl, e->obj), dur_text(d, sizeof d, e->b));
         else
@@ -227,8 +275,14 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
         SN("%s released", tl_obj_text(o, sizeof o, tl, e->obj));
         break;
     case EV_SIGNAL:
-        SN("--- %s %s ---", tl_signal_name((int)e->a),
-           e->sub ? "handled" : "raised");
+        if (e->sub == 2)
+            SN("--- %s raised while one is pending: merged (standard signals "
+               "do not queue) ---", tl_signal_name((int)e->a));
+        else if (e->sub == 1)
+            SN("--- %s {si_signo=%s} --- handler runs",
+               tl_signal_name((int)e->a), tl_signal_name((int)e->a));
+        else
+            SN("--- %s raised ---", tl_signal_name((int)e->a));
         break;
     case EV_SCAN:
         SN("kernel checks %lld fd%s for readiness%s", (long long)e->a,

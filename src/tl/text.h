@@ -27,6 +27,10 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i);
 /* "12.345 ms" style, for people */
 char *tl_time_text(char *buf, size_t len, int64_t ns);
 const char *tl_signal_name(int sig);
+/* An item of queue q in words: "alice", "fd 5", "SIGIO",
+ * "read fd 5, 4096 bytes" (an SQE), "read fd 5: res 100" (a CQE) */
+char *tl_qitem_text(char *buf, size_t len, const struct tl *tl, int q,
+                    int64_t item);
 
 /*
  * The --dump format: one line per event, "SECONDS TASK TEXT", where SECONDS

@@ -103,7 +103,8 @@ enum tl_wait {
     X(RT_SIGACTION, "rt_sigaction") \
     X(RT_SIGRETURN, "rt_sigreturn") \
     X(IO_URING_SETUP, "io_uring_setup") \
-    X(IO_URING_ENTER, "io_uring_enter")
+    X(IO_URING_ENTER, "io_uring_enter") \
+    X(PAUSE, "pause")
 
 enum tl_sys {
 #define X(e, n) SYS_##e,
@@ -133,6 +134,44 @@ enum tl_obj_kind {
 #define TL_FL_NONBLOCK 0x1u
 #define TL_FL_ASYNC 0x2u
 
+/* The one signal the models raise (Linux x86_64 numbering) */
+#define TL_SIGIO 29
+
+/* SYS_ENTER.a of SYS_FCNTL: the F_SETFL flags (TL_FL_*), or for
+ * fcntl(fd, F_SETOWN, pid) TL_F_SETOWN | pid */
+#define TL_F_SETOWN ((int64_t)1 << 40)
+/* SYS_ENTER.a of SYS_IO_URING_ENTER: to_submit | min_complete << 32 */
+#define TL_URING_ENTER_ARG(sub, wait) ((int64_t)(sub) | (int64_t)(wait) << 32)
+
+/* io_uring operations an SQE can carry: X(enum, IORING_OP_ name, keyword) */
+#define TL_URING_OPS(X) \
+    X(READ, "IORING_OP_READ", "read") \
+    X(WRITE, "IORING_OP_WRITE", "write") \
+    X(RECV, "IORING_OP_RECV", "recv") \
+    X(SEND, "IORING_OP_SEND", "send")
+
+enum tl_uring_op {
+#define X(e, n, k) TU_##e,
+    TL_URING_OPS(X)
+#undef X
+    TU__COUNT
+};
+
+/*
+ * Items of io_uring queues (QUEUE.a on TQK_SQ and TQK_CQ queues), packed
+ * in one int64 so that the ring's contents are visible without side tables:
+ *   SQE  op << 56 | fd << 32 | len      (the request as the task wrote it)
+ *   CQE  op << 56 | fd << 32 | (uint32)res   (user_data is the fd; res is the
+ *        byte count or -errno, as in struct io_uring_cqe)
+ */
+#define TL_URING_ITEM(op, fd, v) \
+    ((int64_t)(op) << 56 | (int64_t)((fd) & 0xffffff) << 32 | \
+     (int64_t)(uint32_t)(v))
+#define TL_URING_OP(it) ((int)(((uint64_t)(it) >> 56) & 0xff))
+#define TL_URING_FD(it) ((int)(((uint64_t)(it) >> 32) & 0xffffff))
+#define TL_URING_LEN(it) ((int64_t)(uint32_t)(it))
+#define TL_URING_RES(it) ((int64_t)(int32_t)(uint32_t)(it))
+
 /* Queue operations (QUEUE.sub) */
 enum tl_qop { TQ_PUSH, TQ_POP, TQ_REMOVE };
 
@@ -157,7 +196,9 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *   DATA       obj = object whose receive buffer grows, a = bytes (negative:
  *              bytes leave the send buffer of obj and b is the receiver);
  *              see world.c
- *   COPY       task, obj, sub = tl_copy_dir, a = bytes, b = duration
+ *   COPY       task, obj, sub = tl_copy_dir, a = bytes, b = duration;
+ *              task TL_NOTASK: the kernel copies on no task's behalf in
+ *              the script (an io_uring request completing)
  *   EOF        obj = object whose reader will now see end of file
  *   QUEUE      obj = queue id, sub = tl_qop, a = item
  *   CAPTION    a = string id of the text, task = task that said it or none
@@ -165,7 +206,10 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *              a = port
  *   OBJ_SET    obj, sub = new kind, a = port (a socket starts listening)
  *   OBJ_FREE   obj = object whose last reference went away
- *   SIGNAL     task = target, a = signal number, sub = 0 raised, 1 handled
+ *   SIGNAL     task = target, a = signal number, sub = 0 raised (now
+ *              pending), 1 handled (the handler starts), 2 raised while
+ *              already pending: merged with it (standard signals do not
+ *              queue)
  *   SCAN       task, sub = syscall, a = entries the kernel scanned, b = ns
  *              it took (select/poll check every watched fd; epoll_wait
  *              only reads the ready list)

@@ -1,0 +1,51 @@
+/*
+ * mux_poll.c - poll(2): select without the bitmap.
+ *
+ *   int poll(struct pollfd *fds, nfds_t nfds, int timeout);
+ *   struct pollfd { int fd; short events; short revents; };
+ *
+ * The caller passes an array of 8-byte entries, one per fd it watches, so
+ * there is no FD_SETSIZE: any fd the process may open (RLIMIT_NOFILE) can
+ * be watched.  The kernel still copies the whole array in, walks every
+ * entry asking its file whether it is ready (do_poll), and copies it back
+ * out with revents filled in; the caller then walks it again to find the
+ * ready ones.  The cost grows with the number of entries, and past a few
+ * thousand the array and the files it points to no longer stay in the CPU
+ * caches (cost.h: scan_per_fd_miss beyond cache_fds).  The array itself is
+ * not consumed, so unlike select it need not be rebuilt each round.
+ *
+ * Simplified: only POLLIN, timeout -1 (wait for ever).  An entry whose fd
+ * is closed is reported ready (POLLNVAL), as in Linux; a negative fd is
+ * skipped.
+ */
+#include "sim/mux_scan.h"
+
+#include <stdlib.h>
+
+static int poll_exec(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int32_t *buf = NULL;
+    int cap = 0;
+    const int32_t *fds;
+    int n = scan_fds(s, t, in, &buf, &cap, &fds);
+    if (n < 0)
+        return GO_FAIL;
+    sim_sys_enter(s, t, SYS_POLL, -1, n);
+    const struct cost *c = &s->p->cost;
+    struct scan_call call = {
+        .sys = SYS_POLL,
+        .sorted = 0,
+        .bad_is_ready = 1,
+        .entries = n,
+        .scan_ns = scan_cost(c, c->poll_base, c->poll_per_fd, n),
+    };
+    int r = scan_run(s, t, &call, fds, n);
+    free(buf);
+    return r;
+}
+
+const struct mux_ops mux_poll_ops = {
+    .name = "poll",
+    .ops = {OP_POLL, OP__COUNT},
+    .exec = poll_exec,
+};

@@ -1,0 +1,264 @@
+/*
+ * mux_scan.c - what select(2) and poll(2) share: the program's own fd set
+ * (`watch`, `unwatch`) and the kernel's way of waiting on many fds at once
+ * (do_select() and do_poll() in Linux's fs/select.c).
+ *
+ * A call walks every fd it was given.  For each, the kernel asks the file
+ * whether it is ready (its poll method) and, if the call may sleep, hangs a
+ * wait-queue entry on the file (poll_wait).  If nothing is ready the task
+ * sleeps; data arriving on any of the files wakes it through its entry, it
+ * walks everything again, and it returns the ready ones.  On return every
+ * entry is taken down again, so the next call pays for all of it afresh:
+ * that is why the cost grows with the number of fds (cost.h has the
+ * formula; the simulator charges it, it does not time a loop).
+ *
+ * Wait entries are kept per object as (task, round): a task's round number
+ * (scan_gen) changes each time it goes to sleep, which makes its entries
+ * from earlier rounds stale without visiting them; the list of an object is
+ * emptied whenever it becomes readable, and a task re-registering on an
+ * object replaces its own old entry, so a list holds at most one entry per
+ * task that watches the object.  A wake that comes while the task is still
+ * walking (before it sleeps) sets scan_trig, the kernel's pwq->triggered,
+ * and the task walks again instead of sleeping.
+ *
+ * The watch set is user-space bookkeeping: a program's master fd_set that
+ * FD_SET/FD_CLR edit (UNP's `allset`), or its pollfd array.  It costs no
+ * syscall; the viewer shows it as a queue so the class sees what every call
+ * copies into the kernel.
+ */
+#include "sim/mux_scan.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCAN_FD_MAX (1 << 24)
+
+static int grow32(int32_t **v, int32_t *cap, int need)
+{
+    if (need <= *cap)
+        return 0;
+    int ncap = *cap ? *cap : 16;
+    while (ncap < need)
+        ncap *= 2;
+    int32_t *p = realloc(*v, (size_t)ncap * sizeof *p);
+    if (!p)
+        return -ENOMEM;
+    memset(p + *cap, 0, (size_t)(ncap - *cap) * sizeof *p);
+    *v = p;
+    *cap = ncap;
+    return 0;
+}
+
+int64_t scan_cost(const struct cost *c, int64_t base, int64_t per_fd, int64_t n)
+{
+    int64_t miss = n > c->cache_fds ? n - c->cache_fds : 0;
+    return base + n * per_fd + miss * c->scan_per_fd_miss;
+}
+
+int scan_fds(struct sim *s, struct task *t, const struct prog_ins *in,
+             int32_t **buf, int *bufcap, const int32_t **fds)
+{
+    if (in->list < 0) { /* no operands: the program's own set */
+        *fds = t->watch.fd;
+        return t->watch.n;
+    }
+    const struct prog_list *l = &s->p->lists[in->list];
+    if (grow32(buf, bufcap, l->n)) {
+        s->failed = -ENOMEM;
+        return -1;
+    }
+    for (int i = 0; i < l->n; i++) {
+        const struct prog_arg *a = &l->v[i];
+        int64_t v = a->kind == ARG_SLOT ? t->slots[a->v] : a->v;
+        (*buf)[i] = v < -1 || v > SCAN_FD_MAX ? -1 : (int32_t)v;
+    }
+    *fds = *buf;
+    return l->n;
+}
+
+static int cmp_fd(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* A wait-queue entry for t on obj, replacing t's older one if any */
+static int sleeper_add(struct sim *s, int obj, int task, uint32_t round)
+{
+    struct watchers *w = &s->objs[obj].sleepers;
+    for (int i = 0; i < w->n; i++)
+        if (w->v[i].who == task) {
+            w->v[i].key = (int32_t)round;
+            return 0;
+        }
+    if (w->n == w->cap) {
+        int ncap = w->cap ? w->cap * 2 : 2;
+        struct watch_ent *p = realloc(w->v, (size_t)ncap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        w->v = p;
+        w->cap = ncap;
+    }
+    w->v[w->n++] = (struct watch_ent){task, (int32_t)round};
+    return 0;
+}
+
+int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
+             const int32_t *fds, int n)
+{
+    int me = (int)(t - s->tasks);
+    if (t->phase == 1) { /* the walk's CPU time has passed */
+        t->phase = 0;
+        if (!t->scan_trig)
+            return sim_block(s, t, TW_EVENTS, -1); /* schedule_timeout */
+        /* a file became ready while we walked: walk again */
+    }
+    t->scan_wait = t->scan_trig = 0;
+    t->nready = t->ready_i = 0;
+    for (int i = 0; i < n; i++) {
+        if (fds[i] < 0) /* poll ignores negative fds */
+            continue;
+        int obj = sim_fd_obj(s, t, fds[i]);
+        if (obj < 0 && !call->bad_is_ready) {
+            t->nready = 0;
+            sim_emit(s, EV_SCAN, me, call->sys, -1, i + 1,
+                     call->scan_ns * (i + 1) / (n ? n : 1));
+            return sim_sys_return(s, t, -EBADF, s->p->cost.syscall);
+        }
+        if ((obj < 0 || sim_readable(s, obj)) && sim_ready_push(t, fds[i])) {
+            s->failed = -ENOMEM;
+            return GO_FAIL;
+        }
+    }
+    sim_emit(s, EV_SCAN, me, call->sys, -1, call->entries, call->scan_ns);
+    if (call->sorted && t->nready > 1) { /* select: one bit per fd */
+        qsort(t->ready, (size_t)t->nready, sizeof *t->ready, cmp_fd);
+        int k = 1;
+        for (int i = 1; i < t->nready; i++)
+            if (t->ready[i] != t->ready[k - 1])
+                t->ready[k++] = t->ready[i];
+        t->nready = k;
+    }
+    if (t->nready > 0)
+        return sim_sys_return(s, t, t->nready,
+                              s->p->cost.syscall + call->scan_ns);
+    /* nothing ready: hang an entry on every file, then sleep */
+    t->scan_gen++;
+    for (int i = 0; i < n; i++) {
+        int obj = fds[i] < 0 ? -1 : sim_fd_obj(s, t, fds[i]);
+        if (obj >= 0 && sleeper_add(s, obj, me, t->scan_gen)) {
+            s->failed = -ENOMEM;
+            return GO_FAIL;
+        }
+    }
+    t->scan_wait = 1;
+    t->phase = 1;
+    t->busy_ns = t->external ? 0 : s->p->cost.syscall + call->scan_ns;
+    return GO_BUSY;
+}
+
+/* obj became readable: wake every task asleep in select/poll on it */
+static void scan_readable(struct sim *s, int obj)
+{
+    struct watchers *w = &s->objs[obj].sleepers;
+    int n = w->n;
+    w->n = 0; /* every entry is used up or stale after this */
+    for (int i = 0; i < n; i++) {
+        int id = w->v[i].who;
+        struct task *t = &s->tasks[id];
+        if (t->exited || !t->scan_wait || t->scan_gen != (uint32_t)w->v[i].key)
+            continue;
+        if (s->w.tasks[id].state == TS_BLOCKED) {
+            t->scan_wait = 0;
+            sim_wake(s, t);
+        } else {
+            t->scan_trig = 1; /* still walking: it will walk again */
+        }
+    }
+}
+
+static void scan_release(struct sim *s, int obj)
+{
+    s->objs[obj].sleepers.n = 0;
+}
+
+/* ---- the program's own fd set ------------------------------------------- */
+
+static int watch_queue(struct sim *s, struct task *t)
+{
+    struct fdset *w = &t->watch;
+    if (w->queue_id)
+        return w->queue_id - 1;
+    char name[128];
+    int me = (int)(t - s->tasks);
+    snprintf(name, sizeof name, "watched fds (%s)", s->tl->tasks[me].name);
+    int q = tl_add_queue(s->tl, name, TQK_INTEREST, me);
+    if (q < 0) {
+        s->failed = -ENOMEM;
+        return -1;
+    }
+    w->queue_id = q + 1;
+    return q;
+}
+
+static int fdset_add(struct sim *s, struct task *t, int32_t fd)
+{
+    struct fdset *w = &t->watch;
+    if (fd < w->poscap && w->pos[fd])
+        return 0; /* FD_SET on a set bit changes nothing */
+    int q = watch_queue(s, t);
+    if (q < 0 || grow32(&w->pos, &w->poscap, fd + 1) ||
+        grow32(&w->fd, &w->cap, w->n + 1)) {
+        s->failed = -ENOMEM;
+        return -1;
+    }
+    if (w->n == 0)
+        w->max = -1;
+    w->fd[w->n++] = fd;
+    w->pos[fd] = w->n;
+    if (fd > w->max)
+        w->max = fd;
+    sim_emit(s, EV_QUEUE, (int)(t - s->tasks), TQ_PUSH, q, fd, 0);
+    return 0;
+}
+
+static void fdset_del(struct sim *s, struct task *t, int32_t fd)
+{
+    struct fdset *w = &t->watch;
+    if (fd >= w->poscap || !w->pos[fd])
+        return;
+    int i = w->pos[fd] - 1;
+    memmove(&w->fd[i], &w->fd[i + 1], (size_t)(w->n - i - 1) * sizeof *w->fd);
+    w->n--;
+    w->pos[fd] = 0;
+    for (int k = i; k < w->n; k++)
+        w->pos[w->fd[k]] = k + 1;
+    while (w->max >= 0 && (w->max >= w->poscap || !w->pos[w->max]))
+        w->max--;
+    sim_emit(s, EV_QUEUE, (int)(t - s->tasks), TQ_REMOVE, w->queue_id - 1, fd, 0);
+}
+
+static int scan_exec(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int64_t fd = sim_arg(t, in, 0);
+    if (fd > SCAN_FD_MAX)
+        return sim_fail(s, in, "%s: fd %lld is out of range", prog_op_name(in->op),
+                        (long long)fd);
+    /* a negative fd is skipped, as poll skips a pollfd whose fd is < 0 */
+    if (fd >= 0 && in->op == OP_WATCH && fdset_add(s, t, (int32_t)fd))
+        return GO_FAIL;
+    if (fd >= 0 && in->op == OP_UNWATCH)
+        fdset_del(s, t, (int32_t)fd);
+    t->pc++;
+    return GO_NEXT;
+}
+
+const struct mux_ops mux_scan_ops = {
+    .name = "fd set",
+    .ops = {OP_WATCH, OP_UNWATCH, OP__COUNT},
+    .exec = scan_exec,
+    .readable = scan_readable,
+    .release = scan_release,
+};

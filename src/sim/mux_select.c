@@ -1,0 +1,93 @@
+/*
+ * mux_select.c - select(2): the third I/O model (Stevens, UNP figure 6.3).
+ *
+ *   int select(int nfds, fd_set *readfds, fd_set *writefds,
+ *              fd_set *exceptfds, struct timeval *timeout);
+ *
+ * An fd_set is a bitmap of FD_SETSIZE (1024) bits.  On every call the
+ * kernel copies nfds bits of each set in (core_sys_select), walks every bit
+ * below nfds = highest fd + 1 asking each file whether it is ready
+ * (do_select), and copies the sets back out with only the ready bits left:
+ * the caller's set is overwritten, so it keeps a master copy and rebuilds
+ * the argument each round, then tests every bit again with FD_ISSET.  The
+ * walk is over nfds, not over the fds actually watched: one high fd makes
+ * every call pay for all the bits below it.
+ *
+ * FD_SETSIZE is the hard limit: FD_SET(1024, &set) writes past the end of
+ * the bitmap (undefined behaviour, man 2 select, BUGS).  glibc built with
+ * _FORTIFY_SOURCE (the default of Debian, Ubuntu and Fedora compilers when
+ * optimising) checks the bit in __fdelt_chk and aborts:
+ *     *** bit out of range 0 - FD_SETSIZE on fd_set ***: terminated
+ * The simulator makes that abort happen when the program calls select with
+ * such an fd (in C it happens in the FD_SET just before): SIGABRT kills the
+ * whole process, whose shell status is 128 + 6 = 134.
+ *
+ * Simplified: only readfds (no writefds/exceptfds), no timeout (NULL: wait
+ * for ever); a closed fd in the set fails the call with EBADF, as in Linux.
+ */
+#include "sim/mux_scan.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int select_abort(struct sim *s, struct task *t, int64_t fd)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "*** bit out of range 0 - FD_SETSIZE on fd_set ***: terminated. "
+             "FD_SET(%lld, &readfds) would write past the %d bits of an "
+             "fd_set; glibc built with _FORTIFY_SOURCE checks the bit "
+             "(__fdelt_chk) and calls abort(). SIGABRT kills the process "
+             "(exit status 134): select() cannot watch fds of %d or more, "
+             "whatever RLIMIT_NOFILE allows.",
+             (long long)fd, SCAN_FD_SETSIZE, SCAN_FD_SETSIZE);
+    int id = tl_add_str(s->tl, msg);
+    if (id < 0) {
+        s->failed = -ENOMEM;
+        return GO_FAIL;
+    }
+    sim_emit(s, EV_CAPTION, (int)(t - s->tasks), 0, -1, id, 0);
+    sim_kill_process(s, t, SIGABRT);
+    return GO_EXITED;
+}
+
+static int select_exec(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int32_t *buf = NULL;
+    int cap = 0;
+    const int32_t *fds;
+    int n = scan_fds(s, t, in, &buf, &cap, &fds);
+    if (n < 0)
+        return GO_FAIL;
+    int64_t top = -1; /* nfds = the highest fd + 1 */
+    for (int i = 0; i < n; i++) {
+        if (!t->in_sys && (fds[i] < 0 || fds[i] >= SCAN_FD_SETSIZE)) {
+            int64_t bad = fds[i];
+            free(buf);
+            return select_abort(s, t, bad);
+        }
+        if (fds[i] > top)
+            top = fds[i];
+    }
+    int64_t nfds = top + 1;
+    sim_sys_enter(s, t, SYS_SELECT, -1, nfds);
+    const struct cost *c = &s->p->cost;
+    struct scan_call call = {
+        .sys = SYS_SELECT,
+        .sorted = 1,
+        .bad_is_ready = 0,
+        .entries = nfds,
+        .scan_ns = scan_cost(c, c->select_base, c->select_per_fd, nfds),
+    };
+    int r = scan_run(s, t, &call, fds, n);
+    free(buf);
+    return r;
+}
+
+const struct mux_ops mux_select_ops = {
+    .name = "select",
+    .ops = {OP_SELECT, OP__COUNT},
+    .exec = select_exec,
+};

@@ -1,0 +1,266 @@
+/*
+ * server.c - the templates behind `server NAME { model M ... }`.
+ *
+ * One table: each model's textbook loop (Stevens, UNP chapters 6 and 30),
+ * with @NAME@, @PORT@, @WORK@, @REPLY@ and @BUFFER@ standing for the
+ * settings.  Every template serves the same protocol: read a request (up to
+ * BUFFER bytes), compute for WORK, write REPLY bytes; a read of 0 (end of
+ * file) or an error ends the connection.  The multiplexing servers make the
+ * listening socket non-blocking and accept until EAGAIN, so one wake-up
+ * takes every waiting connection (the pattern epoll(7) recommends).
+ */
+#include "sim/server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SERVE(fd, indent) \
+    indent "r = read " fd " @BUFFER@\n" \
+    indent "if r > 0 {\n" \
+    indent "    compute @WORK@\n" \
+    indent "    write " fd " @REPLY@\n"
+
+static const char tpl_blocking[] =
+    "# @NAME@: an iterative server with blocking I/O (UNP figure 6.1).\n"
+    "# One client at a time: the others wait in the accept queue.\n"
+    "process @NAME@ {\n"
+    "    s = socket\n"
+    "    listen s @PORT@\n"
+    "    loop {\n"
+    "        say \"accept() blocks until a connection is in the accept queue.\"\n"
+    "        c = accept s\n"
+    "        loop {\n"
+    "            n = read c @BUFFER@\n"
+    "            if n <= 0 {\n"
+    "                break\n"
+    "            }\n"
+    "            compute @WORK@\n"
+    "            write c @REPLY@\n"
+    "        }\n"
+    "        say \"This client closed. Only now can the server accept the next one: an iterative server serves one client at a time.\"\n"
+    "        close c\n"
+    "    }\n"
+    "}\n";
+
+static const char tpl_fork[] =
+    "# @NAME@: a process per connection (UNP section 5.1, fork after accept).\n"
+    "process @NAME@ {\n"
+    "    s = socket\n"
+    "    listen s @PORT@\n"
+    "    loop {\n"
+    "        c = accept s\n"
+    "        pid = fork {\n"
+    "            say \"fork(): the child has a copy of the fd table and serves this client with blocking reads; the parent goes back to accept().\"\n"
+    "            close s\n"
+    "            loop {\n"
+    "                n = read c @BUFFER@\n"
+    "                if n <= 0 {\n"
+    "                    break\n"
+    "                }\n"
+    "                compute @WORK@\n"
+    "                write c @REPLY@\n"
+    "            }\n"
+    "            close c\n"
+    "        }\n"
+    "        close c\n"
+    "    }\n"
+    "}\n";
+
+static const char tpl_thread[] =
+    "# @NAME@: a thread per connection (one stack each, shared fd table).\n"
+    "process @NAME@ {\n"
+    "    s = socket\n"
+    "    listen s @PORT@\n"
+    "    loop {\n"
+    "        c = accept s\n"
+    "        tid = thread {\n"
+    "            say \"A new thread serves this client with blocking reads; it shares the process's fd table.\"\n"
+    "            loop {\n"
+    "                n = read c @BUFFER@\n"
+    "                if n <= 0 {\n"
+    "                    break\n"
+    "                }\n"
+    "                compute @WORK@\n"
+    "                write c @REPLY@\n"
+    "            }\n"
+    "            close c\n"
+    "        }\n"
+    "    }\n"
+    "}\n";
+
+static const char tpl_nonblocking[] =
+    "# @NAME@: one thread, every socket O_NONBLOCK, asked in turn (UNP 6.2).\n"
+    "process @NAME@ {\n"
+    "    s = socket\n"
+    "    listen s @PORT@\n"
+    "    fcntl s O_NONBLOCK\n"
+    "    loop {\n"
+    "        c = accept s\n"
+    "        if c >= 0 {\n"
+    "            fcntl c O_NONBLOCK\n"
+    "            watch c\n"
+    "        }\n"
+    "        for fd in watched {\n"
+    SERVE("fd", "            ")
+    "            } else if r == 0 {\n"
+    "                unwatch fd\n"
+    "                close fd\n"
+    "            }\n"
+    "        }\n"
+    "        say \"One round done: a read() per connection, most of them EAGAIN. The loop never sleeps; its own bookkeeping takes a little CPU each round.\"\n"
+    "        compute 20us\n"
+    "    }\n"
+    "}\n";
+
+/* select and poll: the same loop, one word apart */
+#define TPL_SCAN(call, what) \
+    "# @NAME@: one thread, " call "() over all its connections (UNP 6.3).\n" \
+    "process @NAME@ {\n" \
+    "    s = socket\n" \
+    "    listen s @PORT@\n" \
+    "    fcntl s O_NONBLOCK\n" \
+    "    watch s\n" \
+    "    loop {\n" \
+    "        say \"" call "(): the " what " goes into the kernel, which checks every fd in it; the task sleeps until one is readable.\"\n" \
+    "        n = " call "\n" \
+    "        for fd in ready {\n" \
+    "            if fd == s {\n" \
+    "                loop {\n" \
+    "                    c = accept s\n" \
+    "                    if c < 0 {\n" \
+    "                        break\n" \
+    "                    }\n" \
+    "                    watch c\n" \
+    "                }\n" \
+    "                continue\n" \
+    "            }\n" \
+    SERVE("fd", "            ") \
+    "            } else {\n" \
+    "                unwatch fd\n" \
+    "                close fd\n" \
+    "            }\n" \
+    "        }\n" \
+    "    }\n" \
+    "}\n"
+
+static const char tpl_select[] = TPL_SCAN("select", "whole fd_set (nfds bits)");
+static const char tpl_poll[] = TPL_SCAN("poll", "whole pollfd array");
+
+static const char tpl_epoll[] =
+    "# @NAME@: one thread, epoll_wait() on an epoll instance (epoll(7)).\n"
+    "process @NAME@ {\n"
+    "    s = socket\n"
+    "    listen s @PORT@\n"
+    "    fcntl s O_NONBLOCK\n"
+    "    ep = epoll_create\n"
+    "    epoll_ctl ep add s\n"
+    "    loop {\n"
+    "        say \"epoll_wait(): the kernel only reads the ready list; the fds on the interest list cost nothing while idle.\"\n"
+    "        n = epoll_wait ep\n"
+    "        for fd in ready {\n"
+    "            if fd == s {\n"
+    "                loop {\n"
+    "                    c = accept s\n"
+    "                    if c < 0 {\n"
+    "                        break\n"
+    "                    }\n"
+    "                    epoll_ctl ep add c\n"
+    "                }\n"
+    "                continue\n"
+    "            }\n"
+    SERVE("fd", "            ")
+    "            } else {\n"
+    "                close fd\n"
+    "            }\n"
+    "        }\n"
+    "    }\n"
+    "}\n";
+
+static const struct {
+    const char *name, *text;
+} templates[] = {
+#define X(n, h) {#n, tpl_##n},
+    SERVER_MODELS(X)
+#undef X
+};
+
+#define NTPL ((int)(sizeof templates / sizeof templates[0]))
+
+void server_cfg_default(struct server_cfg *c)
+{
+    c->port = 8080;
+    c->work = 100 * 1000;
+    c->reply = 1024;
+    c->buffer = 4096;
+}
+
+int server_model_known(const char *name)
+{
+    for (int i = 0; i < NTPL; i++)
+        if (!strcmp(templates[i].name, name))
+            return 1;
+    return 0;
+}
+
+const char *server_model_list(void)
+{
+    return
+#define X(n, h) ", " #n
+        SERVER_MODELS(X)
+#undef X
+        + 2;
+}
+
+/* A duration in the largest unit that keeps it whole: 100us, 3ms, 250ns */
+static void fmt_time(char *b, size_t n, int64_t ns)
+{
+    static const struct { const char *u; int64_t m; } us[] = {
+        {"s", 1000000000}, {"ms", 1000000}, {"us", 1000}, {"ns", 1}};
+    for (int i = 0; i < 4; i++)
+        if (ns % us[i].m == 0 || i == 3) {
+            snprintf(b, n, "%lld%s", (long long)(ns / us[i].m), us[i].u);
+            return;
+        }
+}
+
+char *server_expand(const char *model, const char *name,
+                    const struct server_cfg *c)
+{
+    const char *t = NULL;
+    for (int i = 0; i < NTPL; i++)
+        if (!strcmp(templates[i].name, model))
+            t = templates[i].text;
+    if (!t)
+        return NULL;
+    char port[24], work[32], reply[24], buffer[24];
+    snprintf(port, sizeof port, "%lld", (long long)c->port);
+    fmt_time(work, sizeof work, c->work);
+    snprintf(reply, sizeof reply, "%lld", (long long)c->reply);
+    snprintf(buffer, sizeof buffer, "%lld", (long long)c->buffer);
+    const struct { const char *key, *val; } sub[] = {
+        {"@NAME@", name}, {"@PORT@", port}, {"@WORK@", work},
+        {"@REPLY@", reply}, {"@BUFFER@", buffer}};
+    size_t cap = strlen(t) + 1, len = 0;
+    for (const char *p = t; (p = strchr(p, '@')); p++) /* worst case */
+        cap += strlen(name) + 32;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    for (const char *p = t; *p;) {
+        size_t k = 0;
+        while (*p == '@' && k < sizeof sub / sizeof sub[0] &&
+               strncmp(p, sub[k].key, strlen(sub[k].key)))
+            k++;
+        if (*p == '@' && k < sizeof sub / sizeof sub[0]) {
+            size_t l = strlen(sub[k].val);
+            memcpy(out + len, sub[k].val, l);
+            len += l;
+            p += strlen(sub[k].key);
+        } else {
+            out[len++] = *p++;
+        }
+    }
+    out[len] = 0;
+    return out;
+}

@@ -1,0 +1,433 @@
+/*
+ * test_mux.c - the I/O models (select, poll, epoll), the `server`
+ * templates and --compare, and the buffer story seen through sockets.
+ * Every check reads the timeline, as a viewer would.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim/scn.h"
+#include "sim/server.h"
+#include "sim/sim.h"
+#include "tl/export.h"
+
+static char err[1024];
+
+static struct tl *run_model(const char *text, const char *model)
+{
+    struct prog *p = scn_parse_model("t.scn", text, strlen(text), model, err,
+                                     sizeof err);
+    if (!p)
+        fail_msg("parse: %s", err);
+    struct tl *tl = sim_run(p, NULL, err, sizeof err);
+    prog_free(p);
+    if (!tl)
+        fail_msg("run: %s", err);
+    return tl;
+}
+
+static struct tl *run_text(const char *text)
+{
+    return run_model(text, NULL);
+}
+
+static int task_id(const struct tl *tl, const char *name)
+{
+    for (int i = 0; i < tl->ntasks; i++)
+        if (!strcmp(tl->tasks[i].name, name))
+            return i;
+    fail_msg("no task %s", name);
+    return -1;
+}
+
+/* Return values of task's syscalls of kind sys, in order; n of them */
+static int sys_rets(const struct tl *tl, int task, int sys, int64_t *v, int max)
+{
+    int n = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task == task && e->type == EV_SYSCALL && e->sub == sys) {
+            if (n < max)
+                v[n] = e->a;
+            n++;
+        }
+    }
+    return n;
+}
+
+/* ---- epoll ------------------------------------------------------------ */
+
+/* Three connections, data on two of them: epoll_wait returns those two */
+static void test_epoll_exact_ready(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process server {\n    s = socket\n    listen s 80\n    ep = epoll_create\n"
+        "    a = accept s\n    b = accept s\n    c = accept s\n"
+        "    epoll_ctl ep add a\n    epoll_ctl ep add b\n    epoll_ctl ep add c\n"
+        "    sleep 5ms\n    n = epoll_wait ep\n    for fd in ready {\n"
+        "        say \"ready\"\n        r = read fd 4K\n    }\n}\n"
+        "peer p1 at 1ms {\n    c = connect 80\n    sleep 10ms\n}\n"
+        "peer p2 at 1ms {\n    sleep 100us\n    c = connect 80\n    sleep 1ms\n    send c 10\n    sleep 10ms\n}\n"
+        "peer p3 at 1ms {\n    sleep 200us\n    c = connect 80\n    sleep 1ms\n    send c 20\n    sleep 10ms\n}\n");
+    int srv = task_id(tl, "server");
+    int64_t n[4], reads[4];
+    assert_int_equal(sys_rets(tl, srv, SYS_EPOLL_WAIT, n, 4), 1);
+    assert_int_equal(n[0], 2);
+    /* fds 5 and 6 (b and c) are the ones read, each once, with their bytes */
+    assert_int_equal(sys_rets(tl, srv, SYS_READ, reads, 4), 2);
+    assert_int_equal(reads[0] + reads[1], 30);
+    int scanned = -1;
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_SCAN && tl->ev[i].task == srv) {
+            scanned = (int)tl->ev[i].a;
+            assert_int_equal(tl->ev[i].sub, SYS_EPOLL_WAIT);
+        }
+    assert_int_equal(scanned, 2); /* the ready list, not the interest list */
+    tl_free(tl);
+}
+
+static const char *et_text =
+    "process server {\n    s = socket\n    listen s 80\n    c = accept s\n"
+    "    fcntl c O_NONBLOCK\n    ep = epoll_create\n    epoll_ctl ep add c%s\n"
+    "    repeat 3 {\n        n = epoll_wait ep\n        r = read c 1K\n    }\n}\n"
+    "peer client at 1ms {\n    c = connect 80\n    sleep 1ms\n    send c 2K\n"
+    "    sleep 10ms\n    send c 10\n    sleep 10ms\n}\n";
+
+/* ET: a reader that reads half the data sleeps until new data arrives */
+static void test_epoll_et_stall(void **state)
+{
+    (void)state;
+    char text[1024];
+    snprintf(text, sizeof text, et_text, " et");
+    struct tl *tl = run_text(text);
+    int srv = task_id(tl, "server");
+    int64_t ret_t[3] = {0};
+    int k = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task == srv && e->type == EV_SYSCALL && e->sub == SYS_EPOLL_WAIT)
+            ret_t[k++] = e->t;
+    }
+    assert_int_equal(k, 3);
+    assert_true(ret_t[0] >= 2000000 && ret_t[0] < 3000000); /* first edge */
+    /* 1K is left unread, yet the second wait returns only with the nudge */
+    assert_true(ret_t[1] >= 12000000);
+    assert_true(ret_t[2] >= 12000000);
+    tl_free(tl);
+}
+
+/* LT: the same reader is told again at once while data is left */
+static void test_epoll_lt_reports_again(void **state)
+{
+    (void)state;
+    char text[1024];
+    snprintf(text, sizeof text, et_text, "");
+    struct tl *tl = run_text(text);
+    int srv = task_id(tl, "server");
+    int64_t n[3], t[3] = {0}, r[3];
+    int k = 0;
+    assert_int_equal(sys_rets(tl, srv, SYS_EPOLL_WAIT, n, 3), 3);
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task == srv && e->type == EV_SYSCALL && e->sub == SYS_EPOLL_WAIT)
+            t[k++] = e->t;
+    }
+    assert_int_equal(n[1], 1);
+    assert_true(t[1] - t[0] < 10000); /* no waiting: the fd stayed ready */
+    assert_int_equal(sys_rets(tl, srv, SYS_READ, r, 3), 3);
+    assert_int_equal(r[0], 1024);
+    assert_int_equal(r[1], 1024);
+    assert_true(t[2] >= 12000000); /* drained: now it does wait */
+    tl_free(tl);
+}
+
+/* Closing the last fd of a socket takes it off the interest list */
+static void test_epoll_close_removes(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process p {\n    a, b = socketpair\n    ep = epoll_create\n"
+        "    epoll_ctl ep add a\n    close a\n    r = epoll_ctl ep del a\n}\n");
+    int p = task_id(tl, "p");
+    int64_t r[2];
+    assert_int_equal(sys_rets(tl, p, SYS_EPOLL_CTL, r, 2), 2);
+    assert_int_equal(r[0], 0);
+    assert_int_equal(r[1], -9); /* EBADF: a is closed */
+    int q = -1;
+    for (int i = 0; i < tl->nqueues; i++)
+        if (strstr(tl->queues[i].name, "interest"))
+            q = i;
+    assert_true(q >= 0);
+    int pushes = 0, removes = 0;
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_QUEUE && tl->ev[i].obj == q)
+            tl->ev[i].sub == TQ_PUSH ? pushes++ : removes++;
+    assert_int_equal(pushes, 1);
+    assert_int_equal(removes, 1);
+    tl_free(tl);
+}
+
+/* ---- select ------------------------------------------------------------ */
+
+/* FD_SET on fd 1024: glibc's fortify check aborts the process */
+static void test_select_fd_setsize(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process p {\n    repeat 511 {\n        r, w = pipe\n    }\n"
+        "    watch r\n    watch w\n    n = select\n    exit 0\n}\n");
+    int p = task_id(tl, "p");
+    int sig = 0, code = -1, selects = 0, caption = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task != p)
+            continue;
+        if (e->type == EV_SIGNAL)
+            sig = (int)e->a;
+        if (e->type == EV_STATE && e->sub == TS_EXITED)
+            code = (int)e->a;
+        if (e->type == EV_SYS_ENTER && e->sub == SYS_SELECT)
+            selects++;
+        if (e->type == EV_CAPTION &&
+            strstr(tl->strs[e->a], "bit out of range 0 - FD_SETSIZE on fd_set"))
+            caption = 1;
+    }
+    assert_int_equal(sig, 6);      /* SIGABRT */
+    assert_int_equal(code, 134);   /* 128 + SIGABRT */
+    assert_int_equal(selects, 0);  /* it dies before the syscall */
+    assert_true(caption);
+    tl_free(tl);
+}
+
+/* Below the limit select works, and reports ready fds in fd order */
+static void test_select_ready_sorted(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process p {\n    a, b = pipe\n    c, d = pipe\n    watch c\n    watch a\n"
+        "    write d 5\n    write b 5\n    n = select\n    for fd in ready {\n"
+        "        m = read fd 10\n    }\n}\n");
+    int p = task_id(tl, "p");
+    int64_t n[1];
+    assert_int_equal(sys_rets(tl, p, SYS_SELECT, n, 1), 1);
+    assert_int_equal(n[0], 2);
+    int fds[2], k = 0;
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].task == p && tl->ev[i].type == EV_SYS_ENTER &&
+            tl->ev[i].sub == SYS_READ)
+            fds[k++] = tl->ev[i].obj;
+    assert_int_equal(k, 2);
+    assert_int_equal(fds[0], 3);
+    assert_int_equal(fds[1], 5);
+    tl_free(tl);
+}
+
+/* ---- cost: poll grows with fds, epoll does not ---------------------------- */
+
+/* Scan duration of the one blocking wait in a process with nfds watched */
+static int64_t wait_scan_ns(const char *op, int pairs)
+{
+    char text[1024];
+    int ep = !strcmp(op, "epoll");
+    snprintf(text, sizeof text,
+             "process p {\n%s    repeat %d {\n        r, w = pipe\n%s    }\n"
+             "    t = thread {\n        sleep 1ms\n        n = write w 8\n    }\n"
+             "    %s\n    join t\n}\n",
+             ep ? "    ep = epoll_create\n" : "", pairs,
+             ep ? "        epoll_ctl ep add r\n        epoll_ctl ep add w\n"
+                : "        watch r\n        watch w\n",
+             ep ? "n = epoll_wait ep" : "n = poll");
+    struct tl *tl = run_text(text);
+    int64_t ns = -1;
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_SCAN)
+            ns = tl->ev[i].b; /* the last scan: the one that found the fd */
+    tl_free(tl);
+    return ns;
+}
+
+static void test_scan_cost(void **state)
+{
+    (void)state;
+    int64_t p10 = wait_scan_ns("poll", 5), p10k = wait_scan_ns("poll", 5000);
+    int64_t e10 = wait_scan_ns("epoll", 5), e10k = wait_scan_ns("epoll", 5000);
+    double ratio = (double)p10k / (double)p10;
+    print_message("poll: %lld ns at 10 fds, %lld ns at 10000 (x%.0f); "
+                  "epoll: %lld, %lld\n", (long long)p10, (long long)p10k, ratio,
+                  (long long)e10, (long long)e10k);
+    assert_true(ratio > 500 && ratio < 3000); /* about 1,000 times */
+    assert_true(e10 > 0);
+    assert_int_equal(e10, e10k); /* flat: one ready event either way */
+}
+
+/* ---- servers and --compare ---------------------------------------------- */
+
+static const char *web_text =
+    "machine {\n    limit 300ms\n}\n"
+    "server web {\n    port 80\n    work 100us\n    reply 512\n}\n"
+    "peer client count 8 every 300us at 1ms {\n    c = connect 80\n"
+    "    repeat 3 {\n        send c 100\n        n = recv c 4K\n        sleep 1ms\n"
+    "    }\n    close c\n}\n";
+
+/* Every model serves the same workload completely */
+static void test_server_models(void **state)
+{
+    (void)state;
+    static const char *const models[] = {
+#define X(n, h) #n,
+        SERVER_MODELS(X)
+#undef X
+    };
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        struct tl *tl = run_model(web_text, models[i]);
+        struct tl_stats st;
+        assert_int_equal(tl_stats(tl, &st), 0);
+        if (st.requests != 24)
+            fail_msg("%s served %ld requests, not 24", models[i], st.requests);
+        assert_string_equal(tl->model, models[i]);
+        assert_true(tl->nscripts >= 2); /* the file and the generated loop */
+        int w = task_id(tl, "web"), sc = tl->tasks[w].script;
+        assert_true(sc >= 1 && sc < tl->nscripts);
+        assert_non_null(strstr(tl->scripts[sc].title, models[i]));
+        tl_free(tl);
+    }
+    struct prog *p = scn_parse_model("t.scn", web_text, strlen(web_text), "kqueue",
+                                     err, sizeof err);
+    assert_null(p);
+    assert_non_null(strstr(err, "known models are blocking"));
+    const char *no_server = "process p {\n    exit\n}\n";
+    p = scn_parse_model("t.scn", no_server, strlen(no_server), "epoll", err,
+                        sizeof err);
+    assert_null(p);
+    assert_non_null(strstr(err, "needs a server"));
+}
+
+/* web.scn under the compared models: same requests; epoll scans least */
+static void test_compare_web(void **state)
+{
+    (void)state;
+    const char *path = access("scenarios/web.scn", R_OK) == 0
+                       ? "scenarios/web.scn" : "../scenarios/web.scn";
+    static const char *const models[] = {"blocking", "select", "poll", "epoll"};
+    struct tl_stats st[4];
+    for (int i = 0; i < 4; i++) {
+        struct prog *p = scn_load_model(path, models[i], err, sizeof err);
+        if (!p)
+            fail_msg("%s", err);
+        struct tl *tl = sim_run(p, NULL, err, sizeof err);
+        prog_free(p);
+        assert_non_null(tl);
+        assert_int_equal(tl_stats(tl, &st[i]), 0);
+        tl_free(tl);
+    }
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(st[i].requests, 100);
+    assert_int_equal(st[0].kernel_scan_ns, 0);
+    assert_true(st[3].kernel_scan_ns < st[2].kernel_scan_ns);
+    assert_true(st[2].kernel_scan_ns < st[1].kernel_scan_ns);
+    /* the iterative server makes clients wait for each other */
+    assert_true(st[0].latency_p99_ns > 10 * st[3].latency_p99_ns);
+
+    /* and the command prints the same numbers side by side */
+    const char *b = getenv("B") ? getenv("B") : "build";
+    char cmd[1024], line[512];
+    snprintf(cmd, sizeof cmd, "%s/iosim", b);
+    if (access(cmd, X_OK) != 0)
+        return; /* the library alone is being tested */
+    snprintf(cmd, sizeof cmd, "%s/iosim --compare blocking,select,poll,epoll %s",
+             b, path);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    int header = 0, served = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strstr(line, "blocking") && strstr(line, "epoll"))
+            header = 1;
+        long v[4];
+        if (sscanf(line, "requests served %ld %ld %ld %ld", &v[0], &v[1], &v[2],
+                   &v[3]) == 4 && v[0] == 100 && v[3] == 100)
+            served = 1;
+    }
+    assert_int_equal(pclose(f), 0);
+    assert_true(header);
+    assert_true(served);
+}
+
+/* ---- buffers through sockets with a peer ---------------------------------- */
+
+/* Two sends from a peer before one read come back as one read (粘包) */
+static void test_socket_sticky(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process server {\n    s = socket\n    listen s 80\n    c = accept s\n"
+        "    sleep 5ms\n    n = read c 4K\n    m = read c 4K\n}\n"
+        "peer client at 1ms {\n    c = connect 80\n    send c 100\n    send c 150\n"
+        "    sleep 1ms\n    close c\n}\n");
+    int srv = task_id(tl, "server");
+    int64_t r[2];
+    assert_int_equal(sys_rets(tl, srv, SYS_READ, r, 2), 2);
+    assert_int_equal(r[0], 250); /* one read, both messages */
+    assert_int_equal(r[1], 0);   /* then end of file */
+    tl_free(tl);
+}
+
+/* A full receive buffer stops a peer's blocking send, and a non-blocking
+ * one gets EAGAIN after a short write */
+static void test_socket_backpressure(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    rcvbuf 4K\n    sndbuf 4K\n}\n"
+        "process server {\n    s = socket\n    listen s 80\n    c = accept s\n"
+        "    d = accept s\n    sleep 20ms\n    repeat 4 {\n        n = read c 4K\n"
+        "    }\n    sleep 100ms\n}\n"
+        "peer blocking at 1ms {\n    c = connect 80\n    n = send c 12K\n}\n"
+        "peer nonblocking at 1ms {\n    sleep 100us\n    c = connect 80\n"
+        "    fcntl c O_NONBLOCK\n    n = send c 12K\n    m = send c 1K\n}\n");
+    int bl = task_id(tl, "blocking"), nb = task_id(tl, "nonblocking");
+    int64_t r[2], t_done = 0;
+    int blocked = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task == bl && e->type == EV_STATE && e->sub == TS_BLOCKED &&
+            e->a == TW_SPACE)
+            blocked++;
+        if (e->task == bl && e->type == EV_SYSCALL && e->sub == SYS_SENDTO) {
+            assert_int_equal(e->a, 12 * 1024);
+            t_done = e->t;
+        }
+    }
+    assert_true(blocked >= 1);
+    assert_true(t_done >= 20000000); /* only once the server read */
+    assert_int_equal(sys_rets(tl, nb, SYS_SENDTO, r, 2), 2);
+    assert_int_equal(r[0], 4096); /* what the send buffer took */
+    assert_int_equal(r[1], -11);  /* EAGAIN: full */
+    tl_free(tl);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_epoll_exact_ready),
+        cmocka_unit_test(test_epoll_et_stall),
+        cmocka_unit_test(test_epoll_lt_reports_again),
+        cmocka_unit_test(test_epoll_close_removes),
+        cmocka_unit_test(test_select_fd_setsize),
+        cmocka_unit_test(test_select_ready_sorted),
+        cmocka_unit_test(test_scan_cost),
+        cmocka_unit_test(test_server_models),
+        cmocka_unit_test(test_compare_web),
+        cmocka_unit_test(test_socket_sticky),
+        cmocka_unit_test(test_socket_backpressure),
+    };
+    return cmocka_run_group_tests_name("mux", tests, NULL, NULL);
+}
