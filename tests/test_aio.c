@@ -18,46 +18,7 @@
 #include "tl/export.h"
 #include "tl/text.h"
 #include "tl/world.h"
-
-static char err[1024];
-
-static struct tl *run_opts(const char *text, const struct sim_opts *o)
-{
-    struct prog *p = scn_parse("t.scn", text, strlen(text), err, sizeof err);
-    if (!p)
-        fail_msg("parse: %s", err);
-    struct tl *tl = sim_run(p, o, err, sizeof err);
-    prog_free(p);
-    if (!tl)
-        fail_msg("run: %s", err);
-    return tl;
-}
-
-static struct tl *run_text(const char *text)
-{
-    return run_opts(text, NULL);
-}
-
-static struct tl *run_file(const char *path)
-{
-    struct prog *p = scn_load(path, err, sizeof err);
-    if (!p)
-        fail_msg("load: %s", err);
-    struct tl *tl = sim_run(p, NULL, err, sizeof err);
-    prog_free(p);
-    if (!tl)
-        fail_msg("run: %s", err);
-    return tl;
-}
-
-static int task_id(const struct tl *tl, const char *name)
-{
-    for (int i = 0; i < tl->ntasks; i++)
-        if (!strcmp(tl->tasks[i].name, name))
-            return i;
-    fail_msg("no task %s", name);
-    return -1;
-}
+#include "testlib.h"
 
 /* Index of the first event from `from` matching, or -1 */
 static long find_ev(const struct tl *tl, long from, int type, int task,

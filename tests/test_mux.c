@@ -18,35 +18,7 @@
 #include "sim/server.h"
 #include "sim/sim.h"
 #include "tl/export.h"
-
-static char err[1024];
-
-static struct tl *run_model(const char *text, const char *model)
-{
-    struct prog *p = scn_parse_model("t.scn", text, strlen(text), model, err,
-                                     sizeof err);
-    if (!p)
-        fail_msg("parse: %s", err);
-    struct tl *tl = sim_run(p, NULL, err, sizeof err);
-    prog_free(p);
-    if (!tl)
-        fail_msg("run: %s", err);
-    return tl;
-}
-
-static struct tl *run_text(const char *text)
-{
-    return run_model(text, NULL);
-}
-
-static int task_id(const struct tl *tl, const char *name)
-{
-    for (int i = 0; i < tl->ntasks; i++)
-        if (!strcmp(tl->tasks[i].name, name))
-            return i;
-    fail_msg("no task %s", name);
-    return -1;
-}
+#include "testlib.h"
 
 /* Return values of task's syscalls of kind sys, in order; n of them */
 static int sys_rets(const struct tl *tl, int task, int sys, int64_t *v, int max)

@@ -16,41 +16,7 @@
 #include "sim/sim.h"
 #include "tl/export.h"
 #include "tl/world.h"
-
-static char err[1024];
-
-static struct tl *run_text(const char *text)
-{
-    struct prog *p = scn_parse("t.scn", text, strlen(text), err, sizeof err);
-    if (!p)
-        fail_msg("parse: %s", err);
-    struct tl *tl = sim_run(p, NULL, err, sizeof err);
-    prog_free(p);
-    if (!tl)
-        fail_msg("run: %s", err);
-    return tl;
-}
-
-static struct tl *run_file(const char *path)
-{
-    struct prog *p = scn_load(path, err, sizeof err);
-    if (!p)
-        fail_msg("load: %s", err);
-    struct tl *tl = sim_run(p, NULL, err, sizeof err);
-    prog_free(p);
-    if (!tl)
-        fail_msg("run: %s", err);
-    return tl;
-}
-
-static int task_id(const struct tl *tl, const char *name)
-{
-    for (int i = 0; i < tl->ntasks; i++)
-        if (!strcmp(tl->tasks[i].name, name))
-            return i;
-    fail_msg("no task %s", name);
-    return -1;
-}
+#include "testlib.h"
 
 static char *json_of(const struct tl *tl, size_t *len)
 {
