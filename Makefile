@@ -25,7 +25,7 @@ TESTBIN := $(TESTSRC:tests/%.c=$(B)/tests/%) $(B)/tests/fuzz_replay
 all: iosim
 
 iosim: $(B)/iosim
-	cp $(B)/iosim $@
+	rm -f $@; cp $(B)/iosim $@
 
 $(B)/iosim: $(B)/src/main.o $(B)/libiosim.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,32 +31,118 @@
 /* X(option, argument, help): the one table behind --help */
 #define OPTIONS(X) \
     X("--check", "FILE...", "validate scenarios; exit 0 if all are valid, 2 if not") \
-    X("--dump", "FILE", "print the timeline as text, one event a line (strace -f -tt -T style)") \
-    X("--export", "json|chrome FILE", "write the timeline as JSON, or as a Chrome/Perfetto trace") \
+    X("--dump", "FILE", "print the timeline, one event a line, as strace -f -tt -T") \
+    X("--export", "json|chrome FILE", "print the timeline as JSON, or as a Chrome/Perfetto trace") \
     X("--stats", "FILE", "print the run's figures (syscalls, copies, CPU, latency)") \
-    X("--model", "MODEL", "run every `server` of FILE with MODEL (blocking, fork, thread, nonblocking, select, poll, epoll)") \
-    X("--compare", "MODEL,MODEL... FILE", "run FILE's servers under each model; print the figures side by side") \
-    X("--screen", "COLSxROWS[@EVENT] FILE", "print one screen of the viewer as text, at EVENT") \
+    X("--model", "MODEL", "serve FILE's `server` workload with MODEL (listed below)") \
+    X("--compare", "MODEL,MODEL...", "run the workload under each model; figures side by side") \
+    X("--screen", "COLSxROWS[@EVENT]", "print one viewer screen as text, after EVENT events") \
     X("--mono", "", "viewer without colours (also when NO_COLOR is set)") \
-    X("--ascii", "", "viewer with ASCII lines instead of Unicode box drawing") \
+    X("--ascii", "", "ASCII lines (the default when the locale is not UTF-8)") \
     X("--events", "N", "stop the simulation after N events") \
     X("--version", "", "print the version and exit") \
     X("--help", "", "print this help and exit")
+
+/* "  --opt ARG" and its help, each within 79 columns */
+static void usage_line(FILE *out, const char *opt, const char *arg,
+                       const char *help)
+{
+    char head[64];
+    snprintf(head, sizeof head, "  %s%s%s", opt, *arg ? " " : "", arg);
+    if (strlen(head) <= 20 && 22 + strlen(help) <= 79)
+        fprintf(out, "%-22s%s\n", head, help);
+    else
+        fprintf(out, "%s\n%-22s%s\n", head, "", help);
+}
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: iosim [OPTION]... SCENARIO\n"
-            "Watch concurrency and I/O models at work: open SCENARIO (a .scn file, or\n"
-            "the name of a bundled one such as 'epoll') in a step-by-step viewer.\n\n");
-#define X(o, a, h) fprintf(out, "  %-10s %-22s %s\n", o, a, h);
+            "Watch concurrency and I/O models at work: open SCENARIO (a .scn file,\n"
+            "or the name of a bundled one such as 'epoll') in a step-by-step viewer.\n\n");
+#define X(o, a, h) usage_line(out, o, a, h);
     OPTIONS(X)
 #undef X
     fprintf(out,
-            "\nBundled scenarios are looked up in ./scenarios and %s/scenarios.\n"
+            "\nModels: %s.\n"
+            "Bundled scenarios are looked up in ./scenarios, $IOSIM_DATADIR/scenarios,\n"
+            "the share/iosim/scenarios folder beside the installed binary and\n"
+            "%s/scenarios.\n"
             "Exit status: 0 ok, 1 system error, 2 bad usage or bad scenario.\n"
             "See iosim(1) and docs/scenario-language.md.\n",
-            IOSIM_DATADIR);
+            server_model_list(), IOSIM_DATADIR);
+}
+
+/* Folders that may hold bundled scenarios, in lookup order */
+static int scenario_dirs(const char **dirs, char *exe_dir, size_t len)
+{
+    int n = 0;
+    dirs[n++] = "scenarios";
+    const char *env = getenv("IOSIM_DATADIR");
+    static char envdir[PATH_MAX];
+    if (env && *env) {
+        snprintf(envdir, sizeof envdir, "%s/scenarios", env);
+        dirs[n++] = envdir;
+    }
+    /* an installed binary: PREFIX/bin/iosim finds PREFIX/share/iosim */
+    ssize_t k = readlink("/proc/self/exe", exe_dir, len - 1);
+    if (k > 0) {
+        exe_dir[k] = 0;
+        char *slash = strrchr(exe_dir, '/');
+        if (slash && (size_t)(slash - exe_dir) + 32 < len) {
+            strcpy(slash, "/../share/iosim/scenarios");
+            dirs[n++] = exe_dir;
+        }
+    }
+    dirs[n++] = IOSIM_DATADIR "/scenarios";
+    return n;
+}
+
+static int edit_distance(const char *a, const char *b)
+{
+    int la = (int)strlen(a), lb = (int)strlen(b);
+    if (la > 40 || lb > 40)
+        return 99;
+    int d[41][41];
+    for (int i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (int j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (int i = 1; i <= la; i++)
+        for (int j = 1; j <= lb; j++) {
+            int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+            d[i][j] = c < del ? (c < ins ? c : ins) : (del < ins ? del : ins);
+        }
+    return d[la][lb];
+}
+
+/* The nearest bundled scenario name to name, into best; 0 if none close */
+static int nearest_bundled(const char *name, char *best, size_t len)
+{
+    const char *dirs[4];
+    char exe[PATH_MAX];
+    int n = scenario_dirs(dirs, exe, sizeof exe), bestd = 3;
+    for (int i = 0; i < n; i++) {
+        DIR *d = opendir(dirs[i]);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            size_t l = strlen(e->d_name);
+            if (l < 5 || strcmp(e->d_name + l - 4, ".scn"))
+                continue;
+            char base[256];
+            snprintf(base, sizeof base, "%.*s", (int)(l - 4), e->d_name);
+            int dist = edit_distance(name, base);
+            if (dist < bestd) {
+                bestd = dist;
+                snprintf(best, len, "%s", base);
+            }
+        }
+        if (d)
+            closedir(d);
+    }
+    return bestd < 3;
 }
 
 /* A path as given if it exists; else a bundled scenario of that name */
@@ -64,16 +151,12 @@ static const char *resolve(const char *arg, char *buf, size_t len)
     struct stat st;
     if (stat(arg, &st) == 0 || strchr(arg, '/'))
         return arg;
-    const char *env = getenv("IOSIM_DATADIR");
-    const char *dirs[] = {"scenarios", env, IOSIM_DATADIR "/scenarios"};
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        if (!dirs[i])
-            continue;
-        const char *ext = strstr(arg, ".scn") ? "" : ".scn";
-        if (i == 1)
-            snprintf(buf, len, "%s/scenarios/%s%s", dirs[i], arg, ext);
-        else
-            snprintf(buf, len, "%s/%s%s", dirs[i], arg, ext);
+    const char *dirs[4];
+    char exe[PATH_MAX];
+    int n = scenario_dirs(dirs, exe, sizeof exe);
+    const char *ext = strstr(arg, ".scn") ? "" : ".scn";
+    for (int i = 0; i < n; i++) {
+        snprintf(buf, len, "%s/%s%s", dirs[i], arg, ext);
         if (stat(buf, &st) == 0 && S_ISREG(st.st_mode))
             return buf;
     }
@@ -93,7 +176,14 @@ static struct tl *load_and_run(const char *arg, const struct run_opts *ro,
     const char *p = resolve(arg, path, sizeof path);
     struct prog *prog = scn_load_model(p, ro->model, err, sizeof err);
     if (!prog) {
-        fprintf(stderr, "%s\n", err);
+        char best[256];
+        struct stat st;
+        if (p == arg && !strchr(arg, '/') && stat(arg, &st) != 0 &&
+            nearest_bundled(arg, best, sizeof best))
+            fprintf(stderr, "%s: error: no such file, nor a bundled scenario of "
+                    "that name; did you mean '%s'?\n", arg, best);
+        else
+            fprintf(stderr, "%s\n", err);
         *status = 2;
         return NULL;
     }
@@ -122,21 +212,12 @@ static int print_stats(const struct tl *tl)
     struct tl_stats st;
     if (tl_stats(tl, &st))
         return -ENOMEM;
-    printf("makespan_ns %lld\npeers_done_ns %lld\n", (long long)st.makespan_ns,
-           (long long)st.peers_done_ns);
-    printf("syscalls %ld\n", st.syscalls_total);
+#define X(name, f) printf("%s %lld\n", name, (long long)st.f);
+    TL_STAT_FIELDS(X)
+#undef X
     for (int s = 0; s < SYS__COUNT; s++)
         if (st.syscalls[s])
             printf("syscalls.%s %ld\n", tl_sys_name(s), st.syscalls[s]);
-    printf("syscall_errors %ld\neagain %ld\ncontext_switches %ld\n", st.errors,
-           st.eagain, st.ctx_switches);
-    printf("cpu_busy_ns %lld\nkernel_scan_ns %lld\nfds_scanned %ld\n",
-           (long long)st.cpu_busy_ns, (long long)st.kernel_scan_ns,
-           st.fds_scanned);
-    printf("bytes_copied_to_user %lld\nbytes_copied_to_kernel %lld\ncopies %ld\n",
-           (long long)st.bytes_to_user, (long long)st.bytes_to_kernel, st.copies);
-    printf("requests %ld\nlatency_p50_ns %lld\nlatency_p99_ns %lld\n", st.requests,
-           (long long)st.latency_p50_ns, (long long)st.latency_p99_ns);
     if (tl->note)
         printf("# %s\n", tl->note);
     return 0;
@@ -168,7 +249,7 @@ static int compare(const char *arg, const char **models, int n,
                    struct run_opts *ro, int *status)
 {
     struct tl_stats st[COMPARE_MAX];
-    char title[256] = "";
+    char title[256] = "", notes[COMPARE_MAX][200];
     for (int i = 0; i < n; i++) {
         ro->model = models[i];
         struct tl *tl = load_and_run(arg, ro, status);
@@ -177,14 +258,26 @@ static int compare(const char *arg, const char **models, int n,
         int rc = tl_stats(tl, &st[i]);
         if (!i)
             snprintf(title, sizeof title, "%s", tl->source ? tl->source : arg);
+        notes[i][0] = 0;
+        char t[40];
+        if (!rc && st[i].killed) /* say why a column stops short */
+            snprintf(notes[i], sizeof notes[i],
+                     "%s: the server was killed by %s at %s; its figures stop there",
+                     models[i], tl_signal_name((int)st[i].kill_signal),
+                     tl_time_text(t, sizeof t, st[i].killed_at_ns));
+        else if (!rc && tl->truncated && tl->note)
+            snprintf(notes[i], sizeof notes[i], "%s: %s", models[i], tl->note);
         tl_free(tl);
         if (rc)
             return rc;
     }
     printf("%s: the same workload under %d models\n", title, n);
     printf("%-24s", "");
-    for (int i = 0; i < n; i++)
-        printf(" %13s", models[i]);
+    for (int i = 0; i < n; i++) {
+        char h[40];
+        snprintf(h, sizeof h, "%s%s", models[i], notes[i][0] ? "*" : "");
+        printf(" %13s", h);
+    }
     printf("\n");
     enum { C_COUNT, C_TIME, C_BYTES };
     static const struct { const char *name; int kind; } rows[] = {
@@ -211,6 +304,9 @@ static int compare(const char *arg, const char **models, int n,
         }
         printf("\n");
     }
+    for (int i = 0; i < n; i++)
+        if (notes[i][0])
+            printf("* %s\n", notes[i]);
     return 0;
 }
 
@@ -238,11 +334,16 @@ int main(int argc, char **argv)
     ui_opts_default(&uo);
     if (getenv("NO_COLOR") && *getenv("NO_COLOR"))
         uo.mono = 1;
-    for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+    const char *files[argc > 0 ? argc : 1];
+    int nfiles = 0, dashdash = 0;
+    for (i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if (dashdash || a[0] != '-' || !a[1]) {
+            files[nfiles++] = a;
+            continue;
+        }
         if (!strcmp(a, "--")) {
-            i++;
-            break;
+            dashdash = 1;
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return finish_output(0);
@@ -303,7 +404,6 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    int nfiles = argc - i;
     if (nfiles < 1 || (mode != M_CHECK && nfiles > 1)) {
         fprintf(stderr, nfiles < 1 ? "iosim: error: no scenario given\n"
                                    : "iosim: error: one scenario at a time\n");
@@ -312,24 +412,25 @@ int main(int argc, char **argv)
     }
     int status = 0;
     if (mode == M_CHECK) {
-        for (; i < argc; i++) {
-            struct tl *tl = load_and_run(argv[i], &ro, &status);
+        for (int k = 0; k < nfiles; k++) {
+            struct tl *tl = load_and_run(files[k], &ro, &status);
             tl_free(tl);
         }
         return status;
     }
     if (mode == M_COMPARE) {
-        int rc = compare(argv[i], models, nmodels, &ro, &status);
+        int rc = compare(files[0], models, nmodels, &ro, &status);
         return status ? status : finish_output(rc);
     }
+    struct tl *tl = load_and_run(files[0], &ro, &status);
+    if (!tl)
+        return status;
     if (mode == M_VIEW && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
         fprintf(stderr, "iosim: error: the viewer needs a terminal; "
                         "use --dump or --export json for a pipe or a file\n");
+        tl_free(tl);
         return 2;
     }
-    struct tl *tl = load_and_run(argv[i], &ro, &status);
-    if (!tl)
-        return status;
     int rc = 0;
     switch (mode) {
     case M_DUMP: rc = finish_output(tl_dump(tl, stdout)); break;

@@ -10,7 +10,7 @@ for f in usr/bin/iosim usr/share/man/man1/iosim.1 usr/share/iosim/scenarios/bloc
 done
 here=$(pwd)
 cd "$tmp" || exit 1
-IOSIM_DATADIR="$tmp/stage/usr/share/iosim" "$tmp/stage/usr/bin/iosim" --check blocking ||
+"$tmp/stage/usr/bin/iosim" --check blocking ||
     { echo "FAIL: installed iosim does not find 'blocking'"; fail=1; }
 "$tmp/stage/usr/bin/iosim" --version | grep -q '^iosim ' || { echo "FAIL: --version"; fail=1; }
 cd "$here" || exit 1

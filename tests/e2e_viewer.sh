@@ -3,7 +3,8 @@
 # scenarios/blocking.scn in a detached tmux session of a fixed size, press
 # keys, read the screen with capture-pane, resize the window, quit, and
 # check the exit status and that the terminal was given back.  Also
-# Ctrl-C (exit status 130, terminal restored) and Ctrl-Z / fg.
+# Ctrl-C (exit status 130, terminal restored) and Ctrl-Z / fg; the default
+# epoll scenario at 80x24 and 132x43, and io_uring with LANG=C (ASCII).
 # Skipped (77) when tmux is not installed.
 set -u
 IOSIM=${IOSIM:-./iosim}
@@ -69,9 +70,9 @@ key g
 wait_for 'event 0/' || failed "g does not go to the start"
 key :
 wait_for 'Go to event number' || failed "no go-to prompt"
-key 4 5 Enter
-wait_for 'event 45/' || failed "go to event 45"
-wait_for 'Phase 1: waiting for data' || failed "no two-phase view at event 45"
+key 5 0 Enter
+wait_for 'event 50/' || failed "go to event 50"
+wait_for 'Phase 1: waiting for data' || failed "no two-phase view at event 50 (server blocked in read)"
 key '?'
 wait_for 'Keys \(\? or Esc closes' || failed "? does not show the help"
 t0=$(date +%s%N 2>/dev/null || echo 0)
@@ -154,6 +155,34 @@ if command -v bash >/dev/null 2>&1; then
     wait_for '^rc=0' || failed "exit status after Ctrl-Z, fg, q"
     T kill-session -t "$S"
 fi
+
+# ---- 5. the default scenario (epoll) at 80x24, then in ASCII (LANG=C) ---
+S=v5
+T new-session -d -s "$S" -x 80 -y 24 \
+    "'$IOSIM' scenarios/epoll.scn; echo \$? >'$tmp/rc5'; sleep 30"
+wait_for 'interest list' || failed "epoll at 80x24: no interest list on screen"
+wait_for 'ready list' || failed "epoll at 80x24: no ready list on screen"
+wait_for 'clients \(other hosts\)' || failed "epoll: the clients are not grouped"
+screen | grep -q 'CPU -1' && failed "a client is said to run on CPU -1"
+key Space
+wait_for 'step 2/' || failed "epoll: Space does not go to step 2"
+T resize-window -t "$S" -x 132 -y 43
+wait_for 'epoll #[0-9]+ interest list' || failed "epoll at 132x43: no full queue names"
+key q
+wait_file "$tmp/rc5" || failed "q does not quit (epoll)"
+T kill-session -t "$S"
+
+S=v6
+T new-session -d -s "$S" -x 80 -y 24 \
+    "LC_ALL=C LANG=C '$IOSIM' scenarios/io_uring.scn; echo \$? >'$tmp/rc6'; sleep 30"
+wait_for '\+ Tasks \(2\)' || failed "LANG=C: no ASCII frame"
+key Space Space Space Space Space Space
+wait_for 'step 7/' || failed "io_uring: Space does not step"
+screen | LC_ALL=C grep -q "$(printf '[\200-\377]')" && failed "LANG=C: non-ASCII bytes on screen"
+key q
+wait_file "$tmp/rc6" || failed "q does not quit (LANG=C)"
+[ "$(cat "$tmp/rc6" 2>/dev/null)" = 0 ] || failed "exit status (LANG=C): $(cat "$tmp/rc6" 2>/dev/null)"
+T kill-session -t "$S"
 
 [ $fail = 0 ] && echo "e2e_viewer: ok"
 exit $fail

@@ -725,7 +725,7 @@ static void test_err_utf8_columns(void **state)
 {
     (void)state;
     expect_error(PROC("    say \"你好，世界\" x\n"),
-                 "t.scn:2:17: error: say takes \"TEXT\" (found 2 operands)");
+                 "t.scn:2:17: error: say takes [once] \"TEXT\" (found 2 operands)");
 }
 
 static void test_err_machine_setting(void **state)

@@ -222,6 +222,78 @@ static void test_zero_time_loop(void **state)
     assert_non_null(strstr(err, "without using time"));
 }
 
+
+/* say once: a caption inside a loop is shown the first time only */
+static void test_say_once(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text("process p {\n    repeat 3 {\n"
+                             "        say once \"first\"\n"
+                             "        say \"every\"\n        sleep 1ms\n    }\n}\n");
+    int first = 0, every = 0;
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_CAPTION) {
+            const char *txt = tl->strs[tl->ev[i].a];
+            first += !strcmp(txt, "first");
+            every += !strcmp(txt, "every");
+        }
+    assert_int_equal(first, 1);
+    assert_int_equal(every, 3);
+    tl_free(tl);
+}
+
+/* TCP: connect() returns after one round trip; the connection reaches
+ * the accept queue with the client's final ACK, one latency later */
+static void test_handshake_order(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text("machine {\n    latency 100us\n}\n"
+                             "process s {\n    l = socket\n    listen l 80\n"
+                             "    c = accept l\n}\n"
+                             "peer c {\n    sleep 1ms\n    k = connect 80\n}\n");
+    int peer = task_id(tl, "c");
+    int64_t connected = -1, queued = -1;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task == peer && e->type == EV_SYSCALL && e->sub == SYS_CONNECT)
+            connected = e->t;
+        if (e->type == EV_QUEUE && e->sub == TQ_PUSH && queued < 0)
+            queued = e->t;
+    }
+    assert_int_equal(connected, 1200000); /* SYN + SYN-ACK */
+    assert_int_equal(queued, 1300000);    /* + the final ACK */
+    tl_free(tl);
+}
+
+/* A full accept queue drops the SYN: the client retries after 1 s, 2 s */
+static void test_syn_retry(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text("machine {\n    backlog 1\n    latency 0us\n}\n"
+                             "process s {\n    l = socket\n    listen l 80\n"
+                             "    sleep 2500ms\n    loop {\n        c = accept l\n"
+                             "        close c\n    }\n}\n"
+                             "peer c count 4 {\n    sleep 1ms\n    k = connect 80\n}\n");
+    int64_t t[4];
+    for (int k = 0; k < 4; k++) {
+        char name[8];
+        snprintf(name, sizeof name, "c%d", k + 1);
+        int id = task_id(tl, name);
+        t[k] = -1;
+        for (size_t i = 0; i < tl->nev; i++)
+            if (tl->ev[i].task == id && tl->ev[i].type == EV_SYSCALL &&
+                tl->ev[i].sub == SYS_CONNECT) {
+                t[k] = tl->ev[i].t;
+                assert_int_equal(tl->ev[i].a, 0);
+            }
+    }
+    assert_int_equal(t[0], 1000000); /* backlog 1: two fit */
+    assert_int_equal(t[1], 1000000);
+    assert_int_equal(t[2], 3001000000LL); /* dropped at 1 ms and 1.001 s */
+    assert_int_equal(t[3], 3001000000LL);
+    tl_free(tl);
+}
+
 /* ---- seeking ---- */
 
 struct capture {
@@ -312,6 +384,9 @@ int main(void)
         cmocka_unit_test(test_sticky),
         cmocka_unit_test(test_fork_fd_refs),
         cmocka_unit_test(test_zero_time_loop),
+        cmocka_unit_test(test_say_once),
+        cmocka_unit_test(test_handshake_order),
+        cmocka_unit_test(test_syn_retry),
         cmocka_unit_test(test_seek_equivalence),
     };
     return cmocka_run_group_tests_name("sim", tests, NULL, NULL);

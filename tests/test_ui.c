@@ -1,8 +1,10 @@
 /*
  * test_ui.c - the viewer without a terminal: the cell buffer, golden
  * screens (tests/golden/ui_*.txt) of hand-built and real timelines at
- * 80x24 and 132x43, key handling driven through ui_key(), mouse clicks,
- * layout at every size, and the cost of a keypress on 10^6 events.
+ * 80x24 and 132x43 (blocking, the default epoll scenario, io_uring), what
+ * the two phases say for each I/O model, key handling driven through
+ * ui_key(), mouse clicks, layout at every size, and the cost of a keypress
+ * on 10^6 events and on 10,000 clients.
  *
  * UPDATE_GOLDEN=1 rewrites the golden files instead of comparing.
  */
@@ -200,7 +202,7 @@ static struct tl *hand_tl(void)
     push(tl, 0, EV_FLAGS, web, TL_FL_NONBLOCK, s, 4, 0, 0);
     push(tl, 0, EV_CAPTION, -1, 0, -1, c1, 0, 0);
     push(tl, 0, EV_STATE, web, TS_RUNNING, -1, 0, 0, 2);
-    push(tl, 0, EV_STATE, cl, TS_RUNNING, -1, 1, 0, 0);
+    push(tl, 0, EV_STATE, cl, TS_RUNNING, -1, -1, 0, 0); /* a peer: no CPU here */
     push(tl, 100, EV_SYS_ENTER, web, SYS_EPOLL_WAIT, 5, 64, 0, 3);
     push(tl, 100, EV_STATE, web, TS_BLOCKED, e, TW_EVENTS, 0, 3);
     push(tl, 100, EV_STATE, wk, TS_READY, -1, 0, 0, 9);
@@ -341,6 +343,206 @@ static void test_golden_nonblocking(void **st)
     char *txt = render_text(tl, 132, 43, mid, 0);
     check_golden("ui_nonblocking_132x43_third", txt);
     free(txt);
+    tl_free(tl);
+}
+
+/* the screen after step k of the lesson (k = 0: the start) */
+static char *render_step(struct tl *tl, int cols, int rows, long k, int ascii)
+{
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    assert_true(k <= v.ncaps);
+    viewer_seek(&v, k > 0 ? v.caps[k - 1] + 1 : 0);
+    char *txt = render_viewer(&v, cols, rows, ascii);
+    viewer_close(&v);
+    return txt;
+}
+
+/* index + 1 of the first event of a type by a task (TL_NOTASK for none) */
+static long after_first(const struct tl *tl, int type, int task)
+{
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == type && tl->ev[i].task == task)
+            return (long)i + 1;
+    fail_msg("no event of type %d", type);
+    return -1;
+}
+
+/*
+ * The default scenario (the README opens it) at 80x24 and 132x43: the
+ * epoll interest and ready lists must be on screen, and the caption whole.
+ */
+static void test_golden_epoll(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/epoll.scn");
+    static const struct {
+        int cols, rows;
+        long step;
+    } shots[] = {
+        { 80, 24, 1 }, { 80, 24, 9 }, { 80, 24, 16 },
+        { 132, 43, 14 }, { 132, 43, 16 },
+    };
+    for (size_t i = 0; i < sizeof shots / sizeof *shots; i++) {
+        char name[96];
+        snprintf(name, sizeof name, "ui_epoll_%dx%d_step%ld", shots[i].cols,
+                 shots[i].rows, shots[i].step);
+        char *txt = render_step(tl, shots[i].cols, shots[i].rows, shots[i].step, 0);
+        assert_non_null(strstr(txt, "interest list"));
+        assert_non_null(strstr(txt, "ready list"));
+        assert_non_null(strstr(txt, "clients (other hosts)"));
+        assert_null(strstr(txt, "CPU -1"));
+        check_golden(name, txt);
+        free(txt);
+    }
+    /* after alice's request landed: fd 5 on the ready list */
+    char *txt = render_step(tl, 80, 24, 15, 0);
+    assert_non_null(strstr(txt, "ready list         [fd 5]"));
+    free(txt);
+    /* ASCII */
+    txt = render_step(tl, 80, 24, 9, 1);
+    for (const char *c = txt; *c; c++)
+        assert_true((unsigned char)*c < 0x80);
+    check_golden("ui_epoll_ascii_80x24_step9", txt);
+    free(txt);
+    tl_free(tl);
+}
+
+/*
+ * io_uring: the two phases are the kernel's (a copy with no task, then a
+ * completion); the task never blocks in read().  Queue items in words.
+ */
+static void test_golden_io_uring(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/io_uring.scn");
+    long copy = after_first(tl, EV_COPY, TL_NOTASK);
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    viewer_seek(&v, copy);
+    char *txt = render_viewer(&v, 132, 43, 0);
+    assert_non_null(strstr(txt, "Phase 2: the kernel copies the data"));
+    assert_non_null(strstr(txt, "the kernel copies 100 B kernel -> user"));
+    assert_non_null(strstr(txt, "(kernel filled it)"));
+    assert_null(strstr(txt, "read() copies it"));
+    check_golden("ui_io_uring_132x43_kcopy", txt);
+    free(txt);
+    /* the completion is posted, then taken: no raw numbers in the rings */
+    viewer_seek(&v, copy + 1);
+    txt = render_viewer(&v, 132, 43, 0);
+    assert_non_null(strstr(txt, "[read fd 4: res 100]"));
+    assert_non_null(strstr(txt, "a completion (CQE) is posted"));
+    free(txt);
+    long k;
+    for (k = 0; k < v.ncaps; k++)
+        if (strstr(tl->strs[tl->ev[v.caps[k]].a], "A read completed"))
+            break;
+    assert_true(k < v.ncaps);
+    viewer_close(&v);
+    for (int big = 0; big < 2; big++) {
+        txt = render_step(tl, big ? 132 : 80, big ? 43 : 24, k + 1, 0);
+        assert_non_null(strstr(txt, "never blocked in read()"));
+        check_golden(big ? "ui_io_uring_132x43_cqe" : "ui_io_uring_80x24_cqe", txt);
+        free(txt);
+    }
+    tl_free(tl);
+}
+
+/* signal-driven I/O and select: what the two phases say */
+static void test_phases_models(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/sigio.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    long handled = -1, copy = -1;
+    for (size_t i = 0; i < tl->nev; i++) {
+        if (handled < 0 && tl->ev[i].type == EV_SIGNAL && tl->ev[i].sub == 1)
+            handled = (long)i + 1;
+        if (handled > 0 && copy < 0 && tl->ev[i].type == EV_COPY &&
+            tl->ev[i].sub == TC_TO_USER && tl->ev[i].task == 0)
+            copy = (long)i + 1;
+    }
+    assert_true(handled > 0 && copy > 0);
+    viewer_seek(&v, handled);
+    char *txt = render_viewer(&v, 132, 43, 0);
+    assert_non_null(strstr(txt, "raises SIGIO"));
+    assert_non_null(strstr(txt, "SIGIO handler runs"));
+    free(txt);
+    viewer_seek(&v, copy);
+    txt = render_viewer(&v, 132, 43, 0);
+    assert_non_null(strstr(txt, "Phase 2: read() copies the data from kernel to user"));
+    assert_non_null(strstr(txt, "(synchronous)"));
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+
+    tl = run_file("scenarios/select.scn");
+    assert_int_equal(viewer_open(&v, tl), 0);
+    /* the first read of the server: select() then read() in one figure */
+    long rd = -1;
+    for (size_t i = 0; i < tl->nev && rd < 0; i++)
+        if (tl->ev[i].type == EV_COPY && tl->ev[i].task == 0 &&
+            tl->ev[i].sub == TC_TO_USER)
+            rd = (long)i + 1;
+    assert_true(rd > 0);
+    viewer_seek(&v, rd);
+    txt = render_viewer(&v, 132, 43, 0);
+    assert_non_null(strstr(txt, "Phase 2: read() copies"));
+    assert_non_null(strstr(txt, "pselect6()"));
+    assert_non_null(strstr(txt, "wait for a ready fd"));
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/*
+ * 10,000 clients: the tasks panel and the timeline group them under one
+ * heading with a count by state, keep the server and the selected client
+ * on screen, and a keypress stays fast.
+ */
+static void test_c10k(void **st)
+{
+    (void)st;
+    char err[1024];
+    struct prog *p = scn_load_model("scenarios/c10k.scn", "poll", err, sizeof err);
+    if (!p)
+        fail_msg("load c10k: %s", err);
+    struct tl *tl = sim_run(p, NULL, err, sizeof err);
+    prog_free(p);
+    assert_non_null(tl);
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    assert_int_equal(v.npeers, 10000);
+    assert_true(v.ncaps < 10); /* the template's repeated sentence: 1 step */
+    viewer_seek(&v, (long)tl->nev / 2);
+    int peer = v.order[v.first_peer + 5000];
+    v.sel_task = peer;
+    for (int big = 0; big < 2; big++) {
+        char *txt = render_viewer(&v, big ? 132 : 80, big ? 43 : 24, 0);
+        assert_non_null(strstr(txt, "10000 clients (other hosts)"));
+        assert_non_null(strstr(txt, " blocked"));
+        assert_non_null(strstr(txt, "c10k "));                /* the server */
+        assert_non_null(strstr(txt, tl->tasks[peer].name));  /* selected */
+        free(txt);
+    }
+    struct cbuf cb;
+    assert_int_equal(cb_init(&cb, 132, 43), 0);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    const char *keys = "jjjjkkkkllllhhhh  G g";
+    int n = 0;
+    for (const char *k = keys; *k; k++, n++) {
+        ui_key(&v, *k);
+        ui_render(&v, &cb);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double ms = ((double)(b.tv_sec - a.tv_sec) * 1e3 +
+                 (double)(b.tv_nsec - a.tv_nsec) / 1e6) / n;
+    printf("c10k (poll): keypress+redraw avg %.2f ms\n", ms);
+    assert_true(ms < 50);
+    cb_free(&cb);
+    viewer_close(&v);
     tl_free(tl);
 }
 
@@ -594,9 +796,15 @@ static void test_mouse(void **st)
         if (v.placed[i].view == V_GANTT)
             g = v.placed[i].r;
     assert_true(g.w > 0);
-    /* a click a quarter of the way along the client's lane */
-    v.mouse_x = g.x + g.w / 4;
+    /* a click on the heading of the clients selects nothing */
+    v.mouse_x = 2;
     v.mouse_y = g.y + 2;
+    ui_key(&v, UK_MOUSE);
+    assert_int_equal(v.sel_task, 0);
+    /* a click a quarter of the way along the client's lane (under the
+       server's lane and the heading of the clients) */
+    v.mouse_x = g.x + g.w / 4;
+    v.mouse_y = g.y + 3;
     assert_true(ui_key(&v, UK_MOUSE) & UI_REDRAW);
     assert_int_equal(v.sel_task, 1);
     assert_true(viewer_pos(&v) < (long)tl->nev);
@@ -722,6 +930,10 @@ int main(void)
         cmocka_unit_test(test_golden_blocking),
         cmocka_unit_test(test_golden_nonblocking),
         cmocka_unit_test(test_golden_special),
+        cmocka_unit_test(test_golden_epoll),
+        cmocka_unit_test(test_golden_io_uring),
+        cmocka_unit_test(test_phases_models),
+        cmocka_unit_test(test_c10k),
         cmocka_unit_test(test_keys_navigation),
         cmocka_unit_test(test_keys_search_marks_focus),
         cmocka_unit_test(test_key_table),

@@ -35,7 +35,7 @@
  */
 #define PROG_OPS(X) \
     X(SOCKET, "socket", "", "fd = socket: a new unconnected TCP socket") \
-    X(LISTEN, "listen", "fp", "listen FD PORT: bind FD to 127.0.0.1:PORT and listen") \
+    X(LISTEN, "listen", "fp", "listen FD PORT: bind FD to PORT on every address (0.0.0.0) and listen") \
     X(ACCEPT, "accept", "f", "fd = accept FD: take a connection from the accept queue") \
     X(CONNECT, "connect", "p", "fd = connect PORT: a new socket connected to PORT") \
     X(PIPE, "pipe", "", "r, w = pipe: a pipe's read end and write end") \
@@ -53,7 +53,7 @@
     X(THREAD, "thread", "", "tid = thread { ... }: a new thread runs the block") \
     X(JOIN, "join", "f", "join TID: wait for a thread to exit") \
     X(WAIT, "wait", "v", "wait [PID]: wait for a child process to exit") \
-    X(SAY, "say", "s", "say \"TEXT\": show TEXT as the caption when reached") \
+    X(SAY, "say", "s", "say [once] \"TEXT\": show TEXT as the caption when reached (once: the first time only)") \
     X(SELECT, "select", "", "n = select [FD...]: wait until one of the fds (default: the watched ones) is readable") \
     X(POLL, "poll", "", "n = poll [FD...]: like select, with a pollfd array") \
     X(WATCH, "watch", "f", "watch FD: add FD to the task's own fd set (FD_SET, or a pollfd entry)") \

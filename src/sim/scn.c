@@ -1260,6 +1260,10 @@ static int scn_args(struct scn *S, struct prog_ins *in, int off)
         min = 1;
     if (op == OP_EPOLL_CTL)
         max++;
+    if (op == OP_SAY && scn_left(S) > 1 && scn_word(&S->tok[S->pos], "once")) {
+        in->flags = 1; /* say once "...": the first time only */
+        S->pos++;
+    }
     int n = scn_left(S);
     if (n < min || n > max)
         return scn_usage_err(S, op, n < min ? off : S->tok[S->pos + max].off,

@@ -28,7 +28,7 @@ static const char tpl_blocking[] =
     "    s = socket\n"
     "    listen s @PORT@\n"
     "    loop {\n"
-    "        say \"accept() blocks until a connection is in the accept queue.\"\n"
+    "        say once \"accept() blocks until a connection is in the accept queue.\"\n"
     "        c = accept s\n"
     "        loop {\n"
     "            n = read c @BUFFER@\n"
@@ -38,7 +38,7 @@ static const char tpl_blocking[] =
     "            compute @WORK@\n"
     "            write c @REPLY@\n"
     "        }\n"
-    "        say \"This client closed. Only now can the server accept the next one: an iterative server serves one client at a time.\"\n"
+    "        say once \"This client closed. Only now can the server accept the next one: an iterative server serves one client at a time.\"\n"
     "        close c\n"
     "    }\n"
     "}\n";
@@ -51,7 +51,7 @@ static const char tpl_fork[] =
     "    loop {\n"
     "        c = accept s\n"
     "        pid = fork {\n"
-    "            say \"fork(): the child has a copy of the fd table and serves this client with blocking reads; the parent goes back to accept().\"\n"
+    "            say once \"fork(): the child has a copy of the fd table and serves this client with blocking reads; the parent goes back to accept().\"\n"
     "            close s\n"
     "            loop {\n"
     "                n = read c @BUFFER@\n"
@@ -75,7 +75,7 @@ static const char tpl_thread[] =
     "    loop {\n"
     "        c = accept s\n"
     "        tid = thread {\n"
-    "            say \"A new thread serves this client with blocking reads; it shares the process's fd table.\"\n"
+    "            say once \"A new thread serves this client with blocking reads; it shares the process's fd table.\"\n"
     "            loop {\n"
     "                n = read c @BUFFER@\n"
     "                if n <= 0 {\n"
@@ -108,7 +108,7 @@ static const char tpl_nonblocking[] =
     "                close fd\n"
     "            }\n"
     "        }\n"
-    "        say \"One round done: a read() per connection, most of them EAGAIN. The loop never sleeps; its own bookkeeping takes a little CPU each round.\"\n"
+    "        say once \"One round done: a read() per connection, most of them EAGAIN. The loop never sleeps; its own bookkeeping takes a little CPU each round.\"\n"
     "        compute 20us\n"
     "    }\n"
     "}\n";
@@ -122,7 +122,7 @@ static const char tpl_nonblocking[] =
     "    fcntl s O_NONBLOCK\n" \
     "    watch s\n" \
     "    loop {\n" \
-    "        say \"" call "(): the " what " goes into the kernel, which checks every fd in it; the task sleeps until one is readable.\"\n" \
+    "        say once \"" call "(): the " what " goes into the kernel, which checks every fd in it; the task sleeps until one is readable.\"\n" \
     "        n = " call "\n" \
     "        for fd in ready {\n" \
     "            if fd == s {\n" \
@@ -156,7 +156,7 @@ static const char tpl_epoll[] =
     "    ep = epoll_create\n"
     "    epoll_ctl ep add s\n"
     "    loop {\n"
-    "        say \"epoll_wait(): the kernel only reads the ready list; the fds on the interest list cost nothing while idle.\"\n"
+    "        say once \"epoll_wait(): the kernel only reads the ready list; the fds on the interest list cost nothing while idle.\"\n"
     "        n = epoll_wait ep\n"
     "        for fd in ready {\n"
     "            if fd == s {\n"
@@ -205,11 +205,12 @@ int server_model_known(const char *name)
 
 const char *server_model_list(void)
 {
-    return
+    static const char list[] =
 #define X(n, h) ", " #n
         SERVER_MODELS(X)
 #undef X
-        + 2;
+        ;
+    return list + 2;
 }
 
 /* A duration in the largest unit that keeps it whole: 100us, 3ms, 250ns */

@@ -6,7 +6,10 @@
  *   AG_DELIVER      bytes travel to a socket: they land in its kernel
  *                   receive buffer, and readers waiting for data wake up;
  *   AG_SYN /
- *   AG_ESTABLISHED  a TCP handshake reaches the listener / the connector;
+ *   AG_ESTABLISHED /
+ *   AG_ACK          a TCP handshake: the SYN reaches the listener, the
+ *                   SYN-ACK the connector (connect() returns), the final
+ *                   ACK the listener (the connection joins the accept queue);
  *   AG_TIMER        a sleep ends;
  *   AG_RUN          a CPU, done switching, starts running a task;
  *   AG_STEP         a task's CPU work (a syscall's kernel part, a slice of
@@ -143,9 +146,9 @@ long sim_emit(struct sim *s, int type, int task, int sub, int obj, int64_t a,
     if ((long)s->tl->nev >= s->max_events && !s->stop) {
         s->stop = 1;
         s->tl->truncated = 1;
-        char msg[96];
-        snprintf(msg, sizeof msg, "stopped after %ld events (machine `events`)",
-                 s->max_events);
+        char msg[160];
+        snprintf(msg, sizeof msg, "stopped after %ld events (the limit set by "
+                 "`events` in the machine block, or by --events)", s->max_events);
         tl_set_str(&s->tl->note, msg);
     }
     return idx;
@@ -443,8 +446,10 @@ static void sys_finish(struct sim *s, struct task *t)
         set_dst(t, in->dst, t->ret2); /* the script gets the fd, or -errno */
     } else {
         set_dst(t, in->dst, t->ret);
-        if (in->op == OP_PIPE || in->op == OP_SOCKETPAIR)
-            set_dst(t, in->dst2, t->ret2);
+        if (in->op == OP_PIPE || in->op == OP_SOCKETPAIR) {
+            set_dst(t, in->dst, t->ret < 0 ? t->ret : TL_FD_PAIR_A(t->ret2));
+            set_dst(t, in->dst2, t->ret < 0 ? t->ret : TL_FD_PAIR_B(t->ret2));
+        }
     }
     t->phase = 0;
     t->done = 0;
@@ -472,6 +477,13 @@ static void notify_readable(struct sim *s, int obj)
 static void deliver(struct sim *s, int src, int dst)
 {
     struct sobj *so = &s->objs[src];
+    if (s->objs[dst].freed) {
+        /* the receiver is gone: Linux answers with a reset; the bytes are
+         * dropped and no end of file is shown on a socket nobody holds */
+        so->stalled = 0;
+        so->fin_pending = 0;
+        return;
+    }
     int64_t room = s->tl->objs[dst].rxcap - s->w.objs[dst].rx;
     int64_t m = so->stalled < room ? so->stalled : room;
     if (m > 0) {
@@ -696,11 +708,13 @@ static int op_listen(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     int64_t fd = sim_arg(t, in, 0), port = sim_arg(t, in, 1);
     int o = sim_fd_obj(s, t, fd);
-    if (t->phase == 0) { /* bind(fd, 127.0.0.1:port) */
+    if (t->phase == 0) { /* bind(fd, 0.0.0.0:port): every address */
         sim_sys_enter(s, t, SYS_BIND, fd, port);
         t->advance = 1;
         if (o < 0)
             return bad_fd(s, t);
+        if (s->w.objs[o].kind != OK_SOCKET && s->w.objs[o].kind != OK_LISTEN)
+            return sim_sys_return(s, t, -ENOTSOCK, s->p->cost.syscall);
         if (s->w.objs[o].kind != OK_SOCKET || s->tl->objs[o].peer >= 0)
             return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
         if (find_listener(s, (int)port) >= 0)
@@ -710,6 +724,8 @@ static int op_listen(struct sim *s, struct task *t, const struct prog_ins *in)
     sim_sys_enter(s, t, SYS_LISTEN, fd, s->p->backlog);
     if (o < 0)
         return bad_fd(s, t);
+    if (s->w.objs[o].kind != OK_SOCKET && s->w.objs[o].kind != OK_LISTEN)
+        return sim_sys_return(s, t, -ENOTSOCK, s->p->cost.syscall);
     if (s->w.objs[o].kind != OK_SOCKET || find_listener(s, (int)port) >= 0)
         return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
     char name[64];
@@ -744,8 +760,10 @@ static int op_accept(struct sim *s, struct task *t, const struct prog_ins *in)
     int o = sim_fd_obj(s, t, fd);
     if (o < 0)
         return bad_fd(s, t);
-    if (s->w.objs[o].kind != OK_LISTEN)
-        return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
+    if (s->w.objs[o].kind != OK_LISTEN) /* accept(2): ENOTSOCK, EINVAL */
+        return sim_sys_return(s, t, s->w.objs[o].kind == OK_SOCKET ? -EINVAL
+                                                                : -ENOTSOCK,
+                              s->p->cost.syscall);
     int q = s->objs[o].accept_q;
     if (s->w.queues[q].n == 0) {
         if (s->w.objs[o].flags & TL_FL_NONBLOCK)
@@ -805,7 +823,12 @@ static int op_connect(struct sim *s, struct task *t, const struct prog_ins *in)
 static int op_pair(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     int pipe = in->op == OP_PIPE;
-    sim_sys_enter(s, t, pipe ? SYS_PIPE2 : SYS_SOCKETPAIR, -1, 0);
+    /* the two lowest free fds, shown as strace shows the result array */
+    int fa0 = world_fd_lowest(&s->w, t->proc), fb0 = fa0 + 1;
+    while (world_fd_obj(&s->w, t->proc, fb0) >= 0)
+        fb0++;
+    sim_sys_enter(s, t, pipe ? SYS_PIPE2 : SYS_SOCKETPAIR, -1,
+                  TL_FD_PAIR(fa0, fb0));
     int a, b;
     if (pipe) {
         a = sim_obj_new(s, OK_PIPE_R, s->p->pipebuf, 0, -1, t->proc);
@@ -819,8 +842,8 @@ static int op_pair(struct sim *s, struct task *t, const struct prog_ins *in)
     s->tl->objs[a].peer = b;
     int fa = sim_fd_open(s, t->proc, a);
     int fb = sim_fd_open(s, t->proc, b);
-    t->ret2 = fb;
-    return sim_sys_return(s, t, fa, s->p->cost.syscall);
+    t->ret2 = TL_FD_PAIR(fa, fb); /* the script's two results */
+    return sim_sys_return(s, t, 0, s->p->cost.syscall);
 }
 
 static int op_read(struct sim *s, struct task *t, const struct prog_ins *in)
@@ -919,13 +942,25 @@ static int op_close(struct sim *s, struct task *t, const struct prog_ins *in)
 static int op_fcntl(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     int64_t fd = sim_arg(t, in, 0);
-    if ((in->flags & TL_FL_ASYNC) && t->phase == 0) /* F_SETOWN first */
+    int first = (in->flags & TL_FL_ASYNC) ? 1 : 0;
+    if (first && t->phase == 0) /* O_ASYNC needs an owner: F_SETOWN first */
         return sig_setown(s, t, in);
-    sim_sys_enter(s, t, SYS_FCNTL, fd, in->flags);
     int o = sim_fd_obj(s, t, fd);
+    int acc = o < 0 ? 2 : s->w.objs[o].kind == OK_PIPE_R ? 0
+                        : s->w.objs[o].kind == OK_PIPE_W ? 1 : 2;
+    if (t->phase == first) {
+        /* the idiom: fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | flag) */
+        sim_sys_enter(s, t, SYS_FCNTL, fd, TL_F_GETFL);
+        t->advance = 1;
+        if (o < 0)
+            return bad_fd(s, t);
+        return sim_sys_return(s, t, tl_linux_flags(acc, s->w.objs[o].flags),
+                              s->p->cost.syscall);
+    }
+    int fl = (o < 0 ? 0 : s->w.objs[o].flags) | in->flags;
+    sim_sys_enter(s, t, SYS_FCNTL, fd, TL_F_SETFL(acc, fl));
     if (o < 0)
         return bad_fd(s, t);
-    int fl = s->w.objs[o].flags | in->flags;
     sim_emit(s, EV_FLAGS, t->proc, fl, o, fd, 0);
     return sim_sys_return(s, t, 0, s->p->cost.syscall);
 }
@@ -1069,6 +1104,14 @@ static int op_join(struct sim *s, struct task *t, const struct prog_ins *in)
 static int op_say(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     int64_t i = in->a[0].v;
+    int pc = t->pc;
+    if (in->flags & 1) { /* say once: the first task to get here says it */
+        if (s->said[pc / 8] & (1u << (pc % 8))) {
+            t->pc++;
+            return GO_NEXT;
+        }
+        s->said[pc / 8] |= (uint8_t)(1u << (pc % 8));
+    }
     int id = tl_add_str(s->tl, i >= 0 && i < s->p->nstrs ? s->p->strs[i] : "");
     if (id < 0) {
         s->failed = -ENOMEM;
@@ -1236,15 +1279,32 @@ static void task_step(struct sim *s, struct task *t)
 
 /* ---- the loop --------------------------------------------------------------------- */
 
-static void on_syn(struct sim *s, int l, int client)
+/* TCP_TIMEOUT_INIT and net.ipv4.tcp_syn_retries */
+#define SYN_TIMEOUT 1000000000LL
+#define SYN_RETRIES 6
+
+static void on_syn(struct sim *s, int l, int client, int tries)
 {
     struct sobj *lo = &s->objs[l];
-    if (lo->freed || lo->accept_q < 0 ||
-        s->w.queues[lo->accept_q].n >= s->p->backlog) {
-        /* no listener any more, or its queue is full: refused */
+    if (s->objs[client].freed)
+        return; /* the connector gave up */
+    if (lo->freed || lo->accept_q < 0) {
+        /* no listener any more: the kernel answers with a reset */
         s->objs[client].connect_ret = -ECONNREFUSED;
         sim_schedule(s, s->now + obj_latency(s, client), AG_ESTABLISHED, -1,
                      client, 0, 0);
+        return;
+    }
+    if (s->w.queues[lo->accept_q].n + lo->handshakes > s->p->backlog) {
+        /* accept queue full (backlog + 1 fit): Linux drops the SYN and the
+         * client retransmits after 1 s, 2 s, 4 s ... then gives up */
+        if (tries >= SYN_RETRIES) {
+            s->objs[client].connect_ret = -ETIMEDOUT;
+            sim_schedule(s, s->now, AG_ESTABLISHED, -1, client, 0, 0);
+        } else {
+            sim_schedule(s, s->now + (SYN_TIMEOUT << tries), AG_SYN, -1, l,
+                         client, tries + 1);
+        }
         return;
     }
     int owner = s->tl->objs[l].owner;
@@ -1255,12 +1315,27 @@ static void on_syn(struct sim *s, int l, int client)
     s->tl->objs[client].peer = c;
     s->tl->objs[c].port = s->tl->objs[l].port;
     s->objs[c].remote = s->objs[client].remote;
+    /* SYN-ACK back to the client: its connect() returns; its ACK comes
+     * back one latency later, and only then is the connection complete
+     * and queued for accept() (tcp_check_req, inet_csk_complete_hashdance) */
+    s->objs[client].connect_ret = 0;
+    int64_t lat = obj_latency(s, client);
+    sim_schedule(s, s->now + lat, AG_ESTABLISHED, -1, client, 0, 0);
+    sim_schedule(s, s->now + 2 * lat, AG_ACK, -1, l, c, 0);
+    s->objs[l].handshakes++;
+}
+
+/* The client's final ACK reaches the listener: the connection is ready */
+static void on_ack(struct sim *s, int l, int c)
+{
+    s->objs[l].handshakes--;
+    if (s->objs[l].freed) { /* the listener went away meanwhile: reset */
+        obj_release(s, c);
+        return;
+    }
     sim_emit(s, EV_QUEUE, TASK_NONE, TQ_PUSH, s->objs[l].accept_q, c, 0);
     wake_one(s, l, TW_CONNECTION);
     notify_readable(s, l);
-    s->objs[client].connect_ret = 0;
-    sim_schedule(s, s->now + obj_latency(s, client), AG_ESTABLISHED, -1, client,
-                 0, 0);
 }
 
 static void dispatch(struct sim *s, const struct agenda *it)
@@ -1304,8 +1379,11 @@ static void dispatch(struct sim *s, const struct agenda *it)
         deliver(s, src, dst);
         break;
     }
+    case AG_ACK:
+        on_ack(s, it->obj, it->obj2);
+        break;
     case AG_SYN:
-        on_syn(s, it->obj, it->obj2);
+        on_syn(s, it->obj, it->obj2, (int)it->a);
         break;
     case AG_ESTABLISHED:
         sim_wake_obj(s, it->obj, TW_CONNECT);
@@ -1339,7 +1417,8 @@ static int setup(struct sim *s)
     s->cpu_last = malloc((size_t)s->p->ncpus * sizeof *s->cpu_last);
     s->cpu_busy = calloc((size_t)s->p->ncpus, 1);
     s->decl_children = calloc((size_t)s->p->ntasks + 1, sizeof(int));
-    if (!s->cpu_last || !s->cpu_busy || !s->decl_children)
+    s->said = calloc((size_t)s->p->ncode / 8 + 1, 1);
+    if (!s->cpu_last || !s->cpu_busy || !s->decl_children || !s->said)
         return -ENOMEM;
     for (int i = 0; i < s->p->ncpus; i++)
         s->cpu_last[i] = -1;
@@ -1389,6 +1468,7 @@ static void sim_free(struct sim *s)
     free(s->cpu_last);
     free(s->cpu_busy);
     free(s->decl_children);
+    free(s->said);
     world_free(&s->w);
 }
 

@@ -18,7 +18,7 @@
 enum go { GO_NEXT, GO_BUSY, GO_BLOCKED, GO_EXITED, GO_FAIL };
 
 /* Agenda item kinds */
-enum ag_kind { AG_RUN, AG_STEP, AG_TIMER, AG_DELIVER, AG_SYN, AG_ESTABLISHED,
+enum ag_kind { AG_RUN, AG_STEP, AG_TIMER, AG_DELIVER, AG_SYN, AG_ESTABLISHED, AG_ACK,
                AG_CAPTION, AG_START };
 
 struct agenda {
@@ -102,6 +102,8 @@ struct sobj {
     int64_t stalled;   /* sent bytes the peer's full buffer cannot take yet */
     int32_t first_waiter;
     int32_t accept_q;  /* listening sockets: queue id */
+    int32_t handshakes; /* listening sockets: SYNs answered, ACK not yet in
+                           (counted against the backlog with the queue) */
     int32_t remote;    /* 1 if the connection crosses to a peer host */
     int32_t connect_ret; /* connecting sockets: 1 pending, 0 ok, -errno */
     uint8_t fin_pending, freed;
@@ -141,6 +143,7 @@ struct sim {
     int tty;
     int script;
     int *decl_children; /* per prog task: children/threads named so far */
+    uint8_t *said;      /* bit per pc: a `say once` already shown */
     int failed, stop;
     char *err;
     size_t errlen;

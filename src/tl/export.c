@@ -26,10 +26,11 @@ int tl_stats(const struct tl *tl, struct tl_stats *st)
     int64_t *run_since = calloc((size_t)tl->ntasks + 1, sizeof *run_since);
     int8_t *running = calloc((size_t)tl->ntasks + 1, 1);
     int64_t *sent = calloc((size_t)tl->ntasks + 1, sizeof *sent);
+    int *sig = calloc((size_t)tl->ntasks + 1, sizeof *sig);
     int64_t *lat = NULL;
     size_t nlat = 0, latcap = 0;
     int rc = 0;
-    if (!last || !run_since || !running || !sent) {
+    if (!last || !run_since || !running || !sent || !sig) {
         rc = -ENOMEM;
         goto out;
     }
@@ -53,9 +54,19 @@ int tl_stats(const struct tl *tl, struct tl_stats *st)
         if (t >= 0 && is_peer(tl, t))
             st->peers_done_ns = e->t;
         switch (e->type) {
+        case EV_SIGNAL:
+            if (t >= 0 && e->sub == 0)
+                sig[t] = (int)e->a;
+            break;
         case EV_STATE:
             if (t < 0 || is_peer(tl, t))
                 break;
+            if (e->sub == TS_EXITED && sig[t] && e->a == 128 + sig[t]) {
+                if (!st->killed++) { /* killed by the signal it was sent */
+                    st->killed_at_ns = e->t;
+                    st->kill_signal = sig[t];
+                }
+            }
             if (running[t]) {
                 st->cpu_busy_ns += e->t - run_since[t];
                 running[t] = 0;
@@ -124,6 +135,9 @@ int tl_stats(const struct tl *tl, struct tl_stats *st)
         if (running[t])
             st->cpu_busy_ns += st->makespan_ns - run_since[t];
     st->requests = (long)nlat;
+    st->bytes_copied = st->bytes_to_user + st->bytes_to_kernel;
+    if (!st->killed)
+        st->killed_at_ns = -1;
     if (nlat) {
         qsort(lat, nlat, sizeof *lat, cmp_i64);
         st->latency_p50_ns = lat[(nlat - 1) / 2];
@@ -135,6 +149,7 @@ out:
     free(run_since);
     free(running);
     free(sent);
+    free(sig);
     free(lat);
     return rc;
 }
@@ -165,8 +180,7 @@ static const char *task_name(const struct tl *tl, int t)
 static void json_stats(const struct tl *tl, const struct tl_stats *st, FILE *out)
 {
     (void)tl;
-    fprintf(out, "{\"makespan_ns\":%lld,\"peers_done_ns\":%lld,\"syscalls\":{",
-            (long long)st->makespan_ns, (long long)st->peers_done_ns);
+    fputs("{\"syscalls\":{", out);
     int first = 1;
     for (int s = 0; s < SYS__COUNT; s++) {
         if (!st->syscalls[s])
@@ -174,23 +188,11 @@ static void json_stats(const struct tl *tl, const struct tl_stats *st, FILE *out
         fprintf(out, "%s\"%s\":%ld", first ? "" : ",", tl_sys_name(s), st->syscalls[s]);
         first = 0;
     }
-    fprintf(out,
-            "},\"syscalls_total\":%ld,\"syscall_errors\":%ld,\"eagain\":%ld,"
-            "\"context_switches\":%ld,\"cpu_busy_ns\":%lld,"
-            "\"kernel_scan_ns\":%lld,\"fds_scanned\":%ld,"
-            "\"bytes_copied\":%lld,\"bytes_copied_to_user\":%lld,"
-            "\"bytes_copied_to_kernel\":%lld,\"copies\":%ld,"
-            "\"requests\":%ld,\"latency_p50_ns\":%lld,\"latency_p99_ns\":%lld,"
-            "\"latency_max_ns\":%lld,\"tasks\":%ld,\"processes\":%ld,"
-            "\"threads\":%ld,\"peers\":%ld}",
-            st->syscalls_total, st->errors, st->eagain, st->ctx_switches,
-            (long long)st->cpu_busy_ns, (long long)st->kernel_scan_ns,
-            st->fds_scanned,
-            (long long)(st->bytes_to_user + st->bytes_to_kernel),
-            (long long)st->bytes_to_user, (long long)st->bytes_to_kernel,
-            st->copies, st->requests, (long long)st->latency_p50_ns,
-            (long long)st->latency_p99_ns, (long long)st->latency_max_ns,
-            st->tasks, st->processes, st->threads, st->peers);
+    fputc('}', out);
+#define X(name, f) fprintf(out, ",\"" name "\":%lld", (long long)st->f);
+    TL_STAT_FIELDS(X)
+#undef X
+    fputc('}', out);
 }
 
 static void json_event(const struct tl *tl, size_t i, FILE *out)

@@ -8,6 +8,9 @@
 
 #define SN(...) snprintf(buf, len, __VA_ARGS__)
 
+/* fcntl access modes, as strace names them */
+static const char *const acc_names[4] = {"O_RDONLY", "O_WRONLY", "O_RDWR", "O_RDWR"};
+
 char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg)
 {
     long long n = (long long)arg;
@@ -19,7 +22,7 @@ char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg)
     case SYS_SOCKET: SN("socket(AF_INET, SOCK_STREAM, IPPROTO_IP)"); break;
     case SYS_BIND:
         SN("bind(%d, {sa_family=AF_INET, sin_port=htons(%lld), "
-           "sin_addr=inet_addr(\"127.0.0.1\")}, 16)", fd, n);
+           "sin_addr=inet_addr(\"0.0.0.0\")}, 16)", fd, n);
         break;
     case SYS_LISTEN: SN("listen(%d, %lld)", fd, n); break;
     case SYS_ACCEPT: SN("accept(%d, NULL, NULL)", fd); break;
@@ -33,12 +36,19 @@ char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg)
             SN("fcntl(%d, F_SETOWN, %lld)", fd, (long long)(arg & ~TL_F_SETOWN));
             break;
         }
-        SN("fcntl(%d, F_SETFL, O_RDWR%s%s)", fd,
+        if (arg & TL_F_GETFL) {
+            SN("fcntl(%d, F_GETFL)", fd);
+            break;
+        }
+        SN("fcntl(%d, F_SETFL, %s%s%s)", fd, acc_names[(arg >> 8) & 3],
            arg & TL_FL_NONBLOCK ? "|O_NONBLOCK" : "",
            arg & TL_FL_ASYNC ? "|O_ASYNC" : "");
         break;
-    case SYS_PIPE2: SN("pipe2([...], 0)"); break;
-    case SYS_SOCKETPAIR: SN("socketpair(AF_UNIX, SOCK_STREAM, 0, [...])"); break;
+    case SYS_PIPE2: SN("pipe2([%d, %d], 0)", TL_FD_PAIR_A(arg), TL_FD_PAIR_B(arg)); break;
+    case SYS_SOCKETPAIR:
+        SN("socketpair(AF_UNIX, SOCK_STREAM, 0, [%d, %d])", TL_FD_PAIR_A(arg),
+           TL_FD_PAIR_B(arg));
+        break;
     case SYS_CLOCK_NANOSLEEP:
         SN("clock_nanosleep(CLOCK_REALTIME, 0, {tv_sec=%lld, tv_nsec=%lld}, NULL)",
            n / 1000000000, n % 1000000000);
@@ -58,8 +68,13 @@ char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg)
         else
             SN("wait4(-1, NULL, 0, NULL)");
         break;
-    case SYS_FUTEX: SN("futex(..., FUTEX_WAIT_BITSET, %d, NULL)", fd); break;
-    case SYS_SELECT: SN("select(%lld, [...], NULL, NULL, NULL)", n); break;
+    case SYS_FUTEX: /* glibc's pthread_join: a wait on the thread's tid */
+        SN("futex(..., FUTEX_WAIT_BITSET|FUTEX_CLOCK_REALTIME, %d, NULL, "
+           "FUTEX_BITSET_MATCH_ANY)", fd);
+        break;
+    case SYS_SELECT: /* glibc's select() on x86_64 calls pselect6 */
+        SN("pselect6(%lld, [...], NULL, NULL, NULL, NULL)", n);
+        break;
     case SYS_POLL: SN("poll([...], %lld, -1)", n); break;
     case SYS_EPOLL_CREATE1: SN("epoll_create1(0)"); break;
     case SYS_EPOLL_CTL: SN("epoll_ctl(%d, ..., %lld, {...})", fd, n); break;
@@ -91,6 +106,16 @@ char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg)
     return buf;
 }
 
+char *tl_sys_ret_text(char *buf, size_t len, int sys, int64_t arg, int64_t ret)
+{
+    if (sys == SYS_FCNTL && (arg & TL_F_GETFL) && ret >= 0) {
+        SN(" = %#llx (flags %s%s%s)", (long long)ret, acc_names[ret & 3],
+           ret & 04000 ? "|O_NONBLOCK" : "", ret & 020000 ? "|O_ASYNC" : "");
+        return buf;
+    }
+    return tl_ret_text(buf, len, ret);
+}
+
 char *tl_ret_text(char *buf, size_t len, int64_t ret)
 {
     const char *en = tl_errno_name(ret);
@@ -108,10 +133,23 @@ char *tl_obj_text(char *buf, size_t len, const struct tl *tl, int obj)
         return buf;
     }
     const struct tl_obj *o = &tl->objs[obj];
-    if (o->port > 0)
-        SN("%s #%d :%d", tl_obj_kind_name(o->kind), obj, (int)o->port);
+    return tl_obj_now_text(buf, len, obj, o->kind, (int)o->port);
+}
+
+char *tl_obj_now_text(char *buf, size_t len, int obj, int kind, int port)
+{
+    if (port > 0)
+        SN("%s #%d :%d", tl_obj_kind_name(kind), obj, port);
     else
-        SN("%s #%d", tl_obj_kind_name(o->kind), obj);
+        SN("%s #%d", tl_obj_kind_name(kind), obj);
+    return buf;
+}
+
+char *tl_fl_text(char *buf, size_t len, int flags)
+{
+    SN("%s%s%s", flags & TL_FL_NONBLOCK ? "O_NONBLOCK" : "",
+       (flags & TL_FL_NONBLOCK) && (flags & TL_FL_ASYNC) ? "|" : "",
+       flags & TL_FL_ASYNC ? "O_ASYNC" : "");
     return buf;
 }
 
@@ -212,6 +250,12 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
             SN("--- running on CPU %lld ---", (long long)e->a);
         else if (e->sub == TS_BLOCKED && *tl_wait_name((int)e->a))
             SN("--- blocked: waiting for %s ---", tl_wait_name((int)e->a));
+        else if (e->sub == TS_EXITED && i > 0 && tl->ev[i - 1].type == EV_SIGNAL &&
+                 tl->ev[i - 1].task == e->task && tl->ev[i - 1].sub == 0 &&
+                 e->a == 128 + tl->ev[i - 1].a)
+            /* killed by a signal it raised just before: strace's words (a
+               shell reports the status as 128 + the signal number) */
+            SN("+++ killed by %s +++", tl_signal_name((int)tl->ev[i - 1].a));
         else if (e->sub == TS_EXITED)
             SN("+++ exited with %lld +++", (long long)e->a);
         else
@@ -264,11 +308,11 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
     case EV_CAPTION:
         SN("# %s", e->a >= 0 && e->a < tl->nstrs ? tl->strs[e->a] : "");
         break;
-    case EV_OBJ_NEW:
-        SN("new %s", tl_obj_text(o, sizeof o, tl, e->obj));
+    case EV_OBJ_NEW: /* as it is at creation: a socket has no port yet */
+        SN("new %s", tl_obj_now_text(o, sizeof o, e->obj, e->sub, (int)e->a));
         break;
     case EV_OBJ_SET:
-        SN("%s now listens on 127.0.0.1:%lld", tl_obj_text(o, sizeof o, tl, e->obj),
+        SN("%s now listens on 0.0.0.0:%lld", tl_obj_text(o, sizeof o, tl, e->obj),
            (long long)e->a);
         break;
     case EV_OBJ_FREE:
@@ -279,8 +323,11 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
             SN("--- %s raised while one is pending: merged (standard signals "
                "do not queue) ---", tl_signal_name((int)e->a));
         else if (e->sub == 1)
-            SN("--- %s {si_signo=%s} --- handler runs",
-               tl_signal_name((int)e->a), tl_signal_name((int)e->a));
+            SN("--- %s {si_signo=%s%s} --- handler runs",
+               tl_signal_name((int)e->a), tl_signal_name((int)e->a),
+               /* F_SETOWN without F_SETSIG: send_sigio() sends
+                  SEND_SIG_PRIV */
+               e->a == TL_SIGIO ? ", si_code=SI_KERNEL" : "");
         else
             SN("--- %s raised ---", tl_signal_name((int)e->a));
         break;
@@ -293,6 +340,37 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
         break;
     }
     return buf;
+}
+
+/* The SYSCALL that ends the syscall entered at i, if nothing but the call's
+ * own effects (fds, objects, copies, queues) comes between; else 0 */
+static size_t call_end(const struct tl *tl, size_t i)
+{
+    const struct tl_ev *e = &tl->ev[i];
+    int proc = e->task < tl->ntasks ? tl->tasks[e->task].proc : -1;
+    for (size_t j = i + 1; j < tl->nev && j < i + 64; j++) {
+        const struct tl_ev *x = &tl->ev[j];
+        if (x->type == EV_SYSCALL)
+            return x->task == e->task ? j : 0;
+        if (x->task != e->task && x->task != TL_NOTASK && x->task != proc)
+            return 0;
+        switch (x->type) {
+        case EV_FLAGS: case EV_FD_OPEN: case EV_FD_CLOSE: case EV_OBJ_NEW:
+        case EV_OBJ_SET: case EV_OBJ_FREE: case EV_COPY: case EV_QUEUE:
+        case EV_SCAN:
+            continue;
+        default:
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static int dump_line(FILE *out, int64_t t, int w, const char *who,
+                     const char *text)
+{
+    return fprintf(out, "%lld.%09lld %-*s %s\n", (long long)(t / 1000000000),
+                   (long long)(t % 1000000000), w, who, text) < 0 ? -EIO : 0;
 }
 
 int tl_dump(const struct tl *tl, FILE *out)
@@ -309,22 +387,28 @@ int tl_dump(const struct tl *tl, FILE *out)
     for (size_t i = 0; i < tl->nev; i++) {
         const struct tl_ev *e = &tl->ev[i];
         const char *who = e->task == TL_NOTASK ? "-" : task_name(tl, e->task);
-        /* strace prints a syscall that nothing interrupts on one line */
-        if (e->type == EV_SYS_ENTER && i + 1 < tl->nev &&
-            tl->ev[i + 1].type == EV_SYSCALL && tl->ev[i + 1].task == e->task) {
-            const struct tl_ev *x = &tl->ev[i + 1];
-            snprintf(text, sizeof text, "%s%s%s",
-                     tl_call_text(call, sizeof call, e->sub, e->obj, e->a),
-                     tl_ret_text(ret, sizeof ret, x->a),
-                     dur_text(d, sizeof d, x->b));
-            e = x;
-            i++;
-        } else {
-            tl_ev_text(text, sizeof text, tl, (long)i);
+        size_t j = e->type == EV_SYS_ENTER ? call_end(tl, i) : 0;
+        if (!j) {
+            if (dump_line(out, e->t, w, who, tl_ev_text(text, sizeof text, tl, (long)i)))
+                return -EIO;
+            continue;
         }
-        if (fprintf(out, "%lld.%09lld %-*s %s\n", (long long)(e->t / 1000000000),
-                    (long long)(e->t % 1000000000), w, who, text) < 0)
+        /* strace prints a syscall that nothing interrupts on one line, at
+         * its start; its effects follow */
+        const struct tl_ev *x = &tl->ev[j];
+        snprintf(text, sizeof text, "%s%s%s",
+                 tl_call_text(call, sizeof call, e->sub, e->obj, e->a),
+                 tl_sys_ret_text(ret, sizeof ret, e->sub, e->a, x->a),
+                 dur_text(d, sizeof d, x->b));
+        if (dump_line(out, e->t, w, who, text))
             return -EIO;
+        for (size_t k = i + 1; k < j; k++) {
+            const struct tl_ev *y = &tl->ev[k];
+            if (dump_line(out, y->t, w, y->task == TL_NOTASK ? "-" : task_name(tl, y->task),
+                          tl_ev_text(text, sizeof text, tl, (long)k)))
+                return -EIO;
+        }
+        i = j;
     }
     if (tl->note && fprintf(out, "# %s\n", tl->note) < 0)
         return -EIO;

@@ -20,8 +20,16 @@
 char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg);
 /* " = 100" or " = -1 EAGAIN (Resource temporarily unavailable)" */
 char *tl_ret_text(char *buf, size_t len, int64_t ret);
+/* The same, knowing the call: " = 0x802 (flags O_RDWR|O_NONBLOCK)" for
+ * fcntl(F_GETFL) */
+char *tl_sys_ret_text(char *buf, size_t len, int sys, int64_t arg, int64_t ret);
 /* "socket #5 :8080", "pipe (read end) #3" */
 char *tl_obj_text(char *buf, size_t len, const struct tl *tl, int obj);
+/* The same for an object whose kind and port changed since its creation
+   (a socket that now listens), as a world knows them */
+char *tl_obj_now_text(char *buf, size_t len, int obj, int kind, int port);
+/* File status flags (TL_FL_*) as "O_NONBLOCK|O_ASYNC"; "" if none */
+char *tl_fl_text(char *buf, size_t len, int flags);
 /* One event in words, without time or task: what the dump and log show */
 char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i);
 /* "12.345 ms" style, for people */

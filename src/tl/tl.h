@@ -95,7 +95,7 @@ enum tl_wait {
     X(CLONE3, "clone3") \
     X(WAIT4, "wait4") \
     X(FUTEX, "futex") \
-    X(SELECT, "select") \
+    X(SELECT, "pselect6") /* glibc's select() on x86_64 */ \
     X(POLL, "poll") \
     X(EPOLL_CREATE1, "epoll_create1") \
     X(EPOLL_CTL, "epoll_ctl") \
@@ -137,9 +137,25 @@ enum tl_obj_kind {
 /* The one signal the models raise (Linux x86_64 numbering) */
 #define TL_SIGIO 29
 
-/* SYS_ENTER.a of SYS_FCNTL: the F_SETFL flags (TL_FL_*), or for
- * fcntl(fd, F_SETOWN, pid) TL_F_SETOWN | pid */
+/* SYS_ENTER.a of SYS_FCNTL says which command:
+ *   fcntl(fd, F_SETOWN, pid)   TL_F_SETOWN | pid
+ *   fcntl(fd, F_GETFL)         TL_F_GETFL; the result is Linux's flag word
+ *                              (tl_linux_flags)
+ *   fcntl(fd, F_SETFL, flags)  TL_F_SETFL(accmode, TL_FL_* flags), accmode
+ *                              0 O_RDONLY, 1 O_WRONLY, 2 O_RDWR */
 #define TL_F_SETOWN ((int64_t)1 << 40)
+/* SYS_ENTER.a of SYS_PIPE2 and SYS_SOCKETPAIR: the two fds it returns */
+#define TL_FD_PAIR(a, b) ((int64_t)(a) | (int64_t)(b) << 32)
+#define TL_FD_PAIR_A(v) ((int)((v) & 0xffffffff))
+#define TL_FD_PAIR_B(v) ((int)((v) >> 32))
+#define TL_F_GETFL ((int64_t)1 << 41)
+#define TL_F_SETFL(acc, fl) ((int64_t)(fl) | (int64_t)(acc) << 8)
+/* Linux's O_ flag word (x86_64): accmode | O_NONBLOCK 04000 | O_ASYNC 020000 */
+static inline int64_t tl_linux_flags(int acc, int fl)
+{
+    return acc | ((fl & TL_FL_NONBLOCK) ? 04000 : 0) |
+           ((fl & TL_FL_ASYNC) ? 020000 : 0);
+}
 /* SYS_ENTER.a of SYS_IO_URING_ENTER: to_submit | min_complete << 32 */
 #define TL_URING_ENTER_ARG(sub, wait) ((int64_t)(sub) | (int64_t)(wait) << 32)
 

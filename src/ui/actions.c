@@ -299,9 +299,9 @@ static int select_move(struct viewer *v, int dir)
         return UI_HANDLED | UI_REDRAW;
     }
     if (v->focus == V_QUEUES) {
-        int q = v->sel_queue + dir;
+        int q = viewer_queue_index(v, v->sel_queue) + dir;
         if (q >= 0 && q < v->tl->nqueues)
-            v->sel_queue = q;
+            v->sel_queue = v->qorder[q];
         return UI_HANDLED | UI_REDRAW;
     }
     if (n == 0)
@@ -348,7 +348,7 @@ static int focus_move(struct viewer *v, int dir)
         world_fd_obj(&v->cur.w, sel_proc(v), v->sel_fd) < 0))
         v->sel_fd = first_fd(v, 0, 1);
     if (v->focus == V_QUEUES && v->sel_queue < 0 && v->tl->nqueues > 0)
-        v->sel_queue = 0;
+        v->sel_queue = v->qorder[0];
     return UI_HANDLED | UI_REDRAW;
 }
 
@@ -360,7 +360,7 @@ static int goto_input(struct viewer *v, const char *s)
     if (t >= 0) {
         char b[40];
         long pos = viewer_pos_at_time(v, t);
-        viewer_msg(v, "At time %s: event %ld", ui_fmt_time(t, b, sizeof b), pos);
+        viewer_msg(v, "At time %s: event %ld", tl_time_text(b, sizeof b, t), pos);
         return go(v, pos);
     }
     char *end;

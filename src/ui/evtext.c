@@ -13,21 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *ui_signame(int sig)
-{
-    return tl_signal_name(sig);
-}
-
-const char *ui_obj_label(const struct tl *tl, int obj, char *buf, int len)
-{
-    return tl_obj_text(buf, (size_t)len, tl, obj);
-}
-
-const char *ui_fmt_time(int64_t ns, char *buf, int len)
-{
-    return tl_time_text(buf, (size_t)len, ns);
-}
-
 int64_t ui_parse_time(const char *s)
 {
     char *end;
@@ -67,53 +52,61 @@ int ui_state_role(int st)
     }
 }
 
-int ui_task_doing(const struct viewer *v, int task, char *buf, int len)
+int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
+                  int len)
 {
     const struct world *w = &v->cur.w;
+    size_t n = (size_t)len;
     if (task < 0 || task >= w->ntasks) {
-        snprintf(buf, (size_t)len, "not created yet");
+        snprintf(buf, n, "not created yet");
         return R_DIM;
     }
     const struct w_task *k = &w->tasks[task];
     const char *sys = k->sys >= 0 ? tl_sys_name(k->sys) : NULL;
+    /* a peer is a client on another host: it has no CPU of this machine */
+    int peer = v->tl->tasks[task].kind == TK_PEER || k->cpu < 0;
+    char where[32] = "";
+    if (k->state == TS_RUNNING)
+        snprintf(where, sizeof where, peer ? " on its own host" : " on CPU %d",
+                 (int)k->cpu);
     switch (k->state) {
     case TS_NEW:
-        snprintf(buf, (size_t)len, "new: created, not yet runnable");
+        snprintf(buf, n, narrow ? "new: not yet runnable"
+                                : "new: created, not yet runnable");
         break;
     case TS_READY:
         if (sys)
-            snprintf(buf, (size_t)len, "ready: woken, will return from %s()",
-                     sys);
+            snprintf(buf, n, narrow ? "woken: returns from %s()"
+                                    : "ready: woken, will return from %s()", sys);
         else
-            snprintf(buf, (size_t)len, "ready: in the run queue, waiting for a CPU");
+            snprintf(buf, n, narrow ? "ready: waits for a CPU"
+                                    : "ready: in the run queue, waiting for a CPU");
         break;
     case TS_RUNNING:
-        if (k->cpu < 0) /* a peer: it runs outside the simulated machine */
-            snprintf(buf, (size_t)len, sys ? "running in %s()" : "running", sys);
-        else if (sys)
-            snprintf(buf, (size_t)len, "running in %s() on CPU %d", sys,
-                     (int)k->cpu);
+        if (sys)
+            snprintf(buf, n, "running in %s()%s", sys, where);
         else
-            snprintf(buf, (size_t)len, "running on CPU %d", (int)k->cpu);
+            snprintf(buf, n, "running%s", where);
         break;
     case TS_BLOCKED: {
         const char *what = tl_wait_name(k->wait);
+        const char *verb = narrow ? "waits for" : "waiting for";
         if (sys && what && *what)
-            snprintf(buf, (size_t)len, "blocked in %s(): waiting for %s", sys,
-                     what);
+            snprintf(buf, n, narrow ? "%s(): %s %s" : "blocked in %s(): %s %s",
+                     sys, verb, what);
         else if (sys)
-            snprintf(buf, (size_t)len, "blocked in %s()", sys);
+            snprintf(buf, n, "blocked in %s()", sys);
         else if (what && *what)
-            snprintf(buf, (size_t)len, "blocked: waiting for %s", what);
+            snprintf(buf, n, "blocked: %s %s", verb, what);
         else
-            snprintf(buf, (size_t)len, "blocked");
+            snprintf(buf, n, "blocked");
         break;
     }
     case TS_EXITED:
-        snprintf(buf, (size_t)len, "exited");
+        snprintf(buf, n, "exited");
         break;
     default:
-        snprintf(buf, (size_t)len, "not created yet");
+        snprintf(buf, n, "not created yet");
         break;
     }
     return ui_state_role(k->state);

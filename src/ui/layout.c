@@ -4,8 +4,8 @@
  * Fixed rows: the header (top), the caption under it, the status bar
  * (bottom).  The body is split into columns; each body view has a priority,
  * a column for each size class and a vertical order.  Essential views
- * (priority 1..6) reserve their minimum height, then every view in priority
- * order grows to the height it wants; optional views (buffers, queues)
+ * (priority up to ESSENTIAL) reserve their minimum height, then every view
+ * in priority order grows to the height it wants; optional views (buffers, queues)
  * appear only if rows are left for them.  A view that does not fit is
  * dropped: a small screen loses the least important panels, it never
  * squeezes one into uselessness.  Rows left over go to the growable view of
@@ -19,7 +19,7 @@
 #include "ui/view.h"
 
 #define SPAN (-1)
-#define ESSENTIAL 6 /* views of priority 1..6 */
+#define ESSENTIAL 60 /* views of priority up to this reserve their rows */
 
 static const struct spec {
     int view;
@@ -28,16 +28,33 @@ static const struct spec {
     int order;  /* top to bottom within a column */
     int grow;   /* takes the rows left over */
 } specs[] = {
-    { V_TASKS, 1, { 0, 0, 0 }, 0, 0 },
-    { V_GANTT, 2, { 1, SPAN, SPAN }, 1, 0 },
-    { V_PHASES, 3, { 1, 1, 2 }, 5, 0 },
-    { V_FDS, 4, { 0, 0, 0 }, 2, 0 },
-    { V_SCRIPT, 5, { 0, 1, 1 }, 4, 1 },
-    { V_LOG, 6, { 1, 1, 2 }, 7, 1 },
-    { V_BUFFERS, 7, { 1, 0, 1 }, 6, 0 },
-    { V_QUEUES, 8, { 0, 0, 0 }, 3, 0 },
+    { V_TASKS, 10, { 0, 0, 0 }, 0, 0 },
+    { V_GANTT, 20, { 1, SPAN, SPAN }, 1, 0 },
+    { V_PHASES, 30, { 1, 1, 2 }, 5, 0 },
+    { V_FDS, 40, { 0, 0, 0 }, 2, 0 },
+    { V_SCRIPT, 50, { 0, 1, 1 }, 4, 1 },
+    { V_LOG, 60, { 1, 1, 2 }, 7, 1 },
+    { V_BUFFERS, 70, { 1, 0, 1 }, 6, 0 },
+    { V_QUEUES, 80, { 0, 0, 0 }, 3, 0 },
 };
 #define NSPECS ((int)(sizeof specs / sizeof *specs))
+
+/*
+ * A model with queues of its own (epoll's interest and ready lists, the
+ * watched fds of select and poll, io_uring's rings, pending signals) is
+ * taught with them: its queues panel becomes essential, right after the
+ * two phases, and on a small screen the fd table gives way to it.
+ */
+static int prio_of(const struct viewer *v, int i, int cls)
+{
+    if (!v->model_queues)
+        return specs[i].prio;
+    if (specs[i].view == V_QUEUES)
+        return 35;
+    if (specs[i].view == V_FDS && cls == 0)
+        return 75;
+    return specs[i].prio;
+}
 
 int ui_layout(const struct viewer *v, int w, int h, struct placed *out, int max)
 {
@@ -79,10 +96,20 @@ int ui_layout(const struct viewer *v, int w, int h, struct placed *out, int max)
      * what they want in priority order; optional views (prio > ESSENTIAL)
      * appear only in what is left.
      */
-    int hgt[NSPECS] = { 0 }, used[3] = { 0 };
+    int hgt[NSPECS] = { 0 }, used[3] = { 0 }, prio[NSPECS], byprio[NSPECS];
     for (int i = 0; i < NSPECS; i++) {
+        prio[i] = prio_of(v, i, cls);
+        int j = i; /* insertion sort by priority */
+        while (j > 0 && prio[byprio[j - 1]] > prio[i]) {
+            byprio[j] = byprio[j - 1];
+            j--;
+        }
+        byprio[j] = i;
+    }
+    for (int k = 0; k < NSPECS; k++) {
+        int i = byprio[k];
         int c = specs[i].col[cls];
-        if (c == SPAN || specs[i].prio > ESSENTIAL)
+        if (c == SPAN || prio[i] > ESSENTIAL)
             continue;
         int m = ui_views[specs[i].view]->min_h;
         if (used[c] + m <= bh) {
@@ -90,29 +117,29 @@ int ui_layout(const struct viewer *v, int w, int h, struct placed *out, int max)
             used[c] += m;
         }
     }
-    for (int p = 1; p <= NSPECS; p++)
-        for (int i = 0; i < NSPECS; i++) {
-            int c = specs[i].col[cls];
-            if (specs[i].prio != p || c == SPAN)
-                continue;
-            int m = ui_views[specs[i].view]->min_h;
-            int want = ui_views[specs[i].view]->want_h(v, cw[c]);
-            if (want < m)
-                want = m;
-            if (!hgt[i]) {
-                if (p <= ESSENTIAL || used[c] + m > bh)
-                    continue; /* an essential view that did not fit */
-                hgt[i] = m;
-                used[c] += m;
-            }
-            int more = want - hgt[i];
-            if (more > bh - used[c])
-                more = bh - used[c];
-            if (more > 0) {
-                hgt[i] += more;
-                used[c] += more;
-            }
+    for (int k = 0; k < NSPECS; k++) {
+        int i = byprio[k];
+        int c = specs[i].col[cls];
+        if (c == SPAN)
+            continue;
+        int m = ui_views[specs[i].view]->min_h;
+        int want = ui_views[specs[i].view]->want_h(v, cw[c]);
+        if (want < m)
+            want = m;
+        if (!hgt[i]) {
+            if (prio[i] <= ESSENTIAL || used[c] + m > bh)
+                continue; /* an essential view that did not fit */
+            hgt[i] = m;
+            used[c] += m;
         }
+        int more = want - hgt[i];
+        if (more > bh - used[c])
+            more = bh - used[c];
+        if (more > 0) {
+            hgt[i] += more;
+            used[c] += more;
+        }
+    }
     /* the rest to the growable view of each column (else the last one) */
     for (int c = 0; c < ncols; c++) {
         int g = -1;

@@ -10,6 +10,7 @@
 #ifndef IOSIM_UI_VIEW_H
 #define IOSIM_UI_VIEW_H
 
+#include "tl/text.h"
 #include "ui/cell.h"
 #include "ui/viewer.h"
 

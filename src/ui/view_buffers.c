@@ -39,15 +39,68 @@ static int want(const struct viewer *v, int w)
     return n + 2 + 2 + 1; /* frame, copy row, user buffer, heading */
 }
 
-/* size argument of the selected task's last read, 0 if none nearby */
-static int64_t last_read_size(const struct viewer *v, int t)
+/* is obj open in process p (at the cursor)? */
+static int proc_has(const struct world *w, int p, int obj)
 {
+    if (p < 0 || p >= w->ntasks || obj < 0)
+        return 0;
+    for (int fd = 0; fd < w->procs[p].nfds; fd++)
+        if (w->procs[p].fds[fd].obj == obj)
+            return 1;
+    return 0;
+}
+
+/* the current event, if it copies bytes for process p: by one of its tasks,
+   or by the kernel on no task's behalf (an io_uring request completing) */
+static const struct tl_ev *copy_now(const struct viewer *v, int p)
+{
+    const struct tl *tl = v->tl;
     long pos = viewer_pos(v);
+    const struct tl_ev *e = pos > 0 ? &tl->ev[pos - 1] : NULL;
+    if (!e || e->type != EV_COPY)
+        return NULL;
+    if (e->task < tl->ntasks && tl->tasks[e->task].proc == p)
+        return e;
+    if (e->task == TL_NOTASK && e->sub == TC_TO_USER &&
+        proc_has(&v->cur.w, p, e->obj))
+        return e;
+    return NULL;
+}
+
+/*
+ * The user buffer of the task's latest input: its size (the read()'s size
+ * argument, or the length of an io_uring read request) and the bytes the
+ * last copy put in it, by the task's read() or by the kernel itself.
+ * Returns 0 if there is no input near the cursor.
+ */
+static int user_buffer(const struct viewer *v, int t, int64_t *cap,
+                       int64_t *fill, int *by_kernel)
+{
+    const struct tl *tl = v->tl;
+    int p = tl->tasks[t].proc;
+    long pos = viewer_pos(v);
+    int have_fill = 0;
+    *fill = 0;
+    *by_kernel = 0;
     for (long i = pos - 1; i >= 0 && i > pos - SCAN_MAX; i--) {
-        const struct tl_ev *e = &v->tl->ev[i];
-        if (e->task == t && e->type == EV_SYS_ENTER &&
-            (e->sub == SYS_READ || e->sub == SYS_RECVFROM))
-            return e->a;
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_COPY && e->sub == TC_TO_USER && !have_fill &&
+            (e->task == t ||
+             (e->task == TL_NOTASK && proc_has(&v->cur.w, p, e->obj)))) {
+            *fill = e->a;
+            *by_kernel = e->task == TL_NOTASK;
+            have_fill = 1;
+        } else if (e->task == t && e->type == EV_SYS_ENTER &&
+                   (e->sub == SYS_READ || e->sub == SYS_RECVFROM)) {
+            *cap = e->a;
+            return 1;
+        } else if (e->task == t && e->type == EV_QUEUE && e->sub == TQ_PUSH &&
+                   e->obj >= 0 && e->obj < tl->nqueues &&
+                   tl->queues[e->obj].kind == TQK_SQ &&
+                   (TL_URING_OP(e->a) == TU_READ || TL_URING_OP(e->a) == TU_RECV)) {
+            *cap = TL_URING_LEN(e->a);
+            return 1;
+        }
     }
     return 0;
 }
@@ -104,14 +157,14 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     if (y == in.y + 1 && y < last - 2)
         cb_text(cb, in.x + 3, y++, in.w - 4, "(no socket or pipe open)", R_DIM);
     /* the copy, if the current event is one */
-    long pos = viewer_pos(v);
-    const struct tl_ev *e = pos > 0 ? &tl->ev[pos - 1] : NULL;
+    const struct tl_ev *e = copy_now(v, p);
     if (y < last - 1) {
-        if (e && e->type == EV_COPY && e->task < tl->ntasks &&
-            tl->tasks[e->task].proc == p) {
-            char b[24], txt[64];
+        if (e) {
+            char b[24], txt[96];
             int up = e->sub == TC_TO_KERNEL;
-            snprintf(txt, sizeof txt, " copy %s %s ", view_bytes(e->a, b, sizeof b),
+            snprintf(txt, sizeof txt, " %s %s %s ",
+                     e->task == TL_NOTASK ? "the kernel copies" : "copy",
+                     view_bytes(e->a, b, sizeof b),
                      up ? "user -> kernel" : "kernel -> user");
             int x = in.x + 3;
             cb_put(cb, in.x + 1, y, cb_glyph(cb, up ? G_ARROW_U : G_ARROW_D), R_MOVING);
@@ -124,13 +177,18 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         y++;
     }
     if (y < last && t >= 0 && t < w->ntasks) {
-        int64_t cap = last_read_size(v, t);
-        char lab[64];
+        int64_t cap = 0, fill = 0;
+        int kern = 0;
+        char lab[96];
         snprintf(lab, sizeof lab, "user buffer of %s", tl->tasks[t].name);
-        if (cap > 0)
-            buf_row(cb, in.x + 1, y, in.w - 2, lab, w->tasks[t].ubuf, cap, R_USER, 0);
-        else
+        if (user_buffer(v, t, &cap, &fill, &kern) && cap > 0) {
+            if (kern && in.w > 60)
+                snprintf(lab, sizeof lab, "user buffer of %s (kernel filled it)",
+                         tl->tasks[t].name);
+            buf_row(cb, in.x + 1, y, in.w - 2, lab, fill, cap, R_USER, 0);
+        } else {
             cb_textf(cb, in.x + 1, y, in.w - 2, R_DIM, "%s: no read yet", lab);
+        }
         cb_recolour(cb, in.x + 1, y, 4, R_USER);
     }
 }

@@ -7,7 +7,8 @@
 
 #include "ui/view.h"
 
-#define CAP_MAXLINES 3
+#define CAP_MAXLINES 5
+#define CAP_RIGHT 14 /* "step 12/34" and "(new)" at the right of lines 1-2 */
 
 static const char *hint =
     "Space steps through the lesson one caption at a time; "
@@ -21,29 +22,49 @@ static const char *text_of(const struct viewer *v)
     return NULL;
 }
 
+/* Wrap s for a caption of width w: the first two lines leave room for the
+   step counter, the next ones use the whole width.  Returns the lines
+   needed (more than max: text is lost) */
+static int wrap(const char *s, int w, struct ui_span *l, int max)
+{
+    struct ui_span a[CAP_MAXLINES + 1], b[CAP_MAXLINES + 1];
+    int na = ui_wrap(s, w - CAP_RIGHT, a, 2);
+    int n = na < 2 ? na : 2;
+    for (int i = 0; i < n && i < max; i++)
+        l[i] = a[i];
+    if (na <= 2)
+        return na;
+    int off = a[1].off + a[1].len;
+    int nb = ui_wrap(s + off, w - 4, b, CAP_MAXLINES + 1);
+    for (int i = 0; i < nb && n + i < max && i <= CAP_MAXLINES; i++)
+        l[n + i] = (struct ui_span){ b[i].off + off, b[i].len };
+    return n + nb;
+}
+
 static int want(const struct viewer *v, int w)
 {
     const char *s = text_of(v);
-    struct ui_span l[8];
-    int n = ui_wrap(s ? s : hint, w - 14, l, 8);
+    struct ui_span l[CAP_MAXLINES];
+    int n = wrap(s ? s : hint, w, l, CAP_MAXLINES);
     if (n < 2)
         n = 2;
     return n > CAP_MAXLINES ? CAP_MAXLINES : n;
 }
 
-/* which caption (1-based) is shown, from the caption event index */
+/* which step (1-based) is shown: the last step at or before the event
+   that set the caption (a repeated caption belongs to the step it repeats) */
 static long caption_no(const struct viewer *v)
 {
     long ev = v->cur.w.caption_ev;
     long lo = 0, hi = v->ncaps;
     while (lo < hi) {
         long mid = lo + (hi - lo) / 2;
-        if (v->caps[mid] < ev)
+        if (v->caps[mid] <= ev)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < v->ncaps && v->caps[lo] == ev ? lo + 1 : 0;
+    return ev >= 0 ? lo : 0;
 }
 
 static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
@@ -55,20 +76,27 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     if (!s)
         s = hint;
     struct ui_span l[CAP_MAXLINES];
-    int tw = r.w - 14;
-    int n = ui_wrap(s, tw, l, CAP_MAXLINES);
+    int total = wrap(s, r.w, l, CAP_MAXLINES);
+    int n = total < CAP_MAXLINES ? total : CAP_MAXLINES;
     if (n > r.h)
         n = r.h;
-    if (n > CAP_MAXLINES)
-        n = CAP_MAXLINES;
     for (int i = 0; i < r.h; i++)
         cb_put(cb, r.x + 1, r.y + i, cb_glyph(cb, G_LEFTBAR), role);
     for (int i = 0; i < n; i++) {
         char buf[1024];
-        int len = l[i].len < (int)sizeof buf - 1 ? l[i].len : (int)sizeof buf - 1;
+        int tw = i < 2 ? r.w - CAP_RIGHT : r.w - 4;
+        int len = l[i].len < (int)sizeof buf - 4 ? l[i].len : (int)sizeof buf - 4;
         memcpy(buf, s + l[i].off, (size_t)len);
         buf[len] = 0;
-        /* the last line that fits ends with an ellipsis if text is lost */
+        /* the last line shown ends with an ellipsis if text is lost */
+        if (i == n - 1 && total > n) {
+            while (len > 0 && ui_strwidth(buf) + 1 > tw) {
+                while (len > 1 && ((unsigned char)buf[len - 1] & 0xc0) == 0x80)
+                    len--; /* a whole UTF-8 character */
+                buf[--len] = 0;
+            }
+            strcat(buf, cb->ascii ? "~" : "\xe2\x80\xa6");
+        }
         cb_text(cb, r.x + 3, r.y + i, tw, buf, role);
     }
     long k = caption_no(v);

@@ -73,7 +73,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     for (int i = skip; i < nrows && i - skip < rows; i++) {
         int fd = first[i], ob = pr->fds[fd].obj;
         int y = in.y + head + i - skip;
-        char lab[64], b1[24], b2[24], num[24];
+        char lab[64], b1[24], b2[24], num[24], flb[32];
         int sel = fd == v->sel_fd;
         if (last[i] > fd)
             snprintf(num, sizeof num, "%d-%d", fd, last[i]);
@@ -84,17 +84,16 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         const struct w_obj *wo = ob < w->nobjs ? &w->objs[ob] : NULL;
         int kind = wo ? wo->kind : ob < tl->nobjs ? tl->objs[ob].kind : -1;
         int port = wo && wo->port ? wo->port : ob < tl->nobjs ? tl->objs[ob].port : 0;
-        if (port > 0)
-            snprintf(lab, sizeof lab, "%s #%d :%d", tl_obj_kind_name(kind), ob, port);
-        else
-            snprintf(lab, sizeof lab, "%s #%d", tl_obj_kind_name(kind), ob);
+        tl_obj_now_text(lab, sizeof lab, ob, kind, port);
         int fl = wo ? wo->flags : 0;
-        int lw = cb_text(cb, in.x + 5, y, kindw, lab, R_DEFAULT);
-        if (fl && lw + 2 < kindw)
-            cb_text(cb, in.x + 6 + lw, y, kindw - lw - 1,
-                    (fl & TL_FL_NONBLOCK) && (fl & TL_FL_ASYNC) ? "O_NONBLOCK|O_ASYNC"
-                    : fl & TL_FL_NONBLOCK ? "O_NONBLOCK" : "O_ASYNC", R_KEY);
-        if (wo && kind != OK_LISTEN && ob < tl->nobjs && tl->objs[ob].rxcap > 0) {
+        int hasbuf = wo && kind != OK_LISTEN && ob < tl->nobjs &&
+                     tl->objs[ob].rxcap > 0;
+        int kw = hasbuf ? kindw : in.w - 6; /* no buffer: the row is its own */
+        int lw = cb_text(cb, in.x + 5, y, kw, lab, R_DEFAULT);
+        if (fl && lw + 2 < kw)
+            cb_text(cb, in.x + 6 + lw, y, kw - lw - 1,
+                    tl_fl_text(flb, sizeof flb, fl), R_KEY);
+        if (hasbuf) {
             int x = in.x + in.w - bufw, bw = bufw;
             char txt[64];
             snprintf(txt, sizeof txt, "%s/%s%s", view_bytes(wo->rx, b1, sizeof b1),

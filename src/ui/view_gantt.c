@@ -15,11 +15,14 @@
 #include "ui/view.h"
 
 #define MAXLANES 12
+#define ROWS_MAX 512
 
 static int want(const struct viewer *v, int w)
 {
     (void)w;
-    int n = v->tl->ntasks < MAXLANES ? v->tl->ntasks : MAXLANES;
+    int n = v->tl->ntasks + (v->npeers > 0); /* and the peers' heading */
+    if (n > MAXLANES)
+        n = MAXLANES;
     return (n < 1 ? 1 : n) + 3; /* frame and axis */
 }
 
@@ -52,15 +55,6 @@ static int glyph_of(int st)
     case TS_BLOCKED: return G_SHADE_L;
     default: return -1;
     }
-}
-
-static int top_lane(const struct viewer *v, int rows)
-{
-    int s = viewer_order_index(v, v->sel_task);
-    int top = s - rows / 2;
-    if (top > v->tl->ntasks - rows)
-        top = v->tl->ntasks - rows;
-    return top < 0 ? 0 : top;
 }
 
 static void draw_lane(const struct viewer *v, struct cbuf *cb, int task,
@@ -157,9 +151,27 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     int cc = (int)((double)(v->cur.w.t - t0) * cols / span);
     if (cc >= cols)
         cc = cols - 1;
-    int top = top_lane(v, rows);
-    for (int row = 0; row < rows && top + row < tl->ntasks; row++) {
-        int t = v->order[top + row], y = in.y + row;
+    int out[ROWS_MAX];
+    int n = viewer_task_rows(v, rows < ROWS_MAX ? rows : ROWS_MAX, out);
+    for (int row = 0; row < n; row++) {
+        int y = in.y + row;
+        if (out[row] < 0) {
+            /* the peers run on other hosts: a heading, not a lane */
+            char b[160];
+            if (out[row] == UI_ROW_PEER_COUNTS)
+                viewer_peer_summary(v, b, sizeof b);
+            else
+                snprintf(b, sizeof b, v->npeers == 1 ? "client (other host)"
+                                                     : "clients (other hosts)");
+            if (out[row] == UI_ROW_PEERS) {
+                cb_rep(cb, in.x, y, in.w, G_HLINE, R_DIM);
+                cb_text(cb, in.x + 1, y, in.w - 2, b, R_HINT);
+            } else {
+                cb_text(cb, x0, y, cols, b, R_HINT);
+            }
+            continue;
+        }
+        int t = v->order[out[row]];
         cb_text(cb, in.x, y, namew, tl->tasks[t].name,
                 t == v->sel_task ? R_SELECTED : R_DEFAULT);
         draw_lane(v, cb, t, x0, y, cols, t0, span);
@@ -172,11 +184,11 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     /* axis: start, cursor, end */
     int y = in.y + in.h - 1;
     char a[40], b[40], c[48];
-    ui_fmt_time(t0, a, sizeof a);
-    ui_fmt_time(t0 + span, b, sizeof b);
+    tl_time_text(a, sizeof a, t0);
+    tl_time_text(b, sizeof b, t0 + span);
     cb_rep(cb, x0, y, cols, G_HLINE, R_FRAME);
     cb_text(cb, in.x, y, namew, "time", R_DIM);
-    ui_fmt_time(v->cur.w.t, c, sizeof c);
+    tl_time_text(c, sizeof c, v->cur.w.t);
     int aw = ui_strwidth(a), bw = ui_strwidth(b), cw = ui_strwidth(c);
     /* the cursor's time goes right of its marker, or left if no room */
     int cx = x0 + cc + 2;
@@ -211,13 +223,12 @@ static int click(struct viewer *v, struct rect r, int x, int y)
         return 0;
     int ret = 0;
     int row = y - in.y;
-    if (row < rows) {
-        int top = top_lane(v, rows);
-        if (top + row < tl->ntasks) {
-            v->sel_task = v->order[top + row];
-            v->sel_fd = -1;
-            ret = UI_HANDLED | UI_REDRAW;
-        }
+    int out[ROWS_MAX];
+    int n = viewer_task_rows(v, rows < ROWS_MAX ? rows : ROWS_MAX, out);
+    if (row < n && out[row] >= 0) {
+        v->sel_task = v->order[out[row]];
+        v->sel_fd = -1;
+        ret = UI_HANDLED | UI_REDRAW;
     }
     if (x >= x0 && x < x0 + cols) {
         int64_t t0, span;

@@ -20,7 +20,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     cb_fill(cb, (struct rect){ r.x, r.y, r.w, 1 }, ' ', R_HEADER);
     snprintf(right, sizeof right, "%s t = %s  event %ld/%ld ",
              tl->truncated ? " (truncated)" : "",
-             ui_fmt_time(v->cur.w.t, t, sizeof t), viewer_pos(v), (long)tl->nev);
+             tl_time_text(t, sizeof t, v->cur.w.t), viewer_pos(v), (long)tl->nev);
     int rw = ui_strwidth(right);
     int x = r.x;
     x += cb_text(cb, x, r.y, r.w, " iosim ", R_HEADER);

@@ -15,27 +15,16 @@ static int want(const struct viewer *v, int w)
     return (n < 1 ? 1 : n) + 2;
 }
 
-static void item_text(const struct tl *tl, int kind, int64_t it, char *b, int len)
+/* A queue's name, or in a narrow panel without its owner's prefix:
+   "epoll #2 ready list" -> "ready list", "io_uring #4 SQ" -> "SQ" */
+static const char *label(const struct tl *tl, int q, int brief)
 {
-    char o[64];
-    switch (kind) {
-    case TQK_RUN:
-        snprintf(b, (size_t)len, "%s", it >= 0 && it < tl->ntasks ? tl->tasks[it].name : "?");
-        break;
-    case TQK_ACCEPT:
-        snprintf(b, (size_t)len, "%s", ui_obj_label(tl, (int)it, o, sizeof o));
-        break;
-    case TQK_INTEREST:
-    case TQK_READY:
-        snprintf(b, (size_t)len, "fd %lld", (long long)it);
-        break;
-    case TQK_SIGNALS:
-        snprintf(b, (size_t)len, "%s", ui_signame((int)it));
-        break;
-    default:
-        snprintf(b, (size_t)len, "%lld", (long long)it);
-        break;
-    }
+    const char *n = tl->queues[q].name ? tl->queues[q].name : "";
+    const char *h = strstr(n, " #");
+    if (!brief || !h)
+        return n;
+    const char *sp = strchr(h + 2, ' ');
+    return sp && sp[1] ? sp + 1 : n;
 }
 
 static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
@@ -46,19 +35,26 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     struct rect in = view_frame(v, cb, r, "Queues", focus);
     if (in.h <= 0)
         return;
-    int namew = 8;
-    for (int q = 0; q < tl->nqueues; q++) {
-        int nw = ui_strwidth(tl->queues[q].name);
-        if (nw > namew)
-            namew = nw;
+    int namew = 8, brief = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        namew = 8;
+        for (int q = 0; q < tl->nqueues; q++) {
+            int nw = ui_strwidth(label(tl, q, brief));
+            if (nw > namew)
+                namew = nw;
+        }
+        if (namew <= in.w * 2 / 5)
+            break;
+        brief = 1;
     }
-    if (namew > in.w / 3)
-        namew = in.w / 3;
-    int first = v->sel_queue >= in.h ? v->sel_queue - in.h + 1 : 0;
+    if (namew > in.w * 11 / 20)
+        namew = in.w * 11 / 20;
+    int si = viewer_queue_index(v, v->sel_queue);
+    int first = si >= in.h ? si - in.h + 1 : 0;
     for (int row = 0; row < in.h && first + row < tl->nqueues; row++) {
-        int q = first + row, y = in.y + row;
+        int q = v->qorder[first + row], y = in.y + row;
         int sel = q == v->sel_queue;
-        cb_text(cb, in.x + 1, y, namew, tl->queues[q].name,
+        cb_text(cb, in.x + 1, y, namew, label(tl, q, brief),
                 sel && focus ? R_CURSOR : sel ? R_SELECTED : R_DEFAULT);
         int x = in.x + namew + 2, end = in.x + in.w;
         int n = q < w->nqueues ? w->queues[q].n : 0;
@@ -67,11 +63,14 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
             continue;
         }
         for (int i = 0; i < n; i++) {
-            char b[64], more[24];
-            item_text(tl, tl->queues[q].kind, w->queues[q].items[i], b, sizeof b);
+            char b[96], more[24];
+            tl_qitem_text(b, sizeof b, tl, q, w->queues[q].items[i]);
             snprintf(more, sizeof more, "+%d", n - i);
             int bw = ui_strwidth(b);
-            if (x + bw + 1 + (i + 1 < n ? (int)strlen(more) + 1 : 0) > end) {
+            int mw = i + 1 < n ? (int)strlen(more) + 1 : 0;
+            if (x + bw + 2 + mw > end && i == 0 && end - x - mw - 2 >= 6)
+                bw = end - x - mw - 2; /* the first item, cut, then "+N" */
+            if (x + bw + 2 + mw > end) {
                 cb_text(cb, x, y, end - x, more, R_DIM);
                 break;
             }
@@ -81,6 +80,8 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
             x += bw + 3;
         }
     }
+    if (first + in.h < tl->nqueues)
+        cb_put(cb, in.x + in.w - 1, in.y + in.h - 1, cb_glyph(cb, G_ARROW_D), R_DIM);
 }
 
 const struct view_ops view_queues = { "queues", 3, want, draw, NULL };

@@ -81,21 +81,38 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         if (here)
             cb_recolour(cb, in.x, y, in.w, R_LINE);
     }
-    /* where the other tasks of this script are */
+    /* where the other tasks of this script are: the first one on each
+       visible line, and how many more (10,000 clients share one script) */
+    int shown[256], more[256];
+    int nvis = in.h < 256 ? in.h : 256;
+    for (int i = 0; i < nvis; i++)
+        shown[i] = -1, more[i] = 0;
     for (int o = 0; o < tl->ntasks && o < w->ntasks; o++) {
         if (o == t || tl->tasks[o].script != s)
             continue;
         int ln = w->tasks[o].line, ost = w->tasks[o].state;
-        if (ln < first || ln >= first + in.h || ost == TS_NONE || ost == TS_EXITED)
+        if (ln < first || ln >= first + nvis || ost == TS_NONE || ost == TS_NEW ||
+            ost == TS_EXITED)
             continue;
-        char b[80];
-        snprintf(b, sizeof b, "%s %s", "<-", tl->tasks[o].name);
-        if (!cb->ascii)
-            snprintf(b, sizeof b, "\xe2\x97\x82 %s", tl->tasks[o].name);
+        if (shown[ln - first] < 0)
+            shown[ln - first] = o;
+        else
+            more[ln - first]++;
+    }
+    for (int i = 0; i < nvis; i++) {
+        int o = shown[i];
+        if (o < 0)
+            continue;
+        char b[80], n[24] = "";
+        if (more[i])
+            snprintf(n, sizeof n, " +%d", more[i]);
+        snprintf(b, sizeof b, "%s %s%s", cb->ascii ? "<-" : "\xe2\x97\x82",
+                 tl->tasks[o].name, n);
         int bw = ui_strwidth(b);
         if (bw > in.w / 3)
             bw = in.w / 3;
-        cb_text(cb, in.x + in.w - bw, in.y + ln - first, bw, b, ui_state_role(ost));
+        cb_text(cb, in.x + in.w - bw, in.y + i, bw, b,
+                ui_state_role(w->tasks[o].state));
     }
 }
 

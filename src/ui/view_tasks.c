@@ -1,8 +1,12 @@
 /*
  * view_tasks.c - every task with what it is doing, grouped under its
  * process (threads and children indented), coloured by state, and which
- * task each CPU runs.  In a narrow panel each task takes two lines, so
- * "blocked in read(): waiting for data" is never cut.
+ * task each CPU runs.  The peers (clients on other hosts, outside the
+ * machine) come last under their own heading; when they do not all fit
+ * (10,000 in c10k.scn) a second heading counts them by state and a window
+ * around the selected task shows some (viewer_task_rows).  A narrow panel
+ * uses short wording ("read(): waits for data"), or two lines per task
+ * when every task has room for them.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,12 +14,14 @@
 #include "ui/keys.h"
 #include "ui/view.h"
 
-#define MAXTASKS 12
-#define NARROW 60 /* panels narrower than this use two lines per task */
+#define MAXROWS 14 /* rows it asks for: more tasks scroll */
+#define NARROW 60  /* narrower panels use short wording, or two lines */
+#define ROWS_MAX 512
 
-static int lines_per_task(int w)
+/* rows a full list needs: tasks, and the heading of the peers */
+static int list_rows(const struct viewer *v)
 {
-    return w < NARROW ? 2 : 1;
+    return v->tl->ntasks + (v->npeers > 0);
 }
 
 /* one row for the CPUs unless one or two fit in the title */
@@ -26,18 +32,20 @@ static int cpu_row(const struct viewer *v)
 
 static int want(const struct viewer *v, int w)
 {
-    int n = v->tl->ntasks < MAXTASKS ? v->tl->ntasks : MAXTASKS;
-    return (n < 1 ? 1 : n) * lines_per_task(w) + 2 + cpu_row(v);
+    (void)w;
+    int n = list_rows(v) < MAXROWS ? list_rows(v) : MAXROWS;
+    return (n < 1 ? 1 : n) + 2 + cpu_row(v);
 }
 
-/* first task shown so that the selected task is visible */
-static int top_task(const struct viewer *v, int shown)
+/* rows of the list and lines per row in a panel with h rows inside */
+static int list_layout(const struct viewer *v, int w, int h, int *rows)
 {
-    int s = viewer_order_index(v, v->sel_task);
-    int top = s - shown / 2;
-    if (top > v->tl->ntasks - shown)
-        top = v->tl->ntasks - shown;
-    return top < 0 ? 0 : top;
+    if (h > ROWS_MAX)
+        h = ROWS_MAX;
+    /* two lines per task only if every task gets them */
+    int lpt = w < NARROW && 2 * list_rows(v) <= h ? 2 : 1;
+    *rows = h / lpt;
+    return lpt;
 }
 
 static const char *task_label(const struct tl *tl, int t, char *b, int len)
@@ -72,6 +80,24 @@ static void cpus_text(const struct viewer *v, char *b, int len)
     }
 }
 
+/* "── 3 clients (other hosts) ──", and under it when the list is cut
+   the count by state: "10 running, 9990 blocked" */
+static void draw_peers_heading(const struct viewer *v, struct cbuf *cb,
+                               int x, int y, int w, int counts)
+{
+    char b[160];
+    if (counts) {
+        viewer_peer_summary(v, b, sizeof b);
+        cb_text(cb, x + 2, y, w - 2, b, R_HINT);
+        return;
+    }
+    snprintf(b, sizeof b, v->npeers == 1 ? "%d client (other host)"
+                                         : "%d clients (other hosts)", v->npeers);
+    cb_rep(cb, x, y, 1, G_HLINE, R_DIM);
+    int n = cb_text(cb, x + 2, y, w - 2, b, R_HINT);
+    cb_rep(cb, x + 3 + n, y, w - 3 - n, G_HLINE, R_DIM);
+}
+
 static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
                  int focus)
 {
@@ -86,11 +112,13 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     struct rect in = view_frame(v, cb, r, title, focus);
     if (in.h <= 0)
         return;
-    int lpt = lines_per_task(r.w);
-    int rows = in.h - cpu_row(v);
-    if (rows < lpt)
-        rows = in.h;
-    int shown = rows / lpt;
+    int h = in.h - cpu_row(v);
+    if (h < 1)
+        h = in.h;
+    int rows, lpt = list_layout(v, r.w, h, &rows);
+    int narrow = r.w < NARROW && lpt == 1;
+    int out[ROWS_MAX];
+    int n = viewer_task_rows(v, rows, out);
     int namew = 6;
     for (int i = 0; i < tl->ntasks && i < 2000; i++) {
         char b[128];
@@ -101,11 +129,15 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     }
     if (namew > in.w / 3)
         namew = in.w / 3;
-    int top = top_task(v, shown);
-    for (int k = 0; k < shown && top + k < tl->ntasks; k++) {
-        int i = top + k, t = v->order[i], y = in.y + k * lpt;
+    for (int k = 0; k < n; k++) {
+        int i = out[k], y = in.y + k * lpt;
+        if (i < 0) {
+            draw_peers_heading(v, cb, in.x, y, in.w, i == UI_ROW_PEER_COUNTS);
+            continue;
+        }
+        int t = v->order[i];
         char lab[128], doing[160];
-        int role = ui_task_doing(v, t, doing, sizeof doing);
+        int role = ui_task_doing(v, t, narrow, doing, sizeof doing);
         int sel = t == v->sel_task;
         int st = t < w->ntasks ? w->tasks[t].state : TS_NONE;
         int g = state_glyph(st);
@@ -126,38 +158,44 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
             continue;
         }
         struct ui_span l[2];
-        int n = ui_wrap(doing, tw, l, 2);
-        for (int j = 0; j < n && j < 2; j++) {
+        int nl = ui_wrap(doing, tw, l, 2);
+        for (int j = 0; j < nl && j < 2; j++) {
             char part[160];
             int len = l[j].len;
-            if (j == 1 && n > 2)
+            if (j == 1 && nl > 2)
                 len = (int)strlen(doing) - l[j].off;
             memcpy(part, doing + l[j].off, (size_t)len);
             part[len] = 0;
             cb_text(cb, x, y + j, tw, part, role);
         }
     }
-    if (top > 0)
+    /* arrows when tasks are off the list */
+    int first = n > 0 && out[0] >= 0 ? out[0] : 0;
+    int last = -1;
+    for (int k = 0; k < n; k++)
+        if (out[k] >= 0)
+            last = out[k];
+    if (first > 0 || (v->npeers && n > 0 && out[0] < 0))
         cb_put(cb, in.x + in.w - 1, in.y, cb_glyph(cb, G_ARROW_U), R_DIM);
-    if (top + shown < tl->ntasks)
-        cb_put(cb, in.x + in.w - 1, in.y + rows - 1, cb_glyph(cb, G_ARROW_D), R_DIM);
-    if (cpu_row(v) && rows < in.h)
+    if (n > 0 && last + 1 < tl->ntasks)
+        cb_put(cb, in.x + in.w - 1, in.y + n * lpt - 1, cb_glyph(cb, G_ARROW_D), R_DIM);
+    if (cpu_row(v) && h < in.h)
         cb_text(cb, in.x + 1, in.y + in.h - 1, in.w - 1, cpus, R_RUNNING);
 }
 
 static int click(struct viewer *v, struct rect r, int x, int y)
 {
     (void)x;
-    int lpt = lines_per_task(r.w);
-    int rows = r.h - 2 - cpu_row(v);
-    int shown = rows / lpt;
-    if (shown < 1)
+    int h = r.h - 2 - cpu_row(v);
+    if (h < 1)
         return 0;
+    int rows, lpt = list_layout(v, r.w, h, &rows);
+    int out[ROWS_MAX];
+    int n = viewer_task_rows(v, rows, out);
     int k = (y - (r.y + 1)) / lpt;
-    int top = top_task(v, shown);
-    if (y < r.y + 1 || k >= shown || top + k >= v->tl->ntasks)
+    if (y < r.y + 1 || k >= n || out[k] < 0)
         return 0;
-    v->sel_task = v->order[top + k];
+    v->sel_task = v->order[out[k]];
     v->sel_fd = -1;
     v->focus = V_TASKS;
     return UI_HANDLED | UI_REDRAW;

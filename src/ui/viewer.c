@@ -12,6 +12,8 @@
 
 #include "ui/view.h"
 
+#define CAP_RUN 4
+
 static int lane_push(struct lane *l, int64_t t, long idx, int st)
 {
     if (l->n == l->cap) {
@@ -37,7 +39,8 @@ static int build_order(struct viewer *v)
     int *stack = malloc(((size_t)n + 1) * sizeof *stack);
     v->order = malloc(((size_t)n + 1) * sizeof *v->order);
     v->depth = malloc(((size_t)n + 1) * sizeof *v->depth);
-    if (!first || !next || !stack || !v->order || !v->depth) {
+    v->order_ix = malloc(((size_t)n + 1) * sizeof *v->order_ix);
+    if (!first || !next || !stack || !v->order || !v->depth || !v->order_ix) {
         free(first), free(next), free(stack);
         return -ENOMEM;
     }
@@ -57,35 +60,45 @@ static int build_order(struct viewer *v)
         free(first), free(next), free(stack);
         return -ENOMEM;
     }
-    for (int r = first[0]; r >= 0; r = next[r]) {
-        stack[sp++] = r;
-        while (sp > 0) {
-            int t = stack[--sp];
-            if (seen[t])
+    /* the machine's tasks first, then the peers (clients on other hosts) */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass)
+            v->first_peer = k;
+        for (int r = first[0]; r >= 0; r = next[r]) {
+            if ((tl->tasks[r].kind == TK_PEER) != pass)
                 continue;
-            seen[t] = 1;
-            int d = 0;
-            for (int p = tl->tasks[t].parent; p >= 0 && p < n && d < 8;
-                 p = tl->tasks[p].parent)
-                d++;
-            v->order[k] = t;
-            v->depth[k++] = d;
-            /* push children in reverse so the first pops first */
-            int m = 0;
-            for (int c = first[t + 1]; c >= 0; c = next[c])
-                m++;
-            int base = sp;
-            sp += m;
-            for (int c = first[t + 1], j = 0; c >= 0; c = next[c], j++)
-                stack[base + m - 1 - j] = c;
+            stack[sp++] = r;
+            while (sp > 0) {
+                int t = stack[--sp];
+                if (seen[t])
+                    continue;
+                seen[t] = 1;
+                int d = 0;
+                for (int p = tl->tasks[t].parent; p >= 0 && p < n && d < 8;
+                     p = tl->tasks[p].parent)
+                    d++;
+                v->order[k] = t;
+                v->depth[k++] = d;
+                /* push children in reverse so the first pops first */
+                int m = 0;
+                for (int c = first[t + 1]; c >= 0; c = next[c])
+                    m++;
+                int base = sp;
+                sp += m;
+                for (int c = first[t + 1], j = 0; c >= 0; c = next[c], j++)
+                    stack[base + m - 1 - j] = c;
+            }
         }
     }
+    v->npeers = k - v->first_peer;
     /* tasks in a parent cycle: append them */
     for (int i = 0; i < n; i++)
         if (!seen[i]) {
             v->order[k] = i;
             v->depth[k++] = 0;
         }
+    for (int i = 0; i < n; i++)
+        v->order_ix[v->order[i]] = i;
     free(seen), free(first), free(next), free(stack);
     return 0;
 }
@@ -110,10 +123,36 @@ int viewer_open(struct viewer *v, const struct tl *tl)
     v->caps = malloc((size_t)(ncaps + 1) * sizeof *v->caps);
     if (!v->caps)
         goto err;
+    /* the steps: every caption, except that a sentence repeated in a run
+       longer than CAP_RUN (a server template's loop saying it 10,000 times)
+       is one step, its first */
+    long run_start = -1, run_len = 0;
+    const char *last_cap = NULL;
+    for (size_t i = 0; i <= tl->nev; i++) {
+        const struct tl_ev *e = i < tl->nev ? &tl->ev[i] : NULL;
+        if (e && e->type != EV_CAPTION)
+            continue;
+        const char *c = !e ? NULL
+                        : e->a >= 0 && e->a < tl->nstrs && tl->strs[e->a]
+                            ? tl->strs[e->a] : "";
+        if (c && last_cap && !strcmp(c, last_cap)) {
+            run_len++;
+            continue;
+        }
+        /* a run ends: its captions are steps, or its first only */
+        for (long j = run_start, k = 0; run_start >= 0 && k < run_len; j++) {
+            if (tl->ev[j].type != EV_CAPTION)
+                continue;
+            if (k == 0 || run_len <= CAP_RUN)
+                v->caps[v->ncaps++] = j;
+            k++;
+        }
+        run_start = (long)i;
+        run_len = 1;
+        last_cap = c;
+    }
     for (size_t i = 0; i < tl->nev; i++) {
         const struct tl_ev *e = &tl->ev[i];
-        if (e->type == EV_CAPTION)
-            v->caps[v->ncaps++] = (long)i;
         if (e->task >= tl->ntasks)
             continue;
         if (e->type == EV_TASK_NEW &&
@@ -124,6 +163,20 @@ int viewer_open(struct viewer *v, const struct tl *tl)
             goto err;
     }
     v->t_end = tl->nev ? tl->ev[tl->nev - 1].t : 0;
+    /* the model's own queues first, then the accept and run queues */
+    v->qorder = malloc(((size_t)tl->nqueues + 1) * sizeof *v->qorder);
+    if (!v->qorder)
+        goto err;
+    for (int pass = 0, k = 0; pass < 2; pass++)
+        for (int q = 0; q < tl->nqueues; q++) {
+            int general = tl->queues[q].kind == TQK_RUN ||
+                          tl->queues[q].kind == TQK_ACCEPT;
+            if (general == pass)
+                v->qorder[k++] = q;
+            v->model_queues += !pass && !general;
+        }
+    if (tl->nqueues > 0)
+        v->sel_queue = v->qorder[0];
     if (build_order(v))
         goto err;
     if (tl->ntasks > 0)
@@ -148,6 +201,8 @@ void viewer_close(struct viewer *v)
     free(v->caps);
     free(v->order);
     free(v->depth);
+    free(v->order_ix);
+    free(v->qorder);
     free(v->marks);
     if (v->cur.tl)
         wcur_close(&v->cur);
@@ -198,12 +253,90 @@ int viewer_state_at(const struct viewer *v, int task, int64_t t, long limit)
     return lo == 0 ? TS_NONE : l->s[lo - 1].st;
 }
 
-int viewer_order_index(const struct viewer *v, int task)
+int viewer_queue_index(const struct viewer *v, int q)
 {
-    for (int i = 0; i < v->tl->ntasks; i++)
-        if (v->order[i] == task)
+    for (int i = 0; i < v->tl->nqueues; i++)
+        if (v->qorder[i] == q)
             return i;
     return -1;
+}
+
+int viewer_order_index(const struct viewer *v, int task)
+{
+    if (task < 0 || task >= v->tl->ntasks)
+        return -1;
+    return v->order_ix[task];
+}
+
+/* a window of n of the count items from base, with item s (if inside) in
+   the middle; writes base + i into out */
+static int window(int base, int count, int s, int n, int *out)
+{
+    if (n > count)
+        n = count;
+    if (n <= 0)
+        return 0;
+    int top = s >= base && s < base + count ? s - base - n / 2 : 0;
+    if (top > count - n)
+        top = count - n;
+    if (top < 0)
+        top = 0;
+    for (int i = 0; i < n; i++)
+        out[i] = base + top + i;
+    return n;
+}
+
+int viewer_task_rows(const struct viewer *v, int rows, int *out)
+{
+    int n = v->tl->ntasks, np = v->npeers, nm = n - np;
+    int s = viewer_order_index(v, v->sel_task);
+    if (rows <= 0 || n == 0)
+        return 0;
+    if (np == 0)
+        return window(0, n, s, rows, out);
+    if (rows == 1) /* only the selected task */
+        return window(0, n, s, 1, out);
+    /* the machine's tasks first, then the peer group: a heading, a count
+       by state when not every peer fits, and a window of peers */
+    int selpeer = s >= v->first_peer && s < v->first_peer + np;
+    int m = nm < rows - 1 - selpeer ? nm : rows - 1 - selpeer;
+    int k = window(0, nm, s, m, out);
+    out[k++] = UI_ROW_PEERS;
+    if (np > rows - k && rows - k >= 2)
+        out[k++] = UI_ROW_PEER_COUNTS;
+    int after_peers = v->first_peer + np; /* tasks in a parent cycle */
+    k += window(v->first_peer, np, s, rows - k, out + k);
+    if (k < rows && after_peers < n)
+        k += window(after_peers, n - after_peers, s, rows - k, out + k);
+    return k;
+}
+
+char *viewer_peer_summary(const struct viewer *v, char *buf, int len)
+{
+    static const int shown[] = { TS_RUNNING, TS_READY, TS_BLOCKED, TS_NEW,
+                                 TS_EXITED };
+    int c[TS__COUNT], n = 0;
+    viewer_peer_counts(v, c);
+    c[TS_NEW] += c[TS_NONE];
+    buf[0] = 0;
+    for (size_t i = 0; i < sizeof shown / sizeof *shown && n < len; i++)
+        if (c[shown[i]])
+            n += snprintf(buf + n, (size_t)(len - n), "%s%d %s", n ? ", " : "",
+                          c[shown[i]],
+                          shown[i] == TS_NONE || shown[i] == TS_NEW
+                              ? "not started yet" : tl_state_name(shown[i]));
+    return buf;
+}
+
+void viewer_peer_counts(const struct viewer *v, int *counts)
+{
+    const struct world *w = &v->cur.w;
+    for (int st = 0; st < TS__COUNT; st++)
+        counts[st] = 0;
+    for (int i = 0; i < v->npeers; i++) {
+        int t = v->order[v->first_peer + i];
+        counts[t < w->ntasks ? w->tasks[t].state : TS_NONE]++;
+    }
 }
 
 void viewer_msg(struct viewer *v, const char *fmt, ...)

@@ -73,10 +73,18 @@ struct viewer {
 
     /* precomputed */
     struct lane *lanes; /* per task */
-    long *caps;         /* indexes of CAPTION events */
+    long *caps;         /* indexes of CAPTION events: the steps of the
+                           lesson (a sentence repeated more than a few
+                           times in a row is one step: viewer.c) */
     long ncaps;
-    int *order;         /* tasks in display order (grouped by process) */
+    int *order;         /* tasks in display order (grouped by process),
+                           the peers (clients on other hosts) last */
     int *depth;         /* indentation of order[i] */
+    int *order_ix;      /* index in order of each task */
+    int first_peer;     /* index in order of the first peer */
+    int npeers;
+    int model_queues;   /* queues besides run and accept queues */
+    int *qorder;        /* queues in display order: the model's first */
     int64_t t_end;      /* time of the last event */
 
     /* last layout, for mouse clicks */
@@ -98,8 +106,25 @@ long viewer_pos_at_time(const struct viewer *v, int64_t t);
 /* State of task at time t from its lane, counting only the events before
    position limit (TS_NONE before it exists) */
 int viewer_state_at(const struct viewer *v, int task, int64_t t, long limit);
+/* index in v->qorder of queue q, or -1 */
+int viewer_queue_index(const struct viewer *v, int q);
 /* index in v->order of task, or -1 */
 int viewer_order_index(const struct viewer *v, int task);
+/*
+ * The rows of a list of tasks (the tasks panel, the timeline's lanes) that
+ * has room for rows rows: indexes into v->order, and UI_ROW_PEERS for the
+ * heading of the peers ("clients (other hosts)"), which run outside the
+ * simulated machine.  The machine's tasks come first and stay; the peers
+ * get the rows left, as a window around the selected task, so 10,000
+ * clients cost a screenful.  Returns how many rows are used.
+ */
+#define UI_ROW_PEERS (-1)
+#define UI_ROW_PEER_COUNTS (-2) /* "10 running, 9990 blocked" */
+int viewer_task_rows(const struct viewer *v, int rows, int *out);
+/* How many peers are in each state (TS_*) at the cursor: counts[TS__COUNT] */
+void viewer_peer_counts(const struct viewer *v, int *counts);
+/* The same in words: "10 running, 9990 blocked" */
+char *viewer_peer_summary(const struct viewer *v, char *buf, int len);
 void viewer_msg(struct viewer *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -115,18 +140,21 @@ int ui_speed_rate(int speed);
 /* render.c: lay out and draw the whole screen into cb (sized cb->w x cb->h) */
 void ui_render(struct viewer *v, struct cbuf *cb);
 
-/* evtext.c: one event as a line of the log, strace-style */
-const char *ui_obj_label(const struct tl *tl, int obj, char *buf, int len);
-const char *ui_signame(int sig);
-/* The text of event i without time and task; returns its colour role */
+/*
+ * evtext.c: the viewer's own words.  Words for events, objects, queue items,
+ * signals and times come from tl/text.h (tl_ev_text, tl_obj_text,
+ * tl_qitem_text, tl_time_text ...), so the viewer says exactly what
+ * `iosim --dump` says; nothing here may rephrase an event.
+ */
+/* The text of event i (tl_ev_text) and its colour role */
 int ui_ev_text(const struct tl *tl, long i, char *buf, int len);
-/* Time as "5.050 ms", "120.0 us", "1.250000 s" */
-const char *ui_fmt_time(int64_t ns, char *buf, int len);
 /* Parse "5ms", "1.5s", "300us", "120ns": ns, or -1 */
 int64_t ui_parse_time(const char *s);
 /* Describe what a task is doing now, e.g. "blocked in read(): waiting for
-   data"; returns the role of its state */
-int ui_task_doing(const struct viewer *v, int task, char *buf, int len);
+   data" (narrow: "read(): waits for data"); a peer runs "on its own host".
+   Returns the role of its state */
+int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
+                  int len);
 int ui_state_role(int st);
 
 #endif
