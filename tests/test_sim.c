@@ -276,7 +276,7 @@ static void test_syn_retry(void **state)
                              "peer c count 4 {\n    sleep 1ms\n    k = connect 80\n}\n");
     int64_t t[4];
     for (int k = 0; k < 4; k++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "c%d", k + 1);
         int id = task_id(tl, name);
         t[k] = -1;

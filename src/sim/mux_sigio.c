@@ -127,6 +127,21 @@ int sig_setown(struct sim *s, struct task *t, const struct prog_ins *in)
     return sim_sys_return(s, t, 0, s->p->cost.syscall);
 }
 
+/* The code an interrupted syscall returns inside the kernel, as strace
+ * shows it: pause() and pselect6() ERESTARTNOHAND, poll() and
+ * clock_nanosleep() ERESTART_RESTARTBLOCK, epoll_wait() and
+ * io_uring_enter() plain EINTR, the others (read, write, accept, connect,
+ * wait4...) ERESTARTSYS. */
+static int64_t restart_code(int sys)
+{
+    switch (sys) {
+    case SYS_PAUSE: case SYS_SELECT: return -TL_ERESTARTNOHAND;
+    case SYS_POLL: case SYS_CLOCK_NANOSLEEP: return -TL_ERESTART_RESTARTBLOCK;
+    case SYS_EPOLL_WAIT: case SYS_IO_URING_ENTER: return -EINTR;
+    default: return -TL_ERESTARTSYS;
+    }
+}
+
 int sig_check(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     if (t->sig.intr) { /* woken by a signal in a blocking call */
@@ -136,6 +151,12 @@ int sig_check(struct sim *s, struct task *t, const struct prog_ins *in)
             if ((in->op == OP_WRITE || in->op == OP_SEND) && t->done > 0)
                 r = t->done; /* a partial write reports what it wrote */
             t->sig.was_intr = 1;
+            if (r == -EINTR) {
+                /* what the syscall returns inside the kernel: the signal
+                 * delivery turns it into EINTR (no SA_RESTART) */
+                t->sig.restart = 1;
+                t->sig.restart_ret = restart_code(t->sys);
+            }
             t->advance = 0;
             t->scan_wait = 0; /* a select/poll abandoned: its entries go */
             return sim_sys_return(s, t, r, s->p->cost.syscall);

@@ -435,7 +435,11 @@ static void sys_finish(struct sim *s, struct task *t)
     const struct prog_ins *in = &s->p->code[t->pc];
     t->pend = 0;
     t->in_sys = 0;
-    sim_emit(s, EV_SYSCALL, (int)(t - s->tasks), t->sys, t->sys_fd, t->ret,
+    /* a call cut short by a signal shows what strace shows: the kernel's
+     * -ERESTART... code; the program sees EINTR once the handler is done */
+    int64_t shown = t->sig.restart ? t->sig.restart_ret : t->ret;
+    t->sig.restart = 0;
+    sim_emit(s, EV_SYSCALL, (int)(t - s->tasks), t->sys, t->sys_fd, shown,
              s->now - t->sys_t);
     if (t->advance) {      /* an operation made of several syscalls */
         t->advance = 0;

@@ -67,7 +67,9 @@ struct tsig {
     uint32_t blocked; /* held back: the signal whose handler runs */
     int64_t saved_remain, saved_ret;
     int32_t saved_pc, saved_phase;
-    uint8_t has_handler, intr, was_intr, pad;
+    uint8_t has_handler, intr, was_intr, restart;
+    int64_t restart_ret; /* the kernel's internal -ERESTART... the
+                            interrupted call shows, when `restart` */
 };
 
 struct task {

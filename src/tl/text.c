@@ -119,6 +119,13 @@ char *tl_sys_ret_text(char *buf, size_t len, int sys, int64_t arg, int64_t ret)
 char *tl_ret_text(char *buf, size_t len, int64_t ret)
 {
     const char *en = tl_errno_name(ret);
+    if (ret <= -TL_ERESTARTSYS && en) { /* cut short by a signal */
+        SN(" = ? %s (%s)", en,
+           ret == -TL_ERESTARTSYS ? "To be restarted if SA_RESTART is set"
+           : ret == -TL_ERESTARTNOHAND ? "To be restarted if no handler"
+                                       : "Interrupted by signal");
+        return buf;
+    }
     if (ret < 0 && en)
         SN(" = -1 %s (%s)", en, strerror((int)-ret));
     else

@@ -348,6 +348,12 @@ const char *tl_task_kind_name(int k);
 const char *tl_obj_kind_name(int k);
 /* "EAGAIN" for -EAGAIN etc; NULL if ret >= 0 */
 const char *tl_errno_name(int64_t ret);
+/* The kernel's own codes for a syscall a signal interrupted; a program
+ * never sees them (it gets EINTR, or the call is restarted), strace does */
+#define TL_ERESTARTSYS 512
+#define TL_ERESTARTNOHAND 514
+#define TL_ERESTART_RESTARTBLOCK 516
+
 /* -errno for "EAGAIN" etc, or 0 if unknown */
 int tl_errno_value(const char *name);
 int tl_sys_lookup(const char *name);
