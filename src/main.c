@@ -30,29 +30,26 @@
 
 /* X(option, argument, help): the one table behind --help */
 #define OPTIONS(X) \
-    X("--check", "FILE...", "validate scenarios; exit 0 if all are valid, 2 if not") \
-    X("--dump", "FILE", "print the timeline, one event a line, as strace -f -tt -T") \
-    X("--export", "json|chrome FILE", "print the timeline as JSON, or as a Chrome/Perfetto trace") \
-    X("--stats", "FILE", "print the run's figures (syscalls, copies, CPU, latency)") \
-    X("--model", "MODEL", "serve FILE's `server` workload with MODEL (listed below)") \
-    X("--compare", "MODEL,MODEL...", "run the workload under each model; figures side by side") \
-    X("--screen", "COLSxROWS[@EVENT]", "print one viewer screen as text, after EVENT events") \
-    X("--mono", "", "viewer without colours (also when NO_COLOR is set)") \
-    X("--ascii", "", "ASCII lines (the default when the locale is not UTF-8)") \
+    X("--check", "FILE...", "validate; exit 0 if all are valid, 2 if not") \
+    X("--dump", "FILE", "the timeline as text, one event a line (strace)") \
+    X("--export", "json|chrome FILE", "the timeline as JSON or a Chrome/Perfetto trace") \
+    X("--stats", "FILE", "the run's figures: syscalls, copies, CPU, latency") \
+    X("--model", "MODEL", "serve FILE's `server` workload with MODEL") \
+    X("--compare", "MODEL,MODEL...", "run it under each model, figures side by side") \
+    X("--screen", "COLSxROWS[@EVENT]", "print one viewer screen as text, after EVENT") \
+    X("--mono", "", "no colours (also when NO_COLOR is set)") \
+    X("--ascii", "", "ASCII lines (default if the locale is not UTF-8)") \
     X("--events", "N", "stop the simulation after N events") \
     X("--version", "", "print the version and exit") \
     X("--help", "", "print this help and exit")
 
-/* "  --opt ARG" and its help, each within 79 columns */
+/* "  --opt ARG   help": one line an option, within 79 columns */
 static void usage_line(FILE *out, const char *opt, const char *arg,
                        const char *help)
 {
     char head[64];
     snprintf(head, sizeof head, "  %s%s%s", opt, *arg ? " " : "", arg);
-    if (strlen(head) <= 20 && 22 + strlen(help) <= 79)
-        fprintf(out, "%-22s%s\n", head, help);
-    else
-        fprintf(out, "%s\n%-22s%s\n", head, "", help);
+    fprintf(out, "%-30s%s\n", head, help);
 }
 
 static void usage(FILE *out)
