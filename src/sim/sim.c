@@ -605,6 +605,7 @@ static int task_new(struct sim *s, const char *name, int kind, int decl,
     t->next_waiter = TASK_NONE;
     t->wait_obj = -1;
     t->waiting_for = -1;
+    t->next_thread = -1;
     t->cpu = -1;
     t->reserved = -1;
     t->external = (uint8_t)external;
@@ -619,15 +620,17 @@ static void give_stdio(struct sim *s, int proc)
         sim_emit(s, EV_FD_OPEN, proc, 0, s->tty, fd, 0);
 }
 
+/* dead has exited: wake its parent in wait4() and its joiners */
 static void wake_waiters_for(struct sim *s, int dead)
 {
-    for (int i = 0; i < s->ntasks; i++) {
+    int p = s->tasks[dead].parent;
+    if (p >= 0 && !s->tasks[p].exited && s->w.tasks[p].state == TS_BLOCKED &&
+        s->w.tasks[p].wait == TW_CHILD)
+        sim_wake(s, &s->tasks[p]);
+    for (int i = s->tasks[dead].proc; i >= 0; i = s->tasks[i].next_thread) {
         struct task *t = &s->tasks[i];
-        if (t->exited || s->w.tasks[i].state != TS_BLOCKED)
-            continue;
-        int w = s->w.tasks[i].wait;
-        if ((w == TW_CHILD && s->tasks[dead].parent == i) ||
-            (w == TW_THREAD && t->waiting_for == dead))
+        if (!t->exited && s->w.tasks[i].state == TS_BLOCKED &&
+            s->w.tasks[i].wait == TW_THREAD && t->waiting_for == dead)
             sim_wake(s, t);
     }
 }
@@ -655,16 +658,13 @@ static void task_kill(struct sim *s, struct task *t, int code)
 static void process_exit(struct sim *s, struct task *t, int code)
 {
     int proc = t->proc;
-    for (int i = 0; i < s->ntasks; i++)
-        if (s->tasks[i].proc == proc)
-            task_kill(s, &s->tasks[i], code);
-    const struct w_proc *p = &s->w.procs[proc];
-    for (int fd = p->nfds - 1; fd >= 0; fd--)
-        if (s->w.procs[proc].fds[fd].obj >= 0 && fd < s->w.procs[proc].nfds)
+    for (int i = proc; i >= 0; i = s->tasks[i].next_thread)
+        task_kill(s, &s->tasks[i], code);
+    for (int fd = s->w.procs[proc].nfds - 1; fd >= 0; fd--)
+        if (fd < s->w.procs[proc].nfds && s->w.procs[proc].fds[fd].obj >= 0)
             fd_close(s, proc, fd);
-    for (int i = 0; i < s->ntasks; i++)
-        if (s->tasks[i].proc == proc)
-            wake_waiters_for(s, i);
+    for (int i = proc; i >= 0; i = s->tasks[i].next_thread)
+        wake_waiters_for(s, i);
     cpu_kick(s);
 }
 
@@ -1044,13 +1044,16 @@ static int op_spawn(struct sim *s, struct task *t, const struct prog_ins *in)
         ch->slots[in->dst] = 0; /* fork() returns 0 in the child */
     ch->block_end = in->jump;
     ch->is_thread = (uint8_t)thread;
-    if (!thread) { /* the child gets a copy of the fd table */
-        const struct w_proc *p = &s->w.procs[t->proc];
+    if (thread) { /* the process's threads form a chain from its first */
+        ch->next_thread = s->tasks[t->proc].next_thread;
+        s->tasks[t->proc].next_thread = c;
+    }
+    if (!thread) { /* the child gets a copy of the fd table (emitting
+                      events may move the world's arrays: index afresh) */
         for (int fd = 0; fd < s->w.procs[t->proc].nfds; fd++)
             if (s->w.procs[t->proc].fds[fd].obj >= 0)
                 sim_emit(s, EV_FD_OPEN, c, 0, s->w.procs[t->proc].fds[fd].obj,
                          fd, 0);
-        (void)p;
     }
     if (ch->external) {
         emit_state(s, c, TS_RUNNING, -1, -1);

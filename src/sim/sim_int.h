@@ -87,6 +87,7 @@ struct task {
     int32_t decl, pc, proc, parent, block_end;
     int32_t sys, sys_fd, phase;
     int32_t next_waiter, wait_obj, waiting_for;
+    int32_t next_thread; /* the next thread of this process, -1 */
     int32_t cpu, reserved;
     int32_t *ready;   /* fds made ready by the last select/poll/epoll_wait */
     int32_t nready, readycap, ready_i;
