@@ -294,6 +294,64 @@ static void test_syn_retry(void **state)
     tl_free(tl);
 }
 
+
+static int said(const struct tl *tl, const char *text)
+{
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_CAPTION && !strcmp(tl->strs[tl->ev[i].a], text))
+            return 1;
+    return 0;
+}
+
+/* Regressions found in review: each once hung, crashed or lied */
+static void test_review_regressions(void **state)
+{
+    (void)state;
+    /* a signal that arrives while select() walks its fds must not be lost
+     * when select() then goes to sleep: the call is interrupted */
+    struct tl *tl = run_file("tests/corpus/review-sig_select.scn");
+    assert_true(said(tl, "select returned"));
+    tl_free(tl);
+    /* an interrupted connect() gives the script an error, not an fd */
+    tl = run_file("tests/corpus/review-sig_connect.scn");
+    assert_true(said(tl, "connect failed"));
+    tl_free(tl);
+    /* a writer blocked on a full socket wakes when the reader closes */
+    tl = run_file("tests/corpus/review-wr_block.scn");
+    assert_true(said(tl, "write returned"));
+    assert_null(tl->note);
+    tl_free(tl);
+    /* the terminal takes what is written to stdout */
+    tl = run_file("tests/corpus/review-tty.scn");
+    int writes = 0;
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_SYSCALL && tl->ev[i].sub == SYS_WRITE) {
+            assert_int_equal(tl->ev[i].a, 12);
+            writes++;
+        }
+    assert_int_equal(writes, 1);
+    tl_free(tl);
+    /* queues no event has touched yet, and huge durations */
+    const char *files[] = {"tests/corpus/review-q_oob.scn", "tests/corpus/review-big1.scn",
+                           "tests/corpus/review-big2.scn", "tests/corpus/review-big3.scn",
+                           "tests/corpus/review-zombie.scn", "tests/corpus/review-cpus.scn"};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        tl = run_file(files[k]);
+        for (size_t i = 1; i < tl->nev; i++)
+            assert_true(tl->ev[i].t >= tl->ev[i - 1].t); /* time never goes back */
+        struct wcur c;
+        assert_int_equal(wcur_open(&c, tl), 0);
+        for (int i = 0; i < c.w.ntasks; i++)
+            if (c.w.tasks[i].state == TS_EXITED)
+                assert_int_equal(c.w.tasks[i].cpu, -1);
+        assert_int_equal(wcur_seek(&c, (long)tl->nev), 0);
+        for (int i = 0; i < c.w.ntasks; i++)
+            assert_true(c.w.tasks[i].state != TS_RUNNING || c.w.tasks[i].cpu >= -1);
+        wcur_close(&c);
+        tl_free(tl);
+    }
+}
+
 /* ---- seeking ---- */
 
 struct capture {
@@ -387,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_say_once),
         cmocka_unit_test(test_handshake_order),
         cmocka_unit_test(test_syn_retry),
+        cmocka_unit_test(test_review_regressions),
         cmocka_unit_test(test_seek_equivalence),
     };
     return cmocka_run_group_tests_name("sim", tests, NULL, NULL);

@@ -87,7 +87,7 @@ static struct uring *ring_of(struct sim *s, const struct task *t, int64_t fd,
 
 static int ring_ncq(const struct sim *s, const struct uring *u)
 {
-    return s->w.queues[u->cq].n;
+    return sim_qlen(s, u->cq);
 }
 
 /* Post a completion: the CQE enters the CQ ring, sleepers wake */
@@ -139,7 +139,7 @@ static int64_t do_write(struct sim *s, int task, int obj, int64_t len,
         return len ? -EAGAIN : 0;
     *ns = sim_copy_ns(s, n);
     sim_emit(s, EV_COPY, task, TC_TO_KERNEL, obj, n, *ns);
-    sim_schedule(s, s->now + sim_obj_latency(s, obj), AG_DELIVER, -1, obj,
+    sim_schedule(s, sim_at(s, sim_obj_latency(s, obj)), AG_DELIVER, -1, obj,
                  peer, n);
     return n;
 }
@@ -286,12 +286,12 @@ static int op_prep(struct sim *s, struct task *t, const struct prog_ins *in)
     int64_t fd = sim_arg(t, in, 2), len = sim_arg(t, in, 3), r = 0;
     if (!u)
         r = -EBADF;
-    else if (s->w.queues[u->sq].n >= u->sq_entries)
+    else if (sim_qlen(s, u->sq) >= u->sq_entries)
         r = -EBUSY; /* io_uring_get_sqe() returns NULL: submit first */
     else if (fd < 0 || fd > 0xffffff || len < 0 || len > 0xffffffffLL)
         r = -EINVAL;
     else {
-        int n = s->w.queues[u->sq].n;
+        int n = sim_qlen(s, u->sq);
         r = u->next_ud++;
         u->sq_ud[(u->sq_head + n) % u->sq_entries] = r;
         sim_emit(s, EV_QUEUE, (int)(t - s->tasks), TQ_PUSH, u->sq,
@@ -309,19 +309,19 @@ static int op_enter(struct sim *s, struct task *t, const struct prog_ins *in)
     int ring;
     struct uring *u = ring_of(s, t, fd, &ring);
     if (t->phase == 0) { /* submit */
-        int n = u ? s->w.queues[u->sq].n : 0;
+        int n = u ? sim_qlen(s, u->sq) : 0;
         sim_sys_enter(s, t, SYS_IO_URING_ENTER, fd, TL_URING_ENTER_ARG(n, wait));
         if (!u)
             return sim_sys_return(s, t, ring < 0 ? -EBADF : -EOPNOTSUPP,
                                   s->p->cost.syscall);
         if (wait < 0)
             return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
-        int64_t ns = s->p->cost.syscall + s->p->cost.uring_enter;
+        int64_t ns = sat_add(s->p->cost.syscall, s->p->cost.uring_enter);
         int done = 0;
-        while (s->w.queues[u->sq].n > 0 &&
+        while (sim_qlen(s, u->sq) > 0 &&
                u->nfly + ring_ncq(s, u) < u->cq_entries) {
-            ns += s->p->cost.uring_per_sqe +
-                  issue(s, t, ring, s->w.queues[u->sq].items[0]);
+            ns = sat_add(ns, sat_add(s->p->cost.uring_per_sqe,
+                                     issue(s, t, ring, s->w.queues[u->sq].items[0])));
             u = s->objs[ring].mux;
             done++;
         }

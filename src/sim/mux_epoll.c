@@ -202,7 +202,7 @@ static int ep_ctl(struct sim *s, struct task *t, const struct prog_ins *in)
     int64_t fd = sim_arg(t, in, 2);
     int me = (int)(t - s->tasks);
     sim_sys_enter(s, t, SYS_EPOLL_CTL, epfd, fd);
-    int64_t ns = s->p->cost.syscall + s->p->cost.epoll_ctl;
+    int64_t ns = sat_add(s->p->cost.syscall, s->p->cost.epoll_ctl);
     int epo = sim_fd_obj(s, t, epfd), obj = sim_fd_obj(s, t, fd);
     if (epo < 0 || obj < 0)
         return sim_sys_return(s, t, -EBADF, s->p->cost.syscall);
@@ -283,10 +283,10 @@ static int ep_wait(struct sim *s, struct task *t, const struct prog_ins *in)
     }
     if (t->nready == 0) /* nothing (left) on the ready list: sleep */
         return sim_block(s, t, TW_EVENTS, epo);
-    int64_t ns = s->p->cost.epoll_wait_base +
-                 t->nready * s->p->cost.epoll_per_event;
+    int64_t ns = sat_add(s->p->cost.epoll_wait_base,
+                         sat_mul(t->nready, s->p->cost.epoll_per_event));
     sim_emit(s, EV_SCAN, me, SYS_EPOLL_WAIT, -1, checked, ns);
-    return sim_sys_return(s, t, t->nready, s->p->cost.syscall + ns);
+    return sim_sys_return(s, t, t->nready, sat_add(s->p->cost.syscall, ns));
 }
 
 static int ep_exec(struct sim *s, struct task *t, const struct prog_ins *in)

@@ -54,7 +54,8 @@ static int grow32(int32_t **v, int32_t *cap, int need)
 int64_t scan_cost(const struct cost *c, int64_t base, int64_t per_fd, int64_t n)
 {
     int64_t miss = n > c->cache_fds ? n - c->cache_fds : 0;
-    return base + n * per_fd + miss * c->scan_per_fd_miss;
+    return sat_add(sat_add(base, sat_mul(n, per_fd)),
+                   sat_mul(miss, c->scan_per_fd_miss));
 }
 
 int scan_fds(struct sim *s, struct task *t, const struct prog_ins *in,
@@ -143,7 +144,7 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
     }
     if (t->nready > 0)
         return sim_sys_return(s, t, t->nready,
-                              s->p->cost.syscall + call->scan_ns);
+                              sat_add(s->p->cost.syscall, call->scan_ns));
     /* nothing ready: hang an entry on every file, then sleep */
     t->scan_gen++;
     for (int i = 0; i < n; i++) {
@@ -155,7 +156,7 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
     }
     t->scan_wait = 1;
     t->phase = 1;
-    t->busy_ns = t->external ? 0 : s->p->cost.syscall + call->scan_ns;
+    t->busy_ns = t->external ? 0 : sat_add(s->p->cost.syscall, call->scan_ns);
     return GO_BUSY;
 }
 

@@ -186,7 +186,7 @@ int sim_fd_obj(struct sim *s, const struct task *t, int64_t fd)
 
 int64_t sim_copy_ns(const struct sim *s, int64_t bytes)
 {
-    return (bytes * s->p->cost.copy_per_kb + 1023) / 1024;
+    return (sat_mul(bytes, s->p->cost.copy_per_kb) + 1023) / 1024;
 }
 
 static int64_t obj_latency(const struct sim *s, int obj)
@@ -203,8 +203,7 @@ int sim_readable(const struct sim *s, int obj)
 {
     const struct w_obj *o = &s->w.objs[obj];
     if (o->kind == OK_LISTEN)
-        return s->objs[obj].accept_q >= 0 &&
-               s->w.queues[s->objs[obj].accept_q].n > 0;
+        return sim_qlen(s, s->objs[obj].accept_q) > 0;
     return o->rx > 0 || o->eof;
 }
 
@@ -311,6 +310,14 @@ static void cpu_release(struct sim *s, struct task *t)
 int sim_block(struct sim *s, struct task *t, int w, int obj)
 {
     int me = (int)(t - s->tasks);
+    if (w != TW_THREAD && (t->sig.pending & ~t->sig.blocked)) {
+        /* a signal came while the task was in the kernel: like Linux's
+         * signal_pending() check before schedule(), don't sleep; the call
+         * ends as interrupted (sig_check) and the handler runs */
+        t->sig.intr = 1;
+        t->gen++; /* whatever was set up to wake this sleep is void */
+        return GO_NEXT;
+    }
     emit_state(s, me, TS_BLOCKED, obj, w);
     t->wait_obj = -1;
     if (obj >= 0) {
@@ -388,7 +395,7 @@ static void cpu_kick(struct sim *s)
         s->cpu_busy[c] = 1;
         t->reserved = c;
         int64_t sw = s->cpu_last[c] == pick ? 0 : s->p->cost.ctx_switch;
-        sim_schedule(s, s->now + sw, AG_RUN, pick, -1, 0, c);
+        sim_schedule(s, sim_at(s, sw), AG_RUN, pick, -1, 0, c);
     }
 }
 
@@ -432,6 +439,8 @@ int sim_sys_return(struct sim *s, struct task *t, int64_t ret, int64_t kernel_ns
 /* The kernel part of the syscall is over: return to user space */
 static void sys_finish(struct sim *s, struct task *t)
 {
+    if (t->exited)
+        return;
     const struct prog_ins *in = &s->p->code[t->pc];
     t->pend = 0;
     t->in_sys = 0;
@@ -446,8 +455,8 @@ static void sys_finish(struct sim *s, struct task *t)
         t->phase++;
         return;
     }
-    if (in->op == OP_CONNECT) {
-        set_dst(t, in->dst, t->ret2); /* the script gets the fd, or -errno */
+    if (in->op == OP_CONNECT) { /* the script gets the fd, or -errno */
+        set_dst(t, in->dst, t->ret < 0 ? t->ret : t->ret2);
     } else {
         set_dst(t, in->dst, t->ret);
         if (in->op == OP_PIPE || in->op == OP_SOCKETPAIR) {
@@ -534,9 +543,14 @@ static void obj_release(struct sim *s, int obj)
     int peer = s->tl->objs[obj].peer;
     switch (s->w.objs[obj].kind) {
     case OK_SOCKET:
-        if (peer >= 0) /* FIN follows the data already sent */
-            sim_schedule(s, s->now + obj_latency(s, obj), AG_DELIVER, -1, obj,
+        if (peer >= 0) { /* FIN follows the data already sent */
+            sim_schedule(s, sim_at(s, obj_latency(s, obj)), AG_DELIVER, -1, obj,
                          peer, -1);
+            /* bytes on their way here are lost; a writer waiting for room
+             * here wakes and gets EPIPE or its partial count */
+            s->objs[peer].stalled = 0;
+            sim_wake_obj(s, peer, TW_SPACE);
+        }
         break;
     case OK_PIPE_W:
         if (peer >= 0) {
@@ -552,10 +566,10 @@ static void obj_release(struct sim *s, int obj)
         for (int i = 0; i < s->nls; i++)
             if (s->ls[i].obj == obj)
                 s->ls[i] = s->ls[--s->nls];
-        struct w_queue *q = &s->w.queues[so->accept_q];
-        while (q->n > 0) { /* connections nobody accepted are reset */
-            int c = (int)q->items[0];
-            sim_emit(s, EV_QUEUE, TASK_NONE, TQ_POP, so->accept_q, c, 0);
+        int aq = so->accept_q; /* emits may move the arrays: index afresh */
+        while (sim_qlen(s, aq) > 0) { /* connections nobody accepted: reset */
+            int c = (int)s->w.queues[aq].items[0];
+            sim_emit(s, EV_QUEUE, TASK_NONE, TQ_POP, aq, c, 0);
             obj_release(s, c);
         }
         break;
@@ -623,10 +637,11 @@ static void give_stdio(struct sim *s, int proc)
 /* dead has exited: wake its parent in wait4() and its joiners */
 static void wake_waiters_for(struct sim *s, int dead)
 {
-    int p = s->tasks[dead].parent;
-    if (p >= 0 && !s->tasks[p].exited && s->w.tasks[p].state == TS_BLOCKED &&
-        s->w.tasks[p].wait == TW_CHILD)
-        sim_wake(s, &s->tasks[p]);
+    int p = s->tasks[dead].is_thread ? -1 : s->tasks[dead].parent;
+    for (int i = p; i >= 0; i = s->tasks[i].next_thread) /* any thread */
+        if (!s->tasks[i].exited && s->w.tasks[i].state == TS_BLOCKED &&
+            s->w.tasks[i].wait == TW_CHILD)
+            sim_wake(s, &s->tasks[i]);
     for (int i = s->tasks[dead].proc; i >= 0; i = s->tasks[i].next_thread) {
         struct task *t = &s->tasks[i];
         if (!t->exited && s->w.tasks[i].state == TS_BLOCKED &&
@@ -769,7 +784,7 @@ static int op_accept(struct sim *s, struct task *t, const struct prog_ins *in)
                                                                 : -ENOTSOCK,
                               s->p->cost.syscall);
     int q = s->objs[o].accept_q;
-    if (s->w.queues[q].n == 0) {
+    if (sim_qlen(s, q) == 0) {
         if (s->w.objs[o].flags & TL_FL_NONBLOCK)
             return sim_sys_return(s, t, -EAGAIN, s->p->cost.syscall);
         return sim_block(s, t, TW_CONNECTION, o);
@@ -801,11 +816,11 @@ static int op_connect(struct sim *s, struct task *t, const struct prog_ins *in)
         if (l < 0) { /* the RST comes back after a round trip */
             s->objs[o].connect_ret = -ECONNREFUSED;
             if (lat > 0) {
-                sim_schedule(s, s->now + 2 * lat, AG_ESTABLISHED, -1, o, 0, 0);
+                sim_schedule(s, sim_at(s, sat_mul(2, lat)), AG_ESTABLISHED, -1, o, 0, 0);
                 return sim_block(s, t, TW_CONNECT, o);
             }
         } else {
-            sim_schedule(s, s->now + lat, AG_SYN, -1, l, o, 0);
+            sim_schedule(s, sim_at(s, lat), AG_SYN, -1, l, o, 0);
             if (s->w.objs[o].flags & TL_FL_NONBLOCK)
                 return sim_sys_return(s, t, -EINPROGRESS, s->p->cost.syscall);
             return sim_block(s, t, TW_CONNECT, o);
@@ -873,7 +888,7 @@ static int op_read(struct sim *s, struct task *t, const struct prog_ins *in)
         int64_t ns = sim_copy_ns(s, n);
         sim_emit(s, EV_COPY, (int)(t - s->tasks), TC_TO_USER, o, n, ns);
         room_made(s, o);
-        return sim_sys_return(s, t, n, s->p->cost.syscall + ns);
+        return sim_sys_return(s, t, n, sat_add(s->p->cost.syscall, ns));
     }
     if (wo->eof || want == 0)
         return sim_sys_return(s, t, 0, s->p->cost.syscall);
@@ -894,6 +909,9 @@ static int op_write(struct sim *s, struct task *t, const struct prog_ins *in)
     int peer = s->tl->objs[o].peer;
     int buf; /* the kernel buffer the bytes are copied into */
     int64_t cap;
+    if (wo->kind == OK_TTY && !send) /* the terminal takes it all */
+        return sim_sys_return(s, t, want < 0 ? -EINVAL : want,
+                              sat_add(s->p->cost.syscall, sim_copy_ns(s, want)));
     if (wo->kind == OK_SOCKET) {
         if (peer < 0)
             return sim_sys_return(s, t, send ? -ENOTCONN : -EPIPE,
@@ -919,17 +937,17 @@ static int op_write(struct sim *s, struct task *t, const struct prog_ins *in)
         sim_emit(s, EV_COPY, (int)(t - s->tasks), TC_TO_KERNEL, buf, n, ns);
         t->done += n;
         if (wo->kind == OK_SOCKET) {
-            sim_schedule(s, s->now + obj_latency(s, o), AG_DELIVER, -1, o, peer, n);
+            sim_schedule(s, sim_at(s, obj_latency(s, o)), AG_DELIVER, -1, o, peer, n);
         } else {
             sim_wake_obj(s, peer, TW_DATA);
             notify_readable(s, peer);
         }
     }
     if (t->done == want)
-        return sim_sys_return(s, t, want, s->p->cost.syscall + ns);
+        return sim_sys_return(s, t, want, sat_add(s->p->cost.syscall, ns));
     if (wo->flags & TL_FL_NONBLOCK) /* full: take what fits, or EAGAIN */
         return sim_sys_return(s, t, t->done ? t->done : -EAGAIN,
-                              s->p->cost.syscall + ns);
+                              sat_add(s->p->cost.syscall, ns));
     return sim_block(s, t, TW_SPACE, buf); /* full: the writer sleeps */
 }
 
@@ -996,9 +1014,8 @@ static int op_sleep(struct sim *s, struct task *t, const struct prog_ins *in)
         if (d < 0)
             return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
         t->phase = 1;
-        int r = sim_block(s, t, TW_TIMER, -1);
-        sim_schedule(s, s->now + d, AG_TIMER, (int)(t - s->tasks), -1, 0, 0);
-        return r;
+        sim_schedule(s, sim_at(s, d), AG_TIMER, (int)(t - s->tasks), -1, 0, 0);
+        return sim_block(s, t, TW_TIMER, -1);
     }
     return sim_sys_return(s, t, 0, s->p->cost.syscall);
 }
@@ -1031,7 +1048,10 @@ static int op_spawn(struct sim *s, struct task *t, const struct prog_ins *in)
     child_name(s, t, thread, name, sizeof name);
     int me = (int)(t - s->tasks);
     int kind = t->external ? TK_PEER : thread ? TK_THREAD : TK_PROCESS;
-    int c = task_new(s, name, kind, t->decl, me, thread ? t->proc : -1,
+    /* a forked child's parent is the process (any of its threads may
+     * wait for it); a thread's is the thread that made it */
+    int c = task_new(s, name, kind, t->decl, thread ? me : t->proc,
+                     thread ? t->proc : -1,
                      t->external);
     if (c < 0)
         return GO_FAIL;
@@ -1062,10 +1082,9 @@ static int op_spawn(struct sim *s, struct task *t, const struct prog_ins *in)
         emit_state(s, c, TS_READY, -1, 0);
         cpu_kick(s);
     }
-    int rc = sim_sys_return(s, t, ch->id,
-                            s->p->cost.syscall +
-                                (thread ? s->p->cost.thread : s->p->cost.fork));
-    return rc;
+    return sim_sys_return(s, t, ch->id,
+                          sat_add(s->p->cost.syscall,
+                                  thread ? s->p->cost.thread : s->p->cost.fork));
 }
 
 static int find_task_by_id(const struct sim *s, int64_t id)
@@ -1082,7 +1101,9 @@ static int op_join(struct sim *s, struct task *t, const struct prog_ins *in)
     int me = (int)(t - s->tasks);
     if (!w) {
         int k = find_task_by_id(s, id);
-        if (k < 0 || !s->tasks[k].is_thread || s->tasks[k].proc != t->proc || k == me)
+        if (k == me) /* pthread_join(3): joining oneself */
+            return sim_sys_return(s, t, -EDEADLK, s->p->cost.syscall);
+        if (k < 0 || !s->tasks[k].is_thread || s->tasks[k].proc != t->proc)
             return sim_sys_return(s, t, -ESRCH, s->p->cost.syscall);
         if (s->tasks[k].exited)
             return sim_sys_return(s, t, 0, s->p->cost.syscall);
@@ -1093,7 +1114,7 @@ static int op_join(struct sim *s, struct task *t, const struct prog_ins *in)
     int live = 0;
     for (int i = 0; i < s->ntasks; i++) {
         struct task *c = &s->tasks[i];
-        if (c->parent != me || c->is_thread || c->reaped)
+        if (c->parent != t->proc || c->is_thread || c->reaped)
             continue;
         if (!any && c->id != id)
             continue;
@@ -1119,7 +1140,11 @@ static int op_say(struct sim *s, struct task *t, const struct prog_ins *in)
         }
         s->said[pc / 8] |= (uint8_t)(1u << (pc % 8));
     }
-    int id = tl_add_str(s->tl, i >= 0 && i < s->p->nstrs ? s->p->strs[i] : "");
+    if (i < 0 || i >= s->p->nstrs)
+        return sim_fail(s, in, "internal: no string %lld", (long long)i);
+    int id = s->str_ids[i]; /* one timeline string per scenario string */
+    if (id < 0)
+        id = s->str_ids[i] = tl_add_str(s->tl, s->p->strs[i]);
     if (id < 0) {
         s->failed = -ENOMEM;
         return GO_FAIL;
@@ -1241,6 +1266,8 @@ static void task_run(struct sim *s, struct task *t)
         if (r < 0)
             r = mx ? mx->exec(s, t, in) : op_table(in->op)(s, t, in);
         t = &s->tasks[me];
+        if (t->exited) /* the operation killed its own process */
+            return;
         switch (r) {
         case GO_NEXT:
             continue;
@@ -1251,7 +1278,7 @@ static void task_run(struct sim *s, struct task *t)
                 if (t->busy_ns == 0 && !t->pend)
                     continue;
             }
-            t->busy_until = s->now + t->busy_ns;
+            t->busy_until = sim_at(s, t->busy_ns);
             sim_schedule(s, t->busy_until, AG_STEP, me, -1, 0, 0);
             return;
         default:
@@ -1266,12 +1293,14 @@ static void task_step(struct sim *s, struct task *t)
     int me = (int)(t - s->tasks);
     if (t->pend)
         sys_finish(s, t);
+    if (t->exited)
+        return;
     const struct prog_ins *in = &s->p->code[t->pc];
     if (in->op == OP_COMPUTE && t->remain > 0 && !t->external &&
-        s->w.queues[0].n > 0) {
+        sim_qlen(s, 0) > 0) {
         /* time slice used up and others are waiting: back of the queue */
         int waiting = 0;
-        for (int i = 0; i < s->w.queues[0].n; i++)
+        for (int i = 0; i < sim_qlen(s, 0); i++)
             if (s->tasks[s->w.queues[0].items[i]].reserved < 0)
                 waiting = 1;
         if (waiting) {
@@ -1298,18 +1327,18 @@ static void on_syn(struct sim *s, int l, int client, int tries)
     if (lo->freed || lo->accept_q < 0) {
         /* no listener any more: the kernel answers with a reset */
         s->objs[client].connect_ret = -ECONNREFUSED;
-        sim_schedule(s, s->now + obj_latency(s, client), AG_ESTABLISHED, -1,
+        sim_schedule(s, sim_at(s, obj_latency(s, client)), AG_ESTABLISHED, -1,
                      client, 0, 0);
         return;
     }
-    if (s->w.queues[lo->accept_q].n + lo->handshakes > s->p->backlog) {
+    if (sim_qlen(s, lo->accept_q) + lo->handshakes > s->p->backlog) {
         /* accept queue full (backlog + 1 fit): Linux drops the SYN and the
          * client retransmits after 1 s, 2 s, 4 s ... then gives up */
         if (tries >= SYN_RETRIES) {
             s->objs[client].connect_ret = -ETIMEDOUT;
             sim_schedule(s, s->now, AG_ESTABLISHED, -1, client, 0, 0);
         } else {
-            sim_schedule(s, s->now + (SYN_TIMEOUT << tries), AG_SYN, -1, l,
+            sim_schedule(s, sim_at(s, (SYN_TIMEOUT << tries)), AG_SYN, -1, l,
                          client, tries + 1);
         }
         return;
@@ -1327,8 +1356,8 @@ static void on_syn(struct sim *s, int l, int client, int tries)
      * and queued for accept() (tcp_check_req, inet_csk_complete_hashdance) */
     s->objs[client].connect_ret = 0;
     int64_t lat = obj_latency(s, client);
-    sim_schedule(s, s->now + lat, AG_ESTABLISHED, -1, client, 0, 0);
-    sim_schedule(s, s->now + 2 * lat, AG_ACK, -1, l, c, 0);
+    sim_schedule(s, sim_at(s, lat), AG_ESTABLISHED, -1, client, 0, 0);
+    sim_schedule(s, sim_at(s, sat_mul(2, lat)), AG_ACK, -1, l, c, 0);
     s->objs[l].handshakes++;
 }
 
@@ -1425,6 +1454,11 @@ static int setup(struct sim *s)
     s->cpu_busy = calloc((size_t)s->p->ncpus, 1);
     s->decl_children = calloc((size_t)s->p->ntasks + 1, sizeof(int));
     s->said = calloc((size_t)s->p->ncode / 8 + 1, 1);
+    s->str_ids = malloc(((size_t)s->p->nstrs + 1) * sizeof *s->str_ids);
+    if (!s->str_ids)
+        return -ENOMEM;
+    for (int i = 0; i < s->p->nstrs; i++)
+        s->str_ids[i] = -1;
     if (!s->cpu_last || !s->cpu_busy || !s->decl_children || !s->said)
         return -ENOMEM;
     for (int i = 0; i < s->p->ncpus; i++)
@@ -1449,7 +1483,7 @@ static int setup(struct sim *s)
             if (id < 0)
                 return -ENOMEM;
             give_stdio(s, id);
-            sim_schedule(s, pt->start + k * pt->every, AG_START, id, -1, 0, 0);
+            sim_schedule(s, sat_add(pt->start, sat_mul(k, pt->every)), AG_START, id, -1, 0, 0);
         }
     }
     return s->failed;
@@ -1476,6 +1510,7 @@ static void sim_free(struct sim *s)
     free(s->cpu_busy);
     free(s->decl_children);
     free(s->said);
+    free(s->str_ids);
     world_free(&s->w);
 }
 

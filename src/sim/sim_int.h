@@ -147,6 +147,7 @@ struct sim {
     int script;
     int *decl_children; /* per prog task: children/threads named so far */
     uint8_t *said;      /* bit per pc: a `say once` already shown */
+    int *str_ids;       /* prog string -> timeline string, -1 not yet */
     int failed, stop;
     char *err;
     size_t errlen;
@@ -177,6 +178,35 @@ int sig_check(struct sim *s, struct task *t, const struct prog_ins *in);
 static inline int sig_due(const struct task *t)
 {
     return t->sig.intr || (t->sig.pending & ~t->sig.blocked);
+}
+
+/* Time arithmetic that cannot overflow: a scenario may ask for any
+ * duration up to 2^63 ns; sums and products saturate at SIM_TMAX (146
+ * years), which is past every run's time limit */
+#define SIM_TMAX ((int64_t)1 << 62)
+static inline int64_t sat_add(int64_t a, int64_t b)
+{
+    a = a < 0 ? 0 : a;
+    b = b < 0 ? 0 : b;
+    return a > SIM_TMAX - b ? SIM_TMAX : a + b;
+}
+static inline int64_t sat_mul(int64_t a, int64_t b)
+{
+    if (a <= 0 || b <= 0)
+        return 0;
+    return a > SIM_TMAX / b ? SIM_TMAX : a * b;
+}
+/* now + d */
+static inline int64_t sim_at(const struct sim *s, int64_t d)
+{
+    return sat_add(s->now, d);
+}
+
+/* Length of queue q as the world has it: 0 for a queue no event has
+ * touched yet (the world makes its queues lazily); items only if > 0 */
+static inline int sim_qlen(const struct sim *s, int q)
+{
+    return q >= 0 && q < s->w.nqueues ? s->w.queues[q].n : 0;
 }
 
 /* ---- services for handlers (sim.c) ---- */

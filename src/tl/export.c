@@ -423,7 +423,8 @@ int tl_export_chrome(const struct tl *tl, FILE *out)
                 int dst = e->obj;
                 if (dst >= 0 && dst < tl->nobjs && tl->objs[dst].txcap > 0)
                     dst = tl->objs[dst].peer;
-                for (size_t j = k + 1; j < tl->nev && dst >= 0; j++) {
+                /* bounded: a flow whose read is far away is not drawn */
+                for (size_t j = k + 1; j < tl->nev && j < k + 4096 && dst >= 0; j++) {
                     const struct tl_ev *r = &tl->ev[j];
                     if (r->type == EV_COPY && r->sub == TC_TO_USER && r->obj == dst &&
                         r->task < tl->ntasks) {

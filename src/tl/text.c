@@ -170,6 +170,8 @@ char *tl_time_text(char *buf, size_t len, int64_t ns)
         SN("%s%lld.%01lld us", sg, a / 1000, a % 1000 / 100);
     else if (a < 1000000000)
         SN("%s%lld.%03lld ms", sg, a / 1000000, a % 1000000 / 1000);
+    else if (a % 1000000 == 0) /* like "3.000 ms": "10.000 s" */
+        SN("%s%lld.%03lld s", sg, a / 1000000000, a % 1000000000 / 1000000);
     else
         SN("%s%lld.%06lld s", sg, a / 1000000000, a % 1000000000 / 1000);
     return buf;
@@ -283,7 +285,11 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
            tl_obj_text(o, sizeof o, tl, e->obj));
         break;
     case EV_FLAGS:
-        SN("%s: file status flags O_RDWR%s%s", tl_obj_text(o, sizeof o, tl, e->obj),
+        SN("%s: file status flags %s%s%s", tl_obj_text(o, sizeof o, tl, e->obj),
+           acc_names[e->obj >= 0 && e->obj < tl->nobjs
+                         ? tl->objs[e->obj].kind == OK_PIPE_R ? 0
+                           : tl->objs[e->obj].kind == OK_PIPE_W ? 1 : 2
+                         : 2],
            e->sub & TL_FL_NONBLOCK ? "|O_NONBLOCK" : "",
            e->sub & TL_FL_ASYNC ? "|O_ASYNC" : "");
         break;

@@ -191,7 +191,7 @@ static void set_state(struct world *w, struct w_task *k, int task,
         q_push(w, 0, task);
         break;
     case TS_RUNNING:
-        k->cpu = (int8_t)e->a;
+        k->cpu = (int16_t)e->a;
         if (e->a >= 0 && e->a < w->ncpus)
             w->cpus[e->a] = task;
         break;

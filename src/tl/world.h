@@ -27,10 +27,10 @@ struct w_task {
     int32_t line;
     int32_t last_ev; /* index of the task's last event, -1 */
     int16_t sys;     /* syscall in progress or -1 */
+    int16_t cpu;     /* -1: not on a CPU of the machine (up to 1024) */
     int8_t state;
-    int8_t cpu;
     int8_t wait;     /* enum tl_wait */
-    int8_t pad[3];
+    int8_t pad[2];
 };
 
 struct w_fd {
