@@ -4,7 +4,8 @@
 # keys, read the screen with capture-pane, resize the window, quit, and
 # check the exit status and that the terminal was given back.  Also
 # Ctrl-C (exit status 130, terminal restored) and Ctrl-Z / fg; the default
-# epoll scenario at 80x24 and 132x43, and io_uring with LANG=C (ASCII).
+# epoll scenario at 80x24 and 132x43, and io_uring with LANG=C (ASCII);
+# growing the window then quitting leaves nothing behind; 80x23 is enough.
 # Skipped (77) when tmux is not installed.
 set -u
 IOSIM=${IOSIM:-./iosim}
@@ -163,7 +164,12 @@ T new-session -d -s "$S" -x 80 -y 24 \
 wait_for 'interest list' || failed "epoll at 80x24: no interest list on screen"
 wait_for 'ready list' || failed "epoll at 80x24: no ready list on screen"
 wait_for 'clients \(other hosts\)' || failed "epoll: the clients are not grouped"
+wait_for 'fd table of server' || failed "epoll at 80x24: no fd table"
+screen | tail -1 | grep -q '? help  q quit' || failed "80 columns: the status bar lost '? help' or 'q quit'"
 screen | grep -q 'CPU -1' && failed "a client is said to run on CPU -1"
+key p
+wait_for '… ▶ [0-9]+/s  t = ' || failed "80 columns: the play indicator is not after the cut title"
+key p
 key Space
 wait_for 'step 2/' || failed "epoll: Space does not go to step 2"
 T resize-window -t "$S" -x 132 -y 43
@@ -182,6 +188,32 @@ screen | LC_ALL=C grep -q "$(printf '[\200-\377]')" && failed "LANG=C: non-ASCII
 key q
 wait_file "$tmp/rc6" || failed "q does not quit (LANG=C)"
 [ "$(cat "$tmp/rc6" 2>/dev/null)" = 0 ] || failed "exit status (LANG=C): $(cat "$tmp/rc6" 2>/dev/null)"
+T kill-session -t "$S"
+
+# ---- 7. grow the window, then quit: nothing of the viewer stays ----------
+S=v7
+T new-session -d -s "$S" -x 80 -y 24 \
+    "printf 'before iosim\n'; '$IOSIM' scenarios/epoll.scn; echo \$? >'$tmp/rc7'; sleep 30"
+wait_for 'interest list' || failed "epoll did not start (resize test)"
+T resize-window -t "$S" -x 132 -y 43
+wait_for 'epoll #[0-9]+ interest list' || failed "epoll at 132x43 after a resize"
+key q
+wait_file "$tmp/rc7" || failed "q does not quit (resize test)"
+wait_for 'before iosim' || failed "the terminal is not restored after a resize and q"
+[ "$(screen | head -1)" = "before iosim" ] || failed "debris above the restored screen after a resize"
+screen | grep -q '│' && failed "pieces of the viewer stay on screen after a resize and q"
+T kill-session -t "$S"
+
+# ---- 8. 80x23 (an 80x24 terminal with a tmux status line) is enough ------
+S=v8
+T new-session -d -s "$S" -x 80 -y 23 \
+    "'$IOSIM' scenarios/select.scn; echo \$? >'$tmp/rc8'; sleep 30"
+wait_for 'Tasks \(' || failed "80x23: the viewer does not start"
+screen | grep -q 'too small' && failed "80x23 is said to be too small"
+T resize-window -t "$S" -x 80 -y 22
+wait_for 'needs at least 80x23' || failed "80x22: no 'too small' screen naming 80x23"
+key q
+wait_file "$tmp/rc8" || failed "q does not quit (80x23)"
 T kill-session -t "$S"
 
 [ $fail = 0 ] && echo "e2e_viewer: ok"

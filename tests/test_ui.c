@@ -561,6 +561,14 @@ static void test_golden_special(void **st)
     txt = render_viewer(&v, 79, 24, 0);
     assert_non_null(strstr(txt, "Terminal too small"));
     free(txt);
+    /* 80x23: an 80x24 terminal with a tmux or screen status line */
+    txt = render_viewer(&v, 80, 22, 0);
+    assert_non_null(strstr(txt, "iosim needs at least 80x23."));
+    free(txt);
+    txt = render_viewer(&v, 80, 23, 0);
+    assert_null(strstr(txt, "too small"));
+    assert_non_null(strstr(txt, "fd table of web"));
+    free(txt);
     txt = render_viewer(&v, 1, 1, 0);
     free(txt);
     /* help */
@@ -579,6 +587,322 @@ static void test_golden_special(void **st)
         }
     assert_null(strstr(txt, "\xe2\x94\x80")); /* no U+2500 */
     check_golden("ui_hand_ascii_80x24_22", txt);
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/* ---- what a teacher found at 80x24 ------------------------------------- */
+
+static void type(struct viewer *v, const char *s);
+
+static struct tl *run_text(const char *text)
+{
+    char err[1024];
+    struct prog *p = scn_parse("t.scn", text, strlen(text), err, sizeof err);
+    if (!p)
+        fail_msg("parse: %s", err);
+    struct tl *tl = sim_run(p, NULL, err, sizeof err);
+    prog_free(p);
+    if (!tl)
+        fail_msg("run: %s", err);
+    return tl;
+}
+
+/* Row y of a screen dump (0-based), without its newline */
+static char *row_of(const char *txt, int y, char *buf, size_t len)
+{
+    for (int i = 0; i < y && txt; i++) {
+        txt = strchr(txt, '\n');
+        if (txt)
+            txt++;
+    }
+    buf[0] = 0;
+    if (txt)
+        sscanf(txt, "%1023[^\n]", buf);
+    (void)len;
+    return buf;
+}
+
+/* Is the text on one row of a panel whose title contains panel? */
+static int in_panel(const char *txt, const char *panel, const char *text)
+{
+    const char *t = strstr(txt, panel);
+    if (!t)
+        return 0;
+    /* the panel's column: count the columns before the title on its row */
+    const char *ls = t;
+    while (ls > txt && ls[-1] != '\n')
+        ls--;
+    char pre[1024];
+    snprintf(pre, sizeof pre, "%.*s", (int)(t - ls), ls);
+    int col = ui_strwidth(pre) - 2;
+    for (const char *l = strchr(t, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+        char row[1024];
+        sscanf(l + 1, "%1023[^\n]", row);
+        /* the part of the row from the panel's column */
+        const char *c = row;
+        for (int x = 0; *c && x < col;) {
+            uint32_t cp;
+            c += ui_utf8_dec(c, &cp);
+            x += ui_wcwidth(cp) > 0 ? ui_wcwidth(cp) : 0;
+        }
+        if (!strncmp(c, "\xe2\x94\x94", 3)) /* └: the panel ends */
+            return 0;
+        const char *hit = strstr(c, text);
+        if (hit) {
+            /* inside this panel: before its right border */
+            const char *end = strstr(c + 3, "\xe2\x94\x82");
+            return !end || hit < end;
+        }
+    }
+    return 0;
+}
+
+/*
+ * At 80x24 the fd table is on screen with a model's queues, and follows the
+ * fd that changed last; the selection starts at the first fd that is not a
+ * terminal and moves by rows, never splitting "0-2 tty #0".
+ */
+static void test_small_fd_table(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/epoll.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    for (int rows = 23; rows <= 24; rows++) {
+        /* step 15: alice's 100 bytes wait in fd 5 */
+        viewer_seek(&v, v.caps[14] + 1);
+        char *txt = render_viewer(&v, 80, rows, 0);
+        assert_true(in_panel(txt, "fd table of server", "5 socket #4 :8080"));
+        assert_true(in_panel(txt, "fd table of server", "100 B/64 KiB"));
+        assert_true(in_panel(txt, "Queues", "[fd 5]"));
+        free(txt);
+        /* the last accept: fd 7 is the newest fd */
+        long at = 0;
+        for (size_t i = 0; i < tl->nev && !at; i++)
+            if (tl->ev[i].type == EV_FD_OPEN && tl->ev[i].a == 7 &&
+                tl->ev[i].task == v.sel_task)
+                at = (long)i + 1;
+        assert_true(at > 0);
+        viewer_seek(&v, at);
+        txt = render_viewer(&v, 80, rows, 0);
+        assert_true(in_panel(txt, "fd table of server", "7 socket #8 :8080"));
+        free(txt);
+    }
+    /* focus: the listening socket, and the terminals stay one row */
+    char *txt = render_viewer(&v, 80, 24, 0);
+    free(txt);
+    ui_key(&v, UK_TAB);
+    assert_int_equal(v.focus, V_FDS);
+    assert_int_equal(v.sel_fd, 3);
+    txt = render_viewer(&v, 80, 24, 0);
+    assert_null(strstr(txt, "1-2 tty"));
+    free(txt);
+    ui_key(&v, 'k');
+    assert_int_equal(v.sel_fd, 0);
+    txt = render_viewer(&v, 80, 24, 0);
+    assert_non_null(strstr(txt, "0-2 tty #0"));
+    free(txt);
+    ui_key(&v, 'k');
+    assert_int_equal(v.sel_fd, 0);
+    ui_key(&v, 'j');
+    assert_int_equal(v.sel_fd, 3);
+    ui_key(&v, 'j');
+    assert_int_equal(v.sel_fd, 4);
+    viewer_close(&v);
+    tl_free(tl);
+
+    /* select: when the caption speaks of nfds, the highest fd is shown */
+    tl = run_file("scenarios/select.scn");
+    assert_int_equal(viewer_open(&v, tl), 0);
+    for (long k = 0; k < v.ncaps; k++) {
+        viewer_seek(&v, v.caps[k] + 1);
+        const char *cap = tl->strs[v.cur.w.caption];
+        if (!strstr(cap, "nfds"))
+            continue;
+        const struct w_proc *pr = &v.cur.w.procs[v.sel_task];
+        int hi = pr->nfds - 1;
+        char want[32];
+        snprintf(want, sizeof want, "%d sock", hi);
+        txt = render_viewer(&v, 80, 24, 0);
+        if (world_fd_obj(&v.cur.w, v.sel_task, hi) >= 0 &&
+            v.cur.w.objs[world_fd_obj(&v.cur.w, v.sel_task, hi)].kind == OK_SOCKET)
+            if (!in_panel(txt, "fd table of", want))
+                fail_msg("select step %ld: fd %d not in the fd table:\n%s", k + 1, hi, txt);
+        free(txt);
+    }
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/*
+ * Every step of every bundled scenario at 80x24 and 80x23: a caption that
+ * points at "the queues panel" or "the buffers panel" finds it on screen.
+ */
+static void test_small_captions_find_panels(void **st)
+{
+    (void)st;
+    static const char *const files[] = {
+        "blocking", "nonblocking", "select", "poll", "epoll", "epoll-et",
+        "sigio", "io_uring", "sticky",
+    };
+    static const struct {
+        const char *words, *title;
+    } refs[] = { { "queues panel", "Queues" }, { "buffers panel", "Buffers" },
+                 { "fd table", "fd table" } };
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        char path[96];
+        snprintf(path, sizeof path, "scenarios/%s.scn", files[f]);
+        struct tl *tl = run_file(path);
+        struct viewer v;
+        assert_int_equal(viewer_open(&v, tl), 0);
+        for (long k = 0; k < v.ncaps; k++) {
+            viewer_seek(&v, v.caps[k] + 1);
+            const char *cap = tl->strs[v.cur.w.caption];
+            for (int rows = 23; rows <= 24; rows++) {
+                char *txt = render_viewer(&v, 80, rows, 0);
+                assert_null(strstr(txt, "Terminal too small"));
+                for (size_t r = 0; r < sizeof refs / sizeof *refs; r++)
+                    if (strstr(cap, refs[r].words) && !strstr(txt, refs[r].title))
+                        fail_msg("%s step %ld at 80x%d: the caption speaks of the "
+                                 "%s, which is not on screen", files[f], k + 1,
+                                 rows, refs[r].words);
+                free(txt);
+            }
+        }
+        viewer_close(&v);
+        tl_free(tl);
+    }
+}
+
+/* Header, caption and status bar keep their parts apart at 80 columns */
+static void test_small_bars(void **st)
+{
+    (void)st;
+    char row[1024];
+    struct tl *tl = run_file("scenarios/epoll.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    viewer_seek(&v, v.caps[0] + 1);
+    /* playing: the title is cut with an ellipsis before "▶ 2/s" */
+    ui_key(&v, 'p');
+    char *txt = render_viewer(&v, 80, 24, 0);
+    row_of(txt, 0, row, sizeof row);
+    assert_non_null(strstr(row, "\xe2\x80\xa6 \xe2\x96\xb6 2/s  t = "));
+    free(txt);
+    ui_key(&v, 'p');
+    ui_key(&v, UK_ESC);
+    /* the status bar: always "? help" and "q quit" */
+    txt = render_viewer(&v, 80, 24, 0);
+    row_of(txt, 23, row, sizeof row);
+    assert_non_null(strstr(row, "? help"));
+    assert_non_null(strstr(row, "q quit"));
+    free(txt);
+    /* the timeline's legend, and the help's, reachable by scrolling */
+    txt = render_viewer(&v, 80, 24, 0);
+    assert_non_null(strstr(txt, "\xe2\x96\x88 run \xe2\x96\x92 ready \xe2\x96\x91 blocked"));
+    free(txt);
+    ui_key(&v, '?');
+    for (int i = 0; i < 60; i++)
+        ui_key(&v, 'j');
+    txt = render_viewer(&v, 80, 24, 0);
+    assert_non_null(strstr(txt, "\xe2\x96\x88 running \xe2\x96\x92 ready \xe2\x96\x91 blocked"));
+    assert_non_null(strstr(txt, "Blank: the task does not exist yet"));
+    free(txt);
+    txt = render_viewer(&v, 80, 24, 1);
+    assert_non_null(strstr(txt, "# running + ready . blocked"));
+    free(txt);
+    ui_key(&v, UK_ESC);
+    /* the prompt: Backspace on an empty prompt does nothing, Esc cancels */
+    ui_key(&v, ':');
+    ui_key(&v, UK_BACKSPACE);
+    assert_int_equal(v.prompt, P_GOTO);
+    long pos = viewer_pos(&v);
+    ui_key(&v, UK_BACKSPACE);
+    assert_int_equal(viewer_pos(&v), pos);
+    ui_key(&v, '\n'); /* Enter on nothing: the prompt closes, nothing moves */
+    assert_int_equal(v.prompt, P_NONE);
+    assert_int_equal(viewer_pos(&v), pos);
+    assert_false(v.playing);
+    assert_int_equal(v.msg[0], 0);
+    ui_key(&v, ':');
+    ui_key(&v, UK_ESC);
+    assert_int_equal(v.prompt, P_NONE);
+    ui_key(&v, '/');
+    ui_key(&v, UK_BACKSPACE);
+    assert_int_equal(v.prompt, P_SEARCH);
+    ui_key(&v, UK_ESC);
+    /* times in the message as everywhere: "10.000 s" */
+    ui_key(&v, ':');
+    type(&v, "10s\n");
+    assert_non_null(strstr(v.msg, "At time 10.000 s"));
+    ui_key(&v, ':');
+    type(&v, "3ms\n");
+    assert_non_null(strstr(v.msg, "At time 3.000 ms"));
+    viewer_close(&v);
+    tl_free(tl);
+
+    /* a wide step counter keeps a blank before it */
+    tl = tl_new();
+    assert_non_null(tl);
+    int t = tl_add_task(tl, "server", TK_PROCESS, -1, -1, -1);
+    push(tl, 0, EV_TASK_NEW, t, TK_PROCESS, -1, -1, 0, 0);
+    for (int i = 0; i < 10112; i++) {
+        char b[160];
+        snprintf(b, sizeof b, "Step %05d: the busy clients send again and the server "
+                 "answers them in turn. Compare the two runs.", i);
+        push(tl, i, EV_CAPTION, -1, 0, -1, tl_add_str(tl, b), 0, 0);
+    }
+    assert_int_equal(viewer_open(&v, tl), 0);
+    viewer_seek(&v, 9993);
+    txt = render_viewer(&v, 80, 24, 0);
+    row_of(txt, 1, row, sizeof row);
+    const char *sp = strstr(row, "step 99");
+    assert_non_null(sp);
+    assert_non_null(strstr(sp, "/10112"));
+    assert_true(sp > row && sp[-1] == ' ' && sp[-2] == ' ');
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/* Words use the room there is, and abbreviate rather than lose the port */
+static void test_fd_words(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/epoll.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    viewer_seek(&v, v.caps[14] + 1);
+    char *txt = render_viewer(&v, 132, 43, 0);
+    assert_non_null(strstr(txt, "3 listening socket #1 :8080 O_NONBLOCK "));
+    assert_non_null(strstr(txt, "epoll #2 interest list [fd 3]"));
+    /* a listening socket has no data buffers: say so */
+    free(txt);
+    viewer_seek(&v, viewer_pos_at_time(&v, 3000));
+    txt = render_viewer(&v, 132, 43, 0);
+    assert_non_null(strstr(txt, "fd 3 is a listening socket: no data buffers;"));
+    assert_null(strstr(txt, "no socket or pipe open"));
+    free(txt);
+    viewer_seek(&v, v.caps[14] + 1);
+    txt = render_viewer(&v, 80, 24, 0);
+    assert_non_null(strstr(txt, "listen sock :8080"));
+    assert_null(strstr(txt, "socket #\xe2\x80\xa6")); /* never "listening socket #…" */
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+
+    /* a pipe's write end shows the pipe buffer it writes into */
+    tl = run_text("process writer {\n    r, w = pipe\n"
+                  "    pid = fork {\n        close w\n        sleep 5ms\n"
+                  "        n = read r 4K\n    }\n"
+                  "    close r\n    n = write w 100\n    sleep 1ms\n}\n");
+    assert_int_equal(viewer_open(&v, tl), 0);
+    viewer_seek(&v, viewer_pos_at_time(&v, 500000));
+    txt = render_viewer(&v, 132, 43, 0);
+    assert_non_null(strstr(txt, "fd 4 pipe "));
+    assert_non_null(strstr(txt, "100 B / 64 KiB"));
     free(txt);
     viewer_close(&v);
     tl_free(tl);
@@ -837,8 +1161,13 @@ static void test_layout_sizes(void **st)
             for (int i = 0; i < n; i++) {
                 struct rect a = p[i].r;
                 assert_true(a.x >= 0 && a.y >= 0 && a.x + a.w <= w && a.y + a.h <= h);
-                assert_true(a.h >= ui_views[p[i].view]->min_h ||
-                            p[i].view == V_CAPTION);
+                /* a view may ask for less than its minimum: then it
+                   gets what it asked for, never a useless sliver */
+                int m = ui_views[p[i].view]->min_h;
+                int want = ui_views[p[i].view]->want_h(&v, a.w);
+                assert_true(a.h >= (want < m ? want : m) || p[i].view == V_CAPTION);
+                assert_true(a.h >= 3 || p[i].r.y == 0 || p[i].view == V_CAPTION ||
+                            p[i].view == V_STATUS);
                 for (int j = i + 1; j < n; j++) {
                     struct rect b = p[j].r;
                     int ov = a.x < b.x + b.w && b.x < a.x + a.w &&
@@ -932,6 +1261,10 @@ int main(void)
         cmocka_unit_test(test_golden_special),
         cmocka_unit_test(test_golden_epoll),
         cmocka_unit_test(test_golden_io_uring),
+        cmocka_unit_test(test_small_fd_table),
+        cmocka_unit_test(test_small_captions_find_panels),
+        cmocka_unit_test(test_small_bars),
+        cmocka_unit_test(test_fd_words),
         cmocka_unit_test(test_phases_models),
         cmocka_unit_test(test_c10k),
         cmocka_unit_test(test_keys_navigation),

@@ -373,9 +373,9 @@ static int uring_exec(struct sim *s, struct task *t, const struct prog_ins *in)
 }
 
 const struct mux_ops mux_uring_ops = {
-    "io_uring",
-    {OP_URING_SETUP, OP_PREP, OP_URING_ENTER, OP_CQE},
-    uring_exec,
-    uring_readable,
-    uring_release,
+    .name = "io_uring",
+    .ops = {OP_URING_SETUP, OP_PREP, OP_URING_ENTER, OP_CQE, OP__COUNT},
+    .exec = uring_exec,
+    .readable = uring_readable,
+    .release = uring_release,
 };

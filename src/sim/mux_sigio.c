@@ -242,9 +242,8 @@ static int sigio_exec(struct sim *s, struct task *t, const struct prog_ins *in)
 }
 
 const struct mux_ops mux_sigio_ops = {
-    "sigio",
-    {OP_SIGACTION, OP_SIGRETURN, OP_PAUSE, OP__COUNT},
-    sigio_exec,
-    sigio_readable,
-    NULL,
+    .name = "sigio",
+    .ops = {OP_SIGACTION, OP_SIGRETURN, OP_PAUSE, OP__COUNT},
+    .exec = sigio_exec,
+    .readable = sigio_readable,
 };

@@ -31,9 +31,6 @@
 #include <string.h>
 
 #define ZERO_TIME_LIMIT 1000000L
-#define PID_BASE 1000
-#define SIM_MAX_TASKS 40000 /* docs/scenario-language.md, "Limits" */
-#define TASK_NONE (-1)
 
 /* ---- agenda: a binary heap ordered by (time, sequence) ------------------- */
 
@@ -154,7 +151,7 @@ long sim_emit(struct sim *s, int type, int task, int sub, int obj, int64_t a,
     return idx;
 }
 
-static void emit_state(struct sim *s, int task, int state, int obj, int64_t a)
+void sim_emit_state(struct sim *s, int task, int state, int obj, int64_t a)
 {
     sim_emit(s, EV_STATE, task, state, obj, a, 0);
 }
@@ -171,41 +168,16 @@ int64_t sim_arg(const struct task *t, const struct prog_ins *in, int i)
     return a->v;
 }
 
-static void set_dst(struct task *t, int slot, int64_t v)
+void sim_set_dst(struct task *t, int slot, int64_t v)
 {
     if (slot >= 0)
         t->slots[slot] = v;
 }
 
-int sim_fd_obj(struct sim *s, const struct task *t, int64_t fd)
-{
-    if (fd < 0 || fd > (1 << 24))
-        return -1;
-    return world_fd_obj(&s->w, t->proc, (int)fd);
-}
 
-int64_t sim_copy_ns(const struct sim *s, int64_t bytes)
-{
-    return (sat_mul(bytes, s->p->cost.copy_per_kb) + 1023) / 1024;
-}
 
-static int64_t obj_latency(const struct sim *s, int obj)
-{
-    return s->objs[obj].remote ? s->p->latency : 0;
-}
 
-int64_t sim_obj_latency(const struct sim *s, int obj)
-{
-    return obj_latency(s, obj);
-}
 
-int sim_readable(const struct sim *s, int obj)
-{
-    const struct w_obj *o = &s->w.objs[obj];
-    if (o->kind == OK_LISTEN)
-        return sim_qlen(s, s->objs[obj].accept_q) > 0;
-    return o->rx > 0 || o->eof;
-}
 
 void sim_set_ready(struct task *t, const int32_t *fds, int n)
 {
@@ -229,58 +201,9 @@ int sim_ready_push(struct task *t, int32_t fd)
     return 0;
 }
 
-/* ---- objects and fds -------------------------------------------------------- */
-
-int sim_obj_new(struct sim *s, int kind, int64_t rxcap, int64_t txcap, int peer,
-                int owner)
-{
-    struct tl_obj m = {.kind = (uint8_t)kind, .peer = peer, .rxcap = rxcap,
-                       .txcap = txcap, .queue = -1, .owner = owner};
-    int id = tl_add_obj(s->tl, &m);
-    if (id < 0) {
-        s->failed = -ENOMEM;
-        return -1;
-    }
-    if (id >= s->objcap) {
-        int ncap = s->objcap ? s->objcap * 2 : 64;
-        struct sobj *p = realloc(s->objs, (size_t)ncap * sizeof *p);
-        if (!p) {
-            s->failed = -ENOMEM;
-            return -1;
-        }
-        s->objs = p;
-        s->objcap = ncap;
-    }
-    memset(&s->objs[id], 0, sizeof s->objs[id]);
-    s->objs[id].first_waiter = TASK_NONE;
-    s->objs[id].accept_q = -1;
-    s->nobjs = id + 1;
-    sim_emit(s, EV_OBJ_NEW, TASK_NONE, kind, id, 0, 0);
-    return id;
-}
-
-int sim_fd_open(struct sim *s, int proc, int obj)
-{
-    int fd = world_fd_lowest(&s->w, proc);
-    sim_emit(s, EV_FD_OPEN, proc, 0, obj, fd, 0);
-    return fd;
-}
-
-static void obj_release(struct sim *s, int obj);
-
-static void fd_close(struct sim *s, int proc, int fd)
-{
-    int obj = world_fd_obj(&s->w, proc, fd);
-    if (obj < 0)
-        return;
-    sim_emit(s, EV_FD_CLOSE, proc, 0, obj, fd, 0);
-    if (s->w.objs[obj].refs == 0 && obj != s->tty) /* the terminal stays */
-        obj_release(s, obj);
-}
-
 /* ---- waiting and waking ----------------------------------------------------- */
 
-static void waiter_unlink(struct sim *s, struct task *t)
+void sim_waiter_unlink(struct sim *s, struct task *t)
 {
     if (t->wait_obj < 0)
         return;
@@ -297,9 +220,8 @@ static void waiter_unlink(struct sim *s, struct task *t)
     t->next_waiter = TASK_NONE;
 }
 
-static void cpu_kick(struct sim *s);
 
-static void cpu_release(struct sim *s, struct task *t)
+void sim_cpu_release(struct sim *s, struct task *t)
 {
     if (t->cpu >= 0) {
         s->cpu_busy[t->cpu] = 0;
@@ -318,15 +240,15 @@ int sim_block(struct sim *s, struct task *t, int w, int obj)
         t->gen++; /* whatever was set up to wake this sleep is void */
         return GO_NEXT;
     }
-    emit_state(s, me, TS_BLOCKED, obj, w);
+    sim_emit_state(s, me, TS_BLOCKED, obj, w);
     t->wait_obj = -1;
     if (obj >= 0) {
         t->wait_obj = obj;
         t->next_waiter = s->objs[obj].first_waiter;
         s->objs[obj].first_waiter = me;
     }
-    cpu_release(s, t);
-    cpu_kick(s);
+    sim_cpu_release(s, t);
+    sim_cpu_kick(s);
     return GO_BLOCKED;
 }
 
@@ -335,21 +257,21 @@ void sim_wake(struct sim *s, struct task *t)
     int me = (int)(t - s->tasks);
     if (s->w.tasks[me].state != TS_BLOCKED)
         return;
-    waiter_unlink(s, t);
+    sim_waiter_unlink(s, t);
     t->gen++;
     if (t->external) {
-        emit_state(s, me, TS_RUNNING, -1, -1);
+        sim_emit_state(s, me, TS_RUNNING, -1, -1);
         sim_schedule(s, s->now, AG_RUN, me, -1, 0, -1);
         return;
     }
-    emit_state(s, me, TS_READY, -1, 0);
-    cpu_kick(s);
+    sim_emit_state(s, me, TS_READY, -1, 0);
+    sim_cpu_kick(s);
 }
 
 /* accept() sleeps exclusively: a new connection wakes one acceptor only
  * (inet_csk_wait_for_connect uses prepare_to_wait_exclusive), so forked
  * acceptors do not stampede. The waiter list is LIFO; wake the oldest. */
-static void wake_one(struct sim *s, int obj, int w)
+void sim_wake_one(struct sim *s, int obj, int w)
 {
     int32_t pick = TASK_NONE;
     for (int32_t i = s->objs[obj].first_waiter; i != TASK_NONE;
@@ -375,7 +297,7 @@ void sim_wake_obj(struct sim *s, int obj, int w)
 /* ---- scheduling --------------------------------------------------------------- */
 
 /* Give every idle CPU the first ready task not already being switched in */
-static void cpu_kick(struct sim *s)
+void sim_cpu_kick(struct sim *s)
 {
     const struct w_queue *rq = s->w.nqueues ? &s->w.queues[0] : NULL;
     for (int c = 0; c < s->p->ncpus && rq; c++) {
@@ -408,7 +330,7 @@ static void do_run(struct sim *s, struct task *t, int cpu)
         t->reserved = -1;
         t->cpu = cpu;
         s->cpu_last[cpu] = me;
-        emit_state(s, me, TS_RUNNING, -1, cpu);
+        sim_emit_state(s, me, TS_RUNNING, -1, cpu);
     }
     task_run(s, t);
 }
@@ -456,12 +378,12 @@ static void sys_finish(struct sim *s, struct task *t)
         return;
     }
     if (in->op == OP_CONNECT) { /* the script gets the fd, or -errno */
-        set_dst(t, in->dst, t->ret < 0 ? t->ret : t->ret2);
+        sim_set_dst(t, in->dst, t->ret < 0 ? t->ret : t->ret2);
     } else {
-        set_dst(t, in->dst, t->ret);
+        sim_set_dst(t, in->dst, t->ret);
         if (in->op == OP_PIPE || in->op == OP_SOCKETPAIR) {
-            set_dst(t, in->dst, t->ret < 0 ? t->ret : TL_FD_PAIR_A(t->ret2));
-            set_dst(t, in->dst2, t->ret < 0 ? t->ret : TL_FD_PAIR_B(t->ret2));
+            sim_set_dst(t, in->dst, t->ret < 0 ? t->ret : TL_FD_PAIR_A(t->ret2));
+            sim_set_dst(t, in->dst2, t->ret < 0 ? t->ret : TL_FD_PAIR_B(t->ret2));
         }
     }
     t->phase = 0;
@@ -473,686 +395,60 @@ static void sys_finish(struct sim *s, struct task *t)
 /* ---- buffers: bytes travel, land, are copied ----------------------------------- */
 
 /* The I/O models, each in its own file */
-static const struct mux_ops *const muxes[] = {&mux_scan_ops, &mux_select_ops,
-                                              &mux_poll_ops, &mux_epoll_ops,
-                                              &mux_sigio_ops, &mux_uring_ops};
+static const struct mux_ops *const muxes[] = {
+    &mux_io_ops, &mux_proc_ops, &mux_scan_ops, &mux_select_ops, &mux_poll_ops,
+    &mux_epoll_ops, &mux_sigio_ops, &mux_uring_ops,
+};
 #define NMUX ((int)(sizeof muxes / sizeof muxes[0]))
 
+/* obj is about to be freed: models drop what refers to it */
+void sim_notify_release(struct sim *s, int obj)
+{
+    for (int i = 0; i < NMUX; i++)
+        if (muxes[i]->release)
+            muxes[i]->release(s, obj);
+}
+
 /* obj became readable: models that watch it put it on their ready lists */
-static void notify_readable(struct sim *s, int obj)
+void sim_notify_readable(struct sim *s, int obj)
 {
     for (int i = 0; i < NMUX; i++)
         if (muxes[i]->readable)
             muxes[i]->readable(s, obj);
 }
 
-/* Move stalled bytes of src into dst's receive buffer as far as room allows */
-static void deliver(struct sim *s, int src, int dst)
-{
-    struct sobj *so = &s->objs[src];
-    if (s->objs[dst].freed) {
-        /* the receiver is gone: Linux answers with a reset; the bytes are
-         * dropped and no end of file is shown on a socket nobody holds */
-        so->stalled = 0;
-        so->fin_pending = 0;
-        return;
-    }
-    int64_t room = s->tl->objs[dst].rxcap - s->w.objs[dst].rx;
-    int64_t m = so->stalled < room ? so->stalled : room;
-    if (m > 0) {
-        sim_emit(s, EV_DATA, TASK_NONE, 0, dst, m, src);
-        so->stalled -= m;
-        sim_wake_obj(s, dst, TW_DATA);
-        sim_wake_obj(s, src, TW_SPACE);
-    }
-    if (so->stalled == 0 && so->fin_pending) {
-        so->fin_pending = 0;
-        sim_emit(s, EV_EOF, TASK_NONE, 0, dst, 0, 0);
-        sim_wake_obj(s, dst, TW_DATA);
-    }
-    if (m > 0 || s->w.objs[dst].eof)
-        notify_readable(s, dst);
-}
 
-/* Room was made in obj's receive buffer: let its sender's stalled bytes in */
-static void room_made(struct sim *s, int obj)
-{
-    int peer = s->tl->objs[obj].peer;
-    if (s->w.objs[obj].kind == OK_PIPE_R) {
-        sim_wake_obj(s, obj, TW_SPACE);
-        return;
-    }
-    if (peer >= 0 && s->objs[peer].stalled > 0)
-        deliver(s, peer, obj);
-}
 
-void sim_room_made(struct sim *s, int obj)
-{
-    room_made(s, obj);
-}
 
-static void obj_release(struct sim *s, int obj)
-{
-    struct sobj *so = &s->objs[obj];
-    if (so->freed)
-        return;
-    so->freed = 1;
-    for (int i = 0; i < NMUX; i++)
-        if (muxes[i]->release)
-            muxes[i]->release(s, obj);
-    int peer = s->tl->objs[obj].peer;
-    switch (s->w.objs[obj].kind) {
-    case OK_SOCKET:
-        if (peer >= 0) { /* FIN follows the data already sent */
-            sim_schedule(s, sim_at(s, obj_latency(s, obj)), AG_DELIVER, -1, obj,
-                         peer, -1);
-            /* bytes on their way here are lost; a writer waiting for room
-             * here wakes and gets EPIPE or its partial count */
-            s->objs[peer].stalled = 0;
-            sim_wake_obj(s, peer, TW_SPACE);
-        }
-        break;
-    case OK_PIPE_W:
-        if (peer >= 0) {
-            sim_emit(s, EV_EOF, TASK_NONE, 0, peer, 0, 0);
-            sim_wake_obj(s, peer, TW_DATA);
-            notify_readable(s, peer);
-        }
-        break;
-    case OK_PIPE_R:
-        sim_wake_obj(s, obj, TW_SPACE); /* writers now get EPIPE */
-        break;
-    case OK_LISTEN: {
-        for (int i = 0; i < s->nls; i++)
-            if (s->ls[i].obj == obj)
-                s->ls[i] = s->ls[--s->nls];
-        int aq = so->accept_q; /* emits may move the arrays: index afresh */
-        while (sim_qlen(s, aq) > 0) { /* connections nobody accepted: reset */
-            int c = (int)s->w.queues[aq].items[0];
-            sim_emit(s, EV_QUEUE, TASK_NONE, TQ_POP, aq, c, 0);
-            obj_release(s, c);
-        }
-        break;
-    }
-    default:
-        break;
-    }
-    sim_emit(s, EV_OBJ_FREE, TASK_NONE, 0, obj, 0, 0);
-}
 
 /* ---- processes -------------------------------------------------------------------- */
 
-static int task_new(struct sim *s, const char *name, int kind, int decl,
-                    int parent, int proc, int external)
-{
-    int script = s->p->tasks[decl].script; /* a server's generated loop */
-    int id = tl_add_task(s->tl, name, kind, parent, proc,
-                         script >= 0 ? s->script + 1 + script : s->script);
-    if (id < 0 || id >= 0xfffe) {
-        s->failed = -ENOMEM;
-        return -1;
-    }
-    if (id >= s->taskcap) {
-        int ncap = s->taskcap ? s->taskcap * 2 : 64;
-        struct task *p = realloc(s->tasks, (size_t)ncap * sizeof *p);
-        if (!p) {
-            s->failed = -ENOMEM;
-            return -1;
-        }
-        s->tasks = p;
-        s->taskcap = ncap;
-    }
-    struct task *t = &s->tasks[id];
-    memset(t, 0, sizeof *t);
-    const struct prog_task *d = &s->p->tasks[decl];
-    t->slots = calloc(d->nslots > 0 ? (size_t)d->nslots : 1, sizeof *t->slots);
-    if (!t->slots) {
-        s->failed = -ENOMEM;
-        return -1;
-    }
-    s->ntasks = id + 1;
-    t->decl = decl;
-    t->pc = d->entry;
-    t->proc = proc < 0 ? id : proc;
-    t->parent = parent;
-    t->block_end = -1;
-    t->next_waiter = TASK_NONE;
-    t->wait_obj = -1;
-    t->waiting_for = -1;
-    t->next_thread = -1;
-    t->cpu = -1;
-    t->reserved = -1;
-    t->external = (uint8_t)external;
-    t->id = PID_BASE + id;
-    sim_emit(s, EV_TASK_NEW, id, kind, -1, parent, 0);
-    return id;
-}
 
-static void give_stdio(struct sim *s, int proc)
-{
-    for (int fd = 0; fd < 3; fd++)
-        sim_emit(s, EV_FD_OPEN, proc, 0, s->tty, fd, 0);
-}
 
-/* dead has exited: wake its parent in wait4() and its joiners */
-static void wake_waiters_for(struct sim *s, int dead)
-{
-    int p = s->tasks[dead].is_thread ? -1 : s->tasks[dead].parent;
-    for (int i = p; i >= 0; i = s->tasks[i].next_thread) /* any thread */
-        if (!s->tasks[i].exited && s->w.tasks[i].state == TS_BLOCKED &&
-            s->w.tasks[i].wait == TW_CHILD)
-            sim_wake(s, &s->tasks[i]);
-    for (int i = s->tasks[dead].proc; i >= 0; i = s->tasks[i].next_thread) {
-        struct task *t = &s->tasks[i];
-        if (!t->exited && s->w.tasks[i].state == TS_BLOCKED &&
-            s->w.tasks[i].wait == TW_THREAD && t->waiting_for == dead)
-            sim_wake(s, t);
-    }
-}
 
-static void task_kill(struct sim *s, struct task *t, int code)
-{
-    int me = (int)(t - s->tasks);
-    if (t->exited)
-        return;
-    waiter_unlink(s, t);
-    t->gen++;
-    t->exited = 1;
-    t->code = (int8_t)code;
-    t->in_sys = 0;
-    t->pend = 0;
-    if (t->reserved >= 0) {
-        s->cpu_busy[t->reserved] = 0;
-        t->reserved = -1;
-    }
-    emit_state(s, me, TS_EXITED, -1, code);
-    cpu_release(s, t);
-}
 
-/* exit_group: every thread of the process ends, every fd is closed */
-static void process_exit(struct sim *s, struct task *t, int code)
-{
-    int proc = t->proc;
-    for (int i = proc; i >= 0; i = s->tasks[i].next_thread)
-        task_kill(s, &s->tasks[i], code);
-    for (int fd = s->w.procs[proc].nfds - 1; fd >= 0; fd--)
-        if (fd < s->w.procs[proc].nfds && s->w.procs[proc].fds[fd].obj >= 0)
-            fd_close(s, proc, fd);
-    for (int i = proc; i >= 0; i = s->tasks[i].next_thread)
-        wake_waiters_for(s, i);
-    cpu_kick(s);
-}
 
-void sim_kill_process(struct sim *s, struct task *t, int sig)
-{
-    sim_emit(s, EV_SIGNAL, (int)(t - s->tasks), 0, -1, sig, 0);
-    process_exit(s, t, 128 + sig);
-}
 
-static const char *child_name(struct sim *s, const struct task *parent,
-                              int thread, char *buf, size_t n)
-{
-    int k = ++s->decl_children[parent->decl];
-    snprintf(buf, n, "%s%s%d", s->tl->tasks[parent->proc].name,
-             thread ? "/t" : ".", k);
-    return buf;
-}
 
 /* ---- the operations ---------------------------------------------------------------- */
 
-static int bad_fd(struct sim *s, struct task *t)
-{
-    return sim_sys_return(s, t, -EBADF, s->p->cost.syscall);
-}
 
-static int op_socket(struct sim *s, struct task *t, const struct prog_ins *in)
-{
-    (void)in;
-    sim_sys_enter(s, t, SYS_SOCKET, -1, 0);
-    int o = sim_obj_new(s, OK_SOCKET, s->p->rcvbuf, s->p->sndbuf, -1, t->proc);
-    if (o < 0)
-        return GO_FAIL;
-    return sim_sys_return(s, t, sim_fd_open(s, t->proc, o), s->p->cost.syscall);
-}
 
-static int find_listener(const struct sim *s, int port)
-{
-    for (int i = 0; i < s->nls; i++)
-        if (s->ls[i].port == port)
-            return s->ls[i].obj;
-    return -1;
-}
 
-static int op_listen(struct sim *s, struct task *t, const struct prog_ins *in)
-{
-    int64_t fd = sim_arg(t, in, 0), port = sim_arg(t, in, 1);
-    int o = sim_fd_obj(s, t, fd);
-    if (t->phase == 0) { /* bind(fd, 0.0.0.0:port): every address */
-        sim_sys_enter(s, t, SYS_BIND, fd, port);
-        t->advance = 1;
-        if (o < 0)
-            return bad_fd(s, t);
-        if (s->w.objs[o].kind != OK_SOCKET && s->w.objs[o].kind != OK_LISTEN)
-            return sim_sys_return(s, t, -ENOTSOCK, s->p->cost.syscall);
-        if (s->w.objs[o].kind != OK_SOCKET || s->tl->objs[o].peer >= 0)
-            return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
-        if (find_listener(s, (int)port) >= 0)
-            return sim_sys_return(s, t, -EADDRINUSE, s->p->cost.syscall);
-        return sim_sys_return(s, t, 0, s->p->cost.syscall);
-    }
-    sim_sys_enter(s, t, SYS_LISTEN, fd, s->p->backlog);
-    if (o < 0)
-        return bad_fd(s, t);
-    if (s->w.objs[o].kind != OK_SOCKET && s->w.objs[o].kind != OK_LISTEN)
-        return sim_sys_return(s, t, -ENOTSOCK, s->p->cost.syscall);
-    if (s->w.objs[o].kind != OK_SOCKET || find_listener(s, (int)port) >= 0)
-        return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
-    char name[64];
-    snprintf(name, sizeof name, "accept queue :%d", (int)port);
-    int q = tl_add_queue(s->tl, name, TQK_ACCEPT, o);
-    if (q < 0) {
-        s->failed = -ENOMEM;
-        return GO_FAIL;
-    }
-    s->tl->objs[o].queue = q;
-    s->tl->objs[o].port = (int32_t)port;
-    s->objs[o].accept_q = q;
-    if (s->nls == s->lscap) {
-        int ncap = s->lscap ? s->lscap * 2 : 8;
-        struct listener *p = realloc(s->ls, (size_t)ncap * sizeof *p);
-        if (!p) {
-            s->failed = -ENOMEM;
-            return GO_FAIL;
-        }
-        s->ls = p;
-        s->lscap = ncap;
-    }
-    s->ls[s->nls++] = (struct listener){(int)port, o};
-    sim_emit(s, EV_OBJ_SET, TASK_NONE, OK_LISTEN, o, port, 0);
-    return sim_sys_return(s, t, 0, s->p->cost.syscall);
-}
 
-static int op_accept(struct sim *s, struct task *t, const struct prog_ins *in)
-{
-    int64_t fd = sim_arg(t, in, 0);
-    sim_sys_enter(s, t, SYS_ACCEPT, fd, 0);
-    int o = sim_fd_obj(s, t, fd);
-    if (o < 0)
-        return bad_fd(s, t);
-    if (s->w.objs[o].kind != OK_LISTEN) /* accept(2): ENOTSOCK, EINVAL */
-        return sim_sys_return(s, t, s->w.objs[o].kind == OK_SOCKET ? -EINVAL
-                                                                : -ENOTSOCK,
-                              s->p->cost.syscall);
-    int q = s->objs[o].accept_q;
-    if (sim_qlen(s, q) == 0) {
-        if (s->w.objs[o].flags & TL_FL_NONBLOCK)
-            return sim_sys_return(s, t, -EAGAIN, s->p->cost.syscall);
-        return sim_block(s, t, TW_CONNECTION, o);
-    }
-    int c = (int)s->w.queues[q].items[0];
-    sim_emit(s, EV_QUEUE, (int)(t - s->tasks), TQ_POP, q, c, 0);
-    s->tl->objs[c].owner = t->proc;
-    return sim_sys_return(s, t, sim_fd_open(s, t->proc, c), s->p->cost.syscall);
-}
 
-static int op_connect(struct sim *s, struct task *t, const struct prog_ins *in)
-{
-    int64_t port = sim_arg(t, in, 0);
-    if (t->phase == 0) {
-        t->advance = 1;
-        int r = op_socket(s, t, in);
-        t->ret2 = t->ret;
-        return r;
-    }
-    int64_t fd = t->ret2;
-    int o = sim_fd_obj(s, t, fd);
-    if (!t->in_sys) {
-        sim_sys_enter(s, t, SYS_CONNECT, fd, port);
-        int l = find_listener(s, (int)port);
-        int remote = t->external || (l >= 0 && s->tasks[s->tl->objs[l].owner].external);
-        s->objs[o].remote = remote;
-        s->objs[o].connect_ret = 1;
-        int64_t lat = remote ? s->p->latency : 0;
-        if (l < 0) { /* the RST comes back after a round trip */
-            s->objs[o].connect_ret = -ECONNREFUSED;
-            if (lat > 0) {
-                sim_schedule(s, sim_at(s, sat_mul(2, lat)), AG_ESTABLISHED, -1, o, 0, 0);
-                return sim_block(s, t, TW_CONNECT, o);
-            }
-        } else {
-            sim_schedule(s, sim_at(s, lat), AG_SYN, -1, l, o, 0);
-            if (s->w.objs[o].flags & TL_FL_NONBLOCK)
-                return sim_sys_return(s, t, -EINPROGRESS, s->p->cost.syscall);
-            return sim_block(s, t, TW_CONNECT, o);
-        }
-    }
-    if (s->objs[o].connect_ret == 1)
-        return sim_block(s, t, TW_CONNECT, o);
-    int64_t r = s->objs[o].connect_ret;
-    int rc = sim_sys_return(s, t, r, s->p->cost.syscall);
-    t->advance = 0;
-    t->ret2 = fd;
-    if (r < 0) { /* the script sees the error; the socket is given back */
-        fd_close(s, t->proc, (int)fd);
-        t->ret2 = r;
-    }
-    return rc;
-}
 
-static int op_pair(struct sim *s, struct task *t, const struct prog_ins *in)
-{
-    int pipe = in->op == OP_PIPE;
-    /* the two lowest free fds, shown as strace shows the result array */
-    int fa0 = world_fd_lowest(&s->w, t->proc), fb0 = fa0 + 1;
-    while (world_fd_obj(&s->w, t->proc, fb0) >= 0)
-        fb0++;
-    sim_sys_enter(s, t, pipe ? SYS_PIPE2 : SYS_SOCKETPAIR, -1,
-                  TL_FD_PAIR(fa0, fb0));
-    int a, b;
-    if (pipe) {
-        a = sim_obj_new(s, OK_PIPE_R, s->p->pipebuf, 0, -1, t->proc);
-        b = sim_obj_new(s, OK_PIPE_W, 0, 0, a, t->proc);
-    } else {
-        a = sim_obj_new(s, OK_SOCKET, s->p->rcvbuf, s->p->sndbuf, -1, t->proc);
-        b = sim_obj_new(s, OK_SOCKET, s->p->rcvbuf, s->p->sndbuf, a, t->proc);
-    }
-    if (a < 0 || b < 0)
-        return GO_FAIL;
-    s->tl->objs[a].peer = b;
-    int fa = sim_fd_open(s, t->proc, a);
-    int fb = sim_fd_open(s, t->proc, b);
-    t->ret2 = TL_FD_PAIR(fa, fb); /* the script's two results */
-    return sim_sys_return(s, t, 0, s->p->cost.syscall);
-}
 
-static int op_read(struct sim *s, struct task *t, const struct prog_ins *in)
-{
-    int64_t fd = sim_arg(t, in, 0), want = sim_arg(t, in, 1);
-    int recv = in->op == OP_RECV;
-    sim_sys_enter(s, t, recv ? SYS_RECVFROM : SYS_READ, fd, want);
-    int o = sim_fd_obj(s, t, fd);
-    if (o < 0)
-        return bad_fd(s, t);
-    const struct w_obj *wo = &s->w.objs[o];
-    if (wo->kind == OK_PIPE_W || want < 0)
-        return sim_sys_return(s, t, wo->kind == OK_PIPE_W ? -EBADF : -EINVAL,
-                              s->p->cost.syscall);
-    if (recv && wo->kind != OK_SOCKET && wo->kind != OK_LISTEN)
-        return sim_sys_return(s, t, -ENOTSOCK, s->p->cost.syscall);
-    if (wo->kind == OK_LISTEN || wo->kind == OK_EPOLL ||
-        wo->kind == OK_URING)
-        return sim_sys_return(s, t, wo->kind == OK_LISTEN ? -ENOTCONN : -EINVAL,
-                              s->p->cost.syscall);
-    if (wo->rx > 0 && want > 0) { /* phase two: copy from kernel to user */
-        int64_t n = want < wo->rx ? want : wo->rx;
-        int64_t ns = sim_copy_ns(s, n);
-        sim_emit(s, EV_COPY, (int)(t - s->tasks), TC_TO_USER, o, n, ns);
-        room_made(s, o);
-        return sim_sys_return(s, t, n, sat_add(s->p->cost.syscall, ns));
-    }
-    if (wo->eof || want == 0)
-        return sim_sys_return(s, t, 0, s->p->cost.syscall);
-    if (wo->flags & TL_FL_NONBLOCK) /* no data: don't wait, say so */
-        return sim_sys_return(s, t, -EAGAIN, s->p->cost.syscall);
-    return sim_block(s, t, TW_DATA, o); /* phase one: wait for data */
-}
 
-static int op_write(struct sim *s, struct task *t, const struct prog_ins *in)
-{
-    int64_t fd = sim_arg(t, in, 0), want = sim_arg(t, in, 1);
-    int send = in->op == OP_SEND;
-    sim_sys_enter(s, t, send ? SYS_SENDTO : SYS_WRITE, fd, want);
-    int o = sim_fd_obj(s, t, fd);
-    if (o < 0)
-        return bad_fd(s, t);
-    const struct w_obj *wo = &s->w.objs[o];
-    int peer = s->tl->objs[o].peer;
-    int buf; /* the kernel buffer the bytes are copied into */
-    int64_t cap;
-    if (wo->kind == OK_TTY && !send) /* the terminal takes it all */
-        return sim_sys_return(s, t, want < 0 ? -EINVAL : want,
-                              sat_add(s->p->cost.syscall, sim_copy_ns(s, want)));
-    if (wo->kind == OK_SOCKET) {
-        if (peer < 0)
-            return sim_sys_return(s, t, send ? -ENOTCONN : -EPIPE,
-                                  s->p->cost.syscall);
-        buf = o;
-        cap = s->tl->objs[o].txcap;
-    } else if (wo->kind == OK_PIPE_W && !send) {
-        buf = peer;
-        cap = s->tl->objs[peer].rxcap;
-    } else {
-        int e = send ? -ENOTSOCK : wo->kind == OK_PIPE_R ? -EBADF : -EINVAL;
-        return sim_sys_return(s, t, e, s->p->cost.syscall);
-    }
-    if (s->objs[peer].freed || (wo->kind == OK_SOCKET && s->objs[o].fin_pending))
-        return sim_sys_return(s, t, t->done ? t->done : -EPIPE,
-                              s->p->cost.syscall);
-    int64_t fill = buf == o ? s->w.objs[o].tx : s->w.objs[buf].rx;
-    int64_t room = cap - fill, left = want - t->done;
-    int64_t n = left < room ? left : room;
-    int64_t ns = 0;
-    if (n > 0) {
-        ns = sim_copy_ns(s, n);
-        sim_emit(s, EV_COPY, (int)(t - s->tasks), TC_TO_KERNEL, buf, n, ns);
-        t->done += n;
-        if (wo->kind == OK_SOCKET) {
-            sim_schedule(s, sim_at(s, obj_latency(s, o)), AG_DELIVER, -1, o, peer, n);
-        } else {
-            sim_wake_obj(s, peer, TW_DATA);
-            notify_readable(s, peer);
-        }
-    }
-    if (t->done == want)
-        return sim_sys_return(s, t, want, sat_add(s->p->cost.syscall, ns));
-    if (wo->flags & TL_FL_NONBLOCK) /* full: take what fits, or EAGAIN */
-        return sim_sys_return(s, t, t->done ? t->done : -EAGAIN,
-                              sat_add(s->p->cost.syscall, ns));
-    return sim_block(s, t, TW_SPACE, buf); /* full: the writer sleeps */
-}
 
-static int op_close(struct sim *s, struct task *t, const struct prog_ins *in)
-{
-    int64_t fd = sim_arg(t, in, 0);
-    sim_sys_enter(s, t, SYS_CLOSE, fd, 0);
-    if (sim_fd_obj(s, t, fd) < 0)
-        return bad_fd(s, t);
-    fd_close(s, t->proc, (int)fd);
-    return sim_sys_return(s, t, 0, s->p->cost.syscall);
-}
 
-static int op_fcntl(struct sim *s, struct task *t, const struct prog_ins *in)
-{
-    int64_t fd = sim_arg(t, in, 0);
-    int first = (in->flags & TL_FL_ASYNC) ? 1 : 0;
-    if (first && t->phase == 0) /* O_ASYNC needs an owner: F_SETOWN first */
-        return sig_setown(s, t, in);
-    int o = sim_fd_obj(s, t, fd);
-    int acc = o < 0 ? 2 : s->w.objs[o].kind == OK_PIPE_R ? 0
-                        : s->w.objs[o].kind == OK_PIPE_W ? 1 : 2;
-    if (t->phase == first) {
-        /* the idiom: fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | flag) */
-        sim_sys_enter(s, t, SYS_FCNTL, fd, TL_F_GETFL);
-        t->advance = 1;
-        if (o < 0)
-            return bad_fd(s, t);
-        return sim_sys_return(s, t, tl_linux_flags(acc, s->w.objs[o].flags),
-                              s->p->cost.syscall);
-    }
-    int fl = (o < 0 ? 0 : s->w.objs[o].flags) | in->flags;
-    sim_sys_enter(s, t, SYS_FCNTL, fd, TL_F_SETFL(acc, fl));
-    if (o < 0)
-        return bad_fd(s, t);
-    sim_emit(s, EV_FLAGS, t->proc, fl, o, fd, 0);
-    return sim_sys_return(s, t, 0, s->p->cost.syscall);
-}
 
-static int op_compute(struct sim *s, struct task *t, const struct prog_ins *in)
-{
-    if (!t->phase) {
-        t->remain = sim_arg(t, in, 0);
-        t->phase = 1;
-    }
-    if (t->remain <= 0) {
-        t->phase = 0;
-        t->pc++;
-        return GO_NEXT;
-    }
-    int64_t slice = t->remain;
-    if (!t->external && slice > s->p->quantum)
-        slice = s->p->quantum;
-    t->remain -= slice;
-    t->busy_ns = slice;
-    return GO_BUSY;
-}
 
-static int op_sleep(struct sim *s, struct task *t, const struct prog_ins *in)
-{
-    int64_t d = sim_arg(t, in, 0);
-    if (!t->in_sys) {
-        sim_sys_enter(s, t, SYS_CLOCK_NANOSLEEP, -1, d);
-        if (d < 0)
-            return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
-        t->phase = 1;
-        sim_schedule(s, sim_at(s, d), AG_TIMER, (int)(t - s->tasks), -1, 0, 0);
-        return sim_block(s, t, TW_TIMER, -1);
-    }
-    return sim_sys_return(s, t, 0, s->p->cost.syscall);
-}
 
-static int op_exit(struct sim *s, struct task *t, const struct prog_ins *in)
-{
-    int code = (int)sim_arg(t, in, 0);
-    int me = (int)(t - s->tasks);
-    if (t->is_thread && t->pc == t->block_end - 1) { /* thread returns */
-        sim_sys_enter(s, t, SYS_EXIT, -1, code);
-        task_kill(s, t, code);
-        wake_waiters_for(s, me);
-        cpu_kick(s);
-        return GO_EXITED;
-    }
-    sim_sys_enter(s, t, SYS_EXIT_GROUP, -1, code);
-    process_exit(s, t, code);
-    return GO_EXITED;
-}
 
-static int op_spawn(struct sim *s, struct task *t, const struct prog_ins *in)
-{
-    int thread = in->op == OP_THREAD;
-    sim_sys_enter(s, t, thread ? SYS_CLONE3 : SYS_CLONE, -1, 0);
-    if (s->ntasks >= SIM_MAX_TASKS)
-        return sim_fail(s, in, "more than %d tasks: this %s runs without end "
-                        "(a fork bomb?); the limit keeps the timeline viewable",
-                        SIM_MAX_TASKS, thread ? "thread creation" : "fork");
-    char name[96];
-    child_name(s, t, thread, name, sizeof name);
-    int me = (int)(t - s->tasks);
-    int kind = t->external ? TK_PEER : thread ? TK_THREAD : TK_PROCESS;
-    /* a forked child's parent is the process (any of its threads may
-     * wait for it); a thread's is the thread that made it */
-    int c = task_new(s, name, kind, t->decl, thread ? me : t->proc,
-                     thread ? t->proc : -1,
-                     t->external);
-    if (c < 0)
-        return GO_FAIL;
-    t = &s->tasks[me]; /* the task array may have moved */
-    struct task *ch = &s->tasks[c];
-    memcpy(ch->slots, t->slots,
-           (size_t)(s->p->tasks[t->decl].nslots) * sizeof *ch->slots);
-    ch->pc = t->pc + 1;
-    if (in->dst >= 0)
-        ch->slots[in->dst] = 0; /* fork() returns 0 in the child */
-    ch->block_end = in->jump;
-    ch->is_thread = (uint8_t)thread;
-    if (thread) { /* the process's threads form a chain from its first */
-        ch->next_thread = s->tasks[t->proc].next_thread;
-        s->tasks[t->proc].next_thread = c;
-    }
-    if (!thread) { /* the child gets a copy of the fd table (emitting
-                      events may move the world's arrays: index afresh) */
-        for (int fd = 0; fd < s->w.procs[t->proc].nfds; fd++)
-            if (s->w.procs[t->proc].fds[fd].obj >= 0)
-                sim_emit(s, EV_FD_OPEN, c, 0, s->w.procs[t->proc].fds[fd].obj,
-                         fd, 0);
-    }
-    if (ch->external) {
-        emit_state(s, c, TS_RUNNING, -1, -1);
-        sim_schedule(s, s->now, AG_RUN, c, -1, 0, -1);
-    } else {
-        emit_state(s, c, TS_READY, -1, 0);
-        cpu_kick(s);
-    }
-    return sim_sys_return(s, t, ch->id,
-                          sat_add(s->p->cost.syscall,
-                                  thread ? s->p->cost.thread : s->p->cost.fork));
-}
 
-static int find_task_by_id(const struct sim *s, int64_t id)
-{
-    int64_t i = id - PID_BASE;
-    return i >= 0 && i < s->ntasks ? (int)i : -1;
-}
 
-static int op_join(struct sim *s, struct task *t, const struct prog_ins *in)
-{
-    int64_t id = sim_arg(t, in, 0);
-    int w = in->op == OP_WAIT;
-    sim_sys_enter(s, t, w ? SYS_WAIT4 : SYS_FUTEX, id, 0);
-    int me = (int)(t - s->tasks);
-    if (!w) {
-        int k = find_task_by_id(s, id);
-        if (k == me) /* pthread_join(3): joining oneself */
-            return sim_sys_return(s, t, -EDEADLK, s->p->cost.syscall);
-        if (k < 0 || !s->tasks[k].is_thread || s->tasks[k].proc != t->proc)
-            return sim_sys_return(s, t, -ESRCH, s->p->cost.syscall);
-        if (s->tasks[k].exited)
-            return sim_sys_return(s, t, 0, s->p->cost.syscall);
-        t->waiting_for = k;
-        return sim_block(s, t, TW_THREAD, -1);
-    }
-    int any = in->nargs == 0 || in->a[0].kind == ARG_NONE;
-    int live = 0;
-    for (int i = 0; i < s->ntasks; i++) {
-        struct task *c = &s->tasks[i];
-        if (c->parent != t->proc || c->is_thread || c->reaped)
-            continue;
-        if (!any && c->id != id)
-            continue;
-        if (c->exited) {
-            c->reaped = 1;
-            return sim_sys_return(s, t, c->id, s->p->cost.syscall);
-        }
-        live = 1;
-    }
-    if (!live)
-        return sim_sys_return(s, t, -ECHILD, s->p->cost.syscall);
-    return sim_block(s, t, TW_CHILD, -1);
-}
 
-static int op_say(struct sim *s, struct task *t, const struct prog_ins *in)
-{
-    int64_t i = in->a[0].v;
-    int pc = t->pc;
-    if (in->flags & 1) { /* say once: the first task to get here says it */
-        if (s->said[pc / 8] & (1u << (pc % 8))) {
-            t->pc++;
-            return GO_NEXT;
-        }
-        s->said[pc / 8] |= (uint8_t)(1u << (pc % 8));
-    }
-    if (i < 0 || i >= s->p->nstrs)
-        return sim_fail(s, in, "internal: no string %lld", (long long)i);
-    int id = s->str_ids[i]; /* one timeline string per scenario string */
-    if (id < 0)
-        id = s->str_ids[i] = tl_add_str(s->tl, s->p->strs[i]);
-    if (id < 0) {
-        s->failed = -ENOMEM;
-        return GO_FAIL;
-    }
-    sim_emit(s, EV_CAPTION, (int)(t - s->tasks), 0, -1, id, 0);
-    t->pc++;
-    return GO_NEXT;
-}
 
 static int cmp(int op, int64_t a, int64_t b)
 {
@@ -1171,11 +467,11 @@ static int op_flow(struct sim *s, struct task *t, const struct prog_ins *in)
     (void)s;
     switch (in->op) {
     case OP_SET:
-        set_dst(t, in->dst, sim_arg(t, in, 0));
+        sim_set_dst(t, in->dst, sim_arg(t, in, 0));
         t->pc++;
         break;
     case OP_ADD:
-        set_dst(t, in->dst, sim_arg(t, in, 0) + sim_arg(t, in, 1));
+        sim_set_dst(t, in->dst, sim_arg(t, in, 0) + sim_arg(t, in, 1));
         t->pc++;
         break;
     case OP_JMP:
@@ -1192,7 +488,7 @@ static int op_flow(struct sim *s, struct task *t, const struct prog_ins *in)
         /* fall through */
     case OP_FOR_NEXT:
         if (t->ready_i < t->nready) {
-            set_dst(t, in->dst, t->ready[t->ready_i++]);
+            sim_set_dst(t, in->dst, t->ready[t->ready_i++]);
             t->pc = in->op == OP_FOR_START ? t->pc + 1 : in->jump;
         } else {
             t->pc = in->op == OP_FOR_START ? in->jump : t->pc + 1;
@@ -1205,35 +501,6 @@ static int op_flow(struct sim *s, struct task *t, const struct prog_ins *in)
     return GO_NEXT;
 }
 
-static int op_end(struct sim *s, struct task *t, const struct prog_ins *in)
-{
-    return op_exit(s, t, in);
-}
-
-typedef int (*op_fn)(struct sim *, struct task *, const struct prog_ins *);
-
-static op_fn op_table(int op)
-{
-    switch (op) {
-    case OP_SOCKET: return op_socket;
-    case OP_LISTEN: return op_listen;
-    case OP_ACCEPT: return op_accept;
-    case OP_CONNECT: return op_connect;
-    case OP_PIPE: case OP_SOCKETPAIR: return op_pair;
-    case OP_READ: case OP_RECV: return op_read;
-    case OP_WRITE: case OP_SEND: return op_write;
-    case OP_CLOSE: return op_close;
-    case OP_FCNTL: return op_fcntl;
-    case OP_COMPUTE: return op_compute;
-    case OP_SLEEP: return op_sleep;
-    case OP_EXIT: return op_exit;
-    case OP_END: return op_end;
-    case OP_FORK: case OP_THREAD: return op_spawn;
-    case OP_JOIN: case OP_WAIT: return op_join;
-    case OP_SAY: return op_say;
-    default: return op_flow;
-    }
-}
 
 /* ---- the interpreter -------------------------------------------------------------- */
 
@@ -1264,7 +531,7 @@ static void task_run(struct sim *s, struct task *t)
         const struct mux_ops *mx = s->mux[in->op];
         int r = sig_due(t) ? sig_check(s, t, in) : -1; /* signals first */
         if (r < 0)
-            r = mx ? mx->exec(s, t, in) : op_table(in->op)(s, t, in);
+            r = mx ? mx->exec(s, t, in) : op_flow(s, t, in);
         t = &s->tasks[me];
         if (t->exited) /* the operation killed its own process */
             return;
@@ -1304,9 +571,9 @@ static void task_step(struct sim *s, struct task *t)
             if (s->tasks[s->w.queues[0].items[i]].reserved < 0)
                 waiting = 1;
         if (waiting) {
-            emit_state(s, me, TS_READY, -1, 0);
-            cpu_release(s, t);
-            cpu_kick(s);
+            sim_emit_state(s, me, TS_READY, -1, 0);
+            sim_cpu_release(s, t);
+            sim_cpu_kick(s);
             return;
         }
     }
@@ -1319,60 +586,7 @@ static void task_step(struct sim *s, struct task *t)
 #define SYN_TIMEOUT 1000000000LL
 #define SYN_RETRIES 6
 
-static void on_syn(struct sim *s, int l, int client, int tries)
-{
-    struct sobj *lo = &s->objs[l];
-    if (s->objs[client].freed)
-        return; /* the connector gave up */
-    if (lo->freed || lo->accept_q < 0) {
-        /* no listener any more: the kernel answers with a reset */
-        s->objs[client].connect_ret = -ECONNREFUSED;
-        sim_schedule(s, sim_at(s, obj_latency(s, client)), AG_ESTABLISHED, -1,
-                     client, 0, 0);
-        return;
-    }
-    if (sim_qlen(s, lo->accept_q) + lo->handshakes > s->p->backlog) {
-        /* accept queue full (backlog + 1 fit): Linux drops the SYN and the
-         * client retransmits after 1 s, 2 s, 4 s ... then gives up */
-        if (tries >= SYN_RETRIES) {
-            s->objs[client].connect_ret = -ETIMEDOUT;
-            sim_schedule(s, s->now, AG_ESTABLISHED, -1, client, 0, 0);
-        } else {
-            sim_schedule(s, sim_at(s, (SYN_TIMEOUT << tries)), AG_SYN, -1, l,
-                         client, tries + 1);
-        }
-        return;
-    }
-    int owner = s->tl->objs[l].owner;
-    int c = sim_obj_new(s, OK_SOCKET, s->p->rcvbuf, s->p->sndbuf, client, owner);
-    lo = NULL; /* s->objs may have moved */
-    if (c < 0)
-        return;
-    s->tl->objs[client].peer = c;
-    s->tl->objs[c].port = s->tl->objs[l].port;
-    s->objs[c].remote = s->objs[client].remote;
-    /* SYN-ACK back to the client: its connect() returns; its ACK comes
-     * back one latency later, and only then is the connection complete
-     * and queued for accept() (tcp_check_req, inet_csk_complete_hashdance) */
-    s->objs[client].connect_ret = 0;
-    int64_t lat = obj_latency(s, client);
-    sim_schedule(s, sim_at(s, lat), AG_ESTABLISHED, -1, client, 0, 0);
-    sim_schedule(s, sim_at(s, sat_mul(2, lat)), AG_ACK, -1, l, c, 0);
-    s->objs[l].handshakes++;
-}
 
-/* The client's final ACK reaches the listener: the connection is ready */
-static void on_ack(struct sim *s, int l, int c)
-{
-    s->objs[l].handshakes--;
-    if (s->objs[l].freed) { /* the listener went away meanwhile: reset */
-        obj_release(s, c);
-        return;
-    }
-    sim_emit(s, EV_QUEUE, TASK_NONE, TQ_PUSH, s->objs[l].accept_q, c, 0);
-    wake_one(s, l, TW_CONNECTION);
-    notify_readable(s, l);
-}
 
 static void dispatch(struct sim *s, const struct agenda *it)
 {
@@ -1381,18 +595,18 @@ static void dispatch(struct sim *s, const struct agenda *it)
         if (it->kind == AG_RUN && it->a >= 0 && t->reserved == it->a) {
             s->cpu_busy[it->a] = 0;
             t->reserved = -1;
-            cpu_kick(s);
+            sim_cpu_kick(s);
         }
         return; /* stale: the task was killed or woken otherwise */
     }
     switch (it->kind) {
     case AG_START:
         if (t->external) {
-            emit_state(s, it->task, TS_RUNNING, -1, -1);
+            sim_emit_state(s, it->task, TS_RUNNING, -1, -1);
             task_run(s, t);
         } else {
-            emit_state(s, it->task, TS_READY, -1, 0);
-            cpu_kick(s);
+            sim_emit_state(s, it->task, TS_READY, -1, 0);
+            sim_cpu_kick(s);
         }
         break;
     case AG_RUN:
@@ -1408,18 +622,18 @@ static void dispatch(struct sim *s, const struct agenda *it)
         int src = it->obj, dst = it->obj2;
         if (it->a < 0) { /* FIN */
             s->objs[src].fin_pending = 1;
-            deliver(s, src, dst);
+            net_deliver(s, src, dst);
             break;
         }
         s->objs[src].stalled += it->a;
-        deliver(s, src, dst);
+        net_deliver(s, src, dst);
         break;
     }
     case AG_ACK:
-        on_ack(s, it->obj, it->obj2);
+        net_ack(s, it->obj, it->obj2);
         break;
     case AG_SYN:
-        on_syn(s, it->obj, it->obj2, (int)it->a);
+        net_syn(s, it->obj, it->obj2, (int)it->a);
         break;
     case AG_ESTABLISHED:
         sim_wake_obj(s, it->obj, TW_CONNECT);
@@ -1464,7 +678,7 @@ static int setup(struct sim *s)
     for (int i = 0; i < s->p->ncpus; i++)
         s->cpu_last[i] = -1;
     for (int i = 0; i < NMUX; i++)
-        for (int k = 0; k < 4 && muxes[i]->ops[k] != OP__COUNT; k++)
+        for (int k = 0; k < 16 && muxes[i]->ops[k] != OP__COUNT; k++)
             s->mux[muxes[i]->ops[k]] = muxes[i];
     s->tty = sim_obj_new(s, OK_TTY, 0, 0, -1, -1);
     for (int c = 0; c < s->p->ncaptions; c++)
@@ -1478,11 +692,11 @@ static int setup(struct sim *s)
                 snprintf(name, sizeof name, "%s%d", pt->name, k + 1);
             else
                 snprintf(name, sizeof name, "%s", pt->name);
-            int id = task_new(s, name, peer ? TK_PEER : TK_PROCESS, d, -1, -1,
+            int id = proc_task_new(s, name, peer ? TK_PEER : TK_PROCESS, d, -1, -1,
                               peer);
             if (id < 0)
                 return -ENOMEM;
-            give_stdio(s, id);
+            proc_give_stdio(s, id);
             sim_schedule(s, sat_add(pt->start, sat_mul(k, pt->every)), AG_START, id, -1, 0, 0);
         }
     }

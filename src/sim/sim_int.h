@@ -14,6 +14,8 @@
 
 #include "sim/sim.h"
 
+#define TASK_NONE (-1)
+
 /* What a handler tells the interpreter */
 enum go { GO_NEXT, GO_BUSY, GO_BLOCKED, GO_EXITED, GO_FAIL };
 
@@ -157,7 +159,8 @@ struct sim {
 /* An I/O model: handlers for the operations it owns, and readiness hooks */
 struct mux_ops {
     const char *name;
-    int ops[4];   /* prog ops this model handles, OP__COUNT-terminated */
+    int ops[16];  /* prog ops this model handles, OP__COUNT-terminated
+                     (an unterminated list would claim OP_SOCKET = 0) */
     int (*exec)(struct sim *s, struct task *t, const struct prog_ins *in);
     /* bytes arrived, EOF, or a new connection on object obj */
     void (*readable)(struct sim *s, int obj);
@@ -168,6 +171,8 @@ struct mux_ops {
 extern const struct mux_ops mux_scan_ops, mux_select_ops, mux_poll_ops,
     mux_epoll_ops;
 extern const struct mux_ops mux_sigio_ops, mux_uring_ops;
+/* the plain syscalls on files and sockets (net.c); processes (proc.c) */
+extern const struct mux_ops mux_io_ops, mux_proc_ops;
 
 /* ---- signals (mux_sigio.c), called by the engine ---- */
 /* fcntl(fd, F_SETOWN, getpid()): the first half of `fcntl FD O_ASYNC` */
@@ -210,6 +215,30 @@ static inline int sim_qlen(const struct sim *s, int q)
 }
 
 /* ---- services for handlers (sim.c) ---- */
+void sim_emit_state(struct sim *s, int task, int state, int obj, int64_t a);
+void sim_set_dst(struct task *t, int slot, int64_t v);
+void sim_cpu_kick(struct sim *s);
+void sim_cpu_release(struct sim *s, struct task *t);
+void sim_waiter_unlink(struct sim *s, struct task *t);
+void sim_wake_one(struct sim *s, int obj, int w);
+void sim_notify_readable(struct sim *s, int obj);
+void sim_notify_release(struct sim *s, int obj);
+
+/* ---- files and the network (net.c) ---- */
+void net_fd_close(struct sim *s, int proc, int fd);
+void net_obj_release(struct sim *s, int obj);
+/* bytes (a < 0: the FIN) from src reach dst after the latency */
+void net_deliver(struct sim *s, int src, int dst);
+void net_syn(struct sim *s, int l, int client, int tries);
+void net_ack(struct sim *s, int l, int c);
+
+/* ---- processes (proc.c) ---- */
+int proc_task_new(struct sim *s, const char *name, int kind, int decl,
+                  int parent, int proc, int external);
+void proc_give_stdio(struct sim *s, int proc);
+void proc_task_kill(struct sim *s, struct task *t, int code);
+void proc_exit(struct sim *s, struct task *t, int code);
+void proc_wake_waiters(struct sim *s, int dead);
 long sim_emit(struct sim *s, int type, int task, int sub, int obj, int64_t a,
               int64_t b);
 int64_t sim_arg(const struct task *t, const struct prog_ins *in, int i);

@@ -274,28 +274,74 @@ static int bookmark_jump(struct viewer *v, int dir)
 
 /* ---- selection and focus ------------------------------------------------ */
 
-static int first_fd(const struct viewer *v, int from, int dir)
+static const struct w_proc *sel_fds(const struct viewer *v)
 {
     int proc = sel_proc(v);
     const struct world *w = &v->cur.w;
-    if (proc < 0 || proc >= w->ntasks)
+    return proc >= 0 && proc < w->ntasks ? &w->procs[proc] : NULL;
+}
+
+/*
+ * The fd table shows consecutive fds on one object as one row ("0-2 tty
+ * #0"), and selection moves by rows: a row is selected by its first fd.
+ */
+static int row_start(const struct w_proc *p, int fd)
+{
+    while (fd > 0 && p->fds[fd - 1].obj == p->fds[fd].obj)
+        fd--;
+    return fd;
+}
+
+/* The first fd of the next (dir 1) or previous (dir -1) row from fd's */
+static int fd_step(const struct viewer *v, int fd, int dir)
+{
+    const struct w_proc *p = sel_fds(v);
+    if (!p || fd < 0 || fd >= p->nfds || p->fds[fd].obj < 0)
         return -1;
-    const struct w_proc *p = &w->procs[proc];
-    for (int fd = from; fd >= 0 && fd < p->nfds; fd += dir)
-        if (p->fds[fd].obj >= 0)
+    int ob = p->fds[fd].obj;
+    if (dir > 0) {
+        while (fd < p->nfds && p->fds[fd].obj == ob)
+            fd++;
+        while (fd < p->nfds && p->fds[fd].obj < 0)
+            fd++;
+        return fd < p->nfds ? fd : -1;
+    }
+    fd = row_start(p, fd) - 1;
+    while (fd >= 0 && p->fds[fd].obj < 0)
+        fd--;
+    return fd >= 0 ? row_start(p, fd) : -1;
+}
+
+/* Where a selection in the fd table starts: the first fd that is not a
+   terminal (the table is about sockets, pipes, epoll...), else fd 0's row */
+static int first_fd(const struct viewer *v)
+{
+    const struct w_proc *p = sel_fds(v);
+    if (!p)
+        return -1;
+    const struct world *w = &v->cur.w;
+    int any = -1;
+    for (int fd = 0; fd < p->nfds; fd++) {
+        int ob = p->fds[fd].obj;
+        if (ob < 0)
+            continue;
+        if (any < 0)
+            any = fd;
+        if (ob >= w->nobjs || w->objs[ob].kind != OK_TTY)
             return fd;
-    return -1;
+    }
+    return any;
 }
 
 static int select_move(struct viewer *v, int dir)
 {
     int n = v->tl->ntasks;
     if (v->focus == V_FDS) {
-        int fd = first_fd(v, v->sel_fd < 0 ? 0 : v->sel_fd + dir, dir);
+        int fd = fd_step(v, v->sel_fd, dir);
         if (fd >= 0)
             v->sel_fd = fd;
         else if (v->sel_fd < 0 || world_fd_obj(&v->cur.w, sel_proc(v), v->sel_fd) < 0)
-            v->sel_fd = first_fd(v, 0, 1);
+            v->sel_fd = first_fd(v);
         return UI_HANDLED | UI_REDRAW;
     }
     if (v->focus == V_QUEUES) {
@@ -346,7 +392,7 @@ static int focus_move(struct viewer *v, int dir)
     }
     if (v->focus == V_FDS && (v->sel_fd < 0 ||
         world_fd_obj(&v->cur.w, sel_proc(v), v->sel_fd) < 0))
-        v->sel_fd = first_fd(v, 0, 1);
+        v->sel_fd = first_fd(v);
     if (v->focus == V_QUEUES && v->sel_queue < 0 && v->tl->nqueues > 0)
         v->sel_queue = v->qorder[0];
     return UI_HANDLED | UI_REDRAW;
@@ -356,11 +402,20 @@ static int focus_move(struct viewer *v, int dir)
 
 static int goto_input(struct viewer *v, const char *s)
 {
+    while (*s == ' ')
+        s++;
+    if (!*s)
+        return UI_HANDLED | UI_REDRAW; /* nothing typed: nothing to do */
     int64_t t = ui_parse_time(s);
     if (t >= 0) {
-        char b[40];
+        char b[40], e[40];
         long pos = viewer_pos_at_time(v, t);
-        viewer_msg(v, "At time %s: event %ld", tl_time_text(b, sizeof b, t), pos);
+        if (t > v->t_end)
+            viewer_msg(v, "At time %s: past the end of the timeline (%s), event %ld",
+                       tl_time_text(b, sizeof b, t), tl_time_text(e, sizeof e, v->t_end),
+                       pos);
+        else
+            viewer_msg(v, "At time %s: event %ld", tl_time_text(b, sizeof b, t), pos);
         return go(v, pos);
     }
     char *end;
@@ -393,10 +448,8 @@ static int prompt_key(struct viewer *v, int key)
         return search(v, 1);
     }
     if (key == UK_BACKSPACE || key == 127 || key == 8) {
-        if (n == 0) {
-            v->prompt = P_NONE;
-            return UI_HANDLED | UI_REDRAW;
-        }
+        if (n == 0)
+            return UI_HANDLED; /* nothing to erase: Esc cancels */
         while (n > 0 && ((unsigned char)v->input[n - 1] & 0xc0) == 0x80)
             n--;
         v->input[n > 0 ? n - 1 : 0] = 0;

@@ -94,9 +94,9 @@ extern const struct ui_role_style ui_roles[R__COUNT];
     X(BR, 0x2518, '+') \
     X(HHEAVY, 0x2501, '=') \
     X(FULL, 0x2588, '#') \
-    X(SHADE_M, 0x2592, '=') \
-    X(SHADE_L, 0x2591, '-') \
-    X(DOT, 0x00b7, '.') \
+    X(SHADE_M, 0x2592, '+') \
+    X(SHADE_L, 0x2591, '.') \
+    X(DOT, 0x00b7, ' ') \
     X(ELLIPSIS, 0x2026, '~') \
     X(PLAY, 0x25b6, '>') \
     X(PAUSE, 0x2016, '=') \

@@ -4,12 +4,13 @@
  * Fixed rows: the header (top), the caption under it, the status bar
  * (bottom).  The body is split into columns; each body view has a priority,
  * a column for each size class and a vertical order.  Essential views
- * (priority up to ESSENTIAL) reserve their minimum height, then every view
- * in priority order grows to the height it wants; optional views (buffers, queues)
- * appear only if rows are left for them.  A view that does not fit is
- * dropped: a small screen loses the least important panels, it never
- * squeezes one into uselessness.  Rows left over go to the growable view of
- * each column (script or log).
+ * (priority up to ESSENTIAL) reserve their minimum height, then grow in
+ * priority order to the height they want; the growable views (script, log)
+ * and the optional ones (buffers, queues) take what is left.  A view that
+ * does not fit is dropped: a small screen loses the least important panels,
+ * it never squeezes one into uselessness.  A view that has little to say
+ * (the two phases before any read) asks for fewer rows than its minimum
+ * and gives the rest to the others.
  *
  *   class  width     columns                    timeline (gantt)
  *   A      80..119   2                          in the right column
@@ -43,17 +44,22 @@ static const struct spec {
  * A model with queues of its own (epoll's interest and ready lists, the
  * watched fds of select and poll, io_uring's rings, pending signals) is
  * taught with them: its queues panel becomes essential, right after the
- * two phases, and on a small screen the fd table gives way to it.
+ * two phases and before the fd table.
  */
-static int prio_of(const struct viewer *v, int i, int cls)
+static int prio_of(const struct viewer *v, int i)
 {
-    if (!v->model_queues)
-        return specs[i].prio;
-    if (specs[i].view == V_QUEUES)
+    if (v->model_queues && specs[i].view == V_QUEUES)
         return 35;
-    if (specs[i].view == V_FDS && cls == 0)
-        return 75;
     return specs[i].prio;
+}
+
+/* rows a view needs: its minimum, or less if it wants less (an idle view,
+   such as the two phases before any read, asks for a line or two) */
+static int min_of(const struct viewer *v, int i, int w)
+{
+    const struct view_ops *ops = ui_views[specs[i].view];
+    int want = ops->want_h(v, w);
+    return want < ops->min_h && want >= 3 ? want : ops->min_h;
 }
 
 int ui_layout(const struct viewer *v, int w, int h, struct placed *out, int max)
@@ -92,13 +98,27 @@ int ui_layout(const struct viewer *v, int w, int h, struct placed *out, int max)
     }
 
     /*
-     * Essential views reserve their minimum first, then take rows up to
-     * what they want in priority order; optional views (prio > ESSENTIAL)
-     * appear only in what is left.
+     * Rows are given in passes, each in priority order:
+     *   1. essential panels reserve their minimum;
+     *   2. they grow towards the rows they want, up to half the body, so a
+     *      more important panel is whole before a less important one grows
+     *      and a long list (10,000 clients) does not take every row;
+     *   3. the growable panels (script, log) take their minimum;
+     *   4. essential and growable panels grow to all they want;
+     *   5. the optional panels (buffers, queues of a model without its
+     *      own) take their minimum and grow to what they want;
+     *   6. the rows left go to the growable panel of each column.
+     * A growable panel reserves nothing before step 3: it gives way first.
      */
-    int hgt[NSPECS] = { 0 }, used[3] = { 0 }, prio[NSPECS], byprio[NSPECS];
+    int hgt[NSPECS] = { 0 }, used[3] = { 0 }, mins[NSPECS], wants[NSPECS];
+    int prio[NSPECS], byprio[NSPECS];
     for (int i = 0; i < NSPECS; i++) {
-        prio[i] = prio_of(v, i, cls);
+        int c = specs[i].col[cls];
+        prio[i] = prio_of(v, i);
+        mins[i] = c == SPAN ? 0 : min_of(v, i, cw[c]);
+        wants[i] = c == SPAN ? 0 : ui_views[specs[i].view]->want_h(v, cw[c]);
+        if (wants[i] < mins[i])
+            wants[i] = mins[i];
         int j = i; /* insertion sort by priority */
         while (j > 0 && prio[byprio[j - 1]] > prio[i]) {
             byprio[j] = byprio[j - 1];
@@ -106,41 +126,38 @@ int ui_layout(const struct viewer *v, int w, int h, struct placed *out, int max)
         }
         byprio[j] = i;
     }
-    for (int k = 0; k < NSPECS; k++) {
-        int i = byprio[k];
-        int c = specs[i].col[cls];
-        if (c == SPAN || prio[i] > ESSENTIAL)
-            continue;
-        int m = ui_views[specs[i].view]->min_h;
-        if (used[c] + m <= bh) {
-            hgt[i] = m;
-            used[c] += m;
+    for (int pass = 1; pass <= 5; pass++)
+        for (int k = 0; k < NSPECS; k++) {
+            int i = byprio[k];
+            int c = specs[i].col[cls];
+            if (c == SPAN)
+                continue;
+            int kind = specs[i].grow ? 3 : prio[i] <= ESSENTIAL ? 1 : 5;
+            int grow_to = pass == 2 ? bh / 2 : wants[i];
+            if (grow_to > wants[i])
+                grow_to = wants[i];
+            if (pass == kind) { /* its minimum, if it fits */
+                if (used[c] + mins[i] > bh)
+                    continue; /* dropped */
+                hgt[i] = mins[i];
+                used[c] += mins[i];
+                if (kind != 5)
+                    continue;
+            } else if (!(kind == 1 && pass == 2) && !(kind != 5 && pass == 4)) {
+                continue;
+            }
+            if (!hgt[i])
+                continue;
+            int more = grow_to - hgt[i];
+            if (more > bh - used[c])
+                more = bh - used[c];
+            if (more > 0) {
+                hgt[i] += more;
+                used[c] += more;
+            }
         }
-    }
-    for (int k = 0; k < NSPECS; k++) {
-        int i = byprio[k];
-        int c = specs[i].col[cls];
-        if (c == SPAN)
-            continue;
-        int m = ui_views[specs[i].view]->min_h;
-        int want = ui_views[specs[i].view]->want_h(v, cw[c]);
-        if (want < m)
-            want = m;
-        if (!hgt[i]) {
-            if (prio[i] <= ESSENTIAL || used[c] + m > bh)
-                continue; /* an essential view that did not fit */
-            hgt[i] = m;
-            used[c] += m;
-        }
-        int more = want - hgt[i];
-        if (more > bh - used[c])
-            more = bh - used[c];
-        if (more > 0) {
-            hgt[i] += more;
-            used[c] += more;
-        }
-    }
-    /* the rest to the growable view of each column (else the last one) */
+    /* the rest to the growable view of each column, else to the most
+       important view that wants more, else to the last one */
     for (int c = 0; c < ncols; c++) {
         int g = -1;
         for (int i = 0; i < NSPECS; i++)
@@ -148,6 +165,13 @@ int ui_layout(const struct viewer *v, int w, int h, struct placed *out, int max)
                 (g < 0 || specs[i].grow > specs[g].grow ||
                  (specs[i].grow == specs[g].grow && specs[i].order > specs[g].order)))
                 g = i;
+        for (int k = 0; g >= 0 && !specs[g].grow && k < NSPECS; k++) {
+            int i = byprio[k];
+            if (specs[i].col[cls] == c && hgt[i] && hgt[i] < wants[i]) {
+                g = i;
+                break;
+            }
+        }
         if (g >= 0) {
             hgt[g] += bh - used[c];
             used[c] = bh;

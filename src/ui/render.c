@@ -38,6 +38,32 @@ void view_bar(struct cbuf *cb, int x, int y, int w, int64_t n, int64_t cap,
     cb_rep(cb, x + full, y, w - full, G_SHADE_L, R_EMPTY);
 }
 
+int view_legend(struct cbuf *cb, int x, int y, int maxw, int draw)
+{
+    static const struct {
+        int glyph, role;
+        const char *name, *brief;
+    } st[] = { { G_FULL, R_RUNNING, "running", "run" },
+               { G_SHADE_M, R_READY, "ready", "ready" },
+               { G_SHADE_L, R_BLOCKED, "blocked", "blocked" } };
+    for (int brief = 0; brief < 2; brief++) {
+        int w = 0;
+        for (size_t i = 0; i < sizeof st / sizeof *st; i++)
+            w += (i ? 1 : 0) + 2 + (int)strlen(brief ? st[i].brief : st[i].name);
+        if (w > maxw)
+            continue;
+        if (draw)
+            cb_fill(cb, (struct rect){ x, y, w, 1 }, ' ', R_DEFAULT);
+        for (size_t i = 0; draw && i < sizeof st / sizeof *st; i++) {
+            cb_put(cb, x, y, cb_glyph(cb, st[i].glyph), st[i].role);
+            x += 2 + cb_text(cb, x + 2, y, 20, brief ? st[i].brief : st[i].name,
+                             st[i].role) + 1;
+        }
+        return w;
+    }
+    return 0;
+}
+
 const char *view_bytes(int64_t n, char *buf, int len)
 {
     long long a = n < 0 ? -(long long)n : (long long)n;
@@ -74,6 +100,21 @@ static void draw_too_small(struct cbuf *cb)
     }
 }
 
+/* "keys   what they do" into lines[n], the words wrapped under
+   themselves in width columns; returns the new n */
+static int help_line(char (*lines)[200], int *roles, int n, int width,
+                     const char *keys, const char *what)
+{
+    struct ui_span l[4];
+    int nl = ui_wrap(what, width - 21 > 20 ? width - 21 : 20, l, 4);
+    for (int j = 0; j < nl && j < 4; j++) {
+        snprintf(lines[n], 200, "%-20s %.*s", j ? "" : keys, l[j].len,
+                 what + l[j].off);
+        roles[n++] = R_DEFAULT;
+    }
+    return n;
+}
+
 /* The help screen, generated from the action table */
 static void draw_help(struct viewer *v, struct cbuf *cb)
 {
@@ -85,8 +126,8 @@ static void draw_help(struct viewer *v, struct cbuf *cb)
         r.w = 100;
     }
     struct rect in = cb_box(cb, r, "Keys (? or Esc closes, j/k scroll)", 1);
-    char lines[A__COUNT + 12][200];
-    int roles[A__COUNT + 12];
+    char lines[4 * A__COUNT + 32][200];
+    int roles[4 * A__COUNT + 32];
     int n = 0;
     for (int a = 1; a < A__COUNT; a++) {
         char keys[80] = "", kb[32];
@@ -96,39 +137,53 @@ static void draw_help(struct viewer *v, struct cbuf *cb)
             strncat(keys, ui_key_name(*k, kb, sizeof kb),
                     sizeof keys - strlen(keys) - 1);
         }
-        snprintf(lines[n], sizeof lines[n], "%-20s %s", keys, ui_action_help(a));
-        roles[n++] = R_DEFAULT;
+        n = help_line(lines, roles, n, in.w - 3, keys, ui_action_help(a));
     }
-    snprintf(lines[n], sizeof lines[n], "%-20s %s", "Click",
-             "On the timeline: move the cursor to that time; on a task: select it");
-    roles[n++] = R_DEFAULT;
+    n = help_line(lines, roles, n, in.w - 3, "Click",
+                  "On the timeline: move the cursor to that time; on a task: "
+                  "select it");
     lines[n][0] = 0;
     roles[n++] = R_DEFAULT;
-    snprintf(lines[n], sizeof lines[n], "The cursor is after event N of the timeline "
-             "(\"event N/total\"): the screen shows the system then.");
-    roles[n++] = R_HINT;
-    snprintf(lines[n], sizeof lines[n], "Timeline lanes: one per task, left to right "
-             "in virtual time, up to the cursor.");
-    roles[n++] = R_HINT;
+    static const char *const notes[] = {
+        "The cursor is after event N of the timeline (\"event N/total\"): "
+        "the screen shows the system then.",
+        "Timeline lanes: one per task, left to right in virtual time, up to "
+        "the cursor.",
+        "", /* the legend */
+        "Blank: the task does not exist yet, or has exited.",
+    };
+    int legend = -1;
+    for (size_t i = 0; i < sizeof notes / sizeof *notes; i++) {
+        struct ui_span l[8];
+        int nl = notes[i][0] ? ui_wrap(notes[i], in.w - 3, l, 8) : 0;
+        if (!notes[i][0]) {
+            legend = n;
+            lines[n][0] = 0;
+            roles[n++] = R_HINT;
+        }
+        for (int j = 0; j < nl && j < 8 && n < 4 * A__COUNT + 32; j++) {
+            snprintf(lines[n], sizeof lines[n], "%.*s", l[j].len, notes[i] + l[j].off);
+            roles[n++] = R_HINT;
+        }
+    }
     if (v->help_top > n - in.h)
         v->help_top = n - in.h > 0 ? n - in.h : 0;
     for (int i = 0; i < in.h && v->help_top + i < n; i++) {
-        const char *s = lines[v->help_top + i];
-        cb_text(cb, in.x + 1, in.y + i, in.w - 2, s, roles[v->help_top + i]);
-        if (roles[v->help_top + i] == R_DEFAULT && s[0] && in.w > 22)
+        int k = v->help_top + i;
+        const char *s = lines[k];
+        if (k == legend) {
+            view_legend(cb, in.x + 1, in.y + i, in.w - 2, 1);
+            continue;
+        }
+        cb_text(cb, in.x + 1, in.y + i, in.w - 2, s, roles[k]);
+        if (roles[k] == R_DEFAULT && s[0] && in.w > 22)
             cb_recolour(cb, in.x + 1, in.y + i, 20, R_KEY);
     }
-    /* legend of the lanes on the last row */
-    int y = in.y + in.h - 1, x = in.x + 1;
-    if (v->help_top + in.h >= n && in.h > n - v->help_top) {
-        cb_put(cb, x, y, cb_glyph(cb, G_FULL), R_RUNNING);
-        x += 2 + cb_text(cb, x + 2, y, 20, "running", R_RUNNING) + 2;
-        cb_put(cb, x, y, cb_glyph(cb, G_SHADE_M), R_READY);
-        x += 2 + cb_text(cb, x + 2, y, 20, "ready", R_READY) + 2;
-        cb_put(cb, x, y, cb_glyph(cb, G_SHADE_L), R_BLOCKED);
-        x += 2 + cb_text(cb, x + 2, y, 20, "blocked", R_BLOCKED) + 2;
-        cb_text(cb, x, y, 30, "blank: not created or exited", R_HINT);
-    }
+    /* more below or above: the keys to scroll are in the title */
+    if (v->help_top > 0)
+        cb_put(cb, in.x + in.w - 1, in.y, cb_glyph(cb, G_ARROW_U), R_DIM);
+    if (v->help_top + in.h < n)
+        cb_put(cb, in.x + in.w - 1, in.y + in.h - 1, cb_glyph(cb, G_ARROW_D), R_DIM);
 }
 
 void ui_render(struct viewer *v, struct cbuf *cb)

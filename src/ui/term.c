@@ -127,6 +127,15 @@ void term_done(void)
     if (!active)
         return;
     active = 0;
+    /*
+     * Leave the alternate screen blank.  A terminal that restores the
+     * normal screen after the window grew (tmux: alternate_off resizes to
+     * the saved size, then back) keeps the non-blank rows of the alternate
+     * screen above the restored text: pieces of the viewer would stay
+     * above the shell prompt.  Blank rows are dropped instead.
+     */
+    erase();
+    refresh();
     curs_set(1);
     endwin();
     fflush(stdout);

@@ -57,7 +57,7 @@ int ui_layout(const struct viewer *v, int w, int h, struct placed *out,
               int max);
 /* Minimum readable terminal */
 #define UI_MIN_COLS 80
-#define UI_MIN_ROWS 24
+#define UI_MIN_ROWS 23
 
 /* Helpers shared by views (render.c) */
 struct rect view_frame(const struct viewer *v, struct cbuf *cb, struct rect r,
@@ -65,6 +65,10 @@ struct rect view_frame(const struct viewer *v, struct cbuf *cb, struct rect r,
 /* A fill bar of w cells: n of cap */
 void view_bar(struct cbuf *cb, int x, int y, int w, int64_t n, int64_t cap,
               int role);
+/* The legend of the task states, "█ running ▒ ready ░ blocked" (in ASCII
+   "# running + ready . blocked"), or "█ run ▒ ready ░ blocked", whichever
+   fits in maxw columns: its width (0 if none fits), drawn at (x, y) if draw */
+int view_legend(struct cbuf *cb, int x, int y, int maxw, int draw);
 /* Bytes as "100 B", "4 KiB", "1.5 MiB" */
 const char *view_bytes(int64_t n, char *buf, int len);
 

@@ -5,6 +5,7 @@
  * bytes are drawn moving between the two.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "ui/view.h"
 
@@ -14,6 +15,10 @@ static int proc_of(const struct viewer *v)
 {
     return v->sel_task >= 0 ? v->tl->tasks[v->sel_task].proc : -1;
 }
+
+/* The pipe buffer a write end writes into: its read end, if that has a
+   buffer and is not open in process p too (then its "rx" row shows it) */
+static int pipe_target(const struct viewer *v, int p, int ob);
 
 static int nbufs(const struct viewer *v)
 {
@@ -25,7 +30,8 @@ static int nbufs(const struct viewer *v)
         int ob = w->procs[p].fds[fd].obj;
         if (ob >= 0 && ob < v->tl->nobjs && ob < w->nobjs &&
             w->objs[ob].kind != OK_LISTEN)
-            n += (v->tl->objs[ob].rxcap > 0) + (v->tl->objs[ob].txcap > 0);
+            n += (v->tl->objs[ob].rxcap > 0) + (v->tl->objs[ob].txcap > 0) +
+                 (pipe_target(v, p, ob) >= 0);
     }
     return n;
 }
@@ -36,6 +42,8 @@ static int want(const struct viewer *v, int w)
     int n = nbufs(v);
     if (n > 8)
         n = 8;
+    if (n == 0)
+        n = 2; /* why there is none */
     return n + 2 + 2 + 1; /* frame, copy row, user buffer, heading */
 }
 
@@ -48,6 +56,19 @@ static int proc_has(const struct world *w, int p, int obj)
         if (w->procs[p].fds[fd].obj == obj)
             return 1;
     return 0;
+}
+
+static int pipe_target(const struct viewer *v, int p, int ob)
+{
+    const struct tl *tl = v->tl;
+    const struct world *w = &v->cur.w;
+    if (ob < 0 || ob >= tl->nobjs || ob >= w->nobjs || w->objs[ob].kind != OK_PIPE_W)
+        return -1;
+    int r = tl->objs[ob].peer;
+    if (r < 0 || r >= tl->nobjs || r >= w->nobjs || !w->objs[r].live ||
+        tl->objs[r].rxcap <= 0 || proc_has(w, p, r))
+        return -1;
+    return r;
 }
 
 /* the current event, if it copies bytes for process p: by one of its tasks,
@@ -131,7 +152,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     if (in.h <= 0)
         return;
     int p = proc_of(v), t = v->sel_task, y = in.y;
-    int last = in.y + in.h;
+    int last = in.y + in.h, listen_fd = -1;
     cb_text(cb, in.x + 1, y++, in.w - 2, "kernel", R_KERNEL);
     if (p >= 0 && p < w->ntasks) {
         for (int fd = 0; fd < w->procs[p].nfds && y < last - 2; fd++) {
@@ -140,8 +161,18 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
                 continue;
             const struct tl_obj *o = &tl->objs[ob];
             char lab[48];
-            if (w->objs[ob].kind == OK_LISTEN)
+            if (w->objs[ob].kind == OK_LISTEN) {
+                if (listen_fd < 0)
+                    listen_fd = fd;
                 continue; /* its queue is in the queues view */
+            }
+            int pr = pipe_target(v, p, ob);
+            if (pr >= 0 && pr < w->nobjs && y < last - 2) {
+                /* a write end: the pipe buffer it writes into */
+                snprintf(lab, sizeof lab, "fd %d pipe", fd);
+                buf_row(cb, in.x + 1, y++, in.w - 2, lab, w->objs[pr].rx,
+                        tl->objs[pr].rxcap, R_BYTES, 0);
+            }
             if (o->rxcap > 0 && y < last - 2) {
                 snprintf(lab, sizeof lab, "fd %d rx", fd);
                 buf_row(cb, in.x + 1, y++, in.w - 2, lab, w->objs[ob].rx,
@@ -154,8 +185,24 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
             }
         }
     }
-    if (y == in.y + 1 && y < last - 2)
-        cb_text(cb, in.x + 3, y++, in.w - 4, "(no socket or pipe open)", R_DIM);
+    if (y == in.y + 1 && y < last - 2) {
+        /* no data buffer: say why */
+        char b[160];
+        if (listen_fd >= 0)
+            snprintf(b, sizeof b, "fd %d is a listening socket: no data buffers; "
+                     "connections wait in its accept queue", listen_fd);
+        else
+            snprintf(b, sizeof b, "(no socket or pipe open)");
+        struct ui_span l[4];
+        int nl = ui_wrap(b, in.w - 4, l, 4);
+        for (int i = 0; i < nl && i < 4 && y < last - 2; i++) {
+            char part[160];
+            int len = i == nl - 1 || y + 1 >= last - 2 ? (int)strlen(b) - l[i].off
+                                                        : l[i].len;
+            snprintf(part, sizeof part, "%.*s", len, b + l[i].off);
+            cb_text(cb, in.x + 3, y++, in.w - 4, part, R_DIM);
+        }
+    }
     /* the copy, if the current event is one */
     const struct tl_ev *e = copy_now(v, p);
     if (y < last - 1) {

@@ -8,7 +8,6 @@
 #include "ui/view.h"
 
 #define CAP_MAXLINES 5
-#define CAP_RIGHT 14 /* "step 12/34" and "(new)" at the right of lines 1-2 */
 
 static const char *hint =
     "Space steps through the lesson one caption at a time; "
@@ -22,13 +21,25 @@ static const char *text_of(const struct viewer *v)
     return NULL;
 }
 
+/* Columns the first two lines leave at their right for "step 12/34" and
+   "(new)": the widest step counter of this timeline, a blank column before
+   it and one after, and the caption's left margin (3) */
+static int cap_right(const struct viewer *v)
+{
+    char b[64];
+    snprintf(b, sizeof b, "step %ld/%ld", v->ncaps, v->ncaps);
+    int n = (int)strlen(b);
+    return (n > 9 ? n : 9) + 5;
+}
+
 /* Wrap s for a caption of width w: the first two lines leave room for the
    step counter, the next ones use the whole width.  Returns the lines
    needed (more than max: text is lost) */
-static int wrap(const char *s, int w, struct ui_span *l, int max)
+static int wrap(const struct viewer *v, const char *s, int w,
+                struct ui_span *l, int max)
 {
     struct ui_span a[CAP_MAXLINES + 1], b[CAP_MAXLINES + 1];
-    int na = ui_wrap(s, w - CAP_RIGHT, a, 2);
+    int na = ui_wrap(s, w - cap_right(v), a, 2);
     int n = na < 2 ? na : 2;
     for (int i = 0; i < n && i < max; i++)
         l[i] = a[i];
@@ -45,7 +56,7 @@ static int want(const struct viewer *v, int w)
 {
     const char *s = text_of(v);
     struct ui_span l[CAP_MAXLINES];
-    int n = wrap(s ? s : hint, w, l, CAP_MAXLINES);
+    int n = wrap(v, s ? s : hint, w, l, CAP_MAXLINES);
     if (n < 2)
         n = 2;
     return n > CAP_MAXLINES ? CAP_MAXLINES : n;
@@ -76,7 +87,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     if (!s)
         s = hint;
     struct ui_span l[CAP_MAXLINES];
-    int total = wrap(s, r.w, l, CAP_MAXLINES);
+    int total = wrap(v, s, r.w, l, CAP_MAXLINES);
     int n = total < CAP_MAXLINES ? total : CAP_MAXLINES;
     if (n > r.h)
         n = r.h;
@@ -84,7 +95,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         cb_put(cb, r.x + 1, r.y + i, cb_glyph(cb, G_LEFTBAR), role);
     for (int i = 0; i < n; i++) {
         char buf[1024];
-        int tw = i < 2 ? r.w - CAP_RIGHT : r.w - 4;
+        int tw = i < 2 ? r.w - cap_right(v) : r.w - 4;
         int len = l[i].len < (int)sizeof buf - 4 ? l[i].len : (int)sizeof buf - 4;
         memcpy(buf, s + l[i].off, (size_t)len);
         buf[len] = 0;

@@ -1,14 +1,80 @@
 /*
  * view_fds.c - the fd table of the selected task's process: each open fd,
- * the kernel object it points to, its flags, and the object's buffers.
+ * the kernel object it points to, its flags, and the object's receive
+ * buffer.
+ *
+ * Consecutive fds on the same object share a row ("0-2 tty #0").  When the
+ * rows do not all fit, the table shows the fd that changed last (opened,
+ * flags set, bytes arrived or copied) and the selected one, and as many of
+ * the newest fds as fit with them, with arrows where rows are hidden; the
+ * change is found by a bounded scan back from the cursor.  A row too narrow
+ * for its words abbreviates them ("listen sock :8080") rather than cut the
+ * port.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "ui/view.h"
+
+#define MAXROWS 256
+#define SCAN_MAX 5000L /* events scanned back for the last change */
 
 static int proc_of(const struct viewer *v)
 {
     return v->sel_task >= 0 ? v->tl->tasks[v->sel_task].proc : -1;
+}
+
+/* Rows of the table: runs of consecutive fds on the same object */
+static int fd_rows(const struct w_proc *pr, int *first, int *last, int max)
+{
+    int n = 0;
+    for (int fd = 0; fd < pr->nfds; fd++) {
+        int ob = pr->fds[fd].obj;
+        if (ob < 0)
+            continue;
+        if (n > 0 && last[n - 1] == fd - 1 && pr->fds[fd - 1].obj == ob)
+            last[n - 1] = fd;
+        else if (n < max) {
+            first[n] = last[n] = fd;
+            n++;
+        } else {
+            break;
+        }
+    }
+    return n;
+}
+
+/* The fd of process p that changed last, at or before the cursor, or -1 */
+static int last_changed(const struct viewer *v, int p)
+{
+    const struct tl *tl = v->tl;
+    const struct w_proc *pr = &v->cur.w.procs[p];
+    long pos = viewer_pos(v);
+    for (long i = pos - 1; i >= 0 && i > pos - SCAN_MAX; i--) {
+        const struct tl_ev *e = &tl->ev[i];
+        int ob;
+        switch (e->type) {
+        case EV_FD_OPEN:
+        case EV_FLAGS:
+            if (e->task != p)
+                continue;
+            if (e->a >= 0 && e->a < pr->nfds && pr->fds[e->a].obj >= 0)
+                return (int)e->a;
+            continue;
+        case EV_DATA:
+        case EV_COPY:
+        case EV_EOF:
+        case EV_OBJ_SET:
+            ob = e->obj;
+            break;
+        default:
+            continue;
+        }
+        for (int fd = 0; ob >= 0 && fd < pr->nfds; fd++)
+            if (pr->fds[fd].obj == ob)
+                return fd;
+    }
+    return -1;
 }
 
 static int want(const struct viewer *v, int w)
@@ -16,12 +82,56 @@ static int want(const struct viewer *v, int w)
     (void)w;
     int p = proc_of(v);
     const struct world *wd = &v->cur.w;
-    int n = p >= 0 && p < wd->ntasks ? wd->procs[p].open : 0;
-    if (n > 3)
-        n -= 2; /* fds 0-2 on one row */
+    int first[MAXROWS], last[MAXROWS], n = 0;
+    if (p >= 0 && p < wd->ntasks)
+        n = fd_rows(&wd->procs[p], first, last, MAXROWS);
     if (n > 10)
         n = 10;
-    return (n < 1 ? 1 : n) + 3;
+    return (n < 1 ? 1 : n) + 3; /* frame and heading */
+}
+
+/*
+ * The words for an fd's object in at most width columns, from the full
+ * form to the shortest: "listening socket #1 :8080 O_NONBLOCK",
+ * "listening socket :8080 O_NONBLOCK", "listen sock :8080 O_NONBLOCK",
+ * "listen sock :8080 NB", "listen sock :8080".  Returns the width used
+ * (more than width if even the shortest does not fit); *flw is the width
+ * of the flags at the end, 0 if none are shown.
+ */
+static int obj_words(char *buf, int len, int width, int ob, int kind, int port,
+                     int fl, int *flw)
+{
+    static const char *const brief[OK__COUNT] = {
+        [OK_TTY] = "tty", [OK_SOCKET] = "sock", [OK_LISTEN] = "listen sock",
+        [OK_PIPE_R] = "pipe (r)", [OK_PIPE_W] = "pipe (w)",
+        [OK_EPOLL] = "epoll", [OK_URING] = "io_uring",
+    };
+    char full[64], pt[16] = "", flb[32], fls[16];
+    tl_obj_now_text(full, sizeof full, ob, kind, port);
+    if (port > 0)
+        snprintf(pt, sizeof pt, " :%d", port);
+    tl_fl_text(flb, sizeof flb, fl);
+    snprintf(fls, sizeof fls, "%s%s%s", fl & TL_FL_NONBLOCK ? "NB" : "",
+             (fl & TL_FL_NONBLOCK) && (fl & TL_FL_ASYNC) ? "|" : "",
+             fl & TL_FL_ASYNC ? "ASYNC" : "");
+    int known = kind >= 0 && kind < OK__COUNT;
+    const char *kn = known && brief[kind] ? brief[kind] : "?";
+    const char *name = known ? tl_obj_kind_name(kind) : "?";
+    int bw = 0;
+    for (int form = 0; form < 5; form++) {
+        const char *f = form < 3 ? flb : form < 4 ? fls : "";
+        if (form == 0)
+            snprintf(buf, (size_t)len, "%s", full);
+        else
+            snprintf(buf, (size_t)len, "%s%s", form == 1 ? name : kn, pt);
+        if (f[0])
+            snprintf(buf + strlen(buf), (size_t)len - strlen(buf), " %s", f);
+        *flw = f[0] ? ui_strwidth(f) : 0;
+        bw = ui_strwidth(buf);
+        if (bw <= width)
+            break;
+    }
+    return bw;
 }
 
 static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
@@ -44,37 +154,45 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     /* columns: fd (4), what it points to, flags if any, receive buffer */
     int bufw = in.w >= 56 ? 24 : 13;
     int kindw = in.w - 6 - bufw;
-    /* rows: runs of consecutive fds on the same object ("0-2 tty #0"),
-       except the selected fd, which always has its own row */
-    int first[256], last[256], nrows = 0;
-    for (int fd = 0; fd < pr->nfds && nrows < 256; fd++) {
-        int ob = pr->fds[fd].obj;
-        if (ob < 0)
-            continue;
-        if (nrows > 0 && last[nrows - 1] == fd - 1 &&
-            pr->fds[fd - 1].obj == ob && fd != v->sel_fd &&
-            first[nrows - 1] != v->sel_fd)
-            last[nrows - 1] = fd;
-        else {
-            first[nrows] = last[nrows] = fd;
-            nrows++;
-        }
-    }
+    int first[MAXROWS], last[MAXROWS];
+    int nrows = fd_rows(pr, first, last, MAXROWS);
     int head = in.h > nrows;
     if (head) {
         cb_text(cb, in.x, in.y, 4, "  fd", R_DIM);
         cb_text(cb, in.x + 5, in.y, kindw, "points to", R_DIM);
         cb_text_right(cb, in.x + in.w - bufw, in.y, bufw, "rx buffer", R_DIM);
     }
+    /* which rows: the selected fd's and the last changed fd's, if both fit
+       (the selected one first when the table has the focus) */
     int rows = in.h - head, skip = 0;
-    for (int i = 0; i < nrows; i++)
-        if (first[i] == v->sel_fd && i >= rows)
-            skip = i - rows + 1;
+    int chg = last_changed(v, p), srow = -1, crow = -1;
+    for (int i = 0; i < nrows; i++) {
+        if (v->sel_fd >= first[i] && v->sel_fd <= last[i])
+            srow = i;
+        if (chg >= first[i] && chg <= last[i])
+            crow = i;
+    }
+    if (nrows > rows) {
+        in.w--; /* the last column for the arrows */
+        kindw--;
+        int lo = srow, hi = crow;
+        if (lo < 0 || (hi >= 0 && hi < lo))
+            lo = hi, hi = srow;
+        if (hi < 0)
+            hi = lo;
+        if (lo >= 0 && hi - lo >= rows)
+            lo = hi = focus && srow >= 0 ? srow : crow;
+        /* the newest fds (the end of the table) as long as the selected
+           and changed rows stay in view: the terminals go first */
+        skip = nrows - rows;
+        if (lo >= 0 && skip > lo)
+            skip = lo;
+    }
     for (int i = skip; i < nrows && i - skip < rows; i++) {
         int fd = first[i], ob = pr->fds[fd].obj;
         int y = in.y + head + i - skip;
-        char lab[64], b1[24], b2[24], num[24], flb[32];
-        int sel = fd == v->sel_fd;
+        char lab[96], b1[24], b2[24], num[24];
+        int sel = i == srow;
         if (last[i] > fd)
             snprintf(num, sizeof num, "%d-%d", fd, last[i]);
         else
@@ -84,22 +202,28 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         const struct w_obj *wo = ob < w->nobjs ? &w->objs[ob] : NULL;
         int kind = wo ? wo->kind : ob < tl->nobjs ? tl->objs[ob].kind : -1;
         int port = wo && wo->port ? wo->port : ob < tl->nobjs ? tl->objs[ob].port : 0;
-        tl_obj_now_text(lab, sizeof lab, ob, kind, port);
         int fl = wo ? wo->flags : 0;
         int hasbuf = wo && kind != OK_LISTEN && ob < tl->nobjs &&
                      tl->objs[ob].rxcap > 0;
         int kw = hasbuf ? kindw : in.w - 6; /* no buffer: the row is its own */
-        int lw = cb_text(cb, in.x + 5, y, kw, lab, R_DEFAULT);
-        if (fl && lw + 2 < kw)
-            cb_text(cb, in.x + 6 + lw, y, kw - lw - 1,
-                    tl_fl_text(flb, sizeof flb, fl), R_KEY);
+        char txt[64] = "";
+        int tw = 0, flw;
         if (hasbuf) {
-            int x = in.x + in.w - bufw, bw = bufw;
-            char txt[64];
             snprintf(txt, sizeof txt, "%s/%s%s", view_bytes(wo->rx, b1, sizeof b1),
                      view_bytes(tl->objs[ob].rxcap, b2, sizeof b2),
                      wo->eof ? " EOF" : "");
-            int tw = ui_strwidth(txt);
+            tw = ui_strwidth(txt);
+            /* the words keep their column, or take the room of the bar */
+            kw = in.w - 6 - tw - 1;
+            int need = obj_words(lab, sizeof lab, kw, ob, kind, port, fl, &flw);
+            kw = need <= kindw ? (kindw < kw ? kindw : kw) : need < kw ? need : kw;
+        }
+        int lw = obj_words(lab, sizeof lab, kw, ob, kind, port, fl, &flw);
+        cb_text(cb, in.x + 5, y, kw, lab, R_DEFAULT);
+        if (flw && lw <= kw)
+            cb_recolour(cb, in.x + 5 + lw - flw, y, flw, R_KEY);
+        if (hasbuf) {
+            int x = in.x + 5 + kw + 1, bw = in.x + in.w - x;
             if (bw - tw - 1 >= 4) {
                 view_bar(cb, x, y, bw - tw - 1, wo->rx, tl->objs[ob].rxcap, R_BYTES);
                 cb_text(cb, x + bw - tw, y, tw, txt, wo->rx ? R_BYTES : R_DIM);
@@ -110,6 +234,10 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         if (sel)
             cb_recolour(cb, in.x, y, 4, focus ? R_CURSOR : R_SELECTED);
     }
+    if (skip > 0)
+        cb_put(cb, in.x + in.w, in.y + head, cb_glyph(cb, G_ARROW_U), R_DIM);
+    if (skip + rows < nrows)
+        cb_put(cb, in.x + in.w, in.y + in.h - 1, cb_glyph(cb, G_ARROW_D), R_DIM);
 }
 
-const struct view_ops view_fds = { "fds", 4, want, draw, NULL };
+const struct view_ops view_fds = { "fds", 3, want, draw, NULL };

@@ -128,13 +128,14 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     struct rect in = view_frame(v, cb, r, title, focus);
     if (in.h < 2 || in.w < 12)
         return;
-    /* legend in the frame, right side */
-    if (r.w > 60) {
-        int x = r.x + r.w - 32;
-        cb_text(cb, x, r.y, 30, "   running   ready   blocked ", R_FRAME);
-        cb_put(cb, x + 1, r.y, cb_glyph(cb, G_FULL), R_RUNNING);
-        cb_put(cb, x + 11, r.y, cb_glyph(cb, G_SHADE_M), R_READY);
-        cb_put(cb, x + 19, r.y, cb_glyph(cb, G_SHADE_L), R_BLOCKED);
+    /* the legend in the frame, at the right, if it clears the title */
+    int room = r.w - (3 + ui_strwidth(title) + 2) - 4;
+    int lw = view_legend(cb, 0, 0, room, 0);
+    if (lw > 0) {
+        int lx = r.x + r.w - lw - 4;
+        cb_put(cb, lx - 1, r.y, ' ', R_FRAME);
+        view_legend(cb, lx, r.y, lw, 1);
+        cb_put(cb, lx + lw, r.y, ' ', R_FRAME);
     }
     int namew = 4;
     for (int i = 0; i < tl->ntasks && i < 2000; i++) {

@@ -21,25 +21,25 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     snprintf(right, sizeof right, "%s t = %s  event %ld/%ld ",
              tl->truncated ? " (truncated)" : "",
              tl_time_text(t, sizeof t, v->cur.w.t), viewer_pos(v), (long)tl->nev);
-    int rw = ui_strwidth(right);
+    /* the play indicator ("▶ 2/s") and the time keep their room: the
+       title is cut (with an ellipsis) before them */
+    char sp[32] = "";
+    if (v->playing)
+        snprintf(sp, sizeof sp, "%d/s ", ui_speed_rate(v->speed));
+    int rw = ui_strwidth(right), sw = sp[0] ? ui_strwidth(sp) + 2 : 0;
+    int px = r.x + r.w - rw, end = px - sw - 1;
     int x = r.x;
-    x += cb_text(cb, x, r.y, r.w, " iosim ", R_HEADER);
+    x += cb_text(cb, x, r.y, end - x, " iosim ", R_HEADER);
     if (tl->model && tl->model[0]) {
         char m[64];
         snprintf(m, sizeof m, "[%s] ", tl->model);
-        x += cb_text(cb, x, r.y, r.x + r.w - x - rw - 1, m, R_HEADER_DIM);
+        x += cb_text(cb, x, r.y, end - x, m, R_HEADER_DIM);
     }
-    cb_text(cb, x, r.y, r.x + r.w - x - rw - 1,
-            tl->title ? tl->title : (tl->source ? tl->source : ""), R_HEADER);
-    int px = r.x + r.w - rw;
-    if (v->playing) {
-        char sp[32];
-        snprintf(sp, sizeof sp, "%d/s ", ui_speed_rate(v->speed));
-        int sw = ui_strwidth(sp) + 2;
-        if (px - sw > x) {
-            cb_put(cb, px - sw, r.y, cb_glyph(cb, G_PLAY), R_HEADER);
-            cb_text(cb, px - sw + 2, r.y, sw, sp, R_HEADER);
-        }
+    x += cb_text(cb, x, r.y, end - x,
+                 tl->title ? tl->title : (tl->source ? tl->source : ""), R_HEADER);
+    if (sw && px - sw > x) {
+        cb_put(cb, px - sw, r.y, cb_glyph(cb, G_PLAY), R_HEADER);
+        cb_text(cb, px - sw + 2, r.y, sw - 2, sp, R_HEADER);
     }
     cb_text(cb, px, r.y, rw, right, R_HEADER);
 }

@@ -66,4 +66,4 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     }
 }
 
-const struct view_ops view_log = { "log", 4, want, draw, NULL };
+const struct view_ops view_log = { "log", 3, want, draw, NULL };

@@ -83,10 +83,24 @@ struct cycle {
     int srole;
 };
 
+static int find_cycle(const struct viewer *v, int t, struct cycle *c);
+static void build_rows(const struct viewer *v, int t, struct cycle *c);
+
+/* The rows of the cycle, its status and the column heads, framed; at most
+   12 (8 in a narrow panel) */
 static int want(const struct viewer *v, int w)
 {
-    (void)v;
-    return w >= 60 ? 12 : 8; /* a wide panel has room for a whole cycle */
+    static struct cycle c; /* big; the viewer is single-threaded */
+    c.nrows = 0;
+    c.status[0] = 0;
+    if (v->sel_task < 0 || !find_cycle(v, v->sel_task, &c))
+        return 3; /* "No read() by this task yet.": the rows go to others */
+    c.appw = (w - 6) * 9 / 20;
+    build_rows(v, v->sel_task, &c);
+    struct ui_span l[2];
+    int ns = ui_wrap(c.status, w - 4, l, 2) > 1 ? 2 : 1;
+    int n = c.nrows + ns + 1 + 2, max = w >= 60 ? 12 : 8;
+    return n < 6 ? 6 : n > max ? max : n;
 }
 
 /* is obj open in the process of task t (at the cursor)? */

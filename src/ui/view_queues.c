@@ -1,30 +1,99 @@
 /*
  * view_queues.c - every queue the model has (run queue, accept queues,
  * epoll interest and ready lists, io_uring rings, pending signals) with
- * its items, oldest first.
+ * its items, oldest first.  When rows are short, an empty run or accept
+ * queue gives way to the model's own queues; names lose their owner's
+ * kind ("ready list"), or keep its number when two owners have the same
+ * queues ("#7 ready list").
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "ui/view.h"
 
+/* An empty run or accept queue is the first to give way to a model's
+   queues when rows are short */
+static int optional(const struct viewer *v, int q)
+{
+    const struct tl *tl = v->tl;
+    return (tl->queues[q].kind == TQK_RUN || tl->queues[q].kind == TQK_ACCEPT) &&
+           (q >= v->cur.w.nqueues || v->cur.w.queues[q].n == 0) &&
+           q != v->sel_queue;
+}
+
+/* The queues shown in rows rows, in display order, into out: every one,
+   or without the optional ones (from the last) until they fit */
+static int shown(const struct viewer *v, int rows, int *out)
+{
+    int n = v->tl->nqueues, drop = n - rows;
+    for (int i = n - 1; i >= 0 && drop > 0; i--)
+        if (optional(v, v->qorder[i]))
+            drop--;
+    int k = 0, skip = n - rows - drop; /* optional queues to leave out */
+    for (int i = n - 1; i >= 0; i--)
+        if (skip > 0 && optional(v, v->qorder[i]))
+            skip--, out[i] = -1;
+        else
+            out[i] = v->qorder[i];
+    for (int i = 0; i < n; i++)
+        if (out[i] >= 0)
+            out[k++] = out[i];
+    return k;
+}
+
 static int want(const struct viewer *v, int w)
 {
-    (void)w;
-    int n = v->tl->nqueues > 8 ? 8 : v->tl->nqueues;
+    int n = v->tl->nqueues;
+    if (w < 60) /* narrow: without the empty run and accept queues */
+        for (int q = 0; q < v->tl->nqueues; q++)
+            n -= optional(v, q);
+    if (n > 8)
+        n = 8;
     return (n < 1 ? 1 : n) + 2;
 }
 
-/* A queue's name, or in a narrow panel without its owner's prefix:
-   "epoll #2 ready list" -> "ready list", "io_uring #4 SQ" -> "SQ" */
-static const char *label(const struct tl *tl, int q, int brief)
+/* A queue's name; in a narrow panel without its owner's kind (brief 1:
+   "epoll #2 ready list" -> "ready list", "io_uring #4 SQ" -> "SQ"), or
+   with its number only when two owners have queues of the same name
+   (brief 2: "#2 ready list") */
+static const char *label(const struct tl *tl, int q, int brief, char *buf,
+                         int len)
 {
     const char *n = tl->queues[q].name ? tl->queues[q].name : "";
     const char *h = strstr(n, " #");
     if (!brief || !h)
         return n;
     const char *sp = strchr(h + 2, ' ');
-    return sp && sp[1] ? sp + 1 : n;
+    if (!sp || !sp[1])
+        return n;
+    if (brief == 1)
+        return sp + 1;
+    snprintf(buf, (size_t)len, "%s", h + 1);
+    return buf;
+}
+
+/* Do two queues have the same label? */
+static int ambiguous(const struct tl *tl, int brief)
+{
+    char a[96], b[96];
+    for (int q = 0; q < tl->nqueues && q < 64; q++)
+        for (int r = q + 1; r < tl->nqueues && r < 64; r++)
+            if (!strcmp(label(tl, q, brief, a, sizeof a),
+                        label(tl, r, brief, b, sizeof b)))
+                return 1;
+    return 0;
+}
+
+static int names_width(const struct tl *tl, int brief)
+{
+    char lb[96];
+    int namew = 8;
+    for (int q = 0; q < tl->nqueues; q++) {
+        int nw = ui_strwidth(label(tl, q, brief, lb, sizeof lb));
+        if (nw > namew)
+            namew = nw;
+    }
+    return namew;
 }
 
 static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
@@ -35,26 +104,24 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     struct rect in = view_frame(v, cb, r, "Queues", focus);
     if (in.h <= 0)
         return;
-    int namew = 8, brief = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        namew = 8;
-        for (int q = 0; q < tl->nqueues; q++) {
-            int nw = ui_strwidth(label(tl, q, brief));
-            if (nw > namew)
-                namew = nw;
-        }
-        if (namew <= in.w * 2 / 5)
-            break;
-        brief = 1;
+    char lb[96];
+    int brief = 0, namew = names_width(tl, 0);
+    if (namew > in.w * 2 / 5) {
+        brief = ambiguous(tl, 1) ? 2 : 1;
+        namew = names_width(tl, brief);
     }
     if (namew > in.w * 11 / 20)
         namew = in.w * 11 / 20;
-    int si = viewer_queue_index(v, v->sel_queue);
+    int list[tl->nqueues > 0 ? tl->nqueues : 1];
+    int nq = shown(v, in.h, list), si = 0;
+    for (int i = 0; i < nq; i++)
+        if (list[i] == v->sel_queue)
+            si = i;
     int first = si >= in.h ? si - in.h + 1 : 0;
-    for (int row = 0; row < in.h && first + row < tl->nqueues; row++) {
-        int q = v->qorder[first + row], y = in.y + row;
+    for (int row = 0; row < in.h && first + row < nq; row++) {
+        int q = list[first + row], y = in.y + row;
         int sel = q == v->sel_queue;
-        cb_text(cb, in.x + 1, y, namew, label(tl, q, brief),
+        cb_text(cb, in.x + 1, y, namew, label(tl, q, brief, lb, sizeof lb),
                 sel && focus ? R_CURSOR : sel ? R_SELECTED : R_DEFAULT);
         int x = in.x + namew + 2, end = in.x + in.w;
         int n = q < w->nqueues ? w->queues[q].n : 0;
@@ -80,7 +147,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
             x += bw + 3;
         }
     }
-    if (first + in.h < tl->nqueues)
+    if (first + in.h < nq)
         cb_put(cb, in.x + in.w - 1, in.y + in.h - 1, cb_glyph(cb, G_ARROW_D), R_DIM);
 }
 

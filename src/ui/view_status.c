@@ -33,25 +33,29 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         const char *key, *what;
     } hints[] = {
         { "Space", "next step" }, { "<-/->", "event" }, { "j/k", "task" },
-        { "Tab", "focus" }, { "/", "search" }, { "p", "play" },
-        { "?", "help" }, { "q", "quit" },
+        { "Tab", "focus" }, { "p", "play" }, { "/", "search" },
     };
+    /* "? help" and "q quit" always, at the right; the others if they fit */
+    const char *always = "? help  q quit ";
+    int aw = ui_strwidth(always);
+    int end = r.x + r.w - aw;
+    cb_text(cb, end, r.y, aw, always, R_STATUS);
     int x = r.x + 1;
     for (size_t i = 0; i < sizeof hints / sizeof *hints; i++) {
         char b[64];
         snprintf(b, sizeof b, "%s %s", hints[i].key, hints[i].what);
         int w = ui_strwidth(b);
-        if (x + w > r.x + r.w - 1)
+        if (x + w > end - 2)
             break;
         cb_text(cb, x, r.y, w, b, R_STATUS);
         x += w + 2;
     }
     if (v->nmarks > 0) {
         char b[40];
-        snprintf(b, sizeof b, "%d bookmark%s ", v->nmarks, v->nmarks > 1 ? "s" : "");
+        snprintf(b, sizeof b, "%d bookmark%s", v->nmarks, v->nmarks > 1 ? "s" : "");
         int w = ui_strwidth(b);
-        if (x + w < r.x + r.w)
-            cb_text_right(cb, r.x, r.y, r.w, b, R_STATUS);
+        if (x + w < end - 2)
+            cb_text_right(cb, x, r.y, end - 2 - x, b, R_STATUS);
     }
 }
 

@@ -1,0 +1,554 @@
+/*
+ * net.c - files and the network: sockets, TCP connections, pipes and the
+ * kernel buffers between them, and the I/O syscalls a task makes on them
+ * (socket, bind + listen, accept, connect, pipe2, socketpair, read/recv,
+ * write/send, close, fcntl).  This is the blocking and non-blocking I/O of
+ * Stevens' figures 6.1 and 6.2; the readiness models build on it.
+ *
+ * A read is the textbook's two phases: wait for data (the task sleeps on
+ * the socket, or gets EAGAIN with O_NONBLOCK), then copy it from the kernel
+ * receive buffer to the user buffer.  A write copies into the send buffer
+ * (a pipe's buffer for pipes); the bytes travel to the peer's receive
+ * buffer after the connection's latency, as far as it has room.
+ */
+#include "sim/sim_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* TCP_TIMEOUT_INIT and net.ipv4.tcp_syn_retries */
+#define SYN_TIMEOUT 1000000000LL
+#define SYN_RETRIES 6
+
+int sim_fd_obj(struct sim *s, const struct task *t, int64_t fd)
+{
+    if (fd < 0 || fd > (1 << 24))
+        return -1;
+    return world_fd_obj(&s->w, t->proc, (int)fd);
+}
+
+int64_t sim_copy_ns(const struct sim *s, int64_t bytes)
+{
+    return (sat_mul(bytes, s->p->cost.copy_per_kb) + 1023) / 1024;
+}
+
+static int64_t obj_latency(const struct sim *s, int obj)
+{
+    return s->objs[obj].remote ? s->p->latency : 0;
+}
+
+int64_t sim_obj_latency(const struct sim *s, int obj)
+{
+    return obj_latency(s, obj);
+}
+
+int sim_readable(const struct sim *s, int obj)
+{
+    const struct w_obj *o = &s->w.objs[obj];
+    if (o->kind == OK_LISTEN)
+        return sim_qlen(s, s->objs[obj].accept_q) > 0;
+    return o->rx > 0 || o->eof;
+}
+
+int sim_obj_new(struct sim *s, int kind, int64_t rxcap, int64_t txcap, int peer,
+                int owner)
+{
+    struct tl_obj m = {.kind = (uint8_t)kind, .peer = peer, .rxcap = rxcap,
+                       .txcap = txcap, .queue = -1, .owner = owner};
+    int id = tl_add_obj(s->tl, &m);
+    if (id < 0) {
+        s->failed = -ENOMEM;
+        return -1;
+    }
+    if (id >= s->objcap) {
+        int ncap = s->objcap ? s->objcap * 2 : 64;
+        struct sobj *p = realloc(s->objs, (size_t)ncap * sizeof *p);
+        if (!p) {
+            s->failed = -ENOMEM;
+            return -1;
+        }
+        s->objs = p;
+        s->objcap = ncap;
+    }
+    memset(&s->objs[id], 0, sizeof s->objs[id]);
+    s->objs[id].first_waiter = TASK_NONE;
+    s->objs[id].accept_q = -1;
+    s->nobjs = id + 1;
+    sim_emit(s, EV_OBJ_NEW, TASK_NONE, kind, id, 0, 0);
+    return id;
+}
+
+int sim_fd_open(struct sim *s, int proc, int obj)
+{
+    int fd = world_fd_lowest(&s->w, proc);
+    sim_emit(s, EV_FD_OPEN, proc, 0, obj, fd, 0);
+    return fd;
+}
+
+void net_fd_close(struct sim *s, int proc, int fd)
+{
+    int obj = world_fd_obj(&s->w, proc, fd);
+    if (obj < 0)
+        return;
+    sim_emit(s, EV_FD_CLOSE, proc, 0, obj, fd, 0);
+    if (s->w.objs[obj].refs == 0 && obj != s->tty) /* the terminal stays */
+        net_obj_release(s, obj);
+}
+
+/* Move stalled bytes of src into dst's receive buffer as far as room allows */
+void net_deliver(struct sim *s, int src, int dst)
+{
+    struct sobj *so = &s->objs[src];
+    if (s->objs[dst].freed) {
+        /* the receiver is gone: Linux answers with a reset; the bytes are
+         * dropped and no end of file is shown on a socket nobody holds */
+        so->stalled = 0;
+        so->fin_pending = 0;
+        return;
+    }
+    int64_t room = s->tl->objs[dst].rxcap - s->w.objs[dst].rx;
+    int64_t m = so->stalled < room ? so->stalled : room;
+    if (m > 0) {
+        sim_emit(s, EV_DATA, TASK_NONE, 0, dst, m, src);
+        so->stalled -= m;
+        sim_wake_obj(s, dst, TW_DATA);
+        sim_wake_obj(s, src, TW_SPACE);
+    }
+    if (so->stalled == 0 && so->fin_pending) {
+        so->fin_pending = 0;
+        sim_emit(s, EV_EOF, TASK_NONE, 0, dst, 0, 0);
+        sim_wake_obj(s, dst, TW_DATA);
+    }
+    if (m > 0 || s->w.objs[dst].eof)
+        sim_notify_readable(s, dst);
+}
+
+/* Room was made in obj's receive buffer: let its sender's stalled bytes in */
+static void room_made(struct sim *s, int obj)
+{
+    int peer = s->tl->objs[obj].peer;
+    if (s->w.objs[obj].kind == OK_PIPE_R) {
+        sim_wake_obj(s, obj, TW_SPACE);
+        return;
+    }
+    if (peer >= 0 && s->objs[peer].stalled > 0)
+        net_deliver(s, peer, obj);
+}
+
+void sim_room_made(struct sim *s, int obj)
+{
+    room_made(s, obj);
+}
+
+void net_obj_release(struct sim *s, int obj)
+{
+    struct sobj *so = &s->objs[obj];
+    if (so->freed)
+        return;
+    so->freed = 1;
+    sim_notify_release(s, obj);
+    int peer = s->tl->objs[obj].peer;
+    switch (s->w.objs[obj].kind) {
+    case OK_SOCKET:
+        if (peer >= 0) { /* FIN follows the data already sent */
+            sim_schedule(s, sim_at(s, obj_latency(s, obj)), AG_DELIVER, -1, obj,
+                         peer, -1);
+            /* bytes on their way here are lost; a writer waiting for room
+             * here wakes and gets EPIPE or its partial count */
+            s->objs[peer].stalled = 0;
+            sim_wake_obj(s, peer, TW_SPACE);
+        }
+        break;
+    case OK_PIPE_W:
+        if (peer >= 0) {
+            sim_emit(s, EV_EOF, TASK_NONE, 0, peer, 0, 0);
+            sim_wake_obj(s, peer, TW_DATA);
+            sim_notify_readable(s, peer);
+        }
+        break;
+    case OK_PIPE_R:
+        sim_wake_obj(s, obj, TW_SPACE); /* writers now get EPIPE */
+        break;
+    case OK_LISTEN: {
+        for (int i = 0; i < s->nls; i++)
+            if (s->ls[i].obj == obj)
+                s->ls[i] = s->ls[--s->nls];
+        int aq = so->accept_q; /* emits may move the arrays: index afresh */
+        while (sim_qlen(s, aq) > 0) { /* connections nobody accepted: reset */
+            int c = (int)s->w.queues[aq].items[0];
+            sim_emit(s, EV_QUEUE, TASK_NONE, TQ_POP, aq, c, 0);
+            net_obj_release(s, c);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    sim_emit(s, EV_OBJ_FREE, TASK_NONE, 0, obj, 0, 0);
+}
+
+static int bad_fd(struct sim *s, struct task *t)
+{
+    return sim_sys_return(s, t, -EBADF, s->p->cost.syscall);
+}
+
+static int op_socket(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    (void)in;
+    sim_sys_enter(s, t, SYS_SOCKET, -1, 0);
+    int o = sim_obj_new(s, OK_SOCKET, s->p->rcvbuf, s->p->sndbuf, -1, t->proc);
+    if (o < 0)
+        return GO_FAIL;
+    return sim_sys_return(s, t, sim_fd_open(s, t->proc, o), s->p->cost.syscall);
+}
+
+static int find_listener(const struct sim *s, int port)
+{
+    for (int i = 0; i < s->nls; i++)
+        if (s->ls[i].port == port)
+            return s->ls[i].obj;
+    return -1;
+}
+
+static int op_listen(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int64_t fd = sim_arg(t, in, 0), port = sim_arg(t, in, 1);
+    int o = sim_fd_obj(s, t, fd);
+    if (t->phase == 0) { /* bind(fd, 0.0.0.0:port): every address */
+        sim_sys_enter(s, t, SYS_BIND, fd, port);
+        t->advance = 1;
+        if (o < 0)
+            return bad_fd(s, t);
+        if (s->w.objs[o].kind != OK_SOCKET && s->w.objs[o].kind != OK_LISTEN)
+            return sim_sys_return(s, t, -ENOTSOCK, s->p->cost.syscall);
+        if (s->w.objs[o].kind != OK_SOCKET || s->tl->objs[o].peer >= 0)
+            return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
+        if (find_listener(s, (int)port) >= 0)
+            return sim_sys_return(s, t, -EADDRINUSE, s->p->cost.syscall);
+        return sim_sys_return(s, t, 0, s->p->cost.syscall);
+    }
+    sim_sys_enter(s, t, SYS_LISTEN, fd, s->p->backlog);
+    if (o < 0)
+        return bad_fd(s, t);
+    if (s->w.objs[o].kind != OK_SOCKET && s->w.objs[o].kind != OK_LISTEN)
+        return sim_sys_return(s, t, -ENOTSOCK, s->p->cost.syscall);
+    if (s->w.objs[o].kind != OK_SOCKET || find_listener(s, (int)port) >= 0)
+        return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
+    char name[64];
+    snprintf(name, sizeof name, "accept queue :%d", (int)port);
+    int q = tl_add_queue(s->tl, name, TQK_ACCEPT, o);
+    if (q < 0) {
+        s->failed = -ENOMEM;
+        return GO_FAIL;
+    }
+    s->tl->objs[o].queue = q;
+    s->tl->objs[o].port = (int32_t)port;
+    s->objs[o].accept_q = q;
+    if (s->nls == s->lscap) {
+        int ncap = s->lscap ? s->lscap * 2 : 8;
+        struct listener *p = realloc(s->ls, (size_t)ncap * sizeof *p);
+        if (!p) {
+            s->failed = -ENOMEM;
+            return GO_FAIL;
+        }
+        s->ls = p;
+        s->lscap = ncap;
+    }
+    s->ls[s->nls++] = (struct listener){(int)port, o};
+    sim_emit(s, EV_OBJ_SET, TASK_NONE, OK_LISTEN, o, port, 0);
+    return sim_sys_return(s, t, 0, s->p->cost.syscall);
+}
+
+static int op_accept(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int64_t fd = sim_arg(t, in, 0);
+    sim_sys_enter(s, t, SYS_ACCEPT, fd, 0);
+    int o = sim_fd_obj(s, t, fd);
+    if (o < 0)
+        return bad_fd(s, t);
+    if (s->w.objs[o].kind != OK_LISTEN) /* accept(2): ENOTSOCK, EINVAL */
+        return sim_sys_return(s, t, s->w.objs[o].kind == OK_SOCKET ? -EINVAL
+                                                                : -ENOTSOCK,
+                              s->p->cost.syscall);
+    int q = s->objs[o].accept_q;
+    if (sim_qlen(s, q) == 0) {
+        if (s->w.objs[o].flags & TL_FL_NONBLOCK)
+            return sim_sys_return(s, t, -EAGAIN, s->p->cost.syscall);
+        return sim_block(s, t, TW_CONNECTION, o);
+    }
+    int c = (int)s->w.queues[q].items[0];
+    sim_emit(s, EV_QUEUE, (int)(t - s->tasks), TQ_POP, q, c, 0);
+    s->tl->objs[c].owner = t->proc;
+    return sim_sys_return(s, t, sim_fd_open(s, t->proc, c), s->p->cost.syscall);
+}
+
+static int op_connect(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int64_t port = sim_arg(t, in, 0);
+    if (t->phase == 0) {
+        t->advance = 1;
+        int r = op_socket(s, t, in);
+        t->ret2 = t->ret;
+        return r;
+    }
+    int64_t fd = t->ret2;
+    int o = sim_fd_obj(s, t, fd);
+    if (!t->in_sys) {
+        sim_sys_enter(s, t, SYS_CONNECT, fd, port);
+        int l = find_listener(s, (int)port);
+        int remote = t->external || (l >= 0 && s->tasks[s->tl->objs[l].owner].external);
+        s->objs[o].remote = remote;
+        s->objs[o].connect_ret = 1;
+        int64_t lat = remote ? s->p->latency : 0;
+        if (l < 0) { /* the RST comes back after a round trip */
+            s->objs[o].connect_ret = -ECONNREFUSED;
+            if (lat > 0) {
+                sim_schedule(s, sim_at(s, sat_mul(2, lat)), AG_ESTABLISHED, -1, o, 0, 0);
+                return sim_block(s, t, TW_CONNECT, o);
+            }
+        } else {
+            sim_schedule(s, sim_at(s, lat), AG_SYN, -1, l, o, 0);
+            if (s->w.objs[o].flags & TL_FL_NONBLOCK)
+                return sim_sys_return(s, t, -EINPROGRESS, s->p->cost.syscall);
+            return sim_block(s, t, TW_CONNECT, o);
+        }
+    }
+    if (s->objs[o].connect_ret == 1)
+        return sim_block(s, t, TW_CONNECT, o);
+    int64_t r = s->objs[o].connect_ret;
+    int rc = sim_sys_return(s, t, r, s->p->cost.syscall);
+    t->advance = 0;
+    t->ret2 = fd;
+    if (r < 0) { /* the script sees the error; the socket is given back */
+        net_fd_close(s, t->proc, (int)fd);
+        t->ret2 = r;
+    }
+    return rc;
+}
+
+static int op_pair(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int pipe = in->op == OP_PIPE;
+    /* the two lowest free fds, shown as strace shows the result array */
+    int fa0 = world_fd_lowest(&s->w, t->proc), fb0 = fa0 + 1;
+    while (world_fd_obj(&s->w, t->proc, fb0) >= 0)
+        fb0++;
+    sim_sys_enter(s, t, pipe ? SYS_PIPE2 : SYS_SOCKETPAIR, -1,
+                  TL_FD_PAIR(fa0, fb0));
+    int a, b;
+    if (pipe) {
+        a = sim_obj_new(s, OK_PIPE_R, s->p->pipebuf, 0, -1, t->proc);
+        b = sim_obj_new(s, OK_PIPE_W, 0, 0, a, t->proc);
+    } else {
+        a = sim_obj_new(s, OK_SOCKET, s->p->rcvbuf, s->p->sndbuf, -1, t->proc);
+        b = sim_obj_new(s, OK_SOCKET, s->p->rcvbuf, s->p->sndbuf, a, t->proc);
+    }
+    if (a < 0 || b < 0)
+        return GO_FAIL;
+    s->tl->objs[a].peer = b;
+    int fa = sim_fd_open(s, t->proc, a);
+    int fb = sim_fd_open(s, t->proc, b);
+    t->ret2 = TL_FD_PAIR(fa, fb); /* the script's two results */
+    return sim_sys_return(s, t, 0, s->p->cost.syscall);
+}
+
+static int op_read(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int64_t fd = sim_arg(t, in, 0), want = sim_arg(t, in, 1);
+    int recv = in->op == OP_RECV;
+    sim_sys_enter(s, t, recv ? SYS_RECVFROM : SYS_READ, fd, want);
+    int o = sim_fd_obj(s, t, fd);
+    if (o < 0)
+        return bad_fd(s, t);
+    const struct w_obj *wo = &s->w.objs[o];
+    if (wo->kind == OK_PIPE_W || want < 0)
+        return sim_sys_return(s, t, wo->kind == OK_PIPE_W ? -EBADF : -EINVAL,
+                              s->p->cost.syscall);
+    if (recv && wo->kind != OK_SOCKET && wo->kind != OK_LISTEN)
+        return sim_sys_return(s, t, -ENOTSOCK, s->p->cost.syscall);
+    if (wo->kind == OK_LISTEN || wo->kind == OK_EPOLL ||
+        wo->kind == OK_URING)
+        return sim_sys_return(s, t, wo->kind == OK_LISTEN ? -ENOTCONN : -EINVAL,
+                              s->p->cost.syscall);
+    if (wo->rx > 0 && want > 0) { /* phase two: copy from kernel to user */
+        int64_t n = want < wo->rx ? want : wo->rx;
+        int64_t ns = sim_copy_ns(s, n);
+        sim_emit(s, EV_COPY, (int)(t - s->tasks), TC_TO_USER, o, n, ns);
+        room_made(s, o);
+        return sim_sys_return(s, t, n, sat_add(s->p->cost.syscall, ns));
+    }
+    if (wo->eof || want == 0)
+        return sim_sys_return(s, t, 0, s->p->cost.syscall);
+    if (wo->flags & TL_FL_NONBLOCK) /* no data: don't wait, say so */
+        return sim_sys_return(s, t, -EAGAIN, s->p->cost.syscall);
+    return sim_block(s, t, TW_DATA, o); /* phase one: wait for data */
+}
+
+static int op_write(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int64_t fd = sim_arg(t, in, 0), want = sim_arg(t, in, 1);
+    int send = in->op == OP_SEND;
+    sim_sys_enter(s, t, send ? SYS_SENDTO : SYS_WRITE, fd, want);
+    int o = sim_fd_obj(s, t, fd);
+    if (o < 0)
+        return bad_fd(s, t);
+    const struct w_obj *wo = &s->w.objs[o];
+    int peer = s->tl->objs[o].peer;
+    int buf; /* the kernel buffer the bytes are copied into */
+    int64_t cap;
+    if (wo->kind == OK_TTY && !send) /* the terminal takes it all */
+        return sim_sys_return(s, t, want < 0 ? -EINVAL : want,
+                              sat_add(s->p->cost.syscall, sim_copy_ns(s, want)));
+    if (wo->kind == OK_SOCKET) {
+        if (peer < 0)
+            return sim_sys_return(s, t, send ? -ENOTCONN : -EPIPE,
+                                  s->p->cost.syscall);
+        buf = o;
+        cap = s->tl->objs[o].txcap;
+    } else if (wo->kind == OK_PIPE_W && !send) {
+        buf = peer;
+        cap = s->tl->objs[peer].rxcap;
+    } else {
+        int e = send ? -ENOTSOCK : wo->kind == OK_PIPE_R ? -EBADF : -EINVAL;
+        return sim_sys_return(s, t, e, s->p->cost.syscall);
+    }
+    if (s->objs[peer].freed || (wo->kind == OK_SOCKET && s->objs[o].fin_pending))
+        return sim_sys_return(s, t, t->done ? t->done : -EPIPE,
+                              s->p->cost.syscall);
+    int64_t fill = buf == o ? s->w.objs[o].tx : s->w.objs[buf].rx;
+    int64_t room = cap - fill, left = want - t->done;
+    int64_t n = left < room ? left : room;
+    int64_t ns = 0;
+    if (n > 0) {
+        ns = sim_copy_ns(s, n);
+        sim_emit(s, EV_COPY, (int)(t - s->tasks), TC_TO_KERNEL, buf, n, ns);
+        t->done += n;
+        if (wo->kind == OK_SOCKET) {
+            sim_schedule(s, sim_at(s, obj_latency(s, o)), AG_DELIVER, -1, o, peer, n);
+        } else {
+            sim_wake_obj(s, peer, TW_DATA);
+            sim_notify_readable(s, peer);
+        }
+    }
+    if (t->done == want)
+        return sim_sys_return(s, t, want, sat_add(s->p->cost.syscall, ns));
+    if (wo->flags & TL_FL_NONBLOCK) /* full: take what fits, or EAGAIN */
+        return sim_sys_return(s, t, t->done ? t->done : -EAGAIN,
+                              sat_add(s->p->cost.syscall, ns));
+    return sim_block(s, t, TW_SPACE, buf); /* full: the writer sleeps */
+}
+
+static int op_close(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int64_t fd = sim_arg(t, in, 0);
+    sim_sys_enter(s, t, SYS_CLOSE, fd, 0);
+    if (sim_fd_obj(s, t, fd) < 0)
+        return bad_fd(s, t);
+    net_fd_close(s, t->proc, (int)fd);
+    return sim_sys_return(s, t, 0, s->p->cost.syscall);
+}
+
+static int op_fcntl(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int64_t fd = sim_arg(t, in, 0);
+    int first = (in->flags & TL_FL_ASYNC) ? 1 : 0;
+    if (first && t->phase == 0) /* O_ASYNC needs an owner: F_SETOWN first */
+        return sig_setown(s, t, in);
+    int o = sim_fd_obj(s, t, fd);
+    int acc = o < 0 ? 2 : s->w.objs[o].kind == OK_PIPE_R ? 0
+                        : s->w.objs[o].kind == OK_PIPE_W ? 1 : 2;
+    if (t->phase == first) {
+        /* the idiom: fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | flag) */
+        sim_sys_enter(s, t, SYS_FCNTL, fd, TL_F_GETFL);
+        t->advance = 1;
+        if (o < 0)
+            return bad_fd(s, t);
+        return sim_sys_return(s, t, tl_linux_flags(acc, s->w.objs[o].flags),
+                              s->p->cost.syscall);
+    }
+    int fl = (o < 0 ? 0 : s->w.objs[o].flags) | in->flags;
+    sim_sys_enter(s, t, SYS_FCNTL, fd, TL_F_SETFL(acc, fl));
+    if (o < 0)
+        return bad_fd(s, t);
+    sim_emit(s, EV_FLAGS, t->proc, fl, o, fd, 0);
+    return sim_sys_return(s, t, 0, s->p->cost.syscall);
+}
+
+void net_syn(struct sim *s, int l, int client, int tries)
+{
+    struct sobj *lo = &s->objs[l];
+    if (s->objs[client].freed)
+        return; /* the connector gave up */
+    if (lo->freed || lo->accept_q < 0) {
+        /* no listener any more: the kernel answers with a reset */
+        s->objs[client].connect_ret = -ECONNREFUSED;
+        sim_schedule(s, sim_at(s, obj_latency(s, client)), AG_ESTABLISHED, -1,
+                     client, 0, 0);
+        return;
+    }
+    if (sim_qlen(s, lo->accept_q) + lo->handshakes > s->p->backlog) {
+        /* accept queue full (backlog + 1 fit): Linux drops the SYN and the
+         * client retransmits after 1 s, 2 s, 4 s ... then gives up */
+        if (tries >= SYN_RETRIES) {
+            s->objs[client].connect_ret = -ETIMEDOUT;
+            sim_schedule(s, s->now, AG_ESTABLISHED, -1, client, 0, 0);
+        } else {
+            sim_schedule(s, sim_at(s, (SYN_TIMEOUT << tries)), AG_SYN, -1, l,
+                         client, tries + 1);
+        }
+        return;
+    }
+    int owner = s->tl->objs[l].owner;
+    int c = sim_obj_new(s, OK_SOCKET, s->p->rcvbuf, s->p->sndbuf, client, owner);
+    lo = NULL; /* s->objs may have moved */
+    if (c < 0)
+        return;
+    s->tl->objs[client].peer = c;
+    s->tl->objs[c].port = s->tl->objs[l].port;
+    s->objs[c].remote = s->objs[client].remote;
+    /* SYN-ACK back to the client: its connect() returns; its ACK comes
+     * back one latency later, and only then is the connection complete
+     * and queued for accept() (tcp_check_req, inet_csk_complete_hashdance) */
+    s->objs[client].connect_ret = 0;
+    int64_t lat = obj_latency(s, client);
+    sim_schedule(s, sim_at(s, lat), AG_ESTABLISHED, -1, client, 0, 0);
+    sim_schedule(s, sim_at(s, sat_mul(2, lat)), AG_ACK, -1, l, c, 0);
+    s->objs[l].handshakes++;
+}
+
+/* The client's final ACK reaches the listener: the connection is ready */
+void net_ack(struct sim *s, int l, int c)
+{
+    s->objs[l].handshakes--;
+    if (s->objs[l].freed) { /* the listener went away meanwhile: reset */
+        net_obj_release(s, c);
+        return;
+    }
+    sim_emit(s, EV_QUEUE, TASK_NONE, TQ_PUSH, s->objs[l].accept_q, c, 0);
+    sim_wake_one(s, l, TW_CONNECTION);
+    sim_notify_readable(s, l);
+}
+
+static int io_exec(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    switch (in->op) {
+    case OP_SOCKET: return op_socket(s, t, in);
+    case OP_LISTEN: return op_listen(s, t, in);
+    case OP_ACCEPT: return op_accept(s, t, in);
+    case OP_CONNECT: return op_connect(s, t, in);
+    case OP_PIPE: case OP_SOCKETPAIR: return op_pair(s, t, in);
+    case OP_READ: case OP_RECV: return op_read(s, t, in);
+    case OP_WRITE: case OP_SEND: return op_write(s, t, in);
+    case OP_CLOSE: return op_close(s, t, in);
+    default: return op_fcntl(s, t, in);
+    }
+}
+
+const struct mux_ops mux_io_ops = {
+    .name = "io",
+    .ops = {OP_SOCKET, OP_LISTEN, OP_ACCEPT, OP_CONNECT, OP_PIPE, OP_SOCKETPAIR,
+            OP_READ, OP_RECV, OP_WRITE, OP_SEND, OP_CLOSE, OP_FCNTL, OP__COUNT},
+    .exec = io_exec,
+};

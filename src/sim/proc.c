@@ -1,0 +1,319 @@
+/*
+ * proc.c - processes and threads: creating them (fork, pthread_create),
+ * their end (exit, exit_group, a fatal signal: every thread of the process
+ * goes and every fd is closed), waiting for them (wait4, pthread_join),
+ * and the operations that use time without I/O (compute, sleep) or none
+ * (say).
+ */
+#include "sim/sim_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PID_BASE 1000
+#define SIM_MAX_TASKS 40000 /* docs/scenario-language.md, "Limits" */
+
+int proc_task_new(struct sim *s, const char *name, int kind, int decl,
+                    int parent, int proc, int external)
+{
+    int script = s->p->tasks[decl].script; /* a server's generated loop */
+    int id = tl_add_task(s->tl, name, kind, parent, proc,
+                         script >= 0 ? s->script + 1 + script : s->script);
+    if (id < 0 || id >= 0xfffe) {
+        s->failed = -ENOMEM;
+        return -1;
+    }
+    if (id >= s->taskcap) {
+        int ncap = s->taskcap ? s->taskcap * 2 : 64;
+        struct task *p = realloc(s->tasks, (size_t)ncap * sizeof *p);
+        if (!p) {
+            s->failed = -ENOMEM;
+            return -1;
+        }
+        s->tasks = p;
+        s->taskcap = ncap;
+    }
+    struct task *t = &s->tasks[id];
+    memset(t, 0, sizeof *t);
+    const struct prog_task *d = &s->p->tasks[decl];
+    t->slots = calloc(d->nslots > 0 ? (size_t)d->nslots : 1, sizeof *t->slots);
+    if (!t->slots) {
+        s->failed = -ENOMEM;
+        return -1;
+    }
+    s->ntasks = id + 1;
+    t->decl = decl;
+    t->pc = d->entry;
+    t->proc = proc < 0 ? id : proc;
+    t->parent = parent;
+    t->block_end = -1;
+    t->next_waiter = TASK_NONE;
+    t->wait_obj = -1;
+    t->waiting_for = -1;
+    t->next_thread = -1;
+    t->cpu = -1;
+    t->reserved = -1;
+    t->external = (uint8_t)external;
+    t->id = PID_BASE + id;
+    sim_emit(s, EV_TASK_NEW, id, kind, -1, parent, 0);
+    return id;
+}
+
+void proc_give_stdio(struct sim *s, int proc)
+{
+    for (int fd = 0; fd < 3; fd++)
+        sim_emit(s, EV_FD_OPEN, proc, 0, s->tty, fd, 0);
+}
+
+/* dead has exited: wake its parent in wait4() and its joiners */
+void proc_wake_waiters(struct sim *s, int dead)
+{
+    int p = s->tasks[dead].is_thread ? -1 : s->tasks[dead].parent;
+    for (int i = p; i >= 0; i = s->tasks[i].next_thread) /* any thread */
+        if (!s->tasks[i].exited && s->w.tasks[i].state == TS_BLOCKED &&
+            s->w.tasks[i].wait == TW_CHILD)
+            sim_wake(s, &s->tasks[i]);
+    for (int i = s->tasks[dead].proc; i >= 0; i = s->tasks[i].next_thread) {
+        struct task *t = &s->tasks[i];
+        if (!t->exited && s->w.tasks[i].state == TS_BLOCKED &&
+            s->w.tasks[i].wait == TW_THREAD && t->waiting_for == dead)
+            sim_wake(s, t);
+    }
+}
+
+void proc_task_kill(struct sim *s, struct task *t, int code)
+{
+    int me = (int)(t - s->tasks);
+    if (t->exited)
+        return;
+    sim_waiter_unlink(s, t);
+    t->gen++;
+    t->exited = 1;
+    t->code = (int8_t)code;
+    t->in_sys = 0;
+    t->pend = 0;
+    if (t->reserved >= 0) {
+        s->cpu_busy[t->reserved] = 0;
+        t->reserved = -1;
+    }
+    sim_emit_state(s, me, TS_EXITED, -1, code);
+    sim_cpu_release(s, t);
+}
+
+/* exit_group: every thread of the process ends, every fd is closed */
+void proc_exit(struct sim *s, struct task *t, int code)
+{
+    int proc = t->proc;
+    for (int i = proc; i >= 0; i = s->tasks[i].next_thread)
+        proc_task_kill(s, &s->tasks[i], code);
+    for (int fd = s->w.procs[proc].nfds - 1; fd >= 0; fd--)
+        if (fd < s->w.procs[proc].nfds && s->w.procs[proc].fds[fd].obj >= 0)
+            net_fd_close(s, proc, fd);
+    for (int i = proc; i >= 0; i = s->tasks[i].next_thread)
+        proc_wake_waiters(s, i);
+    sim_cpu_kick(s);
+}
+
+void sim_kill_process(struct sim *s, struct task *t, int sig)
+{
+    sim_emit(s, EV_SIGNAL, (int)(t - s->tasks), 0, -1, sig, 0);
+    proc_exit(s, t, 128 + sig);
+}
+
+static const char *child_name(struct sim *s, const struct task *parent,
+                              int thread, char *buf, size_t n)
+{
+    int k = ++s->decl_children[parent->decl];
+    snprintf(buf, n, "%s%s%d", s->tl->tasks[parent->proc].name,
+             thread ? "/t" : ".", k);
+    return buf;
+}
+
+static int op_compute(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    if (!t->phase) {
+        t->remain = sim_arg(t, in, 0);
+        t->phase = 1;
+    }
+    if (t->remain <= 0) {
+        t->phase = 0;
+        t->pc++;
+        return GO_NEXT;
+    }
+    int64_t slice = t->remain;
+    if (!t->external && slice > s->p->quantum)
+        slice = s->p->quantum;
+    t->remain -= slice;
+    t->busy_ns = slice;
+    return GO_BUSY;
+}
+
+static int op_sleep(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int64_t d = sim_arg(t, in, 0);
+    if (!t->in_sys) {
+        sim_sys_enter(s, t, SYS_CLOCK_NANOSLEEP, -1, d);
+        if (d < 0)
+            return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
+        t->phase = 1;
+        sim_schedule(s, sim_at(s, d), AG_TIMER, (int)(t - s->tasks), -1, 0, 0);
+        return sim_block(s, t, TW_TIMER, -1);
+    }
+    return sim_sys_return(s, t, 0, s->p->cost.syscall);
+}
+
+static int op_exit(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int code = (int)sim_arg(t, in, 0);
+    int me = (int)(t - s->tasks);
+    if (t->is_thread && t->pc == t->block_end - 1) { /* thread returns */
+        sim_sys_enter(s, t, SYS_EXIT, -1, code);
+        proc_task_kill(s, t, code);
+        proc_wake_waiters(s, me);
+        sim_cpu_kick(s);
+        return GO_EXITED;
+    }
+    sim_sys_enter(s, t, SYS_EXIT_GROUP, -1, code);
+    proc_exit(s, t, code);
+    return GO_EXITED;
+}
+
+static int op_spawn(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int thread = in->op == OP_THREAD;
+    sim_sys_enter(s, t, thread ? SYS_CLONE3 : SYS_CLONE, -1, 0);
+    if (s->ntasks >= SIM_MAX_TASKS)
+        return sim_fail(s, in, "more than %d tasks: this %s runs without end "
+                        "(a fork bomb?); the limit keeps the timeline viewable",
+                        SIM_MAX_TASKS, thread ? "thread creation" : "fork");
+    char name[96];
+    child_name(s, t, thread, name, sizeof name);
+    int me = (int)(t - s->tasks);
+    int kind = t->external ? TK_PEER : thread ? TK_THREAD : TK_PROCESS;
+    /* a forked child's parent is the process (any of its threads may
+     * wait for it); a thread's is the thread that made it */
+    int c = proc_task_new(s, name, kind, t->decl, thread ? me : t->proc,
+                     thread ? t->proc : -1,
+                     t->external);
+    if (c < 0)
+        return GO_FAIL;
+    t = &s->tasks[me]; /* the task array may have moved */
+    struct task *ch = &s->tasks[c];
+    memcpy(ch->slots, t->slots,
+           (size_t)(s->p->tasks[t->decl].nslots) * sizeof *ch->slots);
+    ch->pc = t->pc + 1;
+    if (in->dst >= 0)
+        ch->slots[in->dst] = 0; /* fork() returns 0 in the child */
+    ch->block_end = in->jump;
+    ch->is_thread = (uint8_t)thread;
+    if (thread) { /* the process's threads form a chain from its first */
+        ch->next_thread = s->tasks[t->proc].next_thread;
+        s->tasks[t->proc].next_thread = c;
+    }
+    if (!thread) { /* the child gets a copy of the fd table (emitting
+                      events may move the world's arrays: index afresh) */
+        for (int fd = 0; fd < s->w.procs[t->proc].nfds; fd++)
+            if (s->w.procs[t->proc].fds[fd].obj >= 0)
+                sim_emit(s, EV_FD_OPEN, c, 0, s->w.procs[t->proc].fds[fd].obj,
+                         fd, 0);
+    }
+    if (ch->external) {
+        sim_emit_state(s, c, TS_RUNNING, -1, -1);
+        sim_schedule(s, s->now, AG_RUN, c, -1, 0, -1);
+    } else {
+        sim_emit_state(s, c, TS_READY, -1, 0);
+        sim_cpu_kick(s);
+    }
+    return sim_sys_return(s, t, ch->id,
+                          sat_add(s->p->cost.syscall,
+                                  thread ? s->p->cost.thread : s->p->cost.fork));
+}
+
+static int find_task_by_id(const struct sim *s, int64_t id)
+{
+    int64_t i = id - PID_BASE;
+    return i >= 0 && i < s->ntasks ? (int)i : -1;
+}
+
+static int op_join(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int64_t id = sim_arg(t, in, 0);
+    int w = in->op == OP_WAIT;
+    sim_sys_enter(s, t, w ? SYS_WAIT4 : SYS_FUTEX, id, 0);
+    int me = (int)(t - s->tasks);
+    if (!w) {
+        int k = find_task_by_id(s, id);
+        if (k == me) /* pthread_join(3): joining oneself */
+            return sim_sys_return(s, t, -EDEADLK, s->p->cost.syscall);
+        if (k < 0 || !s->tasks[k].is_thread || s->tasks[k].proc != t->proc)
+            return sim_sys_return(s, t, -ESRCH, s->p->cost.syscall);
+        if (s->tasks[k].exited)
+            return sim_sys_return(s, t, 0, s->p->cost.syscall);
+        t->waiting_for = k;
+        return sim_block(s, t, TW_THREAD, -1);
+    }
+    int any = in->nargs == 0 || in->a[0].kind == ARG_NONE;
+    int live = 0;
+    for (int i = 0; i < s->ntasks; i++) {
+        struct task *c = &s->tasks[i];
+        if (c->parent != t->proc || c->is_thread || c->reaped)
+            continue;
+        if (!any && c->id != id)
+            continue;
+        if (c->exited) {
+            c->reaped = 1;
+            return sim_sys_return(s, t, c->id, s->p->cost.syscall);
+        }
+        live = 1;
+    }
+    if (!live)
+        return sim_sys_return(s, t, -ECHILD, s->p->cost.syscall);
+    return sim_block(s, t, TW_CHILD, -1);
+}
+
+static int op_say(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int64_t i = in->a[0].v;
+    int pc = t->pc;
+    if (in->flags & 1) { /* say once: the first task to get here says it */
+        if (s->said[pc / 8] & (1u << (pc % 8))) {
+            t->pc++;
+            return GO_NEXT;
+        }
+        s->said[pc / 8] |= (uint8_t)(1u << (pc % 8));
+    }
+    if (i < 0 || i >= s->p->nstrs)
+        return sim_fail(s, in, "internal: no string %lld", (long long)i);
+    int id = s->str_ids[i]; /* one timeline string per scenario string */
+    if (id < 0)
+        id = s->str_ids[i] = tl_add_str(s->tl, s->p->strs[i]);
+    if (id < 0) {
+        s->failed = -ENOMEM;
+        return GO_FAIL;
+    }
+    sim_emit(s, EV_CAPTION, (int)(t - s->tasks), 0, -1, id, 0);
+    t->pc++;
+    return GO_NEXT;
+}
+
+
+static int proc_exec(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    switch (in->op) {
+    case OP_COMPUTE: return op_compute(s, t, in);
+    case OP_SLEEP: return op_sleep(s, t, in);
+    case OP_FORK: case OP_THREAD: return op_spawn(s, t, in);
+    case OP_JOIN: case OP_WAIT: return op_join(s, t, in);
+    case OP_SAY: return op_say(s, t, in);
+    default: return op_exit(s, t, in); /* OP_EXIT, OP_END */
+    }
+}
+
+const struct mux_ops mux_proc_ops = {
+    .name = "proc",
+    .ops = {OP_COMPUTE, OP_SLEEP, OP_EXIT, OP_END, OP_FORK, OP_THREAD, OP_JOIN,
+            OP_WAIT, OP_SAY, OP__COUNT},
+    .exec = proc_exec,
+};
