@@ -214,8 +214,8 @@ static int scn_dist(const char *a, int la, const char *b, int lb)
 static void scn_near_try(struct scn_near *n, const char *cand)
 {
     int lc = (int)strlen(cand);
-    if (n->wlen > 63 || lc > 63 || cand[0] == '(')
-        return;
+    if (!n->w || n->wlen > 63 || lc > 63 || cand[0] == '(')
+        return; /* no word (a number, a string...), or too long */
     int d = scn_dist(n->w, n->wlen, cand, lc);
     int longer = lc > n->wlen ? lc : n->wlen;
     if (d == 0 || d > 2 || 2 * d > longer)
@@ -1810,8 +1810,9 @@ static int scn_server(struct scn *S)
             i++;
         if (i == 5) {
             struct scn_near n = {k->s, k->len, NULL, 0};
-            scn_near_list(&n, keys, 5);
-            if (n.best && k->kind == T_IDENT)
+            if (k->kind == T_IDENT) /* only a name has a nearest name */
+                scn_near_list(&n, keys, 5);
+            if (n.best)
                 return scn_err(S, k->off, "unknown server setting '%.*s'; "
                                "did you mean '%s'?", k->len, k->s, n.best);
             return scn_err(S, k->off, "unknown server setting %s: expected "
