@@ -435,7 +435,7 @@ int main(int argc, char **argv)
     case M_CHROME: rc = finish_output(tl_export_chrome(tl, stdout)); break;
     case M_STATS: rc = finish_output(print_stats(tl)); break;
     case M_SCREEN:
-        rc = finish_output(ui_render_text(tl, cols, rows, screen_ev, -1, stdout));
+        rc = finish_output(ui_render_text(tl, cols, rows, screen_ev, -1, uo.ascii, stdout));
         break;
     default: rc = ui_run(tl, &uo); break;
     }

@@ -32,5 +32,9 @@ grep -q '^syscalls_total ' "$tmp/stats" || bad "--stats has no syscalls_total"
 "$IOSIM" --model epoll scenarios/blocking.scn 2>"$tmp/err"; [ $? -eq 2 ] || bad "--model on a file without server"
 "$IOSIM" --compare select,epoll scenarios/c10k.scn >"$tmp/cmp" || bad "--compare"
 grep -q "killed by SIGABRT" "$tmp/cmp" || bad "--compare does not say select was killed"
+# --screen honours --ascii: nothing but ASCII
+"$IOSIM" --ascii --screen 80x24 scenarios/blocking.scn >"$tmp/scr" || bad "--screen"
+LC_ALL=C grep -q '[^ -~]' "$tmp/scr" && bad "--ascii --screen printed non-ASCII"
+[ "$(wc -l <"$tmp/scr")" -eq 24 ] || bad "--screen 80x24 printed $(wc -l <"$tmp/scr") lines"
 [ $fail -eq 0 ] && echo "command line: ok"
 exit $fail

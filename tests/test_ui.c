@@ -125,7 +125,7 @@ static char *render_text(struct tl *tl, int cols, int rows, long ev, int task)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     assert_non_null(f);
-    assert_int_equal(ui_render_text(tl, cols, rows, ev, task, f), 0);
+    assert_int_equal(ui_render_text(tl, cols, rows, ev, task, 0, f), 0);
     fclose(f);
     return buf;
 }

@@ -206,7 +206,7 @@ void ui_render(struct viewer *v, struct cbuf *cb)
 }
 
 int ui_render_text(struct tl *tl, int cols, int rows, long event_index,
-                   int selected_task, FILE *out)
+                   int selected_task, int ascii, FILE *out)
 {
     struct viewer v;
     struct cbuf cb;
@@ -217,6 +217,7 @@ int ui_render_text(struct tl *tl, int cols, int rows, long event_index,
         viewer_close(&v);
         return -ENOMEM;
     }
+    cb.ascii = ascii;
     if (event_index < 0)
         event_index = viewer_first_caption_pos(&v);
     rc = viewer_seek(&v, event_index);

@@ -32,10 +32,11 @@ int ui_run(struct tl *tl, const struct ui_opts *o);
 /*
  * Render the screen for a cols x rows terminal with the cursor after
  * event_index events (clamped to 0..nev; -1 = at the first caption) and
- * selected_task selected (-1 = the first), and print it as UTF-8 text, one
+ * selected_task selected (-1 = the first), with ASCII line drawing if
+ * ascii, and print it as UTF-8 text, one
  * line per row, trailing blanks removed.  Returns 0 or a negative errno.
  */
 int ui_render_text(struct tl *tl, int cols, int rows, long event_index,
-                   int selected_task, FILE *out);
+                   int selected_task, int ascii, FILE *out);
 
 #endif
