@@ -21,13 +21,13 @@
     X(ctx_switch, "ctx_switch", 2000, "switching a CPU from one task to another") \
     X(fork, "fork", 60000, "fork(): copying the page tables and fd table of a small process") \
     X(thread, "thread", 10000, "pthread_create(): a new stack and a clone3()") \
-    X(select_base, "select_base", 500, "select(): fixed part") \
-    X(select_per_fd, "select_per_fd", 25, "select(): per fd up to the highest watched fd") \
-    X(poll_base, "poll_base", 400, "poll(): fixed part") \
+    X(select_base, "select_base", 700, "select(): fixed part") \
+    X(select_per_fd, "select_per_fd", 22, "select(): per fd up to the highest watched fd") \
+    X(poll_base, "poll_base", 370, "poll(): fixed part") \
     X(poll_per_fd, "poll_per_fd", 23, "poll(): per pollfd entry") \
-    X(scan_per_fd_miss, "scan_per_fd_miss", 70, "select()/poll(): extra per fd beyond cache_fds (cache misses)") \
-    X(cache_fds, "cache_fds", 1000, "how many watched fds stay in the CPU caches (a count, not a time)") \
-    X(epoll_wait_base, "epoll_wait_base", 250, "epoll_wait(): fixed part, whatever the number of watched fds") \
+    X(scan_per_fd_miss, "scan_per_fd_miss", 50, "select()/poll(): extra per fd beyond cache_fds (cache misses)") \
+    X(cache_fds, "cache_fds", 500, "how many watched fds stay in the CPU caches (a count, not a time)") \
+    X(epoll_wait_base, "epoll_wait_base", 150, "epoll_wait(): fixed part, whatever the number of watched fds") \
     X(epoll_per_event, "epoll_per_event", 100, "epoll_wait(): per returned event") \
     X(epoll_ctl, "epoll_ctl", 1000, "epoll_ctl(): one change to the interest list") \
     X(signal, "signal", 2000, "delivering a signal and running its handler frame") \
