@@ -352,6 +352,46 @@ static void test_review_regressions(void **state)
     }
 }
 
+
+/* Coroutines take turns on one thread: never two at once, never on the
+ * second CPU, and one blocking call stops them all */
+static void test_coroutines(void **state)
+{
+    (void)state;
+    struct tl *tl = run_file("scenarios/coroutines.scn");
+    struct wcur c;
+    assert_int_equal(wcur_open(&c, tl), 0);
+    int switches = 0, blocked_seen = 0;
+    for (long i = 1; i <= (long)tl->nev; i++) {
+        assert_int_equal(wcur_seek(&c, i), 0);
+        int running = 0, blocked = 0;
+        for (int k = 0; k < c.w.ntasks; k++) {
+            if (c.w.tasks[k].state == TS_RUNNING) {
+                running++;
+                assert_int_equal(c.w.tasks[k].cpu, 0);
+            }
+            blocked += c.w.tasks[k].state == TS_BLOCKED;
+        }
+        assert_true(running <= 1);
+        if (blocked) { /* the sleeping coroutine holds the thread */
+            assert_int_equal(running, 0);
+            blocked_seen = 1;
+        }
+        const struct tl_ev *e = &tl->ev[i - 1];
+        switches += e->type == EV_STATE && e->sub == TS_SUSPENDED &&
+                    tl->tasks[e->task].kind != TK_PROCESS;
+    }
+    assert_true(blocked_seen);
+    assert_true(switches >= 4);
+    wcur_close(&c);
+    struct tl_stats st;
+    assert_int_equal(tl_stats(tl, &st), 0);
+    assert_int_equal(st.ctx_switches, 1); /* the kernel saw one thread start */
+    assert_int_equal(st.syscalls_total, 1); /* the sleep (exit_group never returns) */
+    assert_int_equal(task_id(tl, "app/a") > 0, 1);
+    tl_free(tl);
+}
+
 /* ---- seeking ---- */
 
 struct capture {
@@ -446,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_handshake_order),
         cmocka_unit_test(test_syn_retry),
         cmocka_unit_test(test_review_regressions),
+        cmocka_unit_test(test_coroutines),
         cmocka_unit_test(test_seek_equivalence),
     };
     return cmocka_run_group_tests_name("sim", tests, NULL, NULL);

@@ -21,6 +21,8 @@
     X(ctx_switch, "ctx_switch", 2000, "switching a CPU from one task to another") \
     X(fork, "fork", 60000, "fork(): copying the page tables and fd table of a small process") \
     X(thread, "thread", 10000, "pthread_create(): a new stack and a clone3()") \
+    X(co_create, "co_create", 1000, "creating a coroutine: a stack and a context, in user space") \
+    X(co_switch, "co_switch", 100, "switching coroutines: saving and loading registers, in user space") \
     X(select_base, "select_base", 700, "select(): fixed part") \
     X(select_per_fd, "select_per_fd", 22, "select(): per fd up to the highest watched fd") \
     X(poll_base, "poll_base", 370, "poll(): fixed part") \

@@ -53,6 +53,8 @@ int proc_task_new(struct sim *s, const char *name, int kind, int decl,
     t->wait_obj = -1;
     t->waiting_for = -1;
     t->next_thread = -1;
+    t->kthread = id;
+    t->next_co = -1;
     t->cpu = -1;
     t->reserved = -1;
     t->external = (uint8_t)external;
@@ -122,12 +124,13 @@ void sim_kill_process(struct sim *s, struct task *t, int sig)
     proc_exit(s, t, 128 + sig);
 }
 
+/* "server.2" for a child process, "server/t1" for a thread, "server/co1"
+ * for a coroutine */
 static const char *child_name(struct sim *s, const struct task *parent,
-                              int thread, char *buf, size_t n)
+                              const char *sep, char *buf, size_t n)
 {
     int k = ++s->decl_children[parent->decl];
-    snprintf(buf, n, "%s%s%d", s->tl->tasks[parent->proc].name,
-             thread ? "/t" : ".", k);
+    snprintf(buf, n, "%s%s%d", s->tl->tasks[parent->proc].name, sep, k);
     return buf;
 }
 
@@ -164,12 +167,121 @@ static int op_sleep(struct sim *s, struct task *t, const struct prog_ins *in)
     return sim_sys_return(s, t, 0, s->p->cost.syscall);
 }
 
+/* ---- coroutines: user-space tasks taking turns on one kernel thread ---- */
+
+/* The coroutine after task i in its thread's ring (the thread itself comes
+ * first, then its coroutines in the order they were made) */
+static int co_succ(const struct sim *s, int i)
+{
+    return s->tasks[i].next_co >= 0 ? s->tasks[i].next_co : s->tasks[i].kthread;
+}
+
+/* The next suspended coroutine of me's thread, after me; -1 if none */
+static int co_next(const struct sim *s, int me)
+{
+    for (int i = co_succ(s, me); i != me; i = co_succ(s, i))
+        if (s->w.tasks[i].state == TS_SUSPENDED && !s->tasks[i].exited)
+            return i;
+    return -1;
+}
+
+/* The CPU that ran `from` (now suspended or finished) runs `to`: a switch
+ * in user space, with no kernel involved, costing co_switch */
+static void co_handover(struct sim *s, int cpu, int to)
+{
+    struct task *n = &s->tasks[to];
+    n->cpu = cpu;
+    s->cpu_last[cpu] = to;
+    n->gen++;
+    sim_emit_state(s, to, TS_RUNNING, -1, cpu);
+    sim_schedule(s, sim_at(s, s->p->cost.co_switch), AG_STEP, to, -1, 0, 0);
+}
+
+static int op_coroutine(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    if (t->external)
+        return sim_fail(s, in, "coroutines run in processes, not in peers");
+    if (s->ntasks >= SIM_MAX_TASKS)
+        return sim_fail(s, in, "more than %d tasks: this coroutine creation "
+                        "runs without end", SIM_MAX_TASKS);
+    int me = (int)(t - s->tasks), host = t->kthread;
+    char name[96]; /* named after its variable when it has one: app/a */
+    const struct prog_task *d = &s->p->tasks[t->decl];
+    if (in->dst >= 0 && in->dst < d->nslots && d->slot_names[in->dst])
+        snprintf(name, sizeof name, "%s/%s", s->tl->tasks[t->proc].name,
+                 d->slot_names[in->dst]);
+    else
+        child_name(s, t, "/co", name, sizeof name);
+    int c = proc_task_new(s, name, TK_COROUTINE, t->decl, host, t->proc, 0);
+    if (c < 0)
+        return GO_FAIL;
+    t = &s->tasks[me];
+    struct task *ch = &s->tasks[c];
+    memcpy(ch->slots, t->slots,
+           (size_t)(s->p->tasks[t->decl].nslots) * sizeof *ch->slots);
+    ch->pc = t->pc + 1;
+    if (in->dst >= 0)
+        ch->slots[in->dst] = 0;
+    ch->block_end = in->jump;
+    ch->is_coroutine = 1;
+    ch->kthread = host;
+    int last = host; /* the ring keeps the order they were made */
+    while (s->tasks[last].next_co >= 0)
+        last = s->tasks[last].next_co;
+    s->tasks[last].next_co = c;
+    ch->next_thread = s->tasks[t->proc].next_thread; /* dies with the process */
+    s->tasks[t->proc].next_thread = c;
+    sim_emit_state(s, c, TS_SUSPENDED, -1, 0);
+    sim_set_dst(t, in->dst, ch->id);
+    t->pc = in->jump;
+    t->busy_ns = s->p->cost.co_create; /* user-space work, on the CPU */
+    return GO_BUSY;
+}
+
+static int op_yield(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    (void)in;
+    int me = (int)(t - s->tasks);
+    t->pc++; /* the yield is over when this coroutine is switched back to */
+    int to = co_next(s, me);
+    if (to < 0 || t->cpu < 0)
+        return GO_NEXT; /* no other coroutine can run: go on */
+    int cpu = t->cpu;
+    t->cpu = -1;
+    sim_emit_state(s, me, TS_SUSPENDED, -1, 0);
+    co_handover(s, cpu, to);
+    return GO_BLOCKED; /* this one stops here, in user space */
+}
+
+/* A coroutine's block is done: it is finished, the next one runs */
+static int co_finish(struct sim *s, struct task *t, int code)
+{
+    int me = (int)(t - s->tasks), cpu = t->cpu;
+    int to = co_next(s, me);
+    t->exited = 1;
+    t->gen++;
+    t->cpu = -1;
+    sim_emit_state(s, me, TS_EXITED, -1, code);
+    if (to >= 0 && cpu >= 0) {
+        co_handover(s, cpu, to);
+    } else if (cpu >= 0) {
+        s->cpu_busy[cpu] = 0;
+        sim_cpu_kick(s);
+    }
+    return GO_EXITED;
+}
+
 static int op_exit(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     int code = (int)sim_arg(t, in, 0);
     int me = (int)(t - s->tasks);
+    if (t->is_coroutine && t->pc == t->block_end - 1)
+        return co_finish(s, t, code);
     if (t->is_thread && t->pc == t->block_end - 1) { /* thread returns */
         sim_sys_enter(s, t, SYS_EXIT, -1, code);
+        for (int c = t->next_co; c >= 0; c = s->tasks[c].next_co)
+            proc_task_kill(s, &s->tasks[c], code); /* its coroutines go too */
+        t = &s->tasks[me];
         proc_task_kill(s, t, code);
         proc_wake_waiters(s, me);
         sim_cpu_kick(s);
@@ -189,7 +301,7 @@ static int op_spawn(struct sim *s, struct task *t, const struct prog_ins *in)
                         "(a fork bomb?); the limit keeps the timeline viewable",
                         SIM_MAX_TASKS, thread ? "thread creation" : "fork");
     char name[96];
-    child_name(s, t, thread, name, sizeof name);
+    child_name(s, t, thread ? "/t" : ".", name, sizeof name);
     int me = (int)(t - s->tasks);
     int kind = t->external ? TK_PEER : thread ? TK_THREAD : TK_PROCESS;
     /* a forked child's parent is the process (any of its threads may
@@ -305,6 +417,8 @@ static int proc_exec(struct sim *s, struct task *t, const struct prog_ins *in)
     case OP_COMPUTE: return op_compute(s, t, in);
     case OP_SLEEP: return op_sleep(s, t, in);
     case OP_FORK: case OP_THREAD: return op_spawn(s, t, in);
+    case OP_COROUTINE: return op_coroutine(s, t, in);
+    case OP_YIELD: return op_yield(s, t, in);
     case OP_JOIN: case OP_WAIT: return op_join(s, t, in);
     case OP_SAY: return op_say(s, t, in);
     default: return op_exit(s, t, in); /* OP_EXIT, OP_END */
@@ -314,6 +428,6 @@ static int proc_exec(struct sim *s, struct task *t, const struct prog_ins *in)
 const struct mux_ops mux_proc_ops = {
     .name = "proc",
     .ops = {OP_COMPUTE, OP_SLEEP, OP_EXIT, OP_END, OP_FORK, OP_THREAD, OP_JOIN,
-            OP_WAIT, OP_SAY, OP__COUNT},
+            OP_WAIT, OP_SAY, OP_COROUTINE, OP_YIELD, OP__COUNT},
     .exec = proc_exec,
 };

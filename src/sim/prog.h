@@ -51,6 +51,8 @@
     X(EXIT, "exit", "v", "exit [CODE]: end the task (a process ends all its threads)") \
     X(FORK, "fork", "", "pid = fork { ... }: a child process runs the block") \
     X(THREAD, "thread", "", "tid = thread { ... }: a new thread runs the block") \
+    X(COROUTINE, "coroutine", "", "co = coroutine { ... }: a coroutine of this thread runs the block when a yield switches to it") \
+    X(YIELD, "yield", "", "yield: switch to the next coroutine of this thread (in user space: no syscall)") \
     X(JOIN, "join", "f", "join TID: wait for a thread to exit") \
     X(WAIT, "wait", "v", "wait [PID]: wait for a child process to exit") \
     X(SAY, "say", "s", "say [once] \"TEXT\": show TEXT as the caption when reached (once: the first time only)") \

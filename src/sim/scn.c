@@ -1191,7 +1191,8 @@ static int scn_signal(struct scn *S, struct prog_ins *in)
     return 0;
 }
 
-/* fork { ... } and thread { ... }: the child runs the block, then exits.
+/* fork { ... }, thread { ... } and coroutine { ... }: the child runs the
+ * block, then exits.
  * sigaction SIGIO { ... }: the handler runs the block, then rt_sigreturn. */
 static int scn_spawn(struct scn *S, int op, const struct scn_tok *kw,
                      const struct scn_tok *d1)
@@ -1302,7 +1303,8 @@ static int scn_op(struct scn *S, int op, const struct scn_tok *kw,
         return scn_err(S, d1->off, "%s returns no value", op_kw[op]);
     if (!d1 && op == OP_SET)
         return scn_err(S, kw->off, "set needs a variable: x = set VALUE");
-    if (op == OP_FORK || op == OP_THREAD || op == OP_SIGACTION)
+    if (op == OP_FORK || op == OP_THREAD || op == OP_SIGACTION ||
+        op == OP_COROUTINE)
         return scn_spawn(S, op, kw, d1);
     struct prog_ins in;
     scn_ins_init(S, &in, op, kw->off);

@@ -316,7 +316,10 @@ void sim_cpu_kick(struct sim *s)
         struct task *t = &s->tasks[pick];
         s->cpu_busy[c] = 1;
         t->reserved = c;
-        int64_t sw = s->cpu_last[c] == pick ? 0 : s->p->cost.ctx_switch;
+        /* no switch if the CPU last ran this kernel thread (maybe as
+         * another of its coroutines) */
+        int64_t sw = sim_kthread(s, s->cpu_last[c]) == sim_kthread(s, pick)
+                         ? 0 : s->p->cost.ctx_switch;
         sim_schedule(s, sim_at(s, sw), AG_RUN, pick, -1, 0, c);
     }
 }

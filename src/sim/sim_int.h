@@ -90,6 +90,9 @@ struct task {
     int32_t sys, sys_fd, phase;
     int32_t next_waiter, wait_obj, waiting_for;
     int32_t next_thread; /* the next thread of this process, -1 */
+    int32_t kthread;     /* the kernel thread it runs in: itself, or for a
+                            coroutine the thread that made it */
+    int32_t next_co;     /* the next coroutine of this kernel thread, -1 */
     int32_t cpu, reserved;
     int32_t *ready;   /* fds made ready by the last select/poll/epoll_wait */
     int32_t nready, readycap, ready_i;
@@ -98,6 +101,7 @@ struct task {
     uint8_t scan_wait, scan_trig; /* select/poll: registered / woken early */
     uint32_t gen;     /* bumps invalidate agenda items for the task */
     uint8_t external, in_sys, advance, exited, reaped, is_thread, pend;
+    uint8_t is_coroutine;
     int8_t code;
     struct tsig sig;
 };
@@ -239,6 +243,11 @@ void proc_give_stdio(struct sim *s, int proc);
 void proc_task_kill(struct sim *s, struct task *t, int code);
 void proc_exit(struct sim *s, struct task *t, int code);
 void proc_wake_waiters(struct sim *s, int dead);
+/* the kernel thread a task runs in (coroutines share their thread's) */
+static inline int sim_kthread(const struct sim *s, int task)
+{
+    return task < 0 ? -1 : s->tasks[task].kthread;
+}
 long sim_emit(struct sim *s, int type, int task, int sub, int obj, int64_t a,
               int64_t b);
 int64_t sim_arg(const struct task *t, const struct prog_ins *in, int i);

@@ -72,9 +72,12 @@ int tl_stats(const struct tl *tl, struct tl_stats *st)
                 running[t] = 0;
             }
             if (e->sub == TS_RUNNING && e->a >= 0 && e->a < ncpu) {
-                if (last[e->a] != t)
+                /* coroutines switch in user space: the kernel sees their
+                 * thread (their parent) go on running */
+                int kt = tl->tasks[t].kind == TK_COROUTINE ? tl->tasks[t].parent : t;
+                if (last[e->a] != kt)
                     st->ctx_switches++;
-                last[e->a] = t;
+                last[e->a] = kt;
                 running[t] = 1;
                 run_since[t] = e->t;
             }

@@ -43,7 +43,8 @@ enum tl_task_kind {
     X(READY, "ready", "runnable, waiting in the run queue for a CPU") \
     X(RUNNING, "running", "on a CPU") \
     X(BLOCKED, "blocked", "asleep in the kernel until something happens") \
-    X(EXITED, "exited", "finished")
+    X(EXITED, "exited", "finished") \
+    X(SUSPENDED, "suspended", "a coroutine not running: it yielded, or was never switched to")
 
 enum tl_state {
 #define X(e, n, h) TS_##e,

@@ -44,7 +44,7 @@ int ui_state_role(int st)
 {
     switch (st) {
     case TS_RUNNING: return R_RUNNING;
-    case TS_READY: return R_READY;
+    case TS_READY: case TS_SUSPENDED: return R_READY;
     case TS_BLOCKED: return R_BLOCKED;
     case TS_EXITED: return R_EXITED;
     case TS_NEW: return R_NEW;
@@ -81,6 +81,10 @@ int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
         else
             snprintf(buf, n, narrow ? "ready: waits for a CPU"
                                     : "ready: in the run queue, waiting for a CPU");
+        break;
+    case TS_SUSPENDED:
+        snprintf(buf, n, narrow ? "suspended: waits for a yield"
+                                : "suspended: runs when a yield switches to it");
         break;
     case TS_RUNNING:
         if (sys)

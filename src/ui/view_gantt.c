@@ -51,7 +51,7 @@ static int glyph_of(int st)
 {
     switch (st) {
     case TS_RUNNING: return G_FULL;
-    case TS_READY: return G_SHADE_M;
+    case TS_READY: case TS_SUSPENDED: return G_SHADE_M;
     case TS_BLOCKED: return G_SHADE_L;
     default: return -1;
     }

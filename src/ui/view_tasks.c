@@ -62,7 +62,7 @@ static int state_glyph(int st)
 {
     switch (st) {
     case TS_RUNNING: return G_FULL;
-    case TS_READY: return G_SHADE_M;
+    case TS_READY: case TS_SUSPENDED: return G_SHADE_M;
     case TS_BLOCKED: return G_SHADE_L;
     default: return -1;
     }
