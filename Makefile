@@ -69,6 +69,7 @@ bench: $(B)/bench
 # belongs in tests/corpus/ once fixed (make test replays that folder).
 FUZZ_SECONDS ?= 120
 fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang (libFuzzer): apt-get install -y clang"; exit 1; }
 	@mkdir -p build/fuzz-corpus
 	cp scenarios/*.scn tests/corpus/* build/fuzz-corpus/
 	clang -std=c11 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -Isrc -g -O1 \

@@ -61,14 +61,26 @@ static void usage(FILE *out)
 #define X(o, a, h) usage_line(out, o, a, h);
     OPTIONS(X)
 #undef X
+    fputs("\nModels:", out);
+    int col = 7; /* the list, wrapped at 79 columns */
+    char list[256];
+    snprintf(list, sizeof list, "%s.", server_model_list());
+    for (char *w = strtok(list, " "); w; w = strtok(NULL, " ")) {
+        int n = (int)strlen(w);
+        if (col + 1 + n > 79) {
+            fputs("\n       ", out);
+            col = 7;
+        }
+        fprintf(out, " %s", w);
+        col += 1 + n;
+    }
     fprintf(out,
-            "\nModels: %s.\n"
-            "Bundled scenarios are looked up in ./scenarios, $IOSIM_DATADIR/scenarios,\n"
+            "\nBundled scenarios are looked up in ./scenarios, $IOSIM_DATADIR/scenarios,\n"
             "the share/iosim/scenarios folder beside the installed binary and\n"
             "%s/scenarios.\n"
             "Exit status: 0 ok, 1 system error, 2 bad usage or bad scenario.\n"
             "See iosim(1) and docs/scenario-language.md.\n",
-            server_model_list(), IOSIM_DATADIR);
+            IOSIM_DATADIR);
 }
 
 /* Folders that may hold bundled scenarios, in lookup order */
@@ -238,6 +250,9 @@ static int parse_models(char *list, const char **names)
         }
         names[n++] = tok;
     }
+    if (n == 0)
+        fprintf(stderr, "iosim: error: --compare takes a list of models, e.g. "
+                "blocking,select,poll,epoll\n");
     return n;
 }
 
@@ -387,9 +402,12 @@ int main(int argc, char **argv)
             mode = M_COMPARE;
         } else if (!strcmp(a, "--events")) {
             char *end = NULL;
+            errno = 0;
             ro.max_events = i + 1 < argc ? strtol(argv[++i], &end, 10) : 0;
-            if (!end || *end || ro.max_events <= 0) {
-                fprintf(stderr, "iosim: error: --events takes a positive number\n");
+            if (!end || *end || errno || ro.max_events <= 0 ||
+                ro.max_events > 50000000L) {
+                fprintf(stderr, "iosim: error: --events takes a number from 1 "
+                        "to 50000000\n");
                 return 2;
             }
         } else if (!strcmp(a, "--mono")) {

@@ -255,7 +255,7 @@ static void test_server_models(void **state)
 {
     (void)state;
     static const char *const models[] = {
-#define X(n, h) #n,
+#define X(id, n, h) n,
         SERVER_MODELS(X)
 #undef X
     };

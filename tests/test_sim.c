@@ -392,6 +392,29 @@ static void test_coroutines(void **state)
     tl_free(tl);
 }
 
+
+/* The user at the terminal: typed bytes wake a reader of fd 0, and a
+ * select over stdin and a socket sees the terminal become readable */
+static void test_terminal_input(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text("process shell {\n    n = read 0 1K\n"
+                             "    m = select 0\n    k = read 0 1K\n}\n"
+                             "peer user {\n    sleep 2ms\n    type 6\n"
+                             "    sleep 1ms\n    type 3\n}\n");
+    int sh = task_id(tl, "shell"), reads = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task == sh && e->type == EV_SYSCALL && e->sub == SYS_READ) {
+            assert_int_equal(e->a, reads == 0 ? 6 : 3);
+            assert_true(e->t >= (reads == 0 ? 2000000 : 3000000));
+            reads++;
+        }
+    }
+    assert_int_equal(reads, 2);
+    tl_free(tl);
+}
+
 /* ---- seeking ---- */
 
 struct capture {
@@ -487,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_syn_retry),
         cmocka_unit_test(test_review_regressions),
         cmocka_unit_test(test_coroutines),
+        cmocka_unit_test(test_terminal_input),
         cmocka_unit_test(test_seek_equivalence),
     };
     return cmocka_run_group_tests_name("sim", tests, NULL, NULL);

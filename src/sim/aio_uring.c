@@ -18,7 +18,12 @@
  *                                    the completion ring: shared memory, no
  *                                    syscall; id = the request's user_data,
  *                                    res = bytes or -errno; id = EAGAIN
- *                                    when the ring is empty
+ *                                    when the ring is empty.  The request's
+ *                                    fd becomes the task's ready list
+ *                                    (`for fd in ready`): a C program sets
+ *                                    user_data to find its connection
+ *                                    (io_uring_sqe_set_data); iosim's is a
+ *                                    counter, so the fd comes this way
  *
  * What the kernel does with a read, as in Linux: at submission it tries
  * the read at once without blocking; if the socket has data (or EOF) the
@@ -345,6 +350,7 @@ static int op_cqe(struct sim *s, struct task *t, const struct prog_ins *in)
     int ring;
     struct uring *u = ring_of(s, t, sim_arg(t, in, 0), &ring);
     int64_t id = -EBADF, res = 0;
+    t->nready = t->ready_i = 0;
     if (u && ring_ncq(s, u) == 0) {
         id = -EAGAIN; /* io_uring_peek_cqe(): nothing to reap */
     } else if (u) { /* io_uring_peek_cqe() + io_uring_cqe_seen() */
@@ -353,6 +359,11 @@ static int op_cqe(struct sim *s, struct task *t, const struct prog_ins *in)
         u->cq_head = (u->cq_head + 1) % u->cq_entries;
         sim_emit(s, EV_QUEUE, (int)(t - s->tasks), TQ_POP, u->cq, it, 0);
         res = TL_URING_RES(it);
+        /* the request's fd: what a program finds through its user_data */
+        if (sim_ready_push(t, TL_URING_FD(it))) {
+            s->failed = -ENOMEM;
+            return GO_FAIL;
+        }
     }
     if (in->dst >= 0)
         t->slots[in->dst] = id;

@@ -30,14 +30,22 @@ static int poll_exec(struct sim *s, struct task *t, const struct prog_ins *in)
     int n = scan_fds(s, t, in, &buf, &cap, &fds);
     if (n < 0)
         return GO_FAIL;
+    if (!t->in_sys && t->phase) { /* back in user space: test each revents */
+        free(buf);
+        return scan_user_pass(s, t, in, n, SCAN_USER_POLL_PS);
+    }
+    int first = !t->in_sys;
     sim_sys_enter(s, t, SYS_POLL, -1, n);
     const struct cost *c = &s->p->cost;
     struct scan_call call = {
         .sys = SYS_POLL,
         .sorted = 0,
         .bad_is_ready = 1,
+        .first = first,
         .entries = n,
         .scan_ns = scan_cost(c, c->poll_base, c->poll_per_fd, n),
+        .copy_in = (int64_t)n * 8,  /* struct pollfd: fd, events, revents */
+        .copy_out = (int64_t)n * 2, /* __put_user of each revents (short) */
     };
     int r = scan_run(s, t, &call, fds, n);
     free(buf);

@@ -118,15 +118,19 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
     }
     t->scan_wait = t->scan_trig = 0;
     t->nready = t->ready_i = 0;
+    /* copy_from_user of the argument: once per call, before the first walk */
+    int64_t kernel_ns = sat_add(s->p->cost.syscall,
+                                call->first ? sim_copy_ns(s, call->copy_in) : 0);
     for (int i = 0; i < n; i++) {
         if (fds[i] < 0) /* poll ignores negative fds */
             continue;
         int obj = sim_fd_obj(s, t, fds[i]);
         if (obj < 0 && !call->bad_is_ready) {
+            int64_t part = call->scan_ns * (i + 1) / (n ? n : 1);
             t->nready = 0;
-            sim_emit(s, EV_SCAN, me, call->sys, -1, i + 1,
-                     call->scan_ns * (i + 1) / (n ? n : 1));
-            return sim_sys_return(s, t, -EBADF, s->p->cost.syscall);
+            sim_emit(s, EV_SCAN, me, call->sys, -1, i + 1, part);
+            /* an error returns before the sets are copied back */
+            return sim_sys_return(s, t, -EBADF, sat_add(kernel_ns, part));
         }
         if ((obj < 0 || sim_readable(s, obj)) && sim_ready_push(t, fds[i])) {
             s->failed = -ENOMEM;
@@ -142,9 +146,13 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
                 t->ready[k++] = t->ready[i];
         t->nready = k;
     }
-    if (t->nready > 0)
+    kernel_ns = sat_add(kernel_ns, call->scan_ns);
+    if (t->nready > 0) { /* copy_to_user of the result, then the program's
+                            own pass over it (scan_user_pass) */
+        t->advance = 1;
         return sim_sys_return(s, t, t->nready,
-                              sat_add(s->p->cost.syscall, call->scan_ns));
+                              sat_add(kernel_ns, sim_copy_ns(s, call->copy_out)));
+    }
     /* nothing ready: hang an entry on every file, then sleep */
     t->scan_gen++;
     for (int i = 0; i < n; i++) {
@@ -156,8 +164,23 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
     }
     t->scan_wait = 1;
     t->phase = 1;
-    t->busy_ns = t->external ? 0 : sat_add(s->p->cost.syscall, call->scan_ns);
+    t->busy_ns = t->external ? 0 : kernel_ns;
     return GO_BUSY;
+}
+
+int scan_user_pass(struct sim *s, struct task *t, const struct prog_ins *in,
+                   int64_t entries, int64_t ps)
+{
+    if (t->phase == 1) { /* FD_ISSET on every bit, or every revents */
+        t->phase = 2;
+        t->busy_ns = t->external ? 0 : sat_mul(entries, ps) / 1000;
+        return GO_BUSY;
+    }
+    (void)s;
+    sim_set_dst(t, in->dst, t->ret);
+    t->phase = 0;
+    t->pc++;
+    return GO_NEXT;
 }
 
 /* obj became readable: wake every task asleep in select/poll on it */

@@ -61,9 +61,10 @@ static int select_exec(struct sim *s, struct task *t, const struct prog_ins *in)
     int n = scan_fds(s, t, in, &buf, &cap, &fds);
     if (n < 0)
         return GO_FAIL;
+    int first = !t->in_sys, user = first && t->phase;
     int64_t top = -1; /* nfds = the highest fd + 1 */
     for (int i = 0; i < n; i++) {
-        if (!t->in_sys && (fds[i] < 0 || fds[i] >= SCAN_FD_SETSIZE)) {
+        if (first && !user && (fds[i] < 0 || fds[i] >= SCAN_FD_SETSIZE)) {
             int64_t bad = fds[i];
             free(buf);
             return select_abort(s, t, bad);
@@ -72,14 +73,22 @@ static int select_exec(struct sim *s, struct task *t, const struct prog_ins *in)
             top = fds[i];
     }
     int64_t nfds = top + 1;
+    if (user) { /* back in user space: rebuild the set, FD_ISSET each bit */
+        free(buf);
+        return scan_user_pass(s, t, in, nfds, SCAN_USER_SELECT_PS);
+    }
     sim_sys_enter(s, t, SYS_SELECT, -1, nfds);
     const struct cost *c = &s->p->cost;
+    int64_t set_bytes = (nfds + 63) / 64 * 8; /* FDS_BYTES: whole longs */
     struct scan_call call = {
         .sys = SYS_SELECT,
         .sorted = 1,
         .bad_is_ready = 0,
+        .first = first,
         .entries = nfds,
         .scan_ns = scan_cost(c, c->select_base, c->select_per_fd, nfds),
+        .copy_in = set_bytes,
+        .copy_out = set_bytes,
     };
     int r = scan_run(s, t, &call, fds, n);
     free(buf);

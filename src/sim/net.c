@@ -22,6 +22,8 @@
 #define SYN_TIMEOUT 1000000000LL
 #define SYN_RETRIES 6
 
+static void net_obj_release(struct sim *s, int obj);
+
 int sim_fd_obj(struct sim *s, const struct task *t, int64_t fd)
 {
     if (fd < 0 || fd > (1 << 24))
@@ -142,7 +144,7 @@ void sim_room_made(struct sim *s, int obj)
     room_made(s, obj);
 }
 
-void net_obj_release(struct sim *s, int obj)
+static void net_obj_release(struct sim *s, int obj)
 {
     struct sobj *so = &s->objs[obj];
     if (so->freed)
@@ -531,6 +533,25 @@ void net_ack(struct sim *s, int l, int c)
     sim_notify_readable(s, l);
 }
 
+/* The user at the keyboard types: the bytes land in the terminal's input
+ * buffer (what does not fit is lost, as N_TTY drops input past its 4096
+ * bytes), and a reader of fd 0 wakes up.  No syscall: it is not a task of
+ * the machine that does it. */
+static int op_type(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int64_t n = sim_arg(t, in, 0);
+    int64_t room = s->tl->objs[s->tty].rxcap - s->w.objs[s->tty].rx;
+    if (n > room)
+        n = room;
+    if (n > 0) {
+        sim_emit(s, EV_DATA, (int)(t - s->tasks), 0, s->tty, n, -1);
+        sim_wake_obj(s, s->tty, TW_DATA);
+        sim_notify_readable(s, s->tty);
+    }
+    t->pc++;
+    return GO_NEXT;
+}
+
 static int io_exec(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     switch (in->op) {
@@ -542,6 +563,7 @@ static int io_exec(struct sim *s, struct task *t, const struct prog_ins *in)
     case OP_READ: case OP_RECV: return op_read(s, t, in);
     case OP_WRITE: case OP_SEND: return op_write(s, t, in);
     case OP_CLOSE: return op_close(s, t, in);
+    case OP_TYPE: return op_type(s, t, in);
     default: return op_fcntl(s, t, in);
     }
 }
@@ -549,6 +571,7 @@ static int io_exec(struct sim *s, struct task *t, const struct prog_ins *in)
 const struct mux_ops mux_io_ops = {
     .name = "io",
     .ops = {OP_SOCKET, OP_LISTEN, OP_ACCEPT, OP_CONNECT, OP_PIPE, OP_SOCKETPAIR,
-            OP_READ, OP_RECV, OP_WRITE, OP_SEND, OP_CLOSE, OP_FCNTL, OP__COUNT},
+            OP_READ, OP_RECV, OP_WRITE, OP_SEND, OP_CLOSE, OP_FCNTL, OP_TYPE,
+            OP__COUNT},
     .exec = io_exec,
 };

@@ -70,7 +70,7 @@ void proc_give_stdio(struct sim *s, int proc)
 }
 
 /* dead has exited: wake its parent in wait4() and its joiners */
-void proc_wake_waiters(struct sim *s, int dead)
+static void proc_wake_waiters(struct sim *s, int dead)
 {
     int p = s->tasks[dead].is_thread ? -1 : s->tasks[dead].parent;
     for (int i = p; i >= 0; i = s->tasks[i].next_thread) /* any thread */
@@ -85,7 +85,7 @@ void proc_wake_waiters(struct sim *s, int dead)
     }
 }
 
-void proc_task_kill(struct sim *s, struct task *t, int code)
+static void proc_task_kill(struct sim *s, struct task *t, int code)
 {
     int me = (int)(t - s->tasks);
     if (t->exited)
@@ -105,7 +105,7 @@ void proc_task_kill(struct sim *s, struct task *t, int code)
 }
 
 /* exit_group: every thread of the process ends, every fd is closed */
-void proc_exit(struct sim *s, struct task *t, int code)
+static void proc_exit(struct sim *s, struct task *t, int code)
 {
     int proc = t->proc;
     for (int i = proc; i >= 0; i = s->tasks[i].next_thread)

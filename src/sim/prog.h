@@ -55,6 +55,7 @@
     X(YIELD, "yield", "", "yield: switch to the next coroutine of this thread (in user space: no syscall)") \
     X(JOIN, "join", "f", "join TID: wait for a thread to exit") \
     X(WAIT, "wait", "v", "wait [PID]: wait for a child process to exit") \
+    X(TYPE, "type", "n", "type SIZE: the user types SIZE bytes at the terminal; a read of fd 0 gets them") \
     X(SAY, "say", "s", "say [once] \"TEXT\": show TEXT as the caption when reached (once: the first time only)") \
     X(SELECT, "select", "", "n = select [FD...]: wait until one of the fds (default: the watched ones) is readable") \
     X(POLL, "poll", "", "n = poll [FD...]: like select, with a pollfd array") \

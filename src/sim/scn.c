@@ -1563,7 +1563,7 @@ static const struct {
     [MK_LATENCY] = {"latency", U_TIME, 0, INT64_MAX},
     [MK_QUANTUM] = {"quantum", U_TIME, 1, INT64_MAX},
     [MK_LIMIT] = {"limit", U_TIME, 1, INT64_MAX},
-    [MK_EVENTS] = {"events", U_NONE, 1, 1000000000},
+    [MK_EVENTS] = {"events", U_NONE, 1, 50000000}, /* ~2 GB of timeline */
     [MK_BACKLOG] = {"backlog", U_NONE, 1, 65535},
     [MK_COST] = {"cost", U_TIME, 0, INT64_MAX},
 };

@@ -177,10 +177,142 @@ static const char tpl_epoll[] =
     "    }\n"
     "}\n";
 
+/* epoll with EPOLLET: the same loop, but a report means "something new
+ * arrived", not "something is there", so every reader drains to EAGAIN */
+static const char tpl_epoll_et[] =
+    "# @NAME@: one thread, epoll_wait() with EPOLLET on every fd (epoll(7)).\n"
+    "process @NAME@ {\n"
+    "    s = socket\n"
+    "    listen s @PORT@\n"
+    "    fcntl s O_NONBLOCK\n"
+    "    ep = epoll_create\n"
+    "    epoll_ctl ep add s et\n"
+    "    loop {\n"
+    "        say once \"epoll_wait() with EPOLLET: an fd is reported once per arrival. Bytes left in a buffer are not reported again, so every fd must be drained to EAGAIN.\"\n"
+    "        n = epoll_wait ep\n"
+    "        for fd in ready {\n"
+    "            if fd == s {\n"
+    "                loop {\n"
+    "                    c = accept s\n"
+    "                    if c < 0 {\n"
+    "                        say once \"accept() returned EAGAIN: the accept queue is empty. Stopping earlier would leave connections there until a new one arrives.\"\n"
+    "                        break\n"
+    "                    }\n"
+    "                    fcntl c O_NONBLOCK\n"
+    "                    epoll_ctl ep add c et\n"
+    "                }\n"
+    "                continue\n"
+    "            }\n"
+    "            loop {\n"
+    "                r = read fd @BUFFER@\n"
+    "                if r == EAGAIN {\n"
+    "                    say once \"read() returned EAGAIN: this connection is drained, so it is safe to go back to epoll_wait(). That last read is the price of edge-triggering: one more syscall per wake-up.\"\n"
+    "                    break\n"
+    "                }\n"
+    "                if r <= 0 {\n"
+    "                    close fd\n"
+    "                    break\n"
+    "                }\n"
+    "                compute @WORK@\n"
+    "                write fd @REPLY@\n"
+    "                say once \"Request answered, but the buffer may hold more: with EPOLLET the server keeps reading until EAGAIN instead of waiting to be told again.\"\n"
+    "            }\n"
+    "        }\n"
+    "    }\n"
+    "}\n";
+
+/* Signal-driven (UNP 6.4, section 25.2): SIGIO names no fd and merges
+ * with a pending one, so the handler accepts and reads everything it has */
+static const char tpl_sigio[] =
+    "# @NAME@: signal-driven I/O, a SIGIO handler does the work (UNP 6.4).\n"
+    "process @NAME@ {\n"
+    "    s = socket\n"
+    "    listen s @PORT@\n"
+    "    fcntl s O_NONBLOCK\n"
+    "    sigaction SIGIO {\n"
+    "        say once \"SIGIO: something arrived, but the signal does not say where, and several arrivals may have merged into this one. The handler accepts until EAGAIN, then reads every connection until EAGAIN.\"\n"
+    "        loop {\n"
+    "            c = accept s\n"
+    "            if c < 0 {\n"
+    "                break\n"
+    "            }\n"
+    "            fcntl c O_NONBLOCK\n"
+    "            fcntl c O_ASYNC\n"
+    "            watch c\n"
+    "        }\n"
+    "        for fd in watched {\n"
+    "            loop {\n"
+    "                r = read fd @BUFFER@\n"
+    "                if r == EAGAIN {\n"
+    "                    break\n"
+    "                }\n"
+    "                if r <= 0 {\n"
+    "                    unwatch fd\n"
+    "                    close fd\n"
+    "                    break\n"
+    "                }\n"
+    "                compute @WORK@\n"
+    "                write fd @REPLY@\n"
+    "            }\n"
+    "        }\n"
+    "        say once \"Every connection read to EAGAIN (most reads found nothing: the signal named no fd). rt_sigreturn resumes pause(); a SIGIO raised meanwhile was held pending and comes right after.\"\n"
+    "    }\n"
+    "    say once \"fcntl(F_SETOWN) and fcntl(F_SETFL, O_ASYNC) on the listening socket: a connection arriving will raise SIGIO.\"\n"
+    "    fcntl s O_ASYNC\n"
+    "    loop {\n"
+    "        n = pause\n"
+    "    }\n"
+    "}\n";
+
+/*
+ * io_uring (UNP 6.5): reads are requests the kernel completes on its own.
+ * iosim's io_uring has no IORING_OP_ACCEPT, so a thread blocks in accept()
+ * and submits the first recv of each new connection to the same ring (a
+ * real program would hold a lock around the SQ, or give each thread a
+ * ring).  `cqe` makes the completed request's fd the ready list, standing
+ * for the connection a C program finds through its user_data.  Replies go
+ * out with a plain send(): it does not wait while the send buffer has room,
+ * and it keeps every CQE a read's.
+ */
+static const char tpl_io_uring[] =
+    "# @NAME@: reads submitted to an io_uring and completed by the kernel (UNP 6.5).\n"
+    "process @NAME@ {\n"
+    "    s = socket\n"
+    "    listen s @PORT@\n"
+    "    ring = io_uring_setup 4096\n"
+    "    acceptor = thread {\n"
+    "        loop {\n"
+    "            c = accept s\n"
+    "            say once \"The acceptor thread blocks in accept() (this io_uring has no accept request). For each new connection it writes a recv request into the SQ and submits it; the kernel then waits for the bytes itself.\"\n"
+    "            rq = prep ring recv c @BUFFER@\n"
+    "            m = io_uring_enter ring\n"
+    "        }\n"
+    "    }\n"
+    "    loop {\n"
+    "        id, res = cqe ring\n"
+    "        if id == EAGAIN {\n"
+    "            say once \"The completion ring is empty: io_uring_enter(min_complete = 1) sleeps until the kernel posts a completion. The server never sleeps in recv().\"\n"
+    "            n = io_uring_enter ring 1\n"
+    "            continue\n"
+    "        }\n"
+    "        for fd in ready {\n"
+    "            if res <= 0 {\n"
+    "                close fd\n"
+    "                continue\n"
+    "            }\n"
+    "            say once \"A recv completed: the kernel waited for the request and copied it into the buffer; res is its size. The server computes, replies with send(), and submits the next recv for this connection.\"\n"
+    "            compute @WORK@\n"
+    "            w = send fd @REPLY@\n"
+    "            rq = prep ring recv fd @BUFFER@\n"
+    "            n = io_uring_enter ring\n"
+    "        }\n"
+    "    }\n"
+    "}\n";
+
 static const struct {
     const char *name, *text;
 } templates[] = {
-#define X(n, h) {#n, tpl_##n},
+#define X(id, n, h) {n, tpl_##id},
     SERVER_MODELS(X)
 #undef X
 };
@@ -206,7 +338,7 @@ int server_model_known(const char *name)
 const char *server_model_list(void)
 {
     static const char list[] =
-#define X(n, h) ", " #n
+#define X(id, n, h) ", " n
         SERVER_MODELS(X)
 #undef X
         ;

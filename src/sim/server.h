@@ -13,15 +13,20 @@
 
 #include <stdint.h>
 
-/* X(name, what the server does): the order of `iosim --help` and errors */
+/* X(identifier, name, what the server does): the order of `iosim --help`
+ * and errors.  The name is what --model takes; the identifier names the
+ * template (a name such as epoll-et is not a C identifier). */
 #define SERVER_MODELS(X) \
-    X(blocking, "iterative: one client at a time, blocking accept and read") \
-    X(fork, "a child process per connection (blocking I/O in each)") \
-    X(thread, "a thread per connection (blocking I/O in each)") \
-    X(nonblocking, "one thread busy-polling every connection with O_NONBLOCK") \
-    X(select, "one thread, select() over its fd_set") \
-    X(poll, "one thread, poll() over its pollfd array") \
-    X(epoll, "one thread, epoll_wait() on an epoll instance (level-triggered)")
+    X(blocking, "blocking", "iterative: one client at a time, blocking accept and read") \
+    X(fork, "fork", "a child process per connection (blocking I/O in each)") \
+    X(thread, "thread", "a thread per connection (blocking I/O in each)") \
+    X(nonblocking, "nonblocking", "one thread busy-polling every connection with O_NONBLOCK") \
+    X(select, "select", "one thread, select() over its fd_set") \
+    X(poll, "poll", "one thread, poll() over its pollfd array") \
+    X(epoll, "epoll", "one thread, epoll_wait() on an epoll instance (level-triggered)") \
+    X(epoll_et, "epoll-et", "one thread, epoll_wait() with EPOLLET: every read drains to EAGAIN") \
+    X(sigio, "sigio", "signal-driven: a SIGIO handler accepts and reads until EAGAIN") \
+    X(io_uring, "io_uring", "reads as io_uring requests; a blocking accept thread submits them")
 
 struct server_cfg {
     int64_t port;   /* `port P`, default 8080 */
@@ -33,7 +38,7 @@ struct server_cfg {
 void server_cfg_default(struct server_cfg *c);
 /* 1 if name is a model in SERVER_MODELS */
 int server_model_known(const char *name);
-/* "blocking, fork, thread, nonblocking, select, poll, epoll" */
+/* "blocking, fork, thread, ..., io_uring": every name, in order */
 const char *server_model_list(void);
 /*
  * The model's loop for a process called name, as scenario text (one

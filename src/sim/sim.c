@@ -179,7 +179,7 @@ void sim_set_dst(struct task *t, int slot, int64_t v)
 
 
 
-void sim_set_ready(struct task *t, const int32_t *fds, int n)
+static void sim_set_ready(struct task *t, const int32_t *fds, int n)
 {
     t->nready = 0;
     t->ready_i = 0;
@@ -683,7 +683,9 @@ static int setup(struct sim *s)
     for (int i = 0; i < NMUX; i++)
         for (int k = 0; k < 16 && muxes[i]->ops[k] != OP__COUNT; k++)
             s->mux[muxes[i]->ops[k]] = muxes[i];
-    s->tty = sim_obj_new(s, OK_TTY, 0, 0, -1, -1);
+    /* the terminal: its input buffer holds what the user types (N_TTY's
+     * 4096 bytes); what is written to it is shown, not kept */
+    s->tty = sim_obj_new(s, OK_TTY, 4096, 0, -1, -1);
     for (int c = 0; c < s->p->ncaptions; c++)
         sim_schedule(s, s->p->captions[c].t, AG_CAPTION, -1, -1, 0, c);
     for (int d = 0; d < s->p->ntasks && !s->failed; d++) {

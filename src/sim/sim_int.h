@@ -230,7 +230,6 @@ void sim_notify_release(struct sim *s, int obj);
 
 /* ---- files and the network (net.c) ---- */
 void net_fd_close(struct sim *s, int proc, int fd);
-void net_obj_release(struct sim *s, int obj);
 /* bytes (a < 0: the FIN) from src reach dst after the latency */
 void net_deliver(struct sim *s, int src, int dst);
 void net_syn(struct sim *s, int l, int client, int tries);
@@ -240,9 +239,6 @@ void net_ack(struct sim *s, int l, int c);
 int proc_task_new(struct sim *s, const char *name, int kind, int decl,
                   int parent, int proc, int external);
 void proc_give_stdio(struct sim *s, int proc);
-void proc_task_kill(struct sim *s, struct task *t, int code);
-void proc_exit(struct sim *s, struct task *t, int code);
-void proc_wake_waiters(struct sim *s, int dead);
 /* the kernel thread a task runs in (coroutines share their thread's) */
 static inline int sim_kthread(const struct sim *s, int task)
 {
@@ -269,7 +265,6 @@ int sim_fail(struct sim *s, const struct prog_ins *in, const char *fmt, ...);
 int64_t sim_copy_ns(const struct sim *s, int64_t bytes);
 /* Is obj readable now (data, EOF, or a pending connection)? */
 int sim_readable(const struct sim *s, int obj);
-void sim_set_ready(struct task *t, const int32_t *fds, int n);
 int sim_ready_push(struct task *t, int32_t fd);
 void sim_schedule(struct sim *s, int64_t t, int kind, int task, int obj,
                   int obj2, int64_t a);

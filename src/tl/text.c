@@ -294,7 +294,9 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
            e->sub & TL_FL_ASYNC ? "|O_ASYNC" : "");
         break;
     case EV_DATA:
-        SN("%lld bytes land in the receive buffer of %s", (long long)e->a,
+        SN("%lld bytes land in the %s buffer of %s", (long long)e->a,
+           e->obj >= 0 && e->obj < tl->nobjs && tl->objs[e->obj].kind == OK_TTY
+               ? "input" : "receive",
            tl_obj_text(o, sizeof o, tl, e->obj));
         break;
     case EV_COPY:

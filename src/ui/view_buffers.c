@@ -20,6 +20,13 @@ static int proc_of(const struct viewer *v)
    buffer and is not open in process p too (then its "rx" row shows it) */
 static int pipe_target(const struct viewer *v, int p, int ob);
 
+/* The terminal (fds 0-2) is shown once, on fd 0, and only when something
+ * was typed into it */
+static int tty_quiet(const struct world *w, int ob, int fd)
+{
+    return w->objs[ob].kind == OK_TTY && (fd != 0 || w->objs[ob].rx == 0);
+}
+
 static int nbufs(const struct viewer *v)
 {
     const struct world *w = &v->cur.w;
@@ -29,7 +36,7 @@ static int nbufs(const struct viewer *v)
     for (int fd = 0; fd < w->procs[p].nfds; fd++) {
         int ob = w->procs[p].fds[fd].obj;
         if (ob >= 0 && ob < v->tl->nobjs && ob < w->nobjs &&
-            w->objs[ob].kind != OK_LISTEN)
+            w->objs[ob].kind != OK_LISTEN && !tty_quiet(w, ob, fd))
             n += (v->tl->objs[ob].rxcap > 0) + (v->tl->objs[ob].txcap > 0) +
                  (pipe_target(v, p, ob) >= 0);
     }
@@ -157,7 +164,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     if (p >= 0 && p < w->ntasks) {
         for (int fd = 0; fd < w->procs[p].nfds && y < last - 2; fd++) {
             int ob = w->procs[p].fds[fd].obj;
-            if (ob < 0 || ob >= tl->nobjs || ob >= w->nobjs)
+            if (ob < 0 || ob >= tl->nobjs || ob >= w->nobjs || tty_quiet(w, ob, fd))
                 continue;
             const struct tl_obj *o = &tl->objs[ob];
             char lab[48];

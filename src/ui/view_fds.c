@@ -203,8 +203,10 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         int kind = wo ? wo->kind : ob < tl->nobjs ? tl->objs[ob].kind : -1;
         int port = wo && wo->port ? wo->port : ob < tl->nobjs ? tl->objs[ob].port : 0;
         int fl = wo ? wo->flags : 0;
+        /* the terminal's input buffer is shown only once something was
+         * typed: it is empty in most lessons */
         int hasbuf = wo && kind != OK_LISTEN && ob < tl->nobjs &&
-                     tl->objs[ob].rxcap > 0;
+                     tl->objs[ob].rxcap > 0 && (kind != OK_TTY || wo->rx > 0);
         int kw = hasbuf ? kindw : in.w - 6; /* no buffer: the row is its own */
         char txt[64] = "";
         int tw = 0, flw;
