@@ -12,6 +12,13 @@
  * that is why the cost grows with the number of fds (cost.h has the
  * formula; the simulator charges it, it does not time a loop).
  *
+ * Around the walk: the call's argument (an fd_set, a pollfd array) is
+ * copied in once per call and back out when it returns ready fds, charged
+ * inside the syscall at copy_per_kb but kept out of the scan's event, so
+ * the statistics' kernel scanning stays the walk.  Back in user space the
+ * program walks its set once more (FD_ISSET, or each revents) before its
+ * next statement: scan_user_pass charges that as the task's CPU time.
+ *
  * Wait entries are kept per object as (task, round): a task's round number
  * (scan_gen) changes each time it goes to sleep, which makes its entries
  * from earlier rounds stale without visiting them; the list of an object is
@@ -106,6 +113,15 @@ static int sleeper_add(struct sim *s, int obj, int task, uint32_t round)
     return 0;
 }
 
+/* copy_from_user / copy_to_user of the call's argument: an event of the
+ * task, no buffer; returns its cost */
+static int64_t arg_copy(struct sim *s, int me, int sys, int dir, int64_t bytes)
+{
+    int64_t ns = sim_copy_ns(s, bytes);
+    sim_emit(s, EV_ARGCOPY, me, dir, sys, bytes, ns);
+    return ns;
+}
+
 int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
              const int32_t *fds, int n)
 {
@@ -120,7 +136,9 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
     t->nready = t->ready_i = 0;
     /* copy_from_user of the argument: once per call, before the first walk */
     int64_t kernel_ns = sat_add(s->p->cost.syscall,
-                                call->first ? sim_copy_ns(s, call->copy_in) : 0);
+                                call->first ? arg_copy(s, me, call->sys,
+                                                       TC_TO_KERNEL,
+                                                       call->copy_in) : 0);
     for (int i = 0; i < n; i++) {
         if (fds[i] < 0) /* poll ignores negative fds */
             continue;
@@ -151,7 +169,9 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
                             own pass over it (scan_user_pass) */
         t->advance = 1;
         return sim_sys_return(s, t, t->nready,
-                              sat_add(kernel_ns, sim_copy_ns(s, call->copy_out)));
+                              sat_add(kernel_ns, arg_copy(s, me, call->sys,
+                                                          TC_TO_USER,
+                                                          call->copy_out)));
     }
     /* nothing ready: hang an entry on every file, then sleep */
     t->scan_gen++;

@@ -504,8 +504,9 @@ static int scn_lex1(struct scn *S, const char *l, struct scn_tok *t,
 {
     int i = t->off;
     if (scn_isalpha(l[i])) {
-        int j = i;
-        while (scn_isalpha(l[j]) || scn_isdigit(l[j]))
+        int j = i; /* a dash between letters belongs to the name: epoll-et */
+        while (scn_isalpha(l[j]) || scn_isdigit(l[j]) ||
+               (l[j] == '-' && scn_isalpha(l[j + 1]) && j > i))
             j++;
         t->kind = T_IDENT;
         t->s = l + i;

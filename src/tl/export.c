@@ -279,6 +279,12 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
         if (e->sub == 2) /* raised while pending: merged, not queued */
             fputs(",\"merged\":true", out);
         break;
+    case EV_ARGCOPY:
+        fprintf(out, ",\"name\":\"%s\",\"bytes\":%lld,\"direction\":\"%s\","
+                "\"dur_ns\":%lld", tl_sys_name(e->obj), (long long)e->a,
+                e->sub == TC_TO_USER ? "kernel_to_user" : "user_to_kernel",
+                (long long)e->b);
+        break;
     case EV_SCAN:
         fprintf(out, ",\"name\":\"%s\",\"fds\":%lld,\"dur_ns\":%lld",
                 tl_sys_name(e->sub), (long long)e->a, (long long)e->b);

@@ -346,6 +346,12 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
         else
             SN("--- %s raised ---", tl_signal_name((int)e->a));
         break;
+    case EV_ARGCOPY:
+        SN("copy %lld bytes of %s's %s %s%s", (long long)e->a,
+           tl_sys_name(e->obj), e->obj == SYS_POLL ? "pollfd array" : "fd_set",
+           e->sub == TC_TO_USER ? "kernel -> user" : "user -> kernel",
+           dur_text(d, sizeof d, e->b));
+        break;
     case EV_SCAN:
         SN("kernel checks %lld fd%s for readiness%s", (long long)e->a,
            e->a == 1 ? "" : "s", dur_text(d, sizeof d, e->b));
@@ -372,7 +378,7 @@ static size_t call_end(const struct tl *tl, size_t i)
         switch (x->type) {
         case EV_FLAGS: case EV_FD_OPEN: case EV_FD_CLOSE: case EV_OBJ_NEW:
         case EV_OBJ_SET: case EV_OBJ_FREE: case EV_COPY: case EV_QUEUE:
-        case EV_SCAN:
+        case EV_SCAN: case EV_ARGCOPY:
             continue;
         default:
             return 0;

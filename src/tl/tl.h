@@ -230,6 +230,9 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *   SCAN       task, sub = syscall, a = entries the kernel scanned, b = ns
  *              it took (select/poll check every watched fd; epoll_wait
  *              only reads the ready list)
+ *   ARGCOPY    task, obj = the syscall (enum tl_sys) whose argument is
+ *              copied, sub = tl_copy_dir, a = bytes, b = duration: no
+ *              buffer changes (pselect6's fd_set, poll's pollfd array)
  */
 #define TL_EVENTS(X) \
     X(TASK_NEW, "task", "a task is created") \
@@ -248,7 +251,8 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
     X(OBJ_SET, "object_set", "a socket becomes a listening socket") \
     X(OBJ_FREE, "object_free", "a kernel object is released") \
     X(SIGNAL, "signal", "a signal is raised or handled") \
-    X(SCAN, "scan", "the kernel checks watched fds for readiness")
+    X(SCAN, "scan", "the kernel checks watched fds for readiness") \
+    X(ARGCOPY, "arg_copy", "a syscall's fd list copied between user and kernel space")
 
 enum tl_ev_type {
 #define X(e, j, h) EV_##e,

@@ -225,7 +225,7 @@ int world_apply(struct world *w, const struct tl *tl, const struct tl_ev *e)
     }
     int has_obj = e->obj >= 0 && e->type != EV_QUEUE && e->type != EV_SYS_ENTER &&
                   e->type != EV_SYSCALL && e->type != EV_STATE &&
-                  e->type != EV_SCAN;
+                  e->type != EV_SCAN && e->type != EV_ARGCOPY;
     if (has_obj && e->obj > (1 << 24))
         return -EINVAL;
     if (has_obj && ensure_obj(w, e->obj))
@@ -344,6 +344,7 @@ int world_apply(struct world *w, const struct tl *tl, const struct tl_ev *e)
         break;
     case EV_SIGNAL:
     case EV_SCAN:
+    case EV_ARGCOPY:
         break;
     default:
         return -EINVAL;
