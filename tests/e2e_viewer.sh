@@ -139,6 +139,23 @@ else
 fi
 T kill-session -t "$S"
 
+# ---- 3b. SIGHUP (the ssh connection drops): restored, 129 -----------------
+S=v3b
+T new-session -d -s "$S" -x 80 -y 24 \
+    "printf 'before iosim\n'; '$IOSIM' scenarios/blocking.scn; echo \$? >'$tmp/rc3b'; sleep 30"
+wait_for 'Tasks \(2\)' || failed "the viewer did not start (SIGHUP test)"
+shpid=$(T display-message -p -t "$S" '#{pane_pid}')
+pid=$(ps -o pid= --ppid "$shpid" | head -1 | tr -d ' ')
+if [ -n "$pid" ]; then
+    kill -HUP "$pid"
+    wait_file "$tmp/rc3b" || failed "SIGHUP does not quit"
+    [ "$(cat "$tmp/rc3b" 2>/dev/null)" = 129 ] || failed "exit status after SIGHUP: $(cat "$tmp/rc3b" 2>/dev/null)"
+    wait_for 'before iosim' || failed "the terminal is not restored after SIGHUP"
+else
+    failed "cannot find the viewer's process"
+fi
+T kill-session -t "$S"
+
 # ---- 4. Ctrl-Z and fg (needs a shell with job control) ----------------------
 if command -v bash >/dev/null 2>&1; then
     S=v4
