@@ -113,15 +113,6 @@ static int sleeper_add(struct sim *s, int obj, int task, uint32_t round)
     return 0;
 }
 
-/* copy_from_user / copy_to_user of the call's argument: an event of the
- * task, no buffer; returns its cost */
-static int64_t arg_copy(struct sim *s, int me, int sys, int dir, int64_t bytes)
-{
-    int64_t ns = sim_copy_ns(s, bytes);
-    sim_emit(s, EV_ARGCOPY, me, dir, sys, bytes, ns);
-    return ns;
-}
-
 int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
              const int32_t *fds, int n)
 {
@@ -136,7 +127,7 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
     t->nready = t->ready_i = 0;
     /* copy_from_user of the argument: once per call, before the first walk */
     int64_t kernel_ns = sat_add(s->p->cost.syscall,
-                                call->first ? arg_copy(s, me, call->sys,
+                                call->first ? sim_arg_copy(s, me, call->sys,
                                                        TC_TO_KERNEL,
                                                        call->copy_in) : 0);
     for (int i = 0; i < n; i++) {
@@ -169,7 +160,7 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
                             own pass over it (scan_user_pass) */
         t->advance = 1;
         return sim_sys_return(s, t, t->nready,
-                              sat_add(kernel_ns, arg_copy(s, me, call->sys,
+                              sat_add(kernel_ns, sim_arg_copy(s, me, call->sys,
                                                           TC_TO_USER,
                                                           call->copy_out)));
     }

@@ -352,6 +352,13 @@ void sim_sys_enter(struct sim *s, struct task *t, int sys, int64_t fd,
     sim_emit(s, EV_SYS_ENTER, (int)(t - s->tasks), sys, (int32_t)fd, arg, 0);
 }
 
+int64_t sim_arg_copy(struct sim *s, int task, int sys, int dir, int64_t bytes)
+{
+    int64_t ns = sim_copy_ns(s, bytes);
+    sim_emit(s, EV_ARGCOPY, task, dir, sys, bytes, ns);
+    return ns;
+}
+
 int sim_sys_return(struct sim *s, struct task *t, int64_t ret, int64_t kernel_ns)
 {
     (void)s;

@@ -251,6 +251,10 @@ int sim_fd_obj(struct sim *s, const struct task *t, int64_t fd);
 /* Enter syscall sys once per instruction (a retried call does not re-enter) */
 void sim_sys_enter(struct sim *s, struct task *t, int sys, int64_t fd,
                    int64_t arg);
+/* copy_from_user / copy_to_user of a syscall's argument (an fd_set, a
+ * pollfd array, epoll events): an event of the task, no buffer; returns
+ * its cost */
+int64_t sim_arg_copy(struct sim *s, int task, int sys, int dir, int64_t bytes);
 /* Finish the current syscall with ret after kernel_ns of CPU; returns GO_BUSY */
 int sim_sys_return(struct sim *s, struct task *t, int64_t ret, int64_t kernel_ns);
 /* Block t on obj (or -1) for reason w; returns GO_BLOCKED */

@@ -348,7 +348,9 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
         break;
     case EV_ARGCOPY:
         SN("copy %lld bytes of %s's %s %s%s", (long long)e->a,
-           tl_sys_name(e->obj), e->obj == SYS_POLL ? "pollfd array" : "fd_set",
+           tl_sys_name(e->obj),
+           e->obj == SYS_POLL ? "pollfd array"
+           : e->obj == SYS_EPOLL_WAIT ? "ready events" : "fd_set",
            e->sub == TC_TO_USER ? "kernel -> user" : "user -> kernel",
            dur_text(d, sizeof d, e->b));
         break;
