@@ -122,39 +122,29 @@ wait_file "$tmp/rc2" || failed "Ctrl-C does not quit"
 wait_for 'before iosim' || failed "the terminal is not restored after Ctrl-C"
 T kill-session -t "$S"
 
-# ---- 3. SIGTERM (to our iosim: the child of the pane's shell) --------------
+# ---- 3. SIGTERM and SIGHUP (to our iosim: the child of the pane's shell):
+# the terminal is restored and the status says which signal ---------------
+signal_case() { # SESSION SIGNAL STATUS
+    T new-session -d -s "$1" -x 80 -y 24 \
+        "printf 'before iosim\n'; '$IOSIM' scenarios/blocking.scn; echo \$? >'$tmp/rc$1'; sleep 30"
+    wait_for 'Tasks \(2\)' || failed "the viewer did not start (SIG$2 test)"
+    shpid=$(T display-message -p -t "$1" '#{pane_pid}')
+    pid=$(ps -o pid= --ppid "$shpid" | head -1 | tr -d ' ')
+    if [ -n "$pid" ]; then
+        kill -"$2" "$pid"
+        wait_file "$tmp/rc$1" || failed "SIG$2 does not quit"
+        [ "$(cat "$tmp/rc$1" 2>/dev/null)" = "$3" ] ||
+            failed "exit status after SIG$2: $(cat "$tmp/rc$1" 2>/dev/null)"
+        wait_for 'before iosim' || failed "the terminal is not restored after SIG$2"
+    else
+        failed "cannot find the viewer's process"
+    fi
+    T kill-session -t "$1"
+}
 S=v3
-T new-session -d -s "$S" -x 80 -y 24 \
-    "printf 'before iosim\n'; '$IOSIM' scenarios/blocking.scn; echo \$? >'$tmp/rc3'; sleep 30"
-wait_for 'Tasks \(2\)' || failed "the viewer did not start (SIGTERM test)"
-shpid=$(T display-message -p -t "$S" '#{pane_pid}')
-pid=$(ps -o pid= --ppid "$shpid" | head -1 | tr -d ' ')
-if [ -n "$pid" ]; then
-    kill -TERM "$pid"
-    wait_file "$tmp/rc3" || failed "SIGTERM does not quit"
-    [ "$(cat "$tmp/rc3" 2>/dev/null)" = 143 ] || failed "exit status after SIGTERM: $(cat "$tmp/rc3" 2>/dev/null)"
-    wait_for 'before iosim' || failed "the terminal is not restored after SIGTERM"
-else
-    failed "cannot find the viewer's process"
-fi
-T kill-session -t "$S"
-
-# ---- 3b. SIGHUP (the ssh connection drops): restored, 129 -----------------
+signal_case v3 TERM 143
 S=v3b
-T new-session -d -s "$S" -x 80 -y 24 \
-    "printf 'before iosim\n'; '$IOSIM' scenarios/blocking.scn; echo \$? >'$tmp/rc3b'; sleep 30"
-wait_for 'Tasks \(2\)' || failed "the viewer did not start (SIGHUP test)"
-shpid=$(T display-message -p -t "$S" '#{pane_pid}')
-pid=$(ps -o pid= --ppid "$shpid" | head -1 | tr -d ' ')
-if [ -n "$pid" ]; then
-    kill -HUP "$pid"
-    wait_file "$tmp/rc3b" || failed "SIGHUP does not quit"
-    [ "$(cat "$tmp/rc3b" 2>/dev/null)" = 129 ] || failed "exit status after SIGHUP: $(cat "$tmp/rc3b" 2>/dev/null)"
-    wait_for 'before iosim' || failed "the terminal is not restored after SIGHUP"
-else
-    failed "cannot find the viewer's process"
-fi
-T kill-session -t "$S"
+signal_case v3b HUP 129
 
 # ---- 4. Ctrl-Z and fg (needs a shell with job control) ----------------------
 if command -v bash >/dev/null 2>&1; then
