@@ -170,7 +170,7 @@ T new-session -d -s "$S" -x 80 -y 24 \
     "'$IOSIM' scenarios/epoll.scn; echo \$? >'$tmp/rc5'; sleep 30"
 wait_for 'interest list' || failed "epoll at 80x24: no interest list on screen"
 wait_for 'ready list' || failed "epoll at 80x24: no ready list on screen"
-wait_for 'clients \(other hosts\)' || failed "epoll: the clients are not grouped"
+wait_for 'peers \(outside the machine\)' || failed "epoll: the clients are not grouped"
 wait_for 'fd table of server' || failed "epoll at 80x24: no fd table"
 screen | tail -1 | grep -q '? help  q quit' || failed "80 columns: the status bar lost '? help' or 'q quit'"
 screen | grep -q 'CPU -1' && failed "a client is said to run on CPU -1"

@@ -390,7 +390,7 @@ static void test_golden_epoll(void **st)
         char *txt = render_step(tl, shots[i].cols, shots[i].rows, shots[i].step, 0);
         assert_non_null(strstr(txt, "interest list"));
         assert_non_null(strstr(txt, "ready list"));
-        assert_non_null(strstr(txt, "clients (other hosts)"));
+        assert_non_null(strstr(txt, "peers (outside the machine)"));
         assert_null(strstr(txt, "CPU -1"));
         check_golden(name, txt);
         free(txt);
@@ -520,7 +520,7 @@ static void test_c10k(void **st)
     v.sel_task = peer;
     for (int big = 0; big < 2; big++) {
         char *txt = render_viewer(&v, big ? 132 : 80, big ? 43 : 24, 0);
-        assert_non_null(strstr(txt, "10000 clients (other hosts)"));
+        assert_non_null(strstr(txt, "10000 peers (outside the machine)"));
         assert_non_null(strstr(txt, " blocked"));
         assert_non_null(strstr(txt, "c10k "));                /* the server */
         assert_non_null(strstr(txt, tl->tasks[peer].name));  /* selected */
@@ -674,7 +674,7 @@ static void test_small_fd_table(void **st)
         /* step 15: alice's 100 bytes wait in fd 5 */
         viewer_seek(&v, v.caps[14] + 1);
         char *txt = render_viewer(&v, 80, rows, 0);
-        assert_true(in_panel(txt, "fd table of server", "5 socket #4 :8080"));
+        assert_true(in_panel(txt, "fd table of server", "5 socket #5 :8080"));
         assert_true(in_panel(txt, "fd table of server", "100 B/64 KiB"));
         assert_true(in_panel(txt, "Queues", "[fd 5]"));
         free(txt);
@@ -687,7 +687,7 @@ static void test_small_fd_table(void **st)
         assert_true(at > 0);
         viewer_seek(&v, at);
         txt = render_viewer(&v, 80, rows, 0);
-        assert_true(in_panel(txt, "fd table of server", "7 socket #8 :8080"));
+        assert_true(in_panel(txt, "fd table of server", "7 socket #9 :8080"));
         free(txt);
     }
     /* focus: the listening socket, and the terminals stay one row */
@@ -876,8 +876,8 @@ static void test_fd_words(void **st)
     assert_int_equal(viewer_open(&v, tl), 0);
     viewer_seek(&v, v.caps[14] + 1);
     char *txt = render_viewer(&v, 132, 43, 0);
-    assert_non_null(strstr(txt, "3 listening socket #1 :8080 O_NONBLOCK "));
-    assert_non_null(strstr(txt, "epoll #2 interest list [fd 3]"));
+    assert_non_null(strstr(txt, "3 listening socket #2 :8080 O_NONBLOCK "));
+    assert_non_null(strstr(txt, "epoll #3 interest list [fd 3]"));
     /* a listening socket has no data buffers: say so */
     free(txt);
     viewer_seek(&v, viewer_pos_at_time(&v, 3000));

@@ -95,7 +95,7 @@ void net_fd_close(struct sim *s, int proc, int fd)
     if (obj < 0)
         return;
     sim_emit(s, EV_FD_CLOSE, proc, 0, obj, fd, 0);
-    if (s->w.objs[obj].refs == 0 && obj != s->tty) /* the terminal stays */
+    if (s->w.objs[obj].refs == 0 && s->w.objs[obj].kind != OK_TTY) /* terminals stay */
         net_obj_release(s, obj);
 }
 

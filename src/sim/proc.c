@@ -63,10 +63,18 @@ int proc_task_new(struct sim *s, const char *name, int kind, int decl,
     return id;
 }
 
+/* fds 0, 1 and 2: the machine's terminal, or for a peer the terminal of
+ * its own host (one object stands for all of them) */
 void proc_give_stdio(struct sim *s, int proc)
 {
+    int tty = s->tty;
+    if (s->tasks[proc].external) {
+        if (s->peer_tty < 0)
+            s->peer_tty = sim_obj_new(s, OK_TTY, 0, 0, -1, -1);
+        tty = s->peer_tty;
+    }
     for (int fd = 0; fd < 3; fd++)
-        sim_emit(s, EV_FD_OPEN, proc, 0, s->tty, fd, 0);
+        sim_emit(s, EV_FD_OPEN, proc, 0, tty, fd, 0);
 }
 
 /* dead has exited: wake its parent in wait4() and its joiners */

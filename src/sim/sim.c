@@ -693,6 +693,7 @@ static int setup(struct sim *s)
     /* the terminal: its input buffer holds what the user types (N_TTY's
      * 4096 bytes); what is written to it is shown, not kept */
     s->tty = sim_obj_new(s, OK_TTY, 4096, 0, -1, -1);
+    s->peer_tty = -1;
     for (int c = 0; c < s->p->ncaptions; c++)
         sim_schedule(s, s->p->captions[c].t, AG_CAPTION, -1, -1, 0, c);
     for (int d = 0; d < s->p->ntasks && !s->failed; d++) {

@@ -149,7 +149,8 @@ struct sim {
     int nls, lscap;
     int32_t *cpu_last;
     uint8_t *cpu_busy;
-    int tty;
+    int tty;      /* the machine's terminal */
+    int peer_tty; /* the other hosts' terminal, -1 until a peer needs it */
     int script;
     int *decl_children; /* per prog task: children/threads named so far */
     uint8_t *said;      /* bit per pc: a `say once` already shown */

@@ -265,6 +265,9 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
             /* killed by a signal it raised just before: strace's words (a
                shell reports the status as 128 + the signal number) */
             SN("+++ killed by %s +++", tl_signal_name((int)tl->ev[i - 1].a));
+        else if (e->sub == TS_EXITED && e->task < tl->ntasks &&
+                 tl->tasks[e->task].kind == TK_COROUTINE)
+            SN("--- coroutine finished ---"); /* in user space: no exit */
         else if (e->sub == TS_EXITED)
             SN("+++ exited with %lld +++", (long long)e->a);
         else

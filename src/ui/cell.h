@@ -48,6 +48,7 @@ enum { UA_BOLD = 1, UA_REVERSE = 2, UA_UNDERLINE = 4, UA_DIM = 8 };
     X(BLOCKED, UC_RED, UC_DEF, 0, 203, -1, 0, UA_UNDERLINE) \
     X(EXITED, UC_DEF, UC_DEF, UA_DIM, 242, -1, 0, UA_DIM) \
     X(NEW, UC_CYAN, UC_DEF, 0, 159, -1, 0, 0) \
+    X(SUSPENDED, UC_BLUE, UC_DEF, 0, 111, -1, 0, UA_DIM) \
     X(CURSOR, UC_WHITE, UC_MAGENTA, UA_BOLD, 231, 90, UA_BOLD, UA_REVERSE) \
     X(SELECTED, UC_DEF, UC_DEF, UA_REVERSE, 231, 238, UA_BOLD, UA_REVERSE) \
     X(LINE, UC_BLACK, UC_YELLOW, UA_BOLD, 16, 222, UA_BOLD, UA_REVERSE | UA_BOLD) \
@@ -96,6 +97,7 @@ extern const struct ui_role_style ui_roles[R__COUNT];
     X(FULL, 0x2588, '#') \
     X(SHADE_M, 0x2592, '+') \
     X(SHADE_L, 0x2591, '.') \
+    X(SUSP, 0x2508, '~') \
     X(DOT, 0x00b7, ' ') \
     X(ELLIPSIS, 0x2026, '~') \
     X(PLAY, 0x25b6, '>') \

@@ -44,7 +44,8 @@ int ui_state_role(int st)
 {
     switch (st) {
     case TS_RUNNING: return R_RUNNING;
-    case TS_READY: case TS_SUSPENDED: return R_READY;
+    case TS_READY: return R_READY;
+    case TS_SUSPENDED: return R_SUSPENDED;
     case TS_BLOCKED: return R_BLOCKED;
     case TS_EXITED: return R_EXITED;
     case TS_NEW: return R_NEW;
@@ -83,7 +84,7 @@ int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
                                     : "ready: in the run queue, waiting for a CPU");
         break;
     case TS_SUSPENDED:
-        snprintf(buf, n, narrow ? "suspended: waits for a yield"
+        snprintf(buf, n, narrow ? "suspended (user space)"
                                 : "suspended: runs when a yield switches to it");
         break;
     case TS_RUNNING:

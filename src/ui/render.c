@@ -38,23 +38,27 @@ void view_bar(struct cbuf *cb, int x, int y, int w, int64_t n, int64_t cap,
     cb_rep(cb, x + full, y, w - full, G_SHADE_L, R_EMPTY);
 }
 
-int view_legend(struct cbuf *cb, int x, int y, int maxw, int draw)
+int view_legend(const struct viewer *v, struct cbuf *cb, int x, int y,
+                int maxw, int draw)
 {
     static const struct {
         int glyph, role;
         const char *name, *brief;
     } st[] = { { G_FULL, R_RUNNING, "running", "run" },
                { G_SHADE_M, R_READY, "ready", "ready" },
-               { G_SHADE_L, R_BLOCKED, "blocked", "blocked" } };
+               { G_SHADE_L, R_BLOCKED, "blocked", "blocked" },
+               { G_SUSP, R_SUSPENDED, "suspended", "susp" } };
+    /* "suspended" only matters where there are coroutines */
+    size_t nst = sizeof st / sizeof *st - (v->has_coroutines ? 0 : 1);
     for (int brief = 0; brief < 2; brief++) {
         int w = 0;
-        for (size_t i = 0; i < sizeof st / sizeof *st; i++)
+        for (size_t i = 0; i < nst; i++)
             w += (i ? 1 : 0) + 2 + (int)strlen(brief ? st[i].brief : st[i].name);
         if (w > maxw)
             continue;
         if (draw)
             cb_fill(cb, (struct rect){ x, y, w, 1 }, ' ', R_DEFAULT);
-        for (size_t i = 0; draw && i < sizeof st / sizeof *st; i++) {
+        for (size_t i = 0; draw && i < nst; i++) {
             cb_put(cb, x, y, cb_glyph(cb, st[i].glyph), st[i].role);
             x += 2 + cb_text(cb, x + 2, y, 20, brief ? st[i].brief : st[i].name,
                              st[i].role) + 1;
@@ -172,7 +176,7 @@ static void draw_help(struct viewer *v, struct cbuf *cb)
         int k = v->help_top + i;
         const char *s = lines[k];
         if (k == legend) {
-            view_legend(cb, in.x + 1, in.y + i, in.w - 2, 1);
+            view_legend(v, cb, in.x + 1, in.y + i, in.w - 2, 1);
             continue;
         }
         cb_text(cb, in.x + 1, in.y + i, in.w - 2, s, roles[k]);

@@ -68,7 +68,8 @@ void view_bar(struct cbuf *cb, int x, int y, int w, int64_t n, int64_t cap,
 /* The legend of the task states, "█ running ▒ ready ░ blocked" (in ASCII
    "# running + ready . blocked"), or "█ run ▒ ready ░ blocked", whichever
    fits in maxw columns: its width (0 if none fits), drawn at (x, y) if draw */
-int view_legend(struct cbuf *cb, int x, int y, int maxw, int draw);
+int view_legend(const struct viewer *v, struct cbuf *cb, int x, int y,
+                int maxw, int draw);
 /* Bytes as "100 B", "4 KiB", "1.5 MiB" */
 const char *view_bytes(int64_t n, char *buf, int len);
 

@@ -51,7 +51,8 @@ static int glyph_of(int st)
 {
     switch (st) {
     case TS_RUNNING: return G_FULL;
-    case TS_READY: case TS_SUSPENDED: return G_SHADE_M;
+    case TS_READY: return G_SHADE_M;
+    case TS_SUSPENDED: return G_SUSP;
     case TS_BLOCKED: return G_SHADE_L;
     default: return -1;
     }
@@ -130,11 +131,11 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         return;
     /* the legend in the frame, at the right, if it clears the title */
     int room = r.w - (3 + ui_strwidth(title) + 2) - 4;
-    int lw = view_legend(cb, 0, 0, room, 0);
+    int lw = view_legend(v, cb, 0, 0, room, 0);
     if (lw > 0) {
         int lx = r.x + r.w - lw - 4;
         cb_put(cb, lx - 1, r.y, ' ', R_FRAME);
-        view_legend(cb, lx, r.y, lw, 1);
+        view_legend(v, cb, lx, r.y, lw, 1);
         cb_put(cb, lx + lw, r.y, ' ', R_FRAME);
     }
     int namew = 4;
@@ -162,8 +163,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
             if (out[row] == UI_ROW_PEER_COUNTS)
                 viewer_peer_summary(v, b, sizeof b);
             else
-                snprintf(b, sizeof b, v->npeers == 1 ? "client (other host)"
-                                                     : "clients (other hosts)");
+                snprintf(b, sizeof b, "outside the machine");
             if (out[row] == UI_ROW_PEERS) {
                 cb_rep(cb, in.x, y, in.w, G_HLINE, R_DIM);
                 cb_text(cb, in.x + 1, y, in.w - 2, b, R_HINT);

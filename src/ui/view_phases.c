@@ -478,7 +478,8 @@ static void ev_row(const struct viewer *v, int t, struct cycle *c,
             snprintf(r->app, sizeof r->app, "returns -1 %s", en ? en : "");
             r->arole = R_LOG_ERR;
             snprintf(r->ker, sizeof r->ker, "%s",
-                     e->a == -4 /* EINTR */ ? "interrupted by a signal"
+                     e->a == -4 /* EINTR */ || e->a <= -512 /* ERESTART... */
+                         ? "interrupted by a signal"
                      : k == K_ACCEPT ? "no connection waiting"
                                      : "no data ready");
             if (k == K_READ)

@@ -62,7 +62,8 @@ static int state_glyph(int st)
 {
     switch (st) {
     case TS_RUNNING: return G_FULL;
-    case TS_READY: case TS_SUSPENDED: return G_SHADE_M;
+    case TS_READY: return G_SHADE_M;
+    case TS_SUSPENDED: return G_SUSP;
     case TS_BLOCKED: return G_SHADE_L;
     default: return -1;
     }
@@ -80,7 +81,7 @@ static void cpus_text(const struct viewer *v, char *b, int len)
     }
 }
 
-/* "── 3 clients (other hosts) ──", and under it when the list is cut
+/* "── 3 peers (outside the machine) ──", and under it when the list is cut
    the count by state: "10 running, 9990 blocked" */
 static void draw_peers_heading(const struct viewer *v, struct cbuf *cb,
                                int x, int y, int w, int counts)
@@ -91,8 +92,9 @@ static void draw_peers_heading(const struct viewer *v, struct cbuf *cb,
         cb_text(cb, x + 2, y, w - 2, b, R_HINT);
         return;
     }
-    snprintf(b, sizeof b, v->npeers == 1 ? "%d client (other host)"
-                                         : "%d clients (other hosts)", v->npeers);
+    snprintf(b, sizeof b, v->npeers == 1 ? "%d peer (outside the machine)"
+                                         : "%d peers (outside the machine)",
+             v->npeers);
     cb_rep(cb, x, y, 1, G_HLINE, R_DIM);
     int n = cb_text(cb, x + 2, y, w - 2, b, R_HINT);
     cb_rep(cb, x + 3 + n, y, w - 3 - n, G_HLINE, R_DIM);

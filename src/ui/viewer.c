@@ -163,6 +163,8 @@ int viewer_open(struct viewer *v, const struct tl *tl)
             goto err;
     }
     v->t_end = tl->nev ? tl->ev[tl->nev - 1].t : 0;
+    for (int i = 0; i < tl->ntasks; i++)
+        v->has_coroutines |= tl->tasks[i].kind == TK_COROUTINE;
     /* the model's own queues first, then the accept and run queues */
     v->qorder = malloc(((size_t)tl->nqueues + 1) * sizeof *v->qorder);
     if (!v->qorder)

@@ -92,6 +92,7 @@ struct viewer {
     int nplaced;
     int cols, rows;
     int ascii;
+    int has_coroutines; /* the timeline has coroutine tasks */
 };
 
 int viewer_open(struct viewer *v, const struct tl *tl);
@@ -113,7 +114,7 @@ int viewer_order_index(const struct viewer *v, int task);
 /*
  * The rows of a list of tasks (the tasks panel, the timeline's lanes) that
  * has room for rows rows: indexes into v->order, and UI_ROW_PEERS for the
- * heading of the peers ("clients (other hosts)"), which run outside the
+ * heading of the peers ("peers (outside the machine)"), which run outside the
  * simulated machine.  The machine's tasks come first and stay; the peers
  * get the rows left, as a window around the selected task, so 10,000
  * clients cost a screenful.  Returns how many rows are used.
