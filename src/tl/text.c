@@ -276,10 +276,18 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
     case EV_SYS_ENTER:
         SN("%s <unfinished ...>", tl_call_text(s, sizeof s, e->sub, e->obj, e->a));
         break;
-    case EV_SYSCALL:
+    case EV_SYSCALL: {
+        int64_t arg = 0; /* the entry's argument, for results that need it */
+        for (long j = i - 1; j >= 0 && j >= i - 64; j--)
+            if (tl->ev[j].type == EV_SYS_ENTER && tl->ev[j].task == e->task) {
+                arg = tl->ev[j].a;
+                break;
+            }
         SN("<... %s resumed>%s%s", tl_sys_name(e->sub),
-           tl_ret_text(r, sizeof r, e->a), dur_text(d, sizeof d, e->b));
+           tl_sys_ret_text(r, sizeof r, e->sub, arg, e->a),
+           dur_text(d, sizeof d, e->b));
         break;
+    }
     case EV_FD_OPEN:
         SN("fd %lld -> %s", (long long)e->a, tl_obj_text(o, sizeof o, tl, e->obj));
         break;
