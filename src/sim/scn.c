@@ -1672,6 +1672,19 @@ static int scn_mline(struct scn *S)
     return 0;
 }
 
+/* How a settings block (machine, server) ended: r from scn_next, ln and
+ * brace where it opened.  0 on a plain '}', or -1 with the message. */
+static int scn_end_settings(struct scn *S, int r, int ln, int brace)
+{
+    if (r < 0)
+        return -1;
+    if (r == 0)
+        return scn_err_at(S, ln + 1, scn_col(S->p->lines[ln], brace),
+                          "this '{' is never closed: add a line with '}'");
+    S->pos = 1;
+    return scn_expect_eol(S, "'}'");
+}
+
 static int scn_machine(struct scn *S, const struct scn_tok *kw)
 {
     int brace, ln = S->ln, r;
@@ -1684,13 +1697,7 @@ static int scn_machine(struct scn *S, const struct scn_tok *kw)
     while ((r = scn_next(S)) > 0 && S->tok[0].kind != T_RBRACE)
         if (scn_mline(S) < 0)
             return -1;
-    if (r < 0)
-        return -1;
-    if (r == 0)
-        return scn_err_at(S, ln + 1, scn_col(S->p->lines[ln], brace),
-                          "this '{' is never closed: add a line with '}'");
-    S->pos = 1;
-    return scn_expect_eol(S, "'}'");
+    return scn_end_settings(S, r, ln, brace);
 }
 
 static int scn_unknown_decl(struct scn *S, const struct scn_tok *t)
@@ -1847,13 +1854,7 @@ static int scn_server(struct scn *S)
         if (scn_mvalue(S, keys[i], unit[i], lo[i], hi[i], dst[i]) < 0)
             return -1;
     }
-    if (r < 0)
-        return -1;
-    if (r == 0)
-        return scn_err_at(S, ln + 1, scn_col(S->p->lines[ln], brace),
-                          "this '{' is never closed: add a line with '}'");
-    S->pos = 1;
-    if (scn_expect_eol(S, "'}'") < 0)
+    if (scn_end_settings(S, r, ln, brace) < 0)
         return -1;
     if (S->model_override)
         snprintf(model, sizeof model, "%s", S->model_override);
