@@ -2,7 +2,7 @@
  * prog.h - a compiled scenario: machine parameters, task declarations and
  * one flat array of instructions that the engine (sim.c) interprets.
  *
- * The parser (scn.c) is the only producer; the engine and the viewer only
+ * The parser (scn*.c) is the only producer; the engine and the viewer only
  * read a prog.  Control flow is compiled to jumps, so the engine needs no
  * tree walking.  Every instruction keeps the line and column it came from:
  * the viewer highlights the running line, errors at run time name it.
@@ -88,8 +88,8 @@ enum prog_op {
 };
 
 /*
- * How scn.c compiles control flow (pc = index in prog->code).  Jumps go to
- * .jump; every other instruction falls through to pc + 1.
+ * How scn_stmt.c compiles control flow (pc = index in prog->code).  Jumps
+ * go to .jump; every other instruction falls through to pc + 1.
  *   JMP        go to .jump.
  *   JIF        if !(a[0] CMP a[1]) go to .jump (CMP = .flags, enum prog_cmp).
  *   ADD        slot dst = a[0] + a[1] (used only by repeat).
