@@ -2,7 +2,7 @@
  * prog.h - a compiled scenario: machine parameters, task declarations and
  * one flat array of instructions that the engine (sim.c) interprets.
  *
- * The parser (scn.c) is the only producer; the engine and the viewer only
+ * The parser (scn*.c) is the only producer; the engine and the viewer only
  * read a prog.  Control flow is compiled to jumps, so the engine needs no
  * tree walking.  Every instruction keeps the line and column it came from:
  * the viewer highlights the running line, errors at run time name it.
@@ -88,8 +88,8 @@ enum prog_op {
 };
 
 /*
- * How scn.c compiles control flow (pc = index in prog->code).  Jumps go to
- * .jump; every other instruction falls through to pc + 1.
+ * How scn_stmt.c compiles control flow (pc = index in prog->code).  Jumps
+ * go to .jump; every other instruction falls through to pc + 1.
  *   JMP        go to .jump.
  *   JIF        if !(a[0] CMP a[1]) go to .jump (CMP = .flags, enum prog_cmp).
  *   ADD        slot dst = a[0] + a[1] (used only by repeat).
@@ -127,8 +127,8 @@ enum prog_op {
  * Operands: FCNTL has a[1] = const flag and .flags = the same TL_FL_* bit;
  * EPOLL_CTL has a[0] = ep, a[1] = const 0 add / 1 mod / 2 del, a[2] = fd,
  * .flags = the events written after the fd (TL_EP_* bits of tl.h; TL_EP_IN
- * when neither in nor out is written); an absent optional operand ('v') is ARG_NONE and
- * nargs counts only the operands written; SAY has a[0] = const index into
+ * when neither in nor out is written); an absent optional operand ('v') is
+ * ARG_NONE and nargs counts only the operands written; SAY has a[0] = const index into
  * prog->strs; SELECT/POLL have nargs = 0 and their fds in prog->lists, or
  * list = -1 when written with no operands: the task's watch set is used.
  */
