@@ -63,7 +63,7 @@
     X(UNWATCH, "unwatch", "f", "unwatch FD: remove FD from the task's own fd set (FD_CLR)") \
     X(EPOLL_CREATE, "epoll_create", "", "ep = epoll_create: a new epoll instance") \
     X(EPOLL_CTL, "epoll_ctl", "fef", "epoll_ctl EP add|mod|del FD [in] [out] [et] [oneshot] [exclusive]: change the interest list (events: in by default)") \
-    X(EPOLL_WAIT, "epoll_wait", "f", "n = epoll_wait EP: wait for ready fds") \
+    X(EPOLL_WAIT, "epoll_wait", "fv", "n = epoll_wait EP [MAXEVENTS]: wait for ready fds, at most MAXEVENTS (default 64) per call") \
     X(SIGACTION, "sigaction", "", "sigaction SIGIO { ... }: install a handler; the block runs when the signal is delivered") \
     X(PAUSE, "pause", "", "n = pause: sleep until a signal is delivered (returns EINTR)") \
     X(URING_SETUP, "io_uring_setup", "n", "ring = io_uring_setup ENTRIES: a new io_uring (submission and completion rings)") \
@@ -194,6 +194,13 @@ struct prog_caption {
     char *text;
 };
 
+/* A run's budget: defaults and maxima (docs/scenario-language.md, "Limits") */
+#define SIM_STEPS_DEFAULT 200000000L
+#define SIM_STEPS_MAX 10000000000L
+#define SIM_MEM_DEFAULT ((int64_t)1 << 30)
+#define SIM_MEM_MAX ((int64_t)64 << 30)
+#define SIM_CPU_LIMIT_S 60
+
 struct prog {
     char *path;   /* file name as given */
     char *title;  /* "title" declaration, or a copy of path */
@@ -205,6 +212,8 @@ struct prog {
     int64_t quantum;  /* time slice */
     int64_t limit;    /* stop the simulation at this virtual time */
     long max_events;  /* stop after this many events */
+    long max_steps;   /* ... this many steps of the interpreter and agenda */
+    int64_t max_mem;  /* ... when the run holds this many bytes */
     int backlog;
 
     struct prog_ins *code;
