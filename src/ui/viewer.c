@@ -12,7 +12,7 @@
 
 #include "ui/view.h"
 
-#define CAP_RUN 4
+#define CAP_RUN 16
 
 static int lane_push(struct lane *l, int64_t t, long idx, int st)
 {
@@ -116,9 +116,11 @@ static int build_order(struct viewer *v)
  *   - the task blocks in it (the step shows it asleep, and why);
  *   - the call returns, with what the kernel did at that instant (the new
  *     fd in the table, a listening socket); for a call that copied bytes
- *     into a socket or a pipe, on until those bytes land in the receiver's
- *     buffer (and what the kernel does at once: the ready list, a SIGIO);
- *   - the queue changed (a user-space operation).
+ *     into a socket or a pipe (or closed one), on until those bytes (or
+ *     the end of file) land at the receiver (and what the kernel does at
+ *     once: the ready list, a SIGIO);
+ *   - the queue changed (a user-space operation), or the task switched in
+ *     user space (a coroutine's yield: the states that change then).
  * Otherwise (the task computes next, or the caption has no task: a timed
  * caption) the caption narrates the present and the step stops right
  * after it.  A step never reaches the next caption, and looks at most
@@ -196,13 +198,21 @@ static long step_stop(const struct viewer *v, long c, long limit)
         return c + 1;
     const struct tl_ev *f = &tl->ev[i];
     if (f->t != ce->t ||
-        (f->type != EV_SYS_ENTER && f->type != EV_SYSCALL && f->type != EV_QUEUE))
+        (f->type != EV_SYS_ENTER && f->type != EV_SYSCALL && f->type != EV_QUEUE &&
+         f->type != EV_STATE))
         return c + 1;
     /* made by the statement right after the caption's line */
     if (ce->line > 0 && f->line != next_statement(tl, t, ce->line))
         return c + 1;
     if (f->type == EV_QUEUE)
         return i + 1;
+    if (f->type == EV_STATE) { /* a switch in user space (yield): the
+                                  states that change at that instant */
+        long j = i + 1;
+        while (j < limit && tl->ev[j].t == f->t && tl->ev[j].type == EV_STATE)
+            j++;
+        return j;
+    }
     int sent_to = -1; /* the object whose receiver the call sent bytes to */
     for (; i < limit; i++) {
         f = &tl->ev[i];
@@ -228,6 +238,15 @@ static long step_stop(const struct viewer *v, long c, long limit)
             sent_to = f->obj;
         end++;
     }
+    /* a close: on until the other end sees the end of file */
+    for (long j = i - 1; j > c && sent_to < 0 && tl->ev[i].sub == SYS_CLOSE; j--) {
+        f = &tl->ev[j];
+        if (f->task == t && f->type == EV_FD_CLOSE && f->obj >= 0 &&
+            f->obj < tl->nobjs && tl->objs[f->obj].peer >= 0)
+            sent_to = f->obj;
+        if (f->task == t && f->type == EV_SYS_ENTER)
+            break;
+    }
     /* the copy may also come just before the return */
     for (long j = i - 1; j > c && sent_to < 0; j--) {
         f = &tl->ev[j];
@@ -237,15 +256,17 @@ static long step_stop(const struct viewer *v, long c, long limit)
             f->obj >= 0 && f->obj < tl->nobjs)
             sent_to = f->obj;
     }
-    if (sent_to < 0)
+    /* bytes written into a pipe land in its read end's buffer at once */
+    if (sent_to < 0 || tl->objs[sent_to].kind == OK_PIPE_R)
         return end;
     /* the bytes landing at the other end: the receive buffer of the peer
        (a socket's other end, a pipe's read end) */
     int peer = tl->objs[sent_to].peer;
     for (long j = end; j < limit; j++) {
         f = &tl->ev[j];
-        if (f->type != EV_DATA || f->a <= 0 ||
-            (f->obj != peer && f->obj != sent_to))
+        if (!(f->type == EV_DATA && f->a > 0) && f->type != EV_EOF)
+            continue;
+        if (f->obj != peer && f->obj != sent_to)
             continue;
         long k = j + 1;
         while (k < limit && tl->ev[k].t == f->t && tl->ev[k].task == TL_NOTASK)
