@@ -1,6 +1,6 @@
 /*
  * prog.c - what every user of a compiled scenario needs: freeing it and
- * naming its operations.  The compiler itself is scn.c.
+ * naming its operations.  The compiler itself is scn*.c (scn_int.h).
  */
 #include <stdlib.h>
 

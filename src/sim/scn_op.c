@@ -1,0 +1,523 @@
+/*
+ * scn_op.c - operations and their operands: building instructions,
+ * variables (a slot per name, per top-level task), the operand kinds of
+ * prog.h's spec letters, and one operation with its results
+ * (`a, b = OP ARGS`).  The operation table is PROG_OPS (prog.h): its
+ * keyword, operand spec and help text; usage errors quote the help.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/scn_int.h"
+#include "tl/tl.h"
+
+static const char *const op_kw[] = {
+#define X(e, k, s, h) k,
+    PROG_OPS(X)
+#undef X
+};
+
+static const char *const op_spec[] = {
+#define X(e, k, s, h) s,
+    PROG_OPS(X)
+#undef X
+};
+
+static const char *const op_help[] = {
+#define X(e, k, s, h) h,
+    PROG_OPS(X)
+#undef X
+};
+
+/* io_uring operations a `prep` names (enum tl_uring_op) */
+static const char *const uring_kw[] = {
+#define X(e, n, k) k,
+    TL_URING_OPS(X)
+#undef X
+};
+
+/* Errno names offered as suggestions (only those tl knows are used) */
+static const char *const errno_kw[] = {
+    "EAGAIN", "EWOULDBLOCK", "EINTR", "ECONNRESET", "EPIPE", "EBADF",
+    "EINVAL", "ECONNREFUSED", "EADDRINUSE", "EMFILE", "ENOTCONN",
+    "EINPROGRESS", "ETIMEDOUT", "ECHILD", "ENOMEM", "ECONNABORTED",
+};
+
+/* ---- building the prog ------------------------------------------------ */
+
+void scn_ins_init(struct scn *S, struct prog_ins *in, int op, int off)
+{
+    memset(in, 0, sizeof *in);
+    in->op = (uint16_t)op;
+    in->line = S->ln + 1;
+    in->col = scn_col(S->p->lines[S->ln], off);
+    in->dst = in->dst2 = -1;
+    in->jump = -1;
+    in->list = -1;
+}
+
+/* Append *in; returns its pc.  off locates the error if the code is full. */
+int scn_push(struct scn *S, const struct prog_ins *in, int off)
+{
+    struct prog *p = S->p;
+    if (p->ncode >= PROG_MAX_CODE)
+        return scn_err(S, off, "too many instructions: the limit is %d",
+                       PROG_MAX_CODE);
+    struct prog_ins *q = scn_grow(p->code, &p->codecap, p->ncode + 1,
+                                  sizeof *q);
+    if (!q)
+        return scn_oom(S, off);
+    p->code = q;
+    q[p->ncode] = *in;
+    return p->ncode++;
+}
+
+/* Emit a bare op (JMP, EXIT, ...) at byte off of the current line */
+int scn_emit(struct scn *S, int op, int off, int jump)
+{
+    struct prog_ins in;
+    scn_ins_init(S, &in, op, off);
+    in.jump = jump;
+    return scn_push(S, &in, off);
+}
+
+/* Point every JMP of a chain (linked through .jump) at target */
+void scn_patch(struct scn *S, int chain, int target)
+{
+    while (chain >= 0) {
+        int next = S->p->code[chain].jump;
+        S->p->code[chain].jump = target;
+        chain = next;
+    }
+}
+
+static int scn_add_str(struct scn *S, const char *s, int len, int off)
+{
+    struct prog *p = S->p;
+    char **q = scn_grow(p->strs, &p->strcap, p->nstrs + 1, sizeof *q);
+    if (!q)
+        return scn_oom(S, off);
+    p->strs = q;
+    if (!(q[p->nstrs] = scn_strndup(s, (size_t)len)))
+        return scn_oom(S, off);
+    return p->nstrs++;
+}
+
+struct prog_task *scn_cur(struct scn *S)
+{
+    return &S->p->tasks[S->task];
+}
+
+int scn_var_find(struct scn *S, const char *s, int len)
+{
+    if (S->task < 0)
+        return -1; /* top level: no variables */
+    struct prog_task *t = scn_cur(S);
+    for (int i = 0; i < t->nslots; i++)
+        if ((int)strlen(t->slot_names[i]) == len
+            && memcmp(t->slot_names[i], s, (size_t)len) == 0)
+            return i;
+    return -1;
+}
+
+/* A new slot named s (len bytes) */
+int scn_slot_new(struct scn *S, const char *s, int len, int off)
+{
+    struct prog_task *t = scn_cur(S);
+    char **q = scn_grow(t->slot_names, &S->slotcap, t->nslots + 1, sizeof *q);
+    if (!q)
+        return scn_oom(S, off);
+    t->slot_names = q;
+    if (!(q[t->nslots] = scn_strndup(s, (size_t)len)))
+        return scn_oom(S, off);
+    return t->nslots++;
+}
+
+/* The slot of variable t, created on first assignment */
+int scn_var_bind(struct scn *S, const struct scn_tok *t)
+{
+    int v = scn_var_find(S, t->s, t->len);
+    return v >= 0 ? v : scn_slot_new(S, t->s, t->len, t->off);
+}
+
+static int scn_unknown_var(struct scn *S, const struct scn_tok *t,
+                           const char *hint)
+{
+    struct scn_near n = {t->s, t->len, NULL, 0};
+    if (S->task >= 0)
+        scn_near_list(&n, (const char *const *)scn_cur(S)->slot_names,
+                      scn_cur(S)->nslots);
+    if (n.best)
+        return scn_err(S, t->off, "unknown variable '%.*s'; did you mean "
+                       "'%s'?", t->len, t->s, n.best);
+    return scn_err(S, t->off, "unknown variable '%.*s': %s", t->len, t->s,
+                   hint);
+}
+
+/* ---- operands --------------------------------------------------------- */
+
+void scn_const(struct prog_arg *a, int64_t v)
+{
+    a->kind = ARG_CONST;
+    a->v = v;
+}
+
+/* A variable operand, or -1 with an error */
+int scn_arg_var(struct scn *S, const struct scn_tok *t,
+                struct prog_arg *a, const char *hint)
+{
+    int v = scn_var_find(S, t->s, t->len);
+    if (v < 0)
+        return scn_unknown_var(S, t, hint);
+    a->kind = ARG_SLOT;
+    a->v = v;
+    return 0;
+}
+
+static int scn_errno_form(const struct scn_tok *t)
+{
+    if (t->len < 2 || t->s[0] != 'E')
+        return 0;
+    for (int i = 1; i < t->len; i++)
+        if (t->s[i] < 'A' || t->s[i] > 'Z')
+            return 0;
+    return 1;
+}
+
+/* A value: a variable, an integer (any unit) or an errno name */
+int scn_value(struct scn *S, struct prog_arg *a)
+{
+    struct scn_tok *t = scn_take(S);
+    char b[64];
+    if (t->kind == T_INT) {
+        scn_const(a, t->v);
+        return 0;
+    }
+    if (t->kind != T_IDENT)
+        return scn_err(S, t->off, "expected a value (a variable, a number or "
+                       "an errno name such as EAGAIN), found %s",
+                       scn_desc(S, t, b, sizeof b));
+    if (scn_var_find(S, t->s, t->len) >= 0 || !scn_errno_form(t))
+        return scn_arg_var(S, t, a, HINT_VAR);
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", t->len, t->s);
+    int e = t->len < 60 ? tl_errno_value(name) : 0;
+    if (e) {
+        scn_const(a, e);
+        return 0;
+    }
+    struct scn_near n = {t->s, t->len, NULL, 0};
+    for (int i = 0; i < NELEM(errno_kw); i++)
+        if (tl_errno_value(errno_kw[i]))
+            scn_near_try(&n, errno_kw[i]);
+    if (n.best)
+        return scn_err(S, t->off, "unknown errno name '%s'; did you mean "
+                       "'%s'?", name, n.best);
+    return scn_err(S, t->off, "unknown errno name '%s'", name);
+}
+
+int scn_arg_fd(struct scn *S, struct scn_tok *t, struct prog_arg *a)
+{
+    char b[64];
+    if (t->kind == T_IDENT)
+        return scn_arg_var(S, t, a, HINT_FD);
+    if (t->kind == T_INT && t->unit == U_NONE && t->v >= 0) {
+        scn_const(a, t->v);
+        return 0;
+    }
+    return scn_err(S, t->off, HINT_FD ", found %s",
+                   scn_desc(S, t, b, sizeof b));
+}
+
+static int scn_arg_size(struct scn *S, struct scn_tok *t, struct prog_arg *a)
+{
+    char b[64];
+    if (t->kind == T_IDENT)
+        return scn_arg_var(S, t, a, HINT_VAR);
+    if (t->kind != T_INT || t->unit == U_TIME)
+        return scn_err(S, t->off, "expected a size such as 4K or 100, found "
+                       "%s", scn_desc(S, t, b, sizeof b));
+    if (t->v < 0)
+        return scn_err(S, t->off, "a size cannot be negative");
+    scn_const(a, t->v);
+    return 0;
+}
+
+int scn_arg_time(struct scn *S, struct scn_tok *t, struct prog_arg *a)
+{
+    char b[64];
+    if (t->kind == T_IDENT)
+        return scn_arg_var(S, t, a, HINT_VAR);
+    if (t->kind != T_INT || t->unit != U_TIME)
+        return scn_err(S, t->off, "expected a duration such as 5ms, found %s",
+                       scn_desc(S, t, b, sizeof b));
+    if (t->v < 0)
+        return scn_err(S, t->off, "a duration cannot be negative");
+    scn_const(a, t->v);
+    return 0;
+}
+
+static int scn_arg_port(struct scn *S, struct scn_tok *t, struct prog_arg *a)
+{
+    char b[64];
+    if (t->kind != T_INT || t->unit != U_NONE || t->v < 1 || t->v > 65535)
+        return scn_err(S, t->off, "expected a port number 1..65535, found %s",
+                       scn_desc(S, t, b, sizeof b));
+    scn_const(a, t->v);
+    return 0;
+}
+
+/* One operand of kind spec for instruction in */
+static int scn_arg(struct scn *S, char spec, struct prog_ins *in,
+                   struct prog_arg *a)
+{
+    struct scn_tok *t = scn_take(S);
+    char b[64];
+    switch (spec) {
+    case 'f': return scn_arg_fd(S, t, a);
+    case 'n': return scn_arg_size(S, t, a);
+    case 'd': return scn_arg_time(S, t, a);
+    case 'p': return scn_arg_port(S, t, a);
+    case 'v':
+        S->pos--;
+        return scn_value(S, a);
+    case 's':
+        if (t->kind != T_STR)
+            return scn_err(S, t->off, "expected a string \"...\", found %s",
+                           scn_desc(S, t, b, sizeof b));
+        int i = scn_add_str(S, t->s, t->slen, t->off);
+        if (i < 0)
+            return -1;
+        scn_const(a, i);
+        return 0;
+    case 'o':
+        if (scn_word(t, "O_NONBLOCK") || scn_word(t, "O_ASYNC")) {
+            in->flags = scn_word(t, "O_ASYNC") ? TL_FL_ASYNC : TL_FL_NONBLOCK;
+            scn_const(a, in->flags);
+            return 0;
+        }
+        return scn_err(S, t->off, "expected O_NONBLOCK or O_ASYNC, found %s",
+                       scn_desc(S, t, b, sizeof b));
+    case 'u':
+        for (int i = 0; i < TU__COUNT; i++) {
+            if (scn_word(t, uring_kw[i])) {
+                scn_const(a, i);
+                return 0;
+            }
+        }
+        return scn_err(S, t->off, "expected read, write, recv or send, found "
+                       "%s", scn_desc(S, t, b, sizeof b));
+    default: /* 'e' */
+        for (int i = 0; i < 3; i++) {
+            if (scn_word(t, (const char *const[]){"add", "mod", "del"}[i])) {
+                scn_const(a, i);
+                return 0;
+            }
+        }
+        return scn_err(S, t->off, "expected add, mod or del, found %s",
+                       scn_desc(S, t, b, sizeof b));
+    }
+}
+
+/* "read takes FD SIZE", from the help text */
+static int scn_usage_err(struct scn *S, int op, int off, int found)
+{
+    const char *h = op_help[op], *colon = strchr(h, ':');
+    int n = colon ? (int)(colon - h) : (int)strlen(h);
+    const char *eq = strstr(h, " = ");
+    if (eq && eq < h + n) {
+        n -= (int)(eq + 3 - h);
+        h = eq + 3;
+    }
+    int kl = (int)strlen(op_kw[op]);
+    if (n <= kl)
+        return scn_err(S, off, "%s takes no operands (found %d)", op_kw[op],
+                       found);
+    return scn_err(S, off, "%s takes%.*s (found %d operand%s)", op_kw[op],
+                   n - kl, h + kl, found, found == 1 ? "" : "s");
+}
+
+int scn_op_find(const struct scn_tok *t)
+{
+    for (int i = 0; i < OP__COUNT; i++)
+        if (op_kw[i][0] != '(' && scn_word(t, op_kw[i]))
+            return i;
+    return -1;
+}
+
+/* sigaction's operand: the signal (iosim models SIGIO only) */
+static int scn_signal(struct scn *S, struct prog_ins *in)
+{
+    struct scn_tok *t = scn_take(S);
+    char b[64];
+    if (!scn_word(t, "SIGIO"))
+        return scn_err(S, t->off, "expected SIGIO, the signal iosim models: "
+                       "sigaction SIGIO {, found %s",
+                       scn_desc(S, t, b, sizeof b));
+    scn_const(&in->a[0], TL_SIGIO);
+    in->nargs = 1;
+    return 0;
+}
+
+/* fork { ... }, thread { ... } and coroutine { ... }: the child runs the
+ * block, then exits.
+ * sigaction SIGIO { ... }: the handler runs the block, then rt_sigreturn. */
+static int scn_spawn(struct scn *S, int op, const struct scn_tok *kw,
+                     const struct scn_tok *d1)
+{
+    struct prog_ins in;
+    scn_ins_init(S, &in, op, kw->off);
+    int brace;
+    if (op == OP_SIGACTION && scn_signal(S, &in) < 0)
+        return -1;
+    if (scn_open(S, &brace) < 0)
+        return -1;
+    if (d1 && (in.dst = scn_var_bind(S, d1)) < 0)
+        return -1;
+    int pc = scn_push(S, &in, kw->off);
+    if (pc < 0)
+        return -1;
+    struct scn_loop *loop = S->loop;
+    int in_for = S->in_for;
+    S->loop = NULL; /* break and continue do not cross into the parent */
+    S->in_for = 0;
+    int r = scn_block(S, brace);
+    S->loop = loop;
+    S->in_for = in_for;
+    if (r > B_END)
+        return scn_err(S, S->tok[1].off, "'else' without 'if'");
+    int end = op == OP_SIGACTION ? OP_SIGRETURN : OP_EXIT;
+    if (r < 0 || scn_emit(S, end, S->tok[0].off, -1) < 0)
+        return -1;
+    S->p->code[pc].jump = S->p->ncode;
+    return 0;
+}
+
+/* n = select A B C ... / n = poll A B C ... */
+static int scn_fdlist(struct scn *S, struct prog_ins *in, int off)
+{
+    struct prog *p = S->p;
+    int n = scn_left(S);
+    if (n == 0) { /* no operands: the task's watch set (list = -1) */
+        (void)off;
+        return 0;
+    }
+    struct prog_list *l = scn_grow(p->lists, &p->listcap, p->nlists + 1,
+                                   sizeof *l);
+    if (!l)
+        return scn_oom(S, off);
+    p->lists = l;
+    l += p->nlists;
+    if (!(l->v = calloc((size_t)n, sizeof *l->v)))
+        return scn_oom(S, off);
+    l->n = n;
+    in->list = p->nlists++; /* owned by prog from here on */
+    for (int i = 0; i < n; i++)
+        if (scn_arg_fd(S, scn_take(S), &l->v[i]) < 0)
+            return -1;
+    return 0;
+}
+
+/* epoll_ctl EP add|mod FD [in] [out] [et] [oneshot] [exclusive]: the words
+ * after the fd are struct epoll_event's events (TL_EP_* in .flags); a list
+ * that names neither in nor out means in, so `epoll_ctl ep add c et` is
+ * EPOLLIN|EPOLLET.  del takes none (Linux ignores the event of a DEL). */
+static int scn_epoll_events(struct scn *S, struct prog_ins *in)
+{
+    static const struct { const char *w; unsigned bit; } ev[] = {
+        {"in", TL_EP_IN}, {"out", TL_EP_OUT}, {"et", TL_EP_ET},
+        {"oneshot", TL_EP_ONESHOT}, {"exclusive", TL_EP_EXCLUSIVE},
+    };
+    int del = in->a[1].kind == ARG_CONST && in->a[1].v == 2;
+    unsigned fl = 0;
+    char b[64];
+    while (scn_left(S) > 0) {
+        struct scn_tok *t = scn_take(S);
+        if (del)
+            return scn_err(S, t->off, "epoll_ctl del takes no events: "
+                           "epoll_ctl EP del FD");
+        unsigned bit = 0;
+        for (size_t i = 0; i < sizeof ev / sizeof *ev; i++)
+            if (scn_word(t, ev[i].w))
+                bit = ev[i].bit;
+        if (!bit)
+            return scn_err(S, t->off, "expected an epoll event (in, out, et, "
+                           "oneshot or exclusive) or the end of the line, "
+                           "found %s", scn_desc(S, t, b, sizeof b));
+        if (fl & bit)
+            return scn_err(S, t->off, "%s is already in the event list",
+                           scn_desc(S, t, b, sizeof b));
+        fl |= bit;
+    }
+    if (!del && !(fl & (TL_EP_IN | TL_EP_OUT)))
+        fl |= TL_EP_IN;
+    in->flags = (uint16_t)fl;
+    return 0;
+}
+
+static int scn_args(struct scn *S, struct prog_ins *in, int off)
+{
+    int op = in->op;
+    const char *spec = op_spec[op];
+    int max = (int)strlen(spec), min = 0;
+    for (int i = 0; i < max; i++)
+        min += spec[i] != 'v';
+    if (op == OP_SET)
+        min = 1;
+    if (op == OP_EPOLL_CTL && scn_left(S) > max)
+        max = scn_left(S); /* the event list: scn_epoll_events */
+    if (op == OP_SAY && scn_left(S) > 1 && scn_word(&S->tok[S->pos], "once")) {
+        in->flags = 1; /* say once "...": the first time only */
+        S->pos++;
+    }
+    int n = scn_left(S);
+    if (n < min || n > max)
+        return scn_usage_err(S, op, n < min ? off : S->tok[S->pos + max].off,
+                             n);
+    for (int i = 0; i < (int)strlen(spec) && i < n; i++)
+        if (scn_arg(S, spec[i], in, &in->a[i]) < 0)
+            return -1;
+    in->nargs = n < (int)strlen(spec) ? n : (int)strlen(spec);
+    if (op == OP_EPOLL_CTL)
+        return scn_epoll_events(S, in);
+    return 0;
+}
+
+/* An operation from PROG_OPS with its results d1 (and d2) */
+int scn_op(struct scn *S, int op, const struct scn_tok *kw,
+           const struct scn_tok *d1, const struct scn_tok *d2)
+{
+    int two = op == OP_PIPE || op == OP_SOCKETPAIR || op == OP_CQE;
+    if (op == OP_CQE && !d2)
+        return scn_err(S, kw->off, "cqe returns two values: write id, res = "
+                       "cqe RING");
+    if (two && !d2)
+        return scn_err(S, kw->off, "%s returns two fds: write a, b = %s",
+                       op_kw[op], op_kw[op]);
+    if (!two && d2)
+        return scn_err(S, d2->off, "only pipe, socketpair and cqe return two "
+                       "values");
+    if (d1 && (op == OP_SAY || op == OP_EXIT))
+        return scn_err(S, d1->off, "%s returns no value", op_kw[op]);
+    if (!d1 && op == OP_SET)
+        return scn_err(S, kw->off, "set needs a variable: x = set VALUE");
+    if (op == OP_FORK || op == OP_THREAD || op == OP_SIGACTION ||
+        op == OP_COROUTINE)
+        return scn_spawn(S, op, kw, d1);
+    struct prog_ins in;
+    scn_ins_init(S, &in, op, kw->off);
+    int r = op == OP_SELECT || op == OP_POLL ? scn_fdlist(S, &in, kw->off)
+                                             : scn_args(S, &in, kw->off);
+    if (r < 0)
+        return -1;
+    if (d1 && (in.dst = scn_var_bind(S, d1)) < 0)
+        return -1;
+    if (d2 && (in.dst2 = scn_var_bind(S, d2)) < 0)
+        return -1;
+    return scn_push(S, &in, kw->off) < 0 ? -1 : 0;
+}
+void scn_op_near(struct scn_near *n)
+{
+    scn_near_list(n, op_kw, OP__COUNT);
+}
