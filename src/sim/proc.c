@@ -69,13 +69,20 @@ static int name_add(struct sim *s, int id)
     return 0;
 }
 
-/* base, or base2, base3, ... whichever no task has yet */
-static const char *unique_name(struct sim *s, const char *base, char *buf,
-                               size_t n)
+/* base, or base2, base3, ... whichever no task has yet; the instruction
+ * at pc remembers the number it gave last, so a loop making 40,000 tasks
+ * does not try every number again */
+static const char *unique_name(struct sim *s, int pc, const char *base,
+                               char *buf, size_t n)
 {
-    snprintf(buf, n, "%s", base);
-    for (int k = 2; name_taken(s, buf) && k < 1000000; k++)
-        snprintf(buf, n, "%s%d", base, k);
+    int k = s->pc_names[pc];
+    if (k)
+        snprintf(buf, n, "%s%d", base, ++k);
+    else
+        snprintf(buf, n, "%s", base), k = 1;
+    while (name_taken(s, buf))
+        snprintf(buf, n, "%s%d", base, ++k);
+    s->pc_names[pc] = k;
     return buf;
 }
 
@@ -95,7 +102,7 @@ static const char *chosen_name(struct sim *s, const struct task *t,
     else
         snprintf(base, sizeof base, "%s/%s", s->tl->tasks[t->proc].name,
                  s->p->strs[in->a[0].v]);
-    return unique_name(s, base, buf, n);
+    return unique_name(s, t->pc, base, buf, n);
 }
 
 int proc_task_new(struct sim *s, const char *name, int kind, int decl,
@@ -316,7 +323,7 @@ static int op_coroutine(struct sim *s, struct task *t, const struct prog_ins *in
     else if (in->dst >= 0 && in->dst < d->nslots && d->slot_names[in->dst]) {
         snprintf(base, sizeof base, "%s/%s", s->tl->tasks[t->proc].name,
                  d->slot_names[in->dst]);
-        unique_name(s, base, name, sizeof name);
+        unique_name(s, t->pc, base, name, sizeof name);
     } else
         child_name(s, t, "/co", name, sizeof name);
     int c = proc_task_new(s, name, TK_COROUTINE, t->decl, host, t->proc, 0);

@@ -807,12 +807,14 @@ static int setup(struct sim *s)
     s->cpu_busy = calloc((size_t)s->p->ncpus, 1);
     s->decl_children = calloc((size_t)s->p->ntasks + 1, sizeof(int));
     s->said = calloc((size_t)s->p->ncode / 8 + 1, 1);
+    s->pc_names = calloc((size_t)s->p->ncode + 1, sizeof *s->pc_names);
     s->str_ids = malloc(((size_t)s->p->nstrs + 1) * sizeof *s->str_ids);
     if (!s->str_ids)
         return -ENOMEM;
     for (int i = 0; i < s->p->nstrs; i++)
         s->str_ids[i] = -1;
-    if (!s->cpu_last || !s->cpu_busy || !s->decl_children || !s->said)
+    if (!s->cpu_last || !s->cpu_busy || !s->decl_children || !s->said ||
+        !s->pc_names)
         return -ENOMEM;
     for (int i = 0; i < s->p->ncpus; i++)
         s->cpu_last[i] = -1;
@@ -874,6 +876,7 @@ static void sim_free(struct sim *s)
     free(s->cpu_busy);
     free(s->decl_children);
     free(s->names);
+    free(s->pc_names);
     free(s->said);
     free(s->str_ids);
     world_free(&s->w);

@@ -162,6 +162,7 @@ struct sim {
     int *decl_children; /* per prog task: children/threads named so far */
     int32_t *names;     /* every task by name, open addressing (proc.c) */
     uint32_t namecap, nnames;
+    int *pc_names;      /* per pc: the last number unique_name gave */
     uint8_t *said;      /* bit per pc: a `say once` already shown */
     int *str_ids;       /* prog string -> timeline string, -1 not yet */
     int failed, stop;
