@@ -39,6 +39,9 @@ wait_file() { # up to 5 s for a file; prints how long it took, in ms
     return 1
 }
 key() { T send-keys -t "$S" "$@"; }
+# one session for the whole test, so that the server does not exit (and
+# race the next new-session) each time a case's session ends
+T new-session -d -s keep "sleep 600"
 # start SESSION: the viewer in a shell that reports its status and the
 # terminal's modes once it ends; the viewer's pid goes to $tmp/pid.SESSION
 start() {
