@@ -22,7 +22,9 @@
  * put back: the next report needs a new arrival, so a reader that stops
  * before EAGAIN is not told about the bytes it left behind.
  * The cost of epoll_wait is a fixed part plus a part per returned event; it
- * does not depend on how many fds are watched.
+ * does not depend on how many fds are watched.  Its timeout is an int of
+ * milliseconds: 0 returns at once, -1 (or none) waits for ever, and when
+ * it expires with nothing ready epoll_wait returns 0 (ep_poll).
  *
  * Items are kept by fd (the kernel keys them by file and fd); the ready
  * list is linked through them, as rdllink links epitems.  The viewer sees
@@ -31,7 +33,7 @@
  * sobj.epitems, the kernel's file->f_ep.
  *
  * Simplified: only EPOLLIN; no EPOLLONESHOT, EPOLLEXCLUSIVE or maxevents
- * (every ready fd is returned); timeout -1; every waiter is woken (Linux
+ * (every ready fd is returned); every waiter is woken (Linux
  * wakes one exclusive waiter per event); an epoll fd inside another
  * epoll, select or poll never becomes readable.
  */
@@ -245,7 +247,9 @@ static int ep_wait(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     int64_t epfd = sim_arg(t, in, 0);
     int me = (int)(t - s->tasks);
-    sim_sys_enter(s, t, SYS_EPOLL_WAIT, epfd, 0);
+    /* the timeout is an int of milliseconds; negative: for ever */
+    int64_t tmo = sim_timeout_arg(t, in, 1, 1000000);
+    sim_sys_enter_wait(s, t, SYS_EPOLL_WAIT, epfd, 0, tmo < 0 ? -1 : tmo, 1);
     int epo = sim_fd_obj(s, t, epfd);
     if (epo < 0)
         return sim_sys_return(s, t, -EBADF, s->p->cost.syscall);
@@ -281,8 +285,11 @@ static int ep_wait(struct sim *s, struct task *t, const struct prog_ins *in)
         rdl_append(s, epo, fd, me);
         fd = next;
     }
+    if (t->nready == 0 && sim_timed_out(s, t)) /* ep_poll: timed_out */
+        return sim_sys_return(s, t, 0, sat_add(s->p->cost.syscall,
+                                               s->p->cost.epoll_wait_base));
     if (t->nready == 0) /* nothing (left) on the ready list: sleep */
-        return sim_block(s, t, TW_EVENTS, epo);
+        return sim_block_timed(s, t, TW_EVENTS, epo);
     int64_t ns = sat_add(s->p->cost.epoll_wait_base,
                          sat_mul(t->nready, s->p->cost.epoll_per_event));
     sim_emit(s, EV_SCAN, me, SYS_EPOLL_WAIT, -1, checked, ns);

@@ -228,6 +228,8 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
     case EV_SYS_ENTER:
         fprintf(out, ",\"name\":\"%s\",\"fd\":%d,\"arg\":%lld", tl_sys_name(e->sub),
                 e->obj, (long long)e->a);
+        if (e->b) /* a waiting call's timeout */
+            fprintf(out, ",\"timeout_ns\":%lld", (long long)TL_TMO_NS(e->b));
         break;
     case EV_SYSCALL: {
         fprintf(out, ",\"name\":\"%s\",\"fd\":%d,\"ret\":%lld", tl_sys_name(e->sub),

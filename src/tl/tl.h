@@ -157,6 +157,12 @@ static inline int64_t tl_linux_flags(int acc, int fl)
     return acc | ((fl & TL_FL_NONBLOCK) ? 04000 : 0) |
            ((fl & TL_FL_ASYNC) ? 020000 : 0);
 }
+/* SYS_ENTER.b of pselect6, poll, epoll_wait and io_uring_enter: the
+ * timeout it was given, as TL_TMO(ns); 0 = none (NULL or -1: for ever).
+ * pselect6 and io_uring_enter take a timespec (ns), poll and epoll_wait
+ * an int of milliseconds. */
+#define TL_TMO(ns) ((int64_t)(ns) + 1)
+#define TL_TMO_NS(b) ((int64_t)(b) - 1)
 /* SYS_ENTER.a of SYS_IO_URING_ENTER: to_submit | min_complete << 32 */
 #define TL_URING_ENTER_ARG(sub, wait) ((int64_t)(sub) | (int64_t)(wait) << 32)
 
@@ -201,7 +207,8 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *   STATE      task, sub = state, obj = object waited on (BLOCKED), a = wait
  *              reason (enum tl_wait) or cpu (RUNNING)
  *   SYS_ENTER  task, sub = syscall, obj = fd argument or TL_NONE, a = size
- *              argument
+ *              argument, b = the timeout of a waiting call (TL_TMO), 0 if
+ *              none
  *   SYSCALL    task, sub = syscall, obj = fd argument, a = return value
  *              (negative errno on failure), b = duration since SYS_ENTER
  *   FD_OPEN    task = process owning the fd table, a = fd, obj = object,
