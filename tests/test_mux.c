@@ -122,6 +122,69 @@ static void test_epoll_lt_reports_again(void **state)
     tl_free(tl);
 }
 
+/* EPOLLONESHOT: one report, then nothing until EPOLL_CTL_MOD re-arms it,
+ * even with data left (level-triggered otherwise) */
+static void test_epoll_oneshot(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process server {\n    s = socket\n    listen s 80\n    c = accept s\n"
+        "    ep = epoll_create\n    epoll_ctl ep add c oneshot\n"
+        "    n = epoll_wait ep\n    r = read c 1K\n"
+        "    sleep 5ms\n    epoll_ctl ep mod c oneshot\n"
+        "    n = epoll_wait ep\n    r = read c 1K\n}\n"
+        "peer client at 1ms {\n    c = connect 80\n    sleep 1ms\n"
+        "    send c 2K\n    sleep 20ms\n}\n");
+    int srv = task_id(tl, "server");
+    int64_t t[2] = {0}, r[2];
+    int k = 0, qr = -1;
+    for (int i = 0; i < tl->nqueues; i++)
+        if (strstr(tl->queues[i].name, "ready list"))
+            qr = i;
+    int64_t push_t[3] = {0};
+    int pushes = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task == srv && e->type == EV_SYSCALL && e->sub == SYS_EPOLL_WAIT)
+            t[k++] = e->t;
+        if (e->type == EV_QUEUE && e->obj == qr && e->sub == TQ_PUSH &&
+            pushes < 3)
+            push_t[pushes++] = e->t;
+    }
+    assert_int_equal(k, 2);
+    /* disarmed after the first report: the item is not put back, though 1K
+     * is still unread, until the MOD at 7 ms polls the file again */
+    assert_int_equal(pushes, 2);
+    assert_true(push_t[0] < 3000000);
+    assert_true(push_t[1] > 7000000);
+    assert_true(t[1] > 7000000);
+    assert_int_equal(sys_rets(tl, srv, SYS_READ, r, 2), 2);
+    assert_int_equal(r[0], 1024);
+    assert_int_equal(r[1], 1024); /* MOD re-armed it: the rest is reported */
+    tl_free(tl);
+}
+
+/* EPOLLEXCLUSIVE only with ADD, and never with EPOLLONESHOT */
+static void test_epoll_exclusive_einval(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process p {\n    a, b = socketpair\n    ep = epoll_create\n"
+        "    r = epoll_ctl ep add a exclusive oneshot\n"
+        "    r = epoll_ctl ep add a exclusive\n"
+        "    r = epoll_ctl ep mod a\n    r = epoll_ctl ep mod a exclusive\n"
+        "    r = epoll_ctl ep del a\n}\n");
+    int p = task_id(tl, "p");
+    int64_t r[5];
+    assert_int_equal(sys_rets(tl, p, SYS_EPOLL_CTL, r, 5), 5);
+    assert_int_equal(r[0], -22);
+    assert_int_equal(r[1], 0);
+    assert_int_equal(r[2], -22); /* an exclusive item cannot be modified */
+    assert_int_equal(r[3], -22);
+    assert_int_equal(r[4], 0);
+    tl_free(tl);
+}
+
 /* Closing the last fd of a socket takes it off the interest list */
 static void test_epoll_close_removes(void **state)
 {
@@ -511,6 +574,8 @@ int main(void)
         cmocka_unit_test(test_epoll_et_stall),
         cmocka_unit_test(test_epoll_lt_reports_again),
         cmocka_unit_test(test_epoll_close_removes),
+        cmocka_unit_test(test_epoll_oneshot),
+        cmocka_unit_test(test_epoll_exclusive_einval),
         cmocka_unit_test(test_select_fd_setsize),
         cmocka_unit_test(test_select_ready_sorted),
         cmocka_unit_test(test_scan_cost),

@@ -208,7 +208,7 @@ static void test_operands(void **state)
     assert_int_equal(in[5].dst2, 4);
     assert_int_equal(in[6].op, OP_SOCKETPAIR);
     assert_int_equal(in[8].op, OP_EPOLL_CTL);
-    assert_int_equal(in[8].flags, 1);
+    assert_int_equal(in[8].flags, TL_EP_IN | TL_EP_ET);
     assert_int_equal(in[8].nargs, 3);
     assert_arg(&in[8].a[1], ARG_CONST, 0);
     assert_arg(&in[8].a[2], ARG_SLOT, 1);
@@ -794,8 +794,32 @@ static void test_err_epoll_ctl(void **state)
     expect_error(PROC("    ep = epoll_create\n    epoll_ctl ep insert 0\n"),
                  "t.scn:3:18: error: expected add, mod or del, found 'insert'");
     expect_error(PROC("    ep = epoll_create\n    epoll_ctl ep add 0 lt\n"),
-                 "t.scn:3:24: error: expected 'et' (edge-triggered) or the "
-                 "end of the line, found 'lt'");
+                 "t.scn:3:24: error: expected an epoll event (in, out, et, "
+                 "oneshot or exclusive) or the end of the line, found 'lt'");
+    expect_error(PROC("    ep = epoll_create\n    epoll_ctl ep add 0 et in et\n"),
+                 "t.scn:3:30: error: 'et' is already in the event list");
+    expect_error(PROC("    ep = epoll_create\n    epoll_ctl ep del 0 in\n"),
+                 "t.scn:3:24: error: epoll_ctl del takes no events: "
+                 "epoll_ctl EP del FD");
+}
+
+/* The event list after the fd: any order, in by default */
+static void test_epoll_events(void **state)
+{
+    (void)state;
+    struct prog *p = parse(PROC(
+        "    ep = epoll_create\n"
+        "    epoll_ctl ep add 0\n"
+        "    epoll_ctl ep add 0 oneshot et\n"
+        "    epoll_ctl ep mod 0 out\n"
+        "    epoll_ctl ep add 0 exclusive in out\n"));
+    struct prog_ins *in = p->code;
+    assert_int_equal(in[1].flags, TL_EP_IN);
+    assert_int_equal(in[1].nargs, 3);
+    assert_int_equal(in[2].flags, TL_EP_IN | TL_EP_ONESHOT | TL_EP_ET);
+    assert_int_equal(in[3].flags, TL_EP_OUT);
+    assert_int_equal(in[4].flags, TL_EP_IN | TL_EP_OUT | TL_EP_EXCLUSIVE);
+    prog_free(p);
 }
 
 static void test_err_comparison(void **state)
@@ -922,6 +946,7 @@ int main(void)
         cmocka_unit_test(test_err_two_results),
         cmocka_unit_test(test_err_fcntl_flag),
         cmocka_unit_test(test_err_epoll_ctl),
+        cmocka_unit_test(test_epoll_events),
         cmocka_unit_test(test_err_comparison),
         cmocka_unit_test(test_err_errno_name),
         cmocka_unit_test(test_err_twice),

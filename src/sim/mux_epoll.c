@@ -49,8 +49,14 @@ enum { CTL_ADD, CTL_MOD, CTL_DEL };
 struct epitem {
     int32_t obj;        /* the watched object */
     int32_t next, prev; /* ready list links (fds), -1 at the ends */
-    uint8_t used, et, rdy, pad;
+    uint8_t used, ev, rdy, pad; /* ev: TL_EP_* events asked for; an
+                                   EPOLLONESHOT item that fired keeps only
+                                   ET/ONESHOT/EXCLUSIVE (EP_PRIVATE_BITS)
+                                   until EPOLL_CTL_MOD re-arms it */
 };
+
+/* The bits ep_send_events leaves on a ONESHOT item: it is disarmed */
+#define EP_PRIVATE (TL_EP_ET | TL_EP_ONESHOT | TL_EP_EXCLUSIVE)
 
 struct ep {
     int32_t q_interest, q_ready; /* tl queues */
@@ -121,9 +127,12 @@ static void rdl_append(struct sim *s, int epo, int fd, int task)
     sim_emit(s, EV_QUEUE, task, TQ_PUSH, ep->q_ready, fd, 0);
 }
 
-/* ep_poll_callback: the item's file is ready; tell the epoll_wait sleepers */
+/* ep_poll_callback: the item's file is ready; tell the epoll_wait sleepers.
+ * A disarmed ONESHOT item (no event left) is ignored. */
 static void ep_ready(struct sim *s, int epo, int fd)
 {
+    if (!(ep_of(s, epo)->it[fd].ev & TL_EP_IN))
+        return;
     rdl_append(s, epo, fd, -1);
     sim_wake_obj(s, epo, TW_EVENTS);
 }
@@ -210,6 +219,11 @@ static int ep_ctl(struct sim *s, struct task *t, const struct prog_ins *in)
         return sim_sys_return(s, t, -EBADF, s->p->cost.syscall);
     if (s->w.objs[epo].kind != OK_EPOLL || obj == epo)
         return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
+    /* EPOLLEXCLUSIVE: only with ADD, and not with ONESHOT (its allowed
+     * bits are EPOLLEXCLUSIVE_OK_BITS) */
+    if ((in->flags & TL_EP_EXCLUSIVE) &&
+        (op == CTL_MOD || (in->flags & TL_EP_ONESHOT)))
+        return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
     struct ep *ep = ep_grow(s, epo, (int)fd);
     if (!ep)
         return GO_FAIL;
@@ -221,7 +235,7 @@ static int ep_ctl(struct sim *s, struct task *t, const struct prog_ins *in)
         if (it->used)
             return sim_sys_return(s, t, -EEXIST, ns);
         *it = (struct epitem){.obj = obj, .next = -1, .prev = -1, .used = 1,
-                              .et = (uint8_t)(in->flags & 1)};
+                              .ev = (uint8_t)in->flags};
         if (watcher_add(s, obj, epo, (int)fd))
             return GO_FAIL;
         sim_emit(s, EV_QUEUE, me, TQ_PUSH, ep->q_interest, fd, 0);
@@ -229,7 +243,9 @@ static int ep_ctl(struct sim *s, struct task *t, const struct prog_ins *in)
     case CTL_MOD:
         if (!it->used)
             return sim_sys_return(s, t, -ENOENT, ns);
-        it->et = (uint8_t)(in->flags & 1);
+        if (it->ev & TL_EP_EXCLUSIVE) /* ep_modify refuses these */
+            return sim_sys_return(s, t, -EINVAL, ns);
+        it->ev = (uint8_t)in->flags; /* re-arms a ONESHOT item */
         break;
     default:
         if (!it->used)
@@ -265,13 +281,16 @@ static int ep_wait(struct sim *s, struct task *t, const struct prog_ins *in)
         checked++;
         ep = ep_of(s, epo);
         struct epitem *it = &ep->it[fd];
-        if (!sim_readable(s, it->obj))
+        if (!(it->ev & TL_EP_IN) || !sim_readable(s, it->obj))
             continue; /* drained since: dropped, not reported */
         if (sim_ready_push(t, fd)) {
             s->failed = -ENOMEM;
             return GO_FAIL;
         }
-        if (!it->et) { /* level-triggered: back on the list afterwards */
+        if (it->ev & TL_EP_ONESHOT) /* reported once, then disarmed */
+            it->ev &= EP_PRIVATE;
+        else if (!(it->ev & TL_EP_ET)) { /* level-triggered: back on the
+                                            list afterwards */
             it->next = -1;
             if (back_tail >= 0)
                 ep->it[back_tail].next = fd;

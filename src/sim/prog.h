@@ -64,7 +64,7 @@
     X(WATCH, "watch", "f", "watch FD: add FD to the task's own fd set (FD_SET, or a pollfd entry)") \
     X(UNWATCH, "unwatch", "f", "unwatch FD: remove FD from the task's own fd set (FD_CLR)") \
     X(EPOLL_CREATE, "epoll_create", "", "ep = epoll_create: a new epoll instance") \
-    X(EPOLL_CTL, "epoll_ctl", "fef", "epoll_ctl EP add|mod|del FD [et]: change the interest list") \
+    X(EPOLL_CTL, "epoll_ctl", "fef", "epoll_ctl EP add|mod|del FD [in] [out] [et] [oneshot] [exclusive]: change the interest list (events: in by default)") \
     X(EPOLL_WAIT, "epoll_wait", "ft", "n = epoll_wait EP [TIMEOUT]: wait for ready fds, or TIMEOUT (n = 0)") \
     X(SIGACTION, "sigaction", "", "sigaction SIGIO { ... }: install a handler; the block runs when the signal is delivered") \
     X(PAUSE, "pause", "", "n = pause: sleep until a signal is delivered (returns EINTR)") \
@@ -128,8 +128,9 @@ enum prog_op {
  * size.  CQE has dst = the user_data (what PREP returned), dst2 = res.
  * Operands: FCNTL has a[1] = const flag and .flags = the same TL_FL_* bit;
  * EPOLL_CTL has a[0] = ep, a[1] = const 0 add / 1 mod / 2 del, a[2] = fd,
- * .flags = 1 for `et`; an absent optional operand ('v') is ARG_NONE and
- * nargs counts only the operands written; SAY has a[0] = const index into
+ * .flags = the events written after the fd (TL_EP_* bits of tl.h; TL_EP_IN
+ * when neither in nor out is written); an absent optional operand ('v') is
+ * ARG_NONE and nargs counts only the operands written; SAY has a[0] = const index into
  * prog->strs; SELECT/POLL have nargs = 0 and their fds in prog->lists, or
  * list = -1 when written with no operands: the task's watch set is used;
  * a timeout written after their fds (a duration, or `timeout VAR`) is a[0]
@@ -152,7 +153,7 @@ struct prog_arg {
 
 struct prog_ins {
     uint16_t op;    /* enum prog_op */
-    uint16_t flags; /* OP_JIF: enum prog_cmp; OP_EPOLL_CTL: 1 = EPOLLET;
+    uint16_t flags; /* OP_JIF: enum prog_cmp; OP_EPOLL_CTL: TL_EP_* events;
                        OP_FCNTL: TL_FL_* bit */
     int32_t line, col;
     int32_t dst, dst2; /* result slots, -1 for none */

@@ -454,6 +454,43 @@ static int scn_fdlist(struct scn *S, struct prog_ins *in, int off)
     return 0;
 }
 
+/* epoll_ctl EP add|mod FD [in] [out] [et] [oneshot] [exclusive]: the words
+ * after the fd are struct epoll_event's events (TL_EP_* in .flags); a list
+ * that names neither in nor out means in, so `epoll_ctl ep add c et` is
+ * EPOLLIN|EPOLLET.  del takes none (Linux ignores the event of a DEL). */
+static int scn_epoll_events(struct scn *S, struct prog_ins *in)
+{
+    static const struct { const char *w; unsigned bit; } ev[] = {
+        {"in", TL_EP_IN}, {"out", TL_EP_OUT}, {"et", TL_EP_ET},
+        {"oneshot", TL_EP_ONESHOT}, {"exclusive", TL_EP_EXCLUSIVE},
+    };
+    int del = in->a[1].kind == ARG_CONST && in->a[1].v == 2;
+    unsigned fl = 0;
+    char b[64];
+    while (scn_left(S) > 0) {
+        struct scn_tok *t = scn_take(S);
+        if (del)
+            return scn_err(S, t->off, "epoll_ctl del takes no events: "
+                           "epoll_ctl EP del FD");
+        unsigned bit = 0;
+        for (size_t i = 0; i < sizeof ev / sizeof *ev; i++)
+            if (scn_word(t, ev[i].w))
+                bit = ev[i].bit;
+        if (!bit)
+            return scn_err(S, t->off, "expected an epoll event (in, out, et, "
+                           "oneshot or exclusive) or the end of the line, "
+                           "found %s", scn_desc(S, t, b, sizeof b));
+        if (fl & bit)
+            return scn_err(S, t->off, "%s is already in the event list",
+                           scn_desc(S, t, b, sizeof b));
+        fl |= bit;
+    }
+    if (!del && !(fl & (TL_EP_IN | TL_EP_OUT)))
+        fl |= TL_EP_IN;
+    in->flags = (uint16_t)fl;
+    return 0;
+}
+
 static int scn_args(struct scn *S, struct prog_ins *in, int off)
 {
     int op = in->op;
@@ -463,8 +500,8 @@ static int scn_args(struct scn *S, struct prog_ins *in, int off)
         min += spec[i] != 'v' && spec[i] != 't';
     if (op == OP_SET)
         min = 1;
-    if (op == OP_EPOLL_CTL)
-        max++;
+    if (op == OP_EPOLL_CTL && scn_left(S) > max)
+        max = scn_left(S); /* the event list: scn_epoll_events */
     if (op == OP_SAY && scn_left(S) > 1 && scn_word(&S->tok[S->pos], "once")) {
         in->flags = 1; /* say once "...": the first time only */
         S->pos++;
@@ -477,15 +514,8 @@ static int scn_args(struct scn *S, struct prog_ins *in, int off)
         if (scn_arg(S, spec[i], in, &in->a[i]) < 0)
             return -1;
     in->nargs = n < (int)strlen(spec) ? n : (int)strlen(spec);
-    if (op == OP_EPOLL_CTL && n == max) {
-        struct scn_tok *t = scn_take(S);
-        char b[64];
-        if (!scn_word(t, "et"))
-            return scn_err(S, t->off, "expected 'et' (edge-triggered) or the "
-                           "end of the line, found %s",
-                           scn_desc(S, t, b, sizeof b));
-        in->flags = 1;
-    }
+    if (op == OP_EPOLL_CTL)
+        return scn_epoll_events(S, in);
     return 0;
 }
 

@@ -163,6 +163,14 @@ static inline int64_t tl_linux_flags(int acc, int fl)
  * an int of milliseconds. */
 #define TL_TMO(ns) ((int64_t)(ns) + 1)
 #define TL_TMO_NS(b) ((int64_t)(b) - 1)
+/* epoll events an item asks for (epoll_ctl's list in a scenario: in, out,
+ * et, oneshot, exclusive), the bits of struct epoll_event's events that
+ * iosim models: EPOLLIN, EPOLLOUT, EPOLLET, EPOLLONESHOT, EPOLLEXCLUSIVE */
+#define TL_EP_IN 0x1u
+#define TL_EP_OUT 0x2u
+#define TL_EP_ET 0x4u
+#define TL_EP_ONESHOT 0x8u
+#define TL_EP_EXCLUSIVE 0x10u
 /* SYS_ENTER.a of SYS_IO_URING_ENTER: to_submit | min_complete << 32 */
 #define TL_URING_ENTER_ARG(sub, wait) ((int64_t)(sub) | (int64_t)(wait) << 32)
 
