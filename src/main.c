@@ -40,6 +40,9 @@
     X("--mono", "", "no colours (also when NO_COLOR is set)") \
     X("--ascii", "", "ASCII lines (default if the locale is not UTF-8)") \
     X("--events", "N", "stop the simulation after N events") \
+    X("--steps", "N", "stop it after N steps of its interpreter (2e8)") \
+    X("--memory", "SIZE", "stop it before it holds more (default 1G)") \
+    X("--cpu-limit", "SECONDS", "stop it after this much of its CPU time (60)") \
     X("--version", "", "print the version and exit") \
     X("--help", "", "print this help and exit")
 
@@ -173,7 +176,9 @@ static const char *resolve(const char *arg, char *buf, size_t len)
 }
 
 struct run_opts {
-    long max_events;
+    long max_events, max_steps;
+    int64_t max_mem;
+    int cpu_limit_s;
     const char *model; /* --model: every server's model, or NULL */
 };
 
@@ -196,7 +201,9 @@ static struct tl *load_and_run(const char *arg, const struct run_opts *ro,
         *status = 2;
         return NULL;
     }
-    struct sim_opts so = {.max_events = ro->max_events};
+    struct sim_opts so = {.max_events = ro->max_events,
+                          .max_steps = ro->max_steps, .max_mem = ro->max_mem,
+                          .cpu_limit_s = ro->cpu_limit_s};
     struct tl *tl = sim_run(prog, &so, err, sizeof err);
     prog_free(prog);
     if (!tl) {
@@ -322,6 +329,29 @@ static int compare(const char *arg, const char **models, int n,
     return 0;
 }
 
+/* A whole number from lo to hi, with an optional K, M or G (x1024) */
+static int parse_count(const char *s, int sized, long long lo, long long hi,
+                       long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = s && *s >= '0' && *s <= '9' ? strtoll(s, &end, 10) : -1;
+    if (v < 0 || errno || !end)
+        return -1;
+    int shift = 0;
+    if (sized && *end) {
+        const char *u = strchr("KMG", *end);
+        if (!u)
+            return -1;
+        shift = 10 * (int)(u - "KMG" + 1);
+        end++;
+    }
+    if (*end || v > (hi >> shift) || (v << shift) < lo)
+        return -1;
+    *out = v << shift;
+    return 0;
+}
+
 static int parse_screen(const char *s, int *cols, int *rows, long *ev)
 {
     char tail = 0;
@@ -410,6 +440,27 @@ int main(int argc, char **argv)
                         "to 50000000\n");
                 return 2;
             }
+        } else if (!strcmp(a, "--steps") || !strcmp(a, "--memory") ||
+                   !strcmp(a, "--cpu-limit")) {
+            long long v;
+            int which = a[2] == 's' ? 0 : a[2] == 'm' ? 1 : 2;
+            static const long long lo[] = {1, 1 << 20, 1};
+            static const long long hi[] = {SIM_STEPS_MAX, SIM_MEM_MAX, 86400};
+            static const char *const want[] = {
+                "a number from 1 to 10000000000",
+                "a size from 1M to 64G, such as 4G",
+                "a number of seconds from 1 to 86400"};
+            if (parse_count(i + 1 < argc ? argv[++i] : NULL, which == 1,
+                            lo[which], hi[which], &v)) {
+                fprintf(stderr, "iosim: error: %s takes %s\n", a, want[which]);
+                return 2;
+            }
+            if (which == 0)
+                ro.max_steps = (long)v;
+            else if (which == 1)
+                ro.max_mem = v;
+            else
+                ro.cpu_limit_s = (int)v;
         } else if (!strcmp(a, "--mono")) {
             uo.mono = 1;
         } else if (!strcmp(a, "--ascii")) {

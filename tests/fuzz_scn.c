@@ -25,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct prog *p = scn_parse("fuzz.scn", (const char *)data, size, err, sizeof err);
     if (!p)
         return 0;
-    struct sim_opts o = {.max_events = 20000};
+    struct sim_opts o = {.max_events = 20000, .max_steps = 2000000,
+                        .max_mem = 256 << 20};
     struct tl *tl = sim_run(p, &o, err, sizeof err);
     prog_free(p);
     if (!tl)

@@ -19,6 +19,9 @@ int proc_task_new(struct sim *s, const char *name, int kind, int decl,
                     int parent, int proc, int external)
 {
     int script = s->p->tasks[decl].script; /* a server's generated loop */
+    if (sim_charge(s, (int64_t)s->p->tasks[decl].nslots * (int64_t)sizeof(int64_t) +
+                          (int64_t)sizeof(struct task)))
+        return -1; /* past the memory budget: the run stops here */
     int id = tl_add_task(s->tl, name, kind, parent, proc,
                          script >= 0 ? s->script + 1 + script : s->script);
     if (id < 0 || id >= 0xfffe) {
@@ -56,6 +59,7 @@ int proc_task_new(struct sim *s, const char *name, int kind, int decl,
     t->next_thread = -1;
     t->kthread = id;
     t->next_co = -1;
+    t->last_co = -1;
     t->cpu = -1;
     t->reserved = -1;
     t->external = (uint8_t)external;
@@ -234,10 +238,10 @@ static int op_coroutine(struct sim *s, struct task *t, const struct prog_ins *in
     ch->block_end = in->jump;
     ch->is_coroutine = 1;
     ch->kthread = host;
-    int last = host; /* the ring keeps the order they were made */
-    while (s->tasks[last].next_co >= 0)
-        last = s->tasks[last].next_co;
+    /* the ring keeps the order they were made: append at its tail */
+    int last = s->tasks[host].last_co >= 0 ? s->tasks[host].last_co : host;
     s->tasks[last].next_co = c;
+    s->tasks[host].last_co = c;
     ch->next_thread = s->tasks[t->proc].next_thread; /* dies with the process */
     s->tasks[t->proc].next_thread = c;
     sim_emit_state(s, c, TS_SUSPENDED, -1, 0);

@@ -199,6 +199,13 @@ struct prog_caption {
     char *text;
 };
 
+/* A run's budget: defaults and maxima (docs/scenario-language.md, "Limits") */
+#define SIM_STEPS_DEFAULT 200000000L
+#define SIM_STEPS_MAX 10000000000L
+#define SIM_MEM_DEFAULT ((int64_t)1 << 30)
+#define SIM_MEM_MAX ((int64_t)64 << 30)
+#define SIM_CPU_LIMIT_S 60
+
 struct prog {
     char *path;   /* file name as given */
     char *title;  /* "title" declaration, or a copy of path */
@@ -210,6 +217,8 @@ struct prog {
     int64_t quantum;  /* time slice */
     int64_t limit;    /* stop the simulation at this virtual time */
     long max_events;  /* stop after this many events */
+    long max_steps;   /* ... this many steps of the interpreter and agenda */
+    int64_t max_mem;  /* ... when the run holds this many bytes */
     int backlog;
 
     struct prog_ins *code;

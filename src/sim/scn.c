@@ -170,7 +170,7 @@ static int scn_label(struct scn *S, const struct scn_tok *kw, char **dst,
 }
 
 enum { MK_CPUS, MK_RCVBUF, MK_SNDBUF, MK_PIPEBUF, MK_LATENCY, MK_QUANTUM,
-       MK_LIMIT, MK_EVENTS, MK_BACKLOG, MK_COST };
+       MK_LIMIT, MK_EVENTS, MK_STEPS, MK_MEMORY, MK_BACKLOG, MK_COST };
 
 static const struct {
     const char *name;
@@ -184,7 +184,9 @@ static const struct {
     [MK_LATENCY] = {"latency", U_TIME, 0, INT64_MAX},
     [MK_QUANTUM] = {"quantum", U_TIME, 1, INT64_MAX},
     [MK_LIMIT] = {"limit", U_TIME, 1, INT64_MAX},
-    [MK_EVENTS] = {"events", U_NONE, 1, 50000000}, /* ~2 GB of timeline */
+    [MK_EVENTS] = {"events", U_NONE, 1, 50000000},
+    [MK_STEPS] = {"steps", U_NONE, 1, SIM_STEPS_MAX},
+    [MK_MEMORY] = {"memory", U_SIZE, 1L << 20, SIM_MEM_MAX},
     [MK_BACKLOG] = {"backlog", U_NONE, 1, 65535},
     [MK_COST] = {"cost", U_TIME, 0, INT64_MAX},
 };
@@ -269,7 +271,7 @@ static int scn_mline(struct scn *S)
                            + t->off, n.best);
         return scn_err(S, t->off, "unknown machine setting '%.*s': expected "
                        "cpus, rcvbuf, sndbuf, pipebuf, latency, quantum, "
-                       "limit, events, backlog or cost", t->len,
+                       "limit, events, steps, memory, backlog or cost", t->len,
                        S->p->lines[S->ln] + t->off);
     }
     if (k == MK_COST)
@@ -287,6 +289,8 @@ static int scn_mline(struct scn *S)
     case MK_QUANTUM: p->quantum = v; break;
     case MK_LIMIT: p->limit = v; break;
     case MK_EVENTS: p->max_events = (long)v; break;
+    case MK_STEPS: p->max_steps = (long)v; break;
+    case MK_MEMORY: p->max_mem = v; break;
     default: p->backlog = (int)v; break;
     }
     return 0;
@@ -547,6 +551,8 @@ static struct prog *scn_prog_new(const char *path)
     p->quantum = 4 * 1000 * 1000;
     p->limit = 60LL * 1000 * 1000 * 1000;
     p->max_events = 5000000;
+    p->max_steps = SIM_STEPS_DEFAULT;
+    p->max_mem = SIM_MEM_DEFAULT;
     p->backlog = 128;
     return p;
 }

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ZERO_TIME_LIMIT 1000000L
 
@@ -124,6 +125,134 @@ static int task_line(const struct sim *s, int task)
     return s->p->code[t->pc].line;
 }
 
+/* ---- the budget ------------------------------------------------------------
+ *
+ * No scenario may keep a class waiting or eat the machine, so every run has
+ * a budget besides its virtual time and events: steps (instructions run and
+ * agenda items taken, which a loop of tiny computes spends without emitting
+ * anything), memory (the timeline, the world and the engine's tables,
+ * estimated from their capacities), and the simulator's own CPU time (for
+ * work the other two do not see, such as one step scanning a huge set).
+ * Steps and memory are counted, not measured, so the point where a run
+ * stops is the same on every machine; only the CPU limit depends on the
+ * machine, and it is set far above what the default steps take.
+ */
+
+void sim_stop(struct sim *s, const char *fmt, ...)
+{
+    if (s->stop)
+        return;
+    s->stop = 1;
+    s->tl->truncated = 1;
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (tl_set_str(&s->tl->note, msg))
+        s->failed = -ENOMEM;
+}
+
+/* Bytes held by the timeline, the world and the engine, from capacities */
+static int64_t budget_mem(const struct sim *s)
+{
+    const struct tl *tl = s->tl;
+    const struct world *w = &s->w;
+    /* events: the count, not the capacity (its untouched tail costs no
+     * memory); the rest by capacity, which bounds it from above */
+    int64_t b = (int64_t)tl->nev * (int64_t)sizeof *tl->ev;
+    b += (int64_t)tl->taskcap * (int64_t)(sizeof *tl->tasks + 32);
+    b += (int64_t)tl->objcap * (int64_t)sizeof *tl->objs;
+    b += (int64_t)tl->queuecap * (int64_t)(sizeof *tl->queues + 32);
+    b += (int64_t)tl->strcap * (int64_t)sizeof *tl->strs;
+    b += (int64_t)w->taskcap * (int64_t)(sizeof *w->tasks + sizeof *w->procs);
+    b += (int64_t)w->objcap * (int64_t)sizeof *w->objs;
+    b += (int64_t)w->queuecap * (int64_t)sizeof *w->queues;
+    for (int i = 0; i < w->ntasks; i++)
+        b += (int64_t)w->procs[i].cap * (int64_t)sizeof(struct w_fd);
+    for (int i = 0; i < w->nqueues; i++)
+        b += (int64_t)w->queues[i].cap * (int64_t)sizeof(int64_t);
+    b += (int64_t)s->taskcap * (int64_t)sizeof *s->tasks;
+    b += (int64_t)s->objcap * (int64_t)sizeof *s->objs;
+    b += (int64_t)s->h.cap * (int64_t)sizeof *s->h.v;
+    for (int i = 0; i < s->ntasks; i++) {
+        const struct task *t = &s->tasks[i];
+        b += (int64_t)s->p->tasks[t->decl].nslots * (int64_t)sizeof *t->slots;
+        b += (int64_t)t->readycap * 4 + (int64_t)t->watch.cap * 4 +
+             (int64_t)t->watch.poscap * 4;
+    }
+    for (int i = 0; i < s->nobjs; i++)
+        b += (int64_t)(s->objs[i].sleepers.cap + s->objs[i].epitems.cap) *
+             (int64_t)sizeof(struct watch_ent);
+    return b;
+}
+
+static int64_t budget_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+        return 0;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void budget_mem_stop(struct sim *s, int64_t held)
+{
+    sim_stop(s, "stopped at the memory limit: the timeline, tasks and "
+             "variables would hold %lld MiB, more than %lld MiB (the limit set "
+             "by `memory` in the machine block, or by --memory)",
+             (long long)((held + (1 << 20) - 1) >> 20),
+             (long long)(s->max_mem >> 20));
+}
+
+/* Estimate the memory again.  The next estimate comes after an eighth as
+ * many events as this one visited entries (so estimating costs O(1) an
+ * event), or sooner near the limit: an event rarely adds 256 bytes. */
+static void budget_check(struct sim *s)
+{
+    s->mem_seen = budget_mem(s);
+    s->mem_vars = 0;
+    if (s->mem_seen > s->max_mem) {
+        budget_mem_stop(s, s->mem_seen);
+        return;
+    }
+    int64_t visited = (int64_t)s->ntasks + s->nobjs + s->w.nqueues;
+    int64_t gap = visited / 8 > 65536 ? visited / 8 : 65536;
+    int64_t room = (s->max_mem - s->mem_seen) / 256;
+    if (gap > room)
+        gap = room > 4096 ? room : 4096;
+    s->mem_next = s->tl->nev + (size_t)gap;
+}
+
+int sim_charge(struct sim *s, int64_t bytes)
+{
+    if (s->mem_seen + s->mem_vars + bytes > s->max_mem) {
+        budget_check(s); /* the estimate may have gone down */
+        if (!s->stop && s->mem_seen + bytes > s->max_mem)
+            budget_mem_stop(s, s->mem_seen + bytes);
+        if (s->stop)
+            return -1;
+    }
+    s->mem_vars += bytes;
+    return 0;
+}
+
+/* One step of work: an instruction run or an agenda item taken */
+static void budget_step(struct sim *s)
+{
+    if (++s->steps >= s->max_steps) {
+        sim_stop(s, "stopped after %llu steps of the simulator (instructions "
+                 "and timed items; the limit set by `steps` in the machine "
+                 "block, or by --steps): a loop of very short computes or "
+                 "sleeps spends them fast", (unsigned long long)s->max_steps);
+        return;
+    }
+    if ((s->steps & 4095) == 0 &&
+        budget_cpu_ns() - s->cpu_start_ns > s->cpu_limit_ns)
+        sim_stop(s, "stopped after %lld s of the simulator's own CPU time "
+                 "(the limit set by --cpu-limit)",
+                 (long long)(s->cpu_limit_ns / 1000000000));
+}
+
 long sim_emit(struct sim *s, int type, int task, int sub, int obj, int64_t a,
               int64_t b)
 {
@@ -140,14 +269,11 @@ long sim_emit(struct sim *s, int type, int task, int sub, int obj, int64_t a,
     }
     if (s->o && s->o->on_event)
         s->o->on_event(s->o->ctx, &s->w);
-    if ((long)s->tl->nev >= s->max_events && !s->stop) {
-        s->stop = 1;
-        s->tl->truncated = 1;
-        char msg[160];
-        snprintf(msg, sizeof msg, "stopped after %ld events (the limit set by "
-                 "`events` in the machine block, or by --events)", s->max_events);
-        tl_set_str(&s->tl->note, msg);
-    }
+    if ((long)s->tl->nev >= s->max_events && !s->stop)
+        sim_stop(s, "stopped after %ld events (the limit set by `events` in "
+                 "the machine block, or by --events)", s->max_events);
+    if (s->tl->nev >= s->mem_next)
+        budget_check(s);
     return idx;
 }
 
@@ -578,6 +704,9 @@ static void task_run(struct sim *s, struct task *t)
             return;
         }
         const struct prog_ins *in = &s->p->code[t->pc];
+        budget_step(s);
+        if (s->stop)
+            return;
         if (++t->loop_n > ZERO_TIME_LIMIT) {
             sim_fail(s, in, "task '%s' loops forever without using time: "
                      "put a compute, sleep or blocking call in the loop",
@@ -747,7 +876,7 @@ static int setup(struct sim *s)
     for (int d = 0; d < s->p->ntasks && !s->failed; d++) {
         const struct prog_task *pt = &s->p->tasks[d];
         int peer = pt->kind == DECL_PEER;
-        for (int k = 0; k < pt->count && !s->failed; k++) {
+        for (int k = 0; k < pt->count && !s->failed && !s->stop; k++) {
             char name[96];
             if (pt->count > 1)
                 snprintf(name, sizeof name, "%s%d", pt->name, k + 1);
@@ -755,6 +884,8 @@ static int setup(struct sim *s)
                 snprintf(name, sizeof name, "%s", pt->name);
             int id = proc_task_new(s, name, peer ? TK_PEER : TK_PROCESS, d, -1, -1,
                               peer);
+            if (id < 0 && s->stop)
+                return 0; /* the budget ends the run before it starts */
             if (id < 0)
                 return -ENOMEM;
             proc_give_stdio(s, id);
@@ -823,6 +954,17 @@ struct tl *sim_run(const struct prog *p, const struct sim_opts *o, char *err,
     s.max_events = o && o->max_events > 0 ? o->max_events : p->max_events;
     if (s.max_events <= 0)
         s.max_events = 5000000;
+    s.max_steps = o && o->max_steps > 0 ? (uint64_t)o->max_steps
+                                          : (uint64_t)p->max_steps;
+    if (s.max_steps == 0)
+        s.max_steps = SIM_STEPS_DEFAULT;
+    s.max_mem = o && o->max_mem > 0 ? o->max_mem : p->max_mem;
+    if (s.max_mem <= 0)
+        s.max_mem = SIM_MEM_DEFAULT;
+    s.cpu_limit_ns = (int64_t)(o && o->cpu_limit_s > 0 ? o->cpu_limit_s
+                                                       : SIM_CPU_LIMIT_S) *
+                     1000000000;
+    s.cpu_start_ns = budget_cpu_ns();
     s.tl = tl_new();
     if (!s.tl || setup(&s)) {
         if (!s.failed || s.failed == -ENOMEM)
@@ -840,6 +982,9 @@ struct tl *sim_run(const struct prog *p, const struct sim_opts *o, char *err,
             break;
         }
         s.now = it.t;
+        budget_step(&s);
+        if (s.stop)
+            break;
         dispatch(&s, &it);
     }
     if (s.failed) {

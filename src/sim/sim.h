@@ -18,14 +18,19 @@
 
 struct sim_opts {
     long max_events; /* 0: the scenario's (machine `events`) */
+    long max_steps;  /* 0: the scenario's (machine `steps`) */
+    int64_t max_mem; /* bytes; 0: the scenario's (machine `memory`) */
+    int cpu_limit_s; /* the simulator's own CPU time; 0: SIM_CPU_LIMIT_S */
     /* Called after every event with the world that includes it (tests). */
     void (*on_event)(void *ctx, const struct world *w);
     void *ctx;
 };
 
 /*
- * Run p to the end (no task can make progress), to its time limit or to its
- * event limit.  Returns a timeline (free with tl_free), or NULL with a message
+ * Run p to the end (no task can make progress) or to the first limit it
+ * reaches: virtual time, events, steps (instructions run and agenda items
+ * taken), memory, or the simulator's own CPU time; a limit keeps the
+ * timeline so far, with tl->truncated and a note naming the limit.  Returns a timeline (free with tl_free), or NULL with a message
  * "FILE:LINE:COL: error: ..." in err for a scenario that fails at run time
  * (a task looping forever without using time) or -ENOMEM.
  */

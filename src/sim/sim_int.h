@@ -96,6 +96,8 @@ struct task {
     int32_t kthread;     /* the kernel thread it runs in: itself, or for a
                             coroutine the thread that made it */
     int32_t next_co;     /* the next coroutine of this kernel thread, -1 */
+    int32_t last_co;     /* a kernel thread's last coroutine (the ring's
+                            tail), -1 when it has none */
     int32_t cpu, reserved;
     int32_t *ready;   /* fds made ready by the last select/poll/epoll_wait */
     int32_t nready, readycap, ready_i;
@@ -160,6 +162,12 @@ struct sim {
     uint8_t *said;      /* bit per pc: a `say once` already shown */
     int *str_ids;       /* prog string -> timeline string, -1 not yet */
     int failed, stop;
+    /* the run's budget (sim.c, "budget"): work done, memory held */
+    uint64_t steps, max_steps;
+    int64_t max_mem, cpu_limit_ns, cpu_start_ns;
+    int64_t mem_seen;   /* the last full estimate of the memory held */
+    int64_t mem_vars;   /* variables' bytes allocated since that estimate */
+    size_t mem_next;    /* the event count at which to estimate again */
     char *err;
     size_t errlen;
     const struct mux_ops *mux[OP__COUNT];
@@ -182,6 +190,15 @@ extern const struct mux_ops mux_scan_ops, mux_select_ops, mux_poll_ops,
 extern const struct mux_ops mux_sigio_ops, mux_uring_ops;
 /* the plain syscalls on files and sockets (net.c); processes (proc.c) */
 extern const struct mux_ops mux_io_ops, mux_proc_ops;
+
+/* ---- the run's budget (sim.c) ---- */
+/* Stop the run here, keeping the timeline so far: s->stop, truncated, and
+ * the note that says why (printf format) */
+void sim_stop(struct sim *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* About to allocate bytes of task memory (variables, a copy of them):
+ * 0, or -1 when that would pass the memory budget (the run is stopped). */
+int sim_charge(struct sim *s, int64_t bytes);
 
 /* ---- signals (mux_sigio.c), called by the engine ---- */
 /* fcntl(fd, F_SETOWN, getpid()): the first half of `fcntl FD O_ASYNC` */
