@@ -185,6 +185,131 @@ static void test_epoll_exclusive_einval(void **state)
     tl_free(tl);
 }
 
+/* Three processes, each with its own epoll instance on one listening
+ * socket; one connection.  Without EPOLLEXCLUSIVE all three wake (the
+ * thundering herd: two accept() calls fail with EAGAIN); with it, one. */
+static const char *herd_text =
+    "machine {\n    cpus 4\n}\n"
+    "process server {\n    s = socket\n    listen s 80\n    fcntl s O_NONBLOCK\n"
+    "    repeat 3 {\n        pid = fork {\n            ep = epoll_create\n"
+    "            epoll_ctl ep add s%s\n            n = epoll_wait ep\n"
+    "            c = accept s\n        }\n    }\n    sleep 10ms\n}\n"
+    "peer client at 1ms {\n    c = connect 80\n    sleep 5ms\n}\n";
+
+static int herd_woken(const char *events, int *eagain)
+{
+    char text[1024];
+    snprintf(text, sizeof text, herd_text, events);
+    struct tl *tl = run_text(text);
+    int woken = 0;
+    *eagain = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_SYSCALL && e->sub == SYS_EPOLL_WAIT && e->a == 1)
+            woken++;
+        if (e->type == EV_SYSCALL && e->sub == SYS_ACCEPT && e->a == -11)
+            ++*eagain;
+    }
+    tl_free(tl);
+    return woken;
+}
+
+static void test_epoll_exclusive_wakes_one(void **state)
+{
+    (void)state;
+    int eagain;
+    assert_int_equal(herd_woken("", &eagain), 3);
+    assert_int_equal(eagain, 2);
+    assert_int_equal(herd_woken(" exclusive", &eagain), 1);
+    assert_int_equal(eagain, 0);
+}
+
+/* One epoll instance shared by three forked children: its waiters are
+ * exclusive, so an edge-triggered arrival wakes one of them (the last to
+ * sleep); level-triggered, the item put back wakes the next (ep_done_scan),
+ * which finds the connection taken and sleeps again */
+static void test_epoll_shared_instance(void **state)
+{
+    (void)state;
+    static const char *text =
+        "process server {\n    s = socket\n    listen s 80\n    fcntl s O_NONBLOCK\n"
+        "    ep = epoll_create\n    epoll_ctl ep add s%s\n"
+        "    repeat 3 {\n        pid = fork {\n            n = epoll_wait ep\n"
+        "            c = accept s\n        }\n    }\n    sleep 10ms\n}\n"
+        "peer client at 1ms {\n    c = connect 80\n    sleep 5ms\n}\n";
+    for (int lt = 0; lt < 2; lt++) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, text, lt ? "" : " et");
+        struct tl *tl = run_text(buf);
+        int returned = 0, woken = 0, first = -1;
+        for (size_t i = 0; i < tl->nev; i++) {
+            const struct tl_ev *e = &tl->ev[i];
+            if (e->type == EV_SYSCALL && e->sub == SYS_EPOLL_WAIT && e->a == 1) {
+                returned++;
+                first = first < 0 ? e->task : first;
+            }
+            if (e->type == EV_STATE && e->sub == TS_READY && e->t > 1000000 &&
+                e->task != task_id(tl, "server"))
+                woken++;
+        }
+        assert_int_equal(returned, 1);
+        assert_int_equal(first, task_id(tl, "server.3")); /* LIFO */
+        assert_int_equal(woken, lt ? 2 : 1);
+        tl_free(tl);
+    }
+}
+
+/* maxevents 2 with three ready fds: two now, the third on the next call */
+static void test_epoll_maxevents(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process p {\n    a, b = socketpair\n    c, d = socketpair\n"
+        "    e, f = socketpair\n    ep = epoll_create\n"
+        "    epoll_ctl ep add a et\n    epoll_ctl ep add c et\n"
+        "    epoll_ctl ep add e et\n    write b 1\n    write d 1\n"
+        "    write f 1\n    n = epoll_wait ep 2\n    n = epoll_wait ep 2\n"
+        "    n = epoll_wait ep 0\n}\n");
+    int p = task_id(tl, "p");
+    int64_t n[3];
+    assert_int_equal(sys_rets(tl, p, SYS_EPOLL_WAIT, n, 3), 3);
+    assert_int_equal(n[0], 2);
+    assert_int_equal(n[1], 1);
+    assert_int_equal(n[2], -22); /* EINVAL: maxevents must be > 0 */
+    tl_free(tl);
+}
+
+/* Items are keyed by (file, fd): closing fd 3 while a child keeps the
+ * socket open leaves the item, which still reports fd 3; a new socket at
+ * fd 3 can be added beside it */
+static void test_epoll_file_fd_key(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process p {\n    a, b = socketpair\n    ep = epoll_create\n"
+        "    epoll_ctl ep add a\n    pid = fork {\n        sleep 10ms\n    }\n"
+        "    close a\n    x, y = socketpair\n    r = epoll_ctl ep add x\n"
+        "    write b 1\n    n = epoll_wait ep\n    for fd in ready {\n"
+        "        say \"ready\"\n    }\n    wait\n}\n");
+    int p = task_id(tl, "p");
+    int64_t r[3], n[1];
+    assert_int_equal(sys_rets(tl, p, SYS_EPOLL_CTL, r, 3), 2);
+    assert_int_equal(r[0], 0);
+    assert_int_equal(r[1], 0); /* (x, 3) is a new key */
+    assert_int_equal(sys_rets(tl, p, SYS_EPOLL_WAIT, n, 1), 1);
+    assert_int_equal(n[0], 1); /* the old socket's data, under fd 3 */
+    int q = -1, items = 0;
+    for (int i = 0; i < tl->nqueues; i++)
+        if (strstr(tl->queues[i].name, "interest"))
+            q = i;
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_QUEUE && tl->ev[i].obj == q &&
+            tl->ev[i].sub == TQ_PUSH)
+            items++;
+    assert_int_equal(items, 2);
+    tl_free(tl);
+}
+
 /* Closing the last fd of a socket takes it off the interest list */
 static void test_epoll_close_removes(void **state)
 {
@@ -576,6 +701,10 @@ int main(void)
         cmocka_unit_test(test_epoll_close_removes),
         cmocka_unit_test(test_epoll_oneshot),
         cmocka_unit_test(test_epoll_exclusive_einval),
+        cmocka_unit_test(test_epoll_exclusive_wakes_one),
+        cmocka_unit_test(test_epoll_shared_instance),
+        cmocka_unit_test(test_epoll_maxevents),
+        cmocka_unit_test(test_epoll_file_fd_key),
         cmocka_unit_test(test_select_fd_setsize),
         cmocka_unit_test(test_select_ready_sorted),
         cmocka_unit_test(test_scan_cost),

@@ -26,16 +26,31 @@
  * milliseconds: 0 returns at once, -1 (or none) waits for ever, and when
  * it expires with nothing ready epoll_wait returns 0 (ep_poll).
  *
- * Items are kept by fd (the kernel keys them by file and fd); the ready
- * list is linked through them, as rdllink links epitems.  The viewer sees
+ * Items are keyed by (file, fd), as the kernel's rbtree keys epitems
+ * (ep_find): closing an fd whose file stays open elsewhere (a forked
+ * child's copy) leaves its item in place, still reported under the old fd
+ * number, and a new file at that fd can be added beside it.  The ready list
+ * is linked through the items, as rdllink links epitems.  The viewer sees
  * both lists as queues "epoll #N interest list" and "epoll #N ready list".
- * Each watched object lists its (epoll object, fd) pairs in
- * sobj.epitems, the kernel's file->f_ep.
+ * Each watched object lists its (epoll object, item) pairs in sobj.epitems,
+ * the kernel's file->f_ep, in the order they were added.
  *
- * Simplified: only EPOLLIN; no EPOLLONESHOT, EPOLLEXCLUSIVE or maxevents
- * (every ready fd is returned); every waiter is woken (Linux
- * wakes one exclusive waiter per event); an epoll fd inside another
- * epoll, select or poll never becomes readable.
+ * Wake-ups are the kernel's.  A task in epoll_wait sleeps on the instance's
+ * wait queue as an exclusive waiter added at the head
+ * (__add_wait_queue_exclusive in ep_poll), so one callback wakes one
+ * waiter, the one that went to sleep last; and when a call leaves items on
+ * the ready list (level-triggered items put back, or more than maxevents)
+ * it wakes the next waiter (ep_done_scan).  On the watched file's wait
+ * queue an item added with EPOLLEXCLUSIVE is an exclusive entry
+ * (ep_ptable_queue_proc): one arrival runs the callbacks of every ordinary
+ * item, then those of the exclusive items in the order they were added
+ * until one finds a task to wake (ep_poll_callback's ewake).  Several
+ * processes with their own epoll instance on one listening socket are the
+ * thundering herd without it, and one woken process with it.
+ *
+ * Simplified: EPOLLIN only (EPOLLOUT is asked for but not yet reported);
+ * an epoll fd inside another epoll, select or poll never
+ * becomes readable.
  */
 #include "sim/sim_int.h"
 
@@ -46,9 +61,13 @@
 
 enum { CTL_ADD, CTL_MOD, CTL_DEL };
 
+/* epoll_wait's limit: INT_MAX / sizeof(struct epoll_event) (EP_MAX_EVENTS) */
+#define EP_MAX_EVENTS (2147483647 / 12)
+
 struct epitem {
-    int32_t obj;        /* the watched object */
-    int32_t next, prev; /* ready list links (fds), -1 at the ends */
+    int32_t obj, fd;    /* the key: the watched file and its fd */
+    int32_t next, prev; /* ready list links (items), -1 at the ends */
+    int32_t fdnext;     /* next item with the same fd, or the free list */
     uint8_t used, ev, rdy, pad; /* ev: TL_EP_* events asked for; an
                                    EPOLLONESHOT item that fired keeps only
                                    ET/ONESHOT/EXCLUSIVE (EP_PRIVATE_BITS)
@@ -60,9 +79,11 @@ struct epitem {
 
 struct ep {
     int32_t q_interest, q_ready; /* tl queues */
-    int32_t head, tail;          /* ready list, fds; -1 when empty */
-    int32_t cap;                 /* items indexed by fd */
-    struct epitem it[];
+    int32_t head, tail;          /* ready list, items; -1 when empty */
+    int32_t *byfd;               /* fd -> first item with that fd, -1 */
+    int32_t fdcap;
+    struct epitem *it;           /* items, reused through the free list */
+    int32_t n, cap, free;
 };
 
 static struct ep *ep_of(struct sim *s, int epo)
@@ -70,32 +91,71 @@ static struct ep *ep_of(struct sim *s, int epo)
     return s->objs[epo].mux;
 }
 
-/* Room for fd in the item table; returns the (maybe moved) instance */
-static struct ep *ep_grow(struct sim *s, int epo, int fd)
+static void ep_destroy(void *p)
 {
-    struct ep *ep = ep_of(s, epo);
-    if (fd < ep->cap)
-        return ep;
-    int ncap = ep->cap ? ep->cap : 16;
-    while (ncap <= fd)
-        ncap *= 2;
-    struct ep *p = realloc(ep, sizeof *p + (size_t)ncap * sizeof p->it[0]);
-    if (!p) {
-        s->failed = -ENOMEM;
-        return NULL;
+    struct ep *ep = p;
+    if (ep) {
+        free(ep->byfd);
+        free(ep->it);
+        free(ep);
     }
-    memset(&p->it[p->cap], 0, (size_t)(ncap - p->cap) * sizeof p->it[0]);
-    p->cap = ncap;
-    s->objs[epo].mux = p;
-    return p;
+}
+
+/* ep_find: the item for (obj, fd), or -1 */
+static int item_find(const struct ep *ep, int obj, int fd)
+{
+    if (fd >= ep->fdcap)
+        return -1;
+    for (int i = ep->byfd[fd]; i >= 0; i = ep->it[i].fdnext)
+        if (ep->it[i].obj == obj)
+            return i;
+    return -1;
+}
+
+/* A new item for (obj, fd), linked on its fd's chain; -1 out of memory */
+static int item_new(struct sim *s, struct ep *ep, int obj, int fd)
+{
+    if (fd >= ep->fdcap) {
+        int ncap = ep->fdcap ? ep->fdcap : 16;
+        while (ncap <= fd)
+            ncap *= 2;
+        int32_t *p = realloc(ep->byfd, (size_t)ncap * sizeof *p);
+        if (!p)
+            goto oom;
+        for (int i = ep->fdcap; i < ncap; i++)
+            p[i] = -1;
+        ep->byfd = p;
+        ep->fdcap = ncap;
+    }
+    int i = ep->free;
+    if (i >= 0) {
+        ep->free = ep->it[i].fdnext;
+    } else {
+        if (ep->n == ep->cap) {
+            int ncap = ep->cap ? ep->cap * 2 : 16;
+            struct epitem *p = realloc(ep->it, (size_t)ncap * sizeof *p);
+            if (!p)
+                goto oom;
+            ep->it = p;
+            ep->cap = ncap;
+        }
+        i = ep->n++;
+    }
+    ep->it[i] = (struct epitem){.obj = obj, .fd = fd, .next = -1, .prev = -1,
+                                .fdnext = ep->byfd[fd], .used = 1};
+    ep->byfd[fd] = i;
+    return i;
+oom:
+    s->failed = -ENOMEM;
+    return -1;
 }
 
 /* ---- the ready list --------------------------------------------------------- */
 
-static void rdl_unlink(struct sim *s, int epo, int fd, int task)
+static void rdl_unlink(struct sim *s, int epo, int i, int task)
 {
     struct ep *ep = ep_of(s, epo);
-    struct epitem *it = &ep->it[fd];
+    struct epitem *it = &ep->it[i];
     if (!it->rdy)
         return;
     if (it->prev >= 0)
@@ -107,39 +167,57 @@ static void rdl_unlink(struct sim *s, int epo, int fd, int task)
     else
         ep->tail = it->prev;
     it->rdy = 0;
-    sim_emit(s, EV_QUEUE, task, TQ_REMOVE, ep->q_ready, fd, 0);
+    sim_emit(s, EV_QUEUE, task, TQ_REMOVE, ep->q_ready, it->fd, 0);
 }
 
-static void rdl_append(struct sim *s, int epo, int fd, int task)
+static void rdl_append(struct sim *s, int epo, int i, int task)
 {
     struct ep *ep = ep_of(s, epo);
-    struct epitem *it = &ep->it[fd];
+    struct epitem *it = &ep->it[i];
     if (it->rdy)
         return;
     it->rdy = 1;
     it->next = -1;
     it->prev = ep->tail;
     if (ep->tail >= 0)
-        ep->it[ep->tail].next = fd;
+        ep->it[ep->tail].next = i;
     else
-        ep->head = fd;
-    ep->tail = fd;
-    sim_emit(s, EV_QUEUE, task, TQ_PUSH, ep->q_ready, fd, 0);
+        ep->head = i;
+    ep->tail = i;
+    sim_emit(s, EV_QUEUE, task, TQ_PUSH, ep->q_ready, it->fd, 0);
 }
 
-/* ep_poll_callback: the item's file is ready; tell the epoll_wait sleepers.
- * A disarmed ONESHOT item (no event left) is ignored. */
-static void ep_ready(struct sim *s, int epo, int fd)
+/* wake_up(&ep->wq): the waiters are exclusive and the newest is first in
+ * the queue, as in the object's waiter list; 1 if there was one */
+static int ep_wake_one(struct sim *s, int epo)
 {
-    if (!(ep_of(s, epo)->it[fd].ev & TL_EP_IN))
-        return;
-    rdl_append(s, epo, fd, -1);
-    sim_wake_obj(s, epo, TW_EVENTS);
+    for (int32_t i = s->objs[epo].first_waiter; i != TASK_NONE;
+         i = s->tasks[i].next_waiter)
+        if (s->w.tasks[i].wait == TW_EVENTS) {
+            sim_wake(s, &s->tasks[i]);
+            return 1;
+        }
+    return 0;
+}
+
+/* ep_poll_callback: item i's file is readable.  A disarmed ONESHOT item, or
+ * one that did not ask for EPOLLIN, is left alone.  Returns ewake: whether
+ * an exclusive entry counts as having woken someone (a non-exclusive one
+ * always does, and is never counted). */
+static int ep_ready(struct sim *s, int epo, int i)
+{
+    struct epitem *it = &ep_of(s, epo)->it[i];
+    int excl = !!(it->ev & TL_EP_EXCLUSIVE);
+    if (!(it->ev & TL_EP_IN))
+        return !excl;
+    rdl_append(s, epo, i, -1);
+    int woke = ep_wake_one(s, epo);
+    return excl ? woke : 1;
 }
 
 /* ---- the interest list -------------------------------------------------------- */
 
-static int watcher_add(struct sim *s, int obj, int epo, int fd)
+static int watcher_add(struct sim *s, int obj, int epo, int i)
 {
     struct watchers *w = &s->objs[obj].epitems;
     if (w->n == w->cap) {
@@ -152,31 +230,42 @@ static int watcher_add(struct sim *s, int obj, int epo, int fd)
         w->v = p;
         w->cap = ncap;
     }
-    w->v[w->n++] = (struct watch_ent){epo, fd};
+    w->v[w->n++] = (struct watch_ent){epo, i};
     return 0;
 }
 
-static void watcher_del(struct sim *s, int obj, int epo, int fd)
+/* Keeps the order: exclusive entries are woken in the order added */
+static void watcher_del(struct sim *s, int obj, int epo, int i)
 {
     struct watchers *w = &s->objs[obj].epitems;
-    for (int i = 0; i < w->n; i++)
-        if (w->v[i].who == epo && w->v[i].key == fd) {
-            w->v[i] = w->v[--w->n];
+    for (int k = 0; k < w->n; k++)
+        if (w->v[k].who == epo && w->v[k].key == i) {
+            memmove(&w->v[k], &w->v[k + 1],
+                    (size_t)(w->n - k - 1) * sizeof w->v[0]);
+            w->n--;
             return;
         }
 }
 
-/* ep_remove: take the item for fd off both lists and off its file */
-static void item_remove(struct sim *s, int epo, int fd, int task)
+/* ep_remove: take item i off both lists and off its file */
+static void item_remove(struct sim *s, int epo, int i, int task)
 {
     struct ep *ep = ep_of(s, epo);
-    struct epitem *it = &ep->it[fd];
+    struct epitem *it = &ep->it[i];
     if (!it->used)
         return;
-    rdl_unlink(s, epo, fd, task);
-    watcher_del(s, it->obj, epo, fd);
+    rdl_unlink(s, epo, i, task);
+    watcher_del(s, it->obj, epo, i);
+    for (int32_t *pp = &ep->byfd[it->fd]; *pp >= 0;
+         pp = &ep->it[*pp].fdnext)
+        if (*pp == i) {
+            *pp = it->fdnext;
+            break;
+        }
     it->used = 0;
-    sim_emit(s, EV_QUEUE, task, TQ_REMOVE, ep->q_interest, fd, 0);
+    it->fdnext = ep->free;
+    ep->free = i;
+    sim_emit(s, EV_QUEUE, task, TQ_REMOVE, ep->q_interest, it->fd, 0);
 }
 
 /* ---- the operations ----------------------------------------------------------- */
@@ -200,8 +289,9 @@ static int ep_create(struct sim *s, struct task *t)
     }
     ep->q_interest = qi;
     ep->q_ready = qr;
-    ep->head = ep->tail = -1;
+    ep->head = ep->tail = ep->free = -1;
     s->objs[o].mux = ep;
+    s->objs[o].mux_free = ep_destroy;
     s->tl->objs[o].queue = qi;
     int fd = sim_fd_open(s, t->proc, o);
     return sim_sys_return(s, t, fd, s->p->cost.syscall);
@@ -224,66 +314,65 @@ static int ep_ctl(struct sim *s, struct task *t, const struct prog_ins *in)
     if ((in->flags & TL_EP_EXCLUSIVE) &&
         (op == CTL_MOD || (in->flags & TL_EP_ONESHOT)))
         return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
-    struct ep *ep = ep_grow(s, epo, (int)fd);
-    if (!ep)
-        return GO_FAIL;
-    struct epitem *it = &ep->it[fd];
-    if (it->used && it->obj != obj) /* the fd was reused: a stale item */
-        item_remove(s, epo, (int)fd, me);
+    struct ep *ep = ep_of(s, epo);
+    int i = item_find(ep, obj, (int)fd);
     switch (op) {
     case CTL_ADD:
-        if (it->used)
+        if (i >= 0)
             return sim_sys_return(s, t, -EEXIST, ns);
-        *it = (struct epitem){.obj = obj, .next = -1, .prev = -1, .used = 1,
-                              .ev = (uint8_t)in->flags};
-        if (watcher_add(s, obj, epo, (int)fd))
+        if ((i = item_new(s, ep, obj, (int)fd)) < 0 ||
+            watcher_add(s, obj, epo, i))
             return GO_FAIL;
+        ep->it[i].ev = (uint8_t)in->flags;
         sim_emit(s, EV_QUEUE, me, TQ_PUSH, ep->q_interest, fd, 0);
         break;
     case CTL_MOD:
-        if (!it->used)
+        if (i < 0)
             return sim_sys_return(s, t, -ENOENT, ns);
-        if (it->ev & TL_EP_EXCLUSIVE) /* ep_modify refuses these */
+        if (ep->it[i].ev & TL_EP_EXCLUSIVE) /* ep_modify refuses these */
             return sim_sys_return(s, t, -EINVAL, ns);
-        it->ev = (uint8_t)in->flags; /* re-arms a ONESHOT item */
+        ep->it[i].ev = (uint8_t)in->flags; /* re-arms a ONESHOT item */
         break;
     default:
-        if (!it->used)
+        if (i < 0)
             return sim_sys_return(s, t, -ENOENT, ns);
-        item_remove(s, epo, (int)fd, me);
+        item_remove(s, epo, i, me);
         return sim_sys_return(s, t, 0, ns);
     }
     /* ep_insert and ep_modify poll the file once: already ready? */
     if (sim_readable(s, obj))
-        ep_ready(s, epo, (int)fd);
+        ep_ready(s, epo, i);
     return sim_sys_return(s, t, 0, ns);
 }
 
 static int ep_wait(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     int64_t epfd = sim_arg(t, in, 0);
+    int64_t max = in->nargs > 1 && in->a[1].kind != ARG_NONE
+                      ? sim_arg(t, in, 1) : 64;
     int me = (int)(t - s->tasks);
     /* the timeout is an int of milliseconds; negative: for ever */
-    int64_t tmo = sim_timeout_arg(t, in, 1, 1000000);
-    sim_sys_enter_wait(s, t, SYS_EPOLL_WAIT, epfd, 0, tmo < 0 ? -1 : tmo, 1);
+    int64_t tmo = sim_timeout_arg(t, in, 2, 1000000);
+    sim_sys_enter_wait(s, t, SYS_EPOLL_WAIT, epfd, max, tmo < 0 ? -1 : tmo, 1);
     int epo = sim_fd_obj(s, t, epfd);
+    if (max <= 0 || max > EP_MAX_EVENTS)
+        return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
     if (epo < 0)
         return sim_sys_return(s, t, -EBADF, s->p->cost.syscall);
     if (s->w.objs[epo].kind != OK_EPOLL)
         return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
-    /* ep_send_events: walk the ready list as it is now */
+    /* ep_send_events: walk the ready list as it is now, up to maxevents */
     t->nready = t->ready_i = 0;
     int checked = 0, back = -1, back_tail = -1; /* LT items to put back */
-    while (ep_of(s, epo)->head >= 0) {
+    while (ep_of(s, epo)->head >= 0 && t->nready < max) {
         struct ep *ep = ep_of(s, epo);
-        int fd = ep->head;
-        rdl_unlink(s, epo, fd, me);
+        int i = ep->head;
+        rdl_unlink(s, epo, i, me);
         checked++;
-        ep = ep_of(s, epo);
-        struct epitem *it = &ep->it[fd];
+        struct epitem *it = &ep->it[i];
         if (!(it->ev & TL_EP_IN) || !sim_readable(s, it->obj))
             continue; /* drained since: dropped, not reported */
-        if (sim_ready_push(t, fd)) {
+        if (sim_ready_push(t, it->fd)) {
             s->failed = -ENOMEM;
             return GO_FAIL;
         }
@@ -293,22 +382,25 @@ static int ep_wait(struct sim *s, struct task *t, const struct prog_ins *in)
                                             list afterwards */
             it->next = -1;
             if (back_tail >= 0)
-                ep->it[back_tail].next = fd;
+                ep->it[back_tail].next = i;
             else
-                back = fd;
-            back_tail = fd;
+                back = i;
+            back_tail = i;
         }
     }
-    for (int fd = back; fd >= 0;) {
-        int next = ep_of(s, epo)->it[fd].next;
-        rdl_append(s, epo, fd, me);
-        fd = next;
+    for (int i = back; i >= 0;) {
+        int next = ep_of(s, epo)->it[i].next;
+        rdl_append(s, epo, i, me);
+        i = next;
     }
     if (t->nready == 0 && sim_timed_out(s, t)) /* ep_poll: timed_out */
         return sim_sys_return(s, t, 0, sat_add(s->p->cost.syscall,
                                                s->p->cost.epoll_wait_base));
     if (t->nready == 0) /* nothing (left) on the ready list: sleep */
         return sim_block_timed(s, t, TW_EVENTS, epo);
+    /* ep_done_scan: items left on the ready list wake the next waiter */
+    if (ep_of(s, epo)->head >= 0)
+        ep_wake_one(s, epo);
     int64_t ns = sat_add(s->p->cost.epoll_wait_base,
                          sat_mul(t->nready, s->p->cost.epoll_per_event));
     sim_emit(s, EV_SCAN, me, SYS_EPOLL_WAIT, -1, checked, ns);
@@ -328,12 +420,23 @@ static int ep_exec(struct sim *s, struct task *t, const struct prog_ins *in)
     }
 }
 
-/* Data, EOF or a connection arrived on obj: the callback of every item */
+/* Data, EOF or a connection arrived on obj: __wake_up_common over its wait
+ * queue runs the callback of every ordinary item, then of the exclusive
+ * ones in the order they were added, until one wakes a task */
 static void ep_readable(struct sim *s, int obj)
 {
     const struct watchers *w = &s->objs[obj].epitems;
-    for (int i = 0; i < w->n; i++)
-        ep_ready(s, w->v[i].who, w->v[i].key);
+    for (int k = 0; k < w->n; k++) {
+        struct watch_ent e = w->v[k];
+        if (!(ep_of(s, e.who)->it[e.key].ev & TL_EP_EXCLUSIVE))
+            ep_ready(s, e.who, e.key);
+    }
+    for (int k = 0; k < w->n; k++) {
+        struct watch_ent e = w->v[k];
+        if ((ep_of(s, e.who)->it[e.key].ev & TL_EP_EXCLUSIVE) &&
+            ep_ready(s, e.who, e.key))
+            break;
+    }
 }
 
 static void ep_release(struct sim *s, int obj)
@@ -346,10 +449,11 @@ static void ep_release(struct sim *s, int obj)
     struct ep *ep = s->w.objs[obj].kind == OK_EPOLL ? ep_of(s, obj) : NULL;
     if (!ep)
         return;
-    for (int fd = 0; fd < ep_of(s, obj)->cap; fd++) /* ep_free */
-        item_remove(s, obj, fd, -1);
-    free(s->objs[obj].mux);
+    for (int i = 0; i < ep_of(s, obj)->n; i++) /* ep_free */
+        item_remove(s, obj, i, -1);
+    ep_destroy(s->objs[obj].mux);
     s->objs[obj].mux = NULL;
+    s->objs[obj].mux_free = NULL;
 }
 
 const struct mux_ops mux_epoll_ops = {

@@ -510,10 +510,16 @@ static int scn_args(struct scn *S, struct prog_ins *in, int off)
     if (n < min || n > max)
         return scn_usage_err(S, op, n < min ? off : S->tok[S->pos + max].off,
                              n);
-    for (int i = 0; i < (int)strlen(spec) && i < n; i++)
-        if (scn_arg(S, spec[i], in, &in->a[i]) < 0)
+    int k = 0; /* operand index in spec */
+    for (int i = 0; k < (int)strlen(spec) && i < n; i++, k++) {
+        const struct scn_tok *t = &S->tok[S->pos];
+        if (op == OP_EPOLL_WAIT && k == 1 && t->kind == T_INT &&
+            t->unit == U_TIME)
+            k++; /* epoll_wait EP TIMEOUT: MAXEVENTS left out */
+        if (scn_arg(S, spec[k], in, &in->a[k]) < 0)
             return -1;
-    in->nargs = n < (int)strlen(spec) ? n : (int)strlen(spec);
+    }
+    in->nargs = k;
     if (op == OP_EPOLL_CTL)
         return scn_epoll_events(S, in);
     return 0;

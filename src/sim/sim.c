@@ -904,7 +904,10 @@ static void sim_free(struct sim *s)
         free(s->tasks[i].watch.pos);
     }
     for (int i = 0; i < s->nobjs; i++) {
-        free(s->objs[i].mux);
+        if (s->objs[i].mux_free)
+            s->objs[i].mux_free(s->objs[i].mux);
+        else
+            free(s->objs[i].mux);
         free(s->objs[i].sleepers.v);
         free(s->objs[i].epitems.v);
     }

@@ -125,6 +125,7 @@ struct sobj {
     int32_t sig_owner; /* F_SETOWN: process task + 1 to send SIGIO, 0 none */
     int32_t uring_waits; /* io_uring requests waiting for it (aio_uring.c) */
     void *mux;         /* per-model private state (epoll instance, ...) */
+    void (*mux_free)(void *mux); /* how to free it, if not free() */
     struct watchers sleepers; /* tasks asleep in select/poll on it */
     struct watchers epitems;  /* epoll instances whose interest list has it */
 };
