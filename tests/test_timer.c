@@ -47,7 +47,7 @@ static int64_t enter_of(const struct tl *tl, int task, int sys, int nth,
         if (e->type == EV_SYS_ENTER && e->task == task && e->sub == sys &&
             nth-- == 0) {
             if (tmo)
-                *tmo = e->b ? TL_TMO_NS(e->b) : -1;
+                *tmo = e->b < 0 ? TL_TMO_NS(e->b) : -1;
             return e->t;
         }
     }

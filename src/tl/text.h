@@ -23,6 +23,10 @@ char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg);
  * {tv_sec=0, tv_nsec=10000000}, NULL)" */
 char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
                         int64_t tmo);
+/* The call an SYS_ENTER event enters: the argument list a recorded
+ * timeline kept (SYS_ENTER.b), else tl_call_text() */
+char *tl_enter_text(char *buf, size_t len, const struct tl *tl,
+                    const struct tl_ev *e);
 /* " = 100" or " = -1 EAGAIN (Resource temporarily unavailable)" */
 char *tl_ret_text(char *buf, size_t len, int64_t ret);
 /* The same, knowing the call: " = 0x802 (flags O_RDWR|O_NONBLOCK)" for

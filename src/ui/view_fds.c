@@ -104,7 +104,10 @@ static int obj_words(char *buf, int len, int width, int ob, int kind, int port,
     static const char *const brief[OK__COUNT] = {
         [OK_TTY] = "tty", [OK_SOCKET] = "sock", [OK_LISTEN] = "listen sock",
         [OK_PIPE_R] = "pipe (r)", [OK_PIPE_W] = "pipe (w)",
-        [OK_EPOLL] = "epoll", [OK_URING] = "io_uring",
+        [OK_EPOLL] = "epoll", [OK_URING] = "io_uring", [OK_FILE] = "file",
+        [OK_EVENTFD] = "eventfd", [OK_TIMERFD] = "timerfd",
+        [OK_SIGNALFD] = "signalfd", [OK_INOTIFY] = "inotify",
+        [OK_OTHER] = "file?",
     };
     char full[64], pt[16] = "", flb[32], fls[16];
     tl_obj_now_text(full, sizeof full, ob, kind, port);
