@@ -237,7 +237,7 @@ static void test_timeout_parse(void **state)
                 "poll takes its timeout in whole milliseconds");
     parse_fails("process a {\n    n = select 0 1500ns\n}\n",
                 "select takes its timeout in whole microseconds");
-    parse_fails("process a {\n    ep = epoll_create\n    n = epoll_wait ep 10\n}\n",
+    parse_fails("process a {\n    ep = epoll_create\n    n = epoll_wait ep 64 10\n}\n",
                 "expected a duration such as 5ms");
     parse_fails("process a {\n    n = select 0 timeout\n}\n", "unknown variable");
 }
