@@ -112,7 +112,7 @@ static int select_exec(struct sim *s, struct task *t, const struct prog_ins *in)
          * timeval (poll_select_finish), and glibc's select() copies it to
          * the caller's (whole microseconds, rounded down) */
         int64_t left = t->tmo_end - s->now;
-        t->slots[in->a[0].v] = left > 0 ? left / 1000 * 1000 : 0;
+        sim_set_dst(s, t, (int)in->a[0].v, left > 0 ? left / 1000 * 1000 : 0);
     }
     return r;
 }
