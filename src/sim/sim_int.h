@@ -75,7 +75,12 @@ struct tsig {
 };
 
 struct task {
-    int64_t *slots;
+    int64_t *slots;   /* its own variables (locals) */
+    int64_t *mem;     /* the process's memory: `shared` slots, owned by the
+                         process's first task, shared by its threads and
+                         coroutines; NULL when the declaration has none */
+    int32_t *memq;    /* per shared slot: its TQK_MEM queue */
+    const uint8_t *shared; /* prog_task.slot_shared of its declaration */
     int64_t id;       /* pid or tid shown to the script */
     int64_t sys_t;    /* when the current syscall was entered */
     int64_t done;     /* bytes written so far by the current write */
@@ -84,6 +89,9 @@ struct task {
     int64_t busy_until; /* when the CPU work scheduled last ends */
     int64_t ret;      /* result to store when the syscall completes */
     int64_t ret2;
+    int64_t tmo_at;   /* a waiting call's timeout: when it fires (deadline
+                         plus timer slack), -1 none (sim_sys_enter_wait) */
+    int64_t tmo_end;  /* its deadline without the slack: select's time left */
     int64_t loop_t;   /* time at which zero-time instruction counting began */
     long loop_n;
     int32_t decl, pc, proc, parent, block_end;
@@ -104,6 +112,7 @@ struct task {
     uint32_t gen;     /* bumps invalidate agenda items for the task */
     uint8_t external, in_sys, advance, exited, reaped, is_thread, pend;
     uint8_t is_coroutine;
+    uint8_t tmo_fired; /* the timeout's timer went off while it slept */
     int8_t code;
     struct tsig sig;
     /* the scheduler (sched.c), kept in the kernel thread's task */
@@ -165,6 +174,9 @@ struct sim {
     int peer_tty; /* the other hosts' terminal, -1 until a peer needs it */
     int script;
     int *decl_children; /* per prog task: children/threads named so far */
+    int32_t *names;     /* every task by name, open addressing (proc.c) */
+    uint32_t namecap, nnames;
+    int *pc_names;      /* per pc: the last number unique_name gave */
     uint8_t *said;      /* bit per pc: a `say once` already shown */
     int *str_ids;       /* prog string -> timeline string, -1 not yet */
     int failed, stop;
@@ -198,6 +210,8 @@ extern const struct mux_ops mux_scan_ops, mux_select_ops, mux_poll_ops,
 extern const struct mux_ops mux_sigio_ops, mux_uring_ops;
 /* the plain syscalls on files and sockets (net.c); processes (proc.c) */
 extern const struct mux_ops mux_io_ops, mux_proc_ops;
+/* variables, arithmetic and locks in the process's memory (mem.c) */
+extern const struct mux_ops mux_mem_ops;
 
 /* ---- the run's budget (sim.c) ---- */
 /* Stop the run here, keeping the timeline so far: s->stop, truncated, and
@@ -250,7 +264,17 @@ static inline int sim_qlen(const struct sim *s, int q)
 
 /* ---- services for handlers (sim.c) ---- */
 void sim_emit_state(struct sim *s, int task, int state, int obj, int64_t a);
-void sim_set_dst(struct task *t, int slot, int64_t v);
+/* Store v in variable slot (-1: none); a shared one is a MEM event */
+void sim_set_dst(struct sim *s, struct task *t, int slot, int64_t v);
+static inline int sim_slot_shared(const struct task *t, int slot)
+{
+    return t->shared && t->shared[slot];
+}
+/* Where variable slot lives: the task's own slots or the process's memory */
+static inline int64_t *sim_slot(struct task *t, int slot)
+{
+    return sim_slot_shared(t, slot) ? &t->mem[slot] : &t->slots[slot];
+}
 void sim_cpu_kick(struct sim *s);
 void sim_cpu_release(struct sim *s, struct task *t);
 void sim_waiter_unlink(struct sim *s, struct task *t);
@@ -292,6 +316,9 @@ void net_ack(struct sim *s, int l, int c);
 int proc_task_new(struct sim *s, const char *name, int kind, int decl,
                   int parent, int proc, int external);
 void proc_give_stdio(struct sim *s, int proc);
+/* The memory of new process proc: its `shared` variables, each a TQK_MEM
+ * queue, zero (from < 0) or a copy of process from's (fork) */
+int mem_new(struct sim *s, int proc, int from);
 /* the kernel thread a task runs in (coroutines share their thread's) */
 static inline int sim_kthread(const struct sim *s, int task)
 {
@@ -304,6 +331,30 @@ int sim_fd_obj(struct sim *s, const struct task *t, int64_t fd);
 /* Enter syscall sys once per instruction (a retried call does not re-enter) */
 void sim_sys_enter(struct sim *s, struct task *t, int sys, int64_t fd,
                    int64_t arg);
+/*
+ * Timeouts of the waiting calls (pselect6, poll, epoll_wait,
+ * io_uring_enter).  sim_sys_enter_wait enters sys like sim_sys_enter and,
+ * on the call's first entry, sets its timeout: tmo ns from now (< 0: none,
+ * wait for ever; 0: do not sleep at all).  With slack, the timer fires
+ * that much later, as select_estimate_accuracy() lets it (fs/select.c:
+ * 0.1% of the timeout, at least the task's timer_slack_ns, at most 100
+ * ms); io_uring's wait has none.  sim_block_timed sleeps like sim_block
+ * with that timer armed; sim_timed_out says whether the call must now
+ * return 0 (or ETIME) instead of sleeping.
+ */
+void sim_sys_enter_wait(struct sim *s, struct task *t, int sys, int64_t fd,
+                        int64_t arg, int64_t tmo, int slack);
+int sim_block_timed(struct sim *s, struct task *t, int w, int obj);
+/* Operand i of in as a timeout in ns, rounded up to a whole unit (the
+ * resolution of the call's argument: 1 ms for poll and epoll_wait, 1 us
+ * for select's timeval), as a program waits at least what it asks for;
+ * -1 when the operand is absent; a negative value is returned as is */
+int64_t sim_timeout_arg(const struct task *t, const struct prog_ins *in,
+                        int i, int64_t unit);
+static inline int sim_timed_out(const struct sim *s, const struct task *t)
+{
+    return t->tmo_at >= 0 && (t->tmo_fired || t->tmo_at <= s->now);
+}
 /* copy_from_user / copy_to_user of a syscall's argument (an fd_set, a
  * pollfd array, epoll events): an event of the task, no buffer; returns
  * its cost */
