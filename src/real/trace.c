@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum rec_kind { R_CALL, R_SIGNAL, R_EXIT };
+enum rec_kind { R_CALL, R_SIGNAL, R_EXIT, R_CAPTION };
 
 struct rec {
     struct trace_call c; /* pointers cleared: see the offsets */
@@ -210,6 +210,20 @@ int trace_exit(struct trace *tr, int tid, int64_t t, int status, int sig)
     r->c.ret = status;
     r->c.arg = sig;
     tr->n.exits++;
+    return 0;
+}
+
+int trace_caption(struct trace *tr, int64_t t, const char *text)
+{
+    int64_t off = keep_str(tr, text ? text : "");
+    if (off < 0)
+        return -ENOMEM;
+    struct rec *r = new_rec(tr, R_CAPTION);
+    if (!r)
+        return tr->finished ? -EINVAL : -ENOMEM;
+    r->c.tid = -1;
+    r->c.t_enter = r->c.t_exit = t;
+    r->text_off = off;
     return 0;
 }
 
@@ -426,6 +440,8 @@ static int pass_tasks(struct build *b)
     struct trace *tr = b->tr;
     for (size_t i = 0; i < tr->nrecs; i++) {
         struct rec *r = &tr->recs[i];
+        if (r->kind == R_CAPTION)
+            continue;
         int t = task_find(b, r->c.tid);
         if (t < 0 || (b->tasks[t].exited && r->kind != R_EXIT)) {
             t = task_add(b, r->c.tid);
@@ -471,8 +487,23 @@ static int pass_tasks(struct build *b)
 static void pass_clamp(struct build *b)
 {
     struct trace *tr = b->tr;
+    int64_t t0 = INT64_MAX; /* the timeline starts at the first moment */
+    for (size_t i = 0; i < tr->nrecs; i++)
+        if (tr->recs[i].c.t_enter < t0 && tr->recs[i].c.t_enter != TRACE_START)
+            t0 = tr->recs[i].c.t_enter;
     for (size_t i = 0; i < tr->nrecs; i++) {
         struct rec *r = &tr->recs[i];
+        if (r->c.t_enter == TRACE_START) {
+            r->c.t_enter = r->c.t_exit = 0;
+            continue;
+        }
+        r->c.t_enter -= t0;
+        r->c.t_exit -= t0;
+    }
+    for (size_t i = 0; i < tr->nrecs; i++) {
+        struct rec *r = &tr->recs[i];
+        if (r->kind == R_CAPTION)
+            continue;
         struct ttask *k = &b->tasks[r->task];
         if (r->c.t_enter < k->last_t)
             r->c.t_enter = k->last_t;
@@ -1008,6 +1039,11 @@ int trace_finish(struct trace *tr, const char *title, const char *source,
     rc = 0;
     for (size_t i = 0; i < nm && !rc; i++) {
         struct rec *r = &tr->recs[m[i].seq / 2];
+        if (r->kind == R_CAPTION) {
+            int sid = tl_add_str(b.tl, str_at(tr, r->text_off));
+            rc = sid < 0 ? sid : emit(&b, r->c.t_enter, EV_CAPTION, -1, 0, -1, sid, 0, 0);
+            continue;
+        }
         if (b.tasks[r->task].dead && r->kind != R_EXIT)
             continue; /* a record after its task's exit: nothing to show */
         switch (r->kind) {

@@ -140,6 +140,8 @@ char *tl_ret_text(char *buf, size_t len, int64_t ret)
     }
     if (ret < 0 && en)
         SN(" = -1 %s (%s)", en, strerror((int)-ret));
+    else if (ret >= (int64_t)1 << 32) /* an address (mmap, brk): as strace */
+        SN(" = %#llx", (long long)ret);
     else
         SN(" = %lld", (long long)ret);
     return buf;
