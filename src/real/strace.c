@@ -1295,8 +1295,8 @@ static int parse_line(struct ps *s, const char *p, const char *e, int last)
             return -ENOMEM;
         struct pend np = {pid, sys, (int)s->lineno, t, NULL, 0, 0};
         const char *z = e - 16;
-        while (z > a && z[-1] == ' ')
-            z--;
+        if (z > a && z[-1] == ' ')
+            z--; /* the space before "<unfinished": the rest is the text */
         if (text_put(&np.text, &np.n, &np.cap, a, (size_t)(z - a)))
             return -ENOMEM;
         s->pend[s->npend++] = np;
@@ -1339,7 +1339,7 @@ int strace_parse(struct trace *tr, const char *name, const char *buf, size_t len
         if (memchr(p, '\0', (size_t)(le - p))) {
             bad(&s, p, le); /* not text */
         } else {
-            rc = parse_line(&s, p, le, !nl);
+            rc = parse_line(&s, p, le, !nl || nl + 1 >= end);
             if (rc == -EINVAL) { /* a record the builder refused */
                 bad(&s, p, le);
                 rc = 0;

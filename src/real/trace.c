@@ -42,6 +42,8 @@ struct ttask {
     int64_t own_prog; /* its own last execve, 0 none */
     int idx;        /* tl task index once created, -1 */
     int blocked;    /* pass 3: in a sleeping call */
+    int sig_shown;  /* pass 3: the signal delivered last, if nothing of the
+                       task came after it */
     int dead;       /* pass 3: exited */
     int live;       /* pass 3, processes: tasks of the group alive */
     int64_t last_t; /* pass 2 */
@@ -495,6 +497,7 @@ static void pass_clamp(struct build *b)
         struct rec *r = &tr->recs[i];
         if (r->c.t_enter == TRACE_START) {
             r->c.t_enter = r->c.t_exit = 0;
+            r->c.returned = 1; /* marks a caption for the start */
             continue;
         }
         r->c.t_enter -= t0;
@@ -727,6 +730,7 @@ static int on_enter(struct build *b, struct rec *r)
     if ((rc = task_make(b, t, tm)))
         return rc;
     struct ttask *k = &b->tasks[t];
+    k->sig_shown = 0;
     /* an fd it names that the trace has not seen made */
     int fdmade = sysinfo[c->sys].makes >= 0 && c->sys != S_ACCEPT &&
                  c->sys != S_ACCEPT4 && c->sys != S_SIGNALFD &&
@@ -849,6 +853,7 @@ static int on_return(struct build *b, struct rec *r)
     struct ttask *k = &b->tasks[t];
     int pi = k->proc;
     int line = c->line;
+    k->sig_shown = 0;
     if (k->blocked) {
         k->blocked = 0;
         if ((rc = emit(b, tm, EV_STATE, k->idx, TS_RUNNING, -1, -1, 0, line)))
@@ -965,6 +970,7 @@ static int on_signal(struct build *b, struct rec *r)
     int sig = (int)r->c.arg;
     int handled = sig > 0 && sig < 64 &&
                   (b->tasks[k->proc].handlers >> sig & 1);
+    k->sig_shown = handled ? 0 : sig;
     return emit(b, r->c.t_enter, EV_SIGNAL, k->idx, handled, -1, sig, 0, 0);
 }
 
@@ -978,7 +984,9 @@ static int on_end(struct build *b, struct rec *r)
         return 0;
     int64_t tm = r->c.t_enter;
     int sig = (int)r->c.arg;
-    if (sig > 0 && (rc = emit(b, tm, EV_SIGNAL, k->idx, 0, -1, sig, 0, 0)))
+    /* killed: the signal, unless its delivery was the task's last event */
+    if (sig > 0 && k->sig_shown != sig &&
+        (rc = emit(b, tm, EV_SIGNAL, k->idx, 0, -1, sig, 0, 0)))
         return rc;
     k->dead = 1;
     k->blocked = 0;
@@ -1037,8 +1045,18 @@ int trace_finish(struct trace *tr, const char *title, const char *source,
     }
     qsort(m, nm, sizeof *m, moment_cmp);
     rc = 0;
+    /* captions for the start come before anything else */
+    for (size_t i = 0; i < tr->nrecs && !rc; i++) {
+        struct rec *r = &tr->recs[i];
+        if (r->kind != R_CAPTION || !r->c.returned)
+            continue;
+        int sid = tl_add_str(b.tl, str_at(tr, r->text_off));
+        rc = sid < 0 ? sid : emit(&b, 0, EV_CAPTION, -1, 0, -1, sid, 0, 0);
+    }
     for (size_t i = 0; i < nm && !rc; i++) {
         struct rec *r = &tr->recs[m[i].seq / 2];
+        if (r->kind == R_CAPTION && r->c.returned)
+            continue; /* at the start: done */
         if (r->kind == R_CAPTION) {
             int sid = tl_add_str(b.tl, str_at(tr, r->text_off));
             rc = sid < 0 ? sid : emit(&b, r->c.t_enter, EV_CAPTION, -1, 0, -1, sid, 0, 0);
