@@ -345,6 +345,8 @@ static void sysinfo_init(void)
 }
 
 #define CLONE_THREAD_FLAG 0x00010000
+/* a write-like call shorter than this is shown running, not blocked */
+#define TRACE_WRITE_SLEEP_NS 1000000
 #define FIONBIO_REQ 0x5421
 #define F_DUPFD_CMD 0
 #define F_GETFL_CMD 3
@@ -706,6 +708,10 @@ static int call_wait(struct build *b, const struct rec *r, int *obj)
     }
     if (c->sys == S_IO_URING_ENTER && c->arg <= 0)
         return -1; /* no min_complete: it only submits */
+    if (si->wait == TW_SPACE && c->returned &&
+        c->t_exit - c->t_enter < TRACE_WRITE_SLEEP_NS)
+        return -1; /* a write sleeps only on a full buffer: a quick one
+                      found room */
     if (si->fdwait) {
         struct ttask *p = &b->tasks[b->tasks[r->task].proc];
         int o = fd_obj(p, c->fd);

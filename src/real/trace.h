@@ -16,8 +16,9 @@
  *     or its parent's program;
  *   - states: running between calls; blocked from entry to return inside a
  *     call that can sleep (read, accept, epoll_wait, futex, wait4, ...),
- *     unless the fd is O_NONBLOCK or the timeout is 0; exited at the exit
- *     or "killed by" record;
+ *     unless the fd is O_NONBLOCK or a regular file, or the timeout is 0;
+ *     a write-like call only when it lasted 1 ms or more (it sleeps only
+ *     on a full buffer); exited at the exit or "killed by" record;
  *   - fd tables and objects: socket, accept/accept4, pipe/pipe2,
  *     socketpair, epoll_create(1), eventfd, timerfd_create, signalfd,
  *     inotify_init, open/openat/creat, memfd_create, io_uring_setup make
