@@ -167,6 +167,32 @@ static void test_backpressure(void **state)
     tl_free(tl);
 }
 
+/* pthread_join: a thread that already exited is joined in user space, with
+ * no futex call (glibc sees its tid cleared); a running one is waited for
+ * in futex(FUTEX_WAIT); joining oneself is EDEADLK, also without a call */
+static void test_join_exited_no_futex(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process p {\n    t = thread {\n        compute 10us\n    }\n"
+        "    sleep 1ms\n    r = join t\n    u = thread {\n        sleep 1ms\n    }\n"
+        "    r = join u\n    me = set 1000\n    r = join me\n"
+        "    say \"joined\"\n}\n");
+    int p = task_id(tl, "p");
+    int futex = 0;
+    int64_t futex_t = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task == p && e->type == EV_SYS_ENTER && e->sub == SYS_FUTEX) {
+            futex++;
+            futex_t = e->t;
+        }
+    }
+    assert_int_equal(futex, 1); /* only for u, still asleep */
+    assert_true(futex_t > 1000000 && futex_t < 1100000);
+    tl_free(tl);
+}
+
 /* Two sends before one read come back as one read: bytes, not messages */
 static void test_sticky(void **state)
 {
@@ -509,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_handshake_order),
         cmocka_unit_test(test_syn_retry),
         cmocka_unit_test(test_review_regressions),
+        cmocka_unit_test(test_join_exited_no_futex),
         cmocka_unit_test(test_coroutines),
         cmocka_unit_test(test_terminal_input),
         cmocka_unit_test(test_seek_equivalence),

@@ -53,7 +53,7 @@
     X(THREAD, "thread", "", "tid = thread { ... }: a new thread runs the block") \
     X(COROUTINE, "coroutine", "", "co = coroutine { ... }: a coroutine of this thread runs the block when a yield switches to it") \
     X(YIELD, "yield", "", "yield: switch to the next coroutine of this thread (in user space: no syscall)") \
-    X(JOIN, "join", "f", "join TID: wait for a thread to exit") \
+    X(JOIN, "join", "f", "join TID: wait for a thread to exit (pthread_join: a futex wait only if it is still running)") \
     X(WAIT, "wait", "v", "wait [PID]: wait for a child process to exit") \
     X(TYPE, "type", "n", "type SIZE: the user types SIZE bytes at the terminal; a read of fd 0 gets them") \
     X(SAY, "say", "s", "say [once] \"TEXT\": show TEXT as the caption when reached (once: the first time only)") \
