@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +191,64 @@ static void test_join_exited_no_futex(void **state)
     }
     assert_int_equal(futex, 1); /* only for u, still asleep */
     assert_true(futex_t > 1000000 && futex_t < 1100000);
+    tl_free(tl);
+}
+
+/* RLIMIT_NOFILE: no fd at or above the soft limit.  With 8, fds 0-2 and
+ * 3-6 leave one: a pipe needs two (EMFILE), a socket takes the last, then
+ * epoll_create1 fails; setrlimit refuses soft > hard (EINVAL) and a higher
+ * hard limit (EPERM); a forked child inherits the raised limit */
+static void test_emfile_at_limit(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    nofile 8\n}\n"
+        "process p {\n    a, b = pipe\n    c, d = pipe\n    e, f = pipe\n"
+        "    g = socket\n    h = epoll_create\n"
+        "    r = setrlimit RLIMIT_NOFILE 600000\n"
+        "    r = setrlimit RLIMIT_NOFILE 16 600000\n"
+        "    r = setrlimit RLIMIT_NOFILE 16\n    e, f = pipe\n"
+        "    pid = fork {\n        x = socket\n        y = socket\n    }\n"
+        "    wait\n}\n");
+    int p = task_id(tl, "p");
+    int64_t pipes[4], sock[1], ep[1], rl[3];
+    assert_int_equal(sys_rets(tl, p, SYS_PIPE2, pipes, 4), 4);
+    assert_int_equal(pipes[0], 0);
+    assert_int_equal(pipes[1], 0);
+    assert_int_equal(pipes[2], -EMFILE); /* fds 7 and 8: 8 is over */
+    assert_int_equal(pipes[3], 0);       /* after the limit went up */
+    assert_int_equal(sys_rets(tl, p, SYS_SOCKET, sock, 1), 1);
+    assert_int_equal(sock[0], 7);
+    assert_int_equal(sys_rets(tl, p, SYS_EPOLL_CREATE1, ep, 1), 1);
+    assert_int_equal(ep[0], -EMFILE);
+    assert_int_equal(sys_rets(tl, p, SYS_PRLIMIT64, rl, 3), 3);
+    assert_int_equal(rl[0], -EINVAL);
+    assert_int_equal(rl[1], -EPERM);
+    assert_int_equal(rl[2], 0);
+    int ch = task_id(tl, "p.1");
+    int64_t cs[2];
+    assert_int_equal(sys_rets(tl, ch, SYS_SOCKET, cs, 2), 2);
+    assert_int_equal(cs[0], 10); /* 8 and 9 are the last pipe: the child */
+    assert_int_equal(cs[1], 11); /* has the raised limit of 16 */
+    tl_free(tl);
+}
+
+/* accept() at the limit: EMFILE, and the connection stays in the queue
+ * until an fd is free */
+static void test_emfile_accept(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    nofile 5\n}\n"
+        "process p {\n    s = socket\n    listen s 80\n    c = accept s\n"
+        "    d = accept s\n    close c\n    d = accept s\n}\n"
+        "peer a count 2 at 1ms {\n    c = connect 80\n    sleep 1ms\n}\n");
+    int p = task_id(tl, "p");
+    int64_t r[3];
+    assert_int_equal(sys_rets(tl, p, SYS_ACCEPT, r, 3), 3);
+    assert_int_equal(r[0], 4);
+    assert_int_equal(r[1], -EMFILE);
+    assert_int_equal(r[2], 4); /* the queued connection, in the freed fd */
     tl_free(tl);
 }
 
@@ -536,6 +595,8 @@ int main(void)
         cmocka_unit_test(test_syn_retry),
         cmocka_unit_test(test_review_regressions),
         cmocka_unit_test(test_join_exited_no_futex),
+        cmocka_unit_test(test_emfile_at_limit),
+        cmocka_unit_test(test_emfile_accept),
         cmocka_unit_test(test_coroutines),
         cmocka_unit_test(test_terminal_input),
         cmocka_unit_test(test_seek_equivalence),

@@ -63,6 +63,14 @@ int proc_task_new(struct sim *s, const char *name, int kind, int decl,
     t->reserved = -1;
     t->external = (uint8_t)external;
     t->id = PID_BASE + id;
+    if (proc < 0) { /* a process: its parent's fd limit, or the machine's */
+        const struct task *pp = parent >= 0 ? &s->tasks[s->tasks[parent].proc]
+                                            : NULL;
+        t->nofile_cur = pp ? pp->nofile_cur : s->p->nofile;
+        t->nofile_max = pp ? pp->nofile_max
+                           : s->p->nofile > TL_NOFILE_HARD ? s->p->nofile
+                                                           : TL_NOFILE_HARD;
+    }
     sim_emit(s, EV_TASK_NEW, id, kind, -1, parent, 0);
     return id;
 }

@@ -30,6 +30,7 @@
  *   e  an epoll_ctl operation: add, mod, del
  *   v  an optional value (integer or variable)
  *   s  a string
+ *   r  a resource limit: RLIMIT_NOFILE (the only one modelled)
  * Results (the names before '=') are listed in the help text.
  * Operations that are control flow (if, loop, ...) are not in this table.
  */
@@ -70,6 +71,7 @@
     X(PREP, "prep", "fufn", "id = prep RING read|write|recv|send FD SIZE: write a request into the submission ring (no syscall); id = its user_data") \
     X(URING_ENTER, "io_uring_enter", "fv", "n = io_uring_enter RING [WAIT]: submit the queued requests, wait for WAIT completions") \
     X(CQE, "cqe", "f", "id, res = cqe RING: take the oldest completion (no syscall): its user_data and result; id = EAGAIN if none") \
+    X(SETRLIMIT, "setrlimit", "rnv", "setrlimit RLIMIT_NOFILE SOFT [HARD]: change the process's fd limit (prlimit64); SOFT <= HARD, and HARD may only go down") \
     X(SET, "set", "v", "x = set VALUE: assign") \
     /* control flow, produced by the compiler only */ \
     X(JMP, "(jump)", "", "") \
@@ -215,6 +217,7 @@ struct prog {
     long max_steps;   /* ... this many steps of the interpreter and agenda */
     int64_t max_mem;  /* ... when the run holds this many bytes */
     int backlog;
+    int64_t nofile;   /* RLIMIT_NOFILE soft limit every process starts with */
 
     struct prog_ins *code;
     int ncode, codecap;

@@ -44,10 +44,22 @@ char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg)
            arg & TL_FL_NONBLOCK ? "|O_NONBLOCK" : "",
            arg & TL_FL_ASYNC ? "|O_ASYNC" : "");
         break;
-    case SYS_PIPE2: SN("pipe2([%d, %d], 0)", TL_FD_PAIR_A(arg), TL_FD_PAIR_B(arg)); break;
+    case SYS_PIPE2: /* a failed call fills no array: strace shows its address */
+        if (TL_FD_PAIR_A(arg) < 0)
+            SN("pipe2(..., 0)");
+        else
+            SN("pipe2([%d, %d], 0)", TL_FD_PAIR_A(arg), TL_FD_PAIR_B(arg));
+        break;
     case SYS_SOCKETPAIR:
-        SN("socketpair(AF_UNIX, SOCK_STREAM, 0, [%d, %d])", TL_FD_PAIR_A(arg),
-           TL_FD_PAIR_B(arg));
+        if (TL_FD_PAIR_A(arg) < 0)
+            SN("socketpair(AF_UNIX, SOCK_STREAM, 0, ...)");
+        else
+            SN("socketpair(AF_UNIX, SOCK_STREAM, 0, [%d, %d])",
+               TL_FD_PAIR_A(arg), TL_FD_PAIR_B(arg));
+        break;
+    case SYS_PRLIMIT64:
+        SN("prlimit64(0, RLIMIT_NOFILE, {rlim_cur=%lld, rlim_max=%lld}, NULL)",
+           (long long)TL_RLIM_CUR(arg), (long long)TL_RLIM_MAX(arg));
         break;
     case SYS_CLOCK_NANOSLEEP:
         SN("clock_nanosleep(CLOCK_REALTIME, 0, {tv_sec=%lld, tv_nsec=%lld}, NULL)",
