@@ -231,7 +231,7 @@ static int print_stats(const struct tl *tl)
 #define X(name, f) printf("%s %lld\n", name, (long long)st.f);
     TL_STAT_FIELDS(X)
 #undef X
-    for (int s = 0; s < SYS__COUNT; s++)
+    for (int s = 0; s < TL_SYS_ALL; s++)
         if (st.syscalls[s])
             printf("syscalls.%s %ld\n", tl_sys_name(s), st.syscalls[s]);
     if (tl->note)

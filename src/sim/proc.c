@@ -165,9 +165,7 @@ static int op_compute(struct sim *s, struct task *t, const struct prog_ins *in)
         t->pc++;
         return GO_NEXT;
     }
-    int64_t slice = t->remain;
-    if (!t->external && slice > s->p->quantum)
-        slice = s->p->quantum;
+    int64_t slice = sched_run_for(s, t, t->remain);
     t->remain -= slice;
     t->busy_ns = slice;
     return GO_BUSY;
@@ -285,6 +283,7 @@ static int co_finish(struct sim *s, struct task *t, int code)
     if (to >= 0 && cpu >= 0) {
         co_handover(s, cpu, to);
     } else if (cpu >= 0) {
+        sched_off(s, t);
         s->cpu_busy[cpu] = 0;
         sim_cpu_kick(s);
     }
@@ -355,8 +354,10 @@ static int op_spawn(struct sim *s, struct task *t, const struct prog_ins *in)
         sim_emit_state(s, c, TS_RUNNING, -1, -1);
         sim_schedule(s, s->now, AG_RUN, c, -1, 0, -1);
     } else {
+        sched_place(s, ch, 1);
         sim_emit_state(s, c, TS_READY, -1, 0);
         sim_cpu_kick(s);
+        sched_wakeup_preempt(s, &s->tasks[c]);
     }
     return sim_sys_return(s, t, ch->id,
                           sat_add(s->p->cost.syscall,

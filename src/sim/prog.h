@@ -211,7 +211,8 @@ struct prog {
     int ncpus;
     int64_t rcvbuf, sndbuf, pipebuf;
     int64_t latency;  /* one-way delay between peers and the machine */
-    int64_t quantum;  /* time slice */
+    int64_t slice;    /* EEVDF base slice; 0: 0.75 ms * (1 + log2 cpus) */
+    int hz;           /* timer ticks per second (CONFIG_HZ) */
     int64_t limit;    /* stop the simulation at this virtual time */
     long max_events;  /* stop after this many events */
     long max_steps;   /* ... this many steps of the interpreter and agenda */

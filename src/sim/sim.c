@@ -350,6 +350,7 @@ void sim_waiter_unlink(struct sim *s, struct task *t)
 void sim_cpu_release(struct sim *s, struct task *t)
 {
     if (t->cpu >= 0) {
+        sched_off(s, t);
         s->cpu_busy[t->cpu] = 0;
         t->cpu = -1;
     }
@@ -366,6 +367,8 @@ int sim_block(struct sim *s, struct task *t, int w, int obj)
         t->gen++; /* whatever was set up to wake this sleep is void */
         return GO_NEXT;
     }
+    if (!t->external)
+        sched_sleep(s, t);
     sim_emit_state(s, me, TS_BLOCKED, obj, w);
     t->wait_obj = -1;
     if (obj >= 0) {
@@ -390,8 +393,10 @@ void sim_wake(struct sim *s, struct task *t)
         sim_schedule(s, s->now, AG_RUN, me, -1, 0, -1);
         return;
     }
+    sched_place(s, t, 0);
     sim_emit_state(s, me, TS_READY, -1, 0);
     sim_cpu_kick(s);
+    sched_wakeup_preempt(s, t);
 }
 
 /* accept() sleeps exclusively: a new connection wakes one acceptor only
@@ -422,21 +427,14 @@ void sim_wake_obj(struct sim *s, int obj, int w)
 
 /* ---- scheduling --------------------------------------------------------------- */
 
-/* Give every idle CPU the first ready task not already being switched in */
+/* Give every idle CPU the ready task EEVDF picks (sched.c), among those
+ * not already being switched in */
 void sim_cpu_kick(struct sim *s)
 {
-    const struct w_queue *rq = s->w.nqueues ? &s->w.queues[0] : NULL;
-    for (int c = 0; c < s->p->ncpus && rq; c++) {
+    for (int c = 0; c < s->p->ncpus; c++) {
         if (s->cpu_busy[c])
             continue;
-        int pick = TASK_NONE;
-        for (int i = 0; i < rq->n; i++) {
-            int id = (int)rq->items[i];
-            if (s->tasks[id].reserved < 0) {
-                pick = id;
-                break;
-            }
-        }
+        int pick = sched_pick(s);
         if (pick == TASK_NONE)
             return;
         struct task *t = &s->tasks[pick];
@@ -459,6 +457,8 @@ static void do_run(struct sim *s, struct task *t, int cpu)
         t->reserved = -1;
         t->cpu = cpu;
         s->cpu_last[cpu] = me;
+        sched_on(s, t);
+        sched_picked(s, t);
         sim_emit_state(s, me, TS_RUNNING, -1, cpu);
     }
     task_run(s, t);
@@ -702,19 +702,14 @@ static void task_step(struct sim *s, struct task *t)
     if (t->exited)
         return;
     const struct prog_ins *in = &s->p->code[t->pc];
-    if (in->op == OP_COMPUTE && t->remain > 0 && !t->external &&
-        sim_qlen(s, 0) > 0) {
-        /* time slice used up and others are waiting: back of the queue */
-        int waiting = 0;
-        for (int i = 0; i < sim_qlen(s, 0); i++)
-            if (s->tasks[s->w.queues[0].items[i]].reserved < 0)
-                waiting = 1;
-        if (waiting) {
-            sim_emit_state(s, me, TS_READY, -1, 0);
-            sim_cpu_release(s, t);
-            sim_cpu_kick(s);
-            return;
-        }
+    /* back in user space: the end of a slice, or a wake-up that asked for
+     * the CPU while the task was in the kernel (need_resched) */
+    if ((t->need_resched || (in->op == OP_COMPUTE && t->remain > 0)) &&
+        sched_yield_now(s, t)) {
+        sim_emit_state(s, me, TS_READY, -1, 0);
+        sim_cpu_release(s, t);
+        sim_cpu_kick(s);
+        return;
     }
     task_run(s, t);
 }
@@ -744,8 +739,10 @@ static void dispatch(struct sim *s, const struct agenda *it)
             sim_emit_state(s, it->task, TS_RUNNING, -1, -1);
             task_run(s, t);
         } else {
+            sched_place(s, t, 1);
             sim_emit_state(s, it->task, TS_READY, -1, 0);
             sim_cpu_kick(s);
+            sched_wakeup_preempt(s, t);
         }
         break;
     case AG_RUN:
@@ -814,6 +811,7 @@ static int setup(struct sim *s)
         s->str_ids[i] = -1;
     if (!s->cpu_last || !s->cpu_busy || !s->decl_children || !s->said)
         return -ENOMEM;
+    sched_init(s);
     for (int i = 0; i < s->p->ncpus; i++)
         s->cpu_last[i] = -1;
     for (int i = 0; i < NMUX; i++)

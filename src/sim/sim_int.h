@@ -106,6 +106,12 @@ struct task {
     uint8_t is_coroutine;
     int8_t code;
     struct tsig sig;
+    /* the scheduler (sched.c), kept in the kernel thread's task */
+    int64_t vr, vd, vlag, vprot; /* virtual runtime, deadline, lag, the
+                                    vr up to which its slice is protected */
+    int64_t exec_start, run_since; /* last charged, on its CPU since */
+    int32_t last_cpu;
+    uint8_t on_cpu, need_resched;
     int64_t nofile_cur, nofile_max; /* a process's RLIMIT_NOFILE (in its
                                        main task; fork copies it) */
 };
@@ -154,6 +160,8 @@ struct sim {
     int nls, lscap;
     int32_t *cpu_last;
     uint8_t *cpu_busy;
+    int64_t slice, tick, vref; /* the scheduler: base slice, timer tick,
+                                  V of an empty run queue */
     int tty;      /* the machine's terminal */
     int peer_tty; /* the other hosts' terminal, -1 until a peer needs it */
     int script;
@@ -248,6 +256,28 @@ void sim_waiter_unlink(struct sim *s, struct task *t);
 void sim_wake_one(struct sim *s, int obj, int w);
 void sim_notify_readable(struct sim *s, int obj);
 void sim_notify_release(struct sim *s, int obj);
+
+/* ---- the scheduler (sched.c) ---- */
+void sched_init(struct sim *s);
+/* t joins the run queue after a sleep (its lag kept) or as a new task */
+void sched_place(struct sim *s, struct task *t, int initial);
+/* t, running, goes to sleep: remember its lag */
+void sched_sleep(struct sim *s, struct task *t);
+/* t starts / stops using its CPU */
+void sched_on(struct sim *s, struct task *t);
+void sched_off(struct sim *s, struct task *t);
+/* t was taken from the run queue to run: its slice is protected */
+void sched_picked(struct sim *s, struct task *t);
+/* the ready task an idle CPU should run, or TASK_NONE */
+int sched_pick(struct sim *s);
+/* is a ready task waiting that no CPU is switching to? */
+int sched_waiting(const struct sim *s);
+/* w was woken or made: should it preempt a running task? */
+void sched_wakeup_preempt(struct sim *s, struct task *w);
+/* t is back in user space: should it give up its CPU now? */
+int sched_yield_now(struct sim *s, struct task *t);
+/* how long t may compute before the scheduler looks again */
+int64_t sched_run_for(struct sim *s, struct task *t, int64_t remain);
 
 /* ---- files and the network (net.c) ---- */
 void net_fd_close(struct sim *s, int proc, int fd);

@@ -108,7 +108,7 @@ int tl_stats(const struct tl *tl, struct tl_stats *st)
                 }
                 break;
             }
-            if (e->sub < SYS__COUNT)
+            if (e->sub < TL_SYS_ALL)
                 st->syscalls[e->sub]++;
             st->syscalls_total++;
             if (e->a < 0) {
@@ -185,7 +185,7 @@ static void json_stats(const struct tl *tl, const struct tl_stats *st, FILE *out
     (void)tl;
     fputs("{\"syscalls\":{", out);
     int first = 1;
-    for (int s = 0; s < SYS__COUNT; s++) {
+    for (int s = 0; s < TL_SYS_ALL; s++) {
         if (!st->syscalls[s])
             continue;
         fprintf(out, "%s\"%s\":%ld", first ? "" : ",", tl_sys_name(s), st->syscalls[s]);
@@ -228,6 +228,10 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
     case EV_SYS_ENTER:
         fprintf(out, ",\"name\":\"%s\",\"fd\":%d,\"arg\":%lld", tl_sys_name(e->sub),
                 e->obj, (long long)e->a);
+        if (e->b > 0 && e->b <= tl->nstrs) {
+            fputs(",\"args\":", out); /* as strace printed them */
+            tl_json_str(out, tl->strs[e->b - 1]);
+        }
         break;
     case EV_SYSCALL: {
         fprintf(out, ",\"name\":\"%s\",\"fd\":%d,\"ret\":%lld", tl_sys_name(e->sub),

@@ -17,7 +17,7 @@ struct tl_stats {
     int64_t peers_done_ns;     /* time of the last peer event: when the
                                   workload was over (a busy-polling server
                                   may spin on after it) */
-    long syscalls[SYS__COUNT]; /* by syscall, machine tasks only */
+    long syscalls[TL_SYS_ALL]; /* by syscall, machine tasks only */
     long syscalls_total;
     long errors;               /* syscalls that failed (EAGAIN included) */
     long eagain;

@@ -118,6 +118,16 @@ char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg)
     return buf;
 }
 
+char *tl_enter_text(char *buf, size_t len, const struct tl *tl,
+                    const struct tl_ev *e)
+{
+    if (e->b > 0 && e->b <= tl->nstrs && tl->strs[e->b - 1]) {
+        SN("%s(%s)", tl_sys_name(e->sub), tl->strs[e->b - 1]);
+        return buf;
+    }
+    return tl_call_text(buf, len, e->sub, e->obj, e->a);
+}
+
 char *tl_sys_ret_text(char *buf, size_t len, int sys, int64_t arg, int64_t ret)
 {
     if (sys == SYS_FCNTL && (arg & TL_F_GETFL) && ret >= 0) {
@@ -131,11 +141,13 @@ char *tl_sys_ret_text(char *buf, size_t len, int sys, int64_t arg, int64_t ret)
 char *tl_ret_text(char *buf, size_t len, int64_t ret)
 {
     const char *en = tl_errno_name(ret);
-    if (ret <= -TL_ERESTARTSYS && en) { /* cut short by a signal */
+    if (ret <= -TL_ERESTARTSYS && ret >= -TL_ERESTART_RESTARTBLOCK &&
+        ret != -515) { /* cut short by a signal: strace's words */
         SN(" = ? %s (%s)", en,
            ret == -TL_ERESTARTSYS ? "To be restarted if SA_RESTART is set"
            : ret == -TL_ERESTARTNOHAND ? "To be restarted if no handler"
-                                       : "Interrupted by signal");
+           : ret == -TL_ERESTARTSYS - 1 ? "To be restarted"
+                                        : "Interrupted by signal");
         return buf;
     }
     if (ret < 0 && en)
@@ -255,7 +267,7 @@ static char *dur_text(char *buf, size_t len, int64_t ns)
 char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
 {
     const struct tl_ev *e = &tl->ev[i];
-    char o[96], s[256], r[128], d[40];
+    char o[96], s[1024], r[128], d[40];
     switch (e->type) {
     case EV_TASK_NEW: {
         int k = e->task < tl->ntasks ? tl->tasks[e->task].kind : 0;
@@ -286,7 +298,7 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
             SN("--- %s ---", tl_state_name(e->sub));
         break;
     case EV_SYS_ENTER:
-        SN("%s <unfinished ...>", tl_call_text(s, sizeof s, e->sub, e->obj, e->a));
+        SN("%s <unfinished ...>", tl_enter_text(s, sizeof s, tl, e));
         break;
     case EV_SYSCALL: {
         int64_t arg = 0; /* the entry's argument, for results that need it */
@@ -429,7 +441,7 @@ int tl_dump(const struct tl *tl, FILE *out)
     }
     if (w > 24)
         w = 24;
-    char text[512], call[256], ret[128], d[40];
+    char text[1536], call[1024], ret[128], d[40];
     for (size_t i = 0; i < tl->nev; i++) {
         const struct tl_ev *e = &tl->ev[i];
         const char *who = e->task == TL_NOTASK ? "-" : task_name(tl, e->task);
@@ -443,7 +455,7 @@ int tl_dump(const struct tl *tl, FILE *out)
          * its start; its effects follow */
         const struct tl_ev *x = &tl->ev[j];
         snprintf(text, sizeof text, "%s%s%s",
-                 tl_call_text(call, sizeof call, e->sub, e->obj, e->a),
+                 tl_enter_text(call, sizeof call, tl, e),
                  tl_sys_ret_text(ret, sizeof ret, e->sub, e->a, x->a),
                  dur_text(d, sizeof d, x->b));
         if (dump_line(out, e->t, w, who, text))

@@ -18,6 +18,10 @@
 
 /* "read(4, ..., 4096)" for a syscall entered with fd (or -1) and size arg */
 char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg);
+/* The call an SYS_ENTER event enters: the argument list a recorded
+ * timeline kept (SYS_ENTER.b), else tl_call_text() */
+char *tl_enter_text(char *buf, size_t len, const struct tl *tl,
+                    const struct tl_ev *e);
 /* " = 100" or " = -1 EAGAIN (Resource temporarily unavailable)" */
 char *tl_ret_text(char *buf, size_t len, int64_t ret);
 /* The same, knowing the call: " = 0x802 (flags O_RDWR|O_NONBLOCK)" for

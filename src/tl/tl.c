@@ -2,6 +2,7 @@
  * tl.c - timeline storage and the names of its vocabulary.
  */
 #include "tl/tl.h"
+#include "tl/linux_sys.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -213,7 +214,29 @@ static const char *const obj_kind_names[] = {
 
 const char *tl_ev_name(int t) { return NAME_OR(ev_names, t, EV__COUNT); }
 const char *tl_ev_help(int t) { return NAME_OR(ev_helps, t, EV__COUNT); }
-const char *tl_sys_name(int s) { return NAME_OR(sys_names, s, SYS__COUNT); }
+/* Linux's names by x86_64 number; gaps are NULL */
+static const char *const linux_sys_names[TL_LINUX_NSYS] = {
+#define X(nr, n) [nr] = n,
+    TL_LINUX_SYSCALLS(X)
+#undef X
+};
+
+const char *tl_sys_name(int s)
+{
+    if (s >= 0 && s < SYS__COUNT)
+        return sys_names[s];
+    if (s >= TL_SYS_LINUX && s < TL_SYS_ALL && linux_sys_names[s - TL_SYS_LINUX])
+        return linux_sys_names[s - TL_SYS_LINUX];
+    return "?";
+}
+
+int tl_sys_of_nr(int nr)
+{
+    if (nr < 0 || nr >= TL_LINUX_NSYS || !linux_sys_names[nr])
+        return -1;
+    int m = tl_sys_lookup(linux_sys_names[nr]);
+    return m >= 0 && m < SYS__COUNT ? m : TL_SYS_LINUX + nr;
+}
 const char *tl_state_name(int s) { return NAME_OR(state_names, s, TS__COUNT); }
 const char *tl_wait_name(int w) { return NAME_OR(wait_names, w, TW__COUNT); }
 const char *tl_task_kind_name(int k)
@@ -230,22 +253,54 @@ int tl_sys_lookup(const char *name)
     for (int i = 0; i < SYS__COUNT; i++)
         if (strcmp(sys_names[i], name) == 0)
             return i;
+    for (int nr = 0; nr < TL_LINUX_NSYS; nr++)
+        if (linux_sys_names[nr] && strcmp(linux_sys_names[nr], name) == 0)
+            return TL_SYS_LINUX + nr;
     return -1;
 }
 
-/* The errnos a scenario or a trace can meet, with Linux's numbers. */
+/* Linux's errnos (asm-generic/errno-base.h, errno.h) and the kernel's
+ * own restart codes that strace shows (include/linux/errno.h). */
 #define TL_ERRNOS(X) \
-    X(EPERM, 1) X(ENOENT, 2) X(ESRCH, 3) X(EINTR, 4) X(EIO, 5) X(EBADF, 9) \
-    X(ECHILD, 10) X(EAGAIN, 11) X(ENOMEM, 12) X(EACCES, 13) X(EFAULT, 14) \
-    X(EBUSY, 16) X(EEXIST, 17) X(ENOTDIR, 20) X(EINVAL, 22) X(ENFILE, 23) X(EMFILE, 24) \
-    X(ENOSPC, 28) X(ESPIPE, 29) X(EPIPE, 32) X(ERANGE, 34) X(EDEADLK, 35) \
-    X(ENOSYS, 38) X(ENOTSOCK, 88) X(EDESTADDRREQ, 89) X(EOPNOTSUPP, 95) \
-    X(EADDRINUSE, 98) X(EADDRNOTAVAIL, 99) X(ENETUNREACH, 101) \
+    X(EPERM, 1) X(ENOENT, 2) X(ESRCH, 3) X(EINTR, 4) X(EIO, 5) X(ENXIO, 6) \
+    X(E2BIG, 7) X(ENOEXEC, 8) X(EBADF, 9) X(ECHILD, 10) X(EAGAIN, 11) \
+    X(ENOMEM, 12) X(EACCES, 13) X(EFAULT, 14) X(ENOTBLK, 15) X(EBUSY, 16) \
+    X(EEXIST, 17) X(EXDEV, 18) X(ENODEV, 19) X(ENOTDIR, 20) X(EISDIR, 21) \
+    X(EINVAL, 22) X(ENFILE, 23) X(EMFILE, 24) X(ENOTTY, 25) X(ETXTBSY, 26) \
+    X(EFBIG, 27) X(ENOSPC, 28) X(ESPIPE, 29) X(EROFS, 30) X(EMLINK, 31) \
+    X(EPIPE, 32) X(EDOM, 33) X(ERANGE, 34) X(EDEADLK, 35) \
+    X(ENAMETOOLONG, 36) X(ENOLCK, 37) X(ENOSYS, 38) X(ENOTEMPTY, 39) \
+    X(ELOOP, 40) X(ENOMSG, 42) X(EIDRM, 43) X(ECHRNG, 44) X(EL2NSYNC, 45) \
+    X(EL3HLT, 46) X(EL3RST, 47) X(ELNRNG, 48) X(EUNATCH, 49) X(ENOCSI, 50) \
+    X(EL2HLT, 51) X(EBADE, 52) X(EBADR, 53) X(EXFULL, 54) X(ENOANO, 55) \
+    X(EBADRQC, 56) X(EBADSLT, 57) X(EBFONT, 59) X(ENOSTR, 60) \
+    X(ENODATA, 61) X(ETIME, 62) X(ENOSR, 63) X(ENONET, 64) X(ENOPKG, 65) \
+    X(EREMOTE, 66) X(ENOLINK, 67) X(EADV, 68) X(ESRMNT, 69) X(ECOMM, 70) \
+    X(EPROTO, 71) X(EMULTIHOP, 72) X(EDOTDOT, 73) X(EBADMSG, 74) \
+    X(EOVERFLOW, 75) X(ENOTUNIQ, 76) X(EBADFD, 77) X(EREMCHG, 78) \
+    X(ELIBACC, 79) X(ELIBBAD, 80) X(ELIBSCN, 81) X(ELIBMAX, 82) \
+    X(ELIBEXEC, 83) X(EILSEQ, 84) X(ERESTART, 85) X(ESTRPIPE, 86) \
+    X(EUSERS, 87) X(ENOTSOCK, 88) X(EDESTADDRREQ, 89) X(EMSGSIZE, 90) \
+    X(EPROTOTYPE, 91) X(ENOPROTOOPT, 92) X(EPROTONOSUPPORT, 93) \
+    X(ESOCKTNOSUPPORT, 94) X(EOPNOTSUPP, 95) X(EPFNOSUPPORT, 96) \
+    X(EAFNOSUPPORT, 97) X(EADDRINUSE, 98) X(EADDRNOTAVAIL, 99) \
+    X(ENETDOWN, 100) X(ENETUNREACH, 101) X(ENETRESET, 102) \
     X(ECONNABORTED, 103) X(ECONNRESET, 104) X(ENOBUFS, 105) \
-    X(EISCONN, 106) X(ENOTCONN, 107) X(ETIMEDOUT, 110) \
-    X(ECONNREFUSED, 111) X(EALREADY, 114) X(EINPROGRESS, 115) \
-    X(ECANCELED, 125) X(ERESTARTSYS, 512) X(ERESTARTNOHAND, 514) \
-    X(ERESTART_RESTARTBLOCK, 516)
+    X(EISCONN, 106) X(ENOTCONN, 107) X(ESHUTDOWN, 108) \
+    X(ETOOMANYREFS, 109) X(ETIMEDOUT, 110) X(ECONNREFUSED, 111) \
+    X(EHOSTDOWN, 112) X(EHOSTUNREACH, 113) X(EALREADY, 114) \
+    X(EINPROGRESS, 115) X(ESTALE, 116) X(EUCLEAN, 117) X(ENOTNAM, 118) \
+    X(ENAVAIL, 119) X(EISNAM, 120) X(EREMOTEIO, 121) X(EDQUOT, 122) \
+    X(ENOMEDIUM, 123) X(EMEDIUMTYPE, 124) X(ECANCELED, 125) \
+    X(ENOKEY, 126) X(EKEYEXPIRED, 127) X(EKEYREVOKED, 128) \
+    X(EKEYREJECTED, 129) X(EOWNERDEAD, 130) X(ENOTRECOVERABLE, 131) \
+    X(ERFKILL, 132) X(EHWPOISON, 133) \
+    X(ERESTARTSYS, 512) X(ERESTARTNOINTR, 513) X(ERESTARTNOHAND, 514) \
+    X(ENOIOCTLCMD, 515) X(ERESTART_RESTARTBLOCK, 516) X(EPROBE_DEFER, 517) \
+    X(EOPENSTALE, 518) X(ENOPARAM, 519) X(EBADHANDLE, 521) \
+    X(ENOTSYNC, 522) X(EBADCOOKIE, 523) X(ENOTSUPP, 524) X(ETOOSMALL, 525) \
+    X(ESERVERFAULT, 526) X(EBADTYPE, 527) X(EJUKEBOX, 528) \
+    X(EIOCBQUEUED, 529) X(ERECALLCONFLICT, 530)
 
 static const struct {
     const char *name;
@@ -254,7 +309,8 @@ static const struct {
 #define X(n, v) {#n, v},
     TL_ERRNOS(X)
 #undef X
-    {"EWOULDBLOCK", 11},
+    /* other names glibc gives the same numbers */
+    {"EWOULDBLOCK", 11}, {"EDEADLOCK", 35}, {"ENOTSUP", 95},
 };
 
 const char *tl_errno_name(int64_t ret)

@@ -115,6 +115,18 @@ enum tl_sys {
     SYS__COUNT
 };
 
+/*
+ * A recorded timeline (src/real) meets every syscall Linux has.  Those the
+ * table above does not model are numbered after it: TL_SYS_LINUX + the
+ * x86_64 syscall number (src/tl/linux_sys.h), so that an event's sub names
+ * any syscall.  tl_sys_of_nr() maps a Linux number to the modelled entry
+ * when there is one (read, 0 -> SYS_READ), else to TL_SYS_LINUX + nr; every
+ * value below TL_SYS_ALL has a name.
+ */
+#define TL_SYS_LINUX SYS__COUNT
+#define TL_SYS_ALL (SYS__COUNT + 463)
+int tl_sys_of_nr(int nr);
+
 /* Kernel objects an fd can point to: X(enum, name) */
 #define TL_OBJ_KINDS(X) \
     X(TTY, "tty") \
@@ -123,7 +135,13 @@ enum tl_sys {
     X(PIPE_R, "pipe (read end)") \
     X(PIPE_W, "pipe (write end)") \
     X(EPOLL, "epoll") \
-    X(URING, "io_uring")
+    X(URING, "io_uring") \
+    X(FILE, "file") \
+    X(EVENTFD, "eventfd") \
+    X(TIMERFD, "timerfd") \
+    X(SIGNALFD, "signalfd") \
+    X(INOTIFY, "inotify") \
+    X(OTHER, "open file") /* a recorded fd whose kind the trace does not say */
 
 enum tl_obj_kind {
 #define X(e, n) OK_##e,
@@ -219,8 +237,10 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *   TASK_NEW   task = new task (metadata in tl->tasks)
  *   STATE      task, sub = state, obj = object waited on (BLOCKED), a = wait
  *              reason (enum tl_wait) or cpu (RUNNING)
- *   SYS_ENTER  task, sub = syscall, obj = fd argument or TL_NONE, a = size
- *              argument
+ *   SYS_ENTER  task, sub = syscall (enum tl_sys, or TL_SYS_LINUX + nr),
+ *              obj = fd argument or TL_NONE, a = size argument, b = 0, or
+ *              in a recorded timeline 1 + the string id of the argument
+ *              list as strace printed it (without the parentheses)
  *   SYSCALL    task, sub = syscall, obj = fd argument, a = return value
  *              (negative errno on failure), b = duration since SYS_ENTER
  *   FD_OPEN    task = process owning the fd table, a = fd, obj = object,
@@ -288,7 +308,7 @@ struct tl_ev {
     int32_t line;  /* script line the task is executing, 0 if none */
     uint16_t task; /* TL_NOTASK if none */
     uint8_t type;  /* enum tl_ev_type */
-    uint8_t sub;
+    uint16_t sub;  /* per type; a syscall needs more than 8 bits */
 };
 
 struct tl_task {

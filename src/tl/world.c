@@ -143,6 +143,11 @@ static int fd_set_slot(struct world *w, int proc, int fd, int obj, int flags)
         return -ENOMEM;
     for (int i = old; i < p->cap; i++)
         p->fds[i].obj = -1;
+    /* slots past nfds may hold what a copied world left there */
+    for (int i = p->nfds; i < fd; i++) {
+        p->fds[i].obj = -1;
+        p->fds[i].flags = 0;
+    }
     p->fds[fd].obj = obj;
     p->fds[fd].flags = (uint8_t)flags;
     if (fd >= p->nfds)
@@ -257,6 +262,9 @@ int world_apply(struct world *w, const struct tl *tl, const struct tl_ev *e)
     case EV_FD_OPEN:
         if (!k || e->a < 0 || e->a > (1 << 24) || !o)
             return -EINVAL;
+        if (world_fd_obj(w, e->task, (int)e->a) >= 0)
+            return -EINVAL; /* an fd is closed before it is reused (dup2
+                               onto an open fd: FD_CLOSE, then FD_OPEN) */
         if (fd_set_slot(w, e->task, (int)e->a, e->obj, e->sub))
             return -ENOMEM;
         o->refs++;
