@@ -304,8 +304,7 @@ static int op_prep(struct sim *s, struct task *t, const struct prog_ins *in)
         sim_emit(s, EV_QUEUE, (int)(t - s->tasks), TQ_PUSH, u->sq,
                  TL_URING_ITEM(op, fd, len), 0);
     }
-    if (in->dst >= 0)
-        t->slots[in->dst] = r;
+    sim_set_dst(s, t, in->dst, r);
     t->pc++;
     return GO_NEXT;
 }
@@ -367,10 +366,8 @@ static int op_cqe(struct sim *s, struct task *t, const struct prog_ins *in)
             return GO_FAIL;
         }
     }
-    if (in->dst >= 0)
-        t->slots[in->dst] = id;
-    if (in->dst2 >= 0)
-        t->slots[in->dst2] = res;
+    sim_set_dst(s, t, in->dst, id);
+    sim_set_dst(s, t, in->dst2, res);
     t->pc++;
     return GO_NEXT;
 }

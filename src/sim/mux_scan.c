@@ -79,7 +79,7 @@ int scan_fds(struct sim *s, struct task *t, const struct prog_ins *in,
     }
     for (int i = 0; i < l->n; i++) {
         const struct prog_arg *a = &l->v[i];
-        int64_t v = a->kind == ARG_SLOT ? t->slots[a->v] : a->v;
+        int64_t v = a->kind == ARG_SLOT ? *sim_slot(t, (int)a->v) : a->v;
         (*buf)[i] = v < -1 || v > SCAN_FD_MAX ? -1 : (int32_t)v;
     }
     *fds = *buf;
@@ -188,7 +188,7 @@ int scan_user_pass(struct sim *s, struct task *t, const struct prog_ins *in,
         return GO_BUSY;
     }
     (void)s;
-    sim_set_dst(t, in->dst, t->ret);
+    sim_set_dst(s, t, in->dst, t->ret);
     t->phase = 0;
     t->pc++;
     return GO_NEXT;

@@ -315,7 +315,7 @@ static int op_connect(struct sim *s, struct task *t, const struct prog_ins *in)
     }
     int64_t fd = t->ret2;
     if (fd < 0 && !t->in_sys) { /* socket() failed (EMFILE): no connect */
-        sim_set_dst(t, in->dst, fd);
+        sim_set_dst(s, t, in->dst, fd);
         t->phase = 0;
         t->pc++;
         return GO_NEXT;

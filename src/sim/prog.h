@@ -9,8 +9,12 @@
  *
  * Values are int64: an fd, a byte count, a duration in ns, or a syscall
  * result (negative errno on failure, so `n == EAGAIN` compares with
- * -EAGAIN).  Variables are slots numbered per top-level task declaration;
- * a forked child or a thread starts with a copy of its parent's slots.
+ * -EAGAIN).  Variables are slots numbered per top-level task declaration.
+ * A slot is either a task's own (a local: a new thread, coroutine or forked
+ * child starts with a copy of its creator's values) or, when declared
+ * `shared` (prog_task.slot_shared), a word of the process's memory: every
+ * thread and coroutine of the process reads and writes the same one, and a
+ * forked child gets a copy of the whole memory (copy-on-write).
  */
 #ifndef IOSIM_PROG_H
 #define IOSIM_PROG_H
@@ -80,7 +84,8 @@
     X(FOR_START, "(for)", "", "") \
     X(FOR_NEXT, "(next)", "", "") \
     X(END, "(end)", "", "") \
-    X(SIGRETURN, "(sigreturn)", "", "")
+    X(SIGRETURN, "(sigreturn)", "", "") \
+    X(ARITH, "(arith)", "", "")
 
 enum prog_op {
 #define X(e, k, s, h) OP_##e,
@@ -96,6 +101,8 @@ enum prog_op {
  *   JIF        if !(a[0] CMP a[1]) go to .jump (CMP = .flags, enum prog_cmp).
  *   ADD        slot dst = a[0] + a[1] (used only by repeat).
  *   SET        slot dst = a[0].
+ *   ARITH      slot dst = a[0] OP a[1], OP = .flags (enum prog_arith):
+ *              `x = a + b`.  Division by zero is the program's SIGFPE.
  *   if A < B { X } else { Y }     JIF(<, A, B) -> L1; X; JMP -> L2; L1: Y; L2:
  *     (without else: JIF -> L1; X; L1:.  `else if` nests the same shape.)
  *   while A < B { X }   L0: JIF(<, A, B) -> L1; X; JMP -> L0; L1:
@@ -116,9 +123,11 @@ enum prog_op {
  *     block inside a for starts a new task, which may have its own).
  *   for V in watched { X }   the same with FOR_START .flags = 1: the ready
  *     list is first set to a copy of the task's watch set (no syscall).
- *   X = fork { B }      p: FORK dst = X, jump -> L1; p+1: B; EXIT; L1:
+ *   X = fork [NAME] { B }   p: FORK dst = X, jump -> L1; p+1: B; EXIT; L1:
  *     The parent continues at .jump with X = the child's pid; the child
- *     starts at p+1 with a copy of the slots (X = 0).  THREAD is the same.
+ *     starts at p+1 with a copy of the slots (X = 0).  THREAD and
+ *     COROUTINE are the same.  With a NAME, a[0] = const index into
+ *     prog->strs of the name and nargs = 1; without, nargs = 0.
  *   sigaction SIGIO { H }   p: SIGACTION a[0] = const signal, jump -> L1;
  *                           p+1: H; SIGRETURN; L1:
  *     The task goes on at .jump; H runs (in the task that takes the signal,
@@ -137,6 +146,8 @@ enum prog_op {
 
 /* Comparisons for JIF: jump to .jump if (a CMP b) is false */
 enum prog_cmp { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
+/* Operators of ARITH (.flags): x = a OP b, int64, in user space */
+enum prog_arith { AR_ADD, AR_SUB, AR_MUL, AR_DIV, AR_MOD };
 
 enum prog_arg_kind { ARG_NONE, ARG_CONST, ARG_SLOT };
 
@@ -179,6 +190,8 @@ struct prog_task {
     int32_t nslots;
     int32_t line;    /* line of the declaration */
     char **slot_names; /* nslots names, for the viewer and errors */
+    uint8_t *slot_shared; /* nslots flags, 1: `shared`, in the process's
+                             memory; NULL when no slot is */
     int32_t script;  /* -1: its lines are the file's (prog->lines); else an
                         index into prog->scripts (a server's generated loop) */
 };

@@ -125,13 +125,35 @@ int scn_var_find(struct scn *S, const char *s, int len)
 int scn_slot_new(struct scn *S, const char *s, int len, int off)
 {
     struct prog_task *t = scn_cur(S);
+    int cap = S->slotcap;
     char **q = scn_grow(t->slot_names, &S->slotcap, t->nslots + 1, sizeof *q);
     if (!q)
         return scn_oom(S, off);
     t->slot_names = q;
+    if (t->slot_shared && S->slotcap != cap) { /* flags keep the same cap */
+        uint8_t *f = realloc(t->slot_shared, (size_t)S->slotcap);
+        if (!f)
+            return scn_oom(S, off);
+        t->slot_shared = f;
+    }
+    if (t->slot_shared)
+        t->slot_shared[t->nslots] = 0;
     if (!(q[t->nslots] = scn_strndup(s, (size_t)len)))
         return scn_oom(S, off);
     return t->nslots++;
+}
+
+/* A new slot in the process's memory (`shared NAME`) */
+int scn_shared_new(struct scn *S, const struct scn_tok *t)
+{
+    int v = scn_slot_new(S, t->s, t->len, t->off);
+    if (v < 0)
+        return -1;
+    struct prog_task *d = scn_cur(S);
+    if (!d->slot_shared && !(d->slot_shared = calloc((size_t)S->slotcap, 1)))
+        return scn_oom(S, t->off);
+    d->slot_shared[v] = 1;
+    return v;
 }
 
 /* The slot of variable t, created on first assignment */
@@ -367,8 +389,8 @@ static int scn_signal(struct scn *S, struct prog_ins *in)
     return 0;
 }
 
-/* fork { ... }, thread { ... } and coroutine { ... }: the child runs the
- * block, then exits.
+/* fork [NAME] { ... }, thread [NAME] { ... } and coroutine [NAME] { ... }:
+ * the child runs the block, then exits; NAME names it in the viewer.
  * sigaction SIGIO { ... }: the handler runs the block, then rt_sigreturn. */
 static int scn_spawn(struct scn *S, int op, const struct scn_tok *kw,
                      const struct scn_tok *d1)
@@ -378,6 +400,15 @@ static int scn_spawn(struct scn *S, int op, const struct scn_tok *kw,
     int brace;
     if (op == OP_SIGACTION && scn_signal(S, &in) < 0)
         return -1;
+    struct scn_tok *nm = &S->tok[S->pos];
+    if (op != OP_SIGACTION && nm->kind == T_IDENT) { /* thread worker { */
+        int i = scn_add_str(S, nm->s, nm->len, nm->off);
+        if (i < 0)
+            return -1;
+        scn_const(&in.a[0], i);
+        in.nargs = 1;
+        S->pos++;
+    }
     if (scn_open(S, &brace) < 0)
         return -1;
     if (d1 && (in.dst = scn_var_bind(S, d1)) < 0)

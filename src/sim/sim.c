@@ -290,14 +290,18 @@ int64_t sim_arg(const struct task *t, const struct prog_ins *in, int i)
         return 0;
     const struct prog_arg *a = &in->a[i];
     if (a->kind == ARG_SLOT)
-        return t->slots[a->v];
+        return sim_slot_shared(t, (int)a->v) ? t->mem[a->v] : t->slots[a->v];
     return a->v;
 }
 
-void sim_set_dst(struct task *t, int slot, int64_t v)
+void sim_set_dst(struct sim *s, struct task *t, int slot, int64_t v)
 {
-    if (slot >= 0)
-        t->slots[slot] = v;
+    if (slot < 0)
+        return;
+    *sim_slot(t, slot) = v;
+    if (sim_slot_shared(t, slot)) /* a word of the process's memory */
+        sim_emit(s, EV_MEM, (int)(t - s->tasks), TM_STORE, t->memq[slot], v,
+                 0);
 }
 
 
@@ -514,12 +518,12 @@ static void sys_finish(struct sim *s, struct task *t)
         return;
     }
     if (in->op == OP_CONNECT) { /* the script gets the fd, or -errno */
-        sim_set_dst(t, in->dst, t->ret < 0 ? t->ret : t->ret2);
+        sim_set_dst(s, t, in->dst, t->ret < 0 ? t->ret : t->ret2);
     } else {
-        sim_set_dst(t, in->dst, t->ret);
+        sim_set_dst(s, t, in->dst, t->ret);
         if (in->op == OP_PIPE || in->op == OP_SOCKETPAIR) {
-            sim_set_dst(t, in->dst, t->ret < 0 ? t->ret : TL_FD_PAIR_A(t->ret2));
-            sim_set_dst(t, in->dst2, t->ret < 0 ? t->ret : TL_FD_PAIR_B(t->ret2));
+            sim_set_dst(s, t, in->dst, t->ret < 0 ? t->ret : TL_FD_PAIR_A(t->ret2));
+            sim_set_dst(s, t, in->dst2, t->ret < 0 ? t->ret : TL_FD_PAIR_B(t->ret2));
         }
     }
     t->phase = 0;
@@ -533,7 +537,7 @@ static void sys_finish(struct sim *s, struct task *t)
 /* The I/O models, each in its own file */
 static const struct mux_ops *const muxes[] = {
     &mux_io_ops, &mux_proc_ops, &mux_scan_ops, &mux_select_ops, &mux_poll_ops,
-    &mux_epoll_ops, &mux_sigio_ops, &mux_uring_ops,
+    &mux_epoll_ops, &mux_sigio_ops, &mux_uring_ops, &mux_mem_ops,
 };
 #define NMUX ((int)(sizeof muxes / sizeof muxes[0]))
 
@@ -602,12 +606,8 @@ static int op_flow(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     (void)s;
     switch (in->op) {
-    case OP_SET:
-        sim_set_dst(t, in->dst, sim_arg(t, in, 0));
-        t->pc++;
-        break;
     case OP_ADD:
-        sim_set_dst(t, in->dst, sim_arg(t, in, 0) + sim_arg(t, in, 1));
+        sim_set_dst(s, t, in->dst, sim_arg(t, in, 0) + sim_arg(t, in, 1));
         t->pc++;
         break;
     case OP_JMP:
@@ -624,7 +624,7 @@ static int op_flow(struct sim *s, struct task *t, const struct prog_ins *in)
         /* fall through */
     case OP_FOR_NEXT:
         if (t->ready_i < t->nready) {
-            sim_set_dst(t, in->dst, t->ready[t->ready_i++]);
+            sim_set_dst(s, t, in->dst, t->ready[t->ready_i++]);
             t->pc = in->op == OP_FOR_START ? t->pc + 1 : in->jump;
         } else {
             t->pc = in->op == OP_FOR_START ? in->jump : t->pc + 1;
@@ -804,12 +804,14 @@ static int setup(struct sim *s)
     s->cpu_busy = calloc((size_t)s->p->ncpus, 1);
     s->decl_children = calloc((size_t)s->p->ntasks + 1, sizeof(int));
     s->said = calloc((size_t)s->p->ncode / 8 + 1, 1);
+    s->pc_names = calloc((size_t)s->p->ncode + 1, sizeof *s->pc_names);
     s->str_ids = malloc(((size_t)s->p->nstrs + 1) * sizeof *s->str_ids);
     if (!s->str_ids)
         return -ENOMEM;
     for (int i = 0; i < s->p->nstrs; i++)
         s->str_ids[i] = -1;
-    if (!s->cpu_last || !s->cpu_busy || !s->decl_children || !s->said)
+    if (!s->cpu_last || !s->cpu_busy || !s->decl_children || !s->said ||
+        !s->pc_names)
         return -ENOMEM;
     sched_init(s);
     for (int i = 0; i < s->p->ncpus; i++)
@@ -839,6 +841,8 @@ static int setup(struct sim *s)
             if (id < 0)
                 return -ENOMEM;
             proc_give_stdio(s, id);
+            if (mem_new(s, id, -1))
+                return -ENOMEM;
             sim_schedule(s, sat_add(pt->start, sat_mul(k, pt->every)), AG_START, id, -1, 0, 0);
         }
     }
@@ -849,6 +853,10 @@ static void sim_free(struct sim *s)
 {
     for (int i = 0; i < s->ntasks; i++) {
         free(s->tasks[i].slots);
+        if (s->tasks[i].proc == i) { /* the owner of the process's memory */
+            free(s->tasks[i].mem);
+            free(s->tasks[i].memq);
+        }
         free(s->tasks[i].ready);
         free(s->tasks[i].watch.fd);
         free(s->tasks[i].watch.pos);
@@ -868,6 +876,8 @@ static void sim_free(struct sim *s)
     free(s->cpu_last);
     free(s->cpu_busy);
     free(s->decl_children);
+    free(s->names);
+    free(s->pc_names);
     free(s->said);
     free(s->str_ids);
     world_free(&s->w);

@@ -75,7 +75,12 @@ struct tsig {
 };
 
 struct task {
-    int64_t *slots;
+    int64_t *slots;   /* its own variables (locals) */
+    int64_t *mem;     /* the process's memory: `shared` slots, owned by the
+                         process's first task, shared by its threads and
+                         coroutines; NULL when the declaration has none */
+    int32_t *memq;    /* per shared slot: its TQK_MEM queue */
+    const uint8_t *shared; /* prog_task.slot_shared of its declaration */
     int64_t id;       /* pid or tid shown to the script */
     int64_t sys_t;    /* when the current syscall was entered */
     int64_t done;     /* bytes written so far by the current write */
@@ -166,6 +171,9 @@ struct sim {
     int peer_tty; /* the other hosts' terminal, -1 until a peer needs it */
     int script;
     int *decl_children; /* per prog task: children/threads named so far */
+    int32_t *names;     /* every task by name, open addressing (proc.c) */
+    uint32_t namecap, nnames;
+    int *pc_names;      /* per pc: the last number unique_name gave */
     uint8_t *said;      /* bit per pc: a `say once` already shown */
     int *str_ids;       /* prog string -> timeline string, -1 not yet */
     int failed, stop;
@@ -197,6 +205,8 @@ extern const struct mux_ops mux_scan_ops, mux_select_ops, mux_poll_ops,
 extern const struct mux_ops mux_sigio_ops, mux_uring_ops;
 /* the plain syscalls on files and sockets (net.c); processes (proc.c) */
 extern const struct mux_ops mux_io_ops, mux_proc_ops;
+/* variables, arithmetic and locks in the process's memory (mem.c) */
+extern const struct mux_ops mux_mem_ops;
 
 /* ---- the run's budget (sim.c) ---- */
 /* Stop the run here, keeping the timeline so far: s->stop, truncated, and
@@ -249,7 +259,17 @@ static inline int sim_qlen(const struct sim *s, int q)
 
 /* ---- services for handlers (sim.c) ---- */
 void sim_emit_state(struct sim *s, int task, int state, int obj, int64_t a);
-void sim_set_dst(struct task *t, int slot, int64_t v);
+/* Store v in variable slot (-1: none); a shared one is a MEM event */
+void sim_set_dst(struct sim *s, struct task *t, int slot, int64_t v);
+static inline int sim_slot_shared(const struct task *t, int slot)
+{
+    return t->shared && t->shared[slot];
+}
+/* Where variable slot lives: the task's own slots or the process's memory */
+static inline int64_t *sim_slot(struct task *t, int slot)
+{
+    return sim_slot_shared(t, slot) ? &t->mem[slot] : &t->slots[slot];
+}
 void sim_cpu_kick(struct sim *s);
 void sim_cpu_release(struct sim *s, struct task *t);
 void sim_waiter_unlink(struct sim *s, struct task *t);
@@ -290,6 +310,9 @@ void net_ack(struct sim *s, int l, int c);
 int proc_task_new(struct sim *s, const char *name, int kind, int decl,
                   int parent, int proc, int external);
 void proc_give_stdio(struct sim *s, int proc);
+/* The memory of new process proc: its `shared` variables, each a TQK_MEM
+ * queue, zero (from < 0) or a copy of process from's (fork) */
+int mem_new(struct sim *s, int proc, int from);
 /* the kernel thread a task runs in (coroutines share their thread's) */
 static inline int sim_kthread(const struct sim *s, int task)
 {

@@ -289,6 +289,12 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
                 e->sub == TC_TO_USER ? "kernel_to_user" : "user_to_kernel",
                 (long long)e->b);
         break;
+    case EV_MEM:
+        fprintf(out, ",\"queue\":%d,\"op\":\"%s\",\"value\":%lld", e->obj,
+                e->sub == TM_LOAD ? "load" : e->sub == TM_STORE ? "store"
+                                                                : "copy",
+                (long long)e->a);
+        break;
     case EV_SCAN:
         fprintf(out, ",\"name\":\"%s\",\"fds\":%lld,\"dur_ns\":%lld",
                 tl_sys_name(e->sub), (long long)e->a, (long long)e->b);

@@ -205,6 +205,7 @@ const char *tl_signal_name(int sig)
 {
     static const char *const names[] = {
         [1] = "SIGHUP", [2] = "SIGINT", [3] = "SIGQUIT", [6] = "SIGABRT",
+        [8] = "SIGFPE",
         [9] = "SIGKILL", [10] = "SIGUSR1", [11] = "SIGSEGV", [12] = "SIGUSR2",
         [13] = "SIGPIPE", [14] = "SIGALRM", [15] = "SIGTERM", [17] = "SIGCHLD",
         [18] = "SIGCONT", [19] = "SIGSTOP", [20] = "SIGTSTP", [23] = "SIGURG",
@@ -229,6 +230,7 @@ static char *queue_item(char *buf, size_t len, const struct tl *tl, int q,
     case TQK_ACCEPT: tl_obj_text(buf, len, tl, (int)item); break;
     case TQK_INTEREST: case TQK_READY: SN("fd %lld", (long long)item); break;
     case TQK_SIGNALS: SN("%s", tl_signal_name((int)item)); break;
+    case TQK_FUTEX: SN("%s", task_name(tl, (int)item)); break;
     case TQK_SQ: case TQK_CQ: {
         static const char *const op[] = {
 #define X(e, n, k) k,
@@ -389,6 +391,18 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
            e->sub == TC_TO_USER ? "kernel -> user" : "user -> kernel",
            dur_text(d, sizeof d, e->b));
         break;
+    case EV_MEM: {
+        const char *qn = e->obj >= 0 && e->obj < tl->nqueues
+                             ? tl->queues[e->obj].name : "?";
+        if (e->sub == TM_LOAD)
+            SN("load %s: %lld (into a register)", qn, (long long)e->a);
+        else if (e->sub == TM_STORE)
+            SN("store %s = %lld", qn, (long long)e->a);
+        else
+            SN("%s = %lld: the child's own copy (copy-on-write: same value, "
+               "separate memory)", qn, (long long)e->a);
+        break;
+    }
     case EV_SCAN:
         SN("kernel checks %lld fd%s for readiness%s", (long long)e->a,
            e->a == 1 ? "" : "s", dur_text(d, sizeof d, e->b));

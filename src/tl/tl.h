@@ -229,6 +229,9 @@ enum tl_uring_op {
 /* Queue operations (QUEUE.sub) */
 enum tl_qop { TQ_PUSH, TQ_POP, TQ_REMOVE };
 
+/* MEM.sub */
+enum tl_mem_op { TM_LOAD, TM_STORE, TM_COPY };
+
 /* COPY.sub */
 enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
 
@@ -269,6 +272,10 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *   SCAN       task, sub = syscall, a = entries the kernel scanned, b = ns
  *              it took (select/poll check every watched fd; epoll_wait
  *              only reads the ready list)
+ *   MEM        task = the task that reads or writes, obj = the TQK_MEM queue
+ *              of the variable, a = the value, sub = tl_mem_op: a load
+ *              (nothing changes), a store, or a fork's copy (task = the
+ *              child process: same value, its own memory)
  *   ARGCOPY    task, obj = the syscall (enum tl_sys) whose argument is
  *              copied, sub = tl_copy_dir, a = bytes, b = duration: no
  *              buffer changes (pselect6's fd_set, poll's pollfd array)
@@ -291,7 +298,8 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
     X(OBJ_FREE, "object_free", "a kernel object is released") \
     X(SIGNAL, "signal", "a signal is raised or handled") \
     X(SCAN, "scan", "the kernel checks watched fds for readiness") \
-    X(ARGCOPY, "arg_copy", "a syscall's fd list copied between user and kernel space")
+    X(ARGCOPY, "arg_copy", "a syscall's fd list copied between user and kernel space") \
+    X(MEM, "mem", "a task loads or stores a variable in memory its threads share")
 
 enum tl_ev_type {
 #define X(e, j, h) EV_##e,
@@ -329,8 +337,11 @@ struct tl_obj {
     int32_t owner; /* task index of the process that created it, -1 */
 };
 
+/* TQK_MEM: a `shared` variable in a process's memory: one item, its value
+ * (kept by MEM events).  TQK_FUTEX: the tasks asleep in FUTEX_WAIT on a
+ * word of that memory, oldest first (items are task indexes). */
 enum tl_queue_kind { TQK_RUN, TQK_ACCEPT, TQK_INTEREST, TQK_READY, TQK_SQ,
-                     TQK_CQ, TQK_EVENTS, TQK_SIGNALS };
+                     TQK_CQ, TQK_EVENTS, TQK_SIGNALS, TQK_MEM, TQK_FUTEX };
 
 struct tl_queue {
     char *name;
