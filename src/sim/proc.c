@@ -144,6 +144,7 @@ int proc_task_new(struct sim *s, const char *name, int kind, int decl,
     t->block_end = -1;
     t->next_waiter = TASK_NONE;
     t->wait_obj = -1;
+    t->tmo_at = -1;
     t->waiting_for = -1;
     t->next_thread = -1;
     t->kthread = id;

@@ -89,6 +89,9 @@ struct task {
     int64_t busy_until; /* when the CPU work scheduled last ends */
     int64_t ret;      /* result to store when the syscall completes */
     int64_t ret2;
+    int64_t tmo_at;   /* a waiting call's timeout: when it fires (deadline
+                         plus timer slack), -1 none (sim_sys_enter_wait) */
+    int64_t tmo_end;  /* its deadline without the slack: select's time left */
     int64_t loop_t;   /* time at which zero-time instruction counting began */
     long loop_n;
     int32_t decl, pc, proc, parent, block_end;
@@ -109,6 +112,7 @@ struct task {
     uint32_t gen;     /* bumps invalidate agenda items for the task */
     uint8_t external, in_sys, advance, exited, reaped, is_thread, pend;
     uint8_t is_coroutine;
+    uint8_t tmo_fired; /* the timeout's timer went off while it slept */
     int8_t code;
     struct tsig sig;
     /* the scheduler (sched.c), kept in the kernel thread's task */
@@ -325,6 +329,30 @@ int sim_fd_obj(struct sim *s, const struct task *t, int64_t fd);
 /* Enter syscall sys once per instruction (a retried call does not re-enter) */
 void sim_sys_enter(struct sim *s, struct task *t, int sys, int64_t fd,
                    int64_t arg);
+/*
+ * Timeouts of the waiting calls (pselect6, poll, epoll_wait,
+ * io_uring_enter).  sim_sys_enter_wait enters sys like sim_sys_enter and,
+ * on the call's first entry, sets its timeout: tmo ns from now (< 0: none,
+ * wait for ever; 0: do not sleep at all).  With slack, the timer fires
+ * that much later, as select_estimate_accuracy() lets it (fs/select.c:
+ * 0.1% of the timeout, at least the task's timer_slack_ns, at most 100
+ * ms); io_uring's wait has none.  sim_block_timed sleeps like sim_block
+ * with that timer armed; sim_timed_out says whether the call must now
+ * return 0 (or ETIME) instead of sleeping.
+ */
+void sim_sys_enter_wait(struct sim *s, struct task *t, int sys, int64_t fd,
+                        int64_t arg, int64_t tmo, int slack);
+int sim_block_timed(struct sim *s, struct task *t, int w, int obj);
+/* Operand i of in as a timeout in ns, rounded up to a whole unit (the
+ * resolution of the call's argument: 1 ms for poll and epoll_wait, 1 us
+ * for select's timeval), as a program waits at least what it asks for;
+ * -1 when the operand is absent; a negative value is returned as is */
+int64_t sim_timeout_arg(const struct task *t, const struct prog_ins *in,
+                        int i, int64_t unit);
+static inline int sim_timed_out(const struct sim *s, const struct task *t)
+{
+    return t->tmo_at >= 0 && (t->tmo_fired || t->tmo_at <= s->now);
+}
 /* copy_from_user / copy_to_user of a syscall's argument (an fd_set, a
  * pollfd array, epoll events): an event of the task, no buffer; returns
  * its cost */

@@ -177,6 +177,13 @@ static inline int64_t tl_linux_flags(int acc, int fl)
     return acc | ((fl & TL_FL_NONBLOCK) ? 04000 : 0) |
            ((fl & TL_FL_ASYNC) ? 020000 : 0);
 }
+/* SYS_ENTER.b of pselect6, poll, epoll_wait and io_uring_enter: the
+ * timeout it was given, as TL_TMO(ns), always negative (a recorded
+ * timeline's argument strings use b > 0); 0 = none (NULL or -1: for ever).
+ * pselect6 and io_uring_enter take a timespec (ns), poll and epoll_wait
+ * an int of milliseconds. */
+#define TL_TMO(ns) (-(int64_t)(ns) - 1)
+#define TL_TMO_NS(b) (-(int64_t)(b) - 1)
 /* epoll events an item asks for (epoll_ctl's list in a scenario: in, out,
  * et, oneshot, exclusive), the bits of struct epoll_event's events that
  * iosim models: EPOLLIN, EPOLLOUT, EPOLLET, EPOLLONESHOT, EPOLLEXCLUSIVE */
@@ -243,7 +250,8 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *   SYS_ENTER  task, sub = syscall (enum tl_sys, or TL_SYS_LINUX + nr),
  *              obj = fd argument or TL_NONE, a = size argument, b = 0, or
  *              in a recorded timeline 1 + the string id of the argument
- *              list as strace printed it (without the parentheses)
+ *              list as strace printed it (without the parentheses), or
+ *              (b < 0) the timeout of a waiting call (TL_TMO)
  *   SYSCALL    task, sub = syscall, obj = fd argument, a = return value
  *              (negative errno on failure), b = duration since SYS_ENTER
  *   FD_OPEN    task = process owning the fd table, a = fd, obj = object,

@@ -284,7 +284,7 @@ static int find_cycle(const struct viewer *v, int t, struct cycle *c)
 static void call_text(const struct cycle *c, const struct tl_ev *e, char *b,
                       size_t len)
 {
-    tl_call_text(b, len, e->sub, e->obj, e->a);
+    tl_call_wait_text(b, len, e->sub, e->obj, e->a, e->b < 0 ? e->b : 0);
     if (ui_strwidth(b) > c->appw && e->obj >= 0)
         snprintf(b, len, "%s(%d, ...)", tl_sys_name(e->sub), (int)e->obj);
     if (ui_strwidth(b) > c->appw)
