@@ -248,9 +248,12 @@ static struct tl *load_strace(const char *const *logs, int n, int *status)
 
 static int finish_output(int rc)
 {
-    if (rc || fflush(stdout) || ferror(stdout)) {
+    errno = 0;
+    int flushed = fflush(stdout); /* a writer's -EIO: the flush says why */
+    if (rc || flushed || ferror(stdout)) {
+        int e = rc && rc != -EIO ? -rc : errno > 0 ? errno : rc ? -rc : EIO;
         fprintf(stderr, "iosim: error: cannot write the output: %s\n",
-                strerror(rc ? -rc : errno));
+                strerror(e));
         return 1;
     }
     return 0;
