@@ -248,6 +248,8 @@ static int op_setup(struct sim *s, struct task *t, const struct prog_ins *in)
     int sq = 1;
     while (sq < n)
         sq *= 2;
+    if (sim_fd_room(s, t->proc, 1) < 0) /* io_uring_create: no fd */
+        return sim_sys_return(s, t, -EMFILE, s->p->cost.syscall);
     int o = sim_obj_new(s, OK_URING, 0, 0, -1, t->proc);
     if (o < 0)
         return GO_FAIL;
@@ -314,7 +316,13 @@ static int op_enter(struct sim *s, struct task *t, const struct prog_ins *in)
     struct uring *u = ring_of(s, t, fd, &ring);
     if (t->phase == 0) { /* submit */
         int n = u ? sim_qlen(s, u->sq) : 0;
-        sim_sys_enter(s, t, SYS_IO_URING_ENTER, fd, TL_URING_ENTER_ARG(n, wait));
+        /* a timeout (IORING_ENTER_EXT_ARG, a timespec) bounds the wait */
+        int64_t tmo = wait > 0 ? sim_timeout_arg(t, in, 2, 1) : -1;
+        int bad = wait > 0 && in->nargs > 2 && tmo < 0; /* timespec < 0 */
+        sim_sys_enter_wait(s, t, SYS_IO_URING_ENTER, fd,
+                           TL_URING_ENTER_ARG(n, wait), bad ? -1 : tmo, 0);
+        if (bad)
+            return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
         if (!u)
             return sim_sys_return(s, t, ring < 0 ? -EBADF : -EOPNOTSUPP,
                                   s->p->cost.syscall);
@@ -339,8 +347,12 @@ static int op_enter(struct sim *s, struct task *t, const struct prog_ins *in)
     /* IORING_ENTER_GETEVENTS: wait for completions */
     if (!u)
         return sim_sys_return(s, t, -EBADF, 0);
+    if (ring_ncq(s, u) < wait && sim_timed_out(s, t))
+        /* io_cqring_wait: -ETIME, unless something was submitted: then
+         * io_uring_enter returns that count */
+        return sim_sys_return(s, t, t->ret2 > 0 ? t->ret2 : -ETIME, 0);
     if (ring_ncq(s, u) < wait)
-        return sim_block(s, t, TW_COMPLETION, ring);
+        return sim_block_timed(s, t, TW_COMPLETION, ring);
     return sim_sys_return(s, t, t->ret2, 0);
 }
 

@@ -36,7 +36,8 @@
     X(epoll_ctl, "epoll_ctl", 1000, "epoll_ctl(): one change to the interest list") \
     X(signal, "signal", 2000, "delivering a signal and running its handler frame") \
     X(uring_enter, "uring_enter", 400, "io_uring_enter(): fixed part") \
-    X(uring_per_sqe, "uring_per_sqe", 150, "io_uring_enter(): per submitted entry")
+    X(uring_per_sqe, "uring_per_sqe", 150, "io_uring_enter(): per submitted entry") \
+    X(timer_slack, "timer_slack", 50000, "how late a select/poll/epoll_wait timeout may fire (the task's timer_slack_ns)")
 
 struct cost {
 #define X(f, n, d, h) int64_t f;

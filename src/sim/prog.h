@@ -33,8 +33,11 @@
  *   u  an io_uring operation: read, write, recv, send (enum tl_uring_op)
  *   e  an epoll_ctl operation: add, mod, del
  *   v  an optional value (integer or variable)
+ *   t  an optional timeout: a duration (integer with its unit, or a
+ *      variable); absent = wait for ever
  *   s  a string
  *   m  a `shared` variable used as a lock (a futex word)
+ *   r  a resource limit: RLIMIT_NOFILE (the only one modelled)
  * Results (the names before '=') are listed in the help text.
  * Operations that are control flow (if, loop, ...) are not in this table.
  */
@@ -58,22 +61,22 @@
     X(THREAD, "thread", "", "tid = thread { ... }: a new thread runs the block") \
     X(COROUTINE, "coroutine", "", "co = coroutine { ... }: a coroutine of this thread runs the block when a yield switches to it") \
     X(YIELD, "yield", "", "yield: switch to the next coroutine of this thread (in user space: no syscall)") \
-    X(JOIN, "join", "f", "join TID: wait for a thread to exit") \
+    X(JOIN, "join", "f", "join TID: wait for a thread to exit (pthread_join: a futex wait only if it is still running)") \
     X(WAIT, "wait", "v", "wait [PID]: wait for a child process to exit") \
     X(TYPE, "type", "n", "type SIZE: the user types SIZE bytes at the terminal; a read of fd 0 gets them") \
     X(SAY, "say", "s", "say [once] \"TEXT\": show TEXT as the caption when reached (once: the first time only)") \
-    X(SELECT, "select", "", "n = select [FD...]: wait until one of the fds (default: the watched ones) is readable") \
-    X(POLL, "poll", "", "n = poll [FD...]: like select, with a pollfd array") \
+    X(SELECT, "select", "", "n = select [FD...] [TIMEOUT]: wait until one of the fds (default: the watched ones) is readable, or TIMEOUT passes (n = 0)") \
+    X(POLL, "poll", "", "n = poll [FD...] [TIMEOUT]: like select, with a pollfd array") \
     X(WATCH, "watch", "f", "watch FD: add FD to the task's own fd set (FD_SET, or a pollfd entry)") \
     X(UNWATCH, "unwatch", "f", "unwatch FD: remove FD from the task's own fd set (FD_CLR)") \
     X(EPOLL_CREATE, "epoll_create", "", "ep = epoll_create: a new epoll instance") \
     X(EPOLL_CTL, "epoll_ctl", "fef", "epoll_ctl EP add|mod|del FD [in] [out] [et] [oneshot] [exclusive]: change the interest list (events: in by default)") \
-    X(EPOLL_WAIT, "epoll_wait", "fv", "n = epoll_wait EP [MAXEVENTS]: wait for ready fds, at most MAXEVENTS (default 64) per call") \
+    X(EPOLL_WAIT, "epoll_wait", "fvt", "n = epoll_wait EP [MAXEVENTS] [TIMEOUT]: wait for ready fds, at most MAXEVENTS (default 64) per call, or TIMEOUT (n = 0)") \
     X(SIGACTION, "sigaction", "", "sigaction SIGIO { ... }: install a handler; the block runs when the signal is delivered") \
     X(PAUSE, "pause", "", "n = pause: sleep until a signal is delivered (returns EINTR)") \
     X(URING_SETUP, "io_uring_setup", "n", "ring = io_uring_setup ENTRIES: a new io_uring (submission and completion rings)") \
     X(PREP, "prep", "fufn", "id = prep RING read|write|recv|send FD SIZE: write a request into the submission ring (no syscall); id = its user_data") \
-    X(URING_ENTER, "io_uring_enter", "fv", "n = io_uring_enter RING [WAIT]: submit the queued requests, wait for WAIT completions") \
+    X(URING_ENTER, "io_uring_enter", "fvt", "n = io_uring_enter RING [WAIT [TIMEOUT]]: submit the queued requests, wait for WAIT completions (at most TIMEOUT: ETIME)") \
     X(CQE, "cqe", "f", "id, res = cqe RING: take the oldest completion (no syscall): its user_data and result; id = EAGAIN if none") \
     X(LOCK, "lock", "m", "lock M: pthread_mutex_lock on M, a shared variable (0 free, 1 locked, 2 locked with waiters): an atomic compare-and-swap in user space; only if M is taken, futex FUTEX_WAIT_PRIVATE until it is handed back") \
     X(UNLOCK, "unlock", "m", "unlock M: pthread_mutex_unlock: an atomic exchange with 0; only if a thread waits (M was 2), futex FUTEX_WAKE_PRIVATE to wake one") \
@@ -82,6 +85,7 @@
     X(COND_BROADCAST, "cond_broadcast", "m", "cond_broadcast C: pthread_cond_broadcast: wake every thread waiting on C (futex FUTEX_WAKE_PRIVATE, INT_MAX); none waiting: no syscall") \
     X(SEM_WAIT, "sem_wait", "m", "sem_wait S: take one from counting semaphore S (a shared variable: its count): an atomic decrement if S > 0, else futex FUTEX_WAIT_PRIVATE until a sem_post") \
     X(SEM_POST, "sem_post", "m", "sem_post S: add one to S (an atomic increment); if a thread waits, futex FUTEX_WAKE_PRIVATE to wake one") \
+    X(SETRLIMIT, "setrlimit", "rnv", "setrlimit RLIMIT_NOFILE SOFT [HARD]: change the process's fd limit (prlimit64); SOFT <= HARD, and HARD may only go down") \
     X(SET, "set", "v", "x = set VALUE: assign") \
     /* control flow, produced by the compiler only */ \
     X(JMP, "(jump)", "", "") \
@@ -149,7 +153,10 @@ enum prog_op {
  * when neither in nor out is written); an absent optional operand ('v') is
  * ARG_NONE and nargs counts only the operands written; SAY has a[0] = const index into
  * prog->strs; SELECT/POLL have nargs = 0 and their fds in prog->lists, or
- * list = -1 when written with no operands: the task's watch set is used.
+ * list = -1 when written with no operands: the task's watch set is used;
+ * a timeout written after their fds (a duration, or `timeout VAR`) is a[0]
+ * with nargs = 1.  A timeout operand ('t', and select/poll's a[0]) keeps
+ * its variable slot, so select can write the time left back into it.
  */
 
 /* Comparisons for JIF: jump to .jump if (a CMP b) is false */
@@ -239,6 +246,7 @@ struct prog {
     long max_steps;   /* ... this many steps of the interpreter and agenda */
     int64_t max_mem;  /* ... when the run holds this many bytes */
     int backlog;
+    int64_t nofile;   /* RLIMIT_NOFILE soft limit every process starts with */
 
     struct prog_ins *code;
     int ncode, codecap;

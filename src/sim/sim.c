@@ -10,7 +10,7 @@
  *   AG_ACK          a TCP handshake: the SYN reaches the listener, the
  *                   SYN-ACK the connector (connect() returns), the final
  *                   ACK the listener (the connection joins the accept queue);
- *   AG_TIMER        a sleep ends;
+ *   AG_TIMER        a sleep ends, or a wait's timeout expires;
  *   AG_RUN          a CPU, done switching, starts running a task;
  *   AG_STEP         a task's CPU work (a syscall's kernel part, a slice of
  *                   computation) is done: finish the syscall, run on;
@@ -470,16 +470,62 @@ static void do_run(struct sim *s, struct task *t, int cpu)
 
 /* ---- syscalls ---------------------------------------------------------------- */
 
-void sim_sys_enter(struct sim *s, struct task *t, int sys, int64_t fd,
-                   int64_t arg)
+static void sys_enter(struct sim *s, struct task *t, int sys, int64_t fd,
+                      int64_t arg, int64_t b)
 {
-    if (t->in_sys)
-        return;
     t->in_sys = 1;
     t->sys = sys;
     t->sys_fd = (int32_t)fd;
     t->sys_t = s->now;
-    sim_emit(s, EV_SYS_ENTER, (int)(t - s->tasks), sys, (int32_t)fd, arg, 0);
+    t->tmo_at = -1;
+    t->tmo_fired = 0;
+    sim_emit(s, EV_SYS_ENTER, (int)(t - s->tasks), sys, (int32_t)fd, arg, b);
+}
+
+void sim_sys_enter(struct sim *s, struct task *t, int sys, int64_t fd,
+                   int64_t arg)
+{
+    if (!t->in_sys)
+        sys_enter(s, t, sys, fd, arg, 0);
+}
+
+#define SLACK_MAX 100000000LL /* MAX_SLACK in fs/select.c: 100 ms */
+
+void sim_sys_enter_wait(struct sim *s, struct task *t, int sys, int64_t fd,
+                        int64_t arg, int64_t tmo, int slack)
+{
+    if (t->in_sys)
+        return;
+    sys_enter(s, t, sys, fd, arg, tmo >= 0 ? TL_TMO(tmo) : 0);
+    if (tmo < 0)
+        return;
+    int64_t sl = 0;
+    if (slack && tmo > 0) { /* select_estimate_accuracy() */
+        sl = tmo / 1000 < SLACK_MAX ? tmo / 1000 : SLACK_MAX;
+        if (sl < s->p->cost.timer_slack)
+            sl = s->p->cost.timer_slack;
+    }
+    t->tmo_end = sim_at(s, tmo);
+    t->tmo_at = sat_add(t->tmo_end, sl);
+}
+
+int64_t sim_timeout_arg(const struct task *t, const struct prog_ins *in,
+                        int i, int64_t unit)
+{
+    if (i >= in->nargs || in->a[i].kind == ARG_NONE)
+        return -1;
+    int64_t v = sim_arg(t, in, i);
+    if (v <= 0 || unit <= 1)
+        return v;
+    int64_t n = v / unit + (v % unit != 0);
+    return sat_mul(n, unit);
+}
+
+int sim_block_timed(struct sim *s, struct task *t, int w, int obj)
+{
+    if (t->tmo_at >= 0) /* stale once anything else wakes the task */
+        sim_schedule(s, t->tmo_at, AG_TIMER, (int)(t - s->tasks), -1, 0, 1);
+    return sim_block(s, t, w, obj);
 }
 
 int64_t sim_arg_copy(struct sim *s, int task, int sys, int dir, int64_t bytes)
@@ -547,6 +593,14 @@ void sim_notify_release(struct sim *s, int obj)
     for (int i = 0; i < NMUX; i++)
         if (muxes[i]->release)
             muxes[i]->release(s, obj);
+}
+
+/* room was made for obj's writers: models that watch for it are told */
+void sim_notify_writable(struct sim *s, int obj)
+{
+    for (int i = 0; i < NMUX; i++)
+        if (muxes[i]->writable)
+            muxes[i]->writable(s, obj);
 }
 
 /* obj became readable: models that watch it put it on their ready lists */
@@ -751,7 +805,9 @@ static void dispatch(struct sim *s, const struct agenda *it)
     case AG_STEP:
         task_step(s, t);
         break;
-    case AG_TIMER:
+    case AG_TIMER: /* a sleep ends, or a wait's timeout (a = 1) */
+        if (it->a == 1)
+            t->tmo_fired = 1;
         sim_wake(s, t);
         break;
     case AG_DELIVER: {

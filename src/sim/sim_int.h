@@ -97,6 +97,9 @@ struct task {
     int64_t busy_until; /* when the CPU work scheduled last ends */
     int64_t ret;      /* result to store when the syscall completes */
     int64_t ret2;
+    int64_t tmo_at;   /* a waiting call's timeout: when it fires (deadline
+                         plus timer slack), -1 none (sim_sys_enter_wait) */
+    int64_t tmo_end;  /* its deadline without the slack: select's time left */
     int64_t loop_t;   /* time at which zero-time instruction counting began */
     long loop_n;
     int32_t decl, pc, proc, parent, block_end;
@@ -119,6 +122,7 @@ struct task {
     uint8_t is_coroutine;
     uint8_t futex_woken; /* a FUTEX_WAKE took it off the futex's queue */
     int32_t futex_slot;  /* the shared word it sleeps on in FUTEX_WAIT, -1 */
+    uint8_t tmo_fired; /* the timeout's timer went off while it slept */
     int8_t code;
     struct tsig sig;
     /* the scheduler (sched.c), kept in the kernel thread's task */
@@ -127,6 +131,8 @@ struct task {
     int64_t exec_start, run_since; /* last charged, on its CPU since */
     int32_t last_cpu;
     uint8_t on_cpu, need_resched;
+    int64_t nofile_cur, nofile_max; /* a process's RLIMIT_NOFILE (in its
+                                       main task; fork copies it) */
 };
 
 /* The engine's private side of a kernel object */
@@ -139,6 +145,7 @@ struct sobj {
     int32_t remote;    /* 1 if the connection crosses to a peer host */
     int32_t connect_ret; /* connecting sockets: 1 pending, 0 ok, -errno */
     uint8_t fin_pending, freed;
+    uint8_t unix_pair; /* a socketpair's end (AF_UNIX) */
     int32_t sig_owner; /* F_SETOWN: process task + 1 to send SIGIO, 0 none */
     int32_t uring_waits; /* io_uring requests waiting for it (aio_uring.c) */
     void *mux;         /* per-model private state (epoll instance, ...) */
@@ -204,6 +211,8 @@ struct mux_ops {
     int (*exec)(struct sim *s, struct task *t, const struct prog_ins *in);
     /* bytes arrived, EOF, or a new connection on object obj */
     void (*readable)(struct sim *s, int obj);
+    /* room was made for writers of obj (sim_writable became true) */
+    void (*writable)(struct sim *s, int obj);
     /* an object is about to be freed */
     void (*release)(struct sim *s, int obj);
 };
@@ -283,6 +292,7 @@ void sim_cpu_release(struct sim *s, struct task *t);
 void sim_waiter_unlink(struct sim *s, struct task *t);
 void sim_wake_one(struct sim *s, int obj, int w);
 void sim_notify_readable(struct sim *s, int obj);
+void sim_notify_writable(struct sim *s, int obj);
 void sim_notify_release(struct sim *s, int obj);
 
 /* ---- the scheduler (sched.c) ---- */
@@ -333,6 +343,30 @@ int sim_fd_obj(struct sim *s, const struct task *t, int64_t fd);
 /* Enter syscall sys once per instruction (a retried call does not re-enter) */
 void sim_sys_enter(struct sim *s, struct task *t, int sys, int64_t fd,
                    int64_t arg);
+/*
+ * Timeouts of the waiting calls (pselect6, poll, epoll_wait,
+ * io_uring_enter).  sim_sys_enter_wait enters sys like sim_sys_enter and,
+ * on the call's first entry, sets its timeout: tmo ns from now (< 0: none,
+ * wait for ever; 0: do not sleep at all).  With slack, the timer fires
+ * that much later, as select_estimate_accuracy() lets it (fs/select.c:
+ * 0.1% of the timeout, at least the task's timer_slack_ns, at most 100
+ * ms); io_uring's wait has none.  sim_block_timed sleeps like sim_block
+ * with that timer armed; sim_timed_out says whether the call must now
+ * return 0 (or ETIME) instead of sleeping.
+ */
+void sim_sys_enter_wait(struct sim *s, struct task *t, int sys, int64_t fd,
+                        int64_t arg, int64_t tmo, int slack);
+int sim_block_timed(struct sim *s, struct task *t, int w, int obj);
+/* Operand i of in as a timeout in ns, rounded up to a whole unit (the
+ * resolution of the call's argument: 1 ms for poll and epoll_wait, 1 us
+ * for select's timeval), as a program waits at least what it asks for;
+ * -1 when the operand is absent; a negative value is returned as is */
+int64_t sim_timeout_arg(const struct task *t, const struct prog_ins *in,
+                        int i, int64_t unit);
+static inline int sim_timed_out(const struct sim *s, const struct task *t)
+{
+    return t->tmo_at >= 0 && (t->tmo_fired || t->tmo_at <= s->now);
+}
 /* copy_from_user / copy_to_user of a syscall's argument (an fd_set, a
  * pollfd array, epoll events): an event of the task, no buffer; returns
  * its cost */
@@ -347,10 +381,16 @@ void sim_wake(struct sim *s, struct task *t);
 int sim_obj_new(struct sim *s, int kind, int64_t rxcap, int64_t txcap, int peer,
                 int owner);
 int sim_fd_open(struct sim *s, int proc, int obj);
+/* 0 if process proc can open n more fds below its RLIMIT_NOFILE soft
+ * limit, else -EMFILE (alloc_fd: an fd must be below the limit) */
+int sim_fd_room(struct sim *s, int proc, int n);
 int sim_fail(struct sim *s, const struct prog_ins *in, const char *fmt, ...);
 int64_t sim_copy_ns(const struct sim *s, int64_t bytes);
 /* Is obj readable now (data, EOF, or a pending connection)? */
 int sim_readable(const struct sim *s, int obj);
+/* Is there room for a writer of obj, as poll's POLLOUT says (net.c)? */
+int sim_writable(const struct sim *s, int obj);
+#define NET_PAGE 4096 /* a pipe's buffers are pages */
 int sim_ready_push(struct task *t, int32_t fd);
 void sim_schedule(struct sim *s, int64_t t, int kind, int task, int obj,
                   int obj2, int64_t a);

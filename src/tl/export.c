@@ -232,6 +232,8 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
             fputs(",\"args\":", out); /* as strace printed them */
             tl_json_str(out, tl->strs[e->b - 1]);
         }
+        if (e->b < 0) /* a waiting call's timeout */
+            fprintf(out, ",\"timeout_ns\":%lld", (long long)TL_TMO_NS(e->b));
         break;
     case EV_SYSCALL: {
         fprintf(out, ",\"name\":\"%s\",\"fd\":%d,\"ret\":%lld", tl_sys_name(e->sub),

@@ -13,7 +13,30 @@ static const char *const acc_names[4] = {"O_RDONLY", "O_WRONLY", "O_RDWR", "O_RD
 
 char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg)
 {
+    return tl_call_wait_text(buf, len, sys, fd, arg, 0);
+}
+
+/* A timeout as the call's argument shows it: a timespec, or milliseconds */
+static void tmo_ts(char *buf, size_t len, int64_t b)
+{
+    if (b >= 0) {
+        SN("NULL");
+        return;
+    }
+    long long ns = (long long)TL_TMO_NS(b);
+    SN("{tv_sec=%lld, tv_nsec=%lld}", ns / 1000000000, ns % 1000000000);
+}
+
+static long long tmo_ms(int64_t b)
+{
+    return b >= 0 ? -1 : (long long)(TL_TMO_NS(b) / 1000000);
+}
+
+char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
+                        int64_t tmo)
+{
     long long n = (long long)arg;
+    char ts[64];
     switch (sys) {
     case SYS_READ: SN("read(%d, ..., %lld)", fd, n); break;
     case SYS_WRITE: SN("write(%d, \"...\", %lld)", fd, n); break;
@@ -44,10 +67,22 @@ char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg)
            arg & TL_FL_NONBLOCK ? "|O_NONBLOCK" : "",
            arg & TL_FL_ASYNC ? "|O_ASYNC" : "");
         break;
-    case SYS_PIPE2: SN("pipe2([%d, %d], 0)", TL_FD_PAIR_A(arg), TL_FD_PAIR_B(arg)); break;
+    case SYS_PIPE2: /* a failed call fills no array: strace shows its address */
+        if (TL_FD_PAIR_A(arg) < 0)
+            SN("pipe2(..., 0)");
+        else
+            SN("pipe2([%d, %d], 0)", TL_FD_PAIR_A(arg), TL_FD_PAIR_B(arg));
+        break;
     case SYS_SOCKETPAIR:
-        SN("socketpair(AF_UNIX, SOCK_STREAM, 0, [%d, %d])", TL_FD_PAIR_A(arg),
-           TL_FD_PAIR_B(arg));
+        if (TL_FD_PAIR_A(arg) < 0)
+            SN("socketpair(AF_UNIX, SOCK_STREAM, 0, ...)");
+        else
+            SN("socketpair(AF_UNIX, SOCK_STREAM, 0, [%d, %d])",
+               TL_FD_PAIR_A(arg), TL_FD_PAIR_B(arg));
+        break;
+    case SYS_PRLIMIT64:
+        SN("prlimit64(0, RLIMIT_NOFILE, {rlim_cur=%lld, rlim_max=%lld}, NULL)",
+           (long long)TL_RLIM_CUR(arg), (long long)TL_RLIM_MAX(arg));
         break;
     case SYS_CLOCK_NANOSLEEP:
         SN("clock_nanosleep(CLOCK_REALTIME, 0, {tv_sec=%lld, tv_nsec=%lld}, NULL)",
@@ -78,18 +113,27 @@ char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg)
                "FUTEX_BITSET_MATCH_ANY)", fd);
         break;
     case SYS_SELECT: /* glibc's select() on x86_64 calls pselect6 */
-        SN("pselect6(%lld, [...], NULL, NULL, NULL, NULL)", n);
+        tmo_ts(ts, sizeof ts, tmo);
+        SN("pselect6(%lld, [...], NULL, NULL, %s, NULL)", n, ts);
         break;
-    case SYS_POLL: SN("poll([...], %lld, -1)", n); break;
+    case SYS_POLL: SN("poll([...], %lld, %lld)", n, tmo_ms(tmo)); break;
     case SYS_EPOLL_CREATE1: SN("epoll_create1(0)"); break;
     case SYS_EPOLL_CTL: SN("epoll_ctl(%d, ..., %lld, {...})", fd, n); break;
-    case SYS_EPOLL_WAIT: SN("epoll_wait(%d, [...], %lld, -1)", fd, n > 0 ? n : 64); break;
+    case SYS_EPOLL_WAIT:
+        SN("epoll_wait(%d, [...], %lld, %lld)", fd, n > 0 ? n : 64, tmo_ms(tmo));
+        break;
     case SYS_IO_URING_SETUP:
         SN("io_uring_setup(%lld, {flags=0, sq_thread_cpu=0, sq_thread_idle=0, "
            "...})", n);
         break;
     case SYS_IO_URING_ENTER: {
         long long sub = arg & 0xffffffff, wait = (long long)(arg >> 32);
+        if (tmo < 0) { /* the timeout rides in struct io_uring_getevents_arg */
+            tmo_ts(ts, sizeof ts, tmo);
+            SN("io_uring_enter(%d, %lld, %lld, IORING_ENTER_GETEVENTS|"
+               "IORING_ENTER_EXT_ARG, {ts=%s}, 24)", fd, sub, wait, ts);
+            break;
+        }
         SN("io_uring_enter(%d, %lld, %lld, %s, NULL, 0)", fd, sub, wait,
            wait > 0 ? "IORING_ENTER_GETEVENTS" : "0");
         break;
@@ -118,7 +162,7 @@ char *tl_enter_text(char *buf, size_t len, const struct tl *tl,
         SN("%s(%s)", tl_sys_name(e->sub), tl->strs[e->b - 1]);
         return buf;
     }
-    return tl_call_text(buf, len, e->sub, e->obj, e->a);
+    return tl_call_wait_text(buf, len, e->sub, e->obj, e->a, e->b < 0 ? e->b : 0);
 }
 
 char *tl_sys_ret_text(char *buf, size_t len, int sys, int64_t arg, int64_t ret)
@@ -126,6 +170,10 @@ char *tl_sys_ret_text(char *buf, size_t len, int sys, int64_t arg, int64_t ret)
     if (sys == SYS_FCNTL && (arg & TL_F_GETFL) && ret >= 0) {
         SN(" = %#llx (flags %s%s%s)", (long long)ret, acc_names[ret & 3],
            ret & 04000 ? "|O_NONBLOCK" : "", ret & 020000 ? "|O_ASYNC" : "");
+        return buf;
+    }
+    if ((sys == SYS_SELECT || sys == SYS_POLL) && ret == 0) {
+        SN(" = 0 (Timeout)"); /* as strace says it */
         return buf;
     }
     return tl_ret_text(buf, len, ret);

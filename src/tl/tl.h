@@ -106,7 +106,8 @@ enum tl_wait {
     X(RT_SIGRETURN, "rt_sigreturn") \
     X(IO_URING_SETUP, "io_uring_setup") \
     X(IO_URING_ENTER, "io_uring_enter") \
-    X(PAUSE, "pause")
+    X(PAUSE, "pause") \
+    X(PRLIMIT64, "prlimit64") /* glibc's setrlimit() on x86_64 */
 
 enum tl_sys {
 #define X(e, n) SYS_##e,
@@ -165,9 +166,10 @@ enum tl_obj_kind {
  *                              0 O_RDONLY, 1 O_WRONLY, 2 O_RDWR */
 #define TL_F_SETOWN ((int64_t)1 << 40)
 /* SYS_ENTER.a of SYS_PIPE2 and SYS_SOCKETPAIR: the two fds it returns */
-#define TL_FD_PAIR(a, b) ((int64_t)(a) | (int64_t)(b) << 32)
-#define TL_FD_PAIR_A(v) ((int)((v) & 0xffffffff))
-#define TL_FD_PAIR_B(v) ((int)((v) >> 32))
+#define TL_FD_PAIR(a, b) \
+    ((int64_t)((uint64_t)(uint32_t)(a) | (uint64_t)(uint32_t)(b) << 32))
+#define TL_FD_PAIR_A(v) ((int)(int32_t)(uint32_t)((uint64_t)(v) & 0xffffffff))
+#define TL_FD_PAIR_B(v) ((int)(int32_t)(uint32_t)((uint64_t)(v) >> 32))
 #define TL_F_GETFL ((int64_t)1 << 41)
 #define TL_F_SETFL(acc, fl) ((int64_t)(fl) | (int64_t)(acc) << 8)
 /* Linux's O_ flag word (x86_64): accmode | O_NONBLOCK 04000 | O_ASYNC 020000 */
@@ -176,6 +178,13 @@ static inline int64_t tl_linux_flags(int acc, int fl)
     return acc | ((fl & TL_FL_NONBLOCK) ? 04000 : 0) |
            ((fl & TL_FL_ASYNC) ? 020000 : 0);
 }
+/* SYS_ENTER.b of pselect6, poll, epoll_wait and io_uring_enter: the
+ * timeout it was given, as TL_TMO(ns), always negative (a recorded
+ * timeline's argument strings use b > 0); 0 = none (NULL or -1: for ever).
+ * pselect6 and io_uring_enter take a timespec (ns), poll and epoll_wait
+ * an int of milliseconds. */
+#define TL_TMO(ns) (-(int64_t)(ns) - 1)
+#define TL_TMO_NS(b) (-(int64_t)(b) - 1)
 /* epoll events an item asks for (epoll_ctl's list in a scenario: in, out,
  * et, oneshot, exclusive), the bits of struct epoll_event's events that
  * iosim models: EPOLLIN, EPOLLOUT, EPOLLET, EPOLLONESHOT, EPOLLEXCLUSIVE */
@@ -191,6 +200,15 @@ static inline int64_t tl_linux_flags(int acc, int fl)
 #define TL_FUTEX_WAIT ((int64_t)1 << 40)
 #define TL_FUTEX_WAKE ((int64_t)2 << 40)
 #define TL_FUTEX_VAL(a) ((int)((a) & 0xffffffff))
+/* SYS_ENTER.a of SYS_PRLIMIT64 (RLIMIT_NOFILE): the new soft and hard
+ * limits, each clamped to 32 bits */
+#define TL_RLIM_ARG(cur, max) ((int64_t)(cur) | (int64_t)(max) << 32)
+#define TL_RLIM_CUR(v) ((int64_t)((v) & 0xffffffff))
+#define TL_RLIM_MAX(v) ((int64_t)((uint64_t)(v) >> 32))
+/* The hard RLIMIT_NOFILE processes start with (systemd's default) and the
+ * most any limit may be (fs.nr_open) */
+#define TL_NOFILE_HARD 524288
+#define TL_NR_OPEN 1048576
 /* SYS_ENTER.a of SYS_IO_URING_ENTER: to_submit | min_complete << 32 */
 #define TL_URING_ENTER_ARG(sub, wait) ((int64_t)(sub) | (int64_t)(wait) << 32)
 
@@ -240,7 +258,8 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *   SYS_ENTER  task, sub = syscall (enum tl_sys, or TL_SYS_LINUX + nr),
  *              obj = fd argument or TL_NONE, a = size argument, b = 0, or
  *              in a recorded timeline 1 + the string id of the argument
- *              list as strace printed it (without the parentheses)
+ *              list as strace printed it (without the parentheses), or
+ *              (b < 0) the timeout of a waiting call (TL_TMO)
  *   SYSCALL    task, sub = syscall, obj = fd argument, a = return value
  *              (negative errno on failure), b = duration since SYS_ENTER
  *   FD_OPEN    task = process owning the fd table, a = fd, obj = object,
