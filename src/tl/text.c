@@ -515,17 +515,16 @@ static int out_err(void)
  * a file: its control characters must not reach it raw (ESC could set the
  * window title or clear the screen, CR hide what came before, a newline
  * break the one-event-a-line format).  They are written as C escapes, as
- * strace does: \n \t \r \\, and octal \033 for the other C0 controls,
- * DEL and the C1 controls (U+0080..U+009F, UTF-8 C2 80..C2 9F).
+ * strace does: \n \t \r, and octal \033 for the other C0 controls, DEL
+ * and the C1 controls (U+0080..U+009F, UTF-8 C2 80..C2 9F).  A backslash
+ * stays as it is: a call read from an strace log is escaped already.
  */
 static int dump_text(FILE *out, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (; *p; p++) {
         int c = *p, r;
-        if (c == '\\')
-            r = fputs("\\\\", out);
-        else if (c == '\n')
+        if (c == '\n')
             r = fputs("\\n", out);
         else if (c == '\t')
             r = fputs("\\t", out);
