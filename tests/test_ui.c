@@ -1067,6 +1067,41 @@ static void test_long_tables(void **st)
     tl_free(tl);
 }
 
+/* The panels keep their place from step to step while the lesson stays
+   with one task (epoll.scn's server, every step) */
+static void test_layout_still(void **st)
+{
+    (void)st;
+    static const char *const files[] = { "scenarios/epoll.scn",
+                                         "scenarios/nonblocking.scn",
+                                         "scenarios/blocking.scn" };
+    static const int sizes[][2] = { { 80, 24 }, { 132, 43 } };
+    for (size_t f = 0; f < 3; f++)
+        for (int z = 0; z < 2; z++) {
+            struct tl *tl = run_file(files[f]);
+            struct viewer v;
+            assert_int_equal(viewer_open(&v, tl), 0);
+            struct placed first[UI_MAXPLACED];
+            int nfirst = -1;
+            for (long k = 0; k < v.ncaps; k++) {
+                viewer_goto_step(&v, k);
+                v.sel_task = 0; /* the server */
+                free(render_viewer(&v, sizes[z][0], sizes[z][1], 0));
+                if (nfirst < 0) {
+                    nfirst = v.nplaced;
+                    memcpy(first, v.placed, sizeof first);
+                    continue;
+                }
+                if (v.nplaced != nfirst ||
+                    memcmp(first, v.placed, (size_t)nfirst * sizeof *first))
+                    fail_msg("%s %dx%d: the panels moved at step %ld", files[f],
+                             sizes[z][0], sizes[z][1], k + 1);
+            }
+            viewer_close(&v);
+            tl_free(tl);
+        }
+}
+
 /* Playback stops at each step; P plays through */
 static void test_play_stops_at_steps(void **st)
 {
@@ -1509,6 +1544,7 @@ int main(void)
         cmocka_unit_test(test_steps_show_effects),
         cmocka_unit_test(test_play_stops_at_steps),
         cmocka_unit_test(test_long_tables),
+        cmocka_unit_test(test_layout_still),
         cmocka_unit_test(test_small_buffers_strip),
         cmocka_unit_test(test_keys_navigation),
         cmocka_unit_test(test_keys_search_marks_focus),

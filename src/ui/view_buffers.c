@@ -46,7 +46,11 @@ static int nbufs(const struct viewer *v)
 static int want(const struct viewer *v, int w)
 {
     (void)w;
-    int n = nbufs(v);
+    int n = nbufs(v), p = proc_of(v);
+    /* room for the most buffers the process may have (two per fd besides
+       the terminal's), so the panels under it keep their place */
+    if (p >= 0 && p < v->tl->ntasks && 2 * (v->max_fds[p] - 3) > n)
+        n = 2 * (v->max_fds[p] - 3);
     if (n > 8)
         n = 8;
     if (n == 0)
