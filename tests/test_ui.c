@@ -1407,6 +1407,18 @@ static void test_mouse(void **st)
     assert_int_equal(v.sel_task, 1);
     assert_true(viewer_pos(&v) < (long)tl->nev);
     assert_true(v.cur.w.t > 0 && v.cur.w.t < v.t_end / 2);
+    /* a click on a line of the event log goes to that event */
+    struct rect lg = { 0, 0, 0, 0 };
+    for (int i = 0; i < v.nplaced; i++)
+        if (v.placed[i].view == V_LOG)
+            lg = v.placed[i].r;
+    assert_true(lg.h > 4);
+    long before = viewer_pos(&v);
+    v.mouse_x = lg.x + 5;
+    v.mouse_y = lg.y + 1; /* the first line shown: the oldest */
+    assert_true(ui_key(&v, UK_MOUSE) & UI_REDRAW);
+    assert_int_equal(viewer_pos(&v), before - (lg.h - 2) + 1);
+    free(render_viewer(&v, 132, 43, 0));
     /* a click outside any view does nothing */
     v.mouse_x = 0;
     v.mouse_y = 0;
