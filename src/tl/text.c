@@ -103,9 +103,14 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
         else
             SN("wait4(-1, NULL, 0, NULL)");
         break;
-    case SYS_FUTEX: /* glibc's pthread_join: a wait on the thread's tid */
-        SN("futex(..., FUTEX_WAIT_BITSET|FUTEX_CLOCK_REALTIME, %d, NULL, "
-           "FUTEX_BITSET_MATCH_ANY)", fd);
+    case SYS_FUTEX:
+        if (arg & TL_FUTEX_WAIT) /* glibc's lock, contended */
+            SN("futex(..., FUTEX_WAIT_PRIVATE, %d, NULL)", TL_FUTEX_VAL(arg));
+        else if (arg & TL_FUTEX_WAKE) /* glibc's unlock, with waiters */
+            SN("futex(..., FUTEX_WAKE_PRIVATE, %d)", TL_FUTEX_VAL(arg));
+        else /* glibc's pthread_join: a wait on the thread's tid */
+            SN("futex(..., FUTEX_WAIT_BITSET|FUTEX_CLOCK_REALTIME, %d, NULL, "
+               "FUTEX_BITSET_MATCH_ANY)", fd);
         break;
     case SYS_SELECT: /* glibc's select() on x86_64 calls pselect6 */
         tmo_ts(ts, sizeof ts, tmo);
@@ -220,6 +225,8 @@ char *tl_ret_text(char *buf, size_t len, int64_t ret)
     }
     if (ret < 0 && en)
         SN(" = -1 %s (%s)", en, strerror((int)-ret));
+    else if (ret >= (int64_t)1 << 32) /* an address (mmap, brk): as strace */
+        SN(" = %#llx", (long long)ret);
     else
         SN(" = %lld", (long long)ret);
     return buf;
@@ -334,6 +341,22 @@ static char *dur_text(char *buf, size_t len, int64_t ns)
     return buf;
 }
 
+/* The signal that killed the task exiting at i: the task's own event
+ * before it is that signal raised, and the code is 128 + its number */
+static int killed_by(const struct tl *tl, long i)
+{
+    const struct tl_ev *e = &tl->ev[i];
+    for (long j = i - 1; j >= 0 && j >= i - 64; j--) {
+        const struct tl_ev *s = &tl->ev[j];
+        if (s->task != e->task)
+            continue;
+        if (s->type == EV_SIGNAL && s->sub == 0 && e->a == 128 + s->a)
+            return (int)s->a;
+        return 0;
+    }
+    return 0;
+}
+
 char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
 {
     const struct tl_ev *e = &tl->ev[i];
@@ -353,12 +376,10 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
             SN("--- running on CPU %lld ---", (long long)e->a);
         else if (e->sub == TS_BLOCKED && *tl_wait_name((int)e->a))
             SN("--- blocked: waiting for %s ---", tl_wait_name((int)e->a));
-        else if (e->sub == TS_EXITED && i > 0 && tl->ev[i - 1].type == EV_SIGNAL &&
-                 tl->ev[i - 1].task == e->task && tl->ev[i - 1].sub == 0 &&
-                 e->a == 128 + tl->ev[i - 1].a)
+        else if (e->sub == TS_EXITED && killed_by(tl, i) > 0)
             /* killed by a signal it raised just before: strace's words (a
                shell reports the status as 128 + the signal number) */
-            SN("+++ killed by %s +++", tl_signal_name((int)tl->ev[i - 1].a));
+            SN("+++ killed by %s +++", tl_signal_name(killed_by(tl, i)));
         else if (e->sub == TS_EXITED && e->task < tl->ntasks &&
                  tl->tasks[e->task].kind == TK_COROUTINE)
             SN("--- coroutine finished ---"); /* in user space: no exit */
@@ -466,6 +487,15 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
             SN("load %s: %lld (into a register)", qn, (long long)e->a);
         else if (e->sub == TM_STORE)
             SN("store %s = %lld", qn, (long long)e->a);
+        else if (e->sub == TM_CAS && e->a == e->b)
+            SN("atomic compare-and-swap %s: it holds %lld, not 0: unchanged",
+               qn, (long long)e->b);
+        else if (e->sub == TM_CAS)
+            SN("atomic compare-and-swap %s: %lld -> %lld", qn,
+               (long long)e->b, (long long)e->a);
+        else if (e->sub == TM_XCHG)
+            SN("atomic exchange %s: %lld -> %lld", qn, (long long)e->b,
+               (long long)e->a);
         else
             SN("%s = %lld: the child's own copy (copy-on-write: same value, "
                "separate memory)", qn, (long long)e->a);
