@@ -338,6 +338,23 @@ static int scn_arg(struct scn *S, char spec, struct prog_ins *in,
             return -1;
         scn_const(a, i);
         return 0;
+    case 'm': {
+        int v = t->kind == T_IDENT ? scn_var_find(S, t->s, t->len) : -1;
+        if (v >= 0 && scn_cur(S)->slot_shared && scn_cur(S)->slot_shared[v]) {
+            a->kind = ARG_SLOT;
+            a->v = v;
+            return 0;
+        }
+        if (v >= 0)
+            return scn_err(S, t->off, "'%.*s' is a local: a lock is a word "
+                           "of memory the threads share; declare it with "
+                           "shared %.*s", t->len, t->s, t->len, t->s);
+        if (t->kind == T_IDENT)
+            return scn_err(S, t->off, "unknown lock '%.*s': declare it first "
+                           "with shared %.*s", t->len, t->s, t->len, t->s);
+        return scn_err(S, t->off, "expected a lock (a shared variable), found "
+                       "%s", scn_desc(S, t, b, sizeof b));
+    }
     case 'o':
         if (scn_word(t, "O_NONBLOCK") || scn_word(t, "O_ASYNC")) {
             in->flags = scn_word(t, "O_ASYNC") ? TL_FL_ASYNC : TL_FL_NONBLOCK;
@@ -620,7 +637,16 @@ int scn_op(struct scn *S, int op, const struct scn_tok *kw,
         return -1;
     if (d2 && (in.dst2 = scn_var_bind(S, d2)) < 0)
         return -1;
-    return scn_push(S, &in, kw->off) < 0 ? -1 : 0;
+    if (scn_push(S, &in, kw->off) < 0)
+        return -1;
+    if (op == OP_COND_WAIT) { /* then takes the mutex again, as a lock */
+        struct prog_ins lk;
+        scn_ins_init(S, &lk, OP_LOCK, kw->off);
+        lk.a[0] = in.a[1];
+        lk.nargs = 1;
+        return scn_push(S, &lk, kw->off) < 0 ? -1 : 0;
+    }
+    return 0;
 }
 void scn_op_near(struct scn_near *n)
 {

@@ -77,12 +77,20 @@ struct tsig {
                             interrupted call shows, when `restart` */
 };
 
+/* A word of a process's memory (a `shared` variable), mem.c */
+struct mword {
+    int64_t v;
+    int32_t q;      /* its TQK_MEM queue */
+    int32_t owner;  /* used as a mutex: the task holding it, or -1 */
+    int32_t futexq; /* tasks in FUTEX_WAIT on it: TQK_FUTEX queue + 1 */
+    int32_t pad;
+};
+
 struct task {
     int64_t *slots;   /* its own variables (locals) */
-    int64_t *mem;     /* the process's memory: `shared` slots, owned by the
-                         process's first task, shared by its threads and
-                         coroutines; NULL when the declaration has none */
-    int32_t *memq;    /* per shared slot: its TQK_MEM queue */
+    struct mword *mem; /* the process's memory: `shared` slots, owned by
+                          the process's first task, shared by its threads
+                          and coroutines; NULL when the declaration has none */
     const uint8_t *shared; /* prog_task.slot_shared of its declaration */
     int64_t id;       /* pid or tid shown to the script */
     int64_t sys_t;    /* when the current syscall was entered */
@@ -115,6 +123,8 @@ struct task {
     uint32_t gen;     /* bumps invalidate agenda items for the task */
     uint8_t external, in_sys, advance, exited, reaped, is_thread, pend;
     uint8_t is_coroutine;
+    uint8_t futex_woken; /* a FUTEX_WAKE took it off the futex's queue */
+    int32_t futex_slot;  /* the shared word it sleeps on in FUTEX_WAIT, -1 */
     uint8_t tmo_fired; /* the timeout's timer went off while it slept */
     int8_t code;
     struct tsig sig;
@@ -280,7 +290,7 @@ static inline int sim_slot_shared(const struct task *t, int slot)
 /* Where variable slot lives: the task's own slots or the process's memory */
 static inline int64_t *sim_slot(struct task *t, int slot)
 {
-    return sim_slot_shared(t, slot) ? &t->mem[slot] : &t->slots[slot];
+    return sim_slot_shared(t, slot) ? &t->mem[slot].v : &t->slots[slot];
 }
 void sim_cpu_kick(struct sim *s);
 void sim_cpu_release(struct sim *s, struct task *t);
