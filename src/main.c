@@ -541,6 +541,13 @@ int main(int argc, char **argv)
                                 : load_and_run(files[0], &ro, &status);
     if (!tl)
         return status;
+    if (from_strace && mode == M_VIEW && !isatty(STDIN_FILENO) &&
+        isatty(STDOUT_FILENO)) {
+        /* the log came on standard input: the keys come from the terminal */
+        for (int k = 0; k < nfiles; k++)
+            if (!strcmp(files[k], "-") && !freopen("/dev/tty", "r", stdin))
+                break;
+    }
     if (mode == M_VIEW && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
         fprintf(stderr, "iosim: error: the viewer needs a terminal; "
                         "use --dump or --export json for a pipe or a file\n");
