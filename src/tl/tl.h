@@ -105,7 +105,9 @@ enum tl_wait {
     X(RT_SIGRETURN, "rt_sigreturn") \
     X(IO_URING_SETUP, "io_uring_setup") \
     X(IO_URING_ENTER, "io_uring_enter") \
-    X(PAUSE, "pause")
+    X(PAUSE, "pause") \
+    X(TIMERFD_CREATE, "timerfd_create") \
+    X(TIMERFD_SETTIME, "timerfd_settime")
 
 enum tl_sys {
 #define X(e, n) SYS_##e,
@@ -240,7 +242,8 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *              obj = fd argument or TL_NONE, a = size argument, b = 0, or
  *              in a recorded timeline 1 + the string id of the argument
  *              list as strace printed it (without the parentheses), or
- *              (b < 0) the timeout of a waiting call (TL_TMO)
+ *              (b < 0) the timeout of a waiting call or timerfd_settime's
+ *              interval (TL_TMO; a = its first expiry, 0 disarms)
  *   SYSCALL    task, sub = syscall, obj = fd argument, a = return value
  *              (negative errno on failure), b = duration since SYS_ENTER
  *   FD_OPEN    task = process owning the fd table, a = fd, obj = object,
@@ -338,7 +341,8 @@ struct tl_obj {
  * (kept by MEM events).  TQK_FUTEX: the tasks asleep in FUTEX_WAIT on a
  * word of that memory, oldest first (items are task indexes). */
 enum tl_queue_kind { TQK_RUN, TQK_ACCEPT, TQK_INTEREST, TQK_READY, TQK_SQ,
-                     TQK_CQ, TQK_EVENTS, TQK_SIGNALS, TQK_MEM, TQK_FUTEX };
+                     TQK_CQ, TQK_EVENTS, TQK_SIGNALS, TQK_MEM, TQK_FUTEX,
+                     TQK_TICKS };
 
 struct tl_queue {
     char *name;
