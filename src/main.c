@@ -35,7 +35,7 @@
     X("--export", "json|chrome FILE", "the timeline as JSON or a Chrome/Perfetto trace") \
     X("--stats", "FILE", "the run's figures: syscalls, copies, CPU, latency") \
     X("--model", "MODEL", "serve FILE's `server` workload with MODEL") \
-    X("--compare", "MODEL,MODEL...", "run it under each model, figures side by side") \
+    X("--compare", "MODEL,MODEL...", "run it under each model (8 at most), side by side") \
     X("--screen", "COLSxROWS[@EVENT]", "print one viewer screen as text, after EVENT") \
     X("--mono", "", "no colours (also when NO_COLOR is set)") \
     X("--ascii", "", "ASCII lines (default if the locale is not UTF-8)") \
@@ -192,12 +192,25 @@ static struct tl *load_and_run(const char *arg, const struct run_opts *ro,
     if (!prog) {
         char best[256];
         struct stat st;
-        if (p == arg && !strchr(arg, '/') && stat(arg, &st) != 0 &&
-            nearest_bundled(arg, best, sizeof best))
+        int missing = p == arg && !strchr(arg, '/') && stat(arg, &st) != 0;
+        if (missing && nearest_bundled(arg, best, sizeof best)) {
             fprintf(stderr, "%s: error: no such file, nor a bundled scenario of "
                     "that name; did you mean '%s'?\n", arg, best);
-        else
+        } else if (missing) {
+            /* say where bundled scenarios were looked for */
+            const char *dirs[4];
+            char exe[PATH_MAX];
+            int n = scenario_dirs(dirs, exe, sizeof exe);
+            fprintf(stderr, "%s: error: cannot open: no such file here, nor a "
+                    "bundled scenario of that name in", arg);
+            for (int i = 0; i < n; i++)
+                fprintf(stderr, "%s %s%s", i ? "," : "", dirs[i][0] == '/' ? "" : "./",
+                        dirs[i]);
+            fprintf(stderr, " (set IOSIM_DATADIR to the folder that holds "
+                    "scenarios/)\n");
+        } else {
             fprintf(stderr, "%s\n", err);
+        }
         *status = 2;
         return NULL;
     }
@@ -304,7 +317,8 @@ static int compare(const char *arg, const char **models, int n,
         {"latency p99", C_TIME}, {"syscalls", C_COUNT},
         {"kernel scanning (CPU)", C_TIME}, {"fds scanned", C_COUNT},
         {"bytes copied", C_BYTES}, {"context switches", C_COUNT},
-        {"CPU busy", C_TIME}, {"makespan (clients done)", C_TIME},
+        {"CPU busy", C_TIME}, {"clients done at", C_TIME},
+        {"makespan (last event)", C_TIME},
     };
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
         printf("%-24s", rows[r].name);
@@ -313,9 +327,12 @@ static int compare(const char *arg, const char **models, int n,
             int64_t v[] = {x->requests, x->latency_p50_ns, x->latency_p99_ns,
                            x->syscalls_total, x->kernel_scan_ns, x->fds_scanned,
                            x->bytes_to_user + x->bytes_to_kernel,
-                           x->ctx_switches, x->cpu_busy_ns, x->peers_done_ns};
+                           x->ctx_switches, x->cpu_busy_ns, x->peers_done_ns,
+                           x->makespan_ns};
             char b[40];
-            if (rows[r].kind == C_TIME)
+            if ((r == 1 || r == 2) && x->requests == 0)
+                snprintf(b, sizeof b, "-"); /* no request: no latency */
+            else if (rows[r].kind == C_TIME)
                 tl_time_text(b, sizeof b, v[r]);
             else
                 snprintf(b, sizeof b, "%lld", (long long)v[r]);

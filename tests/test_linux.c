@@ -79,11 +79,139 @@ static void test_compute_turns_at_ticks(void **state)
     tl_free(tl);
 }
 
+/* How many times task entered state (from any other) */
+static int count_state(const struct tl *tl, int task, int state)
+{
+    int n = 0;
+    while (state_at(tl, task, state, n) >= 0)
+        n++;
+    return n;
+}
+
+/* fs/pipe.c (Linux 5.5+): readers wait exclusively, so a write into an
+ * empty pipe wakes one of two blocked readers; the other sleeps on. */
+static void test_pipe_write_wakes_one_reader(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    cpus 2\n}\n"
+        "process p {\n    r, w = pipe\n"
+        "    fork {\n        n = read r 4K\n        exit\n    }\n"
+        "    fork {\n        n = read r 4K\n        exit\n    }\n"
+        "    sleep 1ms\n    write w 100\n    sleep 1ms\n    exit\n}\n");
+    int a = task_id(tl, "p.1"), b = task_id(tl, "p.2");
+    int woken = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_STATE && e->sub == TS_READY && e->t > 1000000 &&
+            e->t < 2000000 && (e->task == a || e->task == b))
+            woken++;
+    }
+    assert_int_equal(woken, 1);
+    /* the one that slept first (the oldest waiter) got the bytes */
+    int got = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_SYSCALL && e->sub == SYS_READ && e->a == 100)
+            got = e->task;
+    }
+    assert_int_equal(got, a);
+    tl_free(tl);
+}
+
+/* A writer blocked on a full pipe wakes when a page slot is free
+ * (pipe_read wakes writers, pipe_writable wants a free slot): a reader
+ * taking 1 KiB at a time frees a 4 KiB page every fourth read, so the
+ * writer is woken once per four reads, not after each. */
+static void test_pipe_writer_woken_per_page(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    cpus 2\n    pipebuf 16K\n}\n"
+        "process p {\n    r, w = pipe\n"
+        "    fork {\n        n = write w 24K\n        exit\n    }\n"
+        "    sleep 1ms\n    repeat 8 {\n        n = read r 1K\n"
+        "        sleep 100us\n    }\n    exit\n}\n");
+    int wr = task_id(tl, "p.1");
+    /* blocked at first, then woken after reads 4 and 8 */
+    assert_int_equal(count_state(tl, wr, TS_BLOCKED), 2);
+    assert_int_equal(count_state(tl, wr, TS_READY), 3); /* start + 2 */
+    int64_t woke = state_at(tl, wr, TS_READY, 1);
+    int reads = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_SYS_ENTER && e->sub == SYS_READ && e->t <= woke)
+            reads++;
+    }
+    assert_int_equal(reads, 4);
+    tl_free(tl);
+}
+
+/* TCP: a writer blocked for room wakes when a third of the send buffer is
+ * free (sk_stream_write_space: free >= half of what is queued), not for
+ * every byte the receiver makes room for. */
+static void test_tcp_writer_woken_at_a_third(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    cpus 1\n    rcvbuf 1K\n    sndbuf 3K\n"
+        "    latency 0us\n}\n"
+        "process server {\n    s = socket\n    listen s 80\n"
+        "    c = accept s\n    sleep 1ms\n"
+        "    repeat 4 {\n        n = read c 512\n        sleep 100us\n"
+        "    }\n    sleep 10ms\n    exit\n}\n"
+        "process client {\n    c = connect 80\n    n = send c 8K\n"
+        "    exit\n}\n");
+    int cl = task_id(tl, "client");
+    int64_t woke = -1; /* the first wake-up once the server reads */
+    for (int k = 0; woke < 0 && state_at(tl, cl, TS_READY, k) >= 0; k++)
+        if (state_at(tl, cl, TS_READY, k) > 1000000)
+            woke = state_at(tl, cl, TS_READY, k);
+    assert_true(woke > 1000000);
+    /* 1K free after the first two reads of 512 bytes: a third of 3K */
+    int reads = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_SYS_ENTER && e->sub == SYS_READ && e->t <= woke)
+            reads++;
+    }
+    assert_int_equal(reads, 2);
+    tl_free(tl);
+}
+
+/* A non-blocking send loop: what fits is taken (a short write), then
+ * EAGAIN.  sticky.scn's buffers are what SO_RCVBUF/SO_SNDBUF of 4096 hold
+ * on Linux: 4096, 4096, 2048, then EAGAIN, as measured over loopback. */
+static void test_short_nonblocking_write(void **state)
+{
+    (void)state;
+    struct tl *tl = run_file("scenarios/sticky.scn");
+    int cl = task_id(tl, "client");
+    int64_t got[8];
+    int n = 0;
+    for (size_t i = 0; i < tl->nev && n < 8; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task == cl && e->type == EV_SYSCALL && e->sub == SYS_SENDTO &&
+            e->obj == 3 && e->t > 6000000)
+            got[n++] = e->a;
+    }
+    assert_int_equal(n, 4);
+    assert_int_equal(got[0], 4096);
+    assert_int_equal(got[1], 4096);
+    assert_int_equal(got[2], 2048);
+    assert_int_equal(got[3], -11); /* EAGAIN */
+    tl_free(tl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wakeup_preempts),
         cmocka_unit_test(test_compute_turns_at_ticks),
+        cmocka_unit_test(test_pipe_write_wakes_one_reader),
+        cmocka_unit_test(test_pipe_writer_woken_per_page),
+        cmocka_unit_test(test_tcp_writer_woken_at_a_third),
+        cmocka_unit_test(test_short_nonblocking_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -597,6 +597,14 @@ void sim_notify_release(struct sim *s, int obj)
             muxes[i]->release(s, obj);
 }
 
+/* room was made for obj's writers: models that watch for it are told */
+void sim_notify_writable(struct sim *s, int obj)
+{
+    for (int i = 0; i < NMUX; i++)
+        if (muxes[i]->writable)
+            muxes[i]->writable(s, obj);
+}
+
 /* obj became readable: models that watch it put it on their ready lists */
 void sim_notify_readable(struct sim *s, int obj)
 {

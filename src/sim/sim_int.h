@@ -133,6 +133,7 @@ struct sobj {
     int32_t remote;    /* 1 if the connection crosses to a peer host */
     int32_t connect_ret; /* connecting sockets: 1 pending, 0 ok, -errno */
     uint8_t fin_pending, freed;
+    uint8_t unix_pair; /* a socketpair's end (AF_UNIX) */
     int32_t sig_owner; /* F_SETOWN: process task + 1 to send SIGIO, 0 none */
     int32_t uring_waits; /* io_uring requests waiting for it (aio_uring.c) */
     void *mux;         /* per-model private state (epoll instance, ...) */
@@ -198,6 +199,8 @@ struct mux_ops {
     int (*exec)(struct sim *s, struct task *t, const struct prog_ins *in);
     /* bytes arrived, EOF, or a new connection on object obj */
     void (*readable)(struct sim *s, int obj);
+    /* room was made for writers of obj (sim_writable became true) */
+    void (*writable)(struct sim *s, int obj);
     /* an object is about to be freed */
     void (*release)(struct sim *s, int obj);
 };
@@ -283,6 +286,7 @@ void sim_cpu_release(struct sim *s, struct task *t);
 void sim_waiter_unlink(struct sim *s, struct task *t);
 void sim_wake_one(struct sim *s, int obj, int w);
 void sim_notify_readable(struct sim *s, int obj);
+void sim_notify_writable(struct sim *s, int obj);
 void sim_notify_release(struct sim *s, int obj);
 
 /* ---- the scheduler (sched.c) ---- */
@@ -375,6 +379,9 @@ int sim_fail(struct sim *s, const struct prog_ins *in, const char *fmt, ...);
 int64_t sim_copy_ns(const struct sim *s, int64_t bytes);
 /* Is obj readable now (data, EOF, or a pending connection)? */
 int sim_readable(const struct sim *s, int obj);
+/* Is there room for a writer of obj, as poll's POLLOUT says (net.c)? */
+int sim_writable(const struct sim *s, int obj);
+#define NET_PAGE 4096 /* a pipe's buffers are pages */
 int sim_ready_push(struct task *t, int32_t fd);
 void sim_schedule(struct sim *s, int64_t t, int kind, int task, int obj,
                   int obj2, int64_t a);

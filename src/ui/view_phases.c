@@ -537,6 +537,11 @@ static void status(const struct viewer *v, int t, struct cycle *c,
     size_t n = sizeof c->status;
     int k = s->sys >= 0 ? sys_kind(s->sys) : K_OTHER;
     c->srole = R_DEFAULT;
+    if (st == TS_EXITED) {
+        snprintf(c->status, n, "The task has exited: its last input is below");
+        c->srole = R_DIM;
+        return;
+    }
     if (c->style == S_URING) {
         if (s->sqe == 4) {
             snprintf(c->status, n, "The task reads the CQE, res %lld: it "
@@ -676,7 +681,21 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     c.status[0] = 0;
     c.srole = R_DEFAULT;
     if (!find_cycle(v, t, &c)) {
-        cb_text(cb, in.x + 1, in.y, in.w - 2, "No read() by this task yet.", R_HINT);
+        const struct world *w = &v->cur.w;
+        int st = t < w->ntasks ? w->tasks[t].state : TS_NONE;
+        /* say only what is true now: before its first input, between
+           inputs (other calls since the last), or after its exit */
+        int before = 1;
+        for (long i = viewer_pos(v) - 1; i >= 0 && i > viewer_pos(v) - SCAN_MAX && before; i--)
+            if (v->tl->ev[i].task == t && v->tl->ev[i].type == EV_SYS_ENTER) {
+                int k = sys_kind(v->tl->ev[i].sub);
+                before = !(k == K_READ || k == K_WAIT || k == K_URING || k == K_PAUSE);
+            }
+        cb_text(cb, in.x + 1, in.y, in.w - 2,
+                st == TS_EXITED ? "The task has exited: no input in progress."
+                : before ? "No read() by this task yet."
+                         : "No input in progress: other calls since the last.",
+                R_HINT);
         if (in.h > 2)
             cb_text(cb, in.x + 1, in.y + 1, in.w - 2,
                     "Phase 1 of a read waits for data,", R_HINT);
