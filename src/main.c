@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "real/strace.h"
 #include "sim/scn.h"
 #include "sim/server.h"
 #include "sim/sim.h"
@@ -34,6 +35,7 @@
     X("--dump", "FILE", "the timeline as text, one event a line (strace)") \
     X("--export", "json|chrome FILE", "the timeline as JSON or a Chrome/Perfetto trace") \
     X("--stats", "FILE", "the run's figures: syscalls, copies, CPU, latency") \
+    X("--strace", "LOG...", "open strace -f logs (or the LOG.PID files of -ff)") \
     X("--model", "MODEL", "serve FILE's `server` workload with MODEL") \
     X("--compare", "MODEL,MODEL...", "run it under each model (8 at most), side by side") \
     X("--screen", "COLSxROWS[@EVENT]", "print one viewer screen as text, after EVENT") \
@@ -226,6 +228,24 @@ static struct tl *load_and_run(const char *arg, const struct run_opts *ro,
     return tl;
 }
 
+/* --strace: the logs as a timeline, with what was read said on stderr */
+static struct tl *load_strace(const char *const *logs, int n, int *status)
+{
+    char err[1024];
+    struct strace_report rep;
+    struct tl *tl = NULL;
+    int rc = strace_import(logs, n, &tl, &rep, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "%s\n", err);
+        if (rep.bad)
+            strace_report_print(&rep, "iosim", stderr);
+        *status = rc == -ENOMEM ? 1 : 2;
+        return NULL;
+    }
+    strace_report_print(&rep, "iosim", stderr);
+    return tl;
+}
+
 static int finish_output(int rc)
 {
     if (rc || fflush(stdout) || ferror(stdout)) {
@@ -394,7 +414,7 @@ int main(int argc, char **argv)
     if (getenv("NO_COLOR") && *getenv("NO_COLOR"))
         uo.mono = 1;
     const char *files[argc > 0 ? argc : 1];
-    int nfiles = 0, dashdash = 0;
+    int nfiles = 0, dashdash = 0, from_strace = 0;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (dashdash || a[0] != '-' || !a[1]) {
@@ -409,6 +429,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
             printf("iosim %s\n", IOSIM_VERSION);
             return finish_output(0);
+        } else if (!strcmp(a, "--strace")) {
+            from_strace = 1;
         } else if (!strcmp(a, "--check")) {
             mode = M_CHECK;
         } else if (!strcmp(a, "--dump")) {
@@ -487,7 +509,17 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (nfiles < 1 || (mode != M_CHECK && nfiles > 1)) {
+    if (from_strace && (mode == M_CHECK || mode == M_COMPARE || ro.model)) {
+        fprintf(stderr, "iosim: error: --strace shows a log as it is: it does "
+                "not go with --check, --model or --compare\n");
+        return 2;
+    }
+    if (from_strace && nfiles < 1) {
+        fprintf(stderr, "iosim: error: --strace takes a log: record one with "
+                "strace -f -tt -T -o LOG PROGRAM\n");
+        return 2;
+    }
+    if (!from_strace && (nfiles < 1 || (mode != M_CHECK && nfiles > 1))) {
         fprintf(stderr, nfiles < 1 ? "iosim: error: no scenario given\n"
                                    : "iosim: error: one scenario at a time\n");
         usage(stderr);
@@ -505,7 +537,8 @@ int main(int argc, char **argv)
         int rc = compare(files[0], models, nmodels, &ro, &status);
         return status ? status : finish_output(rc);
     }
-    struct tl *tl = load_and_run(files[0], &ro, &status);
+    struct tl *tl = from_strace ? load_strace(files, nfiles, &status)
+                                : load_and_run(files[0], &ro, &status);
     if (!tl)
         return status;
     if (mode == M_VIEW && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {

@@ -36,6 +36,7 @@
  *   t  an optional duration (integer with its unit, or a variable): a
  *      timeout (absent = wait for ever), or timerfd_settime's interval
  *   s  a string
+ *   r  a resource limit: RLIMIT_NOFILE (the only one modelled)
  * Results (the names before '=') are listed in the help text.
  * Operations that are control flow (if, loop, ...) are not in this table.
  */
@@ -59,7 +60,7 @@
     X(THREAD, "thread", "", "tid = thread { ... }: a new thread runs the block") \
     X(COROUTINE, "coroutine", "", "co = coroutine { ... }: a coroutine of this thread runs the block when a yield switches to it") \
     X(YIELD, "yield", "", "yield: switch to the next coroutine of this thread (in user space: no syscall)") \
-    X(JOIN, "join", "f", "join TID: wait for a thread to exit") \
+    X(JOIN, "join", "f", "join TID: wait for a thread to exit (pthread_join: a futex wait only if it is still running)") \
     X(WAIT, "wait", "v", "wait [PID]: wait for a child process to exit") \
     X(TYPE, "type", "n", "type SIZE: the user types SIZE bytes at the terminal; a read of fd 0 gets them") \
     X(SAY, "say", "s", "say [once] \"TEXT\": show TEXT as the caption when reached (once: the first time only)") \
@@ -78,6 +79,7 @@
     X(CQE, "cqe", "f", "id, res = cqe RING: take the oldest completion (no syscall): its user_data and result; id = EAGAIN if none") \
     X(TIMERFD_CREATE, "timerfd_create", "", "tfd = timerfd_create: a timer that is an fd (CLOCK_MONOTONIC): readable when it expires, epoll can watch it") \
     X(TIMERFD_SETTIME, "timerfd_settime", "fdt", "timerfd_settime TFD VALUE [INTERVAL]: arm the timer to expire after VALUE, then every INTERVAL (VALUE 0 disarms)") \
+    X(SETRLIMIT, "setrlimit", "rnv", "setrlimit RLIMIT_NOFILE SOFT [HARD]: change the process's fd limit (prlimit64); SOFT <= HARD, and HARD may only go down") \
     X(SET, "set", "v", "x = set VALUE: assign") \
     /* control flow, produced by the compiler only */ \
     X(JMP, "(jump)", "", "") \
@@ -236,6 +238,7 @@ struct prog {
     long max_steps;   /* ... this many steps of the interpreter and agenda */
     int64_t max_mem;  /* ... when the run holds this many bytes */
     int backlog;
+    int64_t nofile;   /* RLIMIT_NOFILE soft limit every process starts with */
 
     struct prog_ins *code;
     int ncode, codecap;

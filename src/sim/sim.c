@@ -205,7 +205,7 @@ static void budget_mem_stop(struct sim *s, int64_t held)
              (long long)(s->max_mem >> 20));
 }
 
-/* Estimate the memory again.  The next estimate comes after an eighth as
+/* Estimate the memory again.  The next estimate comes after as
  * many events as this one visited entries (so estimating costs O(1) an
  * event), or sooner near the limit: an event rarely adds 256 bytes. */
 static void budget_check(struct sim *s)
@@ -217,7 +217,7 @@ static void budget_check(struct sim *s)
         return;
     }
     int64_t visited = (int64_t)s->ntasks + s->nobjs + s->w.nqueues;
-    int64_t gap = visited / 8 > 65536 ? visited / 8 : 65536;
+    int64_t gap = visited > 65536 ? visited : 65536;
     int64_t room = (s->max_mem - s->mem_seen) / 256;
     if (gap > room)
         gap = room > 4096 ? room : 4096;

@@ -23,6 +23,7 @@
  * row says only what happened.  The cycle is found by scanning backwards
  * from the cursor, at most SCAN_MAX events, so a frame's cost is bounded.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -487,6 +488,8 @@ static void ev_row(const struct viewer *v, int t, struct cycle *c,
                      e->a == -4 /* EINTR */ || e->a <= -512 /* ERESTART... */
                          ? "interrupted by a signal"
                      : e->a == -62 /* ETIME */ ? "timeout: none completed"
+                     : e->a == -EMFILE ? "no free fd (RLIMIT_NOFILE)"
+                     : e->a != -EAGAIN ? "fails"
                      : k == K_ACCEPT ? "no connection waiting"
                                      : "no data ready");
             if (k == K_READ)
@@ -584,9 +587,15 @@ static void status(const struct viewer *v, int t, struct cycle *c,
         if (s->ret >= 0)
             snprintf(c->status, n, "accept() returned %lld: a new connection, "
                      "a new fd to watch", (long long)s->ret);
-        else
+        else if (s->ret == -EMFILE)
+            snprintf(c->status, n, "accept() returned EMFILE: no fd free "
+                     "below the limit; the connection stays queued");
+        else if (s->ret == -EAGAIN)
             snprintf(c->status, n, "accept() returned EAGAIN: no more "
                      "connections waiting");
+        else
+            snprintf(c->status, n, "accept() failed with %s",
+                     tl_errno_name(s->ret) ? tl_errno_name(s->ret) : "an error");
         c->srole = s->ret >= 0 ? R_RUNNING : R_LOG_ERR;
         return;
     }

@@ -74,6 +74,10 @@ static void cpus_text(const struct viewer *v, char *b, int len)
     const struct world *w = &v->cur.w;
     int n = 0;
     b[0] = 0;
+    if (v->tl->ncpus <= 0) { /* a recorded trace does not say */
+        snprintf(b, (size_t)len, "CPUs not recorded");
+        return;
+    }
     for (int c = 0; c < w->ncpus && n < len; c++) {
         int t = w->cpus[c];
         n += snprintf(b + n, (size_t)(len - n), "%sCPU %d: %s", c ? ", " : "", c,
