@@ -291,7 +291,7 @@ int64_t sim_arg(const struct task *t, const struct prog_ins *in, int i)
         return 0;
     const struct prog_arg *a = &in->a[i];
     if (a->kind == ARG_SLOT)
-        return sim_slot_shared(t, (int)a->v) ? t->mem[a->v] : t->slots[a->v];
+        return sim_slot_shared(t, (int)a->v) ? t->mem[a->v].v : t->slots[a->v];
     return a->v;
 }
 
@@ -301,7 +301,7 @@ void sim_set_dst(struct sim *s, struct task *t, int slot, int64_t v)
         return;
     *sim_slot(t, slot) = v;
     if (sim_slot_shared(t, slot)) /* a word of the process's memory */
-        sim_emit(s, EV_MEM, (int)(t - s->tasks), TM_STORE, t->memq[slot], v,
+        sim_emit(s, EV_MEM, (int)(t - s->tasks), TM_STORE, t->mem[slot].q, v,
                  0);
 }
 
@@ -916,10 +916,10 @@ static void sim_free(struct sim *s)
         free(s->tasks[i].slots);
         if (s->tasks[i].proc == i) { /* the owner of the process's memory */
             free(s->tasks[i].mem);
-            free(s->tasks[i].memq);
         }
         free(s->tasks[i].ready);
         free(s->tasks[i].watch.fd);
+        free(s->tasks[i].watch.ev);
         free(s->tasks[i].watch.pos);
     }
     for (int i = 0; i < s->nobjs; i++) {
