@@ -249,6 +249,7 @@ struct prog {
     int64_t max_mem;  /* ... when the run holds this many bytes */
     int backlog;
     int64_t nofile;   /* RLIMIT_NOFILE soft limit every process starts with */
+    int fortify;      /* the programs' -D_FORTIFY_SOURCE level, 0 = none */
 
     struct prog_ins *code;
     int ncode, codecap;

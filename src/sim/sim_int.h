@@ -136,6 +136,8 @@ struct task {
     uint8_t on_cpu, need_resched;
     int64_t nofile_cur, nofile_max; /* a process's RLIMIT_NOFILE (in its
                                        main task; fork copies it) */
+    int64_t mmap_top; /* a process's next mmap address, growing down */
+    uint8_t said_fdset; /* select: the fd_set overflow was narrated */
 };
 
 /* The engine's private side of a kernel object */
@@ -395,6 +397,9 @@ int sim_fd_open(struct sim *s, int proc, int obj);
 /* 0 if process proc can open n more fds below its RLIMIT_NOFILE soft
  * limit, else -EMFILE (alloc_fd: an fd must be below the limit) */
 int sim_fd_room(struct sim *s, int proc, int n);
+/* The address the next mmap of len bytes gets in t's process (mapped top
+ * down from below the stack, as x86_64's mmap_base does) */
+int64_t sim_mmap_addr(struct sim *s, struct task *t, int64_t len);
 int sim_fail(struct sim *s, const struct prog_ins *in, const char *fmt, ...);
 int64_t sim_copy_ns(const struct sim *s, int64_t bytes);
 /* Is obj readable now (data, EOF, or a pending connection)? */
