@@ -33,8 +33,8 @@
  *   u  an io_uring operation: read, write, recv, send (enum tl_uring_op)
  *   e  an epoll_ctl operation: add, mod, del
  *   v  an optional value (integer or variable)
- *   t  an optional timeout: a duration (integer with its unit, or a
- *      variable); absent = wait for ever
+ *   t  an optional duration (integer with its unit, or a variable): a
+ *      timeout (absent = wait for ever), or timerfd_settime's interval
  *   s  a string
  *   m  a `shared` variable used as a lock (a futex word)
  *   r  a resource limit: RLIMIT_NOFILE (the only one modelled)
@@ -78,6 +78,8 @@
     X(PREP, "prep", "fufn", "id = prep RING read|write|recv|send FD SIZE: write a request into the submission ring (no syscall); id = its user_data") \
     X(URING_ENTER, "io_uring_enter", "fvt", "n = io_uring_enter RING [WAIT [TIMEOUT]]: submit the queued requests, wait for WAIT completions (at most TIMEOUT: ETIME)") \
     X(CQE, "cqe", "f", "id, res = cqe RING: take the oldest completion (no syscall): its user_data and result; id = EAGAIN if none") \
+    X(TIMERFD_CREATE, "timerfd_create", "", "tfd = timerfd_create: a timer that is an fd (CLOCK_MONOTONIC): readable when it expires, epoll can watch it") \
+    X(TIMERFD_SETTIME, "timerfd_settime", "fdt", "timerfd_settime TFD VALUE [INTERVAL]: arm the timer to expire after VALUE, then every INTERVAL (VALUE 0 disarms)") \
     X(LOCK, "lock", "m", "lock M: pthread_mutex_lock on M, a shared variable (0 free, 1 locked, 2 locked with waiters): an atomic compare-and-swap in user space; only if M is taken, futex FUTEX_WAIT_PRIVATE until it is handed back") \
     X(UNLOCK, "unlock", "m", "unlock M: pthread_mutex_unlock: an atomic exchange with 0; only if a thread waits (M was 2), futex FUTEX_WAKE_PRIVATE to wake one") \
     X(COND_WAIT, "cond_wait", "mm", "cond_wait C M: pthread_cond_wait: join C's waiters, unlock M, sleep in futex FUTEX_WAIT_PRIVATE until signalled, then lock M again") \

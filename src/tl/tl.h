@@ -107,6 +107,8 @@ enum tl_wait {
     X(IO_URING_SETUP, "io_uring_setup") \
     X(IO_URING_ENTER, "io_uring_enter") \
     X(PAUSE, "pause") \
+    X(TIMERFD_CREATE, "timerfd_create") \
+    X(TIMERFD_SETTIME, "timerfd_settime") \
     X(PRLIMIT64, "prlimit64") /* glibc's setrlimit() on x86_64 */ \
     X(WRITEV, "writev") \
     X(MMAP, "mmap") \
@@ -234,8 +236,12 @@ enum tl_mmap_kind { TL_MMAP_ANON, TL_MMAP_SQ_RING, TL_MMAP_CQ_RING,
  * most any limit may be (fs.nr_open) */
 #define TL_NOFILE_HARD 524288
 #define TL_NR_OPEN 1048576
-/* SYS_ENTER.a of SYS_IO_URING_ENTER: to_submit | min_complete << 32 */
-#define TL_URING_ENTER_ARG(sub, wait) ((int64_t)(sub) | (int64_t)(wait) << 32)
+/* SYS_ENTER.a of SYS_IO_URING_ENTER: to_submit | min_complete << 32, both
+ * unsigned int as the syscall takes them (so no shift can overflow) */
+#define TL_URING_ENTER_ARG(sub, wait) \
+    ((int64_t)((uint64_t)(uint32_t)(sub) | (uint64_t)(uint32_t)(wait) << 32))
+#define TL_URING_ENTER_SUB(v) ((int64_t)((uint64_t)(v) & 0xffffffff))
+#define TL_URING_ENTER_WAIT(v) ((int64_t)((uint64_t)(v) >> 32))
 
 /* io_uring operations an SQE can carry: X(enum, IORING_OP_ name, keyword) */
 #define TL_URING_OPS(X) \
@@ -284,7 +290,8 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *              obj = fd argument or TL_NONE, a = size argument, b = 0, or
  *              in a recorded timeline 1 + the string id of the argument
  *              list as strace printed it (without the parentheses), or
- *              (b < 0) the timeout of a waiting call (TL_TMO)
+ *              (b < 0) the timeout of a waiting call or timerfd_settime's
+ *              interval (TL_TMO; a = its first expiry, 0 disarms)
  *   SYSCALL    task, sub = syscall, obj = fd argument, a = return value
  *              (negative errno on failure), b = duration since SYS_ENTER
  *   FD_OPEN    task = process owning the fd table, a = fd, obj = object,
@@ -384,7 +391,8 @@ struct tl_obj {
  * (kept by MEM events).  TQK_FUTEX: the tasks asleep in FUTEX_WAIT on a
  * word of that memory, oldest first (items are task indexes). */
 enum tl_queue_kind { TQK_RUN, TQK_ACCEPT, TQK_INTEREST, TQK_READY, TQK_SQ,
-                     TQK_CQ, TQK_EVENTS, TQK_SIGNALS, TQK_MEM, TQK_FUTEX };
+                     TQK_CQ, TQK_EVENTS, TQK_SIGNALS, TQK_MEM, TQK_FUTEX,
+                     TQK_TICKS };
 
 struct tl_queue {
     char *name;

@@ -201,6 +201,10 @@ static long step_stop(const struct viewer *v, long c, long limit)
         return c + 1;
     const struct tl_ev *f = &tl->ev[i];
     int line = ce->line > 0 ? next_statement(tl, t, ce->line) : f->line;
+    /* a switch in user space (yield) at once is the next statement's,
+       whatever line the task is on when it is recorded */
+    if (f->t == ce->t && f->type == EV_STATE && line > 0)
+        line = f->line;
     if (f->t != ce->t || f->line != line || f->type == EV_CAPTION)
         return c + 1;
     /* that statement's events, up to its outcome */
@@ -721,4 +725,15 @@ void viewer_msg(struct viewer *v, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(v->msg, sizeof v->msg, fmt, ap);
     va_end(ap);
+    /* a message cut to fit (here, or by a %.Ns in fmt) must not end in
+     * half a UTF-8 character */
+    size_t n = strlen(v->msg), lead = n;
+    while (lead > 0 && ((unsigned char)v->msg[lead - 1] & 0xc0) == 0x80)
+        lead--;
+    if (lead > 0 && (unsigned char)v->msg[lead - 1] >= 0xc0) {
+        unsigned char c = (unsigned char)v->msg[lead - 1];
+        size_t want = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+        if (n - (lead - 1) < want)
+            v->msg[lead - 1] = 0;
+    }
 }
