@@ -19,10 +19,12 @@
  * with gcc -O2 on an x86_64 Linux 6.x VM, AMD EPYC):
  *   select: copy the master set (rset = allset), then FD_ISSET on every bit
  *           below nfds: 2.3 ns a bit with _FORTIFY_SOURCE (each FD_ISSET
- *           calls __fdelt_chk), 0.7 ns without; we take 2 ns
+ *           calls __fdelt_chk), 0.7 ns without; we take 2 ns, or 0.7 ns
+ *           with the machine setting fortify 0
  *   poll:   test revents of every pollfd entry: 0.4 to 0.7 ns an entry
  */
 #define SCAN_USER_SELECT_PS 2000
+#define SCAN_USER_SELECT_PS_UNCHECKED 700
 #define SCAN_USER_POLL_PS 500
 
 /* One select or poll call, as its model describes it */
@@ -46,14 +48,15 @@ struct scan_call {
  * (grown as needed; the caller frees it).  Returns the count, or -1.
  */
 int scan_fds(struct sim *s, struct task *t, const struct prog_ins *in,
-             int32_t **buf, int *bufcap, const int32_t **fds);
+             int32_t **buf, int *bufcap, const int32_t **fds,
+             const uint8_t **evs);
 /* cost(n) = base + n * per_fd + max(0, n - cache_fds) * scan_per_fd_miss */
 int64_t scan_cost(const struct cost *c, int64_t base, int64_t per_fd,
                   int64_t n);
 /* The call itself: copy the argument in, scan, then return the ready fds
  * (copying the argument back) or sleep until one is */
 int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
-             const int32_t *fds, int n);
+             const int32_t *fds, const uint8_t *evs, int n);
 /* After a call that returned ready fds (t->phase 1, out of the syscall):
  * the program's pass over entries, ps picoseconds each, then the result is
  * stored and the task goes on */

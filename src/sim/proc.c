@@ -175,6 +175,16 @@ int proc_task_new(struct sim *s, const char *name, int kind, int decl,
     return id;
 }
 
+int64_t sim_mmap_addr(struct sim *s, struct task *t, int64_t len)
+{
+    (void)s;
+    struct task *p = &s->tasks[t->proc];
+    if (!p->mmap_top)
+        p->mmap_top = 0x7f5c3e400000LL; /* any page-aligned mmap_base */
+    p->mmap_top -= (len + 4095) / 4096 * 4096;
+    return p->mmap_top;
+}
+
 /* fds 0, 1 and 2: the machine's terminal, or for a peer the terminal of
  * its own host (one object stands for all of them) */
 void proc_give_stdio(struct sim *s, int proc)

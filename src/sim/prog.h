@@ -67,8 +67,8 @@
     X(SAY, "say", "s", "say [once] \"TEXT\": show TEXT as the caption when reached (once: the first time only)") \
     X(SELECT, "select", "", "n = select [FD...] [TIMEOUT]: wait until one of the fds (default: the watched ones) is readable, or TIMEOUT passes (n = 0)") \
     X(POLL, "poll", "", "n = poll [FD...] [TIMEOUT]: like select, with a pollfd array") \
-    X(WATCH, "watch", "f", "watch FD: add FD to the task's own fd set (FD_SET, or a pollfd entry)") \
-    X(UNWATCH, "unwatch", "f", "unwatch FD: remove FD from the task's own fd set (FD_CLR)") \
+    X(WATCH, "watch", "f", "watch FD [in] [out]: add FD to the task's own fd set (FD_SET in readfds and/or writefds, or a pollfd entry with POLLIN/POLLOUT; in by default)") \
+    X(UNWATCH, "unwatch", "f", "unwatch FD [in] [out]: remove FD from the task's own fd set (FD_CLR; both by default)") \
     X(EPOLL_CREATE, "epoll_create", "", "ep = epoll_create: a new epoll instance") \
     X(EPOLL_CTL, "epoll_ctl", "fef", "epoll_ctl EP add|mod|del FD [in] [out] [et] [oneshot] [exclusive]: change the interest list (events: in by default)") \
     X(EPOLL_WAIT, "epoll_wait", "fvt", "n = epoll_wait EP [MAXEVENTS] [TIMEOUT]: wait for ready fds, at most MAXEVENTS (default 64) per call, or TIMEOUT (n = 0)") \
@@ -247,6 +247,7 @@ struct prog {
     int64_t max_mem;  /* ... when the run holds this many bytes */
     int backlog;
     int64_t nofile;   /* RLIMIT_NOFILE soft limit every process starts with */
+    int fortify;      /* the programs' -D_FORTIFY_SOURCE level, 0 = none */
 
     struct prog_ins *code;
     int ncode, codecap;

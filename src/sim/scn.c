@@ -172,7 +172,7 @@ static int scn_label(struct scn *S, const struct scn_tok *kw, char **dst,
 
 enum { MK_CPUS, MK_RCVBUF, MK_SNDBUF, MK_PIPEBUF, MK_LATENCY, MK_SLICE, MK_HZ,
        MK_LIMIT, MK_EVENTS, MK_STEPS, MK_MEMORY, MK_BACKLOG, MK_NOFILE,
-       MK_COST };
+       MK_FORTIFY, MK_COST };
 
 static const struct {
     const char *name;
@@ -192,6 +192,7 @@ static const struct {
     [MK_MEMORY] = {"memory", U_SIZE, 1L << 20, SIM_MEM_MAX},
     [MK_BACKLOG] = {"backlog", U_NONE, 1, 65535},
     [MK_NOFILE] = {"nofile", U_NONE, 4, 1048576}, /* fs.nr_open */
+    [MK_FORTIFY] = {"fortify", U_NONE, 0, 3},
     [MK_COST] = {"cost", U_TIME, 0, INT64_MAX},
 };
 
@@ -275,7 +276,8 @@ static int scn_mline(struct scn *S)
                            + t->off, n.best);
         return scn_err(S, t->off, "unknown machine setting '%.*s': expected "
                        "cpus, rcvbuf, sndbuf, pipebuf, latency, slice, hz, "
-                       "limit, events, steps, memory, backlog, nofile or cost",
+                       "limit, events, steps, memory, backlog, nofile, fortify or "
+                       "cost",
                        t->len,
                        S->p->lines[S->ln] + t->off);
     }
@@ -298,6 +300,7 @@ static int scn_mline(struct scn *S)
     case MK_STEPS: p->max_steps = (long)v; break;
     case MK_MEMORY: p->max_mem = v; break;
     case MK_NOFILE: p->nofile = v; break;
+    case MK_FORTIFY: p->fortify = (int)v; break;
     default: p->backlog = (int)v; break;
     }
     return 0;
@@ -566,6 +569,7 @@ static struct prog *scn_prog_new(const char *path)
     p->max_mem = SIM_MEM_DEFAULT;
     p->backlog = 128;
     p->nofile = 1024; /* systemd's DefaultLimitNOFILE=1024:524288 */
+    p->fortify = 2;   /* -O2 -D_FORTIFY_SOURCE=2, as distributions build */
     return p;
 }
 

@@ -546,6 +546,29 @@ static int scn_epoll_events(struct scn *S, struct prog_ins *in)
     return 0;
 }
 
+/* watch FD [in] [out], unwatch FD [in] [out]: which of the program's sets
+ * (readfds, writefds; a pollfd's POLLIN, POLLOUT) the fd goes in or leaves;
+ * none: watch means in, unwatch means both (TL_EP_IN/OUT in .flags) */
+static int scn_watch_events(struct scn *S, struct prog_ins *in)
+{
+    unsigned fl = 0;
+    char b[64];
+    while (scn_left(S) > 0) {
+        struct scn_tok *t = scn_take(S);
+        unsigned bit = scn_word(t, "in") ? TL_EP_IN
+                     : scn_word(t, "out") ? TL_EP_OUT : 0;
+        if (!bit)
+            return scn_err(S, t->off, "expected in, out or the end of the "
+                           "line, found %s", scn_desc(S, t, b, sizeof b));
+        if (fl & bit)
+            return scn_err(S, t->off, "%s is already in the list",
+                           scn_desc(S, t, b, sizeof b));
+        fl |= bit;
+    }
+    in->flags = (uint16_t)fl;
+    return 0;
+}
+
 static int scn_args(struct scn *S, struct prog_ins *in, int off)
 {
     int op = in->op;
@@ -555,7 +578,8 @@ static int scn_args(struct scn *S, struct prog_ins *in, int off)
         min += spec[i] != 'v' && spec[i] != 't';
     if (op == OP_SET)
         min = 1;
-    if (op == OP_EPOLL_CTL && scn_left(S) > max)
+    if ((op == OP_EPOLL_CTL || op == OP_WATCH || op == OP_UNWATCH) &&
+        scn_left(S) > max)
         max = scn_left(S); /* the event list: scn_epoll_events */
     if (op == OP_SAY && scn_left(S) > 1 && scn_word(&S->tok[S->pos], "once")) {
         in->flags = 1; /* say once "...": the first time only */
@@ -577,6 +601,8 @@ static int scn_args(struct scn *S, struct prog_ins *in, int off)
     in->nargs = k;
     if (op == OP_EPOLL_CTL)
         return scn_epoll_events(S, in);
+    if (op == OP_WATCH || op == OP_UNWATCH)
+        return scn_watch_events(S, in);
     return 0;
 }
 

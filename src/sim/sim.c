@@ -916,6 +916,7 @@ static void sim_free(struct sim *s)
         }
         free(s->tasks[i].ready);
         free(s->tasks[i].watch.fd);
+        free(s->tasks[i].watch.ev);
         free(s->tasks[i].watch.pos);
     }
     for (int i = 0; i < s->nobjs; i++) {

@@ -39,6 +39,8 @@ struct agenda {
  */
 struct fdset {
     int32_t *fd;   /* watched fds, in the order they were added */
+    uint8_t *ev;   /* ev[i]: what fd[i] is watched for, TL_EP_IN/OUT (its
+                      bits in readfds/writefds, or its pollfd's events) */
     int32_t *pos;  /* pos[fd] = index in fd[] + 1, 0 if not watched */
     int32_t n, cap, poscap, max; /* max: highest watched fd, or -1 */
     int32_t queue_id; /* tl queue that shows the set, + 1; 0: none yet */
@@ -49,6 +51,7 @@ struct fdset {
  * entries; or (epoll object, fd), the file's list of epoll items. */
 struct watch_ent {
     int32_t who, key;
+    uint32_t ev; /* select/poll: the events the entry waits for (TL_EP_*) */
 };
 
 struct watchers {
@@ -134,6 +137,8 @@ struct task {
     uint8_t on_cpu, need_resched;
     int64_t nofile_cur, nofile_max; /* a process's RLIMIT_NOFILE (in its
                                        main task; fork copies it) */
+    int64_t mmap_top; /* a process's next mmap address, growing down */
+    uint8_t said_fdset; /* select: the fd_set overflow was narrated */
 };
 
 /* The engine's private side of a kernel object */
@@ -147,6 +152,8 @@ struct sobj {
     int32_t connect_ret; /* connecting sockets: 1 pending, 0 ok, -errno */
     uint8_t fin_pending, freed;
     uint8_t unix_pair; /* a socketpair's end (AF_UNIX) */
+    uint8_t nospace;   /* SOCK_NOSPACE: a writer or a poll found no room,
+                          so room made must be announced (space_made) */
     int32_t sig_owner; /* F_SETOWN: process task + 1 to send SIGIO, 0 none */
     int32_t uring_waits; /* io_uring requests waiting for it (aio_uring.c) */
     void *mux;         /* per-model private state (epoll instance, ...) */
@@ -385,12 +392,18 @@ int sim_fd_open(struct sim *s, int proc, int obj);
 /* 0 if process proc can open n more fds below its RLIMIT_NOFILE soft
  * limit, else -EMFILE (alloc_fd: an fd must be below the limit) */
 int sim_fd_room(struct sim *s, int proc, int n);
+/* The address the next mmap of len bytes gets in t's process (mapped top
+ * down from below the stack, as x86_64's mmap_base does) */
+int64_t sim_mmap_addr(struct sim *s, struct task *t, int64_t len);
 int sim_fail(struct sim *s, const struct prog_ins *in, const char *fmt, ...);
 int64_t sim_copy_ns(const struct sim *s, int64_t bytes);
 /* Is obj readable now (data, EOF, or a pending connection)? */
 int sim_readable(const struct sim *s, int obj);
 /* Is there room for a writer of obj, as poll's POLLOUT says (net.c)? */
 int sim_writable(const struct sim *s, int obj);
+/* The same, asked by poll/select/epoll: no room marks obj so that the
+ * room made later wakes them (tcp_poll's SOCK_NOSPACE) */
+int sim_poll_out(struct sim *s, int obj);
 #define NET_PAGE 4096 /* a pipe's buffers are pages */
 int sim_ready_push(struct task *t, int32_t fd);
 void sim_schedule(struct sim *s, int64_t t, int kind, int task, int obj,

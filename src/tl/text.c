@@ -142,6 +142,34 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
         break;
     case SYS_RT_SIGRETURN: SN("rt_sigreturn({mask=[]})"); break;
     case SYS_PAUSE: SN("pause()"); break;
+    case SYS_WRITEV: /* __libc_message: three pieces, as strace cuts them */
+        SN("writev(%d, [{iov_base=\"*** \", iov_len=4}, {iov_base=\"bit out "
+           "of range 0 - FD_SETSIZE \"..., iov_len=41}, {iov_base=\" ***: "
+           "terminated\\n\", iov_len=17}], 3)", fd);
+        break;
+    case SYS_MMAP: {
+        static const char *const off[] = {
+            [TL_MMAP_SQ_RING] = "IORING_OFF_SQ_RING",
+            [TL_MMAP_CQ_RING] = "IORING_OFF_CQ_RING",
+            [TL_MMAP_SQES] = "IORING_OFF_SQES"};
+        int k = TL_MMAP_KIND(arg);
+        if (k == TL_MMAP_ANON || k > TL_MMAP_SQES)
+            SN("mmap(NULL, %lld, PROT_READ|PROT_WRITE, MAP_PRIVATE|"
+               "MAP_ANONYMOUS, -1, 0)", (long long)TL_MMAP_LEN(arg));
+        else
+            SN("mmap(NULL, %lld, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_POPULATE, "
+               "%d, %s)", (long long)TL_MMAP_LEN(arg), fd, off[k]);
+        break;
+    }
+    case SYS_RT_SIGPROCMASK:
+        SN("rt_sigprocmask(SIG_UNBLOCK, [%s], NULL, 8)",
+           tl_signal_name((int)n) + 3);
+        break;
+    case SYS_GETTID: case SYS_GETPID: SN("%s()", tl_sys_name(sys)); break;
+    case SYS_TGKILL:
+        SN("tgkill(%d, %d, %s)", TL_TGKILL_PID(arg), TL_TGKILL_TID(arg),
+           tl_signal_name(TL_TGKILL_SIG(arg)));
+        break;
     default:
         if (fd >= 0)
             SN("%s(%d, ...)", tl_sys_name(sys), fd);
@@ -167,6 +195,10 @@ char *tl_sys_ret_text(char *buf, size_t len, int sys, int64_t arg, int64_t ret)
     if (sys == SYS_FCNTL && (arg & TL_F_GETFL) && ret >= 0) {
         SN(" = %#llx (flags %s%s%s)", (long long)ret, acc_names[ret & 3],
            ret & 04000 ? "|O_NONBLOCK" : "", ret & 020000 ? "|O_ASYNC" : "");
+        return buf;
+    }
+    if (sys == SYS_MMAP && ret >= 0) { /* an address */
+        SN(" = %#llx", (long long)ret);
         return buf;
     }
     if ((sys == SYS_SELECT || sys == SYS_POLL) && ret == 0) {

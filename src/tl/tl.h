@@ -108,7 +108,13 @@ enum tl_wait {
     X(IO_URING_SETUP, "io_uring_setup") \
     X(IO_URING_ENTER, "io_uring_enter") \
     X(PAUSE, "pause") \
-    X(PRLIMIT64, "prlimit64") /* glibc's setrlimit() on x86_64 */
+    X(PRLIMIT64, "prlimit64") /* glibc's setrlimit() on x86_64 */ \
+    X(WRITEV, "writev") \
+    X(MMAP, "mmap") \
+    X(RT_SIGPROCMASK, "rt_sigprocmask") \
+    X(GETTID, "gettid") \
+    X(GETPID, "getpid") \
+    X(TGKILL, "tgkill")
 
 enum tl_sys {
 #define X(e, n) SYS_##e,
@@ -203,6 +209,23 @@ static inline int64_t tl_linux_flags(int acc, int fl)
 #define TL_EP_ET 0x4u
 #define TL_EP_ONESHOT 0x8u
 #define TL_EP_EXCLUSIVE 0x10u
+/* SYS_ENTER.a of SYS_WRITEV: which of glibc's fatal messages it writes
+ * to fd 2 (__libc_message writes "*** ", the text, " ***: terminated\n") */
+#define TL_MSG_FDSET 1 /* "bit out of range 0 - FD_SETSIZE on fd_set" */
+/* SYS_ENTER.a of SYS_MMAP: what is mapped, and its length; obj = the fd
+ * (TL_NONE for an anonymous map).  The result is the address. */
+enum tl_mmap_kind { TL_MMAP_ANON, TL_MMAP_SQ_RING, TL_MMAP_CQ_RING,
+                    TL_MMAP_SQES };
+#define TL_MMAP_ARG(kind, len) ((int64_t)(kind) << 56 | (int64_t)(len))
+#define TL_MMAP_KIND(v) ((int)((uint64_t)(v) >> 56))
+#define TL_MMAP_LEN(v) ((int64_t)((uint64_t)(v) & 0xffffffffffffffull))
+/* SYS_ENTER.a of SYS_RT_SIGPROCMASK: the signal SIG_UNBLOCK unblocks;
+ * of SYS_TGKILL: tgid | tid << 24 | sig << 48 */
+#define TL_TGKILL_ARG(pid, tid, sig) \
+    ((int64_t)(pid) | (int64_t)(tid) << 24 | (int64_t)(sig) << 48)
+#define TL_TGKILL_PID(v) ((int)((v) & 0xffffff))
+#define TL_TGKILL_TID(v) ((int)(((v) >> 24) & 0xffffff))
+#define TL_TGKILL_SIG(v) ((int)(((v) >> 48) & 0xff))
 /* SYS_ENTER.a of SYS_FUTEX: 0 for pthread_join's wait on a thread's tid
  * (obj = the tid); TL_FUTEX_WAIT | val for futex(addr, FUTEX_WAIT_PRIVATE,
  * val, NULL), TL_FUTEX_WAKE | n for futex(addr, FUTEX_WAKE_PRIVATE, n)

@@ -82,7 +82,11 @@ static int nbufs(const struct viewer *v, int max)
 static int want(const struct viewer *v, int w)
 {
     (void)w;
-    int n = nbufs(v, 8);
+    int n = nbufs(v, 8), p = proc_of(v);
+    /* room for the most buffers the process may have (two per fd besides
+       the terminal's), so the panels under it keep their place */
+    if (p >= 0 && p < v->tl->ntasks && 2 * (v->max_fds[p] - 3) > n)
+        n = 2 * (v->max_fds[p] - 3);
     if (n > 8)
         n = 8;
     if (n == 0)
