@@ -483,12 +483,14 @@ static void test_scan_copies_and_user_pass(void **state)
 {
     (void)state;
     /* select: nfds 203; the fd_set is 4 longs = 32 bytes, 4 ns each way
-     * at copy_per_kb 100ns; scan 700 + 203 * 22; FD_ISSET 2 ns a bit */
-    charge_check("select", 100 + 4 + (700 + 203 * 22) + 4, 700 + 203 * 22,
-                 203 * 2, 32, 32);
+     * at copy_per_kb 100ns; scan 550 + 4 words * 2 + 200 pipes * 27;
+     * FD_ISSET 2 ns a bit */
+    charge_check("select", 100 + 4 + (550 + 4 * 2 + 200 * 27) + 4,
+                 550 + 4 * 2 + 200 * 27, 203 * 2, 32, 32);
     /* poll: 200 entries; 1600 bytes in (157 ns), 400 bytes of revents
-     * out (40 ns); scan 370 + 200 * 23; revents test 0.5 ns an entry */
-    charge_check("poll", 100 + 157 + (370 + 200 * 23) + 40, 370 + 200 * 23,
+     * out (40 ns); scan 100 + 200 pipes * 27; revents test 0.5 ns an
+     * entry */
+    charge_check("poll", 100 + 157 + (100 + 200 * 27) + 40, 100 + 200 * 27,
                  100, 1600, 400);
 }
 

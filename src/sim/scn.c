@@ -614,11 +614,14 @@ struct prog *scn_parse_model(const char *path, const char *text, size_t len,
     return S.p;
 }
 
-/* Read at most PROG_MAX_FILE + 1 bytes: enough to know it is too large */
-static char *scn_read(int fd, size_t *len)
+/* Read at most PROG_MAX_FILE + 1 bytes: enough to know it is too large;
+ * the nhead bytes of head were read already */
+static char *scn_read(int fd, const char *head, size_t nhead, size_t *len)
 {
-    size_t cap = 64 * 1024, n = 0;
+    size_t cap = 64 * 1024, n = nhead;
     char *buf = malloc(cap);
+    if (buf)
+        memcpy(buf, head, nhead);
     while (buf) {
         if (n == cap) {
             if (cap > (size_t)PROG_MAX_FILE)
@@ -650,6 +653,9 @@ static char *scn_read(int fd, size_t *len)
     return buf;
 }
 
+static struct prog *scn_load_text(const char *path, char *text, size_t len,
+                                  const char *model, char *err, size_t errlen);
+
 struct prog *scn_load(const char *path, char *err, size_t errlen)
 {
     return scn_load_model(path, NULL, err, errlen);
@@ -663,25 +669,77 @@ struct prog *scn_load_model(const char *path, const char *model, char *err,
         err = dummy;
         errlen = sizeof dummy;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO for reading would wait for a writer */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
-        snprintf(err, errlen, "%s: error: cannot open: %s", path,
-                 strerror(errno));
+        int e = errno;
+        if (strlen(path) > 200) /* the reason must survive the message */
+            snprintf(err, errlen, "%.80s...%s: error: cannot open: %s", path,
+                     path + strlen(path) - 80, strerror(e));
+        else
+            snprintf(err, errlen, "%s: error: cannot open: %s", path,
+                     strerror(e));
         return NULL;
     }
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    const char *bad = NULL;
+    char head[1];
+    ssize_t nhead = 0;
+    if (fstat(fd, &st) != 0)
+        bad = "cannot read it";
+    else if (S_ISDIR(st.st_mode))
+        bad = "is a directory";
+    else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+        bad = "is a device, not a scenario file";
+    else if (S_ISSOCK(st.st_mode))
+        bad = "is a socket, not a scenario file";
+    else if (S_ISREG(st.st_mode) && st.st_size > PROG_MAX_FILE) {
         close(fd);
-        snprintf(err, errlen, "%s: error: is a directory", path);
+        snprintf(err, errlen, "%s:1:1: error: file too large: %lld bytes, the "
+                 "limit is %ld", path, (long long)st.st_size, PROG_MAX_FILE);
+        return NULL;
+    } else if (S_ISFIFO(st.st_mode)) {
+        /* a pipe with a writer (a shell's <(...)) is read to its end; one
+         * that no process writes to would never give a byte: a read that
+         * does not block tells them apart (0: no writer; EAGAIN: a writer
+         * that has not written yet) */
+        nhead = read(fd, head, sizeof head);
+        if (nhead == 0)
+            bad = "is a FIFO that no process writes to";
+        else if (nhead < 0 && errno != EAGAIN && errno != EINTR)
+            bad = "cannot read it";
+        if (nhead < 0)
+            nhead = 0;
+    }
+    int fl = bad ? -1 : fcntl(fd, F_GETFL); /* from now on, reads wait */
+    if (!bad && (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0))
+        bad = "cannot read it";
+    if (bad) {
+        close(fd);
+        snprintf(err, errlen, "%s: error: %s", path, bad);
         return NULL;
     }
     size_t len = 0;
-    char *text = scn_read(fd, &len);
+    char *text = scn_read(fd, head, (size_t)nhead, &len);
     int e = errno;
     close(fd);
     if (!text) {
         snprintf(err, errlen, "%s: error: cannot read: %s", path,
                  strerror(e));
+        return NULL;
+    }
+    return scn_load_text(path, text, len, model, err, errlen);
+}
+
+/* Parse text read from path (and free it); a pipe's text past the limit
+ * is only known to be larger */
+static struct prog *scn_load_text(const char *path, char *text, size_t len,
+                                  const char *model, char *err, size_t errlen)
+{
+    if (len > (size_t)PROG_MAX_FILE) {
+        free(text);
+        snprintf(err, errlen, "%s:1:1: error: file too large: more than the "
+                 "limit of %ld bytes", path, PROG_MAX_FILE);
         return NULL;
     }
     struct prog *p = scn_parse_model(path, text, len, model, err, errlen);

@@ -124,7 +124,7 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
            "...})", n);
         break;
     case SYS_IO_URING_ENTER: {
-        long long sub = arg & 0xffffffff, wait = (long long)(arg >> 32);
+        long long sub = TL_URING_ENTER_SUB(arg), wait = TL_URING_ENTER_WAIT(arg);
         if (tmo < 0) { /* the timeout rides in struct io_uring_getevents_arg */
             tmo_ts(ts, sizeof ts, tmo);
             SN("io_uring_enter(%d, %lld, %lld, IORING_ENTER_GETEVENTS|"
@@ -562,11 +562,54 @@ static size_t call_end(const struct tl *tl, size_t i)
     return 0;
 }
 
+/* A failed write's reason (ENOSPC on a full disk), else EIO */
+static int out_err(void)
+{
+    return errno > 0 ? -errno : -EIO;
+}
+
+/*
+ * Text from a scenario (captions, say) goes to a terminal as often as to
+ * a file: its control characters must not reach it raw (ESC could set the
+ * window title or clear the screen, CR hide what came before, a newline
+ * break the one-event-a-line format).  They are written as C escapes, as
+ * strace does: \n \t \r, and octal \033 for the other C0 controls, DEL
+ * and the C1 controls (U+0080..U+009F, UTF-8 C2 80..C2 9F).  A backslash
+ * stays as it is: a call read from an strace log is escaped already.
+ */
+static int dump_text(FILE *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (; *p; p++) {
+        int c = *p, r;
+        if (c == '\n')
+            r = fputs("\\n", out);
+        else if (c == '\t')
+            r = fputs("\\t", out);
+        else if (c == '\r')
+            r = fputs("\\r", out);
+        else if (c < 0x20 || c == 0x7f)
+            r = fprintf(out, "\\%03o", (unsigned)c);
+        else if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            r = fprintf(out, "\\302\\%03o", (unsigned)p[1]);
+            p++;
+        } else
+            r = putc(c, out);
+        if (r < 0)
+            return out_err();
+    }
+    return 0;
+}
+
 static int dump_line(FILE *out, int64_t t, int w, const char *who,
                      const char *text)
 {
-    return fprintf(out, "%lld.%09lld %-*s %s\n", (long long)(t / 1000000000),
-                   (long long)(t % 1000000000), w, who, text) < 0 ? -EIO : 0;
+    errno = 0;
+    if (fprintf(out, "%lld.%09lld %-*s ", (long long)(t / 1000000000),
+                (long long)(t % 1000000000), w, who) < 0 ||
+        dump_text(out, text) || putc('\n', out) < 0)
+        return out_err();
+    return 0;
 }
 
 int tl_dump(const struct tl *tl, FILE *out)
@@ -585,8 +628,10 @@ int tl_dump(const struct tl *tl, FILE *out)
         const char *who = e->task == TL_NOTASK ? "-" : task_name(tl, e->task);
         size_t j = e->type == EV_SYS_ENTER ? call_end(tl, i) : 0;
         if (!j) {
-            if (dump_line(out, e->t, w, who, tl_ev_text(text, sizeof text, tl, (long)i)))
-                return -EIO;
+            int r = dump_line(out, e->t, w, who,
+                              tl_ev_text(text, sizeof text, tl, (long)i));
+            if (r)
+                return r;
             continue;
         }
         /* strace prints a syscall that nothing interrupts on one line, at
@@ -596,17 +641,21 @@ int tl_dump(const struct tl *tl, FILE *out)
                  tl_enter_text(call, sizeof call, tl, e),
                  tl_sys_ret_text(ret, sizeof ret, e->sub, e->a, x->a),
                  dur_text(d, sizeof d, x->b));
-        if (dump_line(out, e->t, w, who, text))
-            return -EIO;
+        int r = dump_line(out, e->t, w, who, text);
+        if (r)
+            return r;
         for (size_t k = i + 1; k < j; k++) {
             const struct tl_ev *y = &tl->ev[k];
-            if (dump_line(out, y->t, w, y->task == TL_NOTASK ? "-" : task_name(tl, y->task),
-                          tl_ev_text(text, sizeof text, tl, (long)k)))
-                return -EIO;
+            r = dump_line(out, y->t, w, y->task == TL_NOTASK ? "-" : task_name(tl, y->task),
+                          tl_ev_text(text, sizeof text, tl, (long)k));
+            if (r)
+                return r;
         }
         i = j;
     }
-    if (tl->note && fprintf(out, "# %s\n", tl->note) < 0)
-        return -EIO;
+    errno = 0;
+    if (tl->note && (fputs("# ", out) < 0 || dump_text(out, tl->note) ||
+                     putc('\n', out) < 0))
+        return out_err();
     return 0;
 }

@@ -242,8 +242,12 @@ enum tl_mmap_kind { TL_MMAP_ANON, TL_MMAP_SQ_RING, TL_MMAP_CQ_RING,
  * most any limit may be (fs.nr_open) */
 #define TL_NOFILE_HARD 524288
 #define TL_NR_OPEN 1048576
-/* SYS_ENTER.a of SYS_IO_URING_ENTER: to_submit | min_complete << 32 */
-#define TL_URING_ENTER_ARG(sub, wait) ((int64_t)(sub) | (int64_t)(wait) << 32)
+/* SYS_ENTER.a of SYS_IO_URING_ENTER: to_submit | min_complete << 32, both
+ * unsigned int as the syscall takes them (so no shift can overflow) */
+#define TL_URING_ENTER_ARG(sub, wait) \
+    ((int64_t)((uint64_t)(uint32_t)(sub) | (uint64_t)(uint32_t)(wait) << 32))
+#define TL_URING_ENTER_SUB(v) ((int64_t)((uint64_t)(v) & 0xffffffff))
+#define TL_URING_ENTER_WAIT(v) ((int64_t)((uint64_t)(v) >> 32))
 
 /* io_uring operations an SQE can carry: X(enum, IORING_OP_ name, keyword) */
 #define TL_URING_OPS(X) \

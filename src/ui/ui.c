@@ -31,9 +31,9 @@ int ui_run(struct tl *tl, const struct ui_opts *o)
         viewer_msg(&v, "The run stopped early: %s", tl->note ? tl->note
                                                             : "a limit was reached");
     int ascii = 0;
-    if (term_init(o, &ascii)) {
+    if (term_init(o, &ascii)) { /* TERM unknown or dumb: what to use said */
         viewer_close(&v);
-        return 1;
+        return 2;
     }
     int cols, rows;
     term_size(&cols, &rows);

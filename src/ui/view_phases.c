@@ -397,7 +397,7 @@ static void ev_row(const struct viewer *v, int t, struct cycle *c,
         call_text(c, e, r->app, sizeof r->app);
         r->arrow = 1;
         if (k == K_URING) {
-            int64_t sub = e->a & 0xffffffff, wait = e->a >> 32;
+            int64_t sub = TL_URING_ENTER_SUB(e->a), wait = TL_URING_ENTER_WAIT(e->a);
             if (sub > 0)
                 snprintf(r->ker, sizeof r->ker, "takes %lld SQE%s",
                          (long long)sub, sub == 1 ? "" : "s");
