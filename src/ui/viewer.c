@@ -201,6 +201,10 @@ static long step_stop(const struct viewer *v, long c, long limit)
         return c + 1;
     const struct tl_ev *f = &tl->ev[i];
     int line = ce->line > 0 ? next_statement(tl, t, ce->line) : f->line;
+    /* a switch in user space (yield) at once is the next statement's,
+       whatever line the task is on when it is recorded */
+    if (f->t == ce->t && f->type == EV_STATE && line > 0)
+        line = f->line;
     if (f->t != ce->t || f->line != line || f->type == EV_CAPTION)
         return c + 1;
     /* that statement's events, up to its outcome */
