@@ -21,7 +21,7 @@ enum go { GO_NEXT, GO_BUSY, GO_BLOCKED, GO_EXITED, GO_FAIL };
 
 /* Agenda item kinds */
 enum ag_kind { AG_RUN, AG_STEP, AG_TIMER, AG_DELIVER, AG_SYN, AG_ESTABLISHED, AG_ACK,
-               AG_CAPTION, AG_START };
+               AG_CAPTION, AG_START, AG_TIMERFD };
 
 struct agenda {
     int64_t t;
@@ -75,6 +75,11 @@ struct tsig {
     uint8_t has_handler, intr, was_intr, restart;
     int64_t restart_ret; /* the kernel's internal -ERESTART... the
                             interrupted call shows, when `restart` */
+    uint8_t sa_restart;  /* process task: the handler has SA_RESTART */
+    uint8_t again;       /* the interrupted call is made again after the
+                            handler (ERESTARTSYS under SA_RESTART) */
+    int32_t again_nr;    /* its x86_64 syscall number + 1, which the
+                            handler's rt_sigreturn returns; 0: none */
 };
 
 /* A word of a process's memory (a `shared` variable), mem.c */
@@ -226,7 +231,13 @@ struct mux_ops {
 
 extern const struct mux_ops mux_scan_ops, mux_select_ops, mux_poll_ops,
     mux_epoll_ops;
-extern const struct mux_ops mux_sigio_ops, mux_uring_ops;
+extern const struct mux_ops mux_sigio_ops, mux_uring_ops, mux_timerfd_ops;
+/* ---- timerfd (timerfd.c) ---- */
+/* AG_TIMERFD: timerfd obj's timer, armed as number arm, expires */
+void timerfd_expire(struct sim *s, int obj, int64_t arm);
+/* read(2) of a timerfd: the expiration count, 8 bytes (op_read calls it
+ * once it knows the fd is a timerfd) */
+int timerfd_read(struct sim *s, struct task *t, int obj, int64_t want);
 /* the plain syscalls on files and sockets (net.c); processes (proc.c) */
 extern const struct mux_ops mux_io_ops, mux_proc_ops;
 /* variables, arithmetic and locks in the process's memory (mem.c) */

@@ -145,11 +145,20 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
     }
     case SYS_RT_SIGACTION:
         SN("rt_sigaction(%s, {sa_handler=handler, sa_mask=[], "
-           "sa_flags=SA_RESTORER, sa_restorer=__restore_rt}, NULL, 8)",
-           tl_signal_name((int)n));
+           "sa_flags=SA_RESTORER%s, sa_restorer=__restore_rt}, NULL, 8)",
+           tl_signal_name((int)(n & 0xffff)),
+           arg & TL_SA_RESTART ? "|SA_RESTART" : "");
         break;
     case SYS_RT_SIGRETURN: SN("rt_sigreturn({mask=[]})"); break;
     case SYS_PAUSE: SN("pause()"); break;
+    case SYS_TIMERFD_CREATE: SN("timerfd_create(CLOCK_MONOTONIC, 0)"); break;
+    case SYS_TIMERFD_SETTIME: { /* tmo: the interval, as TL_TMO */
+        long long iv = tmo < 0 ? (long long)TL_TMO_NS(tmo) : 0;
+        SN("timerfd_settime(%d, 0, {it_interval={tv_sec=%lld, tv_nsec=%lld}, "
+           "it_value={tv_sec=%lld, tv_nsec=%lld}}, NULL)", fd, iv / 1000000000,
+           iv % 1000000000, n / 1000000000, n % 1000000000);
+        break;
+    }
     case SYS_WRITEV: /* __libc_message: three pieces, as strace cuts them */
         SN("writev(%d, [{iov_base=\"*** \", iov_len=4}, {iov_base=\"bit out "
            "of range 0 - FD_SETSIZE \"..., iov_len=41}, {iov_base=\" ***: "
@@ -310,6 +319,11 @@ static char *queue_item(char *buf, size_t len, const struct tl *tl, int q,
     case TQK_ACCEPT: tl_obj_text(buf, len, tl, (int)item); break;
     case TQK_INTEREST: case TQK_READY: SN("fd %lld", (long long)item); break;
     case TQK_SIGNALS: SN("%s", tl_signal_name((int)item)); break;
+    case TQK_TICKS: {
+        char t[40];
+        SN("expired at %s", tl_time_text(t, sizeof t, item));
+        break;
+    }
     case TQK_FUTEX: SN("%s", task_name(tl, (int)item)); break;
     case TQK_SQ: case TQK_CQ: {
         static const char *const op[] = {
@@ -425,6 +439,15 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
            e->sub & TL_FL_ASYNC ? "|O_ASYNC" : "");
         break;
     case EV_DATA:
+        if (e->obj >= 0 && e->obj < tl->nobjs && tl->objs[e->obj].kind == OK_TIMERFD) {
+            if (e->a > 0)
+                SN("the timer of %s expires: it is readable (8 bytes, the "
+                   "expiration count)", tl_obj_text(o, sizeof o, tl, e->obj));
+            else
+                SN("%s: the expiration count is cleared (a new setting)",
+                   tl_obj_text(o, sizeof o, tl, e->obj));
+            break;
+        }
         SN("%lld bytes land in the %s buffer of %s", (long long)e->a,
            e->obj >= 0 && e->obj < tl->nobjs && tl->objs[e->obj].kind == OK_TTY
                ? "input" : "receive",

@@ -107,6 +107,8 @@ enum tl_wait {
     X(IO_URING_SETUP, "io_uring_setup") \
     X(IO_URING_ENTER, "io_uring_enter") \
     X(PAUSE, "pause") \
+    X(TIMERFD_CREATE, "timerfd_create") \
+    X(TIMERFD_SETTIME, "timerfd_settime") \
     X(PRLIMIT64, "prlimit64") /* glibc's setrlimit() on x86_64 */ \
     X(WRITEV, "writev") \
     X(MMAP, "mmap") \
@@ -164,6 +166,8 @@ enum tl_obj_kind {
 
 /* The one signal the models raise (Linux x86_64 numbering) */
 #define TL_SIGIO 29
+/* SYS_ENTER.a of SYS_RT_SIGACTION: the signal, | TL_SA_RESTART if set */
+#define TL_SA_RESTART ((int64_t)1 << 16)
 
 /* SYS_ENTER.a of SYS_FCNTL says which command:
  *   fcntl(fd, F_SETOWN, pid)   TL_F_SETOWN | pid
@@ -294,7 +298,8 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *              obj = fd argument or TL_NONE, a = size argument, b = 0, or
  *              in a recorded timeline 1 + the string id of the argument
  *              list as strace printed it (without the parentheses), or
- *              (b < 0) the timeout of a waiting call (TL_TMO)
+ *              (b < 0) the timeout of a waiting call or timerfd_settime's
+ *              interval (TL_TMO; a = its first expiry, 0 disarms)
  *   SYSCALL    task, sub = syscall, obj = fd argument, a = return value
  *              (negative errno on failure), b = duration since SYS_ENTER
  *   FD_OPEN    task = process owning the fd table, a = fd, obj = object,
@@ -394,7 +399,8 @@ struct tl_obj {
  * (kept by MEM events).  TQK_FUTEX: the tasks asleep in FUTEX_WAIT on a
  * word of that memory, oldest first (items are task indexes). */
 enum tl_queue_kind { TQK_RUN, TQK_ACCEPT, TQK_INTEREST, TQK_READY, TQK_SQ,
-                     TQK_CQ, TQK_EVENTS, TQK_SIGNALS, TQK_MEM, TQK_FUTEX };
+                     TQK_CQ, TQK_EVENTS, TQK_SIGNALS, TQK_MEM, TQK_FUTEX,
+                     TQK_TICKS };
 
 struct tl_queue {
     char *name;
