@@ -363,6 +363,13 @@ static int scn_arg(struct scn *S, char spec, struct prog_ins *in,
         }
         return scn_err(S, t->off, "expected O_NONBLOCK or O_ASYNC, found %s",
                        scn_desc(S, t, b, sizeof b));
+    case 'k':
+        if (scn_word(t, "SO_SNDBUF") || scn_word(t, "SO_RCVBUF")) {
+            scn_const(a, scn_word(t, "SO_SNDBUF") ? TL_SO_SNDBUF : TL_SO_RCVBUF);
+            return 0;
+        }
+        return scn_err(S, t->off, "expected SO_SNDBUF or SO_RCVBUF, found %s",
+                       scn_desc(S, t, b, sizeof b));
     case 'r':
         if (scn_word(t, "RLIMIT_NOFILE")) {
             scn_const(a, 7); /* RLIMIT_NOFILE on Linux */
