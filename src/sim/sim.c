@@ -585,7 +585,7 @@ static void sys_finish(struct sim *s, struct task *t)
 static const struct mux_ops *const muxes[] = {
     &mux_io_ops, &mux_proc_ops, &mux_scan_ops, &mux_select_ops, &mux_poll_ops,
     &mux_epoll_ops, &mux_sigio_ops, &mux_uring_ops, &mux_mem_ops,
-    &mux_timerfd_ops,
+    &mux_timerfd_ops, &mux_coro_ops,
 };
 #define NMUX ((int)(sizeof muxes / sizeof muxes[0]))
 
