@@ -76,7 +76,7 @@
     X(EPOLL_CREATE, "epoll_create", "", "ep = epoll_create: a new epoll instance") \
     X(EPOLL_CTL, "epoll_ctl", "fef", "epoll_ctl EP add|mod|del FD [in] [out] [et] [oneshot] [exclusive]: change the interest list (events: in by default)") \
     X(EPOLL_WAIT, "epoll_wait", "fvt", "n = epoll_wait EP [MAXEVENTS] [TIMEOUT]: wait for ready fds, at most MAXEVENTS (default 64) per call, or TIMEOUT (n = 0)") \
-    X(SIGACTION, "sigaction", "", "sigaction SIGIO { ... }: install a handler; the block runs when the signal is delivered") \
+    X(SIGACTION, "sigaction", "", "sigaction SIGIO [SA_RESTART] { ... }: install a handler; the block runs when the signal is delivered (SA_RESTART: read, write, accept, connect and wait4 it interrupts are made again)") \
     X(PAUSE, "pause", "", "n = pause: sleep until a signal is delivered (returns EINTR)") \
     X(URING_SETUP, "io_uring_setup", "n", "ring = io_uring_setup ENTRIES: a new io_uring (submission and completion rings)") \
     X(PREP, "prep", "fufn", "id = prep RING read|write|recv|send FD SIZE: write a request into the submission ring (no syscall); id = its user_data") \
@@ -148,7 +148,8 @@ enum prog_op {
  *     starts at p+1 with a copy of the slots (X = 0).  THREAD and
  *     COROUTINE are the same.  With a NAME, a[0] = const index into
  *     prog->strs of the name and nargs = 1; without, nargs = 0.
- *   sigaction SIGIO { H }   p: SIGACTION a[0] = const signal, jump -> L1;
+ *   sigaction SIGIO { H }   p: SIGACTION a[0] = const signal, .flags = 1
+ *                           for SA_RESTART, jump -> L1;
  *                           p+1: H; SIGRETURN; L1:
  *     The task goes on at .jump; H runs (in the task that takes the signal,
  *     with its slots) each time the signal is delivered, and SIGRETURN

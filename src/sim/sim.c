@@ -559,6 +559,12 @@ static void sys_finish(struct sim *s, struct task *t)
     t->sig.restart = 0;
     sim_emit(s, EV_SYSCALL, (int)(t - s->tasks), t->sys, t->sys_fd, shown,
              s->now - t->sys_t);
+    if (t->sig.again) { /* SA_RESTART: the same call again after the
+                           handler; nothing is stored, pc stays */
+        t->sig.again = 0;
+        t->advance = 0;
+        return;
+    }
     if (t->advance) {      /* an operation made of several syscalls */
         t->advance = 0;
         t->phase++;

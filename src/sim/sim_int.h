@@ -77,6 +77,11 @@ struct tsig {
     uint8_t has_handler, intr, was_intr, restart;
     int64_t restart_ret; /* the kernel's internal -ERESTART... the
                             interrupted call shows, when `restart` */
+    uint8_t sa_restart;  /* process task: the handler has SA_RESTART */
+    uint8_t again;       /* the interrupted call is made again after the
+                            handler (ERESTARTSYS under SA_RESTART) */
+    int32_t again_nr;    /* its x86_64 syscall number + 1, which the
+                            handler's rt_sigreturn returns; 0: none */
 };
 
 /* A word of a process's memory (a `shared` variable), mem.c */

@@ -140,8 +140,9 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
     }
     case SYS_RT_SIGACTION:
         SN("rt_sigaction(%s, {sa_handler=handler, sa_mask=[], "
-           "sa_flags=SA_RESTORER, sa_restorer=__restore_rt}, NULL, 8)",
-           tl_signal_name((int)n));
+           "sa_flags=SA_RESTORER%s, sa_restorer=__restore_rt}, NULL, 8)",
+           tl_signal_name((int)(n & 0xffff)),
+           arg & TL_SA_RESTART ? "|SA_RESTART" : "");
         break;
     case SYS_RT_SIGRETURN: SN("rt_sigreturn({mask=[]})"); break;
     case SYS_PAUSE: SN("pause()"); break;

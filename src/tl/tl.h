@@ -165,6 +165,8 @@ enum tl_obj_kind {
 
 /* The one signal the models raise (Linux x86_64 numbering) */
 #define TL_SIGIO 29
+/* SYS_ENTER.a of SYS_RT_SIGACTION: the signal, | TL_SA_RESTART if set */
+#define TL_SA_RESTART ((int64_t)1 << 16)
 
 /* SYS_ENTER.a of SYS_FCNTL says which command:
  *   fcntl(fd, F_SETOWN, pid)   TL_F_SETOWN | pid
