@@ -592,13 +592,24 @@ int main(int argc, char **argv)
         int rc = compare(files[0], models, nmodels, &ro, &status);
         return status ? status : finish_output(rc);
     }
-    if (from_strace && mode == M_VIEW && no_terminal())
+    int log_on_stdin = 0;
+    for (int k = 0; from_strace && k < nfiles; k++)
+        log_on_stdin |= !strcmp(files[k], "-");
+    if (from_strace && mode == M_VIEW &&
+        !(log_on_stdin && isatty(STDOUT_FILENO)) && no_terminal())
         return 2;
     struct tl *tl = from_strace ? load_strace(files, nfiles, &status)
                                 : load_and_run(files[0], &ro, mode == M_VIEW,
                                                &status);
     if (!tl)
         return status;
+    if (log_on_stdin && mode == M_VIEW) {
+        /* the log came on standard input: the keys come from the terminal */
+        if (!freopen("/dev/tty", "r", stdin) || no_terminal()) {
+            tl_free(tl);
+            return 2;
+        }
+    }
     int rc = 0;
     switch (mode) {
     case M_DUMP: rc = finish_output(tl_dump(tl, stdout)); break;

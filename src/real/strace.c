@@ -1000,6 +1000,9 @@ static void fill(struct trace_call *c, struct span *a, int na, struct span ret,
                     us = 0;
                 c->timeout_ns = sec < 0 ? -1 : sec * 1000000000 + us * 1000;
             }
+            c->arg = 0;
+            for (int k = 1; k <= 3 && k < na; k++)
+                c->arg += !(a[k].n >= 4 && !memcmp(a[k].p, "NULL", 4));
             int n = sel_fds(ARG(1), in, 0, MAX_FDEV, TRACE_SEL_READ);
             n = sel_fds(ARG(2), in, n, MAX_FDEV, TRACE_SEL_WRITE);
             c->nin = sel_fds(ARG(3), in, n, MAX_FDEV, TRACE_SEL_EXCEPT);
@@ -1397,21 +1400,26 @@ int strace_parse(struct trace *tr, const char *name, const char *buf, size_t len
     return rc;
 }
 
+/* The whole of a file, a pipe or (path "-") standard input */
 static int read_all(const char *path, char **buf, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int std = !strcmp(path, "-");
+    int fd = std ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
         int e = S_ISDIR(st.st_mode) ? -EISDIR : -errno;
-        close(fd);
-        return e ? e : -EINVAL;
+        if (!std)
+            close(fd);
+        return e;
     }
-    size_t cap = (size_t)st.st_size + 1, n = 0;
+    size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
+    size_t n = 0;
     char *b = malloc(cap);
     if (!b) {
-        close(fd);
+        if (!std)
+            close(fd);
         return -ENOMEM;
     }
     for (;;) {
@@ -1419,7 +1427,8 @@ static int read_all(const char *path, char **buf, size_t *len)
             char *q = realloc(b, cap * 2);
             if (!q) {
                 free(b);
-                close(fd);
+                if (!std)
+                    close(fd);
                 return -ENOMEM;
             }
             b = q;
@@ -1431,14 +1440,16 @@ static int read_all(const char *path, char **buf, size_t *len)
         if (r < 0) {
             int e = -errno;
             free(b);
-            close(fd);
+            if (!std)
+                close(fd);
             return e;
         }
         if (r == 0)
             break;
         n += (size_t)r;
     }
-    close(fd);
+    if (!std)
+        close(fd);
     b[n] = 0;
     *buf = b;
     *len = n;
@@ -1529,7 +1540,7 @@ int strace_import(const char *const *paths, int npaths, struct tl **out,
         char **files = NULL;
         int nf = 0;
         struct stat st;
-        if (stat(paths[i], &st) < 0 && errno == ENOENT) {
+        if (strcmp(paths[i], "-") && stat(paths[i], &st) < 0 && errno == ENOENT) {
             nf = ff_files(paths[i], &files);
             if (nf <= 0) {
                 snprintf(err, errlen, "%s: error: %s", paths[i],
@@ -1576,7 +1587,8 @@ int strace_import(const char *const *paths, int npaths, struct tl **out,
     }
     if (!rc) {
         char title[160];
-        snprintf(title, sizeof title, "strace log %s%s", npaths ? paths[0] : "",
+        snprintf(title, sizeof title, "strace log %s%s",
+                 !npaths ? "" : strcmp(paths[0], "-") ? paths[0] : "(standard input)",
                  npaths > 1 ? " ..." : "");
         rc = trace_finish(tr, title, npaths ? paths[0] : "", "strace", out);
         if (rc)

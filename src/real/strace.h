@@ -63,8 +63,8 @@ int strace_parse(struct trace *tr, const char *name, const char *buf, size_t len
 
 /*
  * Import the logs at paths (one log, or the LOG.PID files of -ff; a path
- * that does not exist but has LOG.PID siblings means all of them) into a
- * timeline.  On failure returns -errno with a message in err.
+ * that does not exist but has LOG.PID siblings means all of them; "-" is
+ * standard input, and a pipe is read to its end) into a timeline.  On failure returns -errno with a message in err.
  */
 int strace_import(const char *const *paths, int npaths, struct tl **out,
                   struct strace_report *rep, char *err, size_t errlen);
