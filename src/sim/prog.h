@@ -63,7 +63,7 @@
     X(COROUTINE, "coroutine", "", "co = coroutine { ... }: a coroutine of this thread runs the block when a yield switches to it") \
     X(YIELD, "yield", "", "yield: switch to the next coroutine of this thread (in user space: no syscall)") \
     X(JOIN, "join", "f", "join TID: wait for a thread to exit (pthread_join: a futex wait only if it is still running)") \
-    X(WAIT, "wait", "v", "wait [PID]: wait for a child process to exit") \
+    X(WAIT, "wait", "v", "pid [, status] = wait [PID]: wait4: wait for a child process (PID, or any) to exit and reap it: its pid and status (the exit code, or 128 + the signal that killed it); until then it is a zombie") \
     X(TYPE, "type", "n", "type SIZE: the user types SIZE bytes at the terminal; a read of fd 0 gets them") \
     X(SAY, "say", "s", "say [once] \"TEXT\": show TEXT as the caption when reached (once: the first time only)") \
     X(SELECT, "select", "", "n = select [FD...] [TIMEOUT]: wait until one of the fds (default: the watched ones) is readable, or TIMEOUT passes (n = 0)") \

@@ -629,9 +629,9 @@ int scn_op(struct scn *S, int op, const struct scn_tok *kw,
     if (two && !d2)
         return scn_err(S, kw->off, "%s returns two fds: write a, b = %s",
                        op_kw[op], op_kw[op]);
-    if (!two && d2)
-        return scn_err(S, d2->off, "only pipe, socketpair and cqe return two "
-                       "values");
+    if (!two && d2 && op != OP_WAIT)
+        return scn_err(S, d2->off, "only pipe, socketpair, cqe and wait return "
+                       "two values");
     if (d1 && (op == OP_SAY || op == OP_EXIT))
         return scn_err(S, d1->off, "%s returns no value", op_kw[op]);
     if (!d1 && op == OP_SET)
