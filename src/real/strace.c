@@ -1372,6 +1372,13 @@ int strace_parse(struct trace *tr, const char *name, const char *buf, size_t len
     int rc = 0;
     const char *p = buf, *end = buf + len;
     while (p < end && !rc) {
+        /* the records, the timeline they will make (about as much again)
+           and the log itself */
+        if (rep->budget > 0 && (s.lineno & 4095) == 0 &&
+            (int64_t)(2 * trace_bytes(tr) + len) > rep->budget) {
+            rep->stopped_at = s.lineno + 1;
+            break;
+        }
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
         s.lineno++;
@@ -1525,10 +1532,13 @@ nomem:
     return -ENOMEM;
 }
 
-int strace_import(const char *const *paths, int npaths, struct tl **out,
-                  struct strace_report *rep, char *err, size_t errlen)
+int strace_import(const char *const *paths, int npaths, int64_t max_mem,
+                  struct tl **out, struct strace_report *rep, char *err,
+                  size_t errlen)
 {
     memset(rep, 0, sizeof *rep);
+    rep->budget = max_mem > 0 ? max_mem : STRACE_MEM_DEFAULT;
+    const char *stopped_in = NULL;
     *out = NULL;
     struct trace *tr = trace_new();
     if (!tr) {
@@ -1560,12 +1570,27 @@ int strace_import(const char *const *paths, int npaths, struct tl **out,
             }
             rc = strace_parse(tr, path, buf, len, pid_suffix(path), rep);
             free(buf);
+            if (!rc && rep->stopped_at && !stopped_in) {
+                static char where[4096];
+                snprintf(where, sizeof where, "%s", path);
+                stopped_in = where;
+            }
+            if (rep->stopped_at)
+                break;
             if (rc)
                 snprintf(err, errlen, "%s: error: %s", path, strerror(-rc));
         }
         for (int j = 0; j < nf; j++)
             free(files[j]);
         free(files);
+        if (rep->stopped_at)
+            break;
+    }
+    if (!rc && rep->calls == 0 && rep->stopped_at) {
+        snprintf(err, errlen, "%s: error: the log is larger than the import's "
+                 "memory limit (%lld MiB); --memory SIZE raises it",
+                 stopped_in ? stopped_in : "?", (long long)(rep->budget >> 20));
+        rc = -EFBIG;
     }
     if (!rc && rep->calls == 0 && rep->signals == 0 && rep->exits == 0) {
         snprintf(err, errlen, "%s: error: no strace lines in it (%ld line%s not "
@@ -1591,6 +1616,15 @@ int strace_import(const char *const *paths, int npaths, struct tl **out,
                  !npaths ? "" : strcmp(paths[0], "-") ? paths[0] : "(standard input)",
                  npaths > 1 ? " ..." : "");
         rc = trace_finish(tr, title, npaths ? paths[0] : "", "strace", out);
+        if (!rc && rep->stopped_at) {
+            char note[4400];
+            snprintf(note, sizeof note, "the import stopped at line %ld of %s: "
+                     "reading on would hold more than %lld MiB (--memory raises "
+                     "it)", rep->stopped_at, stopped_in ? stopped_in : "?",
+                     (long long)(rep->budget >> 20));
+            (*out)->truncated = 1;
+            rc = tl_set_str(&(*out)->note, note);
+        }
         if (rc)
             snprintf(err, errlen, "%s: error: %s", npaths ? paths[0] : "?",
                      strerror(-rc));
@@ -1610,6 +1644,10 @@ void strace_report_print(const struct strace_report *r, const char *prog, FILE *
     if (r->truncated)
         fputs("; the last line was cut short", out);
     fputc('\n', out);
+    if (r->stopped_at)
+        fprintf(out, "%s: stopped at line %ld: reading on would hold more than "
+                "%lld MiB of memory (--memory SIZE raises the limit)\n", prog,
+                r->stopped_at, (long long)(r->budget >> 20));
     if (r->bad) {
         fprintf(out, "%s: %ld line%s not understood, skipped:\n", prog, r->bad,
                 r->bad == 1 ? "" : "s");

@@ -242,6 +242,12 @@ int trace_caption(struct trace *tr, int64_t t, const char *text)
     return 0;
 }
 
+size_t trace_bytes(const struct trace *tr)
+{
+    return tr->reccap * sizeof *tr->recs + tr->fdevcap * sizeof *tr->fdev +
+           tr->charcap;
+}
+
 void trace_get_counts(const struct trace *tr, struct trace_counts *n)
 {
     *n = tr->n;

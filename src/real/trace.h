@@ -155,6 +155,10 @@ struct trace_counts {
 };
 void trace_get_counts(const struct trace *tr, struct trace_counts *n);
 
+/* Bytes the records hold now (the timeline built from them takes about
+ * as much again) */
+size_t trace_bytes(const struct trace *tr);
+
 /* Build the timeline (title and source as tl.h has them, model "strace"
  * or "real").  Returns 0 and *out, or -errno; the trace is spent either
  * way (only trace_free() may follow). */

@@ -113,6 +113,11 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
            TL_SOCKOPT_OPT(arg) == TL_SO_RCVBUF ? "SO_RCVBUF" : "SO_SNDBUF",
            (long long)TL_SOCKOPT_VAL(arg));
         break;
+    case SYS_GETSOCKOPT:
+        SN("getsockopt(%d, SOL_SOCKET, %s, [%lld], [4])", fd,
+           TL_SOCKOPT_OPT(arg) == TL_SO_RCVBUF ? "SO_RCVBUF" : "SO_SNDBUF",
+           (long long)TL_SOCKOPT_VAL(arg));
+        break;
     case SYS_PRLIMIT64:
         SN("prlimit64(0, RLIMIT_NOFILE, {rlim_cur=%lld, rlim_max=%lld}, NULL)",
            (long long)TL_RLIM_CUR(arg), (long long)TL_RLIM_MAX(arg));

@@ -117,7 +117,8 @@ enum tl_wait {
     X(GETTID, "gettid") \
     X(GETPID, "getpid") \
     X(TGKILL, "tgkill") \
-    X(SETSOCKOPT, "setsockopt")
+    X(SETSOCKOPT, "setsockopt") \
+    X(GETSOCKOPT, "getsockopt")
 
 enum tl_sys {
 #define X(e, n) SYS_##e,
@@ -250,7 +251,8 @@ enum tl_mmap_kind { TL_MMAP_ANON, TL_MMAP_SQ_RING, TL_MMAP_CQ_RING,
 #define TL_FUTEX_WAIT ((int64_t)1 << 40)
 #define TL_FUTEX_WAKE ((int64_t)2 << 40)
 #define TL_FUTEX_VAL(a) ((int)((a) & 0xffffffff))
-/* SYS_ENTER.a of SYS_SETSOCKOPT: the value (32 bits) and the option,
+/* SYS_ENTER.a of SYS_SETSOCKOPT and SYS_GETSOCKOPT: the value (32 bits;
+ * for getsockopt the one it reads back) and the option,
  * SOL_SOCKET's SO_SNDBUF (7) or SO_RCVBUF (8) */
 #define TL_SOCKOPT_ARG(opt, val) ((int64_t)(uint32_t)(val) | (int64_t)(opt) << 32)
 #define TL_SOCKOPT_OPT(v) ((int)((uint64_t)(v) >> 32))
