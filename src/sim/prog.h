@@ -94,6 +94,7 @@
     X(SEM_POST, "sem_post", "m", "sem_post S: add one to S (an atomic increment); if a thread waits, futex FUTEX_WAKE_PRIVATE to wake one") \
     X(SETRLIMIT, "setrlimit", "rnv", "setrlimit RLIMIT_NOFILE SOFT [HARD]: change the process's fd limit (prlimit64); SOFT <= HARD, and HARD may only go down") \
     X(SETSOCKOPT, "setsockopt", "fkn", "setsockopt FD SO_SNDBUF|SO_RCVBUF SIZE: ask for a socket buffer size; the kernel doubles it for its bookkeeping") \
+    X(GETSOCKOPT, "getsockopt", "fk", "n = getsockopt FD SO_SNDBUF|SO_RCVBUF: the buffer size the kernel keeps (twice what setsockopt asked for)") \
     X(SET, "set", "v", "x = set VALUE: assign") \
     /* control flow, produced by the compiler only */ \
     X(JMP, "(jump)", "", "") \

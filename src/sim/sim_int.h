@@ -168,6 +168,8 @@ struct sobj {
     int32_t connect_ret; /* connecting sockets: 1 pending, 0 ok, -errno */
     uint8_t fin_pending, freed;
     uint8_t unix_pair; /* a socketpair's end (AF_UNIX) */
+    int64_t so_sndbuf, so_rcvbuf; /* sk_sndbuf / sk_rcvbuf as setsockopt
+                                     left them (doubled); 0: the default */
     uint8_t nospace;   /* SOCK_NOSPACE: a writer or a poll found no room,
                           so room made must be announced (space_made) */
     int32_t sig_owner; /* F_SETOWN: process task + 1 to send SIGIO, 0 none */
@@ -230,7 +232,7 @@ struct sim {
 /* An I/O model: handlers for the operations it owns, and readiness hooks */
 struct mux_ops {
     const char *name;
-    int ops[16];  /* prog ops this model handles, OP__COUNT-terminated
+    int ops[24];  /* prog ops this model handles, OP__COUNT-terminated
                      (an unterminated list would claim OP_SOCKET = 0) */
     int (*exec)(struct sim *s, struct task *t, const struct prog_ins *in);
     /* bytes arrived, EOF, or a new connection on object obj */

@@ -117,7 +117,8 @@ enum tl_wait {
     X(GETTID, "gettid") \
     X(GETPID, "getpid") \
     X(TGKILL, "tgkill") \
-    X(SETSOCKOPT, "setsockopt")
+    X(SETSOCKOPT, "setsockopt") \
+    X(GETSOCKOPT, "getsockopt")
 
 enum tl_sys {
 #define X(e, n) SYS_##e,
@@ -214,6 +215,18 @@ static inline int64_t tl_linux_flags(int acc, int fl)
 #define TL_EP_ET 0x4u
 #define TL_EP_ONESHOT 0x8u
 #define TL_EP_EXCLUSIVE 0x10u
+/* SYS_ENTER.a of SYS_EPOLL_CTL: the fd, and with TL_EPCTL_FULL also the
+ * operation (0 ADD, 1 MOD, 2 DEL) and the TL_EP_* events, so that text and
+ * JSON show them as strace does; a bare fd (an imported trace) has none */
+#define TL_EPCTL_FULL ((int64_t)1 << 62)
+#define TL_EPCTL_ARG(op, fd, ev) \
+    (TL_EPCTL_FULL | (int64_t)(uint32_t)(fd) | (int64_t)(op) << 32 | \
+     (int64_t)(ev) << 40)
+#define TL_EPCTL_FD(v) \
+    ((v) & TL_EPCTL_FULL ? (int)(int32_t)(uint32_t)((v) & 0xffffffff) \
+                         : (int)(v))
+#define TL_EPCTL_OP(v) ((int)(((v) >> 32) & 0xff))
+#define TL_EPCTL_EV(v) ((unsigned)(((v) >> 40) & 0xffff))
 /* SYS_ENTER.a of SYS_WRITEV: which of glibc's fatal messages it writes
  * to fd 2 (__libc_message writes "*** ", the text, " ***: terminated\n") */
 #define TL_MSG_FDSET 1 /* "bit out of range 0 - FD_SETSIZE on fd_set" */
@@ -238,7 +251,8 @@ enum tl_mmap_kind { TL_MMAP_ANON, TL_MMAP_SQ_RING, TL_MMAP_CQ_RING,
 #define TL_FUTEX_WAIT ((int64_t)1 << 40)
 #define TL_FUTEX_WAKE ((int64_t)2 << 40)
 #define TL_FUTEX_VAL(a) ((int)((a) & 0xffffffff))
-/* SYS_ENTER.a of SYS_SETSOCKOPT: the value (32 bits) and the option,
+/* SYS_ENTER.a of SYS_SETSOCKOPT and SYS_GETSOCKOPT: the value (32 bits;
+ * for getsockopt the one it reads back) and the option,
  * SOL_SOCKET's SO_SNDBUF (7) or SO_RCVBUF (8) */
 #define TL_SOCKOPT_ARG(opt, val) ((int64_t)(uint32_t)(val) | (int64_t)(opt) << 32)
 #define TL_SOCKOPT_OPT(v) ((int)((uint64_t)(v) >> 32))
