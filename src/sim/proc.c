@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PID_BASE 1000
 #define SIM_MAX_TASKS 40000 /* docs/scenario-language.md, "Limits" */
 
 /* ---- task names: unique in the viewer and the exports ---- */
@@ -146,6 +145,7 @@ int proc_task_new(struct sim *s, const char *name, int kind, int decl,
     t->next_waiter = TASK_NONE;
     t->wait_obj = -1;
     t->tmo_at = -1;
+    t->co_parent = t->co_caller = t->co_dst = -1;
     t->waiting_for = -1;
     t->futex_slot = -1;
     t->next_thread = -1;
@@ -216,6 +216,17 @@ static void proc_wake_waiters(struct sim *s, int dead)
     }
 }
 
+/* Does t's end leave a zombie?  A process (its first task) forked by a
+ * process of the machine that is still alive; a declared process's parent
+ * is the shell, which reaps it at once, and an orphan's is init, which
+ * does the same */
+static int proc_leaves_zombie(const struct sim *s, const struct task *t)
+{
+    int me = (int)(t - s->tasks);
+    return t->proc == me && !t->is_thread && !t->is_coroutine &&
+           t->parent >= 0 && !s->tasks[t->parent].exited;
+}
+
 static void proc_task_kill(struct sim *s, struct task *t, int code)
 {
     int me = (int)(t - s->tasks);
@@ -224,23 +235,56 @@ static void proc_task_kill(struct sim *s, struct task *t, int code)
     sim_waiter_unlink(s, t);
     t->gen++;
     t->exited = 1;
-    t->code = (int8_t)code;
+    t->code = code;
     t->in_sys = 0;
     t->pend = 0;
     if (t->reserved >= 0) {
         s->cpu_busy[t->reserved] = 0;
         t->reserved = -1;
     }
-    sim_emit_state(s, me, TS_EXITED, -1, code);
+    if (proc_leaves_zombie(s, t)) {
+        sim_emit_state(s, me, TS_ZOMBIE, -1, code);
+    } else if (t->parent == TL_REAP_INIT && t->proc == me) {
+        t->reaped = 1; /* init waits for its children at once */
+        sim_emit_state(s, me, TS_EXITED, TL_REAP_INIT, code);
+    } else {
+        sim_emit_state(s, me, TS_EXITED, -1, code);
+    }
     sim_cpu_release(s, t);
 }
 
+/* proc is gone: its children are adopted by init (pid 1, or a subreaper
+ * in Linux), which reaps the zombies among them at once */
+static void proc_orphans(struct sim *s, int proc)
+{
+    if (!s->tasks[proc].nchildren)
+        return;
+    for (int i = 0; i < s->ntasks; i++) {
+        struct task *c = &s->tasks[i];
+        if (c->parent != proc || c->proc != i || c->is_thread ||
+            c->is_coroutine || c->reaped)
+            continue;
+        c->parent = TL_REAP_INIT;
+        s->tasks[proc].nchildren--;
+        sim_emit(s, EV_REPARENT, i, 0, -1, -1, 0);
+        if (c->exited) {
+            c->reaped = 1;
+            sim_emit_state(s, i, TS_EXITED, TL_REAP_INIT_ZOMBIE, c->code);
+        }
+    }
+}
+
 /* exit_group: every thread of the process ends, every fd is closed */
-static void proc_exit(struct sim *s, struct task *t, int code)
+static void proc_exit(struct sim *s, struct task *t, int code, int sig)
 {
     int proc = t->proc;
+    int zombie = proc_leaves_zombie(s, &s->tasks[proc]);
     for (int i = proc; i >= 0; i = s->tasks[i].next_thread)
         proc_task_kill(s, &s->tasks[i], code);
+    if (zombie) /* the parent is told; SIGCHLD's default action ignores it */
+        sim_emit(s, EV_SIGNAL, s->tasks[proc].parent, 3, -1, TL_SIGCHLD,
+                 TL_CHLD_INFO(s->tasks[proc].id, sig ? sig : code, sig));
+    proc_orphans(s, proc);
     for (int fd = s->w.procs[proc].nfds - 1; fd >= 0; fd--)
         if (fd < s->w.procs[proc].nfds && s->w.procs[proc].fds[fd].obj >= 0)
             net_fd_close(s, proc, fd);
@@ -252,7 +296,7 @@ static void proc_exit(struct sim *s, struct task *t, int code)
 void sim_kill_process(struct sim *s, struct task *t, int sig)
 {
     sim_emit(s, EV_SIGNAL, (int)(t - s->tasks), 0, -1, sig, 0);
-    proc_exit(s, t, 128 + sig);
+    proc_exit(s, t, 128 + sig, sig);
 }
 
 /* "server.2" for a child process, "server/t1" for a thread, "server/co1"
@@ -305,18 +349,20 @@ static int co_succ(const struct sim *s, int i)
     return s->tasks[i].next_co >= 0 ? s->tasks[i].next_co : s->tasks[i].kthread;
 }
 
-/* The next suspended coroutine of me's thread, after me; -1 if none */
+/* The next suspended coroutine of me's thread, after me; -1 if none
+ * (generators run only from next/send, never from the ring) */
 static int co_next(const struct sim *s, int me)
 {
     for (int i = co_succ(s, me); i != me; i = co_succ(s, i))
-        if (s->w.tasks[i].state == TS_SUSPENDED && !s->tasks[i].exited)
+        if (s->w.tasks[i].state == TS_SUSPENDED && !s->tasks[i].exited &&
+            !s->tasks[i].is_gen)
             return i;
     return -1;
 }
 
 /* The CPU that ran `from` (now suspended or finished) runs `to`: a switch
  * in user space, with no kernel involved, costing co_switch */
-static void co_handover(struct sim *s, int cpu, int to)
+void proc_co_handover(struct sim *s, int cpu, int to)
 {
     struct task *n = &s->tasks[to];
     n->cpu = cpu;
@@ -356,6 +402,8 @@ static int op_coroutine(struct sim *s, struct task *t, const struct prog_ins *in
         ch->slots[in->dst] = 0;
     ch->block_end = in->jump;
     ch->is_coroutine = 1;
+    ch->is_gen = in->op == OP_GENERATOR;
+    ch->co_parent = me;
     ch->kthread = host;
     /* the ring keeps the order they were made: append at its tail */
     int last = s->tasks[host].last_co >= 0 ? s->tasks[host].last_co : host;
@@ -363,7 +411,8 @@ static int op_coroutine(struct sim *s, struct task *t, const struct prog_ins *in
     s->tasks[host].last_co = c;
     ch->next_thread = s->tasks[t->proc].next_thread; /* dies with the process */
     s->tasks[t->proc].next_thread = c;
-    sim_emit_state(s, c, TS_SUSPENDED, -1, 0);
+    /* a generator is created and runs nothing ("new": GEN_CREATED) */
+    sim_emit_state(s, c, ch->is_gen ? TS_NEW : TS_SUSPENDED, -1, 0);
     sim_set_dst(s, t, in->dst, ch->id);
     t->pc = in->jump;
     t->busy_ns = s->p->cost.co_create; /* user-space work, on the CPU */
@@ -372,7 +421,8 @@ static int op_coroutine(struct sim *s, struct task *t, const struct prog_ins *in
 
 static int op_yield(struct sim *s, struct task *t, const struct prog_ins *in)
 {
-    (void)in;
+    if (t->is_gen)
+        return coro_gen_yield(s, t, in);
     int me = (int)(t - s->tasks);
     t->pc++; /* the yield is over when this coroutine is switched back to */
     int to = co_next(s, me);
@@ -381,7 +431,7 @@ static int op_yield(struct sim *s, struct task *t, const struct prog_ins *in)
     int cpu = t->cpu;
     t->cpu = -1;
     sim_emit_state(s, me, TS_SUSPENDED, -1, 0);
-    co_handover(s, cpu, to);
+    proc_co_handover(s, cpu, to);
     return GO_BLOCKED; /* this one stops here, in user space */
 }
 
@@ -389,13 +439,15 @@ static int op_yield(struct sim *s, struct task *t, const struct prog_ins *in)
 static int co_finish(struct sim *s, struct task *t, int code)
 {
     int me = (int)(t - s->tasks), cpu = t->cpu;
-    int to = co_next(s, me);
+    int to = coro_finish_to(s, t);
+    if (to < 0)
+        to = co_next(s, me);
     t->exited = 1;
     t->gen++;
     t->cpu = -1;
     sim_emit_state(s, me, TS_EXITED, -1, code);
     if (to >= 0 && cpu >= 0) {
-        co_handover(s, cpu, to);
+        proc_co_handover(s, cpu, to);
     } else if (cpu >= 0) {
         sched_off(s, t);
         s->cpu_busy[cpu] = 0;
@@ -425,7 +477,7 @@ static int op_exit(struct sim *s, struct task *t, const struct prog_ins *in)
         return GO_EXITED;
     }
     sim_sys_enter(s, t, SYS_EXIT_GROUP, -1, code);
-    proc_exit(s, t, status);
+    proc_exit(s, t, status, 0);
     return GO_EXITED;
 }
 
@@ -456,6 +508,8 @@ static int op_spawn(struct sim *s, struct task *t, const struct prog_ins *in)
     ch->pc = t->pc + 1;
     if (!thread && mem_new(s, c, t->proc)) /* fork copies the memory */
         return GO_FAIL;
+    if (!thread)
+        s->tasks[s->tasks[me].proc].nchildren++;
     t = &s->tasks[me];
     ch = &s->tasks[c];
     if (in->dst >= 0 && (!thread || !sim_slot_shared(ch, in->dst)))
@@ -523,17 +577,22 @@ static int op_join(struct sim *s, struct task *t, const struct prog_ins *in)
         t->waiting_for = k;
         return sim_block(s, t, TW_THREAD, -1);
     }
-    sim_sys_enter(s, t, SYS_WAIT4, id, 0);
+    sim_sys_enter(s, t, SYS_WAIT4, id, in->dst2 >= 0); /* with &status */
     int any = in->nargs == 0 || in->a[0].kind == ARG_NONE;
     int live = 0;
     for (int i = 0; i < s->ntasks; i++) {
         struct task *c = &s->tasks[i];
-        if (c->parent != t->proc || c->is_thread || c->reaped)
+        if (c->parent != t->proc || c->is_thread || c->is_coroutine ||
+            c->reaped)
             continue;
         if (!any && c->id != id)
             continue;
-        if (c->exited) {
+        if (c->exited) { /* a zombie: reap it */
             c->reaped = 1;
+            s->tasks[t->proc].nchildren--;
+            sim_emit_state(s, i, TS_EXITED, me, c->code);
+            t = &s->tasks[me];
+            t->ret2 = c->code;
             return sim_sys_return(s, t, c->id, s->p->cost.syscall);
         }
         live = 1;
@@ -575,7 +634,7 @@ static int proc_exec(struct sim *s, struct task *t, const struct prog_ins *in)
     case OP_COMPUTE: return op_compute(s, t, in);
     case OP_SLEEP: return op_sleep(s, t, in);
     case OP_FORK: case OP_THREAD: return op_spawn(s, t, in);
-    case OP_COROUTINE: return op_coroutine(s, t, in);
+    case OP_COROUTINE: case OP_GENERATOR: return op_coroutine(s, t, in);
     case OP_YIELD: return op_yield(s, t, in);
     case OP_JOIN: case OP_WAIT: return op_join(s, t, in);
     case OP_SAY: return op_say(s, t, in);
@@ -586,6 +645,6 @@ static int proc_exec(struct sim *s, struct task *t, const struct prog_ins *in)
 const struct mux_ops mux_proc_ops = {
     .name = "proc",
     .ops = {OP_COMPUTE, OP_SLEEP, OP_EXIT, OP_END, OP_FORK, OP_THREAD, OP_JOIN,
-            OP_WAIT, OP_SAY, OP_COROUTINE, OP_YIELD, OP__COUNT},
+            OP_WAIT, OP_SAY, OP_COROUTINE, OP_YIELD, OP_GENERATOR, OP__COUNT},
     .exec = proc_exec,
 };

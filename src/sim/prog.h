@@ -21,6 +21,7 @@
 
 #include <stdint.h>
 #include "cost.h"
+#include "tl/tl.h"
 
 /*
  * Operations: X(enum, keyword, operand spec, help).
@@ -33,11 +34,12 @@
  *   u  an io_uring operation: read, write, recv, send (enum tl_uring_op)
  *   e  an epoll_ctl operation: add, mod, del
  *   v  an optional value (integer or variable)
- *   t  an optional timeout: a duration (integer with its unit, or a
- *      variable); absent = wait for ever
+ *   t  an optional duration (integer with its unit, or a variable): a
+ *      timeout (absent = wait for ever), or timerfd_settime's interval
  *   s  a string
  *   m  a `shared` variable used as a lock (a futex word)
  *   r  a resource limit: RLIMIT_NOFILE (the only one modelled)
+ *   k  a socket option: SO_SNDBUF or SO_RCVBUF
  * Results (the names before '=') are listed in the help text.
  * Operations that are control flow (if, loop, ...) are not in this table.
  */
@@ -60,9 +62,12 @@
     X(FORK, "fork", "", "pid = fork { ... }: a child process runs the block") \
     X(THREAD, "thread", "", "tid = thread { ... }: a new thread runs the block") \
     X(COROUTINE, "coroutine", "", "co = coroutine { ... }: a coroutine of this thread runs the block when a yield switches to it") \
-    X(YIELD, "yield", "", "yield: switch to the next coroutine of this thread (in user space: no syscall)") \
+    X(YIELD, "yield", "v", "[x =] yield [VALUE]: switch to the next coroutine of this thread (in user space: no syscall); in a generator, hand VALUE back to next/send (x = what send gives back)") \
+    X(GENERATOR, "generator", "", "g = generator [NAME] { ... }: a generator: made, it runs nothing until next or send") \
+    X(NEXT, "next", "fv", "v = next G [VALUE]: run generator G to its next yield; v = the yielded value, StopIteration once it is done; with VALUE, G's pending yield returns it (Python's G.send(VALUE))") \
+    X(SWITCH, "switch", "fv", "[v =] switch CO [VALUE]: greenlet's switch: run coroutine CO (or parent) now, handing it VALUE; v = the value the next switch back gives") \
     X(JOIN, "join", "f", "join TID: wait for a thread to exit (pthread_join: a futex wait only if it is still running)") \
-    X(WAIT, "wait", "v", "wait [PID]: wait for a child process to exit") \
+    X(WAIT, "wait", "v", "pid [, status] = wait [PID]: wait4: wait for a child process (PID, or any) to exit and reap it: its pid and status (the exit code, or 128 + the signal that killed it); until then it is a zombie") \
     X(TYPE, "type", "n", "type SIZE: the user types SIZE bytes at the terminal; a read of fd 0 gets them") \
     X(SAY, "say", "s", "say [once] \"TEXT\": show TEXT as the caption when reached (once: the first time only)") \
     X(SELECT, "select", "", "n = select [FD...] [TIMEOUT]: wait until one of the fds (default: the watched ones) is readable, or TIMEOUT passes (n = 0)") \
@@ -72,12 +77,14 @@
     X(EPOLL_CREATE, "epoll_create", "", "ep = epoll_create: a new epoll instance") \
     X(EPOLL_CTL, "epoll_ctl", "fef", "epoll_ctl EP add|mod|del FD [in] [out] [et] [oneshot] [exclusive]: change the interest list (events: in by default)") \
     X(EPOLL_WAIT, "epoll_wait", "fvt", "n = epoll_wait EP [MAXEVENTS] [TIMEOUT]: wait for ready fds, at most MAXEVENTS (default 64) per call, or TIMEOUT (n = 0)") \
-    X(SIGACTION, "sigaction", "", "sigaction SIGIO { ... }: install a handler; the block runs when the signal is delivered") \
+    X(SIGACTION, "sigaction", "", "sigaction SIGIO [SA_RESTART] { ... }: install a handler; the block runs when the signal is delivered (SA_RESTART: read, write, accept, connect and wait4 it interrupts are made again)") \
     X(PAUSE, "pause", "", "n = pause: sleep until a signal is delivered (returns EINTR)") \
     X(URING_SETUP, "io_uring_setup", "n", "ring = io_uring_setup ENTRIES: a new io_uring (submission and completion rings)") \
     X(PREP, "prep", "fufn", "id = prep RING read|write|recv|send FD SIZE: write a request into the submission ring (no syscall); id = its user_data") \
     X(URING_ENTER, "io_uring_enter", "fvt", "n = io_uring_enter RING [WAIT [TIMEOUT]]: submit the queued requests, wait for WAIT completions (at most TIMEOUT: ETIME)") \
     X(CQE, "cqe", "f", "id, res = cqe RING: take the oldest completion (no syscall): its user_data and result; id = EAGAIN if none") \
+    X(TIMERFD_CREATE, "timerfd_create", "", "tfd = timerfd_create: a timer that is an fd (CLOCK_MONOTONIC): readable when it expires, epoll can watch it") \
+    X(TIMERFD_SETTIME, "timerfd_settime", "fdt", "timerfd_settime TFD VALUE [INTERVAL]: arm the timer to expire after VALUE, then every INTERVAL (VALUE 0 disarms)") \
     X(LOCK, "lock", "m", "lock M: pthread_mutex_lock on M, a shared variable (0 free, 1 locked, 2 locked with waiters): an atomic compare-and-swap in user space; only if M is taken, futex FUTEX_WAIT_PRIVATE until it is handed back") \
     X(UNLOCK, "unlock", "m", "unlock M: pthread_mutex_unlock: an atomic exchange with 0; only if a thread waits (M was 2), futex FUTEX_WAKE_PRIVATE to wake one") \
     X(COND_WAIT, "cond_wait", "mm", "cond_wait C M: pthread_cond_wait: join C's waiters, unlock M, sleep in futex FUTEX_WAIT_PRIVATE until signalled, then lock M again") \
@@ -86,6 +93,8 @@
     X(SEM_WAIT, "sem_wait", "m", "sem_wait S: take one from counting semaphore S (a shared variable: its count): an atomic decrement if S > 0, else futex FUTEX_WAIT_PRIVATE until a sem_post") \
     X(SEM_POST, "sem_post", "m", "sem_post S: add one to S (an atomic increment); if a thread waits, futex FUTEX_WAKE_PRIVATE to wake one") \
     X(SETRLIMIT, "setrlimit", "rnv", "setrlimit RLIMIT_NOFILE SOFT [HARD]: change the process's fd limit (prlimit64); SOFT <= HARD, and HARD may only go down") \
+    X(SETSOCKOPT, "setsockopt", "fkn", "setsockopt FD SO_SNDBUF|SO_RCVBUF SIZE: ask for a socket buffer size; the kernel doubles it for its bookkeeping") \
+    X(GETSOCKOPT, "getsockopt", "fk", "n = getsockopt FD SO_SNDBUF|SO_RCVBUF: the buffer size the kernel keeps (twice what setsockopt asked for)") \
     X(SET, "set", "v", "x = set VALUE: assign") \
     /* control flow, produced by the compiler only */ \
     X(JMP, "(jump)", "", "") \
@@ -96,6 +105,10 @@
     X(END, "(end)", "", "") \
     X(SIGRETURN, "(sigreturn)", "", "") \
     X(ARITH, "(arith)", "", "")
+
+/* The value `v = next G` gets once generator G is done: Python raises
+ * StopIteration; the scenario compares with the word StopIteration */
+#define PROG_STOP_ITERATION TL_STOP_ITERATION
 
 enum prog_op {
 #define X(e, k, s, h) OP_##e,
@@ -138,7 +151,8 @@ enum prog_op {
  *     starts at p+1 with a copy of the slots (X = 0).  THREAD and
  *     COROUTINE are the same.  With a NAME, a[0] = const index into
  *     prog->strs of the name and nargs = 1; without, nargs = 0.
- *   sigaction SIGIO { H }   p: SIGACTION a[0] = const signal, jump -> L1;
+ *   sigaction SIGIO { H }   p: SIGACTION a[0] = const signal, .flags = 1
+ *                           for SA_RESTART, jump -> L1;
  *                           p+1: H; SIGRETURN; L1:
  *     The task goes on at .jump; H runs (in the task that takes the signal,
  *     with its slots) each time the signal is delivered, and SIGRETURN

@@ -11,6 +11,7 @@
  *                   SYN-ACK the connector (connect() returns), the final
  *                   ACK the listener (the connection joins the accept queue);
  *   AG_TIMER        a sleep ends, or a wait's timeout expires;
+ *   AG_TIMERFD      a timerfd's timer expires: the fd becomes readable;
  *   AG_RUN          a CPU, done switching, starts running a task;
  *   AG_STEP         a task's CPU work (a syscall's kernel part, a slice of
  *                   computation) is done: finish the syscall, run on;
@@ -569,15 +570,24 @@ static void sys_finish(struct sim *s, struct task *t)
     t->sig.restart = 0;
     sim_emit(s, EV_SYSCALL, (int)(t - s->tasks), t->sys, t->sys_fd, shown,
              s->now - t->sys_t);
+    if (t->sig.again) { /* SA_RESTART: the same call again after the
+                           handler; nothing is stored, pc stays */
+        t->sig.again = 0;
+        t->advance = 0;
+        return;
+    }
     if (t->advance) {      /* an operation made of several syscalls */
         t->advance = 0;
         t->phase++;
         return;
     }
-    if (in->op == OP_CONNECT) { /* the script gets the fd, or -errno */
+    if (in->op == OP_CONNECT || in->op == OP_GETSOCKOPT) {
+        /* the script gets the fd (the option's value), or -errno */
         sim_set_dst(s, t, in->dst, t->ret < 0 ? t->ret : t->ret2);
     } else {
         sim_set_dst(s, t, in->dst, t->ret);
+        if (in->op == OP_WAIT) /* pid, status = wait */
+            sim_set_dst(s, t, in->dst2, t->ret < 0 ? t->ret : t->ret2);
         if (in->op == OP_PIPE || in->op == OP_SOCKETPAIR) {
             sim_set_dst(s, t, in->dst, t->ret < 0 ? t->ret : TL_FD_PAIR_A(t->ret2));
             sim_set_dst(s, t, in->dst2, t->ret < 0 ? t->ret : TL_FD_PAIR_B(t->ret2));
@@ -595,6 +605,7 @@ static void sys_finish(struct sim *s, struct task *t)
 static const struct mux_ops *const muxes[] = {
     &mux_io_ops, &mux_proc_ops, &mux_scan_ops, &mux_select_ops, &mux_poll_ops,
     &mux_epoll_ops, &mux_sigio_ops, &mux_uring_ops, &mux_mem_ops,
+    &mux_timerfd_ops, &mux_coro_ops,
 };
 #define NMUX ((int)(sizeof muxes / sizeof muxes[0]))
 
@@ -835,6 +846,9 @@ static void dispatch(struct sim *s, const struct agenda *it)
     case AG_ACK:
         net_ack(s, it->obj, it->obj2);
         break;
+    case AG_TIMERFD:
+        timerfd_expire(s, it->obj, it->a);
+        break;
     case AG_SYN:
         net_syn(s, it->obj, it->obj2, (int)it->a);
         break;
@@ -884,7 +898,7 @@ static int setup(struct sim *s)
     for (int i = 0; i < s->p->ncpus; i++)
         s->cpu_last[i] = -1;
     for (int i = 0; i < NMUX; i++)
-        for (int k = 0; k < 16 && muxes[i]->ops[k] != OP__COUNT; k++)
+        for (int k = 0; k < 24 && muxes[i]->ops[k] != OP__COUNT; k++)
             s->mux[muxes[i]->ops[k]] = muxes[i];
     /* the terminal: its input buffer holds what the user types (N_TTY's
      * 4096 bytes); what is written to it is shown, not kept */

@@ -2,6 +2,7 @@
  * export.c - statistics, JSON and Chrome trace exports of a timeline.
  */
 #include "tl/export.h"
+#include "tl/text.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -61,7 +62,8 @@ int tl_stats(const struct tl *tl, struct tl_stats *st)
         case EV_STATE:
             if (t < 0 || is_peer(tl, t))
                 break;
-            if (e->sub == TS_EXITED && sig[t] && e->a == 128 + sig[t]) {
+            if ((e->sub == TS_ZOMBIE || (e->sub == TS_EXITED && e->obj == -1)) &&
+                sig[t] && e->a == 128 + sig[t]) {
                 if (!st->killed++) { /* killed by the signal it was sent */
                     st->killed_at_ns = e->t;
                     st->kill_signal = sig[t];
@@ -222,10 +224,27 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
             fprintf(out, ",\"wait\":\"%s\"", tl_wait_name((int)e->a));
         if (e->sub == TS_BLOCKED && e->obj >= 0)
             fprintf(out, ",\"object\":%d", e->obj);
-        if (e->sub == TS_EXITED)
+        if (e->sub == TS_EXITED || e->sub == TS_ZOMBIE)
             fprintf(out, ",\"code\":%lld", (long long)e->a);
+        if (e->sub == TS_EXITED && e->obj != -1) {
+            fputs(",\"reaped_by\":", out);
+            if (e->obj >= 0)
+                tl_json_str(out, task_name(tl, e->obj));
+            else
+                fputs("\"init\"", out);
+        }
         break;
     case EV_SYS_ENTER:
+        if (e->sub == SYS_EPOLL_CTL && (e->a & TL_EPCTL_FULL)) {
+            char ev[96];
+            fprintf(out, ",\"name\":\"epoll_ctl\",\"fd\":%d,\"arg\":%d,"
+                    "\"op\":\"%s\"", e->obj, TL_EPCTL_FD(e->a),
+                    tl_epoll_op_name(TL_EPCTL_OP(e->a)));
+            if (TL_EPCTL_OP(e->a) != 2)
+                fprintf(out, ",\"events\":\"%s\"",
+                        tl_epoll_events_text(ev, sizeof ev, TL_EPCTL_EV(e->a)));
+            break;
+        }
         fprintf(out, ",\"name\":\"%s\",\"fd\":%d,\"arg\":%lld", tl_sys_name(e->sub),
                 e->obj, (long long)e->a);
         if (e->b > 0 && e->b <= tl->nstrs) {
@@ -284,6 +303,18 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
                 e->sub == 1 ? "true" : "false");
         if (e->sub == 2) /* raised while pending: merged, not queued */
             fputs(",\"merged\":true", out);
+        if (e->sub == 3)
+            fputs(",\"ignored\":true", out);
+        if (e->sub == 3 && e->a == TL_SIGCHLD)
+            fprintf(out, ",\"pid\":%d,\"status\":%d", TL_CHLD_PID(e->b),
+                    TL_CHLD_STATUS(e->b));
+        break;
+    case EV_REPARENT:
+        fputs(",\"parent\":", out);
+        if (e->a >= 0)
+            tl_json_str(out, task_name(tl, (int)e->a));
+        else
+            fputs("\"init\"", out);
         break;
     case EV_ARGCOPY:
         fprintf(out, ",\"name\":\"%s\",\"bytes\":%lld,\"direction\":\"%s\","
@@ -304,6 +335,13 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
         fprintf(out, ",\"name\":\"%s\",\"fds\":%lld,\"dur_ns\":%lld",
                 tl_sys_name(e->sub), (long long)e->a, (long long)e->b);
         break;
+    case EV_SWITCH: {
+        static const char *const why[] = {"next", "send", "yield", "stop",
+                                          "switch", "return"};
+        fprintf(out, ",\"to\":%d,\"why\":\"%s\",\"value\":%lld", e->obj,
+                e->sub < 6 ? why[e->sub] : "?", (long long)e->a);
+        break;
+    }
     }
     fputc('}', out);
 }

@@ -11,6 +11,34 @@
 /* fcntl access modes, as strace names them */
 static const char *const acc_names[4] = {"O_RDONLY", "O_WRONLY", "O_RDWR", "O_RDWR"};
 
+char *tl_epoll_events_text(char *buf, size_t len, unsigned ev)
+{
+    /* by value: EPOLLIN 0x1, EPOLLOUT 0x4, EPOLLEXCLUSIVE 1 << 28,
+     * EPOLLONESHOT 1 << 30, EPOLLET 1 << 31 */
+    static const struct { unsigned bit; const char *name; } b[] = {
+        {TL_EP_IN, "EPOLLIN"}, {TL_EP_OUT, "EPOLLOUT"},
+        {TL_EP_EXCLUSIVE, "EPOLLEXCLUSIVE"}, {TL_EP_ONESHOT, "EPOLLONESHOT"},
+        {TL_EP_ET, "EPOLLET"}};
+    size_t n = 0;
+    if (len)
+        buf[0] = 0;
+    for (size_t i = 0; i < sizeof b / sizeof *b; i++)
+        if ((ev & b[i].bit) && n < len) {
+            int w = snprintf(buf + n, len - n, "%s%s", n ? "|" : "", b[i].name);
+            n += w > 0 ? (size_t)w : 0;
+        }
+    if (!n && len)
+        snprintf(buf, len, "0");
+    return buf;
+}
+
+const char *tl_epoll_op_name(int op)
+{
+    static const char *const names[] = {"EPOLL_CTL_ADD", "EPOLL_CTL_MOD",
+                                        "EPOLL_CTL_DEL"};
+    return op >= 0 && op < 3 ? names[op] : "?";
+}
+
 char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg)
 {
     return tl_call_wait_text(buf, len, sys, fd, arg, 0);
@@ -80,6 +108,16 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
             SN("socketpair(AF_UNIX, SOCK_STREAM, 0, [%d, %d])",
                TL_FD_PAIR_A(arg), TL_FD_PAIR_B(arg));
         break;
+    case SYS_SETSOCKOPT:
+        SN("setsockopt(%d, SOL_SOCKET, %s, [%lld], 4)", fd,
+           TL_SOCKOPT_OPT(arg) == TL_SO_RCVBUF ? "SO_RCVBUF" : "SO_SNDBUF",
+           (long long)TL_SOCKOPT_VAL(arg));
+        break;
+    case SYS_GETSOCKOPT:
+        SN("getsockopt(%d, SOL_SOCKET, %s, [%lld], [4])", fd,
+           TL_SOCKOPT_OPT(arg) == TL_SO_RCVBUF ? "SO_RCVBUF" : "SO_SNDBUF",
+           (long long)TL_SOCKOPT_VAL(arg));
+        break;
     case SYS_PRLIMIT64:
         SN("prlimit64(0, RLIMIT_NOFILE, {rlim_cur=%lld, rlim_max=%lld}, NULL)",
            (long long)TL_RLIM_CUR(arg), (long long)TL_RLIM_MAX(arg));
@@ -89,19 +127,18 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
            n / 1000000000, n % 1000000000);
         break;
     case SYS_EXIT_GROUP: case SYS_EXIT: SN("%s(%lld)", tl_sys_name(sys), n); break;
-    case SYS_CLONE:
+    case SYS_CLONE: /* glibc 2.36's fork(), as strace shows it */
         SN("clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|"
-           "CLONE_CHILD_SETTID|SIGCHLD)");
+           "CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=...)");
         break;
-    case SYS_CLONE3:
+    case SYS_CLONE3: /* glibc 2.36's pthread_create() */
         SN("clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|"
-           "CLONE_THREAD|CLONE_SYSVSEM, ...}, 88)");
+           "CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|"
+           "CLONE_CHILD_CLEARTID, child_tid=..., parent_tid=..., "
+           "exit_signal=0, stack=..., stack_size=0x7fff80, tls=...}, 88)");
         break;
-    case SYS_WAIT4:
-        if (fd > 0)
-            SN("wait4(%d, NULL, 0, NULL)", fd);
-        else
-            SN("wait4(-1, NULL, 0, NULL)");
+    case SYS_WAIT4: /* arg 1: the program asked for the status */
+        SN("wait4(%d, %s, 0, NULL)", fd > 0 ? fd : -1, arg ? "[...]" : "NULL");
         break;
     case SYS_FUTEX:
         if (arg & TL_FUTEX_WAIT) /* glibc's lock, contended */
@@ -118,7 +155,22 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
         break;
     case SYS_POLL: SN("poll([...], %lld, %lld)", n, tmo_ms(tmo)); break;
     case SYS_EPOLL_CREATE1: SN("epoll_create1(0)"); break;
-    case SYS_EPOLL_CTL: SN("epoll_ctl(%d, ..., %lld, {...})", fd, n); break;
+    case SYS_EPOLL_CTL: {
+        int tfd = TL_EPCTL_FD(arg);
+        if (!(arg & TL_EPCTL_FULL)) {
+            SN("epoll_ctl(%d, ..., %d, {...})", fd, tfd);
+            break;
+        }
+        if (TL_EPCTL_OP(arg) == 2) { /* DEL: no event */
+            SN("epoll_ctl(%d, EPOLL_CTL_DEL, %d, NULL)", fd, tfd);
+            break;
+        }
+        char ev[96];
+        SN("epoll_ctl(%d, %s, %d, {events=%s, data={u32=%d, u64=%d}})", fd,
+           tl_epoll_op_name(TL_EPCTL_OP(arg)), tfd,
+           tl_epoll_events_text(ev, sizeof ev, TL_EPCTL_EV(arg)), tfd, tfd);
+        break;
+    }
     case SYS_EPOLL_WAIT:
         SN("epoll_wait(%d, [...], %lld, %lld)", fd, n > 0 ? n : 64, tmo_ms(tmo));
         break;
@@ -140,21 +192,30 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
     }
     case SYS_RT_SIGACTION:
         SN("rt_sigaction(%s, {sa_handler=handler, sa_mask=[], "
-           "sa_flags=SA_RESTORER, sa_restorer=__restore_rt}, NULL, 8)",
-           tl_signal_name((int)n));
+           "sa_flags=SA_RESTORER%s, sa_restorer=__restore_rt}, NULL, 8)",
+           tl_signal_name((int)(n & 0xffff)),
+           arg & TL_SA_RESTART ? "|SA_RESTART" : "");
         break;
     case SYS_RT_SIGRETURN: SN("rt_sigreturn({mask=[]})"); break;
     case SYS_PAUSE: SN("pause()"); break;
+    case SYS_TIMERFD_CREATE: SN("timerfd_create(CLOCK_MONOTONIC, 0)"); break;
+    case SYS_TIMERFD_SETTIME: { /* tmo: the interval, as TL_TMO */
+        long long iv = tmo < 0 ? (long long)TL_TMO_NS(tmo) : 0;
+        SN("timerfd_settime(%d, 0, {it_interval={tv_sec=%lld, tv_nsec=%lld}, "
+           "it_value={tv_sec=%lld, tv_nsec=%lld}}, NULL)", fd, iv / 1000000000,
+           iv % 1000000000, n / 1000000000, n % 1000000000);
+        break;
+    }
     case SYS_WRITEV: /* __libc_message: three pieces, as strace cuts them */
         SN("writev(%d, [{iov_base=\"*** \", iov_len=4}, {iov_base=\"bit out "
            "of range 0 - FD_SETSIZE \"..., iov_len=41}, {iov_base=\" ***: "
            "terminated\\n\", iov_len=17}], 3)", fd);
         break;
-    case SYS_MMAP: {
+    case SYS_MMAP: { /* strace prints the io_uring offsets as numbers */
         static const char *const off[] = {
-            [TL_MMAP_SQ_RING] = "IORING_OFF_SQ_RING",
-            [TL_MMAP_CQ_RING] = "IORING_OFF_CQ_RING",
-            [TL_MMAP_SQES] = "IORING_OFF_SQES"};
+            [TL_MMAP_SQ_RING] = "0", /* IORING_OFF_SQ_RING */
+            [TL_MMAP_CQ_RING] = "0x8000000", /* IORING_OFF_CQ_RING */
+            [TL_MMAP_SQES] = "0x10000000"}; /* IORING_OFF_SQES */
         int k = TL_MMAP_KIND(arg);
         if (k == TL_MMAP_ANON || k > TL_MMAP_SQES)
             SN("mmap(NULL, %lld, PROT_READ|PROT_WRITE, MAP_PRIVATE|"
@@ -305,6 +366,11 @@ static char *queue_item(char *buf, size_t len, const struct tl *tl, int q,
     case TQK_ACCEPT: tl_obj_text(buf, len, tl, (int)item); break;
     case TQK_INTEREST: case TQK_READY: SN("fd %lld", (long long)item); break;
     case TQK_SIGNALS: SN("%s", tl_signal_name((int)item)); break;
+    case TQK_TICKS: {
+        char t[40];
+        SN("expired at %s", tl_time_text(t, sizeof t, item));
+        break;
+    }
     case TQK_FUTEX: SN("%s", task_name(tl, (int)item)); break;
     case TQK_SQ: case TQK_CQ: {
         static const char *const op[] = {
@@ -376,10 +442,25 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
             SN("--- running on CPU %lld ---", (long long)e->a);
         else if (e->sub == TS_BLOCKED && *tl_wait_name((int)e->a))
             SN("--- blocked: waiting for %s ---", tl_wait_name((int)e->a));
-        else if (e->sub == TS_EXITED && killed_by(tl, i) > 0)
+        else if (e->sub == TS_EXITED && e->obj >= 0)
+            SN("+++ reaped by %s: its wait4 returned the pid and status %lld; "
+               "the zombie is gone +++", task_name(tl, e->obj),
+               (long long)e->a);
+        else if (e->sub == TS_EXITED && e->obj == TL_REAP_INIT_ZOMBIE)
+            SN("+++ reaped by init (pid 1), its parent now: the zombie is gone "
+               "+++");
+        else if ((e->sub == TS_EXITED || e->sub == TS_ZOMBIE) &&
+                 killed_by(tl, i) > 0)
             /* killed by a signal it raised just before: strace's words (a
                shell reports the status as 128 + the signal number) */
-            SN("+++ killed by %s +++", tl_signal_name(killed_by(tl, i)));
+            SN("+++ killed by %s +++%s", tl_signal_name(killed_by(tl, i)),
+               e->sub == TS_ZOMBIE ? " (a zombie until its parent waits)" : "");
+        else if (e->sub == TS_ZOMBIE)
+            SN("+++ exited with %lld: a zombie until its parent waits (the "
+               "kernel keeps its pid and exit status) +++", (long long)e->a);
+        else if (e->sub == TS_EXITED && e->obj == TL_REAP_INIT)
+            SN("+++ exited with %lld; init (pid 1), its parent since its own "
+               "exited, reaps it at once +++", (long long)e->a);
         else if (e->sub == TS_EXITED && e->task < tl->ntasks &&
                  tl->tasks[e->task].kind == TK_COROUTINE)
             SN("--- coroutine finished ---"); /* in user space: no exit */
@@ -388,8 +469,10 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
         else
             SN("--- %s ---", tl_state_name(e->sub));
         break;
-    case EV_SYS_ENTER:
-        SN("%s <unfinished ...>", tl_enter_text(s, sizeof s, tl, e));
+    case EV_SYS_ENTER: /* exit and exit_group never return: strace's "= ?" */
+        SN(e->sub == SYS_EXIT_GROUP || e->sub == SYS_EXIT ? "%s = ?"
+                                                          : "%s <unfinished ...>",
+           tl_enter_text(s, sizeof s, tl, e));
         break;
     case EV_SYSCALL: {
         int64_t arg = 0; /* the entry's argument, for results that need it */
@@ -420,6 +503,15 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
            e->sub & TL_FL_ASYNC ? "|O_ASYNC" : "");
         break;
     case EV_DATA:
+        if (e->obj >= 0 && e->obj < tl->nobjs && tl->objs[e->obj].kind == OK_TIMERFD) {
+            if (e->a > 0)
+                SN("the timer of %s expires: it is readable (8 bytes, the "
+                   "expiration count)", tl_obj_text(o, sizeof o, tl, e->obj));
+            else
+                SN("%s: the expiration count is cleared (a new setting)",
+                   tl_obj_text(o, sizeof o, tl, e->obj));
+            break;
+        }
         SN("%lld bytes land in the %s buffer of %s", (long long)e->a,
            e->obj >= 0 && e->obj < tl->nobjs && tl->objs[e->obj].kind == OK_TTY
                ? "input" : "receive",
@@ -459,8 +551,22 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
     case EV_OBJ_FREE:
         SN("%s released", tl_obj_text(o, sizeof o, tl, e->obj));
         break;
+    case EV_REPARENT:
+        if (e->a >= 0)
+            SN("+++ orphaned: its parent exited; %s adopts it +++",
+               task_name(tl, (int)e->a));
+        else
+            SN("+++ orphaned: its parent exited; init (pid 1) adopts it +++");
+        break;
     case EV_SIGNAL:
-        if (e->sub == 2)
+        if (e->sub == 3 && e->a == TL_SIGCHLD)
+            SN("--- SIGCHLD {si_signo=SIGCHLD, si_code=%s, si_pid=%d, "
+               "si_status=%d} --- ignored (SIGCHLD's default action)",
+               TL_CHLD_KILLED(e->b) ? "CLD_KILLED" : "CLD_EXITED",
+               TL_CHLD_PID(e->b), TL_CHLD_STATUS(e->b));
+        else if (e->sub == 3)
+            SN("--- %s --- ignored", tl_signal_name((int)e->a));
+        else if (e->sub == 2)
             SN("--- %s raised while one is pending: merged (standard signals "
                "do not queue) ---", tl_signal_name((int)e->a));
         else if (e->sub == 1)
@@ -505,6 +611,23 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
         SN("kernel checks %lld fd%s for readiness%s", (long long)e->a,
            e->a == 1 ? "" : "s", dur_text(d, sizeof d, e->b));
         break;
+    case EV_SWITCH: {
+        const char *to = task_name(tl, e->obj);
+        char v[32];
+        if (e->a == TL_STOP_ITERATION)
+            snprintf(v, sizeof v, "StopIteration");
+        else
+            snprintf(v, sizeof v, "%lld", (long long)e->a);
+        switch (e->sub) {
+        case TSW_NEXT: SN("next(): %s runs to its next yield (in user space, no syscall)", to); break;
+        case TSW_SEND: SN("send(%s): %s runs on, its yield returns %s", v, to, v); break;
+        case TSW_YIELD: SN("yield %s: suspended here, %s gets %s", v, to, v); break;
+        case TSW_STOP: SN("the generator is done: StopIteration for %s", to); break;
+        case TSW_SWITCH: SN("switch(%s): %s runs", v, to); break;
+        default: SN("the greenlet is done: back to its parent %s", to); break;
+        }
+        break;
+    }
     default:
         SN("(unknown event %d)", e->type);
         break;

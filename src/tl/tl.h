@@ -44,7 +44,8 @@ enum tl_task_kind {
     X(RUNNING, "running", "on a CPU") \
     X(BLOCKED, "blocked", "asleep in the kernel until something happens") \
     X(EXITED, "exited", "finished") \
-    X(SUSPENDED, "suspended", "a coroutine not running: it yielded, or was never switched to")
+    X(SUSPENDED, "suspended", "a coroutine not running: it yielded, or was never switched to") \
+    X(ZOMBIE, "zombie", "exited, but its parent has not waited for it yet: the kernel keeps its pid and exit status")
 
 enum tl_state {
 #define X(e, n, h) TS_##e,
@@ -107,13 +108,17 @@ enum tl_wait {
     X(IO_URING_SETUP, "io_uring_setup") \
     X(IO_URING_ENTER, "io_uring_enter") \
     X(PAUSE, "pause") \
+    X(TIMERFD_CREATE, "timerfd_create") \
+    X(TIMERFD_SETTIME, "timerfd_settime") \
     X(PRLIMIT64, "prlimit64") /* glibc's setrlimit() on x86_64 */ \
     X(WRITEV, "writev") \
     X(MMAP, "mmap") \
     X(RT_SIGPROCMASK, "rt_sigprocmask") \
     X(GETTID, "gettid") \
     X(GETPID, "getpid") \
-    X(TGKILL, "tgkill")
+    X(TGKILL, "tgkill") \
+    X(SETSOCKOPT, "setsockopt") \
+    X(GETSOCKOPT, "getsockopt")
 
 enum tl_sys {
 #define X(e, n) SYS_##e,
@@ -161,8 +166,19 @@ enum tl_obj_kind {
 #define TL_FL_NONBLOCK 0x1u
 #define TL_FL_ASYNC 0x2u
 
-/* The one signal the models raise (Linux x86_64 numbering) */
+/* The signals the models raise (Linux x86_64 numbering) */
 #define TL_SIGIO 29
+#define TL_SIGCHLD 17
+/* SIGNAL.b of a SIGCHLD: the child's pid, its status (the exit code, or the
+ * signal that killed it) and whether a signal killed it */
+#define TL_CHLD_INFO(pid, status, killed) \
+    ((int64_t)(uint32_t)(pid) | (int64_t)((status) & 0xffff) << 32 | \
+     (int64_t)((killed) != 0) << 48)
+#define TL_CHLD_PID(b) ((int)((b) & 0xffffffff))
+#define TL_CHLD_STATUS(b) ((int)(((b) >> 32) & 0xffff))
+#define TL_CHLD_KILLED(b) ((int)(((b) >> 48) & 1))
+/* SYS_ENTER.a of SYS_RT_SIGACTION: the signal, | TL_SA_RESTART if set */
+#define TL_SA_RESTART ((int64_t)1 << 16)
 
 /* SYS_ENTER.a of SYS_FCNTL says which command:
  *   fcntl(fd, F_SETOWN, pid)   TL_F_SETOWN | pid
@@ -199,6 +215,18 @@ static inline int64_t tl_linux_flags(int acc, int fl)
 #define TL_EP_ET 0x4u
 #define TL_EP_ONESHOT 0x8u
 #define TL_EP_EXCLUSIVE 0x10u
+/* SYS_ENTER.a of SYS_EPOLL_CTL: the fd, and with TL_EPCTL_FULL also the
+ * operation (0 ADD, 1 MOD, 2 DEL) and the TL_EP_* events, so that text and
+ * JSON show them as strace does; a bare fd (an imported trace) has none */
+#define TL_EPCTL_FULL ((int64_t)1 << 62)
+#define TL_EPCTL_ARG(op, fd, ev) \
+    (TL_EPCTL_FULL | (int64_t)(uint32_t)(fd) | (int64_t)(op) << 32 | \
+     (int64_t)(ev) << 40)
+#define TL_EPCTL_FD(v) \
+    ((v) & TL_EPCTL_FULL ? (int)(int32_t)(uint32_t)((v) & 0xffffffff) \
+                         : (int)(v))
+#define TL_EPCTL_OP(v) ((int)(((v) >> 32) & 0xff))
+#define TL_EPCTL_EV(v) ((unsigned)(((v) >> 40) & 0xffff))
 /* SYS_ENTER.a of SYS_WRITEV: which of glibc's fatal messages it writes
  * to fd 2 (__libc_message writes "*** ", the text, " ***: terminated\n") */
 #define TL_MSG_FDSET 1 /* "bit out of range 0 - FD_SETSIZE on fd_set" */
@@ -223,6 +251,14 @@ enum tl_mmap_kind { TL_MMAP_ANON, TL_MMAP_SQ_RING, TL_MMAP_CQ_RING,
 #define TL_FUTEX_WAIT ((int64_t)1 << 40)
 #define TL_FUTEX_WAKE ((int64_t)2 << 40)
 #define TL_FUTEX_VAL(a) ((int)((a) & 0xffffffff))
+/* SYS_ENTER.a of SYS_SETSOCKOPT and SYS_GETSOCKOPT: the value (32 bits;
+ * for getsockopt the one it reads back) and the option,
+ * SOL_SOCKET's SO_SNDBUF (7) or SO_RCVBUF (8) */
+#define TL_SOCKOPT_ARG(opt, val) ((int64_t)(uint32_t)(val) | (int64_t)(opt) << 32)
+#define TL_SOCKOPT_OPT(v) ((int)((uint64_t)(v) >> 32))
+#define TL_SOCKOPT_VAL(v) ((int64_t)((v) & 0xffffffff))
+#define TL_SO_SNDBUF 7
+#define TL_SO_RCVBUF 8
 /* SYS_ENTER.a of SYS_PRLIMIT64 (RLIMIT_NOFILE): the new soft and hard
  * limits, each clamped to 32 bits */
 #define TL_RLIM_ARG(cur, max) ((int64_t)(cur) | (int64_t)(max) << 32)
@@ -268,6 +304,12 @@ enum tl_uring_op {
 #define TL_URING_LEN(it) ((int64_t)(uint32_t)(it))
 #define TL_URING_RES(it) ((int64_t)(int32_t)(uint32_t)(it))
 
+/* SWITCH.sub: next(g), g.send(v), a generator's yield, its end
+ * (StopIteration), greenlet's switch, a switched greenlet's end */
+#define TL_STOP_ITERATION (-((int64_t)1 << 62)) /* next's value at the end */
+enum tl_switch { TSW_NEXT, TSW_SEND, TSW_YIELD, TSW_STOP, TSW_SWITCH,
+                 TSW_RETURN };
+
 /* Queue operations (QUEUE.sub) */
 enum tl_qop { TQ_PUSH, TQ_POP, TQ_REMOVE };
 
@@ -281,12 +323,18 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  * Event types: X(enum, json name, meaning).  Fields:
  *   TASK_NEW   task = new task (metadata in tl->tasks)
  *   STATE      task, sub = state, obj = object waited on (BLOCKED), a = wait
- *              reason (enum tl_wait) or cpu (RUNNING)
+ *              reason (enum tl_wait) or cpu (RUNNING) or exit code (EXITED,
+ *              ZOMBIE: the code, or 128 + the signal that killed it).  An
+ *              EXITED that ends a process's life after it was a child has
+ *              obj = the task whose wait4 reaped it, TL_REAP_INIT (an
+ *              orphan: init reaps it as it exits) or TL_REAP_INIT_ZOMBIE
+ *              (a zombie orphaned: init reaps it then); else obj = -1
  *   SYS_ENTER  task, sub = syscall (enum tl_sys, or TL_SYS_LINUX + nr),
  *              obj = fd argument or TL_NONE, a = size argument, b = 0, or
  *              in a recorded timeline 1 + the string id of the argument
  *              list as strace printed it (without the parentheses), or
- *              (b < 0) the timeout of a waiting call (TL_TMO)
+ *              (b < 0) the timeout of a waiting call or timerfd_settime's
+ *              interval (TL_TMO; a = its first expiry, 0 disarms)
  *   SYSCALL    task, sub = syscall, obj = fd argument, a = return value
  *              (negative errno on failure), b = duration since SYS_ENTER
  *   FD_OPEN    task = process owning the fd table, a = fd, obj = object,
@@ -311,10 +359,16 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *   SIGNAL     task = target, a = signal number, sub = 0 raised (now
  *              pending), 1 handled (the handler starts), 2 raised while
  *              already pending: merged with it (standard signals do not
- *              queue)
+ *              queue), 3 raised and discarded (its action is to ignore it:
+ *              SIGCHLD by default); a SIGCHLD has b = TL_CHLD_INFO
+ *   REPARENT   task = a process whose parent exited, a = its new parent's
+ *              task index, or -1 for init (pid 1)
  *   SCAN       task, sub = syscall, a = entries the kernel scanned, b = ns
  *              it took (select/poll check every watched fd; epoll_wait
  *              only reads the ready list)
+ *   SWITCH     task = the coroutine that hands over, obj = the task that
+ *              runs next, sub = enum tl_switch (why), a = the value passed
+ *              (a generator's yielded value, what send or switch gives)
  *   MEM        task = the task that reads or writes, obj = the TQK_MEM queue
  *              of the variable, a = the value, sub = tl_mem_op: a load
  *              (nothing changes), a store, a fork's copy (task = the
@@ -325,6 +379,8 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *              copied, sub = tl_copy_dir, a = bytes, b = duration: no
  *              buffer changes (pselect6's fd_set, poll's pollfd array)
  */
+#define TL_REAP_INIT (-2)
+#define TL_REAP_INIT_ZOMBIE (-3)
 #define TL_EVENTS(X) \
     X(TASK_NEW, "task", "a task is created") \
     X(STATE, "state", "a task changes state") \
@@ -344,7 +400,9 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
     X(SIGNAL, "signal", "a signal is raised or handled") \
     X(SCAN, "scan", "the kernel checks watched fds for readiness") \
     X(ARGCOPY, "arg_copy", "a syscall's fd list copied between user and kernel space") \
-    X(MEM, "mem", "a task loads or stores a variable in memory its threads share")
+    X(MEM, "mem", "a task loads or stores a variable in memory its threads share") \
+    X(REPARENT, "reparent", "an orphan gets a new parent (init)") \
+    X(SWITCH, "switch", "control passes from one coroutine to another, in user space")
 
 enum tl_ev_type {
 #define X(e, j, h) EV_##e,
@@ -386,7 +444,8 @@ struct tl_obj {
  * (kept by MEM events).  TQK_FUTEX: the tasks asleep in FUTEX_WAIT on a
  * word of that memory, oldest first (items are task indexes). */
 enum tl_queue_kind { TQK_RUN, TQK_ACCEPT, TQK_INTEREST, TQK_READY, TQK_SQ,
-                     TQK_CQ, TQK_EVENTS, TQK_SIGNALS, TQK_MEM, TQK_FUTEX };
+                     TQK_CQ, TQK_EVENTS, TQK_SIGNALS, TQK_MEM, TQK_FUTEX,
+                     TQK_TICKS };
 
 struct tl_queue {
     char *name;

@@ -72,6 +72,7 @@ struct row {
     char app[96], ker[96];
     int arole, krole;
     int arrow; /* 1: app -> kernel, -1: kernel -> app, 0 none */
+    long ev;   /* the event that made it */
 };
 
 struct cycle {
@@ -79,6 +80,7 @@ struct cycle {
     int appw;        /* width of the application column */
     long start, end; /* events [start, end] */
     int nrows;
+    long cur_ev; /* the event ev_row is reading */
     struct row rows[MAX_ROWS];
     char status[160];
     int srole;
@@ -170,6 +172,7 @@ static struct row *add(struct cycle *c)
     }
     struct row *r = &c->rows[c->nrows++];
     memset(r, 0, sizeof *r);
+    r->ev = c->cur_ev;
     r->arole = R_USER;
     r->krole = R_KERNEL;
     return r;
@@ -487,6 +490,7 @@ static void ev_row(const struct viewer *v, int t, struct cycle *c,
             snprintf(r->ker, sizeof r->ker, "%s",
                      e->a == -4 /* EINTR */ || e->a <= -512 /* ERESTART... */
                          ? "interrupted by a signal"
+                     : e->a == -62 /* ETIME */ ? "timeout: none completed"
                      : e->a == -EMFILE ? "no free fd (RLIMIT_NOFILE)"
                      : e->a != -EAGAIN ? "fails"
                      : k == K_ACCEPT ? "no connection waiting"
@@ -498,8 +502,11 @@ static void ev_row(const struct viewer *v, int t, struct cycle *c,
         snprintf(r->app, sizeof r->app, "returns %lld", (long long)e->a);
         switch (k) {
         case K_WAIT:
-            snprintf(r->ker, sizeof r->ker, "%lld fd%s ready", (long long)e->a,
-                     e->a == 1 ? "" : "s");
+            if (e->a == 0) /* only a timeout ends a wait with nothing */
+                snprintf(r->ker, sizeof r->ker, "timeout: none ready");
+            else
+                snprintf(r->ker, sizeof r->ker, "%lld fd%s ready",
+                         (long long)e->a, e->a == 1 ? "" : "s");
             s->phase = 3;
             break;
         case K_ACCEPT:
@@ -608,6 +615,10 @@ static void status(const struct viewer *v, int t, struct cycle *c,
                  "to user%s", name,
                  c->style == S_SIGIO ? " (synchronous)" : "");
         c->srole = R_MOVING;
+    } else if (s->phase == 3 && k == K_WAIT && s->ret == 0) {
+        snprintf(c->status, n, "%s() returned 0: its timeout passed with no "
+                 "fd ready; there is nothing to read", name);
+        c->srole = R_RUNNING;
     } else if (s->phase == 3 && k == K_WAIT) {
         /* what is ready decides what follows: bytes to read, or a
            connection to accept (nothing to copy yet) */
@@ -662,8 +673,10 @@ static void build_rows(const struct viewer *v, int t, struct cycle *c)
         s.phase = 1; /* the wait began while the task ran */
         s.sig = 3;
     }
-    for (long i = c->start; i <= c->end; i++)
+    for (long i = c->start; i <= c->end; i++) {
+        c->cur_ev = i;
         ev_row(v, t, c, &v->tl->ev[i], &s);
+    }
     status(v, t, c, &s);
 }
 
@@ -739,6 +752,8 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     for (int i = first; i < c.nrows; i++) {
         const struct row *rw = &c.rows[i];
         int y = hy + heads + i - first;
+        if (rw->ev >= v->chg_from) /* made in the last move: marked */
+            cb_put(cb, in.x, y, cb_glyph(cb, G_VLINE), R_CHANGED);
         cb_text(cb, in.x + 1, y, aw, rw->app, rw->arole);
         if (rw->arrow > 0) {
             cb_rep(cb, in.x + aw + 1, y, 2, G_HLINE, R_DIM);

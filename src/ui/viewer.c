@@ -163,6 +163,15 @@ static int next_statement(const struct tl *tl, int t, int line)
     if (sc < 0 || sc >= tl->nscripts || line <= 0)
         return -1;
     const struct tl_script *s = &tl->scripts[sc];
+    if (line <= s->nlines) {
+        /* a caption the engine wrote (select's abort, a deadlock) while
+           the task runs a statement: that statement goes on */
+        const char *x = s->lines[line - 1];
+        while (*x == ' ' || *x == '\t')
+            x++;
+        if (strncmp(x, "say", 3) || (x[3] != ' ' && x[3] != '\t'))
+            return line;
+    }
     for (int l = line + 1; l <= s->nlines; l++) {
         const char *x = s->lines[l - 1];
         while (*x == ' ' || *x == '\t')
@@ -188,10 +197,10 @@ static long step_stop(const struct viewer *v, long c, long limit)
     const struct tl *tl = v->tl;
     const struct tl_ev *ce = &tl->ev[c];
     int t = ce->task;
-    if (t >= tl->ntasks || limit > c + STOP_SCAN)
-        limit = limit > c + STOP_SCAN ? c + STOP_SCAN : limit;
-    if (t >= tl->ntasks)
+    if (t >= tl->ntasks) /* a timed caption: the present */
         return c + 1;
+    if (limit > c + STOP_SCAN)
+        limit = c + STOP_SCAN;
     long i = c + 1;
     /* the task's next event: made by the statement after the caption's
        line, at the same instant */
@@ -201,6 +210,10 @@ static long step_stop(const struct viewer *v, long c, long limit)
         return c + 1;
     const struct tl_ev *f = &tl->ev[i];
     int line = ce->line > 0 ? next_statement(tl, t, ce->line) : f->line;
+    /* a switch in user space (yield) at once is the next statement's,
+       whatever line the task is on when it is recorded */
+    if (f->t == ce->t && f->type == EV_STATE && line > 0)
+        line = f->line;
     if (f->t != ce->t || f->line != line || f->type == EV_CAPTION)
         return c + 1;
     /* that statement's events, up to its outcome */
@@ -232,14 +245,15 @@ static long step_stop(const struct viewer *v, long c, long limit)
             break; /* a switch in user space: a coroutine's yield */
         } else if (f->type == EV_SYSCALL) {
             in_sys = 0;
-            /* a statement of several calls (fcntl F_GETFL then F_SETFL)
-               goes on at once with the next */
+            /* a statement of several calls (fcntl F_GETFL then F_SETFL;
+               glibc's abort: writev, ..., tgkill, then the death) goes on
+               at once with the next */
             long j = i + 1;
             while (j < limit && tl->ev[j].task != t)
                 j++;
             if (j < limit && tl->ev[j].line == line && tl->ev[j].t == f->t &&
-                tl->ev[j].type == EV_SYS_ENTER && tl->ev[i].sub != tl->ev[j].sub)
-                continue;
+                !(tl->ev[j].type == EV_STATE && tl->ev[j].sub == TS_READY))
+                continue; /* (a call made again is a loop: `seen` ends it) */
             break;
         }
     }
