@@ -215,6 +215,18 @@ static inline int64_t tl_linux_flags(int acc, int fl)
 #define TL_EP_ET 0x4u
 #define TL_EP_ONESHOT 0x8u
 #define TL_EP_EXCLUSIVE 0x10u
+/* SYS_ENTER.a of SYS_EPOLL_CTL: the fd, and with TL_EPCTL_FULL also the
+ * operation (0 ADD, 1 MOD, 2 DEL) and the TL_EP_* events, so that text and
+ * JSON show them as strace does; a bare fd (an imported trace) has none */
+#define TL_EPCTL_FULL ((int64_t)1 << 62)
+#define TL_EPCTL_ARG(op, fd, ev) \
+    (TL_EPCTL_FULL | (int64_t)(uint32_t)(fd) | (int64_t)(op) << 32 | \
+     (int64_t)(ev) << 40)
+#define TL_EPCTL_FD(v) \
+    ((v) & TL_EPCTL_FULL ? (int)(int32_t)(uint32_t)((v) & 0xffffffff) \
+                         : (int)(v))
+#define TL_EPCTL_OP(v) ((int)(((v) >> 32) & 0xff))
+#define TL_EPCTL_EV(v) ((unsigned)(((v) >> 40) & 0xffff))
 /* SYS_ENTER.a of SYS_WRITEV: which of glibc's fatal messages it writes
  * to fd 2 (__libc_message writes "*** ", the text, " ***: terminated\n") */
 #define TL_MSG_FDSET 1 /* "bit out of range 0 - FD_SETSIZE on fd_set" */
@@ -292,6 +304,12 @@ enum tl_uring_op {
 #define TL_URING_LEN(it) ((int64_t)(uint32_t)(it))
 #define TL_URING_RES(it) ((int64_t)(int32_t)(uint32_t)(it))
 
+/* SWITCH.sub: next(g), g.send(v), a generator's yield, its end
+ * (StopIteration), greenlet's switch, a switched greenlet's end */
+#define TL_STOP_ITERATION (-((int64_t)1 << 62)) /* next's value at the end */
+enum tl_switch { TSW_NEXT, TSW_SEND, TSW_YIELD, TSW_STOP, TSW_SWITCH,
+                 TSW_RETURN };
+
 /* Queue operations (QUEUE.sub) */
 enum tl_qop { TQ_PUSH, TQ_POP, TQ_REMOVE };
 
@@ -348,6 +366,9 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *   SCAN       task, sub = syscall, a = entries the kernel scanned, b = ns
  *              it took (select/poll check every watched fd; epoll_wait
  *              only reads the ready list)
+ *   SWITCH     task = the coroutine that hands over, obj = the task that
+ *              runs next, sub = enum tl_switch (why), a = the value passed
+ *              (a generator's yielded value, what send or switch gives)
  *   MEM        task = the task that reads or writes, obj = the TQK_MEM queue
  *              of the variable, a = the value, sub = tl_mem_op: a load
  *              (nothing changes), a store, a fork's copy (task = the
@@ -380,7 +401,8 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
     X(SCAN, "scan", "the kernel checks watched fds for readiness") \
     X(ARGCOPY, "arg_copy", "a syscall's fd list copied between user and kernel space") \
     X(MEM, "mem", "a task loads or stores a variable in memory its threads share") \
-    X(REPARENT, "reparent", "an orphan gets a new parent (init)")
+    X(REPARENT, "reparent", "an orphan gets a new parent (init)") \
+    X(SWITCH, "switch", "control passes from one coroutine to another, in user space")
 
 enum tl_ev_type {
 #define X(e, j, h) EV_##e,
