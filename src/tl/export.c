@@ -351,6 +351,13 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
         fprintf(out, ",\"name\":\"%s\",\"fds\":%lld,\"dur_ns\":%lld",
                 tl_sys_name(e->sub), (long long)e->a, (long long)e->b);
         break;
+    case EV_SWITCH: {
+        static const char *const why[] = {"next", "send", "yield", "stop",
+                                          "switch", "return"};
+        fprintf(out, ",\"to\":%d,\"why\":\"%s\",\"value\":%lld", e->obj,
+                e->sub < 6 ? why[e->sub] : "?", (long long)e->a);
+        break;
+    }
     }
     fputc('}', out);
 }

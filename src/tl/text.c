@@ -654,6 +654,23 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
         SN("kernel checks %lld fd%s for readiness%s", (long long)e->a,
            e->a == 1 ? "" : "s", dur_text(d, sizeof d, e->b));
         break;
+    case EV_SWITCH: {
+        const char *to = task_name(tl, e->obj);
+        char v[32];
+        if (e->a == TL_STOP_ITERATION)
+            snprintf(v, sizeof v, "StopIteration");
+        else
+            snprintf(v, sizeof v, "%lld", (long long)e->a);
+        switch (e->sub) {
+        case TSW_NEXT: SN("next(): %s runs to its next yield (in user space, no syscall)", to); break;
+        case TSW_SEND: SN("send(%s): %s runs on, its yield returns %s", v, to, v); break;
+        case TSW_YIELD: SN("yield %s: suspended here, %s gets %s", v, to, v); break;
+        case TSW_STOP: SN("the generator is done: StopIteration for %s", to); break;
+        case TSW_SWITCH: SN("switch(%s): %s runs", v, to); break;
+        default: SN("the greenlet is done: back to its parent %s", to); break;
+        }
+        break;
+    }
     default:
         SN("(unknown event %d)", e->type);
         break;

@@ -310,6 +310,12 @@ enum tl_uring_op {
 #define TL_URING_LEN(it) ((int64_t)(uint32_t)(it))
 #define TL_URING_RES(it) ((int64_t)(int32_t)(uint32_t)(it))
 
+/* SWITCH.sub: next(g), g.send(v), a generator's yield, its end
+ * (StopIteration), greenlet's switch, a switched greenlet's end */
+#define TL_STOP_ITERATION (-((int64_t)1 << 62)) /* next's value at the end */
+enum tl_switch { TSW_NEXT, TSW_SEND, TSW_YIELD, TSW_STOP, TSW_SWITCH,
+                 TSW_RETURN };
+
 /* Queue operations (QUEUE.sub) */
 enum tl_qop { TQ_PUSH, TQ_POP, TQ_REMOVE };
 
@@ -366,6 +372,9 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *   SCAN       task, sub = syscall, a = entries the kernel scanned, b = ns
  *              it took (select/poll check every watched fd; epoll_wait
  *              only reads the ready list)
+ *   SWITCH     task = the coroutine that hands over, obj = the task that
+ *              runs next, sub = enum tl_switch (why), a = the value passed
+ *              (a generator's yielded value, what send or switch gives)
  *   MEM        task = the task that reads or writes, obj = the TQK_MEM queue
  *              of the variable, a = the value, sub = tl_mem_op: a load
  *              (nothing changes), a store, a fork's copy (task = the
@@ -398,7 +407,8 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
     X(SCAN, "scan", "the kernel checks watched fds for readiness") \
     X(ARGCOPY, "arg_copy", "a syscall's fd list copied between user and kernel space") \
     X(MEM, "mem", "a task loads or stores a variable in memory its threads share") \
-    X(REPARENT, "reparent", "an orphan gets a new parent (init)")
+    X(REPARENT, "reparent", "an orphan gets a new parent (init)") \
+    X(SWITCH, "switch", "control passes from one coroutine to another, in user space")
 
 enum tl_ev_type {
 #define X(e, j, h) EV_##e,
