@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "real/compare.h"
+#include "real/runner.h"
 #include "sim/scn.h"
 #include "sim/server.h"
 #include "sim/sim.h"
@@ -37,6 +39,9 @@
     X("--model", "MODEL", "serve FILE's `server` workload with MODEL") \
     X("--compare", "MODEL,MODEL...", "run it under each model, figures side by side") \
     X("--screen", "COLSxROWS[@EVENT]", "print one viewer screen as text, after EVENT") \
+    X("--real", "", "run FILE for real, traced, and show that run") \
+    X("--compare-sim", "", "real and simulated runs aligned; exit 3 if unlike") \
+    X("--slow", "N", "with --real: the scenario's clock N times slower") \
     X("--mono", "", "no colours (also when NO_COLOR is set)") \
     X("--ascii", "", "ASCII lines (default if the locale is not UTF-8)") \
     X("--events", "N", "stop the simulation after N events") \
@@ -180,10 +185,12 @@ struct run_opts {
     int64_t max_mem;
     int cpu_limit_s;
     const char *model; /* --model: every server's model, or NULL */
+    int real, compare_sim, slow; /* --real, --compare-sim, --slow */
+    struct tl *sim;    /* --compare-sim: the simulation, beside the real */
 };
 
 /* Parse and simulate; on failure print the message and return NULL */
-static struct tl *load_and_run(const char *arg, const struct run_opts *ro,
+static struct tl *load_and_run(const char *arg, struct run_opts *ro,
                                int *status)
 {
     char path[PATH_MAX], err[1024];
@@ -205,11 +212,23 @@ static struct tl *load_and_run(const char *arg, const struct run_opts *ro,
                           .max_steps = ro->max_steps, .max_mem = ro->max_mem,
                           .cpu_limit_s = ro->cpu_limit_s};
     struct tl *tl = sim_run(prog, &so, err, sizeof err);
-    prog_free(prog);
     if (!tl) {
         fprintf(stderr, "%s\n", err);
         *status = strstr(err, "out of memory") ? 1 : 2;
+    } else if (ro->real) { /* the same scenario with real syscalls */
+        struct tl *rt = real_run_timeline(prog, tl, ro->slow, err, sizeof err);
+        if (!rt) {
+            fprintf(stderr, "%s\n", err);
+            *status = strstr(err, "too many") ? 2 : 1;
+            tl_free(tl);
+        } else if (ro->compare_sim) {
+            ro->sim = tl;
+        } else {
+            tl_free(tl);
+        }
+        tl = rt;
     }
+    prog_free(prog);
     return tl;
 }
 
@@ -461,6 +480,19 @@ int main(int argc, char **argv)
                 ro.max_mem = v;
             else
                 ro.cpu_limit_s = (int)v;
+        } else if (!strcmp(a, "--real")) {
+            ro.real = 1;
+        } else if (!strcmp(a, "--compare-sim")) {
+            ro.real = ro.compare_sim = 1;
+        } else if (!strcmp(a, "--slow")) {
+            char *end = NULL;
+            long v = i + 1 < argc ? strtol(argv[++i], &end, 10) : 0;
+            if (!end || *end || v < 1 || v > 1000) {
+                fprintf(stderr, "iosim: error: --slow takes a number from 1 "
+                        "to 1000\n");
+                return 2;
+            }
+            ro.slow = (int)v;
         } else if (!strcmp(a, "--mono")) {
             uo.mono = 1;
         } else if (!strcmp(a, "--ascii")) {
@@ -474,6 +506,11 @@ int main(int argc, char **argv)
         fprintf(stderr, nfiles < 1 ? "iosim: error: no scenario given\n"
                                    : "iosim: error: one scenario at a time\n");
         usage(stderr);
+        return 2;
+    }
+    if (ro.real && (mode == M_CHECK || mode == M_COMPARE)) {
+        fprintf(stderr, "iosim: error: --real does not go with --check or "
+                "--compare\n");
         return 2;
     }
     int status = 0;
@@ -491,6 +528,18 @@ int main(int argc, char **argv)
     struct tl *tl = load_and_run(files[0], &ro, &status);
     if (!tl)
         return status;
+    if (ro.compare_sim) { /* the alignment, and whether they agree */
+        struct real_cmp cmp;
+        int rc = real_compare(ro.sim, tl, &cmp);
+        if (!rc)
+            rc = real_compare_dump(&cmp, stdout);
+        int agree = real_compare_agree(&cmp);
+        real_compare_free(&cmp);
+        tl_free(ro.sim);
+        tl_free(tl);
+        rc = finish_output(rc);
+        return rc ? rc : agree ? 0 : 3;
+    }
     if (mode == M_VIEW && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
         fprintf(stderr, "iosim: error: the viewer needs a terminal; "
                         "use --dump or --export json for a pipe or a file\n");

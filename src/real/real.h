@@ -34,10 +34,14 @@
 
 /* Marks: X(enum, name, what a, b, c of the record mean) */
 #define REAL_MARKS(X) \
-    X(START, "start", "a = the task's name (a string), b = its kind (TK_*), c = address of the int holding its script line") \
+    X(START, "start", "a = the task's name (a string), b = its kind (TK_*) | its declaration << 8, c = address of the int holding its script line") \
     X(SAY, "say", "a = index of the scenario string") \
     X(SQE, "sqe", "a = ring fd, b = TL_URING_ITEM of the request") \
-    X(CQE, "cqe", "a = ring fd, b = TL_URING_ITEM of the completion")
+    X(CQE, "cqe", "a = ring fd, b = TL_URING_ITEM of the completion, c = its user_data") \
+    X(CO, "coroutine", "a = a coroutine's name (a string), b = REAL_CO_*")
+
+/* REAL_MARK_CO: what happens to the coroutine named */
+enum { REAL_CO_SWITCH, REAL_CO_MADE, REAL_CO_FINISHED };
 
 enum real_mark {
 #define X(e, n, h) REAL_MARK_##e,
@@ -90,7 +94,9 @@ struct real_rec {
 };
 /* CALL extras: a = the port of a sockaddr (bind, connect), the fds of
  * pipe2/socketpair (TL_FD_PAIR), the epoll_event of epoll_ctl (b = fd, c =
- * events), the wait status of wait4, the nanoseconds of a sleep */
+ * events), the wait status of wait4, the nanoseconds of a sleep; b = the
+ * flags of clone and clone3, 1 if rt_sigaction installs a handler (0 it
+ * restores SIG_DFL or SIG_IGN, -1 it only asks) */
 
 struct real_log {
     struct real_rec *rec;
@@ -119,7 +125,7 @@ struct real_limits {
     int max_fds;         /* RLIMIT_NOFILE of each process */
     int cpu_s;           /* RLIMIT_CPU of each process */
 };
-#define REAL_LIMITS_DEFAULT {10 * 1000000000LL, 256, 1024, 10}
+#define REAL_LIMITS_DEFAULT {10 * 1000000000LL, 256, 4096, 10}
 
 /*
  * Make the calling process a sandbox: its own user namespace (mapped to the

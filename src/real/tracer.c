@@ -482,6 +482,22 @@ static int call_entry(struct tracer *tr, struct tracee *e, struct real_rec *r)
     case SYS_clock_nanosleep:
         r->a = read_timespec(e->tid, (uint64_t)a[2]);
         break;
+    case SYS_clone3: { /* struct clone_args starts with the flags */
+        uint64_t fl;
+        if (a[0] && peek(e->tid, (uint64_t)a[0], &fl, sizeof fl) == (ssize_t)sizeof fl)
+            r->b = (int64_t)fl;
+        break;
+    }
+    case SYS_clone:
+        r->b = a[0];
+        break;
+    case SYS_rt_sigaction: { /* struct kernel_sigaction starts with it */
+        uint64_t h;
+        r->b = -1; /* no new action: it only asks */
+        if (a[1] && peek(e->tid, (uint64_t)a[1], &h, sizeof h) == (ssize_t)sizeof h)
+            r->b = h > 1; /* not SIG_DFL (0) nor SIG_IGN (1) */
+        break;
+    }
     case SYS_nanosleep:
         r->a = read_timespec(e->tid, (uint64_t)a[0]);
         break;
@@ -636,7 +652,7 @@ static void on_seccomp(struct tracer *tr, struct tracee *e)
                 r->a = (int64_t)si.seccomp.args[1];
                 r->b = (int64_t)si.seccomp.args[2];
                 r->c = (int64_t)si.seccomp.args[3];
-                if (kind == REAL_MARK_START) {
+                if (kind == REAL_MARK_START || kind == REAL_MARK_CO) {
                     char name[128];
                     if (peek_str(e->tid, si.seccomp.args[1], name, sizeof name) == 0)
                         r->str = log_str(tr->log, name);
@@ -695,11 +711,12 @@ static void on_new_task(struct tracer *tr, struct tracee *e, int event)
 {
     unsigned long msg = 0;
     pt(PTRACE_GETEVENTMSG, e->tid, 0, &msg);
-    pid_t child = (pid_t)msg;
+    pid_t child = (pid_t)msg, tid = e->tid;
     int thread = event == PTRACE_EVENT_CLONE;
     struct tracee *c = find(tr, child);
     if (!c) {
         c = add(tr, child, thread ? e->pid : child);
+        e = find(tr, tid); /* add() may have moved the table */
     } else { /* its first stop came first: now we know its process */
         c->pid = thread ? e->pid : child;
     }
