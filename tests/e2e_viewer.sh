@@ -19,6 +19,10 @@ tmp=$(mktemp -d)
 T() { tmux -L "$sock" -f /dev/null "$@"; }
 cleanup() { T kill-server >/dev/null 2>&1; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
+# One session lives for the whole script, so that killing a test's session
+# never stops the server while the next one starts ("server exited
+# unexpectedly")
+T new-session -d -s keep "sleep 600"
 fail=0
 failed() { echo "FAIL: $*"; echo "--- screen:"; T capture-pane -p -t "$S" 2>/dev/null; fail=1; }
 
@@ -222,6 +226,41 @@ wait_for 'needs at least 80x23' || failed "80x22: no 'too small' screen naming 8
 key q
 wait_file "$tmp/rc8" || failed "q does not quit (80x23)"
 T kill-session -t "$S"
+
+# ---- 9. Home, End, PgUp, PgDn in every common encoding, whatever TERM
+# says (inside tmux a terminal sends \e[1~ for Home even with
+# TERM=xterm-256color); PgDn/PgUp step the lesson (presentation clickers) --
+raw() { T send-keys -t "$S" -l "$(printf "$1")"; }
+for term in xterm-256color tmux-256color screen-256color; do
+    S="v9$term"
+    T new-session -d -s "$S" -x 100 -y 30 \
+        "TERM=$term '$IOSIM' scenarios/blocking.scn; echo \$? >'$tmp/rc9$term'; sleep 30"
+    wait_for 'step 1/' || failed "TERM=$term: the viewer did not start"
+    for pgdn in '\033[6~'; do
+        raw "$pgdn"
+        wait_for 'step 2/' || failed "TERM=$term: PgDn ($pgdn) does not go to the next step"
+    done
+    raw '\033[5~'
+    wait_for 'step 1/' || failed "TERM=$term: PgUp does not go to the previous step"
+    for end in '\033[4~' '\033[F' '\033OF' '\033[8~'; do
+        key g
+        wait_for 'event 0/' || failed "TERM=$term: g"
+        raw "$end"
+        wait_for 'event ([0-9]+)/\1( |$)' || failed "TERM=$term: End ($end) does not go to the end"
+    done
+    for home in '\033[1~' '\033[H' '\033OH' '\033[7~'; do
+        key G
+        wait_for 'event ([0-9]+)/\1( |$)' || failed "TERM=$term: G"
+        raw "$home"
+        wait_for 'event 0/' || failed "TERM=$term: Home ($home) does not go to the start"
+    done
+    screen | grep -q 'Key ~' && failed "TERM=$term: a key's sequence was read as '~'"
+    raw '\033[15~' # F5: named, not read as letters
+    wait_for 'Key F5 does nothing' || failed "TERM=$term: F5 is not recognised"
+    key q
+    wait_file "$tmp/rc9$term" || failed "TERM=$term: q does not quit"
+    T kill-session -t "$S"
+done
 
 [ $fail = 0 ] && echo "e2e_viewer: ok"
 exit $fail

@@ -128,7 +128,8 @@ static void test_defaults(void **state)
     assert_int_equal(p->sndbuf, 65536);
     assert_int_equal(p->pipebuf, 65536);
     assert_int_equal(p->latency, 50000);
-    assert_int_equal(p->quantum, 4000000);
+    assert_int_equal(p->slice, 0);
+    assert_int_equal(p->hz, 250);
     assert_int_equal(p->limit, 60000000000LL);
     assert_int_equal(p->max_events, 5000000);
     assert_int_equal(p->backlog, 128);
@@ -151,7 +152,7 @@ static void test_machine(void **state)
         "    sndbuf 1M\n"
         "    pipebuf 4096\n"
         "    latency 2ms # one way\n"
-        "    quantum 1ms\n"
+        "    slice 1ms\n"
         "    limit 2s\n"
         "    events 1000000\n"
         "    backlog 16\n"
@@ -166,7 +167,7 @@ static void test_machine(void **state)
     assert_int_equal(p->sndbuf, 1024 * 1024);
     assert_int_equal(p->pipebuf, 4096);
     assert_int_equal(p->latency, 2000000);
-    assert_int_equal(p->quantum, 1000000);
+    assert_int_equal(p->slice, 1000000);
     assert_int_equal(p->limit, 2000000000);
     assert_int_equal(p->max_events, 1000000);
     assert_int_equal(p->backlog, 16);

@@ -352,7 +352,10 @@ static char *render_step(struct tl *tl, int cols, int rows, long k, int ascii)
     struct viewer v;
     assert_int_equal(viewer_open(&v, tl), 0);
     assert_true(k <= v.ncaps);
-    viewer_seek(&v, k > 0 ? v.caps[k - 1] + 1 : 0);
+    if (k > 0)
+        viewer_goto_step(&v, k - 1);
+    else
+        viewer_seek(&v, 0);
     char *txt = render_viewer(&v, cols, rows, ascii);
     viewer_close(&v);
     return txt;
@@ -672,7 +675,7 @@ static void test_small_fd_table(void **st)
     assert_int_equal(viewer_open(&v, tl), 0);
     for (int rows = 23; rows <= 24; rows++) {
         /* step 15: alice's 100 bytes wait in fd 5 */
-        viewer_seek(&v, v.caps[14] + 1);
+        viewer_goto_step(&v, 14);
         char *txt = render_viewer(&v, 80, rows, 0);
         assert_true(in_panel(txt, "fd table of server", "5 socket #5 :8080"));
         assert_true(in_panel(txt, "fd table of server", "100 B/64 KiB"));
@@ -717,7 +720,7 @@ static void test_small_fd_table(void **st)
     tl = run_file("scenarios/select.scn");
     assert_int_equal(viewer_open(&v, tl), 0);
     for (long k = 0; k < v.ncaps; k++) {
-        viewer_seek(&v, v.caps[k] + 1);
+        viewer_goto_step(&v, k);
         const char *cap = tl->strs[v.cur.w.caption];
         if (!strstr(cap, "nfds"))
             continue;
@@ -758,7 +761,7 @@ static void test_small_captions_find_panels(void **st)
         struct viewer v;
         assert_int_equal(viewer_open(&v, tl), 0);
         for (long k = 0; k < v.ncaps; k++) {
-            viewer_seek(&v, v.caps[k] + 1);
+            viewer_goto_step(&v, k);
             const char *cap = tl->strs[v.cur.w.caption];
             for (int rows = 23; rows <= 24; rows++) {
                 char *txt = render_viewer(&v, 80, rows, 0);
@@ -784,7 +787,7 @@ static void test_small_bars(void **st)
     struct tl *tl = run_file("scenarios/epoll.scn");
     struct viewer v;
     assert_int_equal(viewer_open(&v, tl), 0);
-    viewer_seek(&v, v.caps[0] + 1);
+    viewer_goto_step(&v, 0);
     /* playing: the title is cut with an ellipsis before "▶ 2/s" */
     ui_key(&v, 'p');
     char *txt = render_viewer(&v, 80, 24, 0);
@@ -874,7 +877,7 @@ static void test_fd_words(void **st)
     struct tl *tl = run_file("scenarios/epoll.scn");
     struct viewer v;
     assert_int_equal(viewer_open(&v, tl), 0);
-    viewer_seek(&v, v.caps[14] + 1);
+    viewer_goto_step(&v, 14);
     char *txt = render_viewer(&v, 132, 43, 0);
     assert_non_null(strstr(txt, "3 listening socket #2 :8080 O_NONBLOCK "));
     assert_non_null(strstr(txt, "epoll #3 interest list [fd 3]"));
@@ -885,7 +888,7 @@ static void test_fd_words(void **st)
     assert_non_null(strstr(txt, "fd 3 is a listening socket: no data buffers;"));
     assert_null(strstr(txt, "no socket or pipe open"));
     free(txt);
-    viewer_seek(&v, v.caps[14] + 1);
+    viewer_goto_step(&v, 5); /* the first accept */
     txt = render_viewer(&v, 80, 24, 0);
     assert_non_null(strstr(txt, "listen sock :8080"));
     assert_null(strstr(txt, "socket #\xe2\x80\xa6")); /* never "listening socket #…" */
@@ -906,6 +909,157 @@ static void test_fd_words(void **st)
     free(txt);
     viewer_close(&v);
     tl_free(tl);
+}
+
+/* ---- steps: a caption with its effect on screen --------------------------- */
+
+/* Is there a cell of role at the start of text on screen?  (cb rendered) */
+static int text_has_role(const struct cbuf *cb, const char *text, int role)
+{
+    for (int y = 0; y < cb->h; y++) {
+        char row[2048];
+        cb_row_text(cb, y, row, sizeof row);
+        const char *at = strstr(row, text);
+        if (!at)
+            continue;
+        /* the column of the match: the width of what comes before it */
+        char pre[2048];
+        snprintf(pre, sizeof pre, "%.*s", (int)(at - row), row);
+        int x = ui_strwidth(pre);
+        const struct cell *c = cb_at(cb, x, y);
+        if (c && c->role == role)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * blocking.scn: step 2 says the server blocks in accept(), and shows it
+ * blocked there; step 4 says the client's bytes travel to the server's
+ * receive buffer, and shows them there (marked as what changed), before
+ * read() copies them; the panels follow the caption's task.
+ */
+static void test_steps_show_effects(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/blocking.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    assert_int_equal(viewer_goto_step(&v, 1), 0);
+    assert_non_null(strstr(tl->strs[v.cur.w.caption], "accept()"));
+    assert_int_equal(v.cur.w.tasks[0].state, TS_BLOCKED);
+    assert_int_equal(v.cur.w.tasks[0].sys, SYS_ACCEPT);
+    char *txt = render_viewer(&v, 80, 24, 0);
+    assert_true(in_panel(txt, "Tasks", "accept(): connection on fd 3"));
+    check_golden("ui_blocking_80x24_step2", txt);
+    free(txt);
+    /* step 4: 100 B in the kernel buffer, not yet copied */
+    assert_int_equal(viewer_goto_step(&v, 3), 0);
+    int ob = world_fd_obj(&v.cur.w, 0, 4);
+    assert_true(ob >= 0);
+    assert_int_equal(v.cur.w.objs[ob].rx, 100);
+    assert_int_equal(v.cur.w.tasks[0].state, TS_BLOCKED);
+    assert_int_equal(v.sel_task, 0); /* the client spoke: the server stays */
+    struct cbuf cb;
+    assert_int_equal(cb_init(&cb, 80, 24), 0);
+    ui_render(&v, &cb);
+    /* the change mark: the buffer that just filled, in the fd table and
+       the buffers strip */
+    assert_true(text_has_role(&cb, "100 B/64 KiB", R_CHANGED));
+    assert_true(text_has_role(&cb, "fd 4 rx 100 B/64 KiB", R_CHANGED));
+    cb_free(&cb);
+    txt = render_viewer(&v, 80, 24, 0);
+    check_golden("ui_blocking_80x24_step4", txt);
+    free(txt);
+    /* one event on: the mark is on that event's change only */
+    ui_key(&v, 'l');
+    assert_int_equal(v.chg_from, viewer_pos(&v) - 1);
+    assert_false(viewer_obj_changed(&v, ob));
+    /* step 5: copied; the user buffer holds the bytes */
+    assert_int_equal(viewer_goto_step(&v, 4), 0);
+    assert_int_equal(v.cur.w.objs[ob].rx, 0);
+    txt = render_viewer(&v, 80, 24, 0);
+    assert_non_null(strstr(txt, "user 100 B/4 KiB"));
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/* Playback stops at each step; P plays through */
+static void test_play_stops_at_steps(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/blocking.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    v.speed = 13; /* the fastest: many events a tick */
+    ui_key(&v, 'p');
+    for (int i = 0; i < 1000 && v.playing; i++)
+        ui_tick(&v);
+    assert_false(v.playing);
+    assert_int_equal(viewer_pos(&v), v.stops[0]);
+    ui_key(&v, 'p');
+    for (int i = 0; i < 1000 && v.playing; i++)
+        ui_tick(&v);
+    assert_int_equal(viewer_pos(&v), v.stops[1]);
+    ui_key(&v, 'P');
+    for (int i = 0; i < 100000 && v.playing; i++)
+        ui_tick(&v);
+    assert_int_equal(viewer_pos(&v), (long)tl->nev);
+    /* i and Enter: the whole text of the event */
+    ui_key(&v, 'i');
+    assert_true(v.info);
+    char *txt = render_viewer(&v, 80, 24, 0);
+    assert_non_null(strstr(txt, "Whole text"));
+    free(txt);
+    ui_key(&v, 'x');
+    assert_false(v.info);
+    ui_key(&v, UK_ENTER);
+    assert_true(v.info);
+    ui_key(&v, UK_ESC);
+    assert_false(v.info);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/* Every bundled scenario at 80x24: the buffers strip is on screen where
+   the selected task copies bytes between kernel and user */
+static void test_small_buffers_strip(void **st)
+{
+    (void)st;
+    static const char *const files[] = {
+        "blocking", "c10k", "coroutines", "epoll-et", "epoll", "io_uring",
+        "nonblocking", "poll", "select", "sigio", "sticky", "web",
+    };
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        char path[96];
+        snprintf(path, sizeof path, "scenarios/%s.scn", files[f]);
+        struct tl *tl = run_file(path);
+        struct viewer v;
+        assert_int_equal(viewer_open(&v, tl), 0);
+        long at = -1;
+        for (size_t i = 0; i < tl->nev && at < 0; i++)
+            if (tl->ev[i].type == EV_COPY && tl->ev[i].task < tl->ntasks &&
+                tl->tasks[tl->ev[i].task].kind != TK_PEER)
+                at = (long)i;
+        if (at < 0) { /* coroutines: no I/O; the strip says so */
+            viewer_goto_step(&v, v.ncaps - 1);
+        } else {
+            viewer_seek(&v, at + 1);
+            v.sel_task = tl->ev[at].task;
+        }
+        char *txt = render_viewer(&v, 80, 24, 0);
+        int placed = 0;
+        for (int i = 0; i < v.nplaced; i++)
+            placed |= v.placed[i].view == V_BUFFERS;
+        if (!placed || (at >= 0 && !strstr(txt, "\xe2\x94\x80\xe2\x96\xb8 ") &&
+                        !strstr(txt, "\xe2\x94\x81\xe2\x96\xb8 ")) ||
+            (at < 0 && !strstr(txt, "no read or write yet")))
+            fail_msg("%s at 80x24: no buffers strip:\n%s", path, txt);
+        free(txt);
+        viewer_close(&v);
+        tl_free(tl);
+    }
 }
 
 /* ---- keys --------------------------------------------------------------- */
@@ -934,11 +1088,12 @@ static void test_keys_navigation(void **st)
     ui_key(&v, 'h');
     assert_int_equal(viewer_pos(&v), 0);
     assert_non_null(strstr(v.msg, "start"));
-    /* captions: each space lands just after the next caption event */
+    /* captions: each space lands where the step's caption and its effect
+       are on screen; PgDn does the same */
     long prev = -1;
     for (long k = 0; k < v.ncaps; k++) {
-        ui_key(&v, ' ');
-        assert_int_equal(viewer_pos(&v), v.caps[k] + 1);
+        ui_key(&v, k % 2 ? UK_PGDN : ' ');
+        assert_int_equal(viewer_pos(&v), v.stops[k]);
         assert_int_equal(v.cur.w.caption_ev, v.caps[k]);
         assert_true(viewer_pos(&v) > prev);
         prev = viewer_pos(&v);
@@ -946,9 +1101,11 @@ static void test_keys_navigation(void **st)
     ui_key(&v, ' ');
     assert_int_equal(viewer_pos(&v), n);
     ui_key(&v, UK_BACKSPACE);
-    assert_int_equal(viewer_pos(&v), v.caps[v.ncaps - 1] + 1);
+    assert_int_equal(viewer_pos(&v), v.stops[v.ncaps - 1]);
     ui_key(&v, 127);
-    assert_int_equal(viewer_pos(&v), v.caps[v.ncaps - 2] + 1);
+    assert_int_equal(viewer_pos(&v), v.stops[v.ncaps - 2]);
+    ui_key(&v, UK_PGUP);
+    assert_int_equal(viewer_pos(&v), v.stops[v.ncaps - 3]);
     ui_key(&v, 'G');
     assert_int_equal(viewer_pos(&v), n);
     ui_key(&v, UK_HOME);
@@ -1167,7 +1324,7 @@ static void test_layout_sizes(void **st)
                 int want = ui_views[p[i].view]->want_h(&v, a.w);
                 assert_true(a.h >= (want < m ? want : m) || p[i].view == V_CAPTION);
                 assert_true(a.h >= 3 || p[i].r.y == 0 || p[i].view == V_CAPTION ||
-                            p[i].view == V_STATUS);
+                            p[i].view == V_STATUS || p[i].view == V_BUFFERS);
                 for (int j = i + 1; j < n; j++) {
                     struct rect b = p[j].r;
                     int ov = a.x < b.x + b.w && b.x < a.x + a.w &&
@@ -1267,6 +1424,9 @@ int main(void)
         cmocka_unit_test(test_fd_words),
         cmocka_unit_test(test_phases_models),
         cmocka_unit_test(test_c10k),
+        cmocka_unit_test(test_steps_show_effects),
+        cmocka_unit_test(test_play_stops_at_steps),
+        cmocka_unit_test(test_small_buffers_strip),
         cmocka_unit_test(test_keys_navigation),
         cmocka_unit_test(test_keys_search_marks_focus),
         cmocka_unit_test(test_key_table),

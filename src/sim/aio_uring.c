@@ -302,8 +302,7 @@ static int op_prep(struct sim *s, struct task *t, const struct prog_ins *in)
         sim_emit(s, EV_QUEUE, (int)(t - s->tasks), TQ_PUSH, u->sq,
                  TL_URING_ITEM(op, fd, len), 0);
     }
-    if (in->dst >= 0)
-        t->slots[in->dst] = r;
+    sim_set_dst(s, t, in->dst, r);
     t->pc++;
     return GO_NEXT;
 }
@@ -315,7 +314,13 @@ static int op_enter(struct sim *s, struct task *t, const struct prog_ins *in)
     struct uring *u = ring_of(s, t, fd, &ring);
     if (t->phase == 0) { /* submit */
         int n = u ? sim_qlen(s, u->sq) : 0;
-        sim_sys_enter(s, t, SYS_IO_URING_ENTER, fd, TL_URING_ENTER_ARG(n, wait));
+        /* a timeout (IORING_ENTER_EXT_ARG, a timespec) bounds the wait */
+        int64_t tmo = wait > 0 ? sim_timeout_arg(t, in, 2, 1) : -1;
+        int bad = wait > 0 && in->nargs > 2 && tmo < 0; /* timespec < 0 */
+        sim_sys_enter_wait(s, t, SYS_IO_URING_ENTER, fd,
+                           TL_URING_ENTER_ARG(n, wait), bad ? -1 : tmo, 0);
+        if (bad)
+            return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
         if (!u)
             return sim_sys_return(s, t, ring < 0 ? -EBADF : -EOPNOTSUPP,
                                   s->p->cost.syscall);
@@ -340,8 +345,12 @@ static int op_enter(struct sim *s, struct task *t, const struct prog_ins *in)
     /* IORING_ENTER_GETEVENTS: wait for completions */
     if (!u)
         return sim_sys_return(s, t, -EBADF, 0);
+    if (ring_ncq(s, u) < wait && sim_timed_out(s, t))
+        /* io_cqring_wait: -ETIME, unless something was submitted: then
+         * io_uring_enter returns that count */
+        return sim_sys_return(s, t, t->ret2 > 0 ? t->ret2 : -ETIME, 0);
     if (ring_ncq(s, u) < wait)
-        return sim_block(s, t, TW_COMPLETION, ring);
+        return sim_block_timed(s, t, TW_COMPLETION, ring);
     return sim_sys_return(s, t, t->ret2, 0);
 }
 
@@ -365,10 +374,8 @@ static int op_cqe(struct sim *s, struct task *t, const struct prog_ins *in)
             return GO_FAIL;
         }
     }
-    if (in->dst >= 0)
-        t->slots[in->dst] = id;
-    if (in->dst2 >= 0)
-        t->slots[in->dst2] = res;
+    sim_set_dst(s, t, in->dst, id);
+    sim_set_dst(s, t, in->dst2, res);
     t->pc++;
     return GO_NEXT;
 }

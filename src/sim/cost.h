@@ -23,6 +23,7 @@
     X(thread, "thread", 10000, "pthread_create(): a new stack and a clone3()") \
     X(co_create, "co_create", 1000, "creating a coroutine: a stack and a context, in user space") \
     X(co_switch, "co_switch", 100, "switching coroutines: saving and loading registers, in user space") \
+    X(mem, "mem", 50, "a load or a store of a shared variable whose cache line another CPU wrote last") \
     X(select_base, "select_base", 700, "select(): fixed part") \
     X(select_per_fd, "select_per_fd", 22, "select(): per fd up to the highest watched fd") \
     X(poll_base, "poll_base", 370, "poll(): fixed part") \
@@ -34,7 +35,8 @@
     X(epoll_ctl, "epoll_ctl", 1000, "epoll_ctl(): one change to the interest list") \
     X(signal, "signal", 2000, "delivering a signal and running its handler frame") \
     X(uring_enter, "uring_enter", 400, "io_uring_enter(): fixed part") \
-    X(uring_per_sqe, "uring_per_sqe", 150, "io_uring_enter(): per submitted entry")
+    X(uring_per_sqe, "uring_per_sqe", 150, "io_uring_enter(): per submitted entry") \
+    X(timer_slack, "timer_slack", 50000, "how late a select/poll/epoll_wait timeout may fire (the task's timer_slack_ns)")
 
 struct cost {
 #define X(f, n, d, h) int64_t f;

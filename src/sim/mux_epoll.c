@@ -22,7 +22,9 @@
  * put back: the next report needs a new arrival, so a reader that stops
  * before EAGAIN is not told about the bytes it left behind.
  * The cost of epoll_wait is a fixed part plus a part per returned event; it
- * does not depend on how many fds are watched.
+ * does not depend on how many fds are watched.  Its timeout is an int of
+ * milliseconds: 0 returns at once, -1 (or none) waits for ever, and when
+ * it expires with nothing ready epoll_wait returns 0 (ep_poll).
  *
  * Items are keyed by (file, fd), as the kernel's rbtree keys epitems
  * (ep_find): closing an fd whose file stays open elsewhere (a forked
@@ -47,7 +49,7 @@
  * thundering herd without it, and one woken process with it.
  *
  * Simplified: EPOLLIN only (EPOLLOUT is asked for but not yet reported);
- * timeout -1; an epoll fd inside another epoll, select or poll never
+ * an epoll fd inside another epoll, select or poll never
  * becomes readable.
  */
 #include "sim/sim_int.h"
@@ -346,9 +348,12 @@ static int ep_ctl(struct sim *s, struct task *t, const struct prog_ins *in)
 static int ep_wait(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     int64_t epfd = sim_arg(t, in, 0);
-    int64_t max = in->nargs > 1 ? sim_arg(t, in, 1) : 64;
+    int64_t max = in->nargs > 1 && in->a[1].kind != ARG_NONE
+                      ? sim_arg(t, in, 1) : 64;
     int me = (int)(t - s->tasks);
-    sim_sys_enter(s, t, SYS_EPOLL_WAIT, epfd, max);
+    /* the timeout is an int of milliseconds; negative: for ever */
+    int64_t tmo = sim_timeout_arg(t, in, 2, 1000000);
+    sim_sys_enter_wait(s, t, SYS_EPOLL_WAIT, epfd, max, tmo < 0 ? -1 : tmo, 1);
     int epo = sim_fd_obj(s, t, epfd);
     if (max <= 0 || max > EP_MAX_EVENTS)
         return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
@@ -388,8 +393,11 @@ static int ep_wait(struct sim *s, struct task *t, const struct prog_ins *in)
         rdl_append(s, epo, i, me);
         i = next;
     }
+    if (t->nready == 0 && sim_timed_out(s, t)) /* ep_poll: timed_out */
+        return sim_sys_return(s, t, 0, sat_add(s->p->cost.syscall,
+                                               s->p->cost.epoll_wait_base));
     if (t->nready == 0) /* nothing (left) on the ready list: sleep */
-        return sim_block(s, t, TW_EVENTS, epo);
+        return sim_block_timed(s, t, TW_EVENTS, epo);
     /* ep_done_scan: items left on the ready list wake the next waiter */
     if (ep_of(s, epo)->head >= 0)
         ep_wake_one(s, epo);

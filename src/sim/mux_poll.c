@@ -14,7 +14,10 @@
  * caches (cost.h: scan_per_fd_miss beyond cache_fds).  The array itself is
  * not consumed, so unlike select it need not be rebuilt each round.
  *
- * Simplified: only POLLIN, timeout -1 (wait for ever).  An entry whose fd
+ * The timeout is an int of milliseconds (negative: wait for ever, 0:
+ * return at once); after it, poll returns 0.
+ *
+ * Simplified: only POLLIN.  An entry whose fd
  * is closed is reported ready (POLLNVAL), as in Linux; a negative fd is
  * skipped.
  */
@@ -35,7 +38,9 @@ static int poll_exec(struct sim *s, struct task *t, const struct prog_ins *in)
         return scan_user_pass(s, t, in, n, SCAN_USER_POLL_PS);
     }
     int first = !t->in_sys;
-    sim_sys_enter(s, t, SYS_POLL, -1, n);
+    /* the timeout is an int of milliseconds; negative: for ever */
+    int64_t tmo = sim_timeout_arg(t, in, 0, 1000000);
+    sim_sys_enter_wait(s, t, SYS_POLL, -1, n, tmo < 0 ? -1 : tmo, 1);
     const struct cost *c = &s->p->cost;
     struct scan_call call = {
         .sys = SYS_POLL,

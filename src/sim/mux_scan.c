@@ -19,6 +19,11 @@
  * program walks its set once more (FD_ISSET, or each revents) before its
  * next statement: scan_user_pass charges that as the task's CPU time.
  *
+ * A timeout (sim_sys_enter_wait) bounds the sleep: when it fires the task
+ * walks once more and returns what is ready, 0 if nothing, with the
+ * emptied sets copied back (do_select breaks out of its loop with
+ * timed_out set); a zero timeout walks once and never hangs an entry.
+ *
  * Wait entries are kept per object as (task, round): a task's round number
  * (scan_gen) changes each time it goes to sleep, which makes its entries
  * from earlier rounds stale without visiting them; the list of an object is
@@ -79,7 +84,7 @@ int scan_fds(struct sim *s, struct task *t, const struct prog_ins *in,
     }
     for (int i = 0; i < l->n; i++) {
         const struct prog_arg *a = &l->v[i];
-        int64_t v = a->kind == ARG_SLOT ? t->slots[a->v] : a->v;
+        int64_t v = a->kind == ARG_SLOT ? *sim_slot(t, (int)a->v) : a->v;
         (*buf)[i] = v < -1 || v > SCAN_FD_MAX ? -1 : (int32_t)v;
     }
     *fds = *buf;
@@ -119,8 +124,8 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
     int me = (int)(t - s->tasks);
     if (t->phase == 1) { /* the walk's CPU time has passed */
         t->phase = 0;
-        if (!t->scan_trig)
-            return sim_block(s, t, TW_EVENTS, -1); /* schedule_timeout */
+        if (!t->scan_trig) /* poll_schedule_timeout */
+            return sim_block_timed(s, t, TW_EVENTS, -1);
         /* a file became ready while we walked: walk again */
     }
     t->scan_wait = t->scan_trig = 0;
@@ -164,6 +169,14 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
                                                           TC_TO_USER,
                                                           call->copy_out)));
     }
+    if (sim_timed_out(s, t)) { /* a zero timeout, or it expired: the
+                                    emptied sets are copied back, 0 */
+        t->nready = 0;
+        return sim_sys_return(s, t, 0,
+                              sat_add(kernel_ns, sim_arg_copy(s, me, call->sys,
+                                                          TC_TO_USER,
+                                                          call->copy_out)));
+    }
     /* nothing ready: hang an entry on every file, then sleep */
     t->scan_gen++;
     for (int i = 0; i < n; i++) {
@@ -188,7 +201,7 @@ int scan_user_pass(struct sim *s, struct task *t, const struct prog_ins *in,
         return GO_BUSY;
     }
     (void)s;
-    sim_set_dst(t, in->dst, t->ret);
+    sim_set_dst(s, t, in->dst, t->ret);
     t->phase = 0;
     t->pc++;
     return GO_NEXT;

@@ -22,8 +22,14 @@
  * such an fd (in C it happens in the FD_SET just before): SIGABRT kills the
  * whole process, whose shell status is 128 + 6 = 134.
  *
- * Simplified: only readfds (no writefds/exceptfds), no timeout (NULL: wait
- * for ever); a closed fd in the set fails the call with EBADF, as in Linux.
+ * The timeout is a struct timeval (whole microseconds; glibc's select()
+ * hands pselect6 a timespec made from it).  Linux writes the time left
+ * back into it when the call returns (0 after a timeout), and glibc copies
+ * that back to the caller's timeval: a program that loops on select must
+ * set it again each round.  A timeout held in a variable gets that update.
+ *
+ * Simplified: only readfds (no writefds/exceptfds); a closed fd in the set
+ * fails the call with EBADF, as in Linux.
  */
 #include "sim/mux_scan.h"
 
@@ -77,7 +83,15 @@ static int select_exec(struct sim *s, struct task *t, const struct prog_ins *in)
         free(buf);
         return scan_user_pass(s, t, in, nfds, SCAN_USER_SELECT_PS);
     }
-    sim_sys_enter(s, t, SYS_SELECT, -1, nfds);
+    /* the timeout: a struct timeval, microseconds; glibc passes it on as
+     * pselect6's timespec */
+    int64_t tmo = sim_timeout_arg(t, in, 0, 1000);
+    if (!t->in_sys && in->nargs > 0 && tmo < 0) { /* a negative timeval */
+        free(buf);
+        sim_sys_enter_wait(s, t, SYS_SELECT, -1, nfds, 0, 0);
+        return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
+    }
+    sim_sys_enter_wait(s, t, SYS_SELECT, -1, nfds, tmo, 1);
     const struct cost *c = &s->p->cost;
     int64_t set_bytes = (nfds + 63) / 64 * 8; /* FDS_BYTES: whole longs */
     struct scan_call call = {
@@ -92,6 +106,14 @@ static int select_exec(struct sim *s, struct task *t, const struct prog_ins *in)
     };
     int r = scan_run(s, t, &call, fds, n);
     free(buf);
+    if (t->pend && t->tmo_at >= 0 && in->nargs > 0 &&
+        in->a[0].kind == ARG_SLOT) {
+        /* the call returns: Linux writes the time left back into the
+         * timeval (poll_select_finish), and glibc's select() copies it to
+         * the caller's (whole microseconds, rounded down) */
+        int64_t left = t->tmo_end - s->now;
+        sim_set_dst(s, t, (int)in->a[0].v, left > 0 ? left / 1000 * 1000 : 0);
+    }
     return r;
 }
 

@@ -201,8 +201,7 @@ static int op_sigaction(struct sim *s, struct task *t, const struct prog_ins *in
         t->advance = 1;
         return sim_sys_return(s, t, 0, s->p->cost.syscall);
     }
-    if (in->dst >= 0)
-        t->slots[in->dst] = 0;
+    sim_set_dst(s, t, in->dst, 0);
     t->phase = 0;
     t->pc = in->jump; /* over the handler's block */
     return GO_NEXT;

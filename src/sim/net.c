@@ -54,6 +54,56 @@ int sim_readable(const struct sim *s, int obj)
     return o->rx > 0 || o->eof;
 }
 
+/*
+ * Is there room for a writer on obj (the object of the fd it writes to)?
+ * What the kernel's poll methods report as EPOLLOUT, and the condition
+ * under which it wakes a writer sleeping for room:
+ *   TCP socket   sk_stream_is_writeable: free space >= half of what is
+ *                queued, i.e. a third of the send buffer free
+ *                (sk_stream_write_space, tcp_poll)
+ *   socketpair   unix_writable: at most a quarter of the send buffer in
+ *                use (unix_write_space, unix_poll)
+ *   pipe         a free page slot (pipe_writable, pipe_poll): one page of
+ *                4096 bytes, or the whole pipe if it is smaller
+ * and always once the other end is gone (the write fails with EPIPE).
+ */
+int sim_writable(const struct sim *s, int obj)
+{
+    const struct w_obj *o = &s->w.objs[obj];
+    int peer = s->tl->objs[obj].peer;
+    if (o->kind == OK_SOCKET) {
+        if (peer < 0)
+            return 0;
+        if (s->objs[peer].freed)
+            return 1;
+        int64_t cap = s->tl->objs[obj].txcap, used = o->tx;
+        if (s->objs[obj].unix_pair)
+            return used * 4 <= cap;
+        return (cap - used) * 2 >= used;
+    }
+    if (o->kind == OK_PIPE_W) {
+        if (peer < 0 || s->objs[peer].freed)
+            return 1;
+        int64_t cap = s->tl->objs[peer].rxcap;
+        int64_t page = cap < NET_PAGE ? cap : NET_PAGE;
+        return cap - s->w.objs[peer].rx >= page;
+    }
+    return 0;
+}
+
+/* Room was made for the writers of obj (the object their fd names; for a
+ * pipe, its write end): once it counts as writable, wake them */
+static void space_made(struct sim *s, int obj)
+{
+    if (!sim_writable(s, obj))
+        return;
+    if (s->w.objs[obj].kind == OK_PIPE_W) /* pipe_read: one writer */
+        sim_wake_one(s, s->tl->objs[obj].peer, TW_SPACE);
+    else /* sk_stream_write_space: every sleeper */
+        sim_wake_obj(s, obj, TW_SPACE);
+    sim_notify_writable(s, obj);
+}
+
 int sim_obj_new(struct sim *s, int kind, int64_t rxcap, int64_t txcap, int peer,
                 int owner)
 {
@@ -115,8 +165,8 @@ void net_deliver(struct sim *s, int src, int dst)
     if (m > 0) {
         sim_emit(s, EV_DATA, TASK_NONE, 0, dst, m, src);
         so->stalled -= m;
-        sim_wake_obj(s, dst, TW_DATA);
-        sim_wake_obj(s, src, TW_SPACE);
+        sim_wake_obj(s, dst, TW_DATA); /* sock_def_readable: every reader */
+        space_made(s, src);
     }
     if (so->stalled == 0 && so->fin_pending) {
         so->fin_pending = 0;
@@ -132,7 +182,13 @@ static void room_made(struct sim *s, int obj)
 {
     int peer = s->tl->objs[obj].peer;
     if (s->w.objs[obj].kind == OK_PIPE_R) {
-        sim_wake_obj(s, obj, TW_SPACE);
+        /* pipe_read wakes a writer when a page slot is free; a reader
+         * that leaves data behind wakes the next reader (both exclusive
+         * waits since Linux 5.5) */
+        if (peer >= 0)
+            space_made(s, peer);
+        if (s->w.objs[obj].rx > 0)
+            sim_wake_one(s, obj, TW_DATA);
         return;
     }
     if (peer >= 0 && s->objs[peer].stalled > 0)
@@ -350,6 +406,8 @@ static int op_pair(struct sim *s, struct task *t, const struct prog_ins *in)
     if (a < 0 || b < 0)
         return GO_FAIL;
     s->tl->objs[a].peer = b;
+    if (!pipe) /* AF_UNIX: its own rule for room (sim_writable) */
+        s->objs[a].unix_pair = s->objs[b].unix_pair = 1;
     int fa = sim_fd_open(s, t->proc, a);
     int fb = sim_fd_open(s, t->proc, b);
     t->ret2 = TL_FD_PAIR(fa, fb); /* the script's two results */
@@ -430,8 +488,13 @@ static int op_write(struct sim *s, struct task *t, const struct prog_ins *in)
         if (wo->kind == OK_SOCKET) {
             sim_schedule(s, sim_at(s, obj_latency(s, o)), AG_DELIVER, -1, o, peer, n);
         } else {
-            sim_wake_obj(s, peer, TW_DATA);
+            /* pipe_write: one blocked reader (an exclusive wait), and
+             * every poll/select/epoll entry */
+            sim_wake_one(s, peer, TW_DATA);
             sim_notify_readable(s, peer);
+            /* room left: the next blocked writer may go on too */
+            if (sim_writable(s, o))
+                sim_wake_one(s, peer, TW_SPACE);
         }
     }
     if (t->done == want)

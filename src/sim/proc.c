@@ -15,6 +15,96 @@
 #define PID_BASE 1000
 #define SIM_MAX_TASKS 40000 /* docs/scenario-language.md, "Limits" */
 
+/* ---- task names: unique in the viewer and the exports ---- */
+
+static uint32_t name_hash(const char *n)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *n; n++)
+        h = (h ^ (uint8_t)*n) * 16777619u;
+    return h;
+}
+
+/* Is a task already called n?  (an open-addressing set of task ids, by
+ * name; every task is in it, see proc_task_new) */
+static int name_taken(const struct sim *s, const char *n)
+{
+    if (!s->namecap)
+        return 0;
+    for (uint32_t i = name_hash(n) & (s->namecap - 1);; i = (i + 1) & (s->namecap - 1)) {
+        int id = s->names[i];
+        if (id < 0)
+            return 0;
+        if (!strcmp(s->tl->tasks[id].name, n))
+            return 1;
+    }
+}
+
+static int name_add(struct sim *s, int id)
+{
+    if (2 * (s->nnames + 1) > s->namecap) {
+        uint32_t cap = s->namecap ? s->namecap * 2 : 64;
+        int32_t *v = malloc(cap * sizeof *v);
+        if (!v)
+            return -1;
+        memset(v, 0xff, cap * sizeof *v);
+        for (uint32_t k = 0; k < s->namecap; k++) {
+            int old = s->names[k];
+            if (old < 0)
+                continue;
+            uint32_t i = name_hash(s->tl->tasks[old].name) & (cap - 1);
+            while (v[i] >= 0)
+                i = (i + 1) & (cap - 1);
+            v[i] = old;
+        }
+        free(s->names);
+        s->names = v;
+        s->namecap = cap;
+    }
+    uint32_t i = name_hash(s->tl->tasks[id].name) & (s->namecap - 1);
+    while (s->names[i] >= 0)
+        i = (i + 1) & (s->namecap - 1);
+    s->names[i] = id;
+    s->nnames++;
+    return 0;
+}
+
+/* base, or base2, base3, ... whichever no task has yet; the instruction
+ * at pc remembers the number it gave last, so a loop making 40,000 tasks
+ * does not try every number again */
+static const char *unique_name(struct sim *s, int pc, const char *base,
+                               char *buf, size_t n)
+{
+    int k = s->pc_names[pc];
+    if (k)
+        snprintf(buf, n, "%s%d", base, ++k);
+    else
+        snprintf(buf, n, "%s", base), k = 1;
+    while (name_taken(s, buf))
+        snprintf(buf, n, "%s%d", base, ++k);
+    s->pc_names[pc] = k;
+    return buf;
+}
+
+/* The name a scenario chose for a fork, thread or coroutine (`thread
+ * worker {`): "worker" for a child process, "server/worker" for a thread
+ * or coroutine of process server; made unique with a number; NULL if none */
+static const char *chosen_name(struct sim *s, const struct task *t,
+                               const struct prog_ins *in, int process,
+                               char *buf, size_t n)
+{
+    if (in->nargs < 1 || in->a[0].kind != ARG_CONST || in->a[0].v < 0 ||
+        in->a[0].v >= s->p->nstrs)
+        return NULL;
+    char base[128];
+    if (process)
+        snprintf(base, sizeof base, "%s", s->p->strs[in->a[0].v]);
+    else
+        snprintf(base, sizeof base, "%s/%s", s->tl->tasks[t->proc].name,
+                 s->p->strs[in->a[0].v]);
+    return unique_name(s, t->pc, base, buf, n);
+}
+
 int proc_task_new(struct sim *s, const char *name, int kind, int decl,
                     int parent, int proc, int external)
 {
@@ -54,6 +144,7 @@ int proc_task_new(struct sim *s, const char *name, int kind, int decl,
     t->block_end = -1;
     t->next_waiter = TASK_NONE;
     t->wait_obj = -1;
+    t->tmo_at = -1;
     t->waiting_for = -1;
     t->next_thread = -1;
     t->kthread = id;
@@ -63,6 +154,15 @@ int proc_task_new(struct sim *s, const char *name, int kind, int decl,
     t->reserved = -1;
     t->external = (uint8_t)external;
     t->id = PID_BASE + id;
+    t->shared = d->slot_shared;
+    if (proc >= 0) { /* a thread or coroutine: the process's memory */
+        t->mem = s->tasks[proc].mem;
+        t->memq = s->tasks[proc].memq;
+    }
+    if (name_add(s, id)) {
+        s->failed = -ENOMEM;
+        return -1;
+    }
     sim_emit(s, EV_TASK_NEW, id, kind, -1, parent, 0);
     return id;
 }
@@ -157,9 +257,7 @@ static int op_compute(struct sim *s, struct task *t, const struct prog_ins *in)
         t->pc++;
         return GO_NEXT;
     }
-    int64_t slice = t->remain;
-    if (!t->external && slice > s->p->quantum)
-        slice = s->p->quantum;
+    int64_t slice = sched_run_for(s, t, t->remain);
     t->remain -= slice;
     t->busy_ns = slice;
     return GO_BUSY;
@@ -217,12 +315,15 @@ static int op_coroutine(struct sim *s, struct task *t, const struct prog_ins *in
         return sim_fail(s, in, "more than %d tasks: this coroutine creation "
                         "runs without end", SIM_MAX_TASKS);
     int me = (int)(t - s->tasks), host = t->kthread;
-    char name[96]; /* named after its variable when it has one: app/a */
+    char name[160], base[128]; /* its chosen name, or its variable's: app/a */
     const struct prog_task *d = &s->p->tasks[t->decl];
-    if (in->dst >= 0 && in->dst < d->nslots && d->slot_names[in->dst])
-        snprintf(name, sizeof name, "%s/%s", s->tl->tasks[t->proc].name,
+    if (chosen_name(s, t, in, 0, name, sizeof name))
+        ;
+    else if (in->dst >= 0 && in->dst < d->nslots && d->slot_names[in->dst]) {
+        snprintf(base, sizeof base, "%s/%s", s->tl->tasks[t->proc].name,
                  d->slot_names[in->dst]);
-    else
+        unique_name(s, t->pc, base, name, sizeof name);
+    } else
         child_name(s, t, "/co", name, sizeof name);
     int c = proc_task_new(s, name, TK_COROUTINE, t->decl, host, t->proc, 0);
     if (c < 0)
@@ -232,7 +333,7 @@ static int op_coroutine(struct sim *s, struct task *t, const struct prog_ins *in
     memcpy(ch->slots, t->slots,
            (size_t)(s->p->tasks[t->decl].nslots) * sizeof *ch->slots);
     ch->pc = t->pc + 1;
-    if (in->dst >= 0)
+    if (in->dst >= 0 && !sim_slot_shared(ch, in->dst))
         ch->slots[in->dst] = 0;
     ch->block_end = in->jump;
     ch->is_coroutine = 1;
@@ -244,7 +345,7 @@ static int op_coroutine(struct sim *s, struct task *t, const struct prog_ins *in
     ch->next_thread = s->tasks[t->proc].next_thread; /* dies with the process */
     s->tasks[t->proc].next_thread = c;
     sim_emit_state(s, c, TS_SUSPENDED, -1, 0);
-    sim_set_dst(t, in->dst, ch->id);
+    sim_set_dst(s, t, in->dst, ch->id);
     t->pc = in->jump;
     t->busy_ns = s->p->cost.co_create; /* user-space work, on the CPU */
     return GO_BUSY;
@@ -277,6 +378,7 @@ static int co_finish(struct sim *s, struct task *t, int code)
     if (to >= 0 && cpu >= 0) {
         co_handover(s, cpu, to);
     } else if (cpu >= 0) {
+        sched_off(s, t);
         s->cpu_busy[cpu] = 0;
         sim_cpu_kick(s);
     }
@@ -312,8 +414,9 @@ static int op_spawn(struct sim *s, struct task *t, const struct prog_ins *in)
         return sim_fail(s, in, "more than %d tasks: this %s runs without end "
                         "(a fork bomb?); the limit keeps the timeline viewable",
                         SIM_MAX_TASKS, thread ? "thread creation" : "fork");
-    char name[96];
-    child_name(s, t, thread ? "/t" : ".", name, sizeof name);
+    char name[160];
+    if (!chosen_name(s, t, in, !thread, name, sizeof name))
+        child_name(s, t, thread ? "/t" : ".", name, sizeof name);
     int me = (int)(t - s->tasks);
     int kind = t->external ? TK_PEER : thread ? TK_THREAD : TK_PROCESS;
     /* a forked child's parent is the process (any of its threads may
@@ -328,8 +431,12 @@ static int op_spawn(struct sim *s, struct task *t, const struct prog_ins *in)
     memcpy(ch->slots, t->slots,
            (size_t)(s->p->tasks[t->decl].nslots) * sizeof *ch->slots);
     ch->pc = t->pc + 1;
-    if (in->dst >= 0)
-        ch->slots[in->dst] = 0; /* fork() returns 0 in the child */
+    if (!thread && mem_new(s, c, t->proc)) /* fork copies the memory */
+        return GO_FAIL;
+    t = &s->tasks[me];
+    ch = &s->tasks[c];
+    if (in->dst >= 0 && (!thread || !sim_slot_shared(ch, in->dst)))
+        sim_set_dst(s, ch, in->dst, 0); /* fork() returns 0 in the child */
     ch->block_end = in->jump;
     ch->is_thread = (uint8_t)thread;
     if (thread) { /* the process's threads form a chain from its first */
@@ -347,8 +454,10 @@ static int op_spawn(struct sim *s, struct task *t, const struct prog_ins *in)
         sim_emit_state(s, c, TS_RUNNING, -1, -1);
         sim_schedule(s, s->now, AG_RUN, c, -1, 0, -1);
     } else {
+        sched_place(s, ch, 1);
         sim_emit_state(s, c, TS_READY, -1, 0);
         sim_cpu_kick(s);
+        sched_wakeup_preempt(s, &s->tasks[c]);
     }
     return sim_sys_return(s, t, ch->id,
                           sat_add(s->p->cost.syscall,

@@ -37,6 +37,7 @@ void prog_free(struct prog *p)
     for (int i = 0; i < p->ntasks; i++) {
         free(p->tasks[i].name);
         prog_free_strv(p->tasks[i].slot_names, p->tasks[i].nslots);
+        free(p->tasks[i].slot_shared);
     }
     free(p->tasks);
     for (int i = 0; i < p->ncaptions; i++)

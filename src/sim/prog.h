@@ -9,8 +9,12 @@
  *
  * Values are int64: an fd, a byte count, a duration in ns, or a syscall
  * result (negative errno on failure, so `n == EAGAIN` compares with
- * -EAGAIN).  Variables are slots numbered per top-level task declaration;
- * a forked child or a thread starts with a copy of its parent's slots.
+ * -EAGAIN).  Variables are slots numbered per top-level task declaration.
+ * A slot is either a task's own (a local: a new thread, coroutine or forked
+ * child starts with a copy of its creator's values) or, when declared
+ * `shared` (prog_task.slot_shared), a word of the process's memory: every
+ * thread and coroutine of the process reads and writes the same one, and a
+ * forked child gets a copy of the whole memory (copy-on-write).
  */
 #ifndef IOSIM_PROG_H
 #define IOSIM_PROG_H
@@ -29,6 +33,8 @@
  *   u  an io_uring operation: read, write, recv, send (enum tl_uring_op)
  *   e  an epoll_ctl operation: add, mod, del
  *   v  an optional value (integer or variable)
+ *   t  an optional timeout: a duration (integer with its unit, or a
+ *      variable); absent = wait for ever
  *   s  a string
  * Results (the names before '=') are listed in the help text.
  * Operations that are control flow (if, loop, ...) are not in this table.
@@ -59,18 +65,18 @@
     X(WAIT, "wait", "v", "wait [PID]: wait for a child process to exit") \
     X(TYPE, "type", "n", "type SIZE: the user types SIZE bytes at the terminal; a read of fd 0 gets them") \
     X(SAY, "say", "s", "say [once] \"TEXT\": show TEXT as the caption when reached (once: the first time only)") \
-    X(SELECT, "select", "", "n = select [FD...]: wait until one of the fds (default: the watched ones) is readable") \
-    X(POLL, "poll", "", "n = poll [FD...]: like select, with a pollfd array") \
+    X(SELECT, "select", "", "n = select [FD...] [TIMEOUT]: wait until one of the fds (default: the watched ones) is readable, or TIMEOUT passes (n = 0)") \
+    X(POLL, "poll", "", "n = poll [FD...] [TIMEOUT]: like select, with a pollfd array") \
     X(WATCH, "watch", "f", "watch FD: add FD to the task's own fd set (FD_SET, or a pollfd entry)") \
     X(UNWATCH, "unwatch", "f", "unwatch FD: remove FD from the task's own fd set (FD_CLR)") \
     X(EPOLL_CREATE, "epoll_create", "", "ep = epoll_create: a new epoll instance") \
     X(EPOLL_CTL, "epoll_ctl", "fef", "epoll_ctl EP add|mod|del FD [in] [out] [et] [oneshot] [exclusive]: change the interest list (events: in by default)") \
-    X(EPOLL_WAIT, "epoll_wait", "fv", "n = epoll_wait EP [MAXEVENTS]: wait for ready fds, at most MAXEVENTS (default 64) per call") \
+    X(EPOLL_WAIT, "epoll_wait", "fvt", "n = epoll_wait EP [MAXEVENTS] [TIMEOUT]: wait for ready fds, at most MAXEVENTS (default 64) per call, or TIMEOUT (n = 0)") \
     X(SIGACTION, "sigaction", "", "sigaction SIGIO { ... }: install a handler; the block runs when the signal is delivered") \
     X(PAUSE, "pause", "", "n = pause: sleep until a signal is delivered (returns EINTR)") \
     X(URING_SETUP, "io_uring_setup", "n", "ring = io_uring_setup ENTRIES: a new io_uring (submission and completion rings)") \
     X(PREP, "prep", "fufn", "id = prep RING read|write|recv|send FD SIZE: write a request into the submission ring (no syscall); id = its user_data") \
-    X(URING_ENTER, "io_uring_enter", "fv", "n = io_uring_enter RING [WAIT]: submit the queued requests, wait for WAIT completions") \
+    X(URING_ENTER, "io_uring_enter", "fvt", "n = io_uring_enter RING [WAIT [TIMEOUT]]: submit the queued requests, wait for WAIT completions (at most TIMEOUT: ETIME)") \
     X(CQE, "cqe", "f", "id, res = cqe RING: take the oldest completion (no syscall): its user_data and result; id = EAGAIN if none") \
     X(SET, "set", "v", "x = set VALUE: assign") \
     /* control flow, produced by the compiler only */ \
@@ -80,7 +86,8 @@
     X(FOR_START, "(for)", "", "") \
     X(FOR_NEXT, "(next)", "", "") \
     X(END, "(end)", "", "") \
-    X(SIGRETURN, "(sigreturn)", "", "")
+    X(SIGRETURN, "(sigreturn)", "", "") \
+    X(ARITH, "(arith)", "", "")
 
 enum prog_op {
 #define X(e, k, s, h) OP_##e,
@@ -96,6 +103,8 @@ enum prog_op {
  *   JIF        if !(a[0] CMP a[1]) go to .jump (CMP = .flags, enum prog_cmp).
  *   ADD        slot dst = a[0] + a[1] (used only by repeat).
  *   SET        slot dst = a[0].
+ *   ARITH      slot dst = a[0] OP a[1], OP = .flags (enum prog_arith):
+ *              `x = a + b`.  Division by zero is the program's SIGFPE.
  *   if A < B { X } else { Y }     JIF(<, A, B) -> L1; X; JMP -> L2; L1: Y; L2:
  *     (without else: JIF -> L1; X; L1:.  `else if` nests the same shape.)
  *   while A < B { X }   L0: JIF(<, A, B) -> L1; X; JMP -> L0; L1:
@@ -116,9 +125,11 @@ enum prog_op {
  *     block inside a for starts a new task, which may have its own).
  *   for V in watched { X }   the same with FOR_START .flags = 1: the ready
  *     list is first set to a copy of the task's watch set (no syscall).
- *   X = fork { B }      p: FORK dst = X, jump -> L1; p+1: B; EXIT; L1:
+ *   X = fork [NAME] { B }   p: FORK dst = X, jump -> L1; p+1: B; EXIT; L1:
  *     The parent continues at .jump with X = the child's pid; the child
- *     starts at p+1 with a copy of the slots (X = 0).  THREAD is the same.
+ *     starts at p+1 with a copy of the slots (X = 0).  THREAD and
+ *     COROUTINE are the same.  With a NAME, a[0] = const index into
+ *     prog->strs of the name and nargs = 1; without, nargs = 0.
  *   sigaction SIGIO { H }   p: SIGACTION a[0] = const signal, jump -> L1;
  *                           p+1: H; SIGRETURN; L1:
  *     The task goes on at .jump; H runs (in the task that takes the signal,
@@ -132,11 +143,16 @@ enum prog_op {
  * when neither in nor out is written); an absent optional operand ('v') is
  * ARG_NONE and nargs counts only the operands written; SAY has a[0] = const index into
  * prog->strs; SELECT/POLL have nargs = 0 and their fds in prog->lists, or
- * list = -1 when written with no operands: the task's watch set is used.
+ * list = -1 when written with no operands: the task's watch set is used;
+ * a timeout written after their fds (a duration, or `timeout VAR`) is a[0]
+ * with nargs = 1.  A timeout operand ('t', and select/poll's a[0]) keeps
+ * its variable slot, so select can write the time left back into it.
  */
 
 /* Comparisons for JIF: jump to .jump if (a CMP b) is false */
 enum prog_cmp { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
+/* Operators of ARITH (.flags): x = a OP b, int64, in user space */
+enum prog_arith { AR_ADD, AR_SUB, AR_MUL, AR_DIV, AR_MOD };
 
 enum prog_arg_kind { ARG_NONE, ARG_CONST, ARG_SLOT };
 
@@ -179,6 +195,8 @@ struct prog_task {
     int32_t nslots;
     int32_t line;    /* line of the declaration */
     char **slot_names; /* nslots names, for the viewer and errors */
+    uint8_t *slot_shared; /* nslots flags, 1: `shared`, in the process's
+                             memory; NULL when no slot is */
     int32_t script;  /* -1: its lines are the file's (prog->lines); else an
                         index into prog->scripts (a server's generated loop) */
 };
@@ -211,7 +229,8 @@ struct prog {
     int ncpus;
     int64_t rcvbuf, sndbuf, pipebuf;
     int64_t latency;  /* one-way delay between peers and the machine */
-    int64_t quantum;  /* time slice */
+    int64_t slice;    /* EEVDF base slice; 0: 0.75 ms * (1 + log2 cpus) */
+    int hz;           /* timer ticks per second (CONFIG_HZ) */
     int64_t limit;    /* stop the simulation at this virtual time */
     long max_events;  /* stop after this many events */
     long max_steps;   /* ... this many steps of the interpreter and agenda */

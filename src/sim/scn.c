@@ -169,7 +169,7 @@ static int scn_label(struct scn *S, const struct scn_tok *kw, char **dst,
     return 0;
 }
 
-enum { MK_CPUS, MK_RCVBUF, MK_SNDBUF, MK_PIPEBUF, MK_LATENCY, MK_QUANTUM,
+enum { MK_CPUS, MK_RCVBUF, MK_SNDBUF, MK_PIPEBUF, MK_LATENCY, MK_SLICE, MK_HZ,
        MK_LIMIT, MK_EVENTS, MK_STEPS, MK_MEMORY, MK_BACKLOG, MK_COST };
 
 static const struct {
@@ -182,7 +182,8 @@ static const struct {
     [MK_SNDBUF] = {"sndbuf", U_SIZE, 1, 1L << 30},
     [MK_PIPEBUF] = {"pipebuf", U_SIZE, 1, 1L << 30},
     [MK_LATENCY] = {"latency", U_TIME, 0, INT64_MAX},
-    [MK_QUANTUM] = {"quantum", U_TIME, 1, INT64_MAX},
+    [MK_SLICE] = {"slice", U_TIME, 100000, 100000000},
+    [MK_HZ] = {"hz", U_NONE, 100, 1000},
     [MK_LIMIT] = {"limit", U_TIME, 1, INT64_MAX},
     [MK_EVENTS] = {"events", U_NONE, 1, 50000000},
     [MK_STEPS] = {"steps", U_NONE, 1, SIM_STEPS_MAX},
@@ -270,7 +271,7 @@ static int scn_mline(struct scn *S)
                            "you mean '%s'?", t->len, S->p->lines[S->ln]
                            + t->off, n.best);
         return scn_err(S, t->off, "unknown machine setting '%.*s': expected "
-                       "cpus, rcvbuf, sndbuf, pipebuf, latency, quantum, "
+                       "cpus, rcvbuf, sndbuf, pipebuf, latency, slice, hz, "
                        "limit, events, steps, memory, backlog or cost", t->len,
                        S->p->lines[S->ln] + t->off);
     }
@@ -286,7 +287,8 @@ static int scn_mline(struct scn *S)
     case MK_SNDBUF: p->sndbuf = v; break;
     case MK_PIPEBUF: p->pipebuf = v; break;
     case MK_LATENCY: p->latency = v; break;
-    case MK_QUANTUM: p->quantum = v; break;
+    case MK_SLICE: p->slice = v; break;
+    case MK_HZ: p->hz = (int)v; break;
     case MK_LIMIT: p->limit = v; break;
     case MK_EVENTS: p->max_events = (long)v; break;
     case MK_STEPS: p->max_steps = (long)v; break;
@@ -548,7 +550,8 @@ static struct prog *scn_prog_new(const char *path)
     p->ncpus = 1;
     p->rcvbuf = p->sndbuf = p->pipebuf = 64 * 1024;
     p->latency = 50 * 1000;
-    p->quantum = 4 * 1000 * 1000;
+    p->slice = 0; /* from cpus, as the kernel scales base_slice_ns */
+    p->hz = 250;
     p->limit = 60LL * 1000 * 1000 * 1000;
     p->max_events = 5000000;
     p->max_steps = SIM_STEPS_DEFAULT;

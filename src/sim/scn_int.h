@@ -38,7 +38,7 @@
 #include "sim/prog.h"
 
 enum scn_tk { T_EOL, T_IDENT, T_INT, T_STR, T_ASSIGN, T_CMP, T_COMMA,
-              T_LBRACE, T_RBRACE };
+              T_LBRACE, T_RBRACE, T_ARITH };
 enum scn_unit { U_NONE, U_TIME, U_SIZE };
 /* How a block ended: '}', '} else {', '} else if ... {' */
 enum scn_end { B_END, B_ELSE, B_ELSEIF };
@@ -47,7 +47,7 @@ struct scn_tok {
     int kind;      /* enum scn_tk */
     int off, len;  /* bytes in the line */
     int unit;      /* T_INT: enum scn_unit */
-    int cmp;       /* T_CMP: enum prog_cmp */
+    int cmp;       /* T_CMP: enum prog_cmp; T_ARITH: enum prog_arith */
     int64_t v;     /* T_INT: value, in ns or bytes */
     const char *s; /* T_IDENT: in the line; T_STR: decoded, in scratch */
     int slen;
@@ -149,6 +149,8 @@ struct prog_task *scn_cur(struct scn *S);
 int scn_var_find(struct scn *S, const char *s, int len);
 /* A new slot named s (len bytes) */
 int scn_slot_new(struct scn *S, const char *s, int len, int off);
+/* A new slot in the process's memory (`shared NAME`) */
+int scn_shared_new(struct scn *S, const struct scn_tok *t);
 /* The slot of variable t, created on first assignment */
 int scn_var_bind(struct scn *S, const struct scn_tok *t);
 void scn_const(struct prog_arg *a, int64_t v);

@@ -350,9 +350,6 @@ static int scn_lex_bad(struct scn *S, const char *l, int i)
     unsigned char c = (unsigned char)l[i];
     if (c == '!')
         return scn_err(S, i, "unexpected '!': did you mean '!='?");
-    if (c == '-')
-        return scn_err(S, i, "unexpected '-': a negative number is written "
-                       "-5, with no space");
     if (c < 0x20 || c == 0x7F)
         return scn_err(S, i, "unexpected control character 0x%02x", c);
     int n = scn_utf8_len((const unsigned char *)l + i, strlen(l + i));
@@ -366,6 +363,11 @@ static int scn_lex_op(struct scn *S, const char *l, struct scn_tok *t)
     t->len = 1;
     switch (c) {
     case ',': t->kind = T_COMMA; return 0;
+    case '+': case '-': case '*': case '/': case '%':
+        t->kind = T_ARITH; /* a '-' before a digit made a number instead */
+        t->cmp = c == '+' ? AR_ADD : c == '-' ? AR_SUB : c == '*' ? AR_MUL
+               : c == '/' ? AR_DIV : AR_MOD;
+        return 0;
     case '{': t->kind = T_LBRACE; return 0;
     case '}': t->kind = T_RBRACE; return 0;
     case '=':

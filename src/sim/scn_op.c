@@ -41,7 +41,7 @@ static const char *const uring_kw[] = {
 static const char *const errno_kw[] = {
     "EAGAIN", "EWOULDBLOCK", "EINTR", "ECONNRESET", "EPIPE", "EBADF",
     "EINVAL", "ECONNREFUSED", "EADDRINUSE", "EMFILE", "ENOTCONN",
-    "EINPROGRESS", "ETIMEDOUT", "ECHILD", "ENOMEM", "ECONNABORTED",
+    "EINPROGRESS", "ETIMEDOUT", "ETIME", "ECHILD", "ENOMEM", "ECONNABORTED",
 };
 
 /* ---- building the prog ------------------------------------------------ */
@@ -125,13 +125,35 @@ int scn_var_find(struct scn *S, const char *s, int len)
 int scn_slot_new(struct scn *S, const char *s, int len, int off)
 {
     struct prog_task *t = scn_cur(S);
+    int cap = S->slotcap;
     char **q = scn_grow(t->slot_names, &S->slotcap, t->nslots + 1, sizeof *q);
     if (!q)
         return scn_oom(S, off);
     t->slot_names = q;
+    if (t->slot_shared && S->slotcap != cap) { /* flags keep the same cap */
+        uint8_t *f = realloc(t->slot_shared, (size_t)S->slotcap);
+        if (!f)
+            return scn_oom(S, off);
+        t->slot_shared = f;
+    }
+    if (t->slot_shared)
+        t->slot_shared[t->nslots] = 0;
     if (!(q[t->nslots] = scn_strndup(s, (size_t)len)))
         return scn_oom(S, off);
     return t->nslots++;
+}
+
+/* A new slot in the process's memory (`shared NAME`) */
+int scn_shared_new(struct scn *S, const struct scn_tok *t)
+{
+    int v = scn_slot_new(S, t->s, t->len, t->off);
+    if (v < 0)
+        return -1;
+    struct prog_task *d = scn_cur(S);
+    if (!d->slot_shared && !(d->slot_shared = calloc((size_t)S->slotcap, 1)))
+        return scn_oom(S, t->off);
+    d->slot_shared[v] = 1;
+    return v;
 }
 
 /* The slot of variable t, created on first assignment */
@@ -258,6 +280,30 @@ int scn_arg_time(struct scn *S, struct scn_tok *t, struct prog_arg *a)
     return 0;
 }
 
+/* A timeout: a duration, in the resolution of the call's argument (an int
+ * of milliseconds for poll and epoll_wait, a timeval's microseconds for
+ * select, a timespec's nanoseconds for io_uring_enter) */
+static int scn_arg_timeout(struct scn *S, struct scn_tok *t, int op,
+                           struct prog_arg *a)
+{
+    if (scn_arg_time(S, t, a) < 0)
+        return -1;
+    if (t->kind != T_INT)
+        return 0; /* a variable: rounded up at run time */
+    char b[64];
+    if ((op == OP_POLL || op == OP_EPOLL_WAIT) && t->v % 1000000)
+        return scn_err(S, t->off, "%s takes its timeout in whole "
+                       "milliseconds (an int): write %lldms, not %s",
+                       op_kw[op], (long long)(t->v / 1000000 + 1),
+                       scn_desc(S, t, b, sizeof b));
+    if (op == OP_SELECT && t->v % 1000)
+        return scn_err(S, t->off, "select takes its timeout in whole "
+                       "microseconds (a struct timeval): write %lldus, not "
+                       "%s", (long long)(t->v / 1000 + 1),
+                       scn_desc(S, t, b, sizeof b));
+    return 0;
+}
+
 static int scn_arg_port(struct scn *S, struct scn_tok *t, struct prog_arg *a)
 {
     char b[64];
@@ -278,6 +324,7 @@ static int scn_arg(struct scn *S, char spec, struct prog_ins *in,
     case 'f': return scn_arg_fd(S, t, a);
     case 'n': return scn_arg_size(S, t, a);
     case 'd': return scn_arg_time(S, t, a);
+    case 't': return scn_arg_timeout(S, t, in->op, a);
     case 'p': return scn_arg_port(S, t, a);
     case 'v':
         S->pos--;
@@ -360,8 +407,8 @@ static int scn_signal(struct scn *S, struct prog_ins *in)
     return 0;
 }
 
-/* fork { ... }, thread { ... } and coroutine { ... }: the child runs the
- * block, then exits.
+/* fork [NAME] { ... }, thread [NAME] { ... } and coroutine [NAME] { ... }:
+ * the child runs the block, then exits; NAME names it in the viewer.
  * sigaction SIGIO { ... }: the handler runs the block, then rt_sigreturn. */
 static int scn_spawn(struct scn *S, int op, const struct scn_tok *kw,
                      const struct scn_tok *d1)
@@ -371,6 +418,15 @@ static int scn_spawn(struct scn *S, int op, const struct scn_tok *kw,
     int brace;
     if (op == OP_SIGACTION && scn_signal(S, &in) < 0)
         return -1;
+    struct scn_tok *nm = &S->tok[S->pos];
+    if (op != OP_SIGACTION && nm->kind == T_IDENT) { /* thread worker { */
+        int i = scn_add_str(S, nm->s, nm->len, nm->off);
+        if (i < 0)
+            return -1;
+        scn_const(&in.a[0], i);
+        in.nargs = 1;
+        S->pos++;
+    }
     if (scn_open(S, &brace) < 0)
         return -1;
     if (d1 && (in.dst = scn_var_bind(S, d1)) < 0)
@@ -394,13 +450,22 @@ static int scn_spawn(struct scn *S, int op, const struct scn_tok *kw,
     return 0;
 }
 
-/* n = select A B C ... / n = poll A B C ... */
+/* n = select A B C ... [TIMEOUT] / n = poll A B C ... [TIMEOUT]: the
+ * timeout is a duration after the fds, or `timeout VALUE` */
 static int scn_fdlist(struct scn *S, struct prog_ins *in, int off)
 {
     struct prog *p = S->p;
     int n = scn_left(S);
-    if (n == 0) { /* no operands: the task's watch set (list = -1) */
-        (void)off;
+    const struct scn_tok *last = n > 0 ? &S->tok[S->pos + n - 1] : NULL;
+    int kw = n >= 2 && scn_word(&S->tok[S->pos + n - 2], "timeout");
+    if (kw || (last && last->kind == T_INT && last->unit == U_TIME)) {
+        if (scn_arg_timeout(S, &S->tok[S->pos + n - 1], in->op, &in->a[0]) < 0)
+            return -1;
+        in->nargs = 1;
+        n -= kw ? 2 : 1;
+    }
+    if (n == 0) { /* no fds: the task's watch set (list = -1) */
+        S->pos += in->nargs ? (kw ? 2 : 1) : 0;
         return 0;
     }
     struct prog_list *l = scn_grow(p->lists, &p->listcap, p->nlists + 1,
@@ -416,6 +481,7 @@ static int scn_fdlist(struct scn *S, struct prog_ins *in, int off)
     for (int i = 0; i < n; i++)
         if (scn_arg_fd(S, scn_take(S), &l->v[i]) < 0)
             return -1;
+    S->pos += in->nargs ? (kw ? 2 : 1) : 0; /* the timeout, read above */
     return 0;
 }
 
@@ -462,7 +528,7 @@ static int scn_args(struct scn *S, struct prog_ins *in, int off)
     const char *spec = op_spec[op];
     int max = (int)strlen(spec), min = 0;
     for (int i = 0; i < max; i++)
-        min += spec[i] != 'v';
+        min += spec[i] != 'v' && spec[i] != 't';
     if (op == OP_SET)
         min = 1;
     if (op == OP_EPOLL_CTL && scn_left(S) > max)
@@ -475,10 +541,16 @@ static int scn_args(struct scn *S, struct prog_ins *in, int off)
     if (n < min || n > max)
         return scn_usage_err(S, op, n < min ? off : S->tok[S->pos + max].off,
                              n);
-    for (int i = 0; i < (int)strlen(spec) && i < n; i++)
-        if (scn_arg(S, spec[i], in, &in->a[i]) < 0)
+    int k = 0; /* operand index in spec */
+    for (int i = 0; k < (int)strlen(spec) && i < n; i++, k++) {
+        const struct scn_tok *t = &S->tok[S->pos];
+        if (op == OP_EPOLL_WAIT && k == 1 && t->kind == T_INT &&
+            t->unit == U_TIME)
+            k++; /* epoll_wait EP TIMEOUT: MAXEVENTS left out */
+        if (scn_arg(S, spec[k], in, &in->a[k]) < 0)
             return -1;
-    in->nargs = n < (int)strlen(spec) ? n : (int)strlen(spec);
+    }
+    in->nargs = k;
     if (op == OP_EPOLL_CTL)
         return scn_epoll_events(S, in);
     return 0;

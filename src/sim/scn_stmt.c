@@ -11,6 +11,7 @@
 /* Statement keywords that are not operations */
 static const char *const ctl_kw[] = {
     "if", "else", "while", "loop", "repeat", "for", "break", "continue",
+    "shared",
 };
 
 /* ---- statements -------------------------------------------------------- */
@@ -294,8 +295,59 @@ static int scn_jump_out(struct scn *S, const struct scn_tok *kw, int brk)
 }
 
 
+/* shared NAME [NAME...]: variables in the process's memory, which its
+ * threads and coroutines share; a forked child gets its own copy */
+static int scn_shared(struct scn *S, const struct scn_tok *kw)
+{
+    char b[64];
+    if (S->tok[S->pos].kind == T_EOL)
+        return scn_err(S, kw->off, "shared takes one or more names: shared "
+                       "counter");
+    while (S->tok[S->pos].kind != T_EOL) {
+        struct scn_tok *t = scn_take(S);
+        if (t->kind != T_IDENT)
+            return scn_err(S, t->off, "expected a name: shared counter, found "
+                           "%s", scn_desc(S, t, b, sizeof b));
+        if (scn_var_find(S, t->s, t->len) >= 0)
+            return scn_err(S, t->off, "'%.*s' is already a variable: declare "
+                           "it shared before its first use", t->len, t->s);
+        if (scn_shared_new(S, t) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* X = A OP B (+ - * / %): integer arithmetic in user space */
+static int scn_arith(struct scn *S, const struct scn_tok *d1)
+{
+    struct prog_ins in;
+    int off = S->tok[S->pos].off;
+    char b[64];
+    scn_ins_init(S, &in, OP_ARITH, off);
+    if (scn_value(S, &in.a[0]) < 0)
+        return -1;
+    in.flags = (uint16_t)scn_take(S)->cmp; /* the caller saw a T_ARITH */
+    if (scn_value(S, &in.a[1]) < 0)
+        return -1;
+    in.nargs = 2;
+    struct scn_tok *t = &S->tok[S->pos];
+    if (t->kind == T_ARITH)
+        return scn_err(S, t->off, "one operator a line: write x = a + b, "
+                       "then x = x * c");
+    if (t->kind != T_EOL)
+        return scn_err(S, t->off, "unexpected %s after the expression%s",
+                       scn_desc(S, t, b, sizeof b),
+                       t->kind == T_INT && t->v < 0
+                           ? ": to subtract, put a space after '-'" : "");
+    if ((in.dst = scn_var_bind(S, d1)) < 0)
+        return -1;
+    return scn_push(S, &in, off) < 0 ? -1 : 0;
+}
+
 static int scn_ctl(struct scn *S, const struct scn_tok *kw)
 {
+    if (scn_word(kw, "shared"))
+        return scn_shared(S, kw);
     if (scn_word(kw, "if"))
         return scn_if(S, kw);
     if (scn_word(kw, "while"))
@@ -348,6 +400,8 @@ int scn_stmt(struct scn *S)
         d2 = &t[2];
         S->pos = 4;
     }
+    if (d1 && !d2 && t[S->pos].kind != T_EOL && t[S->pos + 1].kind == T_ARITH)
+        return scn_arith(S, d1);
     struct scn_tok *kw = scn_take(S);
     if (kw->kind != T_IDENT) {
         if (d1 && kw->kind == T_INT)
@@ -367,6 +421,11 @@ int scn_stmt(struct scn *S)
     }
     int op = scn_op_find(kw);
     if (op < 0) {
+        if (d1 && scn_var_find(S, kw->s, kw->len) >= 0 &&
+            S->tok[S->pos].kind == T_INT && S->tok[S->pos].v < 0)
+            return scn_err(S, S->tok[S->pos].off, "to subtract, put a space "
+                           "after '-': %.*s = %.*s - %lld", d1->len, d1->s,
+                           kw->len, kw->s, -(long long)S->tok[S->pos].v);
         if (d1 && scn_var_find(S, kw->s, kw->len) >= 0)
             return scn_err(S, kw->off, "to copy a variable write %.*s = set "
                            "%.*s", d1->len, d1->s, kw->len, kw->s);

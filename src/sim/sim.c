@@ -10,7 +10,7 @@
  *   AG_ACK          a TCP handshake: the SYN reaches the listener, the
  *                   SYN-ACK the connector (connect() returns), the final
  *                   ACK the listener (the connection joins the accept queue);
- *   AG_TIMER        a sleep ends;
+ *   AG_TIMER        a sleep ends, or a wait's timeout expires;
  *   AG_RUN          a CPU, done switching, starts running a task;
  *   AG_STEP         a task's CPU work (a syscall's kernel part, a slice of
  *                   computation) is done: finish the syscall, run on;
@@ -290,14 +290,18 @@ int64_t sim_arg(const struct task *t, const struct prog_ins *in, int i)
         return 0;
     const struct prog_arg *a = &in->a[i];
     if (a->kind == ARG_SLOT)
-        return t->slots[a->v];
+        return sim_slot_shared(t, (int)a->v) ? t->mem[a->v] : t->slots[a->v];
     return a->v;
 }
 
-void sim_set_dst(struct task *t, int slot, int64_t v)
+void sim_set_dst(struct sim *s, struct task *t, int slot, int64_t v)
 {
-    if (slot >= 0)
-        t->slots[slot] = v;
+    if (slot < 0)
+        return;
+    *sim_slot(t, slot) = v;
+    if (sim_slot_shared(t, slot)) /* a word of the process's memory */
+        sim_emit(s, EV_MEM, (int)(t - s->tasks), TM_STORE, t->memq[slot], v,
+                 0);
 }
 
 
@@ -350,6 +354,7 @@ void sim_waiter_unlink(struct sim *s, struct task *t)
 void sim_cpu_release(struct sim *s, struct task *t)
 {
     if (t->cpu >= 0) {
+        sched_off(s, t);
         s->cpu_busy[t->cpu] = 0;
         t->cpu = -1;
     }
@@ -366,6 +371,8 @@ int sim_block(struct sim *s, struct task *t, int w, int obj)
         t->gen++; /* whatever was set up to wake this sleep is void */
         return GO_NEXT;
     }
+    if (!t->external)
+        sched_sleep(s, t);
     sim_emit_state(s, me, TS_BLOCKED, obj, w);
     t->wait_obj = -1;
     if (obj >= 0) {
@@ -390,8 +397,10 @@ void sim_wake(struct sim *s, struct task *t)
         sim_schedule(s, s->now, AG_RUN, me, -1, 0, -1);
         return;
     }
+    sched_place(s, t, 0);
     sim_emit_state(s, me, TS_READY, -1, 0);
     sim_cpu_kick(s);
+    sched_wakeup_preempt(s, t);
 }
 
 /* accept() sleeps exclusively: a new connection wakes one acceptor only
@@ -422,21 +431,14 @@ void sim_wake_obj(struct sim *s, int obj, int w)
 
 /* ---- scheduling --------------------------------------------------------------- */
 
-/* Give every idle CPU the first ready task not already being switched in */
+/* Give every idle CPU the ready task EEVDF picks (sched.c), among those
+ * not already being switched in */
 void sim_cpu_kick(struct sim *s)
 {
-    const struct w_queue *rq = s->w.nqueues ? &s->w.queues[0] : NULL;
-    for (int c = 0; c < s->p->ncpus && rq; c++) {
+    for (int c = 0; c < s->p->ncpus; c++) {
         if (s->cpu_busy[c])
             continue;
-        int pick = TASK_NONE;
-        for (int i = 0; i < rq->n; i++) {
-            int id = (int)rq->items[i];
-            if (s->tasks[id].reserved < 0) {
-                pick = id;
-                break;
-            }
-        }
+        int pick = sched_pick(s);
         if (pick == TASK_NONE)
             return;
         struct task *t = &s->tasks[pick];
@@ -459,6 +461,8 @@ static void do_run(struct sim *s, struct task *t, int cpu)
         t->reserved = -1;
         t->cpu = cpu;
         s->cpu_last[cpu] = me;
+        sched_on(s, t);
+        sched_picked(s, t);
         sim_emit_state(s, me, TS_RUNNING, -1, cpu);
     }
     task_run(s, t);
@@ -466,16 +470,62 @@ static void do_run(struct sim *s, struct task *t, int cpu)
 
 /* ---- syscalls ---------------------------------------------------------------- */
 
-void sim_sys_enter(struct sim *s, struct task *t, int sys, int64_t fd,
-                   int64_t arg)
+static void sys_enter(struct sim *s, struct task *t, int sys, int64_t fd,
+                      int64_t arg, int64_t b)
 {
-    if (t->in_sys)
-        return;
     t->in_sys = 1;
     t->sys = sys;
     t->sys_fd = (int32_t)fd;
     t->sys_t = s->now;
-    sim_emit(s, EV_SYS_ENTER, (int)(t - s->tasks), sys, (int32_t)fd, arg, 0);
+    t->tmo_at = -1;
+    t->tmo_fired = 0;
+    sim_emit(s, EV_SYS_ENTER, (int)(t - s->tasks), sys, (int32_t)fd, arg, b);
+}
+
+void sim_sys_enter(struct sim *s, struct task *t, int sys, int64_t fd,
+                   int64_t arg)
+{
+    if (!t->in_sys)
+        sys_enter(s, t, sys, fd, arg, 0);
+}
+
+#define SLACK_MAX 100000000LL /* MAX_SLACK in fs/select.c: 100 ms */
+
+void sim_sys_enter_wait(struct sim *s, struct task *t, int sys, int64_t fd,
+                        int64_t arg, int64_t tmo, int slack)
+{
+    if (t->in_sys)
+        return;
+    sys_enter(s, t, sys, fd, arg, tmo >= 0 ? TL_TMO(tmo) : 0);
+    if (tmo < 0)
+        return;
+    int64_t sl = 0;
+    if (slack && tmo > 0) { /* select_estimate_accuracy() */
+        sl = tmo / 1000 < SLACK_MAX ? tmo / 1000 : SLACK_MAX;
+        if (sl < s->p->cost.timer_slack)
+            sl = s->p->cost.timer_slack;
+    }
+    t->tmo_end = sim_at(s, tmo);
+    t->tmo_at = sat_add(t->tmo_end, sl);
+}
+
+int64_t sim_timeout_arg(const struct task *t, const struct prog_ins *in,
+                        int i, int64_t unit)
+{
+    if (i >= in->nargs || in->a[i].kind == ARG_NONE)
+        return -1;
+    int64_t v = sim_arg(t, in, i);
+    if (v <= 0 || unit <= 1)
+        return v;
+    int64_t n = v / unit + (v % unit != 0);
+    return sat_mul(n, unit);
+}
+
+int sim_block_timed(struct sim *s, struct task *t, int w, int obj)
+{
+    if (t->tmo_at >= 0) /* stale once anything else wakes the task */
+        sim_schedule(s, t->tmo_at, AG_TIMER, (int)(t - s->tasks), -1, 0, 1);
+    return sim_block(s, t, w, obj);
 }
 
 int64_t sim_arg_copy(struct sim *s, int task, int sys, int dir, int64_t bytes)
@@ -514,12 +564,12 @@ static void sys_finish(struct sim *s, struct task *t)
         return;
     }
     if (in->op == OP_CONNECT) { /* the script gets the fd, or -errno */
-        sim_set_dst(t, in->dst, t->ret < 0 ? t->ret : t->ret2);
+        sim_set_dst(s, t, in->dst, t->ret < 0 ? t->ret : t->ret2);
     } else {
-        sim_set_dst(t, in->dst, t->ret);
+        sim_set_dst(s, t, in->dst, t->ret);
         if (in->op == OP_PIPE || in->op == OP_SOCKETPAIR) {
-            sim_set_dst(t, in->dst, t->ret < 0 ? t->ret : TL_FD_PAIR_A(t->ret2));
-            sim_set_dst(t, in->dst2, t->ret < 0 ? t->ret : TL_FD_PAIR_B(t->ret2));
+            sim_set_dst(s, t, in->dst, t->ret < 0 ? t->ret : TL_FD_PAIR_A(t->ret2));
+            sim_set_dst(s, t, in->dst2, t->ret < 0 ? t->ret : TL_FD_PAIR_B(t->ret2));
         }
     }
     t->phase = 0;
@@ -533,7 +583,7 @@ static void sys_finish(struct sim *s, struct task *t)
 /* The I/O models, each in its own file */
 static const struct mux_ops *const muxes[] = {
     &mux_io_ops, &mux_proc_ops, &mux_scan_ops, &mux_select_ops, &mux_poll_ops,
-    &mux_epoll_ops, &mux_sigio_ops, &mux_uring_ops,
+    &mux_epoll_ops, &mux_sigio_ops, &mux_uring_ops, &mux_mem_ops,
 };
 #define NMUX ((int)(sizeof muxes / sizeof muxes[0]))
 
@@ -543,6 +593,14 @@ void sim_notify_release(struct sim *s, int obj)
     for (int i = 0; i < NMUX; i++)
         if (muxes[i]->release)
             muxes[i]->release(s, obj);
+}
+
+/* room was made for obj's writers: models that watch for it are told */
+void sim_notify_writable(struct sim *s, int obj)
+{
+    for (int i = 0; i < NMUX; i++)
+        if (muxes[i]->writable)
+            muxes[i]->writable(s, obj);
 }
 
 /* obj became readable: models that watch it put it on their ready lists */
@@ -602,12 +660,8 @@ static int op_flow(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     (void)s;
     switch (in->op) {
-    case OP_SET:
-        sim_set_dst(t, in->dst, sim_arg(t, in, 0));
-        t->pc++;
-        break;
     case OP_ADD:
-        sim_set_dst(t, in->dst, sim_arg(t, in, 0) + sim_arg(t, in, 1));
+        sim_set_dst(s, t, in->dst, sim_arg(t, in, 0) + sim_arg(t, in, 1));
         t->pc++;
         break;
     case OP_JMP:
@@ -624,7 +678,7 @@ static int op_flow(struct sim *s, struct task *t, const struct prog_ins *in)
         /* fall through */
     case OP_FOR_NEXT:
         if (t->ready_i < t->nready) {
-            sim_set_dst(t, in->dst, t->ready[t->ready_i++]);
+            sim_set_dst(s, t, in->dst, t->ready[t->ready_i++]);
             t->pc = in->op == OP_FOR_START ? t->pc + 1 : in->jump;
         } else {
             t->pc = in->op == OP_FOR_START ? in->jump : t->pc + 1;
@@ -702,19 +756,14 @@ static void task_step(struct sim *s, struct task *t)
     if (t->exited)
         return;
     const struct prog_ins *in = &s->p->code[t->pc];
-    if (in->op == OP_COMPUTE && t->remain > 0 && !t->external &&
-        sim_qlen(s, 0) > 0) {
-        /* time slice used up and others are waiting: back of the queue */
-        int waiting = 0;
-        for (int i = 0; i < sim_qlen(s, 0); i++)
-            if (s->tasks[s->w.queues[0].items[i]].reserved < 0)
-                waiting = 1;
-        if (waiting) {
-            sim_emit_state(s, me, TS_READY, -1, 0);
-            sim_cpu_release(s, t);
-            sim_cpu_kick(s);
-            return;
-        }
+    /* back in user space: the end of a slice, or a wake-up that asked for
+     * the CPU while the task was in the kernel (need_resched) */
+    if ((t->need_resched || (in->op == OP_COMPUTE && t->remain > 0)) &&
+        sched_yield_now(s, t)) {
+        sim_emit_state(s, me, TS_READY, -1, 0);
+        sim_cpu_release(s, t);
+        sim_cpu_kick(s);
+        return;
     }
     task_run(s, t);
 }
@@ -744,8 +793,10 @@ static void dispatch(struct sim *s, const struct agenda *it)
             sim_emit_state(s, it->task, TS_RUNNING, -1, -1);
             task_run(s, t);
         } else {
+            sched_place(s, t, 1);
             sim_emit_state(s, it->task, TS_READY, -1, 0);
             sim_cpu_kick(s);
+            sched_wakeup_preempt(s, t);
         }
         break;
     case AG_RUN:
@@ -754,7 +805,9 @@ static void dispatch(struct sim *s, const struct agenda *it)
     case AG_STEP:
         task_step(s, t);
         break;
-    case AG_TIMER:
+    case AG_TIMER: /* a sleep ends, or a wait's timeout (a = 1) */
+        if (it->a == 1)
+            t->tmo_fired = 1;
         sim_wake(s, t);
         break;
     case AG_DELIVER: {
@@ -807,13 +860,16 @@ static int setup(struct sim *s)
     s->cpu_busy = calloc((size_t)s->p->ncpus, 1);
     s->decl_children = calloc((size_t)s->p->ntasks + 1, sizeof(int));
     s->said = calloc((size_t)s->p->ncode / 8 + 1, 1);
+    s->pc_names = calloc((size_t)s->p->ncode + 1, sizeof *s->pc_names);
     s->str_ids = malloc(((size_t)s->p->nstrs + 1) * sizeof *s->str_ids);
     if (!s->str_ids)
         return -ENOMEM;
     for (int i = 0; i < s->p->nstrs; i++)
         s->str_ids[i] = -1;
-    if (!s->cpu_last || !s->cpu_busy || !s->decl_children || !s->said)
+    if (!s->cpu_last || !s->cpu_busy || !s->decl_children || !s->said ||
+        !s->pc_names)
         return -ENOMEM;
+    sched_init(s);
     for (int i = 0; i < s->p->ncpus; i++)
         s->cpu_last[i] = -1;
     for (int i = 0; i < NMUX; i++)
@@ -841,6 +897,8 @@ static int setup(struct sim *s)
             if (id < 0)
                 return -ENOMEM;
             proc_give_stdio(s, id);
+            if (mem_new(s, id, -1))
+                return -ENOMEM;
             sim_schedule(s, sat_add(pt->start, sat_mul(k, pt->every)), AG_START, id, -1, 0, 0);
         }
     }
@@ -851,6 +909,10 @@ static void sim_free(struct sim *s)
 {
     for (int i = 0; i < s->ntasks; i++) {
         free(s->tasks[i].slots);
+        if (s->tasks[i].proc == i) { /* the owner of the process's memory */
+            free(s->tasks[i].mem);
+            free(s->tasks[i].memq);
+        }
         free(s->tasks[i].ready);
         free(s->tasks[i].watch.fd);
         free(s->tasks[i].watch.pos);
@@ -870,6 +932,8 @@ static void sim_free(struct sim *s)
     free(s->cpu_last);
     free(s->cpu_busy);
     free(s->decl_children);
+    free(s->names);
+    free(s->pc_names);
     free(s->said);
     free(s->str_ids);
     world_free(&s->w);

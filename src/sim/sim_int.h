@@ -75,7 +75,12 @@ struct tsig {
 };
 
 struct task {
-    int64_t *slots;
+    int64_t *slots;   /* its own variables (locals) */
+    int64_t *mem;     /* the process's memory: `shared` slots, owned by the
+                         process's first task, shared by its threads and
+                         coroutines; NULL when the declaration has none */
+    int32_t *memq;    /* per shared slot: its TQK_MEM queue */
+    const uint8_t *shared; /* prog_task.slot_shared of its declaration */
     int64_t id;       /* pid or tid shown to the script */
     int64_t sys_t;    /* when the current syscall was entered */
     int64_t done;     /* bytes written so far by the current write */
@@ -84,6 +89,9 @@ struct task {
     int64_t busy_until; /* when the CPU work scheduled last ends */
     int64_t ret;      /* result to store when the syscall completes */
     int64_t ret2;
+    int64_t tmo_at;   /* a waiting call's timeout: when it fires (deadline
+                         plus timer slack), -1 none (sim_sys_enter_wait) */
+    int64_t tmo_end;  /* its deadline without the slack: select's time left */
     int64_t loop_t;   /* time at which zero-time instruction counting began */
     long loop_n;
     int32_t decl, pc, proc, parent, block_end;
@@ -104,8 +112,15 @@ struct task {
     uint32_t gen;     /* bumps invalidate agenda items for the task */
     uint8_t external, in_sys, advance, exited, reaped, is_thread, pend;
     uint8_t is_coroutine;
+    uint8_t tmo_fired; /* the timeout's timer went off while it slept */
     int8_t code;
     struct tsig sig;
+    /* the scheduler (sched.c), kept in the kernel thread's task */
+    int64_t vr, vd, vlag, vprot; /* virtual runtime, deadline, lag, the
+                                    vr up to which its slice is protected */
+    int64_t exec_start, run_since; /* last charged, on its CPU since */
+    int32_t last_cpu;
+    uint8_t on_cpu, need_resched;
 };
 
 /* The engine's private side of a kernel object */
@@ -118,6 +133,7 @@ struct sobj {
     int32_t remote;    /* 1 if the connection crosses to a peer host */
     int32_t connect_ret; /* connecting sockets: 1 pending, 0 ok, -errno */
     uint8_t fin_pending, freed;
+    uint8_t unix_pair; /* a socketpair's end (AF_UNIX) */
     int32_t sig_owner; /* F_SETOWN: process task + 1 to send SIGIO, 0 none */
     int32_t uring_waits; /* io_uring requests waiting for it (aio_uring.c) */
     void *mux;         /* per-model private state (epoll instance, ...) */
@@ -152,10 +168,15 @@ struct sim {
     int nls, lscap;
     int32_t *cpu_last;
     uint8_t *cpu_busy;
+    int64_t slice, tick, vref; /* the scheduler: base slice, timer tick,
+                                  V of an empty run queue */
     int tty;      /* the machine's terminal */
     int peer_tty; /* the other hosts' terminal, -1 until a peer needs it */
     int script;
     int *decl_children; /* per prog task: children/threads named so far */
+    int32_t *names;     /* every task by name, open addressing (proc.c) */
+    uint32_t namecap, nnames;
+    int *pc_names;      /* per pc: the last number unique_name gave */
     uint8_t *said;      /* bit per pc: a `say once` already shown */
     int *str_ids;       /* prog string -> timeline string, -1 not yet */
     int failed, stop;
@@ -178,6 +199,8 @@ struct mux_ops {
     int (*exec)(struct sim *s, struct task *t, const struct prog_ins *in);
     /* bytes arrived, EOF, or a new connection on object obj */
     void (*readable)(struct sim *s, int obj);
+    /* room was made for writers of obj (sim_writable became true) */
+    void (*writable)(struct sim *s, int obj);
     /* an object is about to be freed */
     void (*release)(struct sim *s, int obj);
 };
@@ -187,6 +210,8 @@ extern const struct mux_ops mux_scan_ops, mux_select_ops, mux_poll_ops,
 extern const struct mux_ops mux_sigio_ops, mux_uring_ops;
 /* the plain syscalls on files and sockets (net.c); processes (proc.c) */
 extern const struct mux_ops mux_io_ops, mux_proc_ops;
+/* variables, arithmetic and locks in the process's memory (mem.c) */
+extern const struct mux_ops mux_mem_ops;
 
 /* ---- the run's budget (sim.c) ---- */
 /* Stop the run here, keeping the timeline so far: s->stop, truncated, and
@@ -239,13 +264,46 @@ static inline int sim_qlen(const struct sim *s, int q)
 
 /* ---- services for handlers (sim.c) ---- */
 void sim_emit_state(struct sim *s, int task, int state, int obj, int64_t a);
-void sim_set_dst(struct task *t, int slot, int64_t v);
+/* Store v in variable slot (-1: none); a shared one is a MEM event */
+void sim_set_dst(struct sim *s, struct task *t, int slot, int64_t v);
+static inline int sim_slot_shared(const struct task *t, int slot)
+{
+    return t->shared && t->shared[slot];
+}
+/* Where variable slot lives: the task's own slots or the process's memory */
+static inline int64_t *sim_slot(struct task *t, int slot)
+{
+    return sim_slot_shared(t, slot) ? &t->mem[slot] : &t->slots[slot];
+}
 void sim_cpu_kick(struct sim *s);
 void sim_cpu_release(struct sim *s, struct task *t);
 void sim_waiter_unlink(struct sim *s, struct task *t);
 void sim_wake_one(struct sim *s, int obj, int w);
 void sim_notify_readable(struct sim *s, int obj);
+void sim_notify_writable(struct sim *s, int obj);
 void sim_notify_release(struct sim *s, int obj);
+
+/* ---- the scheduler (sched.c) ---- */
+void sched_init(struct sim *s);
+/* t joins the run queue after a sleep (its lag kept) or as a new task */
+void sched_place(struct sim *s, struct task *t, int initial);
+/* t, running, goes to sleep: remember its lag */
+void sched_sleep(struct sim *s, struct task *t);
+/* t starts / stops using its CPU */
+void sched_on(struct sim *s, struct task *t);
+void sched_off(struct sim *s, struct task *t);
+/* t was taken from the run queue to run: its slice is protected */
+void sched_picked(struct sim *s, struct task *t);
+/* the ready task an idle CPU should run, or TASK_NONE */
+int sched_pick(struct sim *s);
+/* is a ready task waiting that no CPU is switching to? */
+int sched_waiting(const struct sim *s);
+/* w was woken or made: should it preempt a running task? */
+void sched_wakeup_preempt(struct sim *s, struct task *w);
+/* t is back in user space: should it give up its CPU now? */
+int sched_yield_now(struct sim *s, struct task *t);
+/* how long t may compute before the scheduler looks again */
+int64_t sched_run_for(struct sim *s, struct task *t, int64_t remain);
 
 /* ---- files and the network (net.c) ---- */
 void net_fd_close(struct sim *s, int proc, int fd);
@@ -258,6 +316,9 @@ void net_ack(struct sim *s, int l, int c);
 int proc_task_new(struct sim *s, const char *name, int kind, int decl,
                   int parent, int proc, int external);
 void proc_give_stdio(struct sim *s, int proc);
+/* The memory of new process proc: its `shared` variables, each a TQK_MEM
+ * queue, zero (from < 0) or a copy of process from's (fork) */
+int mem_new(struct sim *s, int proc, int from);
 /* the kernel thread a task runs in (coroutines share their thread's) */
 static inline int sim_kthread(const struct sim *s, int task)
 {
@@ -270,6 +331,30 @@ int sim_fd_obj(struct sim *s, const struct task *t, int64_t fd);
 /* Enter syscall sys once per instruction (a retried call does not re-enter) */
 void sim_sys_enter(struct sim *s, struct task *t, int sys, int64_t fd,
                    int64_t arg);
+/*
+ * Timeouts of the waiting calls (pselect6, poll, epoll_wait,
+ * io_uring_enter).  sim_sys_enter_wait enters sys like sim_sys_enter and,
+ * on the call's first entry, sets its timeout: tmo ns from now (< 0: none,
+ * wait for ever; 0: do not sleep at all).  With slack, the timer fires
+ * that much later, as select_estimate_accuracy() lets it (fs/select.c:
+ * 0.1% of the timeout, at least the task's timer_slack_ns, at most 100
+ * ms); io_uring's wait has none.  sim_block_timed sleeps like sim_block
+ * with that timer armed; sim_timed_out says whether the call must now
+ * return 0 (or ETIME) instead of sleeping.
+ */
+void sim_sys_enter_wait(struct sim *s, struct task *t, int sys, int64_t fd,
+                        int64_t arg, int64_t tmo, int slack);
+int sim_block_timed(struct sim *s, struct task *t, int w, int obj);
+/* Operand i of in as a timeout in ns, rounded up to a whole unit (the
+ * resolution of the call's argument: 1 ms for poll and epoll_wait, 1 us
+ * for select's timeval), as a program waits at least what it asks for;
+ * -1 when the operand is absent; a negative value is returned as is */
+int64_t sim_timeout_arg(const struct task *t, const struct prog_ins *in,
+                        int i, int64_t unit);
+static inline int sim_timed_out(const struct sim *s, const struct task *t)
+{
+    return t->tmo_at >= 0 && (t->tmo_fired || t->tmo_at <= s->now);
+}
 /* copy_from_user / copy_to_user of a syscall's argument (an fd_set, a
  * pollfd array, epoll events): an event of the task, no buffer; returns
  * its cost */
@@ -288,6 +373,9 @@ int sim_fail(struct sim *s, const struct prog_ins *in, const char *fmt, ...);
 int64_t sim_copy_ns(const struct sim *s, int64_t bytes);
 /* Is obj readable now (data, EOF, or a pending connection)? */
 int sim_readable(const struct sim *s, int obj);
+/* Is there room for a writer of obj, as poll's POLLOUT says (net.c)? */
+int sim_writable(const struct sim *s, int obj);
+#define NET_PAGE 4096 /* a pipe's buffers are pages */
 int sim_ready_push(struct task *t, int32_t fd);
 void sim_schedule(struct sim *s, int64_t t, int kind, int task, int obj,
                   int obj2, int64_t a);

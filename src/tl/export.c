@@ -232,6 +232,8 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
             fputs(",\"args\":", out); /* as strace printed them */
             tl_json_str(out, tl->strs[e->b - 1]);
         }
+        if (e->b < 0) /* a waiting call's timeout */
+            fprintf(out, ",\"timeout_ns\":%lld", (long long)TL_TMO_NS(e->b));
         break;
     case EV_SYSCALL: {
         fprintf(out, ",\"name\":\"%s\",\"fd\":%d,\"ret\":%lld", tl_sys_name(e->sub),
@@ -288,6 +290,12 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
                 "\"dur_ns\":%lld", tl_sys_name(e->obj), (long long)e->a,
                 e->sub == TC_TO_USER ? "kernel_to_user" : "user_to_kernel",
                 (long long)e->b);
+        break;
+    case EV_MEM:
+        fprintf(out, ",\"queue\":%d,\"op\":\"%s\",\"value\":%lld", e->obj,
+                e->sub == TM_LOAD ? "load" : e->sub == TM_STORE ? "store"
+                                                                : "copy",
+                (long long)e->a);
         break;
     case EV_SCAN:
         fprintf(out, ",\"name\":\"%s\",\"fds\":%lld,\"dur_ns\":%lld",

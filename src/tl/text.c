@@ -13,7 +13,30 @@ static const char *const acc_names[4] = {"O_RDONLY", "O_WRONLY", "O_RDWR", "O_RD
 
 char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg)
 {
+    return tl_call_wait_text(buf, len, sys, fd, arg, 0);
+}
+
+/* A timeout as the call's argument shows it: a timespec, or milliseconds */
+static void tmo_ts(char *buf, size_t len, int64_t b)
+{
+    if (b >= 0) {
+        SN("NULL");
+        return;
+    }
+    long long ns = (long long)TL_TMO_NS(b);
+    SN("{tv_sec=%lld, tv_nsec=%lld}", ns / 1000000000, ns % 1000000000);
+}
+
+static long long tmo_ms(int64_t b)
+{
+    return b >= 0 ? -1 : (long long)(TL_TMO_NS(b) / 1000000);
+}
+
+char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
+                        int64_t tmo)
+{
     long long n = (long long)arg;
+    char ts[64];
     switch (sys) {
     case SYS_READ: SN("read(%d, ..., %lld)", fd, n); break;
     case SYS_WRITE: SN("write(%d, \"...\", %lld)", fd, n); break;
@@ -73,18 +96,27 @@ char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg)
            "FUTEX_BITSET_MATCH_ANY)", fd);
         break;
     case SYS_SELECT: /* glibc's select() on x86_64 calls pselect6 */
-        SN("pselect6(%lld, [...], NULL, NULL, NULL, NULL)", n);
+        tmo_ts(ts, sizeof ts, tmo);
+        SN("pselect6(%lld, [...], NULL, NULL, %s, NULL)", n, ts);
         break;
-    case SYS_POLL: SN("poll([...], %lld, -1)", n); break;
+    case SYS_POLL: SN("poll([...], %lld, %lld)", n, tmo_ms(tmo)); break;
     case SYS_EPOLL_CREATE1: SN("epoll_create1(0)"); break;
     case SYS_EPOLL_CTL: SN("epoll_ctl(%d, ..., %lld, {...})", fd, n); break;
-    case SYS_EPOLL_WAIT: SN("epoll_wait(%d, [...], %lld, -1)", fd, n > 0 ? n : 64); break;
+    case SYS_EPOLL_WAIT:
+        SN("epoll_wait(%d, [...], %lld, %lld)", fd, n > 0 ? n : 64, tmo_ms(tmo));
+        break;
     case SYS_IO_URING_SETUP:
         SN("io_uring_setup(%lld, {flags=0, sq_thread_cpu=0, sq_thread_idle=0, "
            "...})", n);
         break;
     case SYS_IO_URING_ENTER: {
         long long sub = arg & 0xffffffff, wait = (long long)(arg >> 32);
+        if (tmo < 0) { /* the timeout rides in struct io_uring_getevents_arg */
+            tmo_ts(ts, sizeof ts, tmo);
+            SN("io_uring_enter(%d, %lld, %lld, IORING_ENTER_GETEVENTS|"
+               "IORING_ENTER_EXT_ARG, {ts=%s}, 24)", fd, sub, wait, ts);
+            break;
+        }
         SN("io_uring_enter(%d, %lld, %lld, %s, NULL, 0)", fd, sub, wait,
            wait > 0 ? "IORING_ENTER_GETEVENTS" : "0");
         break;
@@ -113,7 +145,7 @@ char *tl_enter_text(char *buf, size_t len, const struct tl *tl,
         SN("%s(%s)", tl_sys_name(e->sub), tl->strs[e->b - 1]);
         return buf;
     }
-    return tl_call_text(buf, len, e->sub, e->obj, e->a);
+    return tl_call_wait_text(buf, len, e->sub, e->obj, e->a, e->b < 0 ? e->b : 0);
 }
 
 char *tl_sys_ret_text(char *buf, size_t len, int sys, int64_t arg, int64_t ret)
@@ -121,6 +153,10 @@ char *tl_sys_ret_text(char *buf, size_t len, int sys, int64_t arg, int64_t ret)
     if (sys == SYS_FCNTL && (arg & TL_F_GETFL) && ret >= 0) {
         SN(" = %#llx (flags %s%s%s)", (long long)ret, acc_names[ret & 3],
            ret & 04000 ? "|O_NONBLOCK" : "", ret & 020000 ? "|O_ASYNC" : "");
+        return buf;
+    }
+    if ((sys == SYS_SELECT || sys == SYS_POLL) && ret == 0) {
+        SN(" = 0 (Timeout)"); /* as strace says it */
         return buf;
     }
     return tl_ret_text(buf, len, ret);
@@ -193,6 +229,7 @@ const char *tl_signal_name(int sig)
 {
     static const char *const names[] = {
         [1] = "SIGHUP", [2] = "SIGINT", [3] = "SIGQUIT", [6] = "SIGABRT",
+        [8] = "SIGFPE",
         [9] = "SIGKILL", [10] = "SIGUSR1", [11] = "SIGSEGV", [12] = "SIGUSR2",
         [13] = "SIGPIPE", [14] = "SIGALRM", [15] = "SIGTERM", [17] = "SIGCHLD",
         [18] = "SIGCONT", [19] = "SIGSTOP", [20] = "SIGTSTP", [23] = "SIGURG",
@@ -217,6 +254,7 @@ static char *queue_item(char *buf, size_t len, const struct tl *tl, int q,
     case TQK_ACCEPT: tl_obj_text(buf, len, tl, (int)item); break;
     case TQK_INTEREST: case TQK_READY: SN("fd %lld", (long long)item); break;
     case TQK_SIGNALS: SN("%s", tl_signal_name((int)item)); break;
+    case TQK_FUTEX: SN("%s", task_name(tl, (int)item)); break;
     case TQK_SQ: case TQK_CQ: {
         static const char *const op[] = {
 #define X(e, n, k) k,
@@ -377,6 +415,18 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
            e->sub == TC_TO_USER ? "kernel -> user" : "user -> kernel",
            dur_text(d, sizeof d, e->b));
         break;
+    case EV_MEM: {
+        const char *qn = e->obj >= 0 && e->obj < tl->nqueues
+                             ? tl->queues[e->obj].name : "?";
+        if (e->sub == TM_LOAD)
+            SN("load %s: %lld (into a register)", qn, (long long)e->a);
+        else if (e->sub == TM_STORE)
+            SN("store %s = %lld", qn, (long long)e->a);
+        else
+            SN("%s = %lld: the child's own copy (copy-on-write: same value, "
+               "separate memory)", qn, (long long)e->a);
+        break;
+    }
     case EV_SCAN:
         SN("kernel checks %lld fd%s for readiness%s", (long long)e->a,
            e->a == 1 ? "" : "s", dur_text(d, sizeof d, e->b));

@@ -18,6 +18,11 @@
 
 /* "read(4, ..., 4096)" for a syscall entered with fd (or -1) and size arg */
 char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg);
+/* The same for a call that may wait with a timeout (SYS_ENTER.b, TL_TMO):
+ * "epoll_wait(5, [...], 64, 10)", "pselect6(4, [...], NULL, NULL,
+ * {tv_sec=0, tv_nsec=10000000}, NULL)" */
+char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
+                        int64_t tmo);
 /* The call an SYS_ENTER event enters: the argument list a recorded
  * timeline kept (SYS_ENTER.b), else tl_call_text() */
 char *tl_enter_text(char *buf, size_t len, const struct tl *tl,
@@ -25,7 +30,7 @@ char *tl_enter_text(char *buf, size_t len, const struct tl *tl,
 /* " = 100" or " = -1 EAGAIN (Resource temporarily unavailable)" */
 char *tl_ret_text(char *buf, size_t len, int64_t ret);
 /* The same, knowing the call: " = 0x802 (flags O_RDWR|O_NONBLOCK)" for
- * fcntl(F_GETFL) */
+ * fcntl(F_GETFL), " = 0 (Timeout)" for pselect6 and poll */
 char *tl_sys_ret_text(char *buf, size_t len, int sys, int64_t arg, int64_t ret);
 /* "socket #5 :8080", "pipe (read end) #3" */
 char *tl_obj_text(char *buf, size_t len, const struct tl *tl, int obj);

@@ -175,6 +175,13 @@ static inline int64_t tl_linux_flags(int acc, int fl)
     return acc | ((fl & TL_FL_NONBLOCK) ? 04000 : 0) |
            ((fl & TL_FL_ASYNC) ? 020000 : 0);
 }
+/* SYS_ENTER.b of pselect6, poll, epoll_wait and io_uring_enter: the
+ * timeout it was given, as TL_TMO(ns), always negative (a recorded
+ * timeline's argument strings use b > 0); 0 = none (NULL or -1: for ever).
+ * pselect6 and io_uring_enter take a timespec (ns), poll and epoll_wait
+ * an int of milliseconds. */
+#define TL_TMO(ns) (-(int64_t)(ns) - 1)
+#define TL_TMO_NS(b) (-(int64_t)(b) - 1)
 /* epoll events an item asks for (epoll_ctl's list in a scenario: in, out,
  * et, oneshot, exclusive), the bits of struct epoll_event's events that
  * iosim models: EPOLLIN, EPOLLOUT, EPOLLET, EPOLLONESHOT, EPOLLEXCLUSIVE */
@@ -218,6 +225,9 @@ enum tl_uring_op {
 /* Queue operations (QUEUE.sub) */
 enum tl_qop { TQ_PUSH, TQ_POP, TQ_REMOVE };
 
+/* MEM.sub */
+enum tl_mem_op { TM_LOAD, TM_STORE, TM_COPY };
+
 /* COPY.sub */
 enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
 
@@ -229,7 +239,8 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *   SYS_ENTER  task, sub = syscall (enum tl_sys, or TL_SYS_LINUX + nr),
  *              obj = fd argument or TL_NONE, a = size argument, b = 0, or
  *              in a recorded timeline 1 + the string id of the argument
- *              list as strace printed it (without the parentheses)
+ *              list as strace printed it (without the parentheses), or
+ *              (b < 0) the timeout of a waiting call (TL_TMO)
  *   SYSCALL    task, sub = syscall, obj = fd argument, a = return value
  *              (negative errno on failure), b = duration since SYS_ENTER
  *   FD_OPEN    task = process owning the fd table, a = fd, obj = object,
@@ -258,6 +269,10 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *   SCAN       task, sub = syscall, a = entries the kernel scanned, b = ns
  *              it took (select/poll check every watched fd; epoll_wait
  *              only reads the ready list)
+ *   MEM        task = the task that reads or writes, obj = the TQK_MEM queue
+ *              of the variable, a = the value, sub = tl_mem_op: a load
+ *              (nothing changes), a store, or a fork's copy (task = the
+ *              child process: same value, its own memory)
  *   ARGCOPY    task, obj = the syscall (enum tl_sys) whose argument is
  *              copied, sub = tl_copy_dir, a = bytes, b = duration: no
  *              buffer changes (pselect6's fd_set, poll's pollfd array)
@@ -280,7 +295,8 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
     X(OBJ_FREE, "object_free", "a kernel object is released") \
     X(SIGNAL, "signal", "a signal is raised or handled") \
     X(SCAN, "scan", "the kernel checks watched fds for readiness") \
-    X(ARGCOPY, "arg_copy", "a syscall's fd list copied between user and kernel space")
+    X(ARGCOPY, "arg_copy", "a syscall's fd list copied between user and kernel space") \
+    X(MEM, "mem", "a task loads or stores a variable in memory its threads share")
 
 enum tl_ev_type {
 #define X(e, j, h) EV_##e,
@@ -318,8 +334,11 @@ struct tl_obj {
     int32_t owner; /* task index of the process that created it, -1 */
 };
 
+/* TQK_MEM: a `shared` variable in a process's memory: one item, its value
+ * (kept by MEM events).  TQK_FUTEX: the tasks asleep in FUTEX_WAIT on a
+ * word of that memory, oldest first (items are task indexes). */
 enum tl_queue_kind { TQK_RUN, TQK_ACCEPT, TQK_INTEREST, TQK_READY, TQK_SQ,
-                     TQK_CQ, TQK_EVENTS, TQK_SIGNALS };
+                     TQK_CQ, TQK_EVENTS, TQK_SIGNALS, TQK_MEM, TQK_FUTEX };
 
 struct tl_queue {
     char *name;

@@ -230,7 +230,8 @@ int world_apply(struct world *w, const struct tl *tl, const struct tl_ev *e)
     }
     int has_obj = e->obj >= 0 && e->type != EV_QUEUE && e->type != EV_SYS_ENTER &&
                   e->type != EV_SYSCALL && e->type != EV_STATE &&
-                  e->type != EV_SCAN && e->type != EV_ARGCOPY;
+                  e->type != EV_SCAN && e->type != EV_ARGCOPY &&
+                  e->type != EV_MEM;
     if (has_obj && e->obj > (1 << 24))
         return -EINVAL;
     if (has_obj && ensure_obj(w, e->obj))
@@ -350,6 +351,15 @@ int world_apply(struct world *w, const struct tl *tl, const struct tl_ev *e)
             return -EINVAL;
         o->live = 0;
         break;
+    case EV_MEM: /* the variable's queue holds its one value */
+        if (e->obj < 0 || e->obj >= (1 << 24))
+            return -EINVAL;
+        if (e->sub == TM_LOAD)
+            break;
+        if (ensure_queue(w, e->obj))
+            return -ENOMEM;
+        w->queues[e->obj].n = 0;
+        return q_push(w, e->obj, e->a);
     case EV_SIGNAL:
     case EV_SCAN:
     case EV_ARGCOPY:

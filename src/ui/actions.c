@@ -38,13 +38,13 @@ static int go(struct viewer *v, long pos)
 
 /* ---- captions ----------------------------------------------------------- */
 
-/* first k with caps[k] >= idx */
-static long cap_lower(const struct viewer *v, long idx)
+/* first k with stops[k] > pos: the next step */
+static long stop_after(const struct viewer *v, long pos)
 {
     long lo = 0, hi = v->ncaps;
     while (lo < hi) {
         long mid = lo + (hi - lo) / 2;
-        if (v->caps[mid] < idx)
+        if (v->stops[mid] <= pos)
             lo = mid + 1;
         else
             hi = mid;
@@ -52,11 +52,18 @@ static long cap_lower(const struct viewer *v, long idx)
     return lo;
 }
 
+static int step_go(struct viewer *v, long k)
+{
+    if (viewer_goto_step(v, k))
+        viewer_msg(v, "Out of memory while seeking");
+    return UI_HANDLED | UI_REDRAW;
+}
+
 static int next_caption(struct viewer *v)
 {
-    long k = cap_lower(v, viewer_pos(v));
+    long k = stop_after(v, viewer_pos(v));
     if (k < v->ncaps)
-        return go(v, v->caps[k] + 1);
+        return step_go(v, k);
     if (viewer_pos(v) < nev(v)) {
         viewer_msg(v, "No more captions: this is the end of the timeline");
         return go(v, nev(v));
@@ -67,10 +74,10 @@ static int next_caption(struct viewer *v)
 
 static int prev_caption(struct viewer *v)
 {
-    /* the caption before the one shown now (at position caps[k] + 1) */
-    long k = cap_lower(v, viewer_pos(v) - 1) - 1;
+    /* the last step that stops before the position */
+    long k = stop_after(v, viewer_pos(v) - 1) - 1;
     if (k >= 0)
-        return go(v, v->caps[k] + 1);
+        return step_go(v, k);
     if (viewer_pos(v) == 0)
         viewer_msg(v, "At the start of the timeline");
     return go(v, 0);
@@ -521,11 +528,20 @@ int ui_act(struct viewer *v, int a)
     case A_SEARCH_PREV:
         return search(v, -1);
     case A_PLAY:
+    case A_PLAY_THROUGH:
         v->playing = !v->playing;
+        v->play_through = a == A_PLAY_THROUGH;
         if (v->playing && pos >= nev(v))
             go(v, 0);
-        viewer_msg(v, v->playing ? "Playing at %d events/s (+/- to change, p to pause)"
-                                 : "Paused", ui_speed_rate(v->speed));
+        if (v->playing)
+            viewer_msg(v, "Playing at %d events/s%s (+/- to change, p to pause)",
+                       ui_speed_rate(v->speed),
+                       v->play_through ? " without stopping" : ", stopping at each step");
+        else
+            viewer_msg(v, "Paused");
+        return UI_HANDLED | UI_REDRAW;
+    case A_INFO:
+        v->info = !v->info;
         return UI_HANDLED | UI_REDRAW;
     case A_FASTER:
     case A_SLOWER:
@@ -564,6 +580,7 @@ int ui_act(struct viewer *v, int a)
         return UI_HANDLED | UI_REDRAW;
     case A_CANCEL:
         v->help = 0;
+        v->info = 0;
         v->prompt = P_NONE;
         v->msg[0] = 0;
         return UI_HANDLED | UI_REDRAW;
@@ -596,6 +613,11 @@ int ui_key(struct viewer *v, int key)
     if (key == UK_MOUSE)
         return click(v, v->mouse_x, v->mouse_y);
     int a = ui_key_action(key);
+    if (v->info && a != A_NEXT_EVENT && a != A_PREV_EVENT &&
+        a != A_NEXT_CAPTION && a != A_PREV_CAPTION) {
+        v->info = 0; /* any other key closes the box */
+        return UI_HANDLED | UI_REDRAW | (a == A_QUIT ? UI_QUIT : 0);
+    }
     if (v->help) {
         if (a == A_SEL_DOWN || key == UK_PGDN) {
             v->help_top += a == A_SEL_DOWN ? 1 : 10;
@@ -637,7 +659,17 @@ int ui_tick(struct viewer *v)
         return 0;
     int rate = ui_speed_rate(v->speed);
     long step = rate <= 50 ? 1 : rate / 50;
-    long pos = viewer_pos(v) + step;
+    long from = viewer_pos(v), pos = from + step;
+    /* a step of the lesson on the way: stop there, so that its caption
+       can be read (P plays through) */
+    long k = stop_after(v, from);
+    if (!v->play_through && k < v->ncaps && v->stops[k] <= pos) {
+        v->playing = 0;
+        step_go(v, k);
+        viewer_msg(v, "Step %ld: paused at the caption (p plays on, P plays "
+                   "without stopping)", k + 1);
+        return UI_HANDLED | UI_REDRAW;
+    }
     if (pos >= nev(v)) {
         pos = nev(v);
         v->playing = 0;

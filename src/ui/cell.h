@@ -68,7 +68,8 @@ enum { UA_BOLD = 1, UA_REVERSE = 2, UA_UNDERLINE = 4, UA_DIM = 8 };
     X(PROMPT, UC_DEF, UC_DEF, UA_BOLD, -1, -1, UA_BOLD, UA_BOLD) \
     X(BOOKMARK, UC_MAGENTA, UC_DEF, UA_BOLD, 213, -1, UA_BOLD, UA_BOLD) \
     X(MATCH, UC_BLACK, UC_GREEN, 0, 16, 120, 0, UA_REVERSE) \
-    X(WARN, UC_RED, UC_DEF, UA_BOLD, 196, -1, UA_BOLD, UA_BOLD)
+    X(WARN, UC_RED, UC_DEF, UA_BOLD, 196, -1, UA_BOLD, UA_BOLD) \
+    X(CHANGED, UC_BLACK, UC_YELLOW, UA_BOLD, 16, 221, UA_BOLD, UA_REVERSE | UA_BOLD)
 
 enum ui_role {
 #define X(r, f, b, a, f2, b2, a2, m) R_##r,
@@ -111,7 +112,8 @@ extern const struct ui_role_style ui_roles[R__COUNT];
     X(BULLET, 0x2022, '*') \
     X(MARK, 0x25c6, '*') \
     X(LEFTBAR, 0x258c, '[') \
-    X(VDOTS, 0x2506, ':')
+    X(VDOTS, 0x2506, ':') \
+    X(TICK, 0x2534, '\'')
 
 enum ui_glyph {
 #define X(g, u, a) G_##g,

@@ -96,7 +96,25 @@ int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
     case TS_BLOCKED: {
         const char *what = tl_wait_name(k->wait);
         const char *verb = narrow ? "waits for" : "waiting for";
-        if (sys && what && *what)
+        /* narrow: the call, and what it waits for on which fd, in a few
+           words ("read(): data on fd 4", "clock_nanosleep(): timer") */
+        static const char *const brief[TW__COUNT] = {
+            [TW_DATA] = "data", [TW_SPACE] = "space", [TW_CONNECTION] = "connection",
+            [TW_TIMER] = "timer", [TW_CHILD] = "child", [TW_THREAD] = "thread",
+            [TW_EVENTS] = "events", [TW_SIGNAL] = "signal",
+            [TW_COMPLETION] = "completion", [TW_CONNECT] = "handshake",
+        };
+        int fd = -1, p = v->tl->tasks[task].proc;
+        if (k->wait_obj >= 0 && p >= 0 && p < w->ntasks)
+            for (int f = 0; f < w->procs[p].nfds && fd < 0; f++)
+                if (w->procs[p].fds[f].obj == k->wait_obj)
+                    fd = f;
+        const char *bw = k->wait > 0 && k->wait < TW__COUNT ? brief[k->wait] : NULL;
+        if (narrow && sys && bw && fd >= 0)
+            snprintf(buf, n, "%s(): %s on fd %d", sys, bw, fd);
+        else if (narrow && sys && bw)
+            snprintf(buf, n, "%s(): %s", sys, bw);
+        else if (sys && what && *what)
             snprintf(buf, n, narrow ? "%s(): %s %s" : "blocked in %s(): %s %s",
                      sys, verb, what);
         else if (sys)

@@ -61,10 +61,12 @@ const char *ui_key_name(int key, char *buf, int len)
         [UK_HOME - UK_BASE] = "Home", [UK_END - UK_BASE] = "End",
         [UK_PGUP - UK_BASE] = "PgUp", [UK_PGDN - UK_BASE] = "PgDn",
         [UK_BACKSPACE - UK_BASE] = "Backspace", [UK_BTAB - UK_BASE] = "Shift-Tab",
-        [UK_F1 - UK_BASE] = "F1", [UK_DELETE - UK_BASE] = "Delete",
+        [UK_DELETE - UK_BASE] = "Delete", [UK_INSERT - UK_BASE] = "Insert",
         [UK_RESIZE - UK_BASE] = "Resize", [UK_MOUSE - UK_BASE] = "Click",
     };
-    if (key > UK_BASE && key - UK_BASE < (int)(sizeof special / sizeof *special) &&
+    if (key >= UK_F1 && key <= UK_F12)
+        snprintf(buf, (size_t)len, "F%d", key - UK_F1 + 1);
+    else if (key > UK_BASE && key - UK_BASE < (int)(sizeof special / sizeof *special) &&
         special[key - UK_BASE])
         snprintf(buf, (size_t)len, "%s", special[key - UK_BASE]);
     else if (key == ' ')

@@ -13,7 +13,9 @@
 enum ui_keycode {
     UK_BASE = 0x110000, /* above every Unicode codepoint */
     UK_UP, UK_DOWN, UK_LEFT, UK_RIGHT, UK_HOME, UK_END, UK_PGUP, UK_PGDN,
-    UK_BACKSPACE, UK_BTAB, UK_F1, UK_DELETE,
+    UK_BACKSPACE, UK_BTAB, UK_DELETE, UK_INSERT,
+    UK_F1, UK_F2, UK_F3, UK_F4, UK_F5, UK_F6, UK_F7, UK_F8, UK_F9, UK_F10,
+    UK_F11, UK_F12, /* UK_F1 + n - 1 is Fn */
     UK_RESIZE, /* the terminal changed size */
     UK_MOUSE,  /* a click: position in the viewer's mouse_x, mouse_y */
 };
@@ -26,8 +28,8 @@ enum ui_keycode {
 #define UI_ACTIONS(X) \
     X(NEXT_EVENT, "Next event", 'l', UK_RIGHT) \
     X(PREV_EVENT, "Previous event", 'h', UK_LEFT) \
-    X(NEXT_CAPTION, "Next caption: the next step of the lesson", ' ') \
-    X(PREV_CAPTION, "Previous caption", UK_BACKSPACE, 'b') \
+    X(NEXT_CAPTION, "Next step of the lesson: its caption and what it narrates", ' ', UK_PGDN) \
+    X(PREV_CAPTION, "Previous step of the lesson", UK_BACKSPACE, 'b', UK_PGUP) \
     X(NEXT_TASK_EVENT, "Next event of the selected task", ']', 'w') \
     X(PREV_TASK_EVENT, "Previous event of the selected task", '[', 'W') \
     X(NEXT_CHANGE, "Next change of the selected fd (or queue, see Tab)", 'c', '}') \
@@ -35,7 +37,8 @@ enum ui_keycode {
     X(START, "Go to the start", UK_HOME, 'g') \
     X(END, "Go to the end", UK_END, 'G') \
     X(GOTO, "Go to an event number or a time (120, 5ms, 1.5s)", ':', '#') \
-    X(PLAY, "Play or pause", 'p', UK_ENTER) \
+    X(PLAY, "Play or pause; playback stops at each step of the lesson", 'p') \
+    X(PLAY_THROUGH, "Play without stopping at the steps", 'P') \
     X(FASTER, "Play faster", '+', '=', '>') \
     X(SLOWER, "Play slower", '-', '<') \
     X(SEL_DOWN, "Select the next task (fd, queue when focused)", 'j', UK_DOWN) \
@@ -45,7 +48,8 @@ enum ui_keycode {
     X(SEARCH, "Search the event log for a text", '/') \
     X(SEARCH_NEXT, "Next match of the search", 'n') \
     X(SEARCH_PREV, "Previous match of the search", 'N') \
-    X(BOOKMARK, "Set or clear a bookmark at this event", 'm') \
+    X(INFO, "Show the whole text of the current event and caption", 'i', UK_ENTER) \
+    X(BOOKMARK, "Set or clear a bookmark at this event", 'm', UK_INSERT) \
     X(NEXT_BOOKMARK, "Go to the next bookmark", '\'') \
     X(PREV_BOOKMARK, "Go to the previous bookmark", '"') \
     X(ZOOM_IN, "Zoom the timeline in around the cursor", 'z') \

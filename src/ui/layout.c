@@ -27,15 +27,19 @@ static const struct spec {
     int prio;   /* lower = more important */
     int col[3]; /* per class A, B, C */
     int order;  /* top to bottom within a column */
-    int grow;   /* takes the rows left over */
+    int grow;   /* 1: takes the rows left over; 2: the same, and reserves
+                   its minimum with the essential panels (the event log
+                   keeps a line on a short screen); -1: compact, it
+                   reserves its minimum first and grows last (the buffers
+                   strip) */
 } specs[] = {
     { V_TASKS, 10, { 0, 0, 0 }, 0, 0 },
     { V_GANTT, 20, { 1, SPAN, SPAN }, 1, 0 },
     { V_PHASES, 30, { 1, 1, 2 }, 5, 0 },
     { V_FDS, 40, { 0, 0, 0 }, 2, 0 },
     { V_SCRIPT, 50, { 0, 1, 1 }, 4, 1 },
-    { V_LOG, 60, { 1, 1, 2 }, 7, 1 },
-    { V_BUFFERS, 70, { 1, 0, 1 }, 6, 0 },
+    { V_LOG, 60, { 1, 1, 2 }, 7, 2 },
+    { V_BUFFERS, 45, { 0, 0, 1 }, 2, -1 },
     { V_QUEUES, 80, { 0, 0, 0 }, 3, 0 },
 };
 #define NSPECS ((int)(sizeof specs / sizeof *specs))
@@ -108,7 +112,8 @@ int ui_layout(const struct viewer *v, int w, int h, struct placed *out, int max)
      *   5. the optional panels (buffers, queues of a model without its
      *      own) take their minimum and grow to what they want;
      *   6. the rows left go to the growable panel of each column.
-     * A growable panel reserves nothing before step 3: it gives way first.
+     * A growable panel reserves nothing before step 3: it gives way first
+     * (but the event log, grow 2, reserves its minimum at step 1).
      */
     int hgt[NSPECS] = { 0 }, used[3] = { 0 }, mins[NSPECS], wants[NSPECS];
     int prio[NSPECS], byprio[NSPECS];
@@ -132,18 +137,22 @@ int ui_layout(const struct viewer *v, int w, int h, struct placed *out, int max)
             int c = specs[i].col[cls];
             if (c == SPAN)
                 continue;
-            int kind = specs[i].grow ? 3 : prio[i] <= ESSENTIAL ? 1 : 5;
+            int compact = specs[i].grow < 0;
+            int kind = specs[i].grow > 0 ? 3 : prio[i] <= ESSENTIAL ? 1 : 5;
             int grow_to = pass == 2 ? bh / 2 : wants[i];
             if (grow_to > wants[i])
                 grow_to = wants[i];
-            if (pass == kind) { /* its minimum, if it fits */
+            /* the event log: its minimum at 1, its growth at 4 */
+            int reserve = specs[i].grow == 2 ? 1 : kind;
+            if (pass == reserve) { /* its minimum, if it fits */
                 if (used[c] + mins[i] > bh)
                     continue; /* dropped */
                 hgt[i] = mins[i];
                 used[c] += mins[i];
                 if (kind != 5)
                     continue;
-            } else if (!(kind == 1 && pass == 2) && !(kind != 5 && pass == 4)) {
+            } else if (compact ? pass != 5
+                               : !(kind == 1 && pass == 2) && !(kind != 5 && pass == 4)) {
                 continue;
             }
             if (!hgt[i])

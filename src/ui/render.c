@@ -145,7 +145,13 @@ static void draw_help(struct viewer *v, struct cbuf *cb)
     }
     n = help_line(lines, roles, n, in.w - 3, "Click",
                   "On the timeline: move the cursor to that time; on a task: "
-                  "select it");
+                  "select it; on a line of the event log: go to that event");
+    lines[n][0] = 0;
+    roles[n++] = R_DEFAULT;
+    n = help_line(lines, roles, n, in.w - 3, "Steps",
+                  "Space stops where what the caption says is on screen. "
+                  "Highlighted: what changed in that step (or at this "
+                  "event). On the timeline's axis: steps and bookmarks.");
     lines[n][0] = 0;
     roles[n++] = R_DEFAULT;
     static const char *const notes[] = {
@@ -190,6 +196,65 @@ static void draw_help(struct viewer *v, struct cbuf *cb)
         cb_put(cb, in.x + in.w - 1, in.y + in.h - 1, cb_glyph(cb, G_ARROW_D), R_DIM);
 }
 
+/* Wrapped text into the box's lines; returns the new n */
+static int info_para(char (*lines)[200], int n, int max, int width,
+                     const char *s)
+{
+    struct ui_span l[64];
+    int nl = ui_wrap(s, width, l, 64);
+    for (int j = 0; j < nl && j < 64 && n < max; j++)
+        snprintf(lines[n++], 200, "%.*s", l[j].len, s + l[j].off);
+    return n;
+}
+
+/* The whole text of the current event and of the caption, for when a
+   panel cuts them (i or Enter; any key closes it) */
+static void draw_info(struct viewer *v, struct cbuf *cb)
+{
+    const struct tl *tl = v->tl;
+    long pos = viewer_pos(v);
+    char lines[48][200], txt[600], head[160], t[40];
+    int n = 0, max = 48, width = cb->w > 84 ? 76 : cb->w - 8;
+    if (pos > 0) {
+        const struct tl_ev *e = &tl->ev[pos - 1];
+        ui_ev_text(tl, pos - 1, txt, sizeof txt);
+        snprintf(head, sizeof head, "Event %ld of %ld, at %s, by %s:", pos,
+                 (long)tl->nev, tl_time_text(t, sizeof t, e->t),
+                 e->task < tl->ntasks ? tl->tasks[e->task].name : "the kernel");
+        n = info_para(lines, n, max, width, head);
+        n = info_para(lines, n, max, width - 2, txt);
+        for (int i = 1; i < n; i++) /* the event's text indented */
+            if (i >= 1 && lines[i][0]) {
+                char b[200];
+                snprintf(b, sizeof b, "  %s", lines[i]);
+                memcpy(lines[i], b, sizeof b);
+            }
+    } else {
+        n = info_para(lines, n, max, width, "No event yet: the cursor is at the start.");
+    }
+    int c = v->cur.w.caption;
+    if (c >= 0 && c < tl->nstrs && tl->strs[c] && n + 2 < max) {
+        lines[n++][0] = 0;
+        n = info_para(lines, n, max, width, "Caption:");
+        int k = n;
+        n = info_para(lines, n, max, width - 2, tl->strs[c]);
+        for (int i = k; i < n; i++) {
+            char b[200];
+            snprintf(b, sizeof b, "  %s", lines[i]);
+            memcpy(lines[i], b, sizeof b);
+        }
+    }
+    int h = n + 2, w = width + 4;
+    if (h > cb->h - 2)
+        h = cb->h - 2;
+    struct rect r = { (cb->w - w) / 2, 1 + (cb->h - 2 - h) / 2, w, h };
+    cb_fill(cb, r, ' ', R_DEFAULT);
+    struct rect in = cb_box(cb, r, "Whole text (any key closes)", 1);
+    for (int i = 0; i < in.h && i < n; i++)
+        cb_text(cb, in.x + 1, in.y + i, in.w - 2, lines[i],
+                i == 0 ? R_KEY : R_DEFAULT);
+}
+
 void ui_render(struct viewer *v, struct cbuf *cb)
 {
     cb_clear(cb);
@@ -205,6 +270,8 @@ void ui_render(struct viewer *v, struct cbuf *cb)
         const struct placed *p = &v->placed[i];
         ui_views[p->view]->draw(v, cb, p->r, v->focus == p->view);
     }
+    if (v->info)
+        draw_info(v, cb);
     if (v->help)
         draw_help(v, cb);
 }
@@ -222,9 +289,10 @@ int ui_render_text(struct tl *tl, int cols, int rows, long event_index,
         return -ENOMEM;
     }
     cb.ascii = ascii;
-    if (event_index < 0)
-        event_index = viewer_first_caption_pos(&v);
-    rc = viewer_seek(&v, event_index);
+    if (event_index < 0 && v.ncaps > 0)
+        rc = viewer_goto_step(&v, 0);
+    else
+        rc = viewer_seek(&v, event_index < 0 ? 0 : event_index);
     if (selected_task >= 0 && selected_task < tl->ntasks)
         v.sel_task = selected_task;
     if (rc == 0) {

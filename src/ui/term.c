@@ -23,6 +23,8 @@ static volatile sig_atomic_t quit_sig;
 static attr_t role_attr[R__COUNT];
 static short role_pair[R__COUNT];
 
+static void define_keys(void);
+
 static void on_quit_signal(int sig)
 {
     quit_sig = sig;
@@ -114,6 +116,7 @@ int term_init(const struct ui_opts *o, int *ascii)
     nonl();
     intrflush(stdscr, FALSE);
     keypad(stdscr, TRUE);
+    define_keys();
     set_escdelay(25); /* Esc acts at once, not after a second */
     curs_set(0);
     init_colours(o);
@@ -159,23 +162,64 @@ _Noreturn void term_fatal(const char *msg)
     exit(1);
 }
 
+/*
+ * The sequences the common terminals send for the editing and function
+ * keys, whatever TERM says: a terminal inside tmux or screen sends
+ * tmux's own (Home = \e[1~) while TERM may still name xterm, whose
+ * terminfo says \eOH, and curses would hand us "\e", "[", "1", "~".
+ * Teaching with a presentation clicker (PgUp/PgDn) must not depend on it.
+ */
+static const struct {
+    const char *seq;
+    int key;
+} extra_keys[] = {
+    /* xterm (normal and application mode), vt220/screen/tmux, rxvt */
+    { "\033[H", KEY_HOME }, { "\033OH", KEY_HOME }, { "\033[1~", KEY_HOME },
+    { "\033[7~", KEY_HOME },
+    { "\033[F", KEY_END }, { "\033OF", KEY_END }, { "\033[4~", KEY_END },
+    { "\033[8~", KEY_END },
+    { "\033[5~", KEY_PPAGE }, { "\033[6~", KEY_NPAGE },
+    { "\033[2~", KEY_IC }, { "\033[3~", KEY_DC },
+    /* F1-F4: xterm (SS3), vt220/rxvt (CSI n ~), the Linux console */
+    { "\033OP", KEY_F(1) }, { "\033OQ", KEY_F(2) }, { "\033OR", KEY_F(3) },
+    { "\033OS", KEY_F(4) },
+    { "\033[11~", KEY_F(1) }, { "\033[12~", KEY_F(2) }, { "\033[13~", KEY_F(3) },
+    { "\033[14~", KEY_F(4) },
+    { "\033[[A", KEY_F(1) }, { "\033[[B", KEY_F(2) }, { "\033[[C", KEY_F(3) },
+    { "\033[[D", KEY_F(4) }, { "\033[[E", KEY_F(5) },
+    { "\033[15~", KEY_F(5) }, { "\033[17~", KEY_F(6) }, { "\033[18~", KEY_F(7) },
+    { "\033[19~", KEY_F(8) }, { "\033[20~", KEY_F(9) }, { "\033[21~", KEY_F(10) },
+    { "\033[23~", KEY_F(11) }, { "\033[24~", KEY_F(12) },
+};
+
+static void define_keys(void)
+{
+    for (size_t i = 0; i < sizeof extra_keys / sizeof *extra_keys; i++)
+        if (key_defined(extra_keys[i].seq) <= 0) /* unbound, or a prefix */
+            define_key(extra_keys[i].seq, extra_keys[i].key);
+}
+
 static int map_key(int k)
 {
+    if (k >= KEY_F(1) && k <= KEY_F(12))
+        return UK_F1 + (k - KEY_F(1));
     switch (k) {
     case KEY_UP: return UK_UP;
     case KEY_DOWN: return UK_DOWN;
     case KEY_LEFT: return UK_LEFT;
     case KEY_RIGHT: return UK_RIGHT;
-    case KEY_HOME: return UK_HOME;
-    case KEY_END: return UK_END;
-    case KEY_PPAGE: return UK_PGUP;
-    case KEY_NPAGE: return UK_PGDN;
+    /* the keypad's corners, and vt220's Find and Select (\e[1~, \e[4~,
+       where a terminal has Home and End) */
+    case KEY_HOME: case KEY_A1: case KEY_FIND: return UK_HOME;
+    case KEY_END: case KEY_C1: case KEY_SELECT: return UK_END;
+    case KEY_PPAGE: case KEY_A3: return UK_PGUP;
+    case KEY_NPAGE: case KEY_C3: return UK_PGDN;
     case KEY_BACKSPACE: return UK_BACKSPACE;
     case KEY_BTAB: return UK_BTAB;
     case KEY_DC: return UK_DELETE;
+    case KEY_IC: return UK_INSERT;
     case KEY_ENTER: return UK_ENTER;
     case KEY_RESIZE: return UK_RESIZE;
-    case KEY_F(1): return UK_F1;
     default: return 0;
     }
 }

@@ -20,8 +20,10 @@ int ui_run(struct tl *tl, const struct ui_opts *o)
         fprintf(stderr, "iosim: error: out of memory opening the viewer\n");
         return 1;
     }
-    viewer_seek(&v, o->start_event >= 0 ? o->start_event
-                                        : viewer_first_caption_pos(&v));
+    if (o->start_event >= 0 || v.ncaps == 0)
+        viewer_seek(&v, o->start_event >= 0 ? o->start_event : 0);
+    else
+        viewer_goto_step(&v, 0);
     if (o->start_task >= 0 && o->start_task < tl->ntasks)
         v.sel_task = o->start_task;
     v.playing = o->play;

@@ -96,20 +96,24 @@ static const struct tl_ev *copy_now(const struct viewer *v, int p)
 }
 
 /*
- * The user buffer of the task's latest input: its size (the read()'s size
- * argument, or the length of an io_uring read request) and the bytes the
- * last copy put in it, by the task's read() or by the kernel itself.
- * Returns 0 if there is no input near the cursor.
+ * The user buffer of the task's latest I/O: for an input, its size (the
+ * read()'s size argument, or the length of an io_uring read request) and
+ * the bytes the last copy put in it, by the task's read() or by the kernel
+ * itself; for an output (write(), sendto()), the bytes it hands the kernel.
+ * *at is the event that filled it (-1 if none).  Returns 0 if there is no
+ * I/O near the cursor, 1 for an input, 2 for an output.
  */
 static int user_buffer(const struct viewer *v, int t, int64_t *cap,
-                       int64_t *fill, int *by_kernel)
+                       int64_t *fill, int *by_kernel, long *at, int *fd)
 {
+    *fd = -1;
     const struct tl *tl = v->tl;
     int p = tl->tasks[t].proc;
     long pos = viewer_pos(v);
     int have_fill = 0;
     *fill = 0;
     *by_kernel = 0;
+    *at = -1;
     for (long i = pos - 1; i >= 0 && i > pos - SCAN_MAX; i--) {
         const struct tl_ev *e = &tl->ev[i];
         if (e->type == EV_COPY && e->sub == TC_TO_USER && !have_fill &&
@@ -117,16 +121,25 @@ static int user_buffer(const struct viewer *v, int t, int64_t *cap,
              (e->task == TL_NOTASK && proc_has(&v->cur.w, p, e->obj)))) {
             *fill = e->a;
             *by_kernel = e->task == TL_NOTASK;
+            *at = i;
             have_fill = 1;
         } else if (e->task == t && e->type == EV_SYS_ENTER &&
                    (e->sub == SYS_READ || e->sub == SYS_RECVFROM)) {
             *cap = e->a;
+            *fd = e->obj;
             return 1;
+        } else if (e->task == t && e->type == EV_SYS_ENTER && !have_fill &&
+                   (e->sub == SYS_WRITE || e->sub == SYS_SENDTO)) {
+            *cap = *fill = e->a;
+            *at = i;
+            *fd = e->obj;
+            return 2;
         } else if (e->task == t && e->type == EV_QUEUE && e->sub == TQ_PUSH &&
                    e->obj >= 0 && e->obj < tl->nqueues &&
                    tl->queues[e->obj].kind == TQK_SQ &&
                    (TL_URING_OP(e->a) == TU_READ || TL_URING_OP(e->a) == TU_RECV)) {
             *cap = TL_URING_LEN(e->a);
+            *fd = TL_URING_FD(e->a);
             return 1;
         }
     }
@@ -134,7 +147,7 @@ static int user_buffer(const struct viewer *v, int t, int64_t *cap,
 }
 
 static void buf_row(struct cbuf *cb, int x, int y, int w, const char *label,
-                    int64_t n, int64_t cap, int role, int eof)
+                    int64_t n, int64_t cap, int role, int eof, int chg)
 {
     char b1[24], b2[24], txt[64];
     snprintf(txt, sizeof txt, "%s / %s%s", view_bytes(n, b1, sizeof b1),
@@ -144,9 +157,103 @@ static void buf_row(struct cbuf *cb, int x, int y, int w, const char *label,
     int bw = w - lw - tw - 2;
     if (bw >= 4) {
         view_bar(cb, x + lw + 1, y, bw, n, cap, role);
-        cb_text(cb, x + w - tw, y, tw, txt, n ? role : R_DIM);
+        cb_text(cb, x + w - tw, y, tw, txt, chg ? R_CHANGED : n ? role : R_DIM);
     } else {
-        cb_text(cb, x + lw + 1, y, w - lw - 1, txt, n ? role : R_DIM);
+        cb_text(cb, x + lw + 1, y, w - lw - 1, txt,
+                chg ? R_CHANGED : n ? role : R_DIM);
+    }
+}
+
+/*
+ * The compact form (one line without a frame, at 80x24): one strip with
+ * the kernel buffer of the task's latest read (or write) and its user
+ * buffer, the arrow lit while a copy is the current event:
+ *   "fd 4 rx 100 B/64 KiB ━▶ user 0 B/4 KiB"
+ */
+static void draw_strip(const struct viewer *v, struct cbuf *cb, struct rect in)
+{
+    const struct tl *tl = v->tl;
+    const struct world *w = &v->cur.w;
+    int t = v->sel_task, p = proc_of(v);
+    int64_t cap = 0, fill = 0;
+    int kern = 0, fd = -1;
+    long at = -1;
+    int kind = t >= 0 && t < w->ntasks
+                   ? user_buffer(v, t, &cap, &fill, &kern, &at, &fd) : 0;
+    int ob = world_fd_obj(w, p, fd);
+    if (!kind && p >= 0 && p < w->ntasks) {
+        /* no read yet: the receive buffer that changed, or the fullest */
+        int64_t best = 0;
+        for (int f = 0; f < w->procs[p].nfds; f++) {
+            int o = w->procs[p].fds[f].obj;
+            if (o < 0 || o >= tl->nobjs || o >= w->nobjs ||
+                tl->objs[o].rxcap <= 0 || w->objs[o].kind == OK_TTY ||
+                w->objs[o].kind == OK_LISTEN)
+                continue;
+            int64_t score = (viewer_obj_changed(v, o) ? ((int64_t)1 << 60) : 0) +
+                            w->objs[o].rx + 1;
+            if (score > best) {
+                best = score;
+                fd = f;
+                ob = o;
+            }
+        }
+    }
+    if (ob < 0 || ob >= tl->nobjs || ob >= w->nobjs) {
+        cb_text(cb, in.x + 1, in.y, in.w - 2,
+                kind ? "user buffer: the fd is closed"
+                     : "no read or write yet: no bytes between kernel and user",
+                R_DIM);
+        return;
+    }
+    const struct tl_ev *e = copy_now(v, p);
+    char kb[64], ub[64], b1[24], b2[24];
+    int out = kind == 2;
+    int64_t kn = out ? w->objs[ob].tx : w->objs[ob].rx;
+    int64_t kc = out ? tl->objs[ob].txcap : tl->objs[ob].rxcap;
+    int pr = out ? pipe_target(v, p, ob) : -1;
+    if (pr >= 0) { /* a pipe's write end: the buffer is the read end's */
+        kn = w->objs[pr].rx;
+        kc = tl->objs[pr].rxcap;
+    }
+    /* the longest form that fits: "fd 4 rx 100 B/64 KiB", "fd 4 100 B/64 KiB",
+       "fd 4 100B/64KiB" */
+    int x = in.x, end = in.x + in.w;
+    for (int form = 0; form < 3; form++) {
+        snprintf(kb, sizeof kb, "fd %d%s %s/%s", fd, form ? "" : out ? " tx" : " rx",
+                 view_bytes(kn, b1, sizeof b1), view_bytes(kc, b2, sizeof b2));
+        if (kind)
+            snprintf(ub, sizeof ub, "user %s/%s", view_bytes(fill, b1, sizeof b1),
+                     view_bytes(cap, b2, sizeof b2));
+        else
+            snprintf(ub, sizeof ub, "user: no read yet");
+        if (form == 2) /* "100 B" -> "100B" */
+            for (char *q = kb; *q; q++)
+                if (q[0] == ' ' && q[1] >= 'A' && q[1] <= 'Z' && q > kb &&
+                    q[-1] >= '0' && q[-1] <= '9')
+                    memmove(q, q + 1, strlen(q));
+        if (ui_strwidth(kb) + ui_strwidth(ub) + 6 <= in.w)
+            break;
+    }
+    int kchg = viewer_obj_changed(v, ob) || (pr >= 0 && viewer_obj_changed(v, pr));
+    int uchg = at >= v->chg_from;
+    const char *first = out ? ub : kb, *second = out ? kb : ub;
+    x += 1;
+    x += cb_text(cb, x, in.y, end - x, first,
+                 (out ? uchg : kchg) ? R_CHANGED : out ? R_USER : R_BYTES);
+    int moving = e != NULL;
+    x++;
+    cb_rep(cb, x, in.y, 1, moving ? G_HHEAVY : G_HLINE, moving ? R_MOVING : R_DIM);
+    cb_put(cb, x + 1, in.y, cb_glyph(cb, G_TRI_R), moving ? R_MOVING : R_DIM);
+    x += 3;
+    cb_text(cb, x, in.y, end - x, second,
+            (out ? kchg : uchg) ? R_CHANGED : out ? R_BYTES : R_USER);
+    if (in.h > 1 && e) {
+        char b[24];
+        cb_textf(cb, in.x + 1, in.y + 1, in.w - 2, R_MOVING, "%s %s %s",
+                 e->task == TL_NOTASK ? "the kernel copies" : "copy",
+                 view_bytes(e->a, b, sizeof b),
+                 e->sub == TC_TO_KERNEL ? "user -> kernel" : "kernel -> user");
     }
 }
 
@@ -155,6 +262,10 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
 {
     const struct tl *tl = v->tl;
     const struct world *w = &v->cur.w;
+    if (r.h <= 2) { /* the strip, one line with no frame */
+        draw_strip(v, cb, (struct rect){ r.x, r.y, r.w, 1 });
+        return;
+    }
     struct rect in = view_frame(v, cb, r, "Buffers: kernel and user", focus);
     if (in.h <= 0)
         return;
@@ -178,17 +289,17 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
                 /* a write end: the pipe buffer it writes into */
                 snprintf(lab, sizeof lab, "fd %d pipe", fd);
                 buf_row(cb, in.x + 1, y++, in.w - 2, lab, w->objs[pr].rx,
-                        tl->objs[pr].rxcap, R_BYTES, 0);
+                        tl->objs[pr].rxcap, R_BYTES, 0, viewer_obj_changed(v, pr));
             }
             if (o->rxcap > 0 && y < last - 2) {
                 snprintf(lab, sizeof lab, "fd %d rx", fd);
                 buf_row(cb, in.x + 1, y++, in.w - 2, lab, w->objs[ob].rx,
-                        o->rxcap, R_BYTES, w->objs[ob].eof);
+                        o->rxcap, R_BYTES, w->objs[ob].eof, viewer_obj_changed(v, ob));
             }
             if (o->txcap > 0 && y < last - 2) {
                 snprintf(lab, sizeof lab, "fd %d tx", fd);
                 buf_row(cb, in.x + 1, y++, in.w - 2, lab, w->objs[ob].tx,
-                        o->txcap, R_BYTES, 0);
+                        o->txcap, R_BYTES, 0, viewer_obj_changed(v, ob));
             }
         }
     }
@@ -235,11 +346,18 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         int kern = 0;
         char lab[96];
         snprintf(lab, sizeof lab, "user buffer of %s", tl->tasks[t].name);
-        if (user_buffer(v, t, &cap, &fill, &kern) && cap > 0) {
+        long at;
+        int ufd;
+        int kind = user_buffer(v, t, &cap, &fill, &kern, &at, &ufd);
+        if (kind && cap > 0) {
             if (kern && in.w > 60)
                 snprintf(lab, sizeof lab, "user buffer of %s (kernel filled it)",
                          tl->tasks[t].name);
-            buf_row(cb, in.x + 1, y, in.w - 2, lab, fill, cap, R_USER, 0);
+            else if (kind == 2)
+                snprintf(lab, sizeof lab, "user buffer of %s (to send)",
+                         tl->tasks[t].name);
+            buf_row(cb, in.x + 1, y, in.w - 2, lab, fill, cap, R_USER, 0,
+                    at >= v->chg_from);
         } else {
             cb_textf(cb, in.x + 1, y, in.w - 2, R_DIM, "%s: no read yet", lab);
         }
@@ -247,4 +365,4 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     }
 }
 
-const struct view_ops view_buffers = { "buffers", 5, want, draw, NULL };
+const struct view_ops view_buffers = { "buffers", 1, want, draw, NULL };

@@ -52,14 +52,28 @@ static int wrap(const struct viewer *v, const char *s, int w,
     return n + nb;
 }
 
+/* As tall as the longest caption of the lesson, so that the panels under
+   it keep their place from step to step: at most CAP_MAXLINES lines, 4 on a
+   terminal under 30 rows (a longer caption ends with an ellipsis; i shows
+   it whole) */
+static int max_lines(const struct viewer *v)
+{
+    return v->rows > 0 && v->rows < 30 ? 4 : CAP_MAXLINES;
+}
+
 static int want(const struct viewer *v, int w)
 {
-    const char *s = text_of(v);
-    struct ui_span l[CAP_MAXLINES];
-    int n = wrap(v, s ? s : hint, w, l, CAP_MAXLINES);
+    struct ui_span l[CAP_MAXLINES + 1];
+    int n = wrap(v, hint, w, l, CAP_MAXLINES);
+    for (int i = 0; i < v->ncapstr; i++) {
+        const char *s = v->tl->strs[v->capstr[i]];
+        int k = wrap(v, s ? s : "", w, l, CAP_MAXLINES);
+        if (k > n)
+            n = k;
+    }
     if (n < 2)
         n = 2;
-    return n > CAP_MAXLINES ? CAP_MAXLINES : n;
+    return n > max_lines(v) ? max_lines(v) : n;
 }
 
 /* which step (1-based) is shown: the last step at or before the event
@@ -88,7 +102,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         s = hint;
     struct ui_span l[CAP_MAXLINES];
     int total = wrap(v, s, r.w, l, CAP_MAXLINES);
-    int n = total < CAP_MAXLINES ? total : CAP_MAXLINES;
+    int n = total < max_lines(v) ? total : max_lines(v);
     if (n > r.h)
         n = r.h;
     for (int i = 0; i < r.h; i++)

@@ -85,6 +85,10 @@ static int want(const struct viewer *v, int w)
     int first[MAXROWS], last[MAXROWS], n = 0;
     if (p >= 0 && p < wd->ntasks)
         n = fd_rows(&wd->procs[p], first, last, MAXROWS);
+    /* room for the most fds the process ever has (less the terminals'
+       merged rows), so the panels under it keep their place */
+    if (p >= 0 && p < v->tl->ntasks && v->max_fds[p] - 2 > n)
+        n = v->max_fds[p] - 2;
     if (n > 10)
         n = 10;
     return (n < 1 ? 1 : n) + 3; /* frame and heading */
@@ -227,17 +231,21 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         cb_text(cb, in.x + 5, y, kw, lab, R_DEFAULT);
         if (flw && lw <= kw)
             cb_recolour(cb, in.x + 5 + lw - flw, y, flw, R_KEY);
+        int chg = viewer_obj_changed(v, ob);
         if (hasbuf) {
             int x = in.x + 5 + kw + 1, bw = in.x + in.w - x;
+            int trole = chg ? R_CHANGED : wo->rx ? R_BYTES : R_DIM;
             if (bw - tw - 1 >= 4) {
                 view_bar(cb, x, y, bw - tw - 1, wo->rx, tl->objs[ob].rxcap, R_BYTES);
-                cb_text(cb, x + bw - tw, y, tw, txt, wo->rx ? R_BYTES : R_DIM);
+                cb_text(cb, x + bw - tw, y, tw, txt, trole);
             } else {
-                cb_text_right(cb, x, y, bw, txt, wo->rx ? R_BYTES : R_DIM);
+                cb_text_right(cb, x, y, bw, txt, trole);
             }
         }
         if (sel)
             cb_recolour(cb, in.x, y, 4, focus ? R_CURSOR : R_SELECTED);
+        else if (chg) /* opened, flags set, bytes in or out: marked */
+            cb_recolour(cb, in.x, y, 4, R_CHANGED);
     }
     if (skip > 0)
         cb_put(cb, in.x + in.w, in.y + head, cb_glyph(cb, G_ARROW_U), R_DIM);

@@ -188,6 +188,37 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     tl_time_text(a, sizeof a, t0);
     tl_time_text(b, sizeof b, t0 + span);
     cb_rep(cb, x0, y, cols, G_HLINE, R_FRAME);
+    /* the steps of the lesson (where Space stops) and the bookmarks, on
+       the axis: a binary search for the first in the window, then one
+       mark a column */
+    long klo = 0, khi = v->ncaps;
+    while (klo < khi) {
+        long mid = klo + (khi - klo) / 2;
+        if (v->stops[mid] > 0 && tl->ev[v->stops[mid] - 1].t < t0)
+            klo = mid + 1;
+        else
+            khi = mid;
+    }
+    int lastc = -1;
+    for (long k = klo; k < v->ncaps; k++) {
+        int64_t st = v->stops[k] > 0 ? tl->ev[v->stops[k] - 1].t : 0;
+        if (st >= t0 + span)
+            break;
+        int col = (int)((double)(st - t0) * cols / span);
+        if (col == lastc || col < 0 || col >= cols)
+            continue;
+        lastc = col;
+        cb_put(cb, x0 + col, y, cb_glyph(cb, G_TICK), R_LOG_CAPTION);
+    }
+    for (int i = 0; i < v->nmarks; i++) {
+        long m = v->marks[i];
+        int64_t mt = m > 0 && (size_t)m <= tl->nev ? tl->ev[m - 1].t : 0;
+        if (mt < t0 || mt >= t0 + span)
+            continue;
+        int col = (int)((double)(mt - t0) * cols / span);
+        if (col >= 0 && col < cols)
+            cb_put(cb, x0 + col, y, cb_glyph(cb, G_MARK), R_BOOKMARK);
+    }
     cb_text(cb, in.x, y, namew, "time", R_DIM);
     tl_time_text(c, sizeof c, v->cur.w.t);
     int aw = ui_strwidth(a), bw = ui_strwidth(b), cw = ui_strwidth(c);

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 
+#include "ui/keys.h"
 #include "ui/view.h"
 
 static int want(const struct viewer *v, int w)
@@ -53,6 +54,8 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
             cb_put(cb, in.x, y, cb_glyph(cb, G_MARK), R_BOOKMARK);
         else if (cur)
             cb_put(cb, in.x, y, cb_glyph(cb, G_PLAY), R_CURSOR);
+        else if (i >= v->chg_from) /* the rest of the last move (a step) */
+            cb_put(cb, in.x, y, cb_glyph(cb, G_VLINE), R_CHANGED);
         int x = in.x + 1;
         if (in.w >= 60)
             x += cb_textf(cb, x, y, 9, cur ? R_CURSOR : R_LOG_NOTE, "%2lld.%06lld",
@@ -66,4 +69,19 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     }
 }
 
-const struct view_ops view_log = { "log", 3, want, draw, NULL };
+/* A click on a line goes to that event (the screen after it) */
+static int click(struct viewer *v, struct rect r, int x, int y)
+{
+    (void)x;
+    int h = r.h - 2;
+    long pos = viewer_pos(v);
+    long first = pos - h < 0 ? 0 : pos - h;
+    long i = first + (y - (r.y + 1));
+    if (h <= 0 || y < r.y + 1 || i < first || i >= pos)
+        return 0;
+    viewer_seek(v, i + 1);
+    viewer_msg(v, "Event %ld (i shows its whole text)", i + 1);
+    return UI_HANDLED | UI_REDRAW;
+}
+
+const struct view_ops view_log = { "log", 3, want, draw, click };

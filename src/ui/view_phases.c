@@ -93,14 +93,20 @@ static int want(const struct viewer *v, int w)
     static struct cycle c; /* big; the viewer is single-threaded */
     c.nrows = 0;
     c.status[0] = 0;
-    if (v->sel_task < 0 || !find_cycle(v, v->sel_task, &c))
-        return 3; /* "No read() by this task yet.": the rows go to others */
+    if (v->sel_task < 0 || !v->has_input[v->sel_task])
+        return 3; /* a task that never reads: the rows go to others */
+    /* at most 8 rows wide or not on a short screen: the event log keeps
+       some */
+    int max = w >= 60 && v->rows >= 30 ? 12 : 8;
+    if (!find_cycle(v, v->sel_task, &c))
+        return max; /* it will: keep the room, the panels stay in place */
     c.appw = (w - 6) * 9 / 20;
     build_rows(v, v->sel_task, &c);
     struct ui_span l[2];
     int ns = ui_wrap(c.status, w - 4, l, 2) > 1 ? 2 : 1;
-    int n = c.nrows + ns + 1 + 2, max = w >= 60 ? 12 : 8;
-    return n < 6 ? 6 : n > max ? max : n;
+    int n = c.nrows + ns + 1 + 2;
+    (void)n;
+    return max; /* as tall as it can be, whatever the cycle: a still layout */
 }
 
 /* is obj open in the process of task t (at the cursor)? */
@@ -277,7 +283,7 @@ static int find_cycle(const struct viewer *v, int t, struct cycle *c)
 static void call_text(const struct cycle *c, const struct tl_ev *e, char *b,
                       size_t len)
 {
-    tl_call_text(b, len, e->sub, e->obj, e->a);
+    tl_call_wait_text(b, len, e->sub, e->obj, e->a, e->b < 0 ? e->b : 0);
     if (ui_strwidth(b) > c->appw && e->obj >= 0)
         snprintf(b, len, "%s(%d, ...)", tl_sys_name(e->sub), (int)e->obj);
     if (ui_strwidth(b) > c->appw)
@@ -589,8 +595,30 @@ static void status(const struct viewer *v, int t, struct cycle *c,
                  c->style == S_SIGIO ? " (synchronous)" : "");
         c->srole = R_MOVING;
     } else if (s->phase == 3 && k == K_WAIT) {
-        snprintf(c->status, n, "%s() returned %lld: phase 1 is over, read() "
-                 "will copy (phase 2)", name, (long long)s->ret);
+        /* what is ready decides what follows: bytes to read, or a
+           connection to accept (nothing to copy yet) */
+        int data = 0, conn = 0, p = v->tl->tasks[t].proc;
+        if (p >= 0 && p < w->ntasks)
+            for (int fd = 0; fd < w->procs[p].nfds; fd++) {
+                int ob = w->procs[p].fds[fd].obj;
+                if (ob < 0 || ob >= w->nobjs || ob >= v->tl->nobjs)
+                    continue;
+                int q = v->tl->objs[ob].queue;
+                if (w->objs[ob].kind == OK_LISTEN)
+                    conn |= q >= 0 && q < w->nqueues && w->queues[q].n > 0;
+                else if (w->objs[ob].kind != OK_TTY)
+                    data |= w->objs[ob].rx > 0 || w->objs[ob].eof;
+            }
+        if (conn && !data)
+            snprintf(c->status, n, "%s() returned %lld: a connection waits; "
+                     "accept() takes it (no data to copy yet)", name,
+                     (long long)s->ret);
+        else if (conn)
+            snprintf(c->status, n, "%s() returned %lld: phase 1 is over; "
+                     "accept() and read() follow", name, (long long)s->ret);
+        else
+            snprintf(c->status, n, "%s() returned %lld: phase 1 is over, "
+                     "read() will copy (phase 2)", name, (long long)s->ret);
         c->srole = R_READY;
     } else if (s->phase == 3 && s->ret < 0) {
         snprintf(c->status, n, "%s() returned EAGAIN: %s", name,

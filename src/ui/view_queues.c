@@ -122,7 +122,8 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         int q = list[first + row], y = in.y + row;
         int sel = q == v->sel_queue;
         cb_text(cb, in.x + 1, y, namew, label(tl, q, brief, lb, sizeof lb),
-                sel && focus ? R_CURSOR : sel ? R_SELECTED : R_DEFAULT);
+                sel && focus ? R_CURSOR : sel ? R_SELECTED
+                : viewer_queue_changed(v, q) ? R_CHANGED : R_DEFAULT);
         int x = in.x + namew + 2, end = in.x + in.w;
         int n = q < w->nqueues ? w->queues[q].n : 0;
         if (n == 0) {
@@ -142,7 +143,10 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
                 break;
             }
             cb_put(cb, x, y, '[', R_DIM);
-            cb_text(cb, x + 1, y, bw, b, tl->queues[q].kind == TQK_RUN ? R_READY : R_KEY);
+            int64_t it = w->queues[q].items[i];
+            cb_text(cb, x + 1, y, bw, b,
+                    viewer_item_changed(v, q, it) ? R_CHANGED
+                    : tl->queues[q].kind == TQK_RUN ? R_READY : R_KEY);
             cb_put(cb, x + 1 + bw, y, ']', R_DIM);
             x += bw + 3;
         }

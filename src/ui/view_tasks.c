@@ -155,6 +155,10 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
             cb_put(cb, x, y, cb_glyph(cb, g), role);
         x += 2;
         int tw = in.x + in.w - x;
+        /* a state that changed in the last move (this event, or the
+           step) is highlighted: visible in mono too (reverse) */
+        if (viewer_task_changed(v, t))
+            role = R_CHANGED;
         if (lpt == 1) {
             cb_text(cb, x, y, tw, doing, role);
             continue;

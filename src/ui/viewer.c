@@ -12,7 +12,7 @@
 
 #include "ui/view.h"
 
-#define CAP_RUN 4
+#define CAP_RUN 16
 
 static int lane_push(struct lane *l, int64_t t, long idx, int st)
 {
@@ -103,6 +103,179 @@ static int build_order(struct viewer *v)
     return 0;
 }
 
+/*
+ * The step rule: where Space stops for the caption at event c, so that what
+ * the caption narrates is on screen (docs/scenario-language.md, "Captions
+ * and steps", says it for authors).
+ *
+ * A caption said by a task narrates what that task does next, when the
+ * statement after the `say` (loop heads looked through: next_statement)
+ * makes a system call or changes one of the task's queues (watch, an SQE)
+ * at the same instant: the step takes in that operation up to its
+ * outcome, the first of
+ *   - the task blocks in it (the step shows it asleep, and why);
+ *   - the call returns, with what the kernel did at that instant (the new
+ *     fd in the table, a listening socket); for a call that copied bytes
+ *     into a socket or a pipe (or closed one), on until those bytes (or
+ *     the end of file) land at the receiver (and what the kernel does at
+ *     once: the ready list, a SIGIO);
+ *   - the queue changed (a user-space operation), or the task switched in
+ *     user space (a coroutine's yield: the states that change then).
+ * Otherwise (the task computes next, or the caption has no task: a timed
+ * caption) the caption narrates the present and the step stops right
+ * after it.  A step never reaches the next caption, and looks at most
+ * STOP_SCAN events ahead.
+ */
+#define STOP_SCAN 100000L
+
+static int same_instant_aftermath(const struct tl_ev *e, int task)
+{
+    if (e->task != task && e->task != TL_NOTASK)
+        return 0;
+    switch (e->type) {
+    case EV_FD_OPEN:
+    case EV_FD_CLOSE:
+    case EV_FLAGS:
+    case EV_OBJ_NEW:
+    case EV_OBJ_SET:
+    case EV_OBJ_FREE:
+    case EV_COPY:
+    case EV_QUEUE:
+    case EV_ARGCOPY:
+    case EV_SCAN:
+        return 1;
+    case EV_DATA:
+        return e->task == TL_NOTASK;
+    default:
+        return 0;
+    }
+}
+
+/* The line of the statement after the caption's line in task t's script:
+   blank lines, comments and loop heads ("loop {", "repeat N {") are looked
+   through; anything else that is not a statement (a block's end, an if, a
+   for) gives -1: what follows depends on the program's data */
+static int next_statement(const struct tl *tl, int t, int line)
+{
+    int sc = tl->tasks[t].script;
+    if (sc < 0 || sc >= tl->nscripts || line <= 0)
+        return -1;
+    const struct tl_script *s = &tl->scripts[sc];
+    for (int l = line + 1; l <= s->nlines; l++) {
+        const char *x = s->lines[l - 1];
+        while (*x == ' ' || *x == '\t')
+            x++;
+        size_t n = strlen(x);
+        while (n > 0 && (x[n - 1] == ' ' || x[n - 1] == '\t' || x[n - 1] == '\r'))
+            n--;
+        if (n == 0 || x[0] == '#')
+            continue;
+        if (x[n - 1] == '{' && (!strncmp(x, "loop", 4) || !strncmp(x, "repeat ", 7)))
+            continue;
+        if (x[n - 1] == '{' || x[0] == '}' || !strncmp(x, "if ", 3) ||
+            !strncmp(x, "for ", 4) || !strncmp(x, "while ", 6) ||
+            !strncmp(x, "else", 4))
+            return -1;
+        return l;
+    }
+    return -1;
+}
+
+static long step_stop(const struct viewer *v, long c, long limit)
+{
+    const struct tl *tl = v->tl;
+    const struct tl_ev *ce = &tl->ev[c];
+    int t = ce->task;
+    if (t >= tl->ntasks || limit > c + STOP_SCAN)
+        limit = limit > c + STOP_SCAN ? c + STOP_SCAN : limit;
+    if (t >= tl->ntasks)
+        return c + 1;
+    long i = c + 1;
+    /* the task's next event: at the same instant, a call or a queue change */
+    for (; i < limit && tl->ev[i].task != t; i++)
+        ;
+    if (i >= limit)
+        return c + 1;
+    const struct tl_ev *f = &tl->ev[i];
+    if (f->t != ce->t ||
+        (f->type != EV_SYS_ENTER && f->type != EV_SYSCALL && f->type != EV_QUEUE &&
+         f->type != EV_STATE))
+        return c + 1;
+    /* made by the statement right after the caption's line */
+    if (ce->line > 0 && f->line != next_statement(tl, t, ce->line))
+        return c + 1;
+    if (f->type == EV_QUEUE)
+        return i + 1;
+    if (f->type == EV_STATE) { /* a switch in user space (yield): the
+                                  states that change at that instant */
+        long j = i + 1;
+        while (j < limit && tl->ev[j].t == f->t && tl->ev[j].type == EV_STATE)
+            j++;
+        return j;
+    }
+    int sent_to = -1; /* the object whose receiver the call sent bytes to */
+    for (; i < limit; i++) {
+        f = &tl->ev[i];
+        if (f->task != t)
+            continue;
+        if (f->type == EV_STATE && f->sub == TS_BLOCKED)
+            return i + 1;
+        if (f->type == EV_STATE && f->sub == TS_EXITED)
+            return i + 1;
+        if (f->type == EV_SYSCALL)
+            break;
+    }
+    if (i >= limit)
+        return limit;
+    /* the call returned at event i: what the kernel did at that instant */
+    int64_t at = tl->ev[i].t;
+    long end = i + 1;
+    while (end < limit && tl->ev[end].t == at &&
+           same_instant_aftermath(&tl->ev[end], t)) {
+        f = &tl->ev[end];
+        if (f->type == EV_COPY && f->sub == TC_TO_KERNEL && f->task == t &&
+            f->obj >= 0 && f->obj < tl->nobjs)
+            sent_to = f->obj;
+        end++;
+    }
+    /* a close: on until the other end sees the end of file */
+    for (long j = i - 1; j > c && sent_to < 0 && tl->ev[i].sub == SYS_CLOSE; j--) {
+        f = &tl->ev[j];
+        if (f->task == t && f->type == EV_FD_CLOSE && f->obj >= 0 &&
+            f->obj < tl->nobjs && tl->objs[f->obj].peer >= 0)
+            sent_to = f->obj;
+        if (f->task == t && f->type == EV_SYS_ENTER)
+            break;
+    }
+    /* the copy may also come just before the return */
+    for (long j = i - 1; j > c && sent_to < 0; j--) {
+        f = &tl->ev[j];
+        if (f->task == t && f->type == EV_SYS_ENTER)
+            break;
+        if (f->task == t && f->type == EV_COPY && f->sub == TC_TO_KERNEL &&
+            f->obj >= 0 && f->obj < tl->nobjs)
+            sent_to = f->obj;
+    }
+    /* bytes written into a pipe land in its read end's buffer at once */
+    if (sent_to < 0 || tl->objs[sent_to].kind == OK_PIPE_R)
+        return end;
+    /* the bytes landing at the other end: the receive buffer of the peer
+       (a socket's other end, a pipe's read end) */
+    int peer = tl->objs[sent_to].peer;
+    for (long j = end; j < limit; j++) {
+        f = &tl->ev[j];
+        if (!(f->type == EV_DATA && f->a > 0) && f->type != EV_EOF)
+            continue;
+        if (f->obj != peer && f->obj != sent_to)
+            continue;
+        long k = j + 1;
+        while (k < limit && tl->ev[k].t == f->t && tl->ev[k].task == TL_NOTASK)
+            k++;
+        return k;
+    }
+    return end;
+}
+
 int viewer_open(struct viewer *v, const struct tl *tl)
 {
     memset(v, 0, sizeof *v);
@@ -121,7 +294,11 @@ int viewer_open(struct viewer *v, const struct tl *tl)
         if (tl->ev[i].type == EV_CAPTION)
             ncaps++;
     v->caps = malloc((size_t)(ncaps + 1) * sizeof *v->caps);
-    if (!v->caps)
+    v->stops = malloc((size_t)(ncaps + 1) * sizeof *v->stops);
+    v->chg_task = calloc((size_t)tl->ntasks + 1, sizeof *v->chg_task);
+    v->chg_obj = calloc((size_t)tl->nobjs + 1, sizeof *v->chg_obj);
+    v->chg_queue = calloc((size_t)tl->nqueues + 1, sizeof *v->chg_queue);
+    if (!v->caps || !v->stops || !v->chg_task || !v->chg_obj || !v->chg_queue)
         goto err;
     /* the steps: every caption, except that a sentence repeated in a run
        longer than CAP_RUN (a server template's loop saying it 10,000 times)
@@ -151,6 +328,9 @@ int viewer_open(struct viewer *v, const struct tl *tl)
         run_len = 1;
         last_cap = c;
     }
+    for (long k = 0; k < v->ncaps; k++)
+        v->stops[k] = step_stop(v, v->caps[k],
+                                k + 1 < v->ncaps ? v->caps[k + 1] : (long)tl->nev);
     for (size_t i = 0; i < tl->nev; i++) {
         const struct tl_ev *e = &tl->ev[i];
         if (e->task >= tl->ntasks)
@@ -163,6 +343,44 @@ int viewer_open(struct viewer *v, const struct tl *tl)
             goto err;
     }
     v->t_end = tl->nev ? tl->ev[tl->nev - 1].t : 0;
+    /* what keeps the layout still: distinct captions, input, fd counts */
+    v->capstr = malloc((size_t)(ncaps + 1) * sizeof *v->capstr);
+    v->has_input = calloc((size_t)tl->ntasks + 1, 1);
+    v->max_fds = calloc((size_t)tl->ntasks + 1, sizeof *v->max_fds);
+    int *open_fds = calloc((size_t)tl->ntasks + 1, sizeof *open_fds);
+    uint8_t *seen_str = calloc((size_t)tl->nstrs + 1, 1);
+    if (!v->capstr || !v->has_input || !v->max_fds || !open_fds || !seen_str) {
+        free(open_fds);
+        free(seen_str);
+        goto err;
+    }
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_CAPTION && e->a >= 0 && e->a < tl->nstrs &&
+            !seen_str[e->a]) {
+            seen_str[e->a] = 1;
+            v->capstr[v->ncapstr++] = (int)e->a;
+        }
+        if (e->task >= tl->ntasks)
+            continue;
+        if (e->type == EV_SYS_ENTER) {
+            switch (e->sub) {
+            case SYS_READ: case SYS_RECVFROM: case SYS_SELECT: case SYS_POLL:
+            case SYS_EPOLL_WAIT: case SYS_IO_URING_ENTER: case SYS_PAUSE:
+                v->has_input[e->task] = 1;
+                break;
+            default:
+                break;
+            }
+        } else if (e->type == EV_FD_OPEN) {
+            if (++open_fds[e->task] > v->max_fds[e->task])
+                v->max_fds[e->task] = open_fds[e->task];
+        } else if (e->type == EV_FD_CLOSE && open_fds[e->task] > 0) {
+            open_fds[e->task]--;
+        }
+    }
+    free(open_fds);
+    free(seen_str);
     for (int i = 0; i < tl->ntasks; i++)
         v->has_coroutines |= tl->tasks[i].kind == TK_COROUTINE;
     /* the model's own queues first, then the accept and run queues */
@@ -201,6 +419,13 @@ void viewer_close(struct viewer *v)
             free(v->lanes[i].s);
     free(v->lanes);
     free(v->caps);
+    free(v->stops);
+    free(v->capstr);
+    free(v->has_input);
+    free(v->max_fds);
+    free(v->chg_task);
+    free(v->chg_obj);
+    free(v->chg_queue);
     free(v->order);
     free(v->depth);
     free(v->order_ix);
@@ -211,18 +436,127 @@ void viewer_close(struct viewer *v)
     memset(v, 0, sizeof *v);
 }
 
-int viewer_seek(struct viewer *v, long idx)
+/* What the events [from, to) changed, into the chg_ arrays */
+static void changes(struct viewer *v, long from, long to)
+{
+    const struct tl *tl = v->tl;
+    if (++v->chg_gen == 0) { /* wrapped: forget every old stamp */
+        memset(v->chg_task, 0, (size_t)tl->ntasks * sizeof *v->chg_task);
+        memset(v->chg_obj, 0, (size_t)tl->nobjs * sizeof *v->chg_obj);
+        memset(v->chg_queue, 0, (size_t)tl->nqueues * sizeof *v->chg_queue);
+        v->chg_gen = 1;
+    }
+    uint32_t g = v->chg_gen;
+    v->nchg_items = 0;
+    if (from < to - UI_CHG_SCAN)
+        from = to - UI_CHG_SCAN;
+    if (from < 0)
+        from = 0;
+    v->chg_from = from;
+    int maxi = (int)(sizeof v->chg_items / sizeof *v->chg_items);
+    for (long i = from; i < to; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        int ob = -1;
+        switch (e->type) {
+        case EV_STATE:
+        case EV_TASK_NEW:
+            if (e->task < tl->ntasks)
+                v->chg_task[e->task] = g;
+            break;
+        case EV_DATA:
+            ob = e->obj;
+            if (e->a < 0 && e->b >= 0 && e->b < tl->nobjs)
+                v->chg_obj[e->b] = g;
+            break;
+        case EV_FD_OPEN:
+        case EV_FLAGS:
+        case EV_COPY:
+        case EV_EOF:
+        case EV_OBJ_SET:
+            ob = e->obj;
+            break;
+        case EV_QUEUE:
+            if (e->obj >= 0 && e->obj < tl->nqueues) {
+                v->chg_queue[e->obj] = g;
+                if (e->sub == TQ_PUSH) {
+                    if (v->nchg_items == maxi) {
+                        memmove(&v->chg_items[0], &v->chg_items[1],
+                                (size_t)(maxi - 1) * sizeof v->chg_items[0]);
+                        v->nchg_items--;
+                    }
+                    v->chg_items[v->nchg_items].q = e->obj;
+                    v->chg_items[v->nchg_items++].item = e->a;
+                }
+            }
+            break;
+        default:
+            break;
+        }
+        if (ob >= 0 && ob < tl->nobjs)
+            v->chg_obj[ob] = g;
+    }
+}
+
+int viewer_seek_from(struct viewer *v, long idx, long from)
 {
     if (idx < 0)
         idx = 0;
     if ((size_t)idx > v->tl->nev)
         idx = (long)v->tl->nev;
-    return wcur_seek(&v->cur, idx);
+    int rc = wcur_seek(&v->cur, idx);
+    if (rc == 0)
+        changes(v, from < idx ? from : idx - 1, idx);
+    return rc;
+}
+
+int viewer_seek(struct viewer *v, long idx)
+{
+    return viewer_seek_from(v, idx, idx - 1);
+}
+
+int viewer_goto_step(struct viewer *v, long k)
+{
+    if (k < 0 || k >= v->ncaps)
+        return -EINVAL;
+    const struct tl_ev *e = &v->tl->ev[v->caps[k]];
+    int rc = viewer_seek_from(v, v->stops[k], k > 0 ? v->stops[k - 1] : 0);
+    if (e->task < v->tl->ntasks && v->tl->tasks[e->task].kind != TK_PEER &&
+        e->task != v->sel_task) {
+        v->sel_task = e->task;
+        v->sel_fd = -1;
+    }
+    return rc;
+}
+
+int viewer_task_changed(const struct viewer *v, int t)
+{
+    return t >= 0 && t < v->tl->ntasks && v->chg_gen &&
+           v->chg_task[t] == v->chg_gen;
+}
+
+int viewer_obj_changed(const struct viewer *v, int ob)
+{
+    return ob >= 0 && ob < v->tl->nobjs && v->chg_gen &&
+           v->chg_obj[ob] == v->chg_gen;
+}
+
+int viewer_queue_changed(const struct viewer *v, int q)
+{
+    return q >= 0 && q < v->tl->nqueues && v->chg_gen &&
+           v->chg_queue[q] == v->chg_gen;
+}
+
+int viewer_item_changed(const struct viewer *v, int q, int64_t item)
+{
+    for (int i = 0; i < v->nchg_items; i++)
+        if (v->chg_items[i].q == q && v->chg_items[i].item == item)
+            return 1;
+    return 0;
 }
 
 long viewer_first_caption_pos(const struct viewer *v)
 {
-    return v->ncaps > 0 ? v->caps[0] + 1 : 0;
+    return v->ncaps > 0 ? v->stops[0] : 0;
 }
 
 long viewer_pos_at_time(const struct viewer *v, int64_t t)

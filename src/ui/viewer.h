@@ -68,14 +68,33 @@ struct viewer {
     char msg[200]; /* one-line message in the status bar, "" if none */
     int help;      /* the help screen is shown */
     int help_top;
+    int info;      /* the whole text of the current event is shown */
+    int play_through; /* playback does not stop at the steps */
+
+    /*
+     * What changed: the events [chg_from, position), the last move's (one
+     * event, or the whole step after Space).  chg_task[t], chg_obj[o] and
+     * chg_queue[q] equal chg_gen when the task's state, the object's
+     * buffers or flags, or the queue changed; chg_items are the items
+     * pushed (at most UI_MAXCHG; the newest).  Computed at each move over
+     * at most UI_CHG_SCAN events, so a frame never scans.
+     */
+    long chg_from;
+    uint32_t chg_gen;
+    uint32_t *chg_task, *chg_obj, *chg_queue;
+    int nchg_items;
+    struct { int q; int64_t item; } chg_items[16];
 
     int mouse_x, mouse_y; /* of the last UK_MOUSE */
 
     /* precomputed */
     struct lane *lanes; /* per task */
     long *caps;         /* indexes of CAPTION events: the steps of the
-                           lesson (a sentence repeated more than a few
-                           times in a row is one step: viewer.c) */
+                           lesson (a sentence repeated many times in a
+                           row is one step: viewer.c) */
+    long *stops;        /* stops[k]: the position where step k is shown,
+                           its caption with what it narrates on screen
+                           (the step rule: viewer.c) */
     long ncaps;
     int *order;         /* tasks in display order (grouped by process),
                            the peers (clients on other hosts) last */
@@ -86,6 +105,14 @@ struct viewer {
     int model_queues;   /* queues besides run and accept queues */
     int *qorder;        /* queues in display order: the model's first */
     int64_t t_end;      /* time of the last event */
+    /* for a layout that keeps its place from step to step: the distinct
+       caption texts (the caption panel is as tall as the longest), and per
+       task whether it ever waits for input (the two phases panel) and the
+       most fds its process has open at once (the fd table) */
+    int *capstr;
+    int ncapstr;
+    uint8_t *has_input;
+    int *max_fds;
 
     /* last layout, for mouse clicks */
     struct placed placed[UI_MAXPLACED];
@@ -99,6 +126,18 @@ int viewer_open(struct viewer *v, const struct tl *tl);
 void viewer_close(struct viewer *v);
 /* Move the cursor: world after idx events (clamped); 0 or -errno */
 int viewer_seek(struct viewer *v, long idx);
+/* The same, marking as changed everything since position from (a step) */
+int viewer_seek_from(struct viewer *v, long idx, long from);
+/* Go to step k (0-based): its stop, the changes since the previous step's,
+   and the selection moves to the task that said its caption (a task of
+   the machine: a peer's caption is about what it does to the machine) */
+int viewer_goto_step(struct viewer *v, long k);
+/* Did it change in the last move? */
+int viewer_task_changed(const struct viewer *v, int task);
+int viewer_obj_changed(const struct viewer *v, int obj);
+int viewer_queue_changed(const struct viewer *v, int q);
+int viewer_item_changed(const struct viewer *v, int q, int64_t item);
+#define UI_CHG_SCAN 20000L
 static inline long viewer_pos(const struct viewer *v) { return v->cur.w.idx; }
 /* The start position used by ui_run and ui_render_text for -1 */
 long viewer_first_caption_pos(const struct viewer *v);

@@ -1,0 +1,217 @@
+/*
+ * test_linux.c - what the engine shows is what Linux does: the scheduler
+ * (EEVDF wake-up preemption), pipe and socket wake-ups, flow control and
+ * writability, and the cost of select's scan.  Each test states the
+ * kernel behaviour it checks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/scn.h"
+#include "sim/sim.h"
+#include "tl/world.h"
+#include "testlib.h"
+
+/* When task `task` entered state `state` for the n-th time (from 0), -1 */
+static int64_t state_at(const struct tl *tl, int task, int state, int n)
+{
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task == task && e->type == EV_STATE && e->sub == state &&
+            n-- == 0)
+            return e->t;
+    }
+    return -1;
+}
+
+/* EEVDF: a task woken from a pipe read, owed CPU time because it slept,
+ * preempts a task that computes: it runs within one slice (0.75 ms on one
+ * CPU), not after a 4 ms time slice as a round-robin scheduler would do. */
+static void test_wakeup_preempts(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    cpus 1\n}\n"
+        "process hog {\n    compute 50ms\n}\n"
+        "process reader {\n    p, w = pipe\n    fork {\n        sleep 10ms\n"
+        "        write w 100\n        exit\n    }\n"
+        "    n = read p 4K\n    compute 100us\n    exit\n}\n");
+    int rd = task_id(tl, "reader"), hog = task_id(tl, "hog");
+    /* the reader's second ready: woken by the write */
+    int64_t woken = state_at(tl, rd, TS_READY, 1);
+    int64_t runs = state_at(tl, rd, TS_RUNNING, 1);
+    assert_true(woken > 10000000);
+    assert_true(runs >= woken);
+    assert_true(runs - woken < 750000);
+    /* and the hog was put back in the run queue, not left running */
+    int preempted = 0;
+    for (int k = 0; state_at(tl, hog, TS_READY, k) >= 0; k++)
+        if (state_at(tl, hog, TS_READY, k) > 10000000 &&
+            state_at(tl, hog, TS_READY, k) <= runs)
+            preempted = 1;
+    assert_true(preempted);
+    tl_free(tl);
+}
+
+/* Two tasks that only compute take turns when the kernel notices a used
+ * slice: at the timer tick (4 ms at HZ 250), not after each 0.75 ms. */
+static void test_compute_turns_at_ticks(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    cpus 1\n}\n"
+        "process a {\n    compute 20ms\n}\n"
+        "process b {\n    compute 20ms\n}\n");
+    int a = task_id(tl, "a"), b = task_id(tl, "b");
+    int64_t a_off = state_at(tl, a, TS_READY, 1);
+    int64_t b_on = state_at(tl, b, TS_RUNNING, 0);
+    assert_int_equal(a_off, 4000000);
+    assert_true(b_on > a_off && b_on - a_off <= 2000 + 1000);
+    /* and b's turn ends at the next tick after its slice: 8 ms */
+    assert_int_equal(state_at(tl, b, TS_READY, 1), 8000000);
+    tl_free(tl);
+}
+
+/* How many times task entered state (from any other) */
+static int count_state(const struct tl *tl, int task, int state)
+{
+    int n = 0;
+    while (state_at(tl, task, state, n) >= 0)
+        n++;
+    return n;
+}
+
+/* fs/pipe.c (Linux 5.5+): readers wait exclusively, so a write into an
+ * empty pipe wakes one of two blocked readers; the other sleeps on. */
+static void test_pipe_write_wakes_one_reader(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    cpus 2\n}\n"
+        "process p {\n    r, w = pipe\n"
+        "    fork {\n        n = read r 4K\n        exit\n    }\n"
+        "    fork {\n        n = read r 4K\n        exit\n    }\n"
+        "    sleep 1ms\n    write w 100\n    sleep 1ms\n    exit\n}\n");
+    int a = task_id(tl, "p.1"), b = task_id(tl, "p.2");
+    int woken = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_STATE && e->sub == TS_READY && e->t > 1000000 &&
+            e->t < 2000000 && (e->task == a || e->task == b))
+            woken++;
+    }
+    assert_int_equal(woken, 1);
+    /* the one that slept first (the oldest waiter) got the bytes */
+    int got = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_SYSCALL && e->sub == SYS_READ && e->a == 100)
+            got = e->task;
+    }
+    assert_int_equal(got, a);
+    tl_free(tl);
+}
+
+/* A writer blocked on a full pipe wakes when a page slot is free
+ * (pipe_read wakes writers, pipe_writable wants a free slot): a reader
+ * taking 1 KiB at a time frees a 4 KiB page every fourth read, so the
+ * writer is woken once per four reads, not after each. */
+static void test_pipe_writer_woken_per_page(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    cpus 2\n    pipebuf 16K\n}\n"
+        "process p {\n    r, w = pipe\n"
+        "    fork {\n        n = write w 24K\n        exit\n    }\n"
+        "    sleep 1ms\n    repeat 8 {\n        n = read r 1K\n"
+        "        sleep 100us\n    }\n    exit\n}\n");
+    int wr = task_id(tl, "p.1");
+    /* blocked at first, then woken after reads 4 and 8 */
+    assert_int_equal(count_state(tl, wr, TS_BLOCKED), 2);
+    assert_int_equal(count_state(tl, wr, TS_READY), 3); /* start + 2 */
+    int64_t woke = state_at(tl, wr, TS_READY, 1);
+    int reads = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_SYS_ENTER && e->sub == SYS_READ && e->t <= woke)
+            reads++;
+    }
+    assert_int_equal(reads, 4);
+    tl_free(tl);
+}
+
+/* TCP: a writer blocked for room wakes when a third of the send buffer is
+ * free (sk_stream_write_space: free >= half of what is queued), not for
+ * every byte the receiver makes room for. */
+static void test_tcp_writer_woken_at_a_third(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    cpus 1\n    rcvbuf 1K\n    sndbuf 3K\n"
+        "    latency 0us\n}\n"
+        "process server {\n    s = socket\n    listen s 80\n"
+        "    c = accept s\n    sleep 1ms\n"
+        "    repeat 4 {\n        n = read c 512\n        sleep 100us\n"
+        "    }\n    sleep 10ms\n    exit\n}\n"
+        "process client {\n    c = connect 80\n    n = send c 8K\n"
+        "    exit\n}\n");
+    int cl = task_id(tl, "client");
+    int64_t woke = -1; /* the first wake-up once the server reads */
+    for (int k = 0; woke < 0 && state_at(tl, cl, TS_READY, k) >= 0; k++)
+        if (state_at(tl, cl, TS_READY, k) > 1000000)
+            woke = state_at(tl, cl, TS_READY, k);
+    assert_true(woke > 1000000);
+    /* 1K free after the first two reads of 512 bytes: a third of 3K */
+    int reads = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_SYS_ENTER && e->sub == SYS_READ && e->t <= woke)
+            reads++;
+    }
+    assert_int_equal(reads, 2);
+    tl_free(tl);
+}
+
+/* A non-blocking send loop: what fits is taken (a short write), then
+ * EAGAIN.  sticky.scn's buffers are what SO_RCVBUF/SO_SNDBUF of 4096 hold
+ * on Linux: 4096, 4096, 2048, then EAGAIN, as measured over loopback. */
+static void test_short_nonblocking_write(void **state)
+{
+    (void)state;
+    struct tl *tl = run_file("scenarios/sticky.scn");
+    int cl = task_id(tl, "client");
+    int64_t got[8];
+    int n = 0;
+    for (size_t i = 0; i < tl->nev && n < 8; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task == cl && e->type == EV_SYSCALL && e->sub == SYS_SENDTO &&
+            e->obj == 3 && e->t > 6000000)
+            got[n++] = e->a;
+    }
+    assert_int_equal(n, 4);
+    assert_int_equal(got[0], 4096);
+    assert_int_equal(got[1], 4096);
+    assert_int_equal(got[2], 2048);
+    assert_int_equal(got[3], -11); /* EAGAIN */
+    tl_free(tl);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wakeup_preempts),
+        cmocka_unit_test(test_compute_turns_at_ticks),
+        cmocka_unit_test(test_pipe_write_wakes_one_reader),
+        cmocka_unit_test(test_pipe_writer_woken_per_page),
+        cmocka_unit_test(test_tcp_writer_woken_at_a_third),
+        cmocka_unit_test(test_short_nonblocking_write),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

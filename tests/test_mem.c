@@ -1,0 +1,309 @@
+/*
+ * test_mem.c - a process's memory: `shared` variables (threads and
+ * coroutines share them, a forked child gets a copy), integer arithmetic,
+ * the data race it makes visible, and the names a scenario gives to the
+ * tasks it creates.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/scn.h"
+#include "sim/sim.h"
+#include "tl/world.h"
+#include "testlib.h"
+
+/* The queue of variable NAME of process PROC ("counter (app)") */
+static int mem_queue(const struct tl *tl, const char *name)
+{
+    for (int q = 0; q < tl->nqueues; q++)
+        if (tl->queues[q].kind == TQK_MEM && !strcmp(tl->queues[q].name, name))
+            return q;
+    fail_msg("no variable %s", name);
+    return -1;
+}
+
+/* The value of a shared variable at the end of the run */
+static int64_t mem_final(const struct tl *tl, const char *name)
+{
+    int q = mem_queue(tl, name);
+    int64_t v = -12345;
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_MEM && tl->ev[i].obj == q &&
+            tl->ev[i].sub != TM_LOAD)
+            v = tl->ev[i].a;
+    return v;
+}
+
+/* The exit code the task's last EXITED state gave */
+static int64_t exit_code(const struct tl *tl, int task)
+{
+    int64_t code = -1;
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].task == task && tl->ev[i].type == EV_STATE &&
+            tl->ev[i].sub == TS_EXITED)
+            code = tl->ev[i].a;
+    return code;
+}
+
+static void expect_parse_error(const char *text, const char *msg)
+{
+    char e[512];
+    struct prog *p = scn_parse("t.scn", text, strlen(text), e, sizeof e);
+    if (p) {
+        prog_free(p);
+        fail_msg("parsed, expected: %s", msg);
+    }
+    if (!strstr(e, msg))
+        fail_msg("got '%s', expected '%s'", e, msg);
+}
+
+/* Threads share `shared` variables; their locals are their own copies */
+static void test_threads_share(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process app {\n"
+        "    shared total\n"
+        "    mine = set 5\n"
+        "    t = thread {\n"
+        "        total = set 7\n"
+        "        mine = set 9\n"
+        "    }\n"
+        "    join t\n"
+        "    if mine != 5 {\n"
+        "        exit 1\n"
+        "    }\n"
+        "    if total != 7 {\n"
+        "        exit 2\n"
+        "    }\n"
+        "    total = total * 6\n"
+        "}\n");
+    assert_int_equal(exit_code(tl, task_id(tl, "app")), 0);
+    assert_int_equal(mem_final(tl, "total (app)"), 42);
+    tl_free(tl);
+}
+
+/* A forked child gets a copy: its stores stay in its own memory */
+static void test_fork_copies(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process app {\n"
+        "    shared n\n"
+        "    n = set 3\n"
+        "    pid = fork kid {\n"
+        "        n = n + 100\n"
+        "        exit n\n"
+        "    }\n"
+        "    wait pid\n"
+        "    exit n\n"
+        "}\n");
+    int app = task_id(tl, "app"), kid = task_id(tl, "kid");
+    assert_int_equal(exit_code(tl, app), 3);
+    assert_int_equal(exit_code(tl, kid), 103);
+    assert_int_equal(mem_final(tl, "n (app)"), 3);
+    assert_int_equal(mem_final(tl, "n (kid)"), 103);
+    int copies = 0;
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_MEM && tl->ev[i].sub == TM_COPY) {
+            assert_int_equal(tl->ev[i].task, kid);
+            assert_int_equal(tl->ev[i].a, 3);
+            copies++;
+        }
+    assert_int_equal(copies, 1);
+    tl_free(tl);
+}
+
+/* Coroutines of a thread see its process's memory */
+static void test_coroutines_share(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process app {\n"
+        "    shared hits\n"
+        "    a = coroutine {\n"
+        "        hits = hits + 1\n"
+        "        yield\n"
+        "        hits = hits + 10\n"
+        "    }\n"
+        "    yield\n"
+        "    hits = hits + 100\n"
+        "    yield\n"
+        "    compute 1us\n"
+        "}\n");
+    assert_int_equal(mem_final(tl, "hits (app)"), 111);
+    tl_free(tl);
+}
+
+static void test_arithmetic(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process app {\n"
+        "    a = set 17\n"
+        "    b = a - 20\n"    /* -3 */
+        "    c = b * -4\n"    /* 12 */
+        "    d = c / 5\n"     /* 2 */
+        "    e = a % 5\n"     /* 2 */
+        "    f = -17 / 5\n"   /* -3: C truncates toward zero */
+        "    g = -17 % 5\n"   /* -2 */
+        "    h = 2ms + 500us\n"
+        "    if h != 2500us {\n        exit 9\n    }\n"
+        "    r = d + e\n"
+        "    r = r + f\n"
+        "    r = r + g\n"     /* 2 + 2 - 3 - 2 = -1 */
+        "    r = r + c\n"     /* 11 */
+        "    exit r\n"
+        "}\n");
+    assert_int_equal(exit_code(tl, task_id(tl, "app")), 11);
+    tl_free(tl);
+}
+
+/* Division by zero is the program's SIGFPE: the process dies, 128 + 8 */
+static void test_divide_by_zero(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process app {\n"
+        "    z = set 0\n"
+        "    t = thread {\n"
+        "        sleep 1ms\n"
+        "    }\n"
+        "    x = 10 / z\n"
+        "    exit 0\n"
+        "}\n");
+    int app = task_id(tl, "app");
+    assert_int_equal(exit_code(tl, app), 136);
+    assert_int_equal(exit_code(tl, task_id(tl, "app/t1")), 136);
+    int sig = 0;
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_SIGNAL && tl->ev[i].a == 8)
+            sig++;
+    assert_int_equal(sig, 1);
+    tl_free(tl);
+    tl = run_text("process app {\n    m = set -9223372036854775807\n"
+                  "    m = m - 1\n    x = m % -1\n}\n");
+    assert_int_equal(exit_code(tl, task_id(tl, "app")), 136);
+    tl_free(tl);
+}
+
+/*
+ * Two threads on two CPUs incrementing a shared counter without a lock:
+ * each increment is a load, an add in a register and a store, and while
+ * both run, each loads the value the other has not stored yet.  The count
+ * is short of 2 x N, and the same on every run.
+ */
+static const char *race =
+    "machine {\n    cpus 2\n}\n"
+    "process app {\n"
+    "    shared counter\n"
+    "    a = thread adder {\n"
+    "        repeat 1000 {\n            counter = counter + 1\n        }\n"
+    "    }\n"
+    "    b = thread adder {\n"
+    "        repeat 1000 {\n            counter = counter + 1\n        }\n"
+    "    }\n"
+    "    join a\n    join b\n"
+    "}\n";
+
+static void test_race_loses_updates(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(race);
+    int64_t v = mem_final(tl, "counter (app)");
+    assert_true(v >= 1000 && v < 2000);
+    /* the interleaving is visible: a load by one thread between a load
+       and the store of the other */
+    int q = mem_queue(tl, "counter (app)"), a = task_id(tl, "app/adder");
+    int b = task_id(tl, "app/adder2"), interleaved = 0, last_load = -1;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type != EV_MEM || e->obj != q)
+            continue;
+        if (e->sub == TM_LOAD && last_load >= 0 && last_load != e->task)
+            interleaved++;
+        last_load = e->sub == TM_LOAD ? e->task : -1;
+    }
+    assert_true(interleaved > 100);
+    (void)a;
+    (void)b;
+    struct tl *again = run_text(race);
+    assert_int_equal(mem_final(again, "counter (app)"), v);
+    tl_free(again);
+    tl_free(tl);
+}
+
+/* Names chosen in the scenario, made unique */
+static void test_names(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process app {\n"
+        "    repeat 2 {\n"
+        "        t = thread worker {\n            sleep 1ms\n        }\n"
+        "    }\n"
+        "    p = fork child {\n        sleep 1ms\n    }\n"
+        "    q = fork child {\n        sleep 1ms\n    }\n"
+        "    c = coroutine fetch {\n        yield\n    }\n"
+        "    u = thread {\n        sleep 1ms\n    }\n"
+        "    yield\n"
+        "    sleep 2ms\n"
+        "}\n");
+    assert_int_equal(tl->tasks[task_id(tl, "app/worker")].kind, TK_THREAD);
+    assert_int_equal(tl->tasks[task_id(tl, "app/worker2")].kind, TK_THREAD);
+    assert_int_equal(tl->tasks[task_id(tl, "child")].kind, TK_PROCESS);
+    assert_int_equal(tl->tasks[task_id(tl, "child2")].kind, TK_PROCESS);
+    assert_int_equal(tl->tasks[task_id(tl, "app/fetch")].kind, TK_COROUTINE);
+    assert_int_equal(tl->tasks[task_id(tl, "app/t1")].kind, TK_THREAD);
+    for (int i = 0; i < tl->ntasks; i++)
+        for (int j = i + 1; j < tl->ntasks; j++)
+            assert_string_not_equal(tl->tasks[i].name, tl->tasks[j].name);
+    tl_free(tl);
+}
+
+static void test_parse_errors(void **state)
+{
+    (void)state;
+    expect_parse_error("process p {\n    x = set 1\n    shared x\n}\n",
+                       "t.scn:3:12: error: 'x' is already a variable: declare "
+                       "it shared before its first use");
+    expect_parse_error("process p {\n    shared\n}\n",
+                       "t.scn:2:5: error: shared takes one or more names");
+    expect_parse_error("process p {\n    shared 5\n}\n",
+                       "t.scn:2:12: error: expected a name: shared counter");
+    expect_parse_error("process p {\n    a = set 1\n    b = a + 1 + 2\n}\n",
+                       "t.scn:3:15: error: one operator a line");
+    expect_parse_error("process p {\n    a = set 1\n    b = a -1\n}\n",
+                       "t.scn:3:11: error: to subtract, put a space after "
+                       "'-': b = a - 1");
+    expect_parse_error("process p {\n    b = b + 1\n}\n",
+                       "t.scn:2:9: error: unknown variable 'b'");
+    expect_parse_error("process p {\n    a = set 1\n    b = a + \n}\n",
+                       "t.scn:3:13: error: expected a value");
+    expect_parse_error("shared x\nprocess p {\n}\n",
+                       "t.scn:1:1: error: statements belong inside a process");
+    expect_parse_error("process p {\n    x = shared y\n}\n",
+                       "'shared' returns no value");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_threads_share),
+        cmocka_unit_test(test_fork_copies),
+        cmocka_unit_test(test_coroutines_share),
+        cmocka_unit_test(test_arithmetic),
+        cmocka_unit_test(test_divide_by_zero),
+        cmocka_unit_test(test_race_loses_updates),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_parse_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
