@@ -4,7 +4,7 @@
  * completes, and each task's syscalls match the simulated ones (compare.c
  * says which differences are allowed, docs/real.md lists the scenarios
  * that differ and why); no process is left behind.  The runs are slowed
- * down 20 times (--slow 20) so that a loaded machine keeps the scenarios'
+ * down 50 times (--slow 50) so that a loaded machine keeps the scenarios'
  * order of events.  Skipped where the sandbox cannot be made.
  */
 #define _GNU_SOURCE
@@ -27,7 +27,7 @@
 #include "sim/scn.h"
 #include "sim/sim.h"
 
-#define SLOW 20
+#define SLOW 50
 
 static int sandbox_ok = -1;
 

@@ -63,6 +63,7 @@ struct shared {
     atomic_int go;
     _Atomic int64_t active; /* when a task last ran an operation */
     atomic_uint said[PROG_MAX_CODE / 32 + 1];
+    atomic_int pcnames[PROG_MAX_CODE]; /* names given by the statement */
     atomic_int children[];
 };
 
@@ -132,18 +133,49 @@ static int64_t scaled(int64_t ns)
     return OPT->scale > 1 ? ns * OPT->scale : ns;
 }
 
+/* The process's memory for `shared` variables: one word per slot that
+ * every thread and coroutine of the process reads and writes (relaxed
+ * atomic loads and stores: a read-modify-write of two tasks can still
+ * lose an update, as in C); a forked child gets a copy, as fork does */
+static int64_t *shared_mem;
+
+static int is_shared(const struct ctx *c, int64_t slot)
+{
+    const uint8_t *sh = P->tasks[c->decl].slot_shared;
+    return sh && shared_mem && slot >= 0 && slot < P->tasks[c->decl].nslots &&
+           sh[slot];
+}
+
+static int64_t slot_get(const struct ctx *c, int64_t slot)
+{
+    if (is_shared(c, slot))
+        return __atomic_load_n(&shared_mem[slot], __ATOMIC_RELAXED);
+    return c->slots[slot];
+}
+
 static int64_t arg(const struct ctx *c, const struct prog_ins *in, int i)
 {
     if (i >= in->nargs)
         return 0;
     const struct prog_arg *a = &in->a[i];
-    return a->kind == ARG_SLOT ? c->slots[a->v] : a->v;
+    return a->kind == ARG_SLOT ? slot_get(c, a->v) : a->v;
 }
 
 static void set(struct ctx *c, int slot, int64_t v)
 {
-    if (slot >= 0)
+    if (slot < 0)
+        return;
+    if (is_shared(c, slot))
+        __atomic_store_n(&shared_mem[slot], v, __ATOMIC_RELAXED);
+    else
         c->slots[slot] = v;
+}
+
+/* An optional operand i, or def when it is absent */
+static int64_t opt_arg(const struct ctx *c, const struct prog_ins *in, int i,
+                       int64_t def)
+{
+    return i < in->nargs && in->a[i].kind != ARG_NONE ? arg(c, in, i) : def;
 }
 
 /* a syscall's result as the language has it: n, or -errno */
@@ -222,6 +254,27 @@ static void child_name(const struct ctx *proc, const char *sep, char *buf,
 {
     int k = atomic_fetch_add(&SH->children[proc->decl], 1) + 1;
     snprintf(buf, n, "%.60s%s%d", proc->name, sep, k);
+}
+
+/* The name the scenario chose (`thread worker { ... }`): NAME for a
+ * process, PROC/NAME for a thread or coroutine, then NAME2, NAME3 ... as
+ * the same statement makes more; 0 if it chose none */
+static int chosen_name(const struct ctx *proc, const struct prog_ins *in,
+                       int process, char *buf, size_t n)
+{
+    if (in->nargs < 1 || in->a[0].kind != ARG_CONST || in->a[0].v < 0 ||
+        in->a[0].v >= P->nstrs)
+        return 0;
+    const char *base = P->strs[in->a[0].v];
+    int k = atomic_fetch_add(&SH->pcnames[(int)(in - P->code)], 1) + 1;
+    char num[16] = "";
+    if (k > 1)
+        snprintf(num, sizeof num, "%d", k);
+    if (process)
+        snprintf(buf, n, "%.60s%s", base, num);
+    else
+        snprintf(buf, n, "%.40s/%.40s%s", proc->name, base, num);
+    return 1;
 }
 
 static void start_mark(struct ctx *c)
@@ -432,7 +485,8 @@ static int op_spawn(struct ctx *c, const struct prog_ins *in)
 {
     char name[96];
     if (in->op == OP_FORK) {
-        child_name(c, ".", name, sizeof name);
+        if (!chosen_name(self->main, in, 1, name, sizeof name))
+            child_name(c, ".", name, sizeof name);
         fflush(NULL);
         pid_t pid = fork();
         if (pid == 0) {
@@ -451,7 +505,8 @@ static int op_spawn(struct ctx *c, const struct prog_ins *in)
         c->pc = in->jump;
         return 0;
     }
-    child_name(c, "/t", name, sizeof name);
+    if (!chosen_name(self->main, in, 0, name, sizeof name))
+        child_name(c, "/t", name, sizeof name);
     struct ctx *t = ctx_new(c, c->pc + 1, in->jump,
                             c->peer ? TK_PEER : TK_THREAD, name);
     int64_t id = -ENOMEM;
@@ -466,7 +521,8 @@ static int op_spawn(struct ctx *c, const struct prog_ins *in)
     }
     if (t && nthreads < threadcap) {
         t->thread = 1;
-        set(t, in->dst, 0);
+        if (!is_shared(t, in->dst)) /* a shared result is one word */
+            set(t, in->dst, 0);
         int e = pthread_create(&threads[nthreads], NULL, thread_main, t);
         id = e ? -e : TID_BASE + nthreads++;
     }
@@ -517,13 +573,16 @@ static int op_coroutine(struct ctx *c, const struct prog_ins *in)
     char name[96];
     const struct prog_task *d = &P->tasks[c->decl];
     struct ctx *proc = self->main;
-    if (in->dst >= 0 && in->dst < d->nslots && d->slot_names[in->dst])
+    if (chosen_name(proc, in, 0, name, sizeof name))
+        ;
+    else if (in->dst >= 0 && in->dst < d->nslots && d->slot_names[in->dst])
         snprintf(name, sizeof name, "%.40s/%.40s", proc->name, d->slot_names[in->dst]);
     else
         child_name(proc, "/co", name, sizeof name);
     struct ctx *n = ctx_new(c, c->pc + 1, in->jump, TK_COROUTINE, name);
     if (n) {
-        set(n, in->dst, 0);
+        if (!is_shared(n, in->dst))
+            set(n, in->dst, 0);
         struct ctx *last = self->main;
         while (last->next_co)
             last = last->next_co;
@@ -628,7 +687,21 @@ static int op_select(struct ctx *c, const struct prog_ins *in)
                 max = fds[i];
         }
     }
-    long r = select(max + 1, &rs, NULL, NULL, NULL);
+    /* a timeout: a struct timeval; Linux writes the time left back into
+     * it, and so does this into the variable that held it */
+    int64_t tmo = in->nargs >= 1 ? scaled(opt_arg(c, in, 0, -1)) : -1;
+    struct timeval tv = {0, 0};
+    if (tmo >= 0) {
+        tv.tv_sec = tmo / 1000000000;
+        tv.tv_usec = (tmo % 1000000000 + 999) / 1000;
+    }
+    long r = select(max + 1, &rs, NULL, NULL, tmo >= 0 ? &tv : NULL);
+    int e = errno;
+    if (tmo >= 0 && in->a[0].kind == ARG_SLOT)
+        set(c, (int)in->a[0].v,
+            ((int64_t)tv.tv_sec * 1000000000 + tv.tv_usec * 1000) /
+                (OPT->scale > 1 ? OPT->scale : 1));
+    errno = e;
     int32_t ready[FD_SETSIZE];
     int k = 0;
     for (int fd = 0; r > 0 && fd <= max; fd++) /* FD_ISSET, in fd order */
@@ -650,7 +723,8 @@ static int op_poll(struct ctx *c, const struct prog_ins *in)
     if (p && ready) {
         for (int i = 0; i < n; i++)
             p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
-        r = poll(p, (nfds_t)n, -1);
+        int64_t tmo = in->nargs >= 1 ? scaled(opt_arg(c, in, 0, -1)) : -1;
+        r = poll(p, (nfds_t)n, tmo < 0 ? -1 : (int)((tmo + 999999) / 1000000));
         for (int i = 0; r > 0 && i < n; i++)
             if (p[i].revents)
                 ready[k++] = p[i].fd;
@@ -695,9 +769,12 @@ static int op_epoll_ctl(struct ctx *c, const struct prog_ins *in)
 
 static int op_epoll_wait(struct ctx *c, const struct prog_ins *in)
 {
-    struct epoll_event ev[EP_MAX];
-    long r = epoll_wait((int)arg(c, in, 0), ev, EP_MAX, -1);
-    int32_t ready[EP_MAX];
+    int64_t max = opt_arg(c, in, 1, EP_MAX), tmo = scaled(opt_arg(c, in, 2, -1));
+    struct epoll_event ev[1024];
+    long r = epoll_wait((int)arg(c, in, 0), ev,
+                        (int)(max > 1024 ? 1024 : max), /* <= 0: EINVAL */
+                        tmo < 0 ? -1 : (int)((tmo + 999999) / 1000000));
+    int32_t ready[1024];
     for (long i = 0; i < r; i++)
         ready[i] = ev[i].data.fd;
     set_ready(c, ready, r > 0 ? (int)r : 0);
@@ -858,8 +935,14 @@ static int op_uring_enter(struct ctx *c, const struct prog_ins *in)
     int64_t wait = arg(c, in, 1);
     struct ring *r = ring_of(fd);
     unsigned sub = r ? r->queued : 0;
+    int64_t tmo = wait > 0 ? scaled(opt_arg(c, in, 2, -1)) : -1;
+    struct __kernel_timespec ts = {tmo / 1000000000, tmo % 1000000000};
+    struct io_uring_getevents_arg ga = {.ts = (uint64_t)(uintptr_t)&ts};
+    unsigned flags = (wait > 0 ? IORING_ENTER_GETEVENTS : 0) |
+                     (tmo >= 0 ? IORING_ENTER_EXT_ARG : 0);
     long n = syscall(SYS_io_uring_enter, fd, sub, (unsigned)(wait > 0 ? wait : 0),
-                     wait > 0 ? IORING_ENTER_GETEVENTS : 0, NULL, 0);
+                     flags, tmo >= 0 ? (void *)&ga : NULL,
+                     tmo >= 0 ? sizeof ga : 0);
     if (r && n > 0)
         r->queued -= (unsigned)n < r->queued ? (unsigned)n : r->queued;
     set(c, in->dst, res(n));
@@ -910,6 +993,20 @@ static int cmp(int op, int64_t a, int64_t b)
     }
 }
 
+/* Divide as the CPU does, so that a division by zero (or INT64_MIN / -1)
+ * traps and the kernel sends SIGFPE (FPE_INTDIV), as in a C program */
+static void divide_trap(int64_t a, int64_t b)
+{
+#if defined(__x86_64__)
+    int64_t q = a, r = a < 0 ? -1 : 0;
+    __asm__ volatile("idivq %2" : "+a"(q), "+d"(r) : "r"(b));
+#else
+    (void)a;
+    (void)b;
+    raise(SIGFPE);
+#endif
+}
+
 static int op_flow(struct ctx *c, const struct prog_ins *in)
 {
     switch (in->op) {
@@ -919,6 +1016,23 @@ static int op_flow(struct ctx *c, const struct prog_ins *in)
     case OP_ADD:
         set(c, in->dst, arg(c, in, 0) + arg(c, in, 1));
         return next(c);
+    case OP_ARITH: {
+        int64_t a = arg(c, in, 0), b = arg(c, in, 1);
+        uint64_t x = (uint64_t)a, y = (uint64_t)b;
+        int64_t v;
+        switch (in->flags) {
+        case AR_ADD: v = (int64_t)(x + y); break;
+        case AR_SUB: v = (int64_t)(x - y); break;
+        case AR_MUL: v = (int64_t)(x * y); break;
+        default:
+            if (b == 0 || (a == INT64_MIN && b == -1))
+                divide_trap(a, b); /* the CPU's #DE: SIGFPE */
+            v = in->flags == AR_DIV ? a / b : a % b;
+            break;
+        }
+        set(c, in->dst, v);
+        return next(c);
+    }
     case OP_JMP:
         c->pc = in->jump;
         return 0;
@@ -965,6 +1079,7 @@ static const op_fn ops[OP__COUNT] = {
     [OP_URING_ENTER] = op_uring_enter, [OP_CQE] = op_cqe, [OP_SET] = op_flow,
     [OP_JMP] = op_flow, [OP_JIF] = op_flow, [OP_ADD] = op_flow,
     [OP_FOR_START] = op_flow, [OP_FOR_NEXT] = op_flow, [OP_END] = op_exit,
+    [OP_ARITH] = op_flow,
     [OP_SIGRETURN] = op_sigreturn,
 };
 
@@ -1013,6 +1128,9 @@ static void task_main(int d, int k)
     if (!c || !slots)
         _exit(1);
     c->slots = slots;
+    if (decl->slot_shared)
+        shared_mem = calloc((size_t)(decl->nslots ? decl->nslots : 1),
+                            sizeof *shared_mem);
     c->pc = decl->entry;
     c->decl = d;
     c->peer = decl->kind == DECL_PEER;
