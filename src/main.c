@@ -16,6 +16,7 @@
 
 #include "real/compare.h"
 #include "real/runner.h"
+#include "real/strace.h"
 #include "sim/scn.h"
 #include "sim/server.h"
 #include "sim/sim.h"
@@ -36,8 +37,9 @@
     X("--dump", "FILE", "the timeline as text, one event a line (strace)") \
     X("--export", "json|chrome FILE", "the timeline as JSON or a Chrome/Perfetto trace") \
     X("--stats", "FILE", "the run's figures: syscalls, copies, CPU, latency") \
+    X("--strace", "LOG...", "open strace -f logs (or the LOG.PID files of -ff)") \
     X("--model", "MODEL", "serve FILE's `server` workload with MODEL") \
-    X("--compare", "MODEL,MODEL...", "run it under each model, figures side by side") \
+    X("--compare", "MODEL,MODEL...", "run it under each model (8 at most), side by side") \
     X("--screen", "COLSxROWS[@EVENT]", "print one viewer screen as text, after EVENT") \
     X("--real", "", "run FILE for real, traced, and show that run") \
     X("--compare-sim", "", "real and simulated runs aligned; exit 3 if unlike") \
@@ -199,12 +201,25 @@ static struct tl *load_and_run(const char *arg, struct run_opts *ro,
     if (!prog) {
         char best[256];
         struct stat st;
-        if (p == arg && !strchr(arg, '/') && stat(arg, &st) != 0 &&
-            nearest_bundled(arg, best, sizeof best))
+        int missing = p == arg && !strchr(arg, '/') && stat(arg, &st) != 0;
+        if (missing && nearest_bundled(arg, best, sizeof best)) {
             fprintf(stderr, "%s: error: no such file, nor a bundled scenario of "
                     "that name; did you mean '%s'?\n", arg, best);
-        else
+        } else if (missing) {
+            /* say where bundled scenarios were looked for */
+            const char *dirs[4];
+            char exe[PATH_MAX];
+            int n = scenario_dirs(dirs, exe, sizeof exe);
+            fprintf(stderr, "%s: error: cannot open: no such file here, nor a "
+                    "bundled scenario of that name in", arg);
+            for (int i = 0; i < n; i++)
+                fprintf(stderr, "%s %s%s", i ? "," : "", dirs[i][0] == '/' ? "" : "./",
+                        dirs[i]);
+            fprintf(stderr, " (set IOSIM_DATADIR to the folder that holds "
+                    "scenarios/)\n");
+        } else {
             fprintf(stderr, "%s\n", err);
+        }
         *status = 2;
         return NULL;
     }
@@ -229,6 +244,24 @@ static struct tl *load_and_run(const char *arg, struct run_opts *ro,
         tl = rt;
     }
     prog_free(prog);
+    return tl;
+}
+
+/* --strace: the logs as a timeline, with what was read said on stderr */
+static struct tl *load_strace(const char *const *logs, int n, int *status)
+{
+    char err[1024];
+    struct strace_report rep;
+    struct tl *tl = NULL;
+    int rc = strace_import(logs, n, &tl, &rep, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "%s\n", err);
+        if (rep.bad)
+            strace_report_print(&rep, "iosim", stderr);
+        *status = rc == -ENOMEM ? 1 : 2;
+        return NULL;
+    }
+    strace_report_print(&rep, "iosim", stderr);
     return tl;
 }
 
@@ -323,7 +356,8 @@ static int compare(const char *arg, const char **models, int n,
         {"latency p99", C_TIME}, {"syscalls", C_COUNT},
         {"kernel scanning (CPU)", C_TIME}, {"fds scanned", C_COUNT},
         {"bytes copied", C_BYTES}, {"context switches", C_COUNT},
-        {"CPU busy", C_TIME}, {"makespan (clients done)", C_TIME},
+        {"CPU busy", C_TIME}, {"clients done at", C_TIME},
+        {"makespan (last event)", C_TIME},
     };
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
         printf("%-24s", rows[r].name);
@@ -332,9 +366,12 @@ static int compare(const char *arg, const char **models, int n,
             int64_t v[] = {x->requests, x->latency_p50_ns, x->latency_p99_ns,
                            x->syscalls_total, x->kernel_scan_ns, x->fds_scanned,
                            x->bytes_to_user + x->bytes_to_kernel,
-                           x->ctx_switches, x->cpu_busy_ns, x->peers_done_ns};
+                           x->ctx_switches, x->cpu_busy_ns, x->peers_done_ns,
+                           x->makespan_ns};
             char b[40];
-            if (rows[r].kind == C_TIME)
+            if ((r == 1 || r == 2) && x->requests == 0)
+                snprintf(b, sizeof b, "-"); /* no request: no latency */
+            else if (rows[r].kind == C_TIME)
                 tl_time_text(b, sizeof b, v[r]);
             else
                 snprintf(b, sizeof b, "%lld", (long long)v[r]);
@@ -396,7 +433,7 @@ int main(int argc, char **argv)
     if (getenv("NO_COLOR") && *getenv("NO_COLOR"))
         uo.mono = 1;
     const char *files[argc > 0 ? argc : 1];
-    int nfiles = 0, dashdash = 0;
+    int nfiles = 0, dashdash = 0, from_strace = 0;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (dashdash || a[0] != '-' || !a[1]) {
@@ -411,6 +448,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
             printf("iosim %s\n", IOSIM_VERSION);
             return finish_output(0);
+        } else if (!strcmp(a, "--strace")) {
+            from_strace = 1;
         } else if (!strcmp(a, "--check")) {
             mode = M_CHECK;
         } else if (!strcmp(a, "--dump")) {
@@ -502,7 +541,17 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (nfiles < 1 || (mode != M_CHECK && nfiles > 1)) {
+    if (from_strace && (mode == M_CHECK || mode == M_COMPARE || ro.model)) {
+        fprintf(stderr, "iosim: error: --strace shows a log as it is: it does "
+                "not go with --check, --model or --compare\n");
+        return 2;
+    }
+    if (from_strace && nfiles < 1) {
+        fprintf(stderr, "iosim: error: --strace takes a log: record one with "
+                "strace -f -tt -T -o LOG PROGRAM\n");
+        return 2;
+    }
+    if (!from_strace && (nfiles < 1 || (mode != M_CHECK && nfiles > 1))) {
         fprintf(stderr, nfiles < 1 ? "iosim: error: no scenario given\n"
                                    : "iosim: error: one scenario at a time\n");
         usage(stderr);
@@ -525,7 +574,8 @@ int main(int argc, char **argv)
         int rc = compare(files[0], models, nmodels, &ro, &status);
         return status ? status : finish_output(rc);
     }
-    struct tl *tl = load_and_run(files[0], &ro, &status);
+    struct tl *tl = from_strace ? load_strace(files, nfiles, &status)
+                                : load_and_run(files[0], &ro, &status);
     if (!tl)
         return status;
     if (ro.compare_sim) { /* the alignment, and whether they agree */

@@ -74,7 +74,7 @@ wait_for 'event ([0-9]+)/\1( |$)' || failed "G does not go to the end"
 key g
 wait_for 'event 0/' || failed "g does not go to the start"
 key :
-wait_for 'Go to event number' || failed "no go-to prompt"
+wait_for 'Go to event, time' || failed "no go-to prompt"
 key 5 0 Enter
 wait_for 'event 50/' || failed "go to event 50"
 wait_for 'Phase 1: waiting for data' || failed "no two-phase view at event 50 (server blocked in read)"

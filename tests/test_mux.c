@@ -20,21 +20,6 @@
 #include "tl/export.h"
 #include "testlib.h"
 
-/* Return values of task's syscalls of kind sys, in order; n of them */
-static int sys_rets(const struct tl *tl, int task, int sys, int64_t *v, int max)
-{
-    int n = 0;
-    for (size_t i = 0; i < tl->nev; i++) {
-        const struct tl_ev *e = &tl->ev[i];
-        if (e->task == task && e->type == EV_SYSCALL && e->sub == sys) {
-            if (n < max)
-                v[n] = e->a;
-            n++;
-        }
-    }
-    return n;
-}
-
 /* ---- epoll ------------------------------------------------------------ */
 
 /* Three connections, data on two of them: epoll_wait returns those two */
@@ -351,7 +336,8 @@ static void test_select_fd_setsize(void **state)
 {
     (void)state;
     struct tl *tl = run_text(
-        "process p {\n    repeat 511 {\n        r, w = pipe\n    }\n"
+        "process p {\n    setrlimit RLIMIT_NOFILE 2048\n"
+        "    repeat 511 {\n        r, w = pipe\n    }\n"
         "    watch r\n    watch w\n    n = select\n    exit 0\n}\n");
     int p = task_id(tl, "p");
     int sig = 0, code = -1, selects = 0, caption = 0;
@@ -476,7 +462,8 @@ static int64_t wait_scan_ns(const char *op, int pairs)
     char text[1024];
     int ep = !strcmp(op, "epoll");
     snprintf(text, sizeof text,
-             "process p {\n%s    repeat %d {\n        r, w = pipe\n%s    }\n"
+             "process p {\n    setrlimit RLIMIT_NOFILE 20000\n"
+             "%s    repeat %d {\n        r, w = pipe\n%s    }\n"
              "    t = thread {\n        sleep 1ms\n        n = write w 8\n    }\n"
              "    %s\n    join t\n}\n",
              ep ? "    ep = epoll_create\n" : "", pairs,

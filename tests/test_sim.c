@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,90 @@ static void test_backpressure(void **state)
     assert_true(blocked >= 1);
     assert_int_equal(wret, 3072);
     assert_true(wt >= 10000000); /* only after the reader made room */
+    tl_free(tl);
+}
+
+/* pthread_join: a thread that already exited is joined in user space, with
+ * no futex call (glibc sees its tid cleared); a running one is waited for
+ * in futex(FUTEX_WAIT); joining oneself is EDEADLK, also without a call */
+static void test_join_exited_no_futex(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process p {\n    t = thread {\n        compute 10us\n    }\n"
+        "    sleep 1ms\n    r = join t\n    u = thread {\n        sleep 1ms\n    }\n"
+        "    r = join u\n    me = set 1000\n    r = join me\n"
+        "    say \"joined\"\n}\n");
+    int p = task_id(tl, "p");
+    int futex = 0;
+    int64_t futex_t = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task == p && e->type == EV_SYS_ENTER && e->sub == SYS_FUTEX) {
+            futex++;
+            futex_t = e->t;
+        }
+    }
+    assert_int_equal(futex, 1); /* only for u, still asleep */
+    assert_true(futex_t > 1000000 && futex_t < 1100000);
+    tl_free(tl);
+}
+
+/* RLIMIT_NOFILE: no fd at or above the soft limit.  With 8, fds 0-2 and
+ * 3-6 leave one: a pipe needs two (EMFILE), a socket takes the last, then
+ * epoll_create1 fails; setrlimit refuses soft > hard (EINVAL) and a higher
+ * hard limit (EPERM); a forked child inherits the raised limit */
+static void test_emfile_at_limit(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    nofile 8\n}\n"
+        "process p {\n    a, b = pipe\n    c, d = pipe\n    e, f = pipe\n"
+        "    g = socket\n    h = epoll_create\n"
+        "    r = setrlimit RLIMIT_NOFILE 600000\n"
+        "    r = setrlimit RLIMIT_NOFILE 16 600000\n"
+        "    r = setrlimit RLIMIT_NOFILE 16\n    e, f = pipe\n"
+        "    pid = fork {\n        x = socket\n        y = socket\n    }\n"
+        "    wait\n}\n");
+    int p = task_id(tl, "p");
+    int64_t pipes[4], sock[1], ep[1], rl[3];
+    assert_int_equal(sys_rets(tl, p, SYS_PIPE2, pipes, 4), 4);
+    assert_int_equal(pipes[0], 0);
+    assert_int_equal(pipes[1], 0);
+    assert_int_equal(pipes[2], -EMFILE); /* fds 7 and 8: 8 is over */
+    assert_int_equal(pipes[3], 0);       /* after the limit went up */
+    assert_int_equal(sys_rets(tl, p, SYS_SOCKET, sock, 1), 1);
+    assert_int_equal(sock[0], 7);
+    assert_int_equal(sys_rets(tl, p, SYS_EPOLL_CREATE1, ep, 1), 1);
+    assert_int_equal(ep[0], -EMFILE);
+    assert_int_equal(sys_rets(tl, p, SYS_PRLIMIT64, rl, 3), 3);
+    assert_int_equal(rl[0], -EINVAL);
+    assert_int_equal(rl[1], -EPERM);
+    assert_int_equal(rl[2], 0);
+    int ch = task_id(tl, "p.1");
+    int64_t cs[2];
+    assert_int_equal(sys_rets(tl, ch, SYS_SOCKET, cs, 2), 2);
+    assert_int_equal(cs[0], 10); /* 8 and 9 are the last pipe: the child */
+    assert_int_equal(cs[1], 11); /* has the raised limit of 16 */
+    tl_free(tl);
+}
+
+/* accept() at the limit: EMFILE, and the connection stays in the queue
+ * until an fd is free */
+static void test_emfile_accept(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    nofile 5\n}\n"
+        "process p {\n    s = socket\n    listen s 80\n    c = accept s\n"
+        "    d = accept s\n    close c\n    d = accept s\n}\n"
+        "peer a count 2 at 1ms {\n    c = connect 80\n    sleep 1ms\n}\n");
+    int p = task_id(tl, "p");
+    int64_t r[3];
+    assert_int_equal(sys_rets(tl, p, SYS_ACCEPT, r, 3), 3);
+    assert_int_equal(r[0], 4);
+    assert_int_equal(r[1], -EMFILE);
+    assert_int_equal(r[2], 4); /* the queued connection, in the freed fd */
     tl_free(tl);
 }
 
@@ -509,6 +594,9 @@ int main(void)
         cmocka_unit_test(test_handshake_order),
         cmocka_unit_test(test_syn_retry),
         cmocka_unit_test(test_review_regressions),
+        cmocka_unit_test(test_join_exited_no_futex),
+        cmocka_unit_test(test_emfile_at_limit),
+        cmocka_unit_test(test_emfile_accept),
         cmocka_unit_test(test_coroutines),
         cmocka_unit_test(test_terminal_input),
         cmocka_unit_test(test_seek_equivalence),

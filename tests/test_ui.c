@@ -985,6 +985,88 @@ static void test_steps_show_effects(void **st)
     tl_free(tl);
 }
 
+/*
+ * Long tables: select.scn's bigset has fds 0 to 1102; the fd table reaches
+ * fd 1101 (the fd the lesson is about) and says how many rows are out of
+ * view; ":fd N" and ":task NAME" jump.  epoll-et: the step about careful
+ * shows careful's fd table.
+ */
+static void test_long_tables(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/select.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    long k;
+    for (k = 0; k < v.ncaps; k++)
+        if (strstr(tl->strs[tl->ev[v.caps[k]].a], "bigset opened 550 pipes"))
+            break;
+    assert_true(k < v.ncaps);
+    viewer_goto_step(&v, k);
+    assert_string_equal(tl->tasks[v.sel_task].name, "bigset");
+    char *txt = render_viewer(&v, 80, 24, 0);
+    assert_true(in_panel(txt, "fd table of bigset", "1101 pipe"));
+    assert_non_null(strstr(txt, " above "));
+    free(txt);
+    ui_key(&v, ':');
+    type(&v, "fd 40\n");
+    assert_int_equal(v.focus, V_FDS);
+    assert_int_equal(v.sel_fd, 40);
+    txt = render_viewer(&v, 80, 24, 0);
+    assert_true(in_panel(txt, "fd table of bigset", "  40 pipe"));
+    assert_non_null(strstr(txt, " more "));
+    free(txt);
+    ui_key(&v, ':');
+    type(&v, "fd 1101\n");
+    assert_int_equal(v.sel_fd, 1101);
+    txt = render_viewer(&v, 132, 43, 0);
+    assert_true(in_panel(txt, "fd table of bigset", "1101 pipe"));
+    free(txt);
+    ui_key(&v, ':');
+    type(&v, "fd 5000\n");
+    assert_non_null(strstr(v.msg, "not open"));
+    ui_key(&v, ':');
+    type(&v, "task alice\n");
+    assert_string_equal(tl->tasks[v.sel_task].name, "alice");
+    viewer_close(&v);
+    tl_free(tl);
+
+    tl = run_file("scenarios/epoll-et.scn");
+    assert_int_equal(viewer_open(&v, tl), 0);
+    for (k = 0; k < v.ncaps; k++)
+        if (strstr(tl->strs[tl->ev[v.caps[k]].a], "careful read until EAGAIN"))
+            break;
+    assert_true(k < v.ncaps);
+    viewer_goto_step(&v, k);
+    txt = render_viewer(&v, 80, 24, 0);
+    assert_non_null(strstr(txt, "fd table of careful"));
+    check_golden("ui_epoll-et_80x24_careful", txt);
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+
+    /* c10k: the server's 10,000 fds, to the last */
+    tl = run_file("scenarios/c10k.scn");
+    assert_int_equal(viewer_open(&v, tl), 0);
+    viewer_goto_step(&v, v.ncaps - 1); /* 40 ms: every client connected */
+    ui_key(&v, ':');
+    type(&v, "task c10k\n");
+    const struct w_proc *pr = &v.cur.w.procs[tl->tasks[v.sel_task].proc];
+    int hi = pr->nfds - 1;
+    assert_true(hi > 9000);
+    char cmd[32], want[32];
+    snprintf(cmd, sizeof cmd, "fd %d\n", hi);
+    ui_key(&v, ':');
+    type(&v, cmd);
+    assert_int_equal(v.sel_fd, hi);
+    txt = render_viewer(&v, 80, 24, 0);
+    snprintf(want, sizeof want, "%d sock", hi);
+    assert_non_null(strstr(txt, want));
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
 /* Playback stops at each step; P plays through */
 static void test_play_stops_at_steps(void **st)
 {
@@ -1426,6 +1508,7 @@ int main(void)
         cmocka_unit_test(test_c10k),
         cmocka_unit_test(test_steps_show_effects),
         cmocka_unit_test(test_play_stops_at_steps),
+        cmocka_unit_test(test_long_tables),
         cmocka_unit_test(test_small_buffers_strip),
         cmocka_unit_test(test_keys_navigation),
         cmocka_unit_test(test_keys_search_marks_focus),

@@ -55,4 +55,20 @@ static inline int task_id(const struct tl *tl, const char *name)
     return -1;
 }
 
+/* Return values of task's syscalls of kind sys, in order; n of them */
+static inline int sys_rets(const struct tl *tl, int task, int sys, int64_t *v,
+                           int max)
+{
+    int n = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task == task && e->type == EV_SYSCALL && e->sub == sys) {
+            if (n < max)
+                v[n] = e->a;
+            n++;
+        }
+    }
+    return n;
+}
+
 #endif

@@ -217,7 +217,7 @@ static int feed(struct trace *tr, struct conv *cv, const struct real_log *log)
                 w->name = strdup(str);
                 rc = trace_name(tr, r->tid, r->t_enter, str, (int)(r->b & 0xff), -1);
             } else if (r->sub == REAL_MARK_SAY && r->a >= 0 && r->a < cv->p->nstrs) {
-                rc = trace_caption(tr, w->cur, r->t_enter, cv->p->strs[r->a]);
+                rc = trace_caption_by(tr, w->cur, r->t_enter, cv->p->strs[r->a]);
             } else if (r->sub == REAL_MARK_CO && str) {
                 if (r->b == REAL_CO_MADE) {
                     int t = co_add(cv, str, r->tid);

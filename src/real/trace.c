@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum rec_kind { R_CALL, R_SIGNAL, R_EXIT, R_NAME, R_CAPTION, R_SWITCH };
+enum rec_kind { R_CALL, R_SIGNAL, R_EXIT, R_CAPTION, R_NAME, R_SWITCH };
 
 struct rec {
     struct trace_call c; /* pointers cleared: see the offsets */
@@ -45,6 +45,8 @@ struct ttask {
     int suspended;  /* a coroutine is suspended when made */
     int idx;        /* tl task index once created, -1 */
     int blocked;    /* pass 3: in a sleeping call */
+    int sig_shown;  /* pass 3: the signal delivered last, if nothing of the
+                       task came after it */
     int dead;       /* pass 3: exited */
     int live;       /* pass 3, processes: tasks of the group alive */
     int64_t last_t; /* pass 2 */
@@ -218,7 +220,7 @@ int trace_name(struct trace *tr, int tid, int64_t t, const char *name,
     return 0;
 }
 
-int trace_caption(struct trace *tr, int tid, int64_t t, const char *text)
+int trace_caption_by(struct trace *tr, int tid, int64_t t, const char *text)
 {
     int64_t off = keep_str(tr, text);
     struct rec *r = off < 0 ? NULL : new_rec(tr, R_CAPTION);
@@ -251,6 +253,20 @@ int trace_exit(struct trace *tr, int tid, int64_t t, int status, int sig)
     r->c.ret = status;
     r->c.arg = sig;
     tr->n.exits++;
+    return 0;
+}
+
+int trace_caption(struct trace *tr, int64_t t, const char *text)
+{
+    int64_t off = keep_str(tr, text ? text : "");
+    if (off < 0)
+        return -ENOMEM;
+    struct rec *r = new_rec(tr, R_CAPTION);
+    if (!r)
+        return tr->finished ? -EINVAL : -ENOMEM;
+    r->c.tid = -1;
+    r->c.t_enter = r->c.t_exit = t;
+    r->text_off = off;
     return 0;
 }
 
@@ -370,6 +386,8 @@ static void sysinfo_init(void)
 }
 
 #define CLONE_THREAD_FLAG 0x00010000
+/* a write-like call shorter than this is shown running, not blocked */
+#define TRACE_WRITE_SLEEP_NS 1000000
 #define FIONBIO_REQ 0x5421
 #define F_DUPFD_CMD 0
 #define F_GETFL_CMD 3
@@ -468,6 +486,8 @@ static int pass_tasks(struct build *b)
     struct trace *tr = b->tr;
     for (size_t i = 0; i < tr->nrecs; i++) {
         struct rec *r = &tr->recs[i];
+        if (r->kind == R_CAPTION && r->c.tid < 0)
+            continue; /* a caption of no task */
         int t = task_find(b, r->c.tid);
         if (t < 0 || (b->tasks[t].exited && r->kind != R_EXIT)) {
             t = task_add(b, r->c.tid);
@@ -529,8 +549,24 @@ static int pass_tasks(struct build *b)
 static void pass_clamp(struct build *b)
 {
     struct trace *tr = b->tr;
+    int64_t t0 = INT64_MAX; /* the timeline starts at the first moment */
+    for (size_t i = 0; i < tr->nrecs; i++)
+        if (tr->recs[i].c.t_enter < t0 && tr->recs[i].c.t_enter != TRACE_START)
+            t0 = tr->recs[i].c.t_enter;
     for (size_t i = 0; i < tr->nrecs; i++) {
         struct rec *r = &tr->recs[i];
+        if (r->c.t_enter == TRACE_START) {
+            r->c.t_enter = r->c.t_exit = 0;
+            r->c.returned = 1; /* marks a caption for the start */
+            continue;
+        }
+        r->c.t_enter -= t0;
+        r->c.t_exit -= t0;
+    }
+    for (size_t i = 0; i < tr->nrecs; i++) {
+        struct rec *r = &tr->recs[i];
+        if (r->kind == R_CAPTION)
+            continue;
         struct ttask *k = &b->tasks[r->task];
         if (r->c.t_enter < k->last_t)
             r->c.t_enter = k->last_t;
@@ -734,6 +770,10 @@ static int call_wait(struct build *b, const struct rec *r, int *obj)
     }
     if (c->sys == S_IO_URING_ENTER && c->arg <= 0)
         return -1; /* no min_complete: it only submits */
+    if (si->wait == TW_SPACE && c->returned &&
+        c->t_exit - c->t_enter < TRACE_WRITE_SLEEP_NS)
+        return -1; /* a write sleeps only on a full buffer: a quick one
+                      found room */
     if (si->fdwait) {
         struct ttask *p = &b->tasks[b->tasks[r->task].proc];
         int o = fd_obj(p, c->fd);
@@ -758,6 +798,7 @@ static int on_enter(struct build *b, struct rec *r)
     if ((rc = task_make(b, t, tm)))
         return rc;
     struct ttask *k = &b->tasks[t];
+    k->sig_shown = 0;
     /* an fd it names that the trace has not seen made */
     int fdmade = sysinfo[c->sys].makes >= 0 && c->sys != S_ACCEPT &&
                  c->sys != S_ACCEPT4 && c->sys != S_SIGNALFD &&
@@ -880,6 +921,7 @@ static int on_return(struct build *b, struct rec *r)
     struct ttask *k = &b->tasks[t];
     int pi = k->proc;
     int line = c->line;
+    k->sig_shown = 0;
     if (k->blocked) {
         k->blocked = 0;
         if ((rc = emit(b, tm, EV_STATE, k->idx, TS_RUNNING, -1, -1, 0, line)))
@@ -996,6 +1038,7 @@ static int on_signal(struct build *b, struct rec *r)
     int sig = (int)r->c.arg;
     int handled = sig > 0 && sig < 64 &&
                   (b->tasks[k->proc].handlers >> sig & 1);
+    k->sig_shown = handled ? 0 : sig;
     return emit(b, r->c.t_enter, EV_SIGNAL, k->idx, handled, -1, sig, 0, 0);
 }
 
@@ -1044,7 +1087,9 @@ static int on_end(struct build *b, struct rec *r)
         return 0;
     int64_t tm = r->c.t_enter;
     int sig = (int)r->c.arg;
-    if (sig > 0 && (rc = emit(b, tm, EV_SIGNAL, k->idx, 0, -1, sig, 0, 0)))
+    /* killed: the signal, unless its delivery was the task's last event */
+    if (sig > 0 && k->sig_shown != sig &&
+        (rc = emit(b, tm, EV_SIGNAL, k->idx, 0, -1, sig, 0, 0)))
         return rc;
     k->dead = 1;
     k->blocked = 0;
@@ -1103,8 +1148,23 @@ int trace_finish(struct trace *tr, const char *title, const char *source,
     }
     qsort(m, nm, sizeof *m, moment_cmp);
     rc = 0;
+    /* captions for the start come before anything else */
+    for (size_t i = 0; i < tr->nrecs && !rc; i++) {
+        struct rec *r = &tr->recs[i];
+        if (r->kind != R_CAPTION || !r->c.returned)
+            continue;
+        int sid = tl_add_str(b.tl, str_at(tr, r->text_off));
+        rc = sid < 0 ? sid : emit(&b, 0, EV_CAPTION, -1, 0, -1, sid, 0, 0);
+    }
     for (size_t i = 0; i < nm && !rc; i++) {
         struct rec *r = &tr->recs[m[i].seq / 2];
+        if (r->kind == R_CAPTION && r->c.returned)
+            continue; /* at the start: done */
+        if (r->kind == R_CAPTION && r->c.tid < 0) {
+            int sid = tl_add_str(b.tl, str_at(tr, r->text_off));
+            rc = sid < 0 ? sid : emit(&b, r->c.t_enter, EV_CAPTION, -1, 0, -1, sid, 0, 0);
+            continue;
+        }
         if (b.tasks[r->task].dead && r->kind != R_EXIT)
             continue; /* a record after its task's exit: nothing to show */
         switch (r->kind) {

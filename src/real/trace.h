@@ -5,7 +5,8 @@
  * A producer feeds one struct trace_call per syscall, plus the signals and
  * exits it saw, in any order; trace_finish() orders every moment by time
  * (ties keep the order of submission) and writes a timeline in src/tl's
- * vocabulary, derived from the calls alone:
+ * vocabulary, starting at time 0 for the first moment, derived from the
+ * calls alone:
  *   - tasks: the first task seen is a process; clone/clone3/fork/vfork
  *     that return a tid make a new task, a thread of the caller's process
  *     when the flags hold CLONE_THREAD, else a process with a copy of the
@@ -15,8 +16,9 @@
  *     or its parent's program;
  *   - states: running between calls; blocked from entry to return inside a
  *     call that can sleep (read, accept, epoll_wait, futex, wait4, ...),
- *     unless the fd is O_NONBLOCK or the timeout is 0; exited at the exit
- *     or "killed by" record;
+ *     unless the fd is O_NONBLOCK or a regular file, or the timeout is 0;
+ *     a write-like call only when it lasted 1 ms or more (it sleeps only
+ *     on a full buffer); exited at the exit or "killed by" record;
  *   - fd tables and objects: socket, accept/accept4, pipe/pipe2,
  *     socketpair, epoll_create(1), eventfd, timerfd_create, signalfd,
  *     inotify_init, open/openat/creat, memfd_create, io_uring_setup make
@@ -91,7 +93,8 @@ struct trace_fdev {
 struct trace_call {
     int32_t tid;         /* the thread that made it (strace's pid column) */
     int32_t sys;         /* enum tl_sys, or TL_SYS_LINUX + nr (tl.h) */
-    int64_t t_enter;     /* ns since the trace's epoch */
+    int64_t t_enter;     /* ns, from any epoch (the timeline starts at the
+                            first moment of the trace) */
     int64_t t_exit;      /* ns, >= t_enter; unused when !returned */
     int64_t ret;         /* the result, or -errno / -restart code */
     int32_t returned;    /* 1: it returned ret; 0: it never returned
@@ -132,6 +135,10 @@ int trace_signal(struct trace *tr, int tid, int64_t t, int sig);
  * SIG +++" */
 int trace_exit(struct trace *tr, int tid, int64_t t, int status, int sig);
 
+/* A caption at time t (TRACE_START: the first moment of the trace) */
+#define TRACE_START INT64_MIN
+int trace_caption(struct trace *tr, int64_t t, const char *text);
+
 /* What iosim's own runner knows that a trace does not (src/real/real_tl.c):
  * tid's name and kind (enum tl_task_kind) as the scenario has them, given
  * before its first record; host >= 0 makes tid a coroutine of thread host
@@ -139,8 +146,8 @@ int trace_exit(struct trace *tr, int tid, int64_t t, int status, int sig);
  * any number no thread uses) */
 int trace_name(struct trace *tr, int tid, int64_t t, const char *name,
                int kind, int host);
-/* A caption at t, said by tid's task */
-int trace_caption(struct trace *tr, int tid, int64_t t, const char *text);
+/* A caption at t, said by tid's task (a scenario's `say`) */
+int trace_caption_by(struct trace *tr, int tid, int64_t t, const char *text);
 /* In user space, coroutine from is suspended and to runs */
 int trace_switch(struct trace *tr, int from, int to, int64_t t);
 

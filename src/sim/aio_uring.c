@@ -248,6 +248,8 @@ static int op_setup(struct sim *s, struct task *t, const struct prog_ins *in)
     int sq = 1;
     while (sq < n)
         sq *= 2;
+    if (sim_fd_room(s, t->proc, 1) < 0) /* io_uring_create: no fd */
+        return sim_sys_return(s, t, -EMFILE, s->p->cost.syscall);
     int o = sim_obj_new(s, OK_URING, 0, 0, -1, t->proc);
     if (o < 0)
         return GO_FAIL;

@@ -273,6 +273,8 @@ static void item_remove(struct sim *s, int epo, int i, int task)
 static int ep_create(struct sim *s, struct task *t)
 {
     sim_sys_enter(s, t, SYS_EPOLL_CREATE1, -1, 0);
+    if (sim_fd_room(s, t->proc, 1) < 0) /* do_epoll_create: no fd */
+        return sim_sys_return(s, t, -EMFILE, s->p->cost.syscall);
     int o = sim_obj_new(s, OK_EPOLL, 0, 0, -1, t->proc);
     if (o < 0)
         return GO_FAIL;

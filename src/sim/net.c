@@ -139,6 +139,18 @@ int sim_fd_open(struct sim *s, int proc, int obj)
     return fd;
 }
 
+int sim_fd_room(struct sim *s, int proc, int n)
+{
+    int64_t lim = s->tasks[proc].nofile_cur;
+    for (int fd = world_fd_lowest(&s->w, proc); n > 0; fd++) {
+        if (fd >= lim)
+            return -EMFILE;
+        if (world_fd_obj(&s->w, proc, fd) < 0)
+            n--;
+    }
+    return 0;
+}
+
 void net_fd_close(struct sim *s, int proc, int fd)
 {
     int obj = world_fd_obj(&s->w, proc, fd);
@@ -256,6 +268,8 @@ static int op_socket(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     (void)in;
     sim_sys_enter(s, t, SYS_SOCKET, -1, 0);
+    if (sim_fd_room(s, t->proc, 1) < 0) /* sock_map_fd finds no fd */
+        return sim_sys_return(s, t, -EMFILE, s->p->cost.syscall);
     int o = sim_obj_new(s, OK_SOCKET, s->p->rcvbuf, s->p->sndbuf, -1, t->proc);
     if (o < 0)
         return GO_FAIL;
@@ -326,6 +340,10 @@ static int op_accept(struct sim *s, struct task *t, const struct prog_ins *in)
     int o = sim_fd_obj(s, t, fd);
     if (o < 0)
         return bad_fd(s, t);
+    /* __sys_accept4_file takes an fd before anything else: at the limit
+     * the connection stays in the queue, and the socket stays readable */
+    if (sim_fd_room(s, t->proc, 1) < 0)
+        return sim_sys_return(s, t, -EMFILE, s->p->cost.syscall);
     if (s->w.objs[o].kind != OK_LISTEN) /* accept(2): ENOTSOCK, EINVAL */
         return sim_sys_return(s, t, s->w.objs[o].kind == OK_SOCKET ? -EINVAL
                                                                 : -ENOTSOCK,
@@ -352,6 +370,12 @@ static int op_connect(struct sim *s, struct task *t, const struct prog_ins *in)
         return r;
     }
     int64_t fd = t->ret2;
+    if (fd < 0 && !t->in_sys) { /* socket() failed (EMFILE): no connect */
+        sim_set_dst(s, t, in->dst, fd);
+        t->phase = 0;
+        t->pc++;
+        return GO_NEXT;
+    }
     int o = sim_fd_obj(s, t, fd);
     if (!t->in_sys) {
         sim_sys_enter(s, t, SYS_CONNECT, fd, port);
@@ -393,8 +417,12 @@ static int op_pair(struct sim *s, struct task *t, const struct prog_ins *in)
     int fa0 = world_fd_lowest(&s->w, t->proc), fb0 = fa0 + 1;
     while (world_fd_obj(&s->w, t->proc, fb0) >= 0)
         fb0++;
+    int room = sim_fd_room(s, t->proc, 2);
+    /* at the limit the array is not filled in: shown as ... */
     sim_sys_enter(s, t, pipe ? SYS_PIPE2 : SYS_SOCKETPAIR, -1,
-                  TL_FD_PAIR(fa0, fb0));
+                  room < 0 ? TL_FD_PAIR(-1, -1) : TL_FD_PAIR(fa0, fb0));
+    if (room < 0)
+        return sim_sys_return(s, t, -EMFILE, s->p->cost.syscall);
     int a, b;
     if (pipe) {
         a = sim_obj_new(s, OK_PIPE_R, s->p->pipebuf, 0, -1, t->proc);
@@ -615,9 +643,36 @@ static int op_type(struct sim *s, struct task *t, const struct prog_ins *in)
     return GO_NEXT;
 }
 
+/* setrlimit(RLIMIT_NOFILE, {soft, hard}): glibc calls prlimit64(0, ...).
+ * do_prlimit refuses soft > hard (EINVAL), and a hard limit above the
+ * current one or above fs.nr_open without CAP_SYS_RESOURCE (EPERM).  The
+ * limit belongs to the process: its threads share it, a child inherits
+ * it.  Lowering it closes nothing: fds above it stay open, only new ones
+ * must be below it. */
+static int op_setrlimit(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    struct task *pr = &s->tasks[t->proc];
+    int64_t cur = sim_arg(t, in, 1);
+    int64_t max = in->nargs > 2 ? sim_arg(t, in, 2) : pr->nofile_max;
+    int64_t shown_cur = cur < 0 || cur > 0xffffffff ? 0xffffffff : cur;
+    int64_t shown_max = max < 0 || max > 0xffffffff ? 0xffffffff : max;
+    sim_sys_enter(s, t, SYS_PRLIMIT64, -1, TL_RLIM_ARG(shown_cur, shown_max));
+    int64_t r = 0;
+    if (cur < 0 || max < 0 || cur > max)
+        r = -EINVAL;
+    else if (max > pr->nofile_max || max > TL_NR_OPEN)
+        r = -EPERM;
+    if (r == 0) {
+        pr->nofile_cur = cur;
+        pr->nofile_max = max;
+    }
+    return sim_sys_return(s, t, r, s->p->cost.syscall);
+}
+
 static int io_exec(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     switch (in->op) {
+    case OP_SETRLIMIT: return op_setrlimit(s, t, in);
     case OP_SOCKET: return op_socket(s, t, in);
     case OP_LISTEN: return op_listen(s, t, in);
     case OP_ACCEPT: return op_accept(s, t, in);
@@ -635,6 +690,6 @@ const struct mux_ops mux_io_ops = {
     .name = "io",
     .ops = {OP_SOCKET, OP_LISTEN, OP_ACCEPT, OP_CONNECT, OP_PIPE, OP_SOCKETPAIR,
             OP_READ, OP_RECV, OP_WRITE, OP_SEND, OP_CLOSE, OP_FCNTL, OP_TYPE,
-            OP__COUNT},
+            OP_SETRLIMIT, OP__COUNT},
     .exec = io_exec,
 };

@@ -154,6 +154,14 @@ int proc_task_new(struct sim *s, const char *name, int kind, int decl,
     t->reserved = -1;
     t->external = (uint8_t)external;
     t->id = PID_BASE + id;
+    if (proc < 0) { /* a process: its parent's fd limit, or the machine's */
+        const struct task *pp = parent >= 0 ? &s->tasks[s->tasks[parent].proc]
+                                            : NULL;
+        t->nofile_cur = pp ? pp->nofile_cur : s->p->nofile;
+        t->nofile_max = pp ? pp->nofile_max
+                           : s->p->nofile > TL_NOFILE_HARD ? s->p->nofile
+                                                           : TL_NOFILE_HARD;
+    }
     t->shared = d->slot_shared;
     if (proc >= 0) { /* a thread or coroutine: the process's memory */
         t->mem = s->tasks[proc].mem;
@@ -474,19 +482,33 @@ static int op_join(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     int64_t id = sim_arg(t, in, 0);
     int w = in->op == OP_WAIT;
-    sim_sys_enter(s, t, w ? SYS_WAIT4 : SYS_FUTEX, id, 0);
     int me = (int)(t - s->tasks);
     if (!w) {
+        /* glibc's pthread_join (nptl/pthread_join_common.c) decides in user
+         * space: joining oneself is EDEADLK, a thread that has already
+         * exited (the kernel cleared its tid: CLONE_CHILD_CLEARTID) is
+         * joined at once, with no syscall.  Only a running thread makes it
+         * sleep in futex(FUTEX_WAIT) on that tid, until the thread's exit
+         * clears it and wakes the futex. */
         int k = find_task_by_id(s, id);
-        if (k == me) /* pthread_join(3): joining oneself */
-            return sim_sys_return(s, t, -EDEADLK, s->p->cost.syscall);
-        if (k < 0 || !s->tasks[k].is_thread || s->tasks[k].proc != t->proc)
-            return sim_sys_return(s, t, -ESRCH, s->p->cost.syscall);
+        if (!t->in_sys) {
+            int64_t r = k == me ? -EDEADLK
+                        : k < 0 || !s->tasks[k].is_thread ||
+                                  s->tasks[k].proc != t->proc ? -ESRCH
+                        : s->tasks[k].exited ? 0 : 1;
+            if (r <= 0) {
+                sim_set_dst(s, t, in->dst, r);
+                t->pc++;
+                return GO_NEXT;
+            }
+            sim_sys_enter(s, t, SYS_FUTEX, id, 0);
+        }
         if (s->tasks[k].exited)
             return sim_sys_return(s, t, 0, s->p->cost.syscall);
         t->waiting_for = k;
         return sim_block(s, t, TW_THREAD, -1);
     }
+    sim_sys_enter(s, t, SYS_WAIT4, id, 0);
     int any = in->nargs == 0 || in->a[0].kind == ARG_NONE;
     int live = 0;
     for (int i = 0; i < s->ntasks; i++) {

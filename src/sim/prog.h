@@ -36,6 +36,7 @@
  *   t  an optional timeout: a duration (integer with its unit, or a
  *      variable); absent = wait for ever
  *   s  a string
+ *   r  a resource limit: RLIMIT_NOFILE (the only one modelled)
  * Results (the names before '=') are listed in the help text.
  * Operations that are control flow (if, loop, ...) are not in this table.
  * Every operation also runs for real: give a new one its entry in ops[] of
@@ -61,7 +62,7 @@
     X(THREAD, "thread", "", "tid = thread { ... }: a new thread runs the block") \
     X(COROUTINE, "coroutine", "", "co = coroutine { ... }: a coroutine of this thread runs the block when a yield switches to it") \
     X(YIELD, "yield", "", "yield: switch to the next coroutine of this thread (in user space: no syscall)") \
-    X(JOIN, "join", "f", "join TID: wait for a thread to exit") \
+    X(JOIN, "join", "f", "join TID: wait for a thread to exit (pthread_join: a futex wait only if it is still running)") \
     X(WAIT, "wait", "v", "wait [PID]: wait for a child process to exit") \
     X(TYPE, "type", "n", "type SIZE: the user types SIZE bytes at the terminal; a read of fd 0 gets them") \
     X(SAY, "say", "s", "say [once] \"TEXT\": show TEXT as the caption when reached (once: the first time only)") \
@@ -78,6 +79,7 @@
     X(PREP, "prep", "fufn", "id = prep RING read|write|recv|send FD SIZE: write a request into the submission ring (no syscall); id = its user_data") \
     X(URING_ENTER, "io_uring_enter", "fvt", "n = io_uring_enter RING [WAIT [TIMEOUT]]: submit the queued requests, wait for WAIT completions (at most TIMEOUT: ETIME)") \
     X(CQE, "cqe", "f", "id, res = cqe RING: take the oldest completion (no syscall): its user_data and result; id = EAGAIN if none") \
+    X(SETRLIMIT, "setrlimit", "rnv", "setrlimit RLIMIT_NOFILE SOFT [HARD]: change the process's fd limit (prlimit64); SOFT <= HARD, and HARD may only go down") \
     X(SET, "set", "v", "x = set VALUE: assign") \
     /* control flow, produced by the compiler only */ \
     X(JMP, "(jump)", "", "") \
@@ -236,6 +238,7 @@ struct prog {
     long max_steps;   /* ... this many steps of the interpreter and agenda */
     int64_t max_mem;  /* ... when the run holds this many bytes */
     int backlog;
+    int64_t nofile;   /* RLIMIT_NOFILE soft limit every process starts with */
 
     struct prog_ins *code;
     int ncode, codecap;

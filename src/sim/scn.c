@@ -16,6 +16,7 @@
 #include "sim/scn.h"
 #include "sim/scn_int.h"
 #include "sim/server.h"
+#include "tl/tl.h"
 
 static const char *const decl_kw[] = {
     "title", "model", "machine", "caption", "process", "peer", "server",
@@ -170,7 +171,8 @@ static int scn_label(struct scn *S, const struct scn_tok *kw, char **dst,
 }
 
 enum { MK_CPUS, MK_RCVBUF, MK_SNDBUF, MK_PIPEBUF, MK_LATENCY, MK_SLICE, MK_HZ,
-       MK_LIMIT, MK_EVENTS, MK_STEPS, MK_MEMORY, MK_BACKLOG, MK_COST };
+       MK_LIMIT, MK_EVENTS, MK_STEPS, MK_MEMORY, MK_BACKLOG, MK_NOFILE,
+       MK_COST };
 
 static const struct {
     const char *name;
@@ -189,6 +191,7 @@ static const struct {
     [MK_STEPS] = {"steps", U_NONE, 1, SIM_STEPS_MAX},
     [MK_MEMORY] = {"memory", U_SIZE, 1L << 20, SIM_MEM_MAX},
     [MK_BACKLOG] = {"backlog", U_NONE, 1, 65535},
+    [MK_NOFILE] = {"nofile", U_NONE, 4, 1048576}, /* fs.nr_open */
     [MK_COST] = {"cost", U_TIME, 0, INT64_MAX},
 };
 
@@ -272,7 +275,8 @@ static int scn_mline(struct scn *S)
                            + t->off, n.best);
         return scn_err(S, t->off, "unknown machine setting '%.*s': expected "
                        "cpus, rcvbuf, sndbuf, pipebuf, latency, slice, hz, "
-                       "limit, events, steps, memory, backlog or cost", t->len,
+                       "limit, events, steps, memory, backlog, nofile or cost",
+                       t->len,
                        S->p->lines[S->ln] + t->off);
     }
     if (k == MK_COST)
@@ -293,6 +297,7 @@ static int scn_mline(struct scn *S)
     case MK_EVENTS: p->max_events = (long)v; break;
     case MK_STEPS: p->max_steps = (long)v; break;
     case MK_MEMORY: p->max_mem = v; break;
+    case MK_NOFILE: p->nofile = v; break;
     default: p->backlog = (int)v; break;
     }
     return 0;
@@ -351,6 +356,7 @@ static int scn_unknown_decl(struct scn *S, const struct scn_tok *t)
 /*
  * server NAME {
  *     model epoll      port 8080      work 100us      reply 1K      buffer 4K
+ *     nofile 16384
  * }  (one setting per line): the model's template (server.c) with the
  * settings filled in, compiled as a `process NAME` whose lines are the
  * generated text (a prog_script) rather than the file's.
@@ -421,9 +427,9 @@ static int scn_server(struct scn *S)
     struct scn_tok *name = scn_take(S), nt;
     char b[64], model[64] = "blocking";
     static const char *const keys[] = {"model", "port", "work", "reply",
-                                       "buffer"};
+                                       "buffer", "nofile"};
     struct server_cfg c;
-    int brace, ln = S->ln, r, seen[5] = {0};
+    int brace, ln = S->ln, r, seen[6] = {0};
     server_cfg_default(&c);
     if (name->kind != T_IDENT)
         return scn_err(S, name->off, "expected a name: server NAME {, found "
@@ -442,17 +448,17 @@ static int scn_server(struct scn *S)
     while ((r = scn_next(S)) > 0 && S->tok[0].kind != T_RBRACE) {
         struct scn_tok *k = scn_take(S);
         int i = 0;
-        while (i < 5 && !scn_word(k, keys[i]))
+        while (i < 6 && !scn_word(k, keys[i]))
             i++;
-        if (i == 5) {
+        if (i == 6) {
             struct scn_near n = {k->s, k->len, NULL, 0};
             if (k->kind == T_IDENT) /* only a name has a nearest name */
-                scn_near_list(&n, keys, 5);
+                scn_near_list(&n, keys, 6);
             if (n.best)
                 return scn_err(S, k->off, "unknown server setting '%.*s'; "
                                "did you mean '%s'?", k->len, k->s, n.best);
             return scn_err(S, k->off, "unknown server setting %s: expected "
-                           "model, port, work, reply or buffer",
+                           "model, port, work, reply, buffer or nofile",
                            scn_desc(S, k, b, sizeof b));
         }
         if (seen[i])
@@ -473,10 +479,12 @@ static int scn_server(struct scn *S)
                 return -1;
             continue;
         }
-        static const int unit[] = {0, U_NONE, U_TIME, U_SIZE, U_SIZE};
-        static const int64_t lo[] = {0, 1, 0, 0, 1};
-        static const int64_t hi[] = {0, 65535, INT64_MAX, 1L << 30, 1L << 30};
-        int64_t *dst[] = {NULL, &c.port, &c.work, &c.reply, &c.buffer};
+        static const int unit[] = {0, U_NONE, U_TIME, U_SIZE, U_SIZE, U_NONE};
+        static const int64_t lo[] = {0, 1, 0, 0, 1, 4};
+        static const int64_t hi[] = {0, 65535, INT64_MAX, 1L << 30, 1L << 30,
+                                     TL_NOFILE_HARD};
+        int64_t *dst[] = {NULL, &c.port, &c.work, &c.reply, &c.buffer,
+                          &c.nofile};
         if (scn_mvalue(S, keys[i], unit[i], lo[i], hi[i], dst[i]) < 0)
             return -1;
     }
@@ -557,6 +565,7 @@ static struct prog *scn_prog_new(const char *path)
     p->max_steps = SIM_STEPS_DEFAULT;
     p->max_mem = SIM_MEM_DEFAULT;
     p->backlog = 128;
+    p->nofile = 1024; /* systemd's DefaultLimitNOFILE=1024:524288 */
     return p;
 }
 

@@ -346,6 +346,13 @@ static int scn_arg(struct scn *S, char spec, struct prog_ins *in,
         }
         return scn_err(S, t->off, "expected O_NONBLOCK or O_ASYNC, found %s",
                        scn_desc(S, t, b, sizeof b));
+    case 'r':
+        if (scn_word(t, "RLIMIT_NOFILE")) {
+            scn_const(a, 7); /* RLIMIT_NOFILE on Linux */
+            return 0;
+        }
+        return scn_err(S, t->off, "expected RLIMIT_NOFILE (the only limit "
+                       "iosim models), found %s", scn_desc(S, t, b, sizeof b));
     case 'u':
         for (int i = 0; i < TU__COUNT; i++) {
             if (scn_word(t, uring_kw[i])) {

@@ -325,6 +325,7 @@ void server_cfg_default(struct server_cfg *c)
     c->work = 100 * 1000;
     c->reply = 1024;
     c->buffer = 4096;
+    c->nofile = 0;
 }
 
 int server_model_known(const char *name)
@@ -355,6 +356,34 @@ static void fmt_time(char *b, size_t n, int64_t ns)
             snprintf(b, n, "%lld%s", (long long)(ns / us[i].m), us[i].u);
             return;
         }
+}
+
+/* The template with `setrlimit RLIMIT_NOFILE N` as the process's first
+ * statement; frees text */
+static char *raise_nofile(char *text, int64_t n)
+{
+    char line[512];
+    snprintf(line, sizeof line,
+             "    say once \"setrlimit(RLIMIT_NOFILE): the server raises its soft "
+             "fd limit to %lld (a process may go up to its hard limit, 524288 "
+             "by default), as servers do at start-up (nginx: "
+             "worker_rlimit_nofile). Without it, accept() fails with EMFILE "
+             "once the fds reach the soft limit, 1024 by default.\"\n"
+             "    setrlimit RLIMIT_NOFILE %lld\n",
+             (long long)n, (long long)n);
+    char *proc = strstr(text, "\nprocess ");
+    char *body = proc ? strchr(proc, '{') : NULL;
+    char *out = body ? malloc(strlen(text) + strlen(line) + 1) : NULL;
+    if (!out) {
+        free(text);
+        return NULL;
+    }
+    size_t head = (size_t)(body - text) + 2; /* through "{\n" */
+    memcpy(out, text, head);
+    strcpy(out + head, line);
+    strcat(out, text + head);
+    free(text);
+    return out;
 }
 
 char *server_expand(const char *model, const char *name,
@@ -395,5 +424,7 @@ char *server_expand(const char *model, const char *name,
         }
     }
     out[len] = 0;
+    if (c->nofile > 0) /* setrlimit first, as servers do at start-up */
+        return raise_nofile(out, c->nofile);
     return out;
 }

@@ -33,6 +33,8 @@ struct server_cfg {
     int64_t work;   /* `work DURATION`: CPU time per request, default 100us */
     int64_t reply;  /* `reply SIZE`: bytes written per request, default 1K */
     int64_t buffer; /* `buffer SIZE`: bytes asked of each read, default 4K */
+    int64_t nofile; /* `nofile N`: the server first raises its soft
+                       RLIMIT_NOFILE to N (setrlimit); 0: it does not */
 };
 
 void server_cfg_default(struct server_cfg *c);

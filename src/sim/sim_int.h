@@ -121,6 +121,8 @@ struct task {
     int64_t exec_start, run_since; /* last charged, on its CPU since */
     int32_t last_cpu;
     uint8_t on_cpu, need_resched;
+    int64_t nofile_cur, nofile_max; /* a process's RLIMIT_NOFILE (in its
+                                       main task; fork copies it) */
 };
 
 /* The engine's private side of a kernel object */
@@ -369,6 +371,9 @@ void sim_wake(struct sim *s, struct task *t);
 int sim_obj_new(struct sim *s, int kind, int64_t rxcap, int64_t txcap, int peer,
                 int owner);
 int sim_fd_open(struct sim *s, int proc, int obj);
+/* 0 if process proc can open n more fds below its RLIMIT_NOFILE soft
+ * limit, else -EMFILE (alloc_fd: an fd must be below the limit) */
+int sim_fd_room(struct sim *s, int proc, int n);
 int sim_fail(struct sim *s, const struct prog_ins *in, const char *fmt, ...);
 int64_t sim_copy_ns(const struct sim *s, int64_t bytes);
 /* Is obj readable now (data, EOF, or a pending connection)? */

@@ -67,10 +67,22 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
            arg & TL_FL_NONBLOCK ? "|O_NONBLOCK" : "",
            arg & TL_FL_ASYNC ? "|O_ASYNC" : "");
         break;
-    case SYS_PIPE2: SN("pipe2([%d, %d], 0)", TL_FD_PAIR_A(arg), TL_FD_PAIR_B(arg)); break;
+    case SYS_PIPE2: /* a failed call fills no array: strace shows its address */
+        if (TL_FD_PAIR_A(arg) < 0)
+            SN("pipe2(..., 0)");
+        else
+            SN("pipe2([%d, %d], 0)", TL_FD_PAIR_A(arg), TL_FD_PAIR_B(arg));
+        break;
     case SYS_SOCKETPAIR:
-        SN("socketpair(AF_UNIX, SOCK_STREAM, 0, [%d, %d])", TL_FD_PAIR_A(arg),
-           TL_FD_PAIR_B(arg));
+        if (TL_FD_PAIR_A(arg) < 0)
+            SN("socketpair(AF_UNIX, SOCK_STREAM, 0, ...)");
+        else
+            SN("socketpair(AF_UNIX, SOCK_STREAM, 0, [%d, %d])",
+               TL_FD_PAIR_A(arg), TL_FD_PAIR_B(arg));
+        break;
+    case SYS_PRLIMIT64:
+        SN("prlimit64(0, RLIMIT_NOFILE, {rlim_cur=%lld, rlim_max=%lld}, NULL)",
+           (long long)TL_RLIM_CUR(arg), (long long)TL_RLIM_MAX(arg));
         break;
     case SYS_CLOCK_NANOSLEEP:
         SN("clock_nanosleep(CLOCK_REALTIME, 0, {tv_sec=%lld, tv_nsec=%lld}, NULL)",
@@ -176,6 +188,8 @@ char *tl_ret_text(char *buf, size_t len, int64_t ret)
     }
     if (ret < 0 && en)
         SN(" = -1 %s (%s)", en, strerror((int)-ret));
+    else if (ret >= (int64_t)1 << 32) /* an address (mmap, brk): as strace */
+        SN(" = %#llx", (long long)ret);
     else
         SN(" = %lld", (long long)ret);
     return buf;
@@ -290,6 +304,22 @@ static char *dur_text(char *buf, size_t len, int64_t ns)
     return buf;
 }
 
+/* The signal that killed the task exiting at i: the task's own event
+ * before it is that signal raised, and the code is 128 + its number */
+static int killed_by(const struct tl *tl, long i)
+{
+    const struct tl_ev *e = &tl->ev[i];
+    for (long j = i - 1; j >= 0 && j >= i - 64; j--) {
+        const struct tl_ev *s = &tl->ev[j];
+        if (s->task != e->task)
+            continue;
+        if (s->type == EV_SIGNAL && s->sub == 0 && e->a == 128 + s->a)
+            return (int)s->a;
+        return 0;
+    }
+    return 0;
+}
+
 char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
 {
     const struct tl_ev *e = &tl->ev[i];
@@ -309,12 +339,10 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
             SN("--- running on CPU %lld ---", (long long)e->a);
         else if (e->sub == TS_BLOCKED && *tl_wait_name((int)e->a))
             SN("--- blocked: waiting for %s ---", tl_wait_name((int)e->a));
-        else if (e->sub == TS_EXITED && i > 0 && tl->ev[i - 1].type == EV_SIGNAL &&
-                 tl->ev[i - 1].task == e->task && tl->ev[i - 1].sub == 0 &&
-                 e->a == 128 + tl->ev[i - 1].a)
+        else if (e->sub == TS_EXITED && killed_by(tl, i) > 0)
             /* killed by a signal it raised just before: strace's words (a
                shell reports the status as 128 + the signal number) */
-            SN("+++ killed by %s +++", tl_signal_name((int)tl->ev[i - 1].a));
+            SN("+++ killed by %s +++", tl_signal_name(killed_by(tl, i)));
         else if (e->sub == TS_EXITED && e->task < tl->ntasks &&
                  tl->tasks[e->task].kind == TK_COROUTINE)
             SN("--- coroutine finished ---"); /* in user space: no exit */

@@ -105,7 +105,8 @@ enum tl_wait {
     X(RT_SIGRETURN, "rt_sigreturn") \
     X(IO_URING_SETUP, "io_uring_setup") \
     X(IO_URING_ENTER, "io_uring_enter") \
-    X(PAUSE, "pause")
+    X(PAUSE, "pause") \
+    X(PRLIMIT64, "prlimit64") /* glibc's setrlimit() on x86_64 */
 
 enum tl_sys {
 #define X(e, n) SYS_##e,
@@ -164,9 +165,10 @@ enum tl_obj_kind {
  *                              0 O_RDONLY, 1 O_WRONLY, 2 O_RDWR */
 #define TL_F_SETOWN ((int64_t)1 << 40)
 /* SYS_ENTER.a of SYS_PIPE2 and SYS_SOCKETPAIR: the two fds it returns */
-#define TL_FD_PAIR(a, b) ((int64_t)(a) | (int64_t)(b) << 32)
-#define TL_FD_PAIR_A(v) ((int)((v) & 0xffffffff))
-#define TL_FD_PAIR_B(v) ((int)((v) >> 32))
+#define TL_FD_PAIR(a, b) \
+    ((int64_t)((uint64_t)(uint32_t)(a) | (uint64_t)(uint32_t)(b) << 32))
+#define TL_FD_PAIR_A(v) ((int)(int32_t)(uint32_t)((uint64_t)(v) & 0xffffffff))
+#define TL_FD_PAIR_B(v) ((int)(int32_t)(uint32_t)((uint64_t)(v) >> 32))
 #define TL_F_GETFL ((int64_t)1 << 41)
 #define TL_F_SETFL(acc, fl) ((int64_t)(fl) | (int64_t)(acc) << 8)
 /* Linux's O_ flag word (x86_64): accmode | O_NONBLOCK 04000 | O_ASYNC 020000 */
@@ -190,6 +192,15 @@ static inline int64_t tl_linux_flags(int acc, int fl)
 #define TL_EP_ET 0x4u
 #define TL_EP_ONESHOT 0x8u
 #define TL_EP_EXCLUSIVE 0x10u
+/* SYS_ENTER.a of SYS_PRLIMIT64 (RLIMIT_NOFILE): the new soft and hard
+ * limits, each clamped to 32 bits */
+#define TL_RLIM_ARG(cur, max) ((int64_t)(cur) | (int64_t)(max) << 32)
+#define TL_RLIM_CUR(v) ((int64_t)((v) & 0xffffffff))
+#define TL_RLIM_MAX(v) ((int64_t)((uint64_t)(v) >> 32))
+/* The hard RLIMIT_NOFILE processes start with (systemd's default) and the
+ * most any limit may be (fs.nr_open) */
+#define TL_NOFILE_HARD 524288
+#define TL_NR_OPEN 1048576
 /* SYS_ENTER.a of SYS_IO_URING_ENTER: to_submit | min_complete << 32 */
 #define TL_URING_ENTER_ARG(sub, wait) ((int64_t)(sub) | (int64_t)(wait) << 32)
 

@@ -407,12 +407,77 @@ static int focus_move(struct viewer *v, int dir)
 
 /* ---- prompt ------------------------------------------------------------- */
 
+/* ":fd 1101": select that fd of the selected task's process */
+static int goto_fd(struct viewer *v, const char *s)
+{
+    char *end;
+    long fd = strtol(s, &end, 10);
+    const struct w_proc *p = sel_fds(v);
+    if (end == s || *end || fd < 0) {
+        viewer_msg(v, "Not an fd number: %.60s", s);
+        return UI_HANDLED | UI_REDRAW;
+    }
+    if (!p || fd >= p->nfds || p->fds[fd].obj < 0) {
+        viewer_msg(v, "fd %ld is not open in %s's fd table at this event", fd,
+                   v->sel_task >= 0 ? v->tl->tasks[v->sel_task].name : "?");
+        return UI_HANDLED | UI_REDRAW;
+    }
+    v->sel_fd = row_start(p, (int)fd);
+    v->focus = V_FDS;
+    viewer_msg(v, "fd %ld selected (j/k move, Tab leaves the fd table)", fd);
+    return UI_HANDLED | UI_REDRAW;
+}
+
+/* ":task client5000", ":task 3": by name, by the number ending its name,
+   or by its place in the tasks panel (1 = the first) */
+static int goto_task(struct viewer *v, const char *s)
+{
+    const struct tl *tl = v->tl;
+    int found = -1;
+    for (int t = 0; t < tl->ntasks && found < 0; t++)
+        if (!strcmp(tl->tasks[t].name, s))
+            found = t;
+    char *end;
+    long n = strtol(s, &end, 10);
+    int num = end != s && !*end && n >= 0;
+    size_t ls = strlen(s);
+    for (int t = 0; num && t < tl->ntasks && found < 0; t++) {
+        const char *nm = tl->tasks[t].name;
+        size_t ln = strlen(nm);
+        if (ln > ls && !strcmp(nm + ln - ls, s) &&
+            !(nm[ln - ls - 1] >= '0' && nm[ln - ls - 1] <= '9'))
+            found = t;
+    }
+    if (found < 0 && num && n >= 1 && n <= tl->ntasks)
+        found = v->order[n - 1];
+    if (found < 0) {
+        viewer_msg(v, "No task named or numbered %.60s", s);
+        return UI_HANDLED | UI_REDRAW;
+    }
+    v->sel_task = found;
+    v->sel_fd = -1;
+    v->focus = V_TASKS;
+    viewer_msg(v, "Task %s selected", tl->tasks[found].name);
+    return UI_HANDLED | UI_REDRAW;
+}
+
 static int goto_input(struct viewer *v, const char *s)
 {
     while (*s == ' ')
         s++;
     if (!*s)
         return UI_HANDLED | UI_REDRAW; /* nothing typed: nothing to do */
+    if (!strncmp(s, "fd ", 3) || !strncmp(s, "task ", 5) || !strncmp(s, "t ", 2)) {
+        const char *a = strchr(s, ' ');
+        while (*a == ' ')
+            a++;
+        char arg[100];
+        snprintf(arg, sizeof arg, "%s", a);
+        size_t k = strlen(arg);
+        while (k > 0 && arg[k - 1] == ' ')
+            arg[--k] = 0;
+        return s[0] == 'f' ? goto_fd(v, arg) : goto_task(v, arg);
+    }
     int64_t t = ui_parse_time(s);
     if (t >= 0) {
         char b[40], e[40];
@@ -434,7 +499,7 @@ static int goto_input(struct viewer *v, const char *s)
             viewer_msg(v, "There are %ld events: went to the last one", nev(v));
         return go(v, n);
     }
-    viewer_msg(v, "Not an event number or a time (try 120, 5ms, 300us, 1.5s): %.80s", s);
+    viewer_msg(v, "Not an event number, a time, fd N or task NAME (try 120, 5ms, fd 4): %.60s", s);
     return UI_HANDLED | UI_REDRAW;
 }
 

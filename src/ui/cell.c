@@ -132,6 +132,35 @@ int ui_strwidth(const char *s)
     return w;
 }
 
+/* Line breaking rules for CJK text (kinsoku, as in the Unicode line
+   breaking classes CL/CP/NS/EX/IS and OP): closing punctuation never starts
+   a line, opening punctuation never ends one */
+static int no_line_start(uint32_t c)
+{
+    static const uint32_t cl[] = {
+        0x3001, 0x3002, 0xff0c, 0xff0e, 0xff1a, 0xff1b, 0xff01, 0xff1f,
+        0xff09, 0x3009, 0x300b, 0x300d, 0x300f, 0x3011, 0x3015, 0x3017,
+        0x3019, 0x301b, 0xff3d, 0xff5d, 0x30fc, 0x2019, 0x201d, 0x2026,
+        0x30fb, 0xff65, 0x3005, 0x309d, 0x309e, 0x30fd, 0x30fe,
+    };
+    for (size_t i = 0; i < sizeof cl / sizeof *cl; i++)
+        if (c == cl[i])
+            return 1;
+    return 0;
+}
+
+static int no_line_end(uint32_t c)
+{
+    static const uint32_t op[] = {
+        0xff08, 0x3008, 0x300a, 0x300c, 0x300e, 0x3010, 0x3014, 0x3016,
+        0x3018, 0x301a, 0xff3b, 0xff5b, 0x2018, 0x201c,
+    };
+    for (size_t i = 0; i < sizeof op / sizeof *op; i++)
+        if (c == op[i])
+            return 1;
+    return 0;
+}
+
 int ui_wrap(const char *s, int width, struct ui_span *lines, int max)
 {
     int nl = 0, off = 0;
@@ -157,8 +186,13 @@ int ui_wrap(const char *s, int width, struct ui_span *lines, int max)
             w += cw;
             i += n;
             end = i;
-            /* CJK text may break after any wide character */
-            if (cw == 2)
+            /* CJK text may break after any wide character, but not
+               before closing or after opening punctuation */
+            uint32_t nx = 0;
+            ui_utf8_dec(s + i, &nx);
+            if ((cw == 2 || no_line_start(c)) && nx != ' ' && nx != 0 &&
+                !no_line_start(nx) && !no_line_end(c) &&
+                (cw == 2 || draw_width(nx) == 2))
                 brk = i;
         }
         int len;

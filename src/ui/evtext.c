@@ -125,9 +125,25 @@ int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
             snprintf(buf, n, "blocked");
         break;
     }
-    case TS_EXITED:
-        snprintf(buf, n, "exited");
+    case TS_EXITED: {
+        /* as the log says it: "exited with 0", "killed by SIGABRT" */
+        const struct lane *l = &v->lanes[task];
+        char t[200];
+        if (l->n > 0 && l->s[l->n - 1].st == TS_EXITED &&
+            l->s[l->n - 1].idx < w->idx) {
+            tl_ev_text(t, sizeof t, v->tl, l->s[l->n - 1].idx);
+            const char *x = strncmp(t, "+++ ", 4) ? t : t + 4;
+            size_t k = strlen(x);
+            if (k >= 4 && !strcmp(x + k - 4, " +++"))
+                k -= 4;
+            if (!strncmp(x, "--- ", 4)) /* a coroutine: "--- coroutine finished ---" */
+                x += 4, k = k >= 8 ? k - 8 : k;
+            snprintf(buf, n, "%.*s", (int)k, x);
+        } else {
+            snprintf(buf, n, "exited");
+        }
         break;
+    }
     default:
         snprintf(buf, n, "not created yet");
         break;

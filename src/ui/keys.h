@@ -36,7 +36,7 @@ enum ui_keycode {
     X(PREV_CHANGE, "Previous change of the selected fd or queue", 'C', '{') \
     X(START, "Go to the start", UK_HOME, 'g') \
     X(END, "Go to the end", UK_END, 'G') \
-    X(GOTO, "Go to an event number or a time (120, 5ms, 1.5s)", ':', '#') \
+    X(GOTO, "Go to an event number or a time (120, 5ms, 1.5s), or select fd N or task NAME (fd 1101, task client42)", ':', '#') \
     X(PLAY, "Play or pause; playback stops at each step of the lesson", 'p') \
     X(PLAY_THROUGH, "Play without stopping at the steps", 'P') \
     X(FASTER, "Play faster", '+', '=', '>') \

@@ -161,6 +161,8 @@ static void draw_help(struct viewer *v, struct cbuf *cb)
         "the cursor.",
         "", /* the legend */
         "Blank: the task does not exist yet, or has exited.",
+        "fd table: O_NONBLOCK and O_ASYNC are the file status flags fcntl(F_SETFL) "
+        "sets; a narrow table writes them NB and ASYNC.",
     };
     int legend = -1;
     for (size_t i = 0; i < sizeof notes / sizeof *notes; i++) {
@@ -243,6 +245,13 @@ static void draw_info(struct viewer *v, struct cbuf *cb)
             snprintf(b, sizeof b, "  %s", lines[i]);
             memcpy(lines[i], b, sizeof b);
         }
+    }
+    if (tl->truncated && n + 2 < max) {
+        lines[n++][0] = 0;
+        char b[300];
+        snprintf(b, sizeof b, "This run stopped early: %s",
+                 tl->note ? tl->note : "a limit was reached");
+        n = info_para(lines, n, max, width, b);
     }
     int h = n + 2, w = width + 4;
     if (h > cb->h - 2)

@@ -6,6 +6,7 @@
 
 #include <curses.h>
 #include <langinfo.h>
+#include <term.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -97,17 +98,63 @@ static void init_colours(const struct ui_opts *o)
     }
 }
 
+/* Does the environment ask for UTF-8 (LC_ALL, else LC_CTYPE, else LANG)? */
+static int env_wants_utf8(void)
+{
+    static const char *const vars[] = { "LC_ALL", "LC_CTYPE", "LANG" };
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        const char *e = getenv(vars[i]);
+        if (!e || !*e)
+            continue;
+        for (const char *p = e; *p; p++)
+            if ((p[0] | 0x20) == 'u' && (p[1] | 0x20) == 't' &&
+                (p[2] | 0x20) == 'f' && (p[3] == '8' || (p[3] == '-' && p[4] == '8')))
+                return 1;
+        return 0; /* the first one set decides */
+    }
+    return 0;
+}
+
 int term_init(const struct ui_opts *o, int *ascii)
 {
-    setlocale(LC_CTYPE, "");
+    /* A UTF-8 locale that is not installed here (LANG=en_US.UTF-8 on a
+       fresh Debian) falls back to C.UTF-8, which glibc always has: the
+       terminal takes UTF-8 all the same, and Chinese must not become ???? */
+    if (!setlocale(LC_CTYPE, "") || strcmp(nl_langinfo(CODESET), "UTF-8")) {
+        if (env_wants_utf8())
+            setlocale(LC_CTYPE, "C.UTF-8");
+    }
     utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
     *ascii = o->ascii || !utf8;
+    /* a terminal that cannot move the cursor (TERM=dumb, an emacs shell)
+       or that terminfo does not know: say so, and what works instead */
+    const char *term = getenv("TERM");
+    int err = 0;
+    if (!term || !*term || setupterm(NULL, fileno(stdout), &err) != OK) {
+        fprintf(stderr, "iosim: error: %s (TERM=%s): the viewer needs a "
+                "terminal that terminfo knows, such as xterm-256color; "
+                "'iosim --dump FILE' prints the timeline as text\n",
+                !term || !*term ? "TERM is not set" : "unknown terminal type",
+                term ? term : "");
+        return -1;
+    }
+    const char *cup = tigetstr("cup");
+    if (!cup || cup == (char *)-1) {
+        fprintf(stderr, "iosim: error: this terminal (TERM=%s) cannot move "
+                "the cursor, so the viewer cannot draw; run it in a terminal "
+                "emulator (xterm, tmux ...), or use 'iosim --dump FILE' for "
+                "the timeline as text\n", term);
+        del_curterm(cur_term);
+        return -1;
+    }
+    del_curterm(cur_term);
     install_signals();
     atexit(term_done);
     screen = newterm(NULL, stdout, stdin);
     if (!screen) {
-        fprintf(stderr, "iosim: error: cannot use this terminal (TERM=%s)\n",
-                getenv("TERM") ? getenv("TERM") : "");
+        fprintf(stderr, "iosim: error: cannot use this terminal (TERM=%s); "
+                "'iosim --dump FILE' prints the timeline as text\n",
+                term);
         return -1;
     }
     active = 1;

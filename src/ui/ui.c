@@ -27,6 +27,9 @@ int ui_run(struct tl *tl, const struct ui_opts *o)
     if (o->start_task >= 0 && o->start_task < tl->ntasks)
         v.sel_task = o->start_task;
     v.playing = o->play;
+    if (tl->truncated)
+        viewer_msg(&v, "The run stopped early: %s", tl->note ? tl->note
+                                                            : "a limit was reached");
     int ascii = 0;
     if (term_init(o, &ascii)) {
         viewer_close(&v);

@@ -12,11 +12,11 @@
  * port.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ui/view.h"
 
-#define MAXROWS 256
 #define SCAN_MAX 5000L /* events scanned back for the last change */
 
 static int proc_of(const struct viewer *v)
@@ -77,14 +77,26 @@ static int last_changed(const struct viewer *v, int p)
     return -1;
 }
 
+/* rows of the table, counted only up to max */
+static int count_rows(const struct w_proc *pr, int max)
+{
+    int n = 0;
+    for (int fd = 0; fd < pr->nfds && n < max; fd++) {
+        int ob = pr->fds[fd].obj;
+        if (ob >= 0 && !(fd > 0 && pr->fds[fd - 1].obj == ob))
+            n++;
+    }
+    return n;
+}
+
 static int want(const struct viewer *v, int w)
 {
     (void)w;
     int p = proc_of(v);
     const struct world *wd = &v->cur.w;
-    int first[MAXROWS], last[MAXROWS], n = 0;
+    int n = 0;
     if (p >= 0 && p < wd->ntasks)
-        n = fd_rows(&wd->procs[p], first, last, MAXROWS);
+        n = count_rows(&wd->procs[p], 11);
     /* room for the most fds the process ever has (less the terminals'
        merged rows), so the panels under it keep their place */
     if (p >= 0 && p < v->tl->ntasks && v->max_fds[p] - 2 > n)
@@ -161,8 +173,15 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     /* columns: fd (4), what it points to, flags if any, receive buffer */
     int bufw = in.w >= 56 ? 24 : 13;
     int kindw = in.w - 6 - bufw;
-    int first[MAXROWS], last[MAXROWS];
-    int nrows = fd_rows(pr, first, last, MAXROWS);
+    /* every row, however many fds (select.scn's fd 1101, c10k's 10,000) */
+    int *first = malloc(((size_t)pr->nfds + 1) * sizeof *first);
+    int *last = malloc(((size_t)pr->nfds + 1) * sizeof *last);
+    if (!first || !last) {
+        free(first), free(last);
+        cb_text(cb, in.x + 1, in.y, in.w - 2, "(out of memory)", R_WARN);
+        return;
+    }
+    int nrows = fd_rows(pr, first, last, pr->nfds + 1);
     int head = in.h > nrows;
     if (head) {
         cb_text(cb, in.x, in.y, 4, "  fd", R_DIM);
@@ -251,6 +270,23 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         cb_put(cb, in.x + in.w, in.y + head, cb_glyph(cb, G_ARROW_U), R_DIM);
     if (skip + rows < nrows)
         cb_put(cb, in.x + in.w, in.y + in.h - 1, cb_glyph(cb, G_ARROW_D), R_DIM);
+    /* how many rows are out of view, on the frame: "+3 above", "+9990 more" */
+    char b[64];
+    int below = nrows - skip - rows;
+    if (below < 0)
+        below = 0;
+    if (skip > 0) {
+        snprintf(b, sizeof b, " +%d above ", skip);
+        cb_text_right(cb, r.x, r.y, r.w - 2, b, R_HINT);
+    }
+    if (below > 0) {
+        snprintf(b, sizeof b, " +%d more (:fd N goes to one) ", below);
+        if (ui_strwidth(b) > r.w - 4)
+            snprintf(b, sizeof b, " +%d more ", below);
+        cb_text_right(cb, r.x, r.y + r.h - 1, r.w - 2, b, R_HINT);
+    }
+    free(first);
+    free(last);
 }
 
 const struct view_ops view_fds = { "fds", 3, want, draw, NULL };

@@ -19,7 +19,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     char t[40], right[160];
     cb_fill(cb, (struct rect){ r.x, r.y, r.w, 1 }, ' ', R_HEADER);
     snprintf(right, sizeof right, "%s t = %s  event %ld/%ld ",
-             tl->truncated ? " (truncated)" : "",
+             tl->truncated ? " (stopped early: i says why)" : "",
              tl_time_text(t, sizeof t, v->cur.w.t), viewer_pos(v), (long)tl->nev);
     /* the play indicator ("▶ 2/s") and the time keep their room: the
        title is cut (with an ellipsis) before them */

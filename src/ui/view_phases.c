@@ -23,6 +23,7 @@
  * row says only what happened.  The cycle is found by scanning backwards
  * from the cursor, at most SCAN_MAX events, so a frame's cost is bounded.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -486,6 +487,8 @@ static void ev_row(const struct viewer *v, int t, struct cycle *c,
             snprintf(r->ker, sizeof r->ker, "%s",
                      e->a == -4 /* EINTR */ || e->a <= -512 /* ERESTART... */
                          ? "interrupted by a signal"
+                     : e->a == -EMFILE ? "no free fd (RLIMIT_NOFILE)"
+                     : e->a != -EAGAIN ? "fails"
                      : k == K_ACCEPT ? "no connection waiting"
                                      : "no data ready");
             if (k == K_READ)
@@ -533,6 +536,11 @@ static void status(const struct viewer *v, int t, struct cycle *c,
     size_t n = sizeof c->status;
     int k = s->sys >= 0 ? sys_kind(s->sys) : K_OTHER;
     c->srole = R_DEFAULT;
+    if (st == TS_EXITED) {
+        snprintf(c->status, n, "The task has exited: its last input is below");
+        c->srole = R_DIM;
+        return;
+    }
     if (c->style == S_URING) {
         if (s->sqe == 4) {
             snprintf(c->status, n, "The task reads the CQE, res %lld: it "
@@ -575,9 +583,15 @@ static void status(const struct viewer *v, int t, struct cycle *c,
         if (s->ret >= 0)
             snprintf(c->status, n, "accept() returned %lld: a new connection, "
                      "a new fd to watch", (long long)s->ret);
-        else
+        else if (s->ret == -EMFILE)
+            snprintf(c->status, n, "accept() returned EMFILE: no fd free "
+                     "below the limit; the connection stays queued");
+        else if (s->ret == -EAGAIN)
             snprintf(c->status, n, "accept() returned EAGAIN: no more "
                      "connections waiting");
+        else
+            snprintf(c->status, n, "accept() failed with %s",
+                     tl_errno_name(s->ret) ? tl_errno_name(s->ret) : "an error");
         c->srole = s->ret >= 0 ? R_RUNNING : R_LOG_ERR;
         return;
     }
@@ -668,7 +682,21 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     c.status[0] = 0;
     c.srole = R_DEFAULT;
     if (!find_cycle(v, t, &c)) {
-        cb_text(cb, in.x + 1, in.y, in.w - 2, "No read() by this task yet.", R_HINT);
+        const struct world *w = &v->cur.w;
+        int st = t < w->ntasks ? w->tasks[t].state : TS_NONE;
+        /* say only what is true now: before its first input, between
+           inputs (other calls since the last), or after its exit */
+        int before = 1;
+        for (long i = viewer_pos(v) - 1; i >= 0 && i > viewer_pos(v) - SCAN_MAX && before; i--)
+            if (v->tl->ev[i].task == t && v->tl->ev[i].type == EV_SYS_ENTER) {
+                int k = sys_kind(v->tl->ev[i].sub);
+                before = !(k == K_READ || k == K_WAIT || k == K_URING || k == K_PAUSE);
+            }
+        cb_text(cb, in.x + 1, in.y, in.w - 2,
+                st == TS_EXITED ? "The task has exited: no input in progress."
+                : before ? "No read() by this task yet."
+                         : "No input in progress: other calls since the last.",
+                R_HINT);
         if (in.h > 2)
             cb_text(cb, in.x + 1, in.y + 1, in.w - 2,
                     "Phase 1 of a read waits for data,", R_HINT);

@@ -96,6 +96,22 @@ static int names_width(const struct tl *tl, int brief)
     return namew;
 }
 
+/* The task whose memory a queue lives in (a select/poll program's watched
+   fds, a process's pending signals), or -1 (a kernel object's queue) */
+static int owner_task(const struct tl *tl, int q)
+{
+    const struct tl_queue *Q = &tl->queues[q];
+    if (Q->kind == TQK_SIGNALS)
+        return Q->owner;
+    if (Q->kind != TQK_INTEREST || Q->owner < 0 || Q->owner >= tl->ntasks)
+        return -1;
+    /* epoll's interest list belongs to its epoll object */
+    if (Q->owner < tl->nobjs && tl->objs[Q->owner].kind == OK_EPOLL &&
+        tl->objs[Q->owner].queue == q)
+        return -1;
+    return Q->owner;
+}
+
 static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
                  int focus)
 {
@@ -126,6 +142,12 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
                 : viewer_queue_changed(v, q) ? R_CHANGED : R_DEFAULT);
         int x = in.x + namew + 2, end = in.x + in.w;
         int n = q < w->nqueues ? w->queues[q].n : 0;
+        int owner = owner_task(tl, q);
+        if (owner >= 0 && owner < w->ntasks && w->tasks[owner].state == TS_EXITED) {
+            /* a program's own fd set or pending signals: gone with it */
+            cb_text(cb, x, y, end - x, "(gone: its process exited)", R_DIM);
+            continue;
+        }
         if (n == 0) {
             cb_text(cb, x, y, end - x, "(empty)", R_DIM);
             continue;

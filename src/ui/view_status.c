@@ -18,7 +18,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     cb_fill(cb, (struct rect){ r.x, r.y, r.w, 1 }, ' ', R_STATUS);
     if (v->prompt != P_NONE) {
         const char *p = v->prompt == P_GOTO
-                            ? "Go to event number or time (120, 5ms): "
+                            ? "Go to event, time, fd N or task NAME: "
                             : "Search the log: /";
         int x = r.x + cb_text(cb, r.x, r.y, r.w, p, R_STATUS);
         x += cb_text(cb, x, r.y, r.x + r.w - x - 1, v->input, R_STATUS);

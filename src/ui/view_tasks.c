@@ -74,6 +74,10 @@ static void cpus_text(const struct viewer *v, char *b, int len)
     const struct world *w = &v->cur.w;
     int n = 0;
     b[0] = 0;
+    if (v->tl->ncpus <= 0) { /* a recorded trace does not say */
+        snprintf(b, (size_t)len, "CPUs not recorded");
+        return;
+    }
     for (int c = 0; c < w->ncpus && n < len; c++) {
         int t = w->cpus[c];
         n += snprintf(b + n, (size_t)(len - n), "%sCPU %d: %s", c ? ", " : "", c,
@@ -187,6 +191,17 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         cb_put(cb, in.x + in.w - 1, in.y + n * lpt - 1, cb_glyph(cb, G_ARROW_D), R_DIM);
     if (cpu_row(v) && h < in.h)
         cb_text(cb, in.x + 1, in.y + in.h - 1, in.w - 1, cpus, R_RUNNING);
+    /* how many are out of view, on the frame */
+    int shown = 0;
+    for (int k = 0; k < n; k++)
+        shown += out[k] >= 0;
+    if (shown < tl->ntasks) {
+        char b[64];
+        snprintf(b, sizeof b, " +%d more (:task NAME) ", tl->ntasks - shown);
+        if (ui_strwidth(b) > r.w - 4)
+            snprintf(b, sizeof b, " +%d more ", tl->ntasks - shown);
+        cb_text_right(cb, r.x, r.y + r.h - 1, r.w - 2, b, R_HINT);
+    }
 }
 
 static int click(struct viewer *v, struct rect r, int x, int y)
