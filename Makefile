@@ -61,8 +61,12 @@ check: iosim-bin $(TESTBIN)
 
 iosim-bin: $(B)/iosim
 
-bench: $(B)/bench
-	$(B)/bench
+$(B)/bench_real: bench/bench_real.c $(B)/libiosim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libiosim.a $(LDLIBS)
+
+bench: $(B)/bench $(B)/bench_real
+	$(B)/bench; a=$$?; $(B)/bench_real; b=$$?; [ $$a -eq 0 ] && [ $$b -eq 0 ]
 
 # libFuzzer over the scenario parser and the engine, for FUZZ_SECONDS.
 # New inputs go to build/fuzz-corpus; a crash is written to build/ and

@@ -34,7 +34,7 @@
 
 /* Marks: X(enum, name, what a, b, c of the record mean) */
 #define REAL_MARKS(X) \
-    X(START, "start", "a = the task's name (a string), b = its kind (TK_*) | its declaration << 8, c = address of the int holding its script line") \
+    X(START, "start", "a = the task's name (a string), b = its kind (TK_*) | its declaration << 8, c = address of its struct real_done") \
     X(SAY, "say", "a = index of the scenario string") \
     X(SQE, "sqe", "a = ring fd, b = TL_URING_ITEM of the request") \
     X(CQE, "cqe", "a = ring fd, b = TL_URING_ITEM of the completion, c = its user_data") \
@@ -159,6 +159,25 @@ const char *real_sys_name(int nr);
 enum { REAL_UNTRACED, REAL_TRACE_MARKED, REAL_TRACE_ALL };
 int real_trace_run(int (*fn)(void *), void *arg, const struct real_limits *lim,
                    int trace, struct real_log *log);
+
+/*
+ * What the runner writes after each call of the kinds real_lazy() names,
+ * in the thread's memory; the START mark gives its address.  The tracer
+ * reads it (process_vm_readv) at the thread's next stop instead of
+ * stopping the thread a second time at the call's exit: one stop a call
+ * instead of two.  A process that installs a signal handler gets exit
+ * stops again for every call, so that an interrupted call shows the
+ * kernel's restart code as strace does.
+ */
+struct real_done {
+    int32_t line;    /* the script line running (read at every stop) */
+    int32_t nr;      /* the syscall that returned */
+    uint64_t seq;    /* how many have returned */
+    int64_t ret;     /* its result, -errno */
+    int64_t t_exit;  /* CLOCK_MONOTONIC ns when it returned */
+};
+/* 1 for the calls whose result a task's struct real_done carries */
+int real_lazy(int nr);
 
 /* The runner's mark, a no-op syscall the tracer sees (ENOSYS untraced) */
 long real_mark(int kind, long a, long b, long c);

@@ -88,7 +88,8 @@ struct ctx {
 struct kthread {
     struct ctx *cur; /* the context it runs */
     struct ctx *main;
-    int32_t line;    /* read by the tracer at each call */
+    struct real_done done; /* the line running, the last call's result:
+                              read by the tracer */
     char *buf;       /* the user buffer of read/write */
     size_t bufcap;
 };
@@ -178,11 +179,23 @@ static int64_t opt_arg(const struct ctx *c, const struct prog_ins *in, int i,
     return i < in->nargs && in->a[i].kind != ARG_NONE ? arg(c, in, i) : def;
 }
 
-/* a syscall's result as the language has it: n, or -errno */
-static int64_t res(long r)
+/* a syscall's result as the language has it: n, or -errno; and, for the
+ * calls real_lazy() names, for the tracer (struct real_done) */
+static int64_t res_of(int nr, long r)
 {
-    return r < 0 ? -errno : r;
+    int64_t v = r < 0 ? -errno : r;
+    struct kthread *k = self;
+    if (k && real_lazy(nr)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        k->done.nr = nr;
+        k->done.ret = v;
+        k->done.t_exit = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+        __atomic_store_n(&k->done.seq, k->done.seq + 1, __ATOMIC_RELEASE);
+    }
+    return v;
 }
+#define res(nr, r) res_of(SYS_##nr, (r))
 
 static char *buffer(size_t n)
 {
@@ -280,7 +293,7 @@ static int chosen_name(const struct ctx *proc, const struct prog_ins *in,
 static void start_mark(struct ctx *c)
 {
     real_mark(REAL_MARK_START, (long)c->name, c->kind | c->decl << 8,
-              (long)&self->line);
+              (long)&self->done);
 }
 
 static void run(struct ctx *c, int until);
@@ -315,7 +328,7 @@ static int op_socket(struct ctx *c, const struct prog_ins *in)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     buffers(fd);
-    set(c, in->dst, res(fd));
+    set(c, in->dst, res(socket, fd));
     return next(c);
 }
 
@@ -333,29 +346,29 @@ static int op_listen(struct ctx *c, const struct prog_ins *in)
 {
     int fd = (int)arg(c, in, 0);
     struct sockaddr_in a = addr_of(arg(c, in, 1), INADDR_ANY);
-    (void)bind(fd, (struct sockaddr *)&a, sizeof a);
-    (void)listen(fd, P->backlog);
+    res(bind, bind(fd, (struct sockaddr *)&a, sizeof a));
+    res(listen, listen(fd, P->backlog));
     return next(c);
 }
 
 static int op_accept(struct ctx *c, const struct prog_ins *in)
 {
-    set(c, in->dst, res(accept((int)arg(c, in, 0), NULL, NULL)));
+    set(c, in->dst, res(accept, accept((int)arg(c, in, 0), NULL, NULL)));
     return next(c);
 }
 
 static int op_connect(struct ctx *c, const struct prog_ins *in)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
+    if (res(socket, fd) < 0) {
         set(c, in->dst, -errno);
         return next(c);
     }
     buffers(fd);
     struct sockaddr_in a = addr_of(arg(c, in, 0), INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+    if (res(connect, connect(fd, (struct sockaddr *)&a, sizeof a)) < 0) {
         int e = errno;
-        close(fd); /* the simulator gives the socket back without a call */
+        res(close, close(fd)); /* the simulator gives it back with no call */
         set(c, in->dst, -e);
     } else {
         set(c, in->dst, fd);
@@ -390,7 +403,7 @@ static int op_read(struct ctx *c, const struct prog_ins *in)
     long r = !b ? (errno = ENOMEM, -1)
            : in->op == OP_RECV ? recv(fd, b, (size_t)(n < 0 ? 0 : n), 0)
                                : read(fd, b, (size_t)(n < 0 ? 0 : n));
-    set(c, in->dst, res(r));
+    set(c, in->dst, res_of(in->op == OP_RECV ? SYS_recvfrom : SYS_read, r));
     return next(c);
 }
 
@@ -402,13 +415,13 @@ static int op_write(struct ctx *c, const struct prog_ins *in)
     long r = !b ? (errno = ENOMEM, -1)
            : in->op == OP_SEND ? send(fd, b, (size_t)(n < 0 ? 0 : n), 0)
                                : write(fd, b, (size_t)(n < 0 ? 0 : n));
-    set(c, in->dst, res(r));
+    set(c, in->dst, res_of(in->op == OP_SEND ? SYS_sendto : SYS_write, r));
     return next(c);
 }
 
 static int op_close(struct ctx *c, const struct prog_ins *in)
 {
-    set(c, in->dst, res(close((int)arg(c, in, 0))));
+    set(c, in->dst, res(close, close((int)arg(c, in, 0))));
     return next(c);
 }
 
@@ -418,10 +431,10 @@ static int op_fcntl(struct ctx *c, const struct prog_ins *in)
     int flag = (in->flags & TL_FL_ASYNC ? O_ASYNC : 0) |
                (in->flags & TL_FL_NONBLOCK ? O_NONBLOCK : 0);
     if (in->flags & TL_FL_ASYNC) /* O_ASYNC needs an owner first */
-        (void)fcntl(fd, F_SETOWN, getpid());
-    int fl = fcntl(fd, F_GETFL);
-    long r = fl < 0 ? fl : fcntl(fd, F_SETFL, fl | flag);
-    set(c, in->dst, res(r));
+        res(fcntl, fcntl(fd, F_SETOWN, getpid()));
+    int fl = (int)res(fcntl, fcntl(fd, F_GETFL));
+    long r = fl < 0 ? (errno = -fl, -1) : fcntl(fd, F_SETFL, fl | flag);
+    set(c, in->dst, res(fcntl, r));
     return next(c);
 }
 
@@ -445,7 +458,7 @@ static int op_sleep(struct ctx *c, const struct prog_ins *in)
     struct timespec ts = {d / 1000000000, d % 1000000000};
     if (d < 0)
         ts.tv_sec = -1;
-    set(c, in->dst, res(nanosleep(&ts, NULL)));
+    set(c, in->dst, res(clock_nanosleep, nanosleep(&ts, NULL)));
     return next(c);
 }
 
@@ -469,7 +482,7 @@ static void *thread_main(void *arg)
     struct ctx *c = arg;
     struct kthread k = {.cur = c, .main = c};
     self = &k;
-    k.line = P->code[c->pc].line;
+    k.done.line = P->code[c->pc].line;
     start_mark(c);
     run(c, -1);
     free(k.buf);
@@ -501,7 +514,7 @@ static int op_spawn(struct ctx *c, const struct prog_ins *in)
             start_mark(c);
             return 0;
         }
-        set(c, in->dst, res(pid));
+        set(c, in->dst, res(clone, pid));
         c->pc = in->jump;
         return 0;
     }
@@ -537,7 +550,7 @@ static int op_join(struct ctx *c, const struct prog_ins *in)
     if (in->op == OP_WAIT) {
         int any = in->nargs == 0 || in->a[0].kind == ARG_NONE;
         int st;
-        set(c, in->dst, res(waitpid(any ? -1 : (pid_t)arg(c, in, 0), &st, 0)));
+        set(c, in->dst, res(wait4, waitpid(any ? -1 : (pid_t)arg(c, in, 0), &st, 0)));
         return next(c);
     }
     int64_t k = arg(c, in, 0) - TID_BASE;
@@ -708,7 +721,7 @@ static int op_select(struct ctx *c, const struct prog_ins *in)
         if (FD_ISSET(fd, &rs))
             ready[k++] = fd;
     set_ready(c, ready, k);
-    set(c, in->dst, res(r));
+    set(c, in->dst, res(pselect6, r));
     return next(c);
 }
 
@@ -732,7 +745,7 @@ static int op_poll(struct ctx *c, const struct prog_ins *in)
         errno = ENOMEM;
     }
     set_ready(c, ready, k);
-    set(c, in->dst, res(r));
+    set(c, in->dst, res(poll, r));
     free(p);
     free(ready);
     return next(c);
@@ -740,7 +753,7 @@ static int op_poll(struct ctx *c, const struct prog_ins *in)
 
 static int op_epoll_create(struct ctx *c, const struct prog_ins *in)
 {
-    set(c, in->dst, res(epoll_create1(0)));
+    set(c, in->dst, res(epoll_create1, epoll_create1(0)));
     return next(c);
 }
 
@@ -761,7 +774,7 @@ static int op_epoll_ctl(struct ctx *c, const struct prog_ins *in)
     ev.data.fd = fd;
     long r = epoll_ctl((int)arg(c, in, 0), op >= 0 && op < 3 ? ops[op] : -1,
                        fd, &ev);
-    set(c, in->dst, res(r));
+    set(c, in->dst, res(epoll_ctl, r));
     return next(c);
 }
 
@@ -778,7 +791,7 @@ static int op_epoll_wait(struct ctx *c, const struct prog_ins *in)
     for (long i = 0; i < r; i++)
         ready[i] = ev[i].data.fd;
     set_ready(c, ready, r > 0 ? (int)r : 0);
-    set(c, in->dst, res(r));
+    set(c, in->dst, res(epoll_wait, r));
     return next(c);
 }
 
@@ -796,10 +809,10 @@ static void on_sigio(int sig)
     h.pc = sig_handler_pc + 1;
     h.ready = NULL;
     h.readycap = h.nready = 0;
-    int32_t line = k->line;
+    int32_t line = k->done.line;
     run(&h, OP_SIGRETURN);
     free(h.ready);
-    k->line = line;
+    k->done.line = line;
     k->cur = c;
     errno = e;
 }
@@ -811,7 +824,7 @@ static int op_sigaction(struct ctx *c, const struct prog_ins *in)
     sa.sa_handler = on_sigio;
     sigemptyset(&sa.sa_mask);
     sig_handler_pc = c->pc;
-    set(c, in->dst, res(sigaction((int)in->a[0].v ? (int)in->a[0].v : SIGIO,
+    set(c, in->dst, res(rt_sigaction, sigaction((int)in->a[0].v ? (int)in->a[0].v : SIGIO,
                                   &sa, NULL)));
     c->pc = in->jump;
     return 0;
@@ -819,7 +832,7 @@ static int op_sigaction(struct ctx *c, const struct prog_ins *in)
 
 static int op_pause(struct ctx *c, const struct prog_ins *in)
 {
-    set(c, in->dst, res(pause()));
+    set(c, in->dst, res(pause, pause()));
     return next(c);
 }
 
@@ -878,7 +891,7 @@ static int op_uring_setup(struct ctx *c, const struct prog_ins *in)
                 nrings++;
         }
     }
-    set(c, in->dst, res(fd));
+    set(c, in->dst, res(io_uring_setup, fd));
     return next(c);
 }
 
@@ -945,7 +958,7 @@ static int op_uring_enter(struct ctx *c, const struct prog_ins *in)
                      tmo >= 0 ? sizeof ga : 0);
     if (r && n > 0)
         r->queued -= (unsigned)n < r->queued ? (unsigned)n : r->queued;
-    set(c, in->dst, res(n));
+    set(c, in->dst, res(io_uring_enter, n));
     return next(c);
 }
 
@@ -1099,7 +1112,7 @@ static void run(struct ctx *c, int until)
         const struct prog_ins *in = &P->code[c->pc];
         if ((int)in->op == until)
             return;
-        k->line = in->line;
+        k->done.line = in->line;
         atomic_store_explicit(&SH->active, mono_ns(), memory_order_relaxed);
         op_fn f = in->op < OP__COUNT ? ops[in->op] : NULL;
         if (!f || f(c, in))
@@ -1142,7 +1155,7 @@ static void task_main(int d, int k)
     static struct kthread kt;
     kt.cur = kt.main = c;
     self = &kt;
-    kt.line = P->code[c->pc].line;
+    kt.done.line = P->code[c->pc].line;
     start_mark(c);
     run(c, -1);
     fflush(NULL);

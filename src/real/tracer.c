@@ -119,6 +119,20 @@ const char *real_sys_name(int nr)
     return buf;
 }
 
+int real_lazy(int nr)
+{
+    switch (nr) {
+    case SYS_read: case SYS_write: case SYS_recvfrom: case SYS_sendto:
+    case SYS_close: case SYS_fcntl: case SYS_socket: case SYS_bind:
+    case SYS_listen: case SYS_accept: case SYS_connect:
+    case SYS_epoll_ctl: case SYS_epoll_create1: case SYS_clock_nanosleep:
+    case SYS_io_uring_setup: case SYS_io_uring_enter:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 const char *real_rec_name(int kind)
 {
     static const char *const names[] = {
@@ -291,7 +305,11 @@ struct tracee {
     int started;    /* its calls are recorded */
     int fresh;      /* its first stop (the attach SIGSTOP) is still due */
     long cur;       /* the record of the call it is in, -1 */
-    uint64_t line_addr;
+    uint64_t done_addr; /* its struct real_done (the START mark), 0 none */
+    long lazy;      /* a call whose result its struct real_done will
+                       carry, -1 none */
+    uint64_t lazy_seq; /* the struct's seq when that call was entered */
+    int full;       /* its process handles signals: exit stops for all */
 };
 
 struct tracer {
@@ -335,7 +353,7 @@ static struct tracee *add(struct tracer *tr, pid_t tid, pid_t pid)
         tr->cap = ncap;
     }
     *e = (struct tracee){.tid = tid, .pid = pid, .used = 1, .fresh = 1,
-                         .cur = -1, .started = tr->all};
+                         .cur = -1, .lazy = -1, .started = tr->all};
     tr->live++;
     tr->ntotal++;
     return e;
@@ -543,6 +561,29 @@ static int call_exit(struct tracer *tr, struct tracee *e, struct real_rec *r)
     return 0;
 }
 
+/* The result of e's pending lazy call, from its struct real_done; d is
+ * what was read from it now (NULL: read it here) */
+static void settle(struct tracer *tr, struct tracee *e, const struct real_done *d)
+{
+    if (e->lazy < 0)
+        return;
+    struct real_done buf;
+    if (!d) {
+        if (peek(e->tid, e->done_addr, &buf, sizeof buf) != (ssize_t)sizeof buf)
+            return; /* gone: the call stays unfinished */
+        d = &buf;
+    }
+    struct real_rec *r = &tr->log->rec[e->lazy];
+    if (d->seq == e->lazy_seq + 1 && d->nr == r->nr) {
+        r->ret = d->ret;
+        r->t_exit = d->t_exit - tr->t0;
+        if (r->t_exit < r->t_enter)
+            r->t_exit = r->t_enter;
+        r->unfinished = 0;
+        e->lazy = -1;
+    }
+}
+
 /* ---- ending the run ----------------------------------------------------- */
 
 static volatile sig_atomic_t g_pgid, g_timed_out, g_interrupted;
@@ -630,6 +671,14 @@ static void on_exit_status(struct tracer *tr, pid_t tid, int st)
     tr->live--;
 }
 
+/* Every task of process pid gets exit stops from now on */
+static void set_full(struct tracer *tr, pid_t pid)
+{
+    for (int i = 0; i < tr->cap; i++)
+        if (tr->t[i].used && tr->t[i].pid == pid)
+            tr->t[i].full = 1;
+}
+
 static void on_seccomp(struct tracer *tr, struct tracee *e)
 {
     struct ptrace_syscall_info si;
@@ -643,7 +692,8 @@ static void on_seccomp(struct tracer *tr, struct tracee *e)
             int kind = (int)si.seccomp.args[0];
             if (kind == REAL_MARK_START) {
                 e->started = 1;
-                e->line_addr = si.seccomp.args[3];
+                e->done_addr = si.seccomp.args[3];
+                e->lazy = -1;
             }
             if (e->started && (k = log_rec(tr->log, REAL_REC_MARK, e->tid, e->pid)) >= 0) {
                 struct real_rec *r = &tr->log->rec[k];
@@ -661,6 +711,11 @@ static void on_seccomp(struct tracer *tr, struct tracee *e)
                 tr->oom = 1;
             }
         } else if (e->started) {
+            struct real_done d;
+            int have = e->done_addr &&
+                       peek(e->tid, e->done_addr, &d, sizeof d) == (ssize_t)sizeof d;
+            if (have)
+                settle(tr, e, &d);
             k = log_rec(tr->log, REAL_REC_CALL, e->tid, e->pid);
             if (k < 0) {
                 tr->oom = 1;
@@ -670,14 +725,18 @@ static void on_seccomp(struct tracer *tr, struct tracee *e)
                 r->t_enter = t;
                 for (int i = 0; i < 6; i++)
                     r->args[i] = (int64_t)si.seccomp.args[i];
-                if (e->line_addr) {
-                    int32_t line;
-                    if (peek(e->tid, e->line_addr, &line, sizeof line) == sizeof line)
-                        r->line = line;
-                }
+                if (have)
+                    r->line = d.line;
                 if (call_entry(tr, e, r))
                     tr->oom = 1;
-                if (nr != SYS_exit && nr != SYS_exit_group) {
+                if (nr == SYS_rt_sigaction && r->b == 1) /* a handler */
+                    set_full(tr, e->pid);
+                if (have && !e->full && real_lazy(nr)) {
+                    /* its result will be in the task's struct real_done */
+                    e->lazy = k;
+                    e->lazy_seq = d.seq;
+                    r->unfinished = 1;
+                } else if (nr != SYS_exit && nr != SYS_exit_group) {
                     e->cur = k;
                     resume = PTRACE_SYSCALL;
                 } else {
@@ -720,6 +779,8 @@ static void on_new_task(struct tracer *tr, struct tracee *e, int event)
     } else { /* its first stop came first: now we know its process */
         c->pid = thread ? e->pid : child;
     }
+    if (c && e)
+        c->full = e->full; /* handlers are inherited, and shared */
     if (c && e->started) {
         long k = log_rec(tr->log, REAL_REC_NEWTASK, e->tid, e->pid);
         if (k >= 0) {
@@ -760,6 +821,9 @@ static void on_stop(struct tracer *tr, pid_t tid, int st)
         case PTRACE_EVENT_CLONE:
             on_new_task(tr, e, event);
             return;
+        case PTRACE_EVENT_EXIT: /* its memory is still there */
+            settle(tr, e, NULL);
+            break;
         case PTRACE_EVENT_EXEC:
             if (e->started) {
                 long k = log_rec(tr->log, REAL_REC_EXEC, e->tid, e->pid);
@@ -784,6 +848,7 @@ static void on_stop(struct tracer *tr, pid_t tid, int st)
         pt(PTRACE_CONT, tid, 0, 0); /* a group stop: go on */
         return;
     }
+    settle(tr, e, NULL); /* the call returned before the signal came */
     if (e->started) {
         long k = log_rec(tr->log, REAL_REC_SIGNAL, tid, e->pid);
         if (k >= 0) {
@@ -875,7 +940,7 @@ int real_trace_run(int (*fn)(void *), void *arg, const struct real_limits *lim,
         long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACESECCOMP |
                     PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
                     PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC |
-                    PTRACE_O_EXITKILL;
+                    PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL;
         if (pt(PTRACE_SETOPTIONS, pid, 0, (void *)opts) < 0) {
             snprintf(log->err, sizeof log->err, "ptrace(PTRACE_SETOPTIONS): %s",
                      strerror(errno));
