@@ -106,6 +106,9 @@ static const struct {
     /* docs/real.md: which worker the kernel wakes and which wins the
      * accept() is the scheduler's */
     {"scenarios/herd.scn", DIFFERS},
+    /* docs/real.md: 28 clients 20 us apart: how their connections fall
+     * into accept() rounds, and so when EMFILE comes, is timing */
+    {"scenarios/emfile.scn", DIFFERS},
     /* 10,000 peers: more tasks than a real run may start */
     {"scenarios/c10k.scn", NOT_REAL},
 };
@@ -190,9 +193,14 @@ static void test_shipped_scenarios(void **state)
         fprintf(stderr, "  %s\n", shipped[i].file);
         if (!run_one(shipped[i].file, shipped[i].expect, msg, sizeof msg))
             continue;
-        /* a real run depends on the machine's load: a second chance */
-        fprintf(stderr, "  %s; once more\n", msg);
-        if (run_one(shipped[i].file, shipped[i].expect, msg, sizeof msg))
+        /* a real run depends on the machine's load (compute is CPU time,
+         * sleeps are wall-clock time): two more chances */
+        int bad = 1;
+        for (int k = 0; k < 2 && bad; k++) {
+            fprintf(stderr, "  %s; once more\n", msg);
+            bad = run_one(shipped[i].file, shipped[i].expect, msg, sizeof msg);
+        }
+        if (bad)
             fail_msg("%s", msg);
     }
 }

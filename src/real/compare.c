@@ -114,7 +114,8 @@ static int collect(const struct tl *tl, int task, struct seq *s)
 }
 
 /* A polling loop's idle turns count once: drop a window of 1 to 4 calls
- * that repeats the window just before it, when it holds an EAGAIN; and a
+ * that repeats the window just before it, when it holds an EAGAIN or
+ * another error (a loop that spins on a call that fails: EMFILE); and a
  * read that found end of file right after one that did (a loop that reads
  * a closed socket again until the other one is closed too) */
 static void collapse(struct seq *s)
@@ -127,6 +128,7 @@ static void collapse(struct seq *s)
                 for (int j = 0; j < k && eq; j++) {
                     eq = same(&s->v[i + j], &s->v[i + k + j]);
                     again |= s->v[i + j].cls == RC_EAGAIN ||
+                             s->v[i + j].cls == RC_ERR ||
                              (k == 1 && s->v[i + j].cls == RC_EOF);
                 }
                 if (eq && again) {

@@ -122,10 +122,10 @@ const char *real_mark_name(int mark);
 struct real_limits {
     int64_t deadline_ns; /* wall clock, whole run */
     int max_tasks;       /* processes and threads, all told */
-    int max_fds;         /* RLIMIT_NOFILE of each process */
+    int max_fds;         /* RLIMIT_NOFILE's hard limit of each process */
     int cpu_s;           /* RLIMIT_CPU of each process */
 };
-#define REAL_LIMITS_DEFAULT {10 * 1000000000LL, 256, 4096, 10}
+#define REAL_LIMITS_DEFAULT {10 * 1000000000LL, 256, 65536, 10}
 
 /*
  * Make the calling process a sandbox: its own user namespace (mapped to the

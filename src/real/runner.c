@@ -38,6 +38,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -51,8 +52,9 @@
 #include "real/runner.h"
 #include "tl/tl.h"
 
-/* fds the runner keeps for itself, above any a scenario is given */
-#define FD_TTY_MASTER(lim) ((lim) - 1)
+/* The master of the tasks' terminal: the runner's own fd, the highest the
+ * sandbox's fd limit allows, above any a scenario is given */
+static int tty_master = -1;
 
 /* Memory shared by every process of the run (MAP_SHARED, made before the
  * first fork): `say once` bits and the counters that name children as the
@@ -90,6 +92,7 @@ struct kthread {
     struct ctx *main;
     struct real_done done; /* the line running, the last call's result:
                               read by the tracer */
+    int64_t handler_ns; /* CPU time its signal handlers have used */
     char *buf;       /* the user buffer of read/write */
     size_t bufcap;
 };
@@ -438,17 +441,23 @@ static int op_fcntl(struct ctx *c, const struct prog_ins *in)
     return next(c);
 }
 
+static int64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static int op_compute(struct ctx *c, const struct prog_ins *in)
 {
     int64_t d = scaled(arg(c, in, 0));
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    int64_t end = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + d;
-    for (;;) { /* the CPU time of this thread, not the wall clock */
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-        if ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec >= end)
-            break;
-    }
+    /* the CPU time of this thread, not the wall clock, less what a signal
+     * handler that interrupted it used (the handler's own work) */
+    int64_t end = thread_cpu_ns() + d;
+    volatile int64_t *h = &self->handler_ns;
+    int64_t h0 = *h;
+    while (thread_cpu_ns() - (*h - h0) < end)
+        ;
     return next(c);
 }
 
@@ -627,7 +636,7 @@ static int op_type(struct ctx *c, const struct prog_ins *in)
     char *b = buffer(n > 0 ? (size_t)n : 1);
     if (b && n > 0) {
         struct iovec v = {b, (size_t)n};
-        ssize_t w = writev(FD_TTY_MASTER(OPT->lim.max_fds), &v, 1);
+        ssize_t w = writev(tty_master, &v, 1);
         (void)w;
     }
     return next(c);
@@ -810,7 +819,9 @@ static void on_sigio(int sig)
     h.ready = NULL;
     h.readycap = h.nready = 0;
     int32_t line = k->done.line;
+    int64_t cpu0 = thread_cpu_ns();
     run(&h, OP_SIGRETURN);
+    k->handler_ns += thread_cpu_ns() - cpu0;
     free(h.ready);
     k->done.line = line;
     k->cur = c;
@@ -828,6 +839,23 @@ static int op_sigaction(struct ctx *c, const struct prog_ins *in)
                                   &sa, NULL)));
     c->pc = in->jump;
     return 0;
+}
+
+/* setrlimit(RLIMIT_NOFILE, ...): glibc makes it prlimit64(0, ...) */
+/* the process's hard fd limit (asking the kernel would be a traced
+ * prlimit64 the scenario did not make) */
+static int64_t nofile_max = -1;
+
+static int op_setrlimit(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t cur = arg(c, in, 1), max = in->nargs > 2 ? arg(c, in, 2) : nofile_max;
+    struct rlimit rl = {cur < 0 ? RLIM_INFINITY : (rlim_t)cur,
+                        max < 0 ? RLIM_INFINITY : (rlim_t)max};
+    int64_t r = res(prlimit64, setrlimit(RLIMIT_NOFILE, &rl));
+    if (r == 0)
+        nofile_max = max;
+    set(c, in->dst, r);
+    return next(c);
 }
 
 static int op_pause(struct ctx *c, const struct prog_ins *in)
@@ -1092,7 +1120,7 @@ static const op_fn ops[OP__COUNT] = {
     [OP_URING_ENTER] = op_uring_enter, [OP_CQE] = op_cqe, [OP_SET] = op_flow,
     [OP_JMP] = op_flow, [OP_JIF] = op_flow, [OP_ADD] = op_flow,
     [OP_FOR_START] = op_flow, [OP_FOR_NEXT] = op_flow, [OP_END] = op_exit,
-    [OP_ARITH] = op_flow,
+    [OP_ARITH] = op_flow, [OP_SETRLIMIT] = op_setrlimit,
     [OP_SIGRETURN] = op_sigreturn,
 };
 
@@ -1141,6 +1169,15 @@ static void task_main(int d, int k)
     if (!c || !slots)
         _exit(1);
     c->slots = slots;
+    /* the fd limit every process starts with (the machine's `nofile`),
+     * under the sandbox's hard limit */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rl.rlim_cur = (rlim_t)P->nofile < rl.rlim_max ? (rlim_t)P->nofile
+                                                       : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        nofile_max = (int64_t)rl.rlim_max;
+    }
     if (decl->slot_shared)
         shared_mem = calloc((size_t)(decl->nslots ? decl->nslots : 1),
                             sizeof *shared_mem);
@@ -1209,7 +1246,10 @@ static int root_main(void *arg)
               -1, 0);
     if (SH == MAP_FAILED)
         return 1;
-    int master = FD_TTY_MASTER(OPT->lim.max_fds);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < 64)
+        return 1;
+    int master = tty_master = (int)(rl.rlim_cur > 65536 ? 65536 : rl.rlim_cur) - 1;
     if (terminal(master) < 0)
         return 1;
     signal(SIGPIPE, SIG_IGN); /* a write to a closed peer: EPIPE, as the

@@ -88,7 +88,8 @@ static long pt(long req, pid_t pid, void *addr, void *data)
     X(SYS_io_uring_enter, "io_uring_enter") \
     X(SYS_clock_nanosleep, "clock_nanosleep") \
     X(SYS_nanosleep, "nanosleep") \
-    X(SYS_restart_syscall, "restart_syscall")
+    X(SYS_restart_syscall, "restart_syscall") \
+    X(SYS_prlimit64, "prlimit64")
 
 const int real_traced[] = {
 #define X(nr, n) nr,
@@ -126,7 +127,7 @@ int real_lazy(int nr)
     case SYS_close: case SYS_fcntl: case SYS_socket: case SYS_bind:
     case SYS_listen: case SYS_accept: case SYS_connect:
     case SYS_epoll_ctl: case SYS_epoll_create1: case SYS_clock_nanosleep:
-    case SYS_io_uring_setup: case SYS_io_uring_enter:
+    case SYS_io_uring_setup: case SYS_io_uring_enter: case SYS_prlimit64:
         return 1;
     default:
         return 0;
@@ -890,6 +891,18 @@ int real_trace_run(int (*fn)(void *), void *arg, const struct real_limits *lim,
     if (pid == 0) {
         close(p[0]);
         setpgid(0, 0);
+        /* a clean signal state, whatever the caller had (the viewer's
+         * handlers, a test harness's mask): dispositions to the default,
+         * nothing blocked, no timer */
+        struct itimerval none;
+        memset(&none, 0, sizeof none);
+        setitimer(ITIMER_REAL, &none, NULL);
+        for (int sig = 1; sig < NSIG; sig++)
+            if (sig != SIGKILL && sig != SIGSTOP)
+                signal(sig, SIG_DFL);
+        sigset_t all;
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
         char why[256];
         if (real_sandbox_enter(lim, why, sizeof why) < 0)
             child_fail(p[1], why);
