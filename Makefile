@@ -68,14 +68,15 @@ $(B)/bench_real: bench/bench_real.c $(B)/libiosim.a
 bench: $(B)/bench $(B)/bench_real
 	$(B)/bench; a=$$?; $(B)/bench_real; b=$$?; [ $$a -eq 0 ] && [ $$b -eq 0 ]
 
-# libFuzzer over the scenario parser and the engine, for FUZZ_SECONDS.
+# libFuzzer over the scenario parser and the engine, and the strace log
+# reader, for FUZZ_SECONDS.
 # New inputs go to build/fuzz-corpus; a crash is written to build/ and
 # belongs in tests/corpus/ once fixed (make test replays that folder).
 FUZZ_SECONDS ?= 120
 fuzz:
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (libFuzzer): apt-get install -y clang"; exit 1; }
 	@mkdir -p build/fuzz-corpus
-	cp scenarios/*.scn tests/corpus/* build/fuzz-corpus/
+	cp scenarios/*.scn tests/corpus/* tests/strace/* build/fuzz-corpus/
 	clang -std=c11 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -Isrc -g -O1 \
 		-fsanitize=fuzzer,address,undefined -o build/fuzz tests/fuzz_scn.c \
 		$(filter-out src/ui/%,$(LIBSRC))

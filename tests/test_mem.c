@@ -268,6 +268,138 @@ static void test_names(void **state)
     tl_free(tl);
 }
 
+static int count_sys(const struct tl *tl, int sys, int64_t flag)
+{
+    int n = 0;
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_SYS_ENTER && tl->ev[i].sub == sys &&
+            (!flag || (tl->ev[i].a & flag)))
+            n++;
+    return n;
+}
+
+/* The same race with a lock around the increment: no update is lost; the
+ * contended lock sleeps in futex(FUTEX_WAIT) and is handed over with
+ * FUTEX_WAKE, as glibc's lowlevellock does */
+static void test_lock_fixes_race(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    cpus 2\n}\n"
+        "process app {\n"
+        "    shared counter m\n"
+        "    a = thread adder {\n        repeat 1000 {\n            lock m\n"
+        "            counter = counter + 1\n            unlock m\n        }\n    }\n"
+        "    b = thread adder {\n        repeat 1000 {\n            lock m\n"
+        "            counter = counter + 1\n            unlock m\n        }\n    }\n"
+        "    join a\n    join b\n"
+        "}\n");
+    assert_int_equal(mem_final(tl, "counter (app)"), 2000);
+    assert_int_equal(mem_final(tl, "m (app)"), 0);
+    int waits = count_sys(tl, SYS_FUTEX, TL_FUTEX_WAIT);
+    int wakes = count_sys(tl, SYS_FUTEX, TL_FUTEX_WAKE);
+    assert_true(waits > 10);
+    assert_true(wakes >= waits - 1);
+    tl_free(tl);
+}
+
+/* An uncontended lock is an atomic instruction and no syscall */
+static void test_uncontended_lock(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process app {\n    shared m n\n    repeat 5 {\n        lock m\n"
+        "        n = n + 1\n        unlock m\n    }\n}\n");
+    assert_int_equal(count_sys(tl, SYS_FUTEX, 0), 0);
+    assert_int_equal(mem_final(tl, "n (app)"), 5);
+    int cas = 0;
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_MEM && tl->ev[i].sub == TM_CAS) {
+            assert_int_equal(tl->ev[i].b, 0);
+            assert_int_equal(tl->ev[i].a, 1);
+            cas++;
+        }
+    assert_int_equal(cas, 5);
+    tl_free(tl);
+}
+
+/* Two threads, two locks, opposite orders: reported, not a hang */
+static void test_deadlock(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    cpus 2\n}\n"
+        "process app {\n    shared a b\n"
+        "    t1 = thread left {\n        lock a\n        compute 100us\n"
+        "        lock b\n        unlock b\n        unlock a\n    }\n"
+        "    t2 = thread right {\n        lock b\n        compute 100us\n"
+        "        lock a\n        unlock a\n        unlock b\n    }\n"
+        "    join t1\n    join t2\n}\n");
+    assert_non_null(tl->note);
+    assert_non_null(strstr(tl->note, "Deadlock: "));
+    assert_non_null(strstr(tl->note, "app/left waits for b, held by app/right"));
+    int found = 0;
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_CAPTION &&
+            strstr(tl->strs[tl->ev[i].a], "Deadlock"))
+            found++;
+    assert_int_equal(found, 1);
+    tl_free(tl);
+    /* a thread taking a lock it holds deadlocks with itself */
+    tl = run_text("process app {\n    shared m\n    lock m\n    lock m\n}\n");
+    assert_non_null(tl->note);
+    assert_non_null(strstr(tl->note, "app waits for m, held by app"));
+    tl_free(tl);
+}
+
+/* A consumer that finds nothing waits on the condition variable, which
+ * releases the mutex; the producer's signal wakes it, and it holds the
+ * mutex again when cond_wait returns */
+static void test_condition_variable(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    cpus 2\n}\n"
+        "process app {\n    shared m c items got\n"
+        "    q = thread consumer {\n        repeat 3 {\n            lock m\n"
+        "            while items == 0 {\n                cond_wait c m\n"
+        "            }\n            items = items - 1\n"
+        "            got = got + 1\n            unlock m\n        }\n    }\n"
+        "    p = thread producer {\n        repeat 3 {\n            sleep 100us\n"
+        "            lock m\n            items = items + 1\n"
+        "            cond_signal c\n            unlock m\n        }\n    }\n"
+        "    join p\n    join q\n    exit got\n}\n");
+    assert_int_equal(exit_code(tl, task_id(tl, "app")), 3);
+    int cons = task_id(tl, "app/consumer"), sleeps = 0;
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_STATE && tl->ev[i].task == cons &&
+            tl->ev[i].sub == TS_BLOCKED && tl->ev[i].a == TW_FUTEX)
+            sleeps++;
+    assert_true(sleeps >= 3);
+    assert_int_equal(mem_final(tl, "m (app)"), 0);
+    tl_free(tl);
+}
+
+/* A semaphore of 1 lets one of three threads in at a time */
+static void test_semaphore(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    cpus 4\n}\n"
+        "process app {\n    shared s inside worst done\n    s = set 1\n"
+        "    repeat 3 {\n        t = thread worker {\n            sem_wait s\n"
+        "            inside = inside + 1\n            if inside > worst {\n"
+        "                worst = set inside\n            }\n"
+        "            compute 50us\n            inside = inside - 1\n"
+        "            done = done + 1\n            sem_post s\n        }\n    }\n"
+        "    sleep 1ms\n    exit worst\n}\n");
+    assert_int_equal(exit_code(tl, task_id(tl, "app")), 1);
+    assert_int_equal(mem_final(tl, "done (app)"), 3);
+    assert_int_equal(mem_final(tl, "s (app)"), 1);
+    assert_true(count_sys(tl, SYS_FUTEX, TL_FUTEX_WAIT) >= 1);
+    tl_free(tl);
+}
+
 static void test_parse_errors(void **state)
 {
     (void)state;
@@ -291,6 +423,13 @@ static void test_parse_errors(void **state)
                        "t.scn:1:1: error: statements belong inside a process");
     expect_parse_error("process p {\n    x = shared y\n}\n",
                        "'shared' returns no value");
+    expect_parse_error("process p {\n    m = set 0\n    lock m\n}\n",
+                       "t.scn:3:10: error: 'm' is a local: a lock is a word of "
+                       "memory the threads share; declare it with shared m");
+    expect_parse_error("process p {\n    lock m\n}\n",
+                       "t.scn:2:10: error: unknown lock 'm': declare it first");
+    expect_parse_error("process p {\n    shared c\n    cond_wait c\n}\n",
+                       "cond_wait takes C M (found 1 operand)");
 }
 
 int main(void)
@@ -303,6 +442,11 @@ int main(void)
         cmocka_unit_test(test_divide_by_zero),
         cmocka_unit_test(test_race_loses_updates),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_lock_fixes_race),
+        cmocka_unit_test(test_uncontended_lock),
+        cmocka_unit_test(test_deadlock),
+        cmocka_unit_test(test_condition_variable),
+        cmocka_unit_test(test_semaphore),
         cmocka_unit_test(test_parse_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

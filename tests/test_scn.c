@@ -548,7 +548,7 @@ static void test_err_operand_count(void **state)
     expect_error(PROC("    s = socket 1\n"),
                  "t.scn:2:16: error: socket takes no operands (found 1)");
     expect_error(PROC("    watch\n"),
-                 "t.scn:2:5: error: watch takes FD (found 0 operands)");
+                 "t.scn:2:5: error: watch takes FD [in] [out] (found 0 operands)");
 }
 
 static void test_err_duration_unit(void **state)

@@ -190,6 +190,11 @@ static void test_fds(void **state)
     struct tl *tl = finish(tr);
     int t = 0;
     struct wcur cur;
+    /* fd 1, used at 230 but never made, is there from the start */
+    world_at(&cur, tl, 0);
+    assert_true(world_fd_obj(&cur.w, t, 1) >= 0);
+    assert_int_equal(tl->objs[world_fd_obj(&cur.w, t, 1)].kind, OK_TTY);
+    wcur_close(&cur);
     world_at(&cur, tl, 50);
     assert_int_equal(cur.w.tasks[t].state, TS_BLOCKED); /* in accept4 */
     int lo = world_fd_obj(&cur.w, t, 3);
@@ -236,6 +241,27 @@ static void test_fds(void **state)
     assert_non_null(strstr(buf, "read(4, \"hello\"..., 4096) = 42 <0.000000090>"));
     assert_non_null(strstr(buf, "close(9) = -1 EBADF (Bad file descriptor)"));
     free(buf);
+    tl_free(tl);
+}
+
+/* vfork: the parent sleeps until the child execs */
+static void test_vfork(void **state)
+{
+    (void)state;
+    struct trace *tr = trace_new();
+    struct trace_call c = call(1, "vfork", 0, 100, 2);
+    add(tr, c);
+    c = call(2, "execve", 10, 90, 0);
+    c.path = "/bin/ls";
+    add(tr, c);
+    struct tl *tl = finish(tr);
+    struct wcur cur;
+    world_at(&cur, tl, 50);
+    assert_int_equal(cur.w.tasks[0].state, TS_BLOCKED);
+    assert_int_equal(cur.w.tasks[0].wait, TW_CHILD);
+    int ch = task_named(tl, "ls[2]");
+    assert_int_equal(tl->tasks[ch].parent, 0);
+    wcur_close(&cur);
     tl_free(tl);
 }
 
@@ -300,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_tasks),
         cmocka_unit_test(test_fds),
         cmocka_unit_test(test_signals),
+        cmocka_unit_test(test_vfork),
         cmocka_unit_test(test_clamp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

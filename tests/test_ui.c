@@ -1067,6 +1067,41 @@ static void test_long_tables(void **st)
     tl_free(tl);
 }
 
+/* The panels keep their place from step to step while the lesson stays
+   with one task (epoll.scn's server, every step) */
+static void test_layout_still(void **st)
+{
+    (void)st;
+    static const char *const files[] = { "scenarios/epoll.scn",
+                                         "scenarios/nonblocking.scn",
+                                         "scenarios/blocking.scn" };
+    static const int sizes[][2] = { { 80, 24 }, { 132, 43 } };
+    for (size_t f = 0; f < 3; f++)
+        for (int z = 0; z < 2; z++) {
+            struct tl *tl = run_file(files[f]);
+            struct viewer v;
+            assert_int_equal(viewer_open(&v, tl), 0);
+            struct placed first[UI_MAXPLACED];
+            int nfirst = -1;
+            for (long k = 0; k < v.ncaps; k++) {
+                viewer_goto_step(&v, k);
+                v.sel_task = 0; /* the server */
+                free(render_viewer(&v, sizes[z][0], sizes[z][1], 0));
+                if (nfirst < 0) {
+                    nfirst = v.nplaced;
+                    memcpy(first, v.placed, sizeof first);
+                    continue;
+                }
+                if (v.nplaced != nfirst ||
+                    memcmp(first, v.placed, (size_t)nfirst * sizeof *first))
+                    fail_msg("%s %dx%d: the panels moved at step %ld", files[f],
+                             sizes[z][0], sizes[z][1], k + 1);
+            }
+            viewer_close(&v);
+            tl_free(tl);
+        }
+}
+
 /* Playback stops at each step; P plays through */
 static void test_play_stops_at_steps(void **st)
 {
@@ -1372,6 +1407,18 @@ static void test_mouse(void **st)
     assert_int_equal(v.sel_task, 1);
     assert_true(viewer_pos(&v) < (long)tl->nev);
     assert_true(v.cur.w.t > 0 && v.cur.w.t < v.t_end / 2);
+    /* a click on a line of the event log goes to that event */
+    struct rect lg = { 0, 0, 0, 0 };
+    for (int i = 0; i < v.nplaced; i++)
+        if (v.placed[i].view == V_LOG)
+            lg = v.placed[i].r;
+    assert_true(lg.h > 4);
+    long before = viewer_pos(&v);
+    v.mouse_x = lg.x + 5;
+    v.mouse_y = lg.y + 1; /* the first line shown: the oldest */
+    assert_true(ui_key(&v, UK_MOUSE) & UI_REDRAW);
+    assert_int_equal(viewer_pos(&v), before - (lg.h - 2) + 1);
+    free(render_viewer(&v, 132, 43, 0));
     /* a click outside any view does nothing */
     v.mouse_x = 0;
     v.mouse_y = 0;
@@ -1509,6 +1556,7 @@ int main(void)
         cmocka_unit_test(test_steps_show_effects),
         cmocka_unit_test(test_play_stops_at_steps),
         cmocka_unit_test(test_long_tables),
+        cmocka_unit_test(test_layout_still),
         cmocka_unit_test(test_small_buffers_strip),
         cmocka_unit_test(test_keys_navigation),
         cmocka_unit_test(test_keys_search_marks_focus),

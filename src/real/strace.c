@@ -58,6 +58,29 @@ struct ps {
     size_t joincap;
 };
 
+/* A decimal number at p, reading no further than e (the text is not
+ * NUL-terminated); saturates instead of overflowing */
+static long dec(const char *p, const char *e)
+{
+    int neg = p < e && *p == '-';
+    long v = 0;
+    for (p += neg; p < e && *p >= '0' && *p <= '9'; p++)
+        v = v < 100000000000L ? v * 10 + (*p - '0') : v;
+    return neg ? -v : v;
+}
+
+/* a + b for times and durations in ns, held within +-2^62 */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    const int64_t lim = (int64_t)1 << 62;
+    if (a > lim) a = lim;
+    if (a < -lim) a = -lim;
+    if (b > lim) b = lim;
+    if (b < -lim) b = -lim;
+    int64_t v = a + b;
+    return v > lim ? lim : v < -lim ? -lim : v;
+}
+
 /* ---- names -------------------------------------------------------------- */
 
 /* syscall names -> tl_sys, hashed once */
@@ -122,7 +145,7 @@ static int sig_num(const char *p, size_t n)
     while (n && *p == ' ')
         p++, n--;
     if (n && p[0] >= '0' && p[0] <= '9')
-        return (int)strtol(p, NULL, 10);
+        return (int)dec(p, p + n);
     size_t k = 0;
     while (k < n && (p[k] == '_' || (p[k] >= 'A' && p[k] <= 'Z') ||
                      (p[k] >= '0' && p[k] <= '9')))
@@ -135,7 +158,7 @@ static int sig_num(const char *p, size_t n)
     if (k == 8 && !memcmp(p, "SIGRTMIN", 8))
         return 34;
     if (k > 6 && !memcmp(p, "SIGRT_", 6))
-        return 32 + (int)strtol(p + 6, NULL, 10);
+        return 32 + (int)dec(p + 6, p + n);
     return 0;
 }
 
@@ -252,7 +275,7 @@ static int deco_kind(struct span s, int *port)
                 if (p[i] == ':')
                     c = p + i;
             if (c && c > p + 5 && c[1] >= '0' && c[1] <= '9') {
-                *port = (int)strtol(c + 1, NULL, 10);
+                *port = (int)dec(c + 1, p + m);
                 return OK_LISTEN;
             }
         }
@@ -400,6 +423,8 @@ static int read_time(struct ps *s, const char **pp, const char *e, int64_t *t)
                           : parts[0] * 60 + parts[1];
     else
         sec = parts[0];
+    if (sec > 9000000000LL) /* past the year 2255: not a time */
+        return 0;
     int64_t v = sec * 1000000000 + frac;
     int mode = colons ? 1 : s->tsmode == 2 || s->tsmode == 3 ? s->tsmode
                : sec >= 100000000 ? 2 : 3; /* -ttt, else -r */
@@ -408,10 +433,10 @@ static int read_time(struct ps *s, const char **pp, const char *e, int64_t *t)
     if (s->tsmode == 1 && colons) {
         if (v + s->day < s->prev_clock - 43200000000000LL)
             s->day += 86400000000000LL; /* past midnight */
-        v += s->day;
+        v = sat_add(v, s->day);
         s->prev_clock = v;
     } else if (s->tsmode == 3) {
-        v += s->last_t;
+        v = sat_add(v, s->last_t);
     }
     *t = v;
     while (q < e && *q == ' ')
@@ -448,7 +473,7 @@ static int64_t read_duration(const char *p, const char **e)
         } else {
             return -1;
         }
-        if (sec > 100000000000LL)
+        if (sec > 1000000000LL)
             return -1;
     }
     for (; digits < 9; digits++)
@@ -566,6 +591,10 @@ static int64_t timespec_ns(struct span t)
     }
     if (sec < 0)
         return -1;
+    if (sec > 4000000000LL)
+        sec = 4000000000LL;
+    if (ns < 0 || ns > 999999999)
+        ns = 0;
     return sec * 1000000000 + ns;
 }
 
@@ -637,7 +666,7 @@ static int sel_fds(struct span a, struct trace_fdev *v, int n, int max, uint32_t
             p++;
             continue;
         }
-        int fd = (int)strtol(p, NULL, 10);
+        int fd = (int)dec(p, e);
         while (p < e && *p >= '0' && *p <= '9')
             p++;
         int k;
@@ -744,6 +773,8 @@ static void fill(struct trace_call *c, struct span *a, int na, struct span ret,
                 fl |= 0x10000;
             if (has_word(f.p, f.n, "CLONE_VM"))
                 fl |= 0x100;
+            if (has_word(f.p, f.n, "CLONE_VFORK"))
+                fl |= 0x4000;
             c->arg = fl;
         } else if (is(s, "connect")) {
             c->arg = 0;
@@ -782,7 +813,8 @@ static void fill(struct trace_call *c, struct span *a, int na, struct span ret,
                 c->timeout_ns = timespec_ns(ARG(3));
             else {
                 int64_t ms = num_or(ARG(3), -1);
-                c->timeout_ns = ms < 0 ? -1 : ms * 1000000;
+                c->timeout_ns = ms < 0 ? -1 : ms > 4000000000LL ? 4000000000LL * 1000000
+                                                                : ms * 1000000;
             }
         } else if (is(s, "epoll_create1") || is(s, "eventfd2")) {
             c->flags = new_fd_flags(ARG(is(s, "eventfd2") ? 1 : 0));
@@ -907,7 +939,8 @@ static void fill(struct trace_call *c, struct span *a, int na, struct span ret,
             c->size = num_or(ARG(1), 0);
             if (is(s, "poll")) {
                 int64_t ms = num_or(ARG(2), -1);
-                c->timeout_ns = ms < 0 ? -1 : ms * 1000000;
+                c->timeout_ns = ms < 0 ? -1 : ms > 4000000000LL ? 4000000000LL * 1000000
+                                                                : ms * 1000000;
             } else {
                 c->timeout_ns = timespec_ns(ARG(2));
             }
@@ -961,6 +994,10 @@ static void fill(struct trace_call *c, struct span *a, int na, struct span ret,
                     if (e - p > 8 && !memcmp(p, "tv_usec=", 8))
                         us = num((struct span){p + 8, (size_t)(e - p - 8)}, NULL);
                 }
+                if (sec > 4000000000LL)
+                    sec = 4000000000LL;
+                if (us < 0 || us > 999999)
+                    us = 0;
                 c->timeout_ns = sec < 0 ? -1 : sec * 1000000000 + us * 1000;
             }
             int n = sel_fds(ARG(1), in, 0, MAX_FDEV, TRACE_SEL_READ);
@@ -1090,7 +1127,7 @@ static int emit_call(struct ps *s, int pid, int sys, int64_t t0, int64_t t1,
         read_ret(&c, p + 2, re);
         ret = (struct span){p + 2, (size_t)(re - p - 2)};
     }
-    c.t_exit = dur >= 0 ? t0 + dur : t1;
+    c.t_exit = dur >= 0 ? sat_add(t0, dur) : t1;
     if (c.t_exit < t0)
         c.t_exit = t0;
     struct trace_fdev in[MAX_FDEV], out[MAX_FDEV];
@@ -1142,7 +1179,7 @@ static int parse_line(struct ps *s, const char *p, const char *e, int last)
         const char *q = p + 5;
         while (q < e && *q == ' ')
             q++;
-        pid = (int)strtol(q, NULL, 10);
+        pid = (int)dec(q, e);
         while (q < e && *q != ']')
             q++;
         p = q < e ? q + 1 : q;
@@ -1151,7 +1188,7 @@ static int parse_line(struct ps *s, const char *p, const char *e, int last)
         while (q < e && *q >= '0' && *q <= '9')
             q++;
         if (q < e && *q == ' ' && q - p < 10) {
-            pid = (int)strtol(p, NULL, 10);
+            pid = (int)dec(p, q);
             p = q;
         }
     }
@@ -1161,7 +1198,7 @@ static int parse_line(struct ps *s, const char *p, const char *e, int last)
             bad(s, line0, e);
             return 0;
         }
-        t = s->last_t + 1000; /* no times in the log: 1 us a line */
+        t = sat_add(s->last_t, 1000); /* no times in the log: 1 us a line */
     }
     while (p < e && *p == ' ')
         p++;
@@ -1186,7 +1223,7 @@ static int parse_line(struct ps *s, const char *p, const char *e, int last)
             struct pend *pd = pend_find(s, pid);
             if (pd && flush_pend(s, pd))
                 return -ENOMEM;
-            return trace_exit(s->tr, pid, t, (int)strtol(q + 12, NULL, 10), 0);
+            return trace_exit(s->tr, pid, t, (int)dec(q + 12, e), 0);
         }
         if (e - q > 10 && !memcmp(q, "killed by ", 10)) {
             int sig = sig_num(q + 10, (size_t)(e - q - 10));

@@ -55,6 +55,12 @@ struct ttask {
     uint8_t *cloexec;
     int nfds;
     uint64_t handlers; /* bit sig: a handler is installed */
+    /* processes: fds the trace uses but never saw made, open from the
+       start (pass 1b), as fd | kind << 24 */
+    int32_t *pre;
+    int npre, precap;
+    uint8_t *known;    /* pass 1b: fds open as far as the trace shows */
+    int nknown;
 };
 
 struct tobj {
@@ -183,6 +189,11 @@ int trace_call(struct trace *tr, const struct trace_call *c)
     r->out_off = out;
     r->text_off = text;
     r->path_off = path;
+    const int64_t lim = (int64_t)1 << 61; /* keeps t - t0 in range */
+    if (r->c.t_enter > lim || r->c.t_enter < -lim)
+        r->c.t_enter = r->c.t_enter > 0 ? lim : -lim;
+    if (r->c.t_exit > lim || r->c.t_exit < -lim)
+        r->c.t_exit = r->c.t_exit > 0 ? lim : -lim;
     if (!r->c.returned || r->c.t_exit < r->c.t_enter)
         r->c.t_exit = r->c.t_enter;
     tr->n.calls++;
@@ -199,7 +210,8 @@ int trace_signal(struct trace *tr, int tid, int64_t t, int sig)
     if (!r)
         return tr->finished ? -EINVAL : -ENOMEM;
     r->c.tid = tid;
-    r->c.t_enter = r->c.t_exit = t;
+    r->c.t_enter = r->c.t_exit = t < -((int64_t)1 << 61) ? -((int64_t)1 << 61)
+                                 : t > (int64_t)1 << 61 ? (int64_t)1 << 61 : t;
     r->c.arg = sig;
     tr->n.signals++;
     return 0;
@@ -249,7 +261,8 @@ int trace_exit(struct trace *tr, int tid, int64_t t, int status, int sig)
     if (!r)
         return tr->finished ? -EINVAL : -ENOMEM;
     r->c.tid = tid;
-    r->c.t_enter = r->c.t_exit = t;
+    r->c.t_enter = r->c.t_exit = t < -((int64_t)1 << 61) ? -((int64_t)1 << 61)
+                                 : t > (int64_t)1 << 61 ? (int64_t)1 << 61 : t;
     r->c.ret = status;
     r->c.arg = sig;
     tr->n.exits++;
@@ -386,6 +399,7 @@ static void sysinfo_init(void)
 }
 
 #define CLONE_THREAD_FLAG 0x00010000
+#define CLONE_VFORK_FLAG 0x00004000
 /* a write-like call shorter than this is shown running, not blocked */
 #define TRACE_WRITE_SLEEP_NS 1000000
 #define FIONBIO_REQ 0x5421
@@ -542,6 +556,98 @@ static int pass_tasks(struct build *b)
         }
     }
     return 0;
+}
+
+/* ---- pass 1b: fds open before the trace began ---------------------------- */
+
+static int known_set(struct ttask *p, int fd, int on)
+{
+    if (fd < 0 || fd >= 65536)
+        return 0;
+    if (fd >= p->nknown) {
+        if (!on)
+            return 0;
+        int n = p->nknown ? p->nknown : 64;
+        while (n <= fd)
+            n *= 2;
+        uint8_t *k = realloc(p->known, (size_t)n);
+        if (!k)
+            return -ENOMEM;
+        memset(k + p->nknown, 0, (size_t)(n - p->nknown));
+        p->known = k;
+        p->nknown = n;
+    }
+    p->known[fd] = (uint8_t)on;
+    return 0;
+}
+
+static int is_known(const struct ttask *p, int fd)
+{
+    return fd >= 0 && fd < p->nknown && p->known[fd];
+}
+
+/* fd is used by a call of process p but was never made: open from p's
+ * start */
+static int pre_add(struct ttask *p, int fd, int kind)
+{
+    if (fd < 0 || fd >= 65536 || is_known(p, fd))
+        return 0;
+    if (p->npre == p->precap) {
+        int n = p->precap ? p->precap * 2 : 8;
+        int32_t *q = realloc(p->pre, (size_t)n * sizeof *q);
+        if (!q)
+            return -ENOMEM;
+        p->pre = q;
+        p->precap = n;
+    }
+    p->pre[p->npre++] = fd | (kind >= 0 && kind < OK__COUNT ? kind : OK__COUNT) << 24;
+    return known_set(p, fd, 1);
+}
+
+static int pass_prefds(struct build *b)
+{
+    struct trace *tr = b->tr;
+    int rc = 0;
+    for (size_t i = 0; i < tr->nrecs && !rc; i++) {
+        struct rec *r = &tr->recs[i];
+        if (r->kind != R_CALL)
+            continue;
+        const struct trace_call *c = &r->c;
+        struct ttask *p = &b->tasks[b->tasks[r->task].proc];
+        const struct sys_info *si = &sysinfo[c->sys];
+        int failed_badf = c->returned && c->ret == -EBADF;
+        int makes = si->makes >= 0 && c->sys != S_ACCEPT && c->sys != S_ACCEPT4 &&
+                    !((c->sys == S_SIGNALFD || c->sys == S_SIGNALFD4) && c->fd >= 0);
+        if (c->fd >= 0 && !makes && !failed_badf && c->sys != S_CLOSE_RANGE)
+            rc = pre_add(p, c->fd, c->kind);
+        if (!rc && c->sys == S_EPOLL_CTL && c->returned && c->ret == 0)
+            rc = pre_add(p, c->fd2, -1);
+        if (rc || !c->returned || c->ret < 0)
+            continue;
+        if (si->makes >= 0 && c->ret <= 65535)
+            rc = known_set(p, (int)c->ret, 1);
+        if (!rc && (c->sys == S_PIPE || c->sys == S_PIPE2 || c->sys == S_SOCKETPAIR)) {
+            rc = known_set(p, c->fds[0], 1);
+            if (!rc)
+                rc = known_set(p, c->fds[1], 1);
+        }
+        if (!rc && (c->sys == S_DUP || c->sys == S_DUP2 || c->sys == S_DUP3 ||
+                    (c->sys == S_FCNTL && (c->arg == F_DUPFD_CMD ||
+                                           c->arg == F_DUPFD_CLOEXEC_CMD))) &&
+            c->ret <= 65535)
+            rc = known_set(p, (int)c->ret, 1);
+        if (!rc && c->sys == S_CLOSE && c->ret == 0)
+            rc = known_set(p, c->fd, 0);
+        if (!rc && is_clone(c->sys) && r->child >= 0 && !b->tasks[r->child].thread) {
+            /* the child starts with a copy of the table */
+            struct ttask *ch = &b->tasks[r->child];
+            p = &b->tasks[b->tasks[r->task].proc];
+            for (int fd = 0; fd < p->nknown && !rc; fd++)
+                if (p->known[fd])
+                    rc = known_set(ch, fd, 1);
+        }
+    }
+    return rc;
 }
 
 /* ---- pass 2: each task's moments in order -------------------------------- */
@@ -709,6 +815,25 @@ static int task_make(struct build *b, int t, int64_t tm)
         }
         b->tasks[t].handlers = pp->handlers;
     }
+    /* fds it had before the trace began (it used them, never made them) */
+    k = &b->tasks[t];
+    int term = -1; /* fds 0-2 of unknown kind: taken to be one terminal */
+    for (int i = 0; k->proc == t && i < k->npre; i++) {
+        int fd = k->pre[i] & 0xffffff, kind = k->pre[i] >> 24;
+        if (fd_obj(k, fd) >= 0)
+            continue; /* its parent's copy */
+        int std = kind >= OK__COUNT && fd <= 2;
+        int obj = std && term >= 0 ? term
+                  : obj_new(b, tm, kind < OK__COUNT ? kind : std ? OK_TTY : OK_OTHER,
+                            id, 0);
+        if (obj < 0)
+            return obj;
+        if (std)
+            term = obj;
+        if ((rc = fd_put(b, tm, t, fd, obj, 0, 0)))
+            return rc;
+        k = &b->tasks[t];
+    }
     return emit(b, tm, EV_STATE, id, k->suspended ? TS_SUSPENDED : TS_RUNNING,
                 -1, -1, 0, 0);
 }
@@ -760,6 +885,8 @@ static int call_wait(struct build *b, const struct rec *r, int *obj)
     const struct trace_call *c = &r->c;
     const struct sys_info *si = &sysinfo[c->sys];
     *obj = -1;
+    if (c->sys == S_VFORK || (is_clone(c->sys) && (c->arg & CLONE_VFORK_FLAG)))
+        return TW_CHILD; /* the parent sleeps until the child execs or exits */
     if (si->wait < 0 || c->timeout_ns == 0)
         return -1;
     if (c->sys == S_FUTEX) {
@@ -1132,7 +1259,7 @@ int trace_finish(struct trace *tr, const char *title, const char *source,
         tl_set_str(&b.tl->model, model ? model : "strace"))
         goto out;
     b.tl->ncpus = 0; /* a trace does not say which CPU ran what */
-    if ((rc = pass_tasks(&b)))
+    if ((rc = pass_tasks(&b)) || (rc = pass_prefds(&b)))
         goto out;
     pass_clamp(&b);
     size_t nm = 0;
@@ -1193,6 +1320,8 @@ out:
     for (size_t i = 0; i < b.ntasks; i++) {
         free(b.tasks[i].fds);
         free(b.tasks[i].cloexec);
+        free(b.tasks[i].pre);
+        free(b.tasks[i].known);
     }
     free(b.tasks);
     free(b.map);

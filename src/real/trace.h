@@ -26,7 +26,10 @@
  *     make fds pointing to the same object (dup2 onto an open fd closes it
  *     first); close and close_range close them; the last close frees the
  *     object.  An fd used but never made (opened before the trace began) is
- *     added to the table, as "open file" unless its kind is given;
+ *     in the table from its process's start, as "open file" unless its
+ *     kind is given (fds 0-2 of unknown kind: one terminal);
+ *   - vfork and clone(CLONE_VFORK) block the parent until the child execs
+ *     or exits;
  *   - flags: O_NONBLOCK from SOCK_NONBLOCK/O_NONBLOCK/EFD_NONBLOCK at
  *     creation, fcntl F_SETFL, ioctl FIONBIO;
  *   - bytes: a read/recv-like call's result is a copy kernel -> user, a

@@ -24,6 +24,7 @@
     X(co_create, "co_create", 1000, "creating a coroutine: a stack and a context, in user space") \
     X(co_switch, "co_switch", 100, "switching coroutines: saving and loading registers, in user space") \
     X(mem, "mem", 50, "a load or a store of a shared variable whose cache line another CPU wrote last") \
+    X(futex, "futex", 1000, "futex(): the kernel part of FUTEX_WAIT or FUTEX_WAKE (hashing the address, the wait queue)") \
     X(select_base, "select_base", 700, "select(): fixed part") \
     X(select_per_fd, "select_per_fd", 22, "select(): per fd up to the highest watched fd") \
     X(poll_base, "poll_base", 370, "poll(): fixed part") \

@@ -48,8 +48,13 @@
  * processes with their own epoll instance on one listening socket are the
  * thundering herd without it, and one woken process with it.
  *
- * Simplified: EPOLLIN only (EPOLLOUT is asked for but not yet reported);
- * an epoll fd inside another epoll, select or poll never
+ * EPOLLOUT reports room to write as the file's poll method does
+ * (sim_writable: a third of a TCP send buffer free, a free pipe page), and
+ * the callback runs when a full buffer gets that room back (SOCK_NOSPACE):
+ * a level-triggered EPOLLOUT item is reported by every call while there is
+ * room, so a server asks for it only while it has bytes left to write.
+ *
+ * Simplified: an epoll fd inside another epoll, select or poll never
  * becomes readable.
  */
 #include "sim/sim_int.h"
@@ -200,15 +205,16 @@ static int ep_wake_one(struct sim *s, int epo)
     return 0;
 }
 
-/* ep_poll_callback: item i's file is readable.  A disarmed ONESHOT item, or
- * one that did not ask for EPOLLIN, is left alone.  Returns ewake: whether
- * an exclusive entry counts as having woken someone (a non-exclusive one
- * always does, and is never counted). */
-static int ep_ready(struct sim *s, int epo, int i)
+/* ep_poll_callback: item i's file is readable (ev TL_EP_IN) or has room
+ * to write (TL_EP_OUT).  A disarmed ONESHOT item, or one that did not ask
+ * for that event, is left alone.  Returns ewake: whether an exclusive
+ * entry counts as having woken someone (a non-exclusive one always does,
+ * and is never counted). */
+static int ep_ready(struct sim *s, int epo, int i, unsigned ev)
 {
     struct epitem *it = &ep_of(s, epo)->it[i];
     int excl = !!(it->ev & TL_EP_EXCLUSIVE);
-    if (!(it->ev & TL_EP_IN))
+    if (!(it->ev & ev & (TL_EP_IN | TL_EP_OUT)))
         return !excl;
     rdl_append(s, epo, i, -1);
     int woke = ep_wake_one(s, epo);
@@ -230,7 +236,7 @@ static int watcher_add(struct sim *s, int obj, int epo, int i)
         w->v = p;
         w->cap = ncap;
     }
-    w->v[w->n++] = (struct watch_ent){epo, i};
+    w->v[w->n++] = (struct watch_ent){epo, i, 0};
     return 0;
 }
 
@@ -299,6 +305,13 @@ static int ep_create(struct sim *s, struct task *t)
     return sim_sys_return(s, t, fd, s->p->cost.syscall);
 }
 
+/* The file's poll method, for the events item it asked for */
+static int ep_item_ready(struct sim *s, const struct epitem *it)
+{
+    return ((it->ev & TL_EP_IN) && sim_readable(s, it->obj)) ||
+           ((it->ev & TL_EP_OUT) && sim_poll_out(s, it->obj));
+}
+
 static int ep_ctl(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     int64_t epfd = sim_arg(t, in, 0), op = sim_arg(t, in, 1);
@@ -342,8 +355,8 @@ static int ep_ctl(struct sim *s, struct task *t, const struct prog_ins *in)
         return sim_sys_return(s, t, 0, ns);
     }
     /* ep_insert and ep_modify poll the file once: already ready? */
-    if (sim_readable(s, obj))
-        ep_ready(s, epo, i);
+    if (ep_item_ready(s, &ep->it[i]))
+        ep_ready(s, epo, i, TL_EP_IN | TL_EP_OUT);
     return sim_sys_return(s, t, 0, ns);
 }
 
@@ -372,8 +385,8 @@ static int ep_wait(struct sim *s, struct task *t, const struct prog_ins *in)
         rdl_unlink(s, epo, i, me);
         checked++;
         struct epitem *it = &ep->it[i];
-        if (!(it->ev & TL_EP_IN) || !sim_readable(s, it->obj))
-            continue; /* drained since: dropped, not reported */
+        if (!ep_item_ready(s, it))
+            continue; /* drained (or filled) since: dropped, not reported */
         if (sim_ready_push(t, it->fd)) {
             s->failed = -ENOMEM;
             return GO_FAIL;
@@ -422,23 +435,34 @@ static int ep_exec(struct sim *s, struct task *t, const struct prog_ins *in)
     }
 }
 
-/* Data, EOF or a connection arrived on obj: __wake_up_common over its wait
- * queue runs the callback of every ordinary item, then of the exclusive
- * ones in the order they were added, until one wakes a task */
-static void ep_readable(struct sim *s, int obj)
+/* Data, EOF or a connection arrived on obj (ev TL_EP_IN), or room to
+ * write (TL_EP_OUT): __wake_up_common over its wait queue runs the
+ * callback of every ordinary item, then of the exclusive ones in the order
+ * they were added, until one wakes a task */
+static void ep_wake(struct sim *s, int obj, unsigned ev)
 {
     const struct watchers *w = &s->objs[obj].epitems;
     for (int k = 0; k < w->n; k++) {
         struct watch_ent e = w->v[k];
         if (!(ep_of(s, e.who)->it[e.key].ev & TL_EP_EXCLUSIVE))
-            ep_ready(s, e.who, e.key);
+            ep_ready(s, e.who, e.key, ev);
     }
     for (int k = 0; k < w->n; k++) {
         struct watch_ent e = w->v[k];
         if ((ep_of(s, e.who)->it[e.key].ev & TL_EP_EXCLUSIVE) &&
-            ep_ready(s, e.who, e.key))
+            ep_ready(s, e.who, e.key, ev))
             break;
     }
+}
+
+static void ep_readable(struct sim *s, int obj)
+{
+    ep_wake(s, obj, TL_EP_IN);
+}
+
+static void ep_writable(struct sim *s, int obj)
+{
+    ep_wake(s, obj, TL_EP_OUT);
 }
 
 static void ep_release(struct sim *s, int obj)
@@ -463,5 +487,6 @@ const struct mux_ops mux_epoll_ops = {
     .ops = {OP_EPOLL_CREATE, OP_EPOLL_CTL, OP_EPOLL_WAIT, OP__COUNT},
     .exec = ep_exec,
     .readable = ep_readable,
+    .writable = ep_writable,
     .release = ep_release,
 };

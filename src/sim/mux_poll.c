@@ -30,7 +30,8 @@ static int poll_exec(struct sim *s, struct task *t, const struct prog_ins *in)
     int32_t *buf = NULL;
     int cap = 0;
     const int32_t *fds;
-    int n = scan_fds(s, t, in, &buf, &cap, &fds);
+    const uint8_t *evs;
+    int n = scan_fds(s, t, in, &buf, &cap, &fds, &evs);
     if (n < 0)
         return GO_FAIL;
     if (!t->in_sys && t->phase) { /* back in user space: test each revents */
@@ -52,7 +53,7 @@ static int poll_exec(struct sim *s, struct task *t, const struct prog_ins *in)
         .copy_in = (int64_t)n * 8,  /* struct pollfd: fd, events, revents */
         .copy_out = (int64_t)n * 2, /* __put_user of each revents (short) */
     };
-    int r = scan_run(s, t, &call, fds, n);
+    int r = scan_run(s, t, &call, fds, evs, n);
     free(buf);
     return r;
 }

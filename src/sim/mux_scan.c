@@ -71,12 +71,15 @@ int64_t scan_cost(const struct cost *c, int64_t base, int64_t per_fd, int64_t n)
 }
 
 int scan_fds(struct sim *s, struct task *t, const struct prog_ins *in,
-             int32_t **buf, int *bufcap, const int32_t **fds)
+             int32_t **buf, int *bufcap, const int32_t **fds,
+             const uint8_t **evs)
 {
     if (in->list < 0) { /* no operands: the program's own set */
         *fds = t->watch.fd;
+        *evs = t->watch.ev;
         return t->watch.n;
     }
+    *evs = NULL; /* a list of operands: readability only */
     const struct prog_list *l = &s->p->lists[in->list];
     if (grow32(buf, bufcap, l->n)) {
         s->failed = -ENOMEM;
@@ -98,12 +101,14 @@ static int cmp_fd(const void *a, const void *b)
 }
 
 /* A wait-queue entry for t on obj, replacing t's older one if any */
-static int sleeper_add(struct sim *s, int obj, int task, uint32_t round)
+static int sleeper_add(struct sim *s, int obj, int task, uint32_t round,
+                       unsigned ev)
 {
     struct watchers *w = &s->objs[obj].sleepers;
     for (int i = 0; i < w->n; i++)
         if (w->v[i].who == task) {
             w->v[i].key = (int32_t)round;
+            w->v[i].ev = ev;
             return 0;
         }
     if (w->n == w->cap) {
@@ -114,12 +119,18 @@ static int sleeper_add(struct sim *s, int obj, int task, uint32_t round)
         w->v = p;
         w->cap = ncap;
     }
-    w->v[w->n++] = (struct watch_ent){task, (int32_t)round};
+    w->v[w->n++] = (struct watch_ent){task, (int32_t)round, ev};
     return 0;
 }
 
+/* What fd i of a call is watched for */
+static unsigned scan_ev(const uint8_t *evs, int i)
+{
+    return evs ? evs[i] : TL_EP_IN;
+}
+
 int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
-             const int32_t *fds, int n)
+             const int32_t *fds, const uint8_t *evs, int n)
 {
     int me = (int)(t - s->tasks);
     if (t->phase == 1) { /* the walk's CPU time has passed */
@@ -130,6 +141,8 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
     }
     t->scan_wait = t->scan_trig = 0;
     t->nready = t->ready_i = 0;
+    int64_t bits = 0; /* select counts a bit per set: an fd readable and
+                         writable counts twice */
     /* copy_from_user of the argument: once per call, before the first walk */
     int64_t kernel_ns = sat_add(s->p->cost.syscall,
                                 call->first ? sim_arg_copy(s, me, call->sys,
@@ -146,7 +159,13 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
             /* an error returns before the sets are copied back */
             return sim_sys_return(s, t, -EBADF, sat_add(kernel_ns, part));
         }
-        if ((obj < 0 || sim_readable(s, obj)) && sim_ready_push(t, fds[i])) {
+        /* the file's poll method: readable (POLLIN, readfds) and/or
+         * room to write (POLLOUT, writefds), as asked */
+        unsigned ev = scan_ev(evs, i);
+        int rd = obj < 0 || ((ev & TL_EP_IN) && sim_readable(s, obj));
+        int wr = obj >= 0 && (ev & TL_EP_OUT) && sim_poll_out(s, obj);
+        bits += rd + wr;
+        if ((rd || wr) && sim_ready_push(t, fds[i])) {
             s->failed = -ENOMEM;
             return GO_FAIL;
         }
@@ -164,7 +183,7 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
     if (t->nready > 0) { /* copy_to_user of the result, then the program's
                             own pass over it (scan_user_pass) */
         t->advance = 1;
-        return sim_sys_return(s, t, t->nready,
+        return sim_sys_return(s, t, call->sorted ? bits : t->nready,
                               sat_add(kernel_ns, sim_arg_copy(s, me, call->sys,
                                                           TC_TO_USER,
                                                           call->copy_out)));
@@ -181,7 +200,7 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
     t->scan_gen++;
     for (int i = 0; i < n; i++) {
         int obj = fds[i] < 0 ? -1 : sim_fd_obj(s, t, fds[i]);
-        if (obj >= 0 && sleeper_add(s, obj, me, t->scan_gen)) {
+        if (obj >= 0 && sleeper_add(s, obj, me, t->scan_gen, scan_ev(evs, i))) {
             s->failed = -ENOMEM;
             return GO_FAIL;
         }
@@ -207,17 +226,23 @@ int scan_user_pass(struct sim *s, struct task *t, const struct prog_ins *in,
     return GO_NEXT;
 }
 
-/* obj became readable: wake every task asleep in select/poll on it */
-static void scan_readable(struct sim *s, int obj)
+/* obj became readable (ev TL_EP_IN) or writable (TL_EP_OUT): wake every
+ * task asleep in select/poll on it for that (pollwake checks the entry's
+ * key); entries waiting for the other stay, stale ones go */
+static void scan_wake(struct sim *s, int obj, unsigned ev)
 {
     struct watchers *w = &s->objs[obj].sleepers;
-    int n = w->n;
-    w->n = 0; /* every entry is used up or stale after this */
+    int n = w->n, k = 0;
     for (int i = 0; i < n; i++) {
-        int id = w->v[i].who;
+        struct watch_ent e = w->v[i];
+        int id = e.who;
         struct task *t = &s->tasks[id];
-        if (t->exited || !t->scan_wait || t->scan_gen != (uint32_t)w->v[i].key)
+        if (t->exited || !t->scan_wait || t->scan_gen != (uint32_t)e.key)
+            continue; /* stale: dropped */
+        if (!(e.ev & ev)) {
+            w->v[k++] = e; /* not what it waits for: kept */
             continue;
+        }
         if (s->w.tasks[id].state == TS_BLOCKED) {
             t->scan_wait = 0;
             sim_wake(s, t);
@@ -225,6 +250,20 @@ static void scan_readable(struct sim *s, int obj)
             t->scan_trig = 1; /* still walking: it will walk again */
         }
     }
+    /* the wake-ups emit events only; nothing else grew the list */
+    w = &s->objs[obj].sleepers;
+    if (w->n == n)
+        w->n = k;
+}
+
+static void scan_readable(struct sim *s, int obj)
+{
+    scan_wake(s, obj, TL_EP_IN);
+}
+
+static void scan_writable(struct sim *s, int obj)
+{
+    scan_wake(s, obj, TL_EP_OUT);
 }
 
 static void scan_release(struct sim *s, int obj)
@@ -251,19 +290,31 @@ static int watch_queue(struct sim *s, struct task *t)
     return q;
 }
 
-static int fdset_add(struct sim *s, struct task *t, int32_t fd)
+static int fdset_add(struct sim *s, struct task *t, int32_t fd, unsigned ev)
 {
     struct fdset *w = &t->watch;
-    if (fd < w->poscap && w->pos[fd])
-        return 0; /* FD_SET on a set bit changes nothing */
+    if (fd < w->poscap && w->pos[fd]) {
+        w->ev[w->pos[fd] - 1] |= (uint8_t)ev; /* FD_SET in another set */
+        return 0;
+    }
     int q = watch_queue(s, t);
+    int oldcap = w->cap;
     if (q < 0 || grow32(&w->pos, &w->poscap, fd + 1) ||
         grow32(&w->fd, &w->cap, w->n + 1)) {
         s->failed = -ENOMEM;
         return -1;
     }
+    if (w->cap != oldcap || !w->ev) {
+        uint8_t *e = realloc(w->ev, (size_t)w->cap);
+        if (!e) {
+            s->failed = -ENOMEM;
+            return -1;
+        }
+        w->ev = e;
+    }
     if (w->n == 0)
         w->max = -1;
+    w->ev[w->n] = (uint8_t)ev;
     w->fd[w->n++] = fd;
     w->pos[fd] = w->n;
     if (fd > w->max)
@@ -272,13 +323,17 @@ static int fdset_add(struct sim *s, struct task *t, int32_t fd)
     return 0;
 }
 
-static void fdset_del(struct sim *s, struct task *t, int32_t fd)
+static void fdset_del(struct sim *s, struct task *t, int32_t fd, unsigned ev)
 {
     struct fdset *w = &t->watch;
     if (fd >= w->poscap || !w->pos[fd])
         return;
     int i = w->pos[fd] - 1;
+    w->ev[i] &= (uint8_t)~ev;
+    if (w->ev[i]) /* FD_CLR from one set: still in the other */
+        return;
     memmove(&w->fd[i], &w->fd[i + 1], (size_t)(w->n - i - 1) * sizeof *w->fd);
+    memmove(&w->ev[i], &w->ev[i + 1], (size_t)(w->n - i - 1));
     w->n--;
     w->pos[fd] = 0;
     for (int k = i; k < w->n; k++)
@@ -295,10 +350,13 @@ static int scan_exec(struct sim *s, struct task *t, const struct prog_ins *in)
         return sim_fail(s, in, "%s: fd %lld is out of range", prog_op_name(in->op),
                         (long long)fd);
     /* a negative fd is skipped, as poll skips a pollfd whose fd is < 0 */
-    if (fd >= 0 && in->op == OP_WATCH && fdset_add(s, t, (int32_t)fd))
+    /* watch FD [in] [out]; unwatch FD [in] [out] (none: both) */
+    unsigned ev = in->flags & (TL_EP_IN | TL_EP_OUT);
+    if (fd >= 0 && in->op == OP_WATCH &&
+        fdset_add(s, t, (int32_t)fd, ev ? ev : TL_EP_IN))
         return GO_FAIL;
     if (fd >= 0 && in->op == OP_UNWATCH)
-        fdset_del(s, t, (int32_t)fd);
+        fdset_del(s, t, (int32_t)fd, ev ? ev : TL_EP_IN | TL_EP_OUT);
     t->pc++;
     return GO_NEXT;
 }
@@ -308,5 +366,6 @@ const struct mux_ops mux_scan_ops = {
     .ops = {OP_WATCH, OP_UNWATCH, OP__COUNT},
     .exec = scan_exec,
     .readable = scan_readable,
+    .writable = scan_writable,
     .release = scan_release,
 };

@@ -46,14 +46,15 @@ struct scan_call {
  * (grown as needed; the caller frees it).  Returns the count, or -1.
  */
 int scan_fds(struct sim *s, struct task *t, const struct prog_ins *in,
-             int32_t **buf, int *bufcap, const int32_t **fds);
+             int32_t **buf, int *bufcap, const int32_t **fds,
+             const uint8_t **evs);
 /* cost(n) = base + n * per_fd + max(0, n - cache_fds) * scan_per_fd_miss */
 int64_t scan_cost(const struct cost *c, int64_t base, int64_t per_fd,
                   int64_t n);
 /* The call itself: copy the argument in, scan, then return the ready fds
  * (copying the argument back) or sleep until one is */
 int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
-             const int32_t *fds, int n);
+             const int32_t *fds, const uint8_t *evs, int n);
 /* After a call that returned ready fds (t->phase 1, out of the syscall):
  * the program's pass over entries, ps picoseconds each, then the result is
  * stored and the task goes on */

@@ -28,8 +28,10 @@
  * that back to the caller's timeval: a program that loops on select must
  * set it again each round.  A timeout held in a variable gets that update.
  *
- * Simplified: only readfds (no writefds/exceptfds); a closed fd in the set
- * fails the call with EBADF, as in Linux.
+ * readfds and writefds come from the watch set (`watch FD in|out`); both
+ * are copied in and out when the program watches anything for room.
+ * Simplified: no exceptfds; a closed fd in the set fails the call with
+ * EBADF, as in Linux.
  */
 #include "sim/mux_scan.h"
 
@@ -64,7 +66,8 @@ static int select_exec(struct sim *s, struct task *t, const struct prog_ins *in)
     int32_t *buf = NULL;
     int cap = 0;
     const int32_t *fds;
-    int n = scan_fds(s, t, in, &buf, &cap, &fds);
+    const uint8_t *evs;
+    int n = scan_fds(s, t, in, &buf, &cap, &fds, &evs);
     if (n < 0)
         return GO_FAIL;
     int first = !t->in_sys, user = first && t->phase;
@@ -94,6 +97,11 @@ static int select_exec(struct sim *s, struct task *t, const struct prog_ins *in)
     sim_sys_enter_wait(s, t, SYS_SELECT, -1, nfds, tmo, 1);
     const struct cost *c = &s->p->cost;
     int64_t set_bytes = (nfds + 63) / 64 * 8; /* FDS_BYTES: whole longs */
+    int sets = 1; /* readfds, and writefds if the program watches for room */
+    for (int i = 0; evs && i < n && sets == 1; i++)
+        if (evs[i] & TL_EP_OUT)
+            sets = 2;
+    set_bytes *= sets;
     struct scan_call call = {
         .sys = SYS_SELECT,
         .sorted = 1,
@@ -104,7 +112,7 @@ static int select_exec(struct sim *s, struct task *t, const struct prog_ins *in)
         .copy_in = set_bytes,
         .copy_out = set_bytes,
     };
-    int r = scan_run(s, t, &call, fds, n);
+    int r = scan_run(s, t, &call, fds, evs, n);
     free(buf);
     if (t->pend && t->tmo_at >= 0 && in->nargs > 0 &&
         in->a[0].kind == ARG_SLOT) {

@@ -91,12 +91,22 @@ int sim_writable(const struct sim *s, int obj)
     return 0;
 }
 
+int sim_poll_out(struct sim *s, int obj)
+{
+    int w = sim_writable(s, obj);
+    if (!w)
+        s->objs[obj].nospace = 1;
+    return w;
+}
+
 /* Room was made for the writers of obj (the object their fd names; for a
- * pipe, its write end): once it counts as writable, wake them */
+ * pipe, its write end): once it counts as writable, wake them, if a writer
+ * or a poll found it full (SOCK_NOSPACE; a pipe's was_full) */
 static void space_made(struct sim *s, int obj)
 {
-    if (!sim_writable(s, obj))
+    if (!s->objs[obj].nospace || !sim_writable(s, obj))
         return;
+    s->objs[obj].nospace = 0;
     if (s->w.objs[obj].kind == OK_PIPE_W) /* pipe_read: one writer */
         sim_wake_one(s, s->tl->objs[obj].peer, TW_SPACE);
     else /* sk_stream_write_space: every sleeper */
@@ -229,6 +239,7 @@ static void net_obj_release(struct sim *s, int obj)
              * here wakes and gets EPIPE or its partial count */
             s->objs[peer].stalled = 0;
             sim_wake_obj(s, peer, TW_SPACE);
+            sim_notify_writable(s, peer); /* EPOLLOUT, then EPIPE */
         }
         break;
     case OK_PIPE_W:
@@ -240,6 +251,8 @@ static void net_obj_release(struct sim *s, int obj)
         break;
     case OK_PIPE_R:
         sim_wake_obj(s, obj, TW_SPACE); /* writers now get EPIPE */
+        if (peer >= 0)
+            sim_notify_writable(s, peer);
         break;
     case OK_LISTEN: {
         for (int i = 0; i < s->nls; i++)
@@ -527,6 +540,7 @@ static int op_write(struct sim *s, struct task *t, const struct prog_ins *in)
     }
     if (t->done == want)
         return sim_sys_return(s, t, want, sat_add(s->p->cost.syscall, ns));
+    s->objs[o].nospace = 1; /* full: room made later is announced */
     if (wo->flags & TL_FL_NONBLOCK) /* full: take what fits, or EAGAIN */
         return sim_sys_return(s, t, t->done ? t->done : -EAGAIN,
                               sat_add(s->p->cost.syscall, ns));

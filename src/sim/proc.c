@@ -146,6 +146,7 @@ int proc_task_new(struct sim *s, const char *name, int kind, int decl,
     t->wait_obj = -1;
     t->tmo_at = -1;
     t->waiting_for = -1;
+    t->futex_slot = -1;
     t->next_thread = -1;
     t->kthread = id;
     t->next_co = -1;
@@ -165,7 +166,6 @@ int proc_task_new(struct sim *s, const char *name, int kind, int decl,
     t->shared = d->slot_shared;
     if (proc >= 0) { /* a thread or coroutine: the process's memory */
         t->mem = s->tasks[proc].mem;
-        t->memq = s->tasks[proc].memq;
     }
     if (name_add(s, id)) {
         s->failed = -ENOMEM;

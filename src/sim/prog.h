@@ -36,6 +36,7 @@
  *   t  an optional timeout: a duration (integer with its unit, or a
  *      variable); absent = wait for ever
  *   s  a string
+ *   m  a `shared` variable used as a lock (a futex word)
  *   r  a resource limit: RLIMIT_NOFILE (the only one modelled)
  * Results (the names before '=') are listed in the help text.
  * Operations that are control flow (if, loop, ...) are not in this table.
@@ -68,8 +69,8 @@
     X(SAY, "say", "s", "say [once] \"TEXT\": show TEXT as the caption when reached (once: the first time only)") \
     X(SELECT, "select", "", "n = select [FD...] [TIMEOUT]: wait until one of the fds (default: the watched ones) is readable, or TIMEOUT passes (n = 0)") \
     X(POLL, "poll", "", "n = poll [FD...] [TIMEOUT]: like select, with a pollfd array") \
-    X(WATCH, "watch", "f", "watch FD: add FD to the task's own fd set (FD_SET, or a pollfd entry)") \
-    X(UNWATCH, "unwatch", "f", "unwatch FD: remove FD from the task's own fd set (FD_CLR)") \
+    X(WATCH, "watch", "f", "watch FD [in] [out]: add FD to the task's own fd set (FD_SET in readfds and/or writefds, or a pollfd entry with POLLIN/POLLOUT; in by default)") \
+    X(UNWATCH, "unwatch", "f", "unwatch FD [in] [out]: remove FD from the task's own fd set (FD_CLR; both by default)") \
     X(EPOLL_CREATE, "epoll_create", "", "ep = epoll_create: a new epoll instance") \
     X(EPOLL_CTL, "epoll_ctl", "fef", "epoll_ctl EP add|mod|del FD [in] [out] [et] [oneshot] [exclusive]: change the interest list (events: in by default)") \
     X(EPOLL_WAIT, "epoll_wait", "fvt", "n = epoll_wait EP [MAXEVENTS] [TIMEOUT]: wait for ready fds, at most MAXEVENTS (default 64) per call, or TIMEOUT (n = 0)") \
@@ -79,6 +80,13 @@
     X(PREP, "prep", "fufn", "id = prep RING read|write|recv|send FD SIZE: write a request into the submission ring (no syscall); id = its user_data") \
     X(URING_ENTER, "io_uring_enter", "fvt", "n = io_uring_enter RING [WAIT [TIMEOUT]]: submit the queued requests, wait for WAIT completions (at most TIMEOUT: ETIME)") \
     X(CQE, "cqe", "f", "id, res = cqe RING: take the oldest completion (no syscall): its user_data and result; id = EAGAIN if none") \
+    X(LOCK, "lock", "m", "lock M: pthread_mutex_lock on M, a shared variable (0 free, 1 locked, 2 locked with waiters): an atomic compare-and-swap in user space; only if M is taken, futex FUTEX_WAIT_PRIVATE until it is handed back") \
+    X(UNLOCK, "unlock", "m", "unlock M: pthread_mutex_unlock: an atomic exchange with 0; only if a thread waits (M was 2), futex FUTEX_WAKE_PRIVATE to wake one") \
+    X(COND_WAIT, "cond_wait", "mm", "cond_wait C M: pthread_cond_wait: join C's waiters, unlock M, sleep in futex FUTEX_WAIT_PRIVATE until signalled, then lock M again") \
+    X(COND_SIGNAL, "cond_signal", "m", "cond_signal C: pthread_cond_signal: if a thread waits on C, wake one (futex FUTEX_WAKE_PRIVATE, 1); none waiting: no syscall") \
+    X(COND_BROADCAST, "cond_broadcast", "m", "cond_broadcast C: pthread_cond_broadcast: wake every thread waiting on C (futex FUTEX_WAKE_PRIVATE, INT_MAX); none waiting: no syscall") \
+    X(SEM_WAIT, "sem_wait", "m", "sem_wait S: take one from counting semaphore S (a shared variable: its count): an atomic decrement if S > 0, else futex FUTEX_WAIT_PRIVATE until a sem_post") \
+    X(SEM_POST, "sem_post", "m", "sem_post S: add one to S (an atomic increment); if a thread waits, futex FUTEX_WAKE_PRIVATE to wake one") \
     X(SETRLIMIT, "setrlimit", "rnv", "setrlimit RLIMIT_NOFILE SOFT [HARD]: change the process's fd limit (prlimit64); SOFT <= HARD, and HARD may only go down") \
     X(SET, "set", "v", "x = set VALUE: assign") \
     /* control flow, produced by the compiler only */ \
@@ -137,6 +145,8 @@ enum prog_op {
  *     The task goes on at .jump; H runs (in the task that takes the signal,
  *     with its slots) each time the signal is delivered, and SIGRETURN
  *     (rt_sigreturn) resumes what the signal interrupted (mux_sigio.c).
+ * COND_WAIT C M is followed by a LOCK M of the same line: pthread_cond_wait
+ * takes the mutex again once woken.
  * PREP has a[0] = ring, a[1] = const enum tl_uring_op, a[2] = fd, a[3] =
  * size.  CQE has dst = the user_data (what PREP returned), dst2 = res.
  * Operands: FCNTL has a[1] = const flag and .flags = the same TL_FL_* bit;

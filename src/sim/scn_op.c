@@ -338,6 +338,23 @@ static int scn_arg(struct scn *S, char spec, struct prog_ins *in,
             return -1;
         scn_const(a, i);
         return 0;
+    case 'm': {
+        int v = t->kind == T_IDENT ? scn_var_find(S, t->s, t->len) : -1;
+        if (v >= 0 && scn_cur(S)->slot_shared && scn_cur(S)->slot_shared[v]) {
+            a->kind = ARG_SLOT;
+            a->v = v;
+            return 0;
+        }
+        if (v >= 0)
+            return scn_err(S, t->off, "'%.*s' is a local: a lock is a word "
+                           "of memory the threads share; declare it with "
+                           "shared %.*s", t->len, t->s, t->len, t->s);
+        if (t->kind == T_IDENT)
+            return scn_err(S, t->off, "unknown lock '%.*s': declare it first "
+                           "with shared %.*s", t->len, t->s, t->len, t->s);
+        return scn_err(S, t->off, "expected a lock (a shared variable), found "
+                       "%s", scn_desc(S, t, b, sizeof b));
+    }
     case 'o':
         if (scn_word(t, "O_NONBLOCK") || scn_word(t, "O_ASYNC")) {
             in->flags = scn_word(t, "O_ASYNC") ? TL_FL_ASYNC : TL_FL_NONBLOCK;
@@ -529,6 +546,29 @@ static int scn_epoll_events(struct scn *S, struct prog_ins *in)
     return 0;
 }
 
+/* watch FD [in] [out], unwatch FD [in] [out]: which of the program's sets
+ * (readfds, writefds; a pollfd's POLLIN, POLLOUT) the fd goes in or leaves;
+ * none: watch means in, unwatch means both (TL_EP_IN/OUT in .flags) */
+static int scn_watch_events(struct scn *S, struct prog_ins *in)
+{
+    unsigned fl = 0;
+    char b[64];
+    while (scn_left(S) > 0) {
+        struct scn_tok *t = scn_take(S);
+        unsigned bit = scn_word(t, "in") ? TL_EP_IN
+                     : scn_word(t, "out") ? TL_EP_OUT : 0;
+        if (!bit)
+            return scn_err(S, t->off, "expected in, out or the end of the "
+                           "line, found %s", scn_desc(S, t, b, sizeof b));
+        if (fl & bit)
+            return scn_err(S, t->off, "%s is already in the list",
+                           scn_desc(S, t, b, sizeof b));
+        fl |= bit;
+    }
+    in->flags = (uint16_t)fl;
+    return 0;
+}
+
 static int scn_args(struct scn *S, struct prog_ins *in, int off)
 {
     int op = in->op;
@@ -538,7 +578,8 @@ static int scn_args(struct scn *S, struct prog_ins *in, int off)
         min += spec[i] != 'v' && spec[i] != 't';
     if (op == OP_SET)
         min = 1;
-    if (op == OP_EPOLL_CTL && scn_left(S) > max)
+    if ((op == OP_EPOLL_CTL || op == OP_WATCH || op == OP_UNWATCH) &&
+        scn_left(S) > max)
         max = scn_left(S); /* the event list: scn_epoll_events */
     if (op == OP_SAY && scn_left(S) > 1 && scn_word(&S->tok[S->pos], "once")) {
         in->flags = 1; /* say once "...": the first time only */
@@ -560,6 +601,8 @@ static int scn_args(struct scn *S, struct prog_ins *in, int off)
     in->nargs = k;
     if (op == OP_EPOLL_CTL)
         return scn_epoll_events(S, in);
+    if (op == OP_WATCH || op == OP_UNWATCH)
+        return scn_watch_events(S, in);
     return 0;
 }
 
@@ -594,7 +637,16 @@ int scn_op(struct scn *S, int op, const struct scn_tok *kw,
         return -1;
     if (d2 && (in.dst2 = scn_var_bind(S, d2)) < 0)
         return -1;
-    return scn_push(S, &in, kw->off) < 0 ? -1 : 0;
+    if (scn_push(S, &in, kw->off) < 0)
+        return -1;
+    if (op == OP_COND_WAIT) { /* then takes the mutex again, as a lock */
+        struct prog_ins lk;
+        scn_ins_init(S, &lk, OP_LOCK, kw->off);
+        lk.a[0] = in.a[1];
+        lk.nargs = 1;
+        return scn_push(S, &lk, kw->off) < 0 ? -1 : 0;
+    }
+    return 0;
 }
 void scn_op_near(struct scn_near *n)
 {

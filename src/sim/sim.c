@@ -204,7 +204,7 @@ static void budget_mem_stop(struct sim *s, int64_t held)
              (long long)(s->max_mem >> 20));
 }
 
-/* Estimate the memory again.  The next estimate comes after an eighth as
+/* Estimate the memory again.  The next estimate comes after as
  * many events as this one visited entries (so estimating costs O(1) an
  * event), or sooner near the limit: an event rarely adds 256 bytes. */
 static void budget_check(struct sim *s)
@@ -216,7 +216,7 @@ static void budget_check(struct sim *s)
         return;
     }
     int64_t visited = (int64_t)s->ntasks + s->nobjs + s->w.nqueues;
-    int64_t gap = visited / 8 > 65536 ? visited / 8 : 65536;
+    int64_t gap = visited > 65536 ? visited : 65536;
     int64_t room = (s->max_mem - s->mem_seen) / 256;
     if (gap > room)
         gap = room > 4096 ? room : 4096;
@@ -290,7 +290,7 @@ int64_t sim_arg(const struct task *t, const struct prog_ins *in, int i)
         return 0;
     const struct prog_arg *a = &in->a[i];
     if (a->kind == ARG_SLOT)
-        return sim_slot_shared(t, (int)a->v) ? t->mem[a->v] : t->slots[a->v];
+        return sim_slot_shared(t, (int)a->v) ? t->mem[a->v].v : t->slots[a->v];
     return a->v;
 }
 
@@ -300,7 +300,7 @@ void sim_set_dst(struct sim *s, struct task *t, int slot, int64_t v)
         return;
     *sim_slot(t, slot) = v;
     if (sim_slot_shared(t, slot)) /* a word of the process's memory */
-        sim_emit(s, EV_MEM, (int)(t - s->tasks), TM_STORE, t->memq[slot], v,
+        sim_emit(s, EV_MEM, (int)(t - s->tasks), TM_STORE, t->mem[slot].q, v,
                  0);
 }
 
@@ -911,10 +911,10 @@ static void sim_free(struct sim *s)
         free(s->tasks[i].slots);
         if (s->tasks[i].proc == i) { /* the owner of the process's memory */
             free(s->tasks[i].mem);
-            free(s->tasks[i].memq);
         }
         free(s->tasks[i].ready);
         free(s->tasks[i].watch.fd);
+        free(s->tasks[i].watch.ev);
         free(s->tasks[i].watch.pos);
     }
     for (int i = 0; i < s->nobjs; i++) {

@@ -39,6 +39,8 @@ struct agenda {
  */
 struct fdset {
     int32_t *fd;   /* watched fds, in the order they were added */
+    uint8_t *ev;   /* ev[i]: what fd[i] is watched for, TL_EP_IN/OUT (its
+                      bits in readfds/writefds, or its pollfd's events) */
     int32_t *pos;  /* pos[fd] = index in fd[] + 1, 0 if not watched */
     int32_t n, cap, poscap, max; /* max: highest watched fd, or -1 */
     int32_t queue_id; /* tl queue that shows the set, + 1; 0: none yet */
@@ -49,6 +51,7 @@ struct fdset {
  * entries; or (epoll object, fd), the file's list of epoll items. */
 struct watch_ent {
     int32_t who, key;
+    uint32_t ev; /* select/poll: the events the entry waits for (TL_EP_*) */
 };
 
 struct watchers {
@@ -74,12 +77,20 @@ struct tsig {
                             interrupted call shows, when `restart` */
 };
 
+/* A word of a process's memory (a `shared` variable), mem.c */
+struct mword {
+    int64_t v;
+    int32_t q;      /* its TQK_MEM queue */
+    int32_t owner;  /* used as a mutex: the task holding it, or -1 */
+    int32_t futexq; /* tasks in FUTEX_WAIT on it: TQK_FUTEX queue + 1 */
+    int32_t pad;
+};
+
 struct task {
     int64_t *slots;   /* its own variables (locals) */
-    int64_t *mem;     /* the process's memory: `shared` slots, owned by the
-                         process's first task, shared by its threads and
-                         coroutines; NULL when the declaration has none */
-    int32_t *memq;    /* per shared slot: its TQK_MEM queue */
+    struct mword *mem; /* the process's memory: `shared` slots, owned by
+                          the process's first task, shared by its threads
+                          and coroutines; NULL when the declaration has none */
     const uint8_t *shared; /* prog_task.slot_shared of its declaration */
     int64_t id;       /* pid or tid shown to the script */
     int64_t sys_t;    /* when the current syscall was entered */
@@ -112,6 +123,8 @@ struct task {
     uint32_t gen;     /* bumps invalidate agenda items for the task */
     uint8_t external, in_sys, advance, exited, reaped, is_thread, pend;
     uint8_t is_coroutine;
+    uint8_t futex_woken; /* a FUTEX_WAKE took it off the futex's queue */
+    int32_t futex_slot;  /* the shared word it sleeps on in FUTEX_WAIT, -1 */
     uint8_t tmo_fired; /* the timeout's timer went off while it slept */
     int8_t code;
     struct tsig sig;
@@ -136,6 +149,8 @@ struct sobj {
     int32_t connect_ret; /* connecting sockets: 1 pending, 0 ok, -errno */
     uint8_t fin_pending, freed;
     uint8_t unix_pair; /* a socketpair's end (AF_UNIX) */
+    uint8_t nospace;   /* SOCK_NOSPACE: a writer or a poll found no room,
+                          so room made must be announced (space_made) */
     int32_t sig_owner; /* F_SETOWN: process task + 1 to send SIGIO, 0 none */
     int32_t uring_waits; /* io_uring requests waiting for it (aio_uring.c) */
     void *mux;         /* per-model private state (epoll instance, ...) */
@@ -275,7 +290,7 @@ static inline int sim_slot_shared(const struct task *t, int slot)
 /* Where variable slot lives: the task's own slots or the process's memory */
 static inline int64_t *sim_slot(struct task *t, int slot)
 {
-    return sim_slot_shared(t, slot) ? &t->mem[slot] : &t->slots[slot];
+    return sim_slot_shared(t, slot) ? &t->mem[slot].v : &t->slots[slot];
 }
 void sim_cpu_kick(struct sim *s);
 void sim_cpu_release(struct sim *s, struct task *t);
@@ -380,6 +395,9 @@ int64_t sim_copy_ns(const struct sim *s, int64_t bytes);
 int sim_readable(const struct sim *s, int obj);
 /* Is there room for a writer of obj, as poll's POLLOUT says (net.c)? */
 int sim_writable(const struct sim *s, int obj);
+/* The same, asked by poll/select/epoll: no room marks obj so that the
+ * room made later wakes them (tcp_poll's SOCK_NOSPACE) */
+int sim_poll_out(struct sim *s, int obj);
 #define NET_PAGE 4096 /* a pipe's buffers are pages */
 int sim_ready_push(struct task *t, int32_t fd);
 void sim_schedule(struct sim *s, int64_t t, int kind, int task, int obj,

@@ -294,8 +294,11 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
     case EV_MEM:
         fprintf(out, ",\"queue\":%d,\"op\":\"%s\",\"value\":%lld", e->obj,
                 e->sub == TM_LOAD ? "load" : e->sub == TM_STORE ? "store"
-                                                                : "copy",
+                : e->sub == TM_COPY ? "copy" : e->sub == TM_CAS ? "cmpxchg"
+                                                                : "xchg",
                 (long long)e->a);
+        if (e->sub == TM_CAS || e->sub == TM_XCHG)
+            fprintf(out, ",\"before\":%lld", (long long)e->b);
         break;
     case EV_SCAN:
         fprintf(out, ",\"name\":\"%s\",\"fds\":%lld,\"dur_ns\":%lld",

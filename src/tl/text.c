@@ -103,9 +103,14 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
         else
             SN("wait4(-1, NULL, 0, NULL)");
         break;
-    case SYS_FUTEX: /* glibc's pthread_join: a wait on the thread's tid */
-        SN("futex(..., FUTEX_WAIT_BITSET|FUTEX_CLOCK_REALTIME, %d, NULL, "
-           "FUTEX_BITSET_MATCH_ANY)", fd);
+    case SYS_FUTEX:
+        if (arg & TL_FUTEX_WAIT) /* glibc's lock, contended */
+            SN("futex(..., FUTEX_WAIT_PRIVATE, %d, NULL)", TL_FUTEX_VAL(arg));
+        else if (arg & TL_FUTEX_WAKE) /* glibc's unlock, with waiters */
+            SN("futex(..., FUTEX_WAKE_PRIVATE, %d)", TL_FUTEX_VAL(arg));
+        else /* glibc's pthread_join: a wait on the thread's tid */
+            SN("futex(..., FUTEX_WAIT_BITSET|FUTEX_CLOCK_REALTIME, %d, NULL, "
+               "FUTEX_BITSET_MATCH_ANY)", fd);
         break;
     case SYS_SELECT: /* glibc's select() on x86_64 calls pselect6 */
         tmo_ts(ts, sizeof ts, tmo);
@@ -450,6 +455,15 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
             SN("load %s: %lld (into a register)", qn, (long long)e->a);
         else if (e->sub == TM_STORE)
             SN("store %s = %lld", qn, (long long)e->a);
+        else if (e->sub == TM_CAS && e->a == e->b)
+            SN("atomic compare-and-swap %s: it holds %lld, not 0: unchanged",
+               qn, (long long)e->b);
+        else if (e->sub == TM_CAS)
+            SN("atomic compare-and-swap %s: %lld -> %lld", qn,
+               (long long)e->b, (long long)e->a);
+        else if (e->sub == TM_XCHG)
+            SN("atomic exchange %s: %lld -> %lld", qn, (long long)e->b,
+               (long long)e->a);
         else
             SN("%s = %lld: the child's own copy (copy-on-write: same value, "
                "separate memory)", qn, (long long)e->a);

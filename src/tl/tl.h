@@ -65,7 +65,8 @@ enum tl_state {
     X(EVENTS, "events") \
     X(SIGNAL, "a signal") \
     X(COMPLETION, "a completion") \
-    X(CONNECT, "the handshake")
+    X(CONNECT, "the handshake") \
+    X(FUTEX, "a lock (futex)")
 
 enum tl_wait {
 #define X(e, n) TW_##e,
@@ -192,6 +193,13 @@ static inline int64_t tl_linux_flags(int acc, int fl)
 #define TL_EP_ET 0x4u
 #define TL_EP_ONESHOT 0x8u
 #define TL_EP_EXCLUSIVE 0x10u
+/* SYS_ENTER.a of SYS_FUTEX: 0 for pthread_join's wait on a thread's tid
+ * (obj = the tid); TL_FUTEX_WAIT | val for futex(addr, FUTEX_WAIT_PRIVATE,
+ * val, NULL), TL_FUTEX_WAKE | n for futex(addr, FUTEX_WAKE_PRIVATE, n)
+ * (glibc's lock and unlock when contended) */
+#define TL_FUTEX_WAIT ((int64_t)1 << 40)
+#define TL_FUTEX_WAKE ((int64_t)2 << 40)
+#define TL_FUTEX_VAL(a) ((int)((a) & 0xffffffff))
 /* SYS_ENTER.a of SYS_PRLIMIT64 (RLIMIT_NOFILE): the new soft and hard
  * limits, each clamped to 32 bits */
 #define TL_RLIM_ARG(cur, max) ((int64_t)(cur) | (int64_t)(max) << 32)
@@ -237,7 +245,7 @@ enum tl_uring_op {
 enum tl_qop { TQ_PUSH, TQ_POP, TQ_REMOVE };
 
 /* MEM.sub */
-enum tl_mem_op { TM_LOAD, TM_STORE, TM_COPY };
+enum tl_mem_op { TM_LOAD, TM_STORE, TM_COPY, TM_CAS, TM_XCHG };
 
 /* COPY.sub */
 enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
@@ -282,8 +290,10 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *              only reads the ready list)
  *   MEM        task = the task that reads or writes, obj = the TQK_MEM queue
  *              of the variable, a = the value, sub = tl_mem_op: a load
- *              (nothing changes), a store, or a fork's copy (task = the
- *              child process: same value, its own memory)
+ *              (nothing changes), a store, a fork's copy (task = the
+ *              child process: same value, its own memory), or an atomic
+ *              read-modify-write (lock cmpxchg, xchg) with b = the value
+ *              before and a = the value after (a == b: a failed cmpxchg)
  *   ARGCOPY    task, obj = the syscall (enum tl_sys) whose argument is
  *              copied, sub = tl_copy_dir, a = bytes, b = duration: no
  *              buffer changes (pselect6's fd_set, poll's pollfd array)

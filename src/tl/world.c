@@ -354,7 +354,7 @@ int world_apply(struct world *w, const struct tl *tl, const struct tl_ev *e)
     case EV_MEM: /* the variable's queue holds its one value */
         if (e->obj < 0 || e->obj >= (1 << 24))
             return -EINVAL;
-        if (e->sub == TM_LOAD)
+        if (e->sub == TM_LOAD || (e->sub == TM_CAS && e->a == e->b))
             break;
         if (ensure_queue(w, e->obj))
             return -ENOMEM;

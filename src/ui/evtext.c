@@ -97,12 +97,12 @@ int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
         const char *what = tl_wait_name(k->wait);
         const char *verb = narrow ? "waits for" : "waiting for";
         /* narrow: the call, and what it waits for on which fd, in a few
-           words ("read(): data on fd 4", "clock_nanosleep(): timer") */
+           words ("read(): data on fd 4", "clock_nanosleep(): a timer") */
         static const char *const brief[TW__COUNT] = {
             [TW_DATA] = "data", [TW_SPACE] = "space", [TW_CONNECTION] = "connection",
-            [TW_TIMER] = "timer", [TW_CHILD] = "child", [TW_THREAD] = "thread",
-            [TW_EVENTS] = "events", [TW_SIGNAL] = "signal",
-            [TW_COMPLETION] = "completion", [TW_CONNECT] = "handshake",
+            [TW_TIMER] = "a timer", [TW_CHILD] = "a child", [TW_THREAD] = "a thread",
+            [TW_EVENTS] = "events", [TW_SIGNAL] = "a signal",
+            [TW_COMPLETION] = "a completion", [TW_CONNECT] = "handshake",
         };
         int fd = -1, p = v->tl->tasks[task].proc;
         if (k->wait_obj >= 0 && p >= 0 && p < w->ntasks)

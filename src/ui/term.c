@@ -5,13 +5,18 @@
 #include "ui/term.h"
 
 #include <curses.h>
+#include <errno.h>
 #include <langinfo.h>
-#include <term.h>
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <term.h>
+#include <termios.h>
+#include <unistd.h>
 #include <wchar.h>
 
 #include "ui/keys.h"
@@ -24,19 +29,125 @@ static volatile sig_atomic_t quit_sig;
 static attr_t role_attr[R__COUNT];
 static short role_pair[R__COUNT];
 
+/*
+ * Leaving in a hurry.  A signal handler may not call curses, so term_init
+ * keeps what a handler needs to give the terminal back with write(2) and
+ * tcsetattr(3), both async-signal-safe: the terminal's modes from before
+ * curses, and the sequence that ends curses' screen (attributes off,
+ * cursor shown, keypad and mouse off, the alternate screen cleared and
+ * left).
+ */
+static struct termios saved_tio;
+static int have_tio;
+static char restore_seq[512];
+static size_t restore_len;
+
+static void hurried_restore(void)
+{
+    if (!active)
+        return;
+    active = 0;
+    /* output stopped by Ctrl-S would block the write below: turning IXON
+     * off restarts it (n_tty_set_termios), TCOON undoes a tcflow(TCOOFF) */
+    struct termios now;
+    if (tcgetattr(STDOUT_FILENO, &now) == 0 && (now.c_iflag & IXON)) {
+        now.c_iflag &= ~(tcflag_t)IXON;
+        tcsetattr(STDOUT_FILENO, TCSANOW, &now);
+    }
+    tcflow(STDOUT_FILENO, TCOON);
+    if (restore_len) {
+        ssize_t r = write(STDOUT_FILENO, restore_seq, restore_len);
+        (void)r;
+    }
+    if (have_tio)
+        tcsetattr(STDOUT_FILENO, TCSANOW, &saved_tio);
+}
+
+/*
+ * Between two keys the viewer works (a seek, a frame) with nobody reading
+ * the terminal, so a timer looks at it every 50 ms: a q (unless a prompt
+ * or the help screen takes it, or a key typed before it opens one), the
+ * terminal's end, or SIGINT, SIGTERM or
+ * SIGHUP then end the process at once, however long that work would take.
+ * Other keys typed meanwhile are kept and given back to curses in order.
+ */
+#define WATCH_MS 50
+static volatile sig_atomic_t busy;      /* between two term_getkey calls */
+static volatile sig_atomic_t quit_keys; /* q ends the viewer */
+static unsigned char typed[128];        /* keys read while busy (what
+                                           curses' input queue holds) */
+static volatile sig_atomic_t ntyped;
+
+static void watch_terminal(void)
+{
+    struct pollfd pf = {.fd = STDIN_FILENO, .events = POLLIN};
+    while (poll(&pf, 1, 0) > 0) {
+        unsigned char b[64];
+        ssize_t n = read(STDIN_FILENO, b, sizeof b);
+        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+            hurried_restore(); /* the terminal is gone */
+            _exit(1);
+        }
+        if (n < 0)
+            return;
+        for (ssize_t i = 0; i < n; i++) {
+            int a = ui_key_action(b[i]); /* a table lookup: safe here */
+            if (quit_keys && a == A_QUIT) {
+                hurried_restore();
+                _exit(0);
+            }
+            if (a == A_SEARCH || a == A_GOTO || a == A_HELP)
+                quit_keys = 0; /* what follows is typed into it */
+            if ((size_t)ntyped < sizeof typed) /* past that, keys are lost */
+                typed[ntyped++] = b[i];
+        }
+    }
+}
+
 static void define_keys(void);
 
 static void on_quit_signal(int sig)
 {
     quit_sig = sig;
+    if (busy) { /* nobody waits in getch to see the flag soon */
+        hurried_restore();
+        _exit(128 + sig);
+    }
 }
 
-/* A crash: give the terminal back, then die of the same signal */
-static void on_crash(int sig)
+/* A signal that ends the process (a crash, SIGQUIT, SIGUSR1, ...): give
+ * the terminal back, then the signal's default action (SA_RESETHAND) */
+static void on_fatal(int sig)
 {
-    term_done();
-    signal(sig, SIG_DFL);
+    int saved = errno;
+    hurried_restore();
     raise(sig);
+    errno = saved;
+}
+
+/* SIGALRM: the watch timer (SI_KERNEL), or someone's kill (fatal) */
+static void on_alarm(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    int saved = errno;
+    if (si->si_code != SI_KERNEL) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_DFL;
+        sigaction(sig, &sa, NULL);
+        on_fatal(sig);
+    } else if (busy) {
+        watch_terminal();
+    }
+    errno = saved;
+}
+
+static void watch_timer(int on)
+{
+    struct itimerval it = {{0, 0}, {0, 0}};
+    if (on)
+        it.it_interval.tv_usec = it.it_value.tv_usec = WATCH_MS * 1000;
+    setitimer(ITIMER_REAL, &it, NULL);
 }
 
 static void install_signals(void)
@@ -48,15 +159,38 @@ static void install_signals(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
-    sa.sa_handler = on_crash;
+    sa.sa_handler = on_fatal;
     sa.sa_flags = SA_RESETHAND;
-    sigaction(SIGSEGV, &sa, NULL);
-    sigaction(SIGBUS, &sa, NULL);
-    sigaction(SIGFPE, &sa, NULL);
-    sigaction(SIGABRT, &sa, NULL);
+    static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL,
+                                SIGTRAP, SIGSYS, SIGQUIT, SIGUSR1, SIGUSR2,
+                                SIGPIPE, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF};
+    for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++)
+        sigaction(fatal[i], &sa, NULL);
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sa.sa_sigaction = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
     /* SIGTSTP/SIGCONT and SIGWINCH stay default: curses installs its own
        handlers (suspend with the terminal restored, redraw on resume;
        KEY_RESIZE on a size change). */
+}
+
+static void restore_add(const char *cap)
+{
+    const char *s = cap ? tigetstr(cap) : NULL;
+    if (!cap)
+        s = "\033[?1000l"; /* mouse reports off (xterm, as curses set them) */
+    if (!s || s == (char *)-1)
+        return;
+    size_t n = strlen(s);
+    if (restore_len + n < sizeof restore_seq) {
+        memcpy(restore_seq + restore_len, s, n);
+        restore_len += n;
+    }
+}
+
+void term_quit_keys(int on)
+{
+    quit_keys = on;
 }
 
 static attr_t attrs_of(int ua)
@@ -148,6 +282,7 @@ int term_init(const struct ui_opts *o, int *ascii)
         return -1;
     }
     del_curterm(cur_term);
+    have_tio = tcgetattr(STDOUT_FILENO, &saved_tio) == 0;
     install_signals();
     atexit(term_done);
     screen = newterm(NULL, stdout, stdin);
@@ -167,15 +302,27 @@ int term_init(const struct ui_opts *o, int *ascii)
     set_escdelay(25); /* Esc acts at once, not after a second */
     curs_set(0);
     init_colours(o);
-    mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED, NULL);
+    int mouse = mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED, NULL) != 0;
     mouseinterval(0);
+    restore_add("sgr0");
+    restore_add("cnorm");
+    restore_add("rmkx");
+    if (mouse)
+        restore_add(NULL);
+    restore_add("clear");
+    restore_add("rmcup");
+    quit_keys = 1;
+    busy = 1;
+    watch_timer(1);
     return 0;
 }
 
 void term_done(void)
 {
+    busy = 0;
     if (!active)
         return;
+    watch_timer(0);
     active = 0;
     /*
      * Leave the alternate screen blank.  A terminal that restores the
@@ -271,13 +418,73 @@ static int map_key(int k)
     }
 }
 
+/* The terminal has gone (a hangup, the pty closed): poll says so, or it
+ * keeps saying there is input that get_wch cannot read */
+static int terminal_gone(int *strange)
+{
+    struct pollfd pf = {.fd = STDIN_FILENO, .events = POLLIN};
+    if (poll(&pf, 1, 0) < 0)
+        return errno != EINTR;
+    if (pf.revents & (POLLHUP | POLLERR | POLLNVAL))
+        return 1;
+    if (!(pf.revents & POLLIN))
+        *strange = 0;
+    else if (++*strange > 20)
+        return 1;
+    return 0;
+}
+
+/*
+ * Give curses back the bytes the watch read, as keys: a byte curses gets
+ * back is taken as it is, so the sequences of the terminal's keys (arrows,
+ * Home, ...) are turned into their key codes here, by the terminal's own
+ * definitions.  Mouse reports typed meanwhile are dropped.
+ */
+static void give_back_typed(void)
+{
+    int keys[sizeof typed], nk = 0, n = ntyped;
+    for (int i = 0; i < n;) {
+        int code = 0, len = 0;
+        for (int l = 1; typed[i] == 27 && l < 16 && i + l <= n; l++) {
+            char seq[16];
+            memcpy(seq, typed + i, (size_t)l);
+            seq[l] = 0;
+            int k = key_defined(seq);
+            if (k > 0) {
+                code = k;
+                len = l;
+                break;
+            }
+            if (k == 0) /* no key begins so */
+                break;
+        }
+        if (code == KEY_MOUSE) {
+            i += len + 3; /* the report's button, column and row */
+            continue;
+        }
+        keys[nk++] = code ? code : typed[i];
+        i += code ? len : 1;
+    }
+    for (int k = nk; k > 0; k--)
+        ungetch(keys[k - 1]);
+    ntyped = 0;
+}
+
 int term_getkey(int timeout_ms, int *mx, int *my)
 {
+    static int strange;
     wint_t ch;
+    /* the keys typed while the viewer was busy go first, in order */
+    watch_timer(0);
+    busy = 0;
+    give_back_typed();
     timeout(timeout_ms);
     int r = get_wch(&ch);
+    busy = 1;
+    watch_timer(1);
     if (r == ERR)
-        return 0;
+        return quit_sig || !terminal_gone(&strange) ? 0 : -1;
+    strange = 0;
     if (r == KEY_CODE_YES) {
         if (ch == KEY_MOUSE) {
             MEVENT me;

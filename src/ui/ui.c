@@ -55,6 +55,10 @@ int ui_run(struct tl *tl, const struct ui_opts *o)
             status = 128 + sig;
             break;
         }
+        if (key < 0) { /* the terminal has gone */
+            status = 1;
+            break;
+        }
         int r;
         if (key == 0) {
             r = ui_tick(&v);
@@ -66,6 +70,7 @@ int ui_run(struct tl *tl, const struct ui_opts *o)
         } else {
             r = ui_key(&v, key);
         }
+        term_quit_keys(v.prompt == P_NONE && !v.help);
         if (r & UI_QUIT)
             break;
         redraw |= (r & UI_REDRAW) != 0;

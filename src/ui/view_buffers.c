@@ -4,7 +4,9 @@
  * the selected task's last read; when the current event is a copy, the
  * bytes are drawn moving between the two.
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ui/view.h"
@@ -16,9 +18,39 @@ static int proc_of(const struct viewer *v)
     return v->sel_task >= 0 ? v->tl->tasks[v->sel_task].proc : -1;
 }
 
+/*
+ * The objects open in one process, as a bit per object, made once a frame
+ * in one pass over its fd table: asking "is this pipe's read end open here
+ * too?" for every fd by scanning the table again was quadratic (40,000
+ * pipes took 2 s a frame).  Without memory for the bits, nothing is open.
+ */
+struct openset {
+    uint8_t *bit;
+    int n;
+};
+
+static void openset_make(struct openset *os, const struct world *w, int p)
+{
+    os->n = w->nobjs;
+    os->bit = p >= 0 && p < w->ntasks ? calloc((size_t)os->n / 8 + 1, 1) : NULL;
+    if (!os->bit)
+        return;
+    for (int fd = 0; fd < w->procs[p].nfds; fd++) {
+        int ob = w->procs[p].fds[fd].obj;
+        if (ob >= 0 && ob < os->n)
+            os->bit[ob / 8] |= (uint8_t)(1u << (ob % 8));
+    }
+}
+
+static int openset_has(const struct openset *os, int ob)
+{
+    return os->bit && ob >= 0 && ob < os->n &&
+           (os->bit[ob / 8] >> (ob % 8) & 1);
+}
+
 /* The pipe buffer a write end writes into: its read end, if that has a
-   buffer and is not open in process p too (then its "rx" row shows it) */
-static int pipe_target(const struct viewer *v, int p, int ob);
+   buffer and is not open in the process too (then its "rx" row shows it) */
+static int pipe_target(const struct viewer *v, const struct openset *os, int ob);
 
 /* The terminal (fds 0-2) is shown once, on fd 0, and only when something
  * was typed into it */
@@ -27,26 +59,34 @@ static int tty_quiet(const struct world *w, int ob, int fd)
     return w->objs[ob].kind == OK_TTY && (fd != 0 || w->objs[ob].rx == 0);
 }
 
-static int nbufs(const struct viewer *v)
+/* The number of buffer rows of the process, counted up to max + 1 */
+static int nbufs(const struct viewer *v, int max)
 {
     const struct world *w = &v->cur.w;
     int p = proc_of(v), n = 0;
     if (p < 0 || p >= w->ntasks)
         return 0;
-    for (int fd = 0; fd < w->procs[p].nfds; fd++) {
+    struct openset os;
+    openset_make(&os, w, p);
+    for (int fd = 0; fd < w->procs[p].nfds && n <= max; fd++) {
         int ob = w->procs[p].fds[fd].obj;
         if (ob >= 0 && ob < v->tl->nobjs && ob < w->nobjs &&
             w->objs[ob].kind != OK_LISTEN && !tty_quiet(w, ob, fd))
             n += (v->tl->objs[ob].rxcap > 0) + (v->tl->objs[ob].txcap > 0) +
-                 (pipe_target(v, p, ob) >= 0);
+                 (pipe_target(v, &os, ob) >= 0);
     }
+    free(os.bit);
     return n;
 }
 
 static int want(const struct viewer *v, int w)
 {
     (void)w;
-    int n = nbufs(v);
+    int n = nbufs(v, 8), p = proc_of(v);
+    /* room for the most buffers the process may have (two per fd besides
+       the terminal's), so the panels under it keep their place */
+    if (p >= 0 && p < v->tl->ntasks && 2 * (v->max_fds[p] - 3) > n)
+        n = 2 * (v->max_fds[p] - 3);
     if (n > 8)
         n = 8;
     if (n == 0)
@@ -54,18 +94,7 @@ static int want(const struct viewer *v, int w)
     return n + 2 + 2 + 1; /* frame, copy row, user buffer, heading */
 }
 
-/* is obj open in process p (at the cursor)? */
-static int proc_has(const struct world *w, int p, int obj)
-{
-    if (p < 0 || p >= w->ntasks || obj < 0)
-        return 0;
-    for (int fd = 0; fd < w->procs[p].nfds; fd++)
-        if (w->procs[p].fds[fd].obj == obj)
-            return 1;
-    return 0;
-}
-
-static int pipe_target(const struct viewer *v, int p, int ob)
+static int pipe_target(const struct viewer *v, const struct openset *os, int ob)
 {
     const struct tl *tl = v->tl;
     const struct world *w = &v->cur.w;
@@ -73,14 +102,15 @@ static int pipe_target(const struct viewer *v, int p, int ob)
         return -1;
     int r = tl->objs[ob].peer;
     if (r < 0 || r >= tl->nobjs || r >= w->nobjs || !w->objs[r].live ||
-        tl->objs[r].rxcap <= 0 || proc_has(w, p, r))
+        tl->objs[r].rxcap <= 0 || openset_has(os, r))
         return -1;
     return r;
 }
 
 /* the current event, if it copies bytes for process p: by one of its tasks,
    or by the kernel on no task's behalf (an io_uring request completing) */
-static const struct tl_ev *copy_now(const struct viewer *v, int p)
+static const struct tl_ev *copy_now(const struct viewer *v,
+                                    const struct openset *os, int p)
 {
     const struct tl *tl = v->tl;
     long pos = viewer_pos(v);
@@ -89,8 +119,7 @@ static const struct tl_ev *copy_now(const struct viewer *v, int p)
         return NULL;
     if (e->task < tl->ntasks && tl->tasks[e->task].proc == p)
         return e;
-    if (e->task == TL_NOTASK && e->sub == TC_TO_USER &&
-        proc_has(&v->cur.w, p, e->obj))
+    if (e->task == TL_NOTASK && e->sub == TC_TO_USER && openset_has(os, e->obj))
         return e;
     return NULL;
 }
@@ -103,12 +132,12 @@ static const struct tl_ev *copy_now(const struct viewer *v, int p)
  * *at is the event that filled it (-1 if none).  Returns 0 if there is no
  * I/O near the cursor, 1 for an input, 2 for an output.
  */
-static int user_buffer(const struct viewer *v, int t, int64_t *cap,
-                       int64_t *fill, int *by_kernel, long *at, int *fd)
+static int user_buffer(const struct viewer *v, const struct openset *os,
+                       int t, int64_t *cap, int64_t *fill, int *by_kernel,
+                       long *at, int *fd)
 {
     *fd = -1;
     const struct tl *tl = v->tl;
-    int p = tl->tasks[t].proc;
     long pos = viewer_pos(v);
     int have_fill = 0;
     *fill = 0;
@@ -118,7 +147,7 @@ static int user_buffer(const struct viewer *v, int t, int64_t *cap,
         const struct tl_ev *e = &tl->ev[i];
         if (e->type == EV_COPY && e->sub == TC_TO_USER && !have_fill &&
             (e->task == t ||
-             (e->task == TL_NOTASK && proc_has(&v->cur.w, p, e->obj)))) {
+             (e->task == TL_NOTASK && openset_has(os, e->obj)))) {
             *fill = e->a;
             *by_kernel = e->task == TL_NOTASK;
             *at = i;
@@ -178,8 +207,10 @@ static void draw_strip(const struct viewer *v, struct cbuf *cb, struct rect in)
     int64_t cap = 0, fill = 0;
     int kern = 0, fd = -1;
     long at = -1;
+    struct openset os;
+    openset_make(&os, w, p);
     int kind = t >= 0 && t < w->ntasks
-                   ? user_buffer(v, t, &cap, &fill, &kern, &at, &fd) : 0;
+                   ? user_buffer(v, &os, t, &cap, &fill, &kern, &at, &fd) : 0;
     int ob = world_fd_obj(w, p, fd);
     if (!kind && p >= 0 && p < w->ntasks) {
         /* no read yet: the receive buffer that changed, or the fullest */
@@ -204,14 +235,16 @@ static void draw_strip(const struct viewer *v, struct cbuf *cb, struct rect in)
                 kind ? "user buffer: the fd is closed"
                      : "no read or write yet: no bytes between kernel and user",
                 R_DIM);
+        free(os.bit);
         return;
     }
-    const struct tl_ev *e = copy_now(v, p);
+    const struct tl_ev *e = copy_now(v, &os, p);
     char kb[64], ub[64], b1[24], b2[24];
     int out = kind == 2;
     int64_t kn = out ? w->objs[ob].tx : w->objs[ob].rx;
     int64_t kc = out ? tl->objs[ob].txcap : tl->objs[ob].rxcap;
-    int pr = out ? pipe_target(v, p, ob) : -1;
+    int pr = out ? pipe_target(v, &os, ob) : -1;
+    free(os.bit);
     if (pr >= 0) { /* a pipe's write end: the buffer is the read end's */
         kn = w->objs[pr].rx;
         kc = tl->objs[pr].rxcap;
@@ -271,6 +304,8 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         return;
     int p = proc_of(v), t = v->sel_task, y = in.y;
     int last = in.y + in.h, listen_fd = -1;
+    struct openset os; /* the selected task's process: user_buffer's too */
+    openset_make(&os, w, p);
     cb_text(cb, in.x + 1, y++, in.w - 2, "kernel", R_KERNEL);
     if (p >= 0 && p < w->ntasks) {
         for (int fd = 0; fd < w->procs[p].nfds && y < last - 2; fd++) {
@@ -284,7 +319,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
                     listen_fd = fd;
                 continue; /* its queue is in the queues view */
             }
-            int pr = pipe_target(v, p, ob);
+            int pr = pipe_target(v, &os, ob);
             if (pr >= 0 && pr < w->nobjs && y < last - 2) {
                 /* a write end: the pipe buffer it writes into */
                 snprintf(lab, sizeof lab, "fd %d pipe", fd);
@@ -322,7 +357,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         }
     }
     /* the copy, if the current event is one */
-    const struct tl_ev *e = copy_now(v, p);
+    const struct tl_ev *e = copy_now(v, &os, p);
     if (y < last - 1) {
         if (e) {
             char b[24], txt[96];
@@ -348,7 +383,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         snprintf(lab, sizeof lab, "user buffer of %s", tl->tasks[t].name);
         long at;
         int ufd;
-        int kind = user_buffer(v, t, &cap, &fill, &kern, &at, &ufd);
+        int kind = user_buffer(v, &os, t, &cap, &fill, &kern, &at, &ufd);
         if (kind && cap > 0) {
             if (kern && in.w > 60)
                 snprintf(lab, sizeof lab, "user buffer of %s (kernel filled it)",
@@ -363,6 +398,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         }
         cb_recolour(cb, in.x + 1, y, 4, R_USER);
     }
+    free(os.bit);
 }
 
 const struct view_ops view_buffers = { "buffers", 1, want, draw, NULL };

@@ -50,7 +50,12 @@ static int last_changed(const struct viewer *v, int p)
     const struct tl *tl = v->tl;
     const struct w_proc *pr = &v->cur.w.procs[p];
     long pos = viewer_pos(v);
-    for (long i = pos - 1; i >= 0 && i > pos - SCAN_MAX; i--) {
+    /* since this step's caption (or the last move's first event, if
+       earlier): an older change is not what the step is about */
+    long since = v->cur.w.caption_ev >= 0 ? v->cur.w.caption_ev : 0;
+    if (v->chg_from < since)
+        since = v->chg_from;
+    for (long i = pos - 1; i >= since && i > pos - SCAN_MAX; i--) {
         const struct tl_ev *e = &tl->ev[i];
         int ob;
         switch (e->type) {
@@ -61,8 +66,16 @@ static int last_changed(const struct viewer *v, int p)
             if (e->a >= 0 && e->a < pr->nfds && pr->fds[e->a].obj >= 0)
                 return (int)e->a;
             continue;
+        case EV_COPY: /* the table shows receive buffers: a write's copy
+                         into a send buffer changes nothing on it */
+            if (e->sub == TC_TO_KERNEL)
+                continue;
+            ob = e->obj;
+            break;
         case EV_DATA:
-        case EV_COPY:
+            if (e->a < 0)
+                continue;
+            /* fall through */
         case EV_EOF:
         case EV_OBJ_SET:
             ob = e->obj;
@@ -73,6 +86,14 @@ static int last_changed(const struct viewer *v, int p)
         for (int fd = 0; ob >= 0 && fd < pr->nfds; fd++)
             if (pr->fds[fd].obj == ob)
                 return fd;
+    }
+    /* nothing changed in this step: the fd with bytes waiting, if any */
+    const struct world *w = &v->cur.w;
+    for (int fd = 0; fd < pr->nfds; fd++) {
+        int ob = pr->fds[fd].obj;
+        if (ob >= 0 && ob < w->nobjs && w->objs[ob].kind != OK_TTY &&
+            w->objs[ob].kind != OK_LISTEN && (w->objs[ob].rx > 0 || w->objs[ob].eof))
+            return fd;
     }
     return -1;
 }

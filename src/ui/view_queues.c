@@ -44,9 +44,11 @@ static int shown(const struct viewer *v, int rows, int *out)
 static int want(const struct viewer *v, int w)
 {
     int n = v->tl->nqueues;
-    if (w < 60) /* narrow: without the empty run and accept queues */
-        for (int q = 0; q < v->tl->nqueues; q++)
-            n -= optional(v, q);
+    /* narrow: the model's own queues and a row for one run or accept
+       queue (the busy one, else the first): the same every step, so the
+       panels keep their place */
+    if (w < 60 && v->model_queues > 0 && n > v->model_queues + 1)
+        n = v->model_queues + 1;
     if (n > 8)
         n = 8;
     return (n < 1 ? 1 : n) + 2;

@@ -518,11 +518,22 @@ int viewer_goto_step(struct viewer *v, long k)
 {
     if (k < 0 || k >= v->ncaps)
         return -EINVAL;
-    const struct tl_ev *e = &v->tl->ev[v->caps[k]];
+    const struct tl *tl = v->tl;
+    const struct tl_ev *e = &tl->ev[v->caps[k]];
     int rc = viewer_seek_from(v, v->stops[k], k > 0 ? v->stops[k - 1] : 0);
-    if (e->task < v->tl->ntasks && v->tl->tasks[e->task].kind != TK_PEER &&
-        e->task != v->sel_task) {
-        v->sel_task = e->task;
+    int t = e->task < tl->ntasks ? e->task : -1;
+    if (t < 0 && e->a >= 0 && e->a < tl->nstrs && tl->strs[e->a]) {
+        /* a timed caption that begins with a task's name is about it */
+        const char *c = tl->strs[e->a];
+        for (int i = 0; i < tl->ntasks && t < 0; i++) {
+            size_t n = strlen(tl->tasks[i].name);
+            if (n > 0 && !strncmp(c, tl->tasks[i].name, n) &&
+                (c[n] == ' ' || c[n] == ',' || c[n] == ':' || c[n] == '\''))
+                t = i;
+        }
+    }
+    if (t >= 0 && tl->tasks[t].kind != TK_PEER && t != v->sel_task) {
+        v->sel_task = t;
         v->sel_fd = -1;
     }
     return rc;
