@@ -26,6 +26,7 @@
 #include "real/runner.h"
 #include "sim/scn.h"
 #include "sim/sim.h"
+#include "tl/text.h"
 
 #define SLOW 50
 
@@ -174,6 +175,8 @@ static int run_one(const char *file, enum expect expect, char *msg, size_t len)
         bad = 1;
     } else if (expect == AGREE && !real_compare_agree(&c)) {
         real_compare_dump(&c, stderr);
+        if (getenv("IOSIM_TEST_DUMP"))
+            tl_dump(real, stderr);
         snprintf(msg, len, "%s: the real run and the simulation disagree", file);
         bad = 1;
     }
@@ -189,7 +192,10 @@ static void test_shipped_scenarios(void **state)
     (void)state;
     need_sandbox();
     char msg[512];
+    const char *only = getenv("IOSIM_TEST_ONLY"); /* one scenario, by name */
     for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
+        if (only && !strstr(shipped[i].file, only))
+            continue;
         fprintf(stderr, "  %s\n", shipped[i].file);
         if (!run_one(shipped[i].file, shipped[i].expect, msg, sizeof msg))
             continue;
@@ -203,6 +209,76 @@ static void test_shipped_scenarios(void **state)
         if (bad)
             fail_msg("%s", msg);
     }
+}
+
+/* The operations no shipped scenario makes, for real and compared: a
+ * socketpair, fork and wait, a thread and join on a shared variable,
+ * typing at the terminal and writing to it, setrlimit, arithmetic */
+static void test_other_ops(void **state)
+{
+    (void)state;
+    need_sandbox();
+    const char *text =
+        "process main {\n"
+        "    shared total\n"
+        "    total = set 0\n"
+        "    a, b = socketpair\n"
+        "    r, w = pipe\n"
+        "    n = write w 10\n"
+        "    n = read r 100\n"
+        "    kid = fork {\n"
+        "        x = write b 5\n"
+        "        sleep 1ms\n"
+        "        exit 3\n"
+        "    }\n"
+        "    got = read a 64\n"
+        "    pid = wait\n"
+        "    t = thread {\n"
+        "        total = total + 2\n"
+        "        sleep 2ms\n"
+        "    }\n"
+        "    j = join t\n"
+        "    k = total * 3\n"
+        "    type 4\n"
+        "    m = read 0 16\n"
+        "    m = write 1 12\n"
+        "    setrlimit RLIMIT_NOFILE 64\n"
+        "    close a\n"
+        "    exit k\n"
+        "}\n";
+    char err[1024];
+    struct prog *p = scn_parse("ops.scn", text, strlen(text), err, sizeof err);
+    if (!p)
+        fail_msg("%s", err);
+    struct sim_opts so = {0};
+    struct tl *sim = sim_run(p, &so, err, sizeof err);
+    if (!sim)
+        fail_msg("%s", err);
+    int bad = 1;
+    for (int k = 0; k < 3 && bad; k++) {
+        struct tl *real = real_run_timeline(p, sim, SLOW, err, sizeof err);
+        if (!real)
+            fail_msg("%s", err);
+        struct real_cmp c;
+        assert_int_equal(real_compare(sim, real, &c), 0);
+        bad = !real_compare_agree(&c) || c.missing;
+        if (bad)
+            real_compare_dump(&c, stderr);
+        /* the process ended with exit(k): 3 * 2 = 6, the thread's store
+         * to the shared word seen by the main thread */
+        int six = 0;
+        for (size_t i = 0; i < real->nev; i++)
+            six |= real->ev[i].type == EV_STATE && real->ev[i].sub == TS_EXITED &&
+                   !strcmp(real->tasks[real->ev[i].task].name, "main") &&
+                   real->ev[i].a == 6;
+        bad |= !six;
+        real_compare_free(&c);
+        tl_free(real);
+    }
+    if (bad)
+        fail_msg("the real run of every operation does not match");
+    tl_free(sim);
+    prog_free(p);
 }
 
 /* A run that would not end (a server and no peer) ends at its deadline
@@ -242,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_every_op_is_real),
         cmocka_unit_test(test_table_is_complete),
         cmocka_unit_test(test_shipped_scenarios),
+        cmocka_unit_test(test_other_ops),
         cmocka_unit_test(test_forever),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,7 +11,7 @@
  *   fork is fork(3) (clone), thread is pthread_create(3) (clone3),
  *   coroutines are interpreter contexts of one thread that switch in user
  *   space, with no syscall (a mark tells the tracer which one runs),
- *   compute is a busy loop on the thread's CPU clock,
+ *   compute is a busy loop on the wall clock,
  *   the I/O operations are the calls glibc makes for them (recv is
  *   recvfrom, select is pselect6, sleep is clock_nanosleep), io_uring is
  *   raw io_uring_setup/io_uring_enter with the rings mapped, and the SQEs
@@ -92,7 +92,7 @@ struct kthread {
     struct ctx *main;
     struct real_done done; /* the line running, the last call's result:
                               read by the tracer */
-    int64_t handler_ns; /* CPU time its signal handlers have used */
+    int64_t handler_ns; /* time its signal handlers have taken */
     char *buf;       /* the user buffer of read/write */
     size_t bufcap;
 };
@@ -441,22 +441,18 @@ static int op_fcntl(struct ctx *c, const struct prog_ins *in)
     return next(c);
 }
 
-static int64_t thread_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static int op_compute(struct ctx *c, const struct prog_ins *in)
 {
     int64_t d = scaled(arg(c, in, 0));
-    /* the CPU time of this thread, not the wall clock, less what a signal
-     * handler that interrupted it used (the handler's own work) */
-    int64_t end = thread_cpu_ns() + d;
+    /* a busy loop for that long on the wall clock, less the time a signal
+     * handler that interrupted it took (the handler's own work).  Not the
+     * thread's CPU clock: on a machine other work shares, a CPU-time loop
+     * would last longer than the scenario says, and move its events past
+     * the peers' */
+    int64_t end = mono_ns() + d;
     volatile int64_t *h = &self->handler_ns;
     int64_t h0 = *h;
-    while (thread_cpu_ns() - (*h - h0) < end)
+    while (mono_ns() - (*h - h0) < end)
         ;
     return next(c);
 }
@@ -819,9 +815,9 @@ static void on_sigio(int sig)
     h.ready = NULL;
     h.readycap = h.nready = 0;
     int32_t line = k->done.line;
-    int64_t cpu0 = thread_cpu_ns();
+    int64_t t0 = mono_ns();
     run(&h, OP_SIGRETURN);
-    k->handler_ns += thread_cpu_ns() - cpu0;
+    k->handler_ns += mono_ns() - t0;
     free(h.ready);
     k->done.line = line;
     k->cur = c;
