@@ -307,7 +307,27 @@ static int scripts(struct tl *tl, const struct prog *p, const struct conv *cv)
     return rc;
 }
 
-int real_timeline(const struct real_log *log, const struct prog *p,
+/* The scenario's own captions (`caption [at T] "..."`), on the run's
+ * clock: T after the tasks started (their first START mark), slowed down
+ * as the run was */
+static int timed_captions(struct trace *tr, const struct real_log *log,
+                          const struct prog *p, int scale)
+{
+    int64_t start = -1;
+    for (size_t i = 0; i < log->n && start < 0; i++)
+        if (log->rec[i].kind == REAL_REC_MARK && log->rec[i].sub == REAL_MARK_START)
+            start = log->rec[i].t_enter;
+    int rc = 0;
+    for (int i = 0; i < p->ncaptions && !rc; i++) {
+        int64_t t = p->captions[i].t;
+        rc = trace_caption(tr, t <= 0 || start < 0 ? TRACE_START
+                                                   : start + t * (scale > 1 ? scale : 1),
+                           p->captions[i].text);
+    }
+    return rc;
+}
+
+int real_timeline(const struct real_log *log, const struct prog *p, int scale,
                   struct tl **out)
 {
     *out = NULL;
@@ -315,7 +335,9 @@ int real_timeline(const struct real_log *log, const struct prog *p,
     if (!tr)
         return -ENOMEM;
     struct conv cv = {.p = p};
-    int rc = feed(tr, &cv, log);
+    int rc = timed_captions(tr, log, p, scale);
+    if (!rc)
+        rc = feed(tr, &cv, log);
     char title[512];
     snprintf(title, sizeof title, "%s (real run)", p->title ? p->title : p->path);
     if (!rc)

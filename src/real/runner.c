@@ -1362,7 +1362,7 @@ struct tl *real_run_timeline(const struct prog *p, const struct tl *sim,
         return NULL;
     }
     struct tl *tl = NULL;
-    rc = real_timeline(&log, p, &tl);
+    rc = real_timeline(&log, p, scale, &tl);
     real_log_free(&log);
     if (rc < 0) {
         snprintf(err, len, "iosim: the real run of %s could not become a "

@@ -31,9 +31,10 @@ int real_run(const struct prog *p, const struct real_run_opts *o, int trace,
              struct real_log *log);
 
 /* The records of a run of p as a timeline (model "real"), through the
- * builder of trace.h; 0 and *out, or -errno */
+ * builder of trace.h; scale is the run's (real_run_opts); 0 and *out, or
+ * -errno */
 struct tl;
-int real_timeline(const struct real_log *log, const struct prog *p,
+int real_timeline(const struct real_log *log, const struct prog *p, int scale,
                   struct tl **out);
 
 /* What `iosim --real` does: run p for real (its simulated timeline sim
