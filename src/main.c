@@ -236,10 +236,8 @@ static struct tl *load_and_run(const char *arg, struct run_opts *ro,
             fprintf(stderr, "%s\n", err);
             *status = strstr(err, "too many") ? 2 : 1;
             tl_free(tl);
-        } else if (ro->compare_sim) {
-            ro->sim = tl;
         } else {
-            tl_free(tl);
+            ro->sim = tl; /* beside the real run: --compare-sim, key r */
         }
         tl = rt;
     }
@@ -578,7 +576,8 @@ int main(int argc, char **argv)
                                 : load_and_run(files[0], &ro, &status);
     if (!tl)
         return status;
-    if (ro.compare_sim) { /* the alignment, and whether they agree */
+    int viewing = mode == M_VIEW && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    if (ro.compare_sim && !viewing) { /* the alignment, and whether they agree */
         struct real_cmp cmp;
         int rc = real_compare(ro.sim, tl, &cmp);
         if (!rc)
@@ -593,6 +592,7 @@ int main(int argc, char **argv)
     if (mode == M_VIEW && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
         fprintf(stderr, "iosim: error: the viewer needs a terminal; "
                         "use --dump or --export json for a pipe or a file\n");
+        tl_free(ro.sim);
         tl_free(tl);
         return 2;
     }
@@ -605,8 +605,12 @@ int main(int argc, char **argv)
     case M_SCREEN:
         rc = finish_output(ui_render_text(tl, cols, rows, screen_ev, -1, uo.ascii, stdout));
         break;
-    default: rc = ui_run(tl, &uo); break;
+    default:
+        uo.other = ro.sim; /* --real: the key r shows the simulation */
+        rc = ui_run(tl, &uo);
+        break;
     }
+    tl_free(ro.sim);
     tl_free(tl);
     return rc;
 }
