@@ -148,12 +148,15 @@ static int is_wait(int sys)
            sys == SYS_IO_URING_ENTER;
 }
 
-/* A one-sided call that is an allowed difference */
-static int allowed(const struct item *it, int sim_side)
+/* A one-sided call that is an allowed difference: a wait that returned
+ * ready fds (batching), pthread_join's futex (glibc makes none when the
+ * thread has already exited); not the futex calls of a contended lock */
+static int allowed(const struct tl *tl, const struct item *it)
 {
     if (is_wait(it->sys) && it->cls == RC_OK && it->ret > 0)
         return 1;
-    return sim_side && it->sys == SYS_FUTEX && it->cls == RC_OK;
+    return it->sys == SYS_FUTEX && it->cls == RC_OK &&
+           (tl->ev[it->ev].a & (TL_FUTEX_WAIT | TL_FUTEX_WAKE)) == 0;
 }
 
 static int add_row(struct real_cmp *c, const struct real_cmp_row *r)
@@ -291,10 +294,10 @@ static int align(struct real_cmp *c, int ts, int tr, const struct seq *a,
             r.real_ev = b->v[moves[i].y].ev;
         } else if (moves[i].kind == 1) {
             r.sim_ev = a->v[moves[i].x].ev;
-            r.mark = allowed(&a->v[moves[i].x], 1) ? REAL_CMP_ALLOWED : REAL_CMP_DIFF;
+            r.mark = allowed(c->sim, &a->v[moves[i].x]) ? REAL_CMP_ALLOWED : REAL_CMP_DIFF;
         } else {
             r.real_ev = b->v[moves[i].y].ev;
-            r.mark = allowed(&b->v[moves[i].y], 0) ? REAL_CMP_ALLOWED : REAL_CMP_DIFF;
+            r.mark = allowed(c->real, &b->v[moves[i].y]) ? REAL_CMP_ALLOWED : REAL_CMP_DIFF;
         }
         rc = add_row(c, &r);
     }

@@ -185,6 +185,14 @@ static int feed_call(struct trace *tr, const struct real_log *log,
         c.arg = a[2];
         break;
     case SYS_exit: case SYS_exit_group: c.arg = a[0]; break;
+    case SYS_futex: /* as the simulator words them (tl.h) */
+        if ((a[1] & 0x7f) == 0) /* FUTEX_WAIT: a lock, a condition */
+            c.size = TL_FUTEX_WAIT | (uint32_t)a[2];
+        else if ((a[1] & 0x7f) == 1) /* FUTEX_WAKE */
+            c.size = TL_FUTEX_WAKE | (uint32_t)a[2];
+        else /* pthread_join's wait on the thread's tid */
+            c.size = 0;
+        break;
     default: break;
     }
     if (c.fd >= 0 && c.fd <= 2)

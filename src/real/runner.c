@@ -31,6 +31,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -65,7 +66,9 @@ struct shared {
     atomic_int go;
     _Atomic int64_t active; /* when a task last ran an operation */
     atomic_uint said[PROG_MAX_CODE / 32 + 1];
-    atomic_int pcnames[PROG_MAX_CODE]; /* names given by the statement */
+    atomic_flag names_lock;
+    int nnames;
+    struct { char base[96]; int n; } names[512]; /* chosen names, counted */
     atomic_int children[];
 };
 
@@ -142,6 +145,7 @@ static int64_t scaled(int64_t ns)
  * atomic loads and stores: a read-modify-write of two tasks can still
  * lose an update, as in C); a forked child gets a copy, as fork does */
 static int64_t *shared_mem;
+static int shared_n;
 
 static int is_shared(const struct ctx *c, int64_t slot)
 {
@@ -281,15 +285,28 @@ static int chosen_name(const struct ctx *proc, const struct prog_ins *in,
     if (in->nargs < 1 || in->a[0].kind != ARG_CONST || in->a[0].v < 0 ||
         in->a[0].v >= P->nstrs)
         return 0;
-    const char *base = P->strs[in->a[0].v];
-    int k = atomic_fetch_add(&SH->pcnames[(int)(in - P->code)], 1) + 1;
-    char num[16] = "";
-    if (k > 1)
-        snprintf(num, sizeof num, "%d", k);
+    char base[96];
     if (process)
-        snprintf(buf, n, "%.60s%s", base, num);
+        snprintf(base, sizeof base, "%.60s", P->strs[in->a[0].v]);
     else
-        snprintf(buf, n, "%.40s/%.40s%s", proc->name, base, num);
+        snprintf(base, sizeof base, "%.40s/%.40s", proc->name, P->strs[in->a[0].v]);
+    /* the k-th task of the run to be given this name is NAME<k> (k > 1) */
+    while (atomic_flag_test_and_set(&SH->names_lock))
+        ;
+    int k = 1, i;
+    for (i = 0; i < SH->nnames && strcmp(SH->names[i].base, base); i++)
+        ;
+    if (i < SH->nnames)
+        k = ++SH->names[i].n;
+    else if (SH->nnames < (int)(sizeof SH->names / sizeof SH->names[0])) {
+        snprintf(SH->names[SH->nnames].base, sizeof SH->names[0].base, "%s", base);
+        SH->names[SH->nnames++].n = 1;
+    }
+    atomic_flag_clear(&SH->names_lock);
+    if (k > 1)
+        snprintf(buf, n, "%.80s%d", base, k);
+    else
+        snprintf(buf, n, "%s", base);
     return 1;
 }
 
@@ -312,18 +329,18 @@ static int next(struct ctx *c)
     return 0;
 }
 
-/* The machine's buffer sizes, when the scenario sets them (the default
- * 64K leaves Linux its own sizing): setsockopt, which the tracer lets
- * through, since it is the machine's set-up, not the program's call */
-#define DEFAULT_BUF (64 * 1024)
+/* The machine's buffer sizes (rcvbuf, sndbuf: 64K unless the scenario
+ * says otherwise): setsockopt, which the tracer lets through, since it is
+ * the machine's set-up, not the program's call.  Linux doubles the value
+ * and counts its overhead in it (socket(7)), and no longer autotunes */
 static void buffers(int fd)
 {
     int v;
     if (fd < 0)
         return;
-    if (P->rcvbuf != DEFAULT_BUF && (v = (int)P->rcvbuf) > 0)
+    if ((v = (int)P->rcvbuf) > 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof v);
-    if (P->sndbuf != DEFAULT_BUF && (v = (int)P->sndbuf) > 0)
+    if ((v = (int)P->sndbuf) > 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof v);
 }
 
@@ -800,6 +817,136 @@ static int op_epoll_wait(struct ctx *c, const struct prog_ins *in)
     return next(c);
 }
 
+/* ---- locks, condition variables, semaphores on shared words --------------- */
+
+/*
+ * As glibc makes them of a word and futex(2) (lowlevellock.h): a mutex
+ * is 0 free, 1 locked, 2 locked with waiters; lock is a compare-and-swap
+ * 0 -> 1, and only when that fails an exchange with 2 and, while the word
+ * was not 0, futex(FUTEX_WAIT_PRIVATE, 2); unlock is an exchange with 0 and,
+ * if it was 2, futex(FUTEX_WAKE_PRIVATE, 1).  A condition variable's word
+ * counts its waiters (as the simulator shows it); they sleep on a hidden
+ * sequence word beside it and take a hidden token each a signal leaves, so
+ * that no wake-up is lost between the unlock and the sleep.  A
+ * semaphore's word is its count; a hidden word counts its sleepers.
+ */
+#define FUTEX_WAIT_P (FUTEX_WAIT | FUTEX_PRIVATE_FLAG)
+#define FUTEX_WAKE_P (FUTEX_WAKE | FUTEX_PRIVATE_FLAG)
+
+static int64_t *word(const struct ctx *c, const struct prog_ins *in, int i)
+{
+    int64_t slot = in->a[i].v;
+    if (!is_shared(c, slot))
+        return NULL;
+    return &shared_mem[slot];
+}
+
+/* the two hidden words of a shared word */
+static int64_t *aux(int64_t *w, int k)
+{
+    return &shared_mem[shared_n + 2 * (w - shared_mem) + k];
+}
+
+/* futex on the low 32 bits of a word (x86_64 is little-endian) */
+static long fx(int64_t *w, int op, int64_t v)
+{
+    long r = syscall(SYS_futex, (uint32_t *)w, op, (uint32_t)v, NULL, NULL, 0);
+    return res(futex, r);
+}
+
+static void mutex_lock(int64_t *w)
+{
+    int64_t zero = 0;
+    if (__atomic_compare_exchange_n(w, &zero, 1, 0, __ATOMIC_ACQUIRE,
+                                    __ATOMIC_RELAXED))
+        return;
+    if (__atomic_load_n(w, __ATOMIC_RELAXED) == 2)
+        fx(w, FUTEX_WAIT_P, 2);
+    while (__atomic_exchange_n(w, 2, __ATOMIC_ACQUIRE) != 0)
+        fx(w, FUTEX_WAIT_P, 2);
+}
+
+static void mutex_unlock(int64_t *w)
+{
+    if (__atomic_exchange_n(w, 0, __ATOMIC_RELEASE) > 1)
+        fx(w, FUTEX_WAKE_P, 1);
+}
+
+static int op_lock(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t *w = word(c, in, 0);
+    if (w)
+        in->op == OP_LOCK ? mutex_lock(w) : mutex_unlock(w);
+    return next(c);
+}
+
+static int op_cond_wait(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t *cv = word(c, in, 0), *m = word(c, in, 1);
+    if (!cv || !m)
+        return next(c);
+    int64_t *seq = aux(cv, 0), *tokens = aux(cv, 1);
+    __atomic_add_fetch(cv, 1, __ATOMIC_ACQ_REL); /* one more waiter */
+    int64_t s0 = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
+    mutex_unlock(m);
+    for (;;) { /* until it takes a token a signal left */
+        int64_t k = __atomic_load_n(tokens, __ATOMIC_ACQUIRE);
+        if (k > 0) {
+            if (__atomic_compare_exchange_n(tokens, &k, k - 1, 0,
+                                            __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+                break;
+            continue;
+        }
+        fx(seq, FUTEX_WAIT_P, s0);
+        s0 = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
+    }
+    return next(c); /* the LOCK M that follows takes the mutex again */
+}
+
+static int op_cond_signal(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t *cv = word(c, in, 0);
+    if (!cv)
+        return next(c);
+    int64_t n = __atomic_load_n(cv, __ATOMIC_ACQUIRE);
+    if (n <= 0)
+        return next(c); /* no waiter: no syscall */
+    if (in->op == OP_COND_SIGNAL)
+        n = 1;
+    __atomic_sub_fetch(cv, n, __ATOMIC_ACQ_REL);
+    __atomic_add_fetch(aux(cv, 1), n, __ATOMIC_ACQ_REL);
+    __atomic_add_fetch(aux(cv, 0), 1, __ATOMIC_ACQ_REL);
+    fx(aux(cv, 0), FUTEX_WAKE_P, in->op == OP_COND_SIGNAL ? 1 : 2147483647);
+    return next(c);
+}
+
+static int op_sem(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t *sem = word(c, in, 0);
+    if (!sem)
+        return next(c);
+    int64_t *sleepers = aux(sem, 0);
+    if (in->op == OP_SEM_POST) {
+        __atomic_add_fetch(sem, 1, __ATOMIC_ACQ_REL);
+        if (__atomic_load_n(sleepers, __ATOMIC_ACQUIRE) > 0)
+            fx(sem, FUTEX_WAKE_P, 1);
+        return next(c);
+    }
+    for (;;) {
+        int64_t v = __atomic_load_n(sem, __ATOMIC_ACQUIRE);
+        if (v > 0) {
+            if (__atomic_compare_exchange_n(sem, &v, v - 1, 0, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_RELAXED))
+                break;
+            continue;
+        }
+        __atomic_add_fetch(sleepers, 1, __ATOMIC_ACQ_REL);
+        fx(sem, FUTEX_WAIT_P, 0);
+        __atomic_sub_fetch(sleepers, 1, __ATOMIC_ACQ_REL);
+    }
+    return next(c);
+}
+
 /* ---- signals ---------------------------------------------------------------- */
 
 static void on_sigio(int sig)
@@ -1117,6 +1264,9 @@ static const op_fn ops[OP__COUNT] = {
     [OP_JMP] = op_flow, [OP_JIF] = op_flow, [OP_ADD] = op_flow,
     [OP_FOR_START] = op_flow, [OP_FOR_NEXT] = op_flow, [OP_END] = op_exit,
     [OP_ARITH] = op_flow, [OP_SETRLIMIT] = op_setrlimit,
+    [OP_LOCK] = op_lock, [OP_UNLOCK] = op_lock, [OP_COND_WAIT] = op_cond_wait,
+    [OP_COND_SIGNAL] = op_cond_signal, [OP_COND_BROADCAST] = op_cond_signal,
+    [OP_SEM_WAIT] = op_sem, [OP_SEM_POST] = op_sem,
     [OP_SIGRETURN] = op_sigreturn,
 };
 
@@ -1148,6 +1298,22 @@ static void run(struct ctx *c, int until)
 
 /* ---- the root: start every task, end the run ------------------------------ */
 
+/* The machine's processes run on its `cpus` CPUs (the first that this
+ * process may use); peers are outside the machine */
+static void machine_cpus(void)
+{
+    cpu_set_t have, use;
+    if (P->ncpus < 1 || sched_getaffinity(0, sizeof have, &have) < 0)
+        return;
+    CPU_ZERO(&use);
+    for (int i = 0, n = 0; i < CPU_SETSIZE && n < P->ncpus; i++)
+        if (CPU_ISSET(i, &have)) {
+            CPU_SET(i, &use);
+            n++;
+        }
+    sched_setaffinity(0, sizeof use, &use);
+}
+
 static void task_main(int d, int k)
 {
     const struct prog_task *decl = &P->tasks[d];
@@ -1174,13 +1340,23 @@ static void task_main(int d, int k)
         setrlimit(RLIMIT_NOFILE, &rl);
         nofile_max = (int64_t)rl.rlim_max;
     }
-    if (decl->slot_shared)
-        shared_mem = calloc((size_t)(decl->nslots ? decl->nslots : 1),
-                            sizeof *shared_mem);
+    if (decl->slot_shared) { /* the words, then two hidden ones per word
+                                 (sync.c-like state of its waiters) */
+        size_t len = (size_t)(decl->nslots ? decl->nslots : 1) * 3 * sizeof *shared_mem;
+        void *m = mmap((void *)(uintptr_t)REAL_MEM_BASE, len,
+                       PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+        if (m == MAP_FAILED)
+            _exit(1);
+        shared_mem = m;
+        shared_n = decl->nslots;
+    }
     c->pc = decl->entry;
     c->decl = d;
     c->peer = decl->kind == DECL_PEER;
     c->kind = c->peer ? TK_PEER : TK_PROCESS;
+    if (!c->peer)
+        machine_cpus();
     if (decl->count > 1)
         snprintf(c->name, sizeof c->name, "%s%d", decl->name, k + 1);
     else

@@ -62,8 +62,9 @@ static long pt(long req, pid_t pid, void *addr, void *data)
 
 /* The syscalls that stop the tracee: X(nr, name).  Every other syscall runs
  * without the tracer knowing.  futex stops only for the wait pthread_join
- * makes (FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME on the thread's tid);
- * glibc's own locks use private futexes, which pass. */
+ * makes (FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME on the thread's tid) and
+ * on the runner's shared variables (REAL_MEM_BASE: the scenario's locks);
+ * glibc's own locks pass. */
 #define REAL_SYSCALLS(X) \
     X(SYS_read, "read") X(SYS_write, "write") X(SYS_close, "close") \
     X(SYS_poll, "poll") X(SYS_ppoll, "ppoll") X(SYS_select, "select") \
@@ -128,6 +129,7 @@ int real_lazy(int nr)
     case SYS_listen: case SYS_accept: case SYS_connect:
     case SYS_epoll_ctl: case SYS_epoll_create1: case SYS_clock_nanosleep:
     case SYS_io_uring_setup: case SYS_io_uring_enter: case SYS_prlimit64:
+    case SYS_futex:
         return 1;
     default:
         return 0;
@@ -184,9 +186,10 @@ static int install_filter(void)
         ntr++;
     ntr--; /* futex is checked on its own, after the others */
     /* layout: 0 arch, 1 jeq, 2 nr, 3 x32, 4.. one jeq per call, futex jeq,
-     * ALLOW, (futex: ld arg1, jeq, ALLOW), TRACE, ENOSYS */
+     * ALLOW, (futex: ld arg1, jeq join, ld arg0 high, jeq shared memory,
+     * ALLOW), TRACE, ENOSYS */
     int first = 4, futex_at = first + ntr, allow1 = futex_at + 1;
-    int fchk = allow1 + 1, trace_at = fchk + 3, nosys_at = trace_at + 1;
+    int fchk = allow1 + 1, trace_at = fchk + 5, nosys_at = trace_at + 1;
     if (nosys_at + 1 > (int)(sizeof f / sizeof f[0]))
         return -E2BIG;
 #define AT(k) ((uint8_t)((k) - n - 1))
@@ -221,6 +224,13 @@ static int install_filter(void)
     n++;
     f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
                                         FUTEX_JOIN_WAIT, AT(trace_at), 0);
+    n++;
+    f[n] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                                        offsetof(struct seccomp_data, args[0]) + 4);
+    n++;
+    f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+                                        (uint32_t)(REAL_MEM_BASE >> 32),
+                                        AT(trace_at), 0);
     n++;
     f[n] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
     n++;
@@ -732,7 +742,9 @@ static void on_seccomp(struct tracer *tr, struct tracee *e)
                     tr->oom = 1;
                 if (nr == SYS_rt_sigaction && r->b == 1) /* a handler */
                     set_full(tr, e->pid);
-                if (have && !e->full && real_lazy(nr)) {
+                int mine = nr != SYS_futex || /* pthread_join's is glibc's */
+                           si.seccomp.args[0] >> 32 == REAL_MEM_BASE >> 32;
+                if (have && !e->full && real_lazy(nr) && mine) {
                     /* its result will be in the task's struct real_done */
                     e->lazy = k;
                     e->lazy_seq = d.seq;
