@@ -234,7 +234,8 @@ static struct tl *load_and_run(const char *arg, struct run_opts *ro,
         struct tl *rt = real_run_timeline(prog, tl, ro->slow, err, sizeof err);
         if (!rt) {
             fprintf(stderr, "%s\n", err);
-            *status = strstr(err, "too many") ? 2 : 1;
+            *status = strstr(err, "too many") ? 2
+                      : strstr(err, "interrupted") ? 130 : 1;
             tl_free(tl);
         } else {
             ro->sim = tl; /* beside the real run: --compare-sim, key r */

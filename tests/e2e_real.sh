@@ -41,6 +41,16 @@ grep -q 'they agree\|real run agree' "$tmp/cmp" || bad "--compare-sim: no verdic
 "$IOSIM" --real --slow 0 scenarios/blocking.scn 2>"$tmp/err"
 [ $? -eq 2 ] && grep -q -- '--slow takes' "$tmp/err" || bad "--slow 0 is not refused"
 
+# Ctrl-C during a run: exit 130, every process of the run killed
+"$IOSIM" --real --slow 200 --dump scenarios/web.scn >/dev/null 2>"$tmp/err" &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 130 ] || bad "SIGINT during --real: exit $rc, not 130"
+grep -q interrupted "$tmp/err" || bad "SIGINT during --real: not said"
+
 if command -v tmux >/dev/null 2>&1; then
     export LC_ALL=C.UTF-8
     S=r1

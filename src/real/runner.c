@@ -1537,6 +1537,11 @@ struct tl *real_run_timeline(const struct prog *p, const struct tl *sim,
         real_log_free(&log);
         return NULL;
     }
+    if (log.interrupted) { /* Ctrl-C: every process is gone; so is iosim */
+        snprintf(err, len, "iosim: the real run of %s was interrupted", p->path);
+        real_log_free(&log);
+        return NULL;
+    }
     struct tl *tl = NULL;
     rc = real_timeline(&log, p, scale, &tl);
     real_log_free(&log);
