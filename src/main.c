@@ -2,8 +2,10 @@
  * main.c - the iosim command: find the scenario, run it, show or export it.
  *
  * Exit status (stable, see iosim.1): 0 success; 1 an I/O or system error
- * (out of memory, cannot write the output, no terminal for the viewer);
- * 2 bad usage or a bad scenario (the message names FILE:LINE:COL).
+ * (out of memory, cannot write the output, the viewer's terminal lost);
+ * 2 bad usage or a bad scenario (the message names FILE:LINE:COL), the
+ * viewer without a terminal or with one it cannot drive; 128 + N when the
+ * viewer ends on signal N (SIGINT, SIGTERM, SIGHUP).
  */
 #include <errno.h>
 #include <limits.h>
@@ -191,11 +193,22 @@ struct run_opts {
     struct tl *sim;    /* --compare-sim: the simulation, beside the real */
 };
 
-/* Parse and simulate; on failure print the message and return NULL */
-static struct tl *load_and_run(const char *arg, struct run_opts *ro,
-                               int *status)
+static int no_terminal(void)
 {
-    char path[PATH_MAX], err[1024];
+    if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+        return 0;
+    fprintf(stderr, "iosim: error: the viewer needs a terminal; "
+                    "use --dump or --export json for a pipe or a file\n");
+    return 1;
+}
+
+/* Parse and simulate; on failure print the message and return NULL.  For
+ * the viewer (view), a missing terminal is said once the scenario has
+ * parsed, before a long simulation. */
+static struct tl *load_and_run(const char *arg, struct run_opts *ro,
+                               int view, int *status)
+{
+    char path[PATH_MAX], err[PATH_MAX + 1024];
     const char *p = resolve(arg, path, sizeof path);
     struct prog *prog = scn_load_model(p, ro->model, err, sizeof err);
     if (!prog) {
@@ -220,6 +233,11 @@ static struct tl *load_and_run(const char *arg, struct run_opts *ro,
         } else {
             fprintf(stderr, "%s\n", err);
         }
+        *status = 2;
+        return NULL;
+    }
+    if (view && no_terminal()) {
+        prog_free(prog);
         *status = 2;
         return NULL;
     }
@@ -266,9 +284,12 @@ static struct tl *load_strace(const char *const *logs, int n, int *status)
 
 static int finish_output(int rc)
 {
-    if (rc || fflush(stdout) || ferror(stdout)) {
+    errno = 0;
+    int flushed = fflush(stdout); /* a writer's -EIO: the flush says why */
+    if (rc || flushed || ferror(stdout)) {
+        int e = rc && rc != -EIO ? -rc : errno > 0 ? errno : rc ? -rc : EIO;
         fprintf(stderr, "iosim: error: cannot write the output: %s\n",
-                strerror(rc ? -rc : errno));
+                strerror(e));
         return 1;
     }
     return 0;
@@ -322,7 +343,7 @@ static int compare(const char *arg, const char **models, int n,
     char title[256] = "", notes[COMPARE_MAX][200];
     for (int i = 0; i < n; i++) {
         ro->model = models[i];
-        struct tl *tl = load_and_run(arg, ro, status);
+        struct tl *tl = load_and_run(arg, ro, 0, status);
         if (!tl)
             return 0;
         int rc = tl_stats(tl, &st[i]);
@@ -407,20 +428,52 @@ static int parse_count(const char *s, int sized, long long lo, long long hi,
     return 0;
 }
 
+/* COLSxROWS[@EVENT]: digits only, nothing after, each in its range */
 static int parse_screen(const char *s, int *cols, int *rows, long *ev)
 {
-    char tail = 0;
-    *ev = -1;
-    int n = sscanf(s, "%dx%d@%ld%c", cols, rows, ev, &tail);
-    if (n == 2 || n == 3)
-        return *cols > 0 && *rows > 0 && *cols <= 1000 && *rows <= 1000 ? 0 : -1;
-    return -1;
+    long long c, r, e = -1;
+    char num[24];
+    const char *x = strchr(s, 'x'), *at = strchr(s, '@');
+    if (!x || (at && at < x) || (size_t)(x - s) >= sizeof num)
+        return -1;
+    memcpy(num, s, (size_t)(x - s));
+    num[x - s] = 0;
+    const char *rs = x + 1;
+    size_t rl = at ? (size_t)(at - rs) : strlen(rs);
+    char rnum[24];
+    if (rl >= sizeof rnum)
+        return -1;
+    memcpy(rnum, rs, rl);
+    rnum[rl] = 0;
+    if (parse_count(num, 0, 1, 1000, &c) || parse_count(rnum, 0, 1, 1000, &r) ||
+        (at && parse_count(at + 1, 0, 0, LONG_MAX, &e)))
+        return -1;
+    *cols = (int)c;
+    *rows = (int)r;
+    *ev = (long)e;
+    return 0;
+}
+
+/* One output at a time: the first of --check, --dump, --stats, --export,
+ * --screen and --compare, or the same one again */
+static int set_mode(int *mode, const char **by, int m, const char *opt)
+{
+    if (*by && *mode != m) {
+        fprintf(stderr, "iosim: error: %s and %s do not go together: one "
+                "output at a time\n", *by, opt);
+        return -1;
+    }
+    *mode = m;
+    *by = opt;
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
     enum { M_VIEW, M_CHECK, M_DUMP, M_JSON, M_CHROME, M_STATS, M_SCREEN,
-           M_COMPARE } mode = M_VIEW;
+           M_COMPARE };
+    int mode = M_VIEW;
+    const char *mode_by = NULL;
     const char *models[COMPARE_MAX];
     int nmodels = 0;
     struct ui_opts uo;
@@ -449,28 +502,29 @@ int main(int argc, char **argv)
             return finish_output(0);
         } else if (!strcmp(a, "--strace")) {
             from_strace = 1;
-        } else if (!strcmp(a, "--check")) {
-            mode = M_CHECK;
-        } else if (!strcmp(a, "--dump")) {
-            mode = M_DUMP;
-        } else if (!strcmp(a, "--stats")) {
-            mode = M_STATS;
+        } else if (!strcmp(a, "--check") || !strcmp(a, "--dump") ||
+                   !strcmp(a, "--stats")) {
+            if (set_mode(&mode, &mode_by, a[2] == 'c' ? M_CHECK : a[2] == 'd'
+                         ? M_DUMP : M_STATS, a))
+                return 2;
         } else if (!strcmp(a, "--export")) {
             const char *f = i + 1 < argc ? argv[++i] : "";
-            if (!strcmp(f, "json"))
-                mode = M_JSON;
-            else if (!strcmp(f, "chrome"))
-                mode = M_CHROME;
-            else {
+            if (!strcmp(f, "json") || !strcmp(f, "chrome")) {
+                if (set_mode(&mode, &mode_by, f[0] == 'j' ? M_JSON : M_CHROME,
+                             f[0] == 'j' ? "--export json" : "--export chrome"))
+                    return 2;
+            } else {
                 fprintf(stderr, "iosim: error: --export takes json or chrome, not '%s'\n", f);
                 return 2;
             }
         } else if (!strcmp(a, "--screen")) {
             if (i + 1 >= argc || parse_screen(argv[++i], &cols, &rows, &screen_ev)) {
-                fprintf(stderr, "iosim: error: --screen takes COLSxROWS[@EVENT], e.g. 80x24@10\n");
+                fprintf(stderr, "iosim: error: --screen takes COLSxROWS[@EVENT], "
+                        "e.g. 80x24@10 (1 to 1000 columns and rows)\n");
                 return 2;
             }
-            mode = M_SCREEN;
+            if (set_mode(&mode, &mode_by, M_SCREEN, a))
+                return 2;
         } else if (!strcmp(a, "--model")) {
             ro.model = i + 1 < argc ? argv[++i] : "";
             if (!server_model_known(ro.model)) {
@@ -486,7 +540,8 @@ int main(int argc, char **argv)
             }
             if ((nmodels = parse_models(argv[++i], models)) <= 0)
                 return 2;
-            mode = M_COMPARE;
+            if (set_mode(&mode, &mode_by, M_COMPARE, a))
+                return 2;
         } else if (!strcmp(a, "--events")) {
             char *end = NULL;
             errno = 0;
@@ -564,7 +619,7 @@ int main(int argc, char **argv)
     int status = 0;
     if (mode == M_CHECK) {
         for (int k = 0; k < nfiles; k++) {
-            struct tl *tl = load_and_run(files[k], &ro, &status);
+            struct tl *tl = load_and_run(files[k], &ro, 0, &status);
             tl_free(tl);
         }
         return status;
@@ -573,8 +628,12 @@ int main(int argc, char **argv)
         int rc = compare(files[0], models, nmodels, &ro, &status);
         return status ? status : finish_output(rc);
     }
+    if (from_strace && mode == M_VIEW && no_terminal())
+        return 2;
     struct tl *tl = from_strace ? load_strace(files, nfiles, &status)
-                                : load_and_run(files[0], &ro, &status);
+                                : load_and_run(files[0], &ro,
+                                               mode == M_VIEW && !ro.compare_sim,
+                                               &status);
     if (!tl)
         return status;
     int viewing = mode == M_VIEW && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
@@ -589,13 +648,6 @@ int main(int argc, char **argv)
         tl_free(tl);
         rc = finish_output(rc);
         return rc ? rc : agree ? 0 : 3;
-    }
-    if (mode == M_VIEW && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
-        fprintf(stderr, "iosim: error: the viewer needs a terminal; "
-                        "use --dump or --export json for a pipe or a file\n");
-        tl_free(ro.sim);
-        tl_free(tl);
-        return 2;
     }
     int rc = 0;
     switch (mode) {

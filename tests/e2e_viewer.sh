@@ -257,6 +257,14 @@ for term in xterm-256color tmux-256color screen-256color; do
     screen | grep -q 'Key ~' && failed "TERM=$term: a key's sequence was read as '~'"
     raw '\033[15~' # F5: named, not read as letters
     wait_for 'Key F5 does nothing' || failed "TERM=$term: F5 is not recognised"
+    for f1 in '\033OP' '\033[11~'; do # F1: xterm, vt220/rxvt
+        raw "$f1"
+        wait_for 'Keys \(\? or Esc closes' || failed "TERM=$term: F1 ($f1) does not show the help"
+        key Escape
+        wait_gone 'Keys \(\? or Esc closes' || failed "TERM=$term: Esc after F1"
+    done
+    raw '\033[2~' # Insert sets a bookmark
+    wait_for 'Bookmark set' || failed "TERM=$term: Insert does not set a bookmark"
     key q
     wait_file "$tmp/rc9$term" || failed "TERM=$term: q does not quit"
     T kill-session -t "$S"

@@ -200,6 +200,52 @@ static void test_sigio_interrupts_blocking_calls(void **state)
     tl_free(tl);
 }
 
+/* SA_RESTART: the read the signal interrupts ends with ERESTARTSYS, the
+ * handler runs, rt_sigreturn returns read's syscall number (0), and the
+ * same read is made again and gets the data; without it, EINTR.  poll
+ * (ERESTART_RESTARTBLOCK) is not restarted even with SA_RESTART. */
+static const char *restart_text =
+    "process p {\n    a, b = socketpair\n    c, d = socketpair\n"
+    "    sigaction SIGIO%s {\n        m = read c 100\n    }\n"
+    "    fcntl c O_NONBLOCK\n    fcntl c O_ASYNC\n"
+    "    t = thread {\n        sleep 1ms\n        k = write d 10\n"
+    "        sleep 1ms\n        k = write b 20\n        sleep 1ms\n"
+    "        k = write d 10\n    }\n"
+    "    n = read a 100\n    n = poll a\n    join t\n}\n";
+
+static void test_sa_restart(void **state)
+{
+    (void)state;
+    for (int restart = 0; restart < 2; restart++) {
+        char text[1024];
+        snprintf(text, sizeof text, restart_text, restart ? " SA_RESTART" : "");
+        struct tl *tl = run_text(text);
+        int p = task_id(tl, "p");
+        int64_t rd[4], sr[2], pl[2];
+        int nrd = sys_rets(tl, p, SYS_READ, rd, 4);
+        assert_int_equal(sys_rets(tl, p, SYS_RT_SIGRETURN, sr, 2), 2);
+        assert_int_equal(sys_rets(tl, p, SYS_POLL, pl, 2), 1);
+        assert_int_equal(rd[0], -TL_ERESTARTSYS);
+        assert_int_equal(rd[1], 10); /* the handler's read */
+        if (restart) {
+            assert_int_equal(nrd, 4);
+            assert_int_equal(sr[0], 0);  /* __NR_read: the call again */
+            assert_int_equal(rd[2], 20); /* the restarted read, no EINTR */
+            /* poll: ERESTART_RESTARTBLOCK, EINTR whatever the flags */
+            assert_int_equal(pl[0], -TL_ERESTART_RESTARTBLOCK);
+            assert_int_equal(sr[1], -EINTR);
+        } else {
+            assert_int_equal(nrd, 3); /* main's, then the handler's twice */
+            assert_int_equal(sr[0], -EINTR);
+            assert_int_equal(pl[0], 1); /* a's 20 bytes, at 2 ms */
+        }
+        long sa = find_ev(tl, 0, EV_SYS_ENTER, p, SYS_RT_SIGACTION);
+        assert_true(sa >= 0);
+        assert_int_equal(!!(tl->ev[sa].a & TL_SA_RESTART), restart);
+        tl_free(tl);
+    }
+}
+
 /* SIGIO with no handler: its default action terminates the process */
 static void test_sigio_default_action_kills(void **state)
 {
@@ -432,7 +478,7 @@ static void test_parse_errors(void **state)
     (void)state;
     expect_error("process p {\n    sigaction SIGUSR1 {\n    }\n}\n",
                  "t.scn:2:15: error: expected SIGIO, the signal iosim models: "
-                 "sigaction SIGIO {, found 'SIGUSR1'");
+                 "sigaction SIGIO [SA_RESTART] {, found 'SIGUSR1'");
     expect_error("process p {\n    ring = io_uring_setup 4\n"
                  "    res = cqe ring\n}\n",
                  "t.scn:3:11: error: cqe returns two values: write id, res = "
@@ -469,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_sigio_standard_signal_does_not_queue),
         cmocka_unit_test(test_sigio_interrupts_blocking_calls),
         cmocka_unit_test(test_sigio_default_action_kills),
+        cmocka_unit_test(test_sa_restart),
         cmocka_unit_test(test_uring_kernel_waits_and_copies),
         cmocka_unit_test(test_uring_inline_and_wait),
         cmocka_unit_test(test_uring_sq_full),

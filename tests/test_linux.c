@@ -302,6 +302,64 @@ static void test_epollout_level_triggered(void **state)
     tl_free(tl);
 }
 
+/* The scan event of task's last select/poll: fds asked, and its cost */
+static void last_scan(const struct tl *tl, int64_t *fds, int64_t *ns)
+{
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_SCAN) {
+            *fds = tl->ev[i].a;
+            *ns = tl->ev[i].b;
+        }
+}
+
+/* do_select walks the fd_set a word at a time and asks only the files whose
+ * bit is set: one pipe at fd ~1000 alone in the set costs the bitmap walk
+ * (16 words) and one poll, under a microsecond, not a thousand fds (it
+ * measures 0.8 to 1 us on Linux 6.x, bench/scan_cost.c). */
+static void test_select_sparse_set(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process p {\n    repeat 499 {\n        r, w = pipe\n    }\n"
+        "    watch r\n    write w 1\n    n = select\n    exit\n}\n");
+    int64_t fds = 0, ns = 0;
+    last_scan(tl, &fds, &ns);
+    assert_int_equal(fds, 1);
+    /* select_base + 16 words + one pipe */
+    assert_int_equal(ns, 550 + 16 * 2 + 27);
+    tl_free(tl);
+    /* the same fd alone at the bottom of the set: one word */
+    tl = run_text("process p {\n    r, w = pipe\n    watch r\n    write w 1\n"
+                  "    n = select\n    exit\n}\n");
+    int64_t ns_low = 0;
+    last_scan(tl, &fds, &ns_low);
+    assert_true(ns - ns_low < 50);
+    tl_free(tl);
+}
+
+/* Per watched fd, a TCP socket's poll method costs more than a pipe's
+ * (measured: about 65 ns against 27 ns): poll over 1,000 of each. */
+static void test_scan_cost_by_type(void **state)
+{
+    (void)state;
+    int64_t ns[2];
+    const char *mk[] = {"a, b = socketpair", "a, b = pipe"};
+    for (int k = 0; k < 2; k++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "process p {\n    repeat 500 {\n        %s\n"
+                 "        watch a\n        watch b\n    }\n"
+                 "    write b 1\n    n = poll\n    exit\n}\n", mk[k]);
+        struct tl *tl = run_text(text);
+        int64_t fds = 0;
+        last_scan(tl, &fds, &ns[k]);
+        assert_int_equal(fds, 1000);
+        tl_free(tl);
+    }
+    assert_int_equal(ns[0], 100 + 1000 * 65);
+    assert_int_equal(ns[1], 100 + 1000 * 27);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +372,8 @@ int main(void)
         cmocka_unit_test(test_epollout_wakes_writer),
         cmocka_unit_test(test_poll_select_write_sets),
         cmocka_unit_test(test_epollout_level_triggered),
+        cmocka_unit_test(test_select_sparse_set),
+        cmocka_unit_test(test_scan_cost_by_type),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -242,6 +242,66 @@ static void test_timeout_parse(void **state)
     parse_fails("process a {\n    n = select 0 timeout\n}\n", "unknown variable");
 }
 
+/* The length of queue named name at the end, and its most items ever */
+static int queue_max(const struct tl *tl, const char *name, int *end)
+{
+    int q = -1, n = 0, max = 0;
+    for (int i = 0; i < tl->nqueues; i++)
+        if (!strcmp(tl->queues[i].name, name))
+            q = i;
+    if (q < 0)
+        fail_msg("no queue %s", name);
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_QUEUE && tl->ev[i].obj == q) {
+            n += tl->ev[i].sub == TQ_PUSH ? 1 : -1;
+            if (n > max)
+                max = n;
+        }
+    *end = n;
+    return max;
+}
+
+/* timerfd: readable when it expires; a late read counts every period
+ * that went by (3 after 17 ms of a 5 ms timer, as measured on Linux 6.18);
+ * epoll watches it; read needs 8 bytes; O_NONBLOCK gives EAGAIN; a new
+ * setting (0: disarm) stops it */
+static void test_timerfd(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process app {\n    tfd = timerfd_create\n"
+        "    timerfd_settime tfd 5ms 5ms\n    n = read tfd 8\n"
+        "    compute 17ms\n    n = read tfd 8\n"
+        "    ep = epoll_create\n    epoll_ctl ep add tfd\n    n = epoll_wait ep\n"
+        "    n = read tfd 4\n    fcntl tfd O_NONBLOCK\n    n = read tfd 8\n"
+        "    n = read tfd 8\n    timerfd_settime tfd 0ms\n"
+        "    n = epoll_wait ep 20ms\n}\n");
+    int app = task_id(tl, "app");
+    int64_t t0 = enter_of(tl, app, SYS_TIMERFD_SETTIME, 0, NULL), at;
+    assert_int_equal(ret_of(tl, app, SYS_READ, 0, &at), 8);
+    assert_true(at >= t0 + 5 * MS && at < t0 + 5 * MS + 1 * US); /* no slack */
+    int end, max = queue_max(tl, "timerfd #1 expirations", &end);
+    assert_int_equal(max, 3); /* 10, 15 and 20 ms, read at 22 ms */
+    assert_int_equal(end, 0);
+    assert_int_equal(ret_of(tl, app, SYS_READ, 1, NULL), 8);
+    /* the timer restarted at the read: the next expiry at 25 ms wakes
+     * epoll_wait */
+    assert_int_equal(ret_of(tl, app, SYS_EPOLL_WAIT, 0, &at), 1);
+    assert_true(at >= t0 + 25 * MS && at < t0 + 25 * MS + 1 * US);
+    assert_int_equal(ret_of(tl, app, SYS_READ, 2, NULL), -EINVAL);
+    assert_int_equal(ret_of(tl, app, SYS_READ, 3, NULL), 8);
+    assert_int_equal(ret_of(tl, app, SYS_READ, 4, NULL), -EAGAIN);
+    /* disarmed: the 30 ms expiry never comes, the wait times out */
+    assert_int_equal(ret_of(tl, app, SYS_EPOLL_WAIT, 1, NULL), 0);
+    char text[256];
+    tl_call_wait_text(text, sizeof text, SYS_TIMERFD_SETTIME, 3, 5 * MS,
+                      TL_TMO(5 * MS));
+    assert_string_equal(text, "timerfd_settime(3, 0, {it_interval={tv_sec=0, "
+                              "tv_nsec=5000000}, it_value={tv_sec=0, "
+                              "tv_nsec=5000000}}, NULL)");
+    tl_free(tl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_select_poll_timeout),
         cmocka_unit_test(test_uring_timeout),
         cmocka_unit_test(test_timeout_parse),
+        cmocka_unit_test(test_timerfd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,8 +7,12 @@
  * docs/scenario-language.md ("The cost model"); they are round figures of
  * measurements on an x86_64 Linux 6.x machine, not promises.
  *
- * Scan costs (select, poll) are a formula, never a loop over fds:
- *   cost(n) = base + n * per_fd + max(0, n - cache_fds) * per_fd_miss
+ * Scan costs (select, poll) are summed per fd as the call walks them, by
+ * the file's type (its poll method), as bench/scan_cost.c measures them:
+ *   select: select_base + words * select_per_word + sum over set bits
+ *   poll:   poll_base + sum over pollfd entries
+ * where each fd costs scan_<type>, plus scan_<type>_miss for every fd
+ * after the first cache_fds (their files no longer stay in the caches).
  */
 #ifndef IOSIM_COST_H
 #define IOSIM_COST_H
@@ -25,12 +29,16 @@
     X(co_switch, "co_switch", 100, "switching coroutines: saving and loading registers, in user space") \
     X(mem, "mem", 50, "a load or a store of a shared variable whose cache line another CPU wrote last") \
     X(futex, "futex", 1000, "futex(): the kernel part of FUTEX_WAIT or FUTEX_WAKE (hashing the address, the wait queue)") \
-    X(select_base, "select_base", 700, "select(): fixed part") \
-    X(select_per_fd, "select_per_fd", 22, "select(): per fd up to the highest watched fd") \
-    X(poll_base, "poll_base", 370, "poll(): fixed part") \
-    X(poll_per_fd, "poll_per_fd", 23, "poll(): per pollfd entry") \
-    X(scan_per_fd_miss, "scan_per_fd_miss", 50, "select()/poll(): extra per fd beyond cache_fds (cache misses)") \
-    X(cache_fds, "cache_fds", 500, "how many watched fds stay in the CPU caches (a count, not a time)") \
+    X(select_base, "select_base", 550, "select(): fixed part") \
+    X(select_per_word, "select_per_word", 2, "select(): per 64-bit word of the fd_set below nfds (the bitmap walk)") \
+    X(poll_base, "poll_base", 100, "poll(): fixed part") \
+    X(scan_socket, "scan_socket", 65, "select()/poll(): asking a socket whether it is ready (tcp_poll), per fd") \
+    X(scan_pipe, "scan_pipe", 27, "select()/poll(): asking a pipe (pipe_poll), per fd") \
+    X(scan_tty, "scan_tty", 150, "select()/poll(): asking a terminal (tty_poll), per fd") \
+    X(scan_socket_miss, "scan_socket_miss", 400, "select()/poll(): extra per socket beyond cache_fds (cache misses)") \
+    X(scan_pipe_miss, "scan_pipe_miss", 7, "select()/poll(): extra per pipe beyond cache_fds") \
+    X(scan_tty_miss, "scan_tty_miss", 0, "select()/poll(): extra per terminal beyond cache_fds (not measured: kernel.pty.max)") \
+    X(cache_fds, "cache_fds", 5000, "how many watched fds stay in the CPU caches (a count, not a time)") \
     X(epoll_wait_base, "epoll_wait_base", 150, "epoll_wait(): fixed part, whatever the number of watched fds") \
     X(epoll_per_event, "epoll_per_event", 100, "epoll_wait(): per returned event") \
     X(epoll_ctl, "epoll_ctl", 1000, "epoll_ctl(): one change to the interest list") \

@@ -9,9 +9,10 @@
  * be watched.  The kernel still copies the whole array in, walks every
  * entry asking its file whether it is ready (do_poll), and copies it back
  * out with revents filled in; the caller then walks it again to find the
- * ready ones.  The cost grows with the number of entries, and past a few
- * thousand the array and the files it points to no longer stay in the CPU
- * caches (cost.h: scan_per_fd_miss beyond cache_fds).  The array itself is
+ * ready ones.  The cost grows with the number of entries, each charged by
+ * its file's type, and past a few thousand the files it points to no
+ * longer stay in the CPU caches (cost.h: scan_*_miss beyond cache_fds).
+ * The array itself is
  * not consumed, so unlike select it need not be rebuilt each round.
  *
  * The timeout is an int of milliseconds (negative: wait for ever, 0:
@@ -48,8 +49,7 @@ static int poll_exec(struct sim *s, struct task *t, const struct prog_ins *in)
         .sorted = 0,
         .bad_is_ready = 1,
         .first = first,
-        .entries = n,
-        .scan_ns = scan_cost(c, c->poll_base, c->poll_per_fd, n),
+        .base = c->poll_base,
         .copy_in = (int64_t)n * 8,  /* struct pollfd: fd, events, revents */
         .copy_out = (int64_t)n * 2, /* __put_user of each revents (short) */
     };

@@ -9,8 +9,10 @@
  * sleeps; data arriving on any of the files wakes it through its entry, it
  * walks everything again, and it returns the ready ones.  On return every
  * entry is taken down again, so the next call pays for all of it afresh:
- * that is why the cost grows with the number of fds (cost.h has the
- * formula; the simulator charges it, it does not time a loop).
+ * that is why the cost grows with the number of fds.  Each fd is charged
+ * by its file's type as the walk visits it (scan_fd_cost, cost.h: a TCP
+ * socket's poll method costs more than a pipe's), plus a miss cost past
+ * cache_fds fds; the fixed part (select's bitmap walk) is the caller's.
  *
  * Around the walk: the call's argument (an fd_set, a pollfd array) is
  * copied in once per call and back out when it returns ready fds, charged
@@ -63,11 +65,21 @@ static int grow32(int32_t **v, int32_t *cap, int need)
     return 0;
 }
 
-int64_t scan_cost(const struct cost *c, int64_t base, int64_t per_fd, int64_t n)
+int64_t scan_fd_cost(const struct sim *s, int obj, int64_t k)
 {
-    int64_t miss = n > c->cache_fds ? n - c->cache_fds : 0;
-    return sat_add(sat_add(base, sat_mul(n, per_fd)),
-                   sat_mul(miss, c->scan_per_fd_miss));
+    const struct cost *c = &s->p->cost;
+    if (obj < 0)
+        return 0;
+    int kind = s->w.objs[obj].kind;
+    int64_t per = c->scan_socket, miss = c->scan_socket_miss;
+    if (kind == OK_PIPE_R || kind == OK_PIPE_W) {
+        per = c->scan_pipe;
+        miss = c->scan_pipe_miss;
+    } else if (kind == OK_TTY) {
+        per = c->scan_tty;
+        miss = c->scan_tty_miss;
+    }
+    return k >= c->cache_fds ? sat_add(per, miss) : per;
 }
 
 int scan_fds(struct sim *s, struct task *t, const struct prog_ins *in,
@@ -148,14 +160,16 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
                                 call->first ? sim_arg_copy(s, me, call->sys,
                                                        TC_TO_KERNEL,
                                                        call->copy_in) : 0);
+    int64_t scan_ns = call->base, polled = 0;
     for (int i = 0; i < n; i++) {
         if (fds[i] < 0) /* poll ignores negative fds */
             continue;
         int obj = sim_fd_obj(s, t, fds[i]);
+        scan_ns = sat_add(scan_ns, scan_fd_cost(s, obj, polled++));
         if (obj < 0 && !call->bad_is_ready) {
-            int64_t part = call->scan_ns * (i + 1) / (n ? n : 1);
+            int64_t part = scan_ns;
             t->nready = 0;
-            sim_emit(s, EV_SCAN, me, call->sys, -1, i + 1, part);
+            sim_emit(s, EV_SCAN, me, call->sys, -1, polled, part);
             /* an error returns before the sets are copied back */
             return sim_sys_return(s, t, -EBADF, sat_add(kernel_ns, part));
         }
@@ -170,7 +184,7 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
             return GO_FAIL;
         }
     }
-    sim_emit(s, EV_SCAN, me, call->sys, -1, call->entries, call->scan_ns);
+    sim_emit(s, EV_SCAN, me, call->sys, -1, polled, scan_ns);
     if (call->sorted && t->nready > 1) { /* select: one bit per fd */
         qsort(t->ready, (size_t)t->nready, sizeof *t->ready, cmp_fd);
         int k = 1;
@@ -179,7 +193,7 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
                 t->ready[k++] = t->ready[i];
         t->nready = k;
     }
-    kernel_ns = sat_add(kernel_ns, call->scan_ns);
+    kernel_ns = sat_add(kernel_ns, scan_ns);
     if (t->nready > 0) { /* copy_to_user of the result, then the program's
                             own pass over it (scan_user_pass) */
         t->advance = 1;

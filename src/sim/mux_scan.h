@@ -19,10 +19,12 @@
  * with gcc -O2 on an x86_64 Linux 6.x VM, AMD EPYC):
  *   select: copy the master set (rset = allset), then FD_ISSET on every bit
  *           below nfds: 2.3 ns a bit with _FORTIFY_SOURCE (each FD_ISSET
- *           calls __fdelt_chk), 0.7 ns without; we take 2 ns
+ *           calls __fdelt_chk), 0.7 ns without; we take 2 ns, or 0.7 ns
+ *           with the machine setting fortify 0
  *   poll:   test revents of every pollfd entry: 0.4 to 0.7 ns an entry
  */
 #define SCAN_USER_SELECT_PS 2000
+#define SCAN_USER_SELECT_PS_UNCHECKED 700
 #define SCAN_USER_POLL_PS 500
 
 /* One select or poll call, as its model describes it */
@@ -32,8 +34,8 @@ struct scan_call {
     int bad_is_ready; /* a closed fd: poll reports POLLNVAL, select EBADF */
     int first;        /* the first walk of this call: its argument is
                          copied in now (a wake-up walks again without) */
-    int64_t entries;  /* what the kernel walks: nfds bits or pollfd entries */
-    int64_t scan_ns;  /* what that walk costs (cost.h formula) */
+    int64_t base;     /* the walk's fixed part: select_base and the bitmap
+                         words, or poll_base; each fd adds scan_fd_cost */
     int64_t copy_in;  /* bytes copied in before the walk: the fd_set's
                          nfds bits rounded up to longs, or the pollfd array */
     int64_t copy_out; /* bytes copied back when it returns: the fd_set
@@ -48,9 +50,10 @@ struct scan_call {
 int scan_fds(struct sim *s, struct task *t, const struct prog_ins *in,
              int32_t **buf, int *bufcap, const int32_t **fds,
              const uint8_t **evs);
-/* cost(n) = base + n * per_fd + max(0, n - cache_fds) * scan_per_fd_miss */
-int64_t scan_cost(const struct cost *c, int64_t base, int64_t per_fd,
-                  int64_t n);
+/* What asking the k-th fd of a walk (from 0) costs: its file's type
+ * (scan_socket, scan_pipe, scan_tty), plus its miss cost past cache_fds;
+ * obj < 0 (a closed fd, POLLNVAL) costs nothing */
+int64_t scan_fd_cost(const struct sim *s, int obj, int64_t k);
 /* The call itself: copy the argument in, scan, then return the ready fds
  * (copying the argument back) or sleep until one is */
 int scan_run(struct sim *s, struct task *t, const struct scan_call *call,

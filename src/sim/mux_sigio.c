@@ -15,9 +15,10 @@
  * until EAGAIN: one delivery may stand for many arrivals.
  *
  * Delivery happens where Linux does it, on the way back to user space:
- *   - a task blocked in a syscall is woken and the call fails with EINTR
- *     (our sigaction does not set SA_RESTART); a partial write returns the
- *     bytes written; pause() always returns EINTR;
+ *   - a task blocked in a syscall is woken and the call fails with EINTR,
+ *     or, if the handler has SA_RESTART and the call ended in ERESTARTSYS,
+ *     is made again after the handler; a partial write returns the bytes
+ *     written; pause() always returns EINTR;
  *   - a task computing in user space is interrupted at once (the kernel
  *     kicks its CPU); its computation resumes after the handler;
  *   - a task in the kernel part of a syscall, or waiting for a CPU, takes
@@ -132,6 +133,22 @@ int sig_setown(struct sim *s, struct task *t, const struct prog_ins *in)
  * clock_nanosleep() ERESTART_RESTARTBLOCK, epoll_wait() and
  * io_uring_enter() plain EINTR, the others (read, write, accept, connect,
  * wait4...) ERESTARTSYS. */
+/* x86_64 numbers (asm/unistd_64.h) of the calls that end in ERESTARTSYS,
+ * or -1 */
+static int syscall_nr(int sys)
+{
+    switch (sys) {
+    case SYS_READ: return 0;
+    case SYS_WRITE: return 1;
+    case SYS_CONNECT: return 42;
+    case SYS_ACCEPT: return 43;
+    case SYS_SENDTO: return 44;
+    case SYS_RECVFROM: return 45;
+    case SYS_WAIT4: return 61;
+    default: return -1;
+    }
+}
+
 static int64_t restart_code(int sys)
 {
     switch (sys) {
@@ -153,9 +170,18 @@ int sig_check(struct sim *s, struct task *t, const struct prog_ins *in)
             t->sig.was_intr = 1;
             if (r == -EINTR) {
                 /* what the syscall returns inside the kernel: the signal
-                 * delivery turns it into EINTR (no SA_RESTART) */
+                 * delivery turns it into EINTR, or, for ERESTARTSYS under
+                 * SA_RESTART, makes the call again (handle_signal in
+                 * arch/x86/kernel/signal.c: ax = orig_ax, ip -= 2) */
                 t->sig.restart = 1;
                 t->sig.restart_ret = restart_code(t->sys);
+                int nr = syscall_nr(t->sys);
+                if (t->sig.restart_ret == -TL_ERESTARTSYS && nr >= 0 &&
+                    s->tasks[t->proc].sig.sa_restart) {
+                    t->sig.again = 1;
+                    t->sig.again_nr = nr + 1;
+                    t->sig.was_intr = 0;
+                }
             }
             t->advance = 0;
             t->scan_wait = 0; /* a select/poll abandoned: its entries go */
@@ -180,8 +206,12 @@ int sig_check(struct sim *s, struct task *t, const struct prog_ins *in)
     t->sig.saved_pc = t->pc;
     t->sig.saved_phase = t->phase;
     t->sig.saved_remain = t->remain;
-    t->sig.saved_ret = t->sig.was_intr ? -EINTR : 0;
+    /* rt_sigreturn returns the restored ax: -EINTR for a call that failed,
+     * the syscall number of one to be made again, 0 otherwise */
+    t->sig.saved_ret = t->sig.again_nr ? t->sig.again_nr - 1
+                       : t->sig.was_intr ? -EINTR : 0;
     t->sig.was_intr = 0;
+    t->sig.again_nr = 0;
     t->sig.blocked |= SIGBIT(sig);
     t->pc = p->sig.handler;
     t->phase = 0;
@@ -194,10 +224,12 @@ static int op_sigaction(struct sim *s, struct task *t, const struct prog_ins *in
 {
     if (t->phase == 0) {
         int sig = (int)sim_arg(t, in, 0);
-        sim_sys_enter(s, t, SYS_RT_SIGACTION, -1, sig);
+        sim_sys_enter(s, t, SYS_RT_SIGACTION, -1,
+                      sig | ((in->flags & 1) ? TL_SA_RESTART : 0));
         struct task *p = &s->tasks[t->proc];
         p->sig.handler = t->pc + 1;
         p->sig.has_handler = 1;
+        p->sig.sa_restart = (uint8_t)(in->flags & 1);
         t->advance = 1;
         return sim_sys_return(s, t, 0, s->p->cost.syscall);
     }

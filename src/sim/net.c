@@ -469,8 +469,10 @@ static int op_read(struct sim *s, struct task *t, const struct prog_ins *in)
                               s->p->cost.syscall);
     if (recv && wo->kind != OK_SOCKET && wo->kind != OK_LISTEN)
         return sim_sys_return(s, t, -ENOTSOCK, s->p->cost.syscall);
+    if (wo->kind == OK_TIMERFD && !recv)
+        return timerfd_read(s, t, o, want);
     if (wo->kind == OK_LISTEN || wo->kind == OK_EPOLL ||
-        wo->kind == OK_URING)
+        wo->kind == OK_URING || wo->kind == OK_TIMERFD)
         return sim_sys_return(s, t, wo->kind == OK_LISTEN ? -ENOTCONN : -EINVAL,
                               s->p->cost.syscall);
     if (wo->rx > 0 && want > 0) { /* phase two: copy from kernel to user */

@@ -8,6 +8,7 @@
 #include "sim/sim_int.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,16 @@ int proc_task_new(struct sim *s, const char *name, int kind, int decl,
     }
     sim_emit(s, EV_TASK_NEW, id, kind, -1, parent, 0);
     return id;
+}
+
+int64_t sim_mmap_addr(struct sim *s, struct task *t, int64_t len)
+{
+    (void)s;
+    struct task *p = &s->tasks[t->proc];
+    if (!p->mmap_top)
+        p->mmap_top = 0x7f5c3e400000LL; /* any page-aligned mmap_base */
+    p->mmap_top -= (len + 4095) / 4096 * 4096;
+    return p->mmap_top;
 }
 
 /* fds 0, 1 and 2: the machine's terminal, or for a peer the terminal of
@@ -395,22 +406,26 @@ static int co_finish(struct sim *s, struct task *t, int code)
 
 static int op_exit(struct sim *s, struct task *t, const struct prog_ins *in)
 {
-    int code = (int)sim_arg(t, in, 0);
+    /* the syscall takes an int (a C caller's value is cut to 32 bits), and
+     * the status a parent sees keeps its low 8 bits: do_group_exit((code &
+     * 0xff) << 8), so exit(257) is "exited with 1" */
+    int code = (int)(uint32_t)(uint64_t)sim_arg(t, in, 0);
+    int status = code & 0xff;
     int me = (int)(t - s->tasks);
     if (t->is_coroutine && t->pc == t->block_end - 1)
         return co_finish(s, t, code);
     if (t->is_thread && t->pc == t->block_end - 1) { /* thread returns */
         sim_sys_enter(s, t, SYS_EXIT, -1, code);
         for (int c = t->next_co; c >= 0; c = s->tasks[c].next_co)
-            proc_task_kill(s, &s->tasks[c], code); /* its coroutines go too */
+            proc_task_kill(s, &s->tasks[c], status); /* its coroutines go too */
         t = &s->tasks[me];
-        proc_task_kill(s, t, code);
+        proc_task_kill(s, t, status);
         proc_wake_waiters(s, me);
         sim_cpu_kick(s);
         return GO_EXITED;
     }
     sim_sys_enter(s, t, SYS_EXIT_GROUP, -1, code);
-    proc_exit(s, t, code);
+    proc_exit(s, t, status);
     return GO_EXITED;
 }
 

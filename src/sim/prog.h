@@ -33,8 +33,8 @@
  *   u  an io_uring operation: read, write, recv, send (enum tl_uring_op)
  *   e  an epoll_ctl operation: add, mod, del
  *   v  an optional value (integer or variable)
- *   t  an optional timeout: a duration (integer with its unit, or a
- *      variable); absent = wait for ever
+ *   t  an optional duration (integer with its unit, or a variable): a
+ *      timeout (absent = wait for ever), or timerfd_settime's interval
  *   s  a string
  *   m  a `shared` variable used as a lock (a futex word)
  *   r  a resource limit: RLIMIT_NOFILE (the only one modelled)
@@ -74,12 +74,14 @@
     X(EPOLL_CREATE, "epoll_create", "", "ep = epoll_create: a new epoll instance") \
     X(EPOLL_CTL, "epoll_ctl", "fef", "epoll_ctl EP add|mod|del FD [in] [out] [et] [oneshot] [exclusive]: change the interest list (events: in by default)") \
     X(EPOLL_WAIT, "epoll_wait", "fvt", "n = epoll_wait EP [MAXEVENTS] [TIMEOUT]: wait for ready fds, at most MAXEVENTS (default 64) per call, or TIMEOUT (n = 0)") \
-    X(SIGACTION, "sigaction", "", "sigaction SIGIO { ... }: install a handler; the block runs when the signal is delivered") \
+    X(SIGACTION, "sigaction", "", "sigaction SIGIO [SA_RESTART] { ... }: install a handler; the block runs when the signal is delivered (SA_RESTART: read, write, accept, connect and wait4 it interrupts are made again)") \
     X(PAUSE, "pause", "", "n = pause: sleep until a signal is delivered (returns EINTR)") \
     X(URING_SETUP, "io_uring_setup", "n", "ring = io_uring_setup ENTRIES: a new io_uring (submission and completion rings)") \
     X(PREP, "prep", "fufn", "id = prep RING read|write|recv|send FD SIZE: write a request into the submission ring (no syscall); id = its user_data") \
     X(URING_ENTER, "io_uring_enter", "fvt", "n = io_uring_enter RING [WAIT [TIMEOUT]]: submit the queued requests, wait for WAIT completions (at most TIMEOUT: ETIME)") \
     X(CQE, "cqe", "f", "id, res = cqe RING: take the oldest completion (no syscall): its user_data and result; id = EAGAIN if none") \
+    X(TIMERFD_CREATE, "timerfd_create", "", "tfd = timerfd_create: a timer that is an fd (CLOCK_MONOTONIC): readable when it expires, epoll can watch it") \
+    X(TIMERFD_SETTIME, "timerfd_settime", "fdt", "timerfd_settime TFD VALUE [INTERVAL]: arm the timer to expire after VALUE, then every INTERVAL (VALUE 0 disarms)") \
     X(LOCK, "lock", "m", "lock M: pthread_mutex_lock on M, a shared variable (0 free, 1 locked, 2 locked with waiters): an atomic compare-and-swap in user space; only if M is taken, futex FUTEX_WAIT_PRIVATE until it is handed back") \
     X(UNLOCK, "unlock", "m", "unlock M: pthread_mutex_unlock: an atomic exchange with 0; only if a thread waits (M was 2), futex FUTEX_WAKE_PRIVATE to wake one") \
     X(COND_WAIT, "cond_wait", "mm", "cond_wait C M: pthread_cond_wait: join C's waiters, unlock M, sleep in futex FUTEX_WAIT_PRIVATE until signalled, then lock M again") \
@@ -140,7 +142,8 @@ enum prog_op {
  *     starts at p+1 with a copy of the slots (X = 0).  THREAD and
  *     COROUTINE are the same.  With a NAME, a[0] = const index into
  *     prog->strs of the name and nargs = 1; without, nargs = 0.
- *   sigaction SIGIO { H }   p: SIGACTION a[0] = const signal, jump -> L1;
+ *   sigaction SIGIO { H }   p: SIGACTION a[0] = const signal, .flags = 1
+ *                           for SA_RESTART, jump -> L1;
  *                           p+1: H; SIGRETURN; L1:
  *     The task goes on at .jump; H runs (in the task that takes the signal,
  *     with its slots) each time the signal is delivered, and SIGRETURN
@@ -249,6 +252,7 @@ struct prog {
     int64_t max_mem;  /* ... when the run holds this many bytes */
     int backlog;
     int64_t nofile;   /* RLIMIT_NOFILE soft limit every process starts with */
+    int fortify;      /* the programs' -D_FORTIFY_SOURCE level, 0 = none */
 
     struct prog_ins *code;
     int ncode, codecap;

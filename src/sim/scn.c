@@ -172,7 +172,7 @@ static int scn_label(struct scn *S, const struct scn_tok *kw, char **dst,
 
 enum { MK_CPUS, MK_RCVBUF, MK_SNDBUF, MK_PIPEBUF, MK_LATENCY, MK_SLICE, MK_HZ,
        MK_LIMIT, MK_EVENTS, MK_STEPS, MK_MEMORY, MK_BACKLOG, MK_NOFILE,
-       MK_COST };
+       MK_FORTIFY, MK_COST };
 
 static const struct {
     const char *name;
@@ -192,6 +192,7 @@ static const struct {
     [MK_MEMORY] = {"memory", U_SIZE, 1L << 20, SIM_MEM_MAX},
     [MK_BACKLOG] = {"backlog", U_NONE, 1, 65535},
     [MK_NOFILE] = {"nofile", U_NONE, 4, 1048576}, /* fs.nr_open */
+    [MK_FORTIFY] = {"fortify", U_NONE, 0, 3},
     [MK_COST] = {"cost", U_TIME, 0, INT64_MAX},
 };
 
@@ -275,7 +276,8 @@ static int scn_mline(struct scn *S)
                            + t->off, n.best);
         return scn_err(S, t->off, "unknown machine setting '%.*s': expected "
                        "cpus, rcvbuf, sndbuf, pipebuf, latency, slice, hz, "
-                       "limit, events, steps, memory, backlog, nofile or cost",
+                       "limit, events, steps, memory, backlog, nofile, fortify or "
+                       "cost",
                        t->len,
                        S->p->lines[S->ln] + t->off);
     }
@@ -298,6 +300,7 @@ static int scn_mline(struct scn *S)
     case MK_STEPS: p->max_steps = (long)v; break;
     case MK_MEMORY: p->max_mem = v; break;
     case MK_NOFILE: p->nofile = v; break;
+    case MK_FORTIFY: p->fortify = (int)v; break;
     default: p->backlog = (int)v; break;
     }
     return 0;
@@ -566,6 +569,7 @@ static struct prog *scn_prog_new(const char *path)
     p->max_mem = SIM_MEM_DEFAULT;
     p->backlog = 128;
     p->nofile = 1024; /* systemd's DefaultLimitNOFILE=1024:524288 */
+    p->fortify = 2;   /* -O2 -D_FORTIFY_SOURCE=2, as distributions build */
     return p;
 }
 
@@ -610,11 +614,14 @@ struct prog *scn_parse_model(const char *path, const char *text, size_t len,
     return S.p;
 }
 
-/* Read at most PROG_MAX_FILE + 1 bytes: enough to know it is too large */
-static char *scn_read(int fd, size_t *len)
+/* Read at most PROG_MAX_FILE + 1 bytes: enough to know it is too large;
+ * the nhead bytes of head were read already */
+static char *scn_read(int fd, const char *head, size_t nhead, size_t *len)
 {
-    size_t cap = 64 * 1024, n = 0;
+    size_t cap = 64 * 1024, n = nhead;
     char *buf = malloc(cap);
+    if (buf)
+        memcpy(buf, head, nhead);
     while (buf) {
         if (n == cap) {
             if (cap > (size_t)PROG_MAX_FILE)
@@ -646,6 +653,9 @@ static char *scn_read(int fd, size_t *len)
     return buf;
 }
 
+static struct prog *scn_load_text(const char *path, char *text, size_t len,
+                                  const char *model, char *err, size_t errlen);
+
 struct prog *scn_load(const char *path, char *err, size_t errlen)
 {
     return scn_load_model(path, NULL, err, errlen);
@@ -659,25 +669,77 @@ struct prog *scn_load_model(const char *path, const char *model, char *err,
         err = dummy;
         errlen = sizeof dummy;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO for reading would wait for a writer */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
-        snprintf(err, errlen, "%s: error: cannot open: %s", path,
-                 strerror(errno));
+        int e = errno;
+        if (strlen(path) > 200) /* the reason must survive the message */
+            snprintf(err, errlen, "%.80s...%s: error: cannot open: %s", path,
+                     path + strlen(path) - 80, strerror(e));
+        else
+            snprintf(err, errlen, "%s: error: cannot open: %s", path,
+                     strerror(e));
         return NULL;
     }
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    const char *bad = NULL;
+    char head[1];
+    ssize_t nhead = 0;
+    if (fstat(fd, &st) != 0)
+        bad = "cannot read it";
+    else if (S_ISDIR(st.st_mode))
+        bad = "is a directory";
+    else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+        bad = "is a device, not a scenario file";
+    else if (S_ISSOCK(st.st_mode))
+        bad = "is a socket, not a scenario file";
+    else if (S_ISREG(st.st_mode) && st.st_size > PROG_MAX_FILE) {
         close(fd);
-        snprintf(err, errlen, "%s: error: is a directory", path);
+        snprintf(err, errlen, "%s:1:1: error: file too large: %lld bytes, the "
+                 "limit is %ld", path, (long long)st.st_size, PROG_MAX_FILE);
+        return NULL;
+    } else if (S_ISFIFO(st.st_mode)) {
+        /* a pipe with a writer (a shell's <(...)) is read to its end; one
+         * that no process writes to would never give a byte: a read that
+         * does not block tells them apart (0: no writer; EAGAIN: a writer
+         * that has not written yet) */
+        nhead = read(fd, head, sizeof head);
+        if (nhead == 0)
+            bad = "is a FIFO that no process writes to";
+        else if (nhead < 0 && errno != EAGAIN && errno != EINTR)
+            bad = "cannot read it";
+        if (nhead < 0)
+            nhead = 0;
+    }
+    int fl = bad ? -1 : fcntl(fd, F_GETFL); /* from now on, reads wait */
+    if (!bad && (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0))
+        bad = "cannot read it";
+    if (bad) {
+        close(fd);
+        snprintf(err, errlen, "%s: error: %s", path, bad);
         return NULL;
     }
     size_t len = 0;
-    char *text = scn_read(fd, &len);
+    char *text = scn_read(fd, head, (size_t)nhead, &len);
     int e = errno;
     close(fd);
     if (!text) {
         snprintf(err, errlen, "%s: error: cannot read: %s", path,
                  strerror(e));
+        return NULL;
+    }
+    return scn_load_text(path, text, len, model, err, errlen);
+}
+
+/* Parse text read from path (and free it); a pipe's text past the limit
+ * is only known to be larger */
+static struct prog *scn_load_text(const char *path, char *text, size_t len,
+                                  const char *model, char *err, size_t errlen)
+{
+    if (len > (size_t)PROG_MAX_FILE) {
+        free(text);
+        snprintf(err, errlen, "%s:1:1: error: file too large: more than the "
+                 "limit of %ld bytes", path, PROG_MAX_FILE);
         return NULL;
     }
     struct prog *p = scn_parse_model(path, text, len, model, err, errlen);

@@ -424,10 +424,15 @@ static int scn_signal(struct scn *S, struct prog_ins *in)
     char b[64];
     if (!scn_word(t, "SIGIO"))
         return scn_err(S, t->off, "expected SIGIO, the signal iosim models: "
-                       "sigaction SIGIO {, found %s",
+                       "sigaction SIGIO [SA_RESTART] {, found %s",
                        scn_desc(S, t, b, sizeof b));
     scn_const(&in->a[0], TL_SIGIO);
     in->nargs = 1;
+    /* sigaction SIGIO SA_RESTART {: sa_flags; the block's '{' follows */
+    if (scn_left(S) > 1 && scn_word(&S->tok[S->pos], "SA_RESTART")) {
+        in->flags = 1;
+        S->pos++;
+    }
     return 0;
 }
 

@@ -11,6 +11,7 @@
  *                   SYN-ACK the connector (connect() returns), the final
  *                   ACK the listener (the connection joins the accept queue);
  *   AG_TIMER        a sleep ends, or a wait's timeout expires;
+ *   AG_TIMERFD      a timerfd's timer expires: the fd becomes readable;
  *   AG_RUN          a CPU, done switching, starts running a task;
  *   AG_STEP         a task's CPU work (a syscall's kernel part, a slice of
  *                   computation) is done: finish the syscall, run on;
@@ -558,6 +559,12 @@ static void sys_finish(struct sim *s, struct task *t)
     t->sig.restart = 0;
     sim_emit(s, EV_SYSCALL, (int)(t - s->tasks), t->sys, t->sys_fd, shown,
              s->now - t->sys_t);
+    if (t->sig.again) { /* SA_RESTART: the same call again after the
+                           handler; nothing is stored, pc stays */
+        t->sig.again = 0;
+        t->advance = 0;
+        return;
+    }
     if (t->advance) {      /* an operation made of several syscalls */
         t->advance = 0;
         t->phase++;
@@ -584,6 +591,7 @@ static void sys_finish(struct sim *s, struct task *t)
 static const struct mux_ops *const muxes[] = {
     &mux_io_ops, &mux_proc_ops, &mux_scan_ops, &mux_select_ops, &mux_poll_ops,
     &mux_epoll_ops, &mux_sigio_ops, &mux_uring_ops, &mux_mem_ops,
+    &mux_timerfd_ops,
 };
 #define NMUX ((int)(sizeof muxes / sizeof muxes[0]))
 
@@ -823,6 +831,9 @@ static void dispatch(struct sim *s, const struct agenda *it)
     }
     case AG_ACK:
         net_ack(s, it->obj, it->obj2);
+        break;
+    case AG_TIMERFD:
+        timerfd_expire(s, it->obj, it->a);
         break;
     case AG_SYN:
         net_syn(s, it->obj, it->obj2, (int)it->a);

@@ -21,7 +21,7 @@ enum go { GO_NEXT, GO_BUSY, GO_BLOCKED, GO_EXITED, GO_FAIL };
 
 /* Agenda item kinds */
 enum ag_kind { AG_RUN, AG_STEP, AG_TIMER, AG_DELIVER, AG_SYN, AG_ESTABLISHED, AG_ACK,
-               AG_CAPTION, AG_START };
+               AG_CAPTION, AG_START, AG_TIMERFD };
 
 struct agenda {
     int64_t t;
@@ -75,6 +75,11 @@ struct tsig {
     uint8_t has_handler, intr, was_intr, restart;
     int64_t restart_ret; /* the kernel's internal -ERESTART... the
                             interrupted call shows, when `restart` */
+    uint8_t sa_restart;  /* process task: the handler has SA_RESTART */
+    uint8_t again;       /* the interrupted call is made again after the
+                            handler (ERESTARTSYS under SA_RESTART) */
+    int32_t again_nr;    /* its x86_64 syscall number + 1, which the
+                            handler's rt_sigreturn returns; 0: none */
 };
 
 /* A word of a process's memory (a `shared` variable), mem.c */
@@ -136,6 +141,8 @@ struct task {
     uint8_t on_cpu, need_resched;
     int64_t nofile_cur, nofile_max; /* a process's RLIMIT_NOFILE (in its
                                        main task; fork copies it) */
+    int64_t mmap_top; /* a process's next mmap address, growing down */
+    uint8_t said_fdset; /* select: the fd_set overflow was narrated */
 };
 
 /* The engine's private side of a kernel object */
@@ -224,7 +231,13 @@ struct mux_ops {
 
 extern const struct mux_ops mux_scan_ops, mux_select_ops, mux_poll_ops,
     mux_epoll_ops;
-extern const struct mux_ops mux_sigio_ops, mux_uring_ops;
+extern const struct mux_ops mux_sigio_ops, mux_uring_ops, mux_timerfd_ops;
+/* ---- timerfd (timerfd.c) ---- */
+/* AG_TIMERFD: timerfd obj's timer, armed as number arm, expires */
+void timerfd_expire(struct sim *s, int obj, int64_t arm);
+/* read(2) of a timerfd: the expiration count, 8 bytes (op_read calls it
+ * once it knows the fd is a timerfd) */
+int timerfd_read(struct sim *s, struct task *t, int obj, int64_t want);
 /* the plain syscalls on files and sockets (net.c); processes (proc.c) */
 extern const struct mux_ops mux_io_ops, mux_proc_ops;
 /* variables, arithmetic and locks in the process's memory (mem.c) */
@@ -389,6 +402,9 @@ int sim_fd_open(struct sim *s, int proc, int obj);
 /* 0 if process proc can open n more fds below its RLIMIT_NOFILE soft
  * limit, else -EMFILE (alloc_fd: an fd must be below the limit) */
 int sim_fd_room(struct sim *s, int proc, int n);
+/* The address the next mmap of len bytes gets in t's process (mapped top
+ * down from below the stack, as x86_64's mmap_base does) */
+int64_t sim_mmap_addr(struct sim *s, struct task *t, int64_t len);
 int sim_fail(struct sim *s, const struct prog_ins *in, const char *fmt, ...);
 int64_t sim_copy_ns(const struct sim *s, int64_t bytes);
 /* Is obj readable now (data, EOF, or a pending connection)? */

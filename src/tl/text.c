@@ -127,7 +127,7 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
            "...})", n);
         break;
     case SYS_IO_URING_ENTER: {
-        long long sub = arg & 0xffffffff, wait = (long long)(arg >> 32);
+        long long sub = TL_URING_ENTER_SUB(arg), wait = TL_URING_ENTER_WAIT(arg);
         if (tmo < 0) { /* the timeout rides in struct io_uring_getevents_arg */
             tmo_ts(ts, sizeof ts, tmo);
             SN("io_uring_enter(%d, %lld, %lld, IORING_ENTER_GETEVENTS|"
@@ -140,11 +140,48 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
     }
     case SYS_RT_SIGACTION:
         SN("rt_sigaction(%s, {sa_handler=handler, sa_mask=[], "
-           "sa_flags=SA_RESTORER, sa_restorer=__restore_rt}, NULL, 8)",
-           tl_signal_name((int)n));
+           "sa_flags=SA_RESTORER%s, sa_restorer=__restore_rt}, NULL, 8)",
+           tl_signal_name((int)(n & 0xffff)),
+           arg & TL_SA_RESTART ? "|SA_RESTART" : "");
         break;
     case SYS_RT_SIGRETURN: SN("rt_sigreturn({mask=[]})"); break;
     case SYS_PAUSE: SN("pause()"); break;
+    case SYS_TIMERFD_CREATE: SN("timerfd_create(CLOCK_MONOTONIC, 0)"); break;
+    case SYS_TIMERFD_SETTIME: { /* tmo: the interval, as TL_TMO */
+        long long iv = tmo < 0 ? (long long)TL_TMO_NS(tmo) : 0;
+        SN("timerfd_settime(%d, 0, {it_interval={tv_sec=%lld, tv_nsec=%lld}, "
+           "it_value={tv_sec=%lld, tv_nsec=%lld}}, NULL)", fd, iv / 1000000000,
+           iv % 1000000000, n / 1000000000, n % 1000000000);
+        break;
+    }
+    case SYS_WRITEV: /* __libc_message: three pieces, as strace cuts them */
+        SN("writev(%d, [{iov_base=\"*** \", iov_len=4}, {iov_base=\"bit out "
+           "of range 0 - FD_SETSIZE \"..., iov_len=41}, {iov_base=\" ***: "
+           "terminated\\n\", iov_len=17}], 3)", fd);
+        break;
+    case SYS_MMAP: {
+        static const char *const off[] = {
+            [TL_MMAP_SQ_RING] = "IORING_OFF_SQ_RING",
+            [TL_MMAP_CQ_RING] = "IORING_OFF_CQ_RING",
+            [TL_MMAP_SQES] = "IORING_OFF_SQES"};
+        int k = TL_MMAP_KIND(arg);
+        if (k == TL_MMAP_ANON || k > TL_MMAP_SQES)
+            SN("mmap(NULL, %lld, PROT_READ|PROT_WRITE, MAP_PRIVATE|"
+               "MAP_ANONYMOUS, -1, 0)", (long long)TL_MMAP_LEN(arg));
+        else
+            SN("mmap(NULL, %lld, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_POPULATE, "
+               "%d, %s)", (long long)TL_MMAP_LEN(arg), fd, off[k]);
+        break;
+    }
+    case SYS_RT_SIGPROCMASK:
+        SN("rt_sigprocmask(SIG_UNBLOCK, [%s], NULL, 8)",
+           tl_signal_name((int)n) + 3);
+        break;
+    case SYS_GETTID: case SYS_GETPID: SN("%s()", tl_sys_name(sys)); break;
+    case SYS_TGKILL:
+        SN("tgkill(%d, %d, %s)", TL_TGKILL_PID(arg), TL_TGKILL_TID(arg),
+           tl_signal_name(TL_TGKILL_SIG(arg)));
+        break;
     default:
         if (fd >= 0)
             SN("%s(%d, ...)", tl_sys_name(sys), fd);
@@ -170,6 +207,10 @@ char *tl_sys_ret_text(char *buf, size_t len, int sys, int64_t arg, int64_t ret)
     if (sys == SYS_FCNTL && (arg & TL_F_GETFL) && ret >= 0) {
         SN(" = %#llx (flags %s%s%s)", (long long)ret, acc_names[ret & 3],
            ret & 04000 ? "|O_NONBLOCK" : "", ret & 020000 ? "|O_ASYNC" : "");
+        return buf;
+    }
+    if (sys == SYS_MMAP && ret >= 0) { /* an address */
+        SN(" = %#llx", (long long)ret);
         return buf;
     }
     if ((sys == SYS_SELECT || sys == SYS_POLL) && ret == 0) {
@@ -273,6 +314,11 @@ static char *queue_item(char *buf, size_t len, const struct tl *tl, int q,
     case TQK_ACCEPT: tl_obj_text(buf, len, tl, (int)item); break;
     case TQK_INTEREST: case TQK_READY: SN("fd %lld", (long long)item); break;
     case TQK_SIGNALS: SN("%s", tl_signal_name((int)item)); break;
+    case TQK_TICKS: {
+        char t[40];
+        SN("expired at %s", tl_time_text(t, sizeof t, item));
+        break;
+    }
     case TQK_FUTEX: SN("%s", task_name(tl, (int)item)); break;
     case TQK_SQ: case TQK_CQ: {
         static const char *const op[] = {
@@ -388,6 +434,15 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
            e->sub & TL_FL_ASYNC ? "|O_ASYNC" : "");
         break;
     case EV_DATA:
+        if (e->obj >= 0 && e->obj < tl->nobjs && tl->objs[e->obj].kind == OK_TIMERFD) {
+            if (e->a > 0)
+                SN("the timer of %s expires: it is readable (8 bytes, the "
+                   "expiration count)", tl_obj_text(o, sizeof o, tl, e->obj));
+            else
+                SN("%s: the expiration count is cleared (a new setting)",
+                   tl_obj_text(o, sizeof o, tl, e->obj));
+            break;
+        }
         SN("%lld bytes land in the %s buffer of %s", (long long)e->a,
            e->obj >= 0 && e->obj < tl->nobjs && tl->objs[e->obj].kind == OK_TTY
                ? "input" : "receive",
@@ -504,11 +559,54 @@ static size_t call_end(const struct tl *tl, size_t i)
     return 0;
 }
 
+/* A failed write's reason (ENOSPC on a full disk), else EIO */
+static int out_err(void)
+{
+    return errno > 0 ? -errno : -EIO;
+}
+
+/*
+ * Text from a scenario (captions, say) goes to a terminal as often as to
+ * a file: its control characters must not reach it raw (ESC could set the
+ * window title or clear the screen, CR hide what came before, a newline
+ * break the one-event-a-line format).  They are written as C escapes, as
+ * strace does: \n \t \r, and octal \033 for the other C0 controls, DEL
+ * and the C1 controls (U+0080..U+009F, UTF-8 C2 80..C2 9F).  A backslash
+ * stays as it is: a call read from an strace log is escaped already.
+ */
+static int dump_text(FILE *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (; *p; p++) {
+        int c = *p, r;
+        if (c == '\n')
+            r = fputs("\\n", out);
+        else if (c == '\t')
+            r = fputs("\\t", out);
+        else if (c == '\r')
+            r = fputs("\\r", out);
+        else if (c < 0x20 || c == 0x7f)
+            r = fprintf(out, "\\%03o", (unsigned)c);
+        else if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            r = fprintf(out, "\\302\\%03o", (unsigned)p[1]);
+            p++;
+        } else
+            r = putc(c, out);
+        if (r < 0)
+            return out_err();
+    }
+    return 0;
+}
+
 static int dump_line(FILE *out, int64_t t, int w, const char *who,
                      const char *text)
 {
-    return fprintf(out, "%lld.%09lld %-*s %s\n", (long long)(t / 1000000000),
-                   (long long)(t % 1000000000), w, who, text) < 0 ? -EIO : 0;
+    errno = 0;
+    if (fprintf(out, "%lld.%09lld %-*s ", (long long)(t / 1000000000),
+                (long long)(t % 1000000000), w, who) < 0 ||
+        dump_text(out, text) || putc('\n', out) < 0)
+        return out_err();
+    return 0;
 }
 
 int tl_dump(const struct tl *tl, FILE *out)
@@ -527,8 +625,10 @@ int tl_dump(const struct tl *tl, FILE *out)
         const char *who = e->task == TL_NOTASK ? "-" : task_name(tl, e->task);
         size_t j = e->type == EV_SYS_ENTER ? call_end(tl, i) : 0;
         if (!j) {
-            if (dump_line(out, e->t, w, who, tl_ev_text(text, sizeof text, tl, (long)i)))
-                return -EIO;
+            int r = dump_line(out, e->t, w, who,
+                              tl_ev_text(text, sizeof text, tl, (long)i));
+            if (r)
+                return r;
             continue;
         }
         /* strace prints a syscall that nothing interrupts on one line, at
@@ -538,17 +638,21 @@ int tl_dump(const struct tl *tl, FILE *out)
                  tl_enter_text(call, sizeof call, tl, e),
                  tl_sys_ret_text(ret, sizeof ret, e->sub, e->a, x->a),
                  dur_text(d, sizeof d, x->b));
-        if (dump_line(out, e->t, w, who, text))
-            return -EIO;
+        int r = dump_line(out, e->t, w, who, text);
+        if (r)
+            return r;
         for (size_t k = i + 1; k < j; k++) {
             const struct tl_ev *y = &tl->ev[k];
-            if (dump_line(out, y->t, w, y->task == TL_NOTASK ? "-" : task_name(tl, y->task),
-                          tl_ev_text(text, sizeof text, tl, (long)k)))
-                return -EIO;
+            r = dump_line(out, y->t, w, y->task == TL_NOTASK ? "-" : task_name(tl, y->task),
+                          tl_ev_text(text, sizeof text, tl, (long)k));
+            if (r)
+                return r;
         }
         i = j;
     }
-    if (tl->note && fprintf(out, "# %s\n", tl->note) < 0)
-        return -EIO;
+    errno = 0;
+    if (tl->note && (fputs("# ", out) < 0 || dump_text(out, tl->note) ||
+                     putc('\n', out) < 0))
+        return out_err();
     return 0;
 }

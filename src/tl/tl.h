@@ -107,7 +107,15 @@ enum tl_wait {
     X(IO_URING_SETUP, "io_uring_setup") \
     X(IO_URING_ENTER, "io_uring_enter") \
     X(PAUSE, "pause") \
-    X(PRLIMIT64, "prlimit64") /* glibc's setrlimit() on x86_64 */
+    X(TIMERFD_CREATE, "timerfd_create") \
+    X(TIMERFD_SETTIME, "timerfd_settime") \
+    X(PRLIMIT64, "prlimit64") /* glibc's setrlimit() on x86_64 */ \
+    X(WRITEV, "writev") \
+    X(MMAP, "mmap") \
+    X(RT_SIGPROCMASK, "rt_sigprocmask") \
+    X(GETTID, "gettid") \
+    X(GETPID, "getpid") \
+    X(TGKILL, "tgkill")
 
 enum tl_sys {
 #define X(e, n) SYS_##e,
@@ -157,6 +165,8 @@ enum tl_obj_kind {
 
 /* The one signal the models raise (Linux x86_64 numbering) */
 #define TL_SIGIO 29
+/* SYS_ENTER.a of SYS_RT_SIGACTION: the signal, | TL_SA_RESTART if set */
+#define TL_SA_RESTART ((int64_t)1 << 16)
 
 /* SYS_ENTER.a of SYS_FCNTL says which command:
  *   fcntl(fd, F_SETOWN, pid)   TL_F_SETOWN | pid
@@ -193,6 +203,23 @@ static inline int64_t tl_linux_flags(int acc, int fl)
 #define TL_EP_ET 0x4u
 #define TL_EP_ONESHOT 0x8u
 #define TL_EP_EXCLUSIVE 0x10u
+/* SYS_ENTER.a of SYS_WRITEV: which of glibc's fatal messages it writes
+ * to fd 2 (__libc_message writes "*** ", the text, " ***: terminated\n") */
+#define TL_MSG_FDSET 1 /* "bit out of range 0 - FD_SETSIZE on fd_set" */
+/* SYS_ENTER.a of SYS_MMAP: what is mapped, and its length; obj = the fd
+ * (TL_NONE for an anonymous map).  The result is the address. */
+enum tl_mmap_kind { TL_MMAP_ANON, TL_MMAP_SQ_RING, TL_MMAP_CQ_RING,
+                    TL_MMAP_SQES };
+#define TL_MMAP_ARG(kind, len) ((int64_t)(kind) << 56 | (int64_t)(len))
+#define TL_MMAP_KIND(v) ((int)((uint64_t)(v) >> 56))
+#define TL_MMAP_LEN(v) ((int64_t)((uint64_t)(v) & 0xffffffffffffffull))
+/* SYS_ENTER.a of SYS_RT_SIGPROCMASK: the signal SIG_UNBLOCK unblocks;
+ * of SYS_TGKILL: tgid | tid << 24 | sig << 48 */
+#define TL_TGKILL_ARG(pid, tid, sig) \
+    ((int64_t)(pid) | (int64_t)(tid) << 24 | (int64_t)(sig) << 48)
+#define TL_TGKILL_PID(v) ((int)((v) & 0xffffff))
+#define TL_TGKILL_TID(v) ((int)(((v) >> 24) & 0xffffff))
+#define TL_TGKILL_SIG(v) ((int)(((v) >> 48) & 0xff))
 /* SYS_ENTER.a of SYS_FUTEX: 0 for pthread_join's wait on a thread's tid
  * (obj = the tid); TL_FUTEX_WAIT | val for futex(addr, FUTEX_WAIT_PRIVATE,
  * val, NULL), TL_FUTEX_WAKE | n for futex(addr, FUTEX_WAKE_PRIVATE, n)
@@ -209,8 +236,12 @@ static inline int64_t tl_linux_flags(int acc, int fl)
  * most any limit may be (fs.nr_open) */
 #define TL_NOFILE_HARD 524288
 #define TL_NR_OPEN 1048576
-/* SYS_ENTER.a of SYS_IO_URING_ENTER: to_submit | min_complete << 32 */
-#define TL_URING_ENTER_ARG(sub, wait) ((int64_t)(sub) | (int64_t)(wait) << 32)
+/* SYS_ENTER.a of SYS_IO_URING_ENTER: to_submit | min_complete << 32, both
+ * unsigned int as the syscall takes them (so no shift can overflow) */
+#define TL_URING_ENTER_ARG(sub, wait) \
+    ((int64_t)((uint64_t)(uint32_t)(sub) | (uint64_t)(uint32_t)(wait) << 32))
+#define TL_URING_ENTER_SUB(v) ((int64_t)((uint64_t)(v) & 0xffffffff))
+#define TL_URING_ENTER_WAIT(v) ((int64_t)((uint64_t)(v) >> 32))
 
 /* io_uring operations an SQE can carry: X(enum, IORING_OP_ name, keyword) */
 #define TL_URING_OPS(X) \
@@ -259,7 +290,8 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *              obj = fd argument or TL_NONE, a = size argument, b = 0, or
  *              in a recorded timeline 1 + the string id of the argument
  *              list as strace printed it (without the parentheses), or
- *              (b < 0) the timeout of a waiting call (TL_TMO)
+ *              (b < 0) the timeout of a waiting call or timerfd_settime's
+ *              interval (TL_TMO; a = its first expiry, 0 disarms)
  *   SYSCALL    task, sub = syscall, obj = fd argument, a = return value
  *              (negative errno on failure), b = duration since SYS_ENTER
  *   FD_OPEN    task = process owning the fd table, a = fd, obj = object,
@@ -359,7 +391,8 @@ struct tl_obj {
  * (kept by MEM events).  TQK_FUTEX: the tasks asleep in FUTEX_WAIT on a
  * word of that memory, oldest first (items are task indexes). */
 enum tl_queue_kind { TQK_RUN, TQK_ACCEPT, TQK_INTEREST, TQK_READY, TQK_SQ,
-                     TQK_CQ, TQK_EVENTS, TQK_SIGNALS, TQK_MEM, TQK_FUTEX };
+                     TQK_CQ, TQK_EVENTS, TQK_SIGNALS, TQK_MEM, TQK_FUTEX,
+                     TQK_TICKS };
 
 struct tl_queue {
     char *name;

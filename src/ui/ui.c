@@ -79,9 +79,9 @@ int ui_run(struct tl *tl, const struct ui_opts *o)
     else if (other)
         viewer_msg(&v, "The real run; r shows the simulation at the same caption");
     int ascii = 0;
-    if (term_init(o, &ascii)) {
+    if (term_init(o, &ascii)) { /* TERM unknown or dumb: what to use said */
         viewer_close(&v);
-        return 1;
+        return 2;
     }
     int cols, rows;
     term_size(&cols, &rows);

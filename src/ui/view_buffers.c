@@ -232,7 +232,7 @@ static void draw_strip(const struct viewer *v, struct cbuf *cb, struct rect in)
     }
     if (ob < 0 || ob >= tl->nobjs || ob >= w->nobjs) {
         cb_text(cb, in.x + 1, in.y, in.w - 2,
-                kind ? "user buffer: the fd is closed"
+                kind ? "user buffer: its fd is closed now"
                      : "no read or write yet: no bytes between kernel and user",
                 R_DIM);
         free(os.bit);

@@ -397,7 +397,7 @@ static void ev_row(const struct viewer *v, int t, struct cycle *c,
         call_text(c, e, r->app, sizeof r->app);
         r->arrow = 1;
         if (k == K_URING) {
-            int64_t sub = e->a & 0xffffffff, wait = e->a >> 32;
+            int64_t sub = TL_URING_ENTER_SUB(e->a), wait = TL_URING_ENTER_WAIT(e->a);
             if (sub > 0)
                 snprintf(r->ker, sizeof r->ker, "takes %lld SQE%s",
                          (long long)sub, sub == 1 ? "" : "s");
@@ -487,6 +487,7 @@ static void ev_row(const struct viewer *v, int t, struct cycle *c,
             snprintf(r->ker, sizeof r->ker, "%s",
                      e->a == -4 /* EINTR */ || e->a <= -512 /* ERESTART... */
                          ? "interrupted by a signal"
+                     : e->a == -62 /* ETIME */ ? "timeout: none completed"
                      : e->a == -EMFILE ? "no free fd (RLIMIT_NOFILE)"
                      : e->a != -EAGAIN ? "fails"
                      : k == K_ACCEPT ? "no connection waiting"
@@ -498,8 +499,11 @@ static void ev_row(const struct viewer *v, int t, struct cycle *c,
         snprintf(r->app, sizeof r->app, "returns %lld", (long long)e->a);
         switch (k) {
         case K_WAIT:
-            snprintf(r->ker, sizeof r->ker, "%lld fd%s ready", (long long)e->a,
-                     e->a == 1 ? "" : "s");
+            if (e->a == 0) /* only a timeout ends a wait with nothing */
+                snprintf(r->ker, sizeof r->ker, "timeout: none ready");
+            else
+                snprintf(r->ker, sizeof r->ker, "%lld fd%s ready",
+                         (long long)e->a, e->a == 1 ? "" : "s");
             s->phase = 3;
             break;
         case K_ACCEPT:
@@ -608,6 +612,10 @@ static void status(const struct viewer *v, int t, struct cycle *c,
                  "to user%s", name,
                  c->style == S_SIGIO ? " (synchronous)" : "");
         c->srole = R_MOVING;
+    } else if (s->phase == 3 && k == K_WAIT && s->ret == 0) {
+        snprintf(c->status, n, "%s() returned 0: its timeout passed with no "
+                 "fd ready; there is nothing to read", name);
+        c->srole = R_RUNNING;
     } else if (s->phase == 3 && k == K_WAIT) {
         /* what is ready decides what follows: bytes to read, or a
            connection to accept (nothing to copy yet) */

@@ -177,6 +177,13 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     }
     if (first + in.h < nq)
         cb_put(cb, in.x + in.w - 1, in.y + in.h - 1, cb_glyph(cb, G_ARROW_D), R_DIM);
+    /* queues out of view, on the frame (Tab, then j/k reaches them) */
+    int hidden = tl->nqueues - (nq < in.h ? nq : in.h);
+    if (hidden > 0) {
+        char b[48];
+        snprintf(b, sizeof b, " +%d more ", hidden);
+        cb_text_right(cb, r.x, r.y + r.h - 1, r.w - 2, b, R_HINT);
+    }
 }
 
 const struct view_ops view_queues = { "queues", 3, want, draw, NULL };

@@ -110,17 +110,19 @@ static int build_order(struct viewer *v)
  *
  * A caption said by a task narrates what that task does next, when the
  * statement after the `say` (loop heads looked through: next_statement)
- * makes a system call or changes one of the task's queues (watch, an SQE)
- * at the same instant: the step takes in that operation up to its
- * outcome, the first of
+ * acts at the same instant (a system call, a change to one of its queues:
+ * watch, an SQE; a lock, a load or store, a yield): the step takes in
+ * that statement (its events, by their script line) up to its outcome,
+ * the first of
  *   - the task blocks in it (the step shows it asleep, and why);
  *   - the call returns, with what the kernel did at that instant (the new
  *     fd in the table, a listening socket); for a call that copied bytes
  *     into a socket or a pipe (or closed one), on until those bytes (or
  *     the end of file) land at the receiver (and what the kernel does at
  *     once: the ready list, a SIGIO);
- *   - the queue changed (a user-space operation), or the task switched in
- *     user space (a coroutine's yield: the states that change then).
+ *   - a statement without a call is done: its events end, or one of them
+ *     comes again (a loop ran it again), or the task switched in user
+ *     space (a coroutine's yield: the states that change then).
  * Otherwise (the task computes next, or the caption has no task: a timed
  * caption) the caption narrates the present and the step stops right
  * after it.  A step never reaches the next caption, and looks at most
@@ -191,42 +193,73 @@ static long step_stop(const struct viewer *v, long c, long limit)
     if (t >= tl->ntasks)
         return c + 1;
     long i = c + 1;
-    /* the task's next event: at the same instant, a call or a queue change */
+    /* the task's next event: made by the statement after the caption's
+       line, at the same instant */
     for (; i < limit && tl->ev[i].task != t; i++)
         ;
     if (i >= limit)
         return c + 1;
     const struct tl_ev *f = &tl->ev[i];
-    if (f->t != ce->t ||
-        (f->type != EV_SYS_ENTER && f->type != EV_SYSCALL && f->type != EV_QUEUE &&
-         f->type != EV_STATE))
+    int line = ce->line > 0 ? next_statement(tl, t, ce->line) : f->line;
+    /* a switch in user space (yield) at once is the next statement's,
+       whatever line the task is on when it is recorded */
+    if (f->t == ce->t && f->type == EV_STATE && line > 0)
+        line = f->line;
+    if (f->t != ce->t || f->line != line || f->type == EV_CAPTION)
         return c + 1;
-    /* made by the statement right after the caption's line */
-    if (ce->line > 0 && f->line != next_statement(tl, t, ce->line))
-        return c + 1;
-    if (f->type == EV_QUEUE)
-        return i + 1;
-    if (f->type == EV_STATE) { /* a switch in user space (yield): the
-                                  states that change at that instant */
-        long j = i + 1;
-        while (j < limit && tl->ev[j].t == f->t && tl->ev[j].type == EV_STATE)
-            j++;
-        return j;
-    }
-    int sent_to = -1; /* the object whose receiver the call sent bytes to */
+    /* that statement's events, up to its outcome */
+    long last = i;
+    int in_sys = 0, nseen = 0;
+    unsigned seen[16]; /* (type, sub) of its events: one again means a loop
+                          ran the statement again */
     for (; i < limit; i++) {
         f = &tl->ev[i];
         if (f->task != t)
             continue;
-        if (f->type == EV_STATE && f->sub == TS_BLOCKED)
-            return i + 1;
-        if (f->type == EV_STATE && f->sub == TS_EXITED)
-            return i + 1;
-        if (f->type == EV_SYSCALL)
+        if (f->line != line && !in_sys)
+            break; /* the statement is over */
+        unsigned key = (unsigned)f->type << 8 | f->sub;
+        int again = 0;
+        for (int k = 0; k < nseen; k++)
+            again |= seen[k] == key;
+        if (again && !in_sys)
             break;
+        if (nseen < 16)
+            seen[nseen++] = key;
+        last = i;
+        if (f->type == EV_SYS_ENTER) {
+            in_sys = 1;
+        } else if (f->type == EV_STATE &&
+                   (f->sub == TS_BLOCKED || f->sub == TS_EXITED)) {
+            return i + 1;
+        } else if (f->type == EV_STATE && !in_sys) {
+            break; /* a switch in user space: a coroutine's yield */
+        } else if (f->type == EV_SYSCALL) {
+            in_sys = 0;
+            /* a statement of several calls (fcntl F_GETFL then F_SETFL)
+               goes on at once with the next */
+            long j = i + 1;
+            while (j < limit && tl->ev[j].task != t)
+                j++;
+            if (j < limit && tl->ev[j].line == line && tl->ev[j].t == f->t &&
+                tl->ev[j].type == EV_SYS_ENTER && tl->ev[i].sub != tl->ev[j].sub)
+                continue;
+            break;
+        }
     }
     if (i >= limit)
         return limit;
+    if (tl->ev[last].type != EV_SYSCALL) {
+        /* no call (watch, prep, a yield, an atomic operation): its events
+           and the state changes at that instant */
+        long j = last + 1;
+        while (j < limit && tl->ev[j].t == tl->ev[last].t &&
+               (tl->ev[j].type == EV_STATE || tl->ev[j].task == TL_NOTASK))
+            j++;
+        return j;
+    }
+    i = last;
+    int sent_to = -1; /* the object whose receiver the call sent bytes to */
     /* the call returned at event i: what the kernel did at that instant */
     int64_t at = tl->ev[i].t;
     long end = i + 1;
@@ -692,4 +725,15 @@ void viewer_msg(struct viewer *v, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(v->msg, sizeof v->msg, fmt, ap);
     va_end(ap);
+    /* a message cut to fit (here, or by a %.Ns in fmt) must not end in
+     * half a UTF-8 character */
+    size_t n = strlen(v->msg), lead = n;
+    while (lead > 0 && ((unsigned char)v->msg[lead - 1] & 0xc0) == 0x80)
+        lead--;
+    if (lead > 0 && (unsigned char)v->msg[lead - 1] >= 0xc0) {
+        unsigned char c = (unsigned char)v->msg[lead - 1];
+        size_t want = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+        if (n - (lead - 1) < want)
+            v->msg[lead - 1] = 0;
+    }
 }
