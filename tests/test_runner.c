@@ -102,6 +102,7 @@ static const struct {
     {"scenarios/coroutines.scn", AGREE},
     {"scenarios/web.scn", AGREE},
     {"scenarios/deadlock.scn", AGREE},
+    {"scenarios/timers.scn", AGREE},
     /* docs/real.md: Linux doubles SO_SNDBUF and counts its overhead: the
      * writes split the 256K otherwise than the model's 64K buffers */
     {"scenarios/writeout.scn", DIFFERS},

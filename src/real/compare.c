@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "real/compare.h"
+#include "real/real.h"
 #include "tl/text.h"
 
 /* Result classes */
@@ -88,6 +89,23 @@ static int push(struct seq *s, const struct item *it)
     return 0;
 }
 
+/* 1 if the tracer stops on syscall sys (enum tl_sys): what it does not see
+ * (glibc's writev of a message, its mmap, rt_sigprocmask) is not compared */
+static int seen(int sys)
+{
+    static signed char tab[SYS__COUNT];
+    static int made;
+    if (!made) {
+        for (int i = 0; real_traced[i] >= 0; i++) {
+            int t = tl_sys_of_nr(real_traced[i]);
+            if (t >= 0 && t < SYS__COUNT)
+                tab[t] = 1;
+        }
+        made = 1;
+    }
+    return sys >= 0 && sys < SYS__COUNT && tab[sys];
+}
+
 /* Task task's calls in tl, in order, each with its result */
 static int collect(const struct tl *tl, int task, struct seq *s)
 {
@@ -97,8 +115,9 @@ static int collect(const struct tl *tl, int task, struct seq *s)
         if (e->task != task)
             continue;
         if (e->type == EV_SYS_ENTER) {
-            if (e->sub >= SYS__COUNT)
-                continue; /* not in the simulator's vocabulary */
+            if (e->sub >= SYS__COUNT || !seen(e->sub))
+                continue; /* not in the simulator's vocabulary, or not
+                             stopped on by the tracer */
             struct item it = {e->sub, RC_UNFINISHED, 0, (long)i, e->t};
             if (push(s, &it))
                 return -ENOMEM;

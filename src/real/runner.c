@@ -42,6 +42,7 @@
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -721,6 +722,9 @@ static int op_watch(struct ctx *c, const struct prog_ins *in)
     return next(c);
 }
 
+/* glibc's FD_SET check under _FORTIFY_SOURCE (debug/fdelt_chk.c) */
+extern long int __fdelt_chk(long int d);
+
 static int op_select(struct ctx *c, const struct prog_ins *in)
 {
     int32_t *fds;
@@ -729,8 +733,8 @@ static int op_select(struct ctx *c, const struct prog_ins *in)
     FD_ZERO(&rs);
     for (int i = 0; i < n; i++) {
         if (fds[i] >= FD_SETSIZE) /* glibc's _FORTIFY_SOURCE check of
-                                     FD_SET (__fdelt_chk): abort() */
-            abort();
+                                     FD_SET: its message, then abort() */
+            __fdelt_chk(fds[i]);
         if (fds[i] >= 0) {
             FD_SET(fds[i], &rs);
             if (fds[i] > max)
@@ -997,6 +1001,26 @@ static int op_sigaction(struct ctx *c, const struct prog_ins *in)
                                   &sa, NULL)));
     c->pc = in->jump;
     return 0;
+}
+
+/* timerfd_create(CLOCK_MONOTONIC, 0); timerfd_settime(fd, 0, {INTERVAL,
+ * VALUE}, NULL), on the run's clock (--slow) */
+static int op_timerfd(struct ctx *c, const struct prog_ins *in)
+{
+    if (in->op == OP_TIMERFD_CREATE) {
+        set(c, in->dst, res(timerfd_create,
+                            fast3(SYS_timerfd_create, CLOCK_MONOTONIC, 0, 0)));
+        return next(c);
+    }
+    int64_t v = scaled(arg(c, in, 1)), iv = scaled(opt_arg(c, in, 2, 0));
+    struct itimerspec its = {{iv / 1000000000, iv % 1000000000},
+                             {v / 1000000000, v % 1000000000}};
+    if (v < 0 || iv < 0) /* the kernel's EINVAL */
+        its.it_value.tv_nsec = its.it_interval.tv_nsec = -1;
+    set(c, in->dst, res(timerfd_settime,
+                        syscall(SYS_timerfd_settime, (int)arg(c, in, 0), 0, &its,
+                                NULL)));
+    return next(c);
 }
 
 /* setrlimit(RLIMIT_NOFILE, ...): glibc makes it prlimit64(0, ...) */
@@ -1279,6 +1303,7 @@ static const op_fn ops[OP__COUNT] = {
     [OP_JMP] = op_flow, [OP_JIF] = op_flow, [OP_ADD] = op_flow,
     [OP_FOR_START] = op_flow, [OP_FOR_NEXT] = op_flow, [OP_END] = op_exit,
     [OP_ARITH] = op_flow, [OP_SETRLIMIT] = op_setrlimit,
+    [OP_TIMERFD_CREATE] = op_timerfd, [OP_TIMERFD_SETTIME] = op_timerfd,
     [OP_LOCK] = op_lock, [OP_UNLOCK] = op_lock, [OP_COND_WAIT] = op_cond_wait,
     [OP_COND_SIGNAL] = op_cond_signal, [OP_COND_BROADCAST] = op_cond_signal,
     [OP_SEM_WAIT] = op_sem, [OP_SEM_POST] = op_sem,

@@ -90,7 +90,9 @@ static long pt(long req, pid_t pid, void *addr, void *data)
     X(SYS_clock_nanosleep, "clock_nanosleep") \
     X(SYS_nanosleep, "nanosleep") \
     X(SYS_restart_syscall, "restart_syscall") \
-    X(SYS_prlimit64, "prlimit64")
+    X(SYS_prlimit64, "prlimit64") \
+    X(SYS_timerfd_create, "timerfd_create") \
+    X(SYS_timerfd_settime, "timerfd_settime")
 
 const int real_traced[] = {
 #define X(nr, n) nr,
@@ -129,7 +131,7 @@ int real_lazy(int nr)
     case SYS_listen: case SYS_accept: case SYS_connect:
     case SYS_epoll_ctl: case SYS_epoll_create1: case SYS_clock_nanosleep:
     case SYS_io_uring_setup: case SYS_io_uring_enter: case SYS_prlimit64:
-    case SYS_futex:
+    case SYS_futex: case SYS_timerfd_create: case SYS_timerfd_settime:
         return 1;
     default:
         return 0;
@@ -142,6 +144,7 @@ int real_fast(int nr)
     case SYS_read: case SYS_write: case SYS_close: case SYS_fcntl:
     case SYS_socket: case SYS_bind: case SYS_listen: case SYS_accept:
     case SYS_connect: case SYS_epoll_create1: case SYS_io_uring_setup:
+    case SYS_timerfd_create:
         return 1;
     default:
         return 0;
