@@ -252,7 +252,9 @@ static int grow32(int32_t **v, int *cap, int n)
 
 static void set_ready(struct ctx *c, const int32_t *fds, int n)
 {
-    if (grow32(&c->ready, &c->readycap, n) == 0) {
+    if (n <= 0) {
+        c->nready = 0;
+    } else if (grow32(&c->ready, &c->readycap, n) == 0) {
         memcpy(c->ready, fds, (size_t)n * sizeof *fds);
         c->nready = n;
     } else {
