@@ -265,17 +265,18 @@ static struct tl *load_and_run(const char *arg, struct run_opts *ro,
 }
 
 /* --strace: the logs as a timeline, with what was read said on stderr */
-static struct tl *load_strace(const char *const *logs, int n, int *status)
+static struct tl *load_strace(const char *const *logs, int n, int64_t max_mem,
+                              int *status)
 {
     char err[1024];
     struct strace_report rep;
     struct tl *tl = NULL;
-    int rc = strace_import(logs, n, &tl, &rep, err, sizeof err);
+    int rc = strace_import(logs, n, max_mem, &tl, &rep, err, sizeof err);
     if (rc) {
         fprintf(stderr, "%s\n", err);
         if (rep.bad)
             strace_report_print(&rep, "iosim", stderr);
-        *status = rc == -ENOMEM ? 1 : 2;
+        *status = rc == -ENOMEM ? 1 : 2; /* EFBIG: over --memory, like a bad input */
         return NULL;
     }
     strace_report_print(&rep, "iosim", stderr);
@@ -628,9 +629,13 @@ int main(int argc, char **argv)
         int rc = compare(files[0], models, nmodels, &ro, &status);
         return status ? status : finish_output(rc);
     }
-    if (from_strace && mode == M_VIEW && no_terminal())
+    int log_on_stdin = 0;
+    for (int k = 0; from_strace && k < nfiles; k++)
+        log_on_stdin |= !strcmp(files[k], "-");
+    if (from_strace && mode == M_VIEW &&
+        !(log_on_stdin && isatty(STDOUT_FILENO)) && no_terminal())
         return 2;
-    struct tl *tl = from_strace ? load_strace(files, nfiles, &status)
+    struct tl *tl = from_strace ? load_strace(files, nfiles, ro.max_mem, &status)
                                 : load_and_run(files[0], &ro,
                                                mode == M_VIEW && !ro.compare_sim,
                                                &status);
@@ -648,6 +653,13 @@ int main(int argc, char **argv)
         tl_free(tl);
         rc = finish_output(rc);
         return rc ? rc : agree ? 0 : 3;
+    }
+    if (log_on_stdin && mode == M_VIEW) {
+        /* the log came on standard input: the keys come from the terminal */
+        if (!freopen("/dev/tty", "r", stdin) || no_terminal()) {
+            tl_free(tl);
+            return 2;
+        }
     }
     int rc = 0;
     switch (mode) {

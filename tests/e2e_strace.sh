@@ -347,5 +347,10 @@ printf 'hello\n' >"$tmp/notalog"
 "$IOSIM" --strace tests/strace/plain.log </dev/null >/dev/null 2>"$tmp/err"; rc=$?
 [ $rc -eq 2 ] && grep -q "needs a terminal" "$tmp/err" || bad "viewer on a pipe (rc=$rc)"
 
+# from a pipe, and from standard input
+n=$("$IOSIM" --strace "$tmp/fork_server.log" --dump 2>/dev/null | wc -l)
+m=$(cat "$tmp/fork_server.log" | "$IOSIM" --strace - --dump 2>/dev/null | wc -l)
+[ "$n" -gt 0 ] && [ "$n" -eq "$m" ] || bad "--strace - reads standard input ($n vs $m lines)"
+
 [ $fail -eq 0 ] && echo "strace import: all logs ok"
 exit $fail

@@ -179,6 +179,41 @@ static void test_tcp_writer_woken_at_a_third(void **state)
     tl_free(tl);
 }
 
+/* setsockopt(SO_SNDBUF/SO_RCVBUF, 4096): doubled to 8192 by the kernel,
+ * which holds about 6 KiB / 4 KiB of data; accepted sockets inherit the
+ * listener's sizes; a pipe is not a socket */
+static void test_setsockopt_sizes(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process p {\n    s = socket\n    setsockopt s SO_RCVBUF 4K\n"
+        "    setsockopt s SO_SNDBUF 4K\n    listen s 80\n"
+        "    c = accept s\n    r, w = pipe\n"
+        "    e = setsockopt w SO_SNDBUF 4K\n    exit\n}\n"
+        "peer q at 1ms {\n    c = connect 80\n    sleep 1ms\n}\n");
+    int p = task_id(tl, "p"), acc = -1;
+    int64_t eret = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task == p && e->type == EV_SYSCALL && e->sub == SYS_ACCEPT)
+            acc = (int)e->a;
+        if (e->task == p && e->type == EV_SYSCALL && e->sub == SYS_SETSOCKOPT)
+            eret = e->a;
+    }
+    assert_int_equal(eret, -88); /* ENOTSOCK, the last call */
+    assert_true(acc >= 0);
+    int found = 0;
+    for (int o = 0; o < tl->nobjs; o++)
+        if (tl->objs[o].kind == OK_SOCKET && tl->objs[o].owner == p &&
+            tl->objs[o].peer >= 0) { /* the accepted connection */
+            assert_int_equal(tl->objs[o].rxcap, 4096);
+            assert_int_equal(tl->objs[o].txcap, 6144);
+            found = 1;
+        }
+    assert_true(found);
+    tl_free(tl);
+}
+
 /* A non-blocking send loop: what fits is taken (a short write), then
  * EAGAIN.  sticky.scn's buffers are what SO_RCVBUF/SO_SNDBUF of 4096 hold
  * on Linux: 4096, 4096, 2048, then EAGAIN, as measured over loopback. */
@@ -368,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_pipe_write_wakes_one_reader),
         cmocka_unit_test(test_pipe_writer_woken_per_page),
         cmocka_unit_test(test_tcp_writer_woken_at_a_third),
+        cmocka_unit_test(test_setsockopt_sizes),
         cmocka_unit_test(test_short_nonblocking_write),
         cmocka_unit_test(test_epollout_wakes_writer),
         cmocka_unit_test(test_poll_select_write_sets),

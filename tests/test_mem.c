@@ -400,6 +400,90 @@ static void test_semaphore(void **state)
     tl_free(tl);
 }
 
+/* The state of task k after the event at index idx */
+static int state_at(const struct tl *tl, int k, size_t idx)
+{
+    int st = TS_NONE;
+    for (size_t i = 0; i <= idx && i < tl->nev; i++)
+        if (tl->ev[i].type == EV_STATE && tl->ev[i].task == k)
+            st = tl->ev[i].sub;
+    return st;
+}
+
+/* A child that exits is a zombie until its parent's wait4, which gives the
+ * pid and the status; the parent is sent SIGCHLD (ignored by default) */
+static void test_zombie_until_wait(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process shell {\n"
+        "    pid = fork worker {\n        compute 1ms\n        exit 3\n    }\n"
+        "    k = fork doomed {\n        z = set 0\n        x = 1 / z\n    }\n"
+        "    sleep 5ms\n"
+        "    p, st = wait pid\n"
+        "    q, st2 = wait\n"
+        "    r = wait\n"
+        "    if p != pid {\n        exit 1\n    }\n"
+        "    if st != 3 {\n        exit 2\n    }\n"
+        "    if st2 != 136 {\n        exit 3\n    }\n"
+        "    if r != ECHILD {\n        exit 4\n    }\n"
+        "}\n");
+    int sh = task_id(tl, "shell"), w = task_id(tl, "worker");
+    assert_int_equal(exit_code(tl, sh), 0);
+    long zombie = -1, reaped = -1, chld = -1;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_STATE && e->task == w && e->sub == TS_ZOMBIE)
+            zombie = (long)i;
+        if (e->type == EV_STATE && e->task == w && e->sub == TS_EXITED) {
+            assert_int_equal(e->obj, sh);
+            assert_int_equal(e->a, 3);
+            reaped = (long)i;
+        }
+        if (e->type == EV_SIGNAL && e->a == TL_SIGCHLD && TL_CHLD_PID(e->b) == 1001) {
+            assert_int_equal(e->task, sh);
+            assert_int_equal(e->sub, 3);
+            assert_int_equal(TL_CHLD_STATUS(e->b), 3);
+            chld = (long)i;
+        }
+    }
+    assert_true(zombie > 0 && chld > zombie && reaped > chld);
+    /* a zombie between its exit and the wait, at least 3 ms */
+    assert_int_equal(state_at(tl, w, (size_t)reaped - 1), TS_ZOMBIE);
+    assert_true(tl->ev[reaped].t - tl->ev[zombie].t > 3000000);
+    tl_free(tl);
+}
+
+/* A parent that exits first: init adopts its children and reaps them */
+static void test_orphans(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process shell {\n"
+        "    a = fork early {\n        exit 1\n    }\n"
+        "    b = fork late {\n        sleep 5ms\n        exit 2\n    }\n"
+        "    sleep 1ms\n"
+        "}\n");
+    int early = task_id(tl, "early"), late = task_id(tl, "late");
+    int adopted = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_REPARENT) {
+            assert_int_equal(e->a, -1);
+            adopted++;
+        }
+        if (e->type == EV_STATE && e->sub == TS_EXITED && e->task == early)
+            assert_int_equal(e->obj, TL_REAP_INIT_ZOMBIE);
+        if (e->type == EV_STATE && e->sub == TS_EXITED && e->task == late)
+            assert_int_equal(e->obj, TL_REAP_INIT);
+        assert_false(e->type == EV_STATE && e->sub == TS_ZOMBIE && e->task == late);
+    }
+    assert_int_equal(adopted, 2);
+    assert_int_equal(state_at(tl, early, tl->nev), TS_EXITED);
+    assert_int_equal(state_at(tl, late, tl->nev), TS_EXITED);
+    tl_free(tl);
+}
+
 static void test_parse_errors(void **state)
 {
     (void)state;
@@ -447,6 +531,8 @@ int main(void)
         cmocka_unit_test(test_deadlock),
         cmocka_unit_test(test_condition_variable),
         cmocka_unit_test(test_semaphore),
+        cmocka_unit_test(test_zombie_until_wait),
+        cmocka_unit_test(test_orphans),
         cmocka_unit_test(test_parse_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

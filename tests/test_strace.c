@@ -26,7 +26,7 @@ static struct tl *import(const char *path)
     char err[512];
     struct tl *tl = NULL;
     const char *paths[] = {path};
-    int rc = strace_import(paths, 1, &tl, &rep, err, sizeof err);
+    int rc = strace_import(paths, 1, 0, &tl, &rep, err, sizeof err);
     if (rc)
         fail_msg("%s", err);
     return tl;
@@ -272,7 +272,7 @@ static void test_errors(void **state)
     char err[512];
     struct tl *tl = NULL;
     const char *none[] = {"tests/strace/no-such-log"};
-    assert_int_equal(strace_import(none, 1, &tl, &rep, err, sizeof err), -ENOENT);
+    assert_int_equal(strace_import(none, 1, 0, &tl, &rep, err, sizeof err), -ENOENT);
     assert_non_null(strstr(err, "tests/strace/no-such-log: error:"));
     const char *notlog[] = {"tests/strace/README"};
     FILE *f = fopen("build/not-a-log.txt", "w");
@@ -280,10 +280,35 @@ static void test_errors(void **state)
     fputs("hello\nworld\n", f);
     fclose(f);
     notlog[0] = "build/not-a-log.txt";
-    assert_int_equal(strace_import(notlog, 1, &tl, &rep, err, sizeof err), -EINVAL);
+    assert_int_equal(strace_import(notlog, 1, 0, &tl, &rep, err, sizeof err), -EINVAL);
     assert_non_null(strstr(err, "no strace lines"));
     assert_null(tl);
     remove("build/not-a-log.txt");
+}
+
+/* A log larger than the memory budget: the import stops and says where */
+static void test_budget(void **state)
+{
+    (void)state;
+    const char *path = "build/budget-test.log";
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 200000; i++)
+        fprintf(f, "1 10:00:%02d.%06d read(0, \"0123456789012345678901234567890\", "
+                "4096) = 32 <0.000001>\n", i / 1000000 % 60, i % 1000000);
+    fclose(f);
+    char err[512];
+    struct tl *tl = NULL;
+    const char *paths[] = {path};
+    assert_int_equal(strace_import(paths, 1, 24 << 20, &tl, &rep, err, sizeof err), 0);
+    assert_true(rep.stopped_at > 1000 && rep.stopped_at < 200000);
+    assert_int_equal(tl->truncated, 1);
+    assert_non_null(strstr(tl->note, "--memory"));
+    tl_free(tl);
+    /* a limit below the log's own size */
+    assert_int_equal(strace_import(paths, 1, 1 << 20, &tl, &rep, err, sizeof err), -EFBIG);
+    assert_non_null(strstr(err, "--memory"));
+    remove(path);
 }
 
 int main(void)
@@ -293,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_relative), cmocka_unit_test(test_yy),
         cmocka_unit_test(test_verbose), cmocka_unit_test(test_bad_lines),
         cmocka_unit_test(test_plain), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

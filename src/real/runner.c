@@ -39,6 +39,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -347,26 +348,9 @@ static int next(struct ctx *c)
     return 0;
 }
 
-/* The machine's buffer sizes (rcvbuf, sndbuf: 64K unless the scenario
- * says otherwise): setsockopt, which the tracer lets through, since it is
- * the machine's set-up, not the program's call.  Linux doubles the value
- * and counts its overhead in it (socket(7)), and no longer autotunes */
-static void buffers(int fd)
-{
-    int v;
-    if (fd < 0)
-        return;
-    if ((v = (int)P->rcvbuf) > 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof v);
-    if ((v = (int)P->sndbuf) > 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof v);
-}
-
 static int op_socket(struct ctx *c, const struct prog_ins *in)
 {
-    int64_t fd = res(socket, fast3(SYS_socket, AF_INET, SOCK_STREAM, 0));
-    buffers((int)fd);
-    set(c, in->dst, fd);
+    set(c, in->dst, res(socket, fast3(SYS_socket, AF_INET, SOCK_STREAM, 0)));
     return next(c);
 }
 
@@ -402,7 +386,6 @@ static int op_connect(struct ctx *c, const struct prog_ins *in)
         set(c, in->dst, -errno);
         return next(c);
     }
-    buffers(fd);
     struct sockaddr_in a = addr_of(arg(c, in, 0), INADDR_LOOPBACK);
     if (res(connect, fast3(SYS_connect, fd, (long)&a, sizeof a)) < 0) {
         int e = errno;
@@ -423,10 +406,6 @@ static int op_pair(struct ctx *c, const struct prog_ins *in)
         set(c, in->dst, -errno);
         set(c, in->dst2, -errno);
     } else {
-        if (in->op == OP_SOCKETPAIR) {
-            buffers(fds[0]);
-            buffers(fds[1]);
-        }
         set(c, in->dst, fds[0]);
         set(c, in->dst2, fds[1]);
     }
@@ -589,8 +568,13 @@ static int op_join(struct ctx *c, const struct prog_ins *in)
 {
     if (in->op == OP_WAIT) {
         int any = in->nargs == 0 || in->a[0].kind == ARG_NONE;
-        int st;
-        set(c, in->dst, res(wait4, waitpid(any ? -1 : (pid_t)arg(c, in, 0), &st, 0)));
+        int st = 0;
+        int64_t r = res(wait4, waitpid(any ? -1 : (pid_t)arg(c, in, 0),
+                                       in->dst2 >= 0 ? &st : NULL, 0));
+        set(c, in->dst, r);
+        /* pid, status = wait: the exit code, or 128 + the signal */
+        set(c, in->dst2, r < 0 ? r : WIFSIGNALED(st) ? 128 + WTERMSIG(st)
+                                                      : WEXITSTATUS(st));
         return next(c);
     }
     int64_t k = arg(c, in, 0) - TID_BASE;
@@ -1025,6 +1009,16 @@ static int op_timerfd(struct ctx *c, const struct prog_ins *in)
     return next(c);
 }
 
+/* setsockopt(fd, SOL_SOCKET, SO_SNDBUF or SO_RCVBUF, &size, 4) */
+static int op_setsockopt(struct ctx *c, const struct prog_ins *in)
+{
+    int opt = arg(c, in, 1) == TL_SO_SNDBUF ? SO_SNDBUF : SO_RCVBUF;
+    int v = (int)arg(c, in, 2);
+    set(c, in->dst, res(setsockopt, setsockopt((int)arg(c, in, 0), SOL_SOCKET,
+                                               opt, &v, sizeof v)));
+    return next(c);
+}
+
 /* setrlimit(RLIMIT_NOFILE, ...): glibc makes it prlimit64(0, ...) */
 /* the process's hard fd limit (asking the kernel would be a traced
  * prlimit64 the scenario did not make) */
@@ -1305,6 +1299,7 @@ static const op_fn ops[OP__COUNT] = {
     [OP_JMP] = op_flow, [OP_JIF] = op_flow, [OP_ADD] = op_flow,
     [OP_FOR_START] = op_flow, [OP_FOR_NEXT] = op_flow, [OP_END] = op_exit,
     [OP_ARITH] = op_flow, [OP_SETRLIMIT] = op_setrlimit,
+    [OP_SETSOCKOPT] = op_setsockopt,
     [OP_TIMERFD_CREATE] = op_timerfd, [OP_TIMERFD_SETTIME] = op_timerfd,
     [OP_LOCK] = op_lock, [OP_UNLOCK] = op_lock, [OP_COND_WAIT] = op_cond_wait,
     [OP_COND_SIGNAL] = op_cond_signal, [OP_COND_BROADCAST] = op_cond_signal,
@@ -1492,6 +1487,7 @@ static int root_main(void *arg)
             live++;
             n++;
         }
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     T0 = mono_ns();
     atomic_store(&SH->t0, T0);
     atomic_store(&SH->go, 1);
@@ -1509,14 +1505,22 @@ static int root_main(void *arg)
     int64_t hard = OPT->end_ns >= P->limit && P->limit > 0
                        ? T0 + scaled(P->limit)
                        : T0 + 2 * scaled(OPT->end_ns) + 1000000000;
-    while (live > 0) {
+    /* the root is the run's child subreaper: a process whose parent exits
+     * (an orphan, as in zombie.scn) becomes its child and runs on; the
+     * run ends when the root has no child at all */
+    int children = live;
+    while (children > 0) {
         struct timespec ts = {0, 2000000};
         sigtimedwait(&chld, NULL, &ts);
         drain(master);
         siginfo_t si;
         for (;;) {
             memset(&si, 0, sizeof si);
-            if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+            if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) < 0) {
+                children = 0; /* ECHILD: nobody left */
+                break;
+            }
+            if (si.si_pid == 0)
                 break;
             for (int i = 0; i < n; i++)
                 if (pids[i] == si.si_pid) {
@@ -1530,9 +1534,8 @@ static int root_main(void *arg)
         int64_t idle = now - atomic_load(&SH->active);
         if (now >= hard || (peers_done_at >= 0 && now >= end &&
                             now >= peers_done_at + settle && idle >= settle)) {
-            for (int i = 0; i < n; i++)
-                if (pids[i] > 0)
-                    kill(pids[i], SIGKILL);
+            kill(0, SIGKILL); /* the run's process group, the root too:
+                                 the tracer reaps and checks the rest */
             peers_done_at = INT64_MAX / 2; /* once */
         }
     }

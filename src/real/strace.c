@@ -1000,6 +1000,9 @@ static void fill(struct trace_call *c, struct span *a, int na, struct span ret,
                     us = 0;
                 c->timeout_ns = sec < 0 ? -1 : sec * 1000000000 + us * 1000;
             }
+            c->arg = 0;
+            for (int k = 1; k <= 3 && k < na; k++)
+                c->arg += !(a[k].n >= 4 && !memcmp(a[k].p, "NULL", 4));
             int n = sel_fds(ARG(1), in, 0, MAX_FDEV, TRACE_SEL_READ);
             n = sel_fds(ARG(2), in, n, MAX_FDEV, TRACE_SEL_WRITE);
             c->nin = sel_fds(ARG(3), in, n, MAX_FDEV, TRACE_SEL_EXCEPT);
@@ -1369,6 +1372,13 @@ int strace_parse(struct trace *tr, const char *name, const char *buf, size_t len
     int rc = 0;
     const char *p = buf, *end = buf + len;
     while (p < end && !rc) {
+        /* the records, the timeline they will make (about as much again)
+           and the log itself */
+        if (rep->budget > 0 && (s.lineno & 4095) == 0 &&
+            (int64_t)(2 * trace_bytes(tr) + len) > rep->budget) {
+            rep->stopped_at = s.lineno + 1;
+            break;
+        }
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
         s.lineno++;
@@ -1397,21 +1407,26 @@ int strace_parse(struct trace *tr, const char *name, const char *buf, size_t len
     return rc;
 }
 
+/* The whole of a file, a pipe or (path "-") standard input */
 static int read_all(const char *path, char **buf, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int std = !strcmp(path, "-");
+    int fd = std ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
         int e = S_ISDIR(st.st_mode) ? -EISDIR : -errno;
-        close(fd);
-        return e ? e : -EINVAL;
+        if (!std)
+            close(fd);
+        return e;
     }
-    size_t cap = (size_t)st.st_size + 1, n = 0;
+    size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
+    size_t n = 0;
     char *b = malloc(cap);
     if (!b) {
-        close(fd);
+        if (!std)
+            close(fd);
         return -ENOMEM;
     }
     for (;;) {
@@ -1419,7 +1434,8 @@ static int read_all(const char *path, char **buf, size_t *len)
             char *q = realloc(b, cap * 2);
             if (!q) {
                 free(b);
-                close(fd);
+                if (!std)
+                    close(fd);
                 return -ENOMEM;
             }
             b = q;
@@ -1431,14 +1447,16 @@ static int read_all(const char *path, char **buf, size_t *len)
         if (r < 0) {
             int e = -errno;
             free(b);
-            close(fd);
+            if (!std)
+                close(fd);
             return e;
         }
         if (r == 0)
             break;
         n += (size_t)r;
     }
-    close(fd);
+    if (!std)
+        close(fd);
     b[n] = 0;
     *buf = b;
     *len = n;
@@ -1514,10 +1532,13 @@ nomem:
     return -ENOMEM;
 }
 
-int strace_import(const char *const *paths, int npaths, struct tl **out,
-                  struct strace_report *rep, char *err, size_t errlen)
+int strace_import(const char *const *paths, int npaths, int64_t max_mem,
+                  struct tl **out, struct strace_report *rep, char *err,
+                  size_t errlen)
 {
     memset(rep, 0, sizeof *rep);
+    rep->budget = max_mem > 0 ? max_mem : STRACE_MEM_DEFAULT;
+    const char *stopped_in = NULL;
     *out = NULL;
     struct trace *tr = trace_new();
     if (!tr) {
@@ -1529,7 +1550,7 @@ int strace_import(const char *const *paths, int npaths, struct tl **out,
         char **files = NULL;
         int nf = 0;
         struct stat st;
-        if (stat(paths[i], &st) < 0 && errno == ENOENT) {
+        if (strcmp(paths[i], "-") && stat(paths[i], &st) < 0 && errno == ENOENT) {
             nf = ff_files(paths[i], &files);
             if (nf <= 0) {
                 snprintf(err, errlen, "%s: error: %s", paths[i],
@@ -1549,12 +1570,27 @@ int strace_import(const char *const *paths, int npaths, struct tl **out,
             }
             rc = strace_parse(tr, path, buf, len, pid_suffix(path), rep);
             free(buf);
+            if (!rc && rep->stopped_at && !stopped_in) {
+                static char where[4096];
+                snprintf(where, sizeof where, "%s", path);
+                stopped_in = where;
+            }
+            if (rep->stopped_at)
+                break;
             if (rc)
                 snprintf(err, errlen, "%s: error: %s", path, strerror(-rc));
         }
         for (int j = 0; j < nf; j++)
             free(files[j]);
         free(files);
+        if (rep->stopped_at)
+            break;
+    }
+    if (!rc && rep->calls == 0 && rep->stopped_at) {
+        snprintf(err, errlen, "%s: error: the log is larger than the import's "
+                 "memory limit (%lld MiB); --memory SIZE raises it",
+                 stopped_in ? stopped_in : "?", (long long)(rep->budget >> 20));
+        rc = -EFBIG;
     }
     if (!rc && rep->calls == 0 && rep->signals == 0 && rep->exits == 0) {
         snprintf(err, errlen, "%s: error: no strace lines in it (%ld line%s not "
@@ -1576,9 +1612,19 @@ int strace_import(const char *const *paths, int npaths, struct tl **out,
     }
     if (!rc) {
         char title[160];
-        snprintf(title, sizeof title, "strace log %s%s", npaths ? paths[0] : "",
+        snprintf(title, sizeof title, "strace log %s%s",
+                 !npaths ? "" : strcmp(paths[0], "-") ? paths[0] : "(standard input)",
                  npaths > 1 ? " ..." : "");
         rc = trace_finish(tr, title, npaths ? paths[0] : "", "strace", out);
+        if (!rc && rep->stopped_at) {
+            char note[4400];
+            snprintf(note, sizeof note, "the import stopped at line %ld of %s: "
+                     "reading on would hold more than %lld MiB (--memory raises "
+                     "it)", rep->stopped_at, stopped_in ? stopped_in : "?",
+                     (long long)(rep->budget >> 20));
+            (*out)->truncated = 1;
+            rc = tl_set_str(&(*out)->note, note);
+        }
         if (rc)
             snprintf(err, errlen, "%s: error: %s", npaths ? paths[0] : "?",
                      strerror(-rc));
@@ -1598,6 +1644,10 @@ void strace_report_print(const struct strace_report *r, const char *prog, FILE *
     if (r->truncated)
         fputs("; the last line was cut short", out);
     fputc('\n', out);
+    if (r->stopped_at)
+        fprintf(out, "%s: stopped at line %ld: reading on would hold more than "
+                "%lld MiB of memory (--memory SIZE raises the limit)\n", prog,
+                r->stopped_at, (long long)(r->budget >> 20));
     if (r->bad) {
         fprintf(out, "%s: %ld line%s not understood, skipped:\n", prog, r->bad,
                 r->bad == 1 ? "" : "s");

@@ -283,6 +283,12 @@ int trace_caption(struct trace *tr, int64_t t, const char *text)
     return 0;
 }
 
+size_t trace_bytes(const struct trace *tr)
+{
+    return tr->reccap * sizeof *tr->recs + tr->fdevcap * sizeof *tr->fdev +
+           tr->charcap;
+}
+
 void trace_get_counts(const struct trace *tr, struct trace_counts *n)
 {
     *n = tr->n;
@@ -943,6 +949,13 @@ static int on_enter(struct build *b, struct rec *r)
     if ((rc = emit(b, tm, EV_SYS_ENTER, k->idx, c->sys, c->fd, enter_arg(r), text,
                    c->line)))
         return rc;
+    /* the fd list the kernel copies in: poll's pollfd array, pselect6's
+       fd_sets (whole longs per set given) */
+    int64_t in = c->sys == SYS_POLL ? 8 * c->size
+                 : c->sys == SYS_SELECT ? (c->size + 63) / 64 * 8 * c->arg : 0;
+    if (in > 0 && c->size < (1 << 24) &&
+        (rc = emit(b, tm, EV_ARGCOPY, k->idx, TC_TO_KERNEL, c->sys, in, 0, c->line)))
+        return rc;
     int wobj;
     int w = call_wait(b, r, &wobj);
     k->blocked = w >= 0;
@@ -1057,6 +1070,15 @@ static int on_return(struct build *b, struct rec *r)
     int64_t ret = c->ret;
     const struct sys_info *si = &sysinfo[c->sys];
     int ob = fd_obj(&b->tasks[pi], c->fd);
+    /* and copies back: each pollfd's revents, the fd_sets, the ready
+       epoll_events (12 bytes each, packed on x86_64) */
+    int64_t back = ret < 0 || c->size >= (1 << 24) ? 0
+                   : c->sys == SYS_POLL ? 2 * c->size
+                   : c->sys == SYS_SELECT ? (c->size + 63) / 64 * 8 * c->arg
+                   : c->sys == SYS_EPOLL_WAIT ? 12 * ret : 0;
+    if (back > 0 &&
+        (rc = emit(b, tm, EV_ARGCOPY, k->idx, TC_TO_USER, c->sys, back, 0, line)))
+        return rc;
     if (ret > 0 && si->io != IO_NONE && ob >= 0)
         rc = emit(b, tm, EV_COPY, k->idx, si->io == IO_IN ? TC_TO_USER : TC_TO_KERNEL,
                   ob, ret, 0, line);

@@ -33,7 +33,9 @@
  *   - flags: O_NONBLOCK from SOCK_NONBLOCK/O_NONBLOCK/EFD_NONBLOCK at
  *     creation, fcntl F_SETFL, ioctl FIONBIO;
  *   - bytes: a read/recv-like call's result is a copy kernel -> user, a
- *     write/send-like call's a copy user -> kernel.  A trace does not see
+ *     write/send-like call's a copy user -> kernel; poll's pollfd array and
+ *     pselect6's fd_sets are copied in and back, epoll_wait's ready events
+ *     back (arg_copy events, as the simulator has them).  A trace does not see
  *     how full kernel buffers are, so objects have no capacities;
  *   - bind's port and listen make a listening socket (object_set);
  *   - signals delivered ("--- SIGCHLD {...} ---"), handled when the process
@@ -71,7 +73,8 @@ struct trace_fdev {
  * kind) or 0.  What `size` and `arg` hold, per call:
  *   read/write/pread64/pwrite64/recvfrom/sendto/recvmsg/sendmsg/readv/
  *   writev/sendfile   size = bytes asked (the result is bytes moved)
- *   pselect6/select/poll/ppoll   size = nfds
+ *   pselect6/select/poll/ppoll   size = nfds; pselect6/select: arg = the
+ *                      number of fd_sets given (not NULL)
  *   epoll_wait/epoll_pwait(2)    size = maxevents
  *   epoll_ctl          arg = op (EPOLL_CTL_ADD 1, DEL 2, MOD 3), fd2 = fd
  *   listen             size = backlog
@@ -163,6 +166,10 @@ struct trace_counts {
     int tasks;
 };
 void trace_get_counts(const struct trace *tr, struct trace_counts *n);
+
+/* Bytes the records hold now (the timeline built from them takes about
+ * as much again) */
+size_t trace_bytes(const struct trace *tr);
 
 /* Build the timeline (title and source as tl.h has them, model "strace"
  * or "real").  Returns 0 and *out, or -errno; the trace is spent either

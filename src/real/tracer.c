@@ -92,7 +92,8 @@ static long pt(long req, pid_t pid, void *addr, void *data)
     X(SYS_restart_syscall, "restart_syscall") \
     X(SYS_prlimit64, "prlimit64") \
     X(SYS_timerfd_create, "timerfd_create") \
-    X(SYS_timerfd_settime, "timerfd_settime")
+    X(SYS_timerfd_settime, "timerfd_settime") \
+    X(SYS_setsockopt, "setsockopt")
 
 const int real_traced[] = {
 #define X(nr, n) nr,
@@ -132,6 +133,7 @@ int real_lazy(int nr)
     case SYS_epoll_ctl: case SYS_epoll_create1: case SYS_clock_nanosleep:
     case SYS_io_uring_setup: case SYS_io_uring_enter: case SYS_prlimit64:
     case SYS_futex: case SYS_timerfd_create: case SYS_timerfd_settime:
+    case SYS_setsockopt:
         return 1;
     default:
         return 0;

@@ -610,7 +610,9 @@ void net_syn(struct sim *s, int l, int client, int tries)
         return;
     }
     int owner = s->tl->objs[l].owner;
-    int c = sim_obj_new(s, OK_SOCKET, s->p->rcvbuf, s->p->sndbuf, client, owner);
+    /* the accepted socket inherits the listener's buffer sizes */
+    int c = sim_obj_new(s, OK_SOCKET, s->tl->objs[l].rxcap,
+                        s->tl->objs[l].txcap, client, owner);
     lo = NULL; /* s->objs may have moved */
     if (c < 0)
         return;
@@ -685,9 +687,44 @@ static int op_setrlimit(struct sim *s, struct task *t, const struct prog_ins *in
     return sim_sys_return(s, t, r, s->p->cost.syscall);
 }
 
+/*
+ * setsockopt(fd, SOL_SOCKET, SO_SNDBUF / SO_RCVBUF, [size], 4): the kernel
+ * caps the value at net.core.wmem_max / rmem_max (212992), doubles it "to
+ * allow space for bookkeeping overhead" (socket(7); getsockopt reads the
+ * doubled value back) and keeps at least SOCK_MIN_SNDBUF / SOCK_MIN_RCVBUF.
+ * iosim's buffers count payload: measured over loopback on Linux 6.x, a
+ * send buffer holds about 3/4 of the doubled value in data and a receive
+ * buffer (its TCP window) about half, so 4096 set gives 6 KiB and 4 KiB.
+ * Sockets accepted from a listening socket inherit its sizes.
+ */
+#define NET_MEM_MAX 212992
+#define NET_MIN_SNDBUF 4608
+#define NET_MIN_RCVBUF 2304
+static int op_setsockopt(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int64_t fd = sim_arg(t, in, 0), opt = sim_arg(t, in, 1);
+    int64_t val = sim_arg(t, in, 2);
+    sim_sys_enter(s, t, SYS_SETSOCKOPT, fd, TL_SOCKOPT_ARG(opt, val));
+    int o = sim_fd_obj(s, t, fd);
+    if (o < 0)
+        return bad_fd(s, t);
+    int kind = s->w.objs[o].kind;
+    if (kind != OK_SOCKET && kind != OK_LISTEN)
+        return sim_sys_return(s, t, -ENOTSOCK, s->p->cost.syscall);
+    if (val < 0)
+        val = 0;
+    int64_t v = (val < NET_MEM_MAX ? val : NET_MEM_MAX) * 2;
+    if (opt == TL_SO_SNDBUF)
+        s->tl->objs[o].txcap = (v > NET_MIN_SNDBUF ? v : NET_MIN_SNDBUF) * 3 / 4;
+    else
+        s->tl->objs[o].rxcap = (v > NET_MIN_RCVBUF ? v : NET_MIN_RCVBUF) / 2;
+    return sim_sys_return(s, t, 0, s->p->cost.syscall);
+}
+
 static int io_exec(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     switch (in->op) {
+    case OP_SETSOCKOPT: return op_setsockopt(s, t, in);
     case OP_SETRLIMIT: return op_setrlimit(s, t, in);
     case OP_SOCKET: return op_socket(s, t, in);
     case OP_LISTEN: return op_listen(s, t, in);
@@ -706,6 +743,6 @@ const struct mux_ops mux_io_ops = {
     .name = "io",
     .ops = {OP_SOCKET, OP_LISTEN, OP_ACCEPT, OP_CONNECT, OP_PIPE, OP_SOCKETPAIR,
             OP_READ, OP_RECV, OP_WRITE, OP_SEND, OP_CLOSE, OP_FCNTL, OP_TYPE,
-            OP_SETRLIMIT, OP__COUNT},
+            OP_SETRLIMIT, OP_SETSOCKOPT, OP__COUNT},
     .exec = io_exec,
 };

@@ -216,6 +216,17 @@ static void proc_wake_waiters(struct sim *s, int dead)
     }
 }
 
+/* Does t's end leave a zombie?  A process (its first task) forked by a
+ * process of the machine that is still alive; a declared process's parent
+ * is the shell, which reaps it at once, and an orphan's is init, which
+ * does the same */
+static int proc_leaves_zombie(const struct sim *s, const struct task *t)
+{
+    int me = (int)(t - s->tasks);
+    return t->proc == me && !t->is_thread && !t->is_coroutine &&
+           t->parent >= 0 && !s->tasks[t->parent].exited;
+}
+
 static void proc_task_kill(struct sim *s, struct task *t, int code)
 {
     int me = (int)(t - s->tasks);
@@ -224,23 +235,56 @@ static void proc_task_kill(struct sim *s, struct task *t, int code)
     sim_waiter_unlink(s, t);
     t->gen++;
     t->exited = 1;
-    t->code = (int8_t)code;
+    t->code = code;
     t->in_sys = 0;
     t->pend = 0;
     if (t->reserved >= 0) {
         s->cpu_busy[t->reserved] = 0;
         t->reserved = -1;
     }
-    sim_emit_state(s, me, TS_EXITED, -1, code);
+    if (proc_leaves_zombie(s, t)) {
+        sim_emit_state(s, me, TS_ZOMBIE, -1, code);
+    } else if (t->parent == TL_REAP_INIT && t->proc == me) {
+        t->reaped = 1; /* init waits for its children at once */
+        sim_emit_state(s, me, TS_EXITED, TL_REAP_INIT, code);
+    } else {
+        sim_emit_state(s, me, TS_EXITED, -1, code);
+    }
     sim_cpu_release(s, t);
 }
 
+/* proc is gone: its children are adopted by init (pid 1, or a subreaper
+ * in Linux), which reaps the zombies among them at once */
+static void proc_orphans(struct sim *s, int proc)
+{
+    if (!s->tasks[proc].nchildren)
+        return;
+    for (int i = 0; i < s->ntasks; i++) {
+        struct task *c = &s->tasks[i];
+        if (c->parent != proc || c->proc != i || c->is_thread ||
+            c->is_coroutine || c->reaped)
+            continue;
+        c->parent = TL_REAP_INIT;
+        s->tasks[proc].nchildren--;
+        sim_emit(s, EV_REPARENT, i, 0, -1, -1, 0);
+        if (c->exited) {
+            c->reaped = 1;
+            sim_emit_state(s, i, TS_EXITED, TL_REAP_INIT_ZOMBIE, c->code);
+        }
+    }
+}
+
 /* exit_group: every thread of the process ends, every fd is closed */
-static void proc_exit(struct sim *s, struct task *t, int code)
+static void proc_exit(struct sim *s, struct task *t, int code, int sig)
 {
     int proc = t->proc;
+    int zombie = proc_leaves_zombie(s, &s->tasks[proc]);
     for (int i = proc; i >= 0; i = s->tasks[i].next_thread)
         proc_task_kill(s, &s->tasks[i], code);
+    if (zombie) /* the parent is told; SIGCHLD's default action ignores it */
+        sim_emit(s, EV_SIGNAL, s->tasks[proc].parent, 3, -1, TL_SIGCHLD,
+                 TL_CHLD_INFO(s->tasks[proc].id, sig ? sig : code, sig));
+    proc_orphans(s, proc);
     for (int fd = s->w.procs[proc].nfds - 1; fd >= 0; fd--)
         if (fd < s->w.procs[proc].nfds && s->w.procs[proc].fds[fd].obj >= 0)
             net_fd_close(s, proc, fd);
@@ -252,7 +296,7 @@ static void proc_exit(struct sim *s, struct task *t, int code)
 void sim_kill_process(struct sim *s, struct task *t, int sig)
 {
     sim_emit(s, EV_SIGNAL, (int)(t - s->tasks), 0, -1, sig, 0);
-    proc_exit(s, t, 128 + sig);
+    proc_exit(s, t, 128 + sig, sig);
 }
 
 /* "server.2" for a child process, "server/t1" for a thread, "server/co1"
@@ -425,7 +469,7 @@ static int op_exit(struct sim *s, struct task *t, const struct prog_ins *in)
         return GO_EXITED;
     }
     sim_sys_enter(s, t, SYS_EXIT_GROUP, -1, code);
-    proc_exit(s, t, status);
+    proc_exit(s, t, status, 0);
     return GO_EXITED;
 }
 
@@ -456,6 +500,8 @@ static int op_spawn(struct sim *s, struct task *t, const struct prog_ins *in)
     ch->pc = t->pc + 1;
     if (!thread && mem_new(s, c, t->proc)) /* fork copies the memory */
         return GO_FAIL;
+    if (!thread)
+        s->tasks[s->tasks[me].proc].nchildren++;
     t = &s->tasks[me];
     ch = &s->tasks[c];
     if (in->dst >= 0 && (!thread || !sim_slot_shared(ch, in->dst)))
@@ -523,17 +569,22 @@ static int op_join(struct sim *s, struct task *t, const struct prog_ins *in)
         t->waiting_for = k;
         return sim_block(s, t, TW_THREAD, -1);
     }
-    sim_sys_enter(s, t, SYS_WAIT4, id, 0);
+    sim_sys_enter(s, t, SYS_WAIT4, id, in->dst2 >= 0); /* with &status */
     int any = in->nargs == 0 || in->a[0].kind == ARG_NONE;
     int live = 0;
     for (int i = 0; i < s->ntasks; i++) {
         struct task *c = &s->tasks[i];
-        if (c->parent != t->proc || c->is_thread || c->reaped)
+        if (c->parent != t->proc || c->is_thread || c->is_coroutine ||
+            c->reaped)
             continue;
         if (!any && c->id != id)
             continue;
-        if (c->exited) {
+        if (c->exited) { /* a zombie: reap it */
             c->reaped = 1;
+            s->tasks[t->proc].nchildren--;
+            sim_emit_state(s, i, TS_EXITED, me, c->code);
+            t = &s->tasks[me];
+            t->ret2 = c->code;
             return sim_sys_return(s, t, c->id, s->p->cost.syscall);
         }
         live = 1;

@@ -38,6 +38,7 @@
  *   s  a string
  *   m  a `shared` variable used as a lock (a futex word)
  *   r  a resource limit: RLIMIT_NOFILE (the only one modelled)
+ *   k  a socket option: SO_SNDBUF or SO_RCVBUF
  * Results (the names before '=') are listed in the help text.
  * Operations that are control flow (if, loop, ...) are not in this table.
  * Every operation also runs for real: give a new one its entry in ops[] of
@@ -64,7 +65,7 @@
     X(COROUTINE, "coroutine", "", "co = coroutine { ... }: a coroutine of this thread runs the block when a yield switches to it") \
     X(YIELD, "yield", "", "yield: switch to the next coroutine of this thread (in user space: no syscall)") \
     X(JOIN, "join", "f", "join TID: wait for a thread to exit (pthread_join: a futex wait only if it is still running)") \
-    X(WAIT, "wait", "v", "wait [PID]: wait for a child process to exit") \
+    X(WAIT, "wait", "v", "pid [, status] = wait [PID]: wait4: wait for a child process (PID, or any) to exit and reap it: its pid and status (the exit code, or 128 + the signal that killed it); until then it is a zombie") \
     X(TYPE, "type", "n", "type SIZE: the user types SIZE bytes at the terminal; a read of fd 0 gets them") \
     X(SAY, "say", "s", "say [once] \"TEXT\": show TEXT as the caption when reached (once: the first time only)") \
     X(SELECT, "select", "", "n = select [FD...] [TIMEOUT]: wait until one of the fds (default: the watched ones) is readable, or TIMEOUT passes (n = 0)") \
@@ -90,6 +91,7 @@
     X(SEM_WAIT, "sem_wait", "m", "sem_wait S: take one from counting semaphore S (a shared variable: its count): an atomic decrement if S > 0, else futex FUTEX_WAIT_PRIVATE until a sem_post") \
     X(SEM_POST, "sem_post", "m", "sem_post S: add one to S (an atomic increment); if a thread waits, futex FUTEX_WAKE_PRIVATE to wake one") \
     X(SETRLIMIT, "setrlimit", "rnv", "setrlimit RLIMIT_NOFILE SOFT [HARD]: change the process's fd limit (prlimit64); SOFT <= HARD, and HARD may only go down") \
+    X(SETSOCKOPT, "setsockopt", "fkn", "setsockopt FD SO_SNDBUF|SO_RCVBUF SIZE: ask for a socket buffer size; the kernel doubles it for its bookkeeping") \
     X(SET, "set", "v", "x = set VALUE: assign") \
     /* control flow, produced by the compiler only */ \
     X(JMP, "(jump)", "", "") \

@@ -363,6 +363,13 @@ static int scn_arg(struct scn *S, char spec, struct prog_ins *in,
         }
         return scn_err(S, t->off, "expected O_NONBLOCK or O_ASYNC, found %s",
                        scn_desc(S, t, b, sizeof b));
+    case 'k':
+        if (scn_word(t, "SO_SNDBUF") || scn_word(t, "SO_RCVBUF")) {
+            scn_const(a, scn_word(t, "SO_SNDBUF") ? TL_SO_SNDBUF : TL_SO_RCVBUF);
+            return 0;
+        }
+        return scn_err(S, t->off, "expected SO_SNDBUF or SO_RCVBUF, found %s",
+                       scn_desc(S, t, b, sizeof b));
     case 'r':
         if (scn_word(t, "RLIMIT_NOFILE")) {
             scn_const(a, 7); /* RLIMIT_NOFILE on Linux */
@@ -622,9 +629,9 @@ int scn_op(struct scn *S, int op, const struct scn_tok *kw,
     if (two && !d2)
         return scn_err(S, kw->off, "%s returns two fds: write a, b = %s",
                        op_kw[op], op_kw[op]);
-    if (!two && d2)
-        return scn_err(S, d2->off, "only pipe, socketpair and cqe return two "
-                       "values");
+    if (!two && d2 && op != OP_WAIT)
+        return scn_err(S, d2->off, "only pipe, socketpair, cqe and wait return "
+                       "two values");
     if (d1 && (op == OP_SAY || op == OP_EXIT))
         return scn_err(S, d1->off, "%s returns no value", op_kw[op]);
     if (!d1 && op == OP_SET)

@@ -574,6 +574,8 @@ static void sys_finish(struct sim *s, struct task *t)
         sim_set_dst(s, t, in->dst, t->ret < 0 ? t->ret : t->ret2);
     } else {
         sim_set_dst(s, t, in->dst, t->ret);
+        if (in->op == OP_WAIT) /* pid, status = wait */
+            sim_set_dst(s, t, in->dst2, t->ret < 0 ? t->ret : t->ret2);
         if (in->op == OP_PIPE || in->op == OP_SOCKETPAIR) {
             sim_set_dst(s, t, in->dst, t->ret < 0 ? t->ret : TL_FD_PAIR_A(t->ret2));
             sim_set_dst(s, t, in->dst2, t->ret < 0 ? t->ret : TL_FD_PAIR_B(t->ret2));

@@ -130,8 +130,9 @@ struct task {
     uint8_t is_coroutine;
     uint8_t futex_woken; /* a FUTEX_WAKE took it off the futex's queue */
     int32_t futex_slot;  /* the shared word it sleeps on in FUTEX_WAIT, -1 */
+    int32_t nchildren;   /* a process: children not reaped nor adopted */
     uint8_t tmo_fired; /* the timeout's timer went off while it slept */
-    int8_t code;
+    int32_t code;     /* exit code, or 128 + the signal that killed it */
     struct tsig sig;
     /* the scheduler (sched.c), kept in the kernel thread's task */
     int64_t vr, vd, vlag, vprot; /* virtual runtime, deadline, lag, the

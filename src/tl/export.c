@@ -61,7 +61,8 @@ int tl_stats(const struct tl *tl, struct tl_stats *st)
         case EV_STATE:
             if (t < 0 || is_peer(tl, t))
                 break;
-            if (e->sub == TS_EXITED && sig[t] && e->a == 128 + sig[t]) {
+            if ((e->sub == TS_ZOMBIE || (e->sub == TS_EXITED && e->obj == -1)) &&
+                sig[t] && e->a == 128 + sig[t]) {
                 if (!st->killed++) { /* killed by the signal it was sent */
                     st->killed_at_ns = e->t;
                     st->kill_signal = sig[t];
@@ -222,8 +223,15 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
             fprintf(out, ",\"wait\":\"%s\"", tl_wait_name((int)e->a));
         if (e->sub == TS_BLOCKED && e->obj >= 0)
             fprintf(out, ",\"object\":%d", e->obj);
-        if (e->sub == TS_EXITED)
+        if (e->sub == TS_EXITED || e->sub == TS_ZOMBIE)
             fprintf(out, ",\"code\":%lld", (long long)e->a);
+        if (e->sub == TS_EXITED && e->obj != -1) {
+            fputs(",\"reaped_by\":", out);
+            if (e->obj >= 0)
+                tl_json_str(out, task_name(tl, e->obj));
+            else
+                fputs("\"init\"", out);
+        }
         break;
     case EV_SYS_ENTER:
         fprintf(out, ",\"name\":\"%s\",\"fd\":%d,\"arg\":%lld", tl_sys_name(e->sub),
@@ -284,6 +292,18 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
                 e->sub == 1 ? "true" : "false");
         if (e->sub == 2) /* raised while pending: merged, not queued */
             fputs(",\"merged\":true", out);
+        if (e->sub == 3)
+            fputs(",\"ignored\":true", out);
+        if (e->sub == 3 && e->a == TL_SIGCHLD)
+            fprintf(out, ",\"pid\":%d,\"status\":%d", TL_CHLD_PID(e->b),
+                    TL_CHLD_STATUS(e->b));
+        break;
+    case EV_REPARENT:
+        fputs(",\"parent\":", out);
+        if (e->a >= 0)
+            tl_json_str(out, task_name(tl, (int)e->a));
+        else
+            fputs("\"init\"", out);
         break;
     case EV_ARGCOPY:
         fprintf(out, ",\"name\":\"%s\",\"bytes\":%lld,\"direction\":\"%s\","

@@ -80,6 +80,11 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
             SN("socketpair(AF_UNIX, SOCK_STREAM, 0, [%d, %d])",
                TL_FD_PAIR_A(arg), TL_FD_PAIR_B(arg));
         break;
+    case SYS_SETSOCKOPT:
+        SN("setsockopt(%d, SOL_SOCKET, %s, [%lld], 4)", fd,
+           TL_SOCKOPT_OPT(arg) == TL_SO_RCVBUF ? "SO_RCVBUF" : "SO_SNDBUF",
+           (long long)TL_SOCKOPT_VAL(arg));
+        break;
     case SYS_PRLIMIT64:
         SN("prlimit64(0, RLIMIT_NOFILE, {rlim_cur=%lld, rlim_max=%lld}, NULL)",
            (long long)TL_RLIM_CUR(arg), (long long)TL_RLIM_MAX(arg));
@@ -97,11 +102,8 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
         SN("clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|"
            "CLONE_THREAD|CLONE_SYSVSEM, ...}, 88)");
         break;
-    case SYS_WAIT4:
-        if (fd > 0)
-            SN("wait4(%d, NULL, 0, NULL)", fd);
-        else
-            SN("wait4(-1, NULL, 0, NULL)");
+    case SYS_WAIT4: /* arg 1: the program asked for the status */
+        SN("wait4(%d, %s, 0, NULL)", fd > 0 ? fd : -1, arg ? "[...]" : "NULL");
         break;
     case SYS_FUTEX:
         if (arg & TL_FUTEX_WAIT) /* glibc's lock, contended */
@@ -390,10 +392,25 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
             SN("--- running on CPU %lld ---", (long long)e->a);
         else if (e->sub == TS_BLOCKED && *tl_wait_name((int)e->a))
             SN("--- blocked: waiting for %s ---", tl_wait_name((int)e->a));
-        else if (e->sub == TS_EXITED && killed_by(tl, i) > 0)
+        else if (e->sub == TS_EXITED && e->obj >= 0)
+            SN("+++ reaped by %s: its wait4 returned the pid and status %lld; "
+               "the zombie is gone +++", task_name(tl, e->obj),
+               (long long)e->a);
+        else if (e->sub == TS_EXITED && e->obj == TL_REAP_INIT_ZOMBIE)
+            SN("+++ reaped by init (pid 1), its parent now: the zombie is gone "
+               "+++");
+        else if ((e->sub == TS_EXITED || e->sub == TS_ZOMBIE) &&
+                 killed_by(tl, i) > 0)
             /* killed by a signal it raised just before: strace's words (a
                shell reports the status as 128 + the signal number) */
-            SN("+++ killed by %s +++", tl_signal_name(killed_by(tl, i)));
+            SN("+++ killed by %s +++%s", tl_signal_name(killed_by(tl, i)),
+               e->sub == TS_ZOMBIE ? " (a zombie until its parent waits)" : "");
+        else if (e->sub == TS_ZOMBIE)
+            SN("+++ exited with %lld: a zombie until its parent waits (the "
+               "kernel keeps its pid and exit status) +++", (long long)e->a);
+        else if (e->sub == TS_EXITED && e->obj == TL_REAP_INIT)
+            SN("+++ exited with %lld; init (pid 1), its parent since its own "
+               "exited, reaps it at once +++", (long long)e->a);
         else if (e->sub == TS_EXITED && e->task < tl->ntasks &&
                  tl->tasks[e->task].kind == TK_COROUTINE)
             SN("--- coroutine finished ---"); /* in user space: no exit */
@@ -482,8 +499,22 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
     case EV_OBJ_FREE:
         SN("%s released", tl_obj_text(o, sizeof o, tl, e->obj));
         break;
+    case EV_REPARENT:
+        if (e->a >= 0)
+            SN("+++ orphaned: its parent exited; %s adopts it +++",
+               task_name(tl, (int)e->a));
+        else
+            SN("+++ orphaned: its parent exited; init (pid 1) adopts it +++");
+        break;
     case EV_SIGNAL:
-        if (e->sub == 2)
+        if (e->sub == 3 && e->a == TL_SIGCHLD)
+            SN("--- SIGCHLD {si_signo=SIGCHLD, si_code=%s, si_pid=%d, "
+               "si_status=%d} --- ignored (SIGCHLD's default action)",
+               TL_CHLD_KILLED(e->b) ? "CLD_KILLED" : "CLD_EXITED",
+               TL_CHLD_PID(e->b), TL_CHLD_STATUS(e->b));
+        else if (e->sub == 3)
+            SN("--- %s --- ignored", tl_signal_name((int)e->a));
+        else if (e->sub == 2)
             SN("--- %s raised while one is pending: merged (standard signals "
                "do not queue) ---", tl_signal_name((int)e->a));
         else if (e->sub == 1)

@@ -44,7 +44,8 @@ enum tl_task_kind {
     X(RUNNING, "running", "on a CPU") \
     X(BLOCKED, "blocked", "asleep in the kernel until something happens") \
     X(EXITED, "exited", "finished") \
-    X(SUSPENDED, "suspended", "a coroutine not running: it yielded, or was never switched to")
+    X(SUSPENDED, "suspended", "a coroutine not running: it yielded, or was never switched to") \
+    X(ZOMBIE, "zombie", "exited, but its parent has not waited for it yet: the kernel keeps its pid and exit status")
 
 enum tl_state {
 #define X(e, n, h) TS_##e,
@@ -115,7 +116,8 @@ enum tl_wait {
     X(RT_SIGPROCMASK, "rt_sigprocmask") \
     X(GETTID, "gettid") \
     X(GETPID, "getpid") \
-    X(TGKILL, "tgkill")
+    X(TGKILL, "tgkill") \
+    X(SETSOCKOPT, "setsockopt")
 
 enum tl_sys {
 #define X(e, n) SYS_##e,
@@ -163,8 +165,17 @@ enum tl_obj_kind {
 #define TL_FL_NONBLOCK 0x1u
 #define TL_FL_ASYNC 0x2u
 
-/* The one signal the models raise (Linux x86_64 numbering) */
+/* The signals the models raise (Linux x86_64 numbering) */
 #define TL_SIGIO 29
+#define TL_SIGCHLD 17
+/* SIGNAL.b of a SIGCHLD: the child's pid, its status (the exit code, or the
+ * signal that killed it) and whether a signal killed it */
+#define TL_CHLD_INFO(pid, status, killed) \
+    ((int64_t)(uint32_t)(pid) | (int64_t)((status) & 0xffff) << 32 | \
+     (int64_t)((killed) != 0) << 48)
+#define TL_CHLD_PID(b) ((int)((b) & 0xffffffff))
+#define TL_CHLD_STATUS(b) ((int)(((b) >> 32) & 0xffff))
+#define TL_CHLD_KILLED(b) ((int)(((b) >> 48) & 1))
 /* SYS_ENTER.a of SYS_RT_SIGACTION: the signal, | TL_SA_RESTART if set */
 #define TL_SA_RESTART ((int64_t)1 << 16)
 
@@ -227,6 +238,13 @@ enum tl_mmap_kind { TL_MMAP_ANON, TL_MMAP_SQ_RING, TL_MMAP_CQ_RING,
 #define TL_FUTEX_WAIT ((int64_t)1 << 40)
 #define TL_FUTEX_WAKE ((int64_t)2 << 40)
 #define TL_FUTEX_VAL(a) ((int)((a) & 0xffffffff))
+/* SYS_ENTER.a of SYS_SETSOCKOPT: the value (32 bits) and the option,
+ * SOL_SOCKET's SO_SNDBUF (7) or SO_RCVBUF (8) */
+#define TL_SOCKOPT_ARG(opt, val) ((int64_t)(uint32_t)(val) | (int64_t)(opt) << 32)
+#define TL_SOCKOPT_OPT(v) ((int)((uint64_t)(v) >> 32))
+#define TL_SOCKOPT_VAL(v) ((int64_t)((v) & 0xffffffff))
+#define TL_SO_SNDBUF 7
+#define TL_SO_RCVBUF 8
 /* SYS_ENTER.a of SYS_PRLIMIT64 (RLIMIT_NOFILE): the new soft and hard
  * limits, each clamped to 32 bits */
 #define TL_RLIM_ARG(cur, max) ((int64_t)(cur) | (int64_t)(max) << 32)
@@ -285,7 +303,12 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  * Event types: X(enum, json name, meaning).  Fields:
  *   TASK_NEW   task = new task (metadata in tl->tasks)
  *   STATE      task, sub = state, obj = object waited on (BLOCKED), a = wait
- *              reason (enum tl_wait) or cpu (RUNNING)
+ *              reason (enum tl_wait) or cpu (RUNNING) or exit code (EXITED,
+ *              ZOMBIE: the code, or 128 + the signal that killed it).  An
+ *              EXITED that ends a process's life after it was a child has
+ *              obj = the task whose wait4 reaped it, TL_REAP_INIT (an
+ *              orphan: init reaps it as it exits) or TL_REAP_INIT_ZOMBIE
+ *              (a zombie orphaned: init reaps it then); else obj = -1
  *   SYS_ENTER  task, sub = syscall (enum tl_sys, or TL_SYS_LINUX + nr),
  *              obj = fd argument or TL_NONE, a = size argument, b = 0, or
  *              in a recorded timeline 1 + the string id of the argument
@@ -316,7 +339,10 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *   SIGNAL     task = target, a = signal number, sub = 0 raised (now
  *              pending), 1 handled (the handler starts), 2 raised while
  *              already pending: merged with it (standard signals do not
- *              queue)
+ *              queue), 3 raised and discarded (its action is to ignore it:
+ *              SIGCHLD by default); a SIGCHLD has b = TL_CHLD_INFO
+ *   REPARENT   task = a process whose parent exited, a = its new parent's
+ *              task index, or -1 for init (pid 1)
  *   SCAN       task, sub = syscall, a = entries the kernel scanned, b = ns
  *              it took (select/poll check every watched fd; epoll_wait
  *              only reads the ready list)
@@ -330,6 +356,8 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *              copied, sub = tl_copy_dir, a = bytes, b = duration: no
  *              buffer changes (pselect6's fd_set, poll's pollfd array)
  */
+#define TL_REAP_INIT (-2)
+#define TL_REAP_INIT_ZOMBIE (-3)
 #define TL_EVENTS(X) \
     X(TASK_NEW, "task", "a task is created") \
     X(STATE, "state", "a task changes state") \
@@ -349,7 +377,8 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
     X(SIGNAL, "signal", "a signal is raised or handled") \
     X(SCAN, "scan", "the kernel checks watched fds for readiness") \
     X(ARGCOPY, "arg_copy", "a syscall's fd list copied between user and kernel space") \
-    X(MEM, "mem", "a task loads or stores a variable in memory its threads share")
+    X(MEM, "mem", "a task loads or stores a variable in memory its threads share") \
+    X(REPARENT, "reparent", "an orphan gets a new parent (init)")
 
 enum tl_ev_type {
 #define X(e, j, h) EV_##e,

@@ -205,6 +205,7 @@ static void set_state(struct world *w, struct w_task *k, int task,
         k->wait = (int8_t)e->a;
         break;
     case TS_EXITED:
+    case TS_ZOMBIE:
         k->sys = -1;
         break;
     }
@@ -231,7 +232,7 @@ int world_apply(struct world *w, const struct tl *tl, const struct tl_ev *e)
     int has_obj = e->obj >= 0 && e->type != EV_QUEUE && e->type != EV_SYS_ENTER &&
                   e->type != EV_SYSCALL && e->type != EV_STATE &&
                   e->type != EV_SCAN && e->type != EV_ARGCOPY &&
-                  e->type != EV_MEM;
+                  e->type != EV_MEM && e->type != EV_REPARENT;
     if (has_obj && e->obj > (1 << 24))
         return -EINVAL;
     if (has_obj && ensure_obj(w, e->obj))
@@ -361,6 +362,7 @@ int world_apply(struct world *w, const struct tl *tl, const struct tl_ev *e)
         w->queues[e->obj].n = 0;
         return q_push(w, e->obj, e->a);
     case EV_SIGNAL:
+    case EV_REPARENT:
     case EV_SCAN:
     case EV_ARGCOPY:
         break;

@@ -48,6 +48,7 @@ int ui_state_role(int st)
     case TS_SUSPENDED: return R_SUSPENDED;
     case TS_BLOCKED: return R_BLOCKED;
     case TS_EXITED: return R_EXITED;
+    case TS_ZOMBIE: return R_EXITED;
     case TS_NEW: return R_NEW;
     default: return R_DIM;
     }
@@ -87,6 +88,10 @@ int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
         snprintf(buf, n, narrow ? "suspended (user space)"
                                 : "suspended: runs when a yield switches to it");
         break;
+    case TS_ZOMBIE:
+        snprintf(buf, n, narrow ? "zombie: not reaped yet"
+                                : "zombie: exited, its parent has not waited");
+        break;
     case TS_RUNNING:
         if (sys)
             snprintf(buf, n, "running in %s()%s", sys, where);
@@ -103,6 +108,7 @@ int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
             [TW_TIMER] = "a timer", [TW_CHILD] = "a child", [TW_THREAD] = "a thread",
             [TW_EVENTS] = "events", [TW_SIGNAL] = "a signal",
             [TW_COMPLETION] = "a completion", [TW_CONNECT] = "handshake",
+            [TW_FUTEX] = "a lock",
         };
         int fd = -1, p = v->tl->tasks[task].proc;
         if (k->wait_obj >= 0 && p >= 0 && p < w->ntasks)

@@ -221,8 +221,10 @@ static void draw_strip(const struct viewer *v, struct cbuf *cb, struct rect in)
                 tl->objs[o].rxcap <= 0 || w->objs[o].kind == OK_TTY ||
                 w->objs[o].kind == OK_LISTEN)
                 continue;
+            /* only a buffer with something to say: it changed, or holds
+               bytes */
             int64_t score = (viewer_obj_changed(v, o) ? ((int64_t)1 << 60) : 0) +
-                            w->objs[o].rx + 1;
+                            w->objs[o].rx;
             if (score > best) {
                 best = score;
                 fd = f;
@@ -233,7 +235,7 @@ static void draw_strip(const struct viewer *v, struct cbuf *cb, struct rect in)
     if (ob < 0 || ob >= tl->nobjs || ob >= w->nobjs) {
         cb_text(cb, in.x + 1, in.y, in.w - 2,
                 kind ? "user buffer: its fd is closed now"
-                     : "no read or write yet: no bytes between kernel and user",
+                     : "no read or write yet: no bytes copied",
                 R_DIM);
         free(os.bit);
         return;

@@ -163,6 +163,15 @@ static int next_statement(const struct tl *tl, int t, int line)
     if (sc < 0 || sc >= tl->nscripts || line <= 0)
         return -1;
     const struct tl_script *s = &tl->scripts[sc];
+    if (line <= s->nlines) {
+        /* a caption the engine wrote (select's abort, a deadlock) while
+           the task runs a statement: that statement goes on */
+        const char *x = s->lines[line - 1];
+        while (*x == ' ' || *x == '\t')
+            x++;
+        if (strncmp(x, "say", 3) || (x[3] != ' ' && x[3] != '\t'))
+            return line;
+    }
     for (int l = line + 1; l <= s->nlines; l++) {
         const char *x = s->lines[l - 1];
         while (*x == ' ' || *x == '\t')
@@ -236,14 +245,15 @@ static long step_stop(const struct viewer *v, long c, long limit)
             break; /* a switch in user space: a coroutine's yield */
         } else if (f->type == EV_SYSCALL) {
             in_sys = 0;
-            /* a statement of several calls (fcntl F_GETFL then F_SETFL)
-               goes on at once with the next */
+            /* a statement of several calls (fcntl F_GETFL then F_SETFL;
+               glibc's abort: writev, ..., tgkill, then the death) goes on
+               at once with the next */
             long j = i + 1;
             while (j < limit && tl->ev[j].task != t)
                 j++;
             if (j < limit && tl->ev[j].line == line && tl->ev[j].t == f->t &&
-                tl->ev[j].type == EV_SYS_ENTER && tl->ev[i].sub != tl->ev[j].sub)
-                continue;
+                !(tl->ev[j].type == EV_STATE && tl->ev[j].sub == TS_READY))
+                continue; /* (a call made again is a loop: `seen` ends it) */
             break;
         }
     }
