@@ -141,8 +141,9 @@ struct real_limits {
  */
 int real_sandbox_enter(const struct real_limits *lim, char *why, size_t len);
 
-/* 0 if this kernel lets this user make the sandbox and trace; else -errno
- * and one line in why saying what is not permitted */
+/* 0 if this kernel lets this user make the sandbox, trace with ptrace and
+ * filter with seccomp; else -errno and one line in why saying what is not
+ * permitted */
 int real_sandbox_probe(char *why, size_t len);
 
 /* The syscall numbers the seccomp filter stops on (x86_64), ended by -1 */

@@ -1044,8 +1044,10 @@ int real_trace_run(int (*fn)(void *), void *arg, const struct real_limits *lim,
         snprintf(log->err, sizeof log->err, "out of memory while tracing");
         return -ENOMEM;
     }
-    if (log->status == 126 && trace && log->n == 0)
+    if (log->status == 126 && trace && log->n == 0) {
         snprintf(log->err, sizeof log->err,
                  "seccomp filters are not permitted here");
+        return -EPERM;
+    }
     return 0;
 }
