@@ -290,6 +290,38 @@ static void test_other_ops(void **state)
     prog_free(p);
 }
 
+/* Without _FORTIFY_SOURCE (machine setting fortify 0), an fd past 1023
+ * goes into a select set as a C program's FD_SET writes it, and select
+ * goes on; fds 3 and up of the caller are not the scenario's */
+static void test_select_unfortified(void **state)
+{
+    (void)state;
+    need_sandbox();
+    const char *text = "machine {\n    fortify 0\n}\n"
+                       "process big {\n    repeat 550 {\n        r, w = pipe\n"
+                       "    }\n    watch r\n    n = select 1ms\n}\n";
+    char err[1024];
+    struct prog *p = scn_parse("f0.scn", text, strlen(text), err, sizeof err);
+    if (!p)
+        fail_msg("%s", err);
+    struct sim_opts so = {0};
+    struct tl *sim = sim_run(p, &so, err, sizeof err);
+    if (!sim)
+        fail_msg("%s", err);
+    struct tl *real = real_run_timeline(p, sim, 1, err, sizeof err);
+    if (!real)
+        fail_msg("%s", err);
+    struct real_cmp c;
+    assert_int_equal(real_compare(sim, real, &c), 0);
+    if (!real_compare_agree(&c))
+        real_compare_dump(&c, stderr);
+    assert_true(real_compare_agree(&c));
+    real_compare_free(&c);
+    tl_free(real);
+    tl_free(sim);
+    prog_free(p);
+}
+
 /* A run that would not end (a server and no peer) ends at its deadline
  * with every process killed, and says so */
 static void test_forever(void **state)
@@ -328,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_table_is_complete),
         cmocka_unit_test(test_shipped_scenarios),
         cmocka_unit_test(test_other_ops),
+        cmocka_unit_test(test_select_unfortified),
         cmocka_unit_test(test_forever),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -715,18 +715,25 @@ static int op_select(struct ctx *c, const struct prog_ins *in)
 {
     int32_t *fds;
     int n = fd_list(c, in, &fds), max = -1;
-    fd_set rs;
-    FD_ZERO(&rs);
     for (int i = 0; i < n; i++) {
-        if (fds[i] >= FD_SETSIZE) /* glibc's _FORTIFY_SOURCE check of
-                                     FD_SET: its message, then abort() */
+        if (fds[i] >= FD_SETSIZE && P->fortify) /* glibc's _FORTIFY_SOURCE
+                                   check of FD_SET: its message, abort() */
             __fdelt_chk(fds[i]);
-        if (fds[i] >= 0) {
-            FD_SET(fds[i], &rs);
-            if (fds[i] > max)
-                max = fds[i];
-        }
+        if (fds[i] > max)
+            max = fds[i];
     }
+    /* the set: an fd_set, or (without _FORTIFY_SOURCE, machine setting
+     * fortify 0) as many bits as the highest fd needs: FD_SET writes past
+     * the 1024 bits and the kernel reads nfds bits, as in such a C program */
+    size_t words = (size_t)(max < FD_SETSIZE ? FD_SETSIZE : max + 1 + 63) / 64;
+    uint64_t *bits = calloc(words, sizeof *bits);
+    if (!bits) {
+        set(c, in->dst, -ENOMEM);
+        return next(c);
+    }
+    for (int i = 0; i < n; i++)
+        if (fds[i] >= 0)
+            bits[fds[i] / 64] |= 1ull << (fds[i] % 64);
     /* a timeout: a struct timeval; Linux writes the time left back into
      * it, and so does this into the variable that held it */
     int64_t tmo = in->nargs >= 1 ? scaled(opt_arg(c, in, 0, -1)) : -1;
@@ -735,19 +742,23 @@ static int op_select(struct ctx *c, const struct prog_ins *in)
         tv.tv_sec = tmo / 1000000000;
         tv.tv_usec = (tmo % 1000000000 + 999) / 1000;
     }
-    long r = select(max + 1, &rs, NULL, NULL, tmo >= 0 ? &tv : NULL);
+    long r = select(max + 1, (fd_set *)(void *)bits, NULL, NULL,
+                    tmo >= 0 ? &tv : NULL);
     int e = errno;
     if (tmo >= 0 && in->a[0].kind == ARG_SLOT)
         set(c, (int)in->a[0].v,
             ((int64_t)tv.tv_sec * 1000000000 + tv.tv_usec * 1000) /
                 (OPT->scale > 1 ? OPT->scale : 1));
     errno = e;
-    int32_t ready[FD_SETSIZE];
+    int32_t *ready = calloc((size_t)max + 2, sizeof *ready);
     int k = 0;
-    for (int fd = 0; r > 0 && fd <= max; fd++) /* FD_ISSET, in fd order */
-        if (FD_ISSET(fd, &rs))
+    for (int fd = 0; ready && r > 0 && fd <= max; fd++) /* FD_ISSET, in order */
+        if (bits[fd / 64] >> (fd % 64) & 1)
             ready[k++] = fd;
     set_ready(c, ready, k);
+    free(ready);
+    free(bits);
+    errno = e;
     set(c, in->dst, res(pselect6, r));
     return next(c);
 }
@@ -1455,6 +1466,9 @@ static int root_main(void *arg)
               -1, 0);
     if (SH == MAP_FAILED)
         return 1;
+    /* nothing of iosim's: fds 3 and up are closed (close_range, which the
+     * tracer lets through), so a scenario's fd numbers are its own */
+    syscall(SYS_close_range, 3, ~0u, 0);
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < 64)
         return 1;
