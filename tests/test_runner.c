@@ -104,6 +104,8 @@ static const struct {
     {"scenarios/deadlock.scn", AGREE},
     {"scenarios/timers.scn", AGREE},
     {"scenarios/zombie.scn", AGREE},
+    {"scenarios/generator.scn", AGREE},
+    {"scenarios/greenlet.scn", AGREE},
     /* docs/real.md: Linux sizes the buffers itself: the writes split the
      * 256K otherwise than across the model's 64K buffers */
     {"scenarios/writeout.scn", DIFFERS},
@@ -322,6 +324,49 @@ static void test_select_unfortified(void **state)
     prog_free(p);
 }
 
+/* The order in which a timeline's tasks start running, as names */
+static void run_order(const struct tl *tl, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < tl->nev && n + 100 < len; i++)
+        if (tl->ev[i].type == EV_STATE && tl->ev[i].sub == TS_RUNNING &&
+            tl->ev[i].task < tl->ntasks)
+            n += (size_t)snprintf(buf + n, len - n, "%s ",
+                                  tl->tasks[tl->ev[i].task].name);
+}
+
+/* Coroutines, generators and greenlets switch in user space, with no
+ * syscall to compare: the order in which they run must be the same */
+static void test_switch_order(void **state)
+{
+    (void)state;
+    need_sandbox();
+    const char *files[] = {"scenarios/coroutines.scn", "scenarios/generator.scn",
+                           "scenarios/greenlet.scn"};
+    static char a[65536], b[65536];
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char err[1024];
+        struct prog *p = scn_load(files[f], err, sizeof err);
+        if (!p)
+            fail_msg("%s", err);
+        struct sim_opts so = {0};
+        struct tl *sim = sim_run(p, &so, err, sizeof err);
+        if (!sim)
+            fail_msg("%s", err);
+        struct tl *real = real_run_timeline(p, sim, 1, err, sizeof err);
+        if (!real)
+            fail_msg("%s", err);
+        run_order(sim, a, sizeof a);
+        run_order(real, b, sizeof b);
+        if (strcmp(a, b))
+            fail_msg("%s: the simulation runs %s\nthe real run %s", files[f], a, b);
+        tl_free(real);
+        tl_free(sim);
+        prog_free(p);
+    }
+}
+
 /* A run that would not end (a server and no peer) ends at its deadline
  * with every process killed, and says so */
 static void test_forever(void **state)
@@ -361,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_shipped_scenarios),
         cmocka_unit_test(test_other_ops),
         cmocka_unit_test(test_select_unfortified),
+        cmocka_unit_test(test_switch_order),
         cmocka_unit_test(test_forever),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -90,6 +90,11 @@ static void test_unfinished(void **state)
     assert_int_equal(tl->tasks[c].kind, TK_PROCESS);
     assert_int_equal(tl->tasks[t].kind, TK_THREAD);
     assert_int_equal(tl->tasks[t].proc, p);
+    /* the log is the tasks' script: the viewer shows each task's line */
+    assert_int_equal(tl->nscripts, 1);
+    assert_int_equal(tl->scripts[0].nlines, 33);
+    assert_int_equal(tl->tasks[c].script, 0);
+    assert_non_null(strstr(tl->scripts[0].lines[8], "accept4(3,  <unfinished ...>"));
     assert_int_equal(calls(tl, "accept4"), 1);
     assert_int_equal(calls(tl, "futex"), 2);
     /* 0.001600 + 1 ms: the child waits in accept4, the parent in wait4 */
@@ -97,6 +102,7 @@ static void test_unfinished(void **state)
     world_at(&w, tl, 2600000);
     assert_int_equal(w.w.tasks[c].state, TS_BLOCKED);
     assert_int_equal(w.w.tasks[c].wait, TW_CONNECTION);
+    assert_int_equal(w.w.tasks[c].line, 9); /* the accept4 line */
     assert_int_equal(w.w.tasks[p].state, TS_BLOCKED);
     assert_int_equal(w.w.tasks[p].wait, TW_CHILD);
     /* the child inherited the listening socket */

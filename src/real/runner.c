@@ -86,6 +86,13 @@ struct ctx {
     struct ctx *next_co; /* the thread's ring: the thread, then its
                             coroutines in the order they were made */
     int done;
+    int is_gen, gen_at;   /* a generator: 0 not started, 1 suspended at a
+                             yield, 2 running (coro.c's gen_at) */
+    struct ctx *caller;   /* a generator's: who called next */
+    struct ctx *parent;   /* a greenlet's: who made it */
+    int switched;         /* a greenlet that a switch ran */
+    int co_dst;           /* the slot waiting for the value a transfer back
+                             brings, -1 */
     int peer;   /* a task outside the machine, and what it makes */
     int thread; /* its block ends with the thread (exit, not exit_group) */
     char name[96];
@@ -282,6 +289,7 @@ static struct ctx *ctx_new(const struct ctx *from, int pc, int block_end,
     c->decl = from->decl;
     c->kind = kind;
     c->peer = from->peer;
+    c->co_dst = -1;
     snprintf(c->name, sizeof c->name, "%s", name);
     return c;
 }
@@ -482,12 +490,24 @@ static int op_sleep(struct ctx *c, const struct prog_ins *in)
 }
 
 static int co_switch(struct ctx *c);
+static struct ctx *co_finish_to(struct ctx *c, int64_t *v);
 
 static int op_exit(struct ctx *c, const struct prog_ins *in)
 {
     int code = (int)arg(c, in, 0);
     if (c->kind == TK_COROUTINE && !c->thread && c->pc == c->block_end - 1) {
         c->done = 1;
+        int64_t v;
+        struct ctx *to = co_finish_to(c, &v);
+        if (to) {
+            if (to->co_dst >= 0) {
+                set(to, to->co_dst, v);
+                to->co_dst = -1;
+            }
+            self->cur = to;
+            real_mark(REAL_MARK_CO, (long)to->name, REAL_CO_FINISHED, 0);
+            return 0;
+        }
         return co_switch(c) ? 0 : 1;
     }
     if (c->thread && c->pc == c->block_end - 1)
@@ -605,6 +625,17 @@ static int co_switch(struct ctx *c)
     return 0;
 }
 
+/* coroutines and generators of this process, by the id the script holds */
+static struct ctx **cos;
+static int ncos, coscap;
+#define CO_ID_BASE (TID_BASE / 2)
+
+static struct ctx *co_of(int64_t id)
+{
+    int64_t i = id - CO_ID_BASE - 1;
+    return i >= 0 && i < ncos ? cos[i] : NULL;
+}
+
 static int op_coroutine(struct ctx *c, const struct prog_ins *in)
 {
     char name[96];
@@ -615,29 +646,115 @@ static int op_coroutine(struct ctx *c, const struct prog_ins *in)
     else if (in->dst >= 0 && in->dst < d->nslots && d->slot_names[in->dst])
         snprintf(name, sizeof name, "%.40s/%.40s", proc->name, d->slot_names[in->dst]);
     else
-        child_name(proc, "/co", name, sizeof name);
+        child_name(proc, in->op == OP_GENERATOR ? "/gen" : "/co", name, sizeof name);
     struct ctx *n = ctx_new(c, c->pc + 1, in->jump, TK_COROUTINE, name);
-    if (n) {
+    int64_t id = -ENOMEM;
+    if (n && ncos == coscap) {
+        int ncap = coscap ? coscap * 2 : 16;
+        struct ctx **p = realloc(cos, (size_t)ncap * sizeof *p);
+        if (p) {
+            cos = p;
+            coscap = ncap;
+        }
+    }
+    if (n && ncos < coscap) {
         if (!is_shared(n, in->dst))
             set(n, in->dst, 0);
-        struct ctx *last = self->main;
-        while (last->next_co)
-            last = last->next_co;
-        last->next_co = n;
+        n->parent = c;
+        if (in->op == OP_GENERATOR) {
+            n->is_gen = 1; /* runs only when next or send asks */
+        } else {
+            struct ctx *last = self->main;
+            while (last->next_co)
+                last = last->next_co;
+            last->next_co = n;
+        }
+        cos[ncos++] = n;
+        id = CO_ID_BASE + ncos;
         real_mark(REAL_MARK_CO, (long)n->name, REAL_CO_MADE, 0);
     }
-    static int nco;
-    set(c, in->dst, n ? TID_BASE / 2 + ++nco : -ENOMEM);
+    set(c, in->dst, id);
     c->pc = in->jump;
+    return 0;
+}
+
+/* c stops here (its result slot waiting), `to` runs with v for its own
+ * pending result (coro.c's co_transfer): user space, no syscall */
+static int co_transfer(struct ctx *c, const struct prog_ins *in, struct ctx *to,
+                       int64_t v, int how)
+{
+    if (to->co_dst >= 0) {
+        set(to, to->co_dst, v);
+        to->co_dst = -1;
+    }
+    c->co_dst = in ? in->dst : -1;
+    c->pc++;
+    self->cur = to;
+    real_mark(REAL_MARK_CO, (long)to->name, how, 0);
     return 0;
 }
 
 static int op_yield(struct ctx *c, const struct prog_ins *in)
 {
-    (void)in;
+    if (c->is_gen && c->caller) { /* hand the value to next/send */
+        struct ctx *to = c->caller;
+        c->gen_at = 1;
+        c->caller = NULL;
+        return co_transfer(c, in, to, opt_arg(c, in, 0, 0), REAL_CO_SWITCH);
+    }
     c->pc++;
     co_switch(c);
     return 0;
+}
+
+static int op_next(struct ctx *c, const struct prog_ins *in)
+{
+    struct ctx *g = co_of(arg(c, in, 0));
+    int64_t v = opt_arg(c, in, 1, 0);
+    if (!g || !g->is_gen || g->done || g->gen_at == 2 || (g->gen_at == 0 && v)) {
+        /* StopIteration once it is done (the simulator stops the run on
+         * the other misuses, so no shipped scenario makes them) */
+        set(c, in->dst, PROG_STOP_ITERATION);
+        return next(c);
+    }
+    g->gen_at = 2;
+    g->caller = c;
+    return co_transfer(c, in, g, v, REAL_CO_SWITCH);
+}
+
+static int op_switch(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t v = opt_arg(c, in, 1, 0);
+    struct ctx *to = in->flags & 1 ? c->parent : co_of(arg(c, in, 0));
+    if (!(in->flags & 1) && arg(c, in, 0) == 0)
+        to = self->main; /* the thread's own code: the main greenlet */
+    while (to && to->done) /* a finished greenlet: its parent runs */
+        to = to->parent;
+    if (!to || to == c || to->is_gen) {
+        set(c, in->dst, v);
+        return next(c);
+    }
+    to->switched = 1;
+    return co_transfer(c, in, to, v, REAL_CO_SWITCH);
+}
+
+/* Where a finished coroutine's thread goes on: a generator's caller (its
+ * next gets StopIteration), a switched greenlet's parent (its switch gets
+ * 0); NULL: the ring of coroutines decides */
+static struct ctx *co_finish_to(struct ctx *c, int64_t *v)
+{
+    struct ctx *to = NULL;
+    *v = 0;
+    if (c->is_gen) {
+        to = c->caller;
+        *v = PROG_STOP_ITERATION;
+        c->caller = NULL;
+    } else if (c->switched) {
+        to = c->parent;
+        while (to && to->done)
+            to = to->parent;
+    }
+    return to;
 }
 
 /* ---- the terminal, captions ---------------------------------------------- */
@@ -1020,6 +1137,18 @@ static int op_timerfd(struct ctx *c, const struct prog_ins *in)
     return next(c);
 }
 
+/* n = getsockopt(fd, SOL_SOCKET, SO_SNDBUF or SO_RCVBUF): what the kernel
+ * keeps */
+static int op_getsockopt(struct ctx *c, const struct prog_ins *in)
+{
+    int opt = arg(c, in, 1) == TL_SO_SNDBUF ? SO_SNDBUF : SO_RCVBUF, v = 0;
+    socklen_t len = sizeof v;
+    int64_t r = res(getsockopt, getsockopt((int)arg(c, in, 0), SOL_SOCKET, opt,
+                                           &v, &len));
+    set(c, in->dst, r < 0 ? r : v);
+    return next(c);
+}
+
 /* setsockopt(fd, SOL_SOCKET, SO_SNDBUF or SO_RCVBUF, &size, 4) */
 static int op_setsockopt(struct ctx *c, const struct prog_ins *in)
 {
@@ -1300,6 +1429,8 @@ static const op_fn ops[OP__COUNT] = {
     [OP_COMPUTE] = op_compute, [OP_SLEEP] = op_sleep, [OP_EXIT] = op_exit,
     [OP_FORK] = op_spawn, [OP_THREAD] = op_spawn,
     [OP_COROUTINE] = op_coroutine, [OP_YIELD] = op_yield, [OP_JOIN] = op_join,
+    [OP_GENERATOR] = op_coroutine, [OP_NEXT] = op_next, [OP_SWITCH] = op_switch,
+    [OP_GETSOCKOPT] = op_getsockopt,
     [OP_WAIT] = op_join, [OP_TYPE] = op_type, [OP_SAY] = op_say,
     [OP_SELECT] = op_select, [OP_POLL] = op_poll, [OP_WATCH] = op_watch,
     [OP_UNWATCH] = op_watch, [OP_EPOLL_CREATE] = op_epoll_create,
@@ -1379,6 +1510,7 @@ static void task_main(int d, int k)
     if (!c || !slots)
         _exit(1);
     c->slots = slots;
+    c->co_dst = -1;
     /* the fd limit every process starts with (the machine's `nofile`),
      * under the sandbox's hard limit */
     struct rlimit rl;

@@ -52,6 +52,7 @@ struct ps {
     int64_t day;      /* ns added to a clock time (the log passed midnight) */
     int64_t prev_clock;
     long lineno;
+    int script;       /* the log as a script (trace_script), -1 */
     struct pend *pend;
     int npend, pendcap;
     char *join;       /* scratch: a call's joined arguments */
@@ -1118,6 +1119,7 @@ static int emit_call(struct ps *s, int pid, int sys, int64_t t0, int64_t t1,
     c.sys = sys;
     c.t_enter = t0;
     c.line = line;
+    c.script = s->script;
     struct span args[MAX_ARGS];
     const char *end;
     int na = split_args(a, ae, args, MAX_ARGS, &end);
@@ -1368,8 +1370,19 @@ int strace_parse(struct trace *tr, const char *name, const char *buf, size_t len
     if (!fd_first_tab[SYS_READ])
         fd_first_init();
     struct ps s = {.tr = tr, .rep = rep, .name = name, .pid = pid < 0 ? 0 : pid,
-                   .prev_clock = INT64_MIN / 2};
+                   .prev_clock = INT64_MIN / 2, .script = -1};
     int rc = 0;
+    /* a log short enough is kept, to show each task's line in it */
+    size_t nl = 0;
+    for (const char *q = buf; q && q < buf + len && nl <= TRACE_SCRIPT_MAX_LINES;
+         q = memchr(q, '\n', (size_t)(buf + len - q)), q = q ? q + 1 : q)
+        nl++;
+    if (nl <= TRACE_SCRIPT_MAX_LINES && !memchr(buf, '\0', len)) {
+        int sc = trace_script(tr, name, buf, len);
+        if (sc < 0)
+            return sc;
+        s.script = sc;
+    }
     const char *p = buf, *end = buf + len;
     while (p < end && !rc) {
         /* the records, the timeline they will make (about as much again)

@@ -93,7 +93,8 @@ static long pt(long req, pid_t pid, void *addr, void *data)
     X(SYS_prlimit64, "prlimit64") \
     X(SYS_timerfd_create, "timerfd_create") \
     X(SYS_timerfd_settime, "timerfd_settime") \
-    X(SYS_setsockopt, "setsockopt")
+    X(SYS_setsockopt, "setsockopt") \
+    X(SYS_getsockopt, "getsockopt")
 
 const int real_traced[] = {
 #define X(nr, n) nr,
@@ -133,7 +134,7 @@ int real_lazy(int nr)
     case SYS_epoll_ctl: case SYS_epoll_create1: case SYS_clock_nanosleep:
     case SYS_io_uring_setup: case SYS_io_uring_enter: case SYS_prlimit64:
     case SYS_futex: case SYS_timerfd_create: case SYS_timerfd_settime:
-    case SYS_setsockopt:
+    case SYS_setsockopt: case SYS_getsockopt:
         return 1;
     default:
         return 0;
