@@ -1149,6 +1149,14 @@ static int op_getsockopt(struct ctx *c, const struct prog_ins *in)
     return next(c);
 }
 
+/* t = clock: CLOCK_MONOTONIC through the vDSO (no syscall), in the
+ * scenario's time: from the run's start, and --slow taken out */
+static int op_clock(struct ctx *c, const struct prog_ins *in)
+{
+    set(c, in->dst, (mono_ns() - T0) / (OPT->scale > 1 ? OPT->scale : 1));
+    return next(c);
+}
+
 /* setsockopt(fd, SOL_SOCKET, SO_SNDBUF or SO_RCVBUF, &size, 4) */
 static int op_setsockopt(struct ctx *c, const struct prog_ins *in)
 {
@@ -1430,7 +1438,7 @@ static const op_fn ops[OP__COUNT] = {
     [OP_FORK] = op_spawn, [OP_THREAD] = op_spawn,
     [OP_COROUTINE] = op_coroutine, [OP_YIELD] = op_yield, [OP_JOIN] = op_join,
     [OP_GENERATOR] = op_coroutine, [OP_NEXT] = op_next, [OP_SWITCH] = op_switch,
-    [OP_GETSOCKOPT] = op_getsockopt,
+    [OP_GETSOCKOPT] = op_getsockopt, [OP_CLOCK] = op_clock,
     [OP_WAIT] = op_join, [OP_TYPE] = op_type, [OP_SAY] = op_say,
     [OP_SELECT] = op_select, [OP_POLL] = op_poll, [OP_WATCH] = op_watch,
     [OP_UNWATCH] = op_watch, [OP_EPOLL_CREATE] = op_epoll_create,
