@@ -155,6 +155,8 @@ struct task {
                                        main task; fork copies it) */
     int64_t mmap_top; /* a process's next mmap address, growing down */
     uint8_t said_fdset; /* select: the fd_set overflow was narrated */
+    int32_t sel_str[2]; /* select: string ids + 1 of the last sets passed
+                           and left (reused while they do not change) */
 };
 
 /* The engine's private side of a kernel object */
