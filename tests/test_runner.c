@@ -354,13 +354,23 @@ static void test_switch_order(void **state)
         struct tl *sim = sim_run(p, &so, err, sizeof err);
         if (!sim)
             fail_msg("%s", err);
-        struct tl *real = real_run_timeline(p, sim, 1, err, sizeof err);
-        if (!real)
-            fail_msg("%s", err);
         run_order(sim, a, sizeof a);
-        run_order(real, b, sizeof b);
+        /* a loaded machine can starve a real run: two more chances, as
+         * test_shipped_scenarios gives */
+        struct tl *real = NULL;
+        for (int k = 0; k < 3; k++) {
+            tl_free(real);
+            real = real_run_timeline(p, sim, k ? SLOW : 1, err, sizeof err);
+            if (!real)
+                fail_msg("%s", err);
+            run_order(real, b, sizeof b);
+            if (!strcmp(a, b))
+                break;
+            fprintf(stderr, "  %s: the simulation runs %s\n  the real run %s%s\n",
+                    files[f], a, b, k < 2 ? "; once more" : "");
+        }
         if (strcmp(a, b))
-            fail_msg("%s: the simulation runs %s\nthe real run %s", files[f], a, b);
+            fail_msg("%s: the real run switches in another order", files[f]);
         tl_free(real);
         tl_free(sim);
         prog_free(p);

@@ -54,6 +54,31 @@ int ui_state_role(int st)
     }
 }
 
+/* A task woken inside a syscall re-checks what it waits for, as the
+ * kernel's wait loops do: it returns, or (another task took the data, the
+ * connection, the ready event: a thundering herd) it sleeps again.  The
+ * timeline says which: the task's next event after its run is the call's
+ * return or a new block.  Looks a bounded number of events ahead. */
+static int woken_to_sleep(const struct viewer *v, int task)
+{
+    const struct tl *tl = v->tl;
+    size_t i = (size_t)v->cur.w.idx, end = i + 65536;
+    if (end > tl->nev)
+        end = tl->nev;
+    for (; i < end; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task != task)
+            continue;
+        if (e->type == EV_SYSCALL)
+            return 0;
+        if (e->type == EV_STATE && e->sub == TS_BLOCKED)
+            return 1;
+        if (e->type == EV_STATE && e->sub != TS_RUNNING)
+            return 0;
+    }
+    return 0;
+}
+
 int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
                   int len)
 {
@@ -77,7 +102,10 @@ int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
                                 : "new: created, not yet runnable");
         break;
     case TS_READY:
-        if (sys)
+        if (sys && woken_to_sleep(v, task))
+            snprintf(buf, n, narrow ? "woken for nothing"
+                                    : "ready: woken for nothing, sleeps again");
+        else if (sys)
             snprintf(buf, n, narrow ? "woken: returns from %s()"
                                     : "ready: woken, will return from %s()", sys);
         else
