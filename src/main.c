@@ -247,17 +247,18 @@ static struct tl *load_and_run(const char *arg, const struct run_opts *ro,
 }
 
 /* --strace: the logs as a timeline, with what was read said on stderr */
-static struct tl *load_strace(const char *const *logs, int n, int *status)
+static struct tl *load_strace(const char *const *logs, int n, int64_t max_mem,
+                              int *status)
 {
     char err[1024];
     struct strace_report rep;
     struct tl *tl = NULL;
-    int rc = strace_import(logs, n, &tl, &rep, err, sizeof err);
+    int rc = strace_import(logs, n, max_mem, &tl, &rep, err, sizeof err);
     if (rc) {
         fprintf(stderr, "%s\n", err);
         if (rep.bad)
             strace_report_print(&rep, "iosim", stderr);
-        *status = rc == -ENOMEM ? 1 : 2;
+        *status = rc == -ENOMEM ? 1 : 2; /* EFBIG: over --memory, like a bad input */
         return NULL;
     }
     strace_report_print(&rep, "iosim", stderr);
@@ -598,7 +599,7 @@ int main(int argc, char **argv)
     if (from_strace && mode == M_VIEW &&
         !(log_on_stdin && isatty(STDOUT_FILENO)) && no_terminal())
         return 2;
-    struct tl *tl = from_strace ? load_strace(files, nfiles, &status)
+    struct tl *tl = from_strace ? load_strace(files, nfiles, ro.max_mem, &status)
                                 : load_and_run(files[0], &ro, mode == M_VIEW,
                                                &status);
     if (!tl)

@@ -187,7 +187,8 @@ static void test_setsockopt_sizes(void **state)
     (void)state;
     struct tl *tl = run_text(
         "process p {\n    s = socket\n    setsockopt s SO_RCVBUF 4K\n"
-        "    setsockopt s SO_SNDBUF 4K\n    listen s 80\n"
+        "    setsockopt s SO_SNDBUF 4K\n    g = getsockopt s SO_SNDBUF\n"
+        "    u = getsockopt s SO_RCVBUF\n    listen s 80\n"
         "    c = accept s\n    r, w = pipe\n"
         "    e = setsockopt w SO_SNDBUF 4K\n    exit\n}\n"
         "peer q at 1ms {\n    c = connect 80\n    sleep 1ms\n}\n");
@@ -201,6 +202,16 @@ static void test_setsockopt_sizes(void **state)
             eret = e->a;
     }
     assert_int_equal(eret, -88); /* ENOTSOCK, the last call */
+    /* getsockopt reads the doubled values back, as strace shows them */
+    int got = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task == p && e->type == EV_SYS_ENTER && e->sub == SYS_GETSOCKOPT) {
+            assert_int_equal(TL_SOCKOPT_VAL(e->a), 8192);
+            got++;
+        }
+    }
+    assert_int_equal(got, 2);
     assert_true(acc >= 0);
     int found = 0;
     for (int o = 0; o < tl->nobjs; o++)

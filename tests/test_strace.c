@@ -26,7 +26,7 @@ static struct tl *import(const char *path)
     char err[512];
     struct tl *tl = NULL;
     const char *paths[] = {path};
-    int rc = strace_import(paths, 1, &tl, &rep, err, sizeof err);
+    int rc = strace_import(paths, 1, 0, &tl, &rep, err, sizeof err);
     if (rc)
         fail_msg("%s", err);
     return tl;
@@ -90,6 +90,11 @@ static void test_unfinished(void **state)
     assert_int_equal(tl->tasks[c].kind, TK_PROCESS);
     assert_int_equal(tl->tasks[t].kind, TK_THREAD);
     assert_int_equal(tl->tasks[t].proc, p);
+    /* the log is the tasks' script: the viewer shows each task's line */
+    assert_int_equal(tl->nscripts, 1);
+    assert_int_equal(tl->scripts[0].nlines, 33);
+    assert_int_equal(tl->tasks[c].script, 0);
+    assert_non_null(strstr(tl->scripts[0].lines[8], "accept4(3,  <unfinished ...>"));
     assert_int_equal(calls(tl, "accept4"), 1);
     assert_int_equal(calls(tl, "futex"), 2);
     /* 0.001600 + 1 ms: the child waits in accept4, the parent in wait4 */
@@ -97,6 +102,7 @@ static void test_unfinished(void **state)
     world_at(&w, tl, 2600000);
     assert_int_equal(w.w.tasks[c].state, TS_BLOCKED);
     assert_int_equal(w.w.tasks[c].wait, TW_CONNECTION);
+    assert_int_equal(w.w.tasks[c].line, 9); /* the accept4 line */
     assert_int_equal(w.w.tasks[p].state, TS_BLOCKED);
     assert_int_equal(w.w.tasks[p].wait, TW_CHILD);
     /* the child inherited the listening socket */
@@ -272,7 +278,7 @@ static void test_errors(void **state)
     char err[512];
     struct tl *tl = NULL;
     const char *none[] = {"tests/strace/no-such-log"};
-    assert_int_equal(strace_import(none, 1, &tl, &rep, err, sizeof err), -ENOENT);
+    assert_int_equal(strace_import(none, 1, 0, &tl, &rep, err, sizeof err), -ENOENT);
     assert_non_null(strstr(err, "tests/strace/no-such-log: error:"));
     const char *notlog[] = {"tests/strace/README"};
     FILE *f = fopen("build/not-a-log.txt", "w");
@@ -280,10 +286,35 @@ static void test_errors(void **state)
     fputs("hello\nworld\n", f);
     fclose(f);
     notlog[0] = "build/not-a-log.txt";
-    assert_int_equal(strace_import(notlog, 1, &tl, &rep, err, sizeof err), -EINVAL);
+    assert_int_equal(strace_import(notlog, 1, 0, &tl, &rep, err, sizeof err), -EINVAL);
     assert_non_null(strstr(err, "no strace lines"));
     assert_null(tl);
     remove("build/not-a-log.txt");
+}
+
+/* A log larger than the memory budget: the import stops and says where */
+static void test_budget(void **state)
+{
+    (void)state;
+    const char *path = "build/budget-test.log";
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 200000; i++)
+        fprintf(f, "1 10:00:%02d.%06d read(0, \"0123456789012345678901234567890\", "
+                "4096) = 32 <0.000001>\n", i / 1000000 % 60, i % 1000000);
+    fclose(f);
+    char err[512];
+    struct tl *tl = NULL;
+    const char *paths[] = {path};
+    assert_int_equal(strace_import(paths, 1, 24 << 20, &tl, &rep, err, sizeof err), 0);
+    assert_true(rep.stopped_at > 1000 && rep.stopped_at < 200000);
+    assert_int_equal(tl->truncated, 1);
+    assert_non_null(strstr(tl->note, "--memory"));
+    tl_free(tl);
+    /* a limit below the log's own size */
+    assert_int_equal(strace_import(paths, 1, 1 << 20, &tl, &rep, err, sizeof err), -EFBIG);
+    assert_non_null(strstr(err, "--memory"));
+    remove(path);
 }
 
 int main(void)
@@ -293,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_relative), cmocka_unit_test(test_yy),
         cmocka_unit_test(test_verbose), cmocka_unit_test(test_bad_lines),
         cmocka_unit_test(test_plain), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

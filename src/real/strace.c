@@ -52,6 +52,7 @@ struct ps {
     int64_t day;      /* ns added to a clock time (the log passed midnight) */
     int64_t prev_clock;
     long lineno;
+    int script;       /* the log as a script (trace_script), -1 */
     struct pend *pend;
     int npend, pendcap;
     char *join;       /* scratch: a call's joined arguments */
@@ -1118,6 +1119,7 @@ static int emit_call(struct ps *s, int pid, int sys, int64_t t0, int64_t t1,
     c.sys = sys;
     c.t_enter = t0;
     c.line = line;
+    c.script = s->script;
     struct span args[MAX_ARGS];
     const char *end;
     int na = split_args(a, ae, args, MAX_ARGS, &end);
@@ -1368,10 +1370,28 @@ int strace_parse(struct trace *tr, const char *name, const char *buf, size_t len
     if (!fd_first_tab[SYS_READ])
         fd_first_init();
     struct ps s = {.tr = tr, .rep = rep, .name = name, .pid = pid < 0 ? 0 : pid,
-                   .prev_clock = INT64_MIN / 2};
+                   .prev_clock = INT64_MIN / 2, .script = -1};
     int rc = 0;
+    /* a log short enough is kept, to show each task's line in it */
+    size_t nl = 0;
+    for (const char *q = buf; q && q < buf + len && nl <= TRACE_SCRIPT_MAX_LINES;
+         q = memchr(q, '\n', (size_t)(buf + len - q)), q = q ? q + 1 : q)
+        nl++;
+    if (nl <= TRACE_SCRIPT_MAX_LINES && !memchr(buf, '\0', len)) {
+        int sc = trace_script(tr, name, buf, len);
+        if (sc < 0)
+            return sc;
+        s.script = sc;
+    }
     const char *p = buf, *end = buf + len;
     while (p < end && !rc) {
+        /* the records, the timeline they will make (about as much again)
+           and the log itself */
+        if (rep->budget > 0 && (s.lineno & 4095) == 0 &&
+            (int64_t)(2 * trace_bytes(tr) + len) > rep->budget) {
+            rep->stopped_at = s.lineno + 1;
+            break;
+        }
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
         s.lineno++;
@@ -1525,10 +1545,13 @@ nomem:
     return -ENOMEM;
 }
 
-int strace_import(const char *const *paths, int npaths, struct tl **out,
-                  struct strace_report *rep, char *err, size_t errlen)
+int strace_import(const char *const *paths, int npaths, int64_t max_mem,
+                  struct tl **out, struct strace_report *rep, char *err,
+                  size_t errlen)
 {
     memset(rep, 0, sizeof *rep);
+    rep->budget = max_mem > 0 ? max_mem : STRACE_MEM_DEFAULT;
+    const char *stopped_in = NULL;
     *out = NULL;
     struct trace *tr = trace_new();
     if (!tr) {
@@ -1560,12 +1583,27 @@ int strace_import(const char *const *paths, int npaths, struct tl **out,
             }
             rc = strace_parse(tr, path, buf, len, pid_suffix(path), rep);
             free(buf);
+            if (!rc && rep->stopped_at && !stopped_in) {
+                static char where[4096];
+                snprintf(where, sizeof where, "%s", path);
+                stopped_in = where;
+            }
+            if (rep->stopped_at)
+                break;
             if (rc)
                 snprintf(err, errlen, "%s: error: %s", path, strerror(-rc));
         }
         for (int j = 0; j < nf; j++)
             free(files[j]);
         free(files);
+        if (rep->stopped_at)
+            break;
+    }
+    if (!rc && rep->calls == 0 && rep->stopped_at) {
+        snprintf(err, errlen, "%s: error: the log is larger than the import's "
+                 "memory limit (%lld MiB); --memory SIZE raises it",
+                 stopped_in ? stopped_in : "?", (long long)(rep->budget >> 20));
+        rc = -EFBIG;
     }
     if (!rc && rep->calls == 0 && rep->signals == 0 && rep->exits == 0) {
         snprintf(err, errlen, "%s: error: no strace lines in it (%ld line%s not "
@@ -1591,6 +1629,15 @@ int strace_import(const char *const *paths, int npaths, struct tl **out,
                  !npaths ? "" : strcmp(paths[0], "-") ? paths[0] : "(standard input)",
                  npaths > 1 ? " ..." : "");
         rc = trace_finish(tr, title, npaths ? paths[0] : "", "strace", out);
+        if (!rc && rep->stopped_at) {
+            char note[4400];
+            snprintf(note, sizeof note, "the import stopped at line %ld of %s: "
+                     "reading on would hold more than %lld MiB (--memory raises "
+                     "it)", rep->stopped_at, stopped_in ? stopped_in : "?",
+                     (long long)(rep->budget >> 20));
+            (*out)->truncated = 1;
+            rc = tl_set_str(&(*out)->note, note);
+        }
         if (rc)
             snprintf(err, errlen, "%s: error: %s", npaths ? paths[0] : "?",
                      strerror(-rc));
@@ -1610,6 +1657,10 @@ void strace_report_print(const struct strace_report *r, const char *prog, FILE *
     if (r->truncated)
         fputs("; the last line was cut short", out);
     fputc('\n', out);
+    if (r->stopped_at)
+        fprintf(out, "%s: stopped at line %ld: reading on would hold more than "
+                "%lld MiB of memory (--memory SIZE raises the limit)\n", prog,
+                r->stopped_at, (long long)(r->budget >> 20));
     if (r->bad) {
         fprintf(out, "%s: %ld line%s not understood, skipped:\n", prog, r->bad,
                 r->bad == 1 ? "" : "s");

@@ -42,6 +42,10 @@ struct strace_report {
                           "--- stopped by ... ---", "+++ superseded ...") */
     long bad;          /* lines not understood */
     long truncated;    /* a last line cut short (0 or 1 per file) */
+    long stopped_at;   /* the line the import stopped at, having reached
+                          its memory budget; 0 if it read everything */
+    int64_t budget;    /* in: bytes the import may hold (the records, and
+                          the timeline to be built from them); 0: no limit */
     int timestamps;    /* 0 none (times are made up: 1 us a line),
                           1 wall clock (-t/-tt/-ttt), 2 relative (-r) */
     struct {
@@ -66,8 +70,10 @@ int strace_parse(struct trace *tr, const char *name, const char *buf, size_t len
  * that does not exist but has LOG.PID siblings means all of them; "-" is
  * standard input, and a pipe is read to its end) into a timeline.  On failure returns -errno with a message in err.
  */
-int strace_import(const char *const *paths, int npaths, struct tl **out,
-                  struct strace_report *rep, char *err, size_t errlen);
+#define STRACE_MEM_DEFAULT ((int64_t)4 << 30)
+int strace_import(const char *const *paths, int npaths, int64_t max_mem,
+                  struct tl **out, struct strace_report *rep, char *err,
+                  size_t errlen);
 
 /* The report in a few lines, for stderr: counts, then the lines not
  * understood as "FILE:LINE: text" */

@@ -47,6 +47,7 @@ struct ttask {
     int dead;       /* pass 3: exited */
     int live;       /* pass 3, processes: tasks of the group alive */
     int64_t last_t; /* pass 2 */
+    int script;     /* the log its lines are in (trace_script), -1 */
     /* pass 3, processes: the fd table and the handlers installed */
     int *fds;       /* object index per fd, -1 free */
     uint8_t *cloexec;
@@ -68,7 +69,15 @@ struct tobj {
     int queue;    /* epoll: its interest list, -1 */
 };
 
+struct tscript {
+    char *title;
+    char *text; /* NUL-terminated copy */
+    size_t len;
+};
+
 struct trace {
+    struct tscript *scripts;
+    size_t nscripts, scriptcap;
     struct rec *recs;
     size_t nrecs, reccap;
     struct trace_fdev *fdev;
@@ -132,6 +141,7 @@ void trace_call_init(struct trace_call *c)
     c->kind = -1;
     c->timeout_ns = -1;
     c->t_exit = -1;
+    c->script = -1;
 }
 
 struct trace *trace_new(void)
@@ -143,6 +153,11 @@ void trace_free(struct trace *tr)
 {
     if (!tr)
         return;
+    for (size_t i = 0; i < tr->nscripts; i++) {
+        free(tr->scripts[i].title);
+        free(tr->scripts[i].text);
+    }
+    free(tr->scripts);
     free(tr->recs);
     free(tr->fdev);
     free(tr->chars);
@@ -228,6 +243,62 @@ int trace_exit(struct trace *tr, int tid, int64_t t, int status, int sig)
     return 0;
 }
 
+int trace_script(struct trace *tr, const char *title, const char *text, size_t len)
+{
+    if (tr->finished)
+        return -EINVAL;
+    if (grow((void **)&tr->scripts, &tr->scriptcap, tr->nscripts + 1,
+             sizeof *tr->scripts))
+        return -ENOMEM;
+    struct tscript *sc = &tr->scripts[tr->nscripts];
+    sc->title = strdup(title ? title : "");
+    sc->text = malloc(len + 1);
+    if (!sc->title || !sc->text) {
+        free(sc->title);
+        free(sc->text);
+        return -ENOMEM;
+    }
+    memcpy(sc->text, text, len);
+    sc->text[len] = 0;
+    sc->len = len;
+    return (int)tr->nscripts++;
+}
+
+/* The scripts into the timeline, their lines split at newlines */
+static int scripts_add(struct trace *tr, struct tl *tl)
+{
+    for (size_t i = 0; i < tr->nscripts; i++) {
+        struct tscript *sc = &tr->scripts[i];
+        size_t n = 0;
+        for (size_t k = 0; k < sc->len; k++)
+            n += sc->text[k] == '\n';
+        n += sc->len > 0 && sc->text[sc->len - 1] != '\n';
+        if (n > TRACE_SCRIPT_MAX_LINES)
+            n = TRACE_SCRIPT_MAX_LINES;
+        char **lines = calloc(n ? n : 1, sizeof *lines);
+        if (!lines)
+            return -ENOMEM;
+        char *p = sc->text;
+        for (size_t k = 0; k < n; k++) {
+            lines[k] = p;
+            char *e = strchr(p, '\n');
+            if (e) {
+                if (e > p && e[-1] == '\r')
+                    e[-1] = 0;
+                *e = 0;
+                p = e + 1;
+            } else {
+                p += strlen(p);
+            }
+        }
+        int rc = tl_add_script(tl, sc->title, lines, (int)n);
+        free(lines);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 int trace_caption(struct trace *tr, int64_t t, const char *text)
 {
     int64_t off = keep_str(tr, text ? text : "");
@@ -240,6 +311,12 @@ int trace_caption(struct trace *tr, int64_t t, const char *text)
     r->c.t_enter = r->c.t_exit = t;
     r->text_off = off;
     return 0;
+}
+
+size_t trace_bytes(const struct trace *tr)
+{
+    return tr->reccap * sizeof *tr->recs + tr->fdevcap * sizeof *tr->fdev +
+           tr->charcap;
 }
 
 void trace_get_counts(const struct trace *tr, struct trace_counts *n)
@@ -432,6 +509,7 @@ static int task_add(struct build *b, int tid)
     t->parent = -1;
     t->proc = i;
     t->idx = -1;
+    t->script = -1;
     t->last_t = INT64_MIN;
     b->map[map_slot(b, tid)] = i;
     return i;
@@ -468,6 +546,9 @@ static int pass_tasks(struct build *b)
         }
         r->task = t;
         struct ttask *k = &b->tasks[t];
+        if (k->script < 0 && r->kind == R_CALL && r->c.script >= 0 &&
+            (size_t)r->c.script < tr->nscripts)
+            k->script = r->c.script;
         if (r->kind == R_EXIT) {
             k->exited = 1;
             continue;
@@ -734,7 +815,7 @@ static int task_make(struct build *b, int t, int64_t tm)
     int proc = k->proc == t ? b->tl->ntasks : b->tasks[k->proc].idx;
     int kind = k->thread ? TK_THREAD : TK_PROCESS;
     int id = tl_add_task(b->tl, task_name(b, t, name, sizeof name), kind,
-                         parent, proc, -1);
+                         parent, proc, k->script);
     if (id < 0)
         return id;
     k->idx = id;
@@ -1178,6 +1259,8 @@ int trace_finish(struct trace *tr, const char *title, const char *source,
         tl_set_str(&b.tl->model, model ? model : "strace"))
         goto out;
     b.tl->ncpus = 0; /* a trace does not say which CPU ran what */
+    if ((rc = scripts_add(tr, b.tl)))
+        goto out;
     if ((rc = pass_tasks(&b)) || (rc = pass_prefds(&b)))
         goto out;
     pass_clamp(&b);

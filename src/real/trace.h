@@ -124,6 +124,7 @@ struct trace_call {
                             the parentheses, or NULL */
     const char *path;    /* execve: the program; openat: the path; NULL */
     int32_t line;        /* line of the log it came from, 0 if none */
+    int32_t script;      /* the log (trace_script) that line is in, -1 */
 };
 
 /* Something to fill a call with before setting its fields: -1s and 0s */
@@ -141,6 +142,12 @@ int trace_signal(struct trace *tr, int tid, int64_t t, int sig);
  * SIG +++" */
 int trace_exit(struct trace *tr, int tid, int64_t t, int status, int sig);
 
+/* The text of a log, shown beside the timeline with the line each task is
+ * at (records name it by the number returned, and their line).  Returns
+ * the script's number (0, 1, ...) or -errno. */
+#define TRACE_SCRIPT_MAX_LINES 200000 /* longer logs are not kept whole */
+int trace_script(struct trace *tr, const char *title, const char *text, size_t len);
+
 /* A caption at time t (TRACE_START: the first moment of the trace) */
 #define TRACE_START INT64_MIN
 int trace_caption(struct trace *tr, int64_t t, const char *text);
@@ -154,6 +161,10 @@ struct trace_counts {
     int tasks;
 };
 void trace_get_counts(const struct trace *tr, struct trace_counts *n);
+
+/* Bytes the records hold now (the timeline built from them takes about
+ * as much again) */
+size_t trace_bytes(const struct trace *tr);
 
 /* Build the timeline (title and source as tl.h has them, model "strace"
  * or "real").  Returns 0 and *out, or -errno; the trace is spent either

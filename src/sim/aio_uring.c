@@ -239,8 +239,38 @@ static void uring_release(struct sim *s, int obj)
         fly_take(s, obj, 0);
 }
 
+/* After io_uring_setup the program maps the rings, as liburing's
+ * io_uring_queue_mmap does on Linux 6.x (IORING_FEAT_SINGLE_MMAP: the SQ
+ * and CQ rings share one map, at offset IORING_OFF_SQ_RING; before 5.4 the
+ * CQ ring was a third map at IORING_OFF_CQ_RING), then the SQE array at
+ * IORING_OFF_SQES.  The sizes are the kernel's rings_size(): struct
+ * io_rings (64 bytes) and the CQEs (16 bytes each), rounded up to a cache
+ * line, then the SQ index array (4 bytes an entry); 64 bytes an SQE. */
+static int setup_mmaps(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int fd = (int)t->ret2;
+    const struct uring *u = s->objs[sim_fd_obj(s, t, fd)].mux;
+    int64_t sq = u->sq_entries, cq = u->cq_entries;
+    if (t->phase == 3) { /* the maps are made: the program has its ring */
+        sim_set_dst(s, t, in->dst, fd);
+        t->phase = 0;
+        t->pc++;
+        return GO_NEXT;
+    }
+    int64_t rings = (64 + cq * 16 + 63) / 64 * 64 + sq * 4, sqes = sq * 64;
+    int sqe = t->phase == 2;
+    sim_sys_enter(s, t, SYS_MMAP, fd,
+                  sqe ? TL_MMAP_ARG(TL_MMAP_SQES, sqes)
+                      : TL_MMAP_ARG(TL_MMAP_SQ_RING, rings));
+    t->advance = 1;
+    return sim_sys_return(s, t, sim_mmap_addr(s, t, sqe ? sqes : rings),
+                          s->p->cost.syscall);
+}
+
 static int op_setup(struct sim *s, struct task *t, const struct prog_ins *in)
 {
+    if (t->phase > 0)
+        return setup_mmaps(s, t, in);
     int64_t n = sim_arg(t, in, 0);
     sim_sys_enter(s, t, SYS_IO_URING_SETUP, -1, n);
     if (n < 1 || n > URING_MAX_ENTRIES)
@@ -282,7 +312,9 @@ static int op_setup(struct sim *s, struct task *t, const struct prog_ins *in)
     u->next_ud = 1;
     s->objs[o].mux = u;
     s->tl->objs[o].queue = q[0];
-    return sim_sys_return(s, t, sim_fd_open(s, t->proc, o), s->p->cost.syscall);
+    t->ret2 = sim_fd_open(s, t->proc, o);
+    t->advance = 1; /* then the two mmaps */
+    return sim_sys_return(s, t, t->ret2, s->p->cost.syscall);
 }
 
 static int op_prep(struct sim *s, struct task *t, const struct prog_ins *in)

@@ -317,7 +317,8 @@ static int ep_ctl(struct sim *s, struct task *t, const struct prog_ins *in)
     int64_t epfd = sim_arg(t, in, 0), op = sim_arg(t, in, 1);
     int64_t fd = sim_arg(t, in, 2);
     int me = (int)(t - s->tasks);
-    sim_sys_enter(s, t, SYS_EPOLL_CTL, epfd, fd);
+    sim_sys_enter(s, t, SYS_EPOLL_CTL, epfd,
+                  TL_EPCTL_ARG(op, fd, op == CTL_DEL ? 0 : in->flags));
     int64_t ns = sat_add(s->p->cost.syscall, s->p->cost.epoll_ctl);
     int epo = sim_fd_obj(s, t, epfd), obj = sim_fd_obj(s, t, fd);
     if (epo < 0 || obj < 0)

@@ -613,6 +613,10 @@ void net_syn(struct sim *s, int l, int client, int tries)
     /* the accepted socket inherits the listener's buffer sizes */
     int c = sim_obj_new(s, OK_SOCKET, s->tl->objs[l].rxcap,
                         s->tl->objs[l].txcap, client, owner);
+    if (c >= 0) {
+        s->objs[c].so_sndbuf = s->objs[l].so_sndbuf;
+        s->objs[c].so_rcvbuf = s->objs[l].so_rcvbuf;
+    }
     lo = NULL; /* s->objs may have moved */
     if (c < 0)
         return;
@@ -714,10 +718,40 @@ static int op_setsockopt(struct sim *s, struct task *t, const struct prog_ins *i
     if (val < 0)
         val = 0;
     int64_t v = (val < NET_MEM_MAX ? val : NET_MEM_MAX) * 2;
-    if (opt == TL_SO_SNDBUF)
-        s->tl->objs[o].txcap = (v > NET_MIN_SNDBUF ? v : NET_MIN_SNDBUF) * 3 / 4;
-    else
-        s->tl->objs[o].rxcap = (v > NET_MIN_RCVBUF ? v : NET_MIN_RCVBUF) / 2;
+    if (opt == TL_SO_SNDBUF) {
+        s->objs[o].so_sndbuf = v > NET_MIN_SNDBUF ? v : NET_MIN_SNDBUF;
+        s->tl->objs[o].txcap = s->objs[o].so_sndbuf * 3 / 4;
+    } else {
+        s->objs[o].so_rcvbuf = v > NET_MIN_RCVBUF ? v : NET_MIN_RCVBUF;
+        s->tl->objs[o].rxcap = s->objs[o].so_rcvbuf / 2;
+    }
+    return sim_sys_return(s, t, 0, s->p->cost.syscall);
+}
+
+/* getsockopt(fd, SOL_SOCKET, SO_SNDBUF / SO_RCVBUF): sk_sndbuf / sk_rcvbuf,
+ * the doubled value setsockopt stored; unset, the defaults a socket starts
+ * with on Linux: tcp_wmem[1] 16384 and tcp_rmem[1] 131072 for TCP (which
+ * autotuning grows as the connection is used), wmem_default and
+ * rmem_default 212992 for a socketpair */
+static int op_getsockopt(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int64_t fd = sim_arg(t, in, 0), opt = sim_arg(t, in, 1);
+    int o = sim_fd_obj(s, t, fd);
+    int kind = o < 0 ? -1 : s->w.objs[o].kind;
+    int64_t v = 0;
+    if (kind == OK_SOCKET || kind == OK_LISTEN) {
+        const struct sobj *so = &s->objs[o];
+        v = opt == TL_SO_SNDBUF ? so->so_sndbuf : so->so_rcvbuf;
+        if (!v)
+            v = so->unix_pair ? NET_MEM_MAX
+                : opt == TL_SO_SNDBUF ? 16384 : 131072;
+    }
+    sim_sys_enter(s, t, SYS_GETSOCKOPT, fd, TL_SOCKOPT_ARG(opt, v));
+    if (o < 0)
+        return bad_fd(s, t);
+    if (kind != OK_SOCKET && kind != OK_LISTEN)
+        return sim_sys_return(s, t, -ENOTSOCK, s->p->cost.syscall);
+    t->ret2 = v;
     return sim_sys_return(s, t, 0, s->p->cost.syscall);
 }
 
@@ -725,6 +759,7 @@ static int io_exec(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     switch (in->op) {
     case OP_SETSOCKOPT: return op_setsockopt(s, t, in);
+    case OP_GETSOCKOPT: return op_getsockopt(s, t, in);
     case OP_SETRLIMIT: return op_setrlimit(s, t, in);
     case OP_SOCKET: return op_socket(s, t, in);
     case OP_LISTEN: return op_listen(s, t, in);
@@ -743,6 +778,6 @@ const struct mux_ops mux_io_ops = {
     .name = "io",
     .ops = {OP_SOCKET, OP_LISTEN, OP_ACCEPT, OP_CONNECT, OP_PIPE, OP_SOCKETPAIR,
             OP_READ, OP_RECV, OP_WRITE, OP_SEND, OP_CLOSE, OP_FCNTL, OP_TYPE,
-            OP_SETRLIMIT, OP_SETSOCKOPT, OP__COUNT},
+            OP_SETRLIMIT, OP_SETSOCKOPT, OP_GETSOCKOPT, OP__COUNT},
     .exec = io_exec,
 };

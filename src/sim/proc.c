@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PID_BASE 1000
 #define SIM_MAX_TASKS 40000 /* docs/scenario-language.md, "Limits" */
 
 /* ---- task names: unique in the viewer and the exports ---- */
@@ -146,6 +145,7 @@ int proc_task_new(struct sim *s, const char *name, int kind, int decl,
     t->next_waiter = TASK_NONE;
     t->wait_obj = -1;
     t->tmo_at = -1;
+    t->co_parent = t->co_caller = t->co_dst = -1;
     t->waiting_for = -1;
     t->futex_slot = -1;
     t->next_thread = -1;
@@ -356,18 +356,20 @@ static int co_succ(const struct sim *s, int i)
     return s->tasks[i].next_co >= 0 ? s->tasks[i].next_co : s->tasks[i].kthread;
 }
 
-/* The next suspended coroutine of me's thread, after me; -1 if none */
+/* The next suspended coroutine of me's thread, after me; -1 if none
+ * (generators run only from next/send, never from the ring) */
 static int co_next(const struct sim *s, int me)
 {
     for (int i = co_succ(s, me); i != me; i = co_succ(s, i))
-        if (s->w.tasks[i].state == TS_SUSPENDED && !s->tasks[i].exited)
+        if (s->w.tasks[i].state == TS_SUSPENDED && !s->tasks[i].exited &&
+            !s->tasks[i].is_gen)
             return i;
     return -1;
 }
 
 /* The CPU that ran `from` (now suspended or finished) runs `to`: a switch
  * in user space, with no kernel involved, costing co_switch */
-static void co_handover(struct sim *s, int cpu, int to)
+void proc_co_handover(struct sim *s, int cpu, int to)
 {
     struct task *n = &s->tasks[to];
     n->cpu = cpu;
@@ -407,6 +409,8 @@ static int op_coroutine(struct sim *s, struct task *t, const struct prog_ins *in
         ch->slots[in->dst] = 0;
     ch->block_end = in->jump;
     ch->is_coroutine = 1;
+    ch->is_gen = in->op == OP_GENERATOR;
+    ch->co_parent = me;
     ch->kthread = host;
     /* the ring keeps the order they were made: append at its tail */
     int last = s->tasks[host].last_co >= 0 ? s->tasks[host].last_co : host;
@@ -414,7 +418,8 @@ static int op_coroutine(struct sim *s, struct task *t, const struct prog_ins *in
     s->tasks[host].last_co = c;
     ch->next_thread = s->tasks[t->proc].next_thread; /* dies with the process */
     s->tasks[t->proc].next_thread = c;
-    sim_emit_state(s, c, TS_SUSPENDED, -1, 0);
+    /* a generator is created and runs nothing ("new": GEN_CREATED) */
+    sim_emit_state(s, c, ch->is_gen ? TS_NEW : TS_SUSPENDED, -1, 0);
     sim_set_dst(s, t, in->dst, ch->id);
     t->pc = in->jump;
     t->busy_ns = s->p->cost.co_create; /* user-space work, on the CPU */
@@ -423,7 +428,8 @@ static int op_coroutine(struct sim *s, struct task *t, const struct prog_ins *in
 
 static int op_yield(struct sim *s, struct task *t, const struct prog_ins *in)
 {
-    (void)in;
+    if (t->is_gen)
+        return coro_gen_yield(s, t, in);
     int me = (int)(t - s->tasks);
     t->pc++; /* the yield is over when this coroutine is switched back to */
     int to = co_next(s, me);
@@ -432,7 +438,7 @@ static int op_yield(struct sim *s, struct task *t, const struct prog_ins *in)
     int cpu = t->cpu;
     t->cpu = -1;
     sim_emit_state(s, me, TS_SUSPENDED, -1, 0);
-    co_handover(s, cpu, to);
+    proc_co_handover(s, cpu, to);
     return GO_BLOCKED; /* this one stops here, in user space */
 }
 
@@ -440,13 +446,15 @@ static int op_yield(struct sim *s, struct task *t, const struct prog_ins *in)
 static int co_finish(struct sim *s, struct task *t, int code)
 {
     int me = (int)(t - s->tasks), cpu = t->cpu;
-    int to = co_next(s, me);
+    int to = coro_finish_to(s, t);
+    if (to < 0)
+        to = co_next(s, me);
     t->exited = 1;
     t->gen++;
     t->cpu = -1;
     sim_emit_state(s, me, TS_EXITED, -1, code);
     if (to >= 0 && cpu >= 0) {
-        co_handover(s, cpu, to);
+        proc_co_handover(s, cpu, to);
     } else if (cpu >= 0) {
         sched_off(s, t);
         s->cpu_busy[cpu] = 0;
@@ -633,7 +641,7 @@ static int proc_exec(struct sim *s, struct task *t, const struct prog_ins *in)
     case OP_COMPUTE: return op_compute(s, t, in);
     case OP_SLEEP: return op_sleep(s, t, in);
     case OP_FORK: case OP_THREAD: return op_spawn(s, t, in);
-    case OP_COROUTINE: return op_coroutine(s, t, in);
+    case OP_COROUTINE: case OP_GENERATOR: return op_coroutine(s, t, in);
     case OP_YIELD: return op_yield(s, t, in);
     case OP_JOIN: case OP_WAIT: return op_join(s, t, in);
     case OP_SAY: return op_say(s, t, in);
@@ -644,6 +652,6 @@ static int proc_exec(struct sim *s, struct task *t, const struct prog_ins *in)
 const struct mux_ops mux_proc_ops = {
     .name = "proc",
     .ops = {OP_COMPUTE, OP_SLEEP, OP_EXIT, OP_END, OP_FORK, OP_THREAD, OP_JOIN,
-            OP_WAIT, OP_SAY, OP_COROUTINE, OP_YIELD, OP__COUNT},
+            OP_WAIT, OP_SAY, OP_COROUTINE, OP_YIELD, OP_GENERATOR, OP__COUNT},
     .exec = proc_exec,
 };

@@ -21,6 +21,7 @@
 
 #include <stdint.h>
 #include "cost.h"
+#include "tl/tl.h"
 
 /*
  * Operations: X(enum, keyword, operand spec, help).
@@ -61,7 +62,10 @@
     X(FORK, "fork", "", "pid = fork { ... }: a child process runs the block") \
     X(THREAD, "thread", "", "tid = thread { ... }: a new thread runs the block") \
     X(COROUTINE, "coroutine", "", "co = coroutine { ... }: a coroutine of this thread runs the block when a yield switches to it") \
-    X(YIELD, "yield", "", "yield: switch to the next coroutine of this thread (in user space: no syscall)") \
+    X(YIELD, "yield", "v", "[x =] yield [VALUE]: switch to the next coroutine of this thread (in user space: no syscall); in a generator, hand VALUE back to next/send (x = what send gives back)") \
+    X(GENERATOR, "generator", "", "g = generator [NAME] { ... }: a generator: made, it runs nothing until next or send") \
+    X(NEXT, "next", "fv", "v = next G [VALUE]: run generator G to its next yield; v = the yielded value, StopIteration once it is done; with VALUE, G's pending yield returns it (Python's G.send(VALUE))") \
+    X(SWITCH, "switch", "fv", "[v =] switch CO [VALUE]: greenlet's switch: run coroutine CO (or parent) now, handing it VALUE; v = the value the next switch back gives") \
     X(JOIN, "join", "f", "join TID: wait for a thread to exit (pthread_join: a futex wait only if it is still running)") \
     X(WAIT, "wait", "v", "pid [, status] = wait [PID]: wait4: wait for a child process (PID, or any) to exit and reap it: its pid and status (the exit code, or 128 + the signal that killed it); until then it is a zombie") \
     X(TYPE, "type", "n", "type SIZE: the user types SIZE bytes at the terminal; a read of fd 0 gets them") \
@@ -90,6 +94,7 @@
     X(SEM_POST, "sem_post", "m", "sem_post S: add one to S (an atomic increment); if a thread waits, futex FUTEX_WAKE_PRIVATE to wake one") \
     X(SETRLIMIT, "setrlimit", "rnv", "setrlimit RLIMIT_NOFILE SOFT [HARD]: change the process's fd limit (prlimit64); SOFT <= HARD, and HARD may only go down") \
     X(SETSOCKOPT, "setsockopt", "fkn", "setsockopt FD SO_SNDBUF|SO_RCVBUF SIZE: ask for a socket buffer size; the kernel doubles it for its bookkeeping") \
+    X(GETSOCKOPT, "getsockopt", "fk", "n = getsockopt FD SO_SNDBUF|SO_RCVBUF: the buffer size the kernel keeps (twice what setsockopt asked for)") \
     X(SET, "set", "v", "x = set VALUE: assign") \
     /* control flow, produced by the compiler only */ \
     X(JMP, "(jump)", "", "") \
@@ -100,6 +105,10 @@
     X(END, "(end)", "", "") \
     X(SIGRETURN, "(sigreturn)", "", "") \
     X(ARITH, "(arith)", "", "")
+
+/* The value `v = next G` gets once generator G is done: Python raises
+ * StopIteration; the scenario compares with the word StopIteration */
+#define PROG_STOP_ITERATION TL_STOP_ITERATION
 
 enum prog_op {
 #define X(e, k, s, h) OP_##e,

@@ -220,6 +220,10 @@ int scn_value(struct scn *S, struct prog_arg *a)
         return scn_err(S, t->off, "expected a value (a variable, a number or "
                        "an errno name such as EAGAIN), found %s",
                        scn_desc(S, t, b, sizeof b));
+    if (scn_var_find(S, t->s, t->len) < 0 && scn_word(t, "StopIteration")) {
+        scn_const(a, PROG_STOP_ITERATION); /* what next gives at the end */
+        return 0;
+    }
     if (scn_var_find(S, t->s, t->len) >= 0 || !scn_errno_form(t))
         return scn_arg_var(S, t, a, HINT_VAR);
     char name[64];
@@ -602,7 +606,16 @@ static int scn_args(struct scn *S, struct prog_ins *in, int off)
         return scn_usage_err(S, op, n < min ? off : S->tok[S->pos + max].off,
                              n);
     int k = 0; /* operand index in spec */
+    if (op == OP_SWITCH && n > 0 && scn_word(&S->tok[S->pos], "parent") &&
+        scn_var_find(S, "parent", 6) < 0) {
+        in->flags = 1; /* switch parent [VALUE] */
+        scn_const(&in->a[0], 0);
+        S->pos++;
+        k = 1;
+        n--;
+    }
     for (int i = 0; k < (int)strlen(spec) && i < n; i++, k++) {
+        /* (i counts the operands read, k their place in spec) */
         const struct scn_tok *t = &S->tok[S->pos];
         if (op == OP_EPOLL_WAIT && k == 1 && t->kind == T_INT &&
             t->unit == U_TIME)
@@ -637,7 +650,7 @@ int scn_op(struct scn *S, int op, const struct scn_tok *kw,
     if (!d1 && op == OP_SET)
         return scn_err(S, kw->off, "set needs a variable: x = set VALUE");
     if (op == OP_FORK || op == OP_THREAD || op == OP_SIGACTION ||
-        op == OP_COROUTINE)
+        op == OP_COROUTINE || op == OP_GENERATOR)
         return scn_spawn(S, op, kw, d1);
     struct prog_ins in;
     scn_ins_init(S, &in, op, kw->off);

@@ -572,7 +572,8 @@ static void sys_finish(struct sim *s, struct task *t)
         t->phase++;
         return;
     }
-    if (in->op == OP_CONNECT) { /* the script gets the fd, or -errno */
+    if (in->op == OP_CONNECT || in->op == OP_GETSOCKOPT) {
+        /* the script gets the fd (the option's value), or -errno */
         sim_set_dst(s, t, in->dst, t->ret < 0 ? t->ret : t->ret2);
     } else {
         sim_set_dst(s, t, in->dst, t->ret);
@@ -595,7 +596,7 @@ static void sys_finish(struct sim *s, struct task *t)
 static const struct mux_ops *const muxes[] = {
     &mux_io_ops, &mux_proc_ops, &mux_scan_ops, &mux_select_ops, &mux_poll_ops,
     &mux_epoll_ops, &mux_sigio_ops, &mux_uring_ops, &mux_mem_ops,
-    &mux_timerfd_ops,
+    &mux_timerfd_ops, &mux_coro_ops,
 };
 #define NMUX ((int)(sizeof muxes / sizeof muxes[0]))
 
@@ -888,7 +889,7 @@ static int setup(struct sim *s)
     for (int i = 0; i < s->p->ncpus; i++)
         s->cpu_last[i] = -1;
     for (int i = 0; i < NMUX; i++)
-        for (int k = 0; k < 16 && muxes[i]->ops[k] != OP__COUNT; k++)
+        for (int k = 0; k < 24 && muxes[i]->ops[k] != OP__COUNT; k++)
             s->mux[muxes[i]->ops[k]] = muxes[i];
     /* the terminal: its input buffer holds what the user types (N_TTY's
      * 4096 bytes); what is written to it is shown, not kept */

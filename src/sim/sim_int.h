@@ -15,6 +15,8 @@
 #include "sim/sim.h"
 
 #define TASK_NONE (-1)
+/* pids and tids are PID_BASE + the task's number (a coroutine's id too) */
+#define PID_BASE 1000
 
 /* What a handler tells the interpreter */
 enum go { GO_NEXT, GO_BUSY, GO_BLOCKED, GO_EXITED, GO_FAIL };
@@ -128,6 +130,15 @@ struct task {
     uint32_t gen;     /* bumps invalidate agenda items for the task */
     uint8_t external, in_sys, advance, exited, reaped, is_thread, pend;
     uint8_t is_coroutine;
+    uint8_t is_gen;     /* a generator (coro.c): runs only from next/send */
+    uint8_t gen_at;     /* a generator: 0 created, 1 suspended at a yield,
+                           2 running (or waiting in a next of its own) */
+    uint8_t co_switched; /* entered by a greenlet switch: its end returns
+                            to its parent */
+    int32_t co_parent;  /* the task that made this coroutine, -1 */
+    int32_t co_caller;  /* a generator: who called next/send, -1 */
+    int32_t co_dst;     /* the slot that gets the value it is resumed with
+                           (a switch's, next's or yield's result), -1 */
     uint8_t futex_woken; /* a FUTEX_WAKE took it off the futex's queue */
     int32_t futex_slot;  /* the shared word it sleeps on in FUTEX_WAIT, -1 */
     int32_t nchildren;   /* a process: children not reaped nor adopted */
@@ -162,6 +173,8 @@ struct sobj {
     int32_t connect_ret; /* connecting sockets: 1 pending, 0 ok, -errno */
     uint8_t fin_pending, freed;
     uint8_t unix_pair; /* a socketpair's end (AF_UNIX) */
+    int64_t so_sndbuf, so_rcvbuf; /* sk_sndbuf / sk_rcvbuf as setsockopt
+                                     left them (doubled); 0: the default */
     uint8_t nospace;   /* SOCK_NOSPACE: a writer or a poll found no room,
                           so room made must be announced (space_made) */
     int32_t sig_owner; /* F_SETOWN: process task + 1 to send SIGIO, 0 none */
@@ -224,7 +237,7 @@ struct sim {
 /* An I/O model: handlers for the operations it owns, and readiness hooks */
 struct mux_ops {
     const char *name;
-    int ops[16];  /* prog ops this model handles, OP__COUNT-terminated
+    int ops[24];  /* prog ops this model handles, OP__COUNT-terminated
                      (an unterminated list would claim OP_SOCKET = 0) */
     int (*exec)(struct sim *s, struct task *t, const struct prog_ins *in);
     /* bytes arrived, EOF, or a new connection on object obj */
@@ -238,6 +251,17 @@ struct mux_ops {
 extern const struct mux_ops mux_scan_ops, mux_select_ops, mux_poll_ops,
     mux_epoll_ops;
 extern const struct mux_ops mux_sigio_ops, mux_uring_ops, mux_timerfd_ops;
+/* ---- coroutines (proc.c) and generators, greenlet (coro.c) ---- */
+/* The CPU that ran a coroutine now suspended or finished runs `to`: a
+ * switch in user space, costing co_switch */
+void proc_co_handover(struct sim *s, int cpu, int to);
+/* yield in a generator: hand the value back to next/send's caller */
+int coro_gen_yield(struct sim *s, struct task *t, const struct prog_ins *in);
+/* t's block is done: the task to run next (a generator's caller, a
+ * switched-into greenlet's parent), its pending result set; -1: the ring
+ * decides */
+int coro_finish_to(struct sim *s, struct task *t);
+extern const struct mux_ops mux_coro_ops;
 /* ---- timerfd (timerfd.c) ---- */
 /* AG_TIMERFD: timerfd obj's timer, armed as number arm, expires */
 void timerfd_expire(struct sim *s, int obj, int64_t arm);

@@ -2,6 +2,7 @@
  * export.c - statistics, JSON and Chrome trace exports of a timeline.
  */
 #include "tl/export.h"
+#include "tl/text.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -234,6 +235,16 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
         }
         break;
     case EV_SYS_ENTER:
+        if (e->sub == SYS_EPOLL_CTL && (e->a & TL_EPCTL_FULL)) {
+            char ev[96];
+            fprintf(out, ",\"name\":\"epoll_ctl\",\"fd\":%d,\"arg\":%d,"
+                    "\"op\":\"%s\"", e->obj, TL_EPCTL_FD(e->a),
+                    tl_epoll_op_name(TL_EPCTL_OP(e->a)));
+            if (TL_EPCTL_OP(e->a) != 2)
+                fprintf(out, ",\"events\":\"%s\"",
+                        tl_epoll_events_text(ev, sizeof ev, TL_EPCTL_EV(e->a)));
+            break;
+        }
         fprintf(out, ",\"name\":\"%s\",\"fd\":%d,\"arg\":%lld", tl_sys_name(e->sub),
                 e->obj, (long long)e->a);
         if (e->b > 0 && e->b <= tl->nstrs) {
@@ -324,6 +335,13 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
         fprintf(out, ",\"name\":\"%s\",\"fds\":%lld,\"dur_ns\":%lld",
                 tl_sys_name(e->sub), (long long)e->a, (long long)e->b);
         break;
+    case EV_SWITCH: {
+        static const char *const why[] = {"next", "send", "yield", "stop",
+                                          "switch", "return"};
+        fprintf(out, ",\"to\":%d,\"why\":\"%s\",\"value\":%lld", e->obj,
+                e->sub < 6 ? why[e->sub] : "?", (long long)e->a);
+        break;
+    }
     }
     fputc('}', out);
 }

@@ -11,6 +11,34 @@
 /* fcntl access modes, as strace names them */
 static const char *const acc_names[4] = {"O_RDONLY", "O_WRONLY", "O_RDWR", "O_RDWR"};
 
+char *tl_epoll_events_text(char *buf, size_t len, unsigned ev)
+{
+    /* by value: EPOLLIN 0x1, EPOLLOUT 0x4, EPOLLEXCLUSIVE 1 << 28,
+     * EPOLLONESHOT 1 << 30, EPOLLET 1 << 31 */
+    static const struct { unsigned bit; const char *name; } b[] = {
+        {TL_EP_IN, "EPOLLIN"}, {TL_EP_OUT, "EPOLLOUT"},
+        {TL_EP_EXCLUSIVE, "EPOLLEXCLUSIVE"}, {TL_EP_ONESHOT, "EPOLLONESHOT"},
+        {TL_EP_ET, "EPOLLET"}};
+    size_t n = 0;
+    if (len)
+        buf[0] = 0;
+    for (size_t i = 0; i < sizeof b / sizeof *b; i++)
+        if ((ev & b[i].bit) && n < len) {
+            int w = snprintf(buf + n, len - n, "%s%s", n ? "|" : "", b[i].name);
+            n += w > 0 ? (size_t)w : 0;
+        }
+    if (!n && len)
+        snprintf(buf, len, "0");
+    return buf;
+}
+
+const char *tl_epoll_op_name(int op)
+{
+    static const char *const names[] = {"EPOLL_CTL_ADD", "EPOLL_CTL_MOD",
+                                        "EPOLL_CTL_DEL"};
+    return op >= 0 && op < 3 ? names[op] : "?";
+}
+
 char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg)
 {
     return tl_call_wait_text(buf, len, sys, fd, arg, 0);
@@ -85,6 +113,11 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
            TL_SOCKOPT_OPT(arg) == TL_SO_RCVBUF ? "SO_RCVBUF" : "SO_SNDBUF",
            (long long)TL_SOCKOPT_VAL(arg));
         break;
+    case SYS_GETSOCKOPT:
+        SN("getsockopt(%d, SOL_SOCKET, %s, [%lld], [4])", fd,
+           TL_SOCKOPT_OPT(arg) == TL_SO_RCVBUF ? "SO_RCVBUF" : "SO_SNDBUF",
+           (long long)TL_SOCKOPT_VAL(arg));
+        break;
     case SYS_PRLIMIT64:
         SN("prlimit64(0, RLIMIT_NOFILE, {rlim_cur=%lld, rlim_max=%lld}, NULL)",
            (long long)TL_RLIM_CUR(arg), (long long)TL_RLIM_MAX(arg));
@@ -94,13 +127,15 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
            n / 1000000000, n % 1000000000);
         break;
     case SYS_EXIT_GROUP: case SYS_EXIT: SN("%s(%lld)", tl_sys_name(sys), n); break;
-    case SYS_CLONE:
+    case SYS_CLONE: /* glibc 2.36's fork(), as strace shows it */
         SN("clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|"
-           "CLONE_CHILD_SETTID|SIGCHLD)");
+           "CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=...)");
         break;
-    case SYS_CLONE3:
+    case SYS_CLONE3: /* glibc 2.36's pthread_create() */
         SN("clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|"
-           "CLONE_THREAD|CLONE_SYSVSEM, ...}, 88)");
+           "CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|"
+           "CLONE_CHILD_CLEARTID, child_tid=..., parent_tid=..., "
+           "exit_signal=0, stack=..., stack_size=0x7fff80, tls=...}, 88)");
         break;
     case SYS_WAIT4: /* arg 1: the program asked for the status */
         SN("wait4(%d, %s, 0, NULL)", fd > 0 ? fd : -1, arg ? "[...]" : "NULL");
@@ -123,7 +158,22 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
         break;
     case SYS_POLL: SN("poll([...], %lld, %lld)", n, tmo_ms(tmo)); break;
     case SYS_EPOLL_CREATE1: SN("epoll_create1(0)"); break;
-    case SYS_EPOLL_CTL: SN("epoll_ctl(%d, ..., %lld, {...})", fd, n); break;
+    case SYS_EPOLL_CTL: {
+        int tfd = TL_EPCTL_FD(arg);
+        if (!(arg & TL_EPCTL_FULL)) {
+            SN("epoll_ctl(%d, ..., %d, {...})", fd, tfd);
+            break;
+        }
+        if (TL_EPCTL_OP(arg) == 2) { /* DEL: no event */
+            SN("epoll_ctl(%d, EPOLL_CTL_DEL, %d, NULL)", fd, tfd);
+            break;
+        }
+        char ev[96];
+        SN("epoll_ctl(%d, %s, %d, {events=%s, data={u32=%d, u64=%d}})", fd,
+           tl_epoll_op_name(TL_EPCTL_OP(arg)), tfd,
+           tl_epoll_events_text(ev, sizeof ev, TL_EPCTL_EV(arg)), tfd, tfd);
+        break;
+    }
     case SYS_EPOLL_WAIT:
         SN("epoll_wait(%d, [...], %lld, %lld)", fd, n > 0 ? n : 64, tmo_ms(tmo));
         break;
@@ -164,11 +214,11 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
            "of range 0 - FD_SETSIZE \"..., iov_len=41}, {iov_base=\" ***: "
            "terminated\\n\", iov_len=17}], 3)", fd);
         break;
-    case SYS_MMAP: {
+    case SYS_MMAP: { /* strace prints the io_uring offsets as numbers */
         static const char *const off[] = {
-            [TL_MMAP_SQ_RING] = "IORING_OFF_SQ_RING",
-            [TL_MMAP_CQ_RING] = "IORING_OFF_CQ_RING",
-            [TL_MMAP_SQES] = "IORING_OFF_SQES"};
+            [TL_MMAP_SQ_RING] = "0", /* IORING_OFF_SQ_RING */
+            [TL_MMAP_CQ_RING] = "0x8000000", /* IORING_OFF_CQ_RING */
+            [TL_MMAP_SQES] = "0x10000000"}; /* IORING_OFF_SQES */
         int k = TL_MMAP_KIND(arg);
         if (k == TL_MMAP_ANON || k > TL_MMAP_SQES)
             SN("mmap(NULL, %lld, PROT_READ|PROT_WRITE, MAP_PRIVATE|"
@@ -422,8 +472,10 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
         else
             SN("--- %s ---", tl_state_name(e->sub));
         break;
-    case EV_SYS_ENTER:
-        SN("%s <unfinished ...>", tl_enter_text(s, sizeof s, tl, e));
+    case EV_SYS_ENTER: /* exit and exit_group never return: strace's "= ?" */
+        SN(e->sub == SYS_EXIT_GROUP || e->sub == SYS_EXIT ? "%s = ?"
+                                                          : "%s <unfinished ...>",
+           tl_enter_text(s, sizeof s, tl, e));
         break;
     case EV_SYSCALL: {
         int64_t arg = 0; /* the entry's argument, for results that need it */
@@ -562,6 +614,23 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
         SN("kernel checks %lld fd%s for readiness%s", (long long)e->a,
            e->a == 1 ? "" : "s", dur_text(d, sizeof d, e->b));
         break;
+    case EV_SWITCH: {
+        const char *to = task_name(tl, e->obj);
+        char v[32];
+        if (e->a == TL_STOP_ITERATION)
+            snprintf(v, sizeof v, "StopIteration");
+        else
+            snprintf(v, sizeof v, "%lld", (long long)e->a);
+        switch (e->sub) {
+        case TSW_NEXT: SN("next(): %s runs to its next yield (in user space, no syscall)", to); break;
+        case TSW_SEND: SN("send(%s): %s runs on, its yield returns %s", v, to, v); break;
+        case TSW_YIELD: SN("yield %s: suspended here, %s gets %s", v, to, v); break;
+        case TSW_STOP: SN("the generator is done: StopIteration for %s", to); break;
+        case TSW_SWITCH: SN("switch(%s): %s runs", v, to); break;
+        default: SN("the greenlet is done: back to its parent %s", to); break;
+        }
+        break;
+    }
     default:
         SN("(unknown event %d)", e->type);
         break;

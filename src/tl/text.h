@@ -18,6 +18,10 @@
 
 /* "read(4, ..., 4096)" for a syscall entered with fd (or -1) and size arg */
 char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg);
+/* "EPOLLIN|EPOLLET": TL_EP_* events in strace's order (by bit value) */
+char *tl_epoll_events_text(char *buf, size_t len, unsigned ev);
+/* "EPOLL_CTL_ADD" for 0, 1, 2 */
+const char *tl_epoll_op_name(int op);
 /* The same for a call that may wait with a timeout (SYS_ENTER.b, TL_TMO):
  * "epoll_wait(5, [...], 64, 10)", "pselect6(4, [...], NULL, NULL,
  * {tv_sec=0, tv_nsec=10000000}, NULL)" */

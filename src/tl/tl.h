@@ -118,7 +118,8 @@ enum tl_wait {
     X(GETTID, "gettid") \
     X(GETPID, "getpid") \
     X(TGKILL, "tgkill") \
-    X(SETSOCKOPT, "setsockopt")
+    X(SETSOCKOPT, "setsockopt") \
+    X(GETSOCKOPT, "getsockopt")
 
 enum tl_sys {
 #define X(e, n) SYS_##e,
@@ -215,6 +216,18 @@ static inline int64_t tl_linux_flags(int acc, int fl)
 #define TL_EP_ET 0x4u
 #define TL_EP_ONESHOT 0x8u
 #define TL_EP_EXCLUSIVE 0x10u
+/* SYS_ENTER.a of SYS_EPOLL_CTL: the fd, and with TL_EPCTL_FULL also the
+ * operation (0 ADD, 1 MOD, 2 DEL) and the TL_EP_* events, so that text and
+ * JSON show them as strace does; a bare fd (an imported trace) has none */
+#define TL_EPCTL_FULL ((int64_t)1 << 62)
+#define TL_EPCTL_ARG(op, fd, ev) \
+    (TL_EPCTL_FULL | (int64_t)(uint32_t)(fd) | (int64_t)(op) << 32 | \
+     (int64_t)(ev) << 40)
+#define TL_EPCTL_FD(v) \
+    ((v) & TL_EPCTL_FULL ? (int)(int32_t)(uint32_t)((v) & 0xffffffff) \
+                         : (int)(v))
+#define TL_EPCTL_OP(v) ((int)(((v) >> 32) & 0xff))
+#define TL_EPCTL_EV(v) ((unsigned)(((v) >> 40) & 0xffff))
 /* SYS_ENTER.a of SYS_WRITEV: which of glibc's fatal messages it writes
  * to fd 2 (__libc_message writes "*** ", the text, " ***: terminated\n") */
 #define TL_MSG_FDSET 1 /* "bit out of range 0 - FD_SETSIZE on fd_set" */
@@ -242,7 +255,8 @@ enum tl_mmap_kind { TL_MMAP_ANON, TL_MMAP_SQ_RING, TL_MMAP_CQ_RING,
 /* with TL_FUTEX_WAIT: a timed wait (a condition variable's timedwait:
  * FUTEX_WAIT_BITSET_PRIVATE with an absolute timeout) */
 #define TL_FUTEX_TIMED ((int64_t)4 << 40)
-/* SYS_ENTER.a of SYS_SETSOCKOPT: the value (32 bits) and the option,
+/* SYS_ENTER.a of SYS_SETSOCKOPT and SYS_GETSOCKOPT: the value (32 bits;
+ * for getsockopt the one it reads back) and the option,
  * SOL_SOCKET's SO_SNDBUF (7) or SO_RCVBUF (8) */
 #define TL_SOCKOPT_ARG(opt, val) ((int64_t)(uint32_t)(val) | (int64_t)(opt) << 32)
 #define TL_SOCKOPT_OPT(v) ((int)((uint64_t)(v) >> 32))
@@ -293,6 +307,12 @@ enum tl_uring_op {
 #define TL_URING_FD(it) ((int)(((uint64_t)(it) >> 32) & 0xffffff))
 #define TL_URING_LEN(it) ((int64_t)(uint32_t)(it))
 #define TL_URING_RES(it) ((int64_t)(int32_t)(uint32_t)(it))
+
+/* SWITCH.sub: next(g), g.send(v), a generator's yield, its end
+ * (StopIteration), greenlet's switch, a switched greenlet's end */
+#define TL_STOP_ITERATION (-((int64_t)1 << 62)) /* next's value at the end */
+enum tl_switch { TSW_NEXT, TSW_SEND, TSW_YIELD, TSW_STOP, TSW_SWITCH,
+                 TSW_RETURN };
 
 /* Queue operations (QUEUE.sub) */
 enum tl_qop { TQ_PUSH, TQ_POP, TQ_REMOVE };
@@ -350,6 +370,9 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *   SCAN       task, sub = syscall, a = entries the kernel scanned, b = ns
  *              it took (select/poll check every watched fd; epoll_wait
  *              only reads the ready list)
+ *   SWITCH     task = the coroutine that hands over, obj = the task that
+ *              runs next, sub = enum tl_switch (why), a = the value passed
+ *              (a generator's yielded value, what send or switch gives)
  *   MEM        task = the task that reads or writes, obj = the TQK_MEM queue
  *              of the variable, a = the value, sub = tl_mem_op: a load
  *              (nothing changes), a store, a fork's copy (task = the
@@ -382,7 +405,8 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
     X(SCAN, "scan", "the kernel checks watched fds for readiness") \
     X(ARGCOPY, "arg_copy", "a syscall's fd list copied between user and kernel space") \
     X(MEM, "mem", "a task loads or stores a variable in memory its threads share") \
-    X(REPARENT, "reparent", "an orphan gets a new parent (init)")
+    X(REPARENT, "reparent", "an orphan gets a new parent (init)") \
+    X(SWITCH, "switch", "control passes from one coroutine to another, in user space")
 
 enum tl_ev_type {
 #define X(e, j, h) EV_##e,

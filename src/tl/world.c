@@ -365,6 +365,7 @@ int world_apply(struct world *w, const struct tl *tl, const struct tl_ev *e)
     case EV_REPARENT:
     case EV_SCAN:
     case EV_ARGCOPY:
+    case EV_SWITCH: /* the STATE events around it say what changes */
         break;
     default:
         return -EINVAL;

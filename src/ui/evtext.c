@@ -68,7 +68,7 @@ int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
     /* a peer is a client on another host: it has no CPU of this machine */
     int peer = v->tl->tasks[task].kind == TK_PEER || k->cpu < 0;
     char where[32] = "";
-    if (k->state == TS_RUNNING)
+    if (k->state == TS_RUNNING && v->tl->ncpus > 0) /* a trace has no CPUs */
         snprintf(where, sizeof where, peer ? " on its own host" : " on CPU %d",
                  (int)k->cpu);
     switch (k->state) {

@@ -72,6 +72,7 @@ struct row {
     char app[96], ker[96];
     int arole, krole;
     int arrow; /* 1: app -> kernel, -1: kernel -> app, 0 none */
+    long ev;   /* the event that made it */
 };
 
 struct cycle {
@@ -79,6 +80,7 @@ struct cycle {
     int appw;        /* width of the application column */
     long start, end; /* events [start, end] */
     int nrows;
+    long cur_ev; /* the event ev_row is reading */
     struct row rows[MAX_ROWS];
     char status[160];
     int srole;
@@ -170,6 +172,7 @@ static struct row *add(struct cycle *c)
     }
     struct row *r = &c->rows[c->nrows++];
     memset(r, 0, sizeof *r);
+    r->ev = c->cur_ev;
     r->arole = R_USER;
     r->krole = R_KERNEL;
     return r;
@@ -670,8 +673,10 @@ static void build_rows(const struct viewer *v, int t, struct cycle *c)
         s.phase = 1; /* the wait began while the task ran */
         s.sig = 3;
     }
-    for (long i = c->start; i <= c->end; i++)
+    for (long i = c->start; i <= c->end; i++) {
+        c->cur_ev = i;
         ev_row(v, t, c, &v->tl->ev[i], &s);
+    }
     status(v, t, c, &s);
 }
 
@@ -747,6 +752,8 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     for (int i = first; i < c.nrows; i++) {
         const struct row *rw = &c.rows[i];
         int y = hy + heads + i - first;
+        if (rw->ev >= v->chg_from) /* made in the last move: marked */
+            cb_put(cb, in.x, y, cb_glyph(cb, G_VLINE), R_CHANGED);
         cb_text(cb, in.x + 1, y, aw, rw->app, rw->arole);
         if (rw->arrow > 0) {
             cb_rep(cb, in.x + aw + 1, y, 2, G_HLINE, R_DIM);
