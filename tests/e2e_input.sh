@@ -23,9 +23,13 @@ refused() {
 mkfifo "$tmp/fifo.scn"
 refused "fifo.scn: error: is a FIFO that no process writes to" --check "$tmp/fifo.scn"
 refused "fifo.scn: error: is a FIFO that no process writes to" "$tmp/fifo.scn"
-# one with a writer, even one that has not written yet, is read to its end
-(sleep 0.5; cat scenarios/blocking.scn) >"$tmp/fifo.scn" &
+# one with a writer, even one that has not written yet, is read to its
+# end (the writer opens it read-write, which does not wait for a reader,
+# and says when it has)
+(exec 3<>"$tmp/fifo.scn"; : >"$tmp/ready"; sleep 0.5; cat scenarios/blocking.scn >&3; sleep 0.2) &
 writer=$!
+i=0
+while [ ! -e "$tmp/ready" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 timeout 5 "$IOSIM" --check "$tmp/fifo.scn" || bad "a FIFO with a writer is not read"
 wait "$writer" 2>/dev/null
 writer=

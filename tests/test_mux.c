@@ -18,6 +18,7 @@
 #include "sim/server.h"
 #include "sim/sim.h"
 #include "tl/export.h"
+#include "tl/text.h"
 #include "testlib.h"
 
 /* ---- epoll ------------------------------------------------------------ */
@@ -400,6 +401,37 @@ static void test_select_fd_setsize_unchecked(void **state)
     tl_free(tl);
 }
 
+/* pselect6 as strace shows it: the set passed and, on return, the set
+ * left: pselect6(5, [3 4], NULL, NULL, NULL, NULL) = 1 (in [4]) */
+static void test_select_sets_text(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process p {\n    a, b = pipe\n    watch a\n    c, d = pipe\n"
+        "    watch c\n    t = thread {\n        sleep 1ms\n"
+        "        n = write d 1\n    }\n    n = select\n    join t\n}\n");
+    int p = task_id(tl, "p");
+    char enter[512] = "", ret[512] = "";
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task == p && e->sub == SYS_SELECT && e->type == EV_SYS_ENTER)
+            tl_ev_text(enter, sizeof enter, tl, (long)i);
+        if (e->task == p && e->sub == SYS_SELECT && e->type == EV_SYSCALL)
+            tl_ev_text(ret, sizeof ret, tl, (long)i);
+    }
+    assert_non_null(strstr(enter, "pselect6(6, [3 5], NULL, NULL, NULL, NULL)"));
+    assert_non_null(strstr(ret, "= 1 (in [5])"));
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(tl_export_json(tl, f), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "\"sets\":\"[3 5], NULL\""));
+    assert_non_null(strstr(buf, "\"ready\":\"in [5]\""));
+    free(buf);
+    tl_free(tl);
+}
+
 /* Below the limit select works, and reports ready fds in fd order */
 static void test_select_ready_sorted(void **state)
 {
@@ -742,6 +774,7 @@ int main(void)
         cmocka_unit_test(test_epoll_file_fd_key),
         cmocka_unit_test(test_select_fd_setsize),
         cmocka_unit_test(test_select_fd_setsize_unchecked),
+        cmocka_unit_test(test_select_sets_text),
         cmocka_unit_test(test_select_ready_sorted),
         cmocka_unit_test(test_scan_cost),
         cmocka_unit_test(test_scan_copies_and_user_pass),

@@ -42,6 +42,8 @@ int mem_new(struct sim *s, int proc, int from)
     const struct prog_task *d = &s->p->tasks[s->tasks[proc].decl];
     if (!d->slot_shared)
         return 0;
+    if (sim_charge(s, (int64_t)d->nslots * (int64_t)sizeof(struct mword)))
+        return -1; /* past the memory budget: the run stops here */
     struct mword *mem = calloc((size_t)d->nslots, sizeof *mem);
     if (!mem) {
         s->failed = -ENOMEM;

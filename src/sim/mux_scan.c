@@ -41,6 +41,7 @@
  * copies into the kernel.
  */
 #include "sim/mux_scan.h"
+#include "tl/text.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -136,6 +137,66 @@ static int sleeper_add(struct sim *s, int obj, int task, uint32_t round,
 }
 
 /* What fd i of a call is watched for */
+int scan_str(struct sim *s, struct task *t, int which, const char *text)
+{
+    int last = t->sel_str[which] - 1;
+    if (last >= 0 && last < s->tl->nstrs && !strcmp(s->tl->strs[last], text))
+        return last;
+    if (sim_charge(s, (int64_t)strlen(text) + 1))
+        return -1;
+    int id = tl_add_str(s->tl, text);
+    if (id < 0) {
+        s->failed = -ENOMEM;
+        return -1;
+    }
+    t->sel_str[which] = id + 1;
+    return id;
+}
+
+/* the fds with flag f set, ascending and once each, as a bitmap lists
+ * them; the 64 lowest are kept, then "..." */
+static void set_text(char *buf, size_t len, const int32_t *fds,
+                     const uint8_t *f, int n)
+{
+    enum { KEEP = 65 };
+    int32_t v[KEEP];
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (!f[i] || fds[i] < 0)
+            continue;
+        int j = k;
+        while (j > 0 && v[j - 1] > fds[i])
+            j--;
+        if ((j > 0 && v[j - 1] == fds[i]) || j >= KEEP)
+            continue;
+        int move = (k < KEEP ? k : KEEP - 1) - j;
+        memmove(&v[j + 1], &v[j], (size_t)move * sizeof *v);
+        v[j] = fds[i];
+        if (k < KEEP)
+            k++;
+    }
+    tl_fdset_text(buf, len, v, k, KEEP - 1);
+}
+
+void scan_sets_text(char *buf, size_t len, const int32_t *fds,
+                    const uint8_t *rd, const uint8_t *wr, int n, int prefix)
+{
+    char r[512], w[512];
+    int hr = 0, hw = 0;
+    for (int i = 0; i < n; i++) {
+        hr |= rd[i];
+        hw |= wr[i];
+    }
+    set_text(r, sizeof r, fds, rd, n);
+    set_text(w, sizeof w, fds, wr, n);
+    if (!prefix)
+        snprintf(buf, len, "%s, %s", hr ? r : "NULL", hw ? w : "NULL");
+    else if (hr && hw)
+        snprintf(buf, len, "in %s, out %s", r, w);
+    else
+        snprintf(buf, len, "%s %s", hr ? "in" : "out", hr ? r : w);
+}
+
 static unsigned scan_ev(const uint8_t *evs, int i)
 {
     return evs ? evs[i] : TL_EP_IN;
@@ -161,12 +222,15 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
                                                        TC_TO_KERNEL,
                                                        call->copy_in) : 0);
     int64_t scan_ns = call->base, polled = 0;
+    /* select: which fds are left in which set, for strace's "(in [3])" */
+    uint8_t *flags = call->sorted && n > 0 ? calloc((size_t)n, 2) : NULL;
     for (int i = 0; i < n; i++) {
         if (fds[i] < 0) /* poll ignores negative fds */
             continue;
         int obj = sim_fd_obj(s, t, fds[i]);
         scan_ns = sat_add(scan_ns, scan_fd_cost(s, obj, polled++));
         if (obj < 0 && !call->bad_is_ready) {
+            free(flags);
             int64_t part = scan_ns;
             t->nready = 0;
             sim_emit(s, EV_SCAN, me, call->sys, -1, polled, part);
@@ -179,11 +243,24 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
         int rd = obj < 0 || ((ev & TL_EP_IN) && sim_readable(s, obj));
         int wr = obj >= 0 && (ev & TL_EP_OUT) && sim_poll_out(s, obj);
         bits += rd + wr;
+        if (flags) {
+            flags[i] = (uint8_t)rd;
+            flags[n + i] = (uint8_t)wr;
+        }
         if ((rd || wr) && sim_ready_push(t, fds[i])) {
+            free(flags);
             s->failed = -ENOMEM;
             return GO_FAIL;
         }
     }
+    if (flags && t->nready > 0) {
+        char text[1200];
+        scan_sets_text(text, sizeof text, fds, flags, flags + n, n, 1);
+        int id = scan_str(s, t, 1, text);
+        if (id >= 0)
+            t->sys_fd = TL_STR_OBJ(id); /* the SYSCALL event's obj */
+    }
+    free(flags);
     sim_emit(s, EV_SCAN, me, call->sys, -1, polled, scan_ns);
     if (call->sorted && t->nready > 1) { /* select: one bit per fd */
         qsort(t->ready, (size_t)t->nready, sizeof *t->ready, cmp_fd);

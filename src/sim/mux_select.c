@@ -195,7 +195,22 @@ static int select_exec(struct sim *s, struct task *t, const struct prog_ins *in)
         sim_sys_enter_wait(s, t, SYS_SELECT, -1, nfds, 0, 0);
         return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
     }
-    sim_sys_enter_wait(s, t, SYS_SELECT, -1, nfds, tmo, 1);
+    int32_t setstr = -1; /* the sets passed, as strace shows them */
+    if (!t->in_sys && n > 0) {
+        uint8_t *f = calloc((size_t)n, 2);
+        char text[1200];
+        if (f) {
+            for (int i = 0; i < n; i++) {
+                f[i] = !evs || (evs[i] & TL_EP_IN);
+                f[n + i] = evs && (evs[i] & TL_EP_OUT);
+            }
+            scan_sets_text(text, sizeof text, fds, f, f + n, n, 0);
+            int id = scan_str(s, t, 0, text);
+            setstr = id >= 0 ? TL_STR_OBJ(id) : -1;
+            free(f);
+        }
+    }
+    sim_sys_enter_wait(s, t, SYS_SELECT, setstr, nfds, tmo, 1);
     const struct cost *c = &s->p->cost;
     int64_t set_bytes = (nfds + 63) / 64 * 8; /* FDS_BYTES: whole longs */
     int sets = 1; /* readfds, and writefds if the program watches for room */

@@ -164,27 +164,32 @@ static int64_t budget_mem(const struct sim *s)
     int64_t b = (int64_t)tl->nev * (int64_t)sizeof *tl->ev;
     b += (int64_t)tl->taskcap * (int64_t)(sizeof *tl->tasks + 32);
     b += (int64_t)tl->objcap * (int64_t)sizeof *tl->objs;
-    b += (int64_t)tl->queuecap * (int64_t)(sizeof *tl->queues + 32);
+    /* a name, an items array: a malloc'd block each, 16 bytes of malloc's
+     * own on top (glibc) */
+    b += (int64_t)tl->queuecap * (int64_t)(sizeof *tl->queues + 48);
     b += (int64_t)tl->strcap * (int64_t)sizeof *tl->strs;
     b += (int64_t)w->taskcap * (int64_t)(sizeof *w->tasks + sizeof *w->procs);
     b += (int64_t)w->objcap * (int64_t)sizeof *w->objs;
     b += (int64_t)w->queuecap * (int64_t)sizeof *w->queues;
     for (int i = 0; i < w->ntasks; i++)
         b += (int64_t)w->procs[i].cap * (int64_t)sizeof(struct w_fd);
-    for (int i = 0; i < w->nqueues; i++)
-        b += (int64_t)w->queues[i].cap * (int64_t)sizeof(int64_t);
+    b += s->mem_items; /* the queues' items, counted as they grow */
+    if (w->nqueues > 0) /* but the run queue, which STATE events fill */
+        b += (int64_t)w->queues[0].cap * 8 + 16;
     b += (int64_t)s->taskcap * (int64_t)sizeof *s->tasks;
     b += (int64_t)s->objcap * (int64_t)sizeof *s->objs;
     b += (int64_t)s->h.cap * (int64_t)sizeof *s->h.v;
     for (int i = 0; i < s->ntasks; i++) {
         const struct task *t = &s->tasks[i];
-        b += (int64_t)s->p->tasks[t->decl].nslots * (int64_t)sizeof *t->slots;
+        int64_t nslots = s->p->tasks[t->decl].nslots;
+        b += nslots * (int64_t)sizeof *t->slots;
+        if (t->mem && t->proc == i) /* the process's shared words */
+            b += nslots * (int64_t)sizeof *t->mem;
         b += (int64_t)t->readycap * 4 + (int64_t)t->watch.cap * 4 +
              (int64_t)t->watch.poscap * 4;
     }
-    for (int i = 0; i < s->nobjs; i++)
-        b += (int64_t)(s->objs[i].sleepers.cap + s->objs[i].epitems.cap) *
-             (int64_t)sizeof(struct watch_ent);
+    /* left out: the objects' lists of sleepers and epoll items, whose
+     * entries are bounded by the watch sets and interest lists counted */
     return b;
 }
 
@@ -199,15 +204,16 @@ static int64_t budget_cpu_ns(void)
 static void budget_mem_stop(struct sim *s, int64_t held)
 {
     sim_stop(s, "stopped at the memory limit: the timeline, tasks and "
-             "variables would hold %lld MiB, more than %lld MiB (the limit set "
-             "by `memory` in the machine block, or by --memory)",
+             "variables would take up to %lld MiB, more than %lld MiB (the "
+             "limit set by `memory` in the machine block, or by --memory)",
              (long long)((held + (1 << 20) - 1) >> 20),
              (long long)(s->max_mem >> 20));
 }
 
-/* Estimate the memory again.  The next estimate comes after as
- * many events as this one visited entries (so estimating costs O(1) an
- * event), or sooner near the limit: an event rarely adds 256 bytes. */
+/* Estimate the memory again.  The next estimate comes after as many
+ * events as this one visited tasks (so estimating costs O(1) an event),
+ * or sooner near the limit: an event rarely adds 512 bytes (a new object,
+ * a new queue). */
 static void budget_check(struct sim *s)
 {
     s->mem_seen = budget_mem(s);
@@ -216,9 +222,9 @@ static void budget_check(struct sim *s)
         budget_mem_stop(s, s->mem_seen);
         return;
     }
-    int64_t visited = (int64_t)s->ntasks + s->nobjs + s->w.nqueues;
+    int64_t visited = (int64_t)s->ntasks + s->w.ntasks;
     int64_t gap = visited > 65536 ? visited : 65536;
-    int64_t room = (s->max_mem - s->mem_seen) / 256;
+    int64_t room = (s->max_mem - s->mem_seen) / 512;
     if (gap > room)
         gap = room > 4096 ? room : 4096;
     s->mem_next = s->tl->nev + (size_t)gap;
@@ -263,11 +269,16 @@ long sim_emit(struct sim *s, int type, int task, int sub, int obj, int64_t a,
                       .type = (uint8_t)type, .sub = (uint8_t)sub};
     if (s->failed)
         return -1;
+    /* a queue's items grow here: their memory is counted as they do */
+    int q = (type == EV_QUEUE || type == EV_MEM) && obj > 0 ? obj : -1;
+    int64_t qcap = q >= 0 && q < s->w.nqueues ? s->w.queues[q].cap : 0;
     long idx = tl_push(s->tl, &e);
     if (idx < 0 || world_apply(&s->w, s->tl, &e)) {
         s->failed = -ENOMEM;
         return -1;
     }
+    if (q >= 0 && q < s->w.nqueues && s->w.queues[q].cap != qcap)
+        s->mem_items += (s->w.queues[q].cap - qcap) * 8 + (qcap ? 0 : 16);
     if (s->o && s->o->on_event)
         s->o->on_event(s->o->ctx, &s->w);
     if ((long)s->tl->nev >= s->max_events && !s->stop)
@@ -914,7 +925,7 @@ static int setup(struct sim *s)
                 return -ENOMEM;
             proc_give_stdio(s, id);
             if (mem_new(s, id, -1) || gil_new(s, id))
-                return -ENOMEM;
+                return s->stop ? 0 : -ENOMEM;
             sim_schedule(s, sat_add(pt->start, sat_mul(k, pt->every)), AG_START, id, -1, 0, 0);
         }
     }

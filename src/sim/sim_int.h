@@ -160,6 +160,8 @@ struct task {
                                        main task; fork copies it) */
     int64_t mmap_top; /* a process's next mmap address, growing down */
     uint8_t said_fdset; /* select: the fd_set overflow was narrated */
+    int32_t sel_str[2]; /* select: string ids + 1 of the last sets passed
+                           and left (reused while they do not change) */
 };
 
 /* The engine's private side of a kernel object */
@@ -228,6 +230,7 @@ struct sim {
     int64_t max_mem, cpu_limit_ns, cpu_start_ns;
     int64_t mem_seen;   /* the last full estimate of the memory held */
     int64_t mem_vars;   /* variables' bytes allocated since that estimate */
+    int64_t mem_items;  /* bytes of the world's queue items (grown) */
     size_t mem_next;    /* the event count at which to estimate again */
     char *err;
     size_t errlen;

@@ -235,6 +235,16 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
         }
         break;
     case EV_SYS_ENTER:
+        if (e->sub == SYS_SELECT && e->obj <= -2 &&
+            TL_OBJ_STR(e->obj) < tl->nstrs) { /* the sets instead of an fd */
+            fprintf(out, ",\"name\":\"pselect6\",\"fd\":-1,\"arg\":%lld,"
+                    "\"sets\":", (long long)e->a);
+            tl_json_str(out, tl->strs[TL_OBJ_STR(e->obj)]);
+            if (e->b < 0)
+                fprintf(out, ",\"timeout_ns\":%lld",
+                        (long long)TL_TMO_NS(e->b));
+            break;
+        }
         if (e->sub == SYS_EPOLL_CTL && (e->a & TL_EPCTL_FULL)) {
             char ev[96];
             fprintf(out, ",\"name\":\"epoll_ctl\",\"fd\":%d,\"arg\":%d,"
@@ -255,8 +265,14 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
             fprintf(out, ",\"timeout_ns\":%lld", (long long)TL_TMO_NS(e->b));
         break;
     case EV_SYSCALL: {
+        int strobj = e->sub == SYS_SELECT && e->obj <= -2 &&
+                     TL_OBJ_STR(e->obj) < tl->nstrs;
         fprintf(out, ",\"name\":\"%s\",\"fd\":%d,\"ret\":%lld", tl_sys_name(e->sub),
-                e->obj, (long long)(e->a < 0 ? -1 : e->a));
+                strobj ? -1 : e->obj, (long long)(e->a < 0 ? -1 : e->a));
+        if (strobj && e->a > 0) { /* the sets it left: "in [3]" */
+            fputs(",\"ready\":", out);
+            tl_json_str(out, tl->strs[TL_OBJ_STR(e->obj)]);
+        }
         const char *en = tl_errno_name(e->a);
         if (e->a < 0 && en)
             fprintf(out, ",\"errno\":\"%s\"", en);

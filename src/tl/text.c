@@ -11,6 +11,38 @@
 /* fcntl access modes, as strace names them */
 static const char *const acc_names[4] = {"O_RDONLY", "O_WRONLY", "O_RDWR", "O_RDWR"};
 
+char *tl_fdset_text(char *buf, size_t len, const int32_t *fds, int n, int max)
+{
+    size_t k = 0;
+    if (len < 8) {
+        if (len)
+            buf[0] = 0;
+        return buf;
+    }
+    buf[k++] = '[';
+    for (int i = 0; i < n && k + 16 < len; i++) {
+        if (i == max) {
+            k += (size_t)snprintf(buf + k, len - k, " ...");
+            break;
+        }
+        k += (size_t)snprintf(buf + k, len - k, i ? " %d" : "%d", fds[i]);
+    }
+    snprintf(buf + k, len - k, "]");
+    return buf;
+}
+
+char *tl_ret_detail_text(char *buf, size_t len, const struct tl *tl,
+                         const struct tl_ev *ret)
+{
+    int id = TL_OBJ_STR(ret->obj);
+    if (ret->sub == SYS_SELECT && ret->a > 0 && ret->obj <= -2 &&
+        id < tl->nstrs && tl->strs[id])
+        SN(" (%s)", tl->strs[id]);
+    else if (len)
+        buf[0] = 0;
+    return buf;
+}
+
 char *tl_epoll_events_text(char *buf, size_t len, unsigned ev)
 {
     /* by value: EPOLLIN 0x1, EPOLLOUT 0x4, EPOLLEXCLUSIVE 1 << 28,
@@ -254,6 +286,15 @@ char *tl_enter_text(char *buf, size_t len, const struct tl *tl,
         SN("%s(%s)", tl_sys_name(e->sub), tl->strs[e->b - 1]);
         return buf;
     }
+    int id = TL_OBJ_STR(e->obj);
+    if (e->sub == SYS_SELECT && e->obj <= -2 && id < tl->nstrs &&
+        tl->strs[id]) { /* the sets, as the simulator saw them */
+        char ts[64];
+        tmo_ts(ts, sizeof ts, e->b < 0 ? e->b : 0);
+        SN("pselect6(%lld, %s, NULL, %s, NULL)", (long long)e->a, tl->strs[id],
+           ts);
+        return buf;
+    }
     return tl_call_wait_text(buf, len, e->sub, e->obj, e->a, e->b < 0 ? e->b : 0);
 }
 
@@ -484,8 +525,10 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
                 arg = tl->ev[j].a;
                 break;
             }
-        SN("<... %s resumed>%s%s", tl_sys_name(e->sub),
+        char det[256];
+        SN("<... %s resumed>%s%s%s", tl_sys_name(e->sub),
            tl_sys_ret_text(r, sizeof r, e->sub, arg, e->a),
+           tl_ret_detail_text(det, sizeof det, tl, e),
            dur_text(d, sizeof d, e->b));
         break;
     }
@@ -737,9 +780,11 @@ int tl_dump(const struct tl *tl, FILE *out)
         /* strace prints a syscall that nothing interrupts on one line, at
          * its start; its effects follow */
         const struct tl_ev *x = &tl->ev[j];
-        snprintf(text, sizeof text, "%s%s%s",
+        char det[256];
+        snprintf(text, sizeof text, "%s%s%s%s",
                  tl_enter_text(call, sizeof call, tl, e),
                  tl_sys_ret_text(ret, sizeof ret, e->sub, e->a, x->a),
+                 tl_ret_detail_text(det, sizeof det, tl, x),
                  dur_text(d, sizeof d, x->b));
         int r = dump_line(out, e->t, w, who, text);
         if (r)

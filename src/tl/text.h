@@ -18,6 +18,12 @@
 
 /* "read(4, ..., 4096)" for a syscall entered with fd (or -1) and size arg */
 char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg);
+/* "[3 5 9]": the fds of a select set as strace prints them; fds ascending,
+ * at most max of them then "..." */
+char *tl_fdset_text(char *buf, size_t len, const int32_t *fds, int n, int max);
+/* " (in [3])" after a select's return, or "" */
+char *tl_ret_detail_text(char *buf, size_t len, const struct tl *tl,
+                         const struct tl_ev *ret);
 /* "EPOLLIN|EPOLLET": TL_EP_* events in strace's order (by bit value) */
 char *tl_epoll_events_text(char *buf, size_t len, unsigned ev);
 /* "EPOLL_CTL_ADD" for 0, 1, 2 */

@@ -228,6 +228,12 @@ static inline int64_t tl_linux_flags(int acc, int fl)
                          : (int)(v))
 #define TL_EPCTL_OP(v) ((int)(((v) >> 32) & 0xff))
 #define TL_EPCTL_EV(v) ((unsigned)(((v) >> 40) & 0xffff))
+/* SYS_ENTER.obj and SYSCALL.obj of SYS_SELECT may name a string instead
+ * of an fd (pselect6 has none): the sets passed, "[3 5], NULL" (readfds,
+ * writefds), and on a return > 0 the sets it left, "in [3]" or "in [3],
+ * out [4]", as strace prints them.  TL_NONE (-1) and fds are >= -1. */
+#define TL_STR_OBJ(id) (-2 - (int32_t)(id))
+#define TL_OBJ_STR(obj) (-2 - (obj))
 /* SYS_ENTER.a of SYS_WRITEV: which of glibc's fatal messages it writes
  * to fd 2 (__libc_message writes "*** ", the text, " ***: terminated\n") */
 #define TL_MSG_FDSET 1 /* "bit out of range 0 - FD_SETSIZE on fd_set" */

@@ -197,10 +197,10 @@ static long step_stop(const struct viewer *v, long c, long limit)
     const struct tl *tl = v->tl;
     const struct tl_ev *ce = &tl->ev[c];
     int t = ce->task;
-    if (t >= tl->ntasks || limit > c + STOP_SCAN)
-        limit = limit > c + STOP_SCAN ? c + STOP_SCAN : limit;
-    if (t >= tl->ntasks)
+    if (t >= tl->ntasks) /* a timed caption: the present */
         return c + 1;
+    if (limit > c + STOP_SCAN)
+        limit = c + STOP_SCAN;
     long i = c + 1;
     /* the task's next event: made by the statement after the caption's
        line, at the same instant */
