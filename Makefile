@@ -20,7 +20,8 @@ CMOCKA  := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 LIBSRC  := $(sort $(wildcard src/tl/*.c src/sim/*.c src/real/*.c src/ui/*.c))
 LIBOBJ  := $(LIBSRC:%.c=$(B)/%.o)
 TESTSRC := $(sort $(wildcard tests/test_*.c))
-TESTBIN := $(TESTSRC:tests/%.c=$(B)/tests/%) $(B)/tests/fuzz_replay
+TESTBIN := $(TESTSRC:tests/%.c=$(B)/tests/%) $(B)/tests/fuzz_replay \
+           $(B)/tests/fuzz_ui_replay
 
 all: iosim
 
@@ -41,7 +42,11 @@ $(B)/tests/%: tests/%.c $(B)/libiosim.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(B)/libiosim.a $(CMOCKA) $(LDLIBS)
 
-$(B)/tests/fuzz_replay: tests/fuzz_scn.c $(B)/libiosim.a
+$(B)/tests/fuzz_replay: tests/fuzz_scn.c tests/fuzz_replay.h $(B)/libiosim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DFUZZ_REPLAY -o $@ $< $(B)/libiosim.a $(LDLIBS)
+
+$(B)/tests/fuzz_ui_replay: tests/fuzz_ui.c tests/fuzz_replay.h $(B)/libiosim.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DFUZZ_REPLAY -o $@ $< $(B)/libiosim.a $(LDLIBS)
 
@@ -64,20 +69,33 @@ iosim-bin: $(B)/iosim
 bench: $(B)/bench
 	$(B)/bench
 
-# libFuzzer over the scenario parser and the engine, and the strace log
-# reader, for FUZZ_SECONDS.
-# New inputs go to build/fuzz-corpus; a crash is written to build/ and
-# belongs in tests/corpus/ once fixed (make test replays that folder).
+# libFuzzer, FUZZ_SECONDS each: the scenario parser and the engine
+# (fuzz_scn.c), then the viewer's frames and keys at random sizes and
+# positions over the scenarios it finds (fuzz_ui.c).  UBSan is fatal, so
+# undefined behaviour is saved as a crash.  The dictionary is
+# tests/fuzz.dict plus every operation and cost name from their tables.
+# New inputs go to build/fuzz-corpus and build/fuzz-ui-corpus; a crash is
+# written to build/ and belongs in tests/corpus/ once fixed (make test
+# replays that folder through both targets).
 FUZZ_SECONDS ?= 120
+FUZZ_CFLAGS := -std=c11 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -Isrc -g -O1 \
+	$(filter-out -D_XOPEN_SOURCE% -D_DEFAULT_SOURCE,$(shell pkg-config --cflags ncursesw 2>/dev/null)) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_RUN := -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+	-rss_limit_mb=2048 -dict=build/fuzz.dict -artifact_prefix=build/
 fuzz:
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (libFuzzer): apt-get install -y clang"; exit 1; }
-	@mkdir -p build/fuzz-corpus
-	cp scenarios/*.scn tests/corpus/* tests/strace/* build/fuzz-corpus/
-	clang -std=c11 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -Isrc -g -O1 \
-		-fsanitize=fuzzer,address,undefined -o build/fuzz tests/fuzz_scn.c \
+	@mkdir -p build/fuzz-corpus build/fuzz-ui-corpus
+	cp scenarios/*.scn tests/corpus/* build/fuzz-corpus/
+	{ cat tests/fuzz.dict; \
+	  sed -n 's/^ *X([A-Z_0-9]*, *\("[a-z_0-9-]*"\).*/\1/p' src/sim/prog.h; \
+	  sed -n 's/^ *X([a-z_0-9]*, *\("[a-z_0-9]*"\).*/\1/p' src/sim/cost.h; \
+	} >build/fuzz.dict
+	clang $(FUZZ_CFLAGS) -o build/fuzz tests/fuzz_scn.c \
 		$(filter-out src/ui/%,$(LIBSRC))
-	build/fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
-		-rss_limit_mb=2048 -artifact_prefix=build/ build/fuzz-corpus
+	clang $(FUZZ_CFLAGS) -o build/fuzz-ui tests/fuzz_ui.c $(LIBSRC) $(LDLIBS)
+	build/fuzz $(FUZZ_RUN) build/fuzz-corpus
+	build/fuzz-ui $(FUZZ_RUN) build/fuzz-ui-corpus build/fuzz-corpus
 
 install: $(B)/iosim
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/scenarios $(DESTDIR)$(MANDIR)

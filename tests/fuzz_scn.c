@@ -6,7 +6,8 @@
  * two ways:
  *   make fuzz      with clang's libFuzzer, for a bounded time;
  *   make test      with FUZZ_REPLAY: a main() that replays tests/corpus/
- *                  and scenarios/ through the same target.
+ *                  and scenarios/ through the same target (fuzz_replay.h).
+ * The viewer has its own target, fuzz_ui.c.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -75,47 +76,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef FUZZ_REPLAY
-#include <dirent.h>
-
-static int replay_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    static uint8_t buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    LLVMFuzzerTestOneInput(buf, n);
-    return 0;
-}
-
-int main(int argc, char **argv)
-{
-    int files = 0;
-    char *defaults[] = {argv[0], "scenarios", "tests/corpus", "tests/strace"};
-    if (argc < 2) {
-        argc = 4;
-        argv = defaults;
-    }
-    for (int i = 1; i < argc; i++) {
-        DIR *d = opendir(argv[i]);
-        if (!d) {
-            if (replay_file(argv[i]) == 0)
-                files++;
-            continue;
-        }
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (e->d_name[0] == '.')
-                continue;
-            char path[4096];
-            snprintf(path, sizeof path, "%s/%s", argv[i], e->d_name);
-            if (replay_file(path) == 0)
-                files++;
-        }
-        closedir(d);
-    }
-    printf("fuzz corpus: %d inputs replayed without a crash\n", files);
-    return files > 0 ? 0 : 1;
-}
+#include "fuzz_replay.h"
 #endif

@@ -302,6 +302,28 @@ static void test_timerfd(void **state)
     tl_free(tl);
 }
 
+/* clock reads the time with no syscall, for the cost of the vDSO call;
+ * a loop computes its wait from a deadline with it */
+static void test_clock(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process a {\n    t0 = clock\n    compute 1ms\n    t1 = clock\n"
+        "    d = t1 - t0\n    if d == 1000040ns {\n        say \"1 ms and one clock\"\n"
+        "    }\n    ep = epoll_create\n    deadline = t1 + 5ms\n"
+        "    now = clock\n    left = deadline - now\n"
+        "    n = epoll_wait ep 64 left\n}\n");
+    int a = task_id(tl, "a");
+    assert_int_equal(said(tl, "1 ms and one clock"), 1);
+    int64_t tmo;
+    enter_of(tl, a, SYS_EPOLL_WAIT, 0, &tmo);
+    assert_int_equal(tmo, 5 * MS); /* 4.99... ms left, rounded up */
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_SYS_ENTER)
+            assert_int_not_equal(tl->ev[i].sub, SYS_CLOCK_NANOSLEEP);
+    tl_free(tl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_uring_timeout),
         cmocka_unit_test(test_timeout_parse),
         cmocka_unit_test(test_timerfd),
+        cmocka_unit_test(test_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,6 +45,7 @@
     X(signal, "signal", 2000, "delivering a signal and running its handler frame") \
     X(uring_enter, "uring_enter", 400, "io_uring_enter(): fixed part") \
     X(uring_per_sqe, "uring_per_sqe", 150, "io_uring_enter(): per submitted entry") \
+    X(clock, "clock", 40, "clock_gettime(CLOCK_MONOTONIC) through the vDSO, in user space (the TSC clocksource)") \
     X(timer_slack, "timer_slack", 50000, "how late a select/poll/epoll_wait timeout may fire (the task's timer_slack_ns)")
 
 struct cost {

@@ -647,6 +647,7 @@ struct prog *scn_parse_model(const char *path, const char *text, size_t len,
          && scn_top(&S) == 0;
     free(S.tok);
     free(S.scratch);
+    free(S.vh);
     if (!ok) {
         prog_free(S.p);
         return NULL;

@@ -68,6 +68,9 @@ struct scn {
     char *scratch;        /* decoded strings of the current line */
     int task;             /* top-level declaration being compiled */
     int slotcap;          /* of the current task's slot_names */
+    int *vh;              /* index of slot_names: slot + 1 by name hash,
+                             open addressing (scn_var_find) */
+    int vhcap, vh_task, vh_n; /* its size, the task it indexes, names in it */
     int linecap;          /* of prog->lines */
     int depth;            /* open blocks */
     int in_for;

@@ -168,8 +168,22 @@ static int op_settime(struct sim *s, struct task *t, const struct prog_ins *in)
     return sim_sys_return(s, t, 0, s->p->cost.syscall);
 }
 
+/* clock_gettime(CLOCK_MONOTONIC): the vDSO reads the TSC in user space,
+ * no syscall (measured: 40 ns a call on a Linux 6.18 VM, strace sees
+ * nothing).  The time since the run began: CLOCK_MONOTONIC's own origin
+ * (the boot) does not matter to a program that subtracts two readings. */
+static int op_clock(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    sim_set_dst(s, t, in->dst, s->now);
+    t->pc++;
+    t->busy_ns = t->external ? 0 : s->p->cost.clock;
+    return t->busy_ns ? GO_BUSY : GO_NEXT;
+}
+
 static int timerfd_exec(struct sim *s, struct task *t, const struct prog_ins *in)
 {
+    if (in->op == OP_CLOCK)
+        return op_clock(s, t, in);
     if (in->op == OP_TIMERFD_CREATE)
         return op_create(s, t);
     return op_settime(s, t, in);
@@ -185,7 +199,7 @@ static void timerfd_release(struct sim *s, int obj)
 
 const struct mux_ops mux_timerfd_ops = {
     .name = "timerfd",
-    .ops = {OP_TIMERFD_CREATE, OP_TIMERFD_SETTIME, OP__COUNT},
+    .ops = {OP_TIMERFD_CREATE, OP_TIMERFD_SETTIME, OP_CLOCK, OP__COUNT},
     .exec = timerfd_exec,
     .release = timerfd_release,
 };

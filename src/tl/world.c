@@ -53,7 +53,7 @@ void world_free(struct world *w)
     for (int i = 0; i < w->taskcap; i++)
         free(w->procs ? w->procs[i].fds : NULL);
     for (int i = 0; i < w->queuecap; i++)
-        free(w->queues[i].items);
+        free(w->queues[i].base);
     free(w->tasks);
     free(w->procs);
     free(w->objs);
@@ -112,8 +112,15 @@ static int q_push(struct world *w, int q, int64_t item)
     if (ensure_queue(w, q))
         return -ENOMEM;
     struct w_queue *Q = &w->queues[q];
-    if (grow_to((void **)&Q->items, &Q->cap, Q->n + 1, sizeof *Q->items))
+    int head = Q->base ? (int)(Q->items - Q->base) : 0;
+    if (head + Q->n == Q->cap && head > 0 && head >= Q->cap / 2) {
+        /* the front half is free: move down (paid for by its pops) */
+        memmove(Q->base, Q->items, (size_t)Q->n * sizeof *Q->items);
+        head = 0;
+    }
+    if (grow_to((void **)&Q->base, &Q->cap, head + Q->n + 1, sizeof *Q->base))
         return -ENOMEM;
+    Q->items = Q->base + head;
     Q->items[Q->n++] = item;
     return 0;
 }
@@ -125,9 +132,16 @@ static void q_remove(struct world *w, int q, int64_t item, int first)
     struct w_queue *Q = &w->queues[q];
     for (int i = 0; i < Q->n; i++) {
         if (first || Q->items[i] == item) {
-            memmove(&Q->items[i], &Q->items[i + 1],
-                    (size_t)(Q->n - i - 1) * sizeof *Q->items);
-            Q->n--;
+            /* close the gap from the shorter side */
+            if (i < Q->n / 2) {
+                memmove(&Q->items[1], &Q->items[0], (size_t)i * sizeof *Q->items);
+                Q->items++;
+            } else {
+                memmove(&Q->items[i], &Q->items[i + 1],
+                        (size_t)(Q->n - i - 1) * sizeof *Q->items);
+            }
+            if (--Q->n == 0)
+                Q->items = Q->base;
             return;
         }
     }
@@ -431,14 +445,17 @@ int world_copy(struct world *d, const struct world *s)
                 sizeof *d->queues))
         return -ENOMEM;
     for (int i = 0; i < s->nqueues; i++) {
-        if (copy_arr((void **)&d->queues[i].items, &d->queues[i].cap,
+        if (copy_arr((void **)&d->queues[i].base, &d->queues[i].cap,
                      s->queues[i].items, s->queues[i].n,
                      sizeof *s->queues[i].items))
             return -ENOMEM;
+        d->queues[i].items = d->queues[i].base;
         d->queues[i].n = s->queues[i].n;
     }
-    for (int i = s->nqueues; i < d->nqueues; i++)
+    for (int i = s->nqueues; i < d->nqueues; i++) {
         d->queues[i].n = 0;
+        d->queues[i].items = d->queues[i].base;
+    }
     d->nqueues = s->nqueues;
     d->t = s->t;
     d->idx = s->idx;

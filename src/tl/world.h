@@ -58,8 +58,11 @@ struct w_obj {
     uint8_t pad;
 };
 
+/* items[0..n) are the queue, oldest first; they live in base[0..cap) from
+   items - base on, so taking the oldest is O(1) (see q_remove) */
 struct w_queue {
     int64_t *items;
+    int64_t *base;
     int n, cap;
 };
 

@@ -67,7 +67,9 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         first = sc->nlines - in.h + 1;
     if (first < 1)
         first = 1;
-    int numw = sc->nlines >= 1000 ? 4 : sc->nlines >= 100 ? 3 : 2;
+    int numw = 2; /* digits of the last line number (a log has many) */
+    for (int m = 100; numw < 9 && sc->nlines >= m; m *= 10)
+        numw++;
     for (int row = 0; row < in.h && first + row <= sc->nlines; row++) {
         int ln = first + row, y = in.y + row;
         char buf[1024];
