@@ -66,8 +66,12 @@ check: iosim-bin $(TESTBIN)
 
 iosim-bin: $(B)/iosim
 
-bench: $(B)/bench
-	$(B)/bench
+$(B)/bench_real: bench/bench_real.c $(B)/libiosim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libiosim.a $(LDLIBS)
+
+bench: $(B)/bench $(B)/bench_real
+	$(B)/bench; a=$$?; $(B)/bench_real; b=$$?; [ $$a -eq 0 ] && [ $$b -eq 0 ]
 
 # libFuzzer, FUZZ_SECONDS each: the scenario parser and the engine
 # (fuzz_scn.c), then the viewer's frames and keys at random sizes and

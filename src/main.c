@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "real/compare.h"
+#include "real/runner.h"
 #include "real/strace.h"
 #include "sim/scn.h"
 #include "sim/server.h"
@@ -41,6 +43,9 @@
     X("--model", "MODEL", "serve FILE's `server` workload with MODEL") \
     X("--compare", "MODEL,MODEL...", "run it under each model (8 at most), side by side") \
     X("--screen", "COLSxROWS[@EVENT]", "print one viewer screen as text, after EVENT") \
+    X("--real", "", "run FILE for real, traced, and show that run") \
+    X("--compare-sim", "", "real and simulated runs aligned; exit 3 if unlike") \
+    X("--slow", "N", "with --real: the scenario's clock N times slower") \
     X("--mono", "", "no colours (also when NO_COLOR is set)") \
     X("--ascii", "", "ASCII lines (default if the locale is not UTF-8)") \
     X("--events", "N", "stop the simulation after N events") \
@@ -184,6 +189,8 @@ struct run_opts {
     int64_t max_mem;
     int cpu_limit_s;
     const char *model; /* --model: every server's model, or NULL */
+    int real, compare_sim, slow; /* --real, --compare-sim, --slow */
+    struct tl *sim;    /* --compare-sim: the simulation, beside the real */
 };
 
 static int no_terminal(void)
@@ -198,7 +205,7 @@ static int no_terminal(void)
 /* Parse and simulate; on failure print the message and return NULL.  For
  * the viewer (view), a missing terminal is said once the scenario has
  * parsed, before a long simulation. */
-static struct tl *load_and_run(const char *arg, const struct run_opts *ro,
+static struct tl *load_and_run(const char *arg, struct run_opts *ro,
                                int view, int *status)
 {
     char path[PATH_MAX], err[PATH_MAX + 1024];
@@ -238,11 +245,22 @@ static struct tl *load_and_run(const char *arg, const struct run_opts *ro,
                           .max_steps = ro->max_steps, .max_mem = ro->max_mem,
                           .cpu_limit_s = ro->cpu_limit_s};
     struct tl *tl = sim_run(prog, &so, err, sizeof err);
-    prog_free(prog);
     if (!tl) {
         fprintf(stderr, "%s\n", err);
         *status = strstr(err, "out of memory") ? 1 : 2;
+    } else if (ro->real) { /* the same scenario with real syscalls */
+        struct tl *rt = real_run_timeline(prog, tl, ro->slow, err, sizeof err);
+        if (!rt) {
+            fprintf(stderr, "%s\n", err);
+            *status = strstr(err, "too many") ? 2
+                      : strstr(err, "interrupted") ? 130 : 1;
+            tl_free(tl);
+        } else {
+            ro->sim = tl; /* beside the real run: --compare-sim, key r */
+        }
+        tl = rt;
     }
+    prog_free(prog);
     return tl;
 }
 
@@ -556,6 +574,19 @@ int main(int argc, char **argv)
                 ro.max_mem = v;
             else
                 ro.cpu_limit_s = (int)v;
+        } else if (!strcmp(a, "--real")) {
+            ro.real = 1;
+        } else if (!strcmp(a, "--compare-sim")) {
+            ro.real = ro.compare_sim = 1;
+        } else if (!strcmp(a, "--slow")) {
+            char *end = NULL;
+            long v = i + 1 < argc ? strtol(argv[++i], &end, 10) : 0;
+            if (!end || *end || v < 1 || v > 1000) {
+                fprintf(stderr, "iosim: error: --slow takes a number from 1 "
+                        "to 1000\n");
+                return 2;
+            }
+            ro.slow = (int)v;
         } else if (!strcmp(a, "--mono")) {
             uo.mono = 1;
         } else if (!strcmp(a, "--ascii")) {
@@ -581,6 +612,11 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (ro.real && (mode == M_CHECK || mode == M_COMPARE)) {
+        fprintf(stderr, "iosim: error: --real does not go with --check or "
+                "--compare\n");
+        return 2;
+    }
     int status = 0;
     if (mode == M_CHECK) {
         for (int k = 0; k < nfiles; k++) {
@@ -600,10 +636,24 @@ int main(int argc, char **argv)
         !(log_on_stdin && isatty(STDOUT_FILENO)) && no_terminal())
         return 2;
     struct tl *tl = from_strace ? load_strace(files, nfiles, ro.max_mem, &status)
-                                : load_and_run(files[0], &ro, mode == M_VIEW,
+                                : load_and_run(files[0], &ro,
+                                               mode == M_VIEW && !ro.compare_sim,
                                                &status);
     if (!tl)
         return status;
+    int viewing = mode == M_VIEW && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    if (ro.compare_sim && !viewing) { /* the alignment, and whether they agree */
+        struct real_cmp cmp;
+        int rc = real_compare(ro.sim, tl, &cmp);
+        if (!rc)
+            rc = real_compare_dump(&cmp, stdout);
+        int agree = real_compare_agree(&cmp);
+        real_compare_free(&cmp);
+        tl_free(ro.sim);
+        tl_free(tl);
+        rc = finish_output(rc);
+        return rc ? rc : agree ? 0 : 3;
+    }
     if (log_on_stdin && mode == M_VIEW) {
         /* the log came on standard input: the keys come from the terminal */
         if (!freopen("/dev/tty", "r", stdin) || no_terminal()) {
@@ -620,8 +670,12 @@ int main(int argc, char **argv)
     case M_SCREEN:
         rc = finish_output(ui_render_text(tl, cols, rows, screen_ev, -1, uo.ascii, stdout));
         break;
-    default: rc = ui_run(tl, &uo); break;
+    default:
+        uo.other = ro.sim; /* --real: the key r shows the simulation */
+        rc = ui_run(tl, &uo);
+        break;
     }
+    tl_free(ro.sim);
     tl_free(tl);
     return rc;
 }

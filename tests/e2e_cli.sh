@@ -9,8 +9,8 @@ fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 "$IOSIM" --help >"$tmp/help" || bad "--help exits non-zero"
 awk 'length($0) > 79 { print "FAIL: --help line over 79 columns: " $0; exit 1 }' "$tmp/help" || fail=1
-for opt in $(grep -o '^  --[a-z]*' "$tmp/help"); do
-    n=$(grep -c "^  $opt\b" "$tmp/help")
+for opt in $(grep -o '^  --[a-z-]*' "$tmp/help"); do
+    n=$(grep -c "^  $opt\( \|$\)" "$tmp/help")
     [ "$n" -eq 1 ] || bad "--help lists $opt $n times"
     grep -q -- "$(echo "$opt" | sed 's/-/\\\\-/g')" docs/iosim.1 || bad "iosim.1 does not mention $opt"
 done

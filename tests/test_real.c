@@ -19,6 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <netinet/in.h>
@@ -418,6 +421,48 @@ static void test_filter(void **state)
     real_log_free(&log);
 }
 
+/* Where user namespaces are forbidden (here by a seccomp filter that
+ * fails unshare with EPERM, as a locked-down container does), the run is
+ * not made and one line says why */
+static int fx_nothing(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+static void test_no_namespaces(void **state)
+{
+    (void)state;
+    need_sandbox();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct sock_filter f[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_unshare, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = {.len = 4, .filter = f};
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+            syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+            _exit(3);
+        char why[256];
+        if (real_sandbox_probe(why, sizeof why) == 0)
+            _exit(4);
+        struct real_log log;
+        struct real_limits lim = REAL_LIMITS_DEFAULT;
+        int r = real_trace_run(fx_nothing, NULL, &lim, REAL_TRACE_ALL, &log);
+        int ok = r == -EPERM && strstr(log.err, "namespace") &&
+                 !strchr(log.err, '\n') && strstr(why, "namespace");
+        _exit(ok ? 0 : 5);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -430,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_deadline),
         cmocka_unit_test(test_network_contained),
         cmocka_unit_test(test_filter),
+        cmocka_unit_test(test_no_namespaces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,15 +29,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The runner keeps a process's shared variables (the words locks,
+ * condition variables and semaphores are made of) at this address; the
+ * seccomp filter stops on the futex calls on this memory (the scenario's)
+ * and on pthread_join's, not on glibc's own locks */
+#define REAL_MEM_BASE 0x6f0000000000ULL
+
 /* The runner's side channel to the tracer: syscall(REAL_MARK_NR, kind, ...) */
 #define REAL_MARK_NR 1000
 
 /* Marks: X(enum, name, what a, b, c of the record mean) */
 #define REAL_MARKS(X) \
-    X(START, "start", "a = the task's name (a string), b = its kind (TK_*), c = address of the int holding its script line") \
+    X(START, "start", "a = the task's name (a string), b = its kind (TK_*) | its declaration << 8, c = address of its struct real_done") \
     X(SAY, "say", "a = index of the scenario string") \
     X(SQE, "sqe", "a = ring fd, b = TL_URING_ITEM of the request") \
-    X(CQE, "cqe", "a = ring fd, b = TL_URING_ITEM of the completion")
+    X(CQE, "cqe", "a = ring fd, b = TL_URING_ITEM of the completion, c = its user_data") \
+    X(CO, "coroutine", "a = a coroutine's name (a string), b = REAL_CO_*")
+
+/* REAL_MARK_CO: what happens to the coroutine named */
+enum { REAL_CO_SWITCH, REAL_CO_MADE, REAL_CO_FINISHED };
 
 enum real_mark {
 #define X(e, n, h) REAL_MARK_##e,
@@ -90,7 +100,9 @@ struct real_rec {
 };
 /* CALL extras: a = the port of a sockaddr (bind, connect), the fds of
  * pipe2/socketpair (TL_FD_PAIR), the epoll_event of epoll_ctl (b = fd, c =
- * events), the wait status of wait4, the nanoseconds of a sleep */
+ * events), the wait status of wait4, the nanoseconds of a sleep; b = the
+ * flags of clone and clone3, 1 if rt_sigaction installs a handler (0 it
+ * restores SIG_DFL or SIG_IGN, -1 it only asks) */
 
 struct real_log {
     struct real_rec *rec;
@@ -116,10 +128,10 @@ const char *real_mark_name(int mark);
 struct real_limits {
     int64_t deadline_ns; /* wall clock, whole run */
     int max_tasks;       /* processes and threads, all told */
-    int max_fds;         /* RLIMIT_NOFILE of each process */
+    int max_fds;         /* RLIMIT_NOFILE's hard limit of each process */
     int cpu_s;           /* RLIMIT_CPU of each process */
 };
-#define REAL_LIMITS_DEFAULT {10 * 1000000000LL, 256, 1024, 10}
+#define REAL_LIMITS_DEFAULT {10 * 1000000000LL, 256, 65536, 10}
 
 /*
  * Make the calling process a sandbox: its own user namespace (mapped to the
@@ -129,8 +141,9 @@ struct real_limits {
  */
 int real_sandbox_enter(const struct real_limits *lim, char *why, size_t len);
 
-/* 0 if this kernel lets this user make the sandbox and trace; else -errno
- * and one line in why saying what is not permitted */
+/* 0 if this kernel lets this user make the sandbox, trace with ptrace and
+ * filter with seccomp; else -errno and one line in why saying what is not
+ * permitted */
 int real_sandbox_probe(char *why, size_t len);
 
 /* The syscall numbers the seccomp filter stops on (x86_64), ended by -1 */
@@ -153,6 +166,36 @@ const char *real_sys_name(int nr);
 enum { REAL_UNTRACED, REAL_TRACE_MARKED, REAL_TRACE_ALL };
 int real_trace_run(int (*fn)(void *), void *arg, const struct real_limits *lim,
                    int trace, struct real_log *log);
+
+/*
+ * What the runner writes after each call of the kinds real_lazy() names,
+ * in the thread's memory; the START mark gives its address.  The tracer
+ * reads it (process_vm_readv) at the thread's next stop instead of
+ * stopping the thread a second time at the call's exit: one stop a call
+ * instead of two.  A process that installs a signal handler gets exit
+ * stops again for every call, so that an interrupted call shows the
+ * kernel's restart code as strace does.
+ */
+struct real_done {
+    int32_t line;    /* the script line running (read at every stop) */
+    int32_t nr;      /* the syscall that returned */
+    uint64_t seq;    /* how many have returned */
+    int64_t ret;     /* its result, -errno */
+    int64_t t_exit;  /* CLOCK_MONOTONIC ns when it returned */
+};
+/* 1 for the calls whose result a task's struct real_done carries */
+int real_lazy(int nr);
+
+/*
+ * Faster still, for the calls of three arguments or fewer (real_fast):
+ * the runner passes what its struct real_done holds in the argument
+ * registers the kernel does not read, so the tracer needs no
+ * process_vm_readv at that stop:
+ *   args[3] = REAL_ARG_MAGIC << 48 | the last result's nr << 32 | line
+ *   args[4] = the last result, args[5] = when it came (CLOCK_MONOTONIC)
+ */
+#define REAL_ARG_MAGIC 0x10c5ULL
+int real_fast(int nr);
 
 /* The runner's mark, a no-op syscall the tracer sees (ENOSYS untraced) */
 long real_mark(int kind, long a, long b, long c);

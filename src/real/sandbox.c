@@ -24,7 +24,12 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/ptrace.h>
+#include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -142,6 +147,27 @@ int real_sandbox_enter(const struct real_limits *lim, char *why, size_t len)
     return 0;
 }
 
+/* May this process be traced, and filter its syscalls?  (A container's
+ * own seccomp profile may forbid ptrace or seccomp.)  The probe's child
+ * asks for both and exits: an allow-all filter changes nothing. */
+static int tracing(char *why, size_t len)
+{
+    if (syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) < 0) {
+        snprintf(why, len, "ptrace is not permitted here (PTRACE_TRACEME: %s)",
+                 strerror(errno));
+        return -errno;
+    }
+    struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    struct sock_fprog prog = {.len = 1, .filter = &allow};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
+        snprintf(why, len, "seccomp filters are not permitted here (%s)",
+                 strerror(errno));
+        return -errno;
+    }
+    return 0;
+}
+
 int real_sandbox_probe(char *why, size_t len)
 {
     int p[2];
@@ -160,7 +186,7 @@ int real_sandbox_probe(char *why, size_t len)
     if (pid == 0) {
         close(p[0]);
         char msg[256] = "";
-        if (namespaces(msg, sizeof msg) < 0) {
+        if (namespaces(msg, sizeof msg) < 0 || tracing(msg, sizeof msg) < 0) {
             ssize_t k = write(p[1], msg, strlen(msg));
             (void)k;
             _exit(1);

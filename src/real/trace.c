@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum rec_kind { R_CALL, R_SIGNAL, R_EXIT, R_CAPTION };
+enum rec_kind { R_CALL, R_SIGNAL, R_EXIT, R_CAPTION, R_NAME, R_SWITCH };
 
 struct rec {
     struct trace_call c; /* pointers cleared: see the offsets */
@@ -40,6 +40,9 @@ struct ttask {
     int exited;     /* pass 1: an exit record was seen */
     int64_t prog;   /* 1 + chars offset of the program's name, 0 unknown */
     int64_t own_prog; /* its own last execve, 0 none */
+    int64_t name;   /* 1 + chars offset of the name it was given, 0 none */
+    int kind;       /* the enum tl_task_kind it was given, -1 none */
+    int suspended;  /* a coroutine is suspended when made */
     int idx;        /* tl task index once created, -1 */
     int blocked;    /* pass 3: in a sleeping call */
     int sig_shown;  /* pass 3: the signal delivered last, if nothing of the
@@ -226,6 +229,44 @@ int trace_signal(struct trace *tr, int tid, int64_t t, int sig)
                                  : t > (int64_t)1 << 61 ? (int64_t)1 << 61 : t;
     r->c.arg = sig;
     tr->n.signals++;
+    return 0;
+}
+
+int trace_name(struct trace *tr, int tid, int64_t t, const char *name,
+               int kind, int host)
+{
+    int64_t text = keep_str(tr, name);
+    struct rec *r = text < 0 ? NULL : new_rec(tr, R_NAME);
+    if (!r)
+        return tr->finished ? -EINVAL : -ENOMEM;
+    r->c.tid = tid;
+    r->c.t_enter = r->c.t_exit = t;
+    r->c.arg = kind;
+    r->c.fd = host;
+    r->text_off = text;
+    return 0;
+}
+
+int trace_caption_by(struct trace *tr, int tid, int64_t t, const char *text)
+{
+    int64_t off = keep_str(tr, text);
+    struct rec *r = off < 0 ? NULL : new_rec(tr, R_CAPTION);
+    if (!r)
+        return tr->finished ? -EINVAL : -ENOMEM;
+    r->c.tid = tid;
+    r->c.t_enter = r->c.t_exit = t;
+    r->text_off = off;
+    return 0;
+}
+
+int trace_switch(struct trace *tr, int from, int to, int64_t t)
+{
+    struct rec *r = new_rec(tr, R_SWITCH);
+    if (!r)
+        return tr->finished ? -EINVAL : -ENOMEM;
+    r->c.tid = from;
+    r->c.fd = to;
+    r->c.t_enter = r->c.t_exit = t;
     return 0;
 }
 
@@ -509,6 +550,7 @@ static int task_add(struct build *b, int tid)
     t->parent = -1;
     t->proc = i;
     t->idx = -1;
+    t->kind = -1;
     t->script = -1;
     t->last_t = INT64_MIN;
     b->map[map_slot(b, tid)] = i;
@@ -536,8 +578,8 @@ static int pass_tasks(struct build *b)
     struct trace *tr = b->tr;
     for (size_t i = 0; i < tr->nrecs; i++) {
         struct rec *r = &tr->recs[i];
-        if (r->kind == R_CAPTION)
-            continue;
+        if (r->kind == R_CAPTION && r->c.tid < 0)
+            continue; /* a caption of no task */
         int t = task_find(b, r->c.tid);
         if (t < 0 || (b->tasks[t].exited && r->kind != R_EXIT)) {
             t = task_add(b, r->c.tid);
@@ -546,6 +588,22 @@ static int pass_tasks(struct build *b)
         }
         r->task = t;
         struct ttask *k = &b->tasks[t];
+        if (r->kind == R_NAME) {
+            k->name = r->text_off;
+            k->kind = (int)r->c.arg;
+            int h = r->c.fd >= 0 ? task_find(b, r->c.fd) : -1;
+            if (h >= 0 && h != t) { /* a coroutine of thread h */
+                k->parent = h;
+                k->proc = b->tasks[h].proc;
+                k->thread = 1;
+                k->suspended = 1;
+            }
+            continue;
+        }
+        if (r->kind == R_SWITCH) { /* the task it switches to, as of now */
+            r->child = task_find(b, r->c.fd);
+            continue;
+        }
         if (k->script < 0 && r->kind == R_CALL && r->c.script >= 0 &&
             (size_t)r->c.script < tr->nscripts)
             k->script = r->c.script;
@@ -787,7 +845,10 @@ static const char *task_name(struct build *b, int t, char *buf, size_t len)
 {
     const struct ttask *k = &b->tasks[t];
     const char *prog = str_at(b->tr, k->prog);
-    if (prog && *prog)
+    const char *given = str_at(b->tr, k->name);
+    if (given && *given)
+        snprintf(buf, len, "%s", given);
+    else if (prog && *prog)
         snprintf(buf, len, "%.40s[%d]", prog, k->tid);
     else
         snprintf(buf, len, "%d", k->tid);
@@ -813,7 +874,7 @@ static int task_make(struct build *b, int t, int64_t tm)
     char name[64];
     int parent = task_idx(b, k->parent);
     int proc = k->proc == t ? b->tl->ntasks : b->tasks[k->proc].idx;
-    int kind = k->thread ? TK_THREAD : TK_PROCESS;
+    int kind = k->kind >= 0 ? k->kind : k->thread ? TK_THREAD : TK_PROCESS;
     int id = tl_add_task(b->tl, task_name(b, t, name, sizeof name), kind,
                          parent, proc, k->script);
     if (id < 0)
@@ -854,7 +915,8 @@ static int task_make(struct build *b, int t, int64_t tm)
             return rc;
         k = &b->tasks[t];
     }
-    return emit(b, tm, EV_STATE, id, TS_RUNNING, -1, -1, 0, 0);
+    return emit(b, tm, EV_STATE, id, k->suspended ? TS_SUSPENDED : TS_RUNNING,
+                -1, -1, 0, 0);
 }
 
 /* The object behind fd in t's process; an fd the trace never saw made is
@@ -1204,6 +1266,41 @@ static int on_signal(struct build *b, struct rec *r)
     return emit(b, r->c.t_enter, EV_SIGNAL, k->idx, handled, -1, sig, 0, 0);
 }
 
+static int on_name(struct build *b, struct rec *r)
+{
+    return task_make(b, r->task, r->c.t_enter);
+}
+
+static int on_caption(struct build *b, struct rec *r)
+{
+    int rc = task_make(b, r->task, r->c.t_enter);
+    const char *text = str_at(b->tr, r->text_off);
+    if (rc || !text)
+        return rc;
+    int id = tl_add_str(b->tl, text);
+    if (id < 0)
+        return -ENOMEM;
+    return emit(b, r->c.t_enter, EV_CAPTION, b->tasks[r->task].idx, 0, -1, id,
+                0, 0);
+}
+
+/* A coroutine switch in user space: r's task is suspended, the one it
+ * names (in fd) runs */
+static int on_switch(struct build *b, struct rec *r)
+{
+    int to = r->child, rc;
+    if (to < 0)
+        return 0;
+    if ((rc = task_make(b, r->task, r->c.t_enter)) ||
+        (rc = task_make(b, to, r->c.t_enter)))
+        return rc;
+    if ((rc = emit(b, r->c.t_enter, EV_STATE, b->tasks[r->task].idx,
+                   TS_SUSPENDED, -1, 0, 0, 0)))
+        return rc;
+    return emit(b, r->c.t_enter, EV_STATE, b->tasks[to].idx, TS_RUNNING, -1,
+                -1, 0, 0);
+}
+
 static int on_end(struct build *b, struct rec *r)
 {
     int t = r->task, rc;
@@ -1289,7 +1386,7 @@ int trace_finish(struct trace *tr, const char *title, const char *source,
         struct rec *r = &tr->recs[m[i].seq / 2];
         if (r->kind == R_CAPTION && r->c.returned)
             continue; /* at the start: done */
-        if (r->kind == R_CAPTION) {
+        if (r->kind == R_CAPTION && r->c.tid < 0) {
             int sid = tl_add_str(b.tl, str_at(tr, r->text_off));
             rc = sid < 0 ? sid : emit(&b, r->c.t_enter, EV_CAPTION, -1, 0, -1, sid, 0, 0);
             continue;
@@ -1300,6 +1397,9 @@ int trace_finish(struct trace *tr, const char *title, const char *source,
         case R_CALL: rc = m[i].seq & 1 ? on_return(&b, r) : on_enter(&b, r); break;
         case R_SIGNAL: rc = on_signal(&b, r); break;
         case R_EXIT: rc = on_end(&b, r); break;
+        case R_NAME: rc = on_name(&b, r); break;
+        case R_CAPTION: rc = on_caption(&b, r); break;
+        case R_SWITCH: rc = on_switch(&b, r); break;
         }
     }
     if (rc == -ERANGE) {

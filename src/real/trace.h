@@ -152,6 +152,18 @@ int trace_script(struct trace *tr, const char *title, const char *text, size_t l
 #define TRACE_START INT64_MIN
 int trace_caption(struct trace *tr, int64_t t, const char *text);
 
+/* What iosim's own runner knows that a trace does not (src/real/real_tl.c):
+ * tid's name and kind (enum tl_task_kind) as the scenario has them, given
+ * before its first record; host >= 0 makes tid a coroutine of thread host
+ * (a task of host's process, suspended until a switch runs it; tid is then
+ * any number no thread uses) */
+int trace_name(struct trace *tr, int tid, int64_t t, const char *name,
+               int kind, int host);
+/* A caption at t, said by tid's task (a scenario's `say`) */
+int trace_caption_by(struct trace *tr, int tid, int64_t t, const char *text);
+/* In user space, coroutine from is suspended and to runs */
+int trace_switch(struct trace *tr, int from, int to, int64_t t);
+
 /* Counts of what was fed, for reports and tests */
 struct trace_counts {
     long calls;          /* trace_call records */

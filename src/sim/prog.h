@@ -42,6 +42,8 @@
  *   k  a socket option: SO_SNDBUF or SO_RCVBUF
  * Results (the names before '=') are listed in the help text.
  * Operations that are control flow (if, loop, ...) are not in this table.
+ * Every operation also runs for real: give a new one its entry in ops[] of
+ * src/real/runner.c (tests/test_runner.c fails for one without).
  */
 #define PROG_OPS(X) \
     X(SOCKET, "socket", "", "fd = socket: a new unconnected TCP socket") \

@@ -639,6 +639,12 @@ int ui_act(struct viewer *v, int a)
         if (v->zoom > 0)
             v->zoom--;
         return UI_HANDLED | UI_REDRAW;
+    case A_OTHER_RUN:
+        if (v->has_other)
+            return UI_HANDLED | UI_OTHER;
+        viewer_msg(v, "Run iosim --real to see this scenario run for real "
+                   "beside its simulation");
+        return UI_HANDLED | UI_REDRAW;
     case A_HELP:
         v->help = !v->help;
         v->help_top = 0;

@@ -54,6 +54,7 @@ enum ui_keycode {
     X(PREV_BOOKMARK, "Go to the previous bookmark", '"') \
     X(ZOOM_IN, "Zoom the timeline in around the cursor", 'z') \
     X(ZOOM_OUT, "Zoom the timeline out", 'Z') \
+    X(OTHER_RUN, "With --real: switch between the real run and the simulation, at the same caption", 'r') \
     X(HELP, "Show or hide this help", '?', UK_F1) \
     X(CANCEL, "Close the help, cancel a prompt, clear the message", UK_ESC) \
     X(REDRAW, "Redraw the screen", UK_CTRL('l')) \
@@ -73,6 +74,7 @@ enum {
     UI_REDRAW = 2,  /* the screen changed */
     UI_QUIT = 4,    /* leave the viewer */
     UI_FULL = 8,    /* repaint the whole terminal (Ctrl-L, resize) */
+    UI_OTHER = 16,  /* show the other run (ui_opts.other) */
 };
 
 /* The action bound to key, or A_NONE */

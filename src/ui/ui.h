@@ -23,6 +23,9 @@ struct ui_opts {
                          -1 = at the first caption */
     int start_task;   /* selected task at start, -1 = first */
     int play;         /* start playing */
+    struct tl *other; /* another run of the same scenario (iosim --real:
+                         the simulation) that the key r switches to, at
+                         the same caption; NULL if none */
 };
 
 void ui_opts_default(struct ui_opts *o);

@@ -24,7 +24,9 @@
  * from the cursor, at most SCAN_MAX events, so a frame's cost is bounded.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ui/view.h"
@@ -86,30 +88,50 @@ struct cycle {
     int srole;
 };
 
-static int find_cycle(const struct viewer *v, int t, struct cycle *c);
-static void build_rows(const struct viewer *v, int t, struct cycle *c);
-
-/* The rows of the cycle, its status and the column heads, framed; at most
-   12 (8 in a narrow panel) */
+/* The rows of the cycle, its status and the column heads, framed: 12 rows
+   (8 in a narrow panel or on a short screen, so the event log keeps some),
+   whatever the cycle, so the panels stay in place as the cursor moves */
 static int want(const struct viewer *v, int w)
 {
-    static struct cycle c; /* big; the viewer is single-threaded */
-    c.nrows = 0;
-    c.status[0] = 0;
     if (v->sel_task < 0 || !v->has_input[v->sel_task])
         return 3; /* a task that never reads: the rows go to others */
-    /* at most 8 rows wide or not on a short screen: the event log keeps
-       some */
-    int max = w >= 60 && v->rows >= 30 ? 12 : 8;
-    if (!find_cycle(v, v->sel_task, &c))
-        return max; /* it will: keep the room, the panels stay in place */
-    c.appw = (w - 6) * 9 / 20;
-    build_rows(v, v->sel_task, &c);
-    struct ui_span l[2];
-    int ns = ui_wrap(c.status, w - 4, l, 2) > 1 ? 2 : 1;
-    int n = c.nrows + ns + 1 + 2;
-    (void)n;
-    return max; /* as tall as it can be, whatever the cycle: a still layout */
+    return w >= 60 && v->rows >= 30 ? 12 : 8;
+}
+
+/*
+ * The objects open in one process at the cursor, as a set: proc_has() is
+ * asked for every kernel event of a cycle, and a scan of a 10,000-entry fd
+ * table for each made a frame of a C10K server take tens of ms.  Built at
+ * the start of each draw (O(fds + objects)), so it is never stale.
+ */
+static struct {
+    uint8_t *in; /* in[obj]: open in proc */
+    int cap, nobjs, proc;
+} open_set = { NULL, 0, 0, -1 };
+
+static void open_set_build(const struct viewer *v, int t)
+{
+    const struct world *w = &v->cur.w;
+    int p = t >= 0 ? v->tl->tasks[t].proc : -1;
+    open_set.proc = -1;
+    open_set.nobjs = 0;
+    if (p < 0 || p >= w->ntasks)
+        return;
+    if (w->nobjs > open_set.cap) {
+        uint8_t *n = realloc(open_set.in, (size_t)w->nobjs);
+        if (!n)
+            return; /* proc_has falls back to the scan */
+        open_set.in = n;
+        open_set.cap = w->nobjs;
+    }
+    memset(open_set.in, 0, (size_t)w->nobjs);
+    for (int fd = 0; fd < w->procs[p].nfds; fd++) {
+        int o = w->procs[p].fds[fd].obj;
+        if (o >= 0 && o < w->nobjs)
+            open_set.in[o] = 1;
+    }
+    open_set.nobjs = w->nobjs;
+    open_set.proc = p;
 }
 
 /* is obj open in the process of task t (at the cursor)? */
@@ -119,6 +141,8 @@ static int proc_has(const struct viewer *v, int t, int obj)
     int p = v->tl->tasks[t].proc;
     if (p < 0 || p >= w->ntasks || obj < 0)
         return 0;
+    if (p == open_set.proc)
+        return obj < open_set.nobjs && open_set.in[obj];
     for (int fd = 0; fd < w->procs[p].nfds; fd++)
         if (w->procs[p].fds[fd].obj == obj)
             return 1;
@@ -694,6 +718,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     c.nrows = 0;
     c.status[0] = 0;
     c.srole = R_DEFAULT;
+    open_set_build(v, t);
     if (!find_cycle(v, t, &c)) {
         const struct world *w = &v->cur.w;
         int st = t < w->ntasks ? w->tasks[t].state : TS_NONE;

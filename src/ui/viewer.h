@@ -44,6 +44,7 @@ struct placed {
 
 struct viewer {
     const struct tl *tl;
+    int has_other;   /* ui_opts.other: the key r shows it */
     struct wcur cur; /* cur.w: the world after cur.w.idx events */
 
     /* selection */

@@ -1,0 +1,543 @@
+/*
+ * compare.c - a simulated and a real timeline of one scenario, side by side.
+ *
+ * Tasks are paired by name (the runner names its tasks as the simulator
+ * does).  Each task's syscalls are a sequence of (syscall, result class):
+ * a value, end of file (a read or recv that returned 0), EAGAIN, EINTR,
+ * interrupted (a kernel restart code), another errno by name, or
+ * unfinished.  The two sequences are aligned with the
+ * Myers diff (the shortest edit script), and every row that is not a match
+ * is a divergence: a call only the simulation makes, a call only the real
+ * run makes, or the same call with a different result.
+ *
+ * What is not compared, because it is not what the model claims (each is
+ * written in docs/real.md):
+ *   - calls outside the simulator's vocabulary (glibc's own: mmap, futex
+ *     of its locks, rt_sigprocmask ...): the tracer does not stop on most,
+ *     and those it does are dropped here;
+ *   - time: only the order of one task's calls is compared, never when
+ *     they happened, nor the order between tasks;
+ *   - how many idle turns a polling loop makes: a run of calls that
+ *     returned EAGAIN, repeated back to back, counts once on both sides;
+ *   - how readiness is batched: a select/poll/epoll_wait/io_uring_enter
+ *     that returned ready fds on one side only (two arrivals in one wait,
+ *     or in two) is marked '~', an allowed difference;
+ *   - pthread_join of a thread that has already exited: glibc returns
+ *     without a futex call, the simulator shows one ('~').
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "real/compare.h"
+#include "real/real.h"
+#include "tl/text.h"
+
+/* Result classes */
+enum { RC_OK, RC_EAGAIN, RC_EINTR, RC_RESTART, RC_ERR, RC_UNFINISHED, RC_EOF };
+
+struct item {
+    int sys;
+    int cls;
+    int64_t ret;
+    long ev;     /* the SYS_ENTER event */
+    int64_t t;
+};
+
+struct seq {
+    struct item *v;
+    int n, cap;
+};
+
+static int cls_of(int sys, int64_t ret, int finished)
+{
+    if (!finished)
+        return RC_UNFINISHED;
+    if (ret == 0 && (sys == SYS_READ || sys == SYS_RECVFROM))
+        return RC_EOF; /* end of file is not data */
+    if (ret >= 0)
+        return RC_OK;
+    if (ret == -EAGAIN)
+        return RC_EAGAIN;
+    if (ret == -EINTR)
+        return RC_EINTR;
+    if (ret == -TL_ERESTARTSYS || ret == -TL_ERESTARTNOHAND ||
+        ret == -TL_ERESTART_RESTARTBLOCK || ret == -513 /* ERESTARTNOINTR */)
+        return RC_RESTART;
+    return RC_ERR;
+}
+
+static int same(const struct item *a, const struct item *b)
+{
+    if (a->sys != b->sys || a->cls != b->cls)
+        return 0;
+    return a->cls != RC_ERR || a->ret == b->ret;
+}
+
+static int push(struct seq *s, const struct item *it)
+{
+    if (s->n == s->cap) {
+        int ncap = s->cap ? s->cap * 2 : 64;
+        struct item *p = realloc(s->v, (size_t)ncap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        s->v = p;
+        s->cap = ncap;
+    }
+    s->v[s->n++] = *it;
+    return 0;
+}
+
+/* 1 if the tracer stops on syscall sys (enum tl_sys): what it does not see
+ * (glibc's writev of a message, its mmap, rt_sigprocmask) is not compared */
+static int seen(int sys)
+{
+    static signed char tab[SYS__COUNT];
+    static int made;
+    if (!made) {
+        for (int i = 0; real_traced[i] >= 0; i++) {
+            int t = tl_sys_of_nr(real_traced[i]);
+            if (t >= 0 && t < SYS__COUNT)
+                tab[t] = 1;
+        }
+        made = 1;
+    }
+    return sys >= 0 && sys < SYS__COUNT && tab[sys];
+}
+
+/* Task task's calls in tl, in order, each with its result */
+static int collect(const struct tl *tl, int task, struct seq *s)
+{
+    long open = -1; /* the index in s of the call the task is in */
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task != task)
+            continue;
+        if (e->type == EV_SYS_ENTER) {
+            if (e->sub >= SYS__COUNT || !seen(e->sub))
+                continue; /* not in the simulator's vocabulary, or not
+                             stopped on by the tracer */
+            struct item it = {e->sub, RC_UNFINISHED, 0, (long)i, e->t};
+            if (push(s, &it))
+                return -ENOMEM;
+            open = s->n - 1;
+        } else if (e->type == EV_SYSCALL && open >= 0 &&
+                   s->v[open].sys == e->sub) {
+            s->v[open].ret = e->a;
+            s->v[open].cls = cls_of(e->sub, e->a, 1);
+            open = -1;
+        }
+    }
+    return 0;
+}
+
+/* A polling loop's idle turns count once: drop a window of 1 to 4 calls
+ * that repeats the window just before it, when it holds an EAGAIN or
+ * another error (a loop that spins on a call that fails: EMFILE); and a
+ * read that found end of file right after one that did (a loop that reads
+ * a closed socket again until the other one is closed too) */
+static void collapse(struct seq *s)
+{
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int k = 1; k <= 4 && !changed; k++)
+            for (int i = 0; i + 2 * k <= s->n; i++) {
+                int eq = 1, again = 0;
+                for (int j = 0; j < k && eq; j++) {
+                    eq = same(&s->v[i + j], &s->v[i + k + j]);
+                    again |= s->v[i + j].cls == RC_EAGAIN ||
+                             s->v[i + j].cls == RC_ERR ||
+                             (k == 1 && s->v[i + j].cls == RC_EOF);
+                }
+                if (eq && again) {
+                    memmove(&s->v[i + k], &s->v[i + 2 * k],
+                            (size_t)(s->n - i - 2 * k) * sizeof *s->v);
+                    s->n -= k;
+                    changed = 1;
+                    break;
+                }
+            }
+    }
+}
+
+static int is_wait(int sys)
+{
+    return sys == SYS_SELECT || sys == SYS_POLL || sys == SYS_EPOLL_WAIT ||
+           sys == SYS_IO_URING_ENTER;
+}
+
+/* A one-sided call that is an allowed difference: a wait that returned
+ * ready fds (batching), pthread_join's futex (glibc makes none when the
+ * thread has already exited); not the futex calls of a contended lock */
+static int allowed(const struct tl *tl, const struct item *it)
+{
+    if (is_wait(it->sys) && it->cls == RC_OK && it->ret > 0)
+        return 1;
+    return it->sys == SYS_FUTEX && it->cls == RC_OK &&
+           (tl->ev[it->ev].a & (TL_FUTEX_WAIT | TL_FUTEX_WAKE)) == 0;
+}
+
+static int add_row(struct real_cmp *c, const struct real_cmp_row *r)
+{
+    if (c->n == c->cap) {
+        size_t ncap = c->cap ? c->cap * 2 : 256;
+        struct real_cmp_row *p = realloc(c->rows, ncap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        c->rows = p;
+        c->cap = ncap;
+    }
+    c->rows[c->n++] = *r;
+    if (r->mark == REAL_CMP_DIFF)
+        c->ndiff++;
+    else if (r->mark == REAL_CMP_ALLOWED)
+        c->nallowed++;
+    else if (r->mark == REAL_CMP_MOVED)
+        c->nmoved++;
+    return 0;
+}
+
+struct move {
+    int x, y, kind; /* kind 0 both, 1 simulation only, 2 real only */
+};
+
+#define MAX_D 4000 /* edits the diff looks for before giving up */
+
+/*
+ * Myers' O((N+M)D) shortest edit script, with every V saved so the path
+ * can be walked back.  Writes the alignment as rows; if the sequences
+ * differ by more than MAX_D edits, every call is a divergence.
+ */
+#define NO_RET INT64_MIN
+
+/* The result of the call whose SYS_ENTER is ev, NO_RET if it never returned */
+static int64_t ret_of(const struct tl *tl, long ev)
+{
+    const struct tl_ev *e = &tl->ev[ev];
+    for (size_t i = (size_t)ev + 1; i < tl->nev; i++)
+        if (tl->ev[i].task == e->task && (tl->ev[i].type == EV_SYSCALL ||
+                                          tl->ev[i].type == EV_SYS_ENTER))
+            return tl->ev[i].type == EV_SYSCALL ? tl->ev[i].a : NO_RET;
+    return NO_RET;
+}
+
+/* A read or recv that returned data */
+static int data_read(const struct tl *tl, long ev)
+{
+    int sys = tl->ev[ev].sub;
+    if (sys != SYS_READ && sys != SYS_RECVFROM)
+        return 0;
+    int64_t r = ret_of(tl, ev);
+    return r != NO_RET && r > 0;
+}
+
+static int align(struct real_cmp *c, int ts, int tr, const struct seq *a,
+                 const struct seq *b)
+{
+    size_t first = c->n;
+    int n = a->n, m = b->n, max = n + m;
+    if (max > 2 * MAX_D)
+        max = 2 * MAX_D;
+    int off = max + 1, w = 2 * max + 3;
+    int *v = calloc((size_t)w, sizeof *v);
+    int **trace = calloc((size_t)max + 2, sizeof *trace);
+    if (!v || !trace) {
+        free(v);
+        free(trace);
+        return -ENOMEM;
+    }
+    int dfound = -1;
+    for (int d = 0; d <= max && dfound < 0; d++) {
+        trace[d] = malloc((size_t)w * sizeof **trace);
+        if (!trace[d])
+            goto oom;
+        for (int k = -d; k <= d; k += 2) {
+            int x = k == -d || (k != d && v[off + k - 1] < v[off + k + 1])
+                        ? v[off + k + 1]
+                        : v[off + k - 1] + 1;
+            int y = x - k;
+            while (x < n && y < m && same(&a->v[x], &b->v[y]))
+                x++, y++;
+            v[off + k] = x;
+            if (x >= n && y >= m) {
+                dfound = d;
+                break;
+            }
+        }
+        memcpy(trace[d], v, (size_t)w * sizeof *v);
+    }
+    int rc = 0;
+    if (dfound < 0) { /* too different: list both sides */
+        for (int i = 0; i < n && !rc; i++)
+            rc = add_row(c, &(struct real_cmp_row){ts, tr, a->v[i].ev, -1,
+                                                   REAL_CMP_DIFF});
+        for (int j = 0; j < m && !rc; j++)
+            rc = add_row(c, &(struct real_cmp_row){ts, tr, -1, b->v[j].ev,
+                                                   REAL_CMP_DIFF});
+        goto done;
+    }
+    /* walk back from (n, m): moves into a list, then out in order */
+    struct move *moves = malloc((size_t)(n + m + 1) * sizeof *moves);
+    if (!moves)
+        goto oom;
+    int nm = 0, x = n, y = m;
+    for (int d = dfound; d > 0; d--) {
+        const int *pv = trace[d - 1];
+        int k = x - y;
+        int down = k == -d || (k != d && pv[off + k - 1] < pv[off + k + 1]);
+        int pk = down ? k + 1 : k - 1;
+        int px = pv[off + pk], py = px - pk;
+        while (x > px + (down ? 0 : 1) && y > py + (down ? 1 : 0)) {
+            x--, y--;
+            moves[nm++] = (struct move){x, y, 0};
+        }
+        if (down) {
+            y--;
+            moves[nm++] = (struct move){-1, y, 2}; /* real only */
+        } else {
+            x--;
+            moves[nm++] = (struct move){x, -1, 1}; /* sim only */
+        }
+        x = px;
+        y = py;
+    }
+    while (x > 0 && y > 0) {
+        x--, y--;
+        moves[nm++] = (struct move){x, y, 0};
+    }
+    for (int i = nm - 1; i >= 0 && !rc; i--) {
+        struct real_cmp_row r = {ts, tr, -1, -1, REAL_CMP_SAME};
+        if (moves[i].kind == 0) {
+            r.sim_ev = a->v[moves[i].x].ev;
+            r.real_ev = b->v[moves[i].y].ev;
+        } else if (moves[i].kind == 1) {
+            r.sim_ev = a->v[moves[i].x].ev;
+            r.mark = allowed(c->sim, &a->v[moves[i].x]) ? REAL_CMP_ALLOWED : REAL_CMP_DIFF;
+        } else {
+            r.real_ev = b->v[moves[i].y].ev;
+            r.mark = allowed(c->real, &b->v[moves[i].y]) ? REAL_CMP_ALLOWED : REAL_CMP_DIFF;
+        }
+        rc = add_row(c, &r);
+    }
+    free(moves);
+    /* a sim-only and a real-only call of the same syscall next to each
+     * other are one call with a different result */
+    for (size_t i = 0; i + 1 < c->n; i++) {
+        struct real_cmp_row *p = &c->rows[i], *q = &c->rows[i + 1];
+        if (p->sim_task != ts || q->sim_task != ts || p->mark != REAL_CMP_DIFF ||
+            q->mark != REAL_CMP_DIFF)
+            continue;
+        struct real_cmp_row *s = p->sim_ev >= 0 && p->real_ev < 0 ? p : q;
+        struct real_cmp_row *r = s == p ? q : p;
+        if (s->sim_ev < 0 || s->real_ev >= 0 || r->real_ev < 0 || r->sim_ev >= 0)
+            continue;
+        /* same syscall? the events say */
+        if (c->sim->ev[s->sim_ev].sub != c->real->ev[r->real_ev].sub)
+            continue;
+        p->sim_ev = s->sim_ev;
+        p->real_ev = r->real_ev;
+        p->mark = REAL_CMP_RESULT;
+        memmove(q, q + 1, (c->n - i - 2) * sizeof *q);
+        c->n--;
+        c->ndiff -= 2;
+        c->nresult++;
+    }
+    /* a call both sides make, at different places in the task (the
+     * order of independent peers' arrivals): moved, not missing */
+    for (size_t i = first; i < c->n; i++) {
+        struct real_cmp_row *p = &c->rows[i];
+        if (p->mark != REAL_CMP_DIFF || p->sim_ev < 0 || p->real_ev >= 0)
+            continue;
+        const struct tl_ev *se = &c->sim->ev[p->sim_ev];
+        int64_t sret = ret_of(c->sim, p->sim_ev);
+        for (size_t j = first; j < c->n; j++) {
+            struct real_cmp_row *q = &c->rows[j];
+            if (q->mark != REAL_CMP_DIFF || q->real_ev < 0 || q->sim_ev >= 0)
+                continue;
+            const struct tl_ev *re = &c->real->ev[q->real_ev];
+            int64_t rret = ret_of(c->real, q->real_ev);
+            if (re->sub != se->sub ||
+                cls_of(se->sub, sret, sret != NO_RET) !=
+                    cls_of(re->sub, rret, rret != NO_RET))
+                continue;
+            p->mark = q->mark = REAL_CMP_MOVED;
+            c->ndiff -= 2;
+            c->nmoved += 2;
+            break;
+        }
+    }
+    /* a read of data on one side only, next to a read of data: the same
+     * bytes split differently across reads (a byte stream's reads take
+     * what has arrived, which depends on timing) */
+    for (size_t i = first; i < c->n; i++) {
+        struct real_cmp_row *p = &c->rows[i];
+        if (p->mark != REAL_CMP_DIFF)
+            continue;
+        const struct tl *tl = p->sim_ev >= 0 ? c->sim : c->real;
+        long ev = p->sim_ev >= 0 ? p->sim_ev : p->real_ev;
+        if (!data_read(tl, ev))
+            continue;
+        int near = 0;
+        for (size_t j = i > first ? i - 1 : i; j <= i + 1 && j < c->n && !near; j++) {
+            const struct real_cmp_row *q = &c->rows[j];
+            if (j == i)
+                continue;
+            long qe = p->sim_ev >= 0 ? q->sim_ev : q->real_ev;
+            near = qe >= 0 && tl->ev[qe].sub == tl->ev[ev].sub && data_read(tl, qe);
+        }
+        if (near) {
+            p->mark = REAL_CMP_ALLOWED;
+            c->ndiff--;
+            c->nallowed++;
+        }
+    }
+    /* a non-blocking call that found nothing, on one side only: how many
+     * turns find nothing depends on timing */
+    for (size_t i = first; i < c->n; i++) {
+        struct real_cmp_row *p = &c->rows[i];
+        if (p->mark != REAL_CMP_DIFF)
+            continue;
+        int64_t ret = p->sim_ev >= 0 ? ret_of(c->sim, p->sim_ev)
+                                     : ret_of(c->real, p->real_ev);
+        if (ret == -EAGAIN) {
+            p->mark = REAL_CMP_ALLOWED;
+            c->ndiff--;
+            c->nallowed++;
+        }
+    }
+    goto done;
+oom:
+    rc = -ENOMEM;
+done:
+    for (int d = 0; d <= max + 1; d++)
+        free(trace[d]);
+    free(trace);
+    free(v);
+    return rc;
+}
+
+static int find_task(const struct tl *tl, const char *name)
+{
+    for (int i = 0; i < tl->ntasks; i++)
+        if (!strcmp(tl->tasks[i].name, name))
+            return i;
+    return -1;
+}
+
+int real_compare(const struct tl *sim, const struct tl *real, struct real_cmp *c)
+{
+    memset(c, 0, sizeof *c);
+    c->sim = sim;
+    c->real = real;
+    int rc = 0;
+    for (int t = 0; t < sim->ntasks && !rc; t++) {
+        int r = find_task(real, sim->tasks[t].name);
+        struct seq a = {0}, b = {0};
+        rc = collect(sim, t, &a);
+        if (!rc && r >= 0)
+            rc = collect(real, r, &b);
+        if (!rc) {
+            collapse(&a);
+            collapse(&b);
+            if (r < 0 && a.n > 0)
+                c->missing++;
+            rc = align(c, t, r, &a, &b);
+        }
+        free(a.v);
+        free(b.v);
+    }
+    for (int r = 0; r < real->ntasks && !rc; r++) {
+        if (find_task(sim, real->tasks[r].name) >= 0)
+            continue;
+        struct seq a = {0}, b = {0};
+        rc = collect(real, r, &b);
+        if (!rc) {
+            collapse(&b);
+            if (b.n > 0)
+                c->extra++;
+            rc = align(c, -1, r, &a, &b);
+        }
+        free(b.v);
+    }
+    return rc;
+}
+
+void real_compare_free(struct real_cmp *c)
+{
+    free(c->rows);
+    memset(c, 0, sizeof *c);
+}
+
+int real_compare_agree(const struct real_cmp *c)
+{
+    return c->ndiff == 0 && c->nresult == 0;
+}
+
+/* "read(5) = 100" or "accept(3) = -1 EAGAIN" from a SYS_ENTER event */
+static void call_text(const struct tl *tl, long ev, char *buf, size_t len)
+{
+    const struct tl_ev *e = &tl->ev[ev];
+    int64_t ret = 0;
+    int done = 0;
+    for (size_t i = (size_t)ev + 1; i < tl->nev; i++)
+        if (tl->ev[i].task == e->task && (tl->ev[i].type == EV_SYSCALL ||
+                                          tl->ev[i].type == EV_SYS_ENTER)) {
+            if (tl->ev[i].type == EV_SYSCALL) {
+                ret = tl->ev[i].a;
+                done = 1;
+            }
+            break;
+        }
+    char arg[24] = "";
+    if (e->obj >= 0)
+        snprintf(arg, sizeof arg, "%d", e->obj);
+    const char *en = tl_errno_name(ret);
+    if (!done)
+        snprintf(buf, len, "%s(%s) = ?", tl_sys_name(e->sub), arg);
+    else if (en)
+        snprintf(buf, len, "%s(%s) = -1 %s", tl_sys_name(e->sub), arg, en);
+    else
+        snprintf(buf, len, "%s(%s) = %lld", tl_sys_name(e->sub), arg,
+                 (long long)ret);
+}
+
+int real_compare_dump(const struct real_cmp *c, FILE *f)
+{
+    static const char marks[] = " !~?>";
+    const struct tl *sim = c->sim, *real = c->real;
+    fprintf(f, "# %s: the simulation (left) and the real run (right), "
+               "aligned per task\n", sim->source ? sim->source : "");
+    fprintf(f, "# '!' a divergence, '?' the same call with another result, "
+               "'>' a call made at another place in the task, '~' an allowed "
+               "difference (docs/real.md)\n");
+    int cur_s = -2, cur_r = -2;
+    for (size_t i = 0; i < c->n; i++) {
+        const struct real_cmp_row *r = &c->rows[i];
+        if (r->sim_task != cur_s || r->real_task != cur_r) {
+            cur_s = r->sim_task;
+            cur_r = r->real_task;
+            const char *name = cur_s >= 0 ? sim->tasks[cur_s].name
+                                          : real->tasks[cur_r].name;
+            fprintf(f, "\n== %s%s\n", name,
+                    cur_s < 0 ? " (only in the real run)"
+                    : cur_r < 0 ? " (only in the simulation)" : "");
+        }
+        char a[96] = "", b[96] = "", ta[24] = "", tb[24] = "";
+        if (r->sim_ev >= 0) {
+            call_text(sim, r->sim_ev, a, sizeof a);
+            tl_time_text(ta, sizeof ta, sim->ev[r->sim_ev].t);
+        }
+        if (r->real_ev >= 0) {
+            call_text(real, r->real_ev, b, sizeof b);
+            tl_time_text(tb, sizeof tb, real->ev[r->real_ev].t);
+        }
+        fprintf(f, "%c %10s %-34s | %10s %s\n", marks[r->mark], ta, a, tb, b);
+    }
+    fprintf(f, "\n# %zu rows: %d divergences, %d different results, %d moved, "
+               "%d allowed differences; %s\n", c->n, c->ndiff, c->nresult,
+            c->nmoved, c->nallowed,
+            real_compare_agree(c) ? "the simulation and the real run agree"
+                                  : "they DISAGREE");
+    return ferror(f) ? -EIO : 0;
+}

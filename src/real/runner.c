@@ -1,0 +1,1753 @@
+/*
+ * runner.c - a compiled scenario (prog.h) executed with real syscalls.
+ *
+ * The runner is the function the tracer (tracer.c) runs in its sandbox.
+ * Its first process, the root, is not part of the scenario: it forks one
+ * process per task declaration instance (processes and peers alike), waits
+ * for them, drains the terminal, and ends the run.  Each task process waits
+ * for its start time, marks itself (REAL_MARK_START: from then on the
+ * tracer records it), and interprets its task's instructions, each
+ * operation with the syscalls the simulator shows for it:
+ *   fork is fork(3) (clone), thread is pthread_create(3) (clone3),
+ *   coroutines are interpreter contexts of one thread that switch in user
+ *   space, with no syscall (a mark tells the tracer which one runs),
+ *   compute is a busy loop on the wall clock,
+ *   the I/O operations are the calls glibc makes for them (recv is
+ *   recvfrom, select is pselect6, sleep is clock_nanosleep), io_uring is
+ *   raw io_uring_setup/io_uring_enter with the rings mapped, and the SQEs
+ *   written and CQEs reaped are marks, since they make no syscall.
+ * Every task gets the terminal on fds 0, 1 and 2: the slave of a
+ * pseudo-terminal whose master the root drains (and writes into for
+ * `type`), so a scenario's writes to fd 1 do not reach iosim's own output.
+ *
+ * Every operation of the language has an entry in ops[] below; a test walks
+ * PROG_OPS and fails for an operation without one.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <linux/io_uring.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "real/real.h"
+#include "real/runner.h"
+#include "tl/tl.h"
+
+/* The master of the tasks' terminal: the runner's own fd, the highest the
+ * sandbox's fd limit allows, above any a scenario is given */
+static int tty_master = -1;
+
+/* Memory shared by every process of the run (MAP_SHARED, made before the
+ * first fork): `say once` bits and the counters that name children as the
+ * simulator does (server.1, server/t2 ...), per declaration */
+struct shared {
+    _Atomic int64_t t0; /* the run's time 0, once every task is made; a
+                           futex word until then (0: not yet) */
+    atomic_int go;
+    _Atomic int64_t active; /* when a task last ran an operation */
+    atomic_uint said[PROG_MAX_CODE / 32 + 1];
+    atomic_flag names_lock;
+    int nnames;
+    struct { char base[96]; int n; } names[512]; /* chosen names, counted */
+    atomic_int children[];
+};
+
+/* One interpreter context: a kernel task (process or thread), a coroutine
+ * of one, or a signal handler's run on a task's slots */
+struct ctx {
+    int64_t *slots;
+    int pc, block_end, decl, kind;
+    int32_t *ready;
+    int nready, ready_i, readycap;
+    int32_t *watch;
+    int nwatch, watchcap;
+    struct ctx *next_co; /* the thread's ring: the thread, then its
+                            coroutines in the order they were made */
+    int done;
+    int is_gen, gen_at;   /* a generator: 0 not started, 1 suspended at a
+                             yield, 2 running (coro.c's gen_at) */
+    struct ctx *caller;   /* a generator's: who called next */
+    struct ctx *parent;   /* a greenlet's: who made it */
+    int switched;         /* a greenlet that a switch ran */
+    int co_dst;           /* the slot waiting for the value a transfer back
+                             brings, -1 */
+    int peer;   /* a task outside the machine, and what it makes */
+    int thread; /* its block ends with the thread (exit, not exit_group) */
+    char name[96];
+};
+
+/* A kernel thread of the run */
+struct kthread {
+    struct ctx *cur; /* the context it runs */
+    struct ctx *main;
+    struct real_done done; /* the line running, the last call's result:
+                              read by the tracer */
+    int64_t handler_ns; /* time its signal handlers have taken */
+    char *buf;       /* the user buffer of read/write */
+    size_t bufcap;
+};
+
+/* io_uring rings of a process, by fd */
+struct ring {
+    int fd;
+    unsigned sq_entries, cq_entries;
+    unsigned *sq_head, *sq_tail, *sq_mask, *sq_array;
+    unsigned *cq_head, *cq_tail, *cq_mask;
+    struct io_uring_sqe *sqes;
+    struct io_uring_cqe *cqes;
+    void *sq_map, *cq_map;
+    size_t sq_len, cq_len, sqes_len;
+    unsigned queued;   /* SQEs written since the last enter */
+    int64_t next_ud;
+    struct { int64_t ud; int fd, op; char *buf; } *req;
+    int nreq, reqcap;
+};
+
+/* The process's state (each process has its copy, made by fork) */
+static const struct prog *P;
+static struct shared *SH;
+static const struct real_run_opts *OPT;
+static int64_t T0; /* CLOCK_MONOTONIC at the start of the run */
+static int sig_handler_pc = -1;
+static struct ring *rings;
+static int nrings;
+static __thread struct kthread *self;
+static pthread_mutex_t proc_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A time of the scenario on the run's clock (real_run_opts.scale) */
+static int64_t scaled(int64_t ns)
+{
+    return OPT->scale > 1 ? ns * OPT->scale : ns;
+}
+
+/* The process's memory for `shared` variables: one word per slot that
+ * every thread and coroutine of the process reads and writes (relaxed
+ * atomic loads and stores: a read-modify-write of two tasks can still
+ * lose an update, as in C); a forked child gets a copy, as fork does */
+static int64_t *shared_mem;
+static int shared_n;
+
+static int is_shared(const struct ctx *c, int64_t slot)
+{
+    const uint8_t *sh = P->tasks[c->decl].slot_shared;
+    return sh && shared_mem && slot >= 0 && slot < P->tasks[c->decl].nslots &&
+           sh[slot];
+}
+
+static int64_t slot_get(const struct ctx *c, int64_t slot)
+{
+    if (is_shared(c, slot))
+        return __atomic_load_n(&shared_mem[slot], __ATOMIC_RELAXED);
+    return c->slots[slot];
+}
+
+static int64_t arg(const struct ctx *c, const struct prog_ins *in, int i)
+{
+    if (i >= in->nargs)
+        return 0;
+    const struct prog_arg *a = &in->a[i];
+    return a->kind == ARG_SLOT ? slot_get(c, a->v) : a->v;
+}
+
+static void set(struct ctx *c, int slot, int64_t v)
+{
+    if (slot < 0)
+        return;
+    if (is_shared(c, slot))
+        __atomic_store_n(&shared_mem[slot], v, __ATOMIC_RELAXED);
+    else
+        c->slots[slot] = v;
+}
+
+/* An optional operand i, or def when it is absent */
+static int64_t opt_arg(const struct ctx *c, const struct prog_ins *in, int i,
+                       int64_t def)
+{
+    return i < in->nargs && in->a[i].kind != ARG_NONE ? arg(c, in, i) : def;
+}
+
+/* a syscall's result as the language has it: n, or -errno; and, for the
+ * calls real_lazy() names, for the tracer (struct real_done) */
+static int64_t res_of(int nr, long r)
+{
+    int64_t v = r < 0 ? -errno : r;
+    struct kthread *k = self;
+    if (k && real_lazy(nr)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        k->done.nr = nr;
+        k->done.ret = v;
+        k->done.t_exit = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+        __atomic_store_n(&k->done.seq, k->done.seq + 1, __ATOMIC_RELEASE);
+    }
+    return v;
+}
+#define res(nr, r) res_of(SYS_##nr, (r))
+
+/* A call of three arguments or fewer, with the last result and the line
+ * in the spare registers (real.h, REAL_ARG_MAGIC); -1 and errno as glibc */
+static long fast3(int nr, long a, long b, long c)
+{
+    struct kthread *k = self;
+    long d = 0, e = 0, f = 0;
+    if (k) {
+        d = (long)(REAL_ARG_MAGIC << 48 | (uint64_t)(k->done.nr & 0xffff) << 32 |
+                   (uint32_t)k->done.line);
+        e = (long)k->done.ret;
+        f = (long)k->done.t_exit;
+    }
+    return syscall(nr, a, b, c, d, e, f);
+}
+
+static char *buffer(size_t n)
+{
+    struct kthread *k = self;
+    if (n > k->bufcap) {
+        size_t cap = n < 65536 ? 65536 : n;
+        char *b = realloc(k->buf, cap);
+        if (!b)
+            return NULL;
+        memset(b + k->bufcap, 'x', cap - k->bufcap);
+        k->buf = b;
+        k->bufcap = cap;
+    }
+    return k->buf;
+}
+
+static int grow32(int32_t **v, int *cap, int n)
+{
+    if (n <= *cap)
+        return 0;
+    int ncap = *cap ? *cap * 2 : 16;
+    while (ncap < n)
+        ncap *= 2;
+    int32_t *p = realloc(*v, (size_t)ncap * sizeof *p);
+    if (!p)
+        return -1;
+    *v = p;
+    *cap = ncap;
+    return 0;
+}
+
+static void set_ready(struct ctx *c, const int32_t *fds, int n)
+{
+    if (n <= 0) {
+        c->nready = 0;
+    } else if (grow32(&c->ready, &c->readycap, n) == 0) {
+        memcpy(c->ready, fds, (size_t)n * sizeof *fds);
+        c->nready = n;
+    } else {
+        c->nready = 0;
+    }
+    c->ready_i = 0;
+}
+
+static struct ctx *ctx_new(const struct ctx *from, int pc, int block_end,
+                           int kind, const char *name)
+{
+    struct ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    int n = P->tasks[from->decl].nslots;
+    c->slots = calloc((size_t)(n ? n : 1), sizeof *c->slots);
+    if (!c->slots) {
+        free(c);
+        return NULL;
+    }
+    memcpy(c->slots, from->slots, (size_t)n * sizeof *c->slots);
+    c->pc = pc;
+    c->block_end = block_end;
+    c->decl = from->decl;
+    c->kind = kind;
+    c->peer = from->peer;
+    c->co_dst = -1;
+    snprintf(c->name, sizeof c->name, "%s", name);
+    return c;
+}
+
+/* The name the simulator gives a child of c: PROC SEP K, K counted per
+ * declaration across the whole run */
+static void child_name(const struct ctx *proc, const char *sep, char *buf,
+                       size_t n)
+{
+    int k = atomic_fetch_add(&SH->children[proc->decl], 1) + 1;
+    snprintf(buf, n, "%.60s%s%d", proc->name, sep, k);
+}
+
+/* The name the scenario chose (`thread worker { ... }`): NAME for a
+ * process, PROC/NAME for a thread or coroutine, then NAME2, NAME3 ... as
+ * the same statement makes more; 0 if it chose none */
+static int chosen_name(const struct ctx *proc, const struct prog_ins *in,
+                       int process, char *buf, size_t n)
+{
+    if (in->nargs < 1 || in->a[0].kind != ARG_CONST || in->a[0].v < 0 ||
+        in->a[0].v >= P->nstrs)
+        return 0;
+    char base[96];
+    if (process)
+        snprintf(base, sizeof base, "%.60s", P->strs[in->a[0].v]);
+    else
+        snprintf(base, sizeof base, "%.40s/%.40s", proc->name, P->strs[in->a[0].v]);
+    /* the k-th task of the run to be given this name is NAME<k> (k > 1) */
+    while (atomic_flag_test_and_set(&SH->names_lock))
+        ;
+    int k = 1, i;
+    for (i = 0; i < SH->nnames && strcmp(SH->names[i].base, base); i++)
+        ;
+    if (i < SH->nnames)
+        k = ++SH->names[i].n;
+    else if (SH->nnames < (int)(sizeof SH->names / sizeof SH->names[0])) {
+        snprintf(SH->names[SH->nnames].base, sizeof SH->names[0].base, "%s", base);
+        SH->names[SH->nnames++].n = 1;
+    }
+    atomic_flag_clear(&SH->names_lock);
+    if (k > 1)
+        snprintf(buf, n, "%.80s%d", base, k);
+    else
+        snprintf(buf, n, "%s", base);
+    return 1;
+}
+
+static void start_mark(struct ctx *c)
+{
+    real_mark(REAL_MARK_START, (long)c->name, c->kind | c->decl << 8,
+              (long)&self->done);
+}
+
+static void run(struct ctx *c, int until);
+
+/* ---- the operations: each returns 0 to go on at c->pc, 1 if c's kernel
+ * thread is done (the task exited) ---------------------------------------- */
+
+typedef int (*op_fn)(struct ctx *c, const struct prog_ins *in);
+
+static int next(struct ctx *c)
+{
+    c->pc++;
+    return 0;
+}
+
+static int op_socket(struct ctx *c, const struct prog_ins *in)
+{
+    set(c, in->dst, res(socket, fast3(SYS_socket, AF_INET, SOCK_STREAM, 0)));
+    return next(c);
+}
+
+static struct sockaddr_in addr_of(int64_t port, uint32_t ip)
+{
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(ip);
+    return a;
+}
+
+static int op_listen(struct ctx *c, const struct prog_ins *in)
+{
+    int fd = (int)arg(c, in, 0);
+    struct sockaddr_in a = addr_of(arg(c, in, 1), INADDR_ANY);
+    res(bind, fast3(SYS_bind, fd, (long)&a, sizeof a));
+    res(listen, fast3(SYS_listen, fd, P->backlog, 0));
+    return next(c);
+}
+
+static int op_accept(struct ctx *c, const struct prog_ins *in)
+{
+    set(c, in->dst, res(accept, fast3(SYS_accept, (int)arg(c, in, 0), 0, 0)));
+    return next(c);
+}
+
+static int op_connect(struct ctx *c, const struct prog_ins *in)
+{
+    int fd = (int)fast3(SYS_socket, AF_INET, SOCK_STREAM, 0);
+    if (res(socket, fd) < 0) {
+        set(c, in->dst, -errno);
+        return next(c);
+    }
+    struct sockaddr_in a = addr_of(arg(c, in, 0), INADDR_LOOPBACK);
+    if (res(connect, fast3(SYS_connect, fd, (long)&a, sizeof a)) < 0) {
+        int e = errno;
+        res(close, fast3(SYS_close, fd, 0, 0)); /* the simulator: no call */
+        set(c, in->dst, -e);
+    } else {
+        set(c, in->dst, fd);
+    }
+    return next(c);
+}
+
+static int op_pair(struct ctx *c, const struct prog_ins *in)
+{
+    int fds[2];
+    long r = in->op == OP_PIPE ? pipe2(fds, 0)
+                               : socketpair(AF_UNIX, SOCK_STREAM, 0, fds);
+    if (r < 0) {
+        set(c, in->dst, -errno);
+        set(c, in->dst2, -errno);
+    } else {
+        set(c, in->dst, fds[0]);
+        set(c, in->dst2, fds[1]);
+    }
+    return next(c);
+}
+
+static int op_read(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t n = arg(c, in, 1);
+    int fd = (int)arg(c, in, 0);
+    char *b = buffer(n > 0 ? (size_t)n : 1);
+    long r = !b ? (errno = ENOMEM, -1)
+           : in->op == OP_RECV ? recv(fd, b, (size_t)(n < 0 ? 0 : n), 0)
+                               : fast3(SYS_read, fd, (long)b, n < 0 ? 0 : n);
+    set(c, in->dst, res_of(in->op == OP_RECV ? SYS_recvfrom : SYS_read, r));
+    return next(c);
+}
+
+static int op_write(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t n = arg(c, in, 1);
+    int fd = (int)arg(c, in, 0);
+    char *b = buffer(n > 0 ? (size_t)n : 1);
+    long r = !b ? (errno = ENOMEM, -1)
+           : in->op == OP_SEND ? send(fd, b, (size_t)(n < 0 ? 0 : n), 0)
+                               : fast3(SYS_write, fd, (long)b, n < 0 ? 0 : n);
+    set(c, in->dst, res_of(in->op == OP_SEND ? SYS_sendto : SYS_write, r));
+    return next(c);
+}
+
+static int op_close(struct ctx *c, const struct prog_ins *in)
+{
+    set(c, in->dst, res(close, fast3(SYS_close, (int)arg(c, in, 0), 0, 0)));
+    return next(c);
+}
+
+static int op_fcntl(struct ctx *c, const struct prog_ins *in)
+{
+    int fd = (int)arg(c, in, 0);
+    int flag = (in->flags & TL_FL_ASYNC ? O_ASYNC : 0) |
+               (in->flags & TL_FL_NONBLOCK ? O_NONBLOCK : 0);
+    if (in->flags & TL_FL_ASYNC) /* O_ASYNC needs an owner first */
+        res(fcntl, fast3(SYS_fcntl, fd, F_SETOWN, getpid()));
+    int fl = (int)res(fcntl, fast3(SYS_fcntl, fd, F_GETFL, 0));
+    long r = fl < 0 ? (errno = -fl, -1) : fast3(SYS_fcntl, fd, F_SETFL, fl | flag);
+    set(c, in->dst, res(fcntl, r));
+    return next(c);
+}
+
+static int op_compute(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t d = scaled(arg(c, in, 0));
+    /* a busy loop for that long on the wall clock, less the time a signal
+     * handler that interrupted it took (the handler's own work).  Not the
+     * thread's CPU clock: on a machine other work shares, a CPU-time loop
+     * would last longer than the scenario says, and move its events past
+     * the peers' */
+    int64_t end = mono_ns() + d;
+    volatile int64_t *h = &self->handler_ns;
+    int64_t h0 = *h;
+    while (mono_ns() - (*h - h0) < end)
+        ;
+    return next(c);
+}
+
+static int op_sleep(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t d = scaled(arg(c, in, 0));
+    struct timespec ts = {d / 1000000000, d % 1000000000};
+    if (d < 0)
+        ts.tv_sec = -1;
+    set(c, in->dst, res(clock_nanosleep, nanosleep(&ts, NULL)));
+    return next(c);
+}
+
+static int co_switch(struct ctx *c);
+static struct ctx *co_finish_to(struct ctx *c, int64_t *v);
+
+static int op_exit(struct ctx *c, const struct prog_ins *in)
+{
+    int code = (int)arg(c, in, 0);
+    if (c->kind == TK_COROUTINE && !c->thread && c->pc == c->block_end - 1) {
+        c->done = 1;
+        int64_t v;
+        struct ctx *to = co_finish_to(c, &v);
+        if (to) {
+            if (to->co_dst >= 0) {
+                set(to, to->co_dst, v);
+                to->co_dst = -1;
+            }
+            self->cur = to;
+            real_mark(REAL_MARK_CO, (long)to->name, REAL_CO_FINISHED, 0);
+            return 0;
+        }
+        return co_switch(c) ? 0 : 1;
+    }
+    if (c->thread && c->pc == c->block_end - 1)
+        return 1; /* the thread returns: glibc ends it with exit() */
+    fflush(NULL);
+    _exit(code & 0xff); /* exit_group: the whole process */
+}
+
+static void *thread_main(void *arg)
+{
+    struct ctx *c = arg;
+    struct kthread k = {.cur = c, .main = c};
+    self = &k;
+    k.done.line = P->code[c->pc].line;
+    start_mark(c);
+    run(c, -1);
+    free(k.buf);
+    return NULL;
+}
+
+/* thread handles: the script's tid values index this table */
+static pthread_t *threads;
+static int nthreads, threadcap;
+#define TID_BASE 1000000
+
+static int op_spawn(struct ctx *c, const struct prog_ins *in)
+{
+    char name[96];
+    if (in->op == OP_FORK) {
+        if (!chosen_name(self->main, in, 1, name, sizeof name))
+            child_name(c, ".", name, sizeof name);
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+            snprintf(c->name, sizeof c->name, "%s", name);
+            c->kind = c->peer ? TK_PEER : TK_PROCESS;
+            c->block_end = in->jump;
+            set(c, in->dst, 0);
+            c->pc++;
+            c->thread = 0;
+            c->next_co = NULL;
+            self->main = self->cur = c;
+            start_mark(c);
+            return 0;
+        }
+        set(c, in->dst, res(clone, pid));
+        c->pc = in->jump;
+        return 0;
+    }
+    if (!chosen_name(self->main, in, 0, name, sizeof name))
+        child_name(c, "/t", name, sizeof name);
+    struct ctx *t = ctx_new(c, c->pc + 1, in->jump,
+                            c->peer ? TK_PEER : TK_THREAD, name);
+    int64_t id = -ENOMEM;
+    pthread_mutex_lock(&proc_lock);
+    if (t && nthreads == threadcap) {
+        int ncap = threadcap ? threadcap * 2 : 8;
+        pthread_t *p = realloc(threads, (size_t)ncap * sizeof *p);
+        if (p) {
+            threads = p;
+            threadcap = ncap;
+        }
+    }
+    if (t && nthreads < threadcap) {
+        t->thread = 1;
+        if (!is_shared(t, in->dst)) /* a shared result is one word */
+            set(t, in->dst, 0);
+        int e = pthread_create(&threads[nthreads], NULL, thread_main, t);
+        id = e ? -e : TID_BASE + nthreads++;
+    }
+    pthread_mutex_unlock(&proc_lock);
+    set(c, in->dst, id);
+    c->pc = in->jump;
+    return 0;
+}
+
+static int op_join(struct ctx *c, const struct prog_ins *in)
+{
+    if (in->op == OP_WAIT) {
+        int any = in->nargs == 0 || in->a[0].kind == ARG_NONE;
+        int st = 0;
+        int64_t r = res(wait4, waitpid(any ? -1 : (pid_t)arg(c, in, 0),
+                                       in->dst2 >= 0 ? &st : NULL, 0));
+        set(c, in->dst, r);
+        /* pid, status = wait: the exit code, or 128 + the signal */
+        set(c, in->dst2, r < 0 ? r : WIFSIGNALED(st) ? 128 + WTERMSIG(st)
+                                                      : WEXITSTATUS(st));
+        return next(c);
+    }
+    int64_t k = arg(c, in, 0) - TID_BASE;
+    pthread_mutex_lock(&proc_lock);
+    int ok = k >= 0 && k < nthreads;
+    pthread_t t = ok ? threads[k] : 0;
+    pthread_mutex_unlock(&proc_lock);
+    int e = ok ? pthread_join(t, NULL) : ESRCH;
+    set(c, in->dst, e ? -e : 0);
+    return next(c);
+}
+
+/* ---- coroutines: contexts of one kernel thread ----------------------------- */
+
+/* Switch from c to the next coroutine of the ring that is not done; 0 if
+ * there is none (c goes on, or the thread is done) */
+static int co_switch(struct ctx *c)
+{
+    struct kthread *k = self;
+    struct ctx *n = c->next_co ? c->next_co : k->main;
+    for (; n != c; n = n->next_co ? n->next_co : k->main)
+        if (!n->done) {
+            k->cur = n;
+            real_mark(REAL_MARK_CO, (long)n->name,
+                      c->done ? REAL_CO_FINISHED : REAL_CO_SWITCH, 0);
+            return 1;
+        }
+    return 0;
+}
+
+/* coroutines and generators of this process, by the id the script holds */
+static struct ctx **cos;
+static int ncos, coscap;
+#define CO_ID_BASE (TID_BASE / 2)
+
+static struct ctx *co_of(int64_t id)
+{
+    int64_t i = id - CO_ID_BASE - 1;
+    return i >= 0 && i < ncos ? cos[i] : NULL;
+}
+
+static int op_coroutine(struct ctx *c, const struct prog_ins *in)
+{
+    char name[96];
+    const struct prog_task *d = &P->tasks[c->decl];
+    struct ctx *proc = self->main;
+    if (chosen_name(proc, in, 0, name, sizeof name))
+        ;
+    else if (in->dst >= 0 && in->dst < d->nslots && d->slot_names[in->dst])
+        snprintf(name, sizeof name, "%.40s/%.40s", proc->name, d->slot_names[in->dst]);
+    else
+        child_name(proc, in->op == OP_GENERATOR ? "/gen" : "/co", name, sizeof name);
+    struct ctx *n = ctx_new(c, c->pc + 1, in->jump, TK_COROUTINE, name);
+    int64_t id = -ENOMEM;
+    if (n && ncos == coscap) {
+        int ncap = coscap ? coscap * 2 : 16;
+        struct ctx **p = realloc(cos, (size_t)ncap * sizeof *p);
+        if (p) {
+            cos = p;
+            coscap = ncap;
+        }
+    }
+    if (n && ncos < coscap) {
+        if (!is_shared(n, in->dst))
+            set(n, in->dst, 0);
+        n->parent = c;
+        if (in->op == OP_GENERATOR) {
+            n->is_gen = 1; /* runs only when next or send asks */
+        } else {
+            struct ctx *last = self->main;
+            while (last->next_co)
+                last = last->next_co;
+            last->next_co = n;
+        }
+        cos[ncos++] = n;
+        id = CO_ID_BASE + ncos;
+        real_mark(REAL_MARK_CO, (long)n->name, REAL_CO_MADE, 0);
+    }
+    set(c, in->dst, id);
+    c->pc = in->jump;
+    return 0;
+}
+
+/* c stops here (its result slot waiting), `to` runs with v for its own
+ * pending result (coro.c's co_transfer): user space, no syscall */
+static int co_transfer(struct ctx *c, const struct prog_ins *in, struct ctx *to,
+                       int64_t v, int how)
+{
+    if (to->co_dst >= 0) {
+        set(to, to->co_dst, v);
+        to->co_dst = -1;
+    }
+    c->co_dst = in ? in->dst : -1;
+    c->pc++;
+    self->cur = to;
+    real_mark(REAL_MARK_CO, (long)to->name, how, 0);
+    return 0;
+}
+
+static int op_yield(struct ctx *c, const struct prog_ins *in)
+{
+    if (c->is_gen && c->caller) { /* hand the value to next/send */
+        struct ctx *to = c->caller;
+        c->gen_at = 1;
+        c->caller = NULL;
+        return co_transfer(c, in, to, opt_arg(c, in, 0, 0), REAL_CO_SWITCH);
+    }
+    c->pc++;
+    co_switch(c);
+    return 0;
+}
+
+static int op_next(struct ctx *c, const struct prog_ins *in)
+{
+    struct ctx *g = co_of(arg(c, in, 0));
+    int64_t v = opt_arg(c, in, 1, 0);
+    if (!g || !g->is_gen || g->done || g->gen_at == 2 || (g->gen_at == 0 && v)) {
+        /* StopIteration once it is done (the simulator stops the run on
+         * the other misuses, so no shipped scenario makes them) */
+        set(c, in->dst, PROG_STOP_ITERATION);
+        return next(c);
+    }
+    g->gen_at = 2;
+    g->caller = c;
+    return co_transfer(c, in, g, v, REAL_CO_SWITCH);
+}
+
+static int op_switch(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t v = opt_arg(c, in, 1, 0);
+    struct ctx *to = in->flags & 1 ? c->parent : co_of(arg(c, in, 0));
+    if (!(in->flags & 1) && arg(c, in, 0) == 0)
+        to = self->main; /* the thread's own code: the main greenlet */
+    while (to && to->done) /* a finished greenlet: its parent runs */
+        to = to->parent;
+    if (!to || to == c || to->is_gen) {
+        set(c, in->dst, v);
+        return next(c);
+    }
+    to->switched = 1;
+    return co_transfer(c, in, to, v, REAL_CO_SWITCH);
+}
+
+/* Where a finished coroutine's thread goes on: a generator's caller (its
+ * next gets StopIteration), a switched greenlet's parent (its switch gets
+ * 0); NULL: the ring of coroutines decides */
+static struct ctx *co_finish_to(struct ctx *c, int64_t *v)
+{
+    struct ctx *to = NULL;
+    *v = 0;
+    if (c->is_gen) {
+        to = c->caller;
+        *v = PROG_STOP_ITERATION;
+        c->caller = NULL;
+    } else if (c->switched) {
+        to = c->parent;
+        while (to && to->done)
+            to = to->parent;
+    }
+    return to;
+}
+
+/* ---- the terminal, captions ---------------------------------------------- */
+
+static int op_type(struct ctx *c, const struct prog_ins *in)
+{
+    /* the user types at the terminal: bytes into the pty master, with
+     * writev, which the tracer does not stop on (it is not the task's
+     * own call: in the simulator it is no syscall at all) */
+    int64_t n = arg(c, in, 0);
+    char *b = buffer(n > 0 ? (size_t)n : 1);
+    if (b && n > 0) {
+        struct iovec v = {b, (size_t)n};
+        ssize_t w = writev(tty_master, &v, 1);
+        (void)w;
+    }
+    return next(c);
+}
+
+static int op_say(struct ctx *c, const struct prog_ins *in)
+{
+    int pc = c->pc;
+    if (in->flags & 1) { /* say once: the first task to get here */
+        unsigned bit = 1u << (pc % 32);
+        if (atomic_fetch_or(&SH->said[pc / 32], bit) & bit)
+            return next(c);
+    }
+    real_mark(REAL_MARK_SAY, (long)in->a[0].v, 0, 0);
+    return next(c);
+}
+
+/* ---- select, poll, epoll ------------------------------------------------- */
+
+/* The fds of a select/poll: its list, or the task's watch set */
+static int fd_list(struct ctx *c, const struct prog_ins *in, int32_t **out)
+{
+    if (in->list < 0) {
+        *out = c->watch;
+        return c->nwatch;
+    }
+    const struct prog_list *l = &P->lists[in->list];
+    static __thread int32_t *tmp;
+    static __thread int tmpcap;
+    if (grow32(&tmp, &tmpcap, l->n))
+        return 0;
+    for (int i = 0; i < l->n; i++)
+        tmp[i] = (int32_t)(l->v[i].kind == ARG_SLOT ? c->slots[l->v[i].v]
+                                                    : l->v[i].v);
+    *out = tmp;
+    return l->n;
+}
+
+static int op_watch(struct ctx *c, const struct prog_ins *in)
+{
+    int32_t fd = (int32_t)arg(c, in, 0);
+    int at = -1;
+    for (int i = 0; i < c->nwatch; i++)
+        if (c->watch[i] == fd)
+            at = i;
+    if (in->op == OP_WATCH && at < 0 && fd >= 0 &&
+        grow32(&c->watch, &c->watchcap, c->nwatch + 1) == 0)
+        c->watch[c->nwatch++] = fd;
+    if (in->op == OP_UNWATCH && at >= 0) {
+        memmove(&c->watch[at], &c->watch[at + 1],
+                (size_t)(c->nwatch - at - 1) * sizeof *c->watch);
+        c->nwatch--;
+    }
+    return next(c);
+}
+
+/* glibc's FD_SET check under _FORTIFY_SOURCE (debug/fdelt_chk.c) */
+extern long int __fdelt_chk(long int d);
+
+static int op_select(struct ctx *c, const struct prog_ins *in)
+{
+    int32_t *fds;
+    int n = fd_list(c, in, &fds), max = -1;
+    for (int i = 0; i < n; i++) {
+        if (fds[i] >= FD_SETSIZE && P->fortify) /* glibc's _FORTIFY_SOURCE
+                                   check of FD_SET: its message, abort() */
+            __fdelt_chk(fds[i]);
+        if (fds[i] > max)
+            max = fds[i];
+    }
+    /* the set: an fd_set, or (without _FORTIFY_SOURCE, machine setting
+     * fortify 0) as many bits as the highest fd needs: FD_SET writes past
+     * the 1024 bits and the kernel reads nfds bits, as in such a C program */
+    size_t words = (size_t)(max < FD_SETSIZE ? FD_SETSIZE : max + 1 + 63) / 64;
+    uint64_t *bits = calloc(words, sizeof *bits);
+    if (!bits) {
+        set(c, in->dst, -ENOMEM);
+        return next(c);
+    }
+    for (int i = 0; i < n; i++)
+        if (fds[i] >= 0)
+            bits[fds[i] / 64] |= 1ull << (fds[i] % 64);
+    /* a timeout: a struct timeval; Linux writes the time left back into
+     * it, and so does this into the variable that held it */
+    int64_t tmo = in->nargs >= 1 ? scaled(opt_arg(c, in, 0, -1)) : -1;
+    struct timeval tv = {0, 0};
+    if (tmo >= 0) {
+        tv.tv_sec = tmo / 1000000000;
+        tv.tv_usec = (tmo % 1000000000 + 999) / 1000;
+    }
+    long r = select(max + 1, (fd_set *)(void *)bits, NULL, NULL,
+                    tmo >= 0 ? &tv : NULL);
+    int e = errno;
+    if (tmo >= 0 && in->a[0].kind == ARG_SLOT)
+        set(c, (int)in->a[0].v,
+            ((int64_t)tv.tv_sec * 1000000000 + tv.tv_usec * 1000) /
+                (OPT->scale > 1 ? OPT->scale : 1));
+    errno = e;
+    int32_t *ready = calloc((size_t)max + 2, sizeof *ready);
+    int k = 0;
+    for (int fd = 0; ready && r > 0 && fd <= max; fd++) /* FD_ISSET, in order */
+        if (bits[fd / 64] >> (fd % 64) & 1)
+            ready[k++] = fd;
+    set_ready(c, ready, k);
+    free(ready);
+    free(bits);
+    errno = e;
+    set(c, in->dst, res(pselect6, r));
+    return next(c);
+}
+
+static int op_poll(struct ctx *c, const struct prog_ins *in)
+{
+    int32_t *fds;
+    int n = fd_list(c, in, &fds);
+    struct pollfd *p = calloc((size_t)(n ? n : 1), sizeof *p);
+    int32_t *ready = calloc((size_t)(n ? n : 1), sizeof *ready);
+    long r = -1;
+    int k = 0;
+    if (p && ready) {
+        for (int i = 0; i < n; i++)
+            p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+        int64_t tmo = in->nargs >= 1 ? scaled(opt_arg(c, in, 0, -1)) : -1;
+        r = poll(p, (nfds_t)n, tmo < 0 ? -1 : (int)((tmo + 999999) / 1000000));
+        for (int i = 0; r > 0 && i < n; i++)
+            if (p[i].revents)
+                ready[k++] = p[i].fd;
+    } else {
+        errno = ENOMEM;
+    }
+    set_ready(c, ready, k);
+    set(c, in->dst, res(poll, r));
+    free(p);
+    free(ready);
+    return next(c);
+}
+
+static int op_epoll_create(struct ctx *c, const struct prog_ins *in)
+{
+    set(c, in->dst, res(epoll_create1, fast3(SYS_epoll_create1, 0, 0, 0)));
+    return next(c);
+}
+
+static int op_epoll_ctl(struct ctx *c, const struct prog_ins *in)
+{
+    static const int ops[] = {EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLL_CTL_DEL};
+    int64_t op = arg(c, in, 1);
+    int fd = (int)arg(c, in, 2);
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = (in->flags & TL_EP_IN ? EPOLLIN : 0) |
+                (in->flags & TL_EP_OUT ? EPOLLOUT : 0) |
+                (in->flags & TL_EP_ET ? EPOLLET : 0) |
+                (in->flags & TL_EP_ONESHOT ? EPOLLONESHOT : 0) |
+                (in->flags & TL_EP_EXCLUSIVE ? EPOLLEXCLUSIVE : 0);
+    if (!(in->flags & (TL_EP_IN | TL_EP_OUT)))
+        ev.events |= EPOLLIN;
+    ev.data.fd = fd;
+    long r = epoll_ctl((int)arg(c, in, 0), op >= 0 && op < 3 ? ops[op] : -1,
+                       fd, &ev);
+    set(c, in->dst, res(epoll_ctl, r));
+    return next(c);
+}
+
+#define EP_MAX 64 /* the simulator's epoll_wait maxevents */
+
+static int op_epoll_wait(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t max = opt_arg(c, in, 1, EP_MAX), tmo = scaled(opt_arg(c, in, 2, -1));
+    struct epoll_event ev[1024];
+    long r = epoll_wait((int)arg(c, in, 0), ev,
+                        (int)(max > 1024 ? 1024 : max), /* <= 0: EINVAL */
+                        tmo < 0 ? -1 : (int)((tmo + 999999) / 1000000));
+    int32_t ready[1024];
+    for (long i = 0; i < r; i++)
+        ready[i] = ev[i].data.fd;
+    set_ready(c, ready, r > 0 ? (int)r : 0);
+    set(c, in->dst, res(epoll_wait, r));
+    return next(c);
+}
+
+/* ---- locks, condition variables, semaphores on shared words --------------- */
+
+/*
+ * As glibc makes them of a word and futex(2) (lowlevellock.h): a mutex
+ * is 0 free, 1 locked, 2 locked with waiters; lock is a compare-and-swap
+ * 0 -> 1, and only when that fails an exchange with 2 and, while the word
+ * was not 0, futex(FUTEX_WAIT_PRIVATE, 2); unlock is an exchange with 0 and,
+ * if it was 2, futex(FUTEX_WAKE_PRIVATE, 1).  A condition variable's word
+ * counts its waiters (as the simulator shows it); they sleep on a hidden
+ * sequence word beside it and take a hidden token each a signal leaves, so
+ * that no wake-up is lost between the unlock and the sleep.  A
+ * semaphore's word is its count; a hidden word counts its sleepers.
+ */
+#define FUTEX_WAIT_P (FUTEX_WAIT | FUTEX_PRIVATE_FLAG)
+#define FUTEX_WAKE_P (FUTEX_WAKE | FUTEX_PRIVATE_FLAG)
+
+static int64_t *word(const struct ctx *c, const struct prog_ins *in, int i)
+{
+    int64_t slot = in->a[i].v;
+    if (!is_shared(c, slot))
+        return NULL;
+    return &shared_mem[slot];
+}
+
+/* the two hidden words of a shared word */
+static int64_t *aux(int64_t *w, int k)
+{
+    return &shared_mem[shared_n + 2 * (w - shared_mem) + k];
+}
+
+/* futex on the low 32 bits of a word (x86_64 is little-endian) */
+static long fx(int64_t *w, int op, int64_t v)
+{
+    long r = syscall(SYS_futex, (uint32_t *)w, op, (uint32_t)v, NULL, NULL, 0);
+    return res(futex, r);
+}
+
+static void mutex_lock(int64_t *w)
+{
+    int64_t zero = 0;
+    if (__atomic_compare_exchange_n(w, &zero, 1, 0, __ATOMIC_ACQUIRE,
+                                    __ATOMIC_RELAXED))
+        return;
+    if (__atomic_load_n(w, __ATOMIC_RELAXED) == 2)
+        fx(w, FUTEX_WAIT_P, 2);
+    while (__atomic_exchange_n(w, 2, __ATOMIC_ACQUIRE) != 0)
+        fx(w, FUTEX_WAIT_P, 2);
+}
+
+static void mutex_unlock(int64_t *w)
+{
+    if (__atomic_exchange_n(w, 0, __ATOMIC_RELEASE) > 1)
+        fx(w, FUTEX_WAKE_P, 1);
+}
+
+static int op_lock(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t *w = word(c, in, 0);
+    if (w)
+        in->op == OP_LOCK ? mutex_lock(w) : mutex_unlock(w);
+    return next(c);
+}
+
+static int op_cond_wait(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t *cv = word(c, in, 0), *m = word(c, in, 1);
+    if (!cv || !m)
+        return next(c);
+    int64_t *seq = aux(cv, 0), *tokens = aux(cv, 1);
+    __atomic_add_fetch(cv, 1, __ATOMIC_ACQ_REL); /* one more waiter */
+    int64_t s0 = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
+    mutex_unlock(m);
+    for (;;) { /* until it takes a token a signal left */
+        int64_t k = __atomic_load_n(tokens, __ATOMIC_ACQUIRE);
+        if (k > 0) {
+            if (__atomic_compare_exchange_n(tokens, &k, k - 1, 0,
+                                            __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+                break;
+            continue;
+        }
+        fx(seq, FUTEX_WAIT_P, s0);
+        s0 = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
+    }
+    return next(c); /* the LOCK M that follows takes the mutex again */
+}
+
+static int op_cond_signal(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t *cv = word(c, in, 0);
+    if (!cv)
+        return next(c);
+    int64_t n = __atomic_load_n(cv, __ATOMIC_ACQUIRE);
+    if (n <= 0)
+        return next(c); /* no waiter: no syscall */
+    if (in->op == OP_COND_SIGNAL)
+        n = 1;
+    __atomic_sub_fetch(cv, n, __ATOMIC_ACQ_REL);
+    __atomic_add_fetch(aux(cv, 1), n, __ATOMIC_ACQ_REL);
+    __atomic_add_fetch(aux(cv, 0), 1, __ATOMIC_ACQ_REL);
+    fx(aux(cv, 0), FUTEX_WAKE_P, in->op == OP_COND_SIGNAL ? 1 : 2147483647);
+    return next(c);
+}
+
+static int op_sem(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t *sem = word(c, in, 0);
+    if (!sem)
+        return next(c);
+    int64_t *sleepers = aux(sem, 0);
+    if (in->op == OP_SEM_POST) {
+        __atomic_add_fetch(sem, 1, __ATOMIC_ACQ_REL);
+        if (__atomic_load_n(sleepers, __ATOMIC_ACQUIRE) > 0)
+            fx(sem, FUTEX_WAKE_P, 1);
+        return next(c);
+    }
+    for (;;) {
+        int64_t v = __atomic_load_n(sem, __ATOMIC_ACQUIRE);
+        if (v > 0) {
+            if (__atomic_compare_exchange_n(sem, &v, v - 1, 0, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_RELAXED))
+                break;
+            continue;
+        }
+        __atomic_add_fetch(sleepers, 1, __ATOMIC_ACQ_REL);
+        fx(sem, FUTEX_WAIT_P, 0);
+        __atomic_sub_fetch(sleepers, 1, __ATOMIC_ACQ_REL);
+    }
+    return next(c);
+}
+
+/* ---- signals ---------------------------------------------------------------- */
+
+static void on_sigio(int sig)
+{
+    (void)sig;
+    struct kthread *k = self;
+    if (!k || sig_handler_pc < 0)
+        return;
+    int e = errno;
+    struct ctx *c = k->cur;
+    struct ctx h = *c; /* the handler runs on the task's slots */
+    h.pc = sig_handler_pc + 1;
+    h.ready = NULL;
+    h.readycap = h.nready = 0;
+    int32_t line = k->done.line;
+    int64_t t0 = mono_ns();
+    run(&h, OP_SIGRETURN);
+    k->handler_ns += mono_ns() - t0;
+    free(h.ready);
+    k->done.line = line;
+    k->cur = c;
+    errno = e;
+}
+
+static int op_sigaction(struct ctx *c, const struct prog_ins *in)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigio;
+    sigemptyset(&sa.sa_mask);
+    sig_handler_pc = c->pc;
+    set(c, in->dst, res(rt_sigaction, sigaction((int)in->a[0].v ? (int)in->a[0].v : SIGIO,
+                                  &sa, NULL)));
+    c->pc = in->jump;
+    return 0;
+}
+
+/* timerfd_create(CLOCK_MONOTONIC, 0); timerfd_settime(fd, 0, {INTERVAL,
+ * VALUE}, NULL), on the run's clock (--slow) */
+static int op_timerfd(struct ctx *c, const struct prog_ins *in)
+{
+    if (in->op == OP_TIMERFD_CREATE) {
+        set(c, in->dst, res(timerfd_create,
+                            fast3(SYS_timerfd_create, CLOCK_MONOTONIC, 0, 0)));
+        return next(c);
+    }
+    int64_t v = scaled(arg(c, in, 1)), iv = scaled(opt_arg(c, in, 2, 0));
+    struct itimerspec its = {{iv / 1000000000, iv % 1000000000},
+                             {v / 1000000000, v % 1000000000}};
+    if (v < 0 || iv < 0) /* the kernel's EINVAL */
+        its.it_value.tv_nsec = its.it_interval.tv_nsec = -1;
+    set(c, in->dst, res(timerfd_settime,
+                        syscall(SYS_timerfd_settime, (int)arg(c, in, 0), 0, &its,
+                                NULL)));
+    return next(c);
+}
+
+/* n = getsockopt(fd, SOL_SOCKET, SO_SNDBUF or SO_RCVBUF): what the kernel
+ * keeps */
+static int op_getsockopt(struct ctx *c, const struct prog_ins *in)
+{
+    int opt = arg(c, in, 1) == TL_SO_SNDBUF ? SO_SNDBUF : SO_RCVBUF, v = 0;
+    socklen_t len = sizeof v;
+    int64_t r = res(getsockopt, getsockopt((int)arg(c, in, 0), SOL_SOCKET, opt,
+                                           &v, &len));
+    set(c, in->dst, r < 0 ? r : v);
+    return next(c);
+}
+
+/* t = clock: CLOCK_MONOTONIC through the vDSO (no syscall), in the
+ * scenario's time: from the run's start, and --slow taken out */
+static int op_clock(struct ctx *c, const struct prog_ins *in)
+{
+    set(c, in->dst, (mono_ns() - T0) / (OPT->scale > 1 ? OPT->scale : 1));
+    return next(c);
+}
+
+/* setsockopt(fd, SOL_SOCKET, SO_SNDBUF or SO_RCVBUF, &size, 4) */
+static int op_setsockopt(struct ctx *c, const struct prog_ins *in)
+{
+    int opt = arg(c, in, 1) == TL_SO_SNDBUF ? SO_SNDBUF : SO_RCVBUF;
+    int v = (int)arg(c, in, 2);
+    set(c, in->dst, res(setsockopt, setsockopt((int)arg(c, in, 0), SOL_SOCKET,
+                                               opt, &v, sizeof v)));
+    return next(c);
+}
+
+/* setrlimit(RLIMIT_NOFILE, ...): glibc makes it prlimit64(0, ...) */
+/* the process's hard fd limit (asking the kernel would be a traced
+ * prlimit64 the scenario did not make) */
+static int64_t nofile_max = -1;
+
+static int op_setrlimit(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t cur = arg(c, in, 1), max = in->nargs > 2 ? arg(c, in, 2) : nofile_max;
+    struct rlimit rl = {cur < 0 ? RLIM_INFINITY : (rlim_t)cur,
+                        max < 0 ? RLIM_INFINITY : (rlim_t)max};
+    int64_t r = res(prlimit64, setrlimit(RLIMIT_NOFILE, &rl));
+    if (r == 0)
+        nofile_max = max;
+    set(c, in->dst, r);
+    return next(c);
+}
+
+static int op_pause(struct ctx *c, const struct prog_ins *in)
+{
+    set(c, in->dst, res(pause, pause()));
+    return next(c);
+}
+
+/* ---- io_uring, by raw syscalls ----------------------------------------------- */
+
+static struct ring *ring_of(int fd)
+{
+    for (int i = 0; i < nrings; i++)
+        if (rings[i].fd == fd)
+            return &rings[i];
+    return NULL;
+}
+
+static int ring_map(struct ring *r, const struct io_uring_params *p)
+{
+    r->sq_len = p->sq_off.array + p->sq_entries * sizeof(unsigned);
+    r->cq_len = p->cq_off.cqes + p->cq_entries * sizeof(struct io_uring_cqe);
+    r->sqes_len = p->sq_entries * sizeof(struct io_uring_sqe);
+    r->sq_map = mmap(NULL, r->sq_len, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQ_RING);
+    r->cq_map = mmap(NULL, r->cq_len, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_CQ_RING);
+    r->sqes = mmap(NULL, r->sqes_len, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQES);
+    if (r->sq_map == MAP_FAILED || r->cq_map == MAP_FAILED ||
+        r->sqes == MAP_FAILED)
+        return -1;
+    char *sq = r->sq_map, *cq = r->cq_map;
+    r->sq_head = (unsigned *)(sq + p->sq_off.head);
+    r->sq_tail = (unsigned *)(sq + p->sq_off.tail);
+    r->sq_mask = (unsigned *)(sq + p->sq_off.ring_mask);
+    r->sq_array = (unsigned *)(sq + p->sq_off.array);
+    r->cq_head = (unsigned *)(cq + p->cq_off.head);
+    r->cq_tail = (unsigned *)(cq + p->cq_off.tail);
+    r->cq_mask = (unsigned *)(cq + p->cq_off.ring_mask);
+    r->cqes = (struct io_uring_cqe *)(cq + p->cq_off.cqes);
+    r->sq_entries = p->sq_entries;
+    r->cq_entries = p->cq_entries;
+    return 0;
+}
+
+static int op_uring_setup(struct ctx *c, const struct prog_ins *in)
+{
+    struct io_uring_params p;
+    memset(&p, 0, sizeof p);
+    long fd = syscall(SYS_io_uring_setup, (unsigned)arg(c, in, 0), &p);
+    if (fd >= 0) {
+        struct ring *nr = realloc(rings, (size_t)(nrings + 1) * sizeof *nr);
+        if (nr) {
+            rings = nr;
+            struct ring *r = &rings[nrings];
+            memset(r, 0, sizeof *r);
+            r->fd = (int)fd;
+            r->next_ud = 1;
+            if (ring_map(r, &p) == 0)
+                nrings++;
+        }
+    }
+    set(c, in->dst, res(io_uring_setup, fd));
+    return next(c);
+}
+
+static const int uring_opcode[TU__COUNT] = {
+    [TU_READ] = IORING_OP_READ, [TU_WRITE] = IORING_OP_WRITE,
+    [TU_RECV] = IORING_OP_RECV, [TU_SEND] = IORING_OP_SEND,
+};
+
+static int op_prep(struct ctx *c, const struct prog_ins *in)
+{
+    struct ring *r = ring_of((int)arg(c, in, 0));
+    int op = (int)arg(c, in, 1);
+    int64_t fd = arg(c, in, 2), len = arg(c, in, 3), ud;
+    unsigned tail = r ? *r->sq_tail : 0;
+    if (!r)
+        ud = -EBADF;
+    else if (tail - __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE) >= r->sq_entries)
+        ud = -EBUSY;
+    else if (op < 0 || op >= TU__COUNT || fd < 0 || len < 0 || len > 0xffffffffLL)
+        ud = -EINVAL;
+    else {
+        char *buf = malloc(len > 0 ? (size_t)len : 1);
+        if (!buf || (r->nreq == r->reqcap &&
+                     !(r->req = realloc(r->req, (size_t)(r->reqcap = r->reqcap ? r->reqcap * 2 : 16) *
+                                                     sizeof *r->req)))) {
+            free(buf);
+            ud = -ENOMEM;
+        } else {
+            memset(buf, 'x', (size_t)len);
+            ud = r->next_ud++;
+            r->req[r->nreq++] = (__typeof__(r->req[0])){ud, (int)fd, op, buf};
+            unsigned i = tail & *r->sq_mask;
+            struct io_uring_sqe *s = &r->sqes[i];
+            memset(s, 0, sizeof *s);
+            s->opcode = (uint8_t)uring_opcode[op];
+            s->fd = (int)fd;
+            s->addr = (uint64_t)(uintptr_t)buf;
+            s->len = (uint32_t)len;
+            s->off = op == TU_READ || op == TU_WRITE ? (uint64_t)-1 : 0;
+            s->user_data = (uint64_t)ud;
+            r->sq_array[i] = i;
+            __atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
+            r->queued++;
+            real_mark(REAL_MARK_SQE, r->fd, (long)TL_URING_ITEM(op, fd, len), 0);
+        }
+    }
+    set(c, in->dst, ud);
+    return next(c);
+}
+
+static int op_uring_enter(struct ctx *c, const struct prog_ins *in)
+{
+    int fd = (int)arg(c, in, 0);
+    int64_t wait = arg(c, in, 1);
+    struct ring *r = ring_of(fd);
+    unsigned sub = r ? r->queued : 0;
+    int64_t tmo = wait > 0 ? scaled(opt_arg(c, in, 2, -1)) : -1;
+    struct __kernel_timespec ts = {tmo / 1000000000, tmo % 1000000000};
+    struct io_uring_getevents_arg ga = {.ts = (uint64_t)(uintptr_t)&ts};
+    unsigned flags = (wait > 0 ? IORING_ENTER_GETEVENTS : 0) |
+                     (tmo >= 0 ? IORING_ENTER_EXT_ARG : 0);
+    long n = syscall(SYS_io_uring_enter, fd, sub, (unsigned)(wait > 0 ? wait : 0),
+                     flags, tmo >= 0 ? (void *)&ga : NULL,
+                     tmo >= 0 ? sizeof ga : 0);
+    if (r && n > 0)
+        r->queued -= (unsigned)n < r->queued ? (unsigned)n : r->queued;
+    set(c, in->dst, res(io_uring_enter, n));
+    return next(c);
+}
+
+static int op_cqe(struct ctx *c, const struct prog_ins *in)
+{
+    struct ring *r = ring_of((int)arg(c, in, 0));
+    int64_t ud = -EAGAIN, rv = 0;
+    if (!r) {
+        ud = -EBADF;
+    } else {
+        unsigned head = *r->cq_head;
+        if (head != __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE)) {
+            struct io_uring_cqe *e = &r->cqes[head & *r->cq_mask];
+            ud = (int64_t)e->user_data;
+            rv = e->res;
+            __atomic_store_n(r->cq_head, head + 1, __ATOMIC_RELEASE);
+            for (int i = 0; i < r->nreq; i++)
+                if (r->req[i].ud == ud) {
+                    int32_t rfd = r->req[i].fd;
+                    real_mark(REAL_MARK_CQE, r->fd,
+                              (long)TL_URING_ITEM(r->req[i].op, rfd, rv), ud);
+                    set_ready(c, &rfd, 1);
+                    free(r->req[i].buf);
+                    r->req[i] = r->req[--r->nreq];
+                    break;
+                }
+        }
+    }
+    set(c, in->dst, ud);
+    set(c, in->dst2, rv);
+    return next(c);
+}
+
+/* ---- control flow ------------------------------------------------------------- */
+
+static int cmp(int op, int64_t a, int64_t b)
+{
+    switch (op) {
+    case CMP_EQ: return a == b;
+    case CMP_NE: return a != b;
+    case CMP_LT: return a < b;
+    case CMP_LE: return a <= b;
+    case CMP_GT: return a > b;
+    default: return a >= b;
+    }
+}
+
+/* Divide as the CPU does, so that a division by zero (or INT64_MIN / -1)
+ * traps and the kernel sends SIGFPE (FPE_INTDIV), as in a C program */
+static void divide_trap(int64_t a, int64_t b)
+{
+#if defined(__x86_64__)
+    int64_t q = a, r = a < 0 ? -1 : 0;
+    __asm__ volatile("idivq %2" : "+a"(q), "+d"(r) : "r"(b));
+#else
+    (void)a;
+    (void)b;
+    raise(SIGFPE);
+#endif
+}
+
+static int op_flow(struct ctx *c, const struct prog_ins *in)
+{
+    switch (in->op) {
+    case OP_SET:
+        set(c, in->dst, arg(c, in, 0));
+        return next(c);
+    case OP_ADD:
+        set(c, in->dst, arg(c, in, 0) + arg(c, in, 1));
+        return next(c);
+    case OP_ARITH: {
+        int64_t a = arg(c, in, 0), b = arg(c, in, 1);
+        uint64_t x = (uint64_t)a, y = (uint64_t)b;
+        int64_t v;
+        switch (in->flags) {
+        case AR_ADD: v = (int64_t)(x + y); break;
+        case AR_SUB: v = (int64_t)(x - y); break;
+        case AR_MUL: v = (int64_t)(x * y); break;
+        default:
+            if (b == 0 || (a == INT64_MIN && b == -1))
+                divide_trap(a, b); /* the CPU's #DE: SIGFPE */
+            v = in->flags == AR_DIV ? a / b : a % b;
+            break;
+        }
+        set(c, in->dst, v);
+        return next(c);
+    }
+    case OP_JMP:
+        c->pc = in->jump;
+        return 0;
+    case OP_JIF:
+        c->pc = cmp(in->flags, arg(c, in, 0), arg(c, in, 1)) ? c->pc + 1 : in->jump;
+        return 0;
+    case OP_FOR_START:
+        if (in->flags)
+            set_ready(c, c->watch, c->nwatch);
+        c->ready_i = 0;
+        /* fall through */
+    default: /* OP_FOR_NEXT */
+        if (c->ready_i < c->nready) {
+            set(c, in->dst, c->ready[c->ready_i++]);
+            c->pc = in->op == OP_FOR_START ? c->pc + 1 : in->jump;
+        } else {
+            c->pc = in->op == OP_FOR_START ? in->jump : c->pc + 1;
+        }
+        return 0;
+    }
+}
+
+static int op_sigreturn(struct ctx *c, const struct prog_ins *in)
+{
+    (void)in;
+    return next(c); /* only reached outside a handler: nothing to do */
+}
+
+/* Every operation of PROG_OPS, with its real implementation */
+static const op_fn ops[OP__COUNT] = {
+    [OP_SOCKET] = op_socket, [OP_LISTEN] = op_listen, [OP_ACCEPT] = op_accept,
+    [OP_CONNECT] = op_connect, [OP_PIPE] = op_pair, [OP_SOCKETPAIR] = op_pair,
+    [OP_READ] = op_read, [OP_RECV] = op_read, [OP_WRITE] = op_write,
+    [OP_SEND] = op_write, [OP_CLOSE] = op_close, [OP_FCNTL] = op_fcntl,
+    [OP_COMPUTE] = op_compute, [OP_SLEEP] = op_sleep, [OP_EXIT] = op_exit,
+    [OP_FORK] = op_spawn, [OP_THREAD] = op_spawn,
+    [OP_COROUTINE] = op_coroutine, [OP_YIELD] = op_yield, [OP_JOIN] = op_join,
+    [OP_GENERATOR] = op_coroutine, [OP_NEXT] = op_next, [OP_SWITCH] = op_switch,
+    [OP_GETSOCKOPT] = op_getsockopt, [OP_CLOCK] = op_clock,
+    [OP_WAIT] = op_join, [OP_TYPE] = op_type, [OP_SAY] = op_say,
+    [OP_SELECT] = op_select, [OP_POLL] = op_poll, [OP_WATCH] = op_watch,
+    [OP_UNWATCH] = op_watch, [OP_EPOLL_CREATE] = op_epoll_create,
+    [OP_EPOLL_CTL] = op_epoll_ctl, [OP_EPOLL_WAIT] = op_epoll_wait,
+    [OP_SIGACTION] = op_sigaction, [OP_PAUSE] = op_pause,
+    [OP_URING_SETUP] = op_uring_setup, [OP_PREP] = op_prep,
+    [OP_URING_ENTER] = op_uring_enter, [OP_CQE] = op_cqe, [OP_SET] = op_flow,
+    [OP_JMP] = op_flow, [OP_JIF] = op_flow, [OP_ADD] = op_flow,
+    [OP_FOR_START] = op_flow, [OP_FOR_NEXT] = op_flow, [OP_END] = op_exit,
+    [OP_ARITH] = op_flow, [OP_SETRLIMIT] = op_setrlimit,
+    [OP_SETSOCKOPT] = op_setsockopt,
+    [OP_TIMERFD_CREATE] = op_timerfd, [OP_TIMERFD_SETTIME] = op_timerfd,
+    [OP_LOCK] = op_lock, [OP_UNLOCK] = op_lock, [OP_COND_WAIT] = op_cond_wait,
+    [OP_COND_SIGNAL] = op_cond_signal, [OP_COND_BROADCAST] = op_cond_signal,
+    [OP_SEM_WAIT] = op_sem, [OP_SEM_POST] = op_sem,
+    [OP_SIGRETURN] = op_sigreturn,
+};
+
+int real_op_implemented(int op)
+{
+    return op >= 0 && op < OP__COUNT && ops[op] != NULL;
+}
+
+/* Run contexts of the calling kernel thread until it is done or, in a
+ * signal handler, until the instruction `until` */
+static void run(struct ctx *c, int until)
+{
+    struct kthread *k = self;
+    for (;;) {
+        if (c->pc < 0 || c->pc >= P->ncode)
+            return;
+        const struct prog_ins *in = &P->code[c->pc];
+        if ((int)in->op == until)
+            return;
+        k->done.line = in->line;
+        atomic_store_explicit(&SH->active, mono_ns(), memory_order_relaxed);
+        op_fn f = in->op < OP__COUNT ? ops[in->op] : NULL;
+        if (!f || f(c, in))
+            return;
+        if (until < 0)
+            c = k->cur; /* a yield or a coroutine's end switched */
+    }
+}
+
+/* ---- the root: start every task, end the run ------------------------------ */
+
+/* The machine's processes run on its `cpus` CPUs (the first that this
+ * process may use); peers are outside the machine */
+static void machine_cpus(void)
+{
+    cpu_set_t have, use;
+    if (P->ncpus < 1 || sched_getaffinity(0, sizeof have, &have) < 0)
+        return;
+    CPU_ZERO(&use);
+    for (int i = 0, n = 0; i < CPU_SETSIZE && n < P->ncpus; i++)
+        if (CPU_ISSET(i, &have)) {
+            CPU_SET(i, &use);
+            n++;
+        }
+    sched_setaffinity(0, sizeof use, &use);
+}
+
+static void task_main(int d, int k)
+{
+    const struct prog_task *decl = &P->tasks[d];
+    /* wait until the root has made every task: they all start from the
+     * same time 0 (a shared futex wait, which the tracer lets through) */
+    while (!atomic_load(&SH->go))
+        syscall(SYS_futex, &SH->go, FUTEX_WAIT, 0, NULL, NULL, 0);
+    T0 = atomic_load(&SH->t0);
+    int64_t start = scaled(decl->start + (int64_t)k * decl->every);
+    struct timespec at = {(T0 + start) / 1000000000, (T0 + start) % 1000000000};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
+        ;
+    struct ctx *c = calloc(1, sizeof *c);
+    int64_t *slots = calloc((size_t)(decl->nslots ? decl->nslots : 1), sizeof *slots);
+    if (!c || !slots)
+        _exit(1);
+    c->slots = slots;
+    c->co_dst = -1;
+    /* the fd limit every process starts with (the machine's `nofile`),
+     * under the sandbox's hard limit */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rl.rlim_cur = (rlim_t)P->nofile < rl.rlim_max ? (rlim_t)P->nofile
+                                                       : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        nofile_max = (int64_t)rl.rlim_max;
+    }
+    if (decl->slot_shared) { /* the words, then two hidden ones per word
+                                 (sync.c-like state of its waiters) */
+        size_t len = (size_t)(decl->nslots ? decl->nslots : 1) * 3 * sizeof *shared_mem;
+        void *m = mmap((void *)(uintptr_t)REAL_MEM_BASE, len,
+                       PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+        if (m == MAP_FAILED)
+            _exit(1);
+        shared_mem = m;
+        shared_n = decl->nslots;
+    }
+    c->pc = decl->entry;
+    c->decl = d;
+    c->peer = decl->kind == DECL_PEER;
+    c->kind = c->peer ? TK_PEER : TK_PROCESS;
+    if (!c->peer)
+        machine_cpus();
+    if (decl->count > 1)
+        snprintf(c->name, sizeof c->name, "%s%d", decl->name, k + 1);
+    else
+        snprintf(c->name, sizeof c->name, "%s", decl->name);
+    static struct kthread kt;
+    kt.cur = kt.main = c;
+    self = &kt;
+    kt.done.line = P->code[c->pc].line;
+    start_mark(c);
+    run(c, -1);
+    fflush(NULL);
+    _exit(0);
+}
+
+/* A pseudo-terminal for fds 0, 1 and 2, raw (no echo, no line editing:
+ * typed bytes are readable at once, as the simulator's tty has them) */
+static int terminal(int master_fd)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0)
+        return -1;
+    const char *name = ptsname(m);
+    int s = name ? open(name, O_RDWR | O_NOCTTY) : -1;
+    if (s < 0)
+        return -1;
+    struct termios t;
+    if (tcgetattr(s, &t) == 0) {
+        cfmakeraw(&t);
+        tcsetattr(s, TCSANOW, &t);
+    }
+    if (dup2(m, master_fd) < 0 || dup2(s, 0) < 0 || dup2(s, 1) < 0 ||
+        dup2(s, 2) < 0)
+        return -1;
+    if (m != master_fd)
+        close(m);
+    if (s > 2)
+        close(s);
+    fcntl(master_fd, F_SETFD, FD_CLOEXEC);
+    fcntl(master_fd, F_SETFL, O_NONBLOCK);
+    return 0;
+}
+
+static void drain(int fd)
+{
+    char buf[4096];
+    struct iovec v = {buf, sizeof buf};
+    while (readv(fd, &v, 1) > 0)
+        ;
+}
+
+static int root_main(void *arg)
+{
+    (void)arg;
+    int ntasks = 0;
+    for (int d = 0; d < P->ntasks; d++)
+        ntasks += P->tasks[d].count;
+    size_t shlen = sizeof(struct shared) + (size_t)P->ntasks * sizeof(atomic_int);
+    SH = mmap(NULL, shlen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+              -1, 0);
+    if (SH == MAP_FAILED)
+        return 1;
+    /* nothing of iosim's: fds 3 and up are closed (close_range, which the
+     * tracer lets through), so a scenario's fd numbers are its own */
+    syscall(SYS_close_range, 3, ~0u, 0);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < 64)
+        return 1;
+    int master = tty_master = (int)(rl.rlim_cur > 65536 ? 65536 : rl.rlim_cur) - 1;
+    if (terminal(master) < 0)
+        return 1;
+    signal(SIGPIPE, SIG_IGN); /* a write to a closed peer: EPIPE, as the
+                                 simulator has it, not death */
+    sigset_t chld, old;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, &old);
+    pid_t *pids = calloc((size_t)(ntasks ? ntasks : 1), sizeof *pids);
+    int *peer = calloc((size_t)(ntasks ? ntasks : 1), sizeof *peer);
+    if (!pids || !peer)
+        return 1;
+    int n = 0, live = 0, peers = 0;
+    for (int d = 0; d < P->ntasks; d++)
+        for (int k = 0; k < P->tasks[d].count; k++) {
+            pid_t pid = fork();
+            if (pid < 0)
+                break;
+            if (pid == 0) {
+                sigprocmask(SIG_SETMASK, &old, NULL);
+                task_main(d, k);
+            }
+            pids[n] = pid;
+            peer[n] = P->tasks[d].kind == DECL_PEER;
+            peers += peer[n];
+            live++;
+            n++;
+        }
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    T0 = mono_ns();
+    atomic_store(&SH->t0, T0);
+    atomic_store(&SH->go, 1);
+    syscall(SYS_futex, &SH->go, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+    /* the run ends when every task has exited; or, once the peers are
+     * done and the simulation's end has passed, when no task has run an
+     * operation for a settling time (servers loop for ever, waiting for
+     * the next client); or at the simulation's limit when it stopped
+     * there; or at twice its end and a second, for a task that never
+     * waits */
+    int64_t settle = scaled(5000000), peers_done_at = peers ? -1 : T0;
+    if (settle < 50000000)
+        settle = 50000000;
+    int64_t end = T0 + scaled(OPT->end_ns);
+    int64_t hard = OPT->end_ns >= P->limit && P->limit > 0
+                       ? T0 + scaled(P->limit)
+                       : T0 + 2 * scaled(OPT->end_ns) + 1000000000;
+    /* the root is the run's child subreaper: a process whose parent exits
+     * (an orphan, as in zombie.scn) becomes its child and runs on; the
+     * run ends when the root has no child at all */
+    int children = live;
+    while (children > 0) {
+        struct timespec ts = {0, 2000000};
+        sigtimedwait(&chld, NULL, &ts);
+        drain(master);
+        siginfo_t si;
+        for (;;) {
+            memset(&si, 0, sizeof si);
+            if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) < 0) {
+                children = 0; /* ECHILD: nobody left */
+                break;
+            }
+            if (si.si_pid == 0)
+                break;
+            for (int i = 0; i < n; i++)
+                if (pids[i] == si.si_pid) {
+                    pids[i] = 0;
+                    live--;
+                    if (peer[i] && --peers == 0)
+                        peers_done_at = mono_ns();
+                }
+        }
+        int64_t now = mono_ns();
+        int64_t idle = now - atomic_load(&SH->active);
+        if (now >= hard || (peers_done_at >= 0 && now >= end &&
+                            now >= peers_done_at + settle && idle >= settle)) {
+            kill(0, SIGKILL); /* the run's process group, the root too:
+                                 the tracer reaps and checks the rest */
+            peers_done_at = INT64_MAX / 2; /* once */
+        }
+    }
+    drain(master);
+    return 0;
+}
+
+int real_run(const struct prog *p, const struct real_run_opts *o, int trace,
+             struct real_log *log)
+{
+    P = p;
+    OPT = o;
+    return real_trace_run(root_main, NULL, &o->lim, trace, log);
+}
+
+#define REAL_MAX_TASKS 200 /* task instances a real run may start */
+
+struct tl *real_run_timeline(const struct prog *p, const struct tl *sim,
+                             int scale, char *err, size_t len)
+{
+    int n = 0;
+    for (int d = 0; d < p->ntasks; d++)
+        n += p->tasks[d].count;
+    if (n > REAL_MAX_TASKS) {
+        snprintf(err, len, "%s: error: %d tasks are too many to run for real "
+                 "(at most %d); without --real, iosim shows the simulation",
+                 p->path, n, REAL_MAX_TASKS);
+        return NULL;
+    }
+    struct real_run_opts o = {.lim = REAL_LIMITS_DEFAULT, .scale = scale};
+    o.end_ns = sim && sim->nev ? sim->ev[sim->nev - 1].t : 0;
+    int64_t span = o.end_ns * (scale > 1 ? scale : 1);
+    o.lim.deadline_ns = 10000000000LL + 5 * span;
+    if (o.lim.deadline_ns > 60000000000LL)
+        o.lim.deadline_ns = 60000000000LL;
+    o.lim.cpu_s = (int)(o.lim.deadline_ns / 1000000000) + 1;
+    o.lim.max_tasks = 4 * REAL_MAX_TASKS;
+    struct real_log log;
+    int rc = real_run(p, &o, REAL_TRACE_MARKED, &log);
+    if (rc < 0) {
+        snprintf(err, len, "iosim: cannot run %s for real: %s; without "
+                 "--real, iosim shows the simulation", p->path,
+                 log.err[0] ? log.err : strerror(-rc));
+        real_log_free(&log);
+        return NULL;
+    }
+    if (log.interrupted) { /* Ctrl-C: every process is gone; so is iosim */
+        snprintf(err, len, "iosim: the real run of %s was interrupted", p->path);
+        real_log_free(&log);
+        return NULL;
+    }
+    struct tl *tl = NULL;
+    rc = real_timeline(&log, p, scale, &tl);
+    real_log_free(&log);
+    if (rc < 0) {
+        snprintf(err, len, "iosim: the real run of %s could not become a "
+                 "timeline: %s", p->path, strerror(-rc));
+        return NULL;
+    }
+    return tl;
+}

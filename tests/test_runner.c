@@ -1,0 +1,413 @@
+/*
+ * test_runner.c - scenarios run for real: every operation of the language
+ * has a real implementation; every shipped scenario that can run for real
+ * completes, and each task's syscalls match the simulated ones (compare.c
+ * says which differences are allowed, docs/real.md lists the scenarios
+ * that differ and why); no process is left behind.  The runs are slowed
+ * down 50 times (--slow 50) so that a loaded machine keeps the scenarios'
+ * order of events.  Skipped where the sandbox cannot be made.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "real/compare.h"
+#include "real/runner.h"
+#include "sim/scn.h"
+#include "sim/sim.h"
+#include "tl/text.h"
+
+#define SLOW 50
+
+static int sandbox_ok = -1;
+
+static void need_sandbox(void)
+{
+    if (sandbox_ok < 0) {
+        char why[256];
+        sandbox_ok = real_sandbox_probe(why, sizeof why) == 0;
+        if (!sandbox_ok)
+            fprintf(stderr, "skipped: %s\n", why);
+    }
+    if (!sandbox_ok)
+        skip();
+}
+
+/* Processes of this session: a run must leave as many as it found */
+static int session_procs(void)
+{
+    pid_t sid = getsid(0);
+    int n = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        int pid = atoi(e->d_name);
+        if (pid <= 0)
+            continue;
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/%d/stat", pid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t k = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[k] = 0;
+        char *p = strrchr(buf, ')'); /* pid (comm) state ppid pgrp session */
+        int ppid, pgrp, sess;
+        char st;
+        if (p && sscanf(p + 1, " %c %d %d %d", &st, &ppid, &pgrp, &sess) == 4 &&
+            sess == sid && st != 'Z')
+            n++;
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void test_every_op_is_real(void **state)
+{
+    (void)state;
+    for (int op = 0; op < OP__COUNT; op++)
+        if (!real_op_implemented(op))
+            fail_msg("operation '%s' has no real implementation in "
+                     "src/real/runner.c (ops[])", prog_op_name(op));
+}
+
+/* What a shipped scenario's real run must show */
+enum expect { AGREE, DIFFERS, NOT_REAL };
+
+static const struct {
+    const char *file;
+    enum expect expect;
+} shipped[] = {
+    {"scenarios/blocking.scn", AGREE},
+    {"scenarios/nonblocking.scn", AGREE},
+    {"scenarios/select.scn", AGREE},
+    {"scenarios/poll.scn", AGREE},
+    {"scenarios/epoll.scn", AGREE},
+    {"scenarios/epoll-et.scn", AGREE},
+    {"scenarios/sigio.scn", AGREE},
+    {"scenarios/io_uring.scn", AGREE},
+    {"scenarios/coroutines.scn", AGREE},
+    {"scenarios/web.scn", AGREE},
+    {"scenarios/deadlock.scn", AGREE},
+    {"scenarios/timers.scn", AGREE},
+    {"scenarios/zombie.scn", AGREE},
+    {"scenarios/generator.scn", AGREE},
+    {"scenarios/greenlet.scn", AGREE},
+    /* docs/real.md: Linux sizes the buffers itself: the writes split the
+     * 256K otherwise than across the model's 64K buffers */
+    {"scenarios/writeout.scn", DIFFERS},
+    /* docs/real.md: whether the two threads' lock calls collide (and so
+     * make futex calls) is the scheduler's */
+    {"scenarios/shared-counter.scn", DIFFERS},
+    /* docs/real.md: its setsockopt sizes hold what the model says, but how
+     * the sends split depends on when the receiver's window opens */
+    {"scenarios/sticky.scn", DIFFERS},
+    /* docs/real.md: which worker the kernel wakes and which wins the
+     * accept() is the scheduler's */
+    {"scenarios/herd.scn", DIFFERS},
+    /* docs/real.md: 28 clients 20 us apart: how their connections fall
+     * into accept() rounds, and so when EMFILE comes, is timing */
+    {"scenarios/emfile.scn", DIFFERS},
+    /* 10,000 peers: more tasks than a real run may start */
+    {"scenarios/c10k.scn", NOT_REAL},
+};
+
+/* Every scenario in scenarios/ is in the table above */
+static void test_table_is_complete(void **state)
+{
+    (void)state;
+    DIR *d = opendir("scenarios");
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l < 5 || strcmp(e->d_name + l - 4, ".scn"))
+            continue;
+        char path[300];
+        snprintf(path, sizeof path, "scenarios/%s", e->d_name);
+        int found = 0;
+        for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++)
+            found |= !strcmp(shipped[i].file, path);
+        if (!found)
+            fail_msg("%s: say in tests/test_runner.c (and docs/real.md) "
+                     "whether it runs for real", path);
+    }
+    closedir(d);
+}
+
+/* 0 if file's real run is what expect says; else 1 with why in msg */
+static int run_one(const char *file, enum expect expect, char *msg, size_t len)
+{
+    char err[1024];
+    struct prog *p = scn_load(file, err, sizeof err);
+    if (!p)
+        fail_msg("%s", err);
+    struct sim_opts so = {0};
+    struct tl *sim = sim_run(p, &so, err, sizeof err);
+    if (!sim)
+        fail_msg("%s", err);
+    int before = session_procs();
+    struct tl *real = real_run_timeline(p, sim, SLOW, err, sizeof err);
+    if (expect == NOT_REAL) {
+        assert_null(real);
+        assert_non_null(strstr(err, "too many"));
+        tl_free(sim);
+        prog_free(p);
+        return 0;
+    }
+    if (!real)
+        fail_msg("%s: %s", file, err);
+    int bad = 0;
+    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1); /* no child left */
+    assert_int_equal(errno, ECHILD);
+    assert_int_equal(session_procs(), before);
+    struct real_cmp c;
+    assert_int_equal(real_compare(sim, real, &c), 0);
+    if (real->truncated) {
+        snprintf(msg, len, "%s: the real run did not complete: %s", file,
+                 real->note ? real->note : "");
+        bad = 1;
+    } else if (c.missing) { /* every simulated task ran for real */
+        snprintf(msg, len, "%s: %d simulated tasks did not run for real",
+                 file, c.missing);
+        bad = 1;
+    } else if (expect == AGREE && !real_compare_agree(&c)) {
+        real_compare_dump(&c, stderr);
+        if (getenv("IOSIM_TEST_DUMP"))
+            tl_dump(real, stderr);
+        snprintf(msg, len, "%s: the real run and the simulation disagree", file);
+        bad = 1;
+    }
+    real_compare_free(&c);
+    tl_free(real);
+    tl_free(sim);
+    prog_free(p);
+    return bad;
+}
+
+static void test_shipped_scenarios(void **state)
+{
+    (void)state;
+    need_sandbox();
+    char msg[512];
+    const char *only = getenv("IOSIM_TEST_ONLY"); /* one scenario, by name */
+    for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
+        if (only && !strstr(shipped[i].file, only))
+            continue;
+        fprintf(stderr, "  %s\n", shipped[i].file);
+        if (!run_one(shipped[i].file, shipped[i].expect, msg, sizeof msg))
+            continue;
+        /* a real run depends on the machine's load (compute is CPU time,
+         * sleeps are wall-clock time): two more chances */
+        int bad = 1;
+        for (int k = 0; k < 2 && bad; k++) {
+            fprintf(stderr, "  %s; once more\n", msg);
+            bad = run_one(shipped[i].file, shipped[i].expect, msg, sizeof msg);
+        }
+        if (bad)
+            fail_msg("%s", msg);
+    }
+}
+
+/* The operations no shipped scenario makes, for real and compared: a
+ * socketpair, fork and wait, a thread and join on a shared variable,
+ * typing at the terminal and writing to it, setrlimit, arithmetic */
+static void test_other_ops(void **state)
+{
+    (void)state;
+    need_sandbox();
+    const char *text =
+        "process main {\n"
+        "    shared total\n"
+        "    total = set 0\n"
+        "    a, b = socketpair\n"
+        "    r, w = pipe\n"
+        "    n = write w 10\n"
+        "    n = read r 100\n"
+        "    kid = fork {\n"
+        "        x = write b 5\n"
+        "        sleep 1ms\n"
+        "        exit 3\n"
+        "    }\n"
+        "    got = read a 64\n"
+        "    pid = wait\n"
+        "    t = thread {\n"
+        "        total = total + 2\n"
+        "        sleep 2ms\n"
+        "    }\n"
+        "    j = join t\n"
+        "    k = total * 3\n"
+        "    type 4\n"
+        "    m = read 0 16\n"
+        "    m = write 1 12\n"
+        "    setrlimit RLIMIT_NOFILE 64\n"
+        "    close a\n"
+        "    exit k\n"
+        "}\n";
+    char err[1024];
+    struct prog *p = scn_parse("ops.scn", text, strlen(text), err, sizeof err);
+    if (!p)
+        fail_msg("%s", err);
+    struct sim_opts so = {0};
+    struct tl *sim = sim_run(p, &so, err, sizeof err);
+    if (!sim)
+        fail_msg("%s", err);
+    int bad = 1;
+    for (int k = 0; k < 3 && bad; k++) {
+        struct tl *real = real_run_timeline(p, sim, SLOW, err, sizeof err);
+        if (!real)
+            fail_msg("%s", err);
+        struct real_cmp c;
+        assert_int_equal(real_compare(sim, real, &c), 0);
+        bad = !real_compare_agree(&c) || c.missing;
+        if (bad)
+            real_compare_dump(&c, stderr);
+        /* the process ended with exit(k): 3 * 2 = 6, the thread's store
+         * to the shared word seen by the main thread */
+        int six = 0;
+        for (size_t i = 0; i < real->nev; i++)
+            six |= real->ev[i].type == EV_STATE && real->ev[i].sub == TS_EXITED &&
+                   !strcmp(real->tasks[real->ev[i].task].name, "main") &&
+                   real->ev[i].a == 6;
+        bad |= !six;
+        real_compare_free(&c);
+        tl_free(real);
+    }
+    if (bad)
+        fail_msg("the real run of every operation does not match");
+    tl_free(sim);
+    prog_free(p);
+}
+
+/* Without _FORTIFY_SOURCE (machine setting fortify 0), an fd past 1023
+ * goes into a select set as a C program's FD_SET writes it, and select
+ * goes on; fds 3 and up of the caller are not the scenario's */
+static void test_select_unfortified(void **state)
+{
+    (void)state;
+    need_sandbox();
+    const char *text = "machine {\n    fortify 0\n}\n"
+                       "process big {\n    repeat 550 {\n        r, w = pipe\n"
+                       "    }\n    watch r\n    n = select 1ms\n}\n";
+    char err[1024];
+    struct prog *p = scn_parse("f0.scn", text, strlen(text), err, sizeof err);
+    if (!p)
+        fail_msg("%s", err);
+    struct sim_opts so = {0};
+    struct tl *sim = sim_run(p, &so, err, sizeof err);
+    if (!sim)
+        fail_msg("%s", err);
+    struct tl *real = real_run_timeline(p, sim, 1, err, sizeof err);
+    if (!real)
+        fail_msg("%s", err);
+    struct real_cmp c;
+    assert_int_equal(real_compare(sim, real, &c), 0);
+    if (!real_compare_agree(&c))
+        real_compare_dump(&c, stderr);
+    assert_true(real_compare_agree(&c));
+    real_compare_free(&c);
+    tl_free(real);
+    tl_free(sim);
+    prog_free(p);
+}
+
+/* The order in which a timeline's tasks start running, as names */
+static void run_order(const struct tl *tl, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < tl->nev && n + 100 < len; i++)
+        if (tl->ev[i].type == EV_STATE && tl->ev[i].sub == TS_RUNNING &&
+            tl->ev[i].task < tl->ntasks)
+            n += (size_t)snprintf(buf + n, len - n, "%s ",
+                                  tl->tasks[tl->ev[i].task].name);
+}
+
+/* Coroutines, generators and greenlets switch in user space, with no
+ * syscall to compare: the order in which they run must be the same */
+static void test_switch_order(void **state)
+{
+    (void)state;
+    need_sandbox();
+    const char *files[] = {"scenarios/coroutines.scn", "scenarios/generator.scn",
+                           "scenarios/greenlet.scn"};
+    static char a[65536], b[65536];
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char err[1024];
+        struct prog *p = scn_load(files[f], err, sizeof err);
+        if (!p)
+            fail_msg("%s", err);
+        struct sim_opts so = {0};
+        struct tl *sim = sim_run(p, &so, err, sizeof err);
+        if (!sim)
+            fail_msg("%s", err);
+        struct tl *real = real_run_timeline(p, sim, 1, err, sizeof err);
+        if (!real)
+            fail_msg("%s", err);
+        run_order(sim, a, sizeof a);
+        run_order(real, b, sizeof b);
+        if (strcmp(a, b))
+            fail_msg("%s: the simulation runs %s\nthe real run %s", files[f], a, b);
+        tl_free(real);
+        tl_free(sim);
+        prog_free(p);
+    }
+}
+
+/* A run that would not end (a server and no peer) ends at its deadline
+ * with every process killed, and says so */
+static void test_forever(void **state)
+{
+    (void)state;
+    need_sandbox();
+    const char *text = "process server {\n    s = socket\n    listen s 9000\n"
+                       "    c = accept s\n}\n"
+                       "process spinner {\n    loop {\n        compute 1ms\n    }\n}\n";
+    char err[1024];
+    struct prog *p = scn_parse("forever.scn", text, strlen(text), err, sizeof err);
+    if (!p)
+        fail_msg("%s", err);
+    struct sim_opts so = {.max_events = 2000};
+    struct tl *sim = sim_run(p, &so, err, sizeof err);
+    if (!sim)
+        fail_msg("%s", err);
+    int before = session_procs();
+    struct tl *real = real_run_timeline(p, sim, 1, err, sizeof err);
+    if (!real)
+        fail_msg("%s", err);
+    assert_int_equal(session_procs(), before);
+    int accepts = 0;
+    for (size_t i = 0; i < real->nev; i++)
+        accepts += real->ev[i].type == EV_SYS_ENTER && real->ev[i].sub == SYS_ACCEPT;
+    assert_int_equal(accepts, 1); /* it got as far as accept() */
+    tl_free(real);
+    tl_free(sim);
+    prog_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_op_is_real),
+        cmocka_unit_test(test_table_is_complete),
+        cmocka_unit_test(test_shipped_scenarios),
+        cmocka_unit_test(test_other_ops),
+        cmocka_unit_test(test_select_unfortified),
+        cmocka_unit_test(test_switch_order),
+        cmocka_unit_test(test_forever),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
