@@ -121,6 +121,12 @@ static const struct {
     /* docs/real.md: 28 clients 20 us apart: how their connections fall
      * into accept() rounds, and so when EMFILE comes, is timing */
     {"scenarios/emfile.scn", DIFFERS},
+    /* docs/real.md: the real run is C, with no interpreter and so no GIL:
+     * its threads compute at once where the model's take turns */
+    {"scenarios/gil-cpu.scn", DIFFERS},
+    {"scenarios/gil-io.scn", DIFFERS},
+    {"scenarios/mp-cpu.scn", DIFFERS},
+    {"scenarios/free-threaded.scn", DIFFERS},
     /* 10,000 peers: more tasks than a real run may start */
     {"scenarios/c10k.scn", NOT_REAL},
 };

@@ -165,8 +165,10 @@ int proc_task_new(struct sim *s, const char *name, int kind, int decl,
                                                            : TL_NOFILE_HARD;
     }
     t->shared = d->slot_shared;
+    t->gil_phase = -1;
     if (proc >= 0) { /* a thread or coroutine: the process's memory */
         t->mem = s->tasks[proc].mem;
+        t->gil = s->tasks[proc].gil;
     }
     if (name_add(s, id)) {
         s->failed = -ENOMEM;
@@ -311,6 +313,11 @@ static const char *child_name(struct sim *s, const struct task *parent,
 
 static int op_compute(struct sim *s, struct task *t, const struct prog_ins *in)
 {
+    if (t->gil) { /* Python code: only with the GIL */
+        int r = gil_compute(s, t);
+        if (r >= 0)
+            return r;
+    }
     if (!t->phase) {
         t->remain = sim_arg(t, in, 0);
         t->phase = 1;
@@ -506,8 +513,8 @@ static int op_spawn(struct sim *s, struct task *t, const struct prog_ins *in)
     memcpy(ch->slots, t->slots,
            (size_t)(s->p->tasks[t->decl].nslots) * sizeof *ch->slots);
     ch->pc = t->pc + 1;
-    if (!thread && mem_new(s, c, t->proc)) /* fork copies the memory */
-        return GO_FAIL;
+    if (!thread && (mem_new(s, c, t->proc) || gil_new(s, c)))
+        return GO_FAIL; /* fork copies the memory; a new interpreter's GIL */
     if (!thread)
         s->tasks[s->tasks[me].proc].nchildren++;
     t = &s->tasks[me];

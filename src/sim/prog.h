@@ -211,6 +211,8 @@ struct prog_list {
 };
 
 enum prog_decl_kind { DECL_PROCESS, DECL_PEER };
+/* process NAME [python [free-threaded] [interval DUR]] { */
+enum prog_python { PY_NONE, PY_GIL, PY_FREE };
 
 struct prog_task {
     char *name;
@@ -224,6 +226,8 @@ struct prog_task {
     char **slot_names; /* nslots names, for the viewer and errors */
     uint8_t *slot_shared; /* nslots flags, 1: `shared`, in the process's
                              memory; NULL when no slot is */
+    int32_t python;  /* enum prog_python: a CPython process? */
+    int64_t switch_interval; /* python: sys.setswitchinterval, ns */
     int32_t script;  /* -1: its lines are the file's (prog->lines); else an
                         index into prog->scripts (a server's generated loop) */
 };

@@ -96,6 +96,44 @@ static int scn_peer_opts(struct scn *S, struct prog_task *task)
     return 0;
 }
 
+/* process NAME [python [free-threaded] [interval DUR]] {: a CPython
+ * process (its threads need the GIL to compute), or the free-threaded
+ * build (PEP 703: no GIL); interval is sys.setswitchinterval's */
+static int scn_python_opts(struct scn *S, struct prog_task *task)
+{
+    char b[64];
+    task->switch_interval = 5000000; /* CPython's default: 5 ms */
+    if (S->tok[S->pos].kind != T_IDENT)
+        return 0;
+    struct scn_tok *o = scn_take(S);
+    if (!scn_word(o, "python"))
+        return scn_err(S, o->off, "unknown process option %s: expected "
+                       "python, or '{'", scn_desc(S, o, b, sizeof b));
+    task->python = PY_GIL;
+    while (S->tok[S->pos].kind == T_IDENT) {
+        o = scn_take(S);
+        if (scn_word(o, "free-threaded")) {
+            task->python = PY_FREE;
+        } else if (scn_word(o, "interval")) {
+            struct scn_tok *v = scn_take(S);
+            struct prog_arg a;
+            if (v->kind == T_IDENT)
+                return scn_err(S, v->off, "expected a duration such as 5ms, "
+                               "found %s", scn_desc(S, v, b, sizeof b));
+            if (scn_arg_time(S, v, &a) < 0)
+                return -1;
+            if (a.v < 1000)
+                return scn_err(S, v->off, "the switch interval is at least "
+                               "1us (CPython counts it in microseconds)");
+            task->switch_interval = a.v;
+        } else {
+            return scn_err(S, o->off, "unknown python option '%.*s': "
+                           "expected free-threaded or interval", o->len, o->s);
+        }
+    }
+    return 0;
+}
+
 static int scn_task(struct scn *S, int kind)
 {
     struct scn_tok *name = scn_take(S);
@@ -105,6 +143,8 @@ static int scn_task(struct scn *S, int kind)
                        kind == DECL_PEER ? "peer" : "process",
                        scn_desc(S, name, b, sizeof b));
     if (scn_task_new(S, name, kind) < 0 || scn_count(S, name->off, 1) < 0)
+        return -1;
+    if (kind == DECL_PROCESS && scn_python_opts(S, scn_cur(S)) < 0)
         return -1;
     if (kind == DECL_PEER && scn_peer_opts(S, scn_cur(S)) < 0)
         return -1;

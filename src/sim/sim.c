@@ -485,6 +485,8 @@ static void do_run(struct sim *s, struct task *t, int cpu)
 static void sys_enter(struct sim *s, struct task *t, int sys, int64_t fd,
                       int64_t arg, int64_t b)
 {
+    if (t->gil) /* CPython lets the GIL go around every syscall */
+        gil_release(s, t);
     t->in_sys = 1;
     t->sys = sys;
     t->sys_fd = (int32_t)fd;
@@ -922,7 +924,7 @@ static int setup(struct sim *s)
             if (id < 0)
                 return -ENOMEM;
             proc_give_stdio(s, id);
-            if (mem_new(s, id, -1))
+            if (mem_new(s, id, -1) || gil_new(s, id))
                 return s->stop ? 0 : -ENOMEM;
             sim_schedule(s, sat_add(pt->start, sat_mul(k, pt->every)), AG_START, id, -1, 0, 0);
         }
@@ -936,6 +938,7 @@ static void sim_free(struct sim *s)
         free(s->tasks[i].slots);
         if (s->tasks[i].proc == i) { /* the owner of the process's memory */
             free(s->tasks[i].mem);
+            gil_free(&s->tasks[i]);
         }
         free(s->tasks[i].ready);
         free(s->tasks[i].watch.fd);

@@ -142,6 +142,11 @@ struct task {
     uint8_t futex_woken; /* a FUTEX_WAKE took it off the futex's queue */
     int32_t futex_slot;  /* the shared word it sleeps on in FUTEX_WAIT, -1 */
     int32_t nchildren;   /* a process: children not reaped nor adopted */
+    struct gil *gil;     /* a CPython process's GIL (gil.c), owned by its
+                            first task; NULL: not CPython, or free-threaded */
+    uint8_t gil_waiting; /* in the GIL's waiters */
+    uint32_t gil_switch_seen; /* switch_number when its wait began */
+    int32_t gil_phase;   /* the compute's phase, kept over a GIL wait, -1 */
     uint8_t tmo_fired; /* the timeout's timer went off while it slept */
     int32_t code;     /* exit code, or 128 + the signal that killed it */
     struct tsig sig;
@@ -374,6 +379,13 @@ void net_ack(struct sim *s, int l, int c);
 int proc_task_new(struct sim *s, const char *name, int kind, int decl,
                   int parent, int proc, int external);
 void proc_give_stdio(struct sim *s, int proc);
+/* CPython's GIL (gil.c): made for a new `python` process, shared by its
+ * threads; gil_compute before each slice of Python code (-1: go on, else
+ * a GO_* code), gil_release when a thread enters a syscall or ends */
+int gil_new(struct sim *s, int proc);
+void gil_free(struct task *t);
+int gil_compute(struct sim *s, struct task *t);
+void gil_release(struct sim *s, struct task *t);
 /* The memory of new process proc: its `shared` variables, each a TQK_MEM
  * queue, zero (from < 0) or a copy of process from's (fork) */
 int mem_new(struct sim *s, int proc, int from);

@@ -173,7 +173,10 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
         SN("wait4(%d, %s, 0, NULL)", fd > 0 ? fd : -1, arg ? "[...]" : "NULL");
         break;
     case SYS_FUTEX:
-        if (arg & TL_FUTEX_WAIT) /* glibc's lock, contended */
+        if ((arg & TL_FUTEX_WAIT) && (arg & TL_FUTEX_TIMED)) /* timedwait */
+            SN("futex(..., FUTEX_WAIT_BITSET_PRIVATE, %d, {...}, "
+               "FUTEX_BITSET_MATCH_ANY)", TL_FUTEX_VAL(arg));
+        else if (arg & TL_FUTEX_WAIT) /* glibc's lock, contended */
             SN("futex(..., FUTEX_WAIT_PRIVATE, %d, NULL)", TL_FUTEX_VAL(arg));
         else if (arg & TL_FUTEX_WAKE) /* glibc's unlock, with waiters */
             SN("futex(..., FUTEX_WAKE_PRIVATE, %d)", TL_FUTEX_VAL(arg));

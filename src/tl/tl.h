@@ -67,7 +67,8 @@ enum tl_state {
     X(SIGNAL, "a signal") \
     X(COMPLETION, "a completion") \
     X(CONNECT, "the handshake") \
-    X(FUTEX, "a lock (futex)")
+    X(FUTEX, "a lock (futex)") \
+    X(GIL, "the GIL")
 
 enum tl_wait {
 #define X(e, n) TW_##e,
@@ -257,6 +258,9 @@ enum tl_mmap_kind { TL_MMAP_ANON, TL_MMAP_SQ_RING, TL_MMAP_CQ_RING,
 #define TL_FUTEX_WAIT ((int64_t)1 << 40)
 #define TL_FUTEX_WAKE ((int64_t)2 << 40)
 #define TL_FUTEX_VAL(a) ((int)((a) & 0xffffffff))
+/* with TL_FUTEX_WAIT: a timed wait (a condition variable's timedwait:
+ * FUTEX_WAIT_BITSET_PRIVATE with an absolute timeout) */
+#define TL_FUTEX_TIMED ((int64_t)4 << 40)
 /* SYS_ENTER.a of SYS_SETSOCKOPT and SYS_GETSOCKOPT: the value (32 bits;
  * for getsockopt the one it reads back) and the option,
  * SOL_SOCKET's SO_SNDBUF (7) or SO_RCVBUF (8) */

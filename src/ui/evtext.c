@@ -136,7 +136,7 @@ int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
             [TW_TIMER] = "a timer", [TW_CHILD] = "a child", [TW_THREAD] = "a thread",
             [TW_EVENTS] = "events", [TW_SIGNAL] = "a signal",
             [TW_COMPLETION] = "a completion", [TW_CONNECT] = "handshake",
-            [TW_FUTEX] = "a lock",
+            [TW_FUTEX] = "a lock", [TW_GIL] = "the GIL",
         };
         int fd = -1, p = v->tl->tasks[task].proc;
         if (k->wait_obj >= 0 && p >= 0 && p < w->ntasks)
