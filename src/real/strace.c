@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -554,6 +555,23 @@ static int is(int sys, const char *name)
 }
 
 /* Status flags and close-on-exec of a new fd, from its flags argument */
+/* The first quoted string of an argument (a path: open's, execve's) into
+ * c->path; one buffer, overwritten by the next line read */
+static void quoted_path(struct span p, struct trace_call *c)
+{
+    static char path[512];
+    const char *q = memchr(p.p, '"', p.n);
+    if (!q)
+        return;
+    const char *z = memchr(q + 1, '"', p.n - (size_t)(q + 1 - p.p));
+    size_t n = z ? (size_t)(z - q - 1) : 0;
+    if (n >= sizeof path)
+        n = sizeof path - 1;
+    memcpy(path, q + 1, n);
+    path[n] = 0;
+    c->path = path;
+}
+
 static uint32_t new_fd_flags(struct span f)
 {
     uint32_t v = 0;
@@ -820,18 +838,7 @@ static void fill(struct trace_call *c, struct span *a, int na, struct span ret,
         } else if (is(s, "epoll_create1") || is(s, "eventfd2")) {
             c->flags = new_fd_flags(ARG(is(s, "eventfd2") ? 1 : 0));
         } else if (is(s, "execve") || is(s, "execveat")) {
-            struct span p = ARG(is(s, "execveat") ? 1 : 0);
-            static char path[512];
-            const char *q = memchr(p.p, '"', p.n);
-            if (q) {
-                const char *z = memchr(q + 1, '"', p.n - (size_t)(q + 1 - p.p));
-                size_t n = z ? (size_t)(z - q - 1) : 0;
-                if (n >= sizeof path)
-                    n = sizeof path - 1;
-                memcpy(path, q + 1, n);
-                path[n] = 0;
-                c->path = path;
-            }
+            quoted_path(ARG(is(s, "execveat") ? 1 : 0), c);
         } else if (is(s, "exit") || is(s, "exit_group")) {
             c->arg = num_or(ARG(0), 0);
         }
@@ -840,21 +847,21 @@ static void fill(struct trace_call *c, struct span *a, int na, struct span ret,
         if (is(s, "fcntl")) {
             struct span cmd = ARG(1);
             int64_t v = num_or(cmd, -1);
-            c->arg = has_word(cmd.p, cmd.n, "F_DUPFD_CLOEXEC") ? 1030
-                     : has_word(cmd.p, cmd.n, "F_DUPFD") ? 0
-                     : has_word(cmd.p, cmd.n, "F_GETFL") ? 3
-                     : has_word(cmd.p, cmd.n, "F_SETFL") ? 4
-                     : has_word(cmd.p, cmd.n, "F_GETFD") ? 1
-                     : has_word(cmd.p, cmd.n, "F_SETFD") ? 2
-                     : has_word(cmd.p, cmd.n, "F_SETOWN") ? 8 : v;
-            if (c->arg == 4)
+            c->arg = has_word(cmd.p, cmd.n, "F_DUPFD_CLOEXEC") ? F_DUPFD_CLOEXEC
+                     : has_word(cmd.p, cmd.n, "F_DUPFD") ? F_DUPFD
+                     : has_word(cmd.p, cmd.n, "F_GETFL") ? F_GETFL
+                     : has_word(cmd.p, cmd.n, "F_SETFL") ? F_SETFL
+                     : has_word(cmd.p, cmd.n, "F_GETFD") ? F_GETFD
+                     : has_word(cmd.p, cmd.n, "F_SETFD") ? F_SETFD
+                     : has_word(cmd.p, cmd.n, "F_SETOWN") ? F_SETOWN : v;
+            if (c->arg == F_SETFL)
                 c->size = o_flags(ARG(2));
-            else if (c->arg == 2)
+            else if (c->arg == F_SETFD)
                 c->size = has_word(ARG(2).p, ARG(2).n, "FD_CLOEXEC") ? 1
                           : num_or(ARG(2), 0);
             else
                 c->size = num_or(ARG(2), 0);
-            if (c->arg == 1030)
+            if (c->arg == F_DUPFD_CLOEXEC)
                 c->flags = TRACE_FD_CLOEXEC;
         } else if (is(s, "futex")) {
             struct span op = ARG(1);
@@ -881,8 +888,8 @@ static void fill(struct trace_call *c, struct span *a, int na, struct span ret,
     case 'i':
         if (is(s, "ioctl")) {
             struct span rq = ARG(1);
-            if (has_word(rq.p, rq.n, "FIONBIO") || num_or(rq, 0) == 0x5421) {
-                c->arg = 0x5421;
+            if (has_word(rq.p, rq.n, "FIONBIO") || num_or(rq, 0) == FIONBIO) {
+                c->arg = FIONBIO;
                 c->size = num_or(ARG(2), 0);
             } else {
                 c->arg = num_or(rq, 0);
@@ -917,18 +924,7 @@ static void fill(struct trace_call *c, struct span *a, int na, struct span ret,
             int pi = is(s, "open") ? 0 : 1;
             struct span fl = ARG(pi + 1);
             c->flags = new_fd_flags(fl);
-            struct span p = ARG(pi);
-            static char path[512];
-            const char *q = memchr(p.p, '"', p.n);
-            if (q) {
-                const char *z = memchr(q + 1, '"', p.n - (size_t)(q + 1 - p.p));
-                size_t n = z ? (size_t)(z - q - 1) : 0;
-                if (n >= sizeof path)
-                    n = sizeof path - 1;
-                memcpy(path, q + 1, n);
-                path[n] = 0;
-                c->path = path;
-            }
+            quoted_path(ARG(pi), c);
         }
         break;
     case 'p':
