@@ -3,7 +3,7 @@
 # `iosim --real --compare-sim` opens with both runs' panels and the aligned
 # calls, Space and j move the cursor through both, s shows one run alone
 # and s again both; in the plain viewer of a scenario that differs for
-# real (writeout.scn), s runs it for real and d jumps to a divergence,
+# real (writeout.scn, --slow 20), s runs it for real and d jumps to a divergence,
 # which the caption marks; q quits with status 0.  Bounded: every wait is
 # at most 10 s.  No process of the runs is left behind.  Skipped (77)
 # without tmux or where this machine cannot make the sandbox.
@@ -74,14 +74,16 @@ wait_file "$tmp/rc1" || failed "q does not quit"
 # ---- 2. the key s in the plain viewer, d, at 80x24 ----------------------
 S=p2
 T new-session -d -s "$S" -x 80 -y 24 \
-    "TERM=screen-256color '$IOSIM' scenarios/writeout.scn; echo \$? >'$tmp/rc2'; sleep 30"
+    "TERM=screen-256color '$IOSIM' --slow 20 scenarios/writeout.scn; echo \$? >'$tmp/rc2'; sleep 30"
 wait_for 'iosim \[epoll\]' || failed "the viewer did not start"
 key s
 wait_for 'Calls, aligned' || failed "s does not run writeout for real and show both"
 key d
 wait_for 'Divergence 1 of' || failed "d does not jump to a divergence"
 screen | sed -n 2,7p | grep -q '^ ! ' || failed "the caption does not mark the divergence"
-screen | grep -q 'autotuning' || failed "the caption does not say why (docs/real.md: autotuning)"
+# why: docs/real.md's autotuning; on a machine so loaded that the client
+# came before the server's listen(), the refused connect
+screen | grep -Eq 'autotuning|refused' || failed "the caption does not say why"
 key D
 wait_for 'No earlier divergence' || failed "D before the first divergence says nothing"
 key q
