@@ -461,6 +461,17 @@ void sim_sys_enter(struct sim *s, struct task *t, int sys, int64_t fd,
         sys_enter(s, t, sys, fd, arg, 0);
 }
 
+void sim_sys_enter_args(struct sim *s, struct task *t, int sys, int64_t fd,
+                        int64_t arg, const char *args)
+{
+    if (t->in_sys)
+        return;
+    int id = tl_add_str(s->tl, args);
+    if (id < 0)
+        s->failed = -ENOMEM;
+    sys_enter(s, t, sys, fd, arg, id < 0 ? 0 : (int64_t)id + 1);
+}
+
 #define SLACK_MAX 100000000LL /* MAX_SLACK in fs/select.c: 100 ms */
 
 void sim_sys_enter_wait(struct sim *s, struct task *t, int sys, int64_t fd,
@@ -548,7 +559,8 @@ static void sys_finish(struct sim *s, struct task *t)
         sim_set_dst(s, t, in->dst, t->ret);
         if (in->op == OP_WAIT) /* pid, status = wait */
             sim_set_dst(s, t, in->dst2, t->ret < 0 ? t->ret : t->ret2);
-        if (in->op == OP_PIPE || in->op == OP_SOCKETPAIR) {
+        if (in->op == OP_PIPE || in->op == OP_SOCKETPAIR ||
+            in->op == OP_MP_PIPE) {
             sim_set_dst(s, t, in->dst, t->ret < 0 ? t->ret : TL_FD_PAIR_A(t->ret2));
             sim_set_dst(s, t, in->dst2, t->ret < 0 ? t->ret : TL_FD_PAIR_B(t->ret2));
         }
@@ -565,7 +577,7 @@ static void sys_finish(struct sim *s, struct task *t)
 static const struct mux_ops *const muxes[] = {
     &mux_io_ops, &mux_proc_ops, &mux_scan_ops, &mux_select_ops, &mux_poll_ops,
     &mux_epoll_ops, &mux_sigio_ops, &mux_uring_ops, &mux_mem_ops,
-    &mux_timerfd_ops, &mux_coro_ops,
+    &mux_timerfd_ops, &mux_coro_ops, &mux_msg_ops,
 };
 #define NMUX ((int)(sizeof muxes / sizeof muxes[0]))
 
