@@ -538,7 +538,7 @@ size_t world_bytes(const struct world *w)
  */
 struct pk {
     uint8_t *p;
-    uint8_t *nib; /* the control byte being filled, NULL: start one */
+    uint8_t *nib; /* pk_put: the control byte being filled, NULL: none */
     int hi;       /* its high nibble is next */
 };
 
@@ -571,6 +571,7 @@ static void pk_put(struct pk *k, const void *src, size_t n, size_t stride)
 {
     if (n == 0)
         return;
+    k->nib = NULL; /* each call starts a control byte (pk_get unpacks pairs) */
     const uint8_t *s = src;
     size_t words = n / 8;
     for (size_t i = 0; i < words; i++) {
@@ -596,35 +597,44 @@ static void pk_put(struct pk *k, const void *src, size_t n, size_t stride)
 
 /* Unpack what pk_put(src, n, stride) packed into dst.  The stream has 8
  * readable bytes past its end (cp_take pads it), so every word is one
- * load and a mask. */
+ * load and a mask; a control byte's two words are unpacked together. */
 static void pk_get(struct pk *k, void *dst, size_t n, size_t stride)
 {
-    static const uint64_t mask[9] = {
+    static const uint64_t mask[16] = {
         0, 0xff, 0xffff, 0xffffff, 0xffffffffull, 0xffffffffffull,
         0xffffffffffffull, 0xffffffffffffffull, ~0ull};
     if (n == 0)
         return;
-    uint8_t *d = dst;
-    size_t words = n / 8;
-    for (size_t i = 0; i < words; i++) {
-        int len;
-        if (!k->nib || k->hi) {
-            k->nib = k->p++;
-            len = *k->nib & 15;
-            k->hi = 0;
-        } else {
-            len = *k->nib >> 4;
-            k->hi = 1;
-        }
-        uint64_t x = ld64(k->p) & mask[len];
-        k->p += len;
+    uint8_t *d = dst, *p = k->p;
+    size_t words = n / 8, i = 0;
+    for (; i + 1 < words; i += 2) {
+        unsigned c = *p++, l0 = c & 15, l1 = c >> 4;
+        uint64_t x0 = ld64(p) & mask[l0];
+        p += l0;
+        uint64_t x1 = ld64(p) & mask[l1];
+        p += l1;
         size_t off = i * 8;
-        if (stride && off >= stride)
-            x ^= ld64(d + off - stride);
-        memcpy(d + off, &x, 8);
+        if (stride && off >= stride) {
+            x0 ^= ld64(d + off - stride);
+            memcpy(d + off, &x0, 8);
+            x1 ^= ld64(d + off + 8 - stride);
+        } else {
+            memcpy(d + off, &x0, 8);
+            if (stride && off + 8 >= stride)
+                x1 ^= ld64(d + off + 8 - stride);
+        }
+        memcpy(d + off + 8, &x1, 8);
     }
-    memcpy(d + words * 8, k->p, n % 8);
-    k->p += n % 8;
+    if (i < words) { /* the last word: a control byte of its own */
+        unsigned l0 = *p++ & 15;
+        uint64_t x0 = ld64(p) & mask[l0];
+        p += l0;
+        if (stride && i * 8 >= stride)
+            x0 ^= ld64(d + i * 8 - stride);
+        memcpy(d + i * 8, &x0, 8);
+    }
+    memcpy(d + words * 8, p, n % 8);
+    k->p = p + n % 8;
 }
 
 _Static_assert(sizeof(struct w_fd) == 8, "an fd slot is one packed word");
