@@ -99,6 +99,7 @@
     X(SETSOCKOPT, "setsockopt", "fkn", "setsockopt FD SO_SNDBUF|SO_RCVBUF SIZE: ask for a socket buffer size; the kernel doubles it for its bookkeeping") \
     X(GETSOCKOPT, "getsockopt", "fk", "n = getsockopt FD SO_SNDBUF|SO_RCVBUF: the buffer size the kernel keeps (twice what setsockopt asked for)") \
     X(SET, "set", "v", "x = set VALUE: assign") \
+    X(START, "start", "", "pid = start [fork|spawn|forkserver] [NAME] { ... }: multiprocessing's Process(target=...).start() in a python process: fork clones the process (pipe2, clone); spawn runs a fresh interpreter (pipe2, vfork, execve) that re-imports the main module as __mp_main__ before it runs the block") \
     /* control flow, produced by the compiler only */ \
     X(JMP, "(jump)", "", "") \
     X(JIF, "(if)", "", "") \
@@ -160,6 +161,10 @@ enum prog_op {
  *     The task goes on at .jump; H runs (in the task that takes the signal,
  *     with its slots) each time the signal is delivered, and SIGRETURN
  *     (rt_sigreturn) resumes what the signal interrupted (mux_sigio.c).
+ *   X = start [METHOD] [NAME] { B }   compiled as fork is, with .flags =
+ *     enum prog_start; the child runs B after the start method's steps
+ *     (mp.c), a spawned one after re-running the declaration's top-level
+ *     code from its entry up to prog_task.end.
  * COND_WAIT C M is followed by a LOCK M of the same line: pthread_cond_wait
  * takes the mutex again once woken.
  * PREP has a[0] = ring, a[1] = const enum tl_uring_op, a[2] = fd, a[3] =
@@ -230,7 +235,20 @@ struct prog_task {
     int64_t switch_interval; /* python: sys.setswitchinterval, ns */
     int32_t script;  /* -1: its lines are the file's (prog->lines); else an
                         index into prog->scripts (a server's generated loop) */
+    int32_t end;     /* pc of the EXIT that ends its top-level block, -1 */
+    int32_t name_slot; /* the hidden slot `__name__` (the module's name:
+                          PROG_MOD_MAIN or PROG_MOD_MP_MAIN), -1: unused */
 };
+
+/* `__name__` of a python process: "__main__" in the program as started
+ * (every slot starts at 0), "__mp_main__" in a child of `start spawn`
+ * or `start forkserver`, whose fresh interpreter re-imports the main
+ * module under that name.  Compared with the strings "__main__" and
+ * "__mp_main__", which the parser turns into these values. */
+#define PROG_MOD_MAIN 0
+#define PROG_MOD_MP_MAIN 1
+/* START's .flags: the start method */
+enum prog_start { START_FORK, START_SPAWN, START_FORKSERVER };
 
 /* Source text that is not in the file: a `server` expanded from its model's
  * template (server.c).  Instructions of its task count lines in it. */

@@ -503,6 +503,19 @@ void sim_sys_enter(struct sim *s, struct task *t, int sys, int64_t fd,
         sys_enter(s, t, sys, fd, arg, 0);
 }
 
+void sim_sys_enter_str(struct sim *s, struct task *t, int sys, int64_t fd,
+                       int64_t arg, const char *args)
+{
+    if (t->in_sys)
+        return;
+    int id = tl_add_str(s->tl, args);
+    if (id < 0) {
+        s->failed = -ENOMEM;
+        id = -1;
+    }
+    sys_enter(s, t, sys, fd, arg, id + 1);
+}
+
 #define SLACK_MAX 100000000LL /* MAX_SLACK in fs/select.c: 100 ms */
 
 void sim_sys_enter_wait(struct sim *s, struct task *t, int sys, int64_t fd,
@@ -578,9 +591,13 @@ static void sys_finish(struct sim *s, struct task *t)
         t->advance = 0;
         return;
     }
-    if (t->advance) {      /* an operation made of several syscalls */
+    if (t->advance || in->op == OP_START) { /* an operation made of
+                                                several syscalls (mp.c
+                                                finishes a start itself) */
         t->advance = 0;
         t->phase++;
+        if (in->op == OP_START)
+            t->done = 0;
         return;
     }
     if (in->op == OP_CONNECT || in->op == OP_GETSOCKOPT) {
@@ -607,7 +624,7 @@ static void sys_finish(struct sim *s, struct task *t)
 static const struct mux_ops *const muxes[] = {
     &mux_io_ops, &mux_proc_ops, &mux_scan_ops, &mux_select_ops, &mux_poll_ops,
     &mux_epoll_ops, &mux_sigio_ops, &mux_uring_ops, &mux_mem_ops,
-    &mux_timerfd_ops, &mux_coro_ops,
+    &mux_timerfd_ops, &mux_coro_ops, &mux_mp_ops,
 };
 #define NMUX ((int)(sizeof muxes / sizeof muxes[0]))
 
@@ -782,7 +799,8 @@ static void task_step(struct sim *s, struct task *t)
     const struct prog_ins *in = &s->p->code[t->pc];
     /* back in user space: the end of a slice, or a wake-up that asked for
      * the CPU while the task was in the kernel (need_resched) */
-    if ((t->need_resched || (in->op == OP_COMPUTE && t->remain > 0)) &&
+    if ((t->need_resched || ((in->op == OP_COMPUTE || in->op == OP_START) &&
+                             t->remain > 0)) &&
         sched_yield_now(s, t)) {
         sim_emit_state(s, me, TS_READY, -1, 0);
         sim_cpu_release(s, t);

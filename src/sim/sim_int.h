@@ -162,6 +162,16 @@ struct task {
     uint8_t said_fdset; /* select: the fd_set overflow was narrated */
     int32_t sel_str[2]; /* select: string ids + 1 of the last sets passed
                            and left (reused while they do not change) */
+    /* multiprocessing (mp.c): where in `start`'s steps the task is, as
+     * the parent or as the child being started; the fds the steps made */
+    uint8_t mp_role;  /* enum mp_role (mp.c), 0: the parent */
+    uint8_t mp_boot;  /* a spawned child re-running its main module
+                         (CPython's _inheriting): start fails here */
+    uint8_t mp_execd; /* a vfork child has exec'd: its parent goes on */
+    int32_t mp_target; /* pc of the target block to run once the main
+                          module's top-level code is done, -1 */
+    int32_t mp_child;  /* the parent: the child being started, -1 */
+    int32_t mp_fd[6];
 };
 
 /* The engine's private side of a kernel object */
@@ -275,6 +285,8 @@ int timerfd_read(struct sim *s, struct task *t, int obj, int64_t want);
 extern const struct mux_ops mux_io_ops, mux_proc_ops;
 /* variables, arithmetic and locks in the process's memory (mem.c) */
 extern const struct mux_ops mux_mem_ops;
+/* multiprocessing's start methods (mp.c) */
+extern const struct mux_ops mux_mp_ops;
 
 /* ---- the run's budget (sim.c) ---- */
 /* Stop the run here, keeping the timeline so far: s->stop, truncated, and
@@ -378,6 +390,17 @@ void net_ack(struct sim *s, int l, int c);
 /* ---- processes (proc.c) ---- */
 int proc_task_new(struct sim *s, const char *name, int kind, int decl,
                   int parent, int proc, int external);
+/* A child of t made by instruction in (its name from in, ready to run at
+ * in's pc + 1): a thread, a forked process (a copy of the fd table, the
+ * memory and the variables, its own GIL), or a vfork child (the fd table
+ * and variables copied; memory and GIL only when it execs).  Its index,
+ * or -1 when the run must stop. */
+enum { PROC_FORK, PROC_THREAD, PROC_VFORK };
+int proc_child_new(struct sim *s, struct task *t, const struct prog_ins *in,
+                   int how);
+/* multiprocessing (mp.c): t, a spawned child re-running its main module,
+ * reached the end of the top-level code: it goes on with its target */
+int mp_main_done(struct sim *s, struct task *t);
 void proc_give_stdio(struct sim *s, int proc);
 /* CPython's GIL (gil.c): made for a new `python` process, shared by its
  * threads; gil_compute before each slice of Python code (-1: go on, else
@@ -401,6 +424,10 @@ int sim_fd_obj(struct sim *s, const struct task *t, int64_t fd);
 /* Enter syscall sys once per instruction (a retried call does not re-enter) */
 void sim_sys_enter(struct sim *s, struct task *t, int sys, int64_t fd,
                    int64_t arg);
+/* The same, with the argument list as strace prints it (SYS_ENTER.b):
+ * for calls whose arguments no number says (execve's command line) */
+void sim_sys_enter_str(struct sim *s, struct task *t, int sys, int64_t fd,
+                       int64_t arg, const char *args);
 /*
  * Timeouts of the waiting calls (pselect6, poll, epoll_wait,
  * io_uring_enter).  sim_sys_enter_wait enters sys like sim_sys_enter and,
