@@ -745,6 +745,9 @@ static void test_err_machine_value(void **state)
                  "found '5'");
     expect_error("machine {\n    cpus 0\n}\n",
                  "t.scn:2:10: error: cpus must be between 1 and 1024");
+    /* an event's time holds 2^45 - 1 ns (tl.h) */
+    expect_error("machine {\n    limit 40000s\n}\n",
+                 "t.scn:2:11: error: limit must be between 1 and 35184372088831");
 }
 
 static void test_err_cost_name(void **state)

@@ -263,10 +263,11 @@ static void budget_step(struct sim *s)
 long sim_emit(struct sim *s, int type, int task, int sub, int obj, int64_t a,
               int64_t b)
 {
+    int line = task_line(s, task); /* s->now <= the limit <= TL_T_MAX */
     struct tl_ev e = {.t = s->now, .a = a, .b = b, .obj = obj,
-                      .line = task_line(s, task),
+                      .line = line <= TL_LINE_MAX ? (uint64_t)line : 0,
                       .task = task < 0 ? TL_NOTASK : (uint16_t)task,
-                      .type = (uint8_t)type, .sub = (uint8_t)sub};
+                      .type = (uint16_t)type, .sub = (uint16_t)sub};
     if (s->failed)
         return -1;
     /* a queue's items grow here: their memory is counted as they do */

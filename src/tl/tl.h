@@ -421,16 +421,30 @@ enum tl_ev_type {
     EV__COUNT
 };
 
+/*
+ * An event is 32 bytes: a timeline of 10^7 events must fit a laptop with
+ * its checkpoints (docs/design.md, "Memory").  Time and line share one
+ * word, type and sub another, as bit-fields read like plain fields.
+ * Producers keep within them: time in 0..TL_T_MAX (a scenario's `limit`
+ * cannot pass it; a longer recorded trace is clamped), a line past
+ * TL_LINE_MAX recorded as 0 (none).
+ */
+#define TL_T_MAX (((int64_t)1 << 45) - 1) /* 9 h 46 min of virtual time */
+#define TL_LINE_MAX ((1 << 18) - 1)
+#define TL_SUB_MAX ((1 << 11) - 1)
 struct tl_ev {
-    int64_t t; /* virtual time, ns */
+    int64_t t : 46;     /* virtual time, ns, 0..TL_T_MAX */
+    uint64_t line : 18; /* script line the task is executing, 0 if none */
     int64_t a;
     int64_t b;
     int32_t obj;
-    int32_t line;  /* script line the task is executing, 0 if none */
-    uint16_t task; /* TL_NOTASK if none */
-    uint8_t type;  /* enum tl_ev_type */
-    uint16_t sub;  /* per type; a syscall needs more than 8 bits */
+    uint16_t task;      /* TL_NOTASK if none */
+    uint16_t type : 5;  /* enum tl_ev_type */
+    uint16_t sub : 11;  /* per type; a syscall needs more than 8 bits */
 };
+_Static_assert(sizeof(struct tl_ev) == 32, "an event is 32 bytes");
+_Static_assert(EV__COUNT <= 32, "event types fit tl_ev.type");
+_Static_assert(TL_SYS_ALL <= TL_SUB_MAX + 1, "syscalls fit tl_ev.sub");
 
 /* The name a Python process's main module runs under, when multiprocessing
  * started it (tl_task.module): a forked child keeps __main__, a spawned
