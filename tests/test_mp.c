@@ -193,10 +193,6 @@ static void test_errors(void **state)
     expect_error("process app {\n    if __name__ == \"__main__\" {\n    }\n}\n",
                  "t.scn:2:8: error: __name__ is the name of a Python module: "
                  "declare the process python (process NAME python {)");
-    expect_error("process app python {\n    if __name__ == \"main\" {\n    }\n}\n",
-                 "t.scn:2:20: error: a string is a value only as a module's "
-                 "name, to compare with __name__: \"__main__\" or "
-                 "\"__mp_main__\"");
 }
 
 int main(void)

@@ -54,7 +54,8 @@ enum { FD_PARENT_R, FD_CHILD_W, FD_CHILD_R, FD_PARENT_W, FD_ERR_R, FD_ERR_W };
 #define SYS_VFORK_NR (TL_SYS_LINUX + 58)
 #define SYS_EXECVE_NR (TL_SYS_LINUX + 59)
 
-/* Run operation op with constant operands through its own handler */
+/* Run operation op (close, exit) with constant operands through its own
+ * handler */
 static int mp_op(struct sim *s, struct task *t, int op, int64_t a0, int64_t a1)
 {
     struct prog_ins in;
@@ -69,23 +70,14 @@ static int mp_op(struct sim *s, struct task *t, int op, int64_t a0, int64_t a1)
     in.a[0].v = a0;
     in.a[1].kind = ARG_CONST;
     in.a[1].v = a1;
-    in.nargs = op == OP_PIPE ? 0 : op == OP_CLOSE ? 1 : 2;
+    in.nargs = op == OP_CLOSE ? 1 : 2;
     return s->mux[op]->exec(s, t, &in);
 }
 
 /* os.pipe(): pipe2(..., O_CLOEXEC); its fds land in fd[0], fd[1] */
 static int mp_pipe(struct sim *s, struct task *t, int32_t *fd)
 {
-    if (!t->in_sys) {
-        int a = world_fd_lowest(&s->w, t->proc), b = a + 1;
-        while (world_fd_obj(&s->w, t->proc, b) >= 0)
-            b++;
-        char args[64];
-        snprintf(args, sizeof args, "[%d, %d], O_CLOEXEC", a, b);
-        if (sim_fd_room(s, t->proc, 2) == 0)
-            sim_sys_enter_str(s, t, SYS_PIPE2, -1, TL_FD_PAIR(a, b), args);
-    }
-    int r = mp_op(s, t, OP_PIPE, 0, 0);
+    int r = net_pair(s, t, 1, 1);
     fd[0] = TL_FD_PAIR_A(t->ret2);
     fd[1] = TL_FD_PAIR_B(t->ret2);
     return r;
@@ -104,9 +96,9 @@ static int mp_write(struct sim *s, struct task *t, int fd, int64_t n,
         char args[160];
         snprintf(args, sizeof args, "%d, \"%s\"..., %lld", fd, start,
                  (long long)n);
-        sim_sys_enter_str(s, t, SYS_WRITE, fd, n, args);
+        sim_sys_enter_args(s, t, SYS_WRITE, fd, n, args);
     }
-    return mp_op(s, t, OP_WRITE, fd, n);
+    return net_write(s, t, fd, n, 0, 0, 0, n);
 }
 
 /* The instruction is done: the parent goes on after the block with the
@@ -153,7 +145,7 @@ static int spawn_exec_done(struct sim *s, struct task *t)
     const struct prog_task *d = &s->p->tasks[t->decl];
     memset(t->slots, 0, (size_t)d->nslots * sizeof *t->slots);
     if (d->name_slot >= 0)
-        t->slots[d->name_slot] = PROG_MOD_MP_MAIN;
+        t->slots[d->name_slot] = s->p->mod_mp_main;
     if (mem_new(s, me, -1) || gil_new(s, me))
         return -1;
     tl_task_set_module(s->tl, me, TL_MOD_MP_MAIN);
@@ -188,7 +180,7 @@ static int spawn_child(struct sim *s, struct task *t, const struct prog_ins *in)
                      "import spawn_main; spawn_main(pipe_handle=%d)\", "
                      "\"--multiprocessing-fork\"], 0x7ffd... /* 37 vars */",
                      t->mp_fd[FD_CHILD_R]);
-            sim_sys_enter_str(s, t, SYS_EXECVE_NR, -1, 0, args);
+            sim_sys_enter_args(s, t, SYS_EXECVE_NR, -1, 0, args);
             if (spawn_exec_done(s, t) < 0)
                 return GO_FAIL;
             t = &s->tasks[me];
@@ -211,7 +203,7 @@ static int spawn_child(struct sim *s, struct task *t, const struct prog_ins *in)
         return GO_BUSY;
     }
     case 5: /* spawn._main: pickle.load from the pipe (a 4 KiB read) */
-        return mp_op(s, t, OP_READ, t->mp_fd[FD_CHILD_R], 4096);
+        return net_read(s, t, t->mp_fd[FD_CHILD_R], 4096, 0);
     default: /* prepare(): run the main module again, as __mp_main__ */
         t->phase = 0;
         t->mp_role = MP_PARENT;

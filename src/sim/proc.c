@@ -137,6 +137,8 @@ int proc_task_new(struct sim *s, const char *name, int kind, int decl,
         return -1;
     }
     s->ntasks = id + 1;
+    if (d->name_slot >= 0) /* a program starts as __main__ */
+        t->slots[d->name_slot] = s->p->mod_main;
     t->decl = decl;
     t->pc = d->entry;
     t->proc = proc < 0 ? id : proc;

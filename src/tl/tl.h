@@ -314,6 +314,18 @@ enum tl_uring_op {
 #define TL_URING_LEN(it) ((int64_t)(uint32_t)(it))
 #define TL_URING_RES(it) ((int64_t)(int32_t)(uint32_t)(it))
 
+/*
+ * A message: what a task, a result or a request is, told apart by a kind
+ * (the id of a timeline string, its name: "task", "result") and a 32-bit
+ * value, packed in one int64 (kind << 32 | value), so that a queue item
+ * names it without a side table.  The bytes that carry it are counted as
+ * any bytes are; the message rides on them (TQK_MSGS).
+ */
+#define TL_MSG(kind, v) ((int64_t)((uint64_t)(uint32_t)(kind) << 32 | \
+                                   (uint64_t)(uint32_t)(v)))
+#define TL_MSG_KIND(m) ((int)(uint32_t)((uint64_t)(m) >> 32))
+#define TL_MSG_VAL(m) ((int64_t)(int32_t)(uint32_t)((uint64_t)(m) & 0xffffffff))
+
 /* SWITCH.sub: next(g), g.send(v), a generator's yield, its end
  * (StopIteration), greenlet's switch, a switched greenlet's end */
 #define TL_STOP_ITERATION (-((int64_t)1 << 62)) /* next's value at the end */
@@ -472,12 +484,15 @@ struct tl_obj {
     int32_t owner; /* task index of the process that created it, -1 */
 };
 
+/* TQK_MSGS: the messages in the bytes on their way to an object (a pipe's
+ * read end, a socket), oldest first, or written to the terminal; items are
+ * TL_MSG values.  A message leaves when its last byte is read.  */
 /* TQK_MEM: a `shared` variable in a process's memory: one item, its value
  * (kept by MEM events).  TQK_FUTEX: the tasks asleep in FUTEX_WAIT on a
  * word of that memory, oldest first (items are task indexes). */
 enum tl_queue_kind { TQK_RUN, TQK_ACCEPT, TQK_INTEREST, TQK_READY, TQK_SQ,
                      TQK_CQ, TQK_EVENTS, TQK_SIGNALS, TQK_MEM, TQK_FUTEX,
-                     TQK_TICKS };
+                     TQK_TICKS, TQK_MSGS };
 
 struct tl_queue {
     char *name;
@@ -520,6 +535,11 @@ void tl_free(struct tl *tl);
 long tl_push(struct tl *tl, const struct tl_ev *ev);
 /* Give back unused event capacity once a producer is done. */
 void tl_shrink(struct tl *tl);
+/* Bytes the timeline holds: capacities, strings, and what malloc adds */
+size_t tl_bytes(const struct tl *tl);
+/* Bytes malloc takes for a block of n bytes (glibc's 8-byte header,
+ * 16-byte alignment, 32 at least), for counting what a structure holds */
+size_t tl_malloc_bytes(size_t n);
 
 /* Metadata: each returns the new index or -ENOMEM.  Strings are copied. */
 void tl_task_set_module(struct tl *tl, int task, int module);
