@@ -147,9 +147,10 @@ static struct tl *run_file(const char *path)
 static void push(struct tl *tl, int64_t t, int type, int task, int sub,
                  int obj, int64_t a, int64_t b, int line)
 {
-    struct tl_ev e = { t, a, b, obj, line,
-                       (uint16_t)(task < 0 ? (int)TL_NOTASK : task),
-                       (uint8_t)type, (uint8_t)sub };
+    struct tl_ev e = {.t = t, .a = a, .b = b, .obj = obj,
+                      .line = (uint64_t)line,
+                      .task = (uint16_t)(task < 0 ? (int)TL_NOTASK : task),
+                      .type = (uint16_t)type, .sub = (uint16_t)sub};
     assert_true(tl_push(tl, &e) >= 0);
 }
 

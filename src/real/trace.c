@@ -760,9 +760,12 @@ static void pass_clamp(struct build *b)
 static int emit(struct build *b, int64_t t, int type, int task, int sub, int obj,
                 int64_t a, int64_t bv, int line)
 {
-    struct tl_ev e = {.t = t, .a = a, .b = bv, .obj = obj, .line = line,
+    /* what an event holds: a trace longer than TL_T_MAX ends there */
+    t = t < 0 ? 0 : t > TL_T_MAX ? TL_T_MAX : t;
+    struct tl_ev e = {.t = t, .a = a, .b = bv, .obj = obj,
+                      .line = line > 0 && line <= TL_LINE_MAX ? (uint64_t)line : 0,
                       .task = task < 0 ? TL_NOTASK : (uint16_t)task,
-                      .type = (uint8_t)type, .sub = (uint16_t)sub};
+                      .type = (uint16_t)type, .sub = (uint16_t)sub};
     return tl_push(b->tl, &e) < 0 ? -ENOMEM : 0;
 }
 

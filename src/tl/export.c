@@ -378,6 +378,13 @@ static void json_event(const struct tl *tl, size_t i, struct obuf *o)
                                                           ? ",\"op\":\"pop\""
                                                           : ",\"op\":\"remove\"");
         json_int(o, ",\"item\":", e->a);
+        if (e->obj >= 0 && e->obj < tl->nqueues &&
+            tl->queues[e->obj].kind == TQK_MSGS) { /* a message's payload */
+            int k = TL_MSG_KIND(e->a);
+            ob_s(o, ",\"kind\":");
+            json_str(o, k >= 0 && k < tl->nstrs && tl->strs[k] ? tl->strs[k] : "?");
+            json_int(o, ",\"value\":", TL_MSG_VAL(e->a));
+        }
         break;
     case EV_CAPTION:
         ob_s(o, ",\"text\":");

@@ -581,6 +581,12 @@ static void queue_item(struct sb *sb, const struct tl *tl, int q, int64_t item)
         break;
     }
     case TQK_FUTEX: sb_s(sb, task_name(tl, (int)item)); break;
+    case TQK_MSGS: { /* a message: its kind and value, "task 5" */
+        int k = TL_MSG_KIND(item);
+        SB("%s %lld", k >= 0 && k < tl->nstrs && tl->strs[k] ? tl->strs[k] : "?",
+           (long long)TL_MSG_VAL(item));
+        break;
+    }
     case TQK_SQ: case TQK_CQ: {
         static const char *const op[] = {
 #define X(e, n, k) k,
