@@ -436,11 +436,12 @@ static void json_event(const struct tl *tl, size_t i, struct obuf *o)
         break;
     case EV_SWITCH: {
         static const char *const why[] = {"next", "send", "yield", "stop",
-                                          "switch", "return"};
+                                          "switch", "return", "wait",
+                                          "ready", "start"};
         ob_s(o, ",\"to\":"); /* a task, by name as "task" is */
         json_str(o, e->obj >= 0 && e->obj < tl->ntasks ? tl->tasks[e->obj].name : "");
         ob_s(o, ",\"why\":\"");
-        ob_s(o, e->sub < 6 ? why[e->sub] : "?");
+        ob_s(o, e->sub < TSW__COUNT ? why[e->sub] : "?");
         json_int(o, "\",\"value\":", e->a);
         break;
     }

@@ -291,7 +291,9 @@ static void call_text(struct sb *sb, int sys, int fd, int64_t arg, int64_t tmo)
         SB("pselect6(%lld, [...], NULL, NULL, %s, NULL)", n, ts);
         break;
     case SYS_POLL: SB("poll([...], %lld, %lld)", n, tmo_ms(tmo)); break;
-    case SYS_EPOLL_CREATE1: SB("epoll_create1(0)"); break;
+    case SYS_EPOLL_CREATE1: SB("epoll_create1(%s)", n ? "EPOLL_CLOEXEC" : "0"); break;
+    case SYS_EVENTFD2: SB("eventfd2(0, EFD_CLOEXEC|EFD_NONBLOCK)"); break;
+    case SYS_IOCTL: SB("ioctl(%d, FIONBIO, [%lld])", fd, n); break;
     case SYS_EPOLL_CTL: {
         int tfd = TL_EPCTL_FD(arg);
         if (!(arg & TL_EPCTL_FULL)) {
@@ -908,6 +910,21 @@ static void ev_text(struct sb *sb, const struct tl *tl, long i)
         case TSW_YIELD: SB("yield %s: suspended here, %s gets %s", v, to, v); break;
         case TSW_STOP: SB("the generator is done: StopIteration for %s", to); break;
         case TSW_SWITCH: SB("switch(%s): %s runs", v, to); break;
+        case TSW_WAIT:
+            if (e->a >= 0)
+                SB("would block on fd %lld: a watcher is started, switch to %s", (long long)e->a, to);
+            else
+                SB("waits in the hub (a timer, a callback or a join): switch to %s", to);
+            break;
+        case TSW_READY:
+            if (e->a >= 0)
+                SB("fd %lld is ready: the hub switches to %s, which tries again", (long long)e->a, to);
+            else if (e->a == -1)
+                SB("the timer is due: the hub switches to %s", to);
+            else
+                SB("the hub runs a callback: it switches to %s", to);
+            break;
+        case TSW_START: SB("the hub runs a callback: %s starts (gevent.spawn)", to); break;
         default: SB("the greenlet is done: back to its parent %s", to); break;
         }
         break;
