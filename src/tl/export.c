@@ -486,6 +486,11 @@ int tl_export_json(const struct tl *tl, FILE *out)
             ob_s(o, "null");
         ob_s(o, ",\"process\":");
         json_str(o, task_name(tl, t->proc));
+        if (tl_module_name(t->module)) { /* a Python child of multiprocessing */
+            ob_s(o, ",\"module\":\"");
+            ob_s(o, tl_module_name(t->module));
+            ob_c(o, '"');
+        }
         ob_c(o, '}');
     }
     ob_s(o, "],\n\"objects\":[");
