@@ -32,7 +32,8 @@
  *                           hold, over events; memory.counted_gap: how far
  *                           that is from the RSS, in % of it
  *   export.dump_per_s, export.json_per_s  events written by --dump and
- *                           --export json (to /dev/null), per second
+ *                           --export json (to /dev/null), per second, the
+ *                           best of three runs
  *   c10k.s                  scenarios/c10k.scn parsed, simulated, viewer
  *                           opened and its first frame drawn (cells)
  * A missed target is printed on stderr with its gap, and `make bench`
@@ -107,16 +108,25 @@ static long peak_rss_bytes(void)
     return getrusage(RUSAGE_SELF, &ru) ? -1 : ru.ru_maxrss * 1024L;
 }
 
+/* Events an export writes per second (to /dev/null), the best of three
+ * runs: on a shared machine the others' load only ever slows a run down */
 static double time_export(const struct tl *tl, int json)
 {
-    FILE *f = fopen("/dev/null", "w");
-    if (!f)
-        return -1;
-    double t0 = now_s();
-    int rc = json ? tl_export_json(tl, f) : tl_dump(tl, f);
-    double t1 = now_s();
-    fclose(f);
-    return rc ? -1 : (double)tl->nev / (t1 - t0);
+    double best = -1;
+    for (int run = 0; run < 3; run++) {
+        FILE *f = fopen("/dev/null", "w");
+        if (!f)
+            return -1;
+        double t0 = now_s();
+        int rc = json ? tl_export_json(tl, f) : tl_dump(tl, f);
+        double t1 = now_s();
+        fclose(f);
+        if (rc)
+            return -1;
+        if ((double)tl->nev / (t1 - t0) > best)
+            best = (double)tl->nev / (t1 - t0);
+    }
+    return best;
 }
 
 /*
