@@ -551,6 +551,9 @@ static size_t viewer_bytes(const struct viewer *v, const struct tl *tl)
          ((size_t)tl->nobjs + 1) * sizeof *v->chg_obj +
          ((size_t)tl->nqueues + 1) * (sizeof *v->chg_queue + sizeof *v->qorder) +
          ((size_t)v->ncaps + 1) * (sizeof *v->caps + sizeof *v->stops + sizeof *v->capstr);
+    /* each task's calls (viewer.c calls_build) */
+    n += tl_malloc_bytes(((size_t)tl->ntasks + 2) * sizeof *v->call_off) +
+         tl_malloc_bytes(((size_t)v->call_off[tl->ntasks] + 1) * sizeof *v->calls);
     return n;
 }
 
