@@ -14,7 +14,7 @@
 
 #define CAP_RUN 16
 
-static int lane_push(struct lane *l, int64_t t, long idx, int st)
+static int lane_push(struct lane *l, long idx, int st)
 {
     if (l->n == l->cap) {
         long ncap = l->cap ? l->cap * 2 : 8;
@@ -24,7 +24,7 @@ static int lane_push(struct lane *l, int64_t t, long idx, int st)
         l->s = s;
         l->cap = ncap;
     }
-    l->s[l->n++] = (struct lane_seg){ t, idx, (uint8_t)st };
+    l->s[l->n++] = (struct lane_seg){ (uint32_t)idx, (uint8_t)st };
     return 0;
 }
 
@@ -441,10 +441,10 @@ int viewer_open(struct viewer *v, const struct tl *tl)
         if (e->task >= tl->ntasks)
             continue;
         if (e->type == EV_TASK_NEW &&
-            lane_push(&v->lanes[e->task], e->t, (long)i, TS_NEW))
+            lane_push(&v->lanes[e->task], (long)i, TS_NEW))
             goto err;
         if (e->type == EV_STATE &&
-            lane_push(&v->lanes[e->task], e->t, (long)i, e->sub))
+            lane_push(&v->lanes[e->task], (long)i, e->sub))
             goto err;
     }
     if (calls_build(v))
@@ -701,7 +701,7 @@ int viewer_state_at(const struct viewer *v, int task, int64_t t, long limit)
     long lo = 0, hi = l->n; /* first segment with time > t */
     while (lo < hi) {
         long mid = lo + (hi - lo) / 2;
-        if (l->s[mid].t <= t && l->s[mid].idx < limit)
+        if (lane_t(v->tl, &l->s[mid]) <= t && l->s[mid].idx < limit)
             lo = mid + 1;
         else
             hi = mid;

@@ -22,12 +22,17 @@
 #include "tl/world.h"
 #include "ui/cell.h"
 
-/* One state change of a task: a gantt lane is an array of these */
+/* One state change of a task: a gantt lane is an array of these, 8 bytes
+   each (its time is its event's: lane_t) */
 struct lane_seg {
-    int64_t t;
-    long idx; /* the event that made it (state holds after idx + 1 events) */
+    uint32_t idx; /* the event that made it (state holds after idx + 1 events) */
     uint8_t st;
 };
+
+static inline int64_t lane_t(const struct tl *tl, const struct lane_seg *s)
+{
+    return tl->ev[s->idx].t;
+}
 
 struct lane {
     struct lane_seg *s;
