@@ -35,6 +35,64 @@ static long scaled_pos(const struct ui_pair *p, long real_ev)
     return viewer_pos_at_time(&p->sim, st);
 }
 
+/* The simulation's place of the task of the real run named as real's
+ * task t, or a place after every task */
+static int sim_place(const struct ui_pair *p, int t)
+{
+    const struct tl *s = p->sim.tl;
+    for (int i = 0; i < s->ntasks; i++)
+        if (!strcmp(s->tasks[i].name, p->real.tl->tasks[t].name))
+            return p->sim.order_ix[i];
+    return s->ntasks + t;
+}
+
+/* The real run's tasks in the simulation's order (the real ones start in
+ * whatever order fork returns), so that the two task panels line up: each
+ * process with what is under it (its threads and children) moves as a
+ * block, the machine's first, then the peers */
+static int tasks_in_sim_order(struct ui_pair *p)
+{
+    struct viewer *r = &p->real;
+    int n = r->tl->ntasks;
+    int *o = malloc(((size_t)n + 1) * sizeof *o), *dp = malloc(((size_t)n + 1) * sizeof *dp);
+    int *start = malloc(((size_t)n + 1) * sizeof *start), *key = malloc(((size_t)n + 1) * sizeof *key);
+    if (!o || !dp || !start || !key) {
+        free(o), free(dp), free(start), free(key);
+        return -ENOMEM;
+    }
+    int nb = 0;
+    for (int i = 0; i < n; i++) /* blocks: from each task at depth 0 */
+        if (i == 0 || r->depth[i] == 0 || i == r->first_peer) {
+            start[nb] = i;
+            key[nb++] = sim_place(p, r->order[i]) + (i >= r->first_peer ? 2 * n : 0);
+        }
+    start[nb] = n;
+    for (int i = 1; i < nb; i++) /* insertion sort of the blocks */
+        for (int j = i; j > 0 && key[j - 1] > key[j]; j--) {
+            int k = key[j], s0 = start[j];
+            key[j] = key[j - 1], start[j] = start[j - 1];
+            key[j - 1] = k, start[j - 1] = s0;
+        }
+    /* each block's length: up to the next start in the old order */
+    int m = 0;
+    for (int b = 0; b < nb; b++) {
+        int a = start[b], e = n;
+        for (int c = 0; c < nb; c++)
+            if (start[c] > a && start[c] < e)
+                e = start[c];
+        for (int i = a; i < e; i++, m++) {
+            o[m] = r->order[i];
+            dp[m] = r->depth[i];
+        }
+    }
+    memcpy(r->order, o, (size_t)n * sizeof *o);
+    memcpy(r->depth, dp, (size_t)n * sizeof *dp);
+    for (int i = 0; i < n; i++)
+        r->order_ix[r->order[i]] = i;
+    free(o), free(dp), free(start), free(key);
+    return 0;
+}
+
 int ui_pair_open(struct ui_pair *p, const struct tl *sim, const struct tl *real)
 {
     memset(p, 0, sizeof *p);
@@ -46,6 +104,10 @@ int ui_pair_open(struct ui_pair *p, const struct tl *sim, const struct tl *real)
     if (rc)
         goto err;
     rc = viewer_open(&p->real, real);
+    if (rc)
+        goto err;
+    if (real->ntasks <= 1000) /* c10k's peers do not run for real */
+        rc = tasks_in_sim_order(p);
     if (rc)
         goto err;
     p->sim.pair = p->real.pair = p;
@@ -112,21 +174,42 @@ long ui_pair_sim_pos(const struct ui_pair *p, long d)
     return d >= 0 && d < p->n ? p->key[d] : 0;
 }
 
-long ui_pair_real_pos(const struct ui_pair *p, long d)
+/* The return (SYSCALL event) of the call entered at event ev, or -1 */
+static long ret_ev(const struct tl *tl, long ev)
+{
+    int task = tl->ev[ev].task;
+    for (size_t i = (size_t)ev + 1; i < tl->nev; i++)
+        if (tl->ev[i].task == task &&
+            (tl->ev[i].type == EV_SYSCALL || tl->ev[i].type == EV_SYS_ENTER))
+            return tl->ev[i].type == EV_SYSCALL ? (long)i : -1;
+    return -1;
+}
+
+/* After event ev, and what came with it at the same moment for its task
+ * (the blocked state of a call entered, the running one of a return) */
+static long after(const struct tl *tl, long ev)
+{
+    const struct tl_ev *e = &tl->ev[ev];
+    long pos = ev + 1;
+    while ((size_t)pos < tl->nev && tl->ev[pos].task == e->task &&
+           tl->ev[pos].t == e->t && tl->ev[pos].type != EV_SYSCALL &&
+           tl->ev[pos].type != EV_SYS_ENTER)
+        pos++;
+    return pos;
+}
+
+long ui_pair_real_pos(const struct ui_pair *p, long d, long sim_pos)
 {
     const struct real_cmp_row *r = ui_pair_at(p, d);
     if (!r)
         return 0;
-    if (r->real_ev >= 0) { /* the call entered, and what came with it (a
-                              blocked state) */
-        const struct tl *tl = p->cmp.real;
-        const struct tl_ev *e = &tl->ev[r->real_ev];
-        long pos = r->real_ev + 1;
-        while ((size_t)pos < tl->nev && tl->ev[pos].task == e->task &&
-               tl->ev[pos].t == e->t && tl->ev[pos].type != EV_SYSCALL &&
-               tl->ev[pos].type != EV_SYS_ENTER)
-            pos++;
-        return pos;
+    if (r->real_ev >= 0) { /* the call entered; returned once the
+                              simulated one has */
+        long sr = r->sim_ev >= 0 ? ret_ev(p->cmp.sim, r->sim_ev) : -1;
+        long rr = ret_ev(p->cmp.real, r->real_ev);
+        if (sr >= 0 && sr < sim_pos && rr >= 0)
+            return after(p->cmp.real, rr);
+        return after(p->cmp.real, r->real_ev);
     }
     /* a call the real run did not make: where the same task's previous
        real call is, else the previous row's */
@@ -160,7 +243,8 @@ static long row_at(const struct ui_pair *p, long pos)
 /* The real viewer to row d's counterpart, both selections on its tasks */
 static int show_row(struct ui_pair *p, long d)
 {
-    long from = viewer_pos(&p->real), to = ui_pair_real_pos(p, d);
+    long from = viewer_pos(&p->real);
+    long to = ui_pair_real_pos(p, d, viewer_pos(&p->sim));
     int rc = to > from ? viewer_seek_from(&p->real, to, from)
                        : viewer_seek(&p->real, to);
     const struct real_cmp_row *r = ui_pair_at(p, d);
@@ -168,6 +252,11 @@ static int show_row(struct ui_pair *p, long d)
         p->sim.sel_task = r->sim_task;
     if (r && r->real_task >= 0)
         p->real.sel_task = r->real_task;
+    else if (p->sim.sel_task >= 0) /* the same task, by its name */
+        for (int t = 0; t < p->real.tl->ntasks; t++)
+            if (!strcmp(p->real.tl->tasks[t].name,
+                        p->sim.tl->tasks[p->sim.sel_task].name))
+                p->real.sel_task = t;
     p->row = d;
     return rc;
 }
@@ -177,7 +266,13 @@ void ui_pair_follow(struct ui_pair *p, long from)
     long pos = viewer_pos(&p->sim);
     if (pos == from || p->jumped)
         return;
-    show_row(p, row_at(p, pos));
+    /* the call the selected task (a step's: the caption's) is in, or made
+       last; the last call entered by anyone when it has made none */
+    long d = row_at(p, pos), e = d;
+    int sel = p->sim.sel_task;
+    while (e >= 0 && ui_pair_at(p, e)->sim_task != sel)
+        e--;
+    show_row(p, e >= 0 ? e : d);
 }
 
 int ui_pair_goto_row(struct ui_pair *p, long d)
