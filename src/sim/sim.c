@@ -620,7 +620,7 @@ static void sys_finish(struct sim *s, struct task *t)
 static const struct mux_ops *const muxes[] = {
     &mux_io_ops, &mux_proc_ops, &mux_scan_ops, &mux_select_ops, &mux_poll_ops,
     &mux_epoll_ops, &mux_sigio_ops, &mux_uring_ops, &mux_mem_ops,
-    &mux_timerfd_ops, &mux_coro_ops, &mux_msg_ops,
+    &mux_timerfd_ops, &mux_coro_ops, &mux_msg_ops, &mux_mpq_ops,
 };
 #define NMUX ((int)(sizeof muxes / sizeof muxes[0]))
 
@@ -965,6 +965,7 @@ static void sim_free(struct sim *s)
             free(s->objs[i].mux);
         free(s->objs[i].sleepers.v);
         free(s->objs[i].epitems.v);
+        msg_free(s->objs[i].msgs);
     }
     free(s->tasks);
     free(s->objs);
@@ -977,6 +978,7 @@ static void sim_free(struct sim *s)
     free(s->pc_names);
     free(s->said);
     free(s->str_ids);
+    mp_free(s);
     world_free(&s->w);
 }
 
