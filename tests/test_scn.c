@@ -86,7 +86,12 @@ static void test_shipped_scenarios(void **state)
             }
             assert_true(p->ntasks >= 1);
             /* a Queue's feeder thread's steps come after every task */
-            int last = p->feeder_pc >= 0 ? p->feeder_pc - 1 : p->ncode - 1;
+            int last = p->ncode; /* generated code comes after them */
+            if (p->feeder_pc >= 0 && p->feeder_pc < last)
+                last = p->feeder_pc;
+            if (p->hub_pc >= 0 && p->hub_pc < last)
+                last = p->hub_pc;
+            last--;
             assert_int_equal(p->code[last].op, OP_EXIT);
             prog_free(p);
             seen++;

@@ -110,6 +110,7 @@
     X(MP_QUEUE, "mp_queue", "", "q = mp_queue [simple]: multiprocessing.Queue(): a pipe2(O_CLOEXEC) and SemLocks for readers and writers; simple: SimpleQueue() (no feeder thread)") \
     X(PUT, "put", "fwv", "put Q KIND [VALUE]: Queue.put((KIND, VALUE)): append to the process's buffer and notify its feeder thread (started by the first put: clone3), which writes it to the pipe; a SimpleQueue writes it at once, under its write lock") \
     X(GET, "get", "f", "kind [, value] = get Q: Queue.get(): take the readers' lock, read the length and the pickle from the pipe (read blocks while it is empty), give the lock back") \
+    X(MONKEY_PATCH, "monkey_patch", "", "monkey_patch: gevent.monkey.patch_all(): make the thread's hub (a coroutine, PROC/hub, running libev's loop: epoll_create1, eventfd2); from then on its sockets are non-blocking (ioctl FIONBIO), a coroutine is gevent.spawn (the hub starts it), and an accept, connect, recv, send or sleep that would block switches to the hub, which switches back when the fd is ready or the timer due") \
     /* control flow, produced by the compiler only */ \
     X(JMP, "(jump)", "", "") \
     X(JIF, "(if)", "", "") \
@@ -119,7 +120,8 @@
     X(END, "(end)", "", "") \
     X(SIGRETURN, "(sigreturn)", "", "") \
     X(ARITH, "(arith)", "", "") \
-    X(QFEED, "(feeder)", "", "")
+    X(QFEED, "(feeder)", "", "") \
+    X(HUB, "(hub)", "", "")
 
 /* The value `v = next G` gets once generator G is done: Python raises
  * StopIteration; the scenario compares with the word StopIteration */
@@ -188,6 +190,9 @@ enum prog_op {
  *     (rt_sigreturn) resumes what the signal interrupted (mux_sigio.c).
  * COND_WAIT C M is followed by a LOCK M of the same line: pthread_cond_wait
  * takes the mutex again once woken.
+ * HUB is one step of gevent's hub loop (.flags = enum hub_step of
+ * sim/hub.c), compiled once after every declaration when the file has a
+ * monkey_patch; its lines are those of prog->scripts[hub_script].
  * PREP has a[0] = ring, a[1] = const enum tl_uring_op, a[2] = fd, a[3] =
  * size.  CQE has dst = the user_data (what PREP returned), dst2 = res.
  * Operands: FCNTL has a[1] = const flag and .flags = the same TL_FL_* bit;
@@ -315,6 +320,9 @@ struct prog {
     struct prog_script *scripts; /* generated scripts (servers) */
     int nscripts, scriptcap;
     int nservers; /* `server` declarations (iosim --model needs one) */
+    int32_t hub_pc;     /* first pc of gevent's hub loop (OP_HUB steps,
+                           sim/hub.c), -1: no monkey_patch in the file */
+    int32_t hub_script; /* its generated text, an index into scripts */
 };
 
 /* Limits, stated in docs/scenario-language.md */

@@ -34,63 +34,20 @@
 
 #define ZERO_TIME_LIMIT 1000000L
 
-/* ---- agenda: a binary heap ordered by (time, sequence) ------------------- */
-
-static int ag_less(const struct agenda *a, const struct agenda *b)
-{
-    return a->t < b->t || (a->t == b->t && a->seq < b->seq);
-}
-
-static int heap_push(struct heap *h, const struct agenda *it)
-{
-    if (h->n == h->cap) {
-        size_t ncap = h->cap ? h->cap * 2 : 256;
-        struct agenda *v = realloc(h->v, ncap * sizeof *v);
-        if (!v)
-            return -ENOMEM;
-        h->v = v;
-        h->cap = ncap;
-    }
-    size_t i = h->n++;
-    while (i > 0) {
-        size_t up = (i - 1) / 2;
-        if (!ag_less(it, &h->v[up]))
-            break;
-        h->v[i] = h->v[up];
-        i = up;
-    }
-    h->v[i] = *it;
-    return 0;
-}
-
-static void heap_pop(struct heap *h, struct agenda *out)
-{
-    *out = h->v[0];
-    struct agenda last = h->v[--h->n];
-    size_t i = 0, n = h->n;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && ag_less(&h->v[c + 1], &h->v[c]))
-            c++;
-        if (!ag_less(&h->v[c], &last))
-            break;
-        h->v[i] = h->v[c];
-        i = c;
-    }
-    if (n)
-        h->v[i] = last;
-}
+/* ---- agenda (agenda.c) ------------------------------------------------- */
 
 void sim_schedule(struct sim *s, int64_t t, int kind, int task, int obj,
                   int obj2, int64_t a)
 {
-    struct agenda it = {.t = t, .seq = s->seq++, .kind = kind, .task = task,
+    struct agenda it = {.t = t, .kind = kind, .task = task,
                         .obj = obj, .obj2 = obj2, .a = a};
     if (task >= 0)
         it.gen = s->tasks[task].gen;
-    if (heap_push(&s->h, &it))
+    int rc = ag_push(&s->ag, &it, s->now);
+    if (rc == -E2BIG)
+        sim_stop(s, "stopped with %u timed items pending, the most the "
+                 "agenda holds", (unsigned)ag_pending(&s->ag));
+    else if (rc)
         s->failed = -ENOMEM;
 }
 
@@ -178,7 +135,7 @@ static int64_t budget_mem(const struct sim *s)
         b += (int64_t)w->queues[0].cap * 8 + 16;
     b += (int64_t)s->taskcap * (int64_t)sizeof *s->tasks;
     b += (int64_t)s->objcap * (int64_t)sizeof *s->objs;
-    b += (int64_t)s->h.cap * (int64_t)sizeof *s->h.v;
+    b += (int64_t)ag_bytes(&s->ag);
     for (int i = 0; i < s->ntasks; i++) {
         const struct task *t = &s->tasks[i];
         int64_t nslots = s->p->tasks[t->decl].nslots;
@@ -570,11 +527,13 @@ int sim_sys_return(struct sim *s, struct task *t, int64_t ret, int64_t kernel_ns
     return GO_BUSY;
 }
 
-/* The kernel part of the syscall is over: return to user space */
-static void sys_finish(struct sim *s, struct task *t)
+/* The kernel part of the syscall is over: return to user space.  1 if
+ * the task handed its thread to gevent's hub (a patched call would have
+ * blocked) and must not run on, else 0 */
+static int sys_finish(struct sim *s, struct task *t)
 {
     if (t->exited)
-        return;
+        return 0;
     const struct prog_ins *in = &s->p->code[t->pc];
     t->pend = 0;
     t->in_sys = 0;
@@ -588,14 +547,18 @@ static void sys_finish(struct sim *s, struct task *t)
                            handler; nothing is stored, pc stays */
         t->sig.again = 0;
         t->advance = 0;
-        return;
+        return 0;
     }
+    if (s->tasks[t->proc].hub && hub_would_block(s, t, in))
+        return 1; /* in the hub's hands; the call is made again later */
     if (t->advance) {      /* an operation made of several syscalls */
         t->advance = 0;
         t->phase++;
-        return;
+        return 0;
     }
-    if (in->op == OP_CONNECT || in->op == OP_GETSOCKOPT) {
+    if (in->op == OP_CONNECT || in->op == OP_GETSOCKOPT ||
+        (t->phase > 0 && (in->op == OP_SOCKET || in->op == OP_ACCEPT))) {
+        /* ... and a patched socket or accept's, after its ioctl */
         /* the script gets the fd (the option's value), or -errno */
         sim_set_dst(s, t, in->dst, t->ret < 0 ? t->ret : t->ret2);
     } else {
@@ -612,6 +575,7 @@ static void sys_finish(struct sim *s, struct task *t)
     t->done = 0;
     /* fork and thread: the parent goes on after the child's block */
     t->pc = in->op == OP_FORK || in->op == OP_THREAD ? in->jump : t->pc + 1;
+    return 0;
 }
 
 /* ---- buffers: bytes travel, land, are copied ----------------------------------- */
@@ -620,7 +584,7 @@ static void sys_finish(struct sim *s, struct task *t)
 static const struct mux_ops *const muxes[] = {
     &mux_io_ops, &mux_proc_ops, &mux_scan_ops, &mux_select_ops, &mux_poll_ops,
     &mux_epoll_ops, &mux_sigio_ops, &mux_uring_ops, &mux_mem_ops,
-    &mux_timerfd_ops, &mux_coro_ops, &mux_msg_ops, &mux_mpq_ops,
+    &mux_timerfd_ops, &mux_coro_ops, &mux_msg_ops, &mux_mpq_ops, &mux_hub_ops,
 };
 #define NMUX ((int)(sizeof muxes / sizeof muxes[0]))
 
@@ -770,8 +734,8 @@ static void task_run(struct sim *s, struct task *t)
             continue;
         case GO_BUSY:
             if (t->busy_ns == 0 && (t->external || t->pend)) {
-                if (t->pend)
-                    sys_finish(s, t);
+                if (t->pend && sys_finish(s, t))
+                    return;
                 if (t->busy_ns == 0 && !t->pend)
                     continue;
             }
@@ -788,8 +752,8 @@ static void task_run(struct sim *s, struct task *t)
 static void task_step(struct sim *s, struct task *t)
 {
     int me = (int)(t - s->tasks);
-    if (t->pend)
-        sys_finish(s, t);
+    if (t->pend && sys_finish(s, t))
+        return;
     if (t->exited)
         return;
     const struct prog_ins *in = &s->p->code[t->pc];
@@ -869,6 +833,9 @@ static void dispatch(struct sim *s, const struct agenda *it)
         break;
     case AG_ESTABLISHED:
         sim_wake_obj(s, it->obj, TW_CONNECT);
+        if (s->objs[it->obj].conn_started) /* a non-blocking connect's
+                                              EPOLLOUT */
+            sim_notify_writable(s, it->obj);
         break;
     case AG_CAPTION: {
         int id = tl_add_str(s->tl, s->p->captions[it->a].text);
@@ -952,6 +919,7 @@ static void sim_free(struct sim *s)
         if (s->tasks[i].proc == i) { /* the owner of the process's memory */
             free(s->tasks[i].mem);
             gil_free(&s->tasks[i]);
+            hub_free(s->tasks[i].hub);
         }
         free(s->tasks[i].ready);
         free(s->tasks[i].watch.fd);
@@ -970,7 +938,7 @@ static void sim_free(struct sim *s)
     free(s->tasks);
     free(s->objs);
     free(s->ls);
-    free(s->h.v);
+    ag_free(&s->ag);
     free(s->cpu_last);
     free(s->cpu_busy);
     free(s->decl_children);
@@ -1033,9 +1001,17 @@ struct tl *sim_run(const struct prog *p, const struct sim_opts *o, char *err,
             snprintf(err, errlen, "%s: error: out of memory", p->path);
         goto fail;
     }
-    while (s.h.n > 0 && !s.failed && !s.stop) {
-        struct agenda it;
-        heap_pop(&s.h, &it);
+    long items = 0, pend_max = 0;
+    double pend_sum = 0;
+    struct agenda it;
+    while (!s.failed && !s.stop) {
+        long pending = (long)ag_pending(&s.ag);
+        if (ag_pop(&s.ag, &it))
+            break;
+        items++;
+        pend_sum += (double)pending;
+        if (pending > pend_max)
+            pend_max = pending;
         if (it.t > p->limit) {
             s.tl->truncated = 1;
             char msg[96];
@@ -1053,6 +1029,11 @@ struct tl *sim_run(const struct prog *p, const struct sim_opts *o, char *err,
         if (s.failed == -ENOMEM)
             snprintf(err, errlen, "%s: error: out of memory", p->path);
         goto fail;
+    }
+    if (o && o->stats) {
+        o->stats->items = items;
+        o->stats->pending_max = pend_max;
+        o->stats->pending_mean = items ? pend_sum / (double)items : 0;
     }
     note_stuck(&s);
     tl_shrink(s.tl);
