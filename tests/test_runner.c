@@ -133,6 +133,9 @@ static const struct {
      * is glibc's, whose futex calls the tracer does not stop on */
     {"scenarios/ipc-queue.scn", DIFFERS},
     {"scenarios/print-lock.scn", DIFFERS},
+    /* docs/real.md: the runner forks where CPython's spawn makes a vfork
+     * and an execve (it is not an interpreter it could exec afresh) */
+    {"scenarios/spawn-main.scn", DIFFERS},
     /* 10,000 peers: more tasks than a real run may start */
     {"scenarios/c10k.scn", NOT_REAL},
 };

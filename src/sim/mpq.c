@@ -206,22 +206,22 @@ static int sem_make_step(struct sim *s, struct task *t, int li, int k,
         snprintf(args, sizeof args, "AT_FDCWD, \"%s\", O_RDWR|O_CREAT|O_EXCL, "
                  "0600", tmp);
         sim_sys_enter_args(s, t, tl_sys_of_nr(NR_OPENAT), -1, 0, args);
-        t->mp_fd = sim_fd_open(s, t->proc, o);
+        t->mpq_fd = sim_fd_open(s, t->proc, o);
         t->advance = 1;
-        return sim_sys_return(s, t, t->mp_fd, sat_add(sys_cost(s), 2000));
+        return sim_sys_return(s, t, t->mpq_fd, sat_add(sys_cost(s), 2000));
     }
     case 1: /* the sem_t: value, then its private flag (FUTEX_SHARED) */
         snprintf(args, sizeof args, "%d, \"%s\\0\\0\\0\\0\\200\\0\\0\\0"
-                 "\\0\\0\\0\\0\"..., 32", t->mp_fd,
+                 "\\0\\0\\0\\0\"..., 32", t->mpq_fd,
                  v == 1 ? "\\1\\0\\0\\0" : v == 0 ? "\\0\\0\\0\\0"
                                                  : "\\377\\377\\377\\177");
-        sim_sys_enter_args(s, t, SYS_WRITE, t->mp_fd, 32, args);
+        sim_sys_enter_args(s, t, SYS_WRITE, t->mpq_fd, 32, args);
         t->advance = 1;
         return sim_sys_return(s, t, 32, sat_add(sys_cost(s), sim_copy_ns(s, 32)));
     case 2:
         snprintf(args, sizeof args, "NULL, 32, PROT_READ|PROT_WRITE, "
-                 "MAP_SHARED, %d, 0", t->mp_fd);
-        sim_sys_enter_args(s, t, SYS_MMAP, t->mp_fd, TL_MMAP_ARG(TL_MMAP_ANON, 32),
+                 "MAP_SHARED, %d, 0", t->mpq_fd);
+        sim_sys_enter_args(s, t, SYS_MMAP, t->mpq_fd, TL_MMAP_ARG(TL_MMAP_ANON, 32),
                            args);
         t->advance = 1;
         sim_emit(s, EV_MEM, (int)(t - s->tasks), TM_STORE, L->q, L->v, 0);
@@ -233,8 +233,8 @@ static int sem_make_step(struct sim *s, struct task *t, int li, int k,
         snprintf(args, sizeof args, "\"%s\"", tmp);
         return sys_linux(s, t, NR_UNLINK, args, 0);
     case 5:
-        sim_sys_enter(s, t, SYS_CLOSE, t->mp_fd, 0);
-        net_fd_close(s, t->proc, t->mp_fd);
+        sim_sys_enter(s, t, SYS_CLOSE, t->mpq_fd, 0);
+        net_fd_close(s, t->proc, t->mpq_fd);
         t->advance = 1;
         return sim_sys_return(s, t, 0, sys_cost(s));
     default:
@@ -331,12 +331,12 @@ static int op_mp_lock(struct sim *s, struct task *t, const struct prog_ins *in)
     if (t->phase == 0 && !t->in_sys) {
         char nm[48];
         snprintf(nm, sizeof nm, "Lock #%d", (s->mp ? s->mp->nsl : 0) + 1);
-        if ((t->mp_obj = sem_new(s, t, nm, 1)) < 0)
+        if ((t->mpq_obj = sem_new(s, t, nm, 1)) < 0)
             return GO_FAIL;
     }
     if (t->phase < SEM_MAKE_STEPS)
-        return sem_make_step(s, t, t->mp_obj, t->phase, 1);
-    return finish(s, t, in, H_LOCK + t->mp_obj);
+        return sem_make_step(s, t, t->mpq_obj, t->phase, 1);
+    return finish(s, t, in, H_LOCK + t->mpq_obj);
 }
 
 static int lock_of(struct sim *s, const struct prog_ins *in, int64_t h)
@@ -392,15 +392,15 @@ static int op_mp_queue(struct sim *s, struct task *t, const struct prog_ins *in)
             if (!p)
                 return GO_FAIL;
             m->q = p;
-            t->mp_obj = m->nq++;
-            m->q[t->mp_obj].simple = simple;
-            m->q[t->mp_obj].id = t->mp_obj + 1;
-            m->q[t->mp_obj].rlock = m->q[t->mp_obj].wlock = -1;
+            t->mpq_obj = m->nq++;
+            m->q[t->mpq_obj].simple = simple;
+            m->q[t->mpq_obj].id = t->mpq_obj + 1;
+            m->q[t->mpq_obj].rlock = m->q[t->mpq_obj].wlock = -1;
         }
         return net_pair(s, t, 1, 1) == GO_BUSY ? (t->advance = 1, GO_BUSY)
                                                : GO_FAIL;
     }
-    struct mpq *q = &m->q[t->mp_obj];
+    struct mpq *q = &m->q[t->mpq_obj];
     if (t->phase == 1 && !t->in_sys) {
         if (t->ret < 0) /* pipe2 failed (EMFILE): the script sees it */
             return finish(s, t, in, t->ret);
@@ -417,7 +417,7 @@ static int op_mp_queue(struct sim *s, struct task *t, const struct prog_ins *in)
             int li = sem_new(s, t, nm, which == 2 ? 0x7fffffff : 1);
             if (li < 0)
                 return GO_FAIL;
-            q = &s->mp->q[t->mp_obj];
+            q = &s->mp->q[t->mpq_obj];
             if (which == 0)
                 q->rlock = li;
             else if (which == 1)
@@ -427,7 +427,7 @@ static int op_mp_queue(struct sim *s, struct task *t, const struct prog_ins *in)
         return sem_make_step(s, t, (int)t->msg_len, k % SEM_MAKE_STEPS,
                              which == 2 ? 0x7fffffff : 1);
     }
-    return finish(s, t, in, H_QUEUE + t->mp_obj);
+    return finish(s, t, in, H_QUEUE + t->mpq_obj);
 }
 
 static struct qlocal *qlocal(struct sim *s, struct mpq *q, int proc)
@@ -569,7 +569,7 @@ static int op_put(struct sim *s, struct task *t, const struct prog_ins *in)
             q = &s->mp->q[sim_arg(t, in, 0) - H_QUEUE];
             l = qlocal(s, q, t->proc);
             l->feeder = c;
-            s->tasks[c].mp_obj = (int32_t)(q - s->mp->q);
+            s->tasks[c].mpq_obj = (int32_t)(q - s->mp->q);
             t->advance = 1;
             return sim_sys_return(s, t, s->tasks[c].id,
                                   sat_add(sys_cost(s), s->p->cost.thread));
@@ -648,7 +648,7 @@ static int feeder_goto(struct sim *s, struct task *t, int step)
 
 static int op_feed(struct sim *s, struct task *t, const struct prog_ins *in)
 {
-    struct mpq *q = &s->mp->q[t->mp_obj];
+    struct mpq *q = &s->mp->q[t->mpq_obj];
     struct qlocal *l = qlocal(s, q, t->proc);
     if (!l)
         return GO_FAIL;
