@@ -189,9 +189,10 @@ static const struct mseg *msg_head(const struct sim *s, int obj)
 
 void msg_free(struct msgq *m)
 {
-    if (m)
+    if (m) {
         free(m->v);
-    free(m);
+        free(m);
+    }
 }
 
 static void msg_release(struct sim *s, int obj)
