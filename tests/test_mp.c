@@ -247,7 +247,7 @@ static void test_pool_callbacks_in_parent(void **state)
     (void)state;
     const char *file = "scenarios/pool-apply-async.scn";
     struct tl *tl = run_file(file);
-    int main_ = task_id(tl, "main"), rh = task_id(tl, "main/result-handler");
+    int main_ = task_id(tl, "main"), rh = task_id(tl, "main/results");
     int cb = line_of(file, "write 1 40"), say = cb - 1;
     assert_true(cb > 1);
     /* every event of the callback's lines (its caption, its print) is the
