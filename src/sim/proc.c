@@ -105,6 +105,12 @@ static const char *chosen_name(struct sim *s, const struct task *t,
     return unique_name(s, t->pc, base, buf, n);
 }
 
+const char *proc_name_unique(struct sim *s, int pc, const char *base,
+                             char *buf, size_t n)
+{
+    return unique_name(s, pc, base, buf, n);
+}
+
 int proc_task_new(struct sim *s, const char *name, int kind, int decl,
                     int parent, int proc, int external)
 {

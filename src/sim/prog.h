@@ -104,6 +104,7 @@
     X(MP_PIPE, "mp_pipe", "", "a, b = mp_pipe [oneway]: multiprocessing.Pipe(): socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC), both ends send and receive; oneway: Pipe(duplex=False), pipe2(O_CLOEXEC), r receives and w sends") \
     X(CONN_SEND, "conn_send", "fwvv", "conn_send FD KIND [VALUE [SIZE]]: Connection.send((KIND, VALUE)): pickle it, then write the 4-byte length and the pickle in one write (two when the pickle, or SIZE, is over 16 KiB)") \
     X(CONN_RECV, "conn_recv", "f", "kind [, value] = conn_recv FD: Connection.recv(): read the 4-byte length, then the pickle (read blocks while nothing is there); kind = EOFError at end of file") \
+    X(JOINALL, "joinall", "", "joinall: gevent.joinall(): in a monkey-patched thread, wait in the hub until every greenlet it spawned has ended") \
     X(MONKEY_PATCH, "monkey_patch", "", "monkey_patch: gevent.monkey.patch_all(): make the thread's hub (a coroutine, PROC/hub, running libev's loop: epoll_create1, eventfd2); from then on its sockets are non-blocking (ioctl FIONBIO), a coroutine is gevent.spawn (the hub starts it), and an accept, connect, recv, send or sleep that would block switches to the hub, which switches back when the fd is ready or the timer due") \
     /* control flow, produced by the compiler only */ \
     X(JMP, "(jump)", "", "") \
@@ -181,7 +182,8 @@ enum prog_op {
  * takes the mutex again once woken.
  * HUB is one step of gevent's hub loop (.flags = enum hub_step of
  * sim/hub.c), compiled once after every declaration when the file has a
- * monkey_patch; its lines are those of prog->scripts[hub_script].
+ * monkey_patch, then a JMP back to the first step and an EXIT that is
+ * never reached; its lines are those of prog->scripts[hub_script].
  * PREP has a[0] = ring, a[1] = const enum tl_uring_op, a[2] = fd, a[3] =
  * size.  CQE has dst = the user_data (what PREP returned), dst2 = res.
  * Operands: FCNTL has a[1] = const flag and .flags = the same TL_FL_* bit;

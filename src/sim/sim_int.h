@@ -413,6 +413,10 @@ void net_ack(struct sim *s, int l, int c);
 /* ---- processes (proc.c) ---- */
 int proc_task_new(struct sim *s, const char *name, int kind, int decl,
                   int parent, int proc, int external);
+/* base, or base2, base3 ... : a task name no task has (the numbers a
+ * statement at pc gave are remembered) */
+const char *proc_name_unique(struct sim *s, int pc, const char *base,
+                             char *buf, size_t n);
 /* the same, showing generated script `script` (prog->scripts) */
 int proc_task_new_in(struct sim *s, const char *name, int kind, int decl,
                      int parent, int proc, int external, int script);

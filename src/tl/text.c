@@ -681,8 +681,12 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
         case TSW_WAIT:
             if (e->a >= 0)
                 SN("would block on fd %lld: a watcher is started, switch to %s", (long long)e->a, to);
+            else if (e->a == -1)
+                SN("gevent.sleep: a timer is started, switch to %s", to);
+            else if (e->a == -2)
+                SN("gevent.sleep(0): a callback is queued, switch to %s", to);
             else
-                SN("waits in the hub (a timer, a callback or a join): switch to %s", to);
+                SN("join: waits for the end of a greenlet, switch to %s", to);
             break;
         case TSW_READY:
             if (e->a >= 0)

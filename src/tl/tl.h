@@ -332,7 +332,8 @@ enum tl_uring_op {
  * (StopIteration), greenlet's switch, a switched greenlet's end */
 #define TL_STOP_ITERATION (-((int64_t)1 << 62)) /* next's value at the end */
 /* gevent's hub (sim/hub.c): a greenlet waits in the hub (a = the fd it
- * waits for, -1 for a timer), the hub switches to the greenlet whose fd is
+ * waits for; -1 a timer, -2 its turn after a sleep(0), -3 the end of a
+ * greenlet it joins), the hub switches to the greenlet whose fd is
  * ready (a = that fd), whose timer is due (a = -1) or whose callback runs
  * (a = -2: a sleep(0), a join's end), or starts one that gevent.spawn
  * queued (a = 0) */
