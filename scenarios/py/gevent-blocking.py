@@ -7,9 +7,12 @@ and every greenlet with it.  Needs gevent (Debian: python3-gevent):
     (sleep 4; echo hello) | strace -f -tt -T /usr/bin/python3 \\
         scenarios/py/gevent-blocking.py
 
+(PORT=N in the environment listens on N instead of 8080;
+tests/e2e_gevent.sh runs it so and checks the trace.)
+
 The line comes from a pipe here, where the scenario's user types it at
-the terminal.  In the trace, the server's read(0, ...) blocks for the
-second, and no recvfrom, sendto or epoll_wait of the server happens until
+the terminal.  In the trace, the server's read(0, ...) blocks until the
+line comes, and no recvfrom, sendto or epoll_wait of the server happens until
 it returns, though bob's and carol's requests are there.  The clients are a
 forked child with a thread each, as in gevent.py.
 """
@@ -19,7 +22,7 @@ import threading
 import time
 
 sys.path.pop(0)              # this file's folder: its name hides the module
-PORT = 8080
+PORT = int(os.environ.get("PORT", "8080"))  # the scenario listens on 8080
 CLIENTS = 3
 
 

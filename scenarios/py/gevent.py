@@ -5,6 +5,9 @@ greenlet per client.  Needs gevent (Debian: python3-gevent; run it with
 
     strace -f -tt -T /usr/bin/python3 scenarios/py/gevent.py
 
+(PORT=N in the environment listens on N instead of 8080;
+tests/e2e_gevent.sh runs it so and checks the trace.)
+
 The clients are a child process forked before gevent is imported, with a
 thread each (the scenario's peers are other hosts), started through a pipe
 once the server listens; the server is the parent.  The trace of the parent shows what the scenario shows: the hub
@@ -19,7 +22,7 @@ import threading
 import time
 
 sys.path.pop(0)              # this file's folder: its name hides the module
-PORT = 8080
+PORT = int(os.environ.get("PORT", "8080"))  # the scenario listens on 8080
 CLIENTS = 4
 
 

@@ -995,6 +995,7 @@ static int op_spawn(struct ctx *c, const struct prog_ins *in)
         fflush(NULL);
         pid_t pid = fork();
         if (pid == 0) {
+            hub = NULL; /* gevent's hub stays the parent's (sim/hub.c) */
             snprintf(c->name, sizeof c->name, "%s", name);
             c->kind = c->peer ? TK_PEER : TK_PROCESS;
             c->block_end = in->jump;

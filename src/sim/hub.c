@@ -586,8 +586,10 @@ static int hub_invoke(struct sim *s, struct task *t, struct hub *h)
                 return GO_FAIL;
             k++;
         }
-        memmove(h->tm, h->tm + k, (size_t)(h->ntm - k) * sizeof *h->tm);
-        h->ntm -= k;
+        if (k > 0) {
+            memmove(h->tm, h->tm + k, (size_t)(h->ntm - k) * sizeof *h->tm);
+            h->ntm -= k;
+        }
         h->deli = 0;
     }
     if (h->deli < h->ndel) {
