@@ -9,6 +9,13 @@
  * The budget is shared with the events themselves: at 32 bytes an event,
  * 8 more for checkpoints keeps a timeline of 10^7 events and its viewer
  * under 48 bytes an event (make bench: memory.bytes_per_event_10m).
+ *
+ * A removal by value (an fd leaving an epoll ready list, a task leaving
+ * the run queue) searches its queue, and a C10K server's ready list holds
+ * thousands: those searches made replays five times slower.  wcur_open()
+ * notes where each removal that searched far found its item (8 bytes per
+ * such event); a seek's replay hands that position to the step (qhint),
+ * which checks it before use.
  */
 #include "tl/world.h"
 
@@ -40,6 +47,8 @@ int world_init(struct world *w, int ncpus)
     memset(w, 0, sizeof *w);
     w->caption = -1;
     w->caption_ev = -1;
+    w->qhint = -1;
+    w->qfound = -1;
     w->ncpus = ncpus > 0 ? ncpus : 1;
     w->cpus = malloc((size_t)w->ncpus * sizeof *w->cpus);
     if (!w->cpus)
@@ -133,26 +142,49 @@ static int q_push(struct world *w, int q, int64_t item)
     return 0;
 }
 
+/* the first i with it[i] == v, or n; eight at a time (the ready list of
+ * an epoll instance with 10,000 connections holds thousands) */
+static int q_find(const int64_t *it, int n, int64_t v)
+{
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        if ((it[i] == v) | (it[i + 1] == v) | (it[i + 2] == v) | (it[i + 3] == v) |
+            (it[i + 4] == v) | (it[i + 5] == v) | (it[i + 6] == v) | (it[i + 7] == v))
+            break;
+    while (i < n && it[i] != v)
+        i++;
+    return i;
+}
+
+/* take items[i] out of queue Q, closing the gap from the shorter side */
+static void q_remove_at(struct w_queue *Q, int i)
+{
+    if (i < Q->n / 2) {
+        memmove(&Q->items[1], &Q->items[0], (size_t)i * sizeof *Q->items);
+        Q->items++;
+    } else {
+        memmove(&Q->items[i], &Q->items[i + 1],
+                (size_t)(Q->n - i - 1) * sizeof *Q->items);
+    }
+    if (--Q->n == 0)
+        Q->items = Q->base;
+}
+
 static void q_remove(struct world *w, int q, int64_t item, int first)
 {
     if (q >= w->nqueues)
         return;
     struct w_queue *Q = &w->queues[q];
-    for (int i = 0; i < Q->n; i++) {
-        if (first || Q->items[i] == item) {
-            /* close the gap from the shorter side */
-            if (i < Q->n / 2) {
-                memmove(&Q->items[1], &Q->items[0], (size_t)i * sizeof *Q->items);
-                Q->items++;
-            } else {
-                memmove(&Q->items[i], &Q->items[i + 1],
-                        (size_t)(Q->n - i - 1) * sizeof *Q->items);
-            }
-            if (--Q->n == 0)
-                Q->items = Q->base;
-            return;
-        }
+    int i = 0;
+    if (!first) {
+        int h = w->qhint;
+        i = h >= 0 && h < Q->n && Q->items[h] == item ? h
+                                                      : q_find(Q->items, Q->n, item);
+        w->qhint = -1;
+        w->qfound = i < Q->n ? i : -1;
     }
+    if (i < Q->n)
+        q_remove_at(Q, i);
 }
 
 static int fd_set_slot(struct world *w, int proc, int fd, int obj, int flags)
@@ -538,8 +570,6 @@ size_t world_bytes(const struct world *w)
  */
 struct pk {
     uint8_t *p;
-    uint8_t *nib; /* pk_put: the control byte being filled, NULL: none */
-    int hi;       /* its high nibble is next */
 };
 
 static uint64_t ld64(const uint8_t *p)
@@ -551,18 +581,14 @@ static uint64_t ld64(const uint8_t *p)
 
 static int sig_bytes(uint64_t x)
 {
-    int n = 0;
-    while (x) {
-        n++;
-        x >>= 8;
-    }
-    return n;
+    return x ? 8 - __builtin_clzll(x) / 8 : 0;
 }
 
-/* The most bytes packing n bytes can take */
+/* The most bytes packing n bytes can take: a control byte per word at
+ * worst (calls of one word), and the last word stored whole */
 static size_t pk_bound(size_t n)
 {
-    return n + n / 16 + 16;
+    return n + n / 8 + 64;
 }
 
 /* Pack n bytes of rows of stride bytes (each word XOR the word a row
@@ -571,28 +597,26 @@ static void pk_put(struct pk *k, const void *src, size_t n, size_t stride)
 {
     if (n == 0)
         return;
-    k->nib = NULL; /* each call starts a control byte (pk_get unpacks pairs) */
     const uint8_t *s = src;
+    uint8_t *p = k->p;
     size_t words = n / 8;
-    for (size_t i = 0; i < words; i++) {
-        size_t off = i * 8;
-        uint64_t x = ld64(s + off);
-        if (stride && off >= stride)
-            x ^= ld64(s + off - stride);
-        int len = sig_bytes(x);
-        if (!k->nib || k->hi) {
-            k->nib = k->p++;
-            *k->nib = (uint8_t)len;
-            k->hi = 0;
-        } else {
-            *k->nib |= (uint8_t)(len << 4);
-            k->hi = 1;
+    for (size_t i = 0; i < words; i += 2) { /* a control byte, two words */
+        uint8_t *ctl = p++;
+        unsigned c = 0;
+        for (size_t j = i; j < i + 2 && j < words; j++) {
+            size_t off = j * 8;
+            uint64_t x = ld64(s + off);
+            if (stride && off >= stride)
+                x ^= ld64(s + off - stride);
+            int len = sig_bytes(x);
+            c |= (unsigned)len << (4 * (j - i));
+            memcpy(p, &x, 8); /* pk_bound leaves room for the whole word */
+            p += len;
         }
-        memcpy(k->p, &x, (size_t)len);
-        k->p += len;
+        *ctl = (uint8_t)c;
     }
-    memcpy(k->p, s + words * 8, n % 8);
-    k->p += n % 8;
+    memcpy(p, s + words * 8, n % 8);
+    k->p = p + n % 8;
 }
 
 /* Unpack what pk_put(src, n, stride) packed into dst.  The stream has 8
@@ -664,7 +688,7 @@ static int cp_take(struct wcur *c)
     uint8_t *buf = malloc(pk_bound(raw) + 8);
     if (!buf)
         return -ENOMEM;
-    struct pk k = {buf, NULL, 0};
+    struct pk k = {buf};
     pk_put(&k, w->cpus, (size_t)w->ncpus * sizeof *w->cpus, 0);
     pk_put(&k, w->tasks, (size_t)w->ntasks * sizeof *w->tasks, sizeof *w->tasks);
     uint64_t sz[256]; /* the fd tables' sizes, 256 at a time */
@@ -707,10 +731,28 @@ static int cp_take(struct wcur *c)
     return 0;
 }
 
+/* A removal that found its item this far in is worth a hint */
+#define HINT_MIN 32
+
+static int hint_add(struct wcur *c, long idx, int pos)
+{
+    if (c->nhints == c->hintcap) {
+        size_t ncap = c->hintcap ? c->hintcap * 2 : 256;
+        struct wcur_hint *p = realloc(c->hints, ncap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        c->cp_bytes += (ncap - c->hintcap) * sizeof *p;
+        c->hints = p;
+        c->hintcap = ncap;
+    }
+    c->hints[c->nhints++] = (struct wcur_hint){(uint32_t)idx, pos};
+    return 0;
+}
+
 /* Make d the world checkpoint cp packed (what world_copy would make) */
 static int cp_restore(struct world *d, const struct world *cp)
 {
-    struct pk k = {cp->arena, NULL, 0};
+    struct pk k = {cp->arena};
     if (d->ncpus != cp->ncpus) {
         int32_t *c = realloc(d->cpus, (size_t)cp->ncpus * sizeof *c);
         if (!c)
@@ -786,7 +828,11 @@ int wcur_open(struct wcur *c, const struct tl *tl)
     int rc = cp_take(c);
     long since = 0;
     while (rc == 0 && (size_t)c->w.idx < tl->nev) {
+        long idx = c->w.idx;
+        c->w.qfound = -1;
         rc = world_step(&c->w, tl);
+        if (rc == 0 && c->w.qfound >= HINT_MIN && idx <= (long)UINT32_MAX)
+            rc = hint_add(c, idx, c->w.qfound);
         if (rc == 0 && ++since >= c->every) {
             rc = cp_take(c);
             since = 0;
@@ -809,6 +855,7 @@ void wcur_close(struct wcur *c)
     for (int i = 0; i < c->ncps; i++)
         world_free(&c->cps[i]);
     free(c->cps);
+    free(c->hints);
     world_free(&c->w);
     memset(c, 0, sizeof *c);
 }
@@ -830,7 +877,17 @@ int wcur_seek(struct wcur *c, long idx)
             if (cp_restore(&c->w, &c->cps[lo]))
                 return -ENOMEM;
     }
+    size_t lo = 0, hi = c->nhints; /* the first hint at or after w.idx */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((long)c->hints[mid].idx < c->w.idx)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     while (c->w.idx < idx) {
+        if (lo < c->nhints && (long)c->hints[lo].idx == c->w.idx)
+            c->w.qhint = c->hints[lo++].pos;
         int rc = world_step(&c->w, c->tl);
         if (rc)
             return rc;
