@@ -471,6 +471,10 @@ static int op_read(struct sim *s, struct task *t, const struct prog_ins *in)
         return sim_sys_return(s, t, -ENOTSOCK, s->p->cost.syscall);
     if (wo->kind == OK_TIMERFD && !recv)
         return timerfd_read(s, t, o, want);
+    if (wo->kind == OK_EVENTFD && !recv)
+        return evl_eventfd_rw(s, t, o, want, 0);
+    if (wo->kind == OK_INPUT && !recv)
+        return evl_input_read(s, t, o, want);
     if (wo->kind == OK_LISTEN || wo->kind == OK_EPOLL ||
         wo->kind == OK_URING || wo->kind == OK_TIMERFD)
         return sim_sys_return(s, t, wo->kind == OK_LISTEN ? -ENOTCONN : -EINVAL,
@@ -501,6 +505,8 @@ static int op_write(struct sim *s, struct task *t, const struct prog_ins *in)
     int peer = s->tl->objs[o].peer;
     int buf; /* the kernel buffer the bytes are copied into */
     int64_t cap;
+    if (wo->kind == OK_EVENTFD && !send)
+        return evl_eventfd_rw(s, t, o, want, 1);
     if (wo->kind == OK_TTY && !send) /* the terminal takes it all */
         return sim_sys_return(s, t, want < 0 ? -EINVAL : want,
                               sat_add(s->p->cost.syscall, sim_copy_ns(s, want)));

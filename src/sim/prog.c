@@ -53,5 +53,9 @@ void prog_free(struct prog *p)
         prog_free_strv(p->scripts[i].lines, p->scripts[i].nlines);
     }
     free(p->scripts);
+    for (int i = 0; i < p->nhandlers; i++)
+        free(p->handlers[i].name);
+    free(p->handlers);
+    prog_free_strv(p->kinds, p->nkinds);
     free(p);
 }

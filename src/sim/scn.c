@@ -572,6 +572,13 @@ static int scn_top(struct scn *S)
         return -1;
     if (S->p->ntasks == 0)
         return scn_err_at(S, 1, 1, "no process or peer declared");
+    for (int i = 0; i < S->p->nhandlers; i++) { /* named, never defined */
+        const struct prog_handler *h = &S->p->handlers[i];
+        if (h->entry < 0)
+            return scn_err_at(S, h->line, h->col, "unknown handler '%s': "
+                              "define it in %s with handler %s { ... }",
+                              h->name, S->p->tasks[h->decl].name, h->name);
+    }
     if (S->model_override && !S->p->nservers)
         return scn_err_at(S, 1, 1, "--model %s needs a server declaration "
                           "(server NAME { model M ... }); this file has none",
@@ -597,6 +604,18 @@ static struct prog *scn_prog_new(const char *path)
         free(p);
         return NULL;
     }
+    /* the kinds click and press put in the input device */
+    if (!(p->kinds = calloc(2, sizeof *p->kinds)) ||
+        !(p->kinds[PROG_KIND_CLICK] = strdup("click")) ||
+        !(p->kinds[PROG_KIND_KEY] = strdup("key"))) {
+        if (p->kinds)
+            free(p->kinds[0]);
+        free(p->kinds);
+        free(p->path);
+        free(p);
+        return NULL;
+    }
+    p->nkinds = p->kindcap = 2;
     cost_defaults(&p->cost);
     p->ncpus = 1;
     p->rcvbuf = p->sndbuf = p->pipebuf = 64 * 1024;

@@ -307,8 +307,18 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
         break;
     case EV_QUEUE:
         fprintf(out, ",\"queue\":%d,\"op\":\"%s\",\"item\":%lld", e->obj,
-                e->sub == TQ_PUSH ? "push" : e->sub == TQ_POP ? "pop" : "remove",
+                e->sub == TQ_PUSH ? "push" : e->sub == TQ_POP ? "pop"
+                : e->sub == TQ_INSERT ? "insert" : "remove",
                 (long long)e->a);
+        if (e->sub == TQ_INSERT)
+            fprintf(out, ",\"at\":%lld", (long long)e->b);
+        if (e->obj >= 0 && e->obj < tl->nqueues &&
+            (tl->queues[e->obj].kind == TQK_EVENTS ||
+             tl->queues[e->obj].kind == TQK_TIMERS)) {
+            char it[128];
+            fputs(",\"text\":", out); /* click(1), tick at 30.002 ms */
+            tl_json_str(out, tl_qitem_text(it, sizeof it, tl, e->obj, e->a));
+        }
         break;
     case EV_CAPTION:
         fputs(",\"text\":", out);
@@ -361,6 +371,13 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
                 e->sub < 6 ? why[e->sub] : "?", (long long)e->a);
         break;
     }
+    case EV_CALL:
+        fputs(",\"handler\":", out);
+        tl_json_str(out, e->b >= 0 && e->b < tl->nstrs ? tl->strs[e->b] : "");
+        fprintf(out, ",\"op\":\"%s\"", e->sub == TCALL_CALL ? "call" : "return");
+        if (e->sub == TCALL_CALL)
+            fprintf(out, ",\"value\":%lld", (long long)e->a);
+        break;
     }
     fputc('}', out);
 }

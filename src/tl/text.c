@@ -234,6 +234,12 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
     case SYS_RT_SIGRETURN: SN("rt_sigreturn({mask=[]})"); break;
     case SYS_PAUSE: SN("pause()"); break;
     case SYS_TIMERFD_CREATE: SN("timerfd_create(CLOCK_MONOTONIC, 0)"); break;
+    case SYS_EVENTFD2: SN("eventfd2(0, EFD_CLOEXEC|EFD_NONBLOCK)"); break;
+    case SYS_OPENAT: /* a = 1: the model's input device; else a path
+                        the record does not keep */
+        SN("openat(AT_FDCWD, %s, O_RDONLY)", arg == 1 ? "\"/dev/input/event0\""
+                                                      : "...");
+        break;
     case SYS_TIMERFD_SETTIME: { /* tmo: the interval, as TL_TMO */
         long long iv = tmo < 0 ? (long long)TL_TMO_NS(tmo) : 0;
         SN("timerfd_settime(%d, 0, {it_interval={tv_sec=%lld, tv_nsec=%lld}, "
@@ -416,6 +422,19 @@ static char *queue_item(char *buf, size_t len, const struct tl *tl, int q,
         break;
     }
     case TQK_FUTEX: SN("%s", task_name(tl, (int)item)); break;
+    case TQK_EVENTS: {
+        int n = TL_EVQ_NAME(item);
+        SN("%s(%lld)", n < tl->nstrs ? tl->strs[n] : "?",
+           (long long)TL_EVQ_VALUE(item));
+        break;
+    }
+    case TQK_TIMERS: {
+        char t[40];
+        int n = TL_TIMER_NAME(item);
+        SN("%s at %s", n < tl->nstrs ? tl->strs[n] : "?",
+           tl_time_text(t, sizeof t, TL_TIMER_T(item)));
+        break;
+    }
     case TQK_SQ: case TQK_CQ: {
         static const char *const op[] = {
 #define X(e, n, k) k,
@@ -582,7 +601,8 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
     case EV_QUEUE:
         SN("%s: %s %s", e->obj >= 0 && e->obj < tl->nqueues ? tl->queues[e->obj].name
                                                              : "queue",
-           e->sub == TQ_PUSH ? "+" : "-", queue_item(s, sizeof s, tl, e->obj, e->a));
+           e->sub == TQ_PUSH || e->sub == TQ_INSERT ? "+" : "-",
+           queue_item(s, sizeof s, tl, e->obj, e->a));
         break;
     case EV_CAPTION:
         SN("# %s", e->a >= 0 && e->a < tl->nstrs ? tl->strs[e->a] : "");
@@ -672,6 +692,15 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
         case TSW_SWITCH: SN("switch(%s): %s runs", v, to); break;
         default: SN("the greenlet is done: back to its parent %s", to); break;
         }
+        break;
+    }
+    case EV_CALL: {
+        const char *h = e->b >= 0 && e->b < tl->nstrs ? tl->strs[e->b] : "?";
+        if (e->sub == TCALL_CALL)
+            SN("call %s(%lld): a function call in this task (user space, no "
+               "syscall)", h, (long long)e->a);
+        else
+            SN("%s returns", h);
         break;
     }
     default:

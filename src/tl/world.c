@@ -125,6 +125,20 @@ static int q_push(struct world *w, int q, int64_t item)
     return 0;
 }
 
+/* item goes in at position at (clamped to the queue's length) */
+static int q_insert(struct world *w, int q, int64_t item, int64_t at)
+{
+    if (q_push(w, q, item))
+        return -ENOMEM;
+    struct w_queue *Q = &w->queues[q];
+    if (at < 0 || at >= Q->n - 1)
+        return 0;
+    memmove(&Q->items[at + 1], &Q->items[at],
+            (size_t)(Q->n - 1 - at) * sizeof *Q->items);
+    Q->items[at] = item;
+    return 0;
+}
+
 static void q_remove(struct world *w, int q, int64_t item, int first)
 {
     if (q >= w->nqueues)
@@ -339,6 +353,8 @@ int world_apply(struct world *w, const struct tl *tl, const struct tl_ev *e)
             return -EINVAL;
         if (e->sub == TQ_PUSH)
             return q_push(w, e->obj, e->a);
+        if (e->sub == TQ_INSERT)
+            return q_insert(w, e->obj, e->a, e->b);
         if (ensure_queue(w, e->obj))
             return -ENOMEM;
         q_remove(w, e->obj, e->a, e->sub == TQ_POP);
@@ -380,6 +396,7 @@ int world_apply(struct world *w, const struct tl *tl, const struct tl_ev *e)
     case EV_SCAN:
     case EV_ARGCOPY:
     case EV_SWITCH: /* the STATE events around it say what changes */
+    case EV_CALL:   /* the line the task runs says where it is */
         break;
     default:
         return -EINVAL;
