@@ -167,38 +167,39 @@ void evl_free(struct task *t)
     t->evl = NULL;
 }
 
-/* The timeline's string of kind or handler value v: its name; a number
- * used as a kind is shown as itself.  -1 without memory. */
+/* The timeline's string of kind or handler value v: its name (a kind is
+ * a scenario string, shared with messages through s->str_ids; handlers
+ * have their own cache); a number used as a kind is shown as itself.
+ * -1 without memory. */
 static int evl_str(struct sim *s, int64_t v)
 {
     const struct prog *p = s->p;
-    int n = p->nkinds + p->nhandlers, i = -1;
-    if (PROG_IS_KIND(v) && PROG_VAL_INDEX(v) < p->nkinds)
-        i = PROG_VAL_INDEX(v);
-    else if (PROG_IS_HANDLER(v) && PROG_VAL_INDEX(v) < p->nhandlers)
-        i = p->nkinds + PROG_VAL_INDEX(v);
-    if (i < 0) {
+    int id = -1;
+    if (PROG_IS_KIND(v) && PROG_KIND_STR(v) < p->nstrs) {
+        int i = PROG_KIND_STR(v);
+        if (s->str_ids[i] < 0)
+            s->str_ids[i] = tl_add_str(s->tl, p->strs[i]);
+        id = s->str_ids[i];
+    } else if (PROG_IS_HANDLER(v) && PROG_VAL_INDEX(v) < p->nhandlers) {
+        int i = PROG_VAL_INDEX(v);
+        if (!s->evl_str &&
+            !(s->evl_str = calloc((size_t)p->nhandlers, sizeof *s->evl_str))) {
+            s->failed = -ENOMEM;
+            return -1;
+        }
+        if (!s->evl_str[i])
+            s->evl_str[i] = tl_add_str(s->tl, p->handlers[i].name) + 1;
+        id = s->evl_str[i] - 1;
+    } else {
         char b[32];
         snprintf(b, sizeof b, "%lld", (long long)v);
-        return tl_add_str(s->tl, b);
+        id = tl_add_str(s->tl, b);
     }
-    if (!s->evl_str) {
-        if (!(s->evl_str = calloc((size_t)n, sizeof *s->evl_str))) {
-            s->failed = -ENOMEM;
-            return -1;
-        }
+    if (id < 0 || id >= TL_EVQ_HANDLER) {
+        s->failed = -ENOMEM;
+        return -1;
     }
-    if (!s->evl_str[i]) {
-        const char *name = i < p->nkinds ? p->kinds[i]
-                                         : p->handlers[i - p->nkinds].name;
-        int id = tl_add_str(s->tl, name);
-        if (id < 0 || id >= TL_EVQ_HANDLER) {
-            s->failed = -ENOMEM;
-            return -1;
-        }
-        s->evl_str[i] = id + 1;
-    }
-    return s->evl_str[i] - 1;
+    return id;
 }
 
 static int64_t evl_item(struct sim *s, int64_t k, int64_t v)
@@ -263,7 +264,7 @@ static int evl_ret(struct sim *s, struct task *t, const struct prog_ins *in)
 static int op_on(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     int64_t k = sim_arg(t, in, 0), h = sim_arg(t, in, 1);
-    if (!PROG_IS_KIND(k) || PROG_VAL_INDEX(k) >= s->p->nkinds)
+    if (!PROG_IS_KIND(k) || PROG_KIND_STR(k) >= s->p->nstrs)
         return sim_fail(s, in, "on: %lld is not an event kind", (long long)k);
     if (!PROG_IS_HANDLER(h) || PROG_VAL_INDEX(h) >= s->p->nhandlers)
         return sim_fail(s, in, "on: %lld is not a handler", (long long)h);
@@ -271,15 +272,16 @@ static int op_on(struct sim *s, struct task *t, const struct prog_ins *in)
     if (!e)
         return GO_FAIL;
     if (!e->on) {
-        if (!(e->on = malloc((size_t)s->p->nkinds * sizeof *e->on))) {
+        /* by the kind's string: a scenario has few */
+        if (!(e->on = malloc((size_t)s->p->nstrs * sizeof *e->on))) {
             s->failed = -ENOMEM;
             return GO_FAIL;
         }
-        e->non = s->p->nkinds;
+        e->non = s->p->nstrs;
         for (int i = 0; i < e->non; i++)
             e->on[i] = -1;
     }
-    e->on[PROG_VAL_INDEX(k)] = PROG_VAL_INDEX(h);
+    e->on[PROG_KIND_STR(k)] = PROG_VAL_INDEX(h);
     t->pc++;
     return GO_NEXT;
 }
@@ -290,8 +292,8 @@ static int op_dispatch(struct sim *s, struct task *t, const struct prog_ins *in)
     if (PROG_IS_HANDLER(k))
         return evl_call(s, t, in, k, v);
     const struct evl *e = s->tasks[t->proc].evl;
-    int h = PROG_IS_KIND(k) && e && e->on && PROG_VAL_INDEX(k) < e->non
-            ? e->on[PROG_VAL_INDEX(k)] : -1;
+    int h = PROG_IS_KIND(k) && e && e->on && PROG_KIND_STR(k) < e->non
+            ? e->on[PROG_KIND_STR(k)] : -1;
     if (h >= 0)
         return evl_call(s, t, in, PROG_HANDLER(h), v);
     t->pc++; /* no handler for it: the event is dropped */
@@ -374,13 +376,7 @@ static int op_post(struct sim *s, struct task *t, const struct prog_ins *in)
     int o = sim_fd_obj(s, t, q->wakefd);
     int efd = o >= 0 && s->w.objs[o].kind == OK_EVENTFD;
     int sock = o >= 0 && s->w.objs[o].kind == OK_SOCKET;
-    struct prog_ins w = *in;
-    w.op = sock ? OP_SEND : OP_WRITE;
-    w.nargs = 2;
-    w.dst = w.dst2 = -1;
-    w.a[0] = (struct prog_arg){ARG_CONST, 0, q->wakefd};
-    w.a[1] = (struct prog_arg){ARG_CONST, 0, efd ? 8 : 1};
-    return mux_io_ops.exec(s, t, &w);
+    return net_write(s, t, q->wakefd, efd ? 8 : 1, sock, 0, 0, 0);
 }
 
 static int op_take(struct sim *s, struct task *t, const struct prog_ins *in)
@@ -605,7 +601,7 @@ int evl_input_read(struct sim *s, struct task *t, int obj, int64_t want)
     int64_t ns = sim_copy_ns(s, n * INPUT_EVENT);
     sim_emit(s, EV_COPY, me, TC_TO_USER, obj, n * INPUT_EVENT, ns);
     /* getevent's two results: the first record's kind and value */
-    t->ret2 = (int64_t)PROG_VAL_INDEX(first.k) << 32 | (uint32_t)first.v;
+    t->ret2 = (int64_t)PROG_KIND_STR(first.k) << 32 | (uint32_t)first.v;
     return sim_sys_return(s, t, n * INPUT_EVENT, sat_add(s->p->cost.syscall, ns));
 }
 
@@ -635,7 +631,7 @@ static int op_user(struct sim *s, struct task *t, const struct prog_ins *in)
     t->pc++;
     if (!d || d->d.n >= INPUT_RING)
         return GO_NEXT; /* no reader has it open, or its buffer is full */
-    int64_t k = PROG_KIND(click ? PROG_KIND_CLICK : PROG_KIND_KEY);
+    int64_t k = PROG_KIND(click ? s->p->kind_click : s->p->kind_key);
     int64_t item = evl_item(s, k, v);
     if (item == -1 || deque_push(s, &d->d, k, v))
         return GO_FAIL;

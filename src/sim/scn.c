@@ -226,7 +226,7 @@ static const struct {
     [MK_LATENCY] = {"latency", U_TIME, 0, INT64_MAX},
     [MK_SLICE] = {"slice", U_TIME, 100000, 100000000},
     [MK_HZ] = {"hz", U_NONE, 100, 1000},
-    [MK_LIMIT] = {"limit", U_TIME, 1, INT64_MAX},
+    [MK_LIMIT] = {"limit", U_TIME, 1, TL_T_MAX}, /* what an event can hold */
     [MK_EVENTS] = {"events", U_NONE, 1, 50000000},
     [MK_STEPS] = {"steps", U_NONE, 1, SIM_STEPS_MAX},
     [MK_MEMORY] = {"memory", U_SIZE, 1L << 20, SIM_MEM_MAX},
@@ -604,18 +604,7 @@ static struct prog *scn_prog_new(const char *path)
         free(p);
         return NULL;
     }
-    /* the kinds click and press put in the input device */
-    if (!(p->kinds = calloc(2, sizeof *p->kinds)) ||
-        !(p->kinds[PROG_KIND_CLICK] = strdup("click")) ||
-        !(p->kinds[PROG_KIND_KEY] = strdup("key"))) {
-        if (p->kinds)
-            free(p->kinds[0]);
-        free(p->kinds);
-        free(p->path);
-        free(p);
-        return NULL;
-    }
-    p->nkinds = p->kindcap = 2;
+    p->kind_click = p->kind_key = -1; /* interned when needed */
     cost_defaults(&p->cost);
     p->ncpus = 1;
     p->rcvbuf = p->sndbuf = p->pipebuf = 64 * 1024;

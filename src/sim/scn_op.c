@@ -105,6 +105,36 @@ static int scn_add_str(struct scn *S, const char *s, int len, int off)
     return p->nstrs++;
 }
 
+/* The kind named s (a message's: `task`, "result"), interned once per
+ * spelling so that kinds compare as values: PROG_KIND of its string */
+static int scn_kind(struct scn *S, const char *s, int len, int off,
+                    struct prog_arg *a)
+{
+    struct prog *p = S->p;
+    for (int i = 0; i < p->nkinds; i++) {
+        const char *k = p->strs[p->kinds[i]];
+        if ((int)strlen(k) == len && !memcmp(k, s, (size_t)len)) {
+            scn_const(a, PROG_KIND(p->kinds[i]));
+            return 0;
+        }
+    }
+    if (p->nkinds >= PROG_MAX_KINDS)
+        return scn_err(S, off, "too many message kinds (at most %d)",
+                       PROG_MAX_KINDS);
+    if (len == 0 || len > 64)
+        return scn_err(S, off, "a message kind is a word of 1 to 64 bytes");
+    int32_t *k = scn_grow(p->kinds, &p->kindcap, p->nkinds + 1, sizeof *k);
+    if (!k)
+        return scn_oom(S, off);
+    p->kinds = k;
+    int i = scn_add_str(S, s, len, off);
+    if (i < 0)
+        return -1;
+    p->kinds[p->nkinds++] = i;
+    scn_const(a, PROG_KIND(i));
+    return 0;
+}
+
 struct prog_task *scn_cur(struct scn *S)
 {
     return &S->p->tasks[S->task];
@@ -287,16 +317,17 @@ int scn_handler_find(struct scn *S, const struct scn_tok *t)
     return -1;
 }
 
+/* The kind spelled like t, if the scenario has used it: its string */
 static int scn_kind_find(const struct prog *p, const struct scn_tok *t)
 {
     for (int i = 0; i < p->nkinds; i++)
-        if (scn_name_is(p->kinds[i], t->s, t->len))
-            return i;
+        if (scn_name_is(p->strs[p->kinds[i]], t->s, t->len))
+            return p->kinds[i];
     return -1;
 }
 
 /* t names a handler of this declaration or a kind the scenario has used:
- * its value in a */
+ * its value in a (`if k == click`, `cb = set on_read`) */
 static int scn_known_word(struct scn *S, const struct scn_tok *t,
                           struct prog_arg *a)
 {
@@ -310,35 +341,6 @@ static int scn_known_word(struct scn *S, const struct scn_tok *t,
         scn_const(a, PROG_KIND(k));
         return 1;
     }
-    return 0;
-}
-
-/* An event kind ('w'): a variable, a handler, or a word, which becomes a
- * kind of the scenario if it is not one yet */
-static int scn_arg_kind(struct scn *S, struct scn_tok *t, struct prog_arg *a)
-{
-    char b[64];
-    if (t->kind != T_IDENT)
-        return scn_err(S, t->off, "expected an event kind (a word such as "
-                       "click or message) or a variable, found %s",
-                       scn_desc(S, t, b, sizeof b));
-    if (scn_var_find(S, t->s, t->len) >= 0)
-        return scn_arg_var(S, t, a, HINT_VAR);
-    if (scn_known_word(S, t, a))
-        return 0;
-    if (scn_errno_form(t) || scn_op_find(t) >= 0 || scn_is_ctl(t))
-        return scn_err(S, t->off, "'%.*s' cannot be an event kind: choose "
-                       "another word", t->len, t->s);
-    struct prog *p = S->p;
-    if (p->nkinds >= 1 << 20)
-        return scn_err(S, t->off, "too many event kinds");
-    char **q = scn_grow(p->kinds, &p->kindcap, p->nkinds + 1, sizeof *q);
-    if (!q)
-        return scn_oom(S, t->off);
-    p->kinds = q;
-    if (!(q[p->nkinds] = scn_strndup(t->s, (size_t)t->len)))
-        return scn_oom(S, t->off);
-    scn_const(a, PROG_KIND(p->nkinds++));
     return 0;
 }
 
@@ -453,12 +455,18 @@ int scn_value(struct scn *S, struct prog_arg *a)
         scn_const(a, t->v);
         return 0;
     }
+    if (t->kind == T_STR) /* a message kind: if k == "task" */
+        return scn_kind(S, t->s, t->slen, t->off, a);
     if (t->kind != T_IDENT)
-        return scn_err(S, t->off, "expected a value (a variable, a number or "
-                       "an errno name such as EAGAIN), found %s",
-                       scn_desc(S, t, b, sizeof b));
+        return scn_err(S, t->off, "expected a value (a variable, a number, "
+                       "a message kind \"task\" or an errno name such as "
+                       "EAGAIN), found %s", scn_desc(S, t, b, sizeof b));
     if (scn_var_find(S, t->s, t->len) < 0 && scn_word(t, "StopIteration")) {
         scn_const(a, PROG_STOP_ITERATION); /* what next gives at the end */
+        return 0;
+    }
+    if (scn_var_find(S, t->s, t->len) < 0 && scn_word(t, "EOFError")) {
+        scn_const(a, PROG_EOF_ERROR); /* what conn_recv gives at the end */
         return 0;
     }
     if (scn_var_find(S, t->s, t->len) < 0 && scn_known_word(S, t, a))
@@ -570,10 +578,22 @@ static int scn_arg(struct scn *S, char spec, struct prog_ins *in,
     case 't': return scn_arg_timeout(S, t, in->op, a);
     case 'p': return scn_arg_port(S, t, a);
     case 'h': return scn_arg_handler(S, t, a);
-    case 'w': return scn_arg_kind(S, t, a);
     case 'v':
         S->pos--;
         return scn_value(S, a);
+    case 'w': /* a message kind: a variable holding one, a word, "word" */
+        if (t->kind == T_STR)
+            return scn_kind(S, t->s, t->slen, t->off, a);
+        if (t->kind != T_IDENT)
+            return scn_err(S, t->off, "expected a message kind (a word such "
+                           "as task), found %s", scn_desc(S, t, b, sizeof b));
+        if (scn_var_find(S, t->s, t->len) >= 0)
+            return scn_arg_var(S, t, a, HINT_VAR);
+        if (scn_handler_find(S, t) >= 0) { /* a callback */
+            scn_const(a, PROG_HANDLER(scn_handler_find(S, t)));
+            return 0;
+        }
+        return scn_kind(S, t->s, t->len, t->off, a);
     case 's':
         if (t->kind != T_STR)
             return scn_err(S, t->off, "expected a string \"...\", found %s",
@@ -832,9 +852,16 @@ static int scn_args(struct scn *S, struct prog_ins *in, int off)
     const char *spec = op_spec[op];
     int max = (int)strlen(spec), min = 0;
     for (int i = 0; i < max; i++)
-        min += spec[i] != 'v' && spec[i] != 't';
+        min += spec[i] != 'v' && spec[i] != 't' && spec[i] != 'w';
     if (op == OP_SET)
         min = 1;
+    if (op == OP_CONN_SEND)
+        min = 2; /* the kind is what it sends */
+    if (op == OP_MP_PIPE && scn_left(S) == 1 &&
+        scn_word(&S->tok[S->pos], "oneway")) {
+        in->flags = 1; /* Pipe(duplex=False) */
+        S->pos++;
+    }
     if ((op == OP_EPOLL_CTL || op == OP_WATCH || op == OP_UNWATCH) &&
         scn_left(S) > max)
         max = scn_left(S); /* the event list: scn_epoll_events */
@@ -877,7 +904,7 @@ int scn_op(struct scn *S, int op, const struct scn_tok *kw,
            const struct scn_tok *d1, const struct scn_tok *d2)
 {
     int two = op == OP_PIPE || op == OP_SOCKETPAIR || op == OP_CQE ||
-              op == OP_TAKE || op == OP_GETEVENT;
+              op == OP_MP_PIPE || op == OP_TAKE || op == OP_GETEVENT;
     if (op == OP_CQE && !d2)
         return scn_err(S, kw->off, "cqe returns two values: write id, res = "
                        "cqe RING");
@@ -887,9 +914,9 @@ int scn_op(struct scn *S, int op, const struct scn_tok *kw,
     if (two && !d2)
         return scn_err(S, kw->off, "%s returns two fds: write a, b = %s",
                        op_kw[op], op_kw[op]);
-    if (!two && d2 && op != OP_WAIT)
-        return scn_err(S, d2->off, "only pipe, socketpair, cqe, take, "
-                       "getevent and wait return two values");
+    if (!two && d2 && op != OP_WAIT && op != OP_CONN_RECV)
+        return scn_err(S, d2->off, "only pipe, socketpair, mp_pipe, cqe, take, "
+                       "getevent, wait and conn_recv return two values");
     if (d1 && (op == OP_SAY || op == OP_EXIT))
         return scn_err(S, d1->off, "%s returns no value", op_kw[op]);
     if (!d1 && op == OP_SET)
@@ -897,6 +924,15 @@ int scn_op(struct scn *S, int op, const struct scn_tok *kw,
     if (op == OP_FORK || op == OP_THREAD || op == OP_SIGACTION ||
         op == OP_COROUTINE || op == OP_GENERATOR)
         return scn_spawn(S, op, kw, d1);
+    if ((op == OP_CLICK || op == OP_PRESS || op == OP_GETEVENT) &&
+        S->p->kind_click < 0) { /* the kinds of the device's records */
+        struct prog_arg c, k;
+        if (scn_kind(S, "click", 5, kw->off, &c) < 0 ||
+            scn_kind(S, "key", 3, kw->off, &k) < 0)
+            return -1;
+        S->p->kind_click = PROG_KIND_STR(c.v);
+        S->p->kind_key = PROG_KIND_STR(k.v);
+    }
     struct prog_ins in;
     scn_ins_init(S, &in, op, kw->off);
     int r = op == OP_SELECT || op == OP_POLL ? scn_fdlist(S, &in, kw->off)

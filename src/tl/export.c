@@ -313,11 +313,26 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
         if (e->sub == TQ_INSERT)
             fprintf(out, ",\"at\":%lld", (long long)e->b);
         if (e->obj >= 0 && e->obj < tl->nqueues &&
-            (tl->queues[e->obj].kind == TQK_EVENTS ||
-             tl->queues[e->obj].kind == TQK_TIMERS)) {
-            char it[128];
-            fputs(",\"text\":", out); /* click(1), tick at 30.002 ms */
-            tl_json_str(out, tl_qitem_text(it, sizeof it, tl, e->obj, e->a));
+            tl->queues[e->obj].kind == TQK_EVENTS) { /* click(1) */
+            int k = TL_EVQ_NAME(e->a);
+            fputs(TL_EVQ_IS_HANDLER(e->a) ? ",\"handler\":" : ",\"kind\":", out);
+            tl_json_str(out, k < tl->nstrs && tl->strs[k] ? tl->strs[k] : "?");
+            fprintf(out, ",\"value\":%lld", (long long)TL_EVQ_VALUE(e->a));
+        }
+        if (e->obj >= 0 && e->obj < tl->nqueues &&
+            tl->queues[e->obj].kind == TQK_TIMERS) { /* tick at 30.002 ms */
+            int k = TL_TIMER_NAME(e->a);
+            fputs(",\"handler\":", out);
+            tl_json_str(out, k < tl->nstrs && tl->strs[k] ? tl->strs[k] : "?");
+            fprintf(out, ",\"deadline_ns\":%lld", (long long)TL_TIMER_T(e->a));
+        }
+        if (e->obj >= 0 && e->obj < tl->nqueues &&
+            tl->queues[e->obj].kind == TQK_MSGS) { /* a message's payload */
+            int k = TL_MSG_KIND(e->a);
+            fputs(",\"kind\":", out);
+            tl_json_str(out, k >= 0 && k < tl->nstrs && tl->strs[k] ? tl->strs[k]
+                                                                   : "?");
+            fprintf(out, ",\"value\":%lld", (long long)TL_MSG_VAL(e->a));
         }
         break;
     case EV_CAPTION:

@@ -435,6 +435,12 @@ static char *queue_item(char *buf, size_t len, const struct tl *tl, int q,
            tl_time_text(t, sizeof t, TL_TIMER_T(item)));
         break;
     }
+    case TQK_MSGS: { /* a message: its kind and value, "task 5" */
+        int k = TL_MSG_KIND(item);
+        SN("%s %lld", k >= 0 && k < tl->nstrs && tl->strs[k] ? tl->strs[k] : "?",
+           (long long)TL_MSG_VAL(item));
+        break;
+    }
     case TQK_SQ: case TQK_CQ: {
         static const char *const op[] = {
 #define X(e, n, k) k,
