@@ -521,7 +521,11 @@ int evl_eventfd_rw(struct sim *s, struct task *t, int obj, int64_t want,
 {
     int64_t *count = s->objs[obj].mux;
     int me = (int)(t - s->tasks);
-    if (want < 8 || !count)
+    if (!count && !(count = s->objs[obj].mux = calloc(1, sizeof *count))) {
+        s->failed = -ENOMEM; /* (an eventfd made elsewhere: gevent's hub) */
+        return GO_FAIL;
+    }
+    if (want < 8)
         return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
     int64_t ns = sim_copy_ns(s, 8);
     if (write) {
