@@ -1969,9 +1969,22 @@ static int op_flow(struct ctx *c, const struct prog_ins *in)
 
 /* ---- handlers, event queues, the timer heap, the input device ---------- */
 
+/* a kind spelled like a handler of decl is that handler (evloop.c) */
+static int64_t handler_of(int decl, int64_t v)
+{
+    if (!PROG_IS_KIND(v) || PROG_KIND_STR(v) >= P->nstrs)
+        return v;
+    for (int i = 0; i < P->nhandlers; i++)
+        if (P->handlers[i].decl == decl && P->handlers[i].entry >= 0 &&
+            !strcmp(P->handlers[i].name, P->strs[PROG_KIND_STR(v)]))
+            return PROG_HANDLER(i);
+    return v;
+}
+
 /* call H V: a function call of the interpreter, no syscall */
 static int call_handler(struct ctx *c, int64_t hv, int64_t v)
 {
+    hv = handler_of(c->decl, hv);
     int h = PROG_VAL_INDEX(hv);
     if (!PROG_IS_HANDLER(hv) || h >= P->nhandlers || c->ncalls >= 256)
         return next(c); /* the simulator stops the run on these */
@@ -2046,7 +2059,10 @@ static int op_dispatch(struct ctx *c, const struct prog_ins *in)
     int h = on_tab && PROG_IS_KIND(k) && PROG_KIND_STR(k) < P->nstrs
             ? on_tab[PROG_KIND_STR(k)] : -1;
     pthread_mutex_unlock(&proc_lock);
-    return h >= 0 ? call_handler(c, PROG_HANDLER(h), v) : next(c);
+    if (h >= 0)
+        return call_handler(c, PROG_HANDLER(h), v);
+    return PROG_IS_HANDLER(handler_of(c->decl, k)) ? call_handler(c, k, v)
+                                                   : next(c);
 }
 
 static int op_evqueue(struct ctx *c, const struct prog_ins *in)
@@ -2133,6 +2149,16 @@ static int op_take(struct ctx *c, const struct prog_ins *in)
     pthread_mutex_unlock(&proc_lock);
     set(c, in->dst, k);
     set(c, in->dst2, v);
+    return next(c);
+}
+
+static int op_qlen(struct ctx *c, const struct prog_ins *in)
+{
+    pthread_mutex_lock(&proc_lock);
+    struct rq *q = rq_of(arg(c, in, 0));
+    int64_t n = q ? q->n : 0;
+    pthread_mutex_unlock(&proc_lock);
+    set(c, in->dst, n);
     return next(c);
 }
 
@@ -2276,7 +2302,7 @@ static const op_fn ops[OP__COUNT] = {
     [OP_CONN_SEND] = op_conn_send, [OP_CONN_RECV] = op_conn_recv,
     [OP_CALL] = op_call, [OP_RET] = op_ret, [OP_ON] = op_on,
     [OP_DISPATCH] = op_dispatch, [OP_EVQUEUE] = op_evqueue,
-    [OP_POST] = op_post, [OP_TAKE] = op_take, [OP_AFTER] = op_after,
+    [OP_POST] = op_post, [OP_TAKE] = op_take, [OP_QLEN] = op_qlen, [OP_AFTER] = op_after,
     [OP_NEXT_TIMER] = op_next_timer, [OP_DUE] = op_due,
     [OP_EVENTFD] = op_eventfd, [OP_INPUT] = op_input,
     [OP_GETEVENT] = op_getevent, [OP_CLICK] = op_user, [OP_PRESS] = op_user,

@@ -212,10 +212,25 @@ static int64_t evl_item(struct sim *s, int64_t k, int64_t v)
 
 /* ---- handlers ----------------------------------------------------------- */
 
+/* A kind spelled like a handler of decl is that handler (a post written
+ * above the handler's definition takes its name as a word) */
+static int64_t evl_handler_of(const struct prog *p, int decl, int64_t v)
+{
+    if (!PROG_IS_KIND(v) || PROG_KIND_STR(v) >= p->nstrs)
+        return v;
+    const char *name = p->strs[PROG_KIND_STR(v)];
+    for (int i = 0; i < p->nhandlers; i++)
+        if (p->handlers[i].decl == decl && p->handlers[i].entry >= 0 &&
+            !strcmp(p->handlers[i].name, name))
+            return PROG_HANDLER(i);
+    return v;
+}
+
 static int evl_call(struct sim *s, struct task *t, const struct prog_ins *in,
                     int64_t hv, int64_t v)
 {
     const struct prog *p = s->p;
+    hv = evl_handler_of(p, t->decl, hv);
     int h = PROG_VAL_INDEX(hv);
     if (!PROG_IS_HANDLER(hv) || h >= p->nhandlers || p->handlers[h].decl != t->decl)
         return sim_fail(s, in, "call: %lld is not a handler of this process",
@@ -296,6 +311,8 @@ static int op_dispatch(struct sim *s, struct task *t, const struct prog_ins *in)
             ? e->on[PROG_KIND_STR(k)] : -1;
     if (h >= 0)
         return evl_call(s, t, in, PROG_HANDLER(h), v);
+    if (PROG_IS_HANDLER(evl_handler_of(s->p, t->decl, k)))
+        return evl_call(s, t, in, k, v); /* the handler of that name */
     t->pc++; /* no handler for it: the event is dropped */
     return GO_NEXT;
 }
@@ -394,6 +411,16 @@ static int op_take(struct sim *s, struct task *t, const struct prog_ins *in)
         sim_set_dst(s, t, in->dst, it.k);
         sim_set_dst(s, t, in->dst2, it.v);
     }
+    t->pc++;
+    return GO_NEXT;
+}
+
+static int op_qlen(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    struct evl_q *q = evl_q_of(s, t, in, sim_arg(t, in, 0));
+    if (!q)
+        return GO_FAIL;
+    sim_set_dst(s, t, in->dst, q->d.n);
     t->pc++;
     return GO_NEXT;
 }
@@ -671,6 +698,7 @@ static int evl_exec(struct sim *s, struct task *t, const struct prog_ins *in)
     case OP_EVQUEUE: return op_evqueue(s, t, in);
     case OP_POST: return op_post(s, t, in);
     case OP_TAKE: return op_take(s, t, in);
+    case OP_QLEN: return op_qlen(s, t, in);
     case OP_AFTER: return op_after(s, t, in);
     case OP_NEXT_TIMER: return op_next_timer(s, t, in);
     case OP_DUE: return op_due(s, t, in);
@@ -684,6 +712,7 @@ static int evl_exec(struct sim *s, struct task *t, const struct prog_ins *in)
 const struct mux_ops mux_evloop_ops = {
     .name = "event loop",
     .ops = {OP_CALL, OP_RET, OP_ON, OP_DISPATCH, OP_EVQUEUE, OP_POST, OP_TAKE,
+            OP_QLEN,
             OP_AFTER, OP_NEXT_TIMER, OP_DUE, OP_EVENTFD, OP_INPUT, OP_GETEVENT,
             OP_CLICK, OP_PRESS, OP__COUNT},
     .exec = evl_exec,

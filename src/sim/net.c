@@ -639,7 +639,8 @@ static int op_fcntl(struct sim *s, struct task *t, const struct prog_ins *in)
     if (first && t->phase == 0) /* O_ASYNC needs an owner: F_SETOWN first */
         return sig_setown(s, t, in);
     int o = sim_fd_obj(s, t, fd);
-    int acc = o < 0 ? 2 : s->w.objs[o].kind == OK_PIPE_R ? 0
+    int acc = o < 0 ? 2 : s->w.objs[o].kind == OK_PIPE_R ||
+                          s->w.objs[o].kind == OK_INPUT ? 0
                         : s->w.objs[o].kind == OK_PIPE_W ? 1 : 2;
     if (t->phase == first) {
         /* the idiom: fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | flag) */

@@ -116,6 +116,7 @@
     X(EVQUEUE, "evqueue", "v", "q = evqueue [WAKEFD]: a queue of events in the process's memory (no syscall); a post from another thread also writes to WAKEFD (an eventfd, or a socket or pipe: the self-pipe) to wake the loop") \
     X(POST, "post", "fwv", "post Q K [VALUE]: append the event (K, VALUE) to queue Q (user space); from a thread other than Q's maker, then write to Q's WAKEFD (8 bytes to an eventfd, 1 to a socket or pipe), as call_soon_threadsafe does") \
     X(TAKE, "take", "f", "k, v = take Q: take the oldest event of queue Q: its kind (or handler) and value (user space); k = EAGAIN if Q is empty") \
+    X(QLEN, "qlen", "f", "n = qlen Q: how many events queue Q holds (len(deque): user space); asyncio's _run_once runs that many callbacks a round") \
     X(AFTER, "after", "dhv", "after D H [VALUE]: push (now + D, H) onto the process's timer heap, ordered by deadline, then by insertion (Tk's after, asyncio's call_later); user space") \
     X(NEXT_TIMER, "next_timer", "", "t = next_timer: the time until the earliest timer of the heap (0 if one is due, -1 if there is none): the timeout a loop passes to its wait, as libuv's uv_backend_timeout and asyncio's _run_once compute it") \
     X(DUE, "due", "f", "n = due Q: move every timer whose deadline has passed from the heap to queue Q, earliest first (asyncio's _run_once); n = how many") \
