@@ -170,7 +170,7 @@ static void test_gui_queue_order(void **state)
                            "on_key(32) /on_key ");
     /* while on_click(1) runs (10 ms to 40 ms), the user's four actions
      * arrive at 15, 20, 25 and 30 ms: the device holds what has arrived */
-    int dev = queue_id(tl, "/dev/input/event0 events");
+    int dev = queue_id(tl, "/dev/input/event0");
     int q = queue_id(tl, "gui q");
     int checked = 0;
     for (size_t i = 0; i < tl->nev; i++) {

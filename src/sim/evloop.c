@@ -592,7 +592,7 @@ static int op_input(struct sim *s, struct task *t)
     if (s->input < 0) {
         int o = sim_obj_new(s, OK_INPUT, INPUT_RING * INPUT_EVENT, 0, -1, t->proc);
         struct evl_input *d = calloc(1, sizeof *d);
-        int q = tl_add_queue(s->tl, "/dev/input/event0 events", TQK_EVENTS, o);
+        int q = tl_add_queue(s->tl, "/dev/input/event0", TQK_EVENTS, o);
         if (o < 0 || !d || q < 0) {
             free(d);
             s->failed = -ENOMEM;
