@@ -127,6 +127,9 @@ static const struct {
      * libev loop makes */
     {"scenarios/gevent.scn", AGREE},
     {"scenarios/gevent-blocking.scn", AGREE},
+    {"scenarios/gui-events.scn", AGREE},
+    {"scenarios/asyncio.scn", AGREE},
+    {"scenarios/event-loop.scn", AGREE},
     {"scenarios/ipc-pipe.scn", AGREE},
     /* docs/real.md: Linux sizes the buffers itself: the writes split the
      * 256K otherwise than across the model's 64K buffers */
