@@ -165,6 +165,18 @@ int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
         char t[200];
         if (l->n > 0 && l->s[l->n - 1].st == TS_EXITED &&
             l->s[l->n - 1].idx < w->idx) {
+            const struct tl_ev *e = &v->tl->ev[l->s[l->n - 1].idx];
+            if (e->type == EV_STATE && e->obj >= 0 && e->obj < v->tl->ntasks) {
+                /* reaped: the status wait4 returned, before the row's
+                   width cuts the log's longer sentence */
+                const char *by = v->tl->tasks[e->obj].name;
+                if (narrow)
+                    snprintf(buf, n, "reaped: status %lld to %s", (long long)e->a, by);
+                else
+                    snprintf(buf, n, "reaped by %s: wait4 returned status %lld", by,
+                             (long long)e->a);
+                break;
+            }
             tl_ev_text(t, sizeof t, v->tl, l->s[l->n - 1].idx);
             const char *x = strncmp(t, "+++ ", 4) ? t : t + 4;
             size_t k = strlen(x);
