@@ -621,7 +621,11 @@ static int op_join(struct sim *s, struct task *t, const struct prog_ins *in)
                 t->pc++;
                 return GO_NEXT;
             }
-            sim_sys_enter(s, t, SYS_FUTEX, id, 0);
+            /* CPython's Thread.join waits on the thread state lock, a
+             * semaphore the thread posts as it ends (Lib/threading.py
+             * _wait_for_tstate_lock; Python/thread_pthread.h: sem_wait) */
+            int py = s->p->tasks[t->decl].python != PY_NONE;
+            sim_sys_enter(s, t, SYS_FUTEX, id, py ? TL_FUTEX_SEM : 0);
         }
         if (s->tasks[k].exited)
             return sim_sys_return(s, t, 0, s->p->cost.syscall);

@@ -180,6 +180,9 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
             SN("futex(..., FUTEX_WAIT_PRIVATE, %d, NULL)", TL_FUTEX_VAL(arg));
         else if (arg & TL_FUTEX_WAKE) /* glibc's unlock, with waiters */
             SN("futex(..., FUTEX_WAKE_PRIVATE, %d)", TL_FUTEX_VAL(arg));
+        else if (arg & TL_FUTEX_SEM) /* CPython's join: sem_wait */
+            SN("futex(..., FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 0, "
+               "NULL, FUTEX_BITSET_MATCH_ANY)");
         else /* glibc's pthread_join: a wait on the thread's tid */
             SN("futex(..., FUTEX_WAIT_BITSET|FUTEX_CLOCK_REALTIME, %d, NULL, "
                "FUTEX_BITSET_MATCH_ANY)", fd);

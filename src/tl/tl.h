@@ -263,6 +263,10 @@ enum tl_mmap_kind { TL_MMAP_ANON, TL_MMAP_SQ_RING, TL_MMAP_CQ_RING,
 /* with TL_FUTEX_WAIT: a timed wait (a condition variable's timedwait:
  * FUTEX_WAIT_BITSET_PRIVATE with an absolute timeout) */
 #define TL_FUTEX_TIMED ((int64_t)4 << 40)
+/* with neither WAIT nor WAKE: CPython's Thread.join, a wait on the thread
+ * state lock (a semaphore: glibc's sem_wait, futex(addr, FUTEX_WAIT_BITSET_
+ * PRIVATE|FUTEX_CLOCK_REALTIME, 0, NULL)) instead of pthread_join's */
+#define TL_FUTEX_SEM ((int64_t)8 << 40)
 /* SYS_ENTER.a of SYS_SETSOCKOPT and SYS_GETSOCKOPT: the value (32 bits;
  * for getsockopt the one it reads back) and the option,
  * SOL_SOCKET's SO_SNDBUF (7) or SO_RCVBUF (8) */
