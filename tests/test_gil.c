@@ -182,6 +182,26 @@ static void test_join_futex(void **state)
     }
 }
 
+/* mp-cpu is multiprocessing's fork start, as strace -f of
+ * scenarios/py/mp-cpu.py shows it: two pipe2 per child before its clone,
+ * and each join a wait4 that asks for the status */
+static void test_mp_cpu_calls(void **state)
+{
+    (void)state;
+    struct tl *tl = run_file("scenarios/mp-cpu.scn");
+    int main_t = task_id(tl, "main"), pipes = 0, waits = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task != main_t || e->type != EV_SYS_ENTER)
+            continue;
+        pipes += e->sub == SYS_PIPE2;
+        waits += e->sub == SYS_WAIT4 && e->a == 1;
+    }
+    assert_int_equal(pipes, 4);
+    assert_int_equal(waits, 2);
+    tl_free(tl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +209,7 @@ int main(void)
         cmocka_unit_test(test_free_threaded),
         cmocka_unit_test(test_gil_io),
         cmocka_unit_test(test_join_futex),
+        cmocka_unit_test(test_mp_cpu_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

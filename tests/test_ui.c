@@ -1011,7 +1011,7 @@ static void test_zombie_reaped_status(void **st)
     assert_int_equal(viewer_goto_step(&v, 5), 0);
     assert_non_null(strstr(tl->strs[v.cur.w.caption], "exit status 3"));
     char *txt = render_viewer(&v, 80, 24, 0);
-    assert_true(in_panel(txt, "Tasks", "reaped: status 3 to shell"));
+    assert_true(in_panel(txt, "Tasks", "reaped: status 3"));
     free(txt);
     txt = render_viewer(&v, 132, 43, 0);
     assert_true(in_panel(txt, "Tasks", "reaped by shell: wait4 returned status 3"));

@@ -171,7 +171,7 @@ int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
                    width cuts the log's longer sentence */
                 const char *by = v->tl->tasks[e->obj].name;
                 if (narrow)
-                    snprintf(buf, n, "reaped: status %lld to %s", (long long)e->a, by);
+                    snprintf(buf, n, "reaped: status %lld", (long long)e->a);
                 else
                     snprintf(buf, n, "reaped by %s: wait4 returned status %lld", by,
                              (long long)e->a);
