@@ -1016,6 +1016,19 @@ static void test_zombie_reaped_status(void **st)
     txt = render_viewer(&v, 132, 43, 0);
     assert_true(in_panel(txt, "Tasks", "reaped by shell: wait4 returned status 3"));
     free(txt);
+    /* the next step: the shell exits, and its step shows sleeper orphaned
+       and adopted by init, as its caption says */
+    assert_int_equal(viewer_goto_step(&v, 6), 0);
+    assert_non_null(strstr(tl->strs[v.cur.w.caption], "init (pid 1) adopts it"));
+    long reparent = -1;
+    for (size_t i = 0; i < tl->nev && reparent < 0; i++)
+        if (tl->ev[i].type == EV_REPARENT)
+            reparent = (long)i;
+    assert_true(reparent >= 0);
+    assert_true(viewer_pos(&v) > reparent);
+    txt = render_viewer(&v, 80, 24, 0);
+    assert_true(in_panel(txt, "Events", "+++ orphaned"));
+    free(txt);
     viewer_close(&v);
     tl_free(tl);
 }

@@ -240,7 +240,13 @@ static long step_stop(const struct viewer *v, long c, long limit)
             in_sys = 1;
         } else if (f->type == EV_STATE &&
                    (f->sub == TS_BLOCKED || f->sub == TS_EXITED)) {
-            return i + 1;
+            /* an exit's children are orphans at that instant: init
+               adopts them (the kernel's forget_original_parent) */
+            long j = i + 1;
+            while (f->sub == TS_EXITED && j < limit && tl->ev[j].t == f->t &&
+                   tl->ev[j].type == EV_REPARENT)
+                j++;
+            return j;
         } else if (f->type == EV_STATE && !in_sys) {
             break; /* a switch in user space: a coroutine's yield */
         } else if (f->type == EV_SYSCALL) {
