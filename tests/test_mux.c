@@ -432,6 +432,90 @@ static void test_select_sets_text(void **state)
     tl_free(tl);
 }
 
+/* The dump's text of the whole timeline, for strstr */
+static char *dump_of(const struct tl *tl)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(tl_dump(tl, f), 0);
+    fclose(f);
+    return buf;
+}
+
+/* poll and epoll_wait as strace shows them (measured with a C program
+ * under strace 6.1 on Linux 6.x): the pollfd array and the revents it
+ * set, epoll_wait's events at its return, and the bits a pipe whose
+ * writer closed, a socketpair whose peer closed and a closed fd report */
+static void test_poll_epoll_arrays_text(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process p {\n    r, w = pipe\n    write w 10\n    close w\n"
+        "    n = poll r\n    x = read r 100\n    n = poll r\n"
+        "    a, b = socketpair\n    close b\n    watch a in out\n    n = poll\n"
+        "    e = epoll_create\n    epoll_ctl e add r\n    epoll_ctl e add a\n"
+        "    n = epoll_wait e\n    n = poll 99\n    q = epoll_create\n"
+        "    n = epoll_wait q 64 0ms\n    c, d = pipe\n"
+        "    t = thread {\n        sleep 1ms\n        n = write d 1\n    }\n"
+        "    epoll_ctl q add c\n    n = epoll_wait q\n    join t\n}\n");
+    char *d = dump_of(tl);
+    assert_non_null(strstr(d, "poll([{fd=3, events=POLLIN}], 1, -1) = 1 "
+                              "([{fd=3, revents=POLLIN|POLLHUP}])"));
+    assert_non_null(strstr(d, "poll([{fd=3, events=POLLIN}], 1, -1) = 1 "
+                              "([{fd=3, revents=POLLHUP}])"));
+    assert_non_null(strstr(d, "poll([{fd=4, events=POLLIN|POLLOUT}], 1, -1) = 1 "
+                              "([{fd=4, revents=POLLIN|POLLOUT|POLLHUP}])"));
+    assert_non_null(strstr(d, "epoll_wait(5, [{events=EPOLLHUP, data={u32=3, "
+                              "u64=3}}, {events=EPOLLIN|EPOLLHUP, data={u32=4, "
+                              "u64=4}}], 64, -1) = 2"));
+    assert_non_null(strstr(d, "([{fd=99, revents=POLLNVAL}])"));
+    assert_non_null(strstr(d, "epoll_wait(6, [], 64, 0) = 0"));
+    /* a call that sleeps: its events are written when it returns */
+    assert_non_null(strstr(d, "epoll_wait(6, <unfinished ...>"));
+    assert_non_null(strstr(d, "<... epoll_wait resumed>[{events=EPOLLIN, "
+                              "data={u32=7, u64=7}}], 64, -1) = 1"));
+    assert_null(strstr(d, "[...]"));
+    free(d);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(tl_export_json(tl, f), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "\"fds\":\"[{fd=3, events=POLLIN}]\""));
+    assert_non_null(strstr(buf, "\"fd\":6,\"ret\":1,\"ready\":\"[{events=EPOLLIN, "
+                                "data={u32=7, u64=7}}]\""));
+    free(buf);
+    tl_free(tl);
+}
+
+/* strace prints 32 entries of an array, then "..." */
+static void test_fdev_text_limit(void **state)
+{
+    (void)state;
+    int32_t fd[40];
+    uint32_t ev[40];
+    for (int i = 0; i < 40; i++) {
+        fd[i] = 3 + i;
+        ev[i] = 0x4; /* POLLOUT */
+    }
+    char b[TL_TEXT_MAX];
+    tl_fdev_text(b, sizeof b, TL_FDEV_POLLFD, fd, ev, 40, 40);
+    assert_non_null(strstr(b, "{fd=34, events=POLLOUT}, ...]"));
+    assert_null(strstr(b, "fd=35"));
+    tl_fdev_text(b, sizeof b, TL_FDEV_REVENTS, fd, ev, 2, 2);
+    assert_string_equal(b, "[{fd=3, revents=POLLOUT}, {fd=4, revents=POLLOUT}]");
+    fd[0] = -1;
+    tl_fdev_text(b, sizeof b, TL_FDEV_POLLFD, fd, ev, 1, 3); /* kept 1 of 3 */
+    assert_string_equal(b, "[{fd=-1}, ...]");
+    tl_fdev_text(b, sizeof b, TL_FDEV_EPOLL, fd + 1, ev, 1, 1);
+    assert_string_equal(b, "[{events=EPOLLOUT, data={u32=4, u64=4}}]");
+    char small[40];
+    tl_fdev_text(small, sizeof small, TL_FDEV_POLLFD, fd + 1, ev, 3, 3);
+    assert_string_equal(small, "[{fd=4, events=POLLOUT}, ...]");
+}
+
 /* Below the limit select works, and reports ready fds in fd order */
 static void test_select_ready_sorted(void **state)
 {
@@ -780,6 +864,8 @@ int main(void)
         cmocka_unit_test(test_scan_copies_and_user_pass),
         cmocka_unit_test(test_server_models),
         cmocka_unit_test(test_compare_web),
+        cmocka_unit_test(test_poll_epoll_arrays_text),
+        cmocka_unit_test(test_fdev_text_limit),
         cmocka_unit_test(test_socket_sticky),
         cmocka_unit_test(test_socket_backpressure),
     };

@@ -58,6 +58,7 @@
  * becomes readable.
  */
 #include "sim/sim_int.h"
+#include "tl/text.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -380,6 +381,8 @@ static int ep_wait(struct sim *s, struct task *t, const struct prog_ins *in)
     /* ep_send_events: walk the ready list as it is now, up to maxevents */
     t->nready = t->ready_i = 0;
     int checked = 0, back = -1, back_tail = -1; /* LT items to put back */
+    int32_t rfd[TL_FDEV_SHOWN + 1]; /* what it reports, for strace's text */
+    uint32_t rev[TL_FDEV_SHOWN + 1];
     while (ep_of(s, epo)->head >= 0 && t->nready < max) {
         struct ep *ep = ep_of(s, epo);
         int i = ep->head;
@@ -388,6 +391,10 @@ static int ep_wait(struct sim *s, struct task *t, const struct prog_ins *in)
         struct epitem *it = &ep->it[i];
         if (!ep_item_ready(s, it))
             continue; /* drained (or filled) since: dropped, not reported */
+        if (t->nready <= TL_FDEV_SHOWN) { /* revents, by ep_item_poll */
+            rfd[t->nready] = it->fd;
+            rev[t->nready] = sim_revents(s, it->obj, it->ev);
+        }
         if (sim_ready_push(t, it->fd)) {
             s->failed = -ENOMEM;
             return GO_FAIL;
@@ -424,6 +431,13 @@ static int ep_wait(struct sim *s, struct task *t, const struct prog_ins *in)
      * epoll_event, packed on x86_64); the measured epoll_per_event already
      * includes this copy, so it is shown, not charged again */
     sim_arg_copy(s, me, SYS_EPOLL_WAIT, TC_TO_USER, 12 * (int64_t)t->nready);
+    char text[TL_TEXT_MAX]; /* named by the SYSCALL event, as strace shows */
+    tl_fdev_text(text, sizeof text, TL_FDEV_EPOLL, rfd, rev,
+                 t->nready < TL_FDEV_SHOWN + 1 ? t->nready : TL_FDEV_SHOWN + 1,
+                 t->nready);
+    int id = sim_call_str(s, t, 1, text);
+    if (id >= 0)
+        t->sys_fd = TL_STR_OBJ(id);
     return sim_sys_return(s, t, t->nready, sat_add(s->p->cost.syscall, ns));
 }
 

@@ -136,22 +136,6 @@ static int sleeper_add(struct sim *s, int obj, int task, uint32_t round,
     return 0;
 }
 
-/* What fd i of a call is watched for */
-int scan_str(struct sim *s, struct task *t, int which, const char *text)
-{
-    int last = t->sel_str[which] - 1;
-    if (last >= 0 && last < s->tl->nstrs && !strcmp(s->tl->strs[last], text))
-        return last;
-    if (sim_charge(s, (int64_t)strlen(text) + 1))
-        return -1;
-    int id = tl_add_str(s->tl, text);
-    if (id < 0) {
-        s->failed = -ENOMEM;
-        return -1;
-    }
-    t->sel_str[which] = id + 1;
-    return id;
-}
 
 /* the fds with flag f set, ascending and once each, as a bitmap lists
  * them; the 64 lowest are kept, then "..." */
@@ -222,8 +206,15 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
                                                        TC_TO_KERNEL,
                                                        call->copy_in) : 0);
     int64_t scan_ns = call->base, polled = 0;
+    if (call->first) /* the SYSCALL event names the ready fds, if any */
+        t->sys_fd = -1;
     /* select: which fds are left in which set, for strace's "(in [3])" */
     uint8_t *flags = call->sorted && n > 0 ? calloc((size_t)n, 2) : NULL;
+    /* poll: the entries whose revents it fills, for "([{fd=3, revents=
+     * POLLIN}])" (strace shows 32) */
+    int32_t rfd[TL_FDEV_SHOWN + 1];
+    uint32_t rev[TL_FDEV_SHOWN + 1];
+    int nrev = 0;
     for (int i = 0; i < n; i++) {
         if (fds[i] < 0) /* poll ignores negative fds */
             continue;
@@ -247,6 +238,10 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
             flags[i] = (uint8_t)rd;
             flags[n + i] = (uint8_t)wr;
         }
+        if ((rd || wr) && !call->sorted && nrev <= TL_FDEV_SHOWN) {
+            rfd[nrev] = fds[i];
+            rev[nrev++] = sim_revents(s, obj, ev);
+        }
         if ((rd || wr) && sim_ready_push(t, fds[i])) {
             free(flags);
             s->failed = -ENOMEM;
@@ -256,11 +251,19 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
     if (flags && t->nready > 0) {
         char text[1200];
         scan_sets_text(text, sizeof text, fds, flags, flags + n, n, 1);
-        int id = scan_str(s, t, 1, text);
+        int id = sim_call_str(s, t, 1, text);
         if (id >= 0)
             t->sys_fd = TL_STR_OBJ(id); /* the SYSCALL event's obj */
     }
     free(flags);
+    if (!call->sorted && t->nready > 0) {
+        char text[TL_TEXT_MAX];
+        tl_fdev_text(text, sizeof text, TL_FDEV_REVENTS, rfd, rev, nrev,
+                     t->nready);
+        int id = sim_call_str(s, t, 1, text);
+        if (id >= 0)
+            t->sys_fd = TL_STR_OBJ(id);
+    }
     sim_emit(s, EV_SCAN, me, call->sys, -1, polled, scan_ns);
     if (call->sorted && t->nready > 1) { /* select: one bit per fd */
         qsort(t->ready, (size_t)t->nready, sizeof *t->ready, cmp_fd);

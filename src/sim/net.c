@@ -14,6 +14,7 @@
 #include "sim/sim_int.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,42 @@ int sim_writable(const struct sim *s, int obj)
         return cap - s->w.objs[peer].rx >= page;
     }
     return 0;
+}
+
+unsigned sim_poll_mask(const struct sim *s, int obj)
+{
+    const struct w_obj *o = &s->w.objs[obj];
+    int peer = s->tl->objs[obj].peer;
+    unsigned m = 0;
+    switch (o->kind) {
+    case OK_PIPE_R: /* pipe_poll: HUP once the writers are gone */
+        m = (o->rx > 0 ? POLLIN : 0) | (o->eof ? POLLHUP : 0);
+        break;
+    case OK_PIPE_W: /* ERR once the readers are gone */
+        m = (sim_writable(s, obj) ? POLLOUT : 0) |
+            (peer < 0 || s->objs[peer].freed ? POLLERR : 0);
+        break;
+    case OK_SOCKET: /* tcp_poll: a FIN is readable (RCV_SHUTDOWN);
+                       unix_poll: the peer's close shuts both ways */
+        m = (o->rx > 0 || o->eof ? POLLIN : 0) |
+            (sim_writable(s, obj) ? POLLOUT : 0) |
+            (s->objs[obj].unix_pair && o->eof ? POLLHUP : 0);
+        break;
+    default:
+        m = sim_readable(s, obj) ? POLLIN : 0;
+        break;
+    }
+    return m;
+}
+
+unsigned sim_revents(const struct sim *s, int obj, unsigned asked)
+{
+    if (obj < 0)
+        return POLLNVAL; /* a closed fd: poll reports it, as it is */
+    unsigned want = ((asked & TL_EP_IN) ? POLLIN : 0) |
+                    ((asked & TL_EP_OUT) ? POLLOUT : 0);
+    unsigned m = sim_poll_mask(s, obj) & (want | POLLERR | POLLHUP);
+    return m ? m : want; /* the model found it ready for what it asked */
 }
 
 int sim_poll_out(struct sim *s, int obj)

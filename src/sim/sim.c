@@ -542,6 +542,22 @@ int sim_block_timed(struct sim *s, struct task *t, int w, int obj)
     return sim_block(s, t, w, obj);
 }
 
+int sim_call_str(struct sim *s, struct task *t, int which, const char *text)
+{
+    int last = t->sel_str[which] - 1;
+    if (last >= 0 && last < s->tl->nstrs && !strcmp(s->tl->strs[last], text))
+        return last;
+    if (sim_charge(s, (int64_t)strlen(text) + 1))
+        return -1;
+    int id = tl_add_str(s->tl, text);
+    if (id < 0) {
+        s->failed = -ENOMEM;
+        return -1;
+    }
+    t->sel_str[which] = id + 1;
+    return id;
+}
+
 int64_t sim_arg_copy(struct sim *s, int task, int sys, int dir, int64_t bytes)
 {
     int64_t ns = sim_copy_ns(s, bytes);

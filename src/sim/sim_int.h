@@ -160,8 +160,8 @@ struct task {
                                        main task; fork copies it) */
     int64_t mmap_top; /* a process's next mmap address, growing down */
     uint8_t said_fdset; /* select: the fd_set overflow was narrated */
-    int32_t sel_str[2]; /* select: string ids + 1 of the last sets passed
-                           and left (reused while they do not change) */
+    int32_t sel_str[2]; /* string ids + 1 of the last arrays its calls
+                           passed and got back (sim_call_str) */
 };
 
 /* The engine's private side of a kernel object */
@@ -425,6 +425,11 @@ static inline int sim_timed_out(const struct sim *s, const struct task *t)
 {
     return t->tmo_at >= 0 && (t->tmo_fired || t->tmo_at <= s->now);
 }
+/* The string id of text, an array a call of t passed (which 0) or got
+ * back (which 1) as strace prints it (select's sets, poll's pollfds,
+ * epoll_wait's events), for SYS_ENTER.obj or SYSCALL.obj (TL_STR_OBJ):
+ * the last one's again if it is the same; -1 out of memory */
+int sim_call_str(struct sim *s, struct task *t, int which, const char *text);
 /* copy_from_user / copy_to_user of a syscall's argument (an fd_set, a
  * pollfd array, epoll events): an event of the task, no buffer; returns
  * its cost */
@@ -454,6 +459,17 @@ int sim_writable(const struct sim *s, int obj);
 /* The same, asked by poll/select/epoll: no room marks obj so that the
  * room made later wakes them (tcp_poll's SOCK_NOSPACE) */
 int sim_poll_out(struct sim *s, int obj);
+/* obj's poll method, in Linux's bits (POLLIN, POLLOUT, POLLERR, POLLHUP;
+ * epoll's are the same): a pipe's read end has POLLHUP once its writers
+ * are gone (with POLLIN only while data is left), its write end POLLERR
+ * once its readers are; a socketpair's end POLLHUP once the peer closed;
+ * a TCP socket's FIN is POLLIN (net.c) */
+unsigned sim_poll_mask(const struct sim *s, int obj);
+/* What poll's revents or epoll_wait's events say for a file the model
+ * found ready for asked (TL_EP_IN | TL_EP_OUT): the mask, filtered as
+ * Linux does (what was asked, and POLLERR and POLLHUP always); POLLNVAL
+ * for obj < 0 */
+unsigned sim_revents(const struct sim *s, int obj, unsigned asked);
 #define NET_PAGE 4096 /* a pipe's buffers are pages */
 int sim_ready_push(struct task *t, int32_t fd);
 void sim_schedule(struct sim *s, int64_t t, int kind, int task, int obj,

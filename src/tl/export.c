@@ -200,6 +200,18 @@ static void json_stats(const struct tl *tl, const struct tl_stats *st, FILE *out
     fputc('}', out);
 }
 
+/* The fd argument of the call the SYSCALL at i returns from, when its
+ * obj names what the call wrote back instead (epoll_wait's events) */
+static int enter_fd(const struct tl *tl, size_t i)
+{
+    const struct tl_ev *e = &tl->ev[i];
+    for (size_t j = i; j-- > 0 && j + 64 >= i;)
+        if (tl->ev[j].type == EV_SYS_ENTER && tl->ev[j].task == e->task)
+            return tl->ev[j].sub == e->sub && tl->ev[j].obj >= -1 ? tl->ev[j].obj
+                                                                : -1;
+    return -1;
+}
+
 static void json_event(const struct tl *tl, size_t i, FILE *out)
 {
     const struct tl_ev *e = &tl->ev[i];
@@ -235,10 +247,11 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
         }
         break;
     case EV_SYS_ENTER:
-        if (e->sub == SYS_SELECT && e->obj <= -2 &&
+        if ((e->sub == SYS_SELECT || e->sub == SYS_POLL) && e->obj <= -2 &&
             TL_OBJ_STR(e->obj) < tl->nstrs) { /* the sets instead of an fd */
-            fprintf(out, ",\"name\":\"pselect6\",\"fd\":-1,\"arg\":%lld,"
-                    "\"sets\":", (long long)e->a);
+            fprintf(out, ",\"name\":\"%s\",\"fd\":-1,\"arg\":%lld,\"%s\":",
+                    tl_sys_name(e->sub), (long long)e->a,
+                    e->sub == SYS_POLL ? "fds" : "sets");
             tl_json_str(out, tl->strs[TL_OBJ_STR(e->obj)]);
             if (e->b < 0)
                 fprintf(out, ",\"timeout_ns\":%lld",
@@ -265,11 +278,13 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
             fprintf(out, ",\"timeout_ns\":%lld", (long long)TL_TMO_NS(e->b));
         break;
     case EV_SYSCALL: {
-        int strobj = e->sub == SYS_SELECT && e->obj <= -2 &&
+        int strobj = (e->sub == SYS_SELECT || e->sub == SYS_POLL ||
+                      e->sub == SYS_EPOLL_WAIT) && e->obj <= -2 &&
                      TL_OBJ_STR(e->obj) < tl->nstrs;
         fprintf(out, ",\"name\":\"%s\",\"fd\":%d,\"ret\":%lld", tl_sys_name(e->sub),
-                strobj ? -1 : e->obj, (long long)(e->a < 0 ? -1 : e->a));
-        if (strobj && e->a > 0) { /* the sets it left: "in [3]" */
+                strobj ? enter_fd(tl, i) : e->obj,
+                (long long)(e->a < 0 ? -1 : e->a));
+        if (strobj && e->a > 0) { /* what it wrote back: "in [3]" */
             fputs(",\"ready\":", out);
             tl_json_str(out, tl->strs[TL_OBJ_STR(e->obj)]);
         }
@@ -486,7 +501,8 @@ int tl_export_chrome(const struct tl *tl, FILE *out)
                          "\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,"
                          "\"args\":{\"fd\":%d,\"ret\":%lld%s%s%s}}",
                     SEP(), tl_sys_name(e->sub), pid, t, (double)enter[t] / 1000.0,
-                    (double)(e->t - enter[t]) / 1000.0, e->obj,
+                    (double)(e->t - enter[t]) / 1000.0,
+                    e->obj < -1 ? enter_fd(tl, k) : e->obj,
                     (long long)(e->a < 0 ? -1 : e->a), e->a < 0 ? ",\"errno\":\"" : "",
                     e->a < 0 && en ? en : "", e->a < 0 ? "\"" : "");
             break;

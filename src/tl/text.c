@@ -31,15 +31,86 @@ char *tl_fdset_text(char *buf, size_t len, const int32_t *fds, int n, int max)
     return buf;
 }
 
+/* The string SYSCALL.obj or SYS_ENTER.obj names instead of an fd, or NULL */
+static const char *obj_str(const struct tl *tl, const struct tl_ev *e)
+{
+    int id = TL_OBJ_STR(e->obj);
+    return e->obj <= -2 && id < tl->nstrs ? tl->strs[id] : NULL;
+}
+
 char *tl_ret_detail_text(char *buf, size_t len, const struct tl *tl,
                          const struct tl_ev *ret)
 {
-    int id = TL_OBJ_STR(ret->obj);
-    if (ret->sub == SYS_SELECT && ret->a > 0 && ret->obj <= -2 &&
-        id < tl->nstrs && tl->strs[id])
-        SN(" (%s)", tl->strs[id]);
+    const char *str = obj_str(tl, ret);
+    if ((ret->sub == SYS_SELECT || ret->sub == SYS_POLL) && ret->a > 0 && str)
+        SN(" (%s)", str);
     else if (len)
         buf[0] = 0;
+    return buf;
+}
+
+char *tl_poll_bits_text(char *buf, size_t len, unsigned bits, int epoll)
+{
+    /* <poll.h> and <sys/epoll.h>, by value */
+    static const struct { unsigned bit; const char *name; } b[] = {
+        {0x1, "IN"}, {0x2, "PRI"}, {0x4, "OUT"}, {0x8, "ERR"}, {0x10, "HUP"},
+        {0x20, "NVAL"}, {0x40, "RDNORM"}, {0x80, "RDBAND"}, {0x100, "WRNORM"},
+        {0x200, "WRBAND"}, {0x400, "MSG"}, {0x2000, "RDHUP"},
+        {1u << 28, "EXCLUSIVE"}, {1u << 29, "WAKEUP"}, {1u << 30, "ONESHOT"},
+        {1u << 31, "ET"}};
+    size_t n = 0;
+    if (len)
+        buf[0] = 0;
+    for (size_t i = 0; i < sizeof b / sizeof *b && n < len; i++) {
+        if (!(bits & b[i].bit) || (!epoll && b[i].bit > 0x2000))
+            continue;
+        bits &= ~b[i].bit;
+        int w = snprintf(buf + n, len - n, "%s%s%s", n ? "|" : "",
+                         epoll ? "EPOLL" : "POLL", b[i].name);
+        n += w > 0 ? (size_t)w : 0;
+    }
+    if (bits && n < len) /* what has no name: in hex, as strace does */
+        snprintf(buf + n, len - n, "%s%#x", n ? "|" : "", bits);
+    else if (!n && len)
+        snprintf(buf, len, "0");
+    return buf;
+}
+
+char *tl_fdev_text(char *buf, size_t len, int kind, const int32_t *fd,
+                   const uint32_t *ev, int n, int64_t total)
+{
+    if (len < 16) {
+        if (len)
+            buf[0] = 0;
+        return buf;
+    }
+    int shown = n < TL_FDEV_SHOWN ? n : TL_FDEV_SHOWN, i;
+    size_t k = 1, room = len - 7; /* keep room for ", ...]" */
+    buf[0] = '[';
+    buf[1] = 0;
+    for (i = 0; i < shown; i++) {
+        char bits[160], one[256];
+        tl_poll_bits_text(bits, sizeof bits, ev[i], kind == TL_FDEV_EPOLL);
+        const char *sep = i ? ", " : "";
+        if (kind == TL_FDEV_EPOLL)
+            snprintf(one, sizeof one, "%s{events=%s, data={u32=%u, u64=%u}}",
+                     sep, bits, (unsigned)fd[i], (unsigned)fd[i]);
+        else if (fd[i] < 0) /* poll skips it: strace shows the fd alone */
+            snprintf(one, sizeof one, "%s{fd=%d}", sep, (int)fd[i]);
+        else
+            snprintf(one, sizeof one, "%s{fd=%d, %s=%s}", sep, (int)fd[i],
+                     kind == TL_FDEV_REVENTS ? "revents" : "events", bits);
+        size_t w = strlen(one);
+        if (k + w > room)
+            break;
+        memcpy(buf + k, one, w + 1);
+        k += w;
+    }
+    /* strace stops at 32 entries; a caller may also have kept fewer */
+    if (i < n || total > i)
+        snprintf(buf + k, len - k, "%s...]", i ? ", " : "");
+    else
+        snprintf(buf + k, len - k, "]");
     return buf;
 }
 
@@ -295,7 +366,34 @@ char *tl_enter_text(char *buf, size_t len, const struct tl *tl,
            ts);
         return buf;
     }
+    const char *str = obj_str(tl, e);
+    if (e->sub == SYS_POLL && str) { /* the pollfd array passed */
+        SN("poll(%s, %lld, %lld)", str, (long long)e->a,
+           tmo_ms(e->b < 0 ? e->b : 0));
+        return buf;
+    }
     return tl_call_wait_text(buf, len, e->sub, e->obj, e->a, e->b < 0 ? e->b : 0);
+}
+
+/* An epoll_wait the dump shows as strace does, its events written at its
+ * return: one that has no argument list as strace printed it */
+static int epoll_split(const struct tl *tl, const struct tl_ev *e)
+{
+    return e->sub == SYS_EPOLL_WAIT && !(e->b > 0 && e->b <= tl->nstrs);
+}
+
+/* epoll_wait's arguments after the fd, once it returned ret: the events
+ * it wrote ("[]" for none, "[...]" if the timeline does not say them;
+ * "..." for a failure, where strace shows the array's address),
+ * maxevents and the timeout */
+static char *epoll_args(char *buf, size_t len, const struct tl *tl,
+                        const struct tl_ev *e, const struct tl_ev *ret)
+{
+    const char *str = obj_str(tl, ret);
+    SN("%s, %lld, %lld",
+       ret->a > 0 ? (str ? str : "[...]") : ret->a == 0 ? "[]" : "...",
+       (long long)(e->a > 0 ? e->a : 64), tmo_ms(e->b < 0 ? e->b : 0));
+    return buf;
 }
 
 char *tl_sys_ret_text(char *buf, size_t len, int sys, int64_t arg, int64_t ret)
@@ -470,7 +568,7 @@ static int killed_by(const struct tl *tl, long i)
 char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
 {
     const struct tl_ev *e = &tl->ev[i];
-    char o[96], s[1024], r[128], d[40];
+    char o[96], s[TL_TEXT_MAX], r[128], d[40];
     switch (e->type) {
     case EV_TASK_NEW: {
         int k = e->task < tl->ntasks ? tl->tasks[e->task].kind : 0;
@@ -514,20 +612,28 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
             SN("--- %s ---", tl_state_name(e->sub));
         break;
     case EV_SYS_ENTER: /* exit and exit_group never return: strace's "= ?" */
+        if (epoll_split(tl, e)) { /* the events come at the return */
+            SN("epoll_wait(%d, <unfinished ...>", e->obj);
+            break;
+        }
         SN(e->sub == SYS_EXIT_GROUP || e->sub == SYS_EXIT ? "%s = ?"
                                                           : "%s <unfinished ...>",
            tl_enter_text(s, sizeof s, tl, e));
         break;
     case EV_SYSCALL: {
-        int64_t arg = 0; /* the entry's argument, for results that need it */
+        const struct tl_ev *in = NULL; /* the entry, for results that need it */
         for (long j = i - 1; j >= 0 && j >= i - 64; j--)
             if (tl->ev[j].type == EV_SYS_ENTER && tl->ev[j].task == e->task) {
-                arg = tl->ev[j].a;
+                in = &tl->ev[j];
                 break;
             }
-        char det[256];
-        SN("<... %s resumed>%s%s%s", tl_sys_name(e->sub),
-           tl_sys_ret_text(r, sizeof r, e->sub, arg, e->a),
+        char det[TL_TEXT_MAX];
+        if (in && in->sub == e->sub && epoll_split(tl, in))
+            epoll_args(s, sizeof s, tl, in, e);
+        else
+            s[0] = 0;
+        SN("<... %s resumed>%s%s%s%s%s", tl_sys_name(e->sub), s, *s ? ")" : "",
+           tl_sys_ret_text(r, sizeof r, e->sub, in ? in->a : 0, e->a),
            tl_ret_detail_text(det, sizeof det, tl, e),
            dur_text(d, sizeof d, e->b));
         break;
@@ -765,7 +871,7 @@ int tl_dump(const struct tl *tl, FILE *out)
     }
     if (w > 24)
         w = 24;
-    char text[1536], call[1024], ret[128], d[40];
+    char text[TL_TEXT_MAX + 512], call[TL_TEXT_MAX], ret[128], d[40];
     for (size_t i = 0; i < tl->nev; i++) {
         const struct tl_ev *e = &tl->ev[i];
         const char *who = e->task == TL_NOTASK ? "-" : task_name(tl, e->task);
@@ -780,9 +886,15 @@ int tl_dump(const struct tl *tl, FILE *out)
         /* strace prints a syscall that nothing interrupts on one line, at
          * its start; its effects follow */
         const struct tl_ev *x = &tl->ev[j];
-        char det[256];
-        snprintf(text, sizeof text, "%s%s%s%s",
-                 tl_enter_text(call, sizeof call, tl, e),
+        char det[TL_TEXT_MAX];
+        if (epoll_split(tl, e) && x->sub == e->sub) {
+            char args[TL_TEXT_MAX];
+            snprintf(call, sizeof call, "epoll_wait(%d, %s)", e->obj,
+                     epoll_args(args, sizeof args, tl, e, x));
+        } else {
+            tl_enter_text(call, sizeof call, tl, e);
+        }
+        snprintf(text, sizeof text, "%s%s%s%s", call,
                  tl_sys_ret_text(ret, sizeof ret, e->sub, e->a, x->a),
                  tl_ret_detail_text(det, sizeof det, tl, x),
                  dur_text(d, sizeof d, x->b));

@@ -228,10 +228,15 @@ static inline int64_t tl_linux_flags(int acc, int fl)
                          : (int)(v))
 #define TL_EPCTL_OP(v) ((int)(((v) >> 32) & 0xff))
 #define TL_EPCTL_EV(v) ((unsigned)(((v) >> 40) & 0xffff))
-/* SYS_ENTER.obj and SYSCALL.obj of SYS_SELECT may name a string instead
- * of an fd (pselect6 has none): the sets passed, "[3 5], NULL" (readfds,
- * writefds), and on a return > 0 the sets it left, "in [3]" or "in [3],
- * out [4]", as strace prints them.  TL_NONE (-1) and fds are >= -1. */
+/* SYS_ENTER.obj of SYS_SELECT and SYS_POLL, and SYSCALL.obj of those and
+ * SYS_EPOLL_WAIT, may name a string instead of an fd (pselect6 and poll
+ * have none; epoll_wait's is on its entry), as strace prints it: on entry
+ * the sets passed, "[3 5], NULL" (readfds, writefds), or the pollfd array,
+ * "[{fd=3, events=POLLIN}]"; on a return > 0 what the call wrote back:
+ * the sets it left, "in [3]" or "in [3], out [4]", the entries whose
+ * revents is set, "[{fd=3, revents=POLLIN}]", or the events,
+ * "[{events=EPOLLIN, data={u32=5, u64=5}}]".  TL_NONE (-1) and fds are
+ * >= -1. */
 #define TL_STR_OBJ(id) (-2 - (int32_t)(id))
 #define TL_OBJ_STR(obj) (-2 - (obj))
 /* SYS_ENTER.a of SYS_WRITEV: which of glibc's fatal messages it writes
