@@ -102,9 +102,10 @@ fuzz:
 	build/fuzz-ui $(FUZZ_RUN) build/fuzz-ui-corpus build/fuzz-corpus
 
 install: $(B)/iosim
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/scenarios $(DESTDIR)$(MANDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/scenarios/py $(DESTDIR)$(MANDIR)
 	install -m 755 $(B)/iosim $(DESTDIR)$(BINDIR)/iosim
 	install -m 644 scenarios/*.scn $(DESTDIR)$(DATADIR)/scenarios/
+	install -m 644 scenarios/py/*.py $(DESTDIR)$(DATADIR)/scenarios/py/
 	install -m 644 docs/iosim.1 $(DESTDIR)$(MANDIR)/iosim.1
 
 uninstall:

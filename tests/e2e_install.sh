@@ -5,7 +5,8 @@ set -u
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail=0
 make -s install DESTDIR="$tmp/stage" PREFIX=/usr >"$tmp/log" 2>&1 || { cat "$tmp/log"; exit 1; }
-for f in usr/bin/iosim usr/share/man/man1/iosim.1 usr/share/iosim/scenarios/blocking.scn; do
+for f in usr/bin/iosim usr/share/man/man1/iosim.1 usr/share/iosim/scenarios/blocking.scn \
+         usr/share/iosim/scenarios/py/gil-cpu.py; do
     [ -e "$tmp/stage/$f" ] || { echo "FAIL: $f not installed"; fail=1; }
 done
 here=$(pwd)

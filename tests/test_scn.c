@@ -745,6 +745,9 @@ static void test_err_machine_value(void **state)
                  "found '5'");
     expect_error("machine {\n    cpus 0\n}\n",
                  "t.scn:2:10: error: cpus must be between 1 and 1024");
+    /* an event's time holds 2^45 - 1 ns (tl.h) */
+    expect_error("machine {\n    limit 40000s\n}\n",
+                 "t.scn:2:11: error: limit must be between 1 and 35184372088831");
 }
 
 static void test_err_cost_name(void **state)
@@ -777,8 +780,8 @@ static void test_err_two_results(void **state)
     expect_error(PROC("    r = pipe\n"),
                  "t.scn:2:9: error: pipe returns two fds: write a, b = pipe");
     expect_error(PROC("    r, w = socket\n"),
-                 "t.scn:2:8: error: only pipe, socketpair, cqe and wait return two "
-                 "values");
+                 "t.scn:2:8: error: only pipe, socketpair, mp_pipe, cqe, wait and "
+                 "conn_recv return two values");
 }
 
 static void test_err_fcntl_flag(void **state)

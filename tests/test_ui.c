@@ -147,9 +147,10 @@ static struct tl *run_file(const char *path)
 static void push(struct tl *tl, int64_t t, int type, int task, int sub,
                  int obj, int64_t a, int64_t b, int line)
 {
-    struct tl_ev e = { t, a, b, obj, line,
-                       (uint16_t)(task < 0 ? (int)TL_NOTASK : task),
-                       (uint8_t)type, (uint8_t)sub };
+    struct tl_ev e = {.t = t, .a = a, .b = b, .obj = obj,
+                      .line = (uint64_t)line,
+                      .task = (uint16_t)(task < 0 ? (int)TL_NOTASK : task),
+                      .type = (uint16_t)type, .sub = (uint16_t)sub};
     assert_true(tl_push(tl, &e) >= 0);
 }
 
@@ -253,6 +254,21 @@ static void test_cell_widths(void **st)
     cb_put(&cb, 2, 1, 'y', R_DEFAULT);
     cb_row_text(&cb, 1, row, sizeof row);
     assert_string_equal(row, " xy");
+    /* a name that does not fit loses its middle, so its end still tells
+       it apart; one that fits is drawn whole */
+    assert_int_equal(cb_name(&cb, 0, 0, 10, "app/worker2", R_DEFAULT), 10);
+    cb_row_text(&cb, 0, row, sizeof row);
+    assert_string_equal(row, "app/\xe2\x80\xa6rker2");
+    cb_fill(&cb, (struct rect){0, 0, 10, 1}, ' ', R_DEFAULT);
+    assert_int_equal(cb_name(&cb, 0, 0, 10, "web.2", R_DEFAULT), 5);
+    cb_row_text(&cb, 0, row, sizeof row);
+    assert_string_equal(row, "web.2");
+    cb_fill(&cb, (struct rect){0, 0, 10, 1}, ' ', R_DEFAULT);
+    /* wide characters are never cut in half */
+    assert_true(cb_name(&cb, 0, 0, 7, "中文中文中文", R_DEFAULT) <= 7);
+    cb_row_text(&cb, 0, row, sizeof row);
+    assert_string_equal(row, "中\xe2\x80\xa6文");
+    cb_fill(&cb, (struct rect){0, 0, 10, 1}, ' ', R_DEFAULT);
     /* ASCII glyphs */
     cb.ascii = 1;
     assert_int_equal(cb_glyph(&cb, G_HLINE), '-');

@@ -420,6 +420,93 @@ static int op_pair(struct ctx *c, const struct prog_ins *in)
     return next(c);
 }
 
+/* multiprocessing.Pipe(): socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC);
+ * Pipe(duplex=False): pipe2(O_CLOEXEC) */
+static int op_mp_pipe(struct ctx *c, const struct prog_ins *in)
+{
+    int fds[2];
+    long r = in->flags & 1 ? pipe2(fds, O_CLOEXEC)
+             : socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds);
+    set(c, in->dst, r < 0 ? -errno : fds[0]);
+    set(c, in->dst2, r < 0 ? -errno : fds[1]);
+    return next(c);
+}
+
+/* Connection.send((kind, v)): a 4-byte big-endian length and the pickle,
+ * one write(2) up to 16384 bytes of pickle, else two.  The bytes carry
+ * the kind's string index and the value, so that conn_recv gets them. */
+static int op_conn_send(struct ctx *c, const struct prog_ins *in)
+{
+    int fd = (int)arg(c, in, 0);
+    int64_t kind = arg(c, in, 1), v = opt_arg(c, in, 2, 0);
+    int ks = PROG_IS_KIND(kind) ? PROG_KIND_STR(kind) : -1;
+    int64_t n = in->nargs > 3 ? arg(c, in, 3)
+              : prog_pickle_size(ks >= 0 && ks < P->nstrs ? P->strs[ks] : "?", v);
+    if (n < 1)
+        n = 1;
+    char *b = buffer((size_t)n + 16); /* a pickle under 12 bytes carries
+                                          nothing: its SIZE was written */
+    if (!b) {
+        set(c, in->dst, -ENOMEM);
+        return next(c);
+    }
+    uint32_t be = htonl((uint32_t)n);
+    memcpy(b, &be, 4);
+    int32_t k32 = ks;
+    memcpy(b + 4, &k32, 4);
+    memcpy(b + 8, &v, 8);
+    long r;
+    if (n <= 16384) {
+        r = fast3(SYS_write, fd, (long)b, n + 4);
+        set(c, in->dst, res(write, r));
+        return next(c);
+    }
+    r = res(write, fast3(SYS_write, fd, (long)b, 4));
+    if (r == 4)
+        r = res(write, fast3(SYS_write, fd, (long)(b + 4), n));
+    set(c, in->dst, r);
+    return next(c);
+}
+
+/* read(2) until n bytes are in, as _recv does: n, 0 at end of file, or
+ * -errno */
+static int64_t read_all(int fd, char *b, int64_t n)
+{
+    int64_t got = 0;
+    while (got < n) {
+        int64_t r = res(read, fast3(SYS_read, fd, (long)(b + got), n - got));
+        if (r <= 0)
+            return r;
+        got += r;
+    }
+    return got;
+}
+
+/* kind [, value] = Connection.recv(): read the length, then the pickle */
+static int op_conn_recv(struct ctx *c, const struct prog_ins *in)
+{
+    int fd = (int)arg(c, in, 0);
+    uint32_t be = 0;
+    int64_t kind = PROG_EOF_ERROR, v = 0;
+    int64_t r = read_all(fd, (char *)&be, 4);
+    if (r == 4) {
+        int64_t n = ntohl(be);
+        char *b = buffer((size_t)(n > 16 ? n : 16));
+        r = b ? read_all(fd, b, n) : -ENOMEM;
+        if (r == n && n >= 12) {
+            int32_t k32;
+            memcpy(&k32, b, 4);
+            memcpy(&v, b + 4, 8);
+            kind = PROG_KIND(k32);
+        }
+    }
+    if (r < 0)
+        kind = r;
+    set(c, in->dst, kind);
+    set(c, in->dst2, v);
+    return next(c);
+}
+
 static int op_read(struct ctx *c, const struct prog_ins *in)
 {
     int64_t n = arg(c, in, 1);
@@ -1454,7 +1541,8 @@ static const op_fn ops[OP__COUNT] = {
     [OP_LOCK] = op_lock, [OP_UNLOCK] = op_lock, [OP_COND_WAIT] = op_cond_wait,
     [OP_COND_SIGNAL] = op_cond_signal, [OP_COND_BROADCAST] = op_cond_signal,
     [OP_SEM_WAIT] = op_sem, [OP_SEM_POST] = op_sem,
-    [OP_SIGRETURN] = op_sigreturn,
+    [OP_SIGRETURN] = op_sigreturn, [OP_MP_PIPE] = op_mp_pipe,
+    [OP_CONN_SEND] = op_conn_send, [OP_CONN_RECV] = op_conn_recv,
 };
 
 int real_op_implemented(int op)

@@ -17,9 +17,12 @@
 #include "tl/text.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h> /* CLONE_THREAD, CLONE_VFORK: the traced program's flags */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 enum rec_kind { R_CALL, R_SIGNAL, R_EXIT, R_CAPTION, R_NAME, R_SWITCH };
 
@@ -476,19 +479,8 @@ static void sysinfo_init(void)
     sysinfo_ready = 1;
 }
 
-#define CLONE_THREAD_FLAG 0x00010000
-#define CLONE_VFORK_FLAG 0x00004000
 /* a write-like call shorter than this is shown running, not blocked */
 #define TRACE_WRITE_SLEEP_NS 1000000
-#define FIONBIO_REQ 0x5421
-#define F_DUPFD_CMD 0
-#define F_GETFL_CMD 3
-#define F_SETFL_CMD 4
-#define F_SETFD_CMD 2
-#define F_SETOWN_CMD 8
-#define F_DUPFD_CLOEXEC_CMD 1030
-#define O_NONBLOCK_FLAG 04000
-#define O_ASYNC_FLAG 020000
 
 static int is_clone(int s)
 {
@@ -632,7 +624,7 @@ static int pass_tasks(struct build *b)
             struct ttask *ch = &b->tasks[c];
             ch->parent = t;
             r->child = c;
-            ch->thread = (r->c.arg & CLONE_THREAD_FLAG) != 0;
+            ch->thread = (r->c.arg & CLONE_THREAD) != 0;
             ch->proc = ch->thread ? k->proc : c;
             if (!ch->own_prog)
                 ch->prog = k->prog;
@@ -715,8 +707,8 @@ static int pass_prefds(struct build *b)
                 rc = known_set(p, c->fds[1], 1);
         }
         if (!rc && (c->sys == S_DUP || c->sys == S_DUP2 || c->sys == S_DUP3 ||
-                    (c->sys == S_FCNTL && (c->arg == F_DUPFD_CMD ||
-                                           c->arg == F_DUPFD_CLOEXEC_CMD))) &&
+                    (c->sys == S_FCNTL && (c->arg == F_DUPFD ||
+                                           c->arg == F_DUPFD_CLOEXEC))) &&
             c->ret <= 65535)
             rc = known_set(p, (int)c->ret, 1);
         if (!rc && c->sys == S_CLOSE && c->ret == 0)
@@ -770,9 +762,12 @@ static void pass_clamp(struct build *b)
 static int emit(struct build *b, int64_t t, int type, int task, int sub, int obj,
                 int64_t a, int64_t bv, int line)
 {
-    struct tl_ev e = {.t = t, .a = a, .b = bv, .obj = obj, .line = line,
+    /* what an event holds: a trace longer than TL_T_MAX ends there */
+    t = t < 0 ? 0 : t > TL_T_MAX ? TL_T_MAX : t;
+    struct tl_ev e = {.t = t, .a = a, .b = bv, .obj = obj,
+                      .line = line > 0 && line <= TL_LINE_MAX ? (uint64_t)line : 0,
                       .task = task < 0 ? TL_NOTASK : (uint16_t)task,
-                      .type = (uint8_t)type, .sub = (uint16_t)sub};
+                      .type = (uint16_t)type, .sub = (uint16_t)sub};
     return tl_push(b->tl, &e) < 0 ? -ENOMEM : 0;
 }
 
@@ -945,14 +940,14 @@ static int64_t enter_arg(const struct rec *r)
     switch (c->sys) {
     case SYS_PIPE2: case SYS_SOCKETPAIR: return TL_FD_PAIR(c->fds[0], c->fds[1]);
     case SYS_FCNTL:
-        if (c->arg == F_GETFL_CMD)
+        if (c->arg == F_GETFL)
             return TL_F_GETFL;
-        if (c->arg == F_SETOWN_CMD)
+        if (c->arg == F_SETOWN)
             return TL_F_SETOWN | (c->size & 0xffffffff);
-        if (c->arg == F_SETFL_CMD)
+        if (c->arg == F_SETFL)
             return TL_F_SETFL(c->size & 3,
-                              ((c->size & O_NONBLOCK_FLAG) ? TL_FL_NONBLOCK : 0) |
-                              ((c->size & O_ASYNC_FLAG) ? TL_FL_ASYNC : 0));
+                              ((c->size & O_NONBLOCK) ? TL_FL_NONBLOCK : 0) |
+                              ((c->size & O_ASYNC) ? TL_FL_ASYNC : 0));
         return c->size;
     case SYS_EPOLL_CTL: return c->fd2;
     case SYS_IO_URING_ENTER: return TL_URING_ENTER_ARG(c->size, c->arg);
@@ -968,7 +963,7 @@ static int call_wait(struct build *b, const struct rec *r, int *obj)
     const struct trace_call *c = &r->c;
     const struct sys_info *si = &sysinfo[c->sys];
     *obj = -1;
-    if (c->sys == S_VFORK || (is_clone(c->sys) && (c->arg & CLONE_VFORK_FLAG)))
+    if (c->sys == S_VFORK || (is_clone(c->sys) && (c->arg & CLONE_VFORK)))
         return TW_CHILD; /* the parent sleeps until the child execs or exits */
     if (si->wait < 0 || c->timeout_ns == 0)
         return -1;
@@ -1114,8 +1109,8 @@ static int on_enter(struct build *b, struct rec *r)
 /* Flags from the O_ word F_SETFL gives */
 static int fl_of_linux(int64_t v)
 {
-    return ((v & O_NONBLOCK_FLAG) ? TL_FL_NONBLOCK : 0) |
-           ((v & O_ASYNC_FLAG) ? TL_FL_ASYNC : 0);
+    return ((v & O_NONBLOCK) ? TL_FL_NONBLOCK : 0) |
+           ((v & O_ASYNC) ? TL_FL_ASYNC : 0);
 }
 
 static int set_flags(struct build *b, int64_t tm, int t, int obj, int fd, int fl,
@@ -1263,8 +1258,8 @@ static int on_return(struct build *b, struct rec *r)
         b->tl->objs[o2].peer = o1;
     }
     if (ret >= 0 && (c->sys == S_DUP || c->sys == S_DUP2 || c->sys == S_DUP3 ||
-                     (c->sys == S_FCNTL && (c->arg == F_DUPFD_CMD ||
-                                            c->arg == F_DUPFD_CLOEXEC_CMD))))
+                     (c->sys == S_FCNTL && (c->arg == F_DUPFD ||
+                                            c->arg == F_DUPFD_CLOEXEC))))
         rc = dup_fd(b, r, c->fd, (int)ret);
     if (!rc && ret == 0 && c->sys == S_CLOSE)
         rc = fd_close(b, tm, pi, c->fd, line);
@@ -1280,11 +1275,11 @@ static int on_return(struct build *b, struct rec *r)
             p = &b->tasks[pi];
         }
     }
-    if (!rc && ret >= 0 && c->sys == S_FCNTL && c->arg == F_SETFL_CMD)
+    if (!rc && ret >= 0 && c->sys == S_FCNTL && c->arg == F_SETFL)
         rc = set_flags(b, tm, t, ob, c->fd, fl_of_linux(c->size), line);
-    if (!rc && ret >= 0 && c->sys == S_FCNTL && c->arg == F_SETFD_CMD && ob >= 0)
+    if (!rc && ret >= 0 && c->sys == S_FCNTL && c->arg == F_SETFD && ob >= 0)
         b->tasks[pi].cloexec[c->fd] = (c->size & 1) != 0;
-    if (!rc && ret == 0 && c->sys == S_IOCTL && c->arg == FIONBIO_REQ && ob >= 0)
+    if (!rc && ret == 0 && c->sys == S_IOCTL && c->arg == FIONBIO && ob >= 0)
         rc = set_flags(b, tm, t, ob, c->fd,
                        c->size ? (b->objs[ob].flags | TL_FL_NONBLOCK)
                                : (b->objs[ob].flags & ~TL_FL_NONBLOCK), line);

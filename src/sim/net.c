@@ -460,17 +460,32 @@ static int op_connect(struct sim *s, struct task *t, const struct prog_ins *in)
     return rc;
 }
 
-static int op_pair(struct sim *s, struct task *t, const struct prog_ins *in)
+/* pipe2 or socketpair; cloexec: with O_CLOEXEC / SOCK_CLOEXEC, as
+ * multiprocessing makes them (shown in the call's arguments) */
+int net_pair(struct sim *s, struct task *t, int pipe, int cloexec)
 {
-    int pipe = in->op == OP_PIPE;
     /* the two lowest free fds, shown as strace shows the result array */
     int fa0 = world_fd_lowest(&s->w, t->proc), fb0 = fa0 + 1;
     while (world_fd_obj(&s->w, t->proc, fb0) >= 0)
         fb0++;
     int room = sim_fd_room(s, t->proc, 2);
+    int64_t arg = room < 0 ? TL_FD_PAIR(-1, -1) : TL_FD_PAIR(fa0, fb0);
+    if (cloexec && !t->in_sys) {
+        char fds[32], args[96];
+        if (room < 0) /* at the limit the array is not filled in */
+            snprintf(fds, sizeof fds, "...");
+        else
+            snprintf(fds, sizeof fds, "[%d, %d]", fa0, fb0);
+        if (pipe)
+            snprintf(args, sizeof args, "%s, O_CLOEXEC", fds);
+        else
+            snprintf(args, sizeof args, "AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, "
+                     "0, %s", fds);
+        sim_sys_enter_args(s, t, pipe ? SYS_PIPE2 : SYS_SOCKETPAIR, -1, arg,
+                           args);
+    }
     /* at the limit the array is not filled in: shown as ... */
-    sim_sys_enter(s, t, pipe ? SYS_PIPE2 : SYS_SOCKETPAIR, -1,
-                  room < 0 ? TL_FD_PAIR(-1, -1) : TL_FD_PAIR(fa0, fb0));
+    sim_sys_enter(s, t, pipe ? SYS_PIPE2 : SYS_SOCKETPAIR, -1, arg);
     if (room < 0)
         return sim_sys_return(s, t, -EMFILE, s->p->cost.syscall);
     int a, b;
@@ -492,10 +507,8 @@ static int op_pair(struct sim *s, struct task *t, const struct prog_ins *in)
     return sim_sys_return(s, t, 0, s->p->cost.syscall);
 }
 
-static int op_read(struct sim *s, struct task *t, const struct prog_ins *in)
+int net_read(struct sim *s, struct task *t, int64_t fd, int64_t want, int recv)
 {
-    int64_t fd = sim_arg(t, in, 0), want = sim_arg(t, in, 1);
-    int recv = in->op == OP_RECV;
     sim_sys_enter(s, t, recv ? SYS_RECVFROM : SYS_READ, fd, want);
     int o = sim_fd_obj(s, t, fd);
     if (o < 0)
@@ -516,6 +529,8 @@ static int op_read(struct sim *s, struct task *t, const struct prog_ins *in)
         int64_t n = want < wo->rx ? want : wo->rx;
         int64_t ns = sim_copy_ns(s, n);
         sim_emit(s, EV_COPY, (int)(t - s->tasks), TC_TO_USER, o, n, ns);
+        if (s->objs[o].msgs)
+            msg_read(s, (int)(t - s->tasks), o, n);
         room_made(s, o);
         return sim_sys_return(s, t, n, sat_add(s->p->cost.syscall, ns));
     }
@@ -526,10 +541,9 @@ static int op_read(struct sim *s, struct task *t, const struct prog_ins *in)
     return sim_block(s, t, TW_DATA, o); /* phase one: wait for data */
 }
 
-static int op_write(struct sim *s, struct task *t, const struct prog_ins *in)
+int net_write(struct sim *s, struct task *t, int64_t fd, int64_t want,
+              int send, int64_t kind, int64_t v, int64_t total)
 {
-    int64_t fd = sim_arg(t, in, 0), want = sim_arg(t, in, 1);
-    int send = in->op == OP_SEND;
     sim_sys_enter(s, t, send ? SYS_SENDTO : SYS_WRITE, fd, want);
     int o = sim_fd_obj(s, t, fd);
     if (o < 0)
@@ -538,9 +552,12 @@ static int op_write(struct sim *s, struct task *t, const struct prog_ins *in)
     int peer = s->tl->objs[o].peer;
     int buf; /* the kernel buffer the bytes are copied into */
     int64_t cap;
-    if (wo->kind == OK_TTY && !send) /* the terminal takes it all */
+    if (wo->kind == OK_TTY && !send) { /* the terminal takes it all */
+        if (want > 0 && kind)
+            msg_written(s, (int)(t - s->tasks), o, want, kind, v, total);
         return sim_sys_return(s, t, want < 0 ? -EINVAL : want,
                               sat_add(s->p->cost.syscall, sim_copy_ns(s, want)));
+    }
     if (wo->kind == OK_SOCKET) {
         if (peer < 0)
             return sim_sys_return(s, t, send ? -ENOTCONN : -EPIPE,
@@ -563,6 +580,9 @@ static int op_write(struct sim *s, struct task *t, const struct prog_ins *in)
     int64_t ns = 0;
     if (n > 0) {
         ns = sim_copy_ns(s, n);
+        int dst = wo->kind == OK_SOCKET ? peer : buf;
+        if (t->done == 0 && (kind || s->objs[dst].msgs)) /* before its bytes */
+            msg_written(s, (int)(t - s->tasks), dst, want, kind, v, total);
         sim_emit(s, EV_COPY, (int)(t - s->tasks), TC_TO_KERNEL, buf, n, ns);
         t->done += n;
         if (wo->kind == OK_SOCKET) {
@@ -802,9 +822,20 @@ static int io_exec(struct sim *s, struct task *t, const struct prog_ins *in)
     case OP_LISTEN: return op_listen(s, t, in);
     case OP_ACCEPT: return op_accept(s, t, in);
     case OP_CONNECT: return op_connect(s, t, in);
-    case OP_PIPE: case OP_SOCKETPAIR: return op_pair(s, t, in);
-    case OP_READ: case OP_RECV: return op_read(s, t, in);
-    case OP_WRITE: case OP_SEND: return op_write(s, t, in);
+    case OP_PIPE: case OP_SOCKETPAIR: return net_pair(s, t, in->op == OP_PIPE, 0);
+    case OP_READ: case OP_RECV:
+        return net_read(s, t, sim_arg(t, in, 0), sim_arg(t, in, 1),
+                        in->op == OP_RECV);
+    case OP_WRITE: case OP_SEND: {
+        int64_t k = in->nargs > 2 ? sim_arg(t, in, 2) : 0;
+        int64_t n = sim_arg(t, in, 1);
+        if (k && !PROG_IS_KIND(k))
+            return sim_fail(s, in, "%s: the message's kind must be a word "
+                            "(such as task), not %lld", prog_op_name(in->op),
+                            (long long)k);
+        return net_write(s, t, sim_arg(t, in, 0), n, in->op == OP_SEND, k,
+                         in->nargs > 3 ? sim_arg(t, in, 3) : 0, n);
+    }
     case OP_CLOSE: return op_close(s, t, in);
     case OP_TYPE: return op_type(s, t, in);
     default: return op_fcntl(s, t, in);

@@ -3,6 +3,7 @@
  * naming its operations.  The compiler itself is scn*.c (scn_int.h).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "sim/prog.h"
 
@@ -44,6 +45,7 @@ void prog_free(struct prog *p)
         free(p->captions[i].text);
     free(p->captions);
     prog_free_strv(p->strs, p->nstrs);
+    free(p->kinds);
     for (int i = 0; i < p->nlists; i++)
         free(p->lists[i].v);
     free(p->lists);
@@ -54,4 +56,29 @@ void prog_free(struct prog *p)
     }
     free(p->scripts);
     free(p);
+}
+
+/* The pickle CPython 3.11 makes of the tuple (kind, v) (protocol 4, the
+ * default up to 3.13; 3.14's protocol 5 is the same size here): PROTO 2
+ * bytes, FRAME 9, SHORT_BINUNICODE 2 + len, MEMOIZE 1, the int (BININT1
+ * 2 bytes for 0..255, BININT2 3 up to 65535, BININT 5 for an int32, else
+ * LONG1 2 + its bytes), TUPLE2 1, MEMOIZE 1, STOP 1.  Measured: ('task',
+ * 0) is 23 bytes, ('result', 42) 25. */
+int64_t prog_pickle_size(const char *kind, int64_t v)
+{
+    int64_t n = 17 + (int64_t)strlen(kind);
+    if (v >= 0 && v <= 255)
+        n += 2;
+    else if (v >= 0 && v <= 65535)
+        n += 3;
+    else if (v >= INT32_MIN && v <= INT32_MAX)
+        n += 5;
+    else { /* LONG1: little-endian two's complement, as short as it goes */
+        int b = 1;
+        while (b < 8 && (v < -((int64_t)1 << (8 * b - 1)) ||
+                         v >= ((int64_t)1 << (8 * b - 1))))
+            b++;
+        n += 2 + b;
+    }
+    return n;
 }

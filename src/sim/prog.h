@@ -40,6 +40,8 @@
  *   m  a `shared` variable used as a lock (a futex word)
  *   r  a resource limit: RLIMIT_NOFILE (the only one modelled)
  *   k  a socket option: SO_SNDBUF or SO_RCVBUF
+ *   w  an optional message kind: a word (`task`), a string ("task") or a
+ *      variable that holds one (PROG_KIND)
  * Results (the names before '=') are listed in the help text.
  * Operations that are control flow (if, loop, ...) are not in this table.
  * Every operation also runs for real: give a new one its entry in ops[] of
@@ -54,8 +56,8 @@
     X(SOCKETPAIR, "socketpair", "", "a, b = socketpair: two connected sockets") \
     X(READ, "read", "fn", "n = read FD SIZE: read up to SIZE bytes") \
     X(RECV, "recv", "fn", "n = recv FD SIZE: like read, on a socket (recvfrom)") \
-    X(WRITE, "write", "fn", "n = write FD SIZE: write SIZE bytes") \
-    X(SEND, "send", "fn", "n = send FD SIZE: like write, on a socket (sendto)") \
+    X(WRITE, "write", "fnwv", "n = write FD SIZE [KIND [VALUE]]: write SIZE bytes (that carry the message KIND VALUE)") \
+    X(SEND, "send", "fnwv", "n = send FD SIZE [KIND [VALUE]]: like write, on a socket (sendto)") \
     X(CLOSE, "close", "f", "close FD") \
     X(FCNTL, "fcntl", "fo", "fcntl FD O_NONBLOCK: set a flag on FD") \
     X(COMPUTE, "compute", "d", "compute TIME: use the CPU for TIME") \
@@ -99,6 +101,9 @@
     X(SETSOCKOPT, "setsockopt", "fkn", "setsockopt FD SO_SNDBUF|SO_RCVBUF SIZE: ask for a socket buffer size; the kernel doubles it for its bookkeeping") \
     X(GETSOCKOPT, "getsockopt", "fk", "n = getsockopt FD SO_SNDBUF|SO_RCVBUF: the buffer size the kernel keeps (twice what setsockopt asked for)") \
     X(SET, "set", "v", "x = set VALUE: assign") \
+    X(MP_PIPE, "mp_pipe", "", "a, b = mp_pipe [oneway]: multiprocessing.Pipe(): socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC), both ends send and receive; oneway: Pipe(duplex=False), pipe2(O_CLOEXEC), r receives and w sends") \
+    X(CONN_SEND, "conn_send", "fwvv", "conn_send FD KIND [VALUE [SIZE]]: Connection.send((KIND, VALUE)): pickle it, then write the 4-byte length and the pickle in one write (two when the pickle, or SIZE, is over 16 KiB)") \
+    X(CONN_RECV, "conn_recv", "f", "kind [, value] = conn_recv FD: Connection.recv(): read the 4-byte length, then the pickle (read blocks while nothing is there); kind = EOFError at end of file") \
     /* control flow, produced by the compiler only */ \
     X(JMP, "(jump)", "", "") \
     X(JIF, "(if)", "", "") \
@@ -112,6 +117,16 @@
 /* The value `v = next G` gets once generator G is done: Python raises
  * StopIteration; the scenario compares with the word StopIteration */
 #define PROG_STOP_ITERATION TL_STOP_ITERATION
+/* A message kind as a value: the kind's string, prog->strs[i] (a word of
+ * the scenario: `conn_send c task 5`, `if k == "task"`).  Kinds are
+ * interned: one string per spelling (prog->kinds). */
+#define PROG_KIND_BASE ((int64_t)1 << 61)
+#define PROG_KIND(i) (PROG_KIND_BASE + (int64_t)(i))
+#define PROG_IS_KIND(v) ((v) >= PROG_KIND_BASE && (v) < PROG_KIND_BASE + (1 << 30))
+#define PROG_KIND_STR(v) ((int)((v) - PROG_KIND_BASE))
+/* What conn_recv gives at end of file: Python raises EOFError */
+#define PROG_EOF_ERROR (-((int64_t)1 << 62) - 1)
+#define PROG_MAX_KINDS 1000
 
 enum prog_op {
 #define X(e, k, s, h) OP_##e,
@@ -278,6 +293,8 @@ struct prog {
     int ncaptions, captioncap;
     char **strs; /* string constants (say), indexed by ARG_CONST value */
     int nstrs, strcap;
+    int32_t *kinds; /* the strs that are message kinds, each spelling once */
+    int nkinds, kindcap;
     struct prog_list *lists;
     int nlists, listcap;
     char **lines; /* the source, one string per line (no newline) */
@@ -295,6 +312,9 @@ struct prog {
 #define PROG_MAX_CODE 100000       /* instructions */
 
 void prog_free(struct prog *p);
+/* The bytes of pickle.dumps((kind, v)), a str of ASCII and an int, as
+ * CPython 3.11 makes it (multiprocessing's ForkingPickler, protocol 4) */
+int64_t prog_pickle_size(const char *kind, int64_t v);
 const char *prog_op_name(int op);
 
 #endif

@@ -226,7 +226,7 @@ static const struct {
     [MK_LATENCY] = {"latency", U_TIME, 0, INT64_MAX},
     [MK_SLICE] = {"slice", U_TIME, 100000, 100000000},
     [MK_HZ] = {"hz", U_NONE, 100, 1000},
-    [MK_LIMIT] = {"limit", U_TIME, 1, INT64_MAX},
+    [MK_LIMIT] = {"limit", U_TIME, 1, TL_T_MAX}, /* what an event can hold */
     [MK_EVENTS] = {"events", U_NONE, 1, 50000000},
     [MK_STEPS] = {"steps", U_NONE, 1, SIM_STEPS_MAX},
     [MK_MEMORY] = {"memory", U_SIZE, 1L << 20, SIM_MEM_MAX},

@@ -105,6 +105,36 @@ static int scn_add_str(struct scn *S, const char *s, int len, int off)
     return p->nstrs++;
 }
 
+/* The kind named s (a message's: `task`, "result"), interned once per
+ * spelling so that kinds compare as values: PROG_KIND of its string */
+static int scn_kind(struct scn *S, const char *s, int len, int off,
+                    struct prog_arg *a)
+{
+    struct prog *p = S->p;
+    for (int i = 0; i < p->nkinds; i++) {
+        const char *k = p->strs[p->kinds[i]];
+        if ((int)strlen(k) == len && !memcmp(k, s, (size_t)len)) {
+            scn_const(a, PROG_KIND(p->kinds[i]));
+            return 0;
+        }
+    }
+    if (p->nkinds >= PROG_MAX_KINDS)
+        return scn_err(S, off, "too many message kinds (at most %d)",
+                       PROG_MAX_KINDS);
+    if (len == 0 || len > 64)
+        return scn_err(S, off, "a message kind is a word of 1 to 64 bytes");
+    int32_t *k = scn_grow(p->kinds, &p->kindcap, p->nkinds + 1, sizeof *k);
+    if (!k)
+        return scn_oom(S, off);
+    p->kinds = k;
+    int i = scn_add_str(S, s, len, off);
+    if (i < 0)
+        return -1;
+    p->kinds[p->nkinds++] = i;
+    scn_const(a, PROG_KIND(i));
+    return 0;
+}
+
 struct prog_task *scn_cur(struct scn *S)
 {
     return &S->p->tasks[S->task];
@@ -284,12 +314,18 @@ int scn_value(struct scn *S, struct prog_arg *a)
         scn_const(a, t->v);
         return 0;
     }
+    if (t->kind == T_STR) /* a message kind: if k == "task" */
+        return scn_kind(S, t->s, t->slen, t->off, a);
     if (t->kind != T_IDENT)
-        return scn_err(S, t->off, "expected a value (a variable, a number or "
-                       "an errno name such as EAGAIN), found %s",
-                       scn_desc(S, t, b, sizeof b));
+        return scn_err(S, t->off, "expected a value (a variable, a number, "
+                       "a message kind \"task\" or an errno name such as "
+                       "EAGAIN), found %s", scn_desc(S, t, b, sizeof b));
     if (scn_var_find(S, t->s, t->len) < 0 && scn_word(t, "StopIteration")) {
         scn_const(a, PROG_STOP_ITERATION); /* what next gives at the end */
+        return 0;
+    }
+    if (scn_var_find(S, t->s, t->len) < 0 && scn_word(t, "EOFError")) {
+        scn_const(a, PROG_EOF_ERROR); /* what conn_recv gives at the end */
         return 0;
     }
     if (scn_var_find(S, t->s, t->len) >= 0 || !scn_errno_form(t))
@@ -401,6 +437,15 @@ static int scn_arg(struct scn *S, char spec, struct prog_ins *in,
     case 'v':
         S->pos--;
         return scn_value(S, a);
+    case 'w': /* a message kind: a variable holding one, a word, "word" */
+        if (t->kind == T_STR)
+            return scn_kind(S, t->s, t->slen, t->off, a);
+        if (t->kind != T_IDENT)
+            return scn_err(S, t->off, "expected a message kind (a word such "
+                           "as task), found %s", scn_desc(S, t, b, sizeof b));
+        if (scn_var_find(S, t->s, t->len) >= 0)
+            return scn_arg_var(S, t, a, HINT_VAR);
+        return scn_kind(S, t->s, t->len, t->off, a);
     case 's':
         if (t->kind != T_STR)
             return scn_err(S, t->off, "expected a string \"...\", found %s",
@@ -659,9 +704,16 @@ static int scn_args(struct scn *S, struct prog_ins *in, int off)
     const char *spec = op_spec[op];
     int max = (int)strlen(spec), min = 0;
     for (int i = 0; i < max; i++)
-        min += spec[i] != 'v' && spec[i] != 't';
+        min += spec[i] != 'v' && spec[i] != 't' && spec[i] != 'w';
     if (op == OP_SET)
         min = 1;
+    if (op == OP_CONN_SEND)
+        min = 2; /* the kind is what it sends */
+    if (op == OP_MP_PIPE && scn_left(S) == 1 &&
+        scn_word(&S->tok[S->pos], "oneway")) {
+        in->flags = 1; /* Pipe(duplex=False) */
+        S->pos++;
+    }
     if ((op == OP_EPOLL_CTL || op == OP_WATCH || op == OP_UNWATCH) &&
         scn_left(S) > max)
         max = scn_left(S); /* the event list: scn_epoll_events */
@@ -703,16 +755,17 @@ static int scn_args(struct scn *S, struct prog_ins *in, int off)
 int scn_op(struct scn *S, int op, const struct scn_tok *kw,
            const struct scn_tok *d1, const struct scn_tok *d2)
 {
-    int two = op == OP_PIPE || op == OP_SOCKETPAIR || op == OP_CQE;
+    int two = op == OP_PIPE || op == OP_SOCKETPAIR || op == OP_CQE ||
+              op == OP_MP_PIPE;
     if (op == OP_CQE && !d2)
         return scn_err(S, kw->off, "cqe returns two values: write id, res = "
                        "cqe RING");
     if (two && !d2)
         return scn_err(S, kw->off, "%s returns two fds: write a, b = %s",
                        op_kw[op], op_kw[op]);
-    if (!two && d2 && op != OP_WAIT)
-        return scn_err(S, d2->off, "only pipe, socketpair, cqe and wait return "
-                       "two values");
+    if (!two && d2 && op != OP_WAIT && op != OP_CONN_RECV)
+        return scn_err(S, d2->off, "only pipe, socketpair, mp_pipe, cqe, wait "
+                       "and conn_recv return two values");
     if (d1 && (op == OP_SAY || op == OP_EXIT))
         return scn_err(S, d1->off, "%s returns no value", op_kw[op]);
     if (!d1 && op == OP_SET)

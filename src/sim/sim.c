@@ -263,10 +263,11 @@ static void budget_step(struct sim *s)
 long sim_emit(struct sim *s, int type, int task, int sub, int obj, int64_t a,
               int64_t b)
 {
+    int line = task_line(s, task); /* s->now <= the limit <= TL_T_MAX */
     struct tl_ev e = {.t = s->now, .a = a, .b = b, .obj = obj,
-                      .line = task_line(s, task),
+                      .line = line <= TL_LINE_MAX ? (uint64_t)line : 0,
                       .task = task < 0 ? TL_NOTASK : (uint16_t)task,
-                      .type = (uint8_t)type, .sub = (uint8_t)sub};
+                      .type = (uint16_t)type, .sub = (uint16_t)sub};
     if (s->failed)
         return -1;
     /* a queue's items grow here: their memory is counted as they do */
@@ -503,6 +504,17 @@ void sim_sys_enter(struct sim *s, struct task *t, int sys, int64_t fd,
         sys_enter(s, t, sys, fd, arg, 0);
 }
 
+void sim_sys_enter_args(struct sim *s, struct task *t, int sys, int64_t fd,
+                        int64_t arg, const char *args)
+{
+    if (t->in_sys)
+        return;
+    int id = tl_add_str(s->tl, args);
+    if (id < 0)
+        s->failed = -ENOMEM;
+    sys_enter(s, t, sys, fd, arg, id < 0 ? 0 : (int64_t)id + 1);
+}
+
 #define SLACK_MAX 100000000LL /* MAX_SLACK in fs/select.c: 100 ms */
 
 void sim_sys_enter_wait(struct sim *s, struct task *t, int sys, int64_t fd,
@@ -606,7 +618,8 @@ static void sys_finish(struct sim *s, struct task *t)
         sim_set_dst(s, t, in->dst, t->ret);
         if (in->op == OP_WAIT) /* pid, status = wait */
             sim_set_dst(s, t, in->dst2, t->ret < 0 ? t->ret : t->ret2);
-        if (in->op == OP_PIPE || in->op == OP_SOCKETPAIR) {
+        if (in->op == OP_PIPE || in->op == OP_SOCKETPAIR ||
+            in->op == OP_MP_PIPE) {
             sim_set_dst(s, t, in->dst, t->ret < 0 ? t->ret : TL_FD_PAIR_A(t->ret2));
             sim_set_dst(s, t, in->dst2, t->ret < 0 ? t->ret : TL_FD_PAIR_B(t->ret2));
         }
@@ -623,7 +636,7 @@ static void sys_finish(struct sim *s, struct task *t)
 static const struct mux_ops *const muxes[] = {
     &mux_io_ops, &mux_proc_ops, &mux_scan_ops, &mux_select_ops, &mux_poll_ops,
     &mux_epoll_ops, &mux_sigio_ops, &mux_uring_ops, &mux_mem_ops,
-    &mux_timerfd_ops, &mux_coro_ops,
+    &mux_timerfd_ops, &mux_coro_ops, &mux_msg_ops,
 };
 #define NMUX ((int)(sizeof muxes / sizeof muxes[0]))
 

@@ -162,6 +162,9 @@ struct task {
     uint8_t said_fdset; /* select: the fd_set overflow was narrated */
     int32_t sel_str[2]; /* string ids + 1 of the last arrays its calls
                            passed and got back (sim_call_str) */
+    int64_t msg_len, msg_got; /* conn_recv: the pickle's length, the bytes
+                                 of the part being read so far (msg.c) */
+    int64_t msg_kind, msg_val; /* conn_recv: what it will return */
 };
 
 /* The engine's private side of a kernel object */
@@ -181,6 +184,8 @@ struct sobj {
                           so room made must be announced (space_made) */
     int32_t sig_owner; /* F_SETOWN: process task + 1 to send SIGIO, 0 none */
     int32_t uring_waits; /* io_uring requests waiting for it (aio_uring.c) */
+    struct msgq *msgs; /* the messages in the bytes on their way here
+                          (msg.c); NULL until the first one */
     void *mux;         /* per-model private state (epoll instance, ...) */
     void (*mux_free)(void *mux); /* how to free it, if not free() */
     struct watchers sleepers; /* tasks asleep in select/poll on it */
@@ -275,6 +280,25 @@ int timerfd_read(struct sim *s, struct task *t, int obj, int64_t want);
 extern const struct mux_ops mux_io_ops, mux_proc_ops;
 /* variables, arithmetic and locks in the process's memory (mem.c) */
 extern const struct mux_ops mux_mem_ops;
+/* ---- messages (msg.c): multiprocessing's Pipe and Connection ---- */
+extern const struct mux_ops mux_msg_ops;
+/* n bytes written by task toward dst (a pipe's read end, the socket that
+ * receives, the terminal) begin a message of kind (a PROG_KIND value) and
+ * value v, whose bytes are `total` (the first write of it); kind 0: plain
+ * bytes; MSG_MORE: the next part of the message begun last */
+#define MSG_MORE (-1)
+void msg_written(struct sim *s, int task, int dst, int64_t n, int64_t kind,
+                 int64_t v, int64_t total);
+/* task read n bytes of obj: messages whose last byte went leave its queue */
+void msg_read(struct sim *s, int task, int obj, int64_t n);
+/* read/recv and write/send of net.c, for the operations made of them:
+ * one call of read(fd, want) (recv: recvfrom); write(fd, want) carrying
+ * (kind, v) as msg_written says, where a message begins */
+int net_read(struct sim *s, struct task *t, int64_t fd, int64_t want, int recv);
+int net_write(struct sim *s, struct task *t, int64_t fd, int64_t want,
+              int send, int64_t kind, int64_t v, int64_t total);
+/* pipe2 / socketpair (net.c): the pair's fds in t->ret2 (TL_FD_PAIR) */
+int net_pair(struct sim *s, struct task *t, int pipe, int cloexec);
 
 /* ---- the run's budget (sim.c) ---- */
 /* Stop the run here, keeping the timeline so far: s->stop, truncated, and
@@ -401,6 +425,10 @@ int sim_fd_obj(struct sim *s, const struct task *t, int64_t fd);
 /* Enter syscall sys once per instruction (a retried call does not re-enter) */
 void sim_sys_enter(struct sim *s, struct task *t, int sys, int64_t fd,
                    int64_t arg);
+/* The same, with its arguments as strace would print them (a timeline
+ * string in SYS_ENTER.b): pipe2's O_CLOEXEC, the message a write carries */
+void sim_sys_enter_args(struct sim *s, struct task *t, int sys, int64_t fd,
+                        int64_t arg, const char *args);
 /*
  * Timeouts of the waiting calls (pselect6, poll, epoll_wait,
  * io_uring_enter).  sim_sys_enter_wait enters sys like sim_sys_enter and,

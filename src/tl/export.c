@@ -324,6 +324,14 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
         fprintf(out, ",\"queue\":%d,\"op\":\"%s\",\"item\":%lld", e->obj,
                 e->sub == TQ_PUSH ? "push" : e->sub == TQ_POP ? "pop" : "remove",
                 (long long)e->a);
+        if (e->obj >= 0 && e->obj < tl->nqueues &&
+            tl->queues[e->obj].kind == TQK_MSGS) { /* a message's payload */
+            int k = TL_MSG_KIND(e->a);
+            fputs(",\"kind\":", out);
+            tl_json_str(out, k >= 0 && k < tl->nstrs && tl->strs[k] ? tl->strs[k]
+                                                                   : "?");
+            fprintf(out, ",\"value\":%lld", (long long)TL_MSG_VAL(e->a));
+        }
         break;
     case EV_CAPTION:
         fputs(",\"text\":", out);

@@ -514,6 +514,12 @@ static char *queue_item(char *buf, size_t len, const struct tl *tl, int q,
         break;
     }
     case TQK_FUTEX: SN("%s", task_name(tl, (int)item)); break;
+    case TQK_MSGS: { /* a message: its kind and value, "task 5" */
+        int k = TL_MSG_KIND(item);
+        SN("%s %lld", k >= 0 && k < tl->nstrs && tl->strs[k] ? tl->strs[k] : "?",
+           (long long)TL_MSG_VAL(item));
+        break;
+    }
     case TQK_SQ: case TQK_CQ: {
         static const char *const op[] = {
 #define X(e, n, k) k,

@@ -319,6 +319,18 @@ enum tl_uring_op {
 #define TL_URING_LEN(it) ((int64_t)(uint32_t)(it))
 #define TL_URING_RES(it) ((int64_t)(int32_t)(uint32_t)(it))
 
+/*
+ * A message: what a task, a result or a request is, told apart by a kind
+ * (the id of a timeline string, its name: "task", "result") and a 32-bit
+ * value, packed in one int64 (kind << 32 | value), so that a queue item
+ * names it without a side table.  The bytes that carry it are counted as
+ * any bytes are; the message rides on them (TQK_MSGS).
+ */
+#define TL_MSG(kind, v) ((int64_t)((uint64_t)(uint32_t)(kind) << 32 | \
+                                   (uint64_t)(uint32_t)(v)))
+#define TL_MSG_KIND(m) ((int)(uint32_t)((uint64_t)(m) >> 32))
+#define TL_MSG_VAL(m) ((int64_t)(int32_t)(uint32_t)((uint64_t)(m) & 0xffffffff))
+
 /* SWITCH.sub: next(g), g.send(v), a generator's yield, its end
  * (StopIteration), greenlet's switch, a switched greenlet's end */
 #define TL_STOP_ITERATION (-((int64_t)1 << 62)) /* next's value at the end */
@@ -426,16 +438,30 @@ enum tl_ev_type {
     EV__COUNT
 };
 
+/*
+ * An event is 32 bytes: a timeline of 10^7 events must fit a laptop with
+ * its checkpoints (docs/design.md, "Memory").  Time and line share one
+ * word, type and sub another, as bit-fields read like plain fields.
+ * Producers keep within them: time in 0..TL_T_MAX (a scenario's `limit`
+ * cannot pass it; a longer recorded trace is clamped), a line past
+ * TL_LINE_MAX recorded as 0 (none).
+ */
+#define TL_T_MAX (((int64_t)1 << 45) - 1) /* 9 h 46 min of virtual time */
+#define TL_LINE_MAX ((1 << 18) - 1)
+#define TL_SUB_MAX ((1 << 11) - 1)
 struct tl_ev {
-    int64_t t; /* virtual time, ns */
+    int64_t t : 46;     /* virtual time, ns, 0..TL_T_MAX */
+    uint64_t line : 18; /* script line the task is executing, 0 if none */
     int64_t a;
     int64_t b;
     int32_t obj;
-    int32_t line;  /* script line the task is executing, 0 if none */
-    uint16_t task; /* TL_NOTASK if none */
-    uint8_t type;  /* enum tl_ev_type */
-    uint16_t sub;  /* per type; a syscall needs more than 8 bits */
+    uint16_t task;      /* TL_NOTASK if none */
+    uint16_t type : 5;  /* enum tl_ev_type */
+    uint16_t sub : 11;  /* per type; a syscall needs more than 8 bits */
 };
+_Static_assert(sizeof(struct tl_ev) == 32, "an event is 32 bytes");
+_Static_assert(EV__COUNT <= 32, "event types fit tl_ev.type");
+_Static_assert(TL_SYS_ALL <= TL_SUB_MAX + 1, "syscalls fit tl_ev.sub");
 
 struct tl_task {
     char *name;
@@ -455,12 +481,15 @@ struct tl_obj {
     int32_t owner; /* task index of the process that created it, -1 */
 };
 
+/* TQK_MSGS: the messages in the bytes on their way to an object (a pipe's
+ * read end, a socket), oldest first, or written to the terminal; items are
+ * TL_MSG values.  A message leaves when its last byte is read.  */
 /* TQK_MEM: a `shared` variable in a process's memory: one item, its value
  * (kept by MEM events).  TQK_FUTEX: the tasks asleep in FUTEX_WAIT on a
  * word of that memory, oldest first (items are task indexes). */
 enum tl_queue_kind { TQK_RUN, TQK_ACCEPT, TQK_INTEREST, TQK_READY, TQK_SQ,
                      TQK_CQ, TQK_EVENTS, TQK_SIGNALS, TQK_MEM, TQK_FUTEX,
-                     TQK_TICKS };
+                     TQK_TICKS, TQK_MSGS };
 
 struct tl_queue {
     char *name;

@@ -325,6 +325,40 @@ int cb_text(struct cbuf *cb, int x, int y, int maxw, const char *s, int role)
     return used;
 }
 
+int cb_name(struct cbuf *cb, int x, int y, int maxw, const char *s, int role)
+{
+    if (!s || maxw <= 0)
+        return 0;
+    if (maxw < 4 || ui_strwidth(s) <= maxw)
+        return cb_text(cb, x, y, maxw, s, role);
+    enum { MAXCP = 256 };
+    uint32_t cp[MAXCP];
+    int wd[MAXCP], n = 0;
+    uint32_t c;
+    for (int k; n < MAXCP && (k = ui_utf8_dec(s, &c)) > 0; s += k) {
+        cp[n] = c;
+        wd[n++] = draw_width(c);
+    }
+    int headw = (maxw - 1) / 2, tailw = maxw - 1 - headw;
+    int h = 0, used = 0;
+    for (; h < n && used + wd[h] <= headw; h++) {
+        if (wd[h] > 0)
+            cb_put(cb, x + used, y, cp[h], role);
+        used += wd[h];
+    }
+    cb_put(cb, x + used, y, cb_glyph(cb, G_ELLIPSIS), role);
+    used++;
+    int t = n, tw = 0;
+    while (t > h && tw + wd[t - 1] <= tailw)
+        tw += wd[--t];
+    for (; t < n; t++) {
+        if (wd[t] > 0)
+            cb_put(cb, x + used, y, cp[t], role);
+        used += wd[t];
+    }
+    return used;
+}
+
 int cb_textf(struct cbuf *cb, int x, int y, int maxw, int role,
              const char *fmt, ...)
 {

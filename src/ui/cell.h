@@ -154,6 +154,12 @@ void cb_rep(struct cbuf *cb, int x, int y, int n, int glyph, int role);
  * columns used.
  */
 int cb_text(struct cbuf *cb, int x, int y, int maxw, const char *s, int role);
+/*
+ * A name (a task's, an fd's) in at most maxw columns: one that does not fit
+ * loses its middle, not its end ("app/…ker2"), so that names that differ
+ * only in their last characters stay told apart.  Returns the columns used.
+ */
+int cb_name(struct cbuf *cb, int x, int y, int maxw, const char *s, int role);
 int cb_textf(struct cbuf *cb, int x, int y, int maxw, int role,
              const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Same text, right-aligned so that it ends at column x + maxw */

@@ -173,7 +173,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
             continue;
         }
         int t = v->order[out[row]];
-        cb_text(cb, in.x, y, namew, tl->tasks[t].name,
+        cb_name(cb, in.x, y, namew, tl->tasks[t].name,
                 t == v->sel_task ? R_SELECTED : R_DEFAULT);
         draw_lane(v, cb, t, x0, y, cols, t0, span);
         const struct cell *c = cb_at(cb, x0 + cc, y);

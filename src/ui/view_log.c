@@ -62,7 +62,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
                       (long long)(e->t / 1000000000),
                       (long long)(e->t % 1000000000 / 1000)) + 1;
         const char *name = e->task < tl->ntasks ? tl->tasks[e->task].name : "";
-        cb_text(cb, x, y, namew, name,
+        cb_name(cb, x, y, namew, name,
                 e->task == v->sel_task ? R_SELECTED : R_DEFAULT);
         x += namew + 1;
         cb_text(cb, x, y, in.x + in.w - x, txt, role);

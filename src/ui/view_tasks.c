@@ -149,8 +149,13 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         int g = state_glyph(st);
         cb_put(cb, in.x, y, sel ? cb_glyph(cb, G_TRI_R) : ' ',
                sel ? R_SELECTED : R_DEFAULT);
-        cb_text(cb, in.x + 1 + 2 * v->depth[i], y, namew - 2 * v->depth[i],
-                task_label(tl, t, lab, sizeof lab),
+        /* a label that does not fit drops its "(thread)" and then the
+           middle of the name, so app/worker1 and app/worker2 stay apart */
+        int room = namew - 2 * v->depth[i];
+        const char *label = task_label(tl, t, lab, sizeof lab);
+        if (ui_strwidth(label) > room)
+            label = tl->tasks[t].name;
+        cb_name(cb, in.x + 1 + 2 * v->depth[i], y, room, label,
                 st == TS_NONE || st == TS_EXITED ? R_DIM : R_DEFAULT);
         if (sel)
             cb_recolour(cb, in.x, y, namew + 1, focus ? R_CURSOR : R_SELECTED);
