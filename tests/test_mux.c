@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -490,6 +491,72 @@ static void test_poll_epoll_arrays_text(void **state)
     tl_free(tl);
 }
 
+/* One connection to a listening socket with a task asleep in accept() and
+ * an EPOLLEXCLUSIVE item whose epoll instance has a task in epoll_wait():
+ * both are exclusive entries of the socket's wait queue, and the wake-up
+ * stops at the first one queued (a C program on Linux 6.x: the item added
+ * before the acceptor slept wins, and the acceptor is never woken; added
+ * after, the acceptor wins and epoll_wait() times out) */
+static struct tl *accept_vs_exclusive(int epoll_first)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "process srv {\n    s = socket\n    listen s 8080\n"
+             "    pid = fork {\n        sleep %s\n        ep = epoll_create\n"
+             "        epoll_ctl ep add s exclusive\n"
+             "        n = epoll_wait ep 4 5ms\n        exit\n    }\n"
+             "    pid = fork {\n        sleep %s\n        c = accept s\n"
+             "        exit\n    }\n    wait\n    wait\n}\n"
+             "peer client at 1ms {\n    c = connect 8080\n    sleep 8ms\n"
+             "    close c\n}\n",
+             epoll_first ? "10us" : "200us", epoll_first ? "200us" : "10us");
+    return run_text(text);
+}
+
+static void test_accept_competes_with_exclusive(void **state)
+{
+    (void)state;
+    for (int epoll_first = 0; epoll_first < 2; epoll_first++) {
+        struct tl *tl = accept_vs_exclusive(epoll_first);
+        int ew = task_id(tl, "srv.1"), ac = task_id(tl, "srv.2");
+        int64_t n[2] = {-99, -99}, c[2] = {-99, -99};
+        assert_int_equal(sys_rets(tl, ew, SYS_EPOLL_WAIT, n, 2), 1);
+        int nc = sys_rets(tl, ac, SYS_ACCEPT, c, 2);
+        if (epoll_first) { /* the item is first: one wake-up, for epoll */
+            assert_int_equal(n[0], 1);
+            assert_int_equal(nc, 0); /* still asleep in accept */
+        } else { /* the acceptor is first: epoll_wait times out */
+            assert_int_equal(nc, 1);
+            assert_true(c[0] >= 0);
+            assert_int_equal(n[0], 0);
+        }
+        tl_free(tl);
+    }
+}
+
+/* Without EPOLLEXCLUSIVE every item's callback runs, the newest first
+ * (add_wait_queue puts an entry at the head of the socket's queue): the
+ * worker that added its item last is the first woken, and on a CPU of its
+ * own it wins the accept (as three forked workers do on Linux 6.x) */
+static void test_herd_newest_first(void **state)
+{
+    (void)state;
+    struct tl *tl = run_file("scenarios/herd.scn");
+    int64_t c[2];
+    assert_int_equal(sys_rets(tl, task_id(tl, "herd.3"), SYS_ACCEPT, c, 2), 1);
+    assert_true(c[0] >= 0);
+    assert_int_equal(sys_rets(tl, task_id(tl, "herd.2"), SYS_ACCEPT, c, 2), 1);
+    assert_int_equal(c[0], -EAGAIN);
+    assert_int_equal(sys_rets(tl, task_id(tl, "herd.1"), SYS_ACCEPT, c, 2), 0);
+    /* a call found by its duration, however many events came between:
+     * every epoll_wait that returned says what it returned */
+    char *d = dump_of(tl);
+    assert_null(strstr(d, "<... epoll_wait resumed> = "));
+    assert_non_null(strstr(d, "herd.3      <... epoll_wait resumed>[{events=EPOLLIN"));
+    free(d);
+    tl_free(tl);
+}
+
 /* strace prints 32 entries of an array, then "..." */
 static void test_fdev_text_limit(void **state)
 {
@@ -866,6 +933,8 @@ int main(void)
         cmocka_unit_test(test_compare_web),
         cmocka_unit_test(test_poll_epoll_arrays_text),
         cmocka_unit_test(test_fdev_text_limit),
+        cmocka_unit_test(test_accept_competes_with_exclusive),
+        cmocka_unit_test(test_herd_newest_first),
         cmocka_unit_test(test_socket_sticky),
         cmocka_unit_test(test_socket_backpressure),
     };

@@ -113,15 +113,16 @@ static int cmp_fd(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* A wait-queue entry for t on obj, replacing t's older one if any */
+/* A wait-queue entry for t on obj, the newest (poll_wait adds it at the
+ * head of the file's queue), replacing t's older one if any */
 static int sleeper_add(struct sim *s, int obj, int task, uint32_t round,
                        unsigned ev)
 {
     struct watchers *w = &s->objs[obj].sleepers;
     for (int i = 0; i < w->n; i++)
         if (w->v[i].who == task) {
-            w->v[i].key = (int32_t)round;
-            w->v[i].ev = ev;
+            memmove(&w->v[i], &w->v[i + 1], (size_t)(w->n - i - 1) * sizeof *w->v);
+            w->v[w->n - 1] = (struct watch_ent){task, (int32_t)round, ev};
             return 0;
         }
     if (w->n == w->cap) {
@@ -322,19 +323,20 @@ int scan_user_pass(struct sim *s, struct task *t, const struct prog_ins *in,
 
 /* obj became readable (ev TL_EP_IN) or writable (TL_EP_OUT): wake every
  * task asleep in select/poll on it for that (pollwake checks the entry's
- * key); entries waiting for the other stay, stale ones go */
+ * key), the newest entry first; entries waiting for the other stay, stale
+ * ones go */
 static void scan_wake(struct sim *s, int obj, unsigned ev)
 {
     struct watchers *w = &s->objs[obj].sleepers;
-    int n = w->n, k = 0;
-    for (int i = 0; i < n; i++) {
+    int n = w->n, k = n;
+    for (int i = n - 1; i >= 0; i--) {
         struct watch_ent e = w->v[i];
         int id = e.who;
         struct task *t = &s->tasks[id];
         if (t->exited || !t->scan_wait || t->scan_gen != (uint32_t)e.key)
             continue; /* stale: dropped */
         if (!(e.ev & ev)) {
-            w->v[k++] = e; /* not what it waits for: kept */
+            w->v[--k] = e; /* not what it waits for: kept */
             continue;
         }
         if (s->w.tasks[id].state == TS_BLOCKED) {
@@ -344,10 +346,13 @@ static void scan_wake(struct sim *s, int obj, unsigned ev)
             t->scan_trig = 1; /* still walking: it will walk again */
         }
     }
-    /* the wake-ups emit events only; nothing else grew the list */
+    /* the wake-ups emit events only; nothing else grew the list: the
+     * entries kept are v[k..n), moved down */
     w = &s->objs[obj].sleepers;
-    if (w->n == n)
-        w->n = k;
+    if (w->n == n) {
+        memmove(w->v, w->v + k, (size_t)(n - k) * sizeof *w->v);
+        w->n = n - k;
+    }
 }
 
 static void scan_readable(struct sim *s, int obj)

@@ -144,10 +144,12 @@ static void space_made(struct sim *s, int obj)
     if (!s->objs[obj].nospace || !sim_writable(s, obj))
         return;
     s->objs[obj].nospace = 0;
-    if (s->w.objs[obj].kind == OK_PIPE_W) /* pipe_read: one writer */
-        sim_wake_one(s, s->tl->objs[obj].peer, TW_SPACE);
-    else /* sk_stream_write_space: every sleeper */
-        sim_wake_obj(s, obj, TW_SPACE);
+    if (s->w.objs[obj].kind == OK_PIPE_W) { /* pipe_read: one writer, or
+                                               an exclusive epoll item */
+        sim_wake_queue(s, obj, TL_EP_OUT, s->tl->objs[obj].peer, TW_SPACE);
+        return;
+    }
+    sim_wake_obj(s, obj, TW_SPACE); /* sk_stream_write_space: every sleeper */
     sim_notify_writable(s, obj);
 }
 
@@ -588,10 +590,9 @@ int net_write(struct sim *s, struct task *t, int64_t fd, int64_t want,
         if (wo->kind == OK_SOCKET) {
             sim_schedule(s, sim_at(s, obj_latency(s, o)), AG_DELIVER, -1, o, peer, n);
         } else {
-            /* pipe_write: one blocked reader (an exclusive wait), and
-             * every poll/select/epoll entry */
-            sim_wake_one(s, peer, TW_DATA);
-            sim_notify_readable(s, peer);
+            /* pipe_write: every poll/select/epoll entry, and one blocked
+             * reader (an exclusive wait) or exclusive epoll item */
+            sim_wake_queue(s, peer, TL_EP_IN, peer, TW_DATA);
             /* room left: the next blocked writer may go on too */
             if (sim_writable(s, o))
                 sim_wake_one(s, peer, TW_SPACE);
@@ -699,8 +700,10 @@ void net_ack(struct sim *s, int l, int c)
         return;
     }
     sim_emit(s, EV_QUEUE, TASK_NONE, TQ_PUSH, s->objs[l].accept_q, c, 0);
-    sim_wake_one(s, l, TW_CONNECTION);
-    sim_notify_readable(s, l);
+    /* sk_data_ready: select/poll entries and ordinary epoll items, then
+     * the first exclusive entry that wakes someone: a task asleep in
+     * accept (inet_csk_wait_for_connect) or an EPOLLEXCLUSIVE item */
+    sim_wake_queue(s, l, TL_EP_IN, l, TW_CONNECTION);
 }
 
 /* The user at the keyboard types: the bytes land in the terminal's input

@@ -390,6 +390,7 @@ int sim_block(struct sim *s, struct task *t, int w, int obj)
     t->wait_obj = -1;
     if (obj >= 0) {
         t->wait_obj = obj;
+        t->wq_seq = ++s->wq_seq; /* an exclusive waiter queues at the tail */
         t->next_waiter = s->objs[obj].first_waiter;
         s->objs[obj].first_waiter = me;
     }
@@ -651,17 +652,40 @@ void sim_notify_release(struct sim *s, int obj)
 /* room was made for obj's writers: models that watch for it are told */
 void sim_notify_writable(struct sim *s, int obj)
 {
-    for (int i = 0; i < NMUX; i++)
-        if (muxes[i]->writable)
+    sim_wake_queue(s, obj, TL_EP_OUT, -1, TW_NOTHING);
+}
+
+void sim_wake_queue(struct sim *s, int obj, unsigned ev, int wobj, int w)
+{
+    for (int i = 0; i < NMUX; i++) { /* the ordinary entries: every one */
+        if ((ev & TL_EP_IN) && muxes[i]->readable)
+            muxes[i]->readable(s, obj);
+        if ((ev & TL_EP_OUT) && muxes[i]->writable)
             muxes[i]->writable(s, obj);
+    }
+    /* the exclusive ones, oldest first: the first task asleep in w (it
+     * always wakes), unless an exclusive epoll item queued before it
+     * finds a task to wake first */
+    int32_t pick = TASK_NONE;
+    uint64_t before = UINT64_MAX;
+    if (wobj >= 0 && w != TW_NOTHING)
+        for (int32_t i = s->objs[wobj].first_waiter; i != TASK_NONE;
+             i = s->tasks[i].next_waiter)
+            if (s->w.tasks[i].wait == w && s->tasks[i].wq_seq < before) {
+                pick = i;
+                before = s->tasks[i].wq_seq;
+            }
+    for (int i = 0; i < NMUX; i++)
+        if (muxes[i]->exclusive && muxes[i]->exclusive(s, obj, ev, before))
+            return;
+    if (pick != TASK_NONE)
+        sim_wake(s, &s->tasks[pick]);
 }
 
 /* obj became readable: models that watch it put it on their ready lists */
 void sim_notify_readable(struct sim *s, int obj)
 {
-    for (int i = 0; i < NMUX; i++)
-        if (muxes[i]->readable)
-            muxes[i]->readable(s, obj);
+    sim_wake_queue(s, obj, TL_EP_IN, -1, TW_NOTHING);
 }
 
 

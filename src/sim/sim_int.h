@@ -115,6 +115,7 @@ struct task {
     int32_t decl, pc, proc, parent, block_end;
     int32_t sys, sys_fd, phase;
     int32_t next_waiter, wait_obj, waiting_for;
+    uint64_t wq_seq;     /* when it went on its wait queue (s->wq_seq) */
     int32_t next_thread; /* the next thread of this process, -1 */
     int32_t kthread;     /* the kernel thread it runs in: itself, or for a
                             coroutine the thread that made it */
@@ -209,6 +210,7 @@ struct sim {
     struct heap h;
     int64_t now;
     uint64_t seq;
+    uint64_t wq_seq;  /* counts entries put on wait queues: their order */
     long max_events;
     struct task *tasks;
     int ntasks, taskcap;
@@ -252,6 +254,11 @@ struct mux_ops {
     void (*readable)(struct sim *s, int obj);
     /* room was made for writers of obj (sim_writable became true) */
     void (*writable)(struct sim *s, int obj);
+    /* after readable or writable (ev TL_EP_IN or TL_EP_OUT): the model's
+     * exclusive entries on obj's wait queue put there before `before`
+     * (an s->wq_seq), in that order, until one wakes a task; 1 if one did
+     * (see sim_wake_queue) */
+    int (*exclusive)(struct sim *s, int obj, unsigned ev, uint64_t before);
     /* an object is about to be freed */
     void (*release)(struct sim *s, int obj);
 };
@@ -366,6 +373,17 @@ void sim_cpu_kick(struct sim *s);
 void sim_cpu_release(struct sim *s, struct task *t);
 void sim_waiter_unlink(struct sim *s, struct task *t);
 void sim_wake_one(struct sim *s, int obj, int w);
+/*
+ * An event on obj's wait queue, as __wake_up_common wakes it with
+ * nr_exclusive 1 (ev TL_EP_IN: data, end of file or a connection; TL_EP_OUT:
+ * room to write): first every ordinary entry (the models' readable or
+ * writable hooks: select and poll entries, epoll items), then the
+ * exclusive entries in the order they were queued, until one wakes a
+ * task: the tasks asleep on wobj in wait w (accept, a pipe's reader or
+ * writer; w TW_NOTHING: none) and EPOLLEXCLUSIVE items (the models'
+ * exclusive hooks).  sim_notify_readable/writable are this with no task.
+ */
+void sim_wake_queue(struct sim *s, int obj, unsigned ev, int wobj, int w);
 void sim_notify_readable(struct sim *s, int obj);
 void sim_notify_writable(struct sim *s, int obj);
 void sim_notify_release(struct sim *s, int obj);

@@ -204,12 +204,9 @@ static void json_stats(const struct tl *tl, const struct tl_stats *st, FILE *out
  * obj names what the call wrote back instead (epoll_wait's events) */
 static int enter_fd(const struct tl *tl, size_t i)
 {
-    const struct tl_ev *e = &tl->ev[i];
-    for (size_t j = i; j-- > 0 && j + 64 >= i;)
-        if (tl->ev[j].type == EV_SYS_ENTER && tl->ev[j].task == e->task)
-            return tl->ev[j].sub == e->sub && tl->ev[j].obj >= -1 ? tl->ev[j].obj
-                                                                : -1;
-    return -1;
+    long j = tl_enter_of(tl, (long)i);
+    return j >= 0 && tl->ev[j].sub == tl->ev[i].sub && tl->ev[j].obj >= -1
+               ? tl->ev[j].obj : -1;
 }
 
 static void json_event(const struct tl *tl, size_t i, FILE *out)

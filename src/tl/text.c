@@ -571,6 +571,32 @@ static int killed_by(const struct tl *tl, long i)
     return 0;
 }
 
+long tl_enter_of(const struct tl *tl, long i)
+{
+    const struct tl_ev *e = &tl->ev[i];
+    if (e->type != EV_SYSCALL)
+        return -1;
+    /* it entered at t - duration: the first event of that instant */
+    int64_t t0 = e->t - e->b;
+    long lo = 0, hi = i;
+    while (lo < hi) {
+        long mid = lo + (hi - lo) / 2;
+        if (tl->ev[mid].t < t0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    long found = -1;
+    for (long j = lo; j < i && tl->ev[j].t == t0; j++)
+        if (tl->ev[j].type == EV_SYS_ENTER && tl->ev[j].task == e->task &&
+            tl->ev[j].sub == e->sub)
+            found = j; /* the last one: a peer's calls take no time */
+    for (long j = i - 1; found < 0 && j >= 0 && j >= i - 64; j--)
+        if (tl->ev[j].type == EV_SYS_ENTER && tl->ev[j].task == e->task)
+            found = j; /* a duration that does not lead back to it */
+    return found;
+}
+
 char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
 {
     const struct tl_ev *e = &tl->ev[i];
@@ -627,12 +653,8 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
            tl_enter_text(s, sizeof s, tl, e));
         break;
     case EV_SYSCALL: {
-        const struct tl_ev *in = NULL; /* the entry, for results that need it */
-        for (long j = i - 1; j >= 0 && j >= i - 64; j--)
-            if (tl->ev[j].type == EV_SYS_ENTER && tl->ev[j].task == e->task) {
-                in = &tl->ev[j];
-                break;
-            }
+        long ei = tl_enter_of(tl, i); /* the entry, for results that need it */
+        const struct tl_ev *in = ei >= 0 ? &tl->ev[ei] : NULL;
         char det[TL_TEXT_MAX];
         if (in && in->sub == e->sub && epoll_split(tl, in))
             epoll_args(s, sizeof s, tl, in, e);

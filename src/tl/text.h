@@ -70,6 +70,9 @@ char *tl_obj_text(char *buf, size_t len, const struct tl *tl, int obj);
 char *tl_obj_now_text(char *buf, size_t len, int obj, int kind, int port);
 /* File status flags (TL_FL_*) as "O_NONBLOCK|O_ASYNC"; "" if none */
 char *tl_fl_text(char *buf, size_t len, int flags);
+/* The SYS_ENTER of the call whose SYSCALL event is i (found by the call's
+ * duration), or -1 */
+long tl_enter_of(const struct tl *tl, long i);
 /* One event in words, without time or task: what the dump and log show */
 char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i);
 /* "12.345 ms" style, for people */
