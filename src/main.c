@@ -264,6 +264,28 @@ static struct tl *load_and_run(const char *arg, struct run_opts *ro,
     return tl;
 }
 
+/* The key s in the viewer: the scenario the viewer shows, run for real */
+struct real_ctx {
+    const char *file;
+    struct run_opts *ro;
+};
+
+static struct tl *real_for_viewer(void *ctx, const struct tl *sim, char *err,
+                                  size_t len)
+{
+    struct real_ctx *rc = ctx;
+    char path[PATH_MAX], perr[PATH_MAX + 1024];
+    struct prog *prog = scn_load_model(resolve(rc->file, path, sizeof path),
+                                       rc->ro->model, perr, sizeof perr);
+    if (!prog) {
+        snprintf(err, len, "%s", perr);
+        return NULL;
+    }
+    struct tl *rt = real_run_timeline(prog, sim, rc->ro->slow, err, len);
+    prog_free(prog);
+    return rt;
+}
+
 /* --strace: the logs as a timeline, with what was read said on stderr */
 static struct tl *load_strace(const char *const *logs, int n, int64_t max_mem,
                               int *status)
@@ -670,10 +692,17 @@ int main(int argc, char **argv)
     case M_SCREEN:
         rc = finish_output(ui_render_text(tl, cols, rows, screen_ev, -1, uo.ascii, stdout));
         break;
-    default:
+    default: {
+        struct real_ctx rctx = {files[0], &ro};
         uo.other = ro.sim; /* --real: the key r shows the simulation */
+        uo.side_by_side = ro.compare_sim;
+        if (!from_strace && !ro.real) {
+            uo.run_real = real_for_viewer; /* the key s runs it for real */
+            uo.run_ctx = &rctx;
+        }
         rc = ui_run(tl, &uo);
         break;
+    }
     }
     tl_free(ro.sim);
     tl_free(tl);

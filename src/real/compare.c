@@ -215,9 +215,11 @@ static void collapse(struct seq *s)
 static int allowed(const struct tl *tl, const struct item *it)
 {
     if (is_wait(it->sys) && it->cls == RC_OK && it->ret > 0)
-        return 1;
+        return REAL_WHY_BATCH;
     return it->sys == SYS_FUTEX && it->cls == RC_OK &&
-           (tl->ev[it->ev].a & (TL_FUTEX_WAIT | TL_FUTEX_WAKE)) == 0;
+                   (tl->ev[it->ev].a & (TL_FUTEX_WAIT | TL_FUTEX_WAKE)) == 0
+               ? REAL_WHY_JOIN
+               : REAL_WHY_NONE;
 }
 
 static int add_row(struct real_cmp *c, const struct real_cmp_row *r)
@@ -313,10 +315,10 @@ static int align(struct real_cmp *c, int ts, int tr, const struct seq *a,
     if (dfound < 0) { /* too different: list both sides */
         for (int i = 0; i < n && !rc; i++)
             rc = add_row(c, &(struct real_cmp_row){ts, tr, a->v[i].ev, -1,
-                                                   REAL_CMP_DIFF});
+                                                   REAL_CMP_DIFF, REAL_WHY_NONE});
         for (int j = 0; j < m && !rc; j++)
             rc = add_row(c, &(struct real_cmp_row){ts, tr, -1, b->v[j].ev,
-                                                   REAL_CMP_DIFF});
+                                                   REAL_CMP_DIFF, REAL_WHY_NONE});
         goto done;
     }
     /* walk back from (n, m): moves into a list, then out in order */
@@ -349,42 +351,22 @@ static int align(struct real_cmp *c, int ts, int tr, const struct seq *a,
         moves[nm++] = (struct move){x, y, 0};
     }
     for (int i = nm - 1; i >= 0 && !rc; i--) {
-        struct real_cmp_row r = {ts, tr, -1, -1, REAL_CMP_SAME};
+        struct real_cmp_row r = {ts, tr, -1, -1, REAL_CMP_SAME, REAL_WHY_NONE};
         if (moves[i].kind == 0) {
             r.sim_ev = a->v[moves[i].x].ev;
             r.real_ev = b->v[moves[i].y].ev;
         } else if (moves[i].kind == 1) {
             r.sim_ev = a->v[moves[i].x].ev;
-            r.mark = allowed(c->sim, &a->v[moves[i].x]) ? REAL_CMP_ALLOWED : REAL_CMP_DIFF;
+            r.why = allowed(c->sim, &a->v[moves[i].x]);
+            r.mark = r.why ? REAL_CMP_ALLOWED : REAL_CMP_DIFF;
         } else {
             r.real_ev = b->v[moves[i].y].ev;
-            r.mark = allowed(c->real, &b->v[moves[i].y]) ? REAL_CMP_ALLOWED : REAL_CMP_DIFF;
+            r.why = allowed(c->real, &b->v[moves[i].y]);
+            r.mark = r.why ? REAL_CMP_ALLOWED : REAL_CMP_DIFF;
         }
         rc = add_row(c, &r);
     }
     free(moves);
-    /* a sim-only and a real-only call of the same syscall next to each
-     * other are one call with a different result */
-    for (size_t i = 0; i + 1 < c->n; i++) {
-        struct real_cmp_row *p = &c->rows[i], *q = &c->rows[i + 1];
-        if (p->sim_task != ts || q->sim_task != ts || p->mark != REAL_CMP_DIFF ||
-            q->mark != REAL_CMP_DIFF)
-            continue;
-        struct real_cmp_row *s = p->sim_ev >= 0 && p->real_ev < 0 ? p : q;
-        struct real_cmp_row *r = s == p ? q : p;
-        if (s->sim_ev < 0 || s->real_ev >= 0 || r->real_ev < 0 || r->sim_ev >= 0)
-            continue;
-        /* same syscall? the events say */
-        if (c->sim->ev[s->sim_ev].sub != c->real->ev[r->real_ev].sub)
-            continue;
-        p->sim_ev = s->sim_ev;
-        p->real_ev = r->real_ev;
-        p->mark = REAL_CMP_RESULT;
-        memmove(q, q + 1, (c->n - i - 2) * sizeof *q);
-        c->n--;
-        c->ndiff -= 2;
-        c->nresult++;
-    }
     /* a call both sides make, at different places in the task (the
      * order of independent peers' arrivals): moved, not missing */
     for (size_t i = first; i < c->n; i++) {
@@ -404,6 +386,7 @@ static int align(struct real_cmp *c, int ts, int tr, const struct seq *a,
                     cls_of(re->sub, rret, rret != NO_RET))
                 continue;
             p->mark = q->mark = REAL_CMP_MOVED;
+            p->why = q->why = REAL_WHY_ORDER;
             c->ndiff -= 2;
             c->nmoved += 2;
             break;
@@ -430,6 +413,7 @@ static int align(struct real_cmp *c, int ts, int tr, const struct seq *a,
         }
         if (near) {
             p->mark = REAL_CMP_ALLOWED;
+            p->why = REAL_WHY_SPLIT;
             c->ndiff--;
             c->nallowed++;
         }
@@ -444,8 +428,38 @@ static int align(struct real_cmp *c, int ts, int tr, const struct seq *a,
                                      : ret_of(c->real, p->real_ev);
         if (ret == -EAGAIN) {
             p->mark = REAL_CMP_ALLOWED;
+            p->why = REAL_WHY_EAGAIN;
             c->ndiff--;
             c->nallowed++;
+        }
+    }
+    /* of what is left, a sim-only and a real-only call of the same syscall
+     * between the same two matched calls (one hunk of the edit script) are
+     * one call with a different result: connect() = 0 beside connect() = -1
+     * ECONNREFUSED.  The first of each pairs with the first of the other. */
+    for (size_t i = first; i < c->n; i++) {
+        struct real_cmp_row *p = &c->rows[i];
+        if (p->mark != REAL_CMP_DIFF || p->sim_ev < 0 || p->real_ev >= 0)
+            continue;
+        size_t lo = i, hi = i + 1;
+        while (lo > first && c->rows[lo - 1].mark != REAL_CMP_SAME)
+            lo--;
+        while (hi < c->n && c->rows[hi].mark != REAL_CMP_SAME)
+            hi++;
+        for (size_t j = lo; j < hi; j++) {
+            struct real_cmp_row *q = &c->rows[j];
+            if (q->mark != REAL_CMP_DIFF || q->real_ev < 0 || q->sim_ev >= 0 ||
+                c->sim->ev[p->sim_ev].sub != c->real->ev[q->real_ev].sub)
+                continue;
+            p->real_ev = q->real_ev;
+            p->mark = REAL_CMP_RESULT;
+            memmove(q, q + 1, (c->n - j - 1) * sizeof *q);
+            c->n--;
+            c->ndiff -= 2;
+            c->nresult++;
+            if (j < i)
+                i--; /* p moved up a row */
+            break;
         }
     }
     goto done;
@@ -518,7 +532,7 @@ int real_compare_agree(const struct real_cmp *c)
 
 /* "read(5) = 100", "accept(3) = -1 EAGAIN" or "epoll_wait(4) = 1 [5]"
  * from a SYS_ENTER event */
-static void call_text(const struct tl *tl, long ev, char *buf, size_t len)
+void real_compare_call_text(const struct tl *tl, long ev, char *buf, size_t len)
 {
     const struct tl_ev *e = &tl->ev[ev];
     int64_t ret = 0;
@@ -584,11 +598,11 @@ int real_compare_dump(const struct real_cmp *c, FILE *f)
         }
         char a[96] = "", b[96] = "", ta[24] = "", tb[24] = "";
         if (r->sim_ev >= 0) {
-            call_text(sim, r->sim_ev, a, sizeof a);
+            real_compare_call_text(sim, r->sim_ev, a, sizeof a);
             tl_time_text(ta, sizeof ta, sim->ev[r->sim_ev].t);
         }
         if (r->real_ev >= 0) {
-            call_text(real, r->real_ev, b, sizeof b);
+            real_compare_call_text(real, r->real_ev, b, sizeof b);
             tl_time_text(tb, sizeof tb, real->ev[r->real_ev].t);
         }
         fprintf(f, "%c %10s %-34s | %10s %s\n", marks[r->mark], ta, a, tb, b);
@@ -599,4 +613,177 @@ int real_compare_dump(const struct real_cmp *c, FILE *f)
             real_compare_agree(c) ? "the simulation and the real run agree"
                                   : "they DISAGREE");
     return ferror(f) ? -EIO : 0;
+}
+
+int real_compare_diverges(const struct real_cmp_row *r)
+{
+    return r->mark == REAL_CMP_DIFF || r->mark == REAL_CMP_RESULT;
+}
+
+/* What docs/real.md's table of shipped scenarios says, word for word
+ * (test_pair checks that the docs hold each text) */
+static const struct {
+    const char *names; /* scenarios, each followed by a space */
+    const char *why;
+} known[] = {
+    {"writeout ", "Linux sizes the sockets' buffers itself (autotuning), so "
+     "its writes of the 256K reply split otherwise than across the model's "
+     "64K buffers"},
+    {"shared-counter ", "whether the two threads' lock calls collide, and so "
+     "make futex calls, is the scheduler's (the real threads rarely overlap: "
+     "a thread is made in a fraction of the time the simulator gives it)"},
+    {"gil-cpu gil-io mp-cpu free-threaded ", "the real run is C, with no "
+     "interpreter and so no GIL: its threads compute at once where the "
+     "model's CPython threads take turns (the Python programs these model "
+     "are in scenarios/py/)"},
+    {"sticky ", "the sizes its setsockopt asks for hold what the model says "
+     "over loopback (4096, 4096, 2048, then EAGAIN), but how the sends split "
+     "depends on when the receiver's window opens"},
+    {"herd ", "which sleeping worker the kernel wakes, and which one wins "
+     "the accept, is the scheduler's; the simulator always picks the same"},
+    {"emfile ", "its 28 clients connect 20 us apart, so how their "
+     "connections fall into rounds of accept() (and when EMFILE comes) "
+     "depends on timing the tracer cannot keep; the real fd limit is the "
+     "sandbox's hard limit (at most 65536), not 524288"},
+};
+
+const char *real_compare_known(const char *source)
+{
+    if (!source)
+        return NULL;
+    const char *b = strrchr(source, '/');
+    b = b ? b + 1 : source;
+    size_t n = strlen(b);
+    if (n > 4 && !strcmp(b + n - 4, ".scn"))
+        n -= 4;
+    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+        for (const char *p = known[i].names; *p;) {
+            const char *e = strchr(p, ' ');
+            if ((size_t)(e - p) == n && !strncmp(p, b, n))
+                return known[i].why;
+            p = e + 1;
+        }
+    return NULL;
+}
+
+static const char *const why_rule[] = {
+    [REAL_WHY_BATCH] = "Allowed (docs/real.md): how readiness is batched. "
+        "Arrivals close together come back in one wait in one run, in two "
+        "waits in the other.",
+    [REAL_WHY_JOIN] = "Allowed (docs/real.md): glibc's pthread_join of a "
+        "thread that has already exited returns without a futex call; the "
+        "simulator shows one.",
+    [REAL_WHY_SPLIT] = "Allowed (docs/real.md): the same bytes split "
+        "otherwise across reads. A read of a byte stream takes what has "
+        "arrived, which depends on timing.",
+    [REAL_WHY_EAGAIN] = "Allowed (docs/real.md): how many turns of a "
+        "non-blocking loop find nothing (EAGAIN) depends on timing.",
+    [REAL_WHY_ORDER] = "Both runs make this call, at another place in the "
+        "task: the order in which independent peers' requests arrived "
+        "(docs/real.md).",
+};
+
+/* The time the first listen() of the real run returned 0, or -1 */
+static int64_t first_listen(const struct tl *tl)
+{
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_SYSCALL && tl->ev[i].sub == SYS_LISTEN &&
+            tl->ev[i].a == 0)
+            return tl->ev[i].t;
+    return -1;
+}
+
+/* The first connect of task that was refused, as a SYS_ENTER index; -1 */
+static long refused_connect(const struct tl *tl, int task, long before)
+{
+    for (long i = 0; i < before && (size_t)i < tl->nev; i++)
+        if (tl->ev[i].task == task && tl->ev[i].type == EV_SYS_ENTER &&
+            tl->ev[i].sub == SYS_CONNECT && ret_of(tl, i) == -ECONNREFUSED)
+            return i;
+    return -1;
+}
+
+void real_compare_explain(const struct real_cmp *c, size_t i, char *what,
+                          size_t wlen, char *why, size_t ylen)
+{
+    const struct real_cmp_row *r = &c->rows[i];
+    char a[96] = "", b[96] = "";
+    const char *name = r->sim_task >= 0 ? c->sim->tasks[r->sim_task].name
+                                        : c->real->tasks[r->real_task].name;
+    if (r->sim_ev >= 0)
+        real_compare_call_text(c->sim, r->sim_ev, a, sizeof a);
+    if (r->real_ev >= 0)
+        real_compare_call_text(c->real, r->real_ev, b, sizeof b);
+    why[0] = 0;
+    switch (r->mark) {
+    case REAL_CMP_SAME:
+        snprintf(what, wlen, "%s's %s: the same in both runs.", name, a);
+        return;
+    case REAL_CMP_RESULT:
+        snprintf(what, wlen, "%s's %s in the simulation, %s in the real run.",
+                 name, a, b);
+        break;
+    case REAL_CMP_MOVED:
+        snprintf(what, wlen, "%s's %s %s", name, r->sim_ev >= 0 ? a : b,
+                 r->sim_ev >= 0 ? "is made later or earlier in the real run."
+                                : "is made later or earlier in the simulation.");
+        break;
+    default:
+        if (r->sim_ev >= 0)
+            snprintf(what, wlen, "The simulation predicts %s's %s; the real "
+                     "run made no such call.", name, a);
+        else
+            snprintf(what, wlen, "The real run's %s made %s, which the "
+                     "simulation does not predict.", name, b);
+        break;
+    }
+    if (r->why > REAL_WHY_NONE && r->why <= REAL_WHY_ORDER) {
+        snprintf(why, ylen, "%s", why_rule[r->why]);
+        return;
+    }
+    /* a refused connect: was anything listening yet in the real run? */
+    if (r->real_task >= 0) {
+        long rc = r->real_ev >= 0 && c->real->ev[r->real_ev].sub == SYS_CONNECT &&
+                          ret_of(c->real, r->real_ev) == -ECONNREFUSED
+                      ? r->real_ev
+                      : refused_connect(c->real, r->real_task,
+                                        r->real_ev >= 0 ? r->real_ev
+                                                        : (long)c->real->nev);
+        int64_t lt = first_listen(c->real);
+        if (rc >= 0 && rc == r->real_ev && (lt < 0 || lt > c->real->ev[rc].t)) {
+            char t1[24], t2[24];
+            tl_time_text(t1, sizeof t1, c->real->ev[rc].t);
+            snprintf(why, ylen, "The real connect ran at %s, %s%s: nothing "
+                         "listened on the port yet, so Linux refused it. The "
+                         "real processes started later than the scenario's "
+                         "times; --slow 10 gives them room.", t1,
+                         lt < 0 ? "and no listen() of the real run succeeded"
+                                : "before the real server's listen() at ",
+                         lt < 0 ? "" : tl_time_text(t2, sizeof t2, lt));
+            return;
+        }
+        long any = -1; /* a refused connect of any task */
+        for (int t = 0; t < c->real->ntasks && any < 0 && rc < 0; t++)
+            any = refused_connect(c->real, t, (long)c->real->nev);
+        if (rc < 0 && any >= 0 && r->real_ev >= 0 &&
+            ret_of(c->real, r->real_ev) == NO_RET) {
+            snprintf(why, ylen, "The real call never returned: %s's connect "
+                     "was refused, so nothing came for it.",
+                     c->real->tasks[c->real->ev[any].task].name);
+            return;
+        }
+        if (rc >= 0 && rc != r->real_ev) {
+            snprintf(why, ylen, "In the real run, %s's connect was refused "
+                     "earlier (connect(%d) = -1 ECONNREFUSED), so its calls "
+                     "went another way from there.", name, c->real->ev[rc].obj);
+            return;
+        }
+    }
+    const char *k = real_compare_known(c->sim->source);
+    if (k)
+        snprintf(why, ylen, "docs/real.md: %s.", k);
+    else
+        snprintf(why, ylen, "docs/real.md gives no reason for this one. A "
+                 "loaded machine can reorder what the scenario spaces by a "
+                 "fraction of a millisecond; --slow 10 gives the run room.");
 }

@@ -34,63 +34,20 @@
 
 #define ZERO_TIME_LIMIT 1000000L
 
-/* ---- agenda: a binary heap ordered by (time, sequence) ------------------- */
-
-static int ag_less(const struct agenda *a, const struct agenda *b)
-{
-    return a->t < b->t || (a->t == b->t && a->seq < b->seq);
-}
-
-static int heap_push(struct heap *h, const struct agenda *it)
-{
-    if (h->n == h->cap) {
-        size_t ncap = h->cap ? h->cap * 2 : 256;
-        struct agenda *v = realloc(h->v, ncap * sizeof *v);
-        if (!v)
-            return -ENOMEM;
-        h->v = v;
-        h->cap = ncap;
-    }
-    size_t i = h->n++;
-    while (i > 0) {
-        size_t up = (i - 1) / 2;
-        if (!ag_less(it, &h->v[up]))
-            break;
-        h->v[i] = h->v[up];
-        i = up;
-    }
-    h->v[i] = *it;
-    return 0;
-}
-
-static void heap_pop(struct heap *h, struct agenda *out)
-{
-    *out = h->v[0];
-    struct agenda last = h->v[--h->n];
-    size_t i = 0, n = h->n;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && ag_less(&h->v[c + 1], &h->v[c]))
-            c++;
-        if (!ag_less(&h->v[c], &last))
-            break;
-        h->v[i] = h->v[c];
-        i = c;
-    }
-    if (n)
-        h->v[i] = last;
-}
+/* ---- agenda (agenda.c) ------------------------------------------------- */
 
 void sim_schedule(struct sim *s, int64_t t, int kind, int task, int obj,
                   int obj2, int64_t a)
 {
-    struct agenda it = {.t = t, .seq = s->seq++, .kind = kind, .task = task,
+    struct agenda it = {.t = t, .kind = kind, .task = task,
                         .obj = obj, .obj2 = obj2, .a = a};
     if (task >= 0)
         it.gen = s->tasks[task].gen;
-    if (heap_push(&s->h, &it))
+    int rc = ag_push(&s->ag, &it, s->now);
+    if (rc == -E2BIG)
+        sim_stop(s, "stopped with %u timed items pending, the most the "
+                 "agenda holds", (unsigned)ag_pending(&s->ag));
+    else if (rc)
         s->failed = -ENOMEM;
 }
 
@@ -178,7 +135,7 @@ static int64_t budget_mem(const struct sim *s)
         b += (int64_t)w->queues[0].cap * 8 + 16;
     b += (int64_t)s->taskcap * (int64_t)sizeof *s->tasks;
     b += (int64_t)s->objcap * (int64_t)sizeof *s->objs;
-    b += (int64_t)s->h.cap * (int64_t)sizeof *s->h.v;
+    b += (int64_t)ag_bytes(&s->ag);
     for (int i = 0; i < s->ntasks; i++) {
         const struct task *t = &s->tasks[i];
         int64_t nslots = s->p->tasks[t->decl].nslots;
@@ -1009,7 +966,7 @@ static void sim_free(struct sim *s)
     free(s->tasks);
     free(s->objs);
     free(s->ls);
-    free(s->h.v);
+    ag_free(&s->ag);
     free(s->cpu_last);
     free(s->cpu_busy);
     free(s->decl_children);
@@ -1071,9 +1028,17 @@ struct tl *sim_run(const struct prog *p, const struct sim_opts *o, char *err,
             snprintf(err, errlen, "%s: error: out of memory", p->path);
         goto fail;
     }
-    while (s.h.n > 0 && !s.failed && !s.stop) {
-        struct agenda it;
-        heap_pop(&s.h, &it);
+    long items = 0, pend_max = 0;
+    double pend_sum = 0;
+    struct agenda it;
+    while (!s.failed && !s.stop) {
+        long pending = (long)ag_pending(&s.ag);
+        if (ag_pop(&s.ag, &it))
+            break;
+        items++;
+        pend_sum += (double)pending;
+        if (pending > pend_max)
+            pend_max = pending;
         if (it.t > p->limit) {
             s.tl->truncated = 1;
             char msg[96];
@@ -1091,6 +1056,11 @@ struct tl *sim_run(const struct prog *p, const struct sim_opts *o, char *err,
         if (s.failed == -ENOMEM)
             snprintf(err, errlen, "%s: error: out of memory", p->path);
         goto fail;
+    }
+    if (o && o->stats) {
+        o->stats->items = items;
+        o->stats->pending_max = pend_max;
+        o->stats->pending_mean = items ? pend_sum / (double)items : 0;
     }
     note_stuck(&s);
     tl_shrink(s.tl);

@@ -24,6 +24,15 @@ struct sim_opts {
     /* Called after every event with the world that includes it (tests). */
     void (*on_event)(void *ctx, const struct world *w);
     void *ctx;
+    struct sim_stats *stats; /* filled at the end of the run, or NULL */
+};
+
+/* What the engine did (make bench): agenda items taken (stale ones too),
+ * and how many were pending when each was taken */
+struct sim_stats {
+    long items;
+    long pending_max;
+    double pending_mean;
 };
 
 /*

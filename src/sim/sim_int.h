@@ -12,6 +12,7 @@
 #ifndef IOSIM_SIM_INT_H
 #define IOSIM_SIM_INT_H
 
+#include "sim/agenda.h"
 #include "sim/sim.h"
 
 #define TASK_NONE (-1)
@@ -25,14 +26,6 @@ enum go { GO_NEXT, GO_BUSY, GO_BLOCKED, GO_EXITED, GO_FAIL };
 enum ag_kind { AG_RUN, AG_STEP, AG_TIMER, AG_DELIVER, AG_SYN, AG_ESTABLISHED, AG_ACK,
                AG_CAPTION, AG_START, AG_TIMERFD };
 
-struct agenda {
-    int64_t t;
-    uint64_t seq;
-    int32_t kind, task, obj, obj2;
-    int64_t a;
-    uint32_t gen;
-    int32_t pad;
-};
 
 /*
  * select/poll: the program's own set of fds (watch/unwatch: FD_SET/FD_CLR on
@@ -193,11 +186,6 @@ struct sobj {
     struct watchers epitems;  /* epoll instances whose interest list has it */
 };
 
-struct heap {
-    struct agenda *v;
-    size_t n, cap;
-};
-
 struct listener {
     int port, obj;
 };
@@ -207,9 +195,8 @@ struct sim {
     const struct sim_opts *o;
     struct tl *tl;
     struct world w;
-    struct heap h;
+    struct agq ag; /* the agenda (agenda.h) */
     int64_t now;
-    uint64_t seq;
     uint64_t wq_seq;  /* counts entries put on wait queues: their order */
     long max_events;
     struct task *tasks;

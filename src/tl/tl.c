@@ -90,6 +90,46 @@ void tl_shrink(struct tl *tl)
     }
 }
 
+size_t tl_malloc_bytes(size_t n)
+{
+    if (n == 0)
+        return 0;
+    size_t b = (n + 8 + 15) & ~(size_t)15;
+    return b < 32 ? 32 : b;
+}
+
+static size_t str_bytes(const char *s)
+{
+    return s ? tl_malloc_bytes(strlen(s) + 1) : 0;
+}
+
+size_t tl_bytes(const struct tl *tl)
+{
+    /* the events' block is mmap'd past 128 KiB: pages, no header */
+    size_t n = tl_malloc_bytes(sizeof *tl) + tl->evcap * sizeof *tl->ev +
+               tl_malloc_bytes((size_t)tl->taskcap * sizeof *tl->tasks) +
+               tl_malloc_bytes((size_t)tl->objcap * sizeof *tl->objs) +
+               tl_malloc_bytes((size_t)tl->queuecap * sizeof *tl->queues) +
+               tl_malloc_bytes((size_t)tl->strcap * sizeof *tl->strs) +
+               tl_malloc_bytes((size_t)tl->scriptcap * sizeof *tl->scripts) +
+               str_bytes(tl->title) + str_bytes(tl->source) +
+               str_bytes(tl->model) + str_bytes(tl->note);
+    for (int i = 0; i < tl->ntasks; i++)
+        n += str_bytes(tl->tasks[i].name);
+    for (int i = 0; i < tl->nqueues; i++)
+        n += str_bytes(tl->queues[i].name);
+    for (int i = 0; i < tl->nstrs; i++)
+        n += str_bytes(tl->strs[i]);
+    for (int i = 0; i < tl->nscripts; i++) {
+        const struct tl_script *s = &tl->scripts[i];
+        n += str_bytes(s->title) +
+             tl_malloc_bytes((size_t)(s->nlines > 0 ? s->nlines : 1) * sizeof *s->lines);
+        for (int j = 0; j < s->nlines; j++)
+            n += str_bytes(s->lines[j]);
+    }
+    return n;
+}
+
 int tl_set_str(char **dst, const char *s)
 {
     char *c = s ? strdup(s) : NULL;

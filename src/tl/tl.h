@@ -532,6 +532,11 @@ void tl_free(struct tl *tl);
 long tl_push(struct tl *tl, const struct tl_ev *ev);
 /* Give back unused event capacity once a producer is done. */
 void tl_shrink(struct tl *tl);
+/* Bytes the timeline holds: capacities, strings, and what malloc adds */
+size_t tl_bytes(const struct tl *tl);
+/* Bytes malloc takes for a block of n bytes (glibc's 8-byte header,
+ * 16-byte alignment, 32 at least), for counting what a structure holds */
+size_t tl_malloc_bytes(size_t n);
 
 /* Metadata: each returns the new index or -ENOMEM.  Strings are copied. */
 int tl_add_task(struct tl *tl, const char *name, int kind, int parent, int proc,

@@ -50,6 +50,11 @@ void world_free(struct world *w)
 {
     if (!w)
         return;
+    if (w->arena) { /* a checkpoint: one block */
+        free(w->arena);
+        memset(w, 0, sizeof *w);
+        return;
+    }
     for (int i = 0; i < w->taskcap; i++)
         free(w->procs ? w->procs[i].fds : NULL);
     for (int i = 0; i < w->queuecap; i++)
@@ -504,18 +509,33 @@ const char *world_diff(const struct world *a, const struct world *b)
 
 size_t world_bytes(const struct world *w)
 {
-    size_t n = sizeof *w + (size_t)w->ntasks * (sizeof *w->tasks + sizeof *w->procs) +
-               (size_t)w->nobjs * sizeof *w->objs +
-               (size_t)w->nqueues * sizeof *w->queues;
-    for (int i = 0; i < w->ntasks; i++)
-        n += (size_t)w->procs[i].nfds * sizeof(struct w_fd);
-    for (int i = 0; i < w->nqueues; i++)
-        n += (size_t)w->queues[i].n * sizeof(int64_t);
+    if (w->arena)
+        return tl_malloc_bytes(w->arena_bytes);
+    size_t n = sizeof *w + tl_malloc_bytes((size_t)w->ncpus * sizeof *w->cpus) +
+               tl_malloc_bytes((size_t)w->taskcap * sizeof *w->tasks) +
+               tl_malloc_bytes((size_t)w->taskcap * sizeof *w->procs) +
+               tl_malloc_bytes((size_t)w->objcap * sizeof *w->objs) +
+               tl_malloc_bytes((size_t)w->queuecap * sizeof *w->queues);
+    for (int i = 0; i < w->taskcap; i++)
+        n += tl_malloc_bytes((size_t)w->procs[i].cap * sizeof(struct w_fd));
+    for (int i = 0; i < w->queuecap; i++)
+        n += tl_malloc_bytes((size_t)w->queues[i].cap * sizeof(int64_t));
     return n;
 }
 
 /* ---- cursor ------------------------------------------------------------- */
 
+/* Carve n elements of size sz from the arena at *off (8-byte aligned) */
+static void *carve(char *arena, size_t *off, size_t n, size_t sz)
+{
+    void *p = arena + *off;
+    *off += (n * sz + 7) & ~(size_t)7;
+    return n ? p : NULL;
+}
+
+/* A checkpoint of c->w: one block holding exactly what the world has in
+ * use (no capacity to spare, one malloc header), so that its count is what
+ * the process pays */
 static int cp_take(struct wcur *c)
 {
     if (c->ncps == c->cpcap) {
@@ -526,13 +546,62 @@ static int cp_take(struct wcur *c)
         c->cps = p;
         c->cpcap = ncap;
     }
+    const struct world *w = &c->w;
+    size_t nfds = 0, nitems = 0;
+    for (int i = 0; i < w->ntasks; i++)
+        nfds += (size_t)w->procs[i].nfds;
+    for (int i = 0; i < w->nqueues; i++)
+        nitems += (size_t)w->queues[i].n;
+#define AL(n, sz) (((size_t)(n) * (sz) + 7) & ~(size_t)7)
+    size_t bytes = AL(w->ncpus, sizeof *w->cpus) + AL(w->ntasks, sizeof *w->tasks) +
+                   AL(w->ntasks, sizeof *w->procs) + AL(nfds, sizeof(struct w_fd)) +
+                   AL(w->nobjs, sizeof *w->objs) +
+                   AL(w->nqueues, sizeof *w->queues) + AL(nitems, sizeof(int64_t));
+#undef AL
+    char *arena = malloc(bytes ? bytes : 1);
+    if (!arena)
+        return -ENOMEM;
     struct world *cp = &c->cps[c->ncps];
-    if (world_init(cp, c->w.ncpus))
-        return -ENOMEM;
-    if (world_copy(cp, &c->w)) {
-        world_free(cp);
-        return -ENOMEM;
+    *cp = *w;
+    cp->arena = arena;
+    cp->arena_bytes = bytes;
+    size_t off = 0;
+    cp->cpus = carve(arena, &off, (size_t)w->ncpus, sizeof *cp->cpus);
+    memcpy(cp->cpus, w->cpus, (size_t)w->ncpus * sizeof *cp->cpus);
+    cp->tasks = carve(arena, &off, (size_t)w->ntasks, sizeof *cp->tasks);
+    cp->procs = carve(arena, &off, (size_t)w->ntasks, sizeof *cp->procs);
+    struct w_fd *fds = carve(arena, &off, nfds, sizeof *fds);
+    if (w->ntasks)
+        memcpy(cp->tasks, w->tasks, (size_t)w->ntasks * sizeof *cp->tasks);
+    for (int i = 0; i < w->ntasks; i++) {
+        const struct w_proc *sp = &w->procs[i];
+        struct w_proc *dp = &cp->procs[i];
+        *dp = *sp;
+        dp->cap = sp->nfds;
+        dp->fds = sp->nfds ? fds : NULL;
+        if (sp->nfds) {
+            memcpy(fds, sp->fds, (size_t)sp->nfds * sizeof *fds);
+            fds += sp->nfds;
+        }
     }
+    cp->taskcap = w->ntasks;
+    cp->objs = carve(arena, &off, (size_t)w->nobjs, sizeof *cp->objs);
+    if (w->nobjs)
+        memcpy(cp->objs, w->objs, (size_t)w->nobjs * sizeof *cp->objs);
+    cp->objcap = w->nobjs;
+    cp->queues = carve(arena, &off, (size_t)w->nqueues, sizeof *cp->queues);
+    int64_t *items = carve(arena, &off, nitems, sizeof *items);
+    for (int i = 0; i < w->nqueues; i++) {
+        const struct w_queue *sq = &w->queues[i];
+        struct w_queue *dq = &cp->queues[i];
+        dq->n = dq->cap = sq->n;
+        dq->items = dq->base = sq->n ? items : NULL;
+        if (sq->n) {
+            memcpy(items, sq->items, (size_t)sq->n * sizeof *items);
+            items += sq->n;
+        }
+    }
+    cp->queuecap = w->nqueues;
     c->ncps++;
     c->cp_bytes += world_bytes(cp);
     return 0;
@@ -552,7 +621,9 @@ int wcur_open(struct wcur *c, const struct tl *tl)
         if (rc == 0 && ++since >= c->every) {
             rc = cp_take(c);
             since = 0;
-            long want = (long)(world_bytes(&c->w) / CP_BYTES_PER_EVENT);
+            /* what the checkpoint just taken holds, over the events */
+            long want = rc ? 0 : (long)(world_bytes(&c->cps[c->ncps - 1]) /
+                                        CP_BYTES_PER_EVENT);
             if (want > c->every)
                 c->every = want;
         }
@@ -600,5 +671,6 @@ int wcur_seek(struct wcur *c, long idx)
 
 size_t wcur_bytes(const struct wcur *c)
 {
-    return c->cp_bytes + world_bytes(&c->w);
+    return c->cp_bytes + world_bytes(&c->w) +
+           tl_malloc_bytes((size_t)c->cpcap * sizeof *c->cps);
 }

@@ -80,6 +80,11 @@ struct world {
     int ncpus;
     int32_t caption;      /* string id of the current caption, -1 */
     long caption_ev;      /* index of the event that set it, -1 */
+    /* a cursor's checkpoint (wcur): every array above in this one block,
+       sized exactly; it is only read (world_copy from it), never applied
+       to, and world_free frees the block */
+    void *arena;
+    size_t arena_bytes;
 };
 
 int world_init(struct world *w, int ncpus);
@@ -91,7 +96,7 @@ int world_step(struct world *w, const struct tl *tl);
 int world_apply(struct world *w, const struct tl *tl, const struct tl_ev *e);
 /* Compare two worlds; returns 0 if equal, else a short reason (static). */
 const char *world_diff(const struct world *a, const struct world *b);
-/* Approximate bytes held by a world */
+/* Bytes a world holds: its arrays' capacities and what malloc adds */
 size_t world_bytes(const struct world *w);
 
 /* fd lookup: object index or -1 */
@@ -110,13 +115,14 @@ struct wcur {
     struct world *cps;   /* checkpoints, cps[k].idx increasing */
     int ncps, cpcap;
     long every;          /* events between checkpoints */
-    size_t cp_bytes;
+    size_t cp_bytes;     /* what the checkpoints hold (world_bytes) */
 };
 
 int wcur_open(struct wcur *c, const struct tl *tl);
 void wcur_close(struct wcur *c);
 /* Make c->w the world after exactly idx events (0 <= idx <= tl->nev). */
 int wcur_seek(struct wcur *c, long idx);
+/* Bytes the cursor holds: checkpoints, its world, its arrays */
 size_t wcur_bytes(const struct wcur *c);
 
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ui/keys.h"
+#include "ui/pair.h"
 #include "ui/view.h"
 #include "ui/viewer.h"
 
@@ -543,6 +544,50 @@ static int prompt_key(struct viewer *v, int key)
     return UI_HANDLED;
 }
 
+/* ---- side by side -------------------------------------------------------- */
+
+static int pair_move(struct viewer *v, int dir)
+{
+    struct ui_pair *p = v->pair;
+    long d = p->row + dir;
+    if (d < 0 || d >= p->n) {
+        viewer_msg(v, d < 0 ? "At the first call" : "At the last call");
+        return UI_HANDLED | UI_REDRAW;
+    }
+    if (ui_pair_goto_row(p, d))
+        viewer_msg(v, "Out of memory while seeking");
+    return UI_HANDLED | UI_REDRAW;
+}
+
+static int divergence(struct viewer *v, int dir)
+{
+    struct ui_pair *p = v->pair;
+    if (!p) {
+        viewer_msg(v, "Divergences are marked side by side: s shows the "
+                   "simulation beside the real run");
+        return UI_HANDLED | UI_REDRAW;
+    }
+    if (p->ndiv == 0) {
+        viewer_msg(v, "No divergence: the simulation and the real run agree");
+        return UI_HANDLED | UI_REDRAW;
+    }
+    long d = ui_pair_next_div(p, p->row, dir);
+    if (d < 0) {
+        viewer_msg(v, dir > 0 ? "No later divergence (D goes back)"
+                              : "No earlier divergence (d goes on)");
+        return UI_HANDLED | UI_REDRAW;
+    }
+    long k = 0;
+    for (long e = 0; e <= d; e++)
+        k += real_compare_diverges(ui_pair_at(p, e));
+    if (ui_pair_goto_row(p, d))
+        viewer_msg(v, "Out of memory while seeking");
+    else
+        viewer_msg(v, "Divergence %ld of %ld (i shows the whole caption)", k,
+                   p->ndiv);
+    return UI_HANDLED | UI_REDRAW;
+}
+
 /* ---- dispatch ----------------------------------------------------------- */
 
 int ui_act(struct viewer *v, int a)
@@ -618,13 +663,18 @@ int ui_act(struct viewer *v, int a)
         viewer_msg(v, "Speed: %d events/s", ui_speed_rate(v->speed));
         return UI_HANDLED | UI_REDRAW;
     case A_SEL_DOWN:
-        return select_move(v, 1);
     case A_SEL_UP:
-        return select_move(v, -1);
+        if (v->pair)
+            return pair_move(v, a == A_SEL_DOWN ? 1 : -1);
+        return select_move(v, a == A_SEL_DOWN ? 1 : -1);
     case A_FOCUS_NEXT:
-        return focus_move(v, 1);
     case A_FOCUS_PREV:
-        return focus_move(v, -1);
+        if (v->pair) {
+            viewer_msg(v, "Side by side, j/k move through the calls; s shows "
+                       "one run alone, with its fd table and queues");
+            return UI_HANDLED | UI_REDRAW;
+        }
+        return focus_move(v, a == A_FOCUS_NEXT ? 1 : -1);
     case A_BOOKMARK:
         return bookmark_toggle(v);
     case A_NEXT_BOOKMARK:
@@ -639,7 +689,21 @@ int ui_act(struct viewer *v, int a)
         if (v->zoom > 0)
             v->zoom--;
         return UI_HANDLED | UI_REDRAW;
+    case A_SIDE_BY_SIDE:
+        if (v->pair || v->has_other || v->can_real)
+            return UI_HANDLED | UI_PAIR;
+        viewer_msg(v, "Only a scenario runs for real: this timeline was "
+                   "recorded, with no simulation to set beside it");
+        return UI_HANDLED | UI_REDRAW;
+    case A_NEXT_DIVERGENCE:
+    case A_PREV_DIVERGENCE:
+        return divergence(v, a == A_NEXT_DIVERGENCE ? 1 : -1);
     case A_OTHER_RUN:
+        if (v->pair) {
+            viewer_msg(v, "Both runs are on screen: s shows one alone, and r "
+                       "then switches between them");
+            return UI_HANDLED | UI_REDRAW;
+        }
         if (v->has_other)
             return UI_HANDLED | UI_OTHER;
         viewer_msg(v, "Run iosim --real to see this scenario run for real "
@@ -669,13 +733,29 @@ static int click(struct viewer *v, int x, int y)
     for (int i = 0; i < v->nplaced; i++) {
         struct rect r = v->placed[i].r;
         const struct view_ops *ops = ui_views[v->placed[i].view];
+        if (v->placed[i].side) /* the real run's panels, side by side */
+            continue;
         if (x >= r.x && x < r.x + r.w && y >= r.y && y < r.y + r.h && ops->click)
             return ops->click(v, r, x, y);
     }
     return 0;
 }
 
-int ui_key(struct viewer *v, int key)
+static int key(struct viewer *v, int key);
+
+/* Side by side, the real run follows every move of the simulation */
+int ui_key(struct viewer *v, int k)
+{
+    if (!v->pair)
+        return key(v, k);
+    long from = viewer_pos(v);
+    v->pair->jumped = 0;
+    int r = key(v, k);
+    ui_pair_follow(v->pair, from);
+    return r;
+}
+
+static int key(struct viewer *v, int key)
 {
     if (key == UK_RESIZE)
         return UI_HANDLED | UI_REDRAW | UI_FULL;
@@ -724,7 +804,20 @@ int ui_play_timeout(const struct viewer *v)
     return rate <= 50 ? 1000 / rate : 20;
 }
 
+static int tick(struct viewer *v);
+
 int ui_tick(struct viewer *v)
+{
+    if (!v->pair)
+        return tick(v);
+    long from = viewer_pos(v);
+    v->pair->jumped = 0;
+    int r = tick(v);
+    ui_pair_follow(v->pair, from);
+    return r;
+}
+
+static int tick(struct viewer *v)
 {
     if (!v->playing)
         return 0;

@@ -55,6 +55,9 @@ enum ui_keycode {
     X(ZOOM_IN, "Zoom the timeline in around the cursor", 'z') \
     X(ZOOM_OUT, "Zoom the timeline out", 'Z') \
     X(OTHER_RUN, "With --real: switch between the real run and the simulation, at the same caption", 'r') \
+    X(SIDE_BY_SIDE, "Side by side: the simulation beside the real run, each call aligned and every divergence marked (runs the scenario for real first); again: one run alone", 's') \
+    X(NEXT_DIVERGENCE, "Side by side: the next divergence between the simulation and the real run", 'd') \
+    X(PREV_DIVERGENCE, "Side by side: the previous divergence", 'D') \
     X(HELP, "Show or hide this help", '?', UK_F1) \
     X(CANCEL, "Close the help, cancel a prompt, clear the message", UK_ESC) \
     X(REDRAW, "Redraw the screen", UK_CTRL('l')) \
@@ -75,6 +78,7 @@ enum {
     UI_QUIT = 4,    /* leave the viewer */
     UI_FULL = 8,    /* repaint the whole terminal (Ctrl-L, resize) */
     UI_OTHER = 16,  /* show the other run (ui_opts.other) */
+    UI_PAIR = 32,   /* side by side with the other run, or back to one */
 };
 
 /* The action bound to key, or A_NONE */

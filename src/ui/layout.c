@@ -17,6 +17,7 @@
  *   B      120..159  2                          full width above them
  *   C      160..     3                          full width above them
  */
+#include "ui/pair.h"
 #include "ui/view.h"
 
 #define SPAN (-1)
@@ -75,9 +76,9 @@ int ui_layout(const struct viewer *v, int w, int h, struct placed *out, int max)
     int ncols = cls == 2 ? 3 : 2;
 
     int caph = view_caption.want_h(v, w);
-    out[n++] = (struct placed){ V_HEADER, { 0, 0, w, 1 } };
-    out[n++] = (struct placed){ V_CAPTION, { 0, 1, w, caph } };
-    out[n++] = (struct placed){ V_STATUS, { 0, h - 1, w, 1 } };
+    out[n++] = (struct placed){ V_HEADER, { 0, 0, w, 1 }, 0 };
+    out[n++] = (struct placed){ V_CAPTION, { 0, 1, w, caph }, 0 };
+    out[n++] = (struct placed){ V_STATUS, { 0, h - 1, w, 1 }, 0 };
     int by = 1 + caph, bh = h - 2 - caph;
 
     /* a full-width view on top of the columns */
@@ -90,7 +91,7 @@ int ui_layout(const struct viewer *v, int w, int h, struct placed *out, int max)
             want = bh / 3;
         if (want < ops->min_h)
             continue;
-        out[n++] = (struct placed){ specs[i].view, { 0, by, w, want } };
+        out[n++] = (struct placed){ specs[i].view, { 0, by, w, want }, 0 };
         by += want;
         bh -= want;
     }
@@ -193,9 +194,61 @@ int ui_layout(const struct viewer *v, int w, int h, struct placed *out, int max)
             for (int i = 0; i < NSPECS; i++)
                 if (specs[i].col[cls] == c && specs[i].order == o && hgt[i]) {
                     out[n++] = (struct placed){ specs[i].view,
-                                                { cx[c], y, cw[c], hgt[i] } };
+                                                { cx[c], y, cw[c], hgt[i] }, 0 };
                     y += hgt[i];
                 }
     }
+    return n;
+}
+
+/*
+ * Side by side (v->pair): the header, the caption (which says what the
+ * cursor's row differs in), then a column per run, the simulation on the
+ * left: each run's tasks, and on a terminal of 120 columns or more with
+ * room, each run's timeline; the aligned calls across both columns; each
+ * run's event log with the rows left.  At 80x24 that is the tasks and the
+ * calls, which is what a class compares.
+ */
+int ui_layout_pair(const struct viewer *v, int w, int h, struct placed *out,
+                   int max)
+{
+    const struct viewer *real = &v->pair->real;
+    int n = 0;
+    if (w < UI_MIN_COLS || h < UI_MIN_ROWS || max < 11)
+        return 0;
+    int caph = view_caption.want_h(v, w);
+    out[n++] = (struct placed){ V_HEADER, { 0, 0, w, 1 }, 0 };
+    out[n++] = (struct placed){ V_CAPTION, { 0, 1, w, caph }, 0 };
+    out[n++] = (struct placed){ V_STATUS, { 0, h - 1, w, 1 }, 0 };
+    int by = 1 + caph, bh = h - 2 - caph, lw = w / 2, rw = w - lw;
+    int aligned = view_align.want_h(v, w);
+    if (aligned < 6)
+        aligned = 6;
+    /* a view on each side, as tall as the taller wants, within max_h */
+#define BOTH(view, max_h)                                                      \
+    do {                                                                       \
+        int a = ui_views[view]->want_h(v, lw), b = ui_views[view]->want_h(real, rw); \
+        int hh = a > b ? a : b;                                                \
+        if (hh > (max_h))                                                      \
+            hh = (max_h);                                                      \
+        if (hh >= ui_views[view]->min_h) {                                     \
+            out[n++] = (struct placed){ view, { 0, by, lw, hh }, 0 };          \
+            out[n++] = (struct placed){ view, { lw, by, rw, hh }, 1 };         \
+            by += hh;                                                          \
+            bh -= hh;                                                          \
+        }                                                                      \
+    } while (0)
+    BOTH(V_TASKS, bh - 6 < bh / 3 ? bh - 6 : bh / 3);
+    if (w >= 120 && bh >= 24)
+        BOTH(V_GANTT, bh / 4);
+    int ah = bh;
+    if (bh >= 16) /* room for the logs under the calls: at least 6 rows */
+        ah = aligned < bh - 6 ? (aligned > 8 ? aligned : 8) : bh - 6;
+    out[n++] = (struct placed){ V_ALIGN, { 0, by, w, ah }, 0 };
+    by += ah;
+    bh -= ah;
+    if (bh >= 4)
+        BOTH(V_LOG, bh);
+#undef BOTH
     return n;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ui/keys.h"
+#include "ui/pair.h"
 #include "ui/ui.h"
 #include "ui/view.h"
 
@@ -19,7 +20,11 @@ const struct view_ops *const ui_views[V__COUNT] = {
 struct rect view_frame(const struct viewer *v, struct cbuf *cb, struct rect r,
                        const char *title, int focus)
 {
-    (void)v;
+    char t[160];
+    if (v->run_name) { /* side by side: which run the panel shows */
+        snprintf(t, sizeof t, "%s: %s", v->run_name, title);
+        title = t;
+    }
     return cb_box(cb, r, title, focus);
 }
 
@@ -246,6 +251,23 @@ static void draw_info(struct viewer *v, struct cbuf *cb)
             memcpy(lines[i], b, sizeof b);
         }
     }
+    const struct real_cmp_row *row = v->pair ? ui_pair_at(v->pair, v->pair->row) : NULL;
+    if (row && n + 2 < max) { /* side by side: the cursor's row in words */
+        char what[400], why[600];
+        real_compare_explain(&v->pair->cmp, (size_t)v->pair->order[v->pair->row],
+                             what, sizeof what, why, sizeof why);
+        lines[n++][0] = 0;
+        n = info_para(lines, n, max, width, "Side by side:");
+        int k = n;
+        n = info_para(lines, n, max, width - 2, what);
+        if (why[0])
+            n = info_para(lines, n, max, width - 2, why);
+        for (int i = k; i < n; i++) {
+            char b[200];
+            snprintf(b, sizeof b, "  %s", lines[i]);
+            memcpy(lines[i], b, sizeof b);
+        }
+    }
     if (tl->truncated && n + 2 < max) {
         lines[n++][0] = 0;
         char b[300];
@@ -270,14 +292,22 @@ void ui_render(struct viewer *v, struct cbuf *cb)
     v->cols = cb->w;
     v->rows = cb->h;
     v->ascii = cb->ascii;
-    v->nplaced = ui_layout(v, cb->w, cb->h, v->placed, UI_MAXPLACED);
+    struct viewer *other = v->pair ? &v->pair->real : NULL;
+    if (other) {
+        other->cols = cb->w;
+        other->rows = cb->h;
+        other->ascii = cb->ascii;
+    }
+    v->nplaced = other ? ui_layout_pair(v, cb->w, cb->h, v->placed, UI_MAXPLACED)
+                       : ui_layout(v, cb->w, cb->h, v->placed, UI_MAXPLACED);
     if (v->nplaced == 0) {
         draw_too_small(cb);
         return;
     }
     for (int i = 0; i < v->nplaced; i++) {
         const struct placed *p = &v->placed[i];
-        ui_views[p->view]->draw(v, cb, p->r, v->focus == p->view);
+        ui_views[p->view]->draw(p->side ? other : v, cb, p->r,
+                                !p->side && v->focus == p->view);
     }
     if (v->info)
         draw_info(v, cb);

@@ -11,6 +11,7 @@
 #ifndef IOSIM_UI_H
 #define IOSIM_UI_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "tl/tl.h"
@@ -26,6 +27,15 @@ struct ui_opts {
     struct tl *other; /* another run of the same scenario (iosim --real:
                          the simulation) that the key r switches to, at
                          the same caption; NULL if none */
+    int side_by_side; /* open with the two runs side by side (iosim --real
+                         --compare-sim: tl and other) */
+    /* The key s on a simulation with no other run: run its scenario for
+       real and return that timeline (the caller of ui_run frees nothing
+       of it: ui_run does), or NULL with a one-line reason in err.  NULL
+       if the timeline cannot run for real (an imported trace). */
+    struct tl *(*run_real)(void *ctx, const struct tl *sim, char *err,
+                           size_t len);
+    void *run_ctx;
 };
 
 void ui_opts_default(struct ui_opts *o);

@@ -26,7 +26,8 @@
     X(FDS, fds) \
     X(BUFFERS, buffers) \
     X(QUEUES, queues) \
-    X(STATUS, status)
+    X(STATUS, status) \
+    X(ALIGN, align)
 
 enum ui_view {
 #define X(e, n) V_##e,
@@ -55,6 +56,10 @@ extern const struct view_ops *const ui_views[V__COUNT];
 /* layout.c: place the views for a w x h screen; returns how many */
 int ui_layout(const struct viewer *v, int w, int h, struct placed *out,
               int max);
+/* The same side by side (v->pair): each run's panels in its column, the
+   aligned calls across both */
+int ui_layout_pair(const struct viewer *v, int w, int h, struct placed *out,
+                   int max);
 /* Minimum readable terminal */
 #define UI_MIN_COLS 80
 #define UI_MIN_ROWS 23

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ui/pair.h"
 #include "ui/view.h"
 
 #define CAP_MAXLINES 5
@@ -58,7 +59,50 @@ static int wrap(const struct viewer *v, const char *s, int w,
    it whole) */
 static int max_lines(const struct viewer *v)
 {
+    if (v->pair) /* the lines under it say how the runs differ */
+        return v->rows > 0 && v->rows < 30 ? 3 : 4;
     return v->rows > 0 && v->rows < 30 ? 4 : CAP_MAXLINES;
+}
+
+/* Side by side: the lines under the lesson's caption that say what the
+   cursor's row differs in, and why */
+static int pair_lines(const struct viewer *v, int w)
+{
+    (void)w;
+    return v->pair ? 3 : 0;
+}
+
+static void draw_pair(const struct viewer *v, struct cbuf *cb, struct rect r)
+{
+    const struct ui_pair *p = v->pair;
+    char what[400], why[600], all[1024];
+    int role = R_HINT;
+    const struct real_cmp_row *row = ui_pair_at(p, p->row);
+    if (!row) {
+        snprintf(all, sizeof all, "Side by side: the simulation (left) and "
+                 "the real run of the same scenario (right), each call beside "
+                 "its counterpart. j/k move through the calls%s.",
+                 p->ndiv ? ", d jumps to the next divergence" : "");
+    } else {
+        real_compare_explain(&p->cmp, (size_t)p->order[p->row], what,
+                             sizeof what, why, sizeof why);
+        snprintf(all, sizeof all, "%s%s%s", what, why[0] ? " " : "", why);
+        role = real_compare_diverges(row) ? R_WARN : R_HINT;
+    }
+    int n = pair_lines(v, r.w);
+    struct ui_span l[8];
+    int total = ui_wrap(all, r.w - 5, l, 8);
+    for (int i = 0; i < n && i < total && i < 8; i++) {
+        char buf[1024];
+        int len = l[i].len < (int)sizeof buf - 4 ? l[i].len : (int)sizeof buf - 4;
+        memcpy(buf, all + l[i].off, (size_t)len);
+        buf[len] = 0;
+        if (i == n - 1 && total > n) /* cut: i shows it whole */
+            strcat(buf, cb->ascii ? "~" : "\xe2\x80\xa6");
+        cb_text(cb, r.x + 3, r.y + r.h - n + i, r.w - 4, buf, role);
+    }
+    if (row && real_compare_diverges(row))
+        cb_put(cb, r.x + 1, r.y + r.h - n, '!', R_WARN);
 }
 
 static int want(const struct viewer *v, int w)
@@ -73,7 +117,7 @@ static int want(const struct viewer *v, int w)
     }
     if (n < 2)
         n = 2;
-    return n > max_lines(v) ? max_lines(v) : n;
+    return (n > max_lines(v) ? max_lines(v) : n) + pair_lines(v, w);
 }
 
 /* which step (1-based) is shown: the last step at or before the event
@@ -103,6 +147,10 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     struct ui_span l[CAP_MAXLINES];
     int total = wrap(v, s, r.w, l, CAP_MAXLINES);
     int n = total < max_lines(v) ? total : max_lines(v);
+    if (v->pair) {
+        draw_pair(v, cb, r);
+        r.h -= pair_lines(v, r.w);
+    }
     if (n > r.h)
         n = r.h;
     for (int i = 0; i < r.h; i++)

@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 
+#include "ui/pair.h"
 #include "ui/view.h"
 
 static int want(const struct viewer *v, int w)
@@ -18,9 +19,18 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     const struct tl *tl = v->tl;
     char t[40], right[160];
     cb_fill(cb, (struct rect){ r.x, r.y, r.w, 1 }, ' ', R_HEADER);
-    snprintf(right, sizeof right, "%s t = %s  event %ld/%ld ",
-             tl->truncated ? " (stopped early: i says why)" : "",
-             tl_time_text(t, sizeof t, v->cur.w.t), viewer_pos(v), (long)tl->nev);
+    if (v->pair) { /* side by side: both clocks, and the cursor's call */
+        char rt[40];
+        const struct ui_pair *p = v->pair;
+        snprintf(right, sizeof right, " sim %s  real %s  call %ld/%ld ",
+                 tl_time_text(t, sizeof t, v->cur.w.t),
+                 tl_time_text(rt, sizeof rt, p->real.cur.w.t), p->row + 1, p->n);
+    } else {
+        snprintf(right, sizeof right, "%s t = %s  event %ld/%ld ",
+                 tl->truncated ? " (stopped early: i says why)" : "",
+                 tl_time_text(t, sizeof t, v->cur.w.t), viewer_pos(v),
+                 (long)tl->nev);
+    }
     /* the play indicator ("▶ 2/s") and the time keep their room: the
        title is cut (with an ellipsis) before them */
     char sp[32] = "";

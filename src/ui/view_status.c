@@ -29,19 +29,25 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         cb_text(cb, r.x + 1, r.y, r.w - 2, v->msg, R_STATUS);
         return;
     }
-    static const struct {
+    static const struct hint {
         const char *key, *what;
-    } hints[] = {
+    } alone[] = {
         { "Space", "next step" }, { "<-/->", "event" }, { "j/k", "task" },
         { "Tab", "focus" }, { "p", "play" }, { "/", "search" },
+    }, paired[] = {
+        { "Space", "next step" }, { "j/k", "call" }, { "d/D", "divergence" },
+        { "s", "one run" }, { "<-/->", "event" }, { "p", "play" },
     };
+    const struct hint *hints = v->pair ? paired : alone;
+    size_t nhints = v->pair ? sizeof paired / sizeof *paired
+                            : sizeof alone / sizeof *alone;
     /* "? help" and "q quit" always, at the right; the others if they fit */
     const char *always = "? help  q quit ";
     int aw = ui_strwidth(always);
     int end = r.x + r.w - aw;
     cb_text(cb, end, r.y, aw, always, R_STATUS);
     int x = r.x + 1;
-    for (size_t i = 0; i < sizeof hints / sizeof *hints; i++) {
+    for (size_t i = 0; i < nhints; i++) {
         char b[64];
         snprintf(b, sizeof b, "%s %s", hints[i].key, hints[i].what);
         int w = ui_strwidth(b);

@@ -40,11 +40,19 @@ enum ui_prompt { P_NONE, P_GOTO, P_SEARCH };
 struct placed {
     int view; /* enum ui_view */
     struct rect r;
+    int side; /* side by side: 0 the simulation, 1 the real run */
 };
+
+struct ui_pair;
 
 struct viewer {
     const struct tl *tl;
     int has_other;   /* ui_opts.other: the key r shows it */
+    int can_real;    /* ui_opts.run_real: the key s can run it for real */
+    struct ui_pair *pair; /* side by side with the other run (pair.h), or
+                             NULL */
+    const char *run_name; /* side by side: "Simulation", "Real run", put
+                             before each panel's title; NULL alone */
     struct wcur cur; /* cur.w: the world after cur.w.idx events */
 
     /* selection */

@@ -1,0 +1,193 @@
+/*
+ * agenda.c - a FIFO for items due now and a 4-ary heap of keys for the
+ * rest (agenda.h says why).
+ */
+#include "sim/agenda.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SLOT_MASK (((uint64_t)1 << AG_SLOT_BITS) - 1)
+
+void ag_init(struct agq *q)
+{
+    memset(q, 0, sizeof *q);
+}
+
+void ag_free(struct agq *q)
+{
+    free(q->heap_mem);
+    free(q->fifo);
+    free(q->slots);
+    memset(q, 0, sizeof *q);
+}
+
+size_t ag_bytes(const struct agq *q)
+{
+    return (q->cap + 4) * sizeof *q->heap + q->fcap * sizeof *q->fifo +
+           (size_t)q->slotcap * sizeof *q->slots;
+}
+
+/* Grow the heap to twice its size.  Children 4i+1..4i+4 start one cache
+ * line each: heap[1] is 64-byte aligned. */
+static int heap_grow(struct agq *q)
+{
+    size_t ncap = q->cap ? q->cap * 2 : 256;
+    void *mem = aligned_alloc(64, (ncap + 4) * sizeof *q->heap);
+    if (!mem)
+        return -ENOMEM;
+    ag_key *h = (ag_key *)mem + 3;
+    if (q->n)
+        memcpy(h, q->heap, q->n * sizeof *h);
+    free(q->heap_mem);
+    q->heap_mem = mem;
+    q->heap = h;
+    q->cap = ncap;
+    return 0;
+}
+
+static void heap_push(struct agq *q, ag_key key)
+{
+    ag_key *h = q->heap;
+    size_t i = q->n++;
+    while (i > 0) {
+        size_t up = (i - 1) / 4;
+        if (key >= h[up])
+            break;
+        h[i] = h[up];
+        i = up;
+    }
+    h[i] = key;
+}
+
+static ag_key heap_pop(struct agq *q)
+{
+    ag_key *h = q->heap, top = h[0], last = h[--q->n];
+    size_t i = 0, n = q->n;
+    for (;;) {
+        size_t c = 4 * i + 1, m;
+        if (c + 3 < n) { /* a tournament of the four children */
+            size_t a = h[c + 1] < h[c] ? c + 1 : c;
+            size_t b = h[c + 3] < h[c + 2] ? c + 3 : c + 2;
+            m = h[b] < h[a] ? b : a;
+        } else if (c < n) {
+            m = c;
+            for (size_t j = c + 1; j < n; j++)
+                if (h[j] < h[m])
+                    m = j;
+        } else {
+            break;
+        }
+        if (h[m] >= last)
+            break;
+        h[i] = h[m];
+        i = m;
+    }
+    if (n)
+        h[i] = last;
+    return top;
+}
+
+static int fifo_push(struct agq *q, ag_key key)
+{
+    if (q->fn == q->fcap) {
+        size_t ncap = q->fcap ? q->fcap * 2 : 64;
+        ag_key *f = malloc(ncap * sizeof *f);
+        if (!f)
+            return -ENOMEM;
+        for (size_t i = 0; i < q->fn; i++) /* unwrap the ring */
+            f[i] = q->fifo[(q->fhead + i) % q->fcap];
+        free(q->fifo);
+        q->fifo = f;
+        q->fhead = 0;
+        q->fcap = ncap;
+    }
+    q->fifo[(q->fhead + q->fn++) % q->fcap] = key;
+    return 0;
+}
+
+static int slot_get(struct agq *q, uint32_t *out)
+{
+    if (q->free) {
+        *out = q->free - 1;
+        q->free = q->slots[*out].next;
+        return 0;
+    }
+    if (q->nslots >= AG_MAX_PENDING)
+        return -E2BIG;
+    if (q->nslots == q->slotcap) {
+        uint32_t ncap = q->slotcap ? q->slotcap * 2 : 256;
+        if (ncap > AG_MAX_PENDING)
+            ncap = AG_MAX_PENDING;
+        struct ag_slot *s = realloc(q->slots, (size_t)ncap * sizeof *s);
+        if (!s)
+            return -ENOMEM;
+        q->slots = s;
+        q->slotcap = ncap;
+    }
+    *out = q->nslots++;
+    return 0;
+}
+
+int ag_push(struct agq *q, const struct agenda *it, int64_t now)
+{
+    if (q->seq > AG_MAX_SEQ)
+        return -E2BIG;
+    int due_now = it->t == now;
+    if (!due_now && q->n == q->cap && heap_grow(q))
+        return -ENOMEM;
+    uint32_t slot;
+    int rc = slot_get(q, &slot);
+    if (rc)
+        return rc;
+    struct ag_slot *s = &q->slots[slot];
+    s->kind = it->kind;
+    s->task = it->task;
+    s->obj = it->obj;
+    s->obj2 = it->obj2;
+    s->a = it->a;
+    s->gen = it->gen;
+    uint64_t t = it->t > 0 ? (uint64_t)it->t : 0; /* sim_at never is < 0 */
+    ag_key key = (ag_key)t << 64 | q->seq << AG_SLOT_BITS | slot;
+    if (due_now) {
+        if ((rc = fifo_push(q, key))) {
+            s->next = q->free;
+            q->free = slot + 1;
+            return rc;
+        }
+    } else {
+        heap_push(q, key);
+    }
+    q->seq++;
+    return 0;
+}
+
+int ag_pop(struct agq *q, struct agenda *out)
+{
+    ag_key key;
+    if (q->fn && (!q->n || q->fifo[q->fhead] < q->heap[0])) {
+        key = q->fifo[q->fhead];
+        q->fhead = q->fhead + 1 == q->fcap ? 0 : q->fhead + 1;
+        q->fn--;
+    } else if (q->n) {
+        key = heap_pop(q);
+    } else {
+        return -1;
+    }
+    uint64_t k = (uint64_t)key;
+    uint32_t slot = (uint32_t)(k & SLOT_MASK);
+    struct ag_slot *s = &q->slots[slot];
+    out->t = (int64_t)(key >> 64);
+    out->seq = k >> AG_SLOT_BITS;
+    out->kind = s->kind;
+    out->task = s->task;
+    out->obj = s->obj;
+    out->obj2 = s->obj2;
+    out->a = s->a;
+    out->gen = s->gen;
+    out->pad = 0;
+    s->next = q->free;
+    q->free = slot + 1;
+    return 0;
+}
