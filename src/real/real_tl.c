@@ -116,6 +116,15 @@ static int feed_call(struct trace *tr, const struct real_log *log,
     case SYS_socket:
         c.flags = (a[1] & SOCK_NONBLOCK ? TL_FL_NONBLOCK : 0);
         break;
+    case SYS_eventfd2: /* EFD_NONBLOCK is O_NONBLOCK */
+        c.flags = (a[1] & O_NONBLOCK ? TL_FL_NONBLOCK : 0);
+        break;
+    case SYS_epoll_create1: c.size = a[0]; break; /* EPOLL_CLOEXEC */
+    case SYS_ioctl: /* the runner's only one: FIONBIO, [1] (gevent's) */
+        c.fd = (int)a[0];
+        c.arg = a[1];
+        c.size = 1;
+        break;
     case SYS_bind: case SYS_connect:
         c.fd = (int)a[0];
         c.arg = r->a > 0 ? r->a : 0;

@@ -38,6 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -53,6 +55,7 @@
 
 #include "real/real.h"
 #include "real/runner.h"
+#include "sim/hub.h"
 #include "tl/tl.h"
 
 /* The master of the tasks' terminal: the runner's own fd, the highest the
@@ -86,6 +89,8 @@ struct ctx {
     struct ctx *next_co; /* the thread's ring: the thread, then its
                             coroutines in the order they were made */
     int done;
+    int gv_fd;            /* patched: the fd + 1 of a connect in progress */
+    struct ctx *joiner;   /* patched: who waits in join for its end */
     int is_gen, gen_at;   /* a generator: 0 not started, 1 suspended at a
                              yield, 2 running (coro.c's gen_at) */
     struct ctx *caller;   /* a generator's: who called next */
@@ -356,9 +361,287 @@ static int next(struct ctx *c)
     return 0;
 }
 
+/* ---- gevent: monkey_patch and a hub in C over epoll ------------------------
+ *
+ * What sim/hub.c models, made of the same calls: libev's loop as gevent
+ * runs it, written here in C (not gevent itself: the run has no Python).
+ * The hub is a context of the thread that called monkey_patch, like a
+ * coroutine; a patched call that fails with EAGAIN (EINPROGRESS for a
+ * connect) starts a watcher on its fd and switches to it, and is made
+ * again when the hub switches back.
+ */
+struct rhub_fd {
+    uint8_t ev, oev, emask, changed;
+    struct ctx *g;
+};
+
+static struct rhub {
+    struct kthread *k;
+    struct ctx *ctx;
+    int ep, efd, efd_added, invoking;
+    struct rhub_fd *fd;
+    int nfd;
+    int *changes;
+    int nch, chcap;
+    struct { struct ctx *g; int start; } *cb;
+    int ncb, cbhead, cbcap;
+    struct { int64_t at; uint64_t seq; struct ctx *g; } *tm;
+    int ntm, tmcap;
+    uint64_t seq;
+    struct { struct ctx *g; int fd; } *pend;
+    int npend, pendcap;
+    struct epoll_event ev[HUB_MAX_EVENTS];
+    int nev;
+} *hub;
+
+static int grow_any(void *pv, int *cap, int need, size_t size)
+{
+    void **p = pv;
+    if (need <= *cap)
+        return 0;
+    int n = *cap ? *cap * 2 : 16;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, (size_t)n * size);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+/* c runs in the patched thread, and is not the hub */
+static int patched(const struct ctx *c)
+{
+    return hub && self == hub->k && c != hub->ctx;
+}
+
+static struct rhub_fd *rhub_fd(int fd)
+{
+    if (fd < 0 || fd > (1 << 20))
+        return NULL;
+    if (fd >= hub->nfd) {
+        int n = hub->nfd ? hub->nfd : 64;
+        while (n <= fd)
+            n *= 2;
+        struct rhub_fd *p = realloc(hub->fd, (size_t)n * sizeof *p);
+        if (!p)
+            return NULL;
+        memset(p + hub->nfd, 0, (size_t)(n - hub->nfd) * sizeof *p);
+        hub->fd = p;
+        hub->nfd = n;
+    }
+    return &hub->fd[fd];
+}
+
+static void rhub_change(int fd)
+{
+    struct rhub_fd *f = &hub->fd[fd];
+    if (!f->changed && grow_any(&hub->changes, &hub->chcap, hub->nch + 1,
+                                sizeof *hub->changes) == 0) {
+        f->changed = 1;
+        hub->changes[hub->nch++] = fd;
+    }
+}
+
+static void rhub_cb(struct ctx *g, int start)
+{
+    if (hub->cbhead > 0 && hub->cbhead == hub->ncb)
+        hub->cbhead = hub->ncb = 0;
+    if (grow_any(&hub->cb, &hub->cbcap, hub->ncb + 1, sizeof *hub->cb) == 0) {
+        hub->cb[hub->ncb].g = g;
+        hub->cb[hub->ncb++].start = start;
+    }
+}
+
+/* the thread runs `to` now (a switch in user space: a mark, no syscall) */
+static int rhub_switch(struct ctx *to)
+{
+    self->cur = to;
+    real_mark(REAL_MARK_CO, (long)to->name, REAL_CO_SWITCH, 0);
+    return 0;
+}
+
+/* a patched call would block on fd: watch it, the hub runs */
+static int rhub_wait(struct ctx *c, int fd, uint8_t ev)
+{
+    struct rhub_fd *f = rhub_fd(fd);
+    if (!f)
+        return rhub_switch(hub->ctx);
+    f->ev = ev;
+    f->g = c;
+    rhub_change(fd);
+    return rhub_switch(hub->ctx);
+}
+
+static int op_monkey_patch(struct ctx *c, const struct prog_ins *in)
+{
+    (void)in;
+    int ep = (int)res(epoll_create1, fast3(SYS_epoll_create1, EPOLL_CLOEXEC, 0, 0));
+    int efd = (int)res(eventfd2, fast3(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK, 0));
+    char name[96];
+    snprintf(name, sizeof name, "%.60s/hub", self->main->name);
+    struct ctx *h = P->hub_pc >= 0 ? ctx_new(c, P->hub_pc, -1, TK_COROUTINE, name)
+                                   : NULL;
+    hub = h && !hub ? calloc(1, sizeof *hub) : NULL;
+    if (hub) {
+        hub->k = self;
+        hub->ctx = h;
+        hub->ep = ep;
+        hub->efd = efd;
+        h->parent = c;
+        real_mark(REAL_MARK_CO, (long)h->name, REAL_CO_MADE, 0);
+    }
+    return next(c);
+}
+
+static int64_t rhub_now(void)
+{
+    return mono_ns();
+}
+
+static int op_hub(struct ctx *c, const struct prog_ins *in)
+{
+    if (!hub || c != hub->ctx)
+        return next(c);
+    switch (in->flags) {
+    case HUB_CALLBACKS:
+        while (hub->cbhead < hub->ncb) {
+            struct ctx *g = hub->cb[hub->cbhead++].g;
+            if (!g->done)
+                return rhub_switch(g);
+        }
+        hub->cbhead = hub->ncb = 0;
+        return next(c);
+    case HUB_REIFY: {
+        if (!hub->efd_added) {
+            struct epoll_event e = {.events = EPOLLIN};
+            e.data.fd = hub->efd;
+            res(epoll_ctl, epoll_ctl(hub->ep, EPOLL_CTL_ADD, hub->efd, &e));
+            hub->efd_added = 1;
+        }
+        for (int i = 0; i < hub->nch; i++) {
+            struct rhub_fd *f = &hub->fd[hub->changes[i]];
+            int fd = hub->changes[i];
+            f->changed = 0;
+            uint8_t o = f->oev, n = f->ev, old = f->emask;
+            f->oev = n;
+            if (o == n || n == 0)
+                continue;
+            f->emask = n;
+            struct epoll_event e = {.events = (n & TL_EP_IN ? EPOLLIN : 0) |
+                                              (n & TL_EP_OUT ? EPOLLOUT : 0)};
+            e.data.fd = fd;
+            int op = o && old != n ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+            long r = res(epoll_ctl, epoll_ctl(hub->ep, op, fd, &e));
+            if (op == EPOLL_CTL_ADD && r == -EEXIST && old != n)
+                res(epoll_ctl, epoll_ctl(hub->ep, EPOLL_CTL_MOD, fd, &e));
+            else if (op == EPOLL_CTL_MOD && r == -ENOENT)
+                res(epoll_ctl, epoll_ctl(hub->ep, EPOLL_CTL_ADD, fd, &e));
+        }
+        hub->nch = 0;
+        return next(c);
+    }
+    case HUB_POLL: {
+        int64_t ms = HUB_MAX_BLOCK_MS;
+        if (hub->cbhead < hub->ncb) {
+            ms = 0;
+        } else if (hub->ntm > 0) {
+            int64_t at = hub->tm[0].at;
+            for (int i = 1; i < hub->ntm; i++)
+                if (hub->tm[i].at < at)
+                    at = hub->tm[i].at;
+            int64_t d = at - rhub_now();
+            int64_t t = d <= 0 ? 0 : (d + 999999) / 1000000;
+            if (t < ms)
+                ms = t;
+        }
+        long r = res(epoll_wait, epoll_wait(hub->ep, hub->ev, HUB_MAX_EVENTS, (int)ms));
+        hub->nev = r > 0 ? (int)r : 0;
+        return next(c);
+    }
+    default: /* HUB_INVOKE */
+        if (!hub->invoking) {
+            hub->invoking = 1;
+            hub->npend = 0;
+            for (int i = 0; i < hub->nev; i++) {
+                int fd = hub->ev[i].data.fd;
+                if (fd == hub->efd || fd < 0 || fd >= hub->nfd)
+                    continue;
+                struct rhub_fd *f = &hub->fd[fd];
+                unsigned got = (hub->ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR) ? TL_EP_IN : 0) |
+                               (hub->ev[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR) ? TL_EP_OUT : 0);
+                got &= f->emask;
+                if (got & ~f->ev) { /* nobody wants it: tell the kernel */
+                    f->emask = f->ev;
+                    struct epoll_event e = {.events = (f->ev & TL_EP_IN ? EPOLLIN : 0) |
+                                                      (f->ev & TL_EP_OUT ? EPOLLOUT : 0)};
+                    e.data.fd = fd;
+                    res(epoll_ctl, epoll_ctl(hub->ep, f->ev ? EPOLL_CTL_MOD : EPOLL_CTL_DEL,
+                                             fd, &e));
+                }
+                if ((got & f->ev) && f->g &&
+                    grow_any(&hub->pend, &hub->pendcap, hub->npend + 1, sizeof *hub->pend) == 0) {
+                    hub->pend[hub->npend].g = f->g;
+                    hub->pend[hub->npend++].fd = fd;
+                }
+            }
+            int64_t now = rhub_now();
+            for (;;) { /* the due timers, earliest first */
+                int best = -1;
+                for (int i = 0; i < hub->ntm; i++)
+                    if (hub->tm[i].at <= now &&
+                        (best < 0 || hub->tm[i].at < hub->tm[best].at ||
+                         (hub->tm[i].at == hub->tm[best].at &&
+                          hub->tm[i].seq < hub->tm[best].seq)))
+                        best = i;
+                if (best < 0 || grow_any(&hub->pend, &hub->pendcap, hub->npend + 1,
+                                         sizeof *hub->pend))
+                    break;
+                hub->pend[hub->npend].g = hub->tm[best].g;
+                hub->pend[hub->npend++].fd = -1;
+                hub->tm[best] = hub->tm[--hub->ntm];
+            }
+        }
+        while (hub->npend > 0) {
+            int fd = hub->pend[hub->npend - 1].fd;
+            struct ctx *g = hub->pend[--hub->npend].g;
+            if (g->done)
+                continue;
+            if (fd >= 0) {
+                hub->fd[fd].ev = 0;
+                hub->fd[fd].g = NULL;
+                rhub_change(fd);
+            }
+            return rhub_switch(g);
+        }
+        hub->invoking = 0;
+        return next(c);
+    }
+}
+
+/* gevent.sleep(d) in a patched context: a timer (d <= 0: a callback) */
+static int rhub_sleep(struct ctx *c, int64_t d)
+{
+    c->pc++;
+    if (d <= 0) {
+        rhub_cb(c, 0);
+    } else if (grow_any(&hub->tm, &hub->tmcap, hub->ntm + 1, sizeof *hub->tm) == 0) {
+        hub->tm[hub->ntm].at = rhub_now() + d;
+        hub->tm[hub->ntm].seq = hub->seq++;
+        hub->tm[hub->ntm++].g = c;
+    }
+    return rhub_switch(hub->ctx);
+}
+
+static int one = 1;
+
 static int op_socket(struct ctx *c, const struct prog_ins *in)
 {
-    set(c, in->dst, res(socket, fast3(SYS_socket, AF_INET, SOCK_STREAM, 0)));
+    int64_t fd = res(socket, fast3(SYS_socket, AF_INET, SOCK_STREAM, 0));
+    if (fd >= 0 && patched(c)) /* gevent's socket: non-blocking */
+        res(ioctl, fast3(SYS_ioctl, (int)fd, FIONBIO, (long)&one));
+    set(c, in->dst, fd);
     return next(c);
 }
 
@@ -383,18 +666,52 @@ static int op_listen(struct ctx *c, const struct prog_ins *in)
 
 static int op_accept(struct ctx *c, const struct prog_ins *in)
 {
-    set(c, in->dst, res(accept, fast3(SYS_accept, (int)arg(c, in, 0), 0, 0)));
+    int64_t fd = res(accept, fast3(SYS_accept, (int)arg(c, in, 0), 0, 0));
+    if (fd == -EAGAIN && patched(c))
+        return rhub_wait(c, (int)arg(c, in, 0), TL_EP_IN);
+    if (fd >= 0 && patched(c))
+        res(ioctl, fast3(SYS_ioctl, (int)fd, FIONBIO, (long)&one));
+    set(c, in->dst, fd);
     return next(c);
 }
 
 static int op_connect(struct ctx *c, const struct prog_ins *in)
 {
+    struct sockaddr_in a = addr_of(arg(c, in, 0), INADDR_LOOPBACK);
+    if (c->gv_fd > 0) { /* patched: the connect made again, once writable */
+        int fd = c->gv_fd - 1;
+        int64_t r = res(connect, fast3(SYS_connect, fd, (long)&a, sizeof a));
+        if (r == -EALREADY || r == -EINPROGRESS)
+            return rhub_wait(c, fd, TL_EP_OUT);
+        c->gv_fd = 0;
+        if (r < 0 && r != -EISCONN) {
+            res(close, fast3(SYS_close, fd, 0, 0));
+            set(c, in->dst, r);
+        } else {
+            set(c, in->dst, fd);
+        }
+        return next(c);
+    }
     int fd = (int)fast3(SYS_socket, AF_INET, SOCK_STREAM, 0);
     if (res(socket, fd) < 0) {
         set(c, in->dst, -errno);
         return next(c);
     }
-    struct sockaddr_in a = addr_of(arg(c, in, 0), INADDR_LOOPBACK);
+    if (patched(c)) {
+        res(ioctl, fast3(SYS_ioctl, fd, FIONBIO, (long)&one));
+        int64_t r = res(connect, fast3(SYS_connect, fd, (long)&a, sizeof a));
+        if (r == -EINPROGRESS) {
+            c->gv_fd = fd + 1;
+            return rhub_wait(c, fd, TL_EP_OUT);
+        }
+        if (r < 0) {
+            res(close, fast3(SYS_close, fd, 0, 0));
+            set(c, in->dst, r);
+        } else {
+            set(c, in->dst, fd);
+        }
+        return next(c);
+    }
     if (res(connect, fast3(SYS_connect, fd, (long)&a, sizeof a)) < 0) {
         int e = errno;
         res(close, fast3(SYS_close, fd, 0, 0)); /* the simulator: no call */
@@ -515,7 +832,10 @@ static int op_read(struct ctx *c, const struct prog_ins *in)
     long r = !b ? (errno = ENOMEM, -1)
            : in->op == OP_RECV ? recv(fd, b, (size_t)(n < 0 ? 0 : n), 0)
                                : fast3(SYS_read, fd, (long)b, n < 0 ? 0 : n);
-    set(c, in->dst, res_of(in->op == OP_RECV ? SYS_recvfrom : SYS_read, r));
+    int64_t v = res_of(in->op == OP_RECV ? SYS_recvfrom : SYS_read, r);
+    if (v == -EAGAIN && in->op == OP_RECV && patched(c))
+        return rhub_wait(c, fd, TL_EP_IN);
+    set(c, in->dst, v);
     return next(c);
 }
 
@@ -527,7 +847,10 @@ static int op_write(struct ctx *c, const struct prog_ins *in)
     long r = !b ? (errno = ENOMEM, -1)
            : in->op == OP_SEND ? send(fd, b, (size_t)(n < 0 ? 0 : n), 0)
                                : fast3(SYS_write, fd, (long)b, n < 0 ? 0 : n);
-    set(c, in->dst, res_of(in->op == OP_SEND ? SYS_sendto : SYS_write, r));
+    int64_t v = res_of(in->op == OP_SEND ? SYS_sendto : SYS_write, r);
+    if (v == -EAGAIN && in->op == OP_SEND && patched(c))
+        return rhub_wait(c, fd, TL_EP_OUT);
+    set(c, in->dst, v);
     return next(c);
 }
 
@@ -569,6 +892,8 @@ static int op_compute(struct ctx *c, const struct prog_ins *in)
 static int op_sleep(struct ctx *c, const struct prog_ins *in)
 {
     int64_t d = scaled(arg(c, in, 0));
+    if (patched(c) && d >= 0) /* gevent.sleep: a timer in the hub */
+        return rhub_sleep(c, d);
     struct timespec ts = {d / 1000000000, d % 1000000000};
     if (d < 0)
         ts.tv_sec = -1;
@@ -584,6 +909,10 @@ static int op_exit(struct ctx *c, const struct prog_ins *in)
     int code = (int)arg(c, in, 0);
     if (c->kind == TK_COROUTINE && !c->thread && c->pc == c->block_end - 1) {
         c->done = 1;
+        if (c->joiner && hub) { /* patched: the joiner runs at the next turn */
+            rhub_cb(c->joiner, 0);
+            c->joiner = NULL;
+        }
         int64_t v;
         struct ctx *to = co_finish_to(c, &v);
         if (to) {
@@ -671,8 +1000,18 @@ static int op_spawn(struct ctx *c, const struct prog_ins *in)
     return 0;
 }
 
+static struct ctx *co_of(int64_t id);
+
 static int op_join(struct ctx *c, const struct prog_ins *in)
 {
+    struct ctx *g = in->op == OP_JOIN && patched(c) ? co_of(arg(c, in, 0)) : NULL;
+    if (g && !g->is_gen) { /* greenlet.join: wait in the hub for its end */
+        if (g->done)
+            return next(c);
+        g->joiner = c;
+        c->pc++;
+        return rhub_switch(hub->ctx);
+    }
     if (in->op == OP_WAIT) {
         int any = in->nargs == 0 || in->a[0].kind == ARG_NONE;
         int st = 0;
@@ -750,6 +1089,10 @@ static int op_coroutine(struct ctx *c, const struct prog_ins *in)
         n->parent = c;
         if (in->op == OP_GENERATOR) {
             n->is_gen = 1; /* runs only when next or send asks */
+        } else if (patched(c)) { /* gevent.spawn: the hub starts it */
+            n->parent = hub->ctx;
+            n->switched = 1;
+            rhub_cb(n, 1);
         } else {
             struct ctx *last = self->main;
             while (last->next_co)
@@ -789,6 +1132,8 @@ static int op_yield(struct ctx *c, const struct prog_ins *in)
         c->caller = NULL;
         return co_transfer(c, in, to, opt_arg(c, in, 0, 0), REAL_CO_SWITCH);
     }
+    if (patched(c)) /* gevent.sleep(0) */
+        return rhub_sleep(c, 0);
     c->pc++;
     co_switch(c);
     return 0;
@@ -1543,6 +1888,7 @@ static const op_fn ops[OP__COUNT] = {
     [OP_SEM_WAIT] = op_sem, [OP_SEM_POST] = op_sem,
     [OP_SIGRETURN] = op_sigreturn, [OP_MP_PIPE] = op_mp_pipe,
     [OP_CONN_SEND] = op_conn_send, [OP_CONN_RECV] = op_conn_recv,
+    [OP_MONKEY_PATCH] = op_monkey_patch, [OP_HUB] = op_hub,
 };
 
 int real_op_implemented(int op)

@@ -94,7 +94,8 @@ static long pt(long req, pid_t pid, void *addr, void *data)
     X(SYS_timerfd_create, "timerfd_create") \
     X(SYS_timerfd_settime, "timerfd_settime") \
     X(SYS_setsockopt, "setsockopt") \
-    X(SYS_getsockopt, "getsockopt")
+    X(SYS_getsockopt, "getsockopt") \
+    X(SYS_ioctl, "ioctl") X(SYS_eventfd2, "eventfd2")
 
 const int real_traced[] = {
 #define X(nr, n) nr,
@@ -134,7 +135,8 @@ int real_lazy(int nr)
     case SYS_epoll_ctl: case SYS_epoll_create1: case SYS_clock_nanosleep:
     case SYS_io_uring_setup: case SYS_io_uring_enter: case SYS_prlimit64:
     case SYS_futex: case SYS_timerfd_create: case SYS_timerfd_settime:
-    case SYS_setsockopt: case SYS_getsockopt:
+    case SYS_setsockopt: case SYS_getsockopt: case SYS_ioctl:
+    case SYS_eventfd2:
         return 1;
     default:
         return 0;

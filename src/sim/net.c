@@ -316,16 +316,34 @@ static int bad_fd(struct sim *s, struct task *t)
     return sim_sys_return(s, t, -EBADF, s->p->cost.syscall);
 }
 
+/* ioctl(fd, FIONBIO, [1]): what gevent does to every socket it makes or
+ * accepts (the second call of a patched socket, accept or connect) */
+static int fionbio(struct sim *s, struct task *t, int64_t fd)
+{
+    sim_sys_enter(s, t, SYS_IOCTL, fd, 1);
+    int o = sim_fd_obj(s, t, fd);
+    if (o < 0)
+        return bad_fd(s, t);
+    sim_emit(s, EV_FLAGS, t->proc, s->w.objs[o].flags | TL_FL_NONBLOCK, o, fd, 0);
+    return sim_sys_return(s, t, 0, s->p->cost.syscall);
+}
+
 static int op_socket(struct sim *s, struct task *t, const struct prog_ins *in)
 {
-    (void)in;
+    if (in->op == OP_SOCKET && t->phase == 1)
+        return fionbio(s, t, t->ret2);
     sim_sys_enter(s, t, SYS_SOCKET, -1, 0);
     if (sim_fd_room(s, t->proc, 1) < 0) /* sock_map_fd finds no fd */
         return sim_sys_return(s, t, -EMFILE, s->p->cost.syscall);
     int o = sim_obj_new(s, OK_SOCKET, s->p->rcvbuf, s->p->sndbuf, -1, t->proc);
     if (o < 0)
         return GO_FAIL;
-    return sim_sys_return(s, t, sim_fd_open(s, t->proc, o), s->p->cost.syscall);
+    int fd = sim_fd_open(s, t->proc, o);
+    if (in->op == OP_SOCKET && hub_of(s, t)) { /* gevent's socket */
+        t->advance = 1;
+        t->ret2 = fd;
+    }
+    return sim_sys_return(s, t, fd, s->p->cost.syscall);
 }
 
 static int find_listener(const struct sim *s, int port)
@@ -388,6 +406,8 @@ static int op_listen(struct sim *s, struct task *t, const struct prog_ins *in)
 static int op_accept(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     int64_t fd = sim_arg(t, in, 0);
+    if (t->phase == 1) /* patched: the new socket is made non-blocking */
+        return fionbio(s, t, t->ret2);
     sim_sys_enter(s, t, SYS_ACCEPT, fd, 0);
     int o = sim_fd_obj(s, t, fd);
     if (o < 0)
@@ -409,7 +429,12 @@ static int op_accept(struct sim *s, struct task *t, const struct prog_ins *in)
     int c = (int)s->w.queues[q].items[0];
     sim_emit(s, EV_QUEUE, (int)(t - s->tasks), TQ_POP, q, c, 0);
     s->tl->objs[c].owner = t->proc;
-    return sim_sys_return(s, t, sim_fd_open(s, t->proc, c), s->p->cost.syscall);
+    int nfd = sim_fd_open(s, t->proc, c);
+    if (hub_of(s, t)) {
+        t->advance = 1;
+        t->ret2 = nfd;
+    }
+    return sim_sys_return(s, t, nfd, s->p->cost.syscall);
 }
 
 static int op_connect(struct sim *s, struct task *t, const struct prog_ins *in)
@@ -428,7 +453,26 @@ static int op_connect(struct sim *s, struct task *t, const struct prog_ins *in)
         t->pc++;
         return GO_NEXT;
     }
+    if (t->phase == 1 && hub_of(s, t)) { /* gevent's socket: FIONBIO */
+        t->advance = 1;
+        return fionbio(s, t, fd);
+    }
     int o = sim_fd_obj(s, t, fd);
+    if (!t->in_sys && o >= 0 && s->objs[o].conn_started) {
+        /* a non-blocking connect made again (gevent, once the fd is
+         * writable): EALREADY while the handshake runs, then its result */
+        sim_sys_enter(s, t, SYS_CONNECT, fd, port);
+        int64_t r = s->objs[o].connect_ret == 1 ? -EALREADY
+                                                : s->objs[o].connect_ret;
+        int rc = sim_sys_return(s, t, r, s->p->cost.syscall);
+        t->advance = 0;
+        t->ret2 = fd;
+        if (r < 0 && r != -EALREADY) {
+            net_fd_close(s, t->proc, (int)fd);
+            t->ret2 = r;
+        }
+        return rc;
+    }
     if (!t->in_sys) {
         sim_sys_enter(s, t, SYS_CONNECT, fd, port);
         int l = find_listener(s, (int)port);
@@ -444,8 +488,11 @@ static int op_connect(struct sim *s, struct task *t, const struct prog_ins *in)
             }
         } else {
             sim_schedule(s, sim_at(s, lat), AG_SYN, -1, l, o, 0);
-            if (s->w.objs[o].flags & TL_FL_NONBLOCK)
+            if (s->w.objs[o].flags & TL_FL_NONBLOCK) {
+                s->objs[o].conn_started = 1;
+                t->advance = 0; /* the script (or gevent's hub) gets it */
                 return sim_sys_return(s, t, -EINPROGRESS, s->p->cost.syscall);
+            }
             return sim_block(s, t, TW_CONNECT, o);
         }
     }

@@ -108,7 +108,13 @@ static const char *chosen_name(struct sim *s, const struct task *t,
 int proc_task_new(struct sim *s, const char *name, int kind, int decl,
                     int parent, int proc, int external)
 {
-    int script = s->p->tasks[decl].script; /* a server's generated loop */
+    return proc_task_new_in(s, name, kind, decl, parent, proc, external,
+                            s->p->tasks[decl].script);
+}
+
+int proc_task_new_in(struct sim *s, const char *name, int kind, int decl,
+                     int parent, int proc, int external, int script)
+{
     if (sim_charge(s, (int64_t)s->p->tasks[decl].nslots * (int64_t)sizeof(int64_t) +
                           (int64_t)sizeof(struct task)))
         return -1; /* past the memory budget: the run stops here */
@@ -146,6 +152,7 @@ int proc_task_new(struct sim *s, const char *name, int kind, int decl,
     t->wait_obj = -1;
     t->tmo_at = -1;
     t->co_parent = t->co_caller = t->co_dst = -1;
+    t->joiner = -1;
     t->waiting_for = -1;
     t->futex_slot = -1;
     t->next_thread = -1;
@@ -336,6 +343,11 @@ static int op_compute(struct sim *s, struct task *t, const struct prog_ins *in)
 static int op_sleep(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     int64_t d = sim_arg(t, in, 0);
+    if (!t->in_sys && d >= 0) { /* patched: gevent.sleep, a timer watcher */
+        int r = hub_sleep(s, t, d);
+        if (r >= 0)
+            return r;
+    }
     if (!t->in_sys) {
         sim_sys_enter(s, t, SYS_CLOCK_NANOSLEEP, -1, d);
         if (d < 0)
@@ -423,6 +435,8 @@ static int op_coroutine(struct sim *s, struct task *t, const struct prog_ins *in
     sim_set_dst(s, t, in->dst, ch->id);
     t->pc = in->jump;
     t->busy_ns = s->p->cost.co_create; /* user-space work, on the CPU */
+    if (hub_spawned(s, t, c) < 0) /* gevent.spawn: the hub starts it */
+        return GO_FAIL;
     return GO_BUSY;
 }
 
@@ -430,6 +444,9 @@ static int op_yield(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     if (t->is_gen)
         return coro_gen_yield(s, t, in);
+    int r = hub_sleep(s, t, 0); /* patched: gevent.sleep(0) */
+    if (r >= 0)
+        return r;
     int me = (int)(t - s->tasks);
     t->pc++; /* the yield is over when this coroutine is switched back to */
     int to = co_next(s, me);
@@ -446,6 +463,7 @@ static int op_yield(struct sim *s, struct task *t, const struct prog_ins *in)
 static int co_finish(struct sim *s, struct task *t, int code)
 {
     int me = (int)(t - s->tasks), cpu = t->cpu;
+    hub_greenlet_done(s, t);
     int to = coro_finish_to(s, t);
     if (to < 0)
         to = co_next(s, me);
@@ -559,6 +577,11 @@ static int op_join(struct sim *s, struct task *t, const struct prog_ins *in)
     int64_t id = sim_arg(t, in, 0);
     int w = in->op == OP_WAIT;
     int me = (int)(t - s->tasks);
+    if (!w && !t->in_sys) { /* patched: greenlet.join of a greenlet */
+        int r = hub_joined(s, t, id);
+        if (r >= 0)
+            return r;
+    }
     if (!w) {
         /* glibc's pthread_join (nptl/pthread_join_common.c) decides in user
          * space: joining oneself is EDEADLK, a thread that has already

@@ -104,6 +104,7 @@
     X(MP_PIPE, "mp_pipe", "", "a, b = mp_pipe [oneway]: multiprocessing.Pipe(): socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC), both ends send and receive; oneway: Pipe(duplex=False), pipe2(O_CLOEXEC), r receives and w sends") \
     X(CONN_SEND, "conn_send", "fwvv", "conn_send FD KIND [VALUE [SIZE]]: Connection.send((KIND, VALUE)): pickle it, then write the 4-byte length and the pickle in one write (two when the pickle, or SIZE, is over 16 KiB)") \
     X(CONN_RECV, "conn_recv", "f", "kind [, value] = conn_recv FD: Connection.recv(): read the 4-byte length, then the pickle (read blocks while nothing is there); kind = EOFError at end of file") \
+    X(MONKEY_PATCH, "monkey_patch", "", "monkey_patch: gevent.monkey.patch_all(): make the thread's hub (a coroutine, PROC/hub, running libev's loop: epoll_create1, eventfd2); from then on its sockets are non-blocking (ioctl FIONBIO), a coroutine is gevent.spawn (the hub starts it), and an accept, connect, recv, send or sleep that would block switches to the hub, which switches back when the fd is ready or the timer due") \
     /* control flow, produced by the compiler only */ \
     X(JMP, "(jump)", "", "") \
     X(JIF, "(if)", "", "") \
@@ -112,7 +113,8 @@
     X(FOR_NEXT, "(next)", "", "") \
     X(END, "(end)", "", "") \
     X(SIGRETURN, "(sigreturn)", "", "") \
-    X(ARITH, "(arith)", "", "")
+    X(ARITH, "(arith)", "", "") \
+    X(HUB, "(hub)", "", "")
 
 /* The value `v = next G` gets once generator G is done: Python raises
  * StopIteration; the scenario compares with the word StopIteration */
@@ -177,6 +179,9 @@ enum prog_op {
  *     (rt_sigreturn) resumes what the signal interrupted (mux_sigio.c).
  * COND_WAIT C M is followed by a LOCK M of the same line: pthread_cond_wait
  * takes the mutex again once woken.
+ * HUB is one step of gevent's hub loop (.flags = enum hub_step of
+ * sim/hub.c), compiled once after every declaration when the file has a
+ * monkey_patch; its lines are those of prog->scripts[hub_script].
  * PREP has a[0] = ring, a[1] = const enum tl_uring_op, a[2] = fd, a[3] =
  * size.  CQE has dst = the user_data (what PREP returned), dst2 = res.
  * Operands: FCNTL has a[1] = const flag and .flags = the same TL_FL_* bit;
@@ -302,6 +307,9 @@ struct prog {
     struct prog_script *scripts; /* generated scripts (servers) */
     int nscripts, scriptcap;
     int nservers; /* `server` declarations (iosim --model needs one) */
+    int32_t hub_pc;     /* first pc of gevent's hub loop (OP_HUB steps,
+                           sim/hub.c), -1: no monkey_patch in the file */
+    int32_t hub_script; /* its generated text, an index into scripts */
 };
 
 /* Limits, stated in docs/scenario-language.md */

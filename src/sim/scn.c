@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "sim/scn.h"
+#include "sim/hub.h"
 #include "sim/scn_int.h"
 #include "sim/server.h"
 #include "tl/tl.h"
@@ -560,6 +561,55 @@ static int scn_decl(struct scn *S)
     return scn_unknown_decl(S, kw);
 }
 
+/*
+ * gevent's hub loop (hub.h), once for the file, after its declarations:
+ * one OP_HUB per step, each on its line of the generated script, and the
+ * jump back.  Only the hub's greenlet runs it (hub.c).
+ */
+static int scn_hub(struct scn *S)
+{
+    struct prog *p = S->p;
+    struct prog_script *sc = scn_grow(p->scripts, &p->scriptcap,
+                                      p->nscripts + 1, sizeof *sc);
+    if (!sc)
+        return scn_err_at(S, 1, 1, "out of memory");
+    p->scripts = sc;
+    sc += p->nscripts;
+    memset(sc, 0, sizeof *sc);
+    p->hub_script = p->nscripts++;
+    int n = 0;
+    while (hub_script_lines[n])
+        n++;
+    sc->title = strdup("gevent's hub (libev's loop)");
+    sc->lines = calloc((size_t)n, sizeof *sc->lines);
+    if (!sc->title || !sc->lines)
+        return scn_err_at(S, 1, 1, "out of memory");
+    for (int i = 0; i < n; i++, sc->nlines++)
+        if (!(sc->lines[i] = strdup(hub_script_lines[i])))
+            return scn_err_at(S, 1, 1, "out of memory");
+    if (p->ncode + HUB__STEPS + 1 > PROG_MAX_CODE)
+        return scn_err_at(S, 1, 1, "too many instructions: the limit is %d",
+                          PROG_MAX_CODE);
+    p->hub_pc = p->ncode;
+    for (int k = 0; k <= HUB__STEPS; k++) {
+        struct prog_ins *in = scn_grow(p->code, &p->codecap, p->ncode + 1,
+                                       sizeof *in);
+        if (!in)
+            return scn_err_at(S, 1, 1, "out of memory");
+        p->code = in;
+        in += p->ncode++;
+        memset(in, 0, sizeof *in);
+        in->op = k < HUB__STEPS ? OP_HUB : OP_JMP;
+        in->flags = (uint16_t)k;
+        in->line = k < HUB__STEPS ? hub_step_line(k) : hub_loop_end_line();
+        in->col = 5;
+        in->dst = in->dst2 = -1;
+        in->jump = k < HUB__STEPS ? -1 : p->hub_pc;
+        in->list = -1;
+    }
+    return 0;
+}
+
 static int scn_top(struct scn *S)
 {
     int r;
@@ -572,6 +622,8 @@ static int scn_top(struct scn *S)
         return -1;
     if (S->p->ntasks == 0)
         return scn_err_at(S, 1, 1, "no process or peer declared");
+    if (S->p->hub_pc == -2 && scn_hub(S) < 0) /* a monkey_patch was seen */
+        return -1;
     if (S->model_override && !S->p->nservers)
         return scn_err_at(S, 1, 1, "--model %s needs a server declaration "
                           "(server NAME { model M ... }); this file has none",
@@ -610,6 +662,7 @@ static struct prog *scn_prog_new(const char *path)
     p->backlog = 128;
     p->nofile = 1024; /* systemd's DefaultLimitNOFILE=1024:524288 */
     p->fortify = 2;   /* -O2 -D_FORTIFY_SOURCE=2, as distributions build */
+    p->hub_pc = p->hub_script = -1;
     return p;
 }
 

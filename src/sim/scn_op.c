@@ -785,6 +785,8 @@ int scn_op(struct scn *S, int op, const struct scn_tok *kw,
         return -1;
     if (scn_push(S, &in, kw->off) < 0)
         return -1;
+    if (op == OP_MONKEY_PATCH && S->p->hub_pc == -1)
+        S->p->hub_pc = -2; /* the hub's loop is compiled at the end */
     if (op == OP_COND_WAIT) { /* then takes the mutex again, as a lock */
         struct prog_ins lk;
         scn_ins_init(S, &lk, OP_LOCK, kw->off);

@@ -544,11 +544,13 @@ int sim_sys_return(struct sim *s, struct task *t, int64_t ret, int64_t kernel_ns
     return GO_BUSY;
 }
 
-/* The kernel part of the syscall is over: return to user space */
-static void sys_finish(struct sim *s, struct task *t)
+/* The kernel part of the syscall is over: return to user space.  1 if
+ * the task handed its thread to gevent's hub (a patched call would have
+ * blocked) and must not run on, else 0 */
+static int sys_finish(struct sim *s, struct task *t)
 {
     if (t->exited)
-        return;
+        return 0;
     const struct prog_ins *in = &s->p->code[t->pc];
     t->pend = 0;
     t->in_sys = 0;
@@ -562,14 +564,18 @@ static void sys_finish(struct sim *s, struct task *t)
                            handler; nothing is stored, pc stays */
         t->sig.again = 0;
         t->advance = 0;
-        return;
+        return 0;
     }
+    if (s->tasks[t->proc].hub && hub_would_block(s, t, in))
+        return 1; /* in the hub's hands; the call is made again later */
     if (t->advance) {      /* an operation made of several syscalls */
         t->advance = 0;
         t->phase++;
-        return;
+        return 0;
     }
-    if (in->op == OP_CONNECT || in->op == OP_GETSOCKOPT) {
+    if (in->op == OP_CONNECT || in->op == OP_GETSOCKOPT ||
+        (t->phase > 0 && (in->op == OP_SOCKET || in->op == OP_ACCEPT))) {
+        /* ... and a patched socket or accept's, after its ioctl */
         /* the script gets the fd (the option's value), or -errno */
         sim_set_dst(s, t, in->dst, t->ret < 0 ? t->ret : t->ret2);
     } else {
@@ -586,6 +592,7 @@ static void sys_finish(struct sim *s, struct task *t)
     t->done = 0;
     /* fork and thread: the parent goes on after the child's block */
     t->pc = in->op == OP_FORK || in->op == OP_THREAD ? in->jump : t->pc + 1;
+    return 0;
 }
 
 /* ---- buffers: bytes travel, land, are copied ----------------------------------- */
@@ -594,7 +601,7 @@ static void sys_finish(struct sim *s, struct task *t)
 static const struct mux_ops *const muxes[] = {
     &mux_io_ops, &mux_proc_ops, &mux_scan_ops, &mux_select_ops, &mux_poll_ops,
     &mux_epoll_ops, &mux_sigio_ops, &mux_uring_ops, &mux_mem_ops,
-    &mux_timerfd_ops, &mux_coro_ops, &mux_msg_ops,
+    &mux_timerfd_ops, &mux_coro_ops, &mux_msg_ops, &mux_hub_ops,
 };
 #define NMUX ((int)(sizeof muxes / sizeof muxes[0]))
 
@@ -767,8 +774,8 @@ static void task_run(struct sim *s, struct task *t)
             continue;
         case GO_BUSY:
             if (t->busy_ns == 0 && (t->external || t->pend)) {
-                if (t->pend)
-                    sys_finish(s, t);
+                if (t->pend && sys_finish(s, t))
+                    return;
                 if (t->busy_ns == 0 && !t->pend)
                     continue;
             }
@@ -785,8 +792,8 @@ static void task_run(struct sim *s, struct task *t)
 static void task_step(struct sim *s, struct task *t)
 {
     int me = (int)(t - s->tasks);
-    if (t->pend)
-        sys_finish(s, t);
+    if (t->pend && sys_finish(s, t))
+        return;
     if (t->exited)
         return;
     const struct prog_ins *in = &s->p->code[t->pc];
@@ -866,6 +873,9 @@ static void dispatch(struct sim *s, const struct agenda *it)
         break;
     case AG_ESTABLISHED:
         sim_wake_obj(s, it->obj, TW_CONNECT);
+        if (s->objs[it->obj].conn_started) /* a non-blocking connect's
+                                              EPOLLOUT */
+            sim_notify_writable(s, it->obj);
         break;
     case AG_CAPTION: {
         int id = tl_add_str(s->tl, s->p->captions[it->a].text);
@@ -949,6 +959,7 @@ static void sim_free(struct sim *s)
         if (s->tasks[i].proc == i) { /* the owner of the process's memory */
             free(s->tasks[i].mem);
             gil_free(&s->tasks[i]);
+            hub_free(s->tasks[i].hub);
         }
         free(s->tasks[i].ready);
         free(s->tasks[i].watch.fd);

@@ -133,6 +133,9 @@ struct task {
     int32_t co_caller;  /* a generator: who called next/send, -1 */
     int32_t co_dst;     /* the slot that gets the value it is resumed with
                            (a switch's, next's or yield's result), -1 */
+    struct hub *hub;    /* a process's gevent hub (hub.c), in its first
+                           task; NULL: not monkey-patched */
+    int32_t joiner;     /* a greenlet: who waits in join for its end, -1 */
     uint8_t futex_woken; /* a FUTEX_WAKE took it off the futex's queue */
     int32_t futex_slot;  /* the shared word it sleeps on in FUTEX_WAIT, -1 */
     int32_t nchildren;   /* a process: children not reaped nor adopted */
@@ -171,6 +174,7 @@ struct sobj {
     int32_t remote;    /* 1 if the connection crosses to a peer host */
     int32_t connect_ret; /* connecting sockets: 1 pending, 0 ok, -errno */
     uint8_t fin_pending, freed;
+    uint8_t conn_started; /* a non-blocking connect was made on it */
     uint8_t unix_pair; /* a socketpair's end (AF_UNIX) */
     int64_t so_sndbuf, so_rcvbuf; /* sk_sndbuf / sk_rcvbuf as setsockopt
                                      left them (doubled); 0: the default */
@@ -264,6 +268,26 @@ int coro_gen_yield(struct sim *s, struct task *t, const struct prog_ins *in);
  * decides */
 int coro_finish_to(struct sim *s, struct task *t);
 extern const struct mux_ops mux_coro_ops;
+
+/* ---- gevent (hub.c): monkey_patch and the hub ---- */
+struct hub;
+extern const struct mux_ops mux_hub_ops;
+/* t's thread's hub if its process is monkey-patched, else NULL */
+struct hub *hub_of(const struct sim *s, const struct task *t);
+void hub_free(struct hub *h);
+/* coroutine c was just made by t: in a patched thread it is gevent.spawn,
+ * a start queued in the hub's callbacks, and its parent is the hub */
+int hub_spawned(struct sim *s, struct task *t, int c);
+/* sys_finish, after a call of in returned: if it would have blocked in a
+ * patched greenlet (EAGAIN, EINPROGRESS), start a watcher and switch to
+ * the hub, the call to be made again when it switches back: 1, else 0 */
+int hub_would_block(struct sim *s, struct task *t, const struct prog_ins *in);
+/* gevent.sleep(d) in a patched greenlet (a timer; d <= 0: a callback),
+ * and greenlet.join(id); -1 when t is not patched (or id no greenlet) */
+int hub_sleep(struct sim *s, struct task *t, int64_t d);
+int hub_joined(struct sim *s, struct task *t, int64_t id);
+/* greenlet t ends: whoever joined it runs at the hub's next turn */
+void hub_greenlet_done(struct sim *s, struct task *t);
 /* ---- timerfd (timerfd.c) ---- */
 /* AG_TIMERFD: timerfd obj's timer, armed as number arm, expires */
 void timerfd_expire(struct sim *s, int obj, int64_t arm);
@@ -407,6 +431,9 @@ void net_ack(struct sim *s, int l, int c);
 /* ---- processes (proc.c) ---- */
 int proc_task_new(struct sim *s, const char *name, int kind, int decl,
                   int parent, int proc, int external);
+/* the same, showing generated script `script` (prog->scripts) */
+int proc_task_new_in(struct sim *s, const char *name, int kind, int decl,
+                     int parent, int proc, int external, int script);
 void proc_give_stdio(struct sim *s, int proc);
 /* CPython's GIL (gil.c): made for a new `python` process, shared by its
  * threads; gil_compute before each slice of Python code (-1: go on, else

@@ -373,12 +373,13 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
         break;
     case EV_SWITCH: {
         static const char *const why[] = {"next", "send", "yield", "stop",
-                                          "switch", "return"};
+                                          "switch", "return", "wait",
+                                          "ready", "start"};
         fputs(",\"to\":", out); /* a task, by name as "task" is */
         tl_json_str(out, e->obj >= 0 && e->obj < tl->ntasks ? tl->tasks[e->obj].name
                                                            : "");
         fprintf(out, ",\"why\":\"%s\",\"value\":%lld",
-                e->sub < 6 ? why[e->sub] : "?", (long long)e->a);
+                e->sub < TSW__COUNT ? why[e->sub] : "?", (long long)e->a);
         break;
     }
     }

@@ -260,7 +260,9 @@ char *tl_call_wait_text(char *buf, size_t len, int sys, int fd, int64_t arg,
         SN("pselect6(%lld, [...], NULL, NULL, %s, NULL)", n, ts);
         break;
     case SYS_POLL: SN("poll([...], %lld, %lld)", n, tmo_ms(tmo)); break;
-    case SYS_EPOLL_CREATE1: SN("epoll_create1(0)"); break;
+    case SYS_EPOLL_CREATE1: SN("epoll_create1(%s)", n ? "EPOLL_CLOEXEC" : "0"); break;
+    case SYS_EVENTFD2: SN("eventfd2(0, EFD_CLOEXEC|EFD_NONBLOCK)"); break;
+    case SYS_IOCTL: SN("ioctl(%d, FIONBIO, [%lld])", fd, n); break;
     case SYS_EPOLL_CTL: {
         int tfd = TL_EPCTL_FD(arg);
         if (!(arg & TL_EPCTL_FULL)) {
@@ -804,6 +806,21 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
         case TSW_YIELD: SN("yield %s: suspended here, %s gets %s", v, to, v); break;
         case TSW_STOP: SN("the generator is done: StopIteration for %s", to); break;
         case TSW_SWITCH: SN("switch(%s): %s runs", v, to); break;
+        case TSW_WAIT:
+            if (e->a >= 0)
+                SN("would block on fd %lld: a watcher is started, switch to %s", (long long)e->a, to);
+            else
+                SN("waits in the hub (a timer, a callback or a join): switch to %s", to);
+            break;
+        case TSW_READY:
+            if (e->a >= 0)
+                SN("fd %lld is ready: the hub switches to %s, which tries again", (long long)e->a, to);
+            else if (e->a == -1)
+                SN("the timer is due: the hub switches to %s", to);
+            else
+                SN("the hub runs a callback: it switches to %s", to);
+            break;
+        case TSW_START: SN("the hub runs a callback: %s starts (gevent.spawn)", to); break;
         default: SN("the greenlet is done: back to its parent %s", to); break;
         }
         break;

@@ -119,7 +119,9 @@ enum tl_wait {
     X(GETPID, "getpid") \
     X(TGKILL, "tgkill") \
     X(SETSOCKOPT, "setsockopt") \
-    X(GETSOCKOPT, "getsockopt")
+    X(GETSOCKOPT, "getsockopt") \
+    X(IOCTL, "ioctl") /* ioctl(fd, FIONBIO, [1]): gevent's non-blocking sockets */ \
+    X(EVENTFD2, "eventfd2")
 
 enum tl_sys {
 #define X(e, n) SYS_##e,
@@ -334,8 +336,14 @@ enum tl_uring_op {
 /* SWITCH.sub: next(g), g.send(v), a generator's yield, its end
  * (StopIteration), greenlet's switch, a switched greenlet's end */
 #define TL_STOP_ITERATION (-((int64_t)1 << 62)) /* next's value at the end */
+/* gevent's hub (sim/hub.c): a greenlet waits in the hub (a = the fd it
+ * waits for, -1 for a timer), the hub switches to the greenlet whose fd is
+ * ready (a = that fd), whose timer is due (a = -1) or whose callback runs
+ * (a = -2: a sleep(0), a join's end), or starts one that gevent.spawn
+ * queued (a = 0) */
 enum tl_switch { TSW_NEXT, TSW_SEND, TSW_YIELD, TSW_STOP, TSW_SWITCH,
-                 TSW_RETURN };
+                 TSW_RETURN, TSW_WAIT, TSW_READY, TSW_START };
+#define TSW__COUNT (TSW_START + 1)
 
 /* Queue operations (QUEUE.sub) */
 enum tl_qop { TQ_PUSH, TQ_POP, TQ_REMOVE };
