@@ -368,10 +368,7 @@ void sim_wake(struct sim *s, struct task *t)
         sim_schedule(s, s->now, AG_RUN, me, -1, 0, -1);
         return;
     }
-    sched_place(s, t, 0);
-    sim_emit_state(s, me, TS_READY, -1, 0);
-    sim_cpu_kick(s);
-    sched_wakeup_preempt(s, t);
+    sched_ready(s, t, 0);
 }
 
 /* accept() sleeps exclusively: a new connection wakes one acceptor only
@@ -409,9 +406,9 @@ void sim_cpu_kick(struct sim *s)
     for (int c = 0; c < s->p->ncpus; c++) {
         if (s->cpu_busy[c])
             continue;
-        int pick = sched_pick(s);
+        int pick = sched_pick(s, c);
         if (pick == TASK_NONE)
-            return;
+            continue;
         struct task *t = &s->tasks[pick];
         s->cpu_busy[c] = 1;
         t->reserved = c;
@@ -801,7 +798,8 @@ static void task_step(struct sim *s, struct task *t)
      * the CPU while the task was in the kernel (need_resched) */
     if ((t->need_resched || (in->op == OP_COMPUTE && t->remain > 0)) &&
         sched_yield_now(s, t)) {
-        sim_emit_state(s, me, TS_READY, -1, 0);
+        t->rq = t->cpu; /* back in its CPU's queue */
+        sim_emit_state(s, me, TS_READY, -1, t->rq);
         sim_cpu_release(s, t);
         sim_cpu_kick(s);
         return;
@@ -828,16 +826,16 @@ static void dispatch(struct sim *s, const struct agenda *it)
         }
         return; /* stale: the task was killed or woken otherwise */
     }
+    /* a wake-up during this item comes from the task stepped on its CPU,
+     * else from an interrupt */
+    s->waker = t && t->cpu >= 0 ? it->task : -1;
     switch (it->kind) {
     case AG_START:
         if (t->external) {
             sim_emit_state(s, it->task, TS_RUNNING, -1, -1);
             task_run(s, t);
         } else {
-            sched_place(s, t, 1);
-            sim_emit_state(s, it->task, TS_READY, -1, 0);
-            sim_cpu_kick(s);
-            sched_wakeup_preempt(s, t);
+            sched_ready(s, t, 1);
         }
         break;
     case AG_RUN:
@@ -905,6 +903,17 @@ static int setup(struct sim *s)
             return -ENOMEM;
     s->cpu_last = malloc((size_t)s->p->ncpus * sizeof *s->cpu_last);
     s->cpu_busy = calloc((size_t)s->p->ncpus, 1);
+    s->vref = calloc((size_t)s->p->ncpus, sizeof *s->vref);
+    s->waker = -1;
+    /* a run queue per CPU: queues 0 .. ncpus-1 (tl.h) */
+    if (s->p->ncpus > 1 && tl_set_str(&tl->queues[0].name, "run queue CPU 0"))
+        return -ENOMEM;
+    for (int c = 1; c < s->p->ncpus; c++) {
+        char name[40];
+        snprintf(name, sizeof name, "run queue CPU %d", c);
+        if (tl_add_queue(tl, name, TQK_RUN, -1) != c)
+            return -ENOMEM;
+    }
     s->decl_children = calloc((size_t)s->p->ntasks + 1, sizeof(int));
     s->said = calloc((size_t)s->p->ncode / 8 + 1, 1);
     s->pc_names = calloc((size_t)s->p->ncode + 1, sizeof *s->pc_names);
@@ -913,8 +922,8 @@ static int setup(struct sim *s)
         return -ENOMEM;
     for (int i = 0; i < s->p->nstrs; i++)
         s->str_ids[i] = -1;
-    if (!s->cpu_last || !s->cpu_busy || !s->decl_children || !s->said ||
-        !s->pc_names)
+    if (!s->cpu_last || !s->cpu_busy || !s->vref || !s->decl_children ||
+        !s->said || !s->pc_names)
         return -ENOMEM;
     sched_init(s);
     for (int i = 0; i < s->p->ncpus; i++)
@@ -980,6 +989,7 @@ static void sim_free(struct sim *s)
     ag_free(&s->ag);
     free(s->cpu_last);
     free(s->cpu_busy);
+    free(s->vref);
     free(s->decl_children);
     free(s->names);
     free(s->pc_names);

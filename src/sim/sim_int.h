@@ -152,6 +152,7 @@ struct task {
                                     vr up to which its slice is protected */
     int64_t exec_start, run_since; /* last charged, on its CPU since */
     int32_t last_cpu;
+    int32_t rq;       /* ready: the CPU whose run queue it waits in */
     uint8_t on_cpu, need_resched;
     int64_t nofile_cur, nofile_max; /* a process's RLIMIT_NOFILE (in its
                                        main task; fork copies it) */
@@ -211,8 +212,11 @@ struct sim {
     int nls, lscap;
     int32_t *cpu_last;
     uint8_t *cpu_busy;
-    int64_t slice, tick, vref; /* the scheduler: base slice, timer tick,
-                                  V of an empty run queue */
+    int64_t slice, tick; /* the scheduler: base slice, timer tick */
+    int64_t *vref;       /* per CPU: V of its run queue when it empties */
+    int64_t next_balance; /* when a busy CPU's tick balances next */
+    int32_t waker;       /* the task whose step runs now (a wake-up's
+                            waker), -1 for an interrupt (a timer, a packet) */
     int tty;      /* the machine's terminal */
     int peer_tty; /* the other hosts' terminal, -1 until a peer needs it */
     int script;
@@ -401,8 +405,15 @@ void sim_notify_release(struct sim *s, int obj);
 
 /* ---- the scheduler (sched.c) ---- */
 void sched_init(struct sim *s);
-/* t joins the run queue after a sleep (its lag kept) or as a new task */
+/* t joins t->rq's run queue after a sleep (its lag kept) or as a new
+ * task */
 void sched_place(struct sim *s, struct task *t, int initial);
+/* The CPU a task that wakes (or, initial, a new one) goes to
+ * (select_task_rq_fair) */
+int sched_select_cpu(struct sim *s, struct task *t, int initial);
+/* t becomes ready: to the CPU sched_select_cpu picks, placed, READY, an
+ * idle CPU kicked, and the preemption check */
+void sched_ready(struct sim *s, struct task *t, int initial);
 /* t, running, goes to sleep: remember its lag */
 void sched_sleep(struct sim *s, struct task *t);
 /* t starts / stops using its CPU */
@@ -410,10 +421,11 @@ void sched_on(struct sim *s, struct task *t);
 void sched_off(struct sim *s, struct task *t);
 /* t was taken from the run queue to run: its slice is protected */
 void sched_picked(struct sim *s, struct task *t);
-/* the ready task an idle CPU should run, or TASK_NONE */
-int sched_pick(struct sim *s);
-/* is a ready task waiting that no CPU is switching to? */
-int sched_waiting(const struct sim *s);
+/* the ready task idle CPU c should run (its own queue's, else one it
+ * pulls from the busiest other: newidle balance), or TASK_NONE */
+int sched_pick(struct sim *s, int c);
+/* is a ready task waiting on CPU c that it is not switching to? */
+int sched_waiting(const struct sim *s, int c);
 /* w was woken or made: should it preempt a running task? */
 void sched_wakeup_preempt(struct sim *s, struct task *w);
 /* t is back in user space: should it give up its CPU now? */

@@ -229,6 +229,9 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
         fprintf(out, ",\"state\":\"%s\"", tl_state_name(e->sub));
         if (e->sub == TS_RUNNING && e->a >= 0)
             fprintf(out, ",\"cpu\":%lld", (long long)e->a);
+        if (e->sub == TS_READY && tl_cpu_queues(tl)) /* the CPU whose queue
+                                                         it joins */
+            fprintf(out, ",\"cpu\":%d", tl_run_queue(tl, e->a));
         if (e->sub == TS_BLOCKED)
             fprintf(out, ",\"wait\":\"%s\"", tl_wait_name((int)e->a));
         if (e->sub == TS_BLOCKED && e->obj >= 0)

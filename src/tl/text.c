@@ -642,6 +642,9 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
             SN("--- coroutine finished ---"); /* in user space: no exit */
         else if (e->sub == TS_EXITED)
             SN("+++ exited with %lld +++", (long long)e->a);
+        else if (e->sub == TS_READY && tl_cpu_queues(tl))
+            SN("--- ready, in the run queue of CPU %d ---",
+               tl_run_queue(tl, e->a));
         else
             SN("--- %s ---", tl_state_name(e->sub));
         break;

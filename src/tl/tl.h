@@ -358,7 +358,9 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  * Event types: X(enum, json name, meaning).  Fields:
  *   TASK_NEW   task = new task (metadata in tl->tasks)
  *   STATE      task, sub = state, obj = object waited on (BLOCKED), a = wait
- *              reason (enum tl_wait) or cpu (RUNNING) or exit code (EXITED,
+ *              reason (enum tl_wait) or cpu (RUNNING; READY: the CPU whose
+ *              run queue it joins, tl_run_queue; a READY while ready is a
+ *              move to another CPU's queue) or exit code (EXITED,
  *              ZOMBIE: the code, or 128 + the signal that killed it).  An
  *              EXITED that ends a process's life after it was a child has
  *              obj = the task whose wait4 reaped it, TL_REAP_INIT (an
@@ -532,6 +534,22 @@ struct tl {
     int truncated; /* 1 if the producer stopped at a limit */
     char *note;    /* why it stopped early, or NULL */
 };
+
+/* The run queue of CPU cpu: queue cpu when the producer made one per CPU
+ * (queues 0 .. ncpus-1 of kind TQK_RUN, made right after tl_new), else
+ * queue 0, the one tl_new makes */
+static inline int tl_run_queue(const struct tl *tl, int64_t cpu)
+{
+    return cpu > 0 && cpu < tl->nqueues && cpu < tl->ncpus &&
+                   tl->queues[cpu].kind == TQK_RUN
+               ? (int)cpu : 0;
+}
+
+/* Has the producer made a run queue per CPU? */
+static inline int tl_cpu_queues(const struct tl *tl)
+{
+    return tl->ncpus > 1 && tl->nqueues > 1 && tl->queues[1].kind == TQK_RUN;
+}
 
 struct tl *tl_new(void);
 void tl_free(struct tl *tl);
