@@ -350,7 +350,8 @@ static void scan_wake(struct sim *s, int obj, unsigned ev)
      * entries kept are v[k..n), moved down */
     w = &s->objs[obj].sleepers;
     if (w->n == n) {
-        memmove(w->v, w->v + k, (size_t)(n - k) * sizeof *w->v);
+        if (k > 0 && n > k)
+            memmove(w->v, w->v + k, (size_t)(n - k) * sizeof *w->v);
         w->n = n - k;
     }
 }
