@@ -71,6 +71,7 @@ $(B)/bench_real: bench/bench_real.c $(B)/libiosim.a
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libiosim.a $(LDLIBS)
 
 bench: $(B)/bench $(B)/bench_real
+	-@tests/deps.sh
 	$(B)/bench; a=$$?; $(B)/bench_real; b=$$?; [ $$a -eq 0 ] && [ $$b -eq 0 ]
 
 # libFuzzer, FUZZ_SECONDS each: the scenario parser and the engine

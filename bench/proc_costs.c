@@ -62,6 +62,33 @@ int main(void) {
     }
     printf("fork() call %.1f us, fork+exit+wait %.1f us, fork+exec(/bin/true)+wait %.1f us\n",
            fork_cost / N / 1000, fork_ns / N / 1000, exec_ns / (N / 3) / 1000);
+    /* vfork: the parent sleeps until the child execs or exits, and no
+     * page table is copied (what CPython's spawn and forkserver start
+     * with, through _posixsubprocess) */
+    double vfork_ns = 0, py_ns = 0, py_min = 1e18;
+    for (int i = 0; i < N; i++) {
+        t0 = now(); pid_t p = vfork(); if (p == 0) _exit(0);
+        waitpid(p, NULL, 0); vfork_ns += now() - t0;
+    }
+    /* a spawned child's interpreter: python3 started as multiprocessing's
+     * spawn starts it, up to the point where it would read its task */
+    enum { NPY = 20 };
+    for (int i = 0; i < NPY; i++) {
+        t0 = now(); pid_t p = vfork();
+        if (p == 0) {
+            execlp("python3", "python3", "-B", "-c",
+                   "from multiprocessing.spawn import spawn_main", (char *)NULL);
+            _exit(127);
+        }
+        waitpid(p, NULL, 0);
+        double d = now() - t0;
+        py_ns += d;
+        if (d < py_min)
+            py_min = d;
+    }
+    printf("vfork+exit+wait %.1f us; vfork+exec(python3 -B -c 'from "
+           "multiprocessing.spawn import spawn_main')+wait %.1f ms (fastest "
+           "%.1f ms)\n", vfork_ns / N / 1000, py_ns / NPY / 1e6, py_min / 1e6);
     printf("pthread_create call %.1f us, create+join %.1f us\n", thr_call / N / 1000, thr / N / 1000);
     printf("FUTEX_WAKE call with a sleeper %.1f us, wake-up latency %.1f us\n", wake_call / N / 1000, wake_lat / N / 1000);
     return 0;

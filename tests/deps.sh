@@ -5,8 +5,10 @@
 set -u
 PKGS="gcc make pkg-config libncurses-dev libcmocka-dev tmux python3 procps strace"
 # a server nobody wrote for the tests, traced by tests/e2e_strace.sh; the
-# test is skipped when it cannot be installed
-OPTIONAL="nginx-light"
+# test is skipped when it cannot be installed.  SimPy 2 for make bench's
+# engine.vs_simpy (bench/simpy_epoll.py), which says "not measured"
+# without it
+OPTIONAL="nginx-light python3-simpy"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -392,7 +392,7 @@ static void test_divergence_keys(void **st)
     ui_key(v, 'j');
     assert_int_equal(f.p.row, r0 + 1);
     assert_int_equal(viewer_pos(v), ui_pair_sim_pos(&f.p, r0 + 1));
-    assert_int_equal(viewer_pos(&f.p.real), ui_pair_real_pos(&f.p, r0 + 1));
+    assert_int_equal(viewer_pos(&f.p.real), ui_pair_real_pos(&f.p, r0 + 1, viewer_pos(v)));
     ui_key(v, 'k');
     assert_int_equal(f.p.row, r0);
     /* the caption's words for a divergence */
@@ -403,8 +403,9 @@ static void test_divergence_keys(void **st)
     fix_close(&f);
 }
 
-/* Space steps the lesson in the simulation: the cursor's row is the last
- * call the simulation has entered, and the real run shows its counterpart */
+/* Space steps the lesson in the simulation: the cursor's row is the call
+ * the caption's task has entered last, and the real run shows its
+ * counterpart */
 static void test_positions_follow(void **st)
 {
     (void)st;
@@ -420,19 +421,65 @@ static void test_positions_follow(void **st)
             continue;
         long pos = viewer_pos(v);
         assert_true(ui_pair_sim_pos(&f.p, f.p.row) <= pos);
-        if (f.p.row + 1 < f.p.n) /* and the next row's call is not entered */
-            assert_true(ui_pair_sim_pos(&f.p, f.p.row + 1) > pos);
-        assert_int_equal(viewer_pos(&f.p.real), ui_pair_real_pos(&f.p, f.p.row));
+        assert_int_equal(r->sim_task, v->sel_task);
+        for (long d = f.p.row + 1; d < f.p.n; d++) /* its next call is not entered */
+            if (ui_pair_at(&f.p, d)->sim_task == v->sel_task) {
+                assert_true(ui_pair_sim_pos(&f.p, d) > pos);
+                break;
+            }
+        assert_int_equal(viewer_pos(&f.p.real),
+                         ui_pair_real_pos(&f.p, f.p.row, viewer_pos(v)));
         if (r->real_ev >= 0) /* the real viewer is inside that very call */
             assert_true(viewer_pos(&f.p.real) > r->real_ev);
-        if (r->sim_task >= 0)
-            assert_int_equal(v->sel_task, r->sim_task);
+        /* and past its return once the simulated call has returned */
+        long sret = -1, rret = -1;
+        for (size_t i = (size_t)r->sim_ev + 1; r->sim_ev >= 0 && i < f.sim->nev && sret < 0; i++)
+            if (f.sim->ev[i].task == r->sim_task && f.sim->ev[i].type == EV_SYSCALL)
+                sret = (long)i;
+        for (size_t i = (size_t)r->real_ev + 1; r->real_ev >= 0 && i < f.real->nev && rret < 0; i++)
+            if (f.real->ev[i].task == r->real_task && f.real->ev[i].type == EV_SYSCALL)
+                rret = (long)i;
+        if (sret >= 0 && sret < pos && rret >= 0)
+            assert_true(viewer_pos(&f.p.real) > rret);
     }
     /* back to the start: before the first call */
     ui_key(v, 'g');
     assert_int_equal(viewer_pos(v), 0);
     assert_true(f.p.row < 0);
     fix_close(&f);
+}
+
+/* A run beside itself: at every step of the lesson the right side shows
+ * the selected task in the state and the call the left side shows it */
+static void test_pair_with_itself(void **st)
+{
+    (void)st;
+    static const char *const files[] = { "scenarios/blocking.scn",
+                                         "scenarios/epoll.scn" };
+    for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
+        struct tl *tl = run_file(files[k]);
+        struct ui_pair p;
+        assert_int_equal(ui_pair_open(&p, tl, tl), 0);
+        assert_int_equal(p.ndiv, 0);
+        viewer_goto_step(&p.sim, 0);
+        ui_pair_follow(&p, -1);
+        int steps = 0;
+        for (long s = 1; s < p.sim.ncaps; s++) {
+            ui_key(&p.sim, ' ');
+            int t = p.sim.sel_task;
+            if (p.row < 0 || t < 0)
+                continue;
+            const struct w_task *a = &p.sim.cur.w.tasks[t], *b = &p.real.cur.w.tasks[t];
+            if (a->sys != b->sys || a->state != b->state)
+                fail_msg("%s step %ld: %s is %d in %d on the left, %d in %d "
+                         "on the right", files[k], s + 1, tl->tasks[t].name,
+                         a->state, a->sys, b->state, b->sys);
+            steps++;
+        }
+        assert_true(steps > 3);
+        ui_pair_close(&p);
+        tl_free(tl);
+    }
 }
 
 /* The keys outside side by side say what they need */
@@ -520,6 +567,7 @@ int main(void)
         cmocka_unit_test(test_golden_pair),
         cmocka_unit_test(test_divergence_keys),
         cmocka_unit_test(test_positions_follow),
+        cmocka_unit_test(test_pair_with_itself),
         cmocka_unit_test(test_keys_alone),
         cmocka_unit_test(test_reasons_in_docs),
         cmocka_unit_test(test_pair_sizes),

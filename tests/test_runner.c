@@ -128,6 +128,9 @@ static const struct {
     {"scenarios/gil-io.scn", DIFFERS},
     {"scenarios/mp-cpu.scn", DIFFERS},
     {"scenarios/free-threaded.scn", DIFFERS},
+    /* docs/real.md: the runner forks where CPython's spawn makes a vfork
+     * and an execve (it is not an interpreter it could exec afresh) */
+    {"scenarios/spawn-main.scn", DIFFERS},
     /* 10,000 peers: more tasks than a real run may start */
     {"scenarios/c10k.scn", NOT_REAL},
 };

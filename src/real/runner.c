@@ -45,6 +45,7 @@
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -100,6 +101,10 @@ struct ctx {
                              brings, -1 */
     int peer;   /* a task outside the machine, and what it makes */
     int thread; /* its block ends with the thread (exit, not exit_group) */
+    int mp_target; /* a spawned child re-running its main module: the pc
+                      of its target block, run once the top level is done;
+                      0 none */
+    int mp_boot;   /* ... during that import (a start there fails) */
     char name[96];
 };
 
@@ -928,6 +933,13 @@ static int op_exit(struct ctx *c, const struct prog_ins *in)
     }
     if (c->thread && c->pc == c->block_end - 1)
         return 1; /* the thread returns: glibc ends it with exit() */
+    if (c->mp_target && in->op == OP_EXIT && in->nargs == 0 &&
+        c->pc == P->tasks[c->decl].end) { /* main imported: the target */
+        c->pc = c->mp_target;
+        c->block_end = P->code[c->mp_target - 1].jump;
+        c->mp_target = c->mp_boot = 0;
+        return 0;
+    }
     fflush(NULL);
     _exit(code & 0xff); /* exit_group: the whole process */
 }
@@ -996,6 +1008,99 @@ static int op_spawn(struct ctx *c, const struct prog_ins *in)
     }
     pthread_mutex_unlock(&proc_lock);
     set(c, in->dst, id);
+    c->pc = in->jump;
+    return 0;
+}
+
+/* multiprocessing's Process.start() (src/sim/mp.c has the steps CPython
+ * takes).  fork: two pipes, fork; the child closes the parent's ends and
+ * runs the block.  spawn: the two pipes and _posixsubprocess's error
+ * pipe, then a fork (not vfork + execve: the runner is not an interpreter
+ * it could exec afresh); the child closes every fd it is not passed,
+ * spends the interpreter's start-up computing, reads the 883-byte pickle
+ * its parent writes, and runs the declaration's top-level code again as
+ * __mp_main__, then the block.  A spawn reached during that re-run is
+ * CPython's RuntimeError: the traceback on fd 2 and exit status 1. */
+static void mp_close_unpassed(int keep_a, int keep_b)
+{
+    struct stat st; /* fstat is not traced: only the closes show */
+    int top = tty_master > 0 && tty_master < 4096 ? tty_master : 4096;
+    for (int fd = 3; fd < top; fd++)
+        if (fd != keep_a && fd != keep_b && fstat(fd, &st) == 0)
+            res(close, fast3(SYS_close, fd, 0, 0));
+}
+
+static int op_start(struct ctx *c, const struct prog_ins *in)
+{
+    int spawn = in->flags != START_FORK;
+    if (c->mp_boot && spawn) {
+        static const char tb[] = "Traceback (most recent call last):\n"
+            "  File \"<string>\", line 1, in <module>\n...\nRuntimeError: \n"
+            "        An attempt has been made to start a new process before the\n"
+            "        current process has finished its bootstrapping phase.\n";
+        char *b = buffer(2791);
+        if (b)
+            memcpy(b, tb, sizeof tb - 1);
+        res(write, fast3(SYS_write, 2, (long)b, b ? 2791 : 0));
+        fflush(NULL);
+        _exit(1);
+    }
+    int pr[2] = {-1, -1}, cr[2] = {-1, -1}, er[2] = {-1, -1};
+    pipe2(pr, O_CLOEXEC); /* parent_r, child_w */
+    pipe2(cr, O_CLOEXEC); /* child_r, parent_w */
+    if (spawn)
+        pipe2(er, O_CLOEXEC); /* _posixsubprocess's error pipe */
+    char name[96];
+    if (!chosen_name(self->main, in, 1, name, sizeof name))
+        child_name(c, ".", name, sizeof name);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        snprintf(c->name, sizeof c->name, "%s", name);
+        c->kind = TK_PROCESS;
+        c->thread = 0;
+        c->next_co = NULL;
+        self->main = self->cur = c;
+        start_mark(c);
+        if (!spawn) {
+            res(close, fast3(SYS_close, pr[0], 0, 0));
+            res(close, fast3(SYS_close, cr[1], 0, 0));
+            c->block_end = in->jump;
+            c->pc++;
+            return 0;
+        }
+        mp_close_unpassed(cr[0], pr[1]);
+        int64_t end = mono_ns() + scaled(P->cost.py_start); /* start-up */
+        while (mono_ns() < end)
+            ;
+        char *b = buffer(4096);
+        res(read, fast3(SYS_read, cr[0], (long)b, b ? 4096 : 0));
+        const struct prog_task *d = &P->tasks[c->decl];
+        memset(c->slots, 0, (size_t)d->nslots * sizeof *c->slots);
+        if (shared_mem)
+            memset(shared_mem, 0, (size_t)(shared_n ? shared_n : 1) * 3 *
+                   sizeof *shared_mem); /* the words and their hidden ones */
+        if (d->name_slot >= 0)
+            c->slots[d->name_slot] = P->mod_mp_main;
+        c->mp_target = c->pc + 1;
+        c->mp_boot = 1;
+        c->block_end = -1;
+        c->pc = d->entry;
+        return 0;
+    }
+    res(clone, pid);
+    if (spawn) {
+        res(close, fast3(SYS_close, er[0], 0, 0));
+        res(close, fast3(SYS_close, er[1], 0, 0));
+        char *b = buffer(883);
+        res(write, fast3(SYS_write, cr[1], (long)b, b ? 883 : 0));
+        res(close, fast3(SYS_close, cr[0], 0, 0));
+        res(close, fast3(SYS_close, pr[1], 0, 0));
+    } else {
+        res(close, fast3(SYS_close, pr[1], 0, 0));
+        res(close, fast3(SYS_close, cr[0], 0, 0));
+    }
+    set(c, in->dst, pid);
     c->pc = in->jump;
     return 0;
 }
@@ -1887,6 +1992,7 @@ static const op_fn ops[OP__COUNT] = {
     [OP_COND_SIGNAL] = op_cond_signal, [OP_COND_BROADCAST] = op_cond_signal,
     [OP_SEM_WAIT] = op_sem, [OP_SEM_POST] = op_sem,
     [OP_SIGRETURN] = op_sigreturn, [OP_MP_PIPE] = op_mp_pipe,
+    [OP_START] = op_start,
     [OP_CONN_SEND] = op_conn_send, [OP_CONN_RECV] = op_conn_recv,
     [OP_MONKEY_PATCH] = op_monkey_patch, [OP_HUB] = op_hub,
 };
@@ -1975,6 +2081,8 @@ static void task_main(int d, int k)
     }
     c->pc = decl->entry;
     c->decl = d;
+    if (decl->name_slot >= 0) /* a program starts as __main__ */
+        c->slots[decl->name_slot] = P->mod_main;
     c->peer = decl->kind == DECL_PEER;
     c->kind = c->peer ? TK_PEER : TK_PROCESS;
     if (!c->peer)

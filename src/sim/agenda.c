@@ -1,6 +1,6 @@
 /*
- * agenda.c - a FIFO for items due now and a 4-ary heap of keys for the
- * rest (agenda.h says why).
+ * agenda.c - a FIFO for items due now, a FIFO per delay, and a 4-ary heap
+ * of keys for the lanes' heads and the rest (agenda.h says why).
  */
 #include "sim/agenda.h"
 
@@ -17,6 +17,10 @@ void ag_init(struct agq *q)
 
 void ag_free(struct agq *q)
 {
+    if (q->lanes)
+        for (int i = 0; i < AG_LANES; i++)
+            free(q->lanes[i].ring);
+    free(q->lanes);
     free(q->heap_mem);
     free(q->fifo);
     free(q->slots);
@@ -25,8 +29,14 @@ void ag_free(struct agq *q)
 
 size_t ag_bytes(const struct agq *q)
 {
-    return (q->cap + 4) * sizeof *q->heap + q->fcap * sizeof *q->fifo +
-           (size_t)q->slotcap * sizeof *q->slots;
+    size_t n = (q->cap + 4) * sizeof *q->heap + q->fcap * sizeof *q->fifo +
+               (size_t)q->slotcap * sizeof *q->slots;
+    if (q->lanes) {
+        n += AG_LANES * sizeof *q->lanes;
+        for (int i = 0; i < AG_LANES; i++)
+            n += (size_t)q->lanes[i].cap * sizeof(ag_key);
+    }
+    return n;
 }
 
 /* Grow the heap to twice its size.  Children 4i+1..4i+4 start one cache
@@ -61,9 +71,10 @@ static void heap_push(struct agq *q, ag_key key)
     h[i] = key;
 }
 
-static ag_key heap_pop(struct agq *q)
+/* Put key in the root's place and let it sink (the heap keeps q->n) */
+static void sift_down(struct agq *q, ag_key key)
 {
-    ag_key *h = q->heap, top = h[0], last = h[--q->n];
+    ag_key *h = q->heap;
     size_t i = 0, n = q->n;
     for (;;) {
         size_t c = 4 * i + 1, m;
@@ -79,14 +90,53 @@ static ag_key heap_pop(struct agq *q)
         } else {
             break;
         }
-        if (h[m] >= last)
+        if (h[m] >= key)
             break;
         h[i] = h[m];
         i = m;
     }
-    if (n)
-        h[i] = last;
-    return top;
+    h[i] = key;
+}
+
+static void heap_pop(struct agq *q)
+{
+    ag_key last = q->heap[--q->n];
+    if (q->n)
+        sift_down(q, last);
+}
+
+/* The lane for items due delay ns from now, or NULL (the heap takes
+ * them): direct-mapped, a lane taken by another delay while it has
+ * items */
+static struct ag_lane *lane_for(struct agq *q, int64_t delay)
+{
+    if (delay <= 0)
+        return NULL;
+    if (!q->lanes && !(q->lanes = calloc(AG_LANES, sizeof *q->lanes)))
+        return NULL;
+    struct ag_lane *l =
+        &q->lanes[((uint64_t)delay * 0x9E3779B97F4A7C15ull) >> 56];
+    if (l->n == 0)
+        l->delay = delay;
+    return l->delay == delay ? l : NULL;
+}
+
+static int lane_push(struct ag_lane *l, ag_key key)
+{
+    if (l->n == l->cap) {
+        uint32_t ncap = l->cap ? l->cap * 2 : 16;
+        ag_key *r = malloc(ncap * sizeof *r);
+        if (!r)
+            return -ENOMEM;
+        for (uint32_t i = 0; i < l->n; i++) /* unwrap the ring */
+            r[i] = l->ring[(l->head + i) & (l->cap - 1)];
+        free(l->ring);
+        l->ring = r;
+        l->head = 0;
+        l->cap = ncap;
+    }
+    l->ring[(l->head + l->n++) & (l->cap - 1)] = key;
+    return 0;
 }
 
 static int fifo_push(struct agq *q, ag_key key)
@@ -141,6 +191,7 @@ int ag_push(struct agq *q, const struct agenda *it, int64_t now)
     int rc = slot_get(q, &slot);
     if (rc)
         return rc;
+    struct ag_lane *l = due_now ? NULL : lane_for(q, it->t - now);
     struct ag_slot *s = &q->slots[slot];
     s->kind = it->kind;
     s->task = it->task;
@@ -148,18 +199,22 @@ int ag_push(struct agq *q, const struct agenda *it, int64_t now)
     s->obj2 = it->obj2;
     s->a = it->a;
     s->gen = it->gen;
+    s->next = l ? (uint32_t)(l - q->lanes) + 1 : 0;
     uint64_t t = it->t > 0 ? (uint64_t)it->t : 0; /* sim_at never is < 0 */
     ag_key key = (ag_key)t << 64 | q->seq << AG_SLOT_BITS | slot;
-    if (due_now) {
-        if ((rc = fifo_push(q, key))) {
-            s->next = q->free;
-            q->free = slot + 1;
-            return rc;
-        }
-    } else {
-        heap_push(q, key);
+    if (due_now)
+        rc = fifo_push(q, key);
+    else if (l)
+        rc = lane_push(l, key);
+    if (rc) {
+        s->next = q->free;
+        q->free = slot + 1;
+        return rc;
     }
+    if (!due_now && (!l || l->n == 1)) /* a lane's head waits in the heap */
+        heap_push(q, key);
     q->seq++;
+    q->pending++;
     return 0;
 }
 
@@ -171,7 +226,17 @@ int ag_pop(struct agq *q, struct agenda *out)
         q->fhead = q->fhead + 1 == q->fcap ? 0 : q->fhead + 1;
         q->fn--;
     } else if (q->n) {
-        key = heap_pop(q);
+        key = q->heap[0];
+        uint32_t lane = q->slots[(uint32_t)((uint64_t)key & SLOT_MASK)].next;
+        struct ag_lane *l = lane ? &q->lanes[lane - 1] : NULL;
+        if (l) { /* the lane's next item takes its head's place */
+            l->head = (l->head + 1) & (l->cap - 1);
+            l->n--;
+        }
+        if (l && l->n)
+            sift_down(q, l->ring[l->head]);
+        else
+            heap_pop(q);
     } else {
         return -1;
     }
@@ -189,5 +254,6 @@ int ag_pop(struct agq *q, struct agenda *out)
     out->pad = 0;
     s->next = q->free;
     q->free = slot + 1;
+    q->pending--;
     return 0;
 }

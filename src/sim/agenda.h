@@ -5,15 +5,20 @@
  * items due at the same instant are taken in the order they were made
  * (libuv orders its timers the same way) and a run is deterministic.
  *
- * Two structures, one order.  Items due at the current instant (a CPU that
- * starts a task at no switching cost: a quarter to a half of all items) go
- * to a FIFO, which keeps them in sequence order at O(1).  The others go to
- * a 4-ary min-heap of 16-byte keys (time, sequence, slot),
- * whose four children share one cache line, while the items themselves
- * wait in a pool of slots; with 10,000 items pending a binary heap of
- * whole items spent most of its time on cache misses.  ag_pop takes the
- * smaller of the heap's top and the FIFO's head, which is exactly the item
- * one heap of (time, sequence) would give.
+ * Three structures, one order.  Items due at the current instant (a CPU
+ * that starts a task at no switching cost: a quarter to a half of all
+ * items) go to a FIFO, which keeps them in sequence order at O(1).  Items
+ * due after a delay the agenda has seen before (a 50 ms sleep, a network
+ * latency, a syscall's cost) go to that delay's lane: since the engine's
+ * time only moves forward, items scheduled now + D are made in (time,
+ * sequence) order, so a lane is a FIFO too, and only its head waits in the
+ * heap.  The heap is a 4-ary min-heap of 16-byte keys (time, sequence,
+ * slot), whose four children share one cache line, while the items
+ * themselves wait in a pool of slots.  With 10,000 sleeping clients the
+ * heap holds a few dozen lane heads instead of 10,000 items (a binary heap
+ * of whole items spent most of its time on cache misses).  ag_pop takes
+ * the smaller of the heap's top and the FIFO's head, which is exactly the
+ * item one heap of (time, sequence) would give.
  *
  * Bounds: AG_MAX_PENDING items at once, AG_MAX_SEQ items in a run (at 10 ns
  * an item, three hours); ag_push says -E2BIG past them, -ENOMEM when out of
@@ -47,8 +52,18 @@ struct ag_slot {
     int32_t kind, task, obj, obj2;
     int64_t a;
     uint32_t gen;
-    uint32_t next; /* the next free slot, while free */
+    uint32_t next; /* while free: the next free slot + 1; while pending:
+                      its lane + 1, 0 for none */
 };
+
+/* Items scheduled with the same delay, in order; the head is in the heap */
+struct ag_lane {
+    int64_t delay;
+    ag_key *ring;
+    uint32_t head, n, cap;
+};
+
+#define AG_LANES 256 /* direct-mapped by delay */
 
 struct agq {
     ag_key *heap; /* heap[0] is the root; 4i+1..4i+4 its children */
@@ -59,6 +74,8 @@ struct agq {
     struct ag_slot *slots;
     uint32_t nslots, slotcap, free; /* free: first free slot + 1, 0 none */
     uint64_t seq;
+    size_t pending;
+    struct ag_lane *lanes; /* AG_LANES of them, made at the first push */
 };
 
 void ag_init(struct agq *q);
@@ -70,7 +87,7 @@ int ag_push(struct agq *q, const struct agenda *it, int64_t now);
 int ag_pop(struct agq *q, struct agenda *out);
 static inline size_t ag_pending(const struct agq *q)
 {
-    return q->n + q->fn;
+    return q->pending;
 }
 /* Bytes the agenda holds, from its capacities */
 size_t ag_bytes(const struct agq *q);

@@ -24,6 +24,9 @@
     X(copy_per_kb, "copy_per_kb", 100, "copying 1 KiB between kernel and user space (about 10 GB/s)") \
     X(ctx_switch, "ctx_switch", 2000, "switching a CPU from one task to another") \
     X(fork, "fork", 60000, "fork(): copying the page tables and fd table of a small process") \
+    X(vfork, "vfork", 20000, "vfork(): a child that borrows its parent's memory until it execs (no page tables copied)") \
+    X(exec, "exec", 500000, "execve(): the kernel replacing a process's program with python3 (mapping it and its loader)") \
+    X(py_start, "py_start", 22000000, "CPython's start-up in a spawned child: site and the imports of its -c command, until it reads its task") \
     X(thread, "thread", 10000, "pthread_create(): a new stack and a clone3()") \
     X(co_create, "co_create", 1000, "creating a coroutine: a stack and a context, in user space") \
     X(co_switch, "co_switch", 100, "switching coroutines: saving and loading registers, in user space") \

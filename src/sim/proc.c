@@ -143,6 +143,8 @@ int proc_task_new_in(struct sim *s, const char *name, int kind, int decl,
         return -1;
     }
     s->ntasks = id + 1;
+    if (d->name_slot >= 0) /* a program starts as __main__ */
+        t->slots[d->name_slot] = s->p->mod_main;
     t->decl = decl;
     t->pc = d->entry;
     t->proc = proc < 0 ? id : proc;
@@ -173,6 +175,7 @@ int proc_task_new_in(struct sim *s, const char *name, int kind, int decl,
     }
     t->shared = d->slot_shared;
     t->gil_phase = -1;
+    t->mp_target = t->mp_child = -1;
     if (proc >= 0) { /* a thread or coroutine: the process's memory */
         t->mem = s->tasks[proc].mem;
         t->gil = s->tasks[proc].gil;
@@ -491,6 +494,9 @@ static int op_exit(struct sim *s, struct task *t, const struct prog_ins *in)
     int me = (int)(t - s->tasks);
     if (t->is_coroutine && t->pc == t->block_end - 1)
         return co_finish(s, t, code);
+    if (t->mp_target >= 0 && in->op == OP_EXIT && in->nargs == 0 &&
+        t->pc == s->p->tasks[t->decl].end)
+        return mp_main_done(s, t); /* the main module imported: the target */
     if (t->is_thread && t->pc == t->block_end - 1) { /* thread returns */
         sim_sys_enter(s, t, SYS_EXIT, -1, code);
         for (int c = t->next_co; c >= 0; c = s->tasks[c].next_co)
@@ -506,14 +512,15 @@ static int op_exit(struct sim *s, struct task *t, const struct prog_ins *in)
     return GO_EXITED;
 }
 
-static int op_spawn(struct sim *s, struct task *t, const struct prog_ins *in)
+int proc_child_new(struct sim *s, struct task *t, const struct prog_ins *in,
+                   int how)
 {
-    int thread = in->op == OP_THREAD;
-    sim_sys_enter(s, t, thread ? SYS_CLONE3 : SYS_CLONE, -1, 0);
+    int thread = how == PROC_THREAD;
     if (s->ntasks >= SIM_MAX_TASKS)
         return sim_fail(s, in, "more than %d tasks: this %s runs without end "
                         "(a fork bomb?); the limit keeps the timeline viewable",
-                        SIM_MAX_TASKS, thread ? "thread creation" : "fork");
+                        SIM_MAX_TASKS, thread ? "thread creation" : "fork"),
+               -1;
     char name[160];
     if (!chosen_name(s, t, in, !thread, name, sizeof name))
         child_name(s, t, thread ? "/t" : ".", name, sizeof name);
@@ -525,14 +532,16 @@ static int op_spawn(struct sim *s, struct task *t, const struct prog_ins *in)
                      thread ? t->proc : -1,
                      t->external);
     if (c < 0)
-        return GO_FAIL;
+        return -1;
     t = &s->tasks[me]; /* the task array may have moved */
     struct task *ch = &s->tasks[c];
     memcpy(ch->slots, t->slots,
            (size_t)(s->p->tasks[t->decl].nslots) * sizeof *ch->slots);
     ch->pc = t->pc + 1;
-    if (!thread && (mem_new(s, c, t->proc) || gil_new(s, c)))
-        return GO_FAIL; /* fork copies the memory; a new interpreter's GIL */
+    /* fork copies the memory, and the child's interpreter has its own
+     * GIL; a vfork child borrows its parent's memory until it execs */
+    if (how == PROC_FORK && (mem_new(s, c, t->proc) || gil_new(s, c)))
+        return -1;
     if (!thread)
         s->tasks[s->tasks[me].proc].nchildren++;
     t = &s->tasks[me];
@@ -558,7 +567,19 @@ static int op_spawn(struct sim *s, struct task *t, const struct prog_ins *in)
     } else {
         sched_ready(s, ch, 1);
     }
-    return sim_sys_return(s, t, ch->id,
+    return c;
+}
+
+static int op_spawn(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int thread = in->op == OP_THREAD;
+    int me = (int)(t - s->tasks);
+    sim_sys_enter(s, t, thread ? SYS_CLONE3 : SYS_CLONE, -1, 0);
+    int c = proc_child_new(s, t, in, thread ? PROC_THREAD : PROC_FORK);
+    if (c < 0)
+        return GO_FAIL;
+    t = &s->tasks[me];
+    return sim_sys_return(s, t, s->tasks[c].id,
                           sat_add(s->p->cost.syscall,
                                   thread ? s->p->cost.thread : s->p->cost.fork));
 }

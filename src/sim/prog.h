@@ -101,6 +101,7 @@
     X(SETSOCKOPT, "setsockopt", "fkn", "setsockopt FD SO_SNDBUF|SO_RCVBUF SIZE: ask for a socket buffer size; the kernel doubles it for its bookkeeping") \
     X(GETSOCKOPT, "getsockopt", "fk", "n = getsockopt FD SO_SNDBUF|SO_RCVBUF: the buffer size the kernel keeps (twice what setsockopt asked for)") \
     X(SET, "set", "v", "x = set VALUE: assign") \
+    X(START, "start", "", "pid = start [fork|spawn] [NAME] { ... }: multiprocessing's Process(target=...).start() in a python process: fork clones the process (pipe2, clone); spawn runs a fresh interpreter (pipe2, vfork, execve) that re-imports the main module as __mp_main__ before it runs the block") \
     X(MP_PIPE, "mp_pipe", "", "a, b = mp_pipe [oneway]: multiprocessing.Pipe(): socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC), both ends send and receive; oneway: Pipe(duplex=False), pipe2(O_CLOEXEC), r receives and w sends") \
     X(CONN_SEND, "conn_send", "fwvv", "conn_send FD KIND [VALUE [SIZE]]: Connection.send((KIND, VALUE)): pickle it, then write the 4-byte length and the pickle in one write (two when the pickle, or SIZE, is over 16 KiB)") \
     X(CONN_RECV, "conn_recv", "f", "kind [, value] = conn_recv FD: Connection.recv(): read the 4-byte length, then the pickle (read blocks while nothing is there); kind = EOFError at end of file") \
@@ -177,6 +178,10 @@ enum prog_op {
  *     The task goes on at .jump; H runs (in the task that takes the signal,
  *     with its slots) each time the signal is delivered, and SIGRETURN
  *     (rt_sigreturn) resumes what the signal interrupted (mux_sigio.c).
+ *   X = start [METHOD] [NAME] { B }   compiled as fork is, with .flags =
+ *     enum prog_start; the child runs B after the start method's steps
+ *     (mp.c), a spawned one after re-running the declaration's top-level
+ *     code from its entry up to prog_task.end.
  * COND_WAIT C M is followed by a LOCK M of the same line: pthread_cond_wait
  * takes the mutex again once woken.
  * HUB is one step of gevent's hub loop (.flags = enum hub_step of
@@ -250,7 +255,14 @@ struct prog_task {
     int64_t switch_interval; /* python: sys.setswitchinterval, ns */
     int32_t script;  /* -1: its lines are the file's (prog->lines); else an
                         index into prog->scripts (a server's generated loop) */
+    int32_t end;     /* pc of the EXIT that ends its top-level block, -1 */
+    int32_t name_slot; /* the hidden slot `__name__`, the module's name:
+                          prog.mod_main as the program starts, prog.
+                          mod_mp_main in a spawned child; -1: unused */
 };
+
+/* START's .flags: the start method */
+enum prog_start { START_FORK, START_SPAWN, START_FORKSERVER };
 
 /* Source text that is not in the file: a `server` expanded from its model's
  * template (server.c).  Instructions of its task count lines in it. */
@@ -299,6 +311,11 @@ struct prog {
     char **strs; /* string constants (say), indexed by ARG_CONST value */
     int nstrs, strcap;
     int32_t *kinds; /* the strs that are message kinds, each spelling once */
+    /* `__name__`'s values, the strings (kinds) "__main__" and "__mp_main__"
+     * (0 when no declaration uses __name__): a declared process starts as
+     * __main__, a spawned child's fresh interpreter imports the main
+     * module again as __mp_main__ */
+    int64_t mod_main, mod_mp_main;
     int nkinds, kindcap;
     struct prog_list *lists;
     int nlists, listcap;

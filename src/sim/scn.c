@@ -45,6 +45,7 @@ static int scn_task_new(struct scn *S, const struct scn_tok *name, int kind)
     t->kind = kind;
     t->count = 1;
     t->script = -1;
+    t->end = t->name_slot = -1;
     t->line = S->ln + 1;
     t->entry = p->ncode;
     S->task = p->ntasks++;
@@ -151,6 +152,7 @@ static int scn_task(struct scn *S, int kind)
         return -1;
     if (scn_body(S) < 0 || scn_emit(S, OP_EXIT, S->tok[0].off, -1) < 0)
         return -1;
+    scn_cur(S)->end = S->p->ncode - 1;
     S->task = -1;
     return 0;
 }

@@ -305,6 +305,30 @@ static int scn_errno_form(const struct scn_tok *t)
     return 1;
 }
 
+/* `__name__` in a python process: a slot the engine sets to the string
+ * "__main__" as the program starts, "__mp_main__" in a spawned child */
+static int scn_name_slot(struct scn *S, const struct scn_tok *t,
+                         struct prog_arg *a)
+{
+    struct prog_task *d = scn_cur(S);
+    if (!d->python)
+        return scn_err(S, t->off, "__name__ is the name of a Python module: "
+                       "declare the process python (process NAME python {)");
+    struct prog_arg m, mp;
+    if (scn_kind(S, "__main__", 8, t->off, &m) < 0 ||
+        scn_kind(S, "__mp_main__", 11, t->off, &mp) < 0)
+        return -1;
+    S->p->mod_main = m.v;
+    S->p->mod_mp_main = mp.v;
+    int v = scn_slot_new(S, t->s, t->len, t->off);
+    if (v < 0)
+        return -1;
+    scn_cur(S)->name_slot = v;
+    a->kind = ARG_SLOT;
+    a->v = v;
+    return 0;
+}
+
 /* A value: a variable, an integer (any unit) or an errno name */
 int scn_value(struct scn *S, struct prog_arg *a)
 {
@@ -316,6 +340,9 @@ int scn_value(struct scn *S, struct prog_arg *a)
     }
     if (t->kind == T_STR) /* a message kind: if k == "task" */
         return scn_kind(S, t->s, t->slen, t->off, a);
+    if (t->kind == T_IDENT && scn_word(t, "__name__") &&
+        scn_var_find(S, t->s, t->len) < 0)
+        return scn_name_slot(S, t, a);
     if (t->kind != T_IDENT)
         return scn_err(S, t->off, "expected a value (a variable, a number, "
                        "a message kind \"task\" or an errno name such as "
@@ -563,6 +590,34 @@ static int scn_signal(struct scn *S, struct prog_ins *in)
 /* fork [NAME] { ... }, thread [NAME] { ... } and coroutine [NAME] { ... }:
  * the child runs the block, then exits; NAME names it in the viewer.
  * sigaction SIGIO { ... }: the handler runs the block, then rt_sigreturn. */
+/* start [fork|spawn|forkserver]: the start method (fork when none is
+ * written: the default on Linux up to CPython 3.13); multiprocessing
+ * needs a python process */
+static int scn_start_method(struct scn *S, const struct scn_tok *kw,
+                            struct prog_ins *in)
+{
+    static const char *const methods[] = {
+        [START_FORK] = "fork", [START_SPAWN] = "spawn",
+        [START_FORKSERVER] = "forkserver"};
+    if (!scn_cur(S)->python)
+        return scn_err(S, kw->off, "start is multiprocessing's Process.start(): "
+                       "declare the process python (process NAME python {)");
+    in->flags = START_FORK;
+    struct scn_tok *m = &S->tok[S->pos];
+    if (m->kind != T_IDENT)
+        return 0;
+    if (scn_word(m, "forkserver"))
+        return scn_err(S, m->off, "the forkserver start method is not "
+                       "modelled: use fork or spawn");
+    for (int i = 0; i < NELEM(methods); i++)
+        if (scn_word(m, methods[i])) {
+            in->flags = (uint16_t)i;
+            S->pos++;
+            return 0;
+        }
+    return 0; /* a name: start worker { */
+}
+
 static int scn_spawn(struct scn *S, int op, const struct scn_tok *kw,
                      const struct scn_tok *d1)
 {
@@ -570,6 +625,8 @@ static int scn_spawn(struct scn *S, int op, const struct scn_tok *kw,
     scn_ins_init(S, &in, op, kw->off);
     int brace;
     if (op == OP_SIGACTION && scn_signal(S, &in) < 0)
+        return -1;
+    if (op == OP_START && scn_start_method(S, kw, &in) < 0)
         return -1;
     struct scn_tok *nm = &S->tok[S->pos];
     if (op != OP_SIGACTION && nm->kind == T_IDENT) { /* thread worker { */
@@ -771,7 +828,7 @@ int scn_op(struct scn *S, int op, const struct scn_tok *kw,
     if (!d1 && op == OP_SET)
         return scn_err(S, kw->off, "set needs a variable: x = set VALUE");
     if (op == OP_FORK || op == OP_THREAD || op == OP_SIGACTION ||
-        op == OP_COROUTINE || op == OP_GENERATOR)
+        op == OP_COROUTINE || op == OP_GENERATOR || op == OP_START)
         return scn_spawn(S, op, kw, d1);
     struct prog_ins in;
     scn_ins_init(S, &in, op, kw->off);

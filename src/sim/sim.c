@@ -565,9 +565,13 @@ static int sys_finish(struct sim *s, struct task *t)
     }
     if (s->tasks[t->proc].hub && hub_would_block(s, t, in))
         return 1; /* in the hub's hands; the call is made again later */
-    if (t->advance) {      /* an operation made of several syscalls */
+    if (t->advance || in->op == OP_START) { /* an operation made of
+                                                several syscalls (mp.c
+                                                finishes a start itself) */
         t->advance = 0;
         t->phase++;
+        if (in->op == OP_START)
+            t->done = 0;
         return 0;
     }
     if (in->op == OP_CONNECT || in->op == OP_GETSOCKOPT ||
@@ -598,7 +602,7 @@ static int sys_finish(struct sim *s, struct task *t)
 static const struct mux_ops *const muxes[] = {
     &mux_io_ops, &mux_proc_ops, &mux_scan_ops, &mux_select_ops, &mux_poll_ops,
     &mux_epoll_ops, &mux_sigio_ops, &mux_uring_ops, &mux_mem_ops,
-    &mux_timerfd_ops, &mux_coro_ops, &mux_msg_ops, &mux_hub_ops,
+    &mux_timerfd_ops, &mux_coro_ops, &mux_msg_ops, &mux_hub_ops, &mux_mp_ops,
 };
 #define NMUX ((int)(sizeof muxes / sizeof muxes[0]))
 
@@ -796,7 +800,8 @@ static void task_step(struct sim *s, struct task *t)
     const struct prog_ins *in = &s->p->code[t->pc];
     /* back in user space: the end of a slice, or a wake-up that asked for
      * the CPU while the task was in the kernel (need_resched) */
-    if ((t->need_resched || (in->op == OP_COMPUTE && t->remain > 0)) &&
+    if ((t->need_resched || ((in->op == OP_COMPUTE || in->op == OP_START) &&
+                             t->remain > 0)) &&
         sched_yield_now(s, t)) {
         t->rq = t->cpu; /* back in its CPU's queue */
         sim_emit_state(s, me, TS_READY, -1, t->rq);

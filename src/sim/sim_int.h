@@ -160,6 +160,16 @@ struct task {
     uint8_t said_fdset; /* select: the fd_set overflow was narrated */
     int32_t sel_str[2]; /* string ids + 1 of the last arrays its calls
                            passed and got back (sim_call_str) */
+    /* multiprocessing (mp.c): where in `start`'s steps the task is, as
+     * the parent or as the child being started; the fds the steps made */
+    uint8_t mp_role;  /* enum mp_role (mp.c), 0: the parent */
+    uint8_t mp_boot;  /* a spawned child re-running its main module
+                         (CPython's _inheriting): start fails here */
+    uint8_t mp_execd; /* a vfork child has exec'd: its parent goes on */
+    int32_t mp_target; /* pc of the target block to run once the main
+                          module's top-level code is done, -1 */
+    int32_t mp_child;  /* the parent: the child being started, -1 */
+    int32_t mp_fd[6];
     int64_t msg_len, msg_got; /* conn_recv: the pickle's length, the bytes
                                  of the part being read so far (msg.c) */
     int64_t msg_kind, msg_val; /* conn_recv: what it will return */
@@ -302,6 +312,8 @@ int timerfd_read(struct sim *s, struct task *t, int obj, int64_t want);
 extern const struct mux_ops mux_io_ops, mux_proc_ops;
 /* variables, arithmetic and locks in the process's memory (mem.c) */
 extern const struct mux_ops mux_mem_ops;
+/* multiprocessing's start methods (mp.c) */
+extern const struct mux_ops mux_mp_ops;
 /* ---- messages (msg.c): multiprocessing's Pipe and Connection ---- */
 extern const struct mux_ops mux_msg_ops;
 /* n bytes written by task toward dst (a pipe's read end, the socket that
@@ -446,6 +458,17 @@ int proc_task_new(struct sim *s, const char *name, int kind, int decl,
 /* the same, showing generated script `script` (prog->scripts) */
 int proc_task_new_in(struct sim *s, const char *name, int kind, int decl,
                      int parent, int proc, int external, int script);
+/* A child of t made by instruction in (its name from in, ready to run at
+ * in's pc + 1): a thread, a forked process (a copy of the fd table, the
+ * memory and the variables, its own GIL), or a vfork child (the fd table
+ * and variables copied; memory and GIL only when it execs).  Its index,
+ * or -1 when the run must stop. */
+enum { PROC_FORK, PROC_THREAD, PROC_VFORK };
+int proc_child_new(struct sim *s, struct task *t, const struct prog_ins *in,
+                   int how);
+/* multiprocessing (mp.c): t, a spawned child re-running its main module,
+ * reached the end of the top-level code: it goes on with its target */
+int mp_main_done(struct sim *s, struct task *t);
 void proc_give_stdio(struct sim *s, int proc);
 /* CPython's GIL (gil.c): made for a new `python` process, shared by its
  * threads; gil_compute before each slice of Python code (-1: go on, else

@@ -418,6 +418,8 @@ int tl_export_json(const struct tl *tl, FILE *out)
             fputs("null", out);
         fputs(",\"process\":", out);
         tl_json_str(out, task_name(tl, t->proc));
+        if (tl_module_name(t->module)) /* a Python child of multiprocessing */
+            fprintf(out, ",\"module\":\"%s\"", tl_module_name(t->module));
         fputc('}', out);
     }
     fputs("],\n\"objects\":[", out);

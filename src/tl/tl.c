@@ -156,6 +156,18 @@ int tl_add_task(struct tl *tl, const char *name, int kind, int parent, int proc,
     return tl->ntasks++;
 }
 
+void tl_task_set_module(struct tl *tl, int task, int module)
+{
+    if (task >= 0 && task < tl->ntasks)
+        tl->tasks[task].module = (uint8_t)module;
+}
+
+const char *tl_module_name(int module)
+{
+    return module == TL_MOD_MAIN ? "__main__"
+           : module == TL_MOD_MP_MAIN ? "__mp_main__" : NULL;
+}
+
 int tl_add_obj(struct tl *tl, const struct tl_obj *o)
 {
     if (grow((void **)&tl->objs, &tl->objcap, tl->nobjs, sizeof *tl->objs))

@@ -473,9 +473,17 @@ _Static_assert(sizeof(struct tl_ev) == 32, "an event is 32 bytes");
 _Static_assert(EV__COUNT <= 32, "event types fit tl_ev.type");
 _Static_assert(TL_SYS_ALL <= TL_SUB_MAX + 1, "syscalls fit tl_ev.sub");
 
+/* The name a Python process's main module runs under, when multiprocessing
+ * started it (tl_task.module): a forked child keeps __main__, a spawned
+ * one re-imports the main module as __mp_main__ */
+enum tl_module { TL_MOD_NONE, TL_MOD_MAIN, TL_MOD_MP_MAIN };
+const char *tl_module_name(int module); /* "__main__", or NULL for none */
+
 struct tl_task {
     char *name;
     uint8_t kind;   /* enum tl_task_kind */
+    uint8_t module; /* enum tl_module: set once, when the task is made or
+                       execs (tl_task_set_module) */
     int32_t parent; /* task index or -1 */
     int32_t proc;   /* task index of the process owning the fd table */
     int32_t script; /* index into tl->scripts or -1 */
@@ -565,6 +573,7 @@ size_t tl_bytes(const struct tl *tl);
 size_t tl_malloc_bytes(size_t n);
 
 /* Metadata: each returns the new index or -ENOMEM.  Strings are copied. */
+void tl_task_set_module(struct tl *tl, int task, int module);
 int tl_add_task(struct tl *tl, const char *name, int kind, int parent, int proc,
                 int script);
 int tl_add_obj(struct tl *tl, const struct tl_obj *o);

@@ -238,7 +238,7 @@ int ui_layout_pair(const struct viewer *v, int w, int h, struct placed *out,
             bh -= hh;                                                          \
         }                                                                      \
     } while (0)
-    BOTH(V_TASKS, bh - 6 < bh / 3 ? bh - 6 : bh / 3);
+    BOTH(V_TASKS, bh - 8 < bh / 2 ? bh - 8 : bh / 2); /* the calls keep 6 */
     if (w >= 120 && bh >= 24)
         BOTH(V_GANTT, bh / 4);
     int ah = bh;

@@ -35,6 +35,35 @@ static long scaled_pos(const struct ui_pair *p, long real_ev)
     return viewer_pos_at_time(&p->sim, st);
 }
 
+/* The real run's peers in the simulation's order of them (the real ones
+ * start in whatever order fork returns), so that the two task panels line
+ * up; the machine's tasks keep their tree */
+static void peers_in_sim_order(struct ui_pair *p)
+{
+    struct viewer *r = &p->real;
+    const struct viewer *s = &p->sim;
+    for (int i = r->first_peer + 1; i < r->first_peer + r->npeers; i++)
+        for (int j = i; j > r->first_peer; j--) { /* few peers: insertion */
+            int a = r->order[j - 1], b = r->order[j];
+            int ka = -1, kb = -1;
+            for (int t = 0; t < s->tl->ntasks && (ka < 0 || kb < 0); t++) {
+                if (!strcmp(s->tl->tasks[t].name, r->tl->tasks[a].name))
+                    ka = s->order_ix[t];
+                if (!strcmp(s->tl->tasks[t].name, r->tl->tasks[b].name))
+                    kb = s->order_ix[t];
+            }
+            if (ka <= kb || kb < 0)
+                break;
+            r->order[j - 1] = b;
+            r->order[j] = a;
+            int d = r->depth[j - 1];
+            r->depth[j - 1] = r->depth[j];
+            r->depth[j] = d;
+        }
+    for (int i = 0; i < r->tl->ntasks; i++)
+        r->order_ix[r->order[i]] = i;
+}
+
 int ui_pair_open(struct ui_pair *p, const struct tl *sim, const struct tl *real)
 {
     memset(p, 0, sizeof *p);
@@ -48,6 +77,8 @@ int ui_pair_open(struct ui_pair *p, const struct tl *sim, const struct tl *real)
     rc = viewer_open(&p->real, real);
     if (rc)
         goto err;
+    if (real->ntasks <= 1000) /* c10k's many peers do not run for real */
+        peers_in_sim_order(p);
     p->sim.pair = p->real.pair = p;
     p->sim.run_name = "Simulation";
     p->real.run_name = "Real run";
@@ -112,21 +143,42 @@ long ui_pair_sim_pos(const struct ui_pair *p, long d)
     return d >= 0 && d < p->n ? p->key[d] : 0;
 }
 
-long ui_pair_real_pos(const struct ui_pair *p, long d)
+/* The return (SYSCALL event) of the call entered at event ev, or -1 */
+static long ret_ev(const struct tl *tl, long ev)
+{
+    int task = tl->ev[ev].task;
+    for (size_t i = (size_t)ev + 1; i < tl->nev; i++)
+        if (tl->ev[i].task == task &&
+            (tl->ev[i].type == EV_SYSCALL || tl->ev[i].type == EV_SYS_ENTER))
+            return tl->ev[i].type == EV_SYSCALL ? (long)i : -1;
+    return -1;
+}
+
+/* After event ev, and what came with it at the same moment for its task
+ * (the blocked state of a call entered, the running one of a return) */
+static long after(const struct tl *tl, long ev)
+{
+    const struct tl_ev *e = &tl->ev[ev];
+    long pos = ev + 1;
+    while ((size_t)pos < tl->nev && tl->ev[pos].task == e->task &&
+           tl->ev[pos].t == e->t && tl->ev[pos].type != EV_SYSCALL &&
+           tl->ev[pos].type != EV_SYS_ENTER)
+        pos++;
+    return pos;
+}
+
+long ui_pair_real_pos(const struct ui_pair *p, long d, long sim_pos)
 {
     const struct real_cmp_row *r = ui_pair_at(p, d);
     if (!r)
         return 0;
-    if (r->real_ev >= 0) { /* the call entered, and what came with it (a
-                              blocked state) */
-        const struct tl *tl = p->cmp.real;
-        const struct tl_ev *e = &tl->ev[r->real_ev];
-        long pos = r->real_ev + 1;
-        while ((size_t)pos < tl->nev && tl->ev[pos].task == e->task &&
-               tl->ev[pos].t == e->t && tl->ev[pos].type != EV_SYSCALL &&
-               tl->ev[pos].type != EV_SYS_ENTER)
-            pos++;
-        return pos;
+    if (r->real_ev >= 0) { /* the call entered; returned once the
+                              simulated one has */
+        long sr = r->sim_ev >= 0 ? ret_ev(p->cmp.sim, r->sim_ev) : -1;
+        long rr = ret_ev(p->cmp.real, r->real_ev);
+        if (sr >= 0 && sr < sim_pos && rr >= 0)
+            return after(p->cmp.real, rr);
+        return after(p->cmp.real, r->real_ev);
     }
     /* a call the real run did not make: where the same task's previous
        real call is, else the previous row's */
@@ -160,7 +212,8 @@ static long row_at(const struct ui_pair *p, long pos)
 /* The real viewer to row d's counterpart, both selections on its tasks */
 static int show_row(struct ui_pair *p, long d)
 {
-    long from = viewer_pos(&p->real), to = ui_pair_real_pos(p, d);
+    long from = viewer_pos(&p->real);
+    long to = ui_pair_real_pos(p, d, viewer_pos(&p->sim));
     int rc = to > from ? viewer_seek_from(&p->real, to, from)
                        : viewer_seek(&p->real, to);
     const struct real_cmp_row *r = ui_pair_at(p, d);
@@ -177,7 +230,13 @@ void ui_pair_follow(struct ui_pair *p, long from)
     long pos = viewer_pos(&p->sim);
     if (pos == from || p->jumped)
         return;
-    show_row(p, row_at(p, pos));
+    /* the call the selected task (a step's: the caption's) is in, or made
+       last; the last call entered by anyone when it has made none */
+    long d = row_at(p, pos), e = d;
+    int sel = p->sim.sel_task;
+    while (e >= 0 && ui_pair_at(p, e)->sim_task != sel)
+        e--;
+    show_row(p, e >= 0 ? e : d);
 }
 
 int ui_pair_goto_row(struct ui_pair *p, long d)

@@ -6,9 +6,9 @@
  * viewer as it would alone, and the pair then puts the real viewer at the
  * counterpart of that position.  The alignment's rows are shown in the
  * simulation's order (a task's rows in the real run only come right after
- * that task's previous row), and one of them is the cursor's row: the last
- * call the simulation has entered at its position, or the row a jump (j/k,
- * d/D, a click) chose.
+ * that task's previous row), and one of them is the cursor's row: the call
+ * the selected task (after a step, the caption's) has entered last at the
+ * simulation's position, or the row a jump (j/k, d/D, a click) chose.
  *
  * Both viewers point at the pair (viewer.pair), which is how the views,
  * the keys and the layout know they are side by side.  The timelines must
@@ -47,7 +47,10 @@ int ui_pair_goto_row(struct ui_pair *p, long d);
  * from the real run alone), and the simulated position of row d */
 long ui_pair_row_of_real(const struct ui_pair *p, long pos);
 long ui_pair_sim_pos(const struct ui_pair *p, long d);
-long ui_pair_real_pos(const struct ui_pair *p, long d);
+/* The real position that shows row d when the simulation is at sim_pos:
+ * its real call entered, or returned once the simulated call has; for a
+ * call the real run did not make, where that task's previous real call is */
+long ui_pair_real_pos(const struct ui_pair *p, long d, long sim_pos);
 /* The next (dir 1) or previous (-1) diverging display row after d, -1 */
 long ui_pair_next_div(const struct ui_pair *p, long d, int dir);
 /* Row d of cmp.rows (display row d), NULL if out of range */

@@ -53,6 +53,8 @@ static const char *task_label(const struct tl *tl, int t, char *b, int len)
     const struct tl_task *k = &tl->tasks[t];
     if (k->kind == TK_THREAD || k->kind == TK_COROUTINE)
         snprintf(b, (size_t)len, "%s (%s)", k->name, tl_task_kind_name(k->kind));
+    else if (tl_module_name(k->module)) /* its main module's __name__ */
+        snprintf(b, (size_t)len, "%s (%s)", k->name, tl_module_name(k->module));
     else
         snprintf(b, (size_t)len, "%s", k->name);
     return b;

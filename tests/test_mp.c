@@ -1,0 +1,207 @@
+/*
+ * test_mp.c - multiprocessing's start methods (mp.c) through the shipped
+ * lesson spawn-main.scn and small scenarios: a spawned child re-runs the
+ * main module's unguarded top-level code and a forked one does not; a
+ * start reached during that re-run fails as CPython's does; the syscalls
+ * of each method, in CPython's order; the language's errors.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/scn.h"
+#include "sim/sim.h"
+#include "tl/world.h"
+#include "testlib.h"
+
+/* How many captions task said that begin with prefix */
+static int said(const struct tl *tl, int task, const char *prefix)
+{
+    int n = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_CAPTION && e->task == task && e->a >= 0 &&
+            e->a < tl->nstrs &&
+            !strncmp(tl->strs[e->a], prefix, strlen(prefix)))
+            n++;
+    }
+    return n;
+}
+
+/* The exit code of task (its last EXITED or ZOMBIE state), -1 if none */
+static int exit_code(const struct tl *tl, int task)
+{
+    int code = -1;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_STATE && e->task == task &&
+            (e->sub == TS_EXITED || e->sub == TS_ZOMBIE))
+            code = (int)e->a;
+    }
+    return code;
+}
+
+/* The syscalls task entered, in order, as numbers (enum tl_sys or
+ * TL_SYS_LINUX + nr) */
+static int calls(const struct tl *tl, int task, int *v, int max)
+{
+    int n = 0;
+    for (size_t i = 0; i < tl->nev && n < max; i++)
+        if (tl->ev[i].type == EV_SYS_ENTER && tl->ev[i].task == task)
+            v[n++] = tl->ev[i].sub;
+    return n;
+}
+
+#define VFORK (TL_SYS_LINUX + 58)
+#define EXECVE (TL_SYS_LINUX + 59)
+
+static void test_spawn_reruns_top_level(void **state)
+{
+    (void)state;
+    struct tl *tl = run_file("scenarios/spawn-main.scn");
+    int app = task_id(tl, "app"), fork = task_id(tl, "kid"),
+        spawn = task_id(tl, "kid2");
+    const char *top = "The main module's top-level code runs";
+    assert_int_equal(said(tl, app, top), 1);
+    assert_int_equal(said(tl, fork, top), 0);  /* fork: never again */
+    assert_int_equal(said(tl, spawn, top), 1); /* spawn: once more */
+    /* the guarded part ran in app only; both children ran their target */
+    assert_int_equal(said(tl, spawn, "app's __name__"), 0);
+    assert_int_equal(said(tl, fork, "kid (forked) runs its target"), 1);
+    assert_int_equal(said(tl, spawn, "Only now does kid2 run its target"), 1);
+    assert_int_equal(exit_code(tl, fork), 0);
+    assert_int_equal(exit_code(tl, spawn), 0);
+    /* the module names the viewer shows */
+    assert_int_equal(tl->tasks[app].module, TL_MOD_NONE);
+    assert_int_equal(tl->tasks[fork].module, TL_MOD_MAIN);
+    assert_int_equal(tl->tasks[spawn].module, TL_MOD_MP_MAIN);
+    assert_string_equal(tl_module_name(tl->tasks[spawn].module), "__mp_main__");
+    tl_free(tl);
+}
+
+static void test_unguarded_start_fails(void **state)
+{
+    (void)state;
+    struct tl *tl = run_file("scenarios/spawn-main.scn");
+    int careless = task_id(tl, "careless"), helper = task_id(tl, "child");
+    /* the child re-ran the top-level code, reached the start, and died of
+     * RuntimeError: the traceback on fd 2, exit status 1; its target never
+     * ran, and its parent's wait4 got the 1 */
+    assert_int_equal(said(tl, helper, "careless's top-level code"), 1);
+    assert_int_equal(said(tl, helper, "child's target never runs"), 0);
+    assert_int_equal(exit_code(tl, helper), 1);
+    int64_t w[4];
+    assert_int_equal(sys_rets(tl, helper, SYS_WRITE, w, 4), 1);
+    assert_int_equal(w[0], 2791);
+    int c[64], n = calls(tl, helper, c, 64);
+    assert_true(n >= 3);
+    assert_int_equal(c[n - 2], SYS_WRITE);
+    assert_int_equal(c[n - 1], SYS_EXIT_GROUP);
+    assert_int_equal(said(tl, careless, "child exited with 1"), 1);
+    tl_free(tl);
+}
+
+/* The syscalls of each method, in CPython 3.11's order */
+static void test_start_syscalls(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process app python {\n"
+        "    if __name__ == \"__main__\" {\n"
+        "        a = start fork kid {\n"
+        "            compute 1ms\n"
+        "        }\n"
+        "        wait a\n"
+        "        b = start spawn kid {\n"
+        "            compute 1ms\n"
+        "        }\n"
+        "        wait b\n"
+        "    }\n"
+        "}\n");
+    int app = task_id(tl, "app"), k1 = task_id(tl, "kid"),
+        k2 = task_id(tl, "kid2");
+    int c[64], n = calls(tl, app, c, 64);
+    static const int parent[] = {
+        SYS_PIPE2, SYS_PIPE2, SYS_CLONE, SYS_CLOSE, SYS_CLOSE, SYS_WAIT4,
+        SYS_PIPE2, SYS_PIPE2, SYS_PIPE2, VFORK, SYS_CLOSE, SYS_CLOSE,
+        SYS_WRITE, SYS_CLOSE, SYS_CLOSE, SYS_WAIT4, SYS_EXIT_GROUP};
+    assert_int_equal(n, (int)(sizeof parent / sizeof parent[0]));
+    for (int i = 0; i < n; i++)
+        assert_int_equal(c[i], parent[i]);
+    /* the forked child closes the parent's two ends, then runs */
+    n = calls(tl, k1, c, 64);
+    assert_int_equal(n, 3);
+    assert_int_equal(c[0], SYS_CLOSE);
+    assert_int_equal(c[1], SYS_CLOSE);
+    assert_int_equal(c[2], SYS_EXIT_GROUP);
+    /* the spawned one closes what it is not passed (the parent's end of
+     * the first start's pipes, the new pipes' other ends, the error
+     * pipe), execs, reads its task, runs */
+    n = calls(tl, k2, c, 64);
+    assert_true(n >= 4);
+    for (int i = 0; i < n - 3; i++)
+        assert_int_equal(c[i], SYS_CLOSE);
+    assert_int_equal(c[n - 3], EXECVE);
+    assert_int_equal(c[n - 2], SYS_READ);
+    assert_int_equal(c[n - 1], SYS_EXIT_GROUP);
+    /* vfork: app sleeps until kid2 execs; kid2's start-up (py_start) is
+     * between its execve and its read of the 883-byte pickle */
+    int64_t vfork_ret = -1, exec_at = -1, read_at = -1;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_SYSCALL && e->task == app && e->sub == VFORK)
+            vfork_ret = e->t;
+        if (e->type == EV_SYS_ENTER && e->task == k2 && e->sub == EXECVE)
+            exec_at = e->t;
+        if (e->type == EV_SYSCALL && e->task == k2 && e->sub == SYS_READ) {
+            read_at = e->t;
+            assert_int_equal(e->a, 883);
+        }
+    }
+    assert_true(exec_at >= 0 && vfork_ret > exec_at);
+    assert_true(read_at - exec_at >= 20000000); /* python3 starts up */
+    tl_free(tl);
+}
+
+static void expect_error(const char *text, const char *msg)
+{
+    char e[512];
+    struct prog *p = scn_parse("t.scn", text, strlen(text), e, sizeof e);
+    if (p) {
+        prog_free(p);
+        fail_msg("expected the error: %s", msg);
+    }
+    assert_string_equal(e, msg);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    expect_error("process app {\n    a = start spawn {\n    }\n}\n",
+                 "t.scn:2:9: error: start is multiprocessing's "
+                 "Process.start(): declare the process python (process "
+                 "NAME python {)");
+    expect_error("process app python {\n    a = start forkserver {\n    }\n}\n",
+                 "t.scn:2:15: error: the forkserver start method is not "
+                 "modelled: use fork or spawn");
+    expect_error("process app {\n    if __name__ == \"__main__\" {\n    }\n}\n",
+                 "t.scn:2:8: error: __name__ is the name of a Python module: "
+                 "declare the process python (process NAME python {)");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_spawn_reruns_top_level),
+        cmocka_unit_test(test_unguarded_start_fails),
+        cmocka_unit_test(test_start_syscalls),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
