@@ -21,6 +21,7 @@
 #include "sim/sim.h"
 #include "ui/cell.h"
 #include "ui/keys.h"
+#include "ui/pair.h"
 #include "ui/ui.h"
 #include "ui/viewer.h"
 
@@ -31,6 +32,7 @@ static const int keys[] = {
     'l', 'h', ' ', 'b', ']', '[', 'w', 'W', 'c', 'C', '}', '{', 'g', 'G',
     ':', '#', 'p', '+', '-', 'j', 'k', '\t', '/', 'n', 'N', 'm', '\'', '"',
     'z', 'Z', '?', 'i', 'q', 'x', '5', '0', 'u', 'e', '\n', 27, 127,
+    's', 'd', 'D', 'r',
     UK_CTRL('l'), UK_UP, UK_DOWN, UK_LEFT, UK_RIGHT, UK_HOME, UK_END,
     UK_PGUP, UK_PGDN, UK_BACKSPACE, UK_BTAB, UK_F1, UK_DELETE, 0x4e2d,
 };
@@ -92,43 +94,65 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sim_opts o = {.max_events = 20000, .max_steps = 2000000,
                          .max_mem = 256 << 20};
     struct tl *tl = sim_run(p, &o, err, sizeof err);
-    prog_free(p);
-    if (!tl)
+    if (!tl) {
+        prog_free(p);
         return 0;
+    }
+    /* Side by side (the key s) pairs the run with the same scenario cut
+     * short, which stands for a real run: every call after the cut is a
+     * divergence */
+    struct sim_opts cut_o = o;
+    cut_o.max_events = tl->nev / 2 + 1;
+    struct tl *other = sim_run(p, &cut_o, err, sizeof err);
+    prog_free(p);
+    struct ui_pair pair, *pp = NULL;
     struct viewer v;
     struct cbuf cb;
     int w, h;
     pick_size(&ss, &w, &h);
     if (viewer_open(&v, tl) == 0) {
+        v.can_real = other != NULL;
         if (cb_init(&cb, w, h) == 0) {
             viewer_seek(&v, (long)(next(&ss) * tl->nev / 255));
             int steps = 8 + (int)(next(&ss) % 48);
             for (int k = 0; k < steps; k++) {
-                ui_render(&v, &cb);
+                struct viewer *cur = pp ? &pp->sim : &v;
+                ui_render(cur, &cb);
                 unsigned c = next(&ss);
                 int r;
                 if (c < 8) { /* a resize */
                     pick_size(&ss, &w, &h);
                     if (cb_resize(&cb, w, h))
                         break;
-                    r = ui_key(&v, UK_RESIZE);
+                    r = ui_key(cur, UK_RESIZE);
                 } else if (c < 16) { /* a click somewhere */
-                    v.mouse_x = (int)next(&ss) % (w + 2) - 1;
-                    v.mouse_y = (int)next(&ss) % (h + 2) - 1;
-                    r = ui_key(&v, UK_MOUSE);
+                    cur->mouse_x = (int)next(&ss) % (w + 2) - 1;
+                    cur->mouse_y = (int)next(&ss) % (h + 2) - 1;
+                    r = ui_key(cur, UK_MOUSE);
                 } else if (c < 20) { /* a playback tick */
-                    r = ui_tick(&v);
+                    r = ui_tick(cur);
                 } else {
-                    r = ui_key(&v, keys[c % NKEYS]);
+                    r = ui_key(cur, keys[c % NKEYS]);
                 }
                 if (r & UI_QUIT)
                     break;
+                if ((r & UI_PAIR) && pp) {
+                    ui_pair_close(pp);
+                    pp = NULL;
+                } else if ((r & UI_PAIR) && ui_pair_open(&pair, tl, other) == 0) {
+                    pp = &pair;
+                    viewer_seek(&pp->sim, viewer_pos(&v));
+                    ui_pair_follow(pp, -1);
+                }
             }
-            ui_render(&v, &cb);
+            ui_render(pp ? &pp->sim : &v, &cb);
             cb_free(&cb);
         }
+        if (pp)
+            ui_pair_close(pp);
         viewer_close(&v);
     }
+    tl_free(other);
     tl_free(tl);
     return 0;
 }

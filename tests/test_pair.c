@@ -165,7 +165,8 @@ static void start(struct real_log *log, const struct prog *p, int tid,
     struct real_rec r = rec(REAL_REC_MARK, tid, t);
     r.sub = REAL_MARK_START;
     r.str = str(log, name);
-    r.b = TK_PROCESS | (int64_t)decl << 8;
+    r.b = (p->tasks[decl].kind == DECL_PEER ? TK_PEER : TK_PROCESS) |
+          (int64_t)decl << 8;
     add(log, &r);
 }
 

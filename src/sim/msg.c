@@ -177,6 +177,14 @@ static const struct mseg *msg_head(const struct sim *s, int obj)
     return g->kind && g->left == g->total ? g : NULL;
 }
 
+void msg_free(struct msgq *m)
+{
+    if (m) {
+        free(m->v);
+        free(m);
+    }
+}
+
 static void msg_release(struct sim *s, int obj)
 {
     struct msgq *m = s->objs[obj].msgs;

@@ -987,6 +987,7 @@ static void sim_free(struct sim *s)
             free(s->objs[i].mux);
         free(s->objs[i].sleepers.v);
         free(s->objs[i].epitems.v);
+        msg_free(s->objs[i].msgs);
     }
     free(s->tasks);
     free(s->objs);

@@ -325,6 +325,8 @@ void msg_written(struct sim *s, int task, int dst, int64_t n, int64_t kind,
                  int64_t v, int64_t total);
 /* task read n bytes of obj: messages whose last byte went leave its queue */
 void msg_read(struct sim *s, int task, int obj, int64_t n);
+/* The messages of an object still open when the run ends (a limit) */
+void msg_free(struct msgq *m);
 /* read/recv and write/send of net.c, for the operations made of them:
  * one call of read(fd, want) (recv: recvfrom); write(fd, want) carrying
  * (kind, v) as msg_written says, where a message begins */

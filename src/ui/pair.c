@@ -35,33 +35,62 @@ static long scaled_pos(const struct ui_pair *p, long real_ev)
     return viewer_pos_at_time(&p->sim, st);
 }
 
-/* The real run's peers in the simulation's order of them (the real ones
- * start in whatever order fork returns), so that the two task panels line
- * up; the machine's tasks keep their tree */
-static void peers_in_sim_order(struct ui_pair *p)
+/* The simulation's place of the task of the real run named as real's
+ * task t, or a place after every task */
+static int sim_place(const struct ui_pair *p, int t)
+{
+    const struct tl *s = p->sim.tl;
+    for (int i = 0; i < s->ntasks; i++)
+        if (!strcmp(s->tasks[i].name, p->real.tl->tasks[t].name))
+            return p->sim.order_ix[i];
+    return s->ntasks + t;
+}
+
+/* The real run's tasks in the simulation's order (the real ones start in
+ * whatever order fork returns), so that the two task panels line up: each
+ * process with what is under it (its threads and children) moves as a
+ * block, the machine's first, then the peers */
+static int tasks_in_sim_order(struct ui_pair *p)
 {
     struct viewer *r = &p->real;
-    const struct viewer *s = &p->sim;
-    for (int i = r->first_peer + 1; i < r->first_peer + r->npeers; i++)
-        for (int j = i; j > r->first_peer; j--) { /* few peers: insertion */
-            int a = r->order[j - 1], b = r->order[j];
-            int ka = -1, kb = -1;
-            for (int t = 0; t < s->tl->ntasks && (ka < 0 || kb < 0); t++) {
-                if (!strcmp(s->tl->tasks[t].name, r->tl->tasks[a].name))
-                    ka = s->order_ix[t];
-                if (!strcmp(s->tl->tasks[t].name, r->tl->tasks[b].name))
-                    kb = s->order_ix[t];
-            }
-            if (ka <= kb || kb < 0)
-                break;
-            r->order[j - 1] = b;
-            r->order[j] = a;
-            int d = r->depth[j - 1];
-            r->depth[j - 1] = r->depth[j];
-            r->depth[j] = d;
+    int n = r->tl->ntasks;
+    int *o = malloc(((size_t)n + 1) * sizeof *o), *dp = malloc(((size_t)n + 1) * sizeof *dp);
+    int *start = malloc(((size_t)n + 1) * sizeof *start), *key = malloc(((size_t)n + 1) * sizeof *key);
+    if (!o || !dp || !start || !key) {
+        free(o), free(dp), free(start), free(key);
+        return -ENOMEM;
+    }
+    int nb = 0;
+    for (int i = 0; i < n; i++) /* blocks: from each task at depth 0 */
+        if (i == 0 || r->depth[i] == 0 || i == r->first_peer) {
+            start[nb] = i;
+            key[nb++] = sim_place(p, r->order[i]) + (i >= r->first_peer ? 2 * n : 0);
         }
-    for (int i = 0; i < r->tl->ntasks; i++)
+    start[nb] = n;
+    for (int i = 1; i < nb; i++) /* insertion sort of the blocks */
+        for (int j = i; j > 0 && key[j - 1] > key[j]; j--) {
+            int k = key[j], s0 = start[j];
+            key[j] = key[j - 1], start[j] = start[j - 1];
+            key[j - 1] = k, start[j - 1] = s0;
+        }
+    /* each block's length: up to the next start in the old order */
+    int m = 0;
+    for (int b = 0; b < nb; b++) {
+        int a = start[b], e = n;
+        for (int c = 0; c < nb; c++)
+            if (start[c] > a && start[c] < e)
+                e = start[c];
+        for (int i = a; i < e; i++, m++) {
+            o[m] = r->order[i];
+            dp[m] = r->depth[i];
+        }
+    }
+    memcpy(r->order, o, (size_t)n * sizeof *o);
+    memcpy(r->depth, dp, (size_t)n * sizeof *dp);
+    for (int i = 0; i < n; i++)
         r->order_ix[r->order[i]] = i;
+    free(o), free(dp), free(start), free(key);
+    return 0;
 }
 
 int ui_pair_open(struct ui_pair *p, const struct tl *sim, const struct tl *real)
@@ -77,8 +106,10 @@ int ui_pair_open(struct ui_pair *p, const struct tl *sim, const struct tl *real)
     rc = viewer_open(&p->real, real);
     if (rc)
         goto err;
-    if (real->ntasks <= 1000) /* c10k's many peers do not run for real */
-        peers_in_sim_order(p);
+    if (real->ntasks <= 1000) /* c10k's peers do not run for real */
+        rc = tasks_in_sim_order(p);
+    if (rc)
+        goto err;
     p->sim.pair = p->real.pair = p;
     p->sim.run_name = "Simulation";
     p->real.run_name = "Real run";
@@ -221,6 +252,11 @@ static int show_row(struct ui_pair *p, long d)
         p->sim.sel_task = r->sim_task;
     if (r && r->real_task >= 0)
         p->real.sel_task = r->real_task;
+    else if (p->sim.sel_task >= 0) /* the same task, by its name */
+        for (int t = 0; t < p->real.tl->ntasks; t++)
+            if (!strcmp(p->real.tl->tasks[t].name,
+                        p->sim.tl->tasks[p->sim.sel_task].name))
+                p->real.sel_task = t;
     p->row = d;
     return rc;
 }
