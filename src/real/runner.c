@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <semaphore.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -99,6 +100,8 @@ struct ctx {
     int switched;         /* a greenlet that a switch ran */
     int co_dst;           /* the slot waiting for the value a transfer back
                              brings, -1 */
+    int mpq;    /* a Queue's feeder thread: its queue, */
+    int64_t fk, fv; /* and the message it is writing */
     int peer;   /* a task outside the machine, and what it makes */
     int thread; /* its block ends with the thread (exit, not exit_group) */
     int mp_target; /* a spawned child re-running its main module: the pc
@@ -756,37 +759,37 @@ static int op_mp_pipe(struct ctx *c, const struct prog_ins *in)
 
 /* Connection.send((kind, v)): a 4-byte big-endian length and the pickle,
  * one write(2) up to 16384 bytes of pickle, else two.  The bytes carry
- * the kind's string index and the value, so that conn_recv gets them. */
-static int op_conn_send(struct ctx *c, const struct prog_ins *in)
+ * the kind's string index and the value, so that conn_recv gets them.
+ * size < 0: the pickle's size as CPython makes it. */
+static int64_t conn_write(int fd, int64_t kind, int64_t v, int64_t size)
 {
-    int fd = (int)arg(c, in, 0);
-    int64_t kind = arg(c, in, 1), v = opt_arg(c, in, 2, 0);
     int ks = PROG_IS_KIND(kind) ? PROG_KIND_STR(kind) : -1;
-    int64_t n = in->nargs > 3 ? arg(c, in, 3)
+    int64_t n = size >= 0 ? size
               : prog_pickle_size(ks >= 0 && ks < P->nstrs ? P->strs[ks] : "?", v);
     if (n < 1)
         n = 1;
     char *b = buffer((size_t)n + 16); /* a pickle under 12 bytes carries
                                           nothing: its SIZE was written */
-    if (!b) {
-        set(c, in->dst, -ENOMEM);
-        return next(c);
-    }
+    if (!b)
+        return -ENOMEM;
     uint32_t be = htonl((uint32_t)n);
     memcpy(b, &be, 4);
     int32_t k32 = ks;
     memcpy(b + 4, &k32, 4);
     memcpy(b + 8, &v, 8);
-    long r;
-    if (n <= 16384) {
-        r = fast3(SYS_write, fd, (long)b, n + 4);
-        set(c, in->dst, res(write, r));
-        return next(c);
-    }
-    r = res(write, fast3(SYS_write, fd, (long)b, 4));
+    if (n <= 16384)
+        return res(write, fast3(SYS_write, fd, (long)b, n + 4));
+    int64_t r = res(write, fast3(SYS_write, fd, (long)b, 4));
     if (r == 4)
         r = res(write, fast3(SYS_write, fd, (long)(b + 4), n));
-    set(c, in->dst, r);
+    return r;
+}
+
+static int op_conn_send(struct ctx *c, const struct prog_ins *in)
+{
+    set(c, in->dst, conn_write((int)arg(c, in, 0), arg(c, in, 1),
+                               opt_arg(c, in, 2, 0),
+                               in->nargs > 3 ? arg(c, in, 3) : -1));
     return next(c);
 }
 
@@ -804,12 +807,13 @@ static int64_t read_all(int fd, char *b, int64_t n)
     return got;
 }
 
-/* kind [, value] = Connection.recv(): read the length, then the pickle */
-static int op_conn_recv(struct ctx *c, const struct prog_ins *in)
+/* Connection.recv(): read the length, then the pickle; *kind = EOFError
+ * at end of file, -errno on an error */
+static int64_t conn_read(int fd, int64_t *kind, int64_t *v)
 {
-    int fd = (int)arg(c, in, 0);
     uint32_t be = 0;
-    int64_t kind = PROG_EOF_ERROR, v = 0;
+    *kind = PROG_EOF_ERROR;
+    *v = 0;
     int64_t r = read_all(fd, (char *)&be, 4);
     if (r == 4) {
         int64_t n = ntohl(be);
@@ -818,15 +822,221 @@ static int op_conn_recv(struct ctx *c, const struct prog_ins *in)
         if (r == n && n >= 12) {
             int32_t k32;
             memcpy(&k32, b, 4);
-            memcpy(&v, b + 4, 8);
-            kind = PROG_KIND(k32);
+            memcpy(v, b + 4, 8);
+            *kind = PROG_KIND(k32);
         }
     }
     if (r < 0)
-        kind = r;
+        *kind = r;
+    return r;
+}
+
+static int op_conn_recv(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t kind, v;
+    conn_read((int)arg(c, in, 0), &kind, &v);
     set(c, in->dst, kind);
     set(c, in->dst2, v);
     return next(c);
+}
+
+/* ---- multiprocessing's SemLocks and Queues (the simulator's mpq.c) ----
+ * A SemLock is a POSIX semaphore in memory that forked children share, as
+ * CPython's is; CPython gets that memory from sem_open in /dev/shm, which
+ * writes a file, and the sandbox lets no task write a file (RLIMIT_FSIZE
+ * 0): here it is an anonymous MAP_SHARED mapping (sem_init, pshared), so
+ * the real run makes none of sem_open's openat, write, link and unlink.
+ * acquire is sem_wait, release sem_post: the same futex calls.
+ * Handles are the simulator's: H_LOCK + index, H_QUEUE + index, in the
+ * order this process and its ancestors made them. */
+#define H_LOCK 0x10000
+#define H_QUEUE 0x20000
+#define MP_MAX 64
+static sem_t *msem[MP_MAX * 3];
+static int nmsem;
+struct rqueue {
+    int simple, rfd, wfd, rlock, wlock, sem;
+    pid_t owner;        /* the process whose buffer and feeder these are */
+    int feeder, waiting;
+    pthread_mutex_t mu; /* the buffer's lock: Queue._notempty */
+    pthread_cond_t cv;
+    int64_t kind[256], val[256];
+    int head, n;
+};
+static struct rqueue mq[MP_MAX];
+static int nmq;
+
+static int sem_make(unsigned value)
+{
+    if (nmsem >= MP_MAX * 3)
+        return -1;
+    sem_t *s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (s == MAP_FAILED || sem_init(s, 1, value))
+        return -1;
+    msem[nmsem] = s;
+    return nmsem++;
+}
+
+static int op_mp_lock(struct ctx *c, const struct prog_ins *in)
+{
+    int i = sem_make(1);
+    set(c, in->dst, i < 0 ? -ENOMEM : H_LOCK + i);
+    return next(c);
+}
+
+static int op_acquire(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t h = arg(c, in, 0) - H_LOCK;
+    if (h >= 0 && h < nmsem) {
+        if (in->op == OP_ACQUIRE)
+            while (sem_wait(msem[h]) && errno == EINTR)
+                ;
+        else
+            sem_post(msem[h]);
+    }
+    return next(c);
+}
+
+static int op_mp_queue(struct ctx *c, const struct prog_ins *in)
+{
+    int fds[2];
+    if (nmq >= MP_MAX || pipe2(fds, O_CLOEXEC)) {
+        set(c, in->dst, -errno);
+        return next(c);
+    }
+    struct rqueue *q = &mq[nmq];
+    memset(q, 0, sizeof *q);
+    q->simple = in->flags & 1;
+    q->rfd = fds[0];
+    q->wfd = fds[1];
+    q->rlock = sem_make(1);
+    q->wlock = sem_make(1);
+    q->sem = q->simple ? -1 : sem_make(0x7fffffff);
+    q->owner = getpid();
+    q->feeder = 0;
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->cv, NULL);
+    set(c, in->dst, H_QUEUE + nmq++);
+    return next(c);
+}
+
+static struct rqueue *rqueue_of(const struct ctx *c, const struct prog_ins *in)
+{
+    int64_t h = arg(c, in, 0) - H_QUEUE;
+    if (h < 0 || h >= nmq)
+        return NULL;
+    struct rqueue *q = &mq[h];
+    if (q->owner != getpid()) { /* a forked child: Queue._after_fork */
+        q->owner = getpid();
+        q->feeder = q->waiting = 0;
+        q->head = q->n = 0;
+        pthread_mutex_init(&q->mu, NULL);
+        pthread_cond_init(&q->cv, NULL);
+    }
+    return q;
+}
+
+static int64_t thread_start(struct ctx *t);
+
+static int op_put(struct ctx *c, const struct prog_ins *in)
+{
+    struct rqueue *q = rqueue_of(c, in);
+    if (!q)
+        return next(c);
+    int64_t kind = arg(c, in, 1), v = opt_arg(c, in, 2, 0);
+    if (q->simple) {
+        while (sem_wait(msem[q->wlock]) && errno == EINTR)
+            ;
+        conn_write(q->wfd, kind, v, -1);
+        sem_post(msem[q->wlock]);
+        return next(c);
+    }
+    if (!q->feeder && P->feeder_pc >= 0) { /* Queue._start_thread */
+        char name[96];
+        snprintf(name, sizeof name, "%.60s/QueueFeederThread", self->main->name);
+        struct ctx *t = ctx_new(c, P->feeder_pc, -1, TK_THREAD, name);
+        if (t) {
+            t->mpq = (int)(q - mq);
+            t->thread = 1;
+            q->feeder = 1;
+            thread_start(t);
+        }
+    }
+    pthread_mutex_lock(&q->mu);
+    if (q->n < 256) {
+        q->kind[(q->head + q->n) % 256] = kind;
+        q->val[(q->head + q->n) % 256] = v;
+        q->n++;
+    }
+    if (q->waiting)
+        pthread_cond_signal(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+    return next(c);
+}
+
+static int op_get(struct ctx *c, const struct prog_ins *in)
+{
+    struct rqueue *q = rqueue_of(c, in);
+    int64_t kind = -EINVAL, v = 0;
+    if (q) {
+        while (sem_wait(msem[q->rlock]) && errno == EINTR)
+            ;
+        conn_read(q->rfd, &kind, &v);
+        sem_post(msem[q->rlock]);
+        if (q->sem >= 0)
+            sem_post(msem[q->sem]);
+    }
+    set(c, in->dst, kind);
+    set(c, in->dst2, v);
+    return next(c);
+}
+
+/* The feeder thread's steps (prog.h's FEED_*), Queue._feed */
+static int op_feed(struct ctx *c, const struct prog_ins *in)
+{
+    struct rqueue *q = &mq[c->mpq];
+    switch (in->flags) {
+    case FEED_START:
+        c->pc = P->feeder_pc + FEED_WAIT;
+        return 0;
+    case FEED_WAIT:
+        pthread_mutex_lock(&q->mu);
+        q->waiting = 1;
+        while (q->n == 0)
+            pthread_cond_wait(&q->cv, &q->mu);
+        q->waiting = 0;
+        pthread_mutex_unlock(&q->mu);
+        c->pc = P->feeder_pc + FEED_POP;
+        return 0;
+    case FEED_POP:
+        pthread_mutex_lock(&q->mu);
+        if (q->n == 0) {
+            pthread_mutex_unlock(&q->mu);
+            c->pc = P->feeder_pc + FEED_WAIT;
+            return 0;
+        }
+        c->fk = q->kind[q->head];
+        c->fv = q->val[q->head];
+        q->head = (q->head + 1) % 256;
+        q->n--;
+        pthread_mutex_unlock(&q->mu);
+        c->pc = P->feeder_pc + FEED_LOCK;
+        return 0;
+    case FEED_LOCK:
+        while (sem_wait(msem[q->wlock]) && errno == EINTR)
+            ;
+        c->pc = P->feeder_pc + FEED_SEND;
+        return 0;
+    case FEED_SEND:
+        conn_write(q->wfd, c->fk, c->fv, -1);
+        c->pc = P->feeder_pc + FEED_UNLOCK;
+        return 0;
+    default:
+        sem_post(msem[q->wlock]);
+        c->pc = P->feeder_pc + FEED_POP;
+        return 0;
+    }
 }
 
 static int op_read(struct ctx *c, const struct prog_ins *in)
@@ -989,9 +1199,22 @@ static int op_spawn(struct ctx *c, const struct prog_ins *in)
         child_name(c, "/t", name, sizeof name);
     struct ctx *t = ctx_new(c, c->pc + 1, in->jump,
                             c->peer ? TK_PEER : TK_THREAD, name);
+    if (t) {
+        t->thread = 1;
+        if (!is_shared(t, in->dst)) /* a shared result is one word */
+            set(t, in->dst, 0);
+    }
+    set(c, in->dst, t ? thread_start(t) : -ENOMEM);
+    c->pc = in->jump;
+    return 0;
+}
+
+/* pthread_create a thread that runs t: its tid for the script, or -errno */
+static int64_t thread_start(struct ctx *t)
+{
     int64_t id = -ENOMEM;
     pthread_mutex_lock(&proc_lock);
-    if (t && nthreads == threadcap) {
+    if (nthreads == threadcap) {
         int ncap = threadcap ? threadcap * 2 : 8;
         pthread_t *p = realloc(threads, (size_t)ncap * sizeof *p);
         if (p) {
@@ -999,17 +1222,12 @@ static int op_spawn(struct ctx *c, const struct prog_ins *in)
             threadcap = ncap;
         }
     }
-    if (t && nthreads < threadcap) {
-        t->thread = 1;
-        if (!is_shared(t, in->dst)) /* a shared result is one word */
-            set(t, in->dst, 0);
+    if (nthreads < threadcap) {
         int e = pthread_create(&threads[nthreads], NULL, thread_main, t);
         id = e ? -e : TID_BASE + nthreads++;
     }
     pthread_mutex_unlock(&proc_lock);
-    set(c, in->dst, id);
-    c->pc = in->jump;
-    return 0;
+    return id;
 }
 
 /* multiprocessing's Process.start() (src/sim/mp.c has the steps CPython
@@ -1994,6 +2212,9 @@ static const op_fn ops[OP__COUNT] = {
     [OP_SIGRETURN] = op_sigreturn, [OP_MP_PIPE] = op_mp_pipe,
     [OP_START] = op_start,
     [OP_CONN_SEND] = op_conn_send, [OP_CONN_RECV] = op_conn_recv,
+    [OP_MP_LOCK] = op_mp_lock, [OP_ACQUIRE] = op_acquire,
+    [OP_RELEASE] = op_acquire, [OP_MP_QUEUE] = op_mp_queue, [OP_PUT] = op_put,
+    [OP_GET] = op_get, [OP_QFEED] = op_feed,
     [OP_MONKEY_PATCH] = op_monkey_patch, [OP_HUB] = op_hub,
 };
 

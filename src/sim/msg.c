@@ -41,14 +41,15 @@ struct mseg {
     int64_t v;
 };
 
+#define TTY_RUNS 24 /* runs of writes the terminal's queue keeps */
+
 struct msgq {
     struct mseg *v; /* a ring: v[(head + i) % cap], i < n */
     int head, n, cap;
     int32_t q; /* the TQK_MSGS queue */
 };
 
-/* The timeline string of a kind (PROG_KIND value) */
-static int kind_str(struct sim *s, int64_t kind)
+int msg_kind_str(struct sim *s, int64_t kind)
 {
     int i = PROG_KIND_STR(kind);
     if (i < 0 || i >= s->p->nstrs)
@@ -114,7 +115,7 @@ static int seg_push(struct sim *s, struct msgq *m, int64_t bytes, int64_t kind,
 static void msg_emit(struct sim *s, int task, int op, struct msgq *m,
                      int64_t kind, int64_t v)
 {
-    int id = kind_str(s, kind);
+    int id = msg_kind_str(s, kind);
     if (id >= 0)
         sim_emit(s, EV_QUEUE, task, op, m->q, TL_MSG(id, v), 0);
 }
@@ -125,10 +126,19 @@ void msg_written(struct sim *s, int task, int dst, int64_t n, int64_t kind,
     (void)n;
     if (kind == MSG_MORE) /* its bytes were counted with its first part */
         return;
-    if (s->w.objs[dst].kind == OK_TTY) { /* what the screen shows, in order */
+    if (s->w.objs[dst].kind == OK_TTY) {
+        /* what the screen shows, in order: one item for the writes of one
+         * message that follow each other, the last TTY_RUNS of them */
         struct msgq *m = kind ? msgq_of(s, dst) : NULL;
-        if (m)
-            msg_emit(s, task, TQ_PUSH, m, kind, v);
+        if (!m)
+            return;
+        int n = sim_qlen(s, m->q), id = msg_kind_str(s, kind);
+        if (id < 0 || (n > 0 && s->w.queues[m->q].items[n - 1] == TL_MSG(id, v)))
+            return;
+        if (n >= TTY_RUNS)
+            sim_emit(s, EV_QUEUE, task, TQ_POP, m->q,
+                     s->w.queues[m->q].items[0], 0);
+        msg_emit(s, task, TQ_PUSH, m, kind, v);
         return;
     }
     struct msgq *m = s->objs[dst].msgs;
@@ -196,8 +206,7 @@ static void msg_release(struct sim *s, int obj)
         if (g->kind && s->w.objs[obj].kind != OK_TTY)
             msg_emit(s, TASK_NONE, TQ_POP, m, g->kind, g->v);
     }
-    free(m->v);
-    free(m);
+    msg_free(m);
 }
 
 /* "\0\0\0\27", the 4 bytes of a big-endian length as strace prints them */
@@ -260,15 +269,15 @@ static int op_conn_send(struct sim *s, struct task *t, const struct prog_ins *in
     return net_write(s, t, fd, n, 0, MSG_MORE, v, n);
 }
 
-/* kind [, value] = conn_recv FD: phase 0 reads the length (4 bytes),
- * phase 1 looks at what came, phase 2 reads the pickle, phase 3 unpickles;
- * a short read goes round again, as _recv's loop does */
-static int op_conn_recv(struct sim *s, struct task *t, const struct prog_ins *in)
+/* Connection.recv() from phase base: base reads the length (4 bytes),
+ * base + 1 looks at what came, base + 2 reads the pickle, base + 3
+ * unpickles; a short read goes round again, as _recv's loop does */
+int msg_recv_step(struct sim *s, struct task *t, const struct prog_ins *in,
+                  int64_t fd, int base)
 {
-    int64_t fd = sim_arg(t, in, 0);
-    int o = sim_fd_obj(s, t, fd);
-    if (t->phase == 0 || t->phase == 2) {
-        int body = t->phase == 2;
+    int o = sim_fd_obj(s, t, fd), ph = t->phase - base;
+    if (ph == 0 || ph == 2) {
+        int body = ph == 2;
         if (!body && t->msg_got == 0 && o >= 0) {
             /* the message the next bytes begin (known as they are read) */
             const struct mseg *g = msg_head(s, o);
@@ -276,36 +285,47 @@ static int op_conn_recv(struct sim *s, struct task *t, const struct prog_ins *in
             t->msg_kind = g ? g->kind : 0;
             t->msg_val = g ? g->v : 0;
         }
+        if (!t->in_sys)
+            t->done = 0;
         t->advance = 1;
         int64_t want = (body ? t->msg_len : 4) - t->msg_got;
         return net_read(s, t, fd, want, 0);
     }
     int64_t r = t->ret;
-    int64_t kind = 0, v = 0;
     if (r > 0) {
         t->msg_got += r;
-        int64_t need = t->phase == 1 ? 4 : t->msg_len;
+        int64_t need = ph == 1 ? 4 : t->msg_len;
         if (t->msg_got < need) { /* not all of it yet: read again */
             t->phase--;
             return GO_NEXT;
         }
-        if (t->phase == 1) {
+        if (ph == 1) {
             if (t->msg_len < 0)
-                return sim_fail(s, in, "conn_recv: the bytes on fd %lld are "
-                                "not a message (written by write, not by "
-                                "conn_send)", (long long)fd);
+                return sim_fail(s, in, "%s: the bytes on fd %lld are not a "
+                                "message (written by write, not by "
+                                "conn_send)", prog_op_name(in->op),
+                                (long long)fd);
             t->msg_got = 0;
-            t->phase = 2;
+            t->phase = base + 2;
             return GO_NEXT;
         }
-        kind = t->msg_kind;
-        v = t->msg_val;
     } else { /* end of file: EOFError (also in the middle of a message) */
-        kind = r == 0 ? PROG_EOF_ERROR : r;
+        t->msg_kind = r == 0 ? PROG_EOF_ERROR : r;
+        t->msg_val = 0;
     }
-    sim_set_dst(s, t, in->dst, kind);
-    sim_set_dst(s, t, in->dst2, v);
     t->msg_got = 0;
+    t->phase = base + 4;
+    return GO_NEXT;
+}
+
+/* kind [, value] = conn_recv FD */
+static int op_conn_recv(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    int r = msg_recv_step(s, t, in, sim_arg(t, in, 0), 0);
+    if (r != GO_NEXT || t->phase < 4)
+        return r;
+    sim_set_dst(s, t, in->dst, t->msg_kind);
+    sim_set_dst(s, t, in->dst2, t->msg_val);
     t->phase = 0;
     t->pc++;
     return GO_NEXT;

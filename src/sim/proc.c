@@ -584,6 +584,34 @@ static int op_spawn(struct sim *s, struct task *t, const struct prog_ins *in)
                                   thread ? s->p->cost.thread : s->p->cost.fork));
 }
 
+int proc_feeder_new(struct sim *s, struct task *t, const char *name, int pc,
+                    int script)
+{
+    if (s->ntasks >= SIM_MAX_TASKS)
+        return sim_fail(s, &s->p->code[t->pc], "more than %d tasks",
+                        SIM_MAX_TASKS), -1;
+    char base[160], nm[160];
+    snprintf(base, sizeof base, "%s/%s", s->tl->tasks[t->proc].name, name);
+    unique_name(s, t->pc, base, nm, sizeof nm);
+    int me = (int)(t - s->tasks);
+    int c = proc_task_new(s, nm, TK_THREAD, t->decl, me, t->proc, 0);
+    if (c < 0)
+        return -1;
+    t = &s->tasks[me];
+    struct task *ch = &s->tasks[c];
+    s->tl->tasks[c].script = s->script + 1 + script;
+    ch->pc = pc;
+    ch->block_end = -1;
+    ch->is_thread = 1;
+    ch->next_thread = s->tasks[t->proc].next_thread;
+    s->tasks[t->proc].next_thread = c;
+    sched_place(s, ch, 1);
+    sim_emit_state(s, c, TS_READY, -1, 0);
+    sim_cpu_kick(s);
+    sched_wakeup_preempt(s, &s->tasks[c]);
+    return c;
+}
+
 static int find_task_by_id(const struct sim *s, int64_t id)
 {
     int64_t i = id - PID_BASE;

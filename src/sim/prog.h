@@ -105,6 +105,12 @@
     X(MP_PIPE, "mp_pipe", "", "a, b = mp_pipe [oneway]: multiprocessing.Pipe(): socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC), both ends send and receive; oneway: Pipe(duplex=False), pipe2(O_CLOEXEC), r receives and w sends") \
     X(CONN_SEND, "conn_send", "fwvv", "conn_send FD KIND [VALUE [SIZE]]: Connection.send((KIND, VALUE)): pickle it, then write the 4-byte length and the pickle in one write (two when the pickle, or SIZE, is over 16 KiB)") \
     X(CONN_RECV, "conn_recv", "f", "kind [, value] = conn_recv FD: Connection.recv(): read the 4-byte length, then the pickle (read blocks while nothing is there); kind = EOFError at end of file") \
+    X(MP_LOCK, "mp_lock", "", "l = mp_lock: multiprocessing.Lock(): a SemLock, a POSIX semaphore in shared memory (sem_open: openat, write, mmap, link, unlink in /dev/shm) that forked children share") \
+    X(ACQUIRE, "acquire", "f", "acquire L: SemLock.acquire(): an atomic decrement if L is free, else futex FUTEX_WAIT (shared) until a release") \
+    X(RELEASE, "release", "f", "release L: SemLock.release(): an atomic increment; if a process waits, futex FUTEX_WAKE to wake one") \
+    X(MP_QUEUE, "mp_queue", "", "q = mp_queue [simple]: multiprocessing.Queue(): a pipe2(O_CLOEXEC) and SemLocks for readers and writers; simple: SimpleQueue() (no feeder thread)") \
+    X(PUT, "put", "fwv", "put Q KIND [VALUE]: Queue.put((KIND, VALUE)): append to the process's buffer and notify its feeder thread (started by the first put: clone3), which writes it to the pipe; a SimpleQueue writes it at once, under its write lock") \
+    X(GET, "get", "f", "kind [, value] = get Q: Queue.get(): take the readers' lock, read the length and the pickle from the pipe (read blocks while it is empty), give the lock back") \
     X(MONKEY_PATCH, "monkey_patch", "", "monkey_patch: gevent.monkey.patch_all(): make the thread's hub (a coroutine, PROC/hub, running libev's loop: epoll_create1, eventfd2); from then on its sockets are non-blocking (ioctl FIONBIO), a coroutine is gevent.spawn (the hub starts it), and an accept, connect, recv, send or sleep that would block switches to the hub, which switches back when the fd is ready or the timer due") \
     /* control flow, produced by the compiler only */ \
     X(JMP, "(jump)", "", "") \
@@ -115,6 +121,7 @@
     X(END, "(end)", "", "") \
     X(SIGRETURN, "(sigreturn)", "", "") \
     X(ARITH, "(arith)", "", "") \
+    X(QFEED, "(feeder)", "", "") \
     X(HUB, "(hub)", "", "")
 
 /* The value `v = next G` gets once generator G is done: Python raises
@@ -130,6 +137,10 @@
 /* What conn_recv gives at end of file: Python raises EOFError */
 #define PROG_EOF_ERROR (-((int64_t)1 << 62) - 1)
 #define PROG_MAX_KINDS 1000
+/* QFEED's .flags: the steps of a Queue's feeder thread (mpq.c), one
+ * instruction each, at prog->feeder_pc + step, lines of feeder_script */
+enum prog_feed { FEED_START, FEED_WAIT, FEED_POP, FEED_LOCK, FEED_SEND,
+                 FEED_UNLOCK, FEED__COUNT };
 
 enum prog_op {
 #define X(e, k, s, h) OP_##e,
@@ -317,6 +328,8 @@ struct prog {
      * module again as __mp_main__ */
     int64_t mod_main, mod_mp_main;
     int nkinds, kindcap;
+    int32_t feeder_pc;     /* a Queue's feeder thread: its code, -1 none */
+    int32_t feeder_script; /* ... and the source it shows (prog->scripts) */
     struct prog_list *lists;
     int nlists, listcap;
     char **lines; /* the source, one string per line (no newline) */

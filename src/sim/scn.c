@@ -468,6 +468,69 @@ static int scn_server_expand(struct scn *S, const struct scn_tok *name,
     return 0;
 }
 
+/*
+ * A Queue's feeder thread: CPython's Queue._feed, abridged, as the script
+ * the thread shows, and one QFEED instruction per step on its line
+ * (mpq.c runs them).
+ */
+static const char *const feeder_text[] = {
+    "# Queue._feed (CPython 3.11, Lib/multiprocessing/queues.py), abridged:",
+    "# the thread that a process's first Queue.put() starts",
+    "def _feed(buffer, notempty, send_bytes, writelock, ...):",
+    "    debug('starting thread to feed data to pipe')",
+    "    while 1:",
+    "        nacquire()               # with notempty: a threading.Lock",
+    "        if not buffer:",
+    "            nwait()              # notempty.wait(): until put() notifies",
+    "        nrelease()",
+    "        try:",
+    "            while 1:",
+    "                obj = bpopleft()             # empty: IndexError",
+    "                obj = _ForkingPickler.dumps(obj)",
+    "                wacquire()                   # Queue._wlock, a SemLock",
+    "                send_bytes(obj)              # write(): length + pickle",
+    "                wrelease()",
+    "        except IndexError:",
+    "            pass",
+};
+static const int feeder_line[FEED__COUNT] = {4, 8, 12, 14, 15, 16};
+
+static int scn_feeder(struct scn *S)
+{
+    struct prog *p = S->p;
+    int n = (int)(sizeof feeder_text / sizeof *feeder_text);
+    struct prog_script *sc = scn_grow(p->scripts, &p->scriptcap,
+                                      p->nscripts + 1, sizeof *sc);
+    if (!sc)
+        return scn_err_at(S, 1, 1, "out of memory");
+    p->scripts = sc;
+    sc += p->nscripts;
+    memset(sc, 0, sizeof *sc);
+    p->feeder_script = p->nscripts++;
+    sc->title = strdup("QueueFeederThread (queues.py, Queue._feed)");
+    sc->lines = calloc((size_t)n, sizeof *sc->lines);
+    if (!sc->title || !sc->lines)
+        return scn_err_at(S, 1, 1, "out of memory");
+    for (int i = 0; i < n; i++) {
+        if (!(sc->lines[i] = strdup(feeder_text[i])))
+            return scn_err_at(S, 1, 1, "out of memory");
+        sc->nlines++;
+    }
+    p->feeder_pc = p->ncode;
+    for (int k = 0; k < FEED__COUNT; k++) {
+        struct prog_ins in;
+        memset(&in, 0, sizeof in);
+        in.op = OP_QFEED;
+        in.dst = in.dst2 = in.jump = in.list = -1;
+        in.flags = (uint16_t)k;
+        in.line = feeder_line[k];
+        in.col = 1;
+        if (scn_push(S, &in, 0) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int scn_server(struct scn *S)
 {
     struct scn_tok *name = scn_take(S), nt;
@@ -624,6 +687,8 @@ static int scn_top(struct scn *S)
         return -1;
     if (S->p->ntasks == 0)
         return scn_err_at(S, 1, 1, "no process or peer declared");
+    if (S->need_feeder && scn_feeder(S) < 0)
+        return -1;
     if (S->p->hub_pc == -2 && scn_hub(S) < 0) /* a monkey_patch was seen */
         return -1;
     if (S->model_override && !S->p->nservers)
@@ -664,6 +729,7 @@ static struct prog *scn_prog_new(const char *path)
     p->backlog = 128;
     p->nofile = 1024; /* systemd's DefaultLimitNOFILE=1024:524288 */
     p->fortify = 2;   /* -O2 -D_FORTIFY_SOURCE=2, as distributions build */
+    p->feeder_pc = p->feeder_script = -1;
     p->hub_pc = p->hub_script = -1;
     return p;
 }

@@ -74,6 +74,7 @@ struct scn {
     int linecap;          /* of prog->lines */
     int depth;            /* open blocks */
     int in_for;
+    int need_feeder;      /* a Queue's put: compile its feeder thread */
     long instances;
     struct scn_loop *loop; /* innermost loop, NULL outside loops */
     int title_ln, model_ln, machine_ln;

@@ -764,8 +764,15 @@ static int scn_args(struct scn *S, struct prog_ins *in, int off)
         min += spec[i] != 'v' && spec[i] != 't' && spec[i] != 'w';
     if (op == OP_SET)
         min = 1;
-    if (op == OP_CONN_SEND)
+    if (op == OP_CONN_SEND || op == OP_PUT)
         min = 2; /* the kind is what it sends */
+    if (op == OP_PUT)
+        S->need_feeder = 1;
+    if (op == OP_MP_QUEUE && scn_left(S) == 1 &&
+        scn_word(&S->tok[S->pos], "simple")) {
+        in->flags = 1; /* SimpleQueue() */
+        S->pos++;
+    }
     if (op == OP_MP_PIPE && scn_left(S) == 1 &&
         scn_word(&S->tok[S->pos], "oneway")) {
         in->flags = 1; /* Pipe(duplex=False) */
@@ -820,9 +827,9 @@ int scn_op(struct scn *S, int op, const struct scn_tok *kw,
     if (two && !d2)
         return scn_err(S, kw->off, "%s returns two fds: write a, b = %s",
                        op_kw[op], op_kw[op]);
-    if (!two && d2 && op != OP_WAIT && op != OP_CONN_RECV)
-        return scn_err(S, d2->off, "only pipe, socketpair, mp_pipe, cqe, wait "
-                       "and conn_recv return two values");
+    if (!two && d2 && op != OP_WAIT && op != OP_CONN_RECV && op != OP_GET)
+        return scn_err(S, d2->off, "only pipe, socketpair, mp_pipe, cqe, wait, "
+                       "conn_recv and get return two values");
     if (d1 && (op == OP_SAY || op == OP_EXIT))
         return scn_err(S, d1->off, "%s returns no value", op_kw[op]);
     if (!d1 && op == OP_SET)

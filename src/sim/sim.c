@@ -602,7 +602,8 @@ static int sys_finish(struct sim *s, struct task *t)
 static const struct mux_ops *const muxes[] = {
     &mux_io_ops, &mux_proc_ops, &mux_scan_ops, &mux_select_ops, &mux_poll_ops,
     &mux_epoll_ops, &mux_sigio_ops, &mux_uring_ops, &mux_mem_ops,
-    &mux_timerfd_ops, &mux_coro_ops, &mux_msg_ops, &mux_hub_ops, &mux_mp_ops,
+    &mux_timerfd_ops, &mux_coro_ops, &mux_msg_ops, &mux_mpq_ops, &mux_hub_ops,
+    &mux_mp_ops,
 };
 #define NMUX ((int)(sizeof muxes / sizeof muxes[0]))
 
@@ -1001,6 +1002,7 @@ static void sim_free(struct sim *s)
     free(s->pc_names);
     free(s->said);
     free(s->str_ids);
+    mp_free(s);
     world_free(&s->w);
 }
 

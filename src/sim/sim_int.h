@@ -169,10 +169,12 @@ struct task {
     int32_t mp_target; /* pc of the target block to run once the main
                           module's top-level code is done, -1 */
     int32_t mp_child;  /* the parent: the child being started, -1 */
-    int32_t mp_fd[6];
+    int32_t start_fd[6];
     int64_t msg_len, msg_got; /* conn_recv: the pickle's length, the bytes
                                  of the part being read so far (msg.c) */
     int64_t msg_kind, msg_val; /* conn_recv: what it will return */
+    int32_t mpq_obj, mpq_fd; /* mpq.c: the SemLock or Queue being made, or a
+                              feeder's Queue; the SemLock's file */
 };
 
 /* The engine's private side of a kernel object */
@@ -247,6 +249,7 @@ struct sim {
     char *err;
     size_t errlen;
     const struct mux_ops *mux[OP__COUNT];
+    struct mp *mp;      /* multiprocessing's SemLocks and Queues (mpq.c) */
 };
 
 /* An I/O model: handlers for the operations it owns, and readiness hooks */
@@ -333,6 +336,20 @@ void msg_free(struct msgq *m);
 int net_read(struct sim *s, struct task *t, int64_t fd, int64_t want, int recv);
 int net_write(struct sim *s, struct task *t, int64_t fd, int64_t want,
               int send, int64_t kind, int64_t v, int64_t total);
+/* Connection.recv's phases base..base+3 on fd: when done, t->phase is
+ * base + 4 and t->msg_kind, t->msg_val what it got (msg.c) */
+int msg_recv_step(struct sim *s, struct task *t, const struct prog_ins *in,
+                  int64_t fd, int base);
+/* The timeline string of a kind (a PROG_KIND value) */
+int msg_kind_str(struct sim *s, int64_t kind);
+/* ---- multiprocessing's SemLocks and Queues (mpq.c) ---- */
+extern const struct mux_ops mux_mpq_ops;
+void mp_free(struct sim *s);
+/* A new thread NAME of t's process (named PROC/NAME) that starts at pc and
+ * shows generated script (prog->scripts) instead of its process's: a
+ * Queue's feeder.  Its task index, or -1. */
+int proc_feeder_new(struct sim *s, struct task *t, const char *name, int pc,
+                    int script);
 /* pipe2 / socketpair (net.c): the pair's fds in t->ret2 (TL_FD_PAIR) */
 int net_pair(struct sim *s, struct task *t, int pipe, int cloexec);
 

@@ -114,6 +114,15 @@ static int owner_task(const struct tl *tl, int q)
     return Q->owner;
 }
 
+/* The terminal's output (a TQK_MSGS queue of the tty) is shown from its
+   newest items back, as a screen keeps its last lines */
+static int tail_first(const struct tl *tl, int q)
+{
+    int o = tl->queues[q].owner;
+    return tl->queues[q].kind == TQK_MSGS && o >= 0 && o < tl->nobjs &&
+           tl->objs[o].kind == OK_TTY;
+}
+
 static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
                  int focus)
 {
@@ -154,7 +163,23 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
             cb_text(cb, x, y, end - x, "(empty)", R_DIM);
             continue;
         }
-        for (int i = 0; i < n; i++) {
+        int i0 = 0;
+        if (tail_first(tl, q)) { /* the terminal: what is on screen last */
+            int room = end - x - 6;
+            for (i0 = n; i0 > 0; i0--) {
+                char b[96];
+                tl_qitem_text(b, sizeof b, tl, q, w->queues[q].items[i0 - 1]);
+                if ((room -= ui_strwidth(b) + 3) < 0)
+                    break;
+            }
+            if (i0 > 0) {
+                char more[24];
+                snprintf(more, sizeof more, "%d+", i0);
+                cb_text(cb, x, y, end - x, more, R_DIM);
+                x += (int)strlen(more) + 1;
+            }
+        }
+        for (int i = i0; i < n; i++) {
             char b[96], more[24];
             tl_qitem_text(b, sizeof b, tl, q, w->queues[q].items[i]);
             snprintf(more, sizeof more, "+%d", n - i);
