@@ -565,10 +565,7 @@ int proc_child_new(struct sim *s, struct task *t, const struct prog_ins *in,
         sim_emit_state(s, c, TS_RUNNING, -1, -1);
         sim_schedule(s, s->now, AG_RUN, c, -1, 0, -1);
     } else {
-        sched_place(s, ch, 1);
-        sim_emit_state(s, c, TS_READY, -1, 0);
-        sim_cpu_kick(s);
-        sched_wakeup_preempt(s, &s->tasks[c]);
+        sched_ready(s, ch, 1);
     }
     return c;
 }

@@ -109,6 +109,10 @@ int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
         else if (sys)
             snprintf(buf, n, narrow ? "woken: returns from %s()"
                                     : "ready: woken, will return from %s()", sys);
+        else if (tl_cpu_queues(v->tl))
+            snprintf(buf, n, narrow ? "ready: waits for CPU %d"
+                                    : "ready: in CPU %d's run queue, waiting for it",
+                     (int)k->rq);
         else
             snprintf(buf, n, narrow ? "ready: waits for a CPU"
                                     : "ready: in the run queue, waiting for a CPU");

@@ -715,6 +715,22 @@ int viewer_state_at(const struct viewer *v, int task, int64_t t, long limit)
     return lo == 0 ? TS_NONE : l->s[lo - 1].st;
 }
 
+long viewer_state_ev_at(const struct viewer *v, int task, int64_t t, long limit)
+{
+    if (task < 0 || task >= v->tl->ntasks)
+        return -1;
+    const struct lane *l = &v->lanes[task];
+    long lo = 0, hi = l->n; /* first segment with time > t */
+    while (lo < hi) {
+        long mid = lo + (hi - lo) / 2;
+        if (lane_t(v->tl, &l->s[mid]) <= t && l->s[mid].idx < limit)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo == 0 ? -1 : (long)l->s[lo - 1].idx;
+}
+
 int viewer_queue_index(const struct viewer *v, int q)
 {
     for (int i = 0; i < v->tl->nqueues; i++)
