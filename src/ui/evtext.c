@@ -144,6 +144,10 @@ int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
         else if (sys)
             snprintf(buf, n, narrow ? "woken: returns from %s()"
                                     : "ready: woken, will return from %s()", sys);
+        else if (tl_cpu_queues(v->tl))
+            snprintf(buf, n, narrow ? "ready: waits for CPU %d"
+                                    : "ready: in CPU %d's run queue, waiting for it",
+                     (int)k->rq);
         else
             snprintf(buf, n, narrow ? "ready: waits for a CPU"
                                     : "ready: in the run queue, waiting for a CPU");
@@ -222,6 +226,18 @@ int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
         char t[200];
         if (l->n > 0 && l->s[l->n - 1].st == TS_EXITED &&
             l->s[l->n - 1].idx < w->idx) {
+            const struct tl_ev *e = &v->tl->ev[l->s[l->n - 1].idx];
+            if (e->type == EV_STATE && e->obj >= 0 && e->obj < v->tl->ntasks) {
+                /* reaped: the status wait4 returned, before the row's
+                   width cuts the log's longer sentence */
+                const char *by = v->tl->tasks[e->obj].name;
+                if (narrow)
+                    snprintf(buf, n, "reaped: status %lld", (long long)e->a);
+                else
+                    snprintf(buf, n, "reaped by %s: wait4 returned status %lld", by,
+                             (long long)e->a);
+                break;
+            }
             tl_ev_text(t, sizeof t, v->tl, l->s[l->n - 1].idx);
             const char *x = strncmp(t, "+++ ", 4) ? t : t + 4;
             size_t k = strlen(x);
