@@ -14,6 +14,7 @@
 #include "sim/sim_int.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,42 @@ int sim_writable(const struct sim *s, int obj)
     return 0;
 }
 
+unsigned sim_poll_mask(const struct sim *s, int obj)
+{
+    const struct w_obj *o = &s->w.objs[obj];
+    int peer = s->tl->objs[obj].peer;
+    unsigned m = 0;
+    switch (o->kind) {
+    case OK_PIPE_R: /* pipe_poll: HUP once the writers are gone */
+        m = (o->rx > 0 ? POLLIN : 0) | (o->eof ? POLLHUP : 0);
+        break;
+    case OK_PIPE_W: /* ERR once the readers are gone */
+        m = (sim_writable(s, obj) ? POLLOUT : 0) |
+            (peer < 0 || s->objs[peer].freed ? POLLERR : 0);
+        break;
+    case OK_SOCKET: /* tcp_poll: a FIN is readable (RCV_SHUTDOWN);
+                       unix_poll: the peer's close shuts both ways */
+        m = (o->rx > 0 || o->eof ? POLLIN : 0) |
+            (sim_writable(s, obj) ? POLLOUT : 0) |
+            (s->objs[obj].unix_pair && o->eof ? POLLHUP : 0);
+        break;
+    default:
+        m = sim_readable(s, obj) ? POLLIN : 0;
+        break;
+    }
+    return m;
+}
+
+unsigned sim_revents(const struct sim *s, int obj, unsigned asked)
+{
+    if (obj < 0)
+        return POLLNVAL; /* a closed fd: poll reports it, as it is */
+    unsigned want = ((asked & TL_EP_IN) ? POLLIN : 0) |
+                    ((asked & TL_EP_OUT) ? POLLOUT : 0);
+    unsigned m = sim_poll_mask(s, obj) & (want | POLLERR | POLLHUP);
+    return m ? m : want; /* the model found it ready for what it asked */
+}
+
 int sim_poll_out(struct sim *s, int obj)
 {
     int w = sim_writable(s, obj);
@@ -107,10 +144,12 @@ static void space_made(struct sim *s, int obj)
     if (!s->objs[obj].nospace || !sim_writable(s, obj))
         return;
     s->objs[obj].nospace = 0;
-    if (s->w.objs[obj].kind == OK_PIPE_W) /* pipe_read: one writer */
-        sim_wake_one(s, s->tl->objs[obj].peer, TW_SPACE);
-    else /* sk_stream_write_space: every sleeper */
-        sim_wake_obj(s, obj, TW_SPACE);
+    if (s->w.objs[obj].kind == OK_PIPE_W) { /* pipe_read: one writer, or
+                                               an exclusive epoll item */
+        sim_wake_queue(s, obj, TL_EP_OUT, s->tl->objs[obj].peer, TW_SPACE);
+        return;
+    }
+    sim_wake_obj(s, obj, TW_SPACE); /* sk_stream_write_space: every sleeper */
     sim_notify_writable(s, obj);
 }
 
@@ -531,6 +570,10 @@ int net_read(struct sim *s, struct task *t, int64_t fd, int64_t want, int recv)
         return sim_sys_return(s, t, -ENOTSOCK, s->p->cost.syscall);
     if (wo->kind == OK_TIMERFD && !recv)
         return timerfd_read(s, t, o, want);
+    if (wo->kind == OK_EVENTFD && !recv)
+        return evl_eventfd_rw(s, t, o, want, 0);
+    if (wo->kind == OK_INPUT && !recv)
+        return evl_input_read(s, t, o, want);
     if (wo->kind == OK_LISTEN || wo->kind == OK_EPOLL ||
         wo->kind == OK_URING || wo->kind == OK_TIMERFD)
         return sim_sys_return(s, t, wo->kind == OK_LISTEN ? -ENOTCONN : -EINVAL,
@@ -562,6 +605,8 @@ int net_write(struct sim *s, struct task *t, int64_t fd, int64_t want,
     int peer = s->tl->objs[o].peer;
     int buf; /* the kernel buffer the bytes are copied into */
     int64_t cap;
+    if (wo->kind == OK_EVENTFD && !send)
+        return evl_eventfd_rw(s, t, o, want, 1);
     if (wo->kind == OK_TTY && !send) { /* the terminal takes it all */
         if (want > 0 && kind)
             msg_written(s, (int)(t - s->tasks), o, want, kind, v, total);
@@ -598,10 +643,9 @@ int net_write(struct sim *s, struct task *t, int64_t fd, int64_t want,
         if (wo->kind == OK_SOCKET) {
             sim_schedule(s, sim_at(s, obj_latency(s, o)), AG_DELIVER, -1, o, peer, n);
         } else {
-            /* pipe_write: one blocked reader (an exclusive wait), and
-             * every poll/select/epoll entry */
-            sim_wake_one(s, peer, TW_DATA);
-            sim_notify_readable(s, peer);
+            /* pipe_write: every poll/select/epoll entry, and one blocked
+             * reader (an exclusive wait) or exclusive epoll item */
+            sim_wake_queue(s, peer, TL_EP_IN, peer, TW_DATA);
             /* room left: the next blocked writer may go on too */
             if (sim_writable(s, o))
                 sim_wake_one(s, peer, TW_SPACE);
@@ -633,7 +677,8 @@ static int op_fcntl(struct sim *s, struct task *t, const struct prog_ins *in)
     if (first && t->phase == 0) /* O_ASYNC needs an owner: F_SETOWN first */
         return sig_setown(s, t, in);
     int o = sim_fd_obj(s, t, fd);
-    int acc = o < 0 ? 2 : s->w.objs[o].kind == OK_PIPE_R ? 0
+    int acc = o < 0 ? 2 : s->w.objs[o].kind == OK_PIPE_R ||
+                          s->w.objs[o].kind == OK_INPUT ? 0
                         : s->w.objs[o].kind == OK_PIPE_W ? 1 : 2;
     if (t->phase == first) {
         /* the idiom: fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | flag) */
@@ -709,8 +754,10 @@ void net_ack(struct sim *s, int l, int c)
         return;
     }
     sim_emit(s, EV_QUEUE, TASK_NONE, TQ_PUSH, s->objs[l].accept_q, c, 0);
-    sim_wake_one(s, l, TW_CONNECTION);
-    sim_notify_readable(s, l);
+    /* sk_data_ready: select/poll entries and ordinary epoll items, then
+     * the first exclusive entry that wakes someone: a task asleep in
+     * accept (inet_csk_wait_for_connect) or an EPOLLEXCLUSIVE item */
+    sim_wake_queue(s, l, TL_EP_IN, l, TW_CONNECTION);
 }
 
 /* The user at the keyboard types: the bytes land in the terminal's input

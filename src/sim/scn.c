@@ -652,11 +652,13 @@ static int scn_hub(struct scn *S)
     for (int i = 0; i < n; i++, sc->nlines++)
         if (!(sc->lines[i] = strdup(hub_script_lines[i])))
             return scn_err_at(S, 1, 1, "out of memory");
-    if (p->ncode + HUB__STEPS + 1 > PROG_MAX_CODE)
+    if (p->ncode + HUB__STEPS + 2 > PROG_MAX_CODE)
         return scn_err_at(S, 1, 1, "too many instructions: the limit is %d",
                           PROG_MAX_CODE);
     p->hub_pc = p->ncode;
-    for (int k = 0; k <= HUB__STEPS; k++) {
+    /* the steps, the jump back, and an EXIT that is never reached: every
+     * task's code ends in one */
+    for (int k = 0; k <= HUB__STEPS + 1; k++) {
         struct prog_ins *in = scn_grow(p->code, &p->codecap, p->ncode + 1,
                                        sizeof *in);
         if (!in)
@@ -664,12 +666,12 @@ static int scn_hub(struct scn *S)
         p->code = in;
         in += p->ncode++;
         memset(in, 0, sizeof *in);
-        in->op = k < HUB__STEPS ? OP_HUB : OP_JMP;
+        in->op = k < HUB__STEPS ? OP_HUB : k == HUB__STEPS ? OP_JMP : OP_EXIT;
         in->flags = (uint16_t)k;
         in->line = k < HUB__STEPS ? hub_step_line(k) : hub_loop_end_line();
         in->col = 5;
         in->dst = in->dst2 = -1;
-        in->jump = k < HUB__STEPS ? -1 : p->hub_pc;
+        in->jump = k == HUB__STEPS ? p->hub_pc : -1;
         in->list = -1;
     }
     return 0;
@@ -687,6 +689,13 @@ static int scn_top(struct scn *S)
         return -1;
     if (S->p->ntasks == 0)
         return scn_err_at(S, 1, 1, "no process or peer declared");
+    for (int i = 0; i < S->p->nhandlers; i++) { /* named, never defined */
+        const struct prog_handler *h = &S->p->handlers[i];
+        if (h->entry < 0)
+            return scn_err_at(S, h->line, h->col, "unknown handler '%s': "
+                              "define it in %s with handler %s { ... }",
+                              h->name, S->p->tasks[h->decl].name, h->name);
+    }
     if (S->need_feeder && scn_feeder(S) < 0)
         return -1;
     if (S->p->hub_pc == -2 && scn_hub(S) < 0) /* a monkey_patch was seen */
@@ -716,6 +725,7 @@ static struct prog *scn_prog_new(const char *path)
         free(p);
         return NULL;
     }
+    p->kind_click = p->kind_key = -1; /* interned when needed */
     cost_defaults(&p->cost);
     p->ncpus = 1;
     p->rcvbuf = p->sndbuf = p->pipebuf = 64 * 1024;

@@ -121,7 +121,8 @@ enum tl_wait {
     X(SETSOCKOPT, "setsockopt") \
     X(GETSOCKOPT, "getsockopt") \
     X(IOCTL, "ioctl") /* ioctl(fd, FIONBIO, [1]): gevent's non-blocking sockets */ \
-    X(EVENTFD2, "eventfd2")
+    X(EVENTFD2, "eventfd2") \
+    X(OPENAT, "openat")
 
 enum tl_sys {
 #define X(e, n) SYS_##e,
@@ -156,6 +157,7 @@ int tl_sys_of_nr(int nr);
     X(TIMERFD, "timerfd") \
     X(SIGNALFD, "signalfd") \
     X(INOTIFY, "inotify") \
+    X(INPUT, "input device") /* evdev: /dev/input/eventN */ \
     X(OTHER, "open file") /* a recorded fd whose kind the trace does not say */
 
 enum tl_obj_kind {
@@ -230,10 +232,15 @@ static inline int64_t tl_linux_flags(int acc, int fl)
                          : (int)(v))
 #define TL_EPCTL_OP(v) ((int)(((v) >> 32) & 0xff))
 #define TL_EPCTL_EV(v) ((unsigned)(((v) >> 40) & 0xffff))
-/* SYS_ENTER.obj and SYSCALL.obj of SYS_SELECT may name a string instead
- * of an fd (pselect6 has none): the sets passed, "[3 5], NULL" (readfds,
- * writefds), and on a return > 0 the sets it left, "in [3]" or "in [3],
- * out [4]", as strace prints them.  TL_NONE (-1) and fds are >= -1. */
+/* SYS_ENTER.obj of SYS_SELECT and SYS_POLL, and SYSCALL.obj of those and
+ * SYS_EPOLL_WAIT, may name a string instead of an fd (pselect6 and poll
+ * have none; epoll_wait's is on its entry), as strace prints it: on entry
+ * the sets passed, "[3 5], NULL" (readfds, writefds), or the pollfd array,
+ * "[{fd=3, events=POLLIN}]"; on a return > 0 what the call wrote back:
+ * the sets it left, "in [3]" or "in [3], out [4]", the entries whose
+ * revents is set, "[{fd=3, revents=POLLIN}]", or the events,
+ * "[{events=EPOLLIN, data={u32=5, u64=5}}]".  TL_NONE (-1) and fds are
+ * >= -1. */
 #define TL_STR_OBJ(id) (-2 - (int32_t)(id))
 #define TL_OBJ_STR(obj) (-2 - (obj))
 /* SYS_ENTER.a of SYS_WRITEV: which of glibc's fatal messages it writes
@@ -263,6 +270,10 @@ enum tl_mmap_kind { TL_MMAP_ANON, TL_MMAP_SQ_RING, TL_MMAP_CQ_RING,
 /* with TL_FUTEX_WAIT: a timed wait (a condition variable's timedwait:
  * FUTEX_WAIT_BITSET_PRIVATE with an absolute timeout) */
 #define TL_FUTEX_TIMED ((int64_t)4 << 40)
+/* with neither WAIT nor WAKE: CPython's Thread.join, a wait on the thread
+ * state lock (a semaphore: glibc's sem_wait, futex(addr, FUTEX_WAIT_BITSET_
+ * PRIVATE|FUTEX_CLOCK_REALTIME, 0, NULL)) instead of pthread_join's */
+#define TL_FUTEX_SEM ((int64_t)8 << 40)
 /* SYS_ENTER.a of SYS_SETSOCKOPT and SYS_GETSOCKOPT: the value (32 bits;
  * for getsockopt the one it reads back) and the option,
  * SOL_SOCKET's SO_SNDBUF (7) or SO_RCVBUF (8) */
@@ -332,7 +343,8 @@ enum tl_uring_op {
  * (StopIteration), greenlet's switch, a switched greenlet's end */
 #define TL_STOP_ITERATION (-((int64_t)1 << 62)) /* next's value at the end */
 /* gevent's hub (sim/hub.c): a greenlet waits in the hub (a = the fd it
- * waits for, -1 for a timer), the hub switches to the greenlet whose fd is
+ * waits for; -1 a timer, -2 its turn after a sleep(0), -3 the end of a
+ * greenlet it joins), the hub switches to the greenlet whose fd is
  * ready (a = that fd), whose timer is due (a = -1) or whose callback runs
  * (a = -2: a sleep(0), a join's end), or starts one that gevent.spawn
  * queued (a = 0) */
@@ -341,7 +353,31 @@ enum tl_switch { TSW_NEXT, TSW_SEND, TSW_YIELD, TSW_STOP, TSW_SWITCH,
 #define TSW__COUNT (TSW_START + 1)
 
 /* Queue operations (QUEUE.sub) */
-enum tl_qop { TQ_PUSH, TQ_POP, TQ_REMOVE };
+/* TQ_INSERT: the item goes in at position b (0 = the front) of the queue,
+ * which keeps a timer heap shown in deadline order */
+enum tl_qop { TQ_PUSH, TQ_POP, TQ_REMOVE, TQ_INSERT };
+
+/*
+ * Items of event queues (TQK_EVENTS: an input device's buffer, a process's
+ * `evqueue`) and timer heaps (TQK_TIMERS), packed in one int64:
+ *   event  name << 32 | (uint32)payload
+ *   timer  name << 40 | deadline in us (40 bits: 12 days)
+ * name is the string id of the event's kind ("click") or of the handler
+ * it calls ("on_read"), | TL_EVQ_HANDLER for a handler.
+ */
+#define TL_EVQ_HANDLER 0x400000
+#define TL_EVQ_ITEM(name, v) \
+    ((int64_t)(name) << 32 | (int64_t)(uint32_t)(int32_t)(v))
+#define TL_EVQ_NAME(it) ((int)(((uint64_t)(it) >> 32) & 0x3fffff))
+#define TL_EVQ_IS_HANDLER(it) ((int)(((uint64_t)(it) >> 32) & TL_EVQ_HANDLER) != 0)
+#define TL_EVQ_VALUE(it) ((int64_t)(int32_t)(uint32_t)(it))
+#define TL_TIMER_ITEM(name, t_ns) \
+    ((int64_t)(name) << 40 | ((int64_t)(t_ns) / 1000 & 0xffffffffffLL))
+#define TL_TIMER_NAME(it) ((int)(((uint64_t)(it) >> 40) & 0x3fffff))
+#define TL_TIMER_T(it) ((int64_t)((uint64_t)(it) & 0xffffffffffULL) * 1000)
+
+/* CALL.sub: a handler is called, or returns */
+enum tl_call { TCALL_CALL, TCALL_RETURN };
 
 /* MEM.sub */
 enum tl_mem_op { TM_LOAD, TM_STORE, TM_COPY, TM_CAS, TM_XCHG };
@@ -353,7 +389,9 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  * Event types: X(enum, json name, meaning).  Fields:
  *   TASK_NEW   task = new task (metadata in tl->tasks)
  *   STATE      task, sub = state, obj = object waited on (BLOCKED), a = wait
- *              reason (enum tl_wait) or cpu (RUNNING) or exit code (EXITED,
+ *              reason (enum tl_wait) or cpu (RUNNING; READY: the CPU whose
+ *              run queue it joins, tl_run_queue; a READY while ready is a
+ *              move to another CPU's queue) or exit code (EXITED,
  *              ZOMBIE: the code, or 128 + the signal that killed it).  An
  *              EXITED that ends a process's life after it was a child has
  *              obj = the task whose wait4 reaped it, TL_REAP_INIT (an
@@ -405,6 +443,9 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *              child process: same value, its own memory), or an atomic
  *              read-modify-write (lock cmpxchg, xchg) with b = the value
  *              before and a = the value after (a == b: a failed cmpxchg)
+ *   CALL       task, sub = enum tl_call, a = the value passed (call), b =
+ *              the string id of the handler's name: a function call in
+ *              user space (`call`, `dispatch`), no new task, no syscall
  *   ARGCOPY    task, obj = the syscall (enum tl_sys) whose argument is
  *              copied, sub = tl_copy_dir, a = bytes, b = duration: no
  *              buffer changes (pselect6's fd_set, poll's pollfd array)
@@ -432,7 +473,8 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
     X(ARGCOPY, "arg_copy", "a syscall's fd list copied between user and kernel space") \
     X(MEM, "mem", "a task loads or stores a variable in memory its threads share") \
     X(REPARENT, "reparent", "an orphan gets a new parent (init)") \
-    X(SWITCH, "switch", "control passes from one coroutine to another, in user space")
+    X(SWITCH, "switch", "control passes from one coroutine to another, in user space") \
+    X(CALL, "call", "a handler is called or returns (a function call in the task)")
 
 enum tl_ev_type {
 #define X(e, j, h) EV_##e,
@@ -492,6 +534,9 @@ struct tl_obj {
     int32_t owner; /* task index of the process that created it, -1 */
 };
 
+/* TQK_EVENTS: events waiting (kind and payload, TL_EVQ_ITEM), oldest
+ * first: an input device's buffer, a process's event queue.  TQK_TIMERS:
+ * a process's timer heap, earliest deadline first (TL_TIMER_ITEM). */
 /* TQK_MSGS: the messages in the bytes on their way to an object (a pipe's
  * read end, a socket), oldest first, or written to the terminal; items are
  * TL_MSG values.  A message leaves when its last byte is read.  */
@@ -500,7 +545,7 @@ struct tl_obj {
  * word of that memory, oldest first (items are task indexes). */
 enum tl_queue_kind { TQK_RUN, TQK_ACCEPT, TQK_INTEREST, TQK_READY, TQK_SQ,
                      TQK_CQ, TQK_EVENTS, TQK_SIGNALS, TQK_MEM, TQK_FUTEX,
-                     TQK_TICKS, TQK_MSGS };
+                     TQK_TICKS, TQK_MSGS, TQK_TIMERS };
 
 struct tl_queue {
     char *name;
@@ -535,6 +580,22 @@ struct tl {
     int truncated; /* 1 if the producer stopped at a limit */
     char *note;    /* why it stopped early, or NULL */
 };
+
+/* The run queue of CPU cpu: queue cpu when the producer made one per CPU
+ * (queues 0 .. ncpus-1 of kind TQK_RUN, made right after tl_new), else
+ * queue 0, the one tl_new makes */
+static inline int tl_run_queue(const struct tl *tl, int64_t cpu)
+{
+    return cpu > 0 && cpu < tl->nqueues && cpu < tl->ncpus &&
+                   tl->queues[cpu].kind == TQK_RUN
+               ? (int)cpu : 0;
+}
+
+/* Has the producer made a run queue per CPU? */
+static inline int tl_cpu_queues(const struct tl *tl)
+{
+    return tl->ncpus > 1 && tl->nqueues > 1 && tl->queues[1].kind == TQK_RUN;
+}
 
 struct tl *tl_new(void);
 void tl_free(struct tl *tl);
