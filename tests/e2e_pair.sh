@@ -8,6 +8,11 @@
 # at most 10 s.  No process of the runs is left behind.  Skipped (77)
 # without tmux or where this machine cannot make the sandbox.
 set -u
+# in a session of its own, so that the count below is of this test's
+# processes only, not of a parallel build's in the same session
+if [ -z "${IOSIM_E2E_SID:-}" ] && command -v setsid >/dev/null; then
+    IOSIM_E2E_SID=1 exec setsid -w sh "$0" "$@"
+fi
 IOSIM=${IOSIM:-./iosim}
 command -v tmux >/dev/null 2>&1 || { echo "tmux not installed: skipped"; exit 77; }
 [ -x "$IOSIM" ] || { echo "FAIL: no binary $IOSIM"; exit 1; }

@@ -7,6 +7,11 @@
 # process count is the same before and after).  Skipped (77) where this
 # machine cannot make the sandbox; the viewer part needs tmux.
 set -u
+# in a session of its own, so that the count below is of this test's
+# processes only, not of a parallel build's in the same session
+if [ -z "${IOSIM_E2E_SID:-}" ] && command -v setsid >/dev/null; then
+    IOSIM_E2E_SID=1 exec setsid -w sh "$0" "$@"
+fi
 IOSIM=${IOSIM:-./iosim}
 [ -x "$IOSIM" ] || { echo "FAIL: no binary $IOSIM"; exit 1; }
 case "$IOSIM" in /*) ;; *) IOSIM="$PWD/$IOSIM" ;; esac
