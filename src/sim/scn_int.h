@@ -75,6 +75,7 @@ struct scn {
     int depth;            /* open blocks */
     int in_for;
     int need_feeder;      /* a Queue's put: compile its feeder thread */
+    int need_manager;     /* mp_manager: compile its server's code */
     long instances;
     struct scn_loop *loop; /* innermost loop, NULL outside loops */
     int title_ln, model_ln, machine_ln;

@@ -315,7 +315,10 @@ static void json_event(const struct tl *tl, size_t i, FILE *out)
             fputs(",\"kind\":", out);
             tl_json_str(out, k >= 0 && k < tl->nstrs && tl->strs[k] ? tl->strs[k]
                                                                    : "?");
-            fprintf(out, ",\"value\":%lld", (long long)TL_MSG_VAL(e->a));
+            if (TL_MSG_VAL(e->a) == TL_MSG_NOVAL)
+                fputs(",\"value\":null", out);
+            else
+                fprintf(out, ",\"value\":%lld", (long long)TL_MSG_VAL(e->a));
         }
         break;
     case EV_CAPTION:

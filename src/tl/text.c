@@ -420,8 +420,11 @@ static char *queue_item(char *buf, size_t len, const struct tl *tl, int q,
     case TQK_FUTEX: SN("%s", task_name(tl, (int)item)); break;
     case TQK_MSGS: { /* a message: its kind and value, "task 5" */
         int k = TL_MSG_KIND(item);
-        SN("%s %lld", k >= 0 && k < tl->nstrs && tl->strs[k] ? tl->strs[k] : "?",
-           (long long)TL_MSG_VAL(item));
+        const char *kn = k >= 0 && k < tl->nstrs && tl->strs[k] ? tl->strs[k] : "?";
+        if (TL_MSG_VAL(item) == TL_MSG_NOVAL)
+            SN("%s", kn);
+        else
+            SN("%s %lld", kn, (long long)TL_MSG_VAL(item));
         break;
     }
     case TQK_SQ: case TQK_CQ: {
@@ -599,8 +602,11 @@ char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i)
         SN("new %s", tl_obj_now_text(o, sizeof o, e->obj, e->sub, (int)e->a));
         break;
     case EV_OBJ_SET:
-        SN("%s now listens on 0.0.0.0:%lld", tl_obj_text(o, sizeof o, tl, e->obj),
-           (long long)e->a);
+        if (e->a == 0) /* an AF_UNIX socket: its address is a path */
+            SN("%s now listens", tl_obj_text(o, sizeof o, tl, e->obj));
+        else
+            SN("%s now listens on 0.0.0.0:%lld",
+               tl_obj_text(o, sizeof o, tl, e->obj), (long long)e->a);
         break;
     case EV_OBJ_FREE:
         SN("%s released", tl_obj_text(o, sizeof o, tl, e->obj));
