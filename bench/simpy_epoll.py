@@ -13,7 +13,8 @@ blocked.
 It counts what bench.c counts in iosim's timeline: every state change of
 a task (ready, running, blocked, exited) and every syscall return, where
 the same system makes them.  Prints "counted N seconds S" (S: the
-process's CPU time spent in simulate()).
+process's CPU time making the model and simulating it, as bench.c times
+sim_run).
 
 usage: python3 simpy_epoll.py PEERS SERVERS CPUS REPEAT
 """
@@ -134,6 +135,7 @@ class Peer(Process):
 
 def main():
     peers, servers, cpus, repeat = (int(a) for a in sys.argv[1:5])
+    t0 = time.process_time()  # making the tasks counts, as in sim_run
     sim = Simulation()
     sim.initialize()
     cpu = Resource(capacity=cpus, sim=sim)
@@ -148,7 +150,6 @@ def main():
         # bench.c: group k (server k) starts at 1 ms, one peer every
         # 4 us times the number of servers
         sim.activate(p, p.run(), at=1 * MS + (i // servers) * 4 * servers * US)
-    t0 = time.process_time()
     sim.simulate(until=3600 * 1000 * MS)
     t1 = time.process_time()
     print("counted %d seconds %.6f" % (count.n, t1 - t0))

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "real/strace.h"
 #include "tl/text.h"
@@ -272,6 +273,30 @@ static void test_plain(void **state)
     tl_free(tl);
 }
 
+/* A trace longer than an event's time holds (tl.h: TL_T_MAX, 9 h 46 min)
+ * stops there and says so */
+static void test_too_long(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/iosim-strace-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char log[] =
+        "1000 00:00:00.000000 getpid() = 1000 <0.000001>\n"
+        "1000 09:00:00.000000 getpid() = 1000 <0.000001>\n"
+        "1000 10:00:00.000000 getpid() = 1000 <0.000001>\n";
+    assert_int_equal(write(fd, log, sizeof log - 1), (ssize_t)(sizeof log - 1));
+    close(fd);
+    struct tl *tl = import(path);
+    unlink(path);
+    assert_true(tl->truncated);
+    assert_non_null(strstr(tl->note, "longer than 9 h 46 min"));
+    assert_int_equal(calls(tl, "getpid"), 2);
+    for (size_t i = 0; i < tl->nev; i++)
+        assert_true(tl->ev[i].t <= TL_T_MAX);
+    tl_free(tl);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -323,7 +348,8 @@ int main(void)
         cmocka_unit_test(test_unfinished), cmocka_unit_test(test_ff),
         cmocka_unit_test(test_relative), cmocka_unit_test(test_yy),
         cmocka_unit_test(test_verbose), cmocka_unit_test(test_bad_lines),
-        cmocka_unit_test(test_plain), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_plain), cmocka_unit_test(test_too_long),
+        cmocka_unit_test(test_errors),
         cmocka_unit_test(test_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -519,7 +519,7 @@ static void test_phases_models(void **st)
 /*
  * 10,000 clients: the tasks panel and the timeline group them under one
  * heading with a count by state, keep the server and the selected client
- * on screen, and a keypress stays fast.
+ * on screen, and keys work (how fast is make bench's: frame.*).
  */
 static void test_c10k(void **st)
 {
@@ -548,19 +548,13 @@ static void test_c10k(void **st)
     }
     struct cbuf cb;
     assert_int_equal(cb_init(&cb, 132, 43), 0);
-    struct timespec a, b;
-    clock_gettime(CLOCK_MONOTONIC, &a);
     const char *keys = "jjjjkkkkllllhhhh  G g";
-    int n = 0;
-    for (const char *k = keys; *k; k++, n++) {
+    for (const char *k = keys; *k; k++) {
         ui_key(&v, *k);
         ui_render(&v, &cb);
+        if (*k == 'G') /* the end */
+            assert_true(v.cur.w.idx == (long)tl->nev);
     }
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    double ms = ((double)(b.tv_sec - a.tv_sec) * 1e3 +
-                 (double)(b.tv_nsec - a.tv_nsec) / 1e6) / n;
-    printf("c10k (poll): keypress+redraw avg %.2f ms\n", ms);
-    assert_true(ms < 50);
     cb_free(&cb);
     viewer_close(&v);
     tl_free(tl);
@@ -1499,14 +1493,7 @@ static void test_layout_sizes(void **st)
     tl_free(tl);
 }
 
-/* ---- speed -------------------------------------------------------------- */
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
+/* ---- a large timeline (how fast is make bench's, not a test's) ---------- */
 
 static void test_million_events(void **st)
 {
@@ -1537,32 +1524,22 @@ static void test_million_events(void **st)
             push(tl, t + 600, EV_CAPTION, -1, 0, -1, cap, 0, 0);
     }
     struct viewer v;
-    double t0 = now_ms();
     assert_int_equal(viewer_open(&v, tl), 0);
-    double open_ms = now_ms() - t0;
     struct cbuf cb;
     cb_init(&cb, 132, 43);
     unsigned seed = 1;
-    double worst = 0, total = 0;
     int keys[] = { 'l', 'h', ' ', UK_BACKSPACE, 'G', 'g', ']', '[' };
     for (int i = 0; i < 60; i++) {
-        double k0 = now_ms();
         if (i % 3 == 0) {
             seed = seed * 1103515245u + 12345u;
-            viewer_seek(&v, (long)(seed % tl->nev));
+            long to = (long)(seed % tl->nev);
+            assert_int_equal(viewer_seek(&v, to), 0);
+            assert_true(v.cur.w.idx == to);
         } else {
             ui_key(&v, keys[i % 8]);
         }
         ui_render(&v, &cb);
-        double dt = now_ms() - k0;
-        total += dt;
-        if (dt > worst)
-            worst = dt;
     }
-    print_message("10^6 events: open %.0f ms, keypress+redraw avg %.2f ms, worst %.2f ms\n",
-                  open_ms, total / 60, worst);
-    /* generous bound: sanitizer builds are several times slower */
-    assert_true(total / 60 < 50);
     cb_free(&cb);
     viewer_close(&v);
     tl_free(tl);

@@ -760,8 +760,9 @@ static void pass_clamp(struct build *b)
 static int emit(struct build *b, int64_t t, int type, int task, int sub, int obj,
                 int64_t a, int64_t bv, int line)
 {
-    /* what an event holds: a trace longer than TL_T_MAX ends there */
-    t = t < 0 ? 0 : t > TL_T_MAX ? TL_T_MAX : t;
+    if (t > TL_T_MAX) /* past what an event's time holds: the end */
+        return -EOVERFLOW;
+    t = t < 0 ? 0 : t;
     struct tl_ev e = {.t = t, .a = a, .b = bv, .obj = obj,
                       .line = line > 0 && line <= TL_LINE_MAX ? (uint64_t)line : 0,
                       .task = task < 0 ? TL_NOTASK : (uint16_t)task,
@@ -1403,6 +1404,10 @@ int trace_finish(struct trace *tr, const char *title, const char *source,
                  "timeline stops at the first that did not fit", (int)TL_NOTASK - 1);
         b.tl->truncated = 1;
         rc = tl_set_str(&b.tl->note, note);
+    } else if (rc == -EOVERFLOW) {
+        b.tl->truncated = 1;
+        rc = tl_set_str(&b.tl->note, "the trace is longer than 9 h 46 min, "
+                        "the most a timeline holds; it stops there");
     }
     if (rc)
         goto out;

@@ -448,8 +448,8 @@ enum tl_ev_type {
  * its checkpoints (docs/design.md, "Memory").  Time and line share one
  * word, type and sub another, as bit-fields read like plain fields.
  * Producers keep within them: time in 0..TL_T_MAX (a scenario's `limit`
- * cannot pass it; a longer recorded trace is clamped), a line past
- * TL_LINE_MAX recorded as 0 (none).
+ * cannot pass it; a longer recorded trace stops there, with a note), a
+ * line past TL_LINE_MAX recorded as 0 (none).
  */
 #define TL_T_MAX (((int64_t)1 << 45) - 1) /* 9 h 46 min of virtual time */
 #define TL_LINE_MAX ((1 << 18) - 1)

@@ -538,8 +538,6 @@ size_t world_bytes(const struct world *w)
  */
 struct pk {
     uint8_t *p;
-    uint8_t *nib; /* pk_put: the control byte being filled, NULL: none */
-    int hi;       /* its high nibble is next */
 };
 
 static uint64_t ld64(const uint8_t *p)
@@ -551,18 +549,14 @@ static uint64_t ld64(const uint8_t *p)
 
 static int sig_bytes(uint64_t x)
 {
-    int n = 0;
-    while (x) {
-        n++;
-        x >>= 8;
-    }
-    return n;
+    return x ? 8 - __builtin_clzll(x) / 8 : 0;
 }
 
-/* The most bytes packing n bytes can take */
+/* The most bytes packing n bytes can take: a control byte per word at
+ * worst (calls of one word), and the last word stored whole */
 static size_t pk_bound(size_t n)
 {
-    return n + n / 16 + 16;
+    return n + n / 8 + 64;
 }
 
 /* Pack n bytes of rows of stride bytes (each word XOR the word a row
@@ -571,28 +565,26 @@ static void pk_put(struct pk *k, const void *src, size_t n, size_t stride)
 {
     if (n == 0)
         return;
-    k->nib = NULL; /* each call starts a control byte (pk_get unpacks pairs) */
     const uint8_t *s = src;
+    uint8_t *p = k->p;
     size_t words = n / 8;
-    for (size_t i = 0; i < words; i++) {
-        size_t off = i * 8;
-        uint64_t x = ld64(s + off);
-        if (stride && off >= stride)
-            x ^= ld64(s + off - stride);
-        int len = sig_bytes(x);
-        if (!k->nib || k->hi) {
-            k->nib = k->p++;
-            *k->nib = (uint8_t)len;
-            k->hi = 0;
-        } else {
-            *k->nib |= (uint8_t)(len << 4);
-            k->hi = 1;
+    for (size_t i = 0; i < words; i += 2) { /* a control byte, two words */
+        uint8_t *ctl = p++;
+        unsigned c = 0;
+        for (size_t j = i; j < i + 2 && j < words; j++) {
+            size_t off = j * 8;
+            uint64_t x = ld64(s + off);
+            if (stride && off >= stride)
+                x ^= ld64(s + off - stride);
+            int len = sig_bytes(x);
+            c |= (unsigned)len << (4 * (j - i));
+            memcpy(p, &x, 8); /* pk_bound leaves room for the whole word */
+            p += len;
         }
-        memcpy(k->p, &x, (size_t)len);
-        k->p += len;
+        *ctl = (uint8_t)c;
     }
-    memcpy(k->p, s + words * 8, n % 8);
-    k->p += n % 8;
+    memcpy(p, s + words * 8, n % 8);
+    k->p = p + n % 8;
 }
 
 /* Unpack what pk_put(src, n, stride) packed into dst.  The stream has 8
@@ -664,7 +656,7 @@ static int cp_take(struct wcur *c)
     uint8_t *buf = malloc(pk_bound(raw) + 8);
     if (!buf)
         return -ENOMEM;
-    struct pk k = {buf, NULL, 0};
+    struct pk k = {buf};
     pk_put(&k, w->cpus, (size_t)w->ncpus * sizeof *w->cpus, 0);
     pk_put(&k, w->tasks, (size_t)w->ntasks * sizeof *w->tasks, sizeof *w->tasks);
     uint64_t sz[256]; /* the fd tables' sizes, 256 at a time */
@@ -710,7 +702,7 @@ static int cp_take(struct wcur *c)
 /* Make d the world checkpoint cp packed (what world_copy would make) */
 static int cp_restore(struct world *d, const struct world *cp)
 {
-    struct pk k = {cp->arena, NULL, 0};
+    struct pk k = {cp->arena};
     if (d->ncpus != cp->ncpus) {
         int32_t *c = realloc(d->cpus, (size_t)cp->ncpus * sizeof *c);
         if (!c)

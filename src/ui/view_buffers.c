@@ -304,6 +304,10 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     struct rect in = view_frame(v, cb, r, "Buffers: kernel and user", focus);
     if (in.h <= 0)
         return;
+    if (in.h < 3) { /* no room for a buffer under the heading: the strip */
+        draw_strip(v, cb, (struct rect){ in.x, in.y, in.w, 1 });
+        return;
+    }
     int p = proc_of(v), t = v->sel_task, y = in.y;
     int last = in.y + in.h, listen_fd = -1;
     struct openset os; /* the selected task's process: user_buffer's too */
