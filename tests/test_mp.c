@@ -3,7 +3,10 @@
  * lesson spawn-main.scn and small scenarios: a spawned child re-runs the
  * main module's unguarded top-level code and a forked one does not; a
  * start reached during that re-run fails as CPython's does; the syscalls
- * of each method, in CPython's order; the language's errors.
+ * of each method, in CPython's order; the language's errors.  And Pool,
+ * as pool-apply.scn and pool-apply-async.scn write it out: apply runs the
+ * tasks one after another, apply_async at once and sooner, and every
+ * callback runs in the parent's result-handler thread.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -169,6 +172,110 @@ static void test_start_syscalls(void **state)
     tl_free(tl);
 }
 
+/* The most tasks whose name begins with prefix running at one instant,
+ * and for how long two or more did */
+static int max_running(const struct tl *tl, const char *prefix,
+                       int64_t *overlap_ns)
+{
+    int running[64] = {0}, n = 0, most = 0;
+    int64_t since = 0;
+    *overlap_ns = 0;
+    size_t pl = strlen(prefix);
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type != EV_STATE || e->task >= 64 ||
+            strncmp(tl->tasks[e->task].name, prefix, pl))
+            continue;
+        int was = running[e->task], now = e->sub == TS_RUNNING;
+        if (was == now)
+            continue;
+        if (n >= 2)
+            *overlap_ns += e->t - since;
+        running[e->task] = now;
+        n += now ? 1 : -1;
+        since = e->t;
+        if (n > most)
+            most = n;
+    }
+    return most;
+}
+
+static int64_t makespan(const struct tl *tl)
+{
+    return tl->nev ? tl->ev[tl->nev - 1].t : 0;
+}
+
+static void test_pool_apply_against_async(void **state)
+{
+    (void)state;
+    struct tl *ap = run_file("scenarios/pool-apply.scn");
+    struct tl *as = run_file("scenarios/pool-apply-async.scn");
+    int64_t ov_ap, ov_as;
+    /* apply: one task at a time, although two workers wait */
+    max_running(ap, "worker", &ov_ap);
+    assert_true(ov_ap < 100000);
+    /* apply_async: both workers compute at once, for most of a task */
+    assert_int_equal(max_running(as, "worker", &ov_as), 2);
+    assert_true(ov_as > 15000000);
+    /* and it is done sooner: about one task's time against two */
+    assert_true(makespan(as) * 3 < makespan(ap) * 2);
+    assert_true(makespan(ap) >= 40000000);
+    tl_free(ap);
+    tl_free(as);
+}
+
+/* The script line of the first line of file that contains text */
+static int line_of(const char *file, const char *text)
+{
+    FILE *f = fopen(file, "r");
+    assert_non_null(f);
+    char b[1024];
+    int n = 0, found = 0;
+    while (fgets(b, sizeof b, f)) {
+        n++;
+        if (strstr(b, text)) {
+            found = n;
+            break;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static void test_pool_callbacks_in_parent(void **state)
+{
+    (void)state;
+    const char *file = "scenarios/pool-apply-async.scn";
+    struct tl *tl = run_file(file);
+    int main_ = task_id(tl, "main"), rh = task_id(tl, "main/results");
+    int cb = line_of(file, "write 1 40"), say = cb - 1;
+    assert_true(cb > 1);
+    /* every event of the callback's lines (its caption, its print) is the
+     * result-handler thread's, a thread of the parent process */
+    int writes = 0, captions = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task >= tl->ntasks || (e->line != cb && e->line != say))
+            continue;
+        if (tl->tasks[e->task].script != tl->tasks[main_].script)
+            continue;
+        assert_int_equal(e->task, rh);
+        assert_int_equal(tl->tasks[e->task].proc, main_);
+        writes += e->type == EV_SYSCALL && e->sub == SYS_WRITE;
+        captions += e->type == EV_CAPTION;
+    }
+    assert_int_equal(writes, 2); /* one callback per task */
+    assert_int_equal(captions, 2);
+    /* and no worker writes to the terminal */
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_SYS_ENTER && e->sub == SYS_WRITE && e->obj == 1 &&
+            e->task < tl->ntasks)
+            assert_int_equal(e->task, rh);
+    }
+    tl_free(tl);
+}
+
 static void expect_error(const char *text, const char *msg)
 {
     char e[512];
@@ -202,6 +309,8 @@ int main(void)
         cmocka_unit_test(test_unguarded_start_fails),
         cmocka_unit_test(test_start_syscalls),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_pool_apply_against_async),
+        cmocka_unit_test(test_pool_callbacks_in_parent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

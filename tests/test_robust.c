@@ -3,7 +3,8 @@
  * the run's budget (steps, memory, with variables copied by every fork),
  * overflow while packing a syscall's arguments, report an exit status
  * Linux would not, write raw control characters into --dump, or leave half
- * a UTF-8 character in a viewer message.
+ * a UTF-8 character in a viewer message; and the exports' own formatters
+ * must say what printf would (digits, truncation).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 
 #include "sim/scn.h"
 #include "sim/sim.h"
+#include "tl/obuf.h"
 #include "tl/text.h"
 #include "ui/viewer.h"
 #include "testlib.h"
@@ -138,6 +140,63 @@ static void test_dump_escapes(void **st)
     tl_free(tl);
 }
 
+/* The exports' integer formatters write what printf writes */
+static void test_obuf_printf(void **st)
+{
+    (void)st;
+    static const int64_t v[] = {0, 1, 9, 10, 99, 100, 101, 999999999, 1000000000,
+                                -1, -10, -12345, INT64_MAX, INT64_MIN,
+                                (int64_t)1 << 32};
+    struct obuf *o = malloc(sizeof *o);
+    assert_non_null(o);
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+        char want[128], *got = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&got, &len);
+        assert_non_null(f);
+        ob_init(o, f);
+        ob_i64(o, v[i]);
+        ob_c(o, ' ');
+        ob_u0(o, (uint64_t)(v[i] < 0 ? -(v[i] + 1) : v[i]) % 1000000000, 9);
+        ob_c(o, ' ');
+        ob_pad(o, "ab", 6);
+        ob_pad(o, "abcdefgh", 6);
+        assert_int_equal(ob_flush(o), 0);
+        fclose(f);
+        snprintf(want, sizeof want, "%lld %09llu %-*s%-*s", (long long)v[i],
+                 (unsigned long long)((v[i] < 0 ? -(v[i] + 1) : v[i]) % 1000000000),
+                 6, "ab", 6, "abcdefgh");
+        assert_string_equal(got, want);
+        free(got);
+    }
+    free(o);
+}
+
+/* An event's words in a short buffer are the start of its words in a long
+ * one, as snprintf cuts them: the viewer draws them into narrow panels */
+static void test_text_truncates(void **st)
+{
+    (void)st;
+    static const char *const files[] = {"scenarios/epoll.scn", "scenarios/select.scn",
+                                        "scenarios/io_uring.scn", "scenarios/zombie.scn"};
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        struct tl *tl = run_file(files[f]);
+        for (size_t i = 0; i < tl->nev; i++) {
+            char full[1536], cut[64];
+            tl_ev_text(full, sizeof full, tl, (long)i);
+            static const size_t lens[] = {1, 2, 9, 23, 40, 64};
+            for (size_t k = 0; k < sizeof lens / sizeof *lens; k++) {
+                memset(cut, 'x', sizeof cut);
+                tl_ev_text(cut, lens[k], tl, (long)i);
+                size_t n = strlen(full) < lens[k] - 1 ? strlen(full) : lens[k] - 1;
+                assert_int_equal(strlen(cut), n);
+                assert_memory_equal(cut, full, n);
+            }
+        }
+        tl_free(tl);
+    }
+}
+
 /* A message cut to fit never ends in half a character */
 static void test_msg_utf8(void **st)
 {
@@ -169,6 +228,8 @@ int main(void)
         cmocka_unit_test(test_uring_enter_arg),
         cmocka_unit_test(test_exit_low_bits),
         cmocka_unit_test(test_dump_escapes),
+        cmocka_unit_test(test_obuf_printf),
+        cmocka_unit_test(test_text_truncates),
         cmocka_unit_test(test_msg_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -155,6 +155,13 @@ static const struct {
     /* docs/real.md: the runner forks where CPython's spawn makes a vfork
      * and an execve (it is not an interpreter it could exec afresh) */
     {"scenarios/spawn-main.scn", DIFFERS},
+    /* docs/real.md: ipc-queue's SemLocks; whether the in-process
+     * semaphores make futex calls is the real threads' timing */
+    {"scenarios/pool-apply.scn", DIFFERS},
+    {"scenarios/pool-apply-async.scn", DIFFERS},
+    /* docs/real.md: a real fork that a child's SIGCHLD interrupts is
+     * restarted by the kernel (clone() = ERESTARTNOINTR, then again) */
+    {"scenarios/three-designs.scn", DIFFERS},
     /* 10,000 peers: more tasks than a real run may start */
     {"scenarios/c10k.scn", NOT_REAL},
 };

@@ -524,7 +524,9 @@ static int cmp_long(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void seek_check(const char *text, int samples)
+/* Seeks to samples places of text's timeline, in a shuffled order, give
+ * the worlds the engine had there; returns the cursor's removal hints */
+static size_t seek_check(const char *text, int samples)
 {
     struct prog *p = scn_parse("s.scn", text, strlen(text), err, sizeof err);
     if (!p)
@@ -555,6 +557,7 @@ static void seek_check(const char *text, int samples)
         if (d)
             fail_msg("seek to %ld: %s differs", c.want[i], d);
     }
+    size_t hints = cur.nhints;
     for (int i = 0; i < samples; i++)
         world_free(&c.worlds[i]);
     free(c.worlds);
@@ -562,6 +565,7 @@ static void seek_check(const char *text, int samples)
     wcur_close(&cur);
     tl_free(tl);
     prog_free(p);
+    return hints;
 }
 
 static void test_seek_equivalence(void **state)
@@ -578,6 +582,23 @@ static void test_seek_equivalence(void **state)
                "    repeat 3 {\n        send c 100\n        n = recv c 4K\n    }\n"
                "    close c\n}\n",
                300);
+}
+
+/* An epoll server behind on 1,000 connections: its ready list holds
+ * hundreds, removals find their item far in, and seeks replay them from
+ * the cursor's hints */
+static void test_seek_long_queue(void **state)
+{
+    (void)state;
+    size_t hints = seek_check(
+        "model epoll\nmachine {\n    cpus 1\n    latency 100us\n    backlog 4096\n}\n"
+        "server web {\n    model epoll\n    port 8080\n    work 20us\n    reply 2K\n"
+        "    nofile 4096\n}\n"
+        "peer browser count 1000 every 10us at 1ms {\n    c = connect 8080\n"
+        "    repeat 2 {\n        send c 300\n        n = recv c 4K\n        sleep 5ms\n"
+        "    }\n    close c\n}\n",
+        300);
+    assert_true(hints > 100);
 }
 
 int main(void)
@@ -600,6 +621,7 @@ int main(void)
         cmocka_unit_test(test_coroutines),
         cmocka_unit_test(test_terminal_input),
         cmocka_unit_test(test_seek_equivalence),
+        cmocka_unit_test(test_seek_long_queue),
     };
     return cmocka_run_group_tests_name("sim", tests, NULL, NULL);
 }

@@ -673,6 +673,30 @@ static int in_panel(const char *txt, const char *panel, const char *text)
     return 0;
 }
 
+/* The two phases panel finds a task's last input however far back it is:
+ * here 250,000 events of another process lie between the read and the
+ * cursor (a scan back used to stop at 200,000 and say "No read() yet") */
+static void test_phases_far_input(void **st)
+{
+    (void)st;
+    struct tl *tl = run_text("process r {\n    s = socket\n    listen s 80\n"
+                             "    c = accept s\n    n = read c 4K\n    sleep 2s\n}\n"
+                             "process spin {\n    repeat 60000 {\n        sleep 1us\n"
+                             "    }\n}\n"
+                             "peer p at 1ms {\n    c = connect 80\n    send c 100\n"
+                             "    sleep 3s\n}\n");
+    long read_at = -1;
+    for (size_t i = 0; i < tl->nev && read_at < 0; i++)
+        if (tl->ev[i].type == EV_SYSCALL && tl->ev[i].sub == SYS_READ && tl->ev[i].task == 0)
+            read_at = (long)i;
+    assert_true(read_at >= 0 && (long)tl->nev > read_at + 250001);
+    char *txt = render_text(tl, 132, 43, read_at + 250000, 0);
+    assert_true(in_panel(txt, "Two phases of an input: r", "read() returned 100"));
+    assert_false(in_panel(txt, "Two phases of an input: r", "No read()"));
+    free(txt);
+    tl_free(tl);
+}
+
 /*
  * At 80x24 the fd table is on screen with a model's queues, and follows the
  * fd that changed last; the selection starts at the first fd that is not a
@@ -1562,6 +1586,7 @@ int main(void)
         cmocka_unit_test(test_fd_words),
         cmocka_unit_test(test_phases_models),
         cmocka_unit_test(test_c10k),
+        cmocka_unit_test(test_phases_far_input),
         cmocka_unit_test(test_steps_show_effects),
         cmocka_unit_test(test_play_stops_at_steps),
         cmocka_unit_test(test_long_tables),

@@ -43,7 +43,7 @@ enum mp_role {
     MP_SPAWNED, /* a child of spawn: from vfork to the re-import of main */
 };
 
-/* The parent's fds (mp_fd[]) */
+/* The parent's fds (start_fd[]) */
 enum { FD_PARENT_R, FD_CHILD_W, FD_CHILD_R, FD_PARENT_W, FD_ERR_R, FD_ERR_W };
 
 /* The pickled preparation data and process object a spawned child reads,
@@ -132,7 +132,7 @@ static int spawn_next_close(struct sim *s, const struct task *c)
     int n = s->w.procs[c->proc].nfds;
     for (int fd = 3; fd < n; fd++)
         if (s->w.procs[c->proc].fds[fd].obj >= 0 &&
-            fd != c->mp_fd[FD_CHILD_R] && fd != c->mp_fd[FD_CHILD_W])
+            fd != c->start_fd[FD_CHILD_R] && fd != c->start_fd[FD_CHILD_W])
             return fd;
     return -1;
 }
@@ -179,7 +179,7 @@ static int spawn_child(struct sim *s, struct task *t, const struct prog_ins *in)
                      "python3\", \"-B\", \"-c\", \"from multiprocessing.spawn "
                      "import spawn_main; spawn_main(pipe_handle=%d)\", "
                      "\"--multiprocessing-fork\"], 0x7ffd... /* 37 vars */",
-                     t->mp_fd[FD_CHILD_R]);
+                     t->start_fd[FD_CHILD_R]);
             sim_sys_enter_args(s, t, SYS_EXECVE_NR, -1, 0, args);
             if (spawn_exec_done(s, t) < 0)
                 return GO_FAIL;
@@ -203,7 +203,7 @@ static int spawn_child(struct sim *s, struct task *t, const struct prog_ins *in)
         return GO_BUSY;
     }
     case 5: /* spawn._main: pickle.load from the pipe (a 4 KiB read) */
-        return net_read(s, t, t->mp_fd[FD_CHILD_R], 4096, 0);
+        return net_read(s, t, t->start_fd[FD_CHILD_R], 4096, 0);
     default: /* prepare(): run the main module again, as __mp_main__ */
         t->phase = 0;
         t->mp_role = MP_PARENT;
@@ -220,8 +220,8 @@ static int spawn_child(struct sim *s, struct task *t, const struct prog_ins *in)
 static int forked_child(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     switch (t->phase) {
-    case 0: return mp_close(s, t, t->mp_fd[FD_PARENT_R]);
-    case 1: return mp_close(s, t, t->mp_fd[FD_PARENT_W]);
+    case 0: return mp_close(s, t, t->start_fd[FD_PARENT_R]);
+    case 1: return mp_close(s, t, t->start_fd[FD_PARENT_W]);
     default:
         t->phase = 0;
         t->mp_role = MP_PARENT;
@@ -246,7 +246,7 @@ static int mp_child(struct sim *s, struct task *t, const struct prog_ins *in,
         struct task *ch = &s->tasks[c];
         ch->pc = t->pc;
         ch->mp_role = vfork ? MP_SPAWNED : MP_FORKED;
-        memcpy(ch->mp_fd, t->mp_fd, sizeof ch->mp_fd);
+        memcpy(ch->start_fd, t->start_fd, sizeof ch->start_fd);
         t->mp_child = c;
         if (!vfork)
             tl_task_set_module(s->tl, c, TL_MOD_MAIN);
@@ -263,7 +263,7 @@ static int mp_child(struct sim *s, struct task *t, const struct prog_ins *in,
 
 static int mp_parent(struct sim *s, struct task *t, const struct prog_ins *in)
 {
-    int32_t *fd = t->mp_fd;
+    int32_t *fd = t->start_fd;
     int spawn = in->flags != START_FORK;
     if (t->mp_boot && spawn)
         return mp_bootstrap_error(s, t);

@@ -167,7 +167,7 @@ struct task {
     int32_t mp_target; /* pc of the target block to run once the main
                           module's top-level code is done, -1 */
     int32_t mp_child;  /* the parent: the child being started, -1 */
-    int32_t mp_fd[6];
+    int32_t start_fd[6];
     int64_t msg_len, msg_got; /* conn_recv: the pickle's length, the bytes
                                  of the part being read so far (msg.c) */
     int64_t msg_kind, msg_val; /* conn_recv: what it will return */

@@ -2,6 +2,7 @@
  * export.c - statistics, JSON and Chrome trace exports of a timeline.
  */
 #include "tl/export.h"
+#include "tl/obuf.h"
 #include "tl/text.h"
 
 #include <errno.h>
@@ -177,204 +178,278 @@ void tl_json_str(FILE *out, const char *s)
     fputc('"', out);
 }
 
+/* tl_json_str into the buffer: runs of plain bytes copied at once */
+static void json_str(struct obuf *o, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : ""), *run;
+    ob_c(o, '"');
+    for (;;) {
+        for (run = p; *p >= 0x20 && *p != 0x7f && *p != '"' && *p != '\\'; p++)
+            ;
+        ob_mem(o, (const char *)run, (size_t)(p - run));
+        if (!*p)
+            break;
+        if (*p == '"' || *p == '\\') {
+            ob_c(o, '\\');
+            ob_c(o, (char)*p);
+        } else if (*p == '\n')
+            ob_s(o, "\\n");
+        else if (*p == '\t')
+            ob_s(o, "\\t");
+        else {
+            ob_s(o, "\\u00");
+            ob_c(o, "0123456789abcdef"[*p >> 4]);
+            ob_c(o, "0123456789abcdef"[*p & 15]);
+        }
+        p++;
+    }
+    ob_c(o, '"');
+}
+
 static const char *task_name(const struct tl *tl, int t)
 {
     return t >= 0 && t < tl->ntasks ? tl->tasks[t].name : NULL;
 }
 
-static void json_stats(const struct tl *tl, const struct tl_stats *st, FILE *out)
+/* ,"key": then an integer */
+static void json_int(struct obuf *o, const char *key, int64_t v)
+{
+    ob_s(o, key);
+    ob_i64(o, v);
+}
+
+static void json_stats(const struct tl *tl, const struct tl_stats *st,
+                       struct obuf *o)
 {
     (void)tl;
-    fputs("{\"syscalls\":{", out);
+    ob_s(o, "{\"syscalls\":{");
     int first = 1;
     for (int s = 0; s < TL_SYS_ALL; s++) {
         if (!st->syscalls[s])
             continue;
-        fprintf(out, "%s\"%s\":%ld", first ? "" : ",", tl_sys_name(s), st->syscalls[s]);
+        ob_s(o, first ? "\"" : ",\"");
+        ob_s(o, tl_sys_name(s));
+        json_int(o, "\":", st->syscalls[s]);
         first = 0;
     }
-    fputc('}', out);
-#define X(name, f) fprintf(out, ",\"" name "\":%lld", (long long)st->f);
+    ob_c(o, '}');
+#define X(name, f) json_int(o, ",\"" name "\":", (int64_t)st->f);
     TL_STAT_FIELDS(X)
 #undef X
-    fputc('}', out);
+    ob_c(o, '}');
 }
 
-static void json_event(const struct tl *tl, size_t i, FILE *out)
+static void json_event(const struct tl *tl, size_t i, struct obuf *o)
 {
     const struct tl_ev *e = &tl->ev[i];
-    fprintf(out, "{\"i\":%zu,\"t_ns\":%lld,\"task\":", i, (long long)e->t);
+    json_int(o, "{\"i\":", (int64_t)i);
+    json_int(o, ",\"t_ns\":", e->t);
+    ob_s(o, ",\"task\":");
     const char *tn = e->task == TL_NOTASK ? NULL : task_name(tl, e->task);
     if (tn)
-        tl_json_str(out, tn);
+        json_str(o, tn);
     else
-        fputs("null", out);
-    fprintf(out, ",\"type\":\"%s\"", tl_ev_name(e->type));
+        ob_s(o, "null");
+    ob_s(o, ",\"type\":\"");
+    ob_s(o, tl_ev_name(e->type));
+    ob_c(o, '"');
     if (e->line > 0)
-        fprintf(out, ",\"line\":%d", e->line);
+        json_int(o, ",\"line\":", e->line);
     switch (e->type) {
     case EV_TASK_NEW:
-        fprintf(out, ",\"kind\":\"%s\"", tl_task_kind_name(e->sub));
+        ob_s(o, ",\"kind\":\"");
+        ob_s(o, tl_task_kind_name(e->sub));
+        ob_c(o, '"');
         break;
     case EV_STATE:
-        fprintf(out, ",\"state\":\"%s\"", tl_state_name(e->sub));
+        ob_s(o, ",\"state\":\"");
+        ob_s(o, tl_state_name(e->sub));
+        ob_c(o, '"');
         if (e->sub == TS_RUNNING && e->a >= 0)
-            fprintf(out, ",\"cpu\":%lld", (long long)e->a);
-        if (e->sub == TS_BLOCKED)
-            fprintf(out, ",\"wait\":\"%s\"", tl_wait_name((int)e->a));
+            json_int(o, ",\"cpu\":", e->a);
+        if (e->sub == TS_BLOCKED) {
+            ob_s(o, ",\"wait\":\"");
+            ob_s(o, tl_wait_name((int)e->a));
+            ob_c(o, '"');
+        }
         if (e->sub == TS_BLOCKED && e->obj >= 0)
-            fprintf(out, ",\"object\":%d", e->obj);
+            json_int(o, ",\"object\":", e->obj);
         if (e->sub == TS_EXITED || e->sub == TS_ZOMBIE)
-            fprintf(out, ",\"code\":%lld", (long long)e->a);
+            json_int(o, ",\"code\":", e->a);
         if (e->sub == TS_EXITED && e->obj != -1) {
-            fputs(",\"reaped_by\":", out);
+            ob_s(o, ",\"reaped_by\":");
             if (e->obj >= 0)
-                tl_json_str(out, task_name(tl, e->obj));
+                json_str(o, task_name(tl, e->obj));
             else
-                fputs("\"init\"", out);
+                ob_s(o, "\"init\"");
         }
         break;
     case EV_SYS_ENTER:
         if (e->sub == SYS_SELECT && e->obj <= -2 &&
             TL_OBJ_STR(e->obj) < tl->nstrs) { /* the sets instead of an fd */
-            fprintf(out, ",\"name\":\"pselect6\",\"fd\":-1,\"arg\":%lld,"
-                    "\"sets\":", (long long)e->a);
-            tl_json_str(out, tl->strs[TL_OBJ_STR(e->obj)]);
+            json_int(o, ",\"name\":\"pselect6\",\"fd\":-1,\"arg\":", e->a);
+            ob_s(o, ",\"sets\":");
+            json_str(o, tl->strs[TL_OBJ_STR(e->obj)]);
             if (e->b < 0)
-                fprintf(out, ",\"timeout_ns\":%lld",
-                        (long long)TL_TMO_NS(e->b));
+                json_int(o, ",\"timeout_ns\":", TL_TMO_NS(e->b));
             break;
         }
         if (e->sub == SYS_EPOLL_CTL && (e->a & TL_EPCTL_FULL)) {
             char ev[96];
-            fprintf(out, ",\"name\":\"epoll_ctl\",\"fd\":%d,\"arg\":%d,"
-                    "\"op\":\"%s\"", e->obj, TL_EPCTL_FD(e->a),
-                    tl_epoll_op_name(TL_EPCTL_OP(e->a)));
-            if (TL_EPCTL_OP(e->a) != 2)
-                fprintf(out, ",\"events\":\"%s\"",
-                        tl_epoll_events_text(ev, sizeof ev, TL_EPCTL_EV(e->a)));
+            json_int(o, ",\"name\":\"epoll_ctl\",\"fd\":", e->obj);
+            json_int(o, ",\"arg\":", TL_EPCTL_FD(e->a));
+            ob_s(o, ",\"op\":\"");
+            ob_s(o, tl_epoll_op_name(TL_EPCTL_OP(e->a)));
+            ob_c(o, '"');
+            if (TL_EPCTL_OP(e->a) != 2) {
+                ob_s(o, ",\"events\":\"");
+                ob_s(o, tl_epoll_events_text(ev, sizeof ev, TL_EPCTL_EV(e->a)));
+                ob_c(o, '"');
+            }
             break;
         }
-        fprintf(out, ",\"name\":\"%s\",\"fd\":%d,\"arg\":%lld", tl_sys_name(e->sub),
-                e->obj, (long long)e->a);
+        ob_s(o, ",\"name\":\"");
+        ob_s(o, tl_sys_name(e->sub));
+        json_int(o, "\",\"fd\":", e->obj);
+        json_int(o, ",\"arg\":", e->a);
         if (e->b > 0 && e->b <= tl->nstrs) {
-            fputs(",\"args\":", out); /* as strace printed them */
-            tl_json_str(out, tl->strs[e->b - 1]);
+            ob_s(o, ",\"args\":"); /* as strace printed them */
+            json_str(o, tl->strs[e->b - 1]);
         }
         if (e->b < 0) /* a waiting call's timeout */
-            fprintf(out, ",\"timeout_ns\":%lld", (long long)TL_TMO_NS(e->b));
+            json_int(o, ",\"timeout_ns\":", TL_TMO_NS(e->b));
         break;
     case EV_SYSCALL: {
         int strobj = e->sub == SYS_SELECT && e->obj <= -2 &&
                      TL_OBJ_STR(e->obj) < tl->nstrs;
-        fprintf(out, ",\"name\":\"%s\",\"fd\":%d,\"ret\":%lld", tl_sys_name(e->sub),
-                strobj ? -1 : e->obj, (long long)(e->a < 0 ? -1 : e->a));
+        ob_s(o, ",\"name\":\"");
+        ob_s(o, tl_sys_name(e->sub));
+        json_int(o, "\",\"fd\":", strobj ? -1 : e->obj);
+        json_int(o, ",\"ret\":", e->a < 0 ? -1 : e->a);
         if (strobj && e->a > 0) { /* the sets it left: "in [3]" */
-            fputs(",\"ready\":", out);
-            tl_json_str(out, tl->strs[TL_OBJ_STR(e->obj)]);
+            ob_s(o, ",\"ready\":");
+            json_str(o, tl->strs[TL_OBJ_STR(e->obj)]);
         }
         const char *en = tl_errno_name(e->a);
-        if (e->a < 0 && en)
-            fprintf(out, ",\"errno\":\"%s\"", en);
-        fprintf(out, ",\"dur_ns\":%lld", (long long)e->b);
+        if (e->a < 0 && en) {
+            ob_s(o, ",\"errno\":\"");
+            ob_s(o, en);
+            ob_c(o, '"');
+        }
+        json_int(o, ",\"dur_ns\":", e->b);
         break;
     }
     case EV_FD_OPEN: case EV_FD_CLOSE:
-        fprintf(out, ",\"fd\":%lld,\"object\":%d", (long long)e->a, e->obj);
+        json_int(o, ",\"fd\":", e->a);
+        json_int(o, ",\"object\":", e->obj);
         break;
     case EV_FLAGS:
-        fprintf(out, ",\"fd\":%lld,\"object\":%d,\"nonblock\":%s,\"async\":%s",
-                (long long)e->a, e->obj, e->sub & TL_FL_NONBLOCK ? "true" : "false",
-                e->sub & TL_FL_ASYNC ? "true" : "false");
+        json_int(o, ",\"fd\":", e->a);
+        json_int(o, ",\"object\":", e->obj);
+        ob_s(o, e->sub & TL_FL_NONBLOCK ? ",\"nonblock\":true" : ",\"nonblock\":false");
+        ob_s(o, e->sub & TL_FL_ASYNC ? ",\"async\":true" : ",\"async\":false");
         break;
     case EV_DATA:
-        fprintf(out, ",\"object\":%d,\"bytes\":%lld,\"from\":%lld", e->obj,
-                (long long)e->a, (long long)e->b);
+        json_int(o, ",\"object\":", e->obj);
+        json_int(o, ",\"bytes\":", e->a);
+        json_int(o, ",\"from\":", e->b);
         break;
     case EV_COPY:
-        fprintf(out, ",\"object\":%d,\"bytes\":%lld,\"direction\":\"%s\",\"dur_ns\":%lld",
-                e->obj, (long long)e->a,
-                e->sub == TC_TO_USER ? "kernel_to_user" : "user_to_kernel",
-                (long long)e->b);
+        json_int(o, ",\"object\":", e->obj);
+        json_int(o, ",\"bytes\":", e->a);
+        ob_s(o, e->sub == TC_TO_USER ? ",\"direction\":\"kernel_to_user\""
+                                     : ",\"direction\":\"user_to_kernel\"");
+        json_int(o, ",\"dur_ns\":", e->b);
         break;
     case EV_EOF: case EV_OBJ_FREE:
-        fprintf(out, ",\"object\":%d", e->obj);
+        json_int(o, ",\"object\":", e->obj);
         break;
     case EV_OBJ_NEW: case EV_OBJ_SET:
-        fprintf(out, ",\"object\":%d,\"kind\":\"%s\"", e->obj, tl_obj_kind_name(e->sub));
+        json_int(o, ",\"object\":", e->obj);
+        ob_s(o, ",\"kind\":\"");
+        ob_s(o, tl_obj_kind_name(e->sub));
+        ob_c(o, '"');
         if (e->a > 0)
-            fprintf(out, ",\"port\":%lld", (long long)e->a);
+            json_int(o, ",\"port\":", e->a);
         break;
     case EV_QUEUE:
-        fprintf(out, ",\"queue\":%d,\"op\":\"%s\",\"item\":%lld", e->obj,
-                e->sub == TQ_PUSH ? "push" : e->sub == TQ_POP ? "pop" : "remove",
-                (long long)e->a);
+        json_int(o, ",\"queue\":", e->obj);
+        ob_s(o, e->sub == TQ_PUSH ? ",\"op\":\"push\"" : e->sub == TQ_POP
+                                                          ? ",\"op\":\"pop\""
+                                                          : ",\"op\":\"remove\"");
+        json_int(o, ",\"item\":", e->a);
         if (e->obj >= 0 && e->obj < tl->nqueues &&
             tl->queues[e->obj].kind == TQK_MSGS) { /* a message's payload */
             int k = TL_MSG_KIND(e->a);
-            fputs(",\"kind\":", out);
-            tl_json_str(out, k >= 0 && k < tl->nstrs && tl->strs[k] ? tl->strs[k]
-                                                                   : "?");
+            ob_s(o, ",\"kind\":");
+            json_str(o, k >= 0 && k < tl->nstrs && tl->strs[k] ? tl->strs[k] : "?");
             if (TL_MSG_VAL(e->a) == TL_MSG_NOVAL)
-                fputs(",\"value\":null", out);
+                ob_s(o, ",\"value\":null");
             else
-                fprintf(out, ",\"value\":%lld", (long long)TL_MSG_VAL(e->a));
+                json_int(o, ",\"value\":", TL_MSG_VAL(e->a));
         }
         break;
     case EV_CAPTION:
-        fputs(",\"text\":", out);
-        tl_json_str(out, e->a >= 0 && e->a < tl->nstrs ? tl->strs[e->a] : "");
+        ob_s(o, ",\"text\":");
+        json_str(o, e->a >= 0 && e->a < tl->nstrs ? tl->strs[e->a] : "");
         break;
     case EV_SIGNAL:
-        fprintf(out, ",\"signal\":%lld,\"handled\":%s", (long long)e->a,
-                e->sub == 1 ? "true" : "false");
+        json_int(o, ",\"signal\":", e->a);
+        ob_s(o, e->sub == 1 ? ",\"handled\":true" : ",\"handled\":false");
         if (e->sub == 2) /* raised while pending: merged, not queued */
-            fputs(",\"merged\":true", out);
+            ob_s(o, ",\"merged\":true");
         if (e->sub == 3)
-            fputs(",\"ignored\":true", out);
-        if (e->sub == 3 && e->a == TL_SIGCHLD)
-            fprintf(out, ",\"pid\":%d,\"status\":%d", TL_CHLD_PID(e->b),
-                    TL_CHLD_STATUS(e->b));
+            ob_s(o, ",\"ignored\":true");
+        if (e->sub == 3 && e->a == TL_SIGCHLD) {
+            json_int(o, ",\"pid\":", TL_CHLD_PID(e->b));
+            json_int(o, ",\"status\":", TL_CHLD_STATUS(e->b));
+        }
         break;
     case EV_REPARENT:
-        fputs(",\"parent\":", out);
+        ob_s(o, ",\"parent\":");
         if (e->a >= 0)
-            tl_json_str(out, task_name(tl, (int)e->a));
+            json_str(o, task_name(tl, (int)e->a));
         else
-            fputs("\"init\"", out);
+            ob_s(o, "\"init\"");
         break;
     case EV_ARGCOPY:
-        fprintf(out, ",\"name\":\"%s\",\"bytes\":%lld,\"direction\":\"%s\","
-                "\"dur_ns\":%lld", tl_sys_name(e->obj), (long long)e->a,
-                e->sub == TC_TO_USER ? "kernel_to_user" : "user_to_kernel",
-                (long long)e->b);
+        ob_s(o, ",\"name\":\"");
+        ob_s(o, tl_sys_name(e->obj));
+        json_int(o, "\",\"bytes\":", e->a);
+        ob_s(o, e->sub == TC_TO_USER ? ",\"direction\":\"kernel_to_user\""
+                                     : ",\"direction\":\"user_to_kernel\"");
+        json_int(o, ",\"dur_ns\":", e->b);
         break;
     case EV_MEM:
-        fprintf(out, ",\"queue\":%d,\"op\":\"%s\",\"value\":%lld", e->obj,
-                e->sub == TM_LOAD ? "load" : e->sub == TM_STORE ? "store"
-                : e->sub == TM_COPY ? "copy" : e->sub == TM_CAS ? "cmpxchg"
-                                                                : "xchg",
-                (long long)e->a);
+        json_int(o, ",\"queue\":", e->obj);
+        ob_s(o, e->sub == TM_LOAD ? ",\"op\":\"load\"" : e->sub == TM_STORE
+                                                            ? ",\"op\":\"store\""
+                : e->sub == TM_COPY ? ",\"op\":\"copy\"" : e->sub == TM_CAS
+                                                               ? ",\"op\":\"cmpxchg\""
+                                                               : ",\"op\":\"xchg\"");
+        json_int(o, ",\"value\":", e->a);
         if (e->sub == TM_CAS || e->sub == TM_XCHG)
-            fprintf(out, ",\"before\":%lld", (long long)e->b);
+            json_int(o, ",\"before\":", e->b);
         break;
     case EV_SCAN:
-        fprintf(out, ",\"name\":\"%s\",\"fds\":%lld,\"dur_ns\":%lld",
-                tl_sys_name(e->sub), (long long)e->a, (long long)e->b);
+        ob_s(o, ",\"name\":\"");
+        ob_s(o, tl_sys_name(e->sub));
+        json_int(o, "\",\"fds\":", e->a);
+        json_int(o, ",\"dur_ns\":", e->b);
         break;
     case EV_SWITCH: {
         static const char *const why[] = {"next", "send", "yield", "stop",
                                           "switch", "return", "wait",
                                           "ready", "start"};
-        fputs(",\"to\":", out); /* a task, by name as "task" is */
-        tl_json_str(out, e->obj >= 0 && e->obj < tl->ntasks ? tl->tasks[e->obj].name
-                                                           : "");
-        fprintf(out, ",\"why\":\"%s\",\"value\":%lld",
-                e->sub < TSW__COUNT ? why[e->sub] : "?", (long long)e->a);
+        ob_s(o, ",\"to\":"); /* a task, by name as "task" is */
+        json_str(o, e->obj >= 0 && e->obj < tl->ntasks ? tl->tasks[e->obj].name : "");
+        ob_s(o, ",\"why\":\"");
+        ob_s(o, e->sub < TSW__COUNT ? why[e->sub] : "?");
+        json_int(o, "\",\"value\":", e->a);
         break;
     }
     }
-    fputc('}', out);
+    ob_c(o, '}');
 }
 
 int tl_export_json(const struct tl *tl, FILE *out)
@@ -382,58 +457,75 @@ int tl_export_json(const struct tl *tl, FILE *out)
     struct tl_stats st;
     if (tl_stats(tl, &st))
         return -ENOMEM;
-    fputs("{\"format\":\"iosim-timeline\",\"version\":1,\"title\":", out);
-    tl_json_str(out, tl->title);
-    fputs(",\"source\":", out);
-    tl_json_str(out, tl->source);
-    fputs(",\"model\":", out);
-    tl_json_str(out, tl->model);
-    fprintf(out, ",\"cpus\":%d,\"truncated\":%s,\"note\":", tl->ncpus,
-            tl->truncated ? "true" : "false");
+    struct obuf *o = malloc(sizeof *o);
+    if (!o)
+        return -ENOMEM;
+    ob_init(o, out);
+    ob_s(o, "{\"format\":\"iosim-timeline\",\"version\":1,\"title\":");
+    json_str(o, tl->title);
+    ob_s(o, ",\"source\":");
+    json_str(o, tl->source);
+    ob_s(o, ",\"model\":");
+    json_str(o, tl->model);
+    json_int(o, ",\"cpus\":", tl->ncpus);
+    ob_s(o, tl->truncated ? ",\"truncated\":true,\"note\":"
+                          : ",\"truncated\":false,\"note\":");
     if (tl->note)
-        tl_json_str(out, tl->note);
+        json_str(o, tl->note);
     else
-        fputs("null", out);
-    fputs(",\n\"tasks\":[", out);
+        ob_s(o, "null");
+    ob_s(o, ",\n\"tasks\":[");
     for (int i = 0; i < tl->ntasks; i++) {
         const struct tl_task *t = &tl->tasks[i];
-        fprintf(out, "%s\n{\"id\":%d,\"name\":", i ? "," : "", i);
-        tl_json_str(out, t->name);
-        fprintf(out, ",\"kind\":\"%s\",\"parent\":", tl_task_kind_name(t->kind));
+        json_int(o, i ? ",\n{\"id\":" : "\n{\"id\":", i);
+        ob_s(o, ",\"name\":");
+        json_str(o, t->name);
+        ob_s(o, ",\"kind\":\"");
+        ob_s(o, tl_task_kind_name(t->kind));
+        ob_s(o, "\",\"parent\":");
         if (task_name(tl, t->parent))
-            tl_json_str(out, task_name(tl, t->parent));
+            json_str(o, task_name(tl, t->parent));
         else
-            fputs("null", out);
-        fputs(",\"process\":", out);
-        tl_json_str(out, task_name(tl, t->proc));
-        if (tl_module_name(t->module)) /* a Python child of multiprocessing */
-            fprintf(out, ",\"module\":\"%s\"", tl_module_name(t->module));
-        fputc('}', out);
+            ob_s(o, "null");
+        ob_s(o, ",\"process\":");
+        json_str(o, task_name(tl, t->proc));
+        if (tl_module_name(t->module)) { /* a Python child of multiprocessing */
+            ob_s(o, ",\"module\":\"");
+            ob_s(o, tl_module_name(t->module));
+            ob_c(o, '"');
+        }
+        ob_c(o, '}');
     }
-    fputs("],\n\"objects\":[", out);
+    ob_s(o, "],\n\"objects\":[");
     for (int i = 0; i < tl->nobjs; i++) {
-        const struct tl_obj *o = &tl->objs[i];
-        fprintf(out,
-                "%s\n{\"id\":%d,\"kind\":\"%s\",\"peer\":%d,\"rcvbuf\":%lld,"
-                "\"sndbuf\":%lld,\"port\":%d}",
-                i ? "," : "", i, tl_obj_kind_name(o->kind), o->peer,
-                (long long)o->rxcap, (long long)o->txcap, o->port);
+        const struct tl_obj *ob = &tl->objs[i];
+        json_int(o, i ? ",\n{\"id\":" : "\n{\"id\":", i);
+        ob_s(o, ",\"kind\":\"");
+        ob_s(o, tl_obj_kind_name(ob->kind));
+        json_int(o, "\",\"peer\":", ob->peer);
+        json_int(o, ",\"rcvbuf\":", ob->rxcap);
+        json_int(o, ",\"sndbuf\":", ob->txcap);
+        json_int(o, ",\"port\":", ob->port);
+        ob_c(o, '}');
     }
-    fputs("],\n\"queues\":[", out);
+    ob_s(o, "],\n\"queues\":[");
     for (int i = 0; i < tl->nqueues; i++) {
-        fprintf(out, "%s\n{\"id\":%d,\"name\":", i ? "," : "", i);
-        tl_json_str(out, tl->queues[i].name);
-        fputc('}', out);
+        json_int(o, i ? ",\n{\"id\":" : "\n{\"id\":", i);
+        ob_s(o, ",\"name\":");
+        json_str(o, tl->queues[i].name);
+        ob_c(o, '}');
     }
-    fputs("],\n\"events\":[", out);
+    ob_s(o, "],\n\"events\":[");
     for (size_t i = 0; i < tl->nev; i++) {
-        fputs(i ? ",\n" : "\n", out);
-        json_event(tl, i, out);
+        ob_s(o, i ? ",\n" : "\n");
+        json_event(tl, i, o);
     }
-    fputs("],\n\"stats\":", out);
-    json_stats(tl, &st, out);
-    fputs("}\n", out);
-    return ferror(out) ? -EIO : 0;
+    ob_s(o, "],\n\"stats\":");
+    json_stats(tl, &st, o);
+    ob_s(o, "}\n");
+    int rc = ob_flush(o);
+    free(o);
+    return rc ? rc : ferror(out) ? -EIO : 0;
 }
 
 /*

@@ -9,6 +9,13 @@
  * The budget is shared with the events themselves: at 32 bytes an event,
  * 8 more for checkpoints keeps a timeline of 10^7 events and its viewer
  * under 48 bytes an event (make bench: memory.bytes_per_event_10m).
+ *
+ * A removal by value (an fd leaving an epoll ready list, a task leaving
+ * the run queue) searches its queue, and a C10K server's ready list holds
+ * thousands: those searches made replays five times slower.  wcur_open()
+ * notes where each removal that searched far found its item (8 bytes per
+ * such event); a seek's replay hands that position to the step (qhint),
+ * which checks it before use.
  */
 #include "tl/world.h"
 
@@ -40,6 +47,8 @@ int world_init(struct world *w, int ncpus)
     memset(w, 0, sizeof *w);
     w->caption = -1;
     w->caption_ev = -1;
+    w->qhint = -1;
+    w->qfound = -1;
     w->ncpus = ncpus > 0 ? ncpus : 1;
     w->cpus = malloc((size_t)w->ncpus * sizeof *w->cpus);
     if (!w->cpus)
@@ -133,26 +142,49 @@ static int q_push(struct world *w, int q, int64_t item)
     return 0;
 }
 
+/* the first i with it[i] == v, or n; eight at a time (the ready list of
+ * an epoll instance with 10,000 connections holds thousands) */
+static int q_find(const int64_t *it, int n, int64_t v)
+{
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        if ((it[i] == v) | (it[i + 1] == v) | (it[i + 2] == v) | (it[i + 3] == v) |
+            (it[i + 4] == v) | (it[i + 5] == v) | (it[i + 6] == v) | (it[i + 7] == v))
+            break;
+    while (i < n && it[i] != v)
+        i++;
+    return i;
+}
+
+/* take items[i] out of queue Q, closing the gap from the shorter side */
+static void q_remove_at(struct w_queue *Q, int i)
+{
+    if (i < Q->n / 2) {
+        memmove(&Q->items[1], &Q->items[0], (size_t)i * sizeof *Q->items);
+        Q->items++;
+    } else {
+        memmove(&Q->items[i], &Q->items[i + 1],
+                (size_t)(Q->n - i - 1) * sizeof *Q->items);
+    }
+    if (--Q->n == 0)
+        Q->items = Q->base;
+}
+
 static void q_remove(struct world *w, int q, int64_t item, int first)
 {
     if (q >= w->nqueues)
         return;
     struct w_queue *Q = &w->queues[q];
-    for (int i = 0; i < Q->n; i++) {
-        if (first || Q->items[i] == item) {
-            /* close the gap from the shorter side */
-            if (i < Q->n / 2) {
-                memmove(&Q->items[1], &Q->items[0], (size_t)i * sizeof *Q->items);
-                Q->items++;
-            } else {
-                memmove(&Q->items[i], &Q->items[i + 1],
-                        (size_t)(Q->n - i - 1) * sizeof *Q->items);
-            }
-            if (--Q->n == 0)
-                Q->items = Q->base;
-            return;
-        }
+    int i = 0;
+    if (!first) {
+        int h = w->qhint;
+        i = h >= 0 && h < Q->n && Q->items[h] == item ? h
+                                                      : q_find(Q->items, Q->n, item);
+        w->qhint = -1;
+        w->qfound = i < Q->n ? i : -1;
     }
+    if (i < Q->n)
+        q_remove_at(Q, i);
 }
 
 static int fd_set_slot(struct world *w, int proc, int fd, int obj, int flags)
@@ -699,6 +731,24 @@ static int cp_take(struct wcur *c)
     return 0;
 }
 
+/* A removal that found its item this far in is worth a hint */
+#define HINT_MIN 32
+
+static int hint_add(struct wcur *c, long idx, int pos)
+{
+    if (c->nhints == c->hintcap) {
+        size_t ncap = c->hintcap ? c->hintcap * 2 : 256;
+        struct wcur_hint *p = realloc(c->hints, ncap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        c->cp_bytes += (ncap - c->hintcap) * sizeof *p;
+        c->hints = p;
+        c->hintcap = ncap;
+    }
+    c->hints[c->nhints++] = (struct wcur_hint){(uint32_t)idx, pos};
+    return 0;
+}
+
 /* Make d the world checkpoint cp packed (what world_copy would make) */
 static int cp_restore(struct world *d, const struct world *cp)
 {
@@ -778,7 +828,11 @@ int wcur_open(struct wcur *c, const struct tl *tl)
     int rc = cp_take(c);
     long since = 0;
     while (rc == 0 && (size_t)c->w.idx < tl->nev) {
+        long idx = c->w.idx;
+        c->w.qfound = -1;
         rc = world_step(&c->w, tl);
+        if (rc == 0 && c->w.qfound >= HINT_MIN && idx <= (long)UINT32_MAX)
+            rc = hint_add(c, idx, c->w.qfound);
         if (rc == 0 && ++since >= c->every) {
             rc = cp_take(c);
             since = 0;
@@ -801,6 +855,7 @@ void wcur_close(struct wcur *c)
     for (int i = 0; i < c->ncps; i++)
         world_free(&c->cps[i]);
     free(c->cps);
+    free(c->hints);
     world_free(&c->w);
     memset(c, 0, sizeof *c);
 }
@@ -822,7 +877,17 @@ int wcur_seek(struct wcur *c, long idx)
             if (cp_restore(&c->w, &c->cps[lo]))
                 return -ENOMEM;
     }
+    size_t lo = 0, hi = c->nhints; /* the first hint at or after w.idx */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((long)c->hints[mid].idx < c->w.idx)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     while (c->w.idx < idx) {
+        if (lo < c->nhints && (long)c->hints[lo].idx == c->w.idx)
+            c->w.qhint = c->hints[lo++].pos;
         int rc = world_step(&c->w, c->tl);
         if (rc)
             return rc;

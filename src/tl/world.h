@@ -85,6 +85,11 @@ struct world {
        to, and world_free frees the block */
     void *arena;
     size_t arena_bytes;
+    /* A removal by value (QUEUE remove, a task leaving the run queue)
+     * searches its queue; a cursor that saw where it found the item says
+     * so in qhint before the step (checked, -1: none), and reads where a
+     * search found it in qfound.  Neither is part of the state. */
+    int qhint, qfound;
 };
 
 int world_init(struct world *w, int ncpus);
@@ -109,13 +114,23 @@ int world_fd_lowest(const struct world *w, int proc);
  * event index, with checkpoints taken while it is built so that a seek
  * replays a bounded number of events.
  */
+struct wcur_hint {
+    uint32_t idx; /* the event */
+    int32_t pos;  /* where in its queue the item it removes is */
+};
+
 struct wcur {
     const struct tl *tl;
     struct world w;      /* world after w.idx events */
     struct world *cps;   /* checkpoints, cps[k].idx increasing */
     int ncps, cpcap;
     long every;          /* events between checkpoints */
-    size_t cp_bytes;     /* what the checkpoints hold (world_bytes) */
+    size_t cp_bytes;     /* what the checkpoints hold (world_bytes), and
+                            the removal hints */
+    /* removals that searched far into a long queue (an epoll ready list
+     * of thousands), by event: a seek's replay goes straight there */
+    struct wcur_hint *hints;
+    size_t nhints, hintcap;
 };
 
 int wcur_open(struct wcur *c, const struct tl *tl);

@@ -57,24 +57,25 @@ int ui_state_role(int st)
 /* A task woken inside a syscall re-checks what it waits for, as the
  * kernel's wait loops do: it returns, or (another task took the data, the
  * connection, the ready event: a thundering herd) it sleeps again.  The
- * timeline says which: the task's next event after its run is the call's
- * return or a new block.  Looks a bounded number of events ahead. */
+ * timeline says which: after its run, the call's return (the task's next
+ * SYSCALL, from its calls) or a new block (its next state change other
+ * than running, from its lane), whichever comes first. */
 static int woken_to_sleep(const struct viewer *v, int task)
 {
     const struct tl *tl = v->tl;
-    size_t i = (size_t)v->cur.w.idx, end = i + 65536;
-    if (end > tl->nev)
-        end = tl->nev;
-    for (; i < end; i++) {
-        const struct tl_ev *e = &tl->ev[i];
-        if (e->task != task)
+    long pos = v->cur.w.idx, ret = -1;
+    for (long j = viewer_call_at(v, task, pos); j < (long)v->call_off[task + 1]; j++)
+        if (tl->ev[v->calls[j]].type == EV_SYSCALL) {
+            ret = v->calls[j];
+            break;
+        }
+    const struct lane *l = &v->lanes[task];
+    for (long k = viewer_lane_at(v, task, pos); k < l->n; k++) {
+        if (ret >= 0 && l->s[k].idx > ret)
+            break;
+        if (tl->ev[l->s[k].idx].type != EV_STATE || l->s[k].st == TS_RUNNING)
             continue;
-        if (e->type == EV_SYSCALL)
-            return 0;
-        if (e->type == EV_STATE && e->sub == TS_BLOCKED)
-            return 1;
-        if (e->type == EV_STATE && e->sub != TS_RUNNING)
-            return 0;
+        return l->s[k].st == TS_BLOCKED;
     }
     return 0;
 }

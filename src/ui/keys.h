@@ -41,8 +41,8 @@ enum ui_keycode {
     X(PLAY_THROUGH, "Play without stopping at the steps", 'P') \
     X(FASTER, "Play faster", '+', '=', '>') \
     X(SLOWER, "Play slower", '-', '<') \
-    X(SEL_DOWN, "Select the next task (fd, queue when focused)", 'j', UK_DOWN) \
-    X(SEL_UP, "Select the previous task (fd, queue when focused)", 'k', UK_UP) \
+    X(SEL_DOWN, "Select the next task (fd, queue when focused; side by side: the next call)", 'j', UK_DOWN) \
+    X(SEL_UP, "Select the previous task (fd, queue when focused; side by side: the previous call)", 'k', UK_UP) \
     X(FOCUS_NEXT, "Move focus to the next panel: tasks, fds, queues", UK_TAB) \
     X(FOCUS_PREV, "Move focus to the previous panel", UK_BTAB) \
     X(SEARCH, "Search the event log for a text", '/') \
@@ -54,7 +54,7 @@ enum ui_keycode {
     X(PREV_BOOKMARK, "Go to the previous bookmark", '"') \
     X(ZOOM_IN, "Zoom the timeline in around the cursor", 'z') \
     X(ZOOM_OUT, "Zoom the timeline out", 'Z') \
-    X(OTHER_RUN, "With --real: switch between the real run and the simulation, at the same caption", 'r') \
+    X(OTHER_RUN, "With --real (or after s): switch between the real run and the simulation, at the same caption", 'r') \
     X(SIDE_BY_SIDE, "Side by side: the simulation beside the real run, each call aligned and every divergence marked (runs the scenario for real first); again: one run alone", 's') \
     X(NEXT_DIVERGENCE, "Side by side: the next divergence between the simulation and the real run", 'd') \
     X(PREV_DIVERGENCE, "Side by side: the previous divergence", 'D') \

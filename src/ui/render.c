@@ -22,7 +22,10 @@ struct rect view_frame(const struct viewer *v, struct cbuf *cb, struct rect r,
 {
     char t[160];
     if (v->run_name) { /* side by side: which run the panel shows */
-        snprintf(t, sizeof t, "%s: %s", v->run_name, title);
+        const char *n = v->run_name;
+        if (r.w < 60) /* "Sim", "Real" */
+            n = !strcmp(n, "Simulation") ? "Sim" : !strcmp(n, "Real run") ? "Real" : n;
+        snprintf(t, sizeof t, "%s: %s", n, title);
         title = t;
     }
     return cb_box(cb, r, title, focus);

@@ -200,8 +200,11 @@ int ui_run(struct tl *tl, const struct ui_opts *o)
                 ui_render(&v, &cb);
                 term_draw(&cb, 0);
                 made = other = o->run_real(o->run_ctx, tl, err, sizeof err);
-                if (!other)
-                    viewer_msg(&v, "%s", err[0] ? err : "It cannot run for real");
+                const char *why = strstr(err, ": error: "); /* the file said */
+                why = why ? why + 9 : err;
+                if (!other) /* what is left of the message is the simulation */
+                    viewer_msg(&v, "%.*s", (int)strcspn(why, ";"),
+                               why[0] ? why : "It cannot run for real");
                 v.has_other = other != NULL;
                 v.can_real = 0;
             }

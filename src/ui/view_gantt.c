@@ -68,7 +68,7 @@ static void draw_lane(const struct viewer *v, struct cbuf *cb, int task,
     long lo = 0, hi = l->n;
     while (lo < hi) {
         long mid = lo + (hi - lo) / 2;
-        if (l->s[mid].t <= t0 && l->s[mid].idx < limit)
+        if (lane_t(v->tl, &l->s[mid]) <= t0 && l->s[mid].idx < limit)
             lo = mid + 1;
         else
             hi = mid;
@@ -87,17 +87,17 @@ static void draw_lane(const struct viewer *v, struct cbuf *cb, int task,
         int64_t dur[TS__COUNT] = { 0 };
         int ran = st == TS_RUNNING;
         int64_t at = cs;
-        while (k < l->n && l->s[k].idx < limit && l->s[k].t < ce) {
-            if (l->s[k].t > at) {
-                dur[st] += l->s[k].t - at;
-                at = l->s[k].t;
+        while (k < l->n && l->s[k].idx < limit && lane_t(v->tl, &l->s[k]) < ce) {
+            if (lane_t(v->tl, &l->s[k]) > at) {
+                dur[st] += lane_t(v->tl, &l->s[k]) - at;
+                at = lane_t(v->tl, &l->s[k]);
             }
             st = l->s[k].st;
             if (st == TS_RUNNING) {
                 /* a zero-length run is no run */
                 int64_t end = k + 1 < l->n && l->s[k + 1].idx < limit
-                                  ? l->s[k + 1].t : now;
-                if (end > l->s[k].t || end == now)
+                                  ? lane_t(v->tl, &l->s[k + 1]) : now;
+                if (end > lane_t(v->tl, &l->s[k]) || end == now)
                     ran = 1;
             }
             k++;

@@ -20,8 +20,9 @@
  *                            in read() (figure 6.5)
  *
  * Rows come from the timeline's events, never from the model's name, so a
- * row says only what happened.  The cycle is found by scanning backwards
- * from the cursor, at most SCAN_MAX events, so a frame's cost is bounded.
+ * row says only what happened.  The cycle is found by going back over the
+ * task's calls from the cursor (the viewer's index of them), however long
+ * ago its last input was.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -31,7 +32,6 @@
 
 #include "ui/view.h"
 
-#define SCAN_MAX 200000L
 #define MAX_SYS 12   /* syscalls between a select-like wait and the cursor */
 #define EXTEND_MAX 256 /* events scanned back from a SIGIO delivery */
 #define MAX_ROWS 64
@@ -241,15 +241,15 @@ static long sigio_extend(const struct viewer *v, int t, long from)
 static int find_cycle(const struct viewer *v, int t, struct cycle *c)
 {
     const struct tl *tl = v->tl;
-    long pos = viewer_pos(v), lim = pos - SCAN_MAX;
+    long pos = viewer_pos(v), first = v->call_off[t];
+    long last = viewer_call_at(v, t, pos) - 1; /* the task's last call */
     int nsys = 0;
     c->style = S_SYNC;
     c->start = -1;
     c->end = pos - 1;
-    for (long i = pos - 1; i >= 0 && i >= lim; i--) {
+    for (long j = last; j >= first; j--) {
+        long i = v->calls[j];
         const struct tl_ev *e = &tl->ev[i];
-        if (e->task != t)
-            continue;
         if (uring_read_ev(v, t, e) == Q_SQ && e->sub == TQ_PUSH) {
             c->style = S_URING;
             c->start = i;
@@ -280,10 +280,9 @@ static int find_cycle(const struct viewer *v, int t, struct cycle *c)
     long start = -1, ret_idx = -1;
     int64_t ret = 0;
     nsys = 0;
-    for (long i = pos - 1; i >= 0 && i >= lim; i--) {
+    for (long j = last; j >= first; j--) {
+        long i = v->calls[j];
         const struct tl_ev *e = &tl->ev[i];
-        if (e->task != t)
-            continue;
         if (e->type == EV_SYSCALL) {
             ret = e->a;
             ret_idx = i;
@@ -698,8 +697,11 @@ static void build_rows(const struct viewer *v, int t, struct cycle *c)
         s.sig = 3;
     }
     for (long i = c->start; i <= c->end; i++) {
+        const struct tl_ev *e = &v->tl->ev[i];
+        if (e->task != t && e->task != TL_NOTASK)
+            continue; /* another task's: ev_row has no row for it */
         c->cur_ev = i;
-        ev_row(v, t, c, &v->tl->ev[i], &s);
+        ev_row(v, t, c, e, &s);
     }
     status(v, t, c, &s);
 }
@@ -725,11 +727,14 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         /* say only what is true now: before its first input, between
            inputs (other calls since the last), or after its exit */
         int before = 1;
-        for (long i = viewer_pos(v) - 1; i >= 0 && i > viewer_pos(v) - SCAN_MAX && before; i--)
-            if (v->tl->ev[i].task == t && v->tl->ev[i].type == EV_SYS_ENTER) {
-                int k = sys_kind(v->tl->ev[i].sub);
+        for (long j = viewer_call_at(v, t, viewer_pos(v)) - 1;
+             j >= (long)v->call_off[t] && before; j--) {
+            const struct tl_ev *e = &v->tl->ev[v->calls[j]];
+            if (e->type == EV_SYS_ENTER) {
+                int k = sys_kind(e->sub);
                 before = !(k == K_READ || k == K_WAIT || k == K_URING || k == K_PAUSE);
             }
+        }
         cb_text(cb, in.x + 1, in.y, in.w - 2,
                 st == TS_EXITED ? "The task has exited: no input in progress."
                 : before ? "No read() by this task yet."

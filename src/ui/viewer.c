@@ -14,7 +14,7 @@
 
 #define CAP_RUN 16
 
-static int lane_push(struct lane *l, int64_t t, long idx, int st)
+static int lane_push(struct lane *l, long idx, int st)
 {
     if (l->n == l->cap) {
         long ncap = l->cap ? l->cap * 2 : 8;
@@ -24,7 +24,7 @@ static int lane_push(struct lane *l, int64_t t, long idx, int st)
         l->s = s;
         l->cap = ncap;
     }
-    l->s[l->n++] = (struct lane_seg){ t, idx, (uint8_t)st };
+    l->s[l->n++] = (struct lane_seg){ (uint32_t)idx, (uint8_t)st };
     return 0;
 }
 
@@ -319,6 +319,68 @@ static long step_stop(const struct viewer *v, long c, long limit)
     return end;
 }
 
+static int is_call(const struct tl_ev *e)
+{
+    return e->type == EV_SYS_ENTER || e->type == EV_SYSCALL ||
+           e->type == EV_SIGNAL || e->type == EV_QUEUE;
+}
+
+/* v->calls and v->call_off, by counting: two passes over the events */
+static int calls_build(struct viewer *v)
+{
+    const struct tl *tl = v->tl;
+    if (tl->nev > UINT32_MAX)
+        return -EOVERFLOW;
+    v->call_off = calloc((size_t)tl->ntasks + 2, sizeof *v->call_off);
+    if (!v->call_off)
+        return -ENOMEM;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task < tl->ntasks && is_call(e))
+            v->call_off[e->task + 2]++;
+    }
+    for (int t = 0; t < tl->ntasks; t++)
+        v->call_off[t + 2] += v->call_off[t + 1];
+    /* call_off[t + 1] is now where t's calls go, and ends where t + 1's
+       begin once they are placed */
+    v->calls = malloc(((size_t)v->call_off[tl->ntasks + 1] + 1) * sizeof *v->calls);
+    if (!v->calls)
+        return -ENOMEM;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task < tl->ntasks && is_call(e))
+            v->calls[v->call_off[e->task + 1]++] = (uint32_t)i;
+    }
+    return 0;
+}
+
+long viewer_call_at(const struct viewer *v, int t, long idx)
+{
+    long lo = v->call_off[t], hi = v->call_off[t + 1];
+    while (lo < hi) {
+        long mid = lo + (hi - lo) / 2;
+        if ((long)v->calls[mid] < idx)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+long viewer_lane_at(const struct viewer *v, int t, long idx)
+{
+    const struct lane *l = &v->lanes[t];
+    long lo = 0, hi = l->n;
+    while (lo < hi) {
+        long mid = lo + (hi - lo) / 2;
+        if (l->s[mid].idx < idx)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 int viewer_open(struct viewer *v, const struct tl *tl)
 {
     memset(v, 0, sizeof *v);
@@ -379,12 +441,14 @@ int viewer_open(struct viewer *v, const struct tl *tl)
         if (e->task >= tl->ntasks)
             continue;
         if (e->type == EV_TASK_NEW &&
-            lane_push(&v->lanes[e->task], e->t, (long)i, TS_NEW))
+            lane_push(&v->lanes[e->task], (long)i, TS_NEW))
             goto err;
         if (e->type == EV_STATE &&
-            lane_push(&v->lanes[e->task], e->t, (long)i, e->sub))
+            lane_push(&v->lanes[e->task], (long)i, e->sub))
             goto err;
     }
+    if (calls_build(v))
+        goto err;
     v->t_end = tl->nev ? tl->ev[tl->nev - 1].t : 0;
     /* what keeps the layout still: distinct captions, input, fd counts */
     v->capstr = malloc((size_t)(ncaps + 1) * sizeof *v->capstr);
@@ -461,6 +525,8 @@ void viewer_close(struct viewer *v)
         for (int i = 0; i < v->tl->ntasks; i++)
             free(v->lanes[i].s);
     free(v->lanes);
+    free(v->call_off);
+    free(v->calls);
     free(v->caps);
     free(v->stops);
     free(v->capstr);
@@ -635,7 +701,7 @@ int viewer_state_at(const struct viewer *v, int task, int64_t t, long limit)
     long lo = 0, hi = l->n; /* first segment with time > t */
     while (lo < hi) {
         long mid = lo + (hi - lo) / 2;
-        if (l->s[mid].t <= t && l->s[mid].idx < limit)
+        if (lane_t(v->tl, &l->s[mid]) <= t && l->s[mid].idx < limit)
             lo = mid + 1;
         else
             hi = mid;

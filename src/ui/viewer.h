@@ -9,8 +9,9 @@
  * viewer with no terminal at all.
  *
  * Precomputed once at open (O(events)): each task's state changes (the
- * gantt lanes), the caption events, and the display order of tasks.  A frame
- * never scans the whole timeline.
+ * gantt lanes), each task's calls (an index of its events), the caption
+ * events, and the display order of tasks.  A frame never scans the whole
+ * timeline.
  */
 #ifndef IOSIM_UI_VIEWER_H
 #define IOSIM_UI_VIEWER_H
@@ -21,12 +22,17 @@
 #include "tl/world.h"
 #include "ui/cell.h"
 
-/* One state change of a task: a gantt lane is an array of these */
+/* One state change of a task: a gantt lane is an array of these, 8 bytes
+   each (its time is its event's: lane_t) */
 struct lane_seg {
-    int64_t t;
-    long idx; /* the event that made it (state holds after idx + 1 events) */
+    uint32_t idx; /* the event that made it (state holds after idx + 1 events) */
     uint8_t st;
 };
+
+static inline int64_t lane_t(const struct tl *tl, const struct lane_seg *s)
+{
+    return tl->ev[s->idx].t;
+}
 
 struct lane {
     struct lane_seg *s;
@@ -98,6 +104,12 @@ struct viewer {
 
     /* precomputed */
     struct lane *lanes; /* per task */
+    /* each task's calls, oldest first: the indexes of its SYS_ENTER,
+       SYSCALL, SIGNAL and QUEUE events, calls[call_off[t]] up to
+       calls[call_off[t + 1]] (4 bytes an event); the two phases panel
+       and what a task is doing look a task's last or next call up here
+       instead of scanning the timeline */
+    uint32_t *call_off, *calls;
     long *caps;         /* indexes of CAPTION events: the steps of the
                            lesson (a sentence repeated many times in a
                            row is one step: viewer.c) */
@@ -148,6 +160,12 @@ int viewer_queue_changed(const struct viewer *v, int q);
 int viewer_item_changed(const struct viewer *v, int q, int64_t item);
 #define UI_CHG_SCAN 20000L
 static inline long viewer_pos(const struct viewer *v) { return v->cur.w.idx; }
+/* The first of task t's calls (an index into v->calls) at or after event
+   idx: v->call_off[t + 1] if none */
+long viewer_call_at(const struct viewer *v, int t, long idx);
+/* The first of task t's state changes (an index into its lane) at or
+   after event idx: the lane's n if none */
+long viewer_lane_at(const struct viewer *v, int t, long idx);
 /* The start position used by ui_run and ui_render_text for -1 */
 long viewer_first_caption_pos(const struct viewer *v);
 /* Position of the last event with time <= t (events applied) */
