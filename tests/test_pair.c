@@ -396,6 +396,24 @@ static void test_divergence_keys(void **st)
     assert_int_equal(viewer_pos(&f.p.real), ui_pair_real_pos(&f.p, r0 + 1, viewer_pos(v)));
     ui_key(v, 'k');
     assert_int_equal(f.p.row, r0);
+    /* a click on a row of the calls puts the cursor there */
+    free(render(v, 80, 24));
+    int clicked = 0;
+    for (int i = 0; i < v->nplaced; i++)
+        if (v->placed[i].view == V_ALIGN) {
+            clicked = 1;
+            struct rect r = v->placed[i].r;
+            long top = f.p.row - (r.h - 2) / 3 < 0 ? 0 : f.p.row - (r.h - 2) / 3;
+            if (top > f.p.n - (r.h - 2))
+                top = f.p.n - (r.h - 2) < 0 ? 0 : f.p.n - (r.h - 2);
+            v->mouse_x = r.x + 5;
+            v->mouse_y = r.y + 2; /* the second row shown */
+            assert_true(ui_key(v, UK_MOUSE) & UI_HANDLED);
+            assert_int_equal(f.p.row, top + 1);
+            assert_int_equal(viewer_pos(v), ui_pair_sim_pos(&f.p, top + 1));
+        }
+    assert_true(clicked);
+    ui_pair_goto_row(&f.p, r0);
     /* the caption's words for a divergence */
     char what[400], why[600];
     real_compare_explain(&f.p.cmp, (size_t)f.p.order[f.p.row], what, sizeof what,
@@ -525,7 +543,7 @@ static void test_reasons_in_docs(void **st)
     *w = 0;
     static const char *const differ[] = { "writeout", "shared-counter",
         "gil-cpu", "gil-io", "mp-cpu", "free-threaded", "sticky", "herd",
-        "emfile" };
+        "emfile", "spawn-main" };
     for (size_t i = 0; i < sizeof differ / sizeof *differ; i++) {
         char path[80];
         snprintf(path, sizeof path, "scenarios/%s.scn", differ[i]);

@@ -123,6 +123,9 @@ static const struct {
     {"scenarios/zombie.scn", AGREE},
     {"scenarios/generator.scn", AGREE},
     {"scenarios/greenlet.scn", AGREE},
+    {"scenarios/gui-events.scn", AGREE},
+    {"scenarios/asyncio.scn", AGREE},
+    {"scenarios/event-loop.scn", AGREE},
     {"scenarios/ipc-pipe.scn", AGREE},
     /* docs/real.md: Linux sizes the buffers itself: the writes split the
      * 256K otherwise than across the model's 64K buffers */

@@ -789,8 +789,8 @@ static void test_err_two_results(void **state)
     expect_error(PROC("    r = pipe\n"),
                  "t.scn:2:9: error: pipe returns two fds: write a, b = pipe");
     expect_error(PROC("    r, w = socket\n"),
-                 "t.scn:2:8: error: only pipe, socketpair, mp_pipe, cqe, wait, "
-                 "conn_recv and get return two values");
+                 "t.scn:2:8: error: only pipe, socketpair, mp_pipe, cqe, take, "
+                 "getevent, wait, conn_recv and get return two values");
 }
 
 static void test_err_fcntl_flag(void **state)

@@ -572,6 +572,12 @@ static const struct {
     {"shared-counter ", "whether the two threads' lock calls collide, and so "
      "make futex calls, is the scheduler's (the real threads rarely overlap: "
      "a thread is made in a fraction of the time the simulator gives it)"},
+    {"spawn-main ", "the runner is not an interpreter it could exec afresh, "
+     "so a spawn is a clone (fork) where CPython makes a vfork and an execve "
+     "(the comparison shows that clone as the one divergence per spawn); the "
+     "child then does what the fresh interpreter does: closes the fds it is "
+     "not passed, computes for py_start, reads the parent's 883 bytes and "
+     "re-runs the declaration's top-level code before the block"},
     {"gil-cpu gil-io mp-cpu free-threaded ", "the real run is C, with no "
      "interpreter and so no GIL: its threads compute at once where the "
      "model's CPython threads take turns (the Python programs these model "

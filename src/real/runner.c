@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <linux/input.h>
 #include <linux/io_uring.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -40,6 +41,7 @@
 #include <semaphore.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -64,6 +66,10 @@
 /* The master of the tasks' terminal: the runner's own fd, the highest the
  * sandbox's fd limit allows, above any a scenario is given */
 static int tty_master = -1;
+/* the machine's input device: a pipe whose write end the user's clicks
+ * and key presses write struct input_event records into (a real evdev
+ * device needs the input group and hardware; the sandbox has neither) */
+static int input_r = -1, input_w = -1;
 
 /* Memory shared by every process of the run (MAP_SHARED, made before the
  * first fork): `say once` bits and the counters that name children as the
@@ -105,6 +111,8 @@ struct ctx {
     int64_t fk, fv; /* and the message it is writing */
     int peer;   /* a task outside the machine, and what it makes */
     int thread; /* its block ends with the thread (exit, not exit_group) */
+    int *calls; /* the handlers running: return pcs */
+    int ncalls, callcap;
     int mp_target; /* a spawned child re-running its main module: the pc
                       of its target block, run once the top level is done;
                       0 none */
@@ -2456,6 +2464,304 @@ static int op_flow(struct ctx *c, const struct prog_ins *in)
     }
 }
 
+/* ---- handlers, event queues, the timer heap, the input device ---------- */
+
+/* a kind spelled like a handler of decl is that handler (evloop.c) */
+static int64_t handler_of(int decl, int64_t v)
+{
+    if (!PROG_IS_KIND(v) || PROG_KIND_STR(v) >= P->nstrs)
+        return v;
+    for (int i = 0; i < P->nhandlers; i++)
+        if (P->handlers[i].decl == decl && P->handlers[i].entry >= 0 &&
+            !strcmp(P->handlers[i].name, P->strs[PROG_KIND_STR(v)]))
+            return PROG_HANDLER(i);
+    return v;
+}
+
+/* call H V: a function call of the interpreter, no syscall */
+static int call_handler(struct ctx *c, int64_t hv, int64_t v)
+{
+    hv = handler_of(c->decl, hv);
+    int h = PROG_VAL_INDEX(hv);
+    if (!PROG_IS_HANDLER(hv) || h >= P->nhandlers || c->ncalls >= 256)
+        return next(c); /* the simulator stops the run on these */
+    if (c->ncalls == c->callcap) {
+        int ncap = c->callcap ? c->callcap * 2 : 8;
+        int *f = realloc(c->calls, (size_t)ncap * sizeof *f);
+        if (!f)
+            return next(c);
+        c->calls = f;
+        c->callcap = ncap;
+    }
+    c->calls[c->ncalls++] = c->pc + 1;
+    if (P->handlers[h].param >= 0)
+        set(c, P->handlers[h].param, v);
+    c->pc = P->handlers[h].entry;
+    return 0;
+}
+
+static int op_call(struct ctx *c, const struct prog_ins *in)
+{
+    return call_handler(c, arg(c, in, 0), opt_arg(c, in, 1, 0));
+}
+
+static int op_ret(struct ctx *c, const struct prog_ins *in)
+{
+    (void)in;
+    if (c->ncalls <= 0)
+        return next(c);
+    c->pc = c->calls[--c->ncalls];
+    return 0;
+}
+
+/* the process's state (threads share it, under proc_lock) */
+static int32_t *on_tab;         /* per kind: handler, -1 */
+struct rq_item { int64_t k, v; };
+static struct rq {
+    struct rq_item *v;
+    int head, n, cap;
+    pthread_t maker;
+    int64_t wakefd;
+    int wake_how; /* 0 eventfd: 8 bytes; 1 socket: send 1; 2 pipe: write 1 */
+} *rqs;
+static int nrqs;
+static struct rtimer { int64_t at, h, v; } *rtm;
+static int nrtm, rtmcap;
+
+static int64_t scn_now(void)
+{
+    return (mono_ns() - T0) / (OPT->scale > 1 ? OPT->scale : 1);
+}
+
+static int op_on(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t k = arg(c, in, 0), h = arg(c, in, 1);
+    pthread_mutex_lock(&proc_lock);
+    if (!on_tab && (on_tab = malloc((size_t)P->nstrs * sizeof *on_tab)))
+        for (int i = 0; i < P->nstrs; i++)
+            on_tab[i] = -1;
+    if (on_tab && PROG_IS_KIND(k) && PROG_KIND_STR(k) < P->nstrs &&
+        PROG_IS_HANDLER(h))
+        on_tab[PROG_KIND_STR(k)] = PROG_VAL_INDEX(h);
+    pthread_mutex_unlock(&proc_lock);
+    return next(c);
+}
+
+static int op_dispatch(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t k = arg(c, in, 0), v = opt_arg(c, in, 1, 0);
+    if (PROG_IS_HANDLER(k))
+        return call_handler(c, k, v);
+    pthread_mutex_lock(&proc_lock);
+    int h = on_tab && PROG_IS_KIND(k) && PROG_KIND_STR(k) < P->nstrs
+            ? on_tab[PROG_KIND_STR(k)] : -1;
+    pthread_mutex_unlock(&proc_lock);
+    if (h >= 0)
+        return call_handler(c, PROG_HANDLER(h), v);
+    return PROG_IS_HANDLER(handler_of(c->decl, k)) ? call_handler(c, k, v)
+                                                   : next(c);
+}
+
+static int op_evqueue(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t wake = opt_arg(c, in, 0, -1), id = -ENOMEM;
+    struct stat st;
+    int how = 0;
+    if (wake >= 0 && fstat((int)wake, &st) == 0) /* fstat: not traced */
+        how = S_ISSOCK(st.st_mode) ? 1 : S_ISFIFO(st.st_mode) ? 2 : 0;
+    pthread_mutex_lock(&proc_lock);
+    struct rq *q = realloc(rqs, (size_t)(nrqs + 1) * sizeof *q);
+    if (q) {
+        rqs = q;
+        rqs[nrqs] = (struct rq){NULL, 0, 0, 0, pthread_self(), wake, how};
+        id = PROG_EVQUEUE(nrqs++);
+    }
+    pthread_mutex_unlock(&proc_lock);
+    set(c, in->dst, id);
+    return next(c);
+}
+
+static struct rq *rq_of(int64_t id)
+{
+    int64_t i = id - PROG_EVQUEUE(0);
+    return i >= 0 && i < nrqs ? &rqs[i] : NULL;
+}
+
+static int rq_push(struct rq *q, int64_t k, int64_t v)
+{
+    if (q->n == q->cap) {
+        int ncap = q->cap ? q->cap * 2 : 16;
+        struct rq_item *p = malloc((size_t)ncap * sizeof *p);
+        if (!p)
+            return -1;
+        for (int i = 0; i < q->n; i++)
+            p[i] = q->v[(q->head + i) % q->cap];
+        free(q->v);
+        q->v = p;
+        q->cap = ncap;
+        q->head = 0;
+    }
+    q->v[(q->head + q->n++) % q->cap] = (struct rq_item){k, v};
+    return 0;
+}
+
+/* post Q K V; from another thread, then wake Q's loop as
+ * call_soon_threadsafe does (send(csock, "\0", 1)), or libuv's
+ * uv_async_send (write(efd, &one, 8)) */
+static int op_post(struct ctx *c, const struct prog_ins *in)
+{
+    pthread_mutex_lock(&proc_lock);
+    struct rq *q = rq_of(arg(c, in, 0));
+    int64_t wake = -1;
+    int how = 0;
+    if (q && rq_push(q, arg(c, in, 1), opt_arg(c, in, 2, 0)) == 0 &&
+        !pthread_equal(q->maker, pthread_self())) {
+        wake = q->wakefd;
+        how = q->wake_how;
+    }
+    pthread_mutex_unlock(&proc_lock);
+    if (wake >= 0) {
+        uint64_t one = 1;
+        char *b = buffer(8);
+        if (how == 1)
+            res(sendto, send((int)wake, b, 1, 0));
+        else
+            res(write, write((int)wake, how == 2 ? (void *)b : (void *)&one,
+                             how == 2 ? 1 : 8));
+    }
+    return next(c);
+}
+
+static int op_take(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t k = -EAGAIN, v = 0;
+    pthread_mutex_lock(&proc_lock);
+    struct rq *q = rq_of(arg(c, in, 0));
+    if (q && q->n > 0) {
+        k = q->v[q->head].k;
+        v = q->v[q->head].v;
+        q->head = (q->head + 1) % q->cap;
+        q->n--;
+    }
+    pthread_mutex_unlock(&proc_lock);
+    set(c, in->dst, k);
+    set(c, in->dst2, v);
+    return next(c);
+}
+
+static int op_qlen(struct ctx *c, const struct prog_ins *in)
+{
+    pthread_mutex_lock(&proc_lock);
+    struct rq *q = rq_of(arg(c, in, 0));
+    int64_t n = q ? q->n : 0;
+    pthread_mutex_unlock(&proc_lock);
+    set(c, in->dst, n);
+    return next(c);
+}
+
+static int op_after(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t d = arg(c, in, 0);
+    struct rtimer t = {scn_now() + (d < 0 ? 0 : d), arg(c, in, 1),
+                       opt_arg(c, in, 2, 0)};
+    pthread_mutex_lock(&proc_lock);
+    if (nrtm == rtmcap) {
+        int ncap = rtmcap ? rtmcap * 2 : 8;
+        struct rtimer *p = realloc(rtm, (size_t)ncap * sizeof *p);
+        if (p) {
+            rtm = p;
+            rtmcap = ncap;
+        }
+    }
+    if (nrtm < rtmcap) {
+        int at = nrtm;
+        while (at > 0 && rtm[at - 1].at > t.at)
+            at--;
+        memmove(&rtm[at + 1], &rtm[at], (size_t)(nrtm - at) * sizeof *rtm);
+        rtm[at] = t;
+        nrtm++;
+    }
+    pthread_mutex_unlock(&proc_lock);
+    return next(c);
+}
+
+static int op_next_timer(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t now = scn_now(), t = -1;
+    pthread_mutex_lock(&proc_lock);
+    if (nrtm > 0)
+        t = rtm[0].at > now ? rtm[0].at - now : 0;
+    pthread_mutex_unlock(&proc_lock);
+    set(c, in->dst, t);
+    return next(c);
+}
+
+static int op_due(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t now = scn_now(), n = 0;
+    pthread_mutex_lock(&proc_lock);
+    struct rq *q = rq_of(arg(c, in, 0));
+    while (q && nrtm > 0 && rtm[0].at <= now) {
+        rq_push(q, rtm[0].h, rtm[0].v);
+        memmove(&rtm[0], &rtm[1], (size_t)(nrtm - 1) * sizeof *rtm);
+        nrtm--;
+        n++;
+    }
+    pthread_mutex_unlock(&proc_lock);
+    set(c, in->dst, n);
+    return next(c);
+}
+
+static int op_eventfd(struct ctx *c, const struct prog_ins *in)
+{
+    set(c, in->dst, res(eventfd2, fast3(SYS_eventfd2, 0,
+                                         EFD_CLOEXEC | EFD_NONBLOCK, 0)));
+    return next(c);
+}
+
+/* open(2) of the device: here the pipe's read end, opened anew through
+ * /proc/self/fd (a new open file of the same pipe, as each open of an
+ * evdev device is a client of its own) */
+static int op_input(struct ctx *c, const struct prog_ins *in)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", input_r);
+    set(c, in->dst, res(openat, syscall(SYS_openat, AT_FDCWD, path,
+                                        O_RDONLY | O_CLOEXEC)));
+    return next(c);
+}
+
+/* read(2) of one struct input_event: EV_KEY with BTN_LEFT + N - 1 (a
+ * click of button N) or key code N */
+static int op_getevent(struct ctx *c, const struct prog_ins *in)
+{
+    struct input_event ev;
+    memset(&ev, 0, sizeof ev);
+    int64_t r = res(read, fast3(SYS_read, (long)arg(c, in, 0), (long)&ev,
+                                sizeof ev));
+    int click = ev.code >= BTN_LEFT && ev.code < BTN_LEFT + 16;
+    set(c, in->dst, r < 0 ? r : PROG_KIND(click ? P->kind_click : P->kind_key));
+    set(c, in->dst2, r < 0 ? 0 : click ? ev.code - BTN_LEFT + 1 : ev.code);
+    return next(c);
+}
+
+/* the user: one record into the device, with writev (not the task's own
+ * syscall, as op_type's) */
+static int op_user(struct ctx *c, const struct prog_ins *in)
+{
+    int click = in->op == OP_CLICK;
+    int64_t n = opt_arg(c, in, 0, click ? 1 : KEY_A);
+    struct input_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = EV_KEY;
+    ev.code = (unsigned short)(click ? BTN_LEFT + n - 1 : n);
+    ev.value = 1;
+    struct iovec v = {&ev, sizeof ev};
+    ssize_t w = writev(input_w, &v, 1);
+    (void)w;
+    return next(c);
+}
+
 static int op_sigreturn(struct ctx *c, const struct prog_ins *in)
 {
     (void)in;
@@ -2491,6 +2797,12 @@ static const op_fn ops[OP__COUNT] = {
     [OP_SIGRETURN] = op_sigreturn, [OP_MP_PIPE] = op_mp_pipe,
     [OP_START] = op_start,
     [OP_CONN_SEND] = op_conn_send, [OP_CONN_RECV] = op_conn_recv,
+    [OP_CALL] = op_call, [OP_RET] = op_ret, [OP_ON] = op_on,
+    [OP_DISPATCH] = op_dispatch, [OP_EVQUEUE] = op_evqueue,
+    [OP_POST] = op_post, [OP_TAKE] = op_take, [OP_QLEN] = op_qlen, [OP_AFTER] = op_after,
+    [OP_NEXT_TIMER] = op_next_timer, [OP_DUE] = op_due,
+    [OP_EVENTFD] = op_eventfd, [OP_INPUT] = op_input,
+    [OP_GETEVENT] = op_getevent, [OP_CLICK] = op_user, [OP_PRESS] = op_user,
     [OP_MP_LOCK] = op_mp_lock, [OP_ACQUIRE] = op_acquire,
     [OP_RELEASE] = op_acquire, [OP_MP_QUEUE] = op_mp_queue, [OP_PUT] = op_put,
     [OP_GET] = op_get, [OP_QFEED] = op_feed, [OP_MP_MANAGER] = op_mp_manager,
@@ -2660,6 +2972,14 @@ static int root_main(void *arg)
     int master = tty_master = (int)(rl.rlim_cur > 65536 ? 65536 : rl.rlim_cur) - 1;
     if (terminal(master) < 0)
         return 1;
+    int dev[2];
+    if (pipe2(dev, O_CLOEXEC) < 0 || dup2(dev[0], master - 1) < 0 ||
+        dup2(dev[1], master - 2) < 0)
+        return 1;
+    close(dev[0]);
+    close(dev[1]);
+    input_r = master - 1;
+    input_w = master - 2;
     signal(SIGPIPE, SIG_IGN); /* a write to a closed peer: EPIPE, as the
                                  simulator has it, not death */
     sigset_t chld, old;

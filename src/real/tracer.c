@@ -95,7 +95,7 @@ static long pt(long req, pid_t pid, void *addr, void *data)
     X(SYS_timerfd_settime, "timerfd_settime") \
     X(SYS_setsockopt, "setsockopt") \
     X(SYS_getsockopt, "getsockopt") \
-    X(SYS_ioctl, "ioctl") X(SYS_eventfd2, "eventfd2")
+    X(SYS_ioctl, "ioctl") X(SYS_eventfd2, "eventfd2") X(SYS_openat, "openat")
 
 const int real_traced[] = {
 #define X(nr, n) nr,

@@ -543,6 +543,10 @@ int net_read(struct sim *s, struct task *t, int64_t fd, int64_t want, int recv)
         return sim_sys_return(s, t, -ENOTSOCK, s->p->cost.syscall);
     if (wo->kind == OK_TIMERFD && !recv)
         return timerfd_read(s, t, o, want);
+    if (wo->kind == OK_EVENTFD && !recv)
+        return evl_eventfd_rw(s, t, o, want, 0);
+    if (wo->kind == OK_INPUT && !recv)
+        return evl_input_read(s, t, o, want);
     if (wo->kind == OK_LISTEN || wo->kind == OK_EPOLL ||
         wo->kind == OK_URING || wo->kind == OK_TIMERFD)
         return sim_sys_return(s, t, wo->kind == OK_LISTEN ? -ENOTCONN : -EINVAL,
@@ -574,6 +578,8 @@ int net_write(struct sim *s, struct task *t, int64_t fd, int64_t want,
     int peer = s->tl->objs[o].peer;
     int buf; /* the kernel buffer the bytes are copied into */
     int64_t cap;
+    if (wo->kind == OK_EVENTFD && !send)
+        return evl_eventfd_rw(s, t, o, want, 1);
     if (wo->kind == OK_TTY && !send) { /* the terminal takes it all */
         if (want > 0 && kind)
             msg_written(s, (int)(t - s->tasks), o, want, kind, v, total);
@@ -645,7 +651,8 @@ static int op_fcntl(struct sim *s, struct task *t, const struct prog_ins *in)
     if (first && t->phase == 0) /* O_ASYNC needs an owner: F_SETOWN first */
         return sig_setown(s, t, in);
     int o = sim_fd_obj(s, t, fd);
-    int acc = o < 0 ? 2 : s->w.objs[o].kind == OK_PIPE_R ? 0
+    int acc = o < 0 ? 2 : s->w.objs[o].kind == OK_PIPE_R ||
+                          s->w.objs[o].kind == OK_INPUT ? 0
                         : s->w.objs[o].kind == OK_PIPE_W ? 1 : 2;
     if (t->phase == first) {
         /* the idiom: fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | flag) */

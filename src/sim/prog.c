@@ -55,6 +55,9 @@ void prog_free(struct prog *p)
         prog_free_strv(p->scripts[i].lines, p->scripts[i].nlines);
     }
     free(p->scripts);
+    for (int i = 0; i < p->nhandlers; i++)
+        free(p->handlers[i].name);
+    free(p->handlers);
     free(p);
 }
 

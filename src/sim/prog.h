@@ -40,8 +40,12 @@
  *   m  a `shared` variable used as a lock (a futex word)
  *   r  a resource limit: RLIMIT_NOFILE (the only one modelled)
  *   k  a socket option: SO_SNDBUF or SO_RCVBUF
- *   w  an optional message kind: a word (`task`), a string ("task") or a
- *      variable that holds one (PROG_KIND)
+ *   h  a handler: the name of one defined in the declaration, or a
+ *      variable holding one (a callback)
+ *   w  a kind (a message's, an event's): a word (`task`, `click`), a
+ *      string ("task") or a variable that holds one (PROG_KIND); the name
+ *      of a handler defined above is that handler (PROG_HANDLER).  Optional
+ *      in write and send
  * Results (the names before '=') are listed in the help text.
  * Operations that are control flow (if, loop, ...) are not in this table.
  * Every operation also runs for real: give a new one its entry in ops[] of
@@ -117,6 +121,21 @@
     X(MP_SHUTDOWN, "mp_shutdown", "f", "mp_shutdown M: M.shutdown(): a shutdown request on a connection of its own, then wait for the server process to exit (wait4)") \
     X(GET, "get", "f", "kind [, value] = get Q: Queue.get(): take the readers' lock, read the length and the pickle from the pipe (read blocks while it is empty), give the lock back") \
     X(MONKEY_PATCH, "monkey_patch", "", "monkey_patch: gevent.monkey.patch_all(): make the thread's hub (a coroutine, PROC/hub, running libev's loop: epoll_create1, eventfd2); from then on its sockets are non-blocking (ioctl FIONBIO), a coroutine is gevent.spawn (the hub starts it), and an accept, connect, recv, send or sleep that would block switches to the hub, which switches back when the fd is ready or the timer due") \
+    X(CALL, "call", "hv", "call H [VALUE]: run handler H in this task with its parameter set to VALUE, as a function call (user space: no syscall, no new task); back here when it ends") \
+    X(ON, "on", "wh", "on KIND H: register handler H for events of KIND in the process's table (Tk's bind, a GUI's onClick); user space") \
+    X(DISPATCH, "dispatch", "wv", "dispatch K [VALUE]: call the handler registered with on for kind K (or K itself, if it is a handler) with VALUE; nothing if none is") \
+    X(EVQUEUE, "evqueue", "v", "q = evqueue [WAKEFD]: a queue of events in the process's memory (no syscall); a post from another thread also writes to WAKEFD (an eventfd, or a socket or pipe: the self-pipe) to wake the loop") \
+    X(POST, "post", "fwv", "post Q K [VALUE]: append the event (K, VALUE) to queue Q (user space); from a thread other than Q's maker, then write to Q's WAKEFD (8 bytes to an eventfd, 1 to a socket or pipe), as call_soon_threadsafe does") \
+    X(TAKE, "take", "f", "k, v = take Q: take the oldest event of queue Q: its kind (or handler) and value (user space); k = EAGAIN if Q is empty") \
+    X(QLEN, "qlen", "f", "n = qlen Q: how many events queue Q holds (len(deque): user space); asyncio's _run_once runs that many callbacks a round") \
+    X(AFTER, "after", "dhv", "after D H [VALUE]: push (now + D, H) onto the process's timer heap, ordered by deadline, then by insertion (Tk's after, asyncio's call_later); user space") \
+    X(NEXT_TIMER, "next_timer", "", "t = next_timer: the time until the earliest timer of the heap (0 if one is due, -1 if there is none): the timeout a loop passes to its wait, as libuv's uv_backend_timeout and asyncio's _run_once compute it") \
+    X(DUE, "due", "f", "n = due Q: move every timer whose deadline has passed from the heap to queue Q, earliest first (asyncio's _run_once); n = how many") \
+    X(EVENTFD, "eventfd", "", "efd = eventfd: eventfd2(0, EFD_CLOEXEC|EFD_NONBLOCK): a counter as an fd, readable while it is not 0; write adds to it (8 bytes), read returns and clears it") \
+    X(INPUT, "input", "", "dev = input: open the machine's input device (openat \"/dev/input/event0\", O_RDONLY): the user's clicks and key presses arrive there") \
+    X(GETEVENT, "getevent", "f", "k, v = getevent FD: read(2) one struct input_event (24 bytes) from an input device: its kind (click or key) and value (the button or key code)") \
+    X(CLICK, "click", "v", "click [N]: the user clicks mouse button N (1 by default): an event in the machine's input device") \
+    X(PRESS, "press", "v", "press [N]: the user presses key N (a key code, 30 by default: KEY_A): an event in the machine's input device") \
     /* control flow, produced by the compiler only */ \
     X(JMP, "(jump)", "", "") \
     X(JIF, "(if)", "", "") \
@@ -128,7 +147,8 @@
     X(ARITH, "(arith)", "", "") \
     X(QFEED, "(feeder)", "", "") \
     X(MSRV, "(manager)", "", "") \
-    X(HUB, "(hub)", "", "")
+    X(HUB, "(hub)", "", "") \
+    X(RET, "(return)", "", "")
 
 /* The value `v = next G` gets once generator G is done: Python raises
  * StopIteration; the scenario compares with the word StopIteration */
@@ -222,7 +242,22 @@ enum prog_op {
  * a timeout written after their fds (a duration, or `timeout VAR`) is a[0]
  * with nargs = 1.  A timeout operand ('t', and select/poll's a[0]) keeps
  * its variable slot, so select can write the time left back into it.
+ *   handler H [P] { B }   p: JMP -> L1; p+1: B; RET; L1:
+ *     B runs only when called (prog->handlers[h].entry = p + 1); P is a
+ *     slot of the declaration, which `call H V` sets to V.  `return` in B
+ *     is a RET.  CALL has a[0] = the handler (PROG_HANDLER(h) as a const,
+ *     or a slot holding one), a[1] = the value; it pushes pc + 1 on the
+ *     task's call stack, RET pops it.
  */
+
+/* A handler as a value (prog->handlers[i]: `cb = set on_read`, a
+ * callback in a queue); the engine tells it apart from fds, counts and
+ * kinds (PROG_KIND) by these high bits */
+#define PROG_HANDLER(i) (((int64_t)2 << 40) + (i))
+#define PROG_IS_HANDLER(v) ((v) >= PROG_HANDLER(0) && (v) < PROG_HANDLER(1 << 20))
+#define PROG_VAL_INDEX(v) ((int)((v) & 0xfffff))
+/* what `q = evqueue` gives: the process's queue number i */
+#define PROG_EVQUEUE(i) (((int64_t)3 << 40) + (i))
 
 /* Comparisons for JIF: jump to .jump if (a CMP b) is false */
 enum prog_cmp { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
@@ -295,6 +330,15 @@ struct prog_script {
     int nlines;
 };
 
+/* handler NAME [PARAM] { ... } in a declaration */
+struct prog_handler {
+    char *name;
+    int32_t decl;  /* the declaration it belongs to */
+    int32_t entry; /* first pc of its block */
+    int32_t param; /* the slot `call` sets, -1 for none */
+    int32_t line, col; /* of its definition (until then, its first use) */
+};
+
 struct prog_caption {
     int64_t t;   /* time at which it is shown */
     char *text;
@@ -354,6 +398,11 @@ struct prog {
     int32_t hub_pc;     /* first pc of gevent's hub loop (OP_HUB steps,
                            sim/hub.c), -1: no monkey_patch in the file */
     int32_t hub_script; /* its generated text, an index into scripts */
+    struct prog_handler *handlers;
+    int nhandlers, handlercap;
+    /* the kinds an input device's records have: PROG_KIND of the strs
+       "click" and "key", interned when an operation needs them; -1 */
+    int32_t kind_click, kind_key;
 };
 
 /* Limits, stated in docs/scenario-language.md */

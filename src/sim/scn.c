@@ -737,6 +737,13 @@ static int scn_top(struct scn *S)
         return -1;
     if (S->p->ntasks == 0)
         return scn_err_at(S, 1, 1, "no process or peer declared");
+    for (int i = 0; i < S->p->nhandlers; i++) { /* named, never defined */
+        const struct prog_handler *h = &S->p->handlers[i];
+        if (h->entry < 0)
+            return scn_err_at(S, h->line, h->col, "unknown handler '%s': "
+                              "define it in %s with handler %s { ... }",
+                              h->name, S->p->tasks[h->decl].name, h->name);
+    }
     if (S->need_feeder && scn_feeder(S) < 0)
         return -1;
     if (S->p->hub_pc == -2 && scn_hub(S) < 0) /* a monkey_patch was seen */
@@ -768,6 +775,7 @@ static struct prog *scn_prog_new(const char *path)
         free(p);
         return NULL;
     }
+    p->kind_click = p->kind_key = -1; /* interned when needed */
     cost_defaults(&p->cost);
     p->ncpus = 1;
     p->rcvbuf = p->sndbuf = p->pipebuf = 64 * 1024;

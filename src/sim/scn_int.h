@@ -74,6 +74,7 @@ struct scn {
     int linecap;          /* of prog->lines */
     int depth;            /* open blocks */
     int in_for;
+    int in_handler;       /* 1 while a handler's block is compiled */
     int need_feeder;      /* a Queue's put: compile its feeder thread */
     int need_manager;     /* mp_manager: compile its server's code */
     long instances;
@@ -164,6 +165,10 @@ int scn_arg_var(struct scn *S, const struct scn_tok *t, struct prog_arg *a,
                 const char *hint);
 /* A value: a variable, an integer (any unit) or an errno name */
 int scn_value(struct scn *S, struct prog_arg *a);
+/* The handler named like t in the current declaration, or -1 */
+int scn_handler_find(struct scn *S, const struct scn_tok *t);
+/* handler NAME [PARAM] { ... } (scn_op.c) */
+int scn_handler(struct scn *S, const struct scn_tok *kw);
 int scn_arg_fd(struct scn *S, struct scn_tok *t, struct prog_arg *a);
 int scn_arg_time(struct scn *S, struct scn_tok *t, struct prog_arg *a);
 /* The operation named t (enum prog_op), or -1 */

@@ -305,6 +305,147 @@ static int scn_errno_form(const struct scn_tok *t)
     return 1;
 }
 
+/* ---- handlers and event kinds ---------------------------------------- */
+
+int scn_handler_find(struct scn *S, const struct scn_tok *t)
+{
+    const struct prog *p = S->p;
+    for (int i = 0; i < p->nhandlers; i++)
+        if (p->handlers[i].decl == S->task &&
+            scn_name_is(p->handlers[i].name, t->s, t->len))
+            return i;
+    return -1;
+}
+
+/* The kind spelled like t, if the scenario has used it: its string */
+static int scn_kind_find(const struct prog *p, const struct scn_tok *t)
+{
+    for (int i = 0; i < p->nkinds; i++)
+        if (scn_name_is(p->strs[p->kinds[i]], t->s, t->len))
+            return p->kinds[i];
+    return -1;
+}
+
+/* t names a handler of this declaration or a kind the scenario has used:
+ * its value in a (`if k == click`, `cb = set on_read`) */
+static int scn_known_word(struct scn *S, const struct scn_tok *t,
+                          struct prog_arg *a)
+{
+    int h = scn_handler_find(S, t);
+    if (h >= 0) {
+        scn_const(a, PROG_HANDLER(h));
+        return 1;
+    }
+    int k = scn_kind_find(S->p, t);
+    if (k >= 0) {
+        scn_const(a, PROG_KIND(k));
+        return 1;
+    }
+    return 0;
+}
+
+/* A new handler named like t, not defined yet (entry -1): a call may
+ * name one that is defined further down; scn_top checks it is */
+static int scn_handler_new(struct scn *S, const struct scn_tok *t)
+{
+    struct prog *p = S->p;
+    if (p->nhandlers >= 1 << 20)
+        return scn_err(S, t->off, "too many handlers");
+    struct prog_handler *h = scn_grow(p->handlers, &p->handlercap,
+                                      p->nhandlers + 1, sizeof *h);
+    if (!h)
+        return scn_oom(S, t->off);
+    p->handlers = h;
+    h += p->nhandlers;
+    memset(h, 0, sizeof *h);
+    if (!(h->name = scn_strndup(t->s, (size_t)t->len)))
+        return scn_oom(S, t->off);
+    h->decl = S->task;
+    h->entry = h->param = -1;
+    h->line = S->ln + 1;
+    h->col = scn_col(S->p->lines[S->ln], t->off);
+    return p->nhandlers++;
+}
+
+/* A handler ('h'): its name (defined here or further down in the
+ * declaration), or a variable holding one */
+static int scn_arg_handler(struct scn *S, struct scn_tok *t, struct prog_arg *a)
+{
+    char b[64];
+    if (t->kind != T_IDENT)
+        return scn_err(S, t->off, "expected a handler's name, found %s",
+                       scn_desc(S, t, b, sizeof b));
+    if (scn_var_find(S, t->s, t->len) >= 0)
+        return scn_arg_var(S, t, a, HINT_VAR);
+    int h = scn_handler_find(S, t);
+    if (h < 0 && (scn_op_find(t) >= 0 || scn_is_ctl(t) || scn_errno_form(t)))
+        return scn_err(S, t->off, "expected a handler's name, found '%.*s'",
+                       t->len, t->s);
+    if (h < 0 && (h = scn_handler_new(S, t)) < 0)
+        return -1;
+    scn_const(a, PROG_HANDLER(h));
+    return 0;
+}
+
+/* handler NAME [PARAM] { B }: JMP over B; B; RET (prog.h) */
+int scn_handler(struct scn *S, const struct scn_tok *kw)
+{
+    struct scn_tok *nm = scn_take(S);
+    char b[64];
+    if (S->task < 0)
+        return scn_err(S, kw->off, "a handler belongs to a process: define "
+                       "it inside one");
+    if (S->in_handler || S->depth > 1)
+        return scn_err(S, kw->off, "define handlers at the top of a "
+                       "process's block, not inside another block");
+    if (nm->kind != T_IDENT || scn_op_find(nm) >= 0 || scn_is_ctl(nm))
+        return scn_err(S, nm->off, "expected the handler's name: handler "
+                       "on_click [VALUE] {, found %s",
+                       scn_desc(S, nm, b, sizeof b));
+    int hi = scn_handler_find(S, nm);
+    if (hi >= 0 && S->p->handlers[hi].entry >= 0)
+        return scn_err(S, nm->off, "handler '%.*s' is already defined",
+                       nm->len, nm->s);
+    if (scn_var_find(S, nm->s, nm->len) >= 0)
+        return scn_err(S, nm->off, "'%.*s' is already a variable", nm->len,
+                       nm->s);
+    int param = -1;
+    struct scn_tok *pt = &S->tok[S->pos];
+    if (pt->kind == T_IDENT) {
+        if ((param = scn_var_bind(S, pt)) < 0)
+            return -1;
+        S->pos++;
+    }
+    int brace;
+    if (scn_open(S, &brace) < 0)
+        return -1;
+    if (hi < 0 && (hi = scn_handler_new(S, nm)) < 0)
+        return -1;
+    int jmp = scn_emit(S, OP_JMP, kw->off, -1);
+    if (jmp < 0)
+        return -1;
+    struct prog_handler *h = &S->p->handlers[hi];
+    h->param = param;
+    h->line = S->ln + 1;
+    h->col = scn_col(S->p->lines[S->ln], nm->off);
+    h->entry = jmp + 1;
+    struct scn_loop *loop = S->loop;
+    int in_for = S->in_for;
+    S->loop = NULL;
+    S->in_for = 0;
+    S->in_handler = 1;
+    int r = scn_block(S, brace);
+    S->loop = loop;
+    S->in_for = in_for;
+    S->in_handler = 0;
+    if (r > B_END)
+        return scn_err(S, S->tok[1].off, "'else' without 'if'");
+    if (r < 0 || scn_emit(S, OP_RET, S->tok[0].off, -1) < 0)
+        return -1;
+    S->p->code[jmp].jump = S->p->ncode;
+    return 0;
+}
+
 /* `__name__` in a python process: a slot the engine sets to the string
  * "__main__" as the program starts, "__mp_main__" in a spawned child */
 static int scn_name_slot(struct scn *S, const struct scn_tok *t,
@@ -355,6 +496,8 @@ int scn_value(struct scn *S, struct prog_arg *a)
         scn_const(a, PROG_EOF_ERROR); /* what conn_recv gives at the end */
         return 0;
     }
+    if (scn_var_find(S, t->s, t->len) < 0 && scn_known_word(S, t, a))
+        return 0; /* a handler, or an event kind used before */
     if (scn_var_find(S, t->s, t->len) >= 0 || !scn_errno_form(t))
         return scn_arg_var(S, t, a, HINT_VAR);
     char name[64];
@@ -461,6 +604,7 @@ static int scn_arg(struct scn *S, char spec, struct prog_ins *in,
     case 'd': return scn_arg_time(S, t, a);
     case 't': return scn_arg_timeout(S, t, in->op, a);
     case 'p': return scn_arg_port(S, t, a);
+    case 'h': return scn_arg_handler(S, t, a);
     case 'v':
         S->pos--;
         return scn_value(S, a);
@@ -472,6 +616,10 @@ static int scn_arg(struct scn *S, char spec, struct prog_ins *in,
                            "as task), found %s", scn_desc(S, t, b, sizeof b));
         if (scn_var_find(S, t->s, t->len) >= 0)
             return scn_arg_var(S, t, a, HINT_VAR);
+        if (scn_handler_find(S, t) >= 0) { /* a callback */
+            scn_const(a, PROG_HANDLER(scn_handler_find(S, t)));
+            return 0;
+        }
         return scn_kind(S, t->s, t->len, t->off, a);
     case 's':
         if (t->kind != T_STR)
@@ -826,16 +974,19 @@ int scn_op(struct scn *S, int op, const struct scn_tok *kw,
            const struct scn_tok *d1, const struct scn_tok *d2)
 {
     int two = op == OP_PIPE || op == OP_SOCKETPAIR || op == OP_CQE ||
-              op == OP_MP_PIPE;
+              op == OP_MP_PIPE || op == OP_TAKE || op == OP_GETEVENT;
     if (op == OP_CQE && !d2)
         return scn_err(S, kw->off, "cqe returns two values: write id, res = "
                        "cqe RING");
+    if ((op == OP_TAKE || op == OP_GETEVENT) && !d2)
+        return scn_err(S, kw->off, "%s returns two values, the kind and the "
+                       "value: write k, v = %s Q", op_kw[op], op_kw[op]);
     if (two && !d2)
         return scn_err(S, kw->off, "%s returns two fds: write a, b = %s",
                        op_kw[op], op_kw[op]);
     if (!two && d2 && op != OP_WAIT && op != OP_CONN_RECV && op != OP_GET)
-        return scn_err(S, d2->off, "only pipe, socketpair, mp_pipe, cqe, wait, "
-                       "conn_recv and get return two values");
+        return scn_err(S, d2->off, "only pipe, socketpair, mp_pipe, cqe, take, "
+                       "getevent, wait, conn_recv and get return two values");
     if (d1 && (op == OP_SAY || op == OP_EXIT))
         return scn_err(S, d1->off, "%s returns no value", op_kw[op]);
     if (!d1 && op == OP_SET)
@@ -843,6 +994,15 @@ int scn_op(struct scn *S, int op, const struct scn_tok *kw,
     if (op == OP_FORK || op == OP_THREAD || op == OP_SIGACTION ||
         op == OP_COROUTINE || op == OP_GENERATOR || op == OP_START)
         return scn_spawn(S, op, kw, d1);
+    if ((op == OP_CLICK || op == OP_PRESS || op == OP_GETEVENT) &&
+        S->p->kind_click < 0) { /* the kinds of the device's records */
+        struct prog_arg c, k;
+        if (scn_kind(S, "click", 5, kw->off, &c) < 0 ||
+            scn_kind(S, "key", 3, kw->off, &k) < 0)
+            return -1;
+        S->p->kind_click = PROG_KIND_STR(c.v);
+        S->p->kind_key = PROG_KIND_STR(k.v);
+    }
     struct prog_ins in;
     scn_ins_init(S, &in, op, kw->off);
     int r = op == OP_SELECT || op == OP_POLL ? scn_fdlist(S, &in, kw->off)

@@ -11,7 +11,7 @@
 /* Statement keywords that are not operations */
 static const char *const ctl_kw[] = {
     "if", "else", "while", "loop", "repeat", "for", "break", "continue",
-    "shared",
+    "shared", "handler", "return",
 };
 
 /* ---- statements -------------------------------------------------------- */
@@ -344,8 +344,23 @@ static int scn_arith(struct scn *S, const struct scn_tok *d1)
     return scn_push(S, &in, off) < 0 ? -1 : 0;
 }
 
+/* return: leave the handler being run (RET), back to its caller */
+static int scn_return(struct scn *S, const struct scn_tok *kw)
+{
+    if (!S->in_handler)
+        return scn_err(S, kw->off, "'return' outside a handler: a task's "
+                       "own code ends with exit");
+    if (scn_expect_eol(S, "return") < 0)
+        return -1;
+    return scn_emit(S, OP_RET, kw->off, -1) < 0 ? -1 : 0;
+}
+
 static int scn_ctl(struct scn *S, const struct scn_tok *kw)
 {
+    if (scn_word(kw, "handler"))
+        return scn_handler(S, kw);
+    if (scn_word(kw, "return"))
+        return scn_return(S, kw);
     if (scn_word(kw, "shared"))
         return scn_shared(S, kw);
     if (scn_word(kw, "if"))

@@ -567,6 +567,12 @@ static int sys_finish(struct sim *s, struct task *t)
         sim_set_dst(s, t, in->dst, t->ret < 0 ? t->ret : t->ret2);
     } else {
         sim_set_dst(s, t, in->dst, t->ret);
+        if (in->op == OP_GETEVENT) { /* kind, value = getevent */
+            sim_set_dst(s, t, in->dst, t->ret < 0 ? t->ret
+                        : PROG_KIND((int)(t->ret2 >> 32)));
+            sim_set_dst(s, t, in->dst2, t->ret < 0 ? 0
+                        : (int64_t)(int32_t)(t->ret2 & 0xffffffff));
+        }
         if (in->op == OP_WAIT) /* pid, status = wait */
             sim_set_dst(s, t, in->dst2, t->ret < 0 ? t->ret : t->ret2);
         if (in->op == OP_PIPE || in->op == OP_SOCKETPAIR ||
@@ -590,6 +596,7 @@ static const struct mux_ops *const muxes[] = {
     &mux_epoll_ops, &mux_sigio_ops, &mux_uring_ops, &mux_mem_ops,
     &mux_timerfd_ops, &mux_coro_ops, &mux_msg_ops, &mux_mpq_ops, &mux_hub_ops,
     &mux_mp_ops, &mux_mgr_ops,
+    &mux_evloop_ops,
 };
 #define NMUX ((int)(sizeof muxes / sizeof muxes[0]))
 
@@ -892,6 +899,7 @@ static int setup(struct sim *s)
      * 4096 bytes); what is written to it is shown, not kept */
     s->tty = sim_obj_new(s, OK_TTY, 4096, 0, -1, -1);
     s->peer_tty = -1;
+    s->input = -1;
     for (int c = 0; c < s->p->ncaptions; c++)
         sim_schedule(s, s->p->captions[c].t, AG_CAPTION, -1, -1, 0, c);
     for (int d = 0; d < s->p->ntasks && !s->failed; d++) {
@@ -931,6 +939,7 @@ static void sim_free(struct sim *s)
         free(s->tasks[i].watch.fd);
         free(s->tasks[i].watch.ev);
         free(s->tasks[i].watch.pos);
+        evl_free(&s->tasks[i]);
     }
     for (int i = 0; i < s->nobjs; i++) {
         if (s->objs[i].mux_free)
@@ -952,6 +961,7 @@ static void sim_free(struct sim *s)
     free(s->pc_names);
     free(s->said);
     free(s->str_ids);
+    free(s->evl_str);
     mp_free(s);
     mgr_free(s);
     world_free(&s->w);

@@ -15,6 +15,9 @@
 #include "sim/agenda.h"
 #include "sim/sim.h"
 
+struct evl;
+struct evl_frame;
+
 #define TASK_NONE (-1)
 /* pids and tids are PID_BASE + the task's number (a coroutine's id too) */
 #define PID_BASE 1000
@@ -144,6 +147,10 @@ struct task {
     uint32_t gil_switch_seen; /* switch_number when its wait began */
     int32_t gil_phase;   /* the compute's phase, kept over a GIL wait, -1 */
     uint8_t tmo_fired; /* the timeout's timer went off while it slept */
+    struct evl_frame *calls; /* handlers running (evloop.c): return pcs */
+    int32_t ncalls, callcap;
+    struct evl *evl;  /* a process's handlers by kind, event queues and
+                         timer heap (evloop.c), in its first task; NULL */
     int32_t code;     /* exit code, or 128 + the signal that killed it */
     struct tsig sig;
     /* the scheduler (sched.c), kept in the kernel thread's task */
@@ -232,6 +239,9 @@ struct sim {
     int *pc_names;      /* per pc: the last number unique_name gave */
     uint8_t *said;      /* bit per pc: a `say once` already shown */
     int *str_ids;       /* prog string -> timeline string, -1 not yet */
+    int32_t *evl_str;   /* per handler: its name's timeline string + 1, 0
+                           not yet (evloop.c) */
+    int input;          /* the machine's input device, -1 until opened */
     int failed, stop;
     /* the run's budget (sim.c, "budget"): work done, memory held */
     uint64_t steps, max_steps;
@@ -275,6 +285,18 @@ int coro_gen_yield(struct sim *s, struct task *t, const struct prog_ins *in);
  * decides */
 int coro_finish_to(struct sim *s, struct task *t);
 extern const struct mux_ops mux_coro_ops;
+/* ---- handlers, event queues, timers, eventfd, input (evloop.c) ---- */
+extern const struct mux_ops mux_evloop_ops;
+/* read(2)/write(2) of an eventfd and read(2) of the input device, which
+ * op_read and op_write hand over once they know the fd's kind */
+int evl_eventfd_rw(struct sim *s, struct task *t, int obj, int64_t want,
+                   int write);
+int evl_input_read(struct sim *s, struct task *t, int obj, int64_t want);
+/* The time until process proc's earliest timer (0: due), -1 if none: what
+ * a loop waits for at most (a hub's epoll_wait timeout) */
+int64_t evl_next_timer(const struct sim *s, int proc);
+/* Free a task's call stack and, in a process's first task, its loop state */
+void evl_free(struct task *t);
 
 /* ---- gevent (hub.c): monkey_patch and the hub ---- */
 struct hub;

@@ -376,8 +376,25 @@ static void json_event(const struct tl *tl, size_t i, struct obuf *o)
         json_int(o, ",\"queue\":", e->obj);
         ob_s(o, e->sub == TQ_PUSH ? ",\"op\":\"push\"" : e->sub == TQ_POP
                                                           ? ",\"op\":\"pop\""
-                                                          : ",\"op\":\"remove\"");
+                : e->sub == TQ_INSERT ? ",\"op\":\"insert\""
+                                      : ",\"op\":\"remove\"");
         json_int(o, ",\"item\":", e->a);
+        if (e->sub == TQ_INSERT)
+            json_int(o, ",\"at\":", e->b);
+        if (e->obj >= 0 && e->obj < tl->nqueues &&
+            tl->queues[e->obj].kind == TQK_EVENTS) { /* click(1) */
+            int k = TL_EVQ_NAME(e->a);
+            ob_s(o, TL_EVQ_IS_HANDLER(e->a) ? ",\"handler\":" : ",\"kind\":");
+            json_str(o, k < tl->nstrs && tl->strs[k] ? tl->strs[k] : "?");
+            json_int(o, ",\"value\":", TL_EVQ_VALUE(e->a));
+        }
+        if (e->obj >= 0 && e->obj < tl->nqueues &&
+            tl->queues[e->obj].kind == TQK_TIMERS) { /* tick at 30.002 ms */
+            int k = TL_TIMER_NAME(e->a);
+            ob_s(o, ",\"handler\":");
+            json_str(o, k < tl->nstrs && tl->strs[k] ? tl->strs[k] : "?");
+            json_int(o, ",\"deadline_ns\":", TL_TIMER_T(e->a));
+        }
         if (e->obj >= 0 && e->obj < tl->nqueues &&
             tl->queues[e->obj].kind == TQK_MSGS) { /* a message's payload */
             int k = TL_MSG_KIND(e->a);
@@ -448,6 +465,13 @@ static void json_event(const struct tl *tl, size_t i, struct obuf *o)
         json_int(o, "\",\"value\":", e->a);
         break;
     }
+    case EV_CALL:
+        ob_s(o, ",\"handler\":");
+        json_str(o, e->b >= 0 && e->b < tl->nstrs ? tl->strs[e->b] : "");
+        ob_s(o, e->sub == TCALL_CALL ? ",\"op\":\"call\"" : ",\"op\":\"return\"");
+        if (e->sub == TCALL_CALL)
+            json_int(o, ",\"value\":", e->a);
+        break;
     }
     ob_c(o, '}');
 }

@@ -344,6 +344,11 @@ static void call_text(struct sb *sb, int sys, int fd, int64_t arg, int64_t tmo)
     case SYS_RT_SIGRETURN: SB("rt_sigreturn({mask=[]})"); break;
     case SYS_PAUSE: SB("pause()"); break;
     case SYS_TIMERFD_CREATE: SB("timerfd_create(CLOCK_MONOTONIC, 0)"); break;
+    case SYS_OPENAT: /* a = 1: the model's input device; else a path
+                        the record does not keep */
+        SB("openat(AT_FDCWD, %s, O_RDONLY)", arg == 1 ? "\"/dev/input/event0\""
+                                                      : "...");
+        break;
     case SYS_TIMERFD_SETTIME: { /* tmo: the interval, as TL_TMO */
         long long iv = tmo < 0 ? (long long)TL_TMO_NS(tmo) : 0;
         SB("timerfd_settime(%d, 0, {it_interval={tv_sec=%lld, tv_nsec=%lld}, "
@@ -583,6 +588,19 @@ static void queue_item(struct sb *sb, const struct tl *tl, int q, int64_t item)
         break;
     }
     case TQK_FUTEX: sb_s(sb, task_name(tl, (int)item)); break;
+    case TQK_EVENTS: {
+        int n = TL_EVQ_NAME(item);
+        SB("%s(%lld)", n < tl->nstrs ? tl->strs[n] : "?",
+           (long long)TL_EVQ_VALUE(item));
+        break;
+    }
+    case TQK_TIMERS: {
+        char t[40];
+        int n = TL_TIMER_NAME(item);
+        SB("%s at %s", n < tl->nstrs ? tl->strs[n] : "?",
+           tl_time_text(t, sizeof t, TL_TIMER_T(item)));
+        break;
+    }
     case TQK_MSGS: { /* a message: its kind and value, "task 5" */
         int k = TL_MSG_KIND(item);
         const char *kn = k >= 0 && k < tl->nstrs && tl->strs[k] ? tl->strs[k] : "?";
@@ -815,7 +833,7 @@ static void ev_text(struct sb *sb, const struct tl *tl, long i)
     {
         sb_s(sb, e->obj >= 0 && e->obj < tl->nqueues ? tl->queues[e->obj].name
                                                       : "queue");
-        sb_s(sb, e->sub == TQ_PUSH ? ": + " : ": - ");
+        sb_s(sb, e->sub == TQ_PUSH || e->sub == TQ_INSERT ? ": + " : ": - ");
         struct sb q = sb_rest(sb, 1024);
         queue_item(&q, tl, e->obj, e->a);
         sb_join(sb, &q);
@@ -933,6 +951,15 @@ static void ev_text(struct sb *sb, const struct tl *tl, long i)
         case TSW_START: SB("the hub runs a callback: %s starts (gevent.spawn)", to); break;
         default: SB("the greenlet is done: back to its parent %s", to); break;
         }
+        break;
+    }
+    case EV_CALL: {
+        const char *h = e->b >= 0 && e->b < tl->nstrs ? tl->strs[e->b] : "?";
+        if (e->sub == TCALL_CALL)
+            SB("call %s(%lld): a function call in this task (user space, no "
+               "syscall)", h, (long long)e->a);
+        else
+            SB("%s returns", h);
         break;
     }
     default:

@@ -121,7 +121,8 @@ enum tl_wait {
     X(SETSOCKOPT, "setsockopt") \
     X(GETSOCKOPT, "getsockopt") \
     X(IOCTL, "ioctl") /* ioctl(fd, FIONBIO, [1]): gevent's non-blocking sockets */ \
-    X(EVENTFD2, "eventfd2")
+    X(EVENTFD2, "eventfd2") \
+    X(OPENAT, "openat")
 
 enum tl_sys {
 #define X(e, n) SYS_##e,
@@ -156,6 +157,7 @@ int tl_sys_of_nr(int nr);
     X(TIMERFD, "timerfd") \
     X(SIGNALFD, "signalfd") \
     X(INOTIFY, "inotify") \
+    X(INPUT, "input device") /* evdev: /dev/input/eventN */ \
     X(OTHER, "open file") /* a recorded fd whose kind the trace does not say */
 
 enum tl_obj_kind {
@@ -343,7 +345,31 @@ enum tl_switch { TSW_NEXT, TSW_SEND, TSW_YIELD, TSW_STOP, TSW_SWITCH,
 #define TSW__COUNT (TSW_START + 1)
 
 /* Queue operations (QUEUE.sub) */
-enum tl_qop { TQ_PUSH, TQ_POP, TQ_REMOVE };
+/* TQ_INSERT: the item goes in at position b (0 = the front) of the queue,
+ * which keeps a timer heap shown in deadline order */
+enum tl_qop { TQ_PUSH, TQ_POP, TQ_REMOVE, TQ_INSERT };
+
+/*
+ * Items of event queues (TQK_EVENTS: an input device's buffer, a process's
+ * `evqueue`) and timer heaps (TQK_TIMERS), packed in one int64:
+ *   event  name << 32 | (uint32)payload
+ *   timer  name << 40 | deadline in us (40 bits: 12 days)
+ * name is the string id of the event's kind ("click") or of the handler
+ * it calls ("on_read"), | TL_EVQ_HANDLER for a handler.
+ */
+#define TL_EVQ_HANDLER 0x400000
+#define TL_EVQ_ITEM(name, v) \
+    ((int64_t)(name) << 32 | (int64_t)(uint32_t)(int32_t)(v))
+#define TL_EVQ_NAME(it) ((int)(((uint64_t)(it) >> 32) & 0x3fffff))
+#define TL_EVQ_IS_HANDLER(it) ((int)(((uint64_t)(it) >> 32) & TL_EVQ_HANDLER) != 0)
+#define TL_EVQ_VALUE(it) ((int64_t)(int32_t)(uint32_t)(it))
+#define TL_TIMER_ITEM(name, t_ns) \
+    ((int64_t)(name) << 40 | ((int64_t)(t_ns) / 1000 & 0xffffffffffLL))
+#define TL_TIMER_NAME(it) ((int)(((uint64_t)(it) >> 40) & 0x3fffff))
+#define TL_TIMER_T(it) ((int64_t)((uint64_t)(it) & 0xffffffffffULL) * 1000)
+
+/* CALL.sub: a handler is called, or returns */
+enum tl_call { TCALL_CALL, TCALL_RETURN };
 
 /* MEM.sub */
 enum tl_mem_op { TM_LOAD, TM_STORE, TM_COPY, TM_CAS, TM_XCHG };
@@ -407,6 +433,9 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  *              child process: same value, its own memory), or an atomic
  *              read-modify-write (lock cmpxchg, xchg) with b = the value
  *              before and a = the value after (a == b: a failed cmpxchg)
+ *   CALL       task, sub = enum tl_call, a = the value passed (call), b =
+ *              the string id of the handler's name: a function call in
+ *              user space (`call`, `dispatch`), no new task, no syscall
  *   ARGCOPY    task, obj = the syscall (enum tl_sys) whose argument is
  *              copied, sub = tl_copy_dir, a = bytes, b = duration: no
  *              buffer changes (pselect6's fd_set, poll's pollfd array)
@@ -434,7 +463,8 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
     X(ARGCOPY, "arg_copy", "a syscall's fd list copied between user and kernel space") \
     X(MEM, "mem", "a task loads or stores a variable in memory its threads share") \
     X(REPARENT, "reparent", "an orphan gets a new parent (init)") \
-    X(SWITCH, "switch", "control passes from one coroutine to another, in user space")
+    X(SWITCH, "switch", "control passes from one coroutine to another, in user space") \
+    X(CALL, "call", "a handler is called or returns (a function call in the task)")
 
 enum tl_ev_type {
 #define X(e, j, h) EV_##e,
@@ -494,6 +524,9 @@ struct tl_obj {
     int32_t owner; /* task index of the process that created it, -1 */
 };
 
+/* TQK_EVENTS: events waiting (kind and payload, TL_EVQ_ITEM), oldest
+ * first: an input device's buffer, a process's event queue.  TQK_TIMERS:
+ * a process's timer heap, earliest deadline first (TL_TIMER_ITEM). */
 /* TQK_MSGS: the messages in the bytes on their way to an object (a pipe's
  * read end, a socket), oldest first, or written to the terminal; items are
  * TL_MSG values.  A message leaves when its last byte is read.  */
@@ -502,7 +535,7 @@ struct tl_obj {
  * word of that memory, oldest first (items are task indexes). */
 enum tl_queue_kind { TQK_RUN, TQK_ACCEPT, TQK_INTEREST, TQK_READY, TQK_SQ,
                      TQK_CQ, TQK_EVENTS, TQK_SIGNALS, TQK_MEM, TQK_FUTEX,
-                     TQK_TICKS, TQK_MSGS };
+                     TQK_TICKS, TQK_MSGS, TQK_TIMERS };
 
 struct tl_queue {
     char *name;

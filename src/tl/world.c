@@ -142,6 +142,20 @@ static int q_push(struct world *w, int q, int64_t item)
     return 0;
 }
 
+/* item goes in at position at (clamped to the queue's length) */
+static int q_insert(struct world *w, int q, int64_t item, int64_t at)
+{
+    if (q_push(w, q, item))
+        return -ENOMEM;
+    struct w_queue *Q = &w->queues[q];
+    if (at < 0 || at >= Q->n - 1)
+        return 0;
+    memmove(&Q->items[at + 1], &Q->items[at],
+            (size_t)(Q->n - 1 - at) * sizeof *Q->items);
+    Q->items[at] = item;
+    return 0;
+}
+
 /* the first i with it[i] == v, or n; eight at a time (the ready list of
  * an epoll instance with 10,000 connections holds thousands) */
 static int q_find(const int64_t *it, int n, int64_t v)
@@ -379,6 +393,8 @@ int world_apply(struct world *w, const struct tl *tl, const struct tl_ev *e)
             return -EINVAL;
         if (e->sub == TQ_PUSH)
             return q_push(w, e->obj, e->a);
+        if (e->sub == TQ_INSERT)
+            return q_insert(w, e->obj, e->a, e->b);
         if (ensure_queue(w, e->obj))
             return -ENOMEM;
         q_remove(w, e->obj, e->a, e->sub == TQ_POP);
@@ -420,6 +436,7 @@ int world_apply(struct world *w, const struct tl *tl, const struct tl_ev *e)
     case EV_SCAN:
     case EV_ARGCOPY:
     case EV_SWITCH: /* the STATE events around it say what changes */
+    case EV_CALL:   /* the line the task runs says where it is */
         break;
     default:
         return -EINVAL;

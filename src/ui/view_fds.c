@@ -144,7 +144,7 @@ static int obj_words(char *buf, int len, int width, int ob, int kind, int port,
         [OK_EPOLL] = "epoll", [OK_URING] = "io_uring", [OK_FILE] = "file",
         [OK_EVENTFD] = "eventfd", [OK_TIMERFD] = "timerfd",
         [OK_SIGNALFD] = "signalfd", [OK_INOTIFY] = "inotify",
-        [OK_OTHER] = "file?",
+        [OK_INPUT] = "input", [OK_OTHER] = "file?",
     };
     char full[64], pt[16] = "", flb[32], fls[16];
     tl_obj_now_text(full, sizeof full, ob, kind, port);
