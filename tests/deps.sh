@@ -7,8 +7,9 @@ PKGS="gcc make pkg-config libncurses-dev libcmocka-dev tmux python3 procps strac
 # a server nobody wrote for the tests, traced by tests/e2e_strace.sh; the
 # test is skipped when it cannot be installed.  SimPy 2 for make bench's
 # engine.vs_simpy (bench/simpy_epoll.py), which says "not measured"
-# without it
-OPTIONAL="nginx-light python3-simpy"
+# without it.  gevent for tests/e2e_gevent.sh (the Python programs of
+# gevent.scn and gevent-blocking.scn under strace), skipped without it
+OPTIONAL="nginx-light python3-simpy python3-gevent"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -16,6 +16,7 @@
 
 #include "sim/scn.h"
 #include "sim/sim.h"
+#include "tl/text.h"
 #include "tl/world.h"
 #include "testlib.h"
 
@@ -144,12 +145,71 @@ static void test_gil_io(void **state)
     tl_free(tl);
 }
 
+/* The text of task's first syscall of kind sys entered, as the log shows it */
+static int first_enter_text(const struct tl *tl, int task, int sys, char *b,
+                            size_t n)
+{
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task == task && e->type == EV_SYS_ENTER && e->sub == sys) {
+            tl_ev_text(b, n, tl, (long)i);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* join of a running thread: CPython's Thread.join waits on the thread state
+ * lock, a semaphore (sem_wait: FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME,
+ * 0), as strace -f of scenarios/py/gil-cpu.py shows; C's pthread_join waits
+ * on the thread's tid (FUTEX_WAIT_BITSET|FUTEX_CLOCK_REALTIME, tid) */
+static void test_join_futex(void **state)
+{
+    (void)state;
+    static const char *const src[2] = {
+        "process app python {\n a = thread w {\n compute 1ms\n }\n join a\n}\n",
+        "process app {\n a = thread w {\n compute 1ms\n }\n join a\n}\n",
+    };
+    for (int c = 0; c < 2; c++) {
+        struct tl *tl = run_text(src[c]);
+        char t[256];
+        assert_true(first_enter_text(tl, task_id(tl, "app"), SYS_FUTEX, t, sizeof t));
+        if (c == 0)
+            assert_non_null(strstr(t, "FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 0, NULL"));
+        else
+            assert_non_null(strstr(t, "FUTEX_WAIT_BITSET|FUTEX_CLOCK_REALTIME, 1001, NULL"));
+        tl_free(tl);
+    }
+}
+
+/* mp-cpu is multiprocessing's fork start, as strace -f of
+ * scenarios/py/mp-cpu.py shows it: two pipe2 per child before its clone,
+ * and each join a wait4 that asks for the status */
+static void test_mp_cpu_calls(void **state)
+{
+    (void)state;
+    struct tl *tl = run_file("scenarios/mp-cpu.scn");
+    int main_t = task_id(tl, "main"), pipes = 0, waits = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task != main_t || e->type != EV_SYS_ENTER)
+            continue;
+        pipes += e->sub == SYS_PIPE2;
+        waits += e->sub == SYS_WAIT4 && e->a == 1;
+    }
+    assert_int_equal(pipes, 4);
+    assert_int_equal(waits, 2);
+    tl_free(tl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gil_cpu),
         cmocka_unit_test(test_free_threaded),
         cmocka_unit_test(test_gil_io),
+        cmocka_unit_test(test_join_futex),
+        cmocka_unit_test(test_mp_cpu_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

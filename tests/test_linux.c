@@ -31,6 +31,115 @@ static int64_t state_at(const struct tl *tl, int task, int state, int n)
     return -1;
 }
 
+/* Each CPU has its own run queue (queues 0 and 1 of a 2-CPU timeline).
+ * Three processes that only compute, on two CPUs: one CPU holds two of
+ * them, and every BALANCE_TICKS ticks the busy CPU's tick gives its
+ * waiting task to the other, so over time they share the CPUs evenly (on
+ * Linux 6.18 here, three tasks of 1 s each finish within 0.15 s of one
+ * another, with about 6 migrations a second in all) */
+static void test_per_cpu_queues_share(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    cpus 2\n}\n"
+        "process p {\n    a = fork w {\n        compute 2s\n    }\n"
+        "    b = fork w {\n        compute 2s\n    }\n"
+        "    c = fork w {\n        compute 2s\n    }\n"
+        "    wait\n    wait\n    wait\n}\n");
+    assert_int_equal(tl->queues[0].kind, TQK_RUN);
+    assert_int_equal(tl->queues[1].kind, TQK_RUN);
+    const char *names[] = {"w", "w2", "w3"};
+    int moves = 0, waited1 = 0;
+    struct wcur w;
+    assert_int_equal(wcur_open(&w, tl), 0);
+    for (int k = 0; k < 3; k++) {
+        int t = task_id(tl, names[k]);
+        int64_t end = state_at(tl, t, TS_ZOMBIE, 0);
+        assert_true(end > 2950000000LL && end < 3050000000LL); /* 6 s on 2 */
+        int last = -1;
+        for (size_t i = 0; i < tl->nev; i++) {
+            const struct tl_ev *e = &tl->ev[i];
+            if (e->task != t || e->type != EV_STATE)
+                continue;
+            if (e->sub == TS_READY && last == TS_READY)
+                moves++; /* to the other CPU's queue */
+            if (e->sub == TS_READY && e->a == 1 && !waited1) {
+                /* the world has it in CPU 1's queue, not CPU 0's */
+                assert_int_equal(wcur_seek(&w, (long)i + 1), 0);
+                assert_int_equal(w.w.tasks[t].rq, 1);
+                int in1 = 0;
+                for (int j = 0; j < w.w.queues[1].n; j++)
+                    in1 |= w.w.queues[1].items[j] == t;
+                assert_true(in1);
+                waited1 = 1;
+            }
+            last = e->sub;
+        }
+    }
+    wcur_close(&w);
+    assert_true(waited1);
+    assert_true(moves >= 12 && moves <= 24); /* every 164 ms, for 3 s */
+    tl_free(tl);
+}
+
+/* A pipe ping-pong on two CPUs: each wake-up goes to the CPU the task last
+ * ran on while that CPU is idle (select_idle_sibling), so the two stay on
+ * their CPUs, as on Linux here (/proc/PID/sched: 0 migrations in 20,000
+ * round trips) */
+static void test_pingpong_stays(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    cpus 2\n}\n"
+        "process parent {\n    a, b = pipe\n    c, d = pipe\n"
+        "    pid = fork child {\n        repeat 50 {\n            n = read a 1\n"
+        "            n = write d 1\n        }\n    }\n"
+        "    repeat 50 {\n        n = write b 1\n        n = read c 1\n    }\n"
+        "    wait\n}\n");
+    int p = task_id(tl, "parent"), c = task_id(tl, "child");
+    int cpu[2] = {-1, -1}, runs = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type != EV_STATE || (e->task != p && e->task != c) ||
+            (e->sub != TS_RUNNING && e->sub != TS_READY))
+            continue;
+        int k = e->task == c;
+        if (cpu[k] < 0)
+            cpu[k] = (int)e->a;
+        assert_int_equal(e->a, cpu[k]); /* ready and running: one CPU */
+        runs += e->sub == TS_RUNNING;
+    }
+    assert_true(cpu[0] != cpu[1]);
+    assert_true(runs >= 100);
+    tl_free(tl);
+}
+
+/* A CPU with nothing to run pulls a waiting task from a busy one (newidle
+ * balance): when the short task ends, the long one waiting behind the
+ * other CPU's task moves to its queue at once */
+static void test_newidle_pull(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    cpus 2\n}\n"
+        "process p {\n    a = fork w {\n        compute 100ms\n    }\n"
+        "    b = fork w {\n        compute 100ms\n    }\n"
+        "    c = fork short {\n        compute 10ms\n    }\n"
+        "    wait\n    wait\n    wait\n}\n");
+    int s = task_id(tl, "short");
+    int64_t end = state_at(tl, s, TS_ZOMBIE, 0);
+    assert_true(end > 0);
+    int pulled = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_STATE && e->sub == TS_READY && e->t == end &&
+            e->task != s && e->task != task_id(tl, "p"))
+            pulled = 1;
+    }
+    assert_true(pulled);
+    tl_free(tl);
+}
+
 /* EEVDF: a task woken from a pipe read, owed CPU time because it slept,
  * preempts a task that computes: it runs within one slice (0.75 ms on one
  * CPU), not after a 4 ms time slice as a round-robin scheduler would do. */
@@ -410,6 +519,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wakeup_preempts),
+        cmocka_unit_test(test_per_cpu_queues_share),
+        cmocka_unit_test(test_pingpong_stays),
+        cmocka_unit_test(test_newidle_pull),
         cmocka_unit_test(test_compute_turns_at_ticks),
         cmocka_unit_test(test_pipe_write_wakes_one_reader),
         cmocka_unit_test(test_pipe_writer_woken_per_page),

@@ -543,7 +543,8 @@ static void test_reasons_in_docs(void **st)
     *w = 0;
     static const char *const differ[] = { "writeout", "shared-counter",
         "gil-cpu", "gil-io", "mp-cpu", "free-threaded", "sticky", "herd",
-        "emfile", "spawn-main" };
+        "emfile", "spawn-main", "ipc-queue", "print-lock", "three-designs",
+        "pool-apply", "pool-apply-async" };
     for (size_t i = 0; i < sizeof differ / sizeof *differ; i++) {
         char path[80];
         snprintf(path, sizeof path, "scenarios/%s.scn", differ[i]);

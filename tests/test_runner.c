@@ -123,6 +123,10 @@ static const struct {
     {"scenarios/zombie.scn", AGREE},
     {"scenarios/generator.scn", AGREE},
     {"scenarios/greenlet.scn", AGREE},
+    /* the hub in C over epoll (runner.c's op_hub) makes the calls gevent's
+     * libev loop makes */
+    {"scenarios/gevent.scn", AGREE},
+    {"scenarios/gevent-blocking.scn", AGREE},
     {"scenarios/gui-events.scn", AGREE},
     {"scenarios/asyncio.scn", AGREE},
     {"scenarios/event-loop.scn", AGREE},
@@ -336,6 +340,67 @@ static void test_other_ops(void **state)
     prog_free(p);
 }
 
+/* A timeline of one task "p" making epoll_wait calls that return the
+ * events named (as strace prints them), one call each */
+static struct tl *waits(const char *const *ready, int n)
+{
+    struct tl *tl = tl_new();
+    assert_non_null(tl);
+    tl->ncpus = 1;
+    assert_int_equal(tl_add_task(tl, "p", TK_PROCESS, -1, 0, -1), 0);
+    int64_t t = 0;
+    for (int i = 0; i < n; i++) {
+        int id = tl_add_str(tl, ready[i]);
+        assert_true(id >= 0);
+        struct tl_ev in = {.t = t, .obj = 4, .a = 64, .type = EV_SYS_ENTER,
+                           .sub = SYS_EPOLL_WAIT};
+        struct tl_ev out = {.t = t + 10, .obj = TL_STR_OBJ(id), .b = 10,
+                            .type = EV_SYSCALL, .sub = SYS_EPOLL_WAIT};
+        int k = 0;
+        for (const char *p = ready[i]; (p = strstr(p, "events=")); p++)
+            k++;
+        out.a = k;
+        assert_true(tl_push(tl, &in) >= 0);
+        assert_true(tl_push(tl, &out) >= 0);
+        t += 100;
+    }
+    return tl;
+}
+
+/* The comparison knows which fds a wait returned, in any order */
+static void test_compare_ready(void **state)
+{
+    (void)state;
+    const char *e5 = "{events=EPOLLIN, data={u32=5, u64=5}}";
+    const char *e6 = "{events=EPOLLIN, data={u32=6, u64=6}}";
+    char both[128], rev[128], one5[64], one6[64];
+    snprintf(both, sizeof both, "[%s, %s]", e5, e6);
+    snprintf(rev, sizeof rev, "[%s, %s]", e6, e5);
+    snprintf(one5, sizeof one5, "[%s]", e5);
+    snprintf(one6, sizeof one6, "[%s]", e6);
+    const char *sa[] = {both, one5}, *ra[] = {rev, one6};
+    struct tl *sim = waits(sa, 2), *real = waits(ra, 2);
+    struct real_cmp c;
+    assert_int_equal(real_compare(sim, real, &c), 0);
+    /* the same two fds in another order: the same; 5 against 6: not */
+    assert_int_equal(c.rows[0].mark, REAL_CMP_SAME);
+    assert_true(c.n == 3);
+    assert_int_equal(c.rows[1].mark, REAL_CMP_ALLOWED);
+    assert_int_equal(c.rows[2].mark, REAL_CMP_ALLOWED);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(real_compare_dump(&c, f), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "epoll_wait(4) = 2 [5 6]"));
+    assert_non_null(strstr(buf, "epoll_wait(4) = 2 [6 5]"));
+    assert_non_null(strstr(buf, "epoll_wait(4) = 1 [6]"));
+    free(buf);
+    real_compare_free(&c);
+    tl_free(sim);
+    tl_free(real);
+}
+
 /* Without _FORTIFY_SOURCE (machine setting fortify 0), an fd past 1023
  * goes into a select set as a C program's FD_SET writes it, and select
  * goes on; fds 3 and up of the caller are not the scenario's */
@@ -460,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_shipped_scenarios),
         cmocka_unit_test(test_other_ops),
         cmocka_unit_test(test_select_unfortified),
+        cmocka_unit_test(test_compare_ready),
         cmocka_unit_test(test_switch_order),
         cmocka_unit_test(test_forever),
     };

@@ -1021,6 +1021,43 @@ static void test_steps_show_effects(void **st)
 }
 
 /*
+ * zombie.scn: the step of wait4 says the shell gets worker's exit status 3;
+ * the Tasks panel shows it, at 80 and at 132 columns, where the log's
+ * sentence ("reaped by shell: its wait4 returned the pid and status 3; ...")
+ * is cut before the status.
+ */
+static void test_zombie_reaped_status(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/zombie.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    assert_int_equal(viewer_goto_step(&v, 5), 0);
+    assert_non_null(strstr(tl->strs[v.cur.w.caption], "exit status 3"));
+    char *txt = render_viewer(&v, 80, 24, 0);
+    assert_true(in_panel(txt, "Tasks", "reaped: status 3"));
+    free(txt);
+    txt = render_viewer(&v, 132, 43, 0);
+    assert_true(in_panel(txt, "Tasks", "reaped by shell: wait4 returned status 3"));
+    free(txt);
+    /* the next step: the shell exits, and its step shows sleeper orphaned
+       and adopted by init, as its caption says */
+    assert_int_equal(viewer_goto_step(&v, 6), 0);
+    assert_non_null(strstr(tl->strs[v.cur.w.caption], "init (pid 1) adopts it"));
+    long reparent = -1;
+    for (size_t i = 0; i < tl->nev && reparent < 0; i++)
+        if (tl->ev[i].type == EV_REPARENT)
+            reparent = (long)i;
+    assert_true(reparent >= 0);
+    assert_true(viewer_pos(&v) > reparent);
+    txt = render_viewer(&v, 80, 24, 0);
+    assert_true(in_panel(txt, "Events", "+++ orphaned"));
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/*
  * Long tables: select.scn's bigset has fds 0 to 1102; the fd table reaches
  * fd 1101 (the fd the lesson is about) and says how many rows are out of
  * view; ":fd N" and ":task NAME" jump.  epoll-et: the step about careful
@@ -1588,6 +1625,7 @@ int main(void)
         cmocka_unit_test(test_c10k),
         cmocka_unit_test(test_phases_far_input),
         cmocka_unit_test(test_steps_show_effects),
+        cmocka_unit_test(test_zombie_reaped_status),
         cmocka_unit_test(test_play_stops_at_steps),
         cmocka_unit_test(test_long_tables),
         cmocka_unit_test(test_layout_still),

@@ -5,7 +5,11 @@ Needs greenlet (Debian: python3-greenlet; run with /usr/bin/python3).
     strace -f /usr/bin/python3 scenarios/py/greenlet.py
 
 shows no syscall for any switch: only the prints' write(1, ...), which the
-scenario leaves out.  What differs: greenlet passes the first switch's
+scenario leaves out, and, in CPython 3.11 and later, one
+mmap(NULL, 16384, ...) as each new greenlet first runs and a munmap as it
+ends: the 16 KiB chunk of the interpreter's data stack that holds its
+frames (Python/pystate.c, DATA_STACK_CHUNK_SIZE; greenlet gives each
+greenlet its own).  What differs: greenlet passes the first switch's
 arguments to run(); iosim's coroutine block takes none, so ping's first
 value comes with its first switch back (x below).
 """

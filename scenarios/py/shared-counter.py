@@ -5,7 +5,10 @@ STORE_GLOBAL): a thread switch between them loses an update. Since
 CPython 3.10 the GIL is dropped only at a few points of the bytecode, so
 the loss is rare here; it shows readily in the free-threaded build, and
 always in C on two CPUs (which is what the scenario models). With the lock
-the count is always exact.
+the count is always exact. threading.Lock is a semaphore (sem_wait and
+sem_post), where the scenario's C mutex is glibc's lowlevellock: under
+strace -f a contended acquire here is futex(FUTEX_WAIT_BITSET_PRIVATE|
+FUTEX_CLOCK_REALTIME, 0, NULL), not futex(FUTEX_WAIT_PRIVATE, 2).
 """
 import threading
 

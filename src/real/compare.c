@@ -43,6 +43,8 @@ struct item {
     int64_t ret;
     long ev;     /* the SYS_ENTER event */
     int64_t t;
+    uint64_t ready; /* a wait's ready fds and events (what it wrote back),
+                       in any order: a hash, 0 if not known */
 };
 
 struct seq {
@@ -68,11 +70,54 @@ static int cls_of(int sys, int64_t ret, int finished)
     return RC_ERR;
 }
 
+static int is_wait(int sys)
+{
+    return sys == SYS_SELECT || sys == SYS_POLL || sys == SYS_EPOLL_WAIT ||
+           sys == SYS_IO_URING_ENTER;
+}
+
 static int same(const struct item *a, const struct item *b)
 {
     if (a->sys != b->sys || a->cls != b->cls)
         return 0;
+    if (a->ready && b->ready && a->ready != b->ready)
+        return 0; /* both know which fds came back ready: not the same */
     return a->cls != RC_ERR || a->ret == b->ret;
+}
+
+static uint64_t fnv(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h;
+}
+
+/* The string a SYSCALL names instead of an fd (what the call wrote back:
+ * select's sets, poll's revents, epoll_wait's events), or NULL */
+static const char *ret_str(const struct tl *tl, const struct tl_ev *e)
+{
+    int id = TL_OBJ_STR(e->obj);
+    return e->obj <= -2 && id < tl->nstrs ? tl->strs[id] : NULL;
+}
+
+/* What a wait wrote back, whatever the order of its entries: the sum of
+ * each "{...}" entry's hash (an epoll ready list's order depends on when
+ * each fd became ready); select's sets are in fd order already */
+static uint64_t ready_hash(const char *str)
+{
+    uint64_t h = 0;
+    int depth = 0;
+    const char *start = NULL;
+    for (const char *p = str; *p; p++) {
+        if (*p == '{' && depth++ == 0)
+            start = p;
+        else if (*p == '}' && depth > 0 && --depth == 0)
+            h += fnv(start, (size_t)(p - start + 1));
+    }
+    if (!start)
+        h = fnv(str, strlen(str));
+    return h ? h : 1;
 }
 
 static int push(struct seq *s, const struct item *it)
@@ -118,7 +163,7 @@ static int collect(const struct tl *tl, int task, struct seq *s)
             if (e->sub >= SYS__COUNT || !seen(e->sub))
                 continue; /* not in the simulator's vocabulary, or not
                              stopped on by the tracer */
-            struct item it = {e->sub, RC_UNFINISHED, 0, (long)i, e->t};
+            struct item it = {e->sub, RC_UNFINISHED, 0, (long)i, e->t, 0};
             if (push(s, &it))
                 return -ENOMEM;
             open = s->n - 1;
@@ -126,6 +171,9 @@ static int collect(const struct tl *tl, int task, struct seq *s)
                    s->v[open].sys == e->sub) {
             s->v[open].ret = e->a;
             s->v[open].cls = cls_of(e->sub, e->a, 1);
+            const char *r = is_wait(e->sub) && e->a > 0 ? ret_str(tl, e) : NULL;
+            if (r)
+                s->v[open].ready = ready_hash(r);
             open = -1;
         }
     }
@@ -159,12 +207,6 @@ static void collapse(struct seq *s)
                 }
             }
     }
-}
-
-static int is_wait(int sys)
-{
-    return sys == SYS_SELECT || sys == SYS_POLL || sys == SYS_EPOLL_WAIT ||
-           sys == SYS_IO_URING_ENTER;
 }
 
 /* A one-sided call that is an allowed difference: a wait that returned
@@ -488,20 +530,38 @@ int real_compare_agree(const struct real_cmp *c)
     return c->ndiff == 0 && c->nresult == 0;
 }
 
+/* "read(5) = 100", "accept(3) = -1 EAGAIN" or "epoll_wait(4) = 1 [5]"
+ * from a SYS_ENTER event */
 void real_compare_call_text(const struct tl *tl, long ev, char *buf, size_t len)
 {
     const struct tl_ev *e = &tl->ev[ev];
     int64_t ret = 0;
     int done = 0;
+    const char *rs = NULL;
     for (size_t i = (size_t)ev + 1; i < tl->nev; i++)
         if (tl->ev[i].task == e->task && (tl->ev[i].type == EV_SYSCALL ||
                                           tl->ev[i].type == EV_SYS_ENTER)) {
             if (tl->ev[i].type == EV_SYSCALL) {
                 ret = tl->ev[i].a;
                 done = 1;
+                rs = is_wait(e->sub) && ret > 0 ? ret_str(tl, &tl->ev[i]) : NULL;
             }
             break;
         }
+    char fds[40] = ""; /* a wait's ready fds: " [5 6]", or select's sets */
+    if (rs && !strchr(rs, '{'))
+        snprintf(fds, sizeof fds, " (%s)", rs);
+    else if (rs) {
+        size_t k = 0;
+        for (const char *p = rs; *p && k + 12 < sizeof fds; p++)
+            if (!strncmp(p, "fd=", 3) || !strncmp(p, "u32=", 4)) {
+                p += *p == 'f' ? 3 : 4;
+                k += (size_t)snprintf(fds + k, sizeof fds - k, "%s%d",
+                                      k ? " " : " [", atoi(p));
+            }
+        if (k)
+            snprintf(fds + k, sizeof fds - k, "]");
+    }
     char arg[24] = "";
     if (e->obj >= 0)
         snprintf(arg, sizeof arg, "%d", e->obj);
@@ -511,8 +571,8 @@ void real_compare_call_text(const struct tl *tl, long ev, char *buf, size_t len)
     else if (en)
         snprintf(buf, len, "%s(%s) = -1 %s", tl_sys_name(e->sub), arg, en);
     else
-        snprintf(buf, len, "%s(%s) = %lld", tl_sys_name(e->sub), arg,
-                 (long long)ret);
+        snprintf(buf, len, "%s(%s) = %lld%s", tl_sys_name(e->sub), arg,
+                 (long long)ret, fds);
 }
 
 int real_compare_dump(const struct real_cmp *c, FILE *f)
@@ -578,6 +638,18 @@ static const struct {
      "child then does what the fresh interpreter does: closes the fds it is "
      "not passed, computes for py_start, reads the parent's 883 bytes and "
      "re-runs the declaration's top-level code before the block"},
+    {"ipc-queue print-lock ", "a SemLock is made without sem_open's file "
+     "(above), and the feeder thread waits on glibc's condition variable, "
+     "whose futex calls the tracer does not stop on (only the scenario's own "
+     "lock words)"},
+    {"three-designs ", "its fork server forks while earlier children exit, "
+     "and a real fork() that a child's SIGCHLD interrupts is restarted by the "
+     "kernel: strace and the tracer show clone() = ? ERESTARTNOINTR and the "
+     "same clone again, which the program never sees; the model makes one "
+     "clone"},
+    {"pool-apply pool-apply-async ", "their SemLocks are ipc-queue's (made "
+     "without sem_open's file), and whether the pool's in-process semaphores "
+     "and locks make futex calls depends on how the real threads meet"},
     {"gil-cpu gil-io mp-cpu free-threaded ", "the real run is C, with no "
      "interpreter and so no GIL: its threads compute at once where the "
      "model's CPython threads take turns (the Python programs these model "

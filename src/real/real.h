@@ -47,7 +47,8 @@
     X(CO, "coroutine", "a = a coroutine's name (a string), b = REAL_CO_*")
 
 /* REAL_MARK_CO: what happens to the coroutine named */
-enum { REAL_CO_SWITCH, REAL_CO_MADE, REAL_CO_FINISHED };
+/* REAL_CO_HUB: made, and it is gevent's hub (it shows the hub's script) */
+enum { REAL_CO_SWITCH, REAL_CO_MADE, REAL_CO_FINISHED, REAL_CO_HUB };
 
 enum real_mark {
 #define X(e, n, h) REAL_MARK_##e,

@@ -34,7 +34,7 @@ struct who {
 struct conv {
     struct who *w;
     int n, cap;
-    struct { char *name; int tid, host; } *co;
+    struct { char *name; int tid, host, hub; } *co; /* hub: gevent's */
     int nco, coap;
     const struct prog *p;
 };
@@ -81,6 +81,7 @@ static int co_add(struct conv *cv, const char *name, int host)
     cv->co[cv->nco].name = d;
     cv->co[cv->nco].tid = tid;
     cv->co[cv->nco].host = host;
+    cv->co[cv->nco].hub = 0;
     cv->nco++;
     return tid;
 }
@@ -236,8 +237,10 @@ static int feed(struct trace *tr, struct conv *cv, const struct real_log *log)
             } else if (r->sub == REAL_MARK_SAY && r->a >= 0 && r->a < cv->p->nstrs) {
                 rc = trace_caption_by(tr, w->cur, r->t_enter, cv->p->strs[r->a]);
             } else if (r->sub == REAL_MARK_CO && str) {
-                if (r->b == REAL_CO_MADE) {
+                if (r->b == REAL_CO_MADE || r->b == REAL_CO_HUB) {
                     int t = co_add(cv, str, r->tid);
+                    if (t >= 0 && r->b == REAL_CO_HUB)
+                        cv->co[cv->nco - 1].hub = 1;
                     rc = t < 0 ? t : trace_name(tr, t, r->t_enter, str,
                                                 TK_COROUTINE, r->tid);
                     break;
@@ -291,7 +294,9 @@ static int scripts(struct tl *tl, const struct prog *p, const struct conv *cv)
         gen[i] = -1;
     int rc = 0;
     for (int t = 0; t < tl->ntasks && !rc; t++) {
-        int decl = -1;
+        int decl = -1, hub = 0;
+        for (int i = 0; i < cv->nco; i++) /* gevent's hub: its own loop */
+            hub |= cv->co[i].hub && !strcmp(cv->co[i].name, tl->tasks[t].name);
         for (int i = 0; i < cv->n && decl < 0; i++)
             if (cv->w[i].name && !strcmp(cv->w[i].name, tl->tasks[t].name))
                 decl = cv->w[i].decl;
@@ -306,7 +311,7 @@ static int scripts(struct tl *tl, const struct prog *p, const struct conv *cv)
         }
         if (decl < 0 || decl >= p->ntasks)
             continue;
-        int s = p->tasks[decl].script;
+        int s = hub ? p->hub_script : p->tasks[decl].script;
         if (s >= 0 && s < p->nscripts) {
             if (gen[s] < 0)
                 gen[s] = tl_add_script(tl, p->scripts[s].title, p->scripts[s].lines,

@@ -328,6 +328,8 @@ static void child_name(const struct ctx *proc, const char *sep, char *buf,
 /* The name the scenario chose (`thread worker { ... }`): NAME for a
  * process, PROC/NAME for a thread or coroutine, then NAME2, NAME3 ... as
  * the same statement makes more; 0 if it chose none */
+static void counted_name(const char *base, char *buf, size_t n);
+
 static int chosen_name(const struct ctx *proc, const struct prog_ins *in,
                        int process, char *buf, size_t n)
 {
@@ -339,7 +341,13 @@ static int chosen_name(const struct ctx *proc, const struct prog_ins *in,
         snprintf(base, sizeof base, "%.60s", P->strs[in->a[0].v]);
     else
         snprintf(base, sizeof base, "%.40s/%.40s", proc->name, P->strs[in->a[0].v]);
-    /* the k-th task of the run to be given this name is NAME<k> (k > 1) */
+    counted_name(base, buf, n);
+    return 1;
+}
+
+/* the k-th task of the run to be given the name base is base<k> (k > 1) */
+static void counted_name(const char *base, char *buf, size_t n)
+{
     while (atomic_flag_test_and_set(&SH->names_lock))
         ;
     int k = 1, i;
@@ -356,7 +364,6 @@ static int chosen_name(const struct ctx *proc, const struct prog_ins *in,
         snprintf(buf, n, "%.80s%d", base, k);
     else
         snprintf(buf, n, "%s", base);
-    return 1;
 }
 
 static void start_mark(struct ctx *c)
@@ -396,6 +403,8 @@ static struct rhub {
     struct kthread *k;
     struct ctx *ctx;
     int ep, efd, efd_added, invoking;
+    int live;               /* greenlets spawned and not ended */
+    struct ctx *joinall;    /* who waits in joinall */
     struct rhub_fd *fd;
     int nfd;
     int *changes;
@@ -496,8 +505,9 @@ static int op_monkey_patch(struct ctx *c, const struct prog_ins *in)
     (void)in;
     int ep = (int)res(epoll_create1, fast3(SYS_epoll_create1, EPOLL_CLOEXEC, 0, 0));
     int efd = (int)res(eventfd2, fast3(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK, 0));
-    char name[96];
-    snprintf(name, sizeof name, "%.60s/hub", self->main->name);
+    char name[96], base[96];
+    snprintf(base, sizeof base, "%.60s/hub", self->main->name);
+    counted_name(base, name, sizeof name); /* hub2 if a coroutine took it */
     struct ctx *h = P->hub_pc >= 0 ? ctx_new(c, P->hub_pc, -1, TK_COROUTINE, name)
                                    : NULL;
     hub = h && !hub ? calloc(1, sizeof *hub) : NULL;
@@ -507,9 +517,20 @@ static int op_monkey_patch(struct ctx *c, const struct prog_ins *in)
         hub->ep = ep;
         hub->efd = efd;
         h->parent = c;
-        real_mark(REAL_MARK_CO, (long)h->name, REAL_CO_MADE, 0);
+        real_mark(REAL_MARK_CO, (long)h->name, REAL_CO_HUB, 0);
     }
     return next(c);
+}
+
+/* gevent.joinall(): the main greenlet waits for every spawned one */
+static int op_joinall(struct ctx *c, const struct prog_ins *in)
+{
+    (void)in;
+    if (!patched(c) || hub->live == 0)
+        return next(c);
+    hub->joinall = c;
+    c->pc++;
+    return rhub_switch(hub->ctx);
 }
 
 static int64_t rhub_now(void)
@@ -1415,6 +1436,10 @@ static int op_exit(struct ctx *c, const struct prog_ins *in)
             rhub_cb(c->joiner, 0);
             c->joiner = NULL;
         }
+        if (hub && c->parent == hub->ctx && --hub->live == 0 && hub->joinall) {
+            rhub_cb(hub->joinall, 0);
+            hub->joinall = NULL;
+        }
         int64_t v;
         struct ctx *to = co_finish_to(c, &v);
         if (to) {
@@ -1467,6 +1492,7 @@ static int op_spawn(struct ctx *c, const struct prog_ins *in)
         fflush(NULL);
         pid_t pid = fork();
         if (pid == 0) {
+            hub = NULL; /* gevent's hub stays the parent's (sim/hub.c) */
             snprintf(c->name, sizeof c->name, "%s", name);
             c->kind = c->peer ? TK_PEER : TK_PROCESS;
             c->block_end = in->jump;
@@ -1702,6 +1728,7 @@ static int op_coroutine(struct ctx *c, const struct prog_ins *in)
         } else if (patched(c)) { /* gevent.spawn: the hub starts it */
             n->parent = hub->ctx;
             n->switched = 1;
+            hub->live++;
             rhub_cb(n, 1);
         } else {
             struct ctx *last = self->main;
@@ -2810,6 +2837,7 @@ static const op_fn ops[OP__COUNT] = {
     [OP_MP_GET] = op_mp_client, [OP_MP_SHUTDOWN] = op_mp_client,
     [OP_MSRV] = op_msrv,
     [OP_MONKEY_PATCH] = op_monkey_patch, [OP_HUB] = op_hub,
+    [OP_JOINALL] = op_joinall,
 };
 
 int real_op_implemented(int op)

@@ -636,6 +636,56 @@ static void fd_pair(struct span a, int32_t fds[2])
     }
 }
 
+/* "POLLIN|POLLHUP" (or EPOLL...): Linux's bits, the values <poll.h> and
+ * <sys/epoll.h> share */
+static uint32_t poll_bits(struct span ev, const char *prefix)
+{
+    static const struct { uint32_t bit; const char *name; } b[] = {
+        {0x1, "IN"}, {0x2, "PRI"}, {0x4, "OUT"}, {0x8, "ERR"}, {0x10, "HUP"},
+        {0x20, "NVAL"}, {0x40, "RDNORM"}, {0x80, "RDBAND"}, {0x100, "WRNORM"},
+        {0x200, "WRBAND"}, {0x400, "MSG"}, {0x2000, "RDHUP"}};
+    uint32_t v = 0;
+    for (size_t i = 0; i < sizeof b / sizeof *b; i++) {
+        char w[24];
+        snprintf(w, sizeof w, "%s%s", prefix, b[i].name);
+        if (has_word(ev.p, ev.n, w))
+            v |= b[i].bit;
+    }
+    return v;
+}
+
+/* epoll_wait's "[{events=EPOLLIN, data={u32=5, u64=5}}, ...]": the fds
+ * (data's u32, which is what a program that stores the fd there gets)
+ * and events, into v */
+static int epoll_evs(struct span a, struct trace_fdev *v, int max)
+{
+    const char *p = a.p, *e = a.p + a.n;
+    int n = 0;
+    while (p < e && n < max) {
+        const char *f = NULL;
+        for (; p + 7 < e; p++)
+            if (!memcmp(p, "events=", 7)) {
+                f = p + 7;
+                break;
+            }
+        if (!f)
+            break;
+        const char *q = f;
+        while (q < e && *q != ',' && *q != '}')
+            q++;
+        v[n].ev = poll_bits((struct span){f, (size_t)(q - f)}, "EPOLL");
+        v[n].fd = -1;
+        for (; q + 4 < e && *q != ']'; q++)
+            if (!memcmp(q, "u32=", 4)) {
+                v[n].fd = (int32_t)num((struct span){q + 4, (size_t)(e - q - 4)}, NULL);
+                break;
+            }
+        n++;
+        p = q;
+    }
+    return n;
+}
+
 /* ppoll/poll "[{fd=3, events=POLLIN}, ...]": the fds, into v */
 static int poll_fds(struct span a, struct trace_fdev *v, int max, const char *evkey)
 {
@@ -658,12 +708,8 @@ static int poll_fds(struct span a, struct trace_fdev *v, int max, const char *ev
             q++;
         for (const char *r = f; r + kl < q; r++)
             if (!memcmp(r, evkey, kl)) {
-                struct span ev = {r + kl, (size_t)(q - r - kl)};
-                v[n].ev = (has_word(ev.p, ev.n, "POLLIN") ? 0x1u : 0) |
-                          (has_word(ev.p, ev.n, "POLLPRI") ? 0x2u : 0) |
-                          (has_word(ev.p, ev.n, "POLLOUT") ? 0x4u : 0) |
-                          (has_word(ev.p, ev.n, "POLLERR") ? 0x8u : 0) |
-                          (has_word(ev.p, ev.n, "POLLHUP") ? 0x10u : 0);
+                v[n].ev = poll_bits((struct span){r + kl, (size_t)(q - r - kl)},
+                                    "POLL");
                 break;
             }
         n++;
@@ -828,6 +874,8 @@ static void fill(struct trace_call *c, struct span *a, int na, struct span ret,
             c->fd2 = t < 0 || t >= (1 << 24) ? -1 : (int32_t)t;
         } else if (!strncmp(name, "epoll_wait", 10) || !strncmp(name, "epoll_pwait", 11)) {
             c->size = num_or(ARG(2), 0);
+            c->nout = epoll_evs(ARG(1), out, MAX_FDEV);
+            c->out = out;
             if (is(s, "epoll_pwait2"))
                 c->timeout_ns = timespec_ns(ARG(3));
             else {

@@ -14,6 +14,7 @@
  *      tables and objects as the kernel would.
  */
 #include "real/trace.h"
+#include "tl/text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -498,6 +499,7 @@ struct build {
     struct tobj *objs;
     size_t nobjs, objcap;
     int toomany;     /* the timeline's task limit was reached */
+    int last_str;    /* the string call_str made last, -1 */
 };
 
 static size_t map_slot(const struct build *b, int tid)
@@ -994,6 +996,72 @@ static int call_wait(struct build *b, const struct rec *r, int *obj)
     return si->wait;
 }
 
+/* The string id of text (a call's array as strace prints it), reusing
+ * the last one made if it is the same; negative errno */
+static int call_str(struct build *b, const char *text)
+{
+    struct tl *tl = b->tl;
+    if (b->last_str >= 0 && b->last_str < tl->nstrs &&
+        !strcmp(tl->strs[b->last_str], text))
+        return b->last_str;
+    int id = tl_add_str(tl, text);
+    if (id >= 0)
+        b->last_str = id;
+    return id;
+}
+
+/* The array a poll, epoll_wait or pselect6 call passed (out 0) or wrote
+ * back (out 1), in the words the simulator uses (TL_STR_OBJ of
+ * SYS_ENTER.obj or SYSCALL.obj, tl.h): a pollfd array, the events, or the
+ * sets it left ("in [3], out [4]").  *obj is left as it is when the call
+ * has none. */
+static int call_array(struct build *b, const struct rec *r, int out, int32_t *obj)
+{
+    const struct trace_call *c = &r->c;
+    int n = out ? c->nout : c->nin;
+    const struct trace_fdev *v = b->tr->fdev + (out ? r->out_off : r->in_off);
+    int kind = c->sys == SYS_POLL ? (out ? TL_FDEV_REVENTS : TL_FDEV_POLLFD)
+               : c->sys == SYS_EPOLL_WAIT && out ? TL_FDEV_EPOLL
+               : c->sys == SYS_SELECT && out ? -1 : -2;
+    if (kind == -2 || n <= 0 || (out && (!c->returned || c->ret <= 0)))
+        return 0;
+    char text[TL_TEXT_MAX];
+    if (kind == -1) { /* pselect6: "in [3 5], out [4]" */
+        int32_t rd[64], wr[64];
+        int nr = 0, nw = 0;
+        for (int i = 0; i < n; i++) {
+            if ((v[i].ev & TRACE_SEL_READ) && nr < 64)
+                rd[nr++] = v[i].fd;
+            if ((v[i].ev & TRACE_SEL_WRITE) && nw < 64)
+                wr[nw++] = v[i].fd;
+        }
+        char a[512], w[512];
+        tl_fdset_text(a, sizeof a, rd, nr, 64);
+        tl_fdset_text(w, sizeof w, wr, nw, 64);
+        if (nr && nw)
+            snprintf(text, sizeof text, "in %s, out %s", a, w);
+        else if (nr || nw)
+            snprintf(text, sizeof text, "%s %s", nr ? "in" : "out", nr ? a : w);
+        else
+            return 0;
+    } else {
+        int32_t fd[TL_FDEV_SHOWN + 1];
+        uint32_t ev[TL_FDEV_SHOWN + 1];
+        int k = n < TL_FDEV_SHOWN + 1 ? n : TL_FDEV_SHOWN + 1;
+        for (int i = 0; i < k; i++) {
+            fd[i] = v[i].fd;
+            ev[i] = v[i].ev;
+        }
+        tl_fdev_text(text, sizeof text, kind, fd, ev, k,
+                     out ? c->ret : c->size > n ? c->size : n);
+    }
+    int id = call_str(b, text);
+    if (id < 0)
+        return id;
+    *obj = TL_STR_OBJ(id);
+    return 0;
+}
+
 static int on_enter(struct build *b, struct rec *r)
 {
     struct trace_call *c = &r->c;
@@ -1017,7 +1085,11 @@ static int on_enter(struct build *b, struct rec *r)
             return s;
         text = (int64_t)s + 1;
     }
-    if ((rc = emit(b, tm, EV_SYS_ENTER, k->idx, c->sys, c->fd, enter_arg(r), text,
+    int32_t obj = c->fd; /* poll has none: the pollfd array instead, when
+                            no argument list as strace printed it says it */
+    if (!text && (rc = call_array(b, r, 0, &obj)))
+        return rc;
+    if ((rc = emit(b, tm, EV_SYS_ENTER, k->idx, c->sys, obj, enter_arg(r), text,
                    c->line)))
         return rc;
     /* the fd list the kernel copies in: poll's pollfd array, pselect6's
@@ -1243,9 +1315,12 @@ static int on_return(struct build *b, struct rec *r)
         if (r->child >= 0 && b->tasks[r->child].idx < 0)
             rc = task_make(b, r->child, tm);
     }
+    int32_t obj = c->fd; /* or what it wrote back, when it did */
+    if (!rc)
+        rc = call_array(b, r, 1, &obj);
     if (rc)
         return rc;
-    return emit(b, tm, EV_SYSCALL, b->tasks[t].idx, c->sys, c->fd, ret,
+    return emit(b, tm, EV_SYSCALL, b->tasks[t].idx, c->sys, obj, ret,
                 c->t_exit - c->t_enter, line);
 }
 
@@ -1344,7 +1419,7 @@ int trace_finish(struct trace *tr, const char *title, const char *source,
         return -EINVAL;
     tr->finished = 1;
     sysinfo_init();
-    struct build b = {.tr = tr};
+    struct build b = {.tr = tr, .last_str = -1};
     struct moment *m = NULL;
     int rc = -ENOMEM;
     b.tl = tl_new();

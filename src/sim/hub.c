@@ -95,6 +95,8 @@ struct hub_pend {
 
 struct hub {
     int32_t task, kthread; /* the hub's greenlet, the thread it serves */
+    int32_t live;          /* greenlets spawned and not ended */
+    int32_t joinall;       /* who waits in joinall, -1 */
     int32_t ep, efd;
     uint8_t efd_added, invoking;
     struct hub_fd *fd;
@@ -261,8 +263,10 @@ static int op_monkey_patch(struct sim *s, struct task *t, const struct prog_ins 
     h->efd = efd;
     h->kthread = t->kthread;
     h->rfd = -1;
-    char name[160];
-    snprintf(name, sizeof name, "%s/hub", s->tl->tasks[t->proc].name);
+    h->joinall = -1;
+    char name[160], base[140];
+    snprintf(base, sizeof base, "%.120s/hub", s->tl->tasks[t->proc].name);
+    proc_name_unique(s, t->pc, base, name, sizeof name);
     int c = proc_task_new_in(s, name, TK_COROUTINE, t->decl, t->kthread,
                              t->proc, 0, s->p->hub_script);
     if (c < 0) {
@@ -293,6 +297,7 @@ int hub_spawned(struct sim *s, struct task *t, int c)
         return 0;
     s->tasks[c].co_parent = h->task; /* a greenlet's parent is the hub */
     s->tasks[c].co_switched = 1;     /* its end switches there */
+    h->live++;
     return cb_push(s, h, c, 1);
 }
 
@@ -361,7 +366,7 @@ int hub_sleep(struct sim *s, struct task *t, int64_t d)
         }
         h->tm[h->ntm++] = (struct hub_timer){sim_at(s, d), h->tmseq++, me};
     }
-    return hub_transfer(s, t, h->task, TSW_WAIT, -1, 1);
+    return hub_transfer(s, t, h->task, TSW_WAIT, d <= 0 ? -2 : -1, 1);
 }
 
 int hub_joined(struct sim *s, struct task *t, int64_t id)
@@ -383,16 +388,39 @@ int hub_joined(struct sim *s, struct task *t, int64_t id)
                         "already (iosim lets one greenlet join another)",
                         s->tl->tasks[i].name, s->tl->tasks[g->joiner].name);
     g->joiner = me;
-    return hub_transfer(s, t, h->task, TSW_WAIT, -1, 1);
+    return hub_transfer(s, t, h->task, TSW_WAIT, -3, 1);
 }
 
 void hub_greenlet_done(struct sim *s, struct task *t)
 {
     struct hub *h = hub_of(s, t);
-    if (!h || t->joiner < 0 || s->tasks[t->joiner].exited)
+    if (!h)
+        return;
+    if (t->co_parent == h->task && --h->live == 0 && h->joinall >= 0) {
+        cb_push(s, h, h->joinall, 0); /* joinall is over */
+        h->joinall = -1;
+    }
+    if (t->joiner < 0 || s->tasks[t->joiner].exited)
         return;
     cb_push(s, h, t->joiner, 0); /* the joiner runs at the hub's next turn */
     t->joiner = -1;
+}
+
+static int op_joinall(struct sim *s, struct task *t, const struct prog_ins *in)
+{
+    struct hub *h = hub_of(s, t);
+    if (!h)
+        return sim_fail(s, in, "joinall is gevent.joinall(): it needs a "
+                        "monkey_patch in this thread first");
+    if ((int)(t - s->tasks) == h->task || t->co_parent == h->task)
+        return sim_fail(s, in, "joinall: only the thread's own code (the main "
+                        "greenlet) waits for every greenlet here");
+    if (h->live == 0) {
+        t->pc++;
+        return GO_NEXT;
+    }
+    h->joinall = (int)(t - s->tasks);
+    return hub_transfer(s, t, h->task, TSW_WAIT, -3, 1);
 }
 
 /* ---- the hub's loop ---------------------------------------------------------- */
@@ -558,8 +586,10 @@ static int hub_invoke(struct sim *s, struct task *t, struct hub *h)
                 return GO_FAIL;
             k++;
         }
-        memmove(h->tm, h->tm + k, (size_t)(h->ntm - k) * sizeof *h->tm);
-        h->ntm -= k;
+        if (k > 0) {
+            memmove(h->tm, h->tm + k, (size_t)(h->ntm - k) * sizeof *h->tm);
+            h->ntm -= k;
+        }
         h->deli = 0;
     }
     if (h->deli < h->ndel) {
@@ -588,6 +618,8 @@ static int hub_exec(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     if (in->op == OP_MONKEY_PATCH)
         return op_monkey_patch(s, t, in);
+    if (in->op == OP_JOINALL)
+        return op_joinall(s, t, in);
     struct hub *h = s->tasks[t->proc].hub;
     if (!h || (int)(t - s->tasks) != h->task)
         return sim_fail(s, in, "internal: the hub's code run by another task");
@@ -601,6 +633,6 @@ static int hub_exec(struct sim *s, struct task *t, const struct prog_ins *in)
 
 const struct mux_ops mux_hub_ops = {
     .name = "gevent",
-    .ops = {OP_MONKEY_PATCH, OP_HUB, OP__COUNT},
+    .ops = {OP_MONKEY_PATCH, OP_JOINALL, OP_HUB, OP__COUNT},
     .exec = hub_exec,
 };

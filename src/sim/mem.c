@@ -226,9 +226,8 @@ static void deadlock_check(struct sim *s, struct task *t, int slot)
     if (n > 0 && (size_t)n < sizeof msg)
         snprintf(msg + n, sizeof msg - (size_t)n, ". None can go on, and Linux "
                  "does not notice: each sleeps in futex(FUTEX_WAIT) forever (a "
-                 "default pthread mutex never checks; an error-checking one "
-                 "only catches a thread locking what it holds). Taking locks "
-                 "in one order everywhere prevents it.");
+                 "default pthread mutex never checks). Taking locks in one "
+                 "order everywhere prevents it.");
     int id = tl_add_str(s->tl, msg);
     if (id < 0) {
         s->failed = -ENOMEM;

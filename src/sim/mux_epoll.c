@@ -41,12 +41,15 @@
  * waiter, the one that went to sleep last; and when a call leaves items on
  * the ready list (level-triggered items put back, or more than maxevents)
  * it wakes the next waiter (ep_done_scan).  On the watched file's wait
- * queue an item added with EPOLLEXCLUSIVE is an exclusive entry
+ * queue an ordinary item's entry is added at the head (add_wait_queue)
+ * and one added with EPOLLEXCLUSIVE at the tail, as an exclusive entry
  * (ep_ptable_queue_proc): one arrival runs the callbacks of every ordinary
- * item, then those of the exclusive items in the order they were added
- * until one finds a task to wake (ep_poll_callback's ewake).  Several
- * processes with their own epoll instance on one listening socket are the
- * thundering herd without it, and one woken process with it.
+ * item, newest first (ep_wake), then sim_wake_queue (sim.c) walks the
+ * exclusive entries in the order they were queued, these items
+ * (ep_exclusive) and tasks asleep in accept, until one finds a task to
+ * wake (ep_poll_callback's ewake).  Several processes with their own
+ * epoll instance on one listening socket are the thundering herd without
+ * it, and one woken process with it.
  *
  * EPOLLOUT reports room to write as the file's poll method does
  * (sim_writable: a third of a TCP send buffer free, a free pipe page), and
@@ -58,6 +61,7 @@
  * becomes readable.
  */
 #include "sim/sim_int.h"
+#include "tl/text.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -77,6 +81,7 @@ struct epitem {
                                    EPOLLONESHOT item that fired keeps only
                                    ET/ONESHOT/EXCLUSIVE (EP_PRIVATE_BITS)
                                    until EPOLL_CTL_MOD re-arms it */
+    uint64_t wq_seq; /* when its entry went on the file's wait queue */
 };
 
 /* The bits ep_send_events leaves on a ONESHOT item: it is disarmed */
@@ -340,6 +345,7 @@ static int ep_ctl(struct sim *s, struct task *t, const struct prog_ins *in)
             watcher_add(s, obj, epo, i))
             return GO_FAIL;
         ep->it[i].ev = (uint8_t)in->flags;
+        ep->it[i].wq_seq = ++s->wq_seq; /* ep_ptable_queue_proc */
         sim_emit(s, EV_QUEUE, me, TQ_PUSH, ep->q_interest, fd, 0);
         break;
     case CTL_MOD:
@@ -380,6 +386,8 @@ static int ep_wait(struct sim *s, struct task *t, const struct prog_ins *in)
     /* ep_send_events: walk the ready list as it is now, up to maxevents */
     t->nready = t->ready_i = 0;
     int checked = 0, back = -1, back_tail = -1; /* LT items to put back */
+    int32_t rfd[TL_FDEV_SHOWN + 1]; /* what it reports, for strace's text */
+    uint32_t rev[TL_FDEV_SHOWN + 1];
     while (ep_of(s, epo)->head >= 0 && t->nready < max) {
         struct ep *ep = ep_of(s, epo);
         int i = ep->head;
@@ -388,6 +396,10 @@ static int ep_wait(struct sim *s, struct task *t, const struct prog_ins *in)
         struct epitem *it = &ep->it[i];
         if (!ep_item_ready(s, it))
             continue; /* drained (or filled) since: dropped, not reported */
+        if (t->nready <= TL_FDEV_SHOWN) { /* revents, by ep_item_poll */
+            rfd[t->nready] = it->fd;
+            rev[t->nready] = sim_revents(s, it->obj, it->ev);
+        }
         if (sim_ready_push(t, it->fd)) {
             s->failed = -ENOMEM;
             return GO_FAIL;
@@ -424,6 +436,13 @@ static int ep_wait(struct sim *s, struct task *t, const struct prog_ins *in)
      * epoll_event, packed on x86_64); the measured epoll_per_event already
      * includes this copy, so it is shown, not charged again */
     sim_arg_copy(s, me, SYS_EPOLL_WAIT, TC_TO_USER, 12 * (int64_t)t->nready);
+    char text[TL_TEXT_MAX]; /* named by the SYSCALL event, as strace shows */
+    tl_fdev_text(text, sizeof text, TL_FDEV_EPOLL, rfd, rev,
+                 t->nready < TL_FDEV_SHOWN + 1 ? t->nready : TL_FDEV_SHOWN + 1,
+                 t->nready);
+    int id = sim_call_str(s, t, 1, text);
+    if (id >= 0)
+        t->sys_fd = TL_STR_OBJ(id);
     return sim_sys_return(s, t, t->nready, sat_add(s->p->cost.syscall, ns));
 }
 
@@ -438,22 +457,35 @@ static int ep_exec(struct sim *s, struct task *t, const struct prog_ins *in)
 
 /* Data, EOF or a connection arrived on obj (ev TL_EP_IN), or room to
  * write (TL_EP_OUT): __wake_up_common over its wait queue runs the
- * callback of every ordinary item, then of the exclusive ones in the order
- * they were added, until one wakes a task */
+ * callback of every ordinary item, the newest first (add_wait_queue puts
+ * an entry at the head), then sim_wake_queue asks for the exclusive ones
+ * (ep_exclusive) */
 static void ep_wake(struct sim *s, int obj, unsigned ev)
 {
     const struct watchers *w = &s->objs[obj].epitems;
-    for (int k = 0; k < w->n; k++) {
+    for (int k = w->n - 1; k >= 0; k--) {
         struct watch_ent e = w->v[k];
         if (!(ep_of(s, e.who)->it[e.key].ev & TL_EP_EXCLUSIVE))
             ep_ready(s, e.who, e.key, ev);
     }
+}
+
+/* The exclusive items on obj's wait queue queued before `before`, in the
+ * order they were added, until one finds a task to wake (ewake) */
+static int ep_exclusive(struct sim *s, int obj, unsigned ev, uint64_t before)
+{
+    const struct watchers *w = &s->objs[obj].epitems;
     for (int k = 0; k < w->n; k++) {
         struct watch_ent e = w->v[k];
-        if ((ep_of(s, e.who)->it[e.key].ev & TL_EP_EXCLUSIVE) &&
-            ep_ready(s, e.who, e.key, ev))
-            break;
+        const struct epitem *it = &ep_of(s, e.who)->it[e.key];
+        if (!(it->ev & TL_EP_EXCLUSIVE))
+            continue;
+        if (it->wq_seq > before)
+            return 0; /* a task asleep in accept (or a pipe's read) is first */
+        if (ep_ready(s, e.who, e.key, ev))
+            return 1;
     }
+    return 0;
 }
 
 static void ep_readable(struct sim *s, int obj)
@@ -489,5 +521,6 @@ const struct mux_ops mux_epoll_ops = {
     .exec = ep_exec,
     .readable = ep_readable,
     .writable = ep_writable,
+    .exclusive = ep_exclusive,
     .release = ep_release,
 };

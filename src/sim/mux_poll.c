@@ -18,12 +18,16 @@
  * The timeout is an int of milliseconds (negative: wait for ever, 0:
  * return at once); after it, poll returns 0.
  *
- * Simplified: only POLLIN.  An entry whose fd
- * is closed is reported ready (POLLNVAL), as in Linux; a negative fd is
+ * revents is what the file's poll method says, filtered by events as
+ * Linux filters it (POLLERR and POLLHUP are always reported: a pipe whose
+ * writers are gone is POLLHUP, sim_poll_mask in net.c).  An entry whose
+ * fd is closed is reported ready (POLLNVAL), as in Linux; a negative fd is
  * skipped.
  */
 #include "sim/mux_scan.h"
+#include "tl/text.h"
 
+#include <poll.h>
 #include <stdlib.h>
 
 static int poll_exec(struct sim *s, struct task *t, const struct prog_ins *in)
@@ -42,7 +46,22 @@ static int poll_exec(struct sim *s, struct task *t, const struct prog_ins *in)
     int first = !t->in_sys;
     /* the timeout is an int of milliseconds; negative: for ever */
     int64_t tmo = sim_timeout_arg(t, in, 0, 1000000);
-    sim_sys_enter_wait(s, t, SYS_POLL, -1, n, tmo < 0 ? -1 : tmo, 1);
+    int32_t arr = -1; /* the pollfd array passed, as strace shows it */
+    if (first) {
+        int32_t fd[TL_FDEV_SHOWN + 1];
+        uint32_t ev[TL_FDEV_SHOWN + 1];
+        int k = n < TL_FDEV_SHOWN + 1 ? n : TL_FDEV_SHOWN + 1;
+        for (int i = 0; i < k; i++) {
+            unsigned e = evs ? evs[i] : TL_EP_IN;
+            fd[i] = fds[i];
+            ev[i] = ((e & TL_EP_IN) ? POLLIN : 0) | ((e & TL_EP_OUT) ? POLLOUT : 0);
+        }
+        char text[TL_TEXT_MAX];
+        tl_fdev_text(text, sizeof text, TL_FDEV_POLLFD, fd, ev, k, n);
+        int id = sim_call_str(s, t, 0, text);
+        arr = id >= 0 ? TL_STR_OBJ(id) : -1;
+    }
+    sim_sys_enter_wait(s, t, SYS_POLL, arr, n, tmo < 0 ? -1 : tmo, 1);
     const struct cost *c = &s->p->cost;
     struct scan_call call = {
         .sys = SYS_POLL,

@@ -113,15 +113,16 @@ static int cmp_fd(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* A wait-queue entry for t on obj, replacing t's older one if any */
+/* A wait-queue entry for t on obj, the newest (poll_wait adds it at the
+ * head of the file's queue), replacing t's older one if any */
 static int sleeper_add(struct sim *s, int obj, int task, uint32_t round,
                        unsigned ev)
 {
     struct watchers *w = &s->objs[obj].sleepers;
     for (int i = 0; i < w->n; i++)
         if (w->v[i].who == task) {
-            w->v[i].key = (int32_t)round;
-            w->v[i].ev = ev;
+            memmove(&w->v[i], &w->v[i + 1], (size_t)(w->n - i - 1) * sizeof *w->v);
+            w->v[w->n - 1] = (struct watch_ent){task, (int32_t)round, ev};
             return 0;
         }
     if (w->n == w->cap) {
@@ -136,22 +137,6 @@ static int sleeper_add(struct sim *s, int obj, int task, uint32_t round,
     return 0;
 }
 
-/* What fd i of a call is watched for */
-int scan_str(struct sim *s, struct task *t, int which, const char *text)
-{
-    int last = t->sel_str[which] - 1;
-    if (last >= 0 && last < s->tl->nstrs && !strcmp(s->tl->strs[last], text))
-        return last;
-    if (sim_charge(s, (int64_t)strlen(text) + 1))
-        return -1;
-    int id = tl_add_str(s->tl, text);
-    if (id < 0) {
-        s->failed = -ENOMEM;
-        return -1;
-    }
-    t->sel_str[which] = id + 1;
-    return id;
-}
 
 /* the fds with flag f set, ascending and once each, as a bitmap lists
  * them; the 64 lowest are kept, then "..." */
@@ -222,8 +207,15 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
                                                        TC_TO_KERNEL,
                                                        call->copy_in) : 0);
     int64_t scan_ns = call->base, polled = 0;
+    if (call->first) /* the SYSCALL event names the ready fds, if any */
+        t->sys_fd = -1;
     /* select: which fds are left in which set, for strace's "(in [3])" */
     uint8_t *flags = call->sorted && n > 0 ? calloc((size_t)n, 2) : NULL;
+    /* poll: the entries whose revents it fills, for "([{fd=3, revents=
+     * POLLIN}])" (strace shows 32) */
+    int32_t rfd[TL_FDEV_SHOWN + 1];
+    uint32_t rev[TL_FDEV_SHOWN + 1];
+    int nrev = 0;
     for (int i = 0; i < n; i++) {
         if (fds[i] < 0) /* poll ignores negative fds */
             continue;
@@ -247,6 +239,10 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
             flags[i] = (uint8_t)rd;
             flags[n + i] = (uint8_t)wr;
         }
+        if ((rd || wr) && !call->sorted && nrev <= TL_FDEV_SHOWN) {
+            rfd[nrev] = fds[i];
+            rev[nrev++] = sim_revents(s, obj, ev);
+        }
         if ((rd || wr) && sim_ready_push(t, fds[i])) {
             free(flags);
             s->failed = -ENOMEM;
@@ -256,11 +252,19 @@ int scan_run(struct sim *s, struct task *t, const struct scan_call *call,
     if (flags && t->nready > 0) {
         char text[1200];
         scan_sets_text(text, sizeof text, fds, flags, flags + n, n, 1);
-        int id = scan_str(s, t, 1, text);
+        int id = sim_call_str(s, t, 1, text);
         if (id >= 0)
             t->sys_fd = TL_STR_OBJ(id); /* the SYSCALL event's obj */
     }
     free(flags);
+    if (!call->sorted && t->nready > 0) {
+        char text[TL_TEXT_MAX];
+        tl_fdev_text(text, sizeof text, TL_FDEV_REVENTS, rfd, rev, nrev,
+                     t->nready);
+        int id = sim_call_str(s, t, 1, text);
+        if (id >= 0)
+            t->sys_fd = TL_STR_OBJ(id);
+    }
     sim_emit(s, EV_SCAN, me, call->sys, -1, polled, scan_ns);
     if (call->sorted && t->nready > 1) { /* select: one bit per fd */
         qsort(t->ready, (size_t)t->nready, sizeof *t->ready, cmp_fd);
@@ -319,19 +323,20 @@ int scan_user_pass(struct sim *s, struct task *t, const struct prog_ins *in,
 
 /* obj became readable (ev TL_EP_IN) or writable (TL_EP_OUT): wake every
  * task asleep in select/poll on it for that (pollwake checks the entry's
- * key); entries waiting for the other stay, stale ones go */
+ * key), the newest entry first; entries waiting for the other stay, stale
+ * ones go */
 static void scan_wake(struct sim *s, int obj, unsigned ev)
 {
     struct watchers *w = &s->objs[obj].sleepers;
-    int n = w->n, k = 0;
-    for (int i = 0; i < n; i++) {
+    int n = w->n, k = n;
+    for (int i = n - 1; i >= 0; i--) {
         struct watch_ent e = w->v[i];
         int id = e.who;
         struct task *t = &s->tasks[id];
         if (t->exited || !t->scan_wait || t->scan_gen != (uint32_t)e.key)
             continue; /* stale: dropped */
         if (!(e.ev & ev)) {
-            w->v[k++] = e; /* not what it waits for: kept */
+            w->v[--k] = e; /* not what it waits for: kept */
             continue;
         }
         if (s->w.tasks[id].state == TS_BLOCKED) {
@@ -341,10 +346,14 @@ static void scan_wake(struct sim *s, int obj, unsigned ev)
             t->scan_trig = 1; /* still walking: it will walk again */
         }
     }
-    /* the wake-ups emit events only; nothing else grew the list */
+    /* the wake-ups emit events only; nothing else grew the list: the
+     * entries kept are v[k..n), moved down */
     w = &s->objs[obj].sleepers;
-    if (w->n == n)
-        w->n = k;
+    if (w->n == n) {
+        if (k > 0 && n > k)
+            memmove(w->v, w->v + k, (size_t)(n - k) * sizeof *w->v);
+        w->n = n - k;
+    }
 }
 
 static void scan_readable(struct sim *s, int obj)

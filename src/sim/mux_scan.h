@@ -50,9 +50,6 @@ struct scan_call {
 int scan_fds(struct sim *s, struct task *t, const struct prog_ins *in,
              int32_t **buf, int *bufcap, const int32_t **fds,
              const uint8_t **evs);
-/* The string id of text for t's select sets (which: 0 passed, 1 left),
- * the last one's again if it is the same; -1 out of memory */
-int scan_str(struct sim *s, struct task *t, int which, const char *text);
 /* strace's "[3 5], [4]" or "in [3], out [4]" (prefix != 0): the fds of
  * fds[0..n) whose rd / wr flag is set, ascending */
 void scan_sets_text(char *buf, size_t len, const int32_t *fds,

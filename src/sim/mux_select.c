@@ -199,7 +199,7 @@ static int select_exec(struct sim *s, struct task *t, const struct prog_ins *in)
                 f[n + i] = evs && (evs[i] & TL_EP_OUT);
             }
             scan_sets_text(text, sizeof text, fds, f, f + n, n, 0);
-            int id = scan_str(s, t, 0, text);
+            int id = sim_call_str(s, t, 0, text);
             setstr = id >= 0 ? TL_STR_OBJ(id) : -1;
             free(f);
         }

@@ -14,6 +14,7 @@
 #include "sim/sim_int.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,42 @@ int sim_writable(const struct sim *s, int obj)
     return 0;
 }
 
+unsigned sim_poll_mask(const struct sim *s, int obj)
+{
+    const struct w_obj *o = &s->w.objs[obj];
+    int peer = s->tl->objs[obj].peer;
+    unsigned m = 0;
+    switch (o->kind) {
+    case OK_PIPE_R: /* pipe_poll: HUP once the writers are gone */
+        m = (o->rx > 0 ? POLLIN : 0) | (o->eof ? POLLHUP : 0);
+        break;
+    case OK_PIPE_W: /* ERR once the readers are gone */
+        m = (sim_writable(s, obj) ? POLLOUT : 0) |
+            (peer < 0 || s->objs[peer].freed ? POLLERR : 0);
+        break;
+    case OK_SOCKET: /* tcp_poll: a FIN is readable (RCV_SHUTDOWN);
+                       unix_poll: the peer's close shuts both ways */
+        m = (o->rx > 0 || o->eof ? POLLIN : 0) |
+            (sim_writable(s, obj) ? POLLOUT : 0) |
+            (s->objs[obj].unix_pair && o->eof ? POLLHUP : 0);
+        break;
+    default:
+        m = sim_readable(s, obj) ? POLLIN : 0;
+        break;
+    }
+    return m;
+}
+
+unsigned sim_revents(const struct sim *s, int obj, unsigned asked)
+{
+    if (obj < 0)
+        return POLLNVAL; /* a closed fd: poll reports it, as it is */
+    unsigned want = ((asked & TL_EP_IN) ? POLLIN : 0) |
+                    ((asked & TL_EP_OUT) ? POLLOUT : 0);
+    unsigned m = sim_poll_mask(s, obj) & (want | POLLERR | POLLHUP);
+    return m ? m : want; /* the model found it ready for what it asked */
+}
+
 int sim_poll_out(struct sim *s, int obj)
 {
     int w = sim_writable(s, obj);
@@ -107,10 +144,12 @@ static void space_made(struct sim *s, int obj)
     if (!s->objs[obj].nospace || !sim_writable(s, obj))
         return;
     s->objs[obj].nospace = 0;
-    if (s->w.objs[obj].kind == OK_PIPE_W) /* pipe_read: one writer */
-        sim_wake_one(s, s->tl->objs[obj].peer, TW_SPACE);
-    else /* sk_stream_write_space: every sleeper */
-        sim_wake_obj(s, obj, TW_SPACE);
+    if (s->w.objs[obj].kind == OK_PIPE_W) { /* pipe_read: one writer, or
+                                               an exclusive epoll item */
+        sim_wake_queue(s, obj, TL_EP_OUT, s->tl->objs[obj].peer, TW_SPACE);
+        return;
+    }
+    sim_wake_obj(s, obj, TW_SPACE); /* sk_stream_write_space: every sleeper */
     sim_notify_writable(s, obj);
 }
 
@@ -616,10 +655,9 @@ int net_write(struct sim *s, struct task *t, int64_t fd, int64_t want,
         if (wo->kind == OK_SOCKET) {
             sim_schedule(s, sim_at(s, obj_latency(s, o)), AG_DELIVER, -1, o, peer, n);
         } else {
-            /* pipe_write: one blocked reader (an exclusive wait), and
-             * every poll/select/epoll entry */
-            sim_wake_one(s, peer, TW_DATA);
-            sim_notify_readable(s, peer);
+            /* pipe_write: every poll/select/epoll entry, and one blocked
+             * reader (an exclusive wait) or exclusive epoll item */
+            sim_wake_queue(s, peer, TL_EP_IN, peer, TW_DATA);
             /* room left: the next blocked writer may go on too */
             if (sim_writable(s, o))
                 sim_wake_one(s, peer, TW_SPACE);
@@ -728,8 +766,10 @@ void net_ack(struct sim *s, int l, int c)
         return;
     }
     sim_emit(s, EV_QUEUE, TASK_NONE, TQ_PUSH, s->objs[l].accept_q, c, 0);
-    sim_wake_one(s, l, TW_CONNECTION);
-    sim_notify_readable(s, l);
+    /* sk_data_ready: select/poll entries and ordinary epoll items, then
+     * the first exclusive entry that wakes someone: a task asleep in
+     * accept (inet_csk_wait_for_connect) or an EPOLLEXCLUSIVE item */
+    sim_wake_queue(s, l, TL_EP_IN, l, TW_CONNECTION);
 }
 
 /* The user at the keyboard types: the bytes land in the terminal's input

@@ -105,6 +105,12 @@ static const char *chosen_name(struct sim *s, const struct task *t,
     return unique_name(s, t->pc, base, buf, n);
 }
 
+const char *proc_name_unique(struct sim *s, int pc, const char *base,
+                             char *buf, size_t n)
+{
+    return unique_name(s, pc, base, buf, n);
+}
+
 int proc_task_new(struct sim *s, const char *name, int kind, int decl,
                     int parent, int proc, int external)
 {
@@ -565,10 +571,7 @@ int proc_child_new(struct sim *s, struct task *t, const struct prog_ins *in,
         sim_emit_state(s, c, TS_RUNNING, -1, -1);
         sim_schedule(s, s->now, AG_RUN, c, -1, 0, -1);
     } else {
-        sched_place(s, ch, 1);
-        sim_emit_state(s, c, TS_READY, -1, 0);
-        sim_cpu_kick(s);
-        sched_wakeup_preempt(s, &s->tasks[c]);
+        sched_ready(s, ch, 1);
     }
     return c;
 }
@@ -689,7 +692,11 @@ static int op_join(struct sim *s, struct task *t, const struct prog_ins *in)
                 t->pc++;
                 return GO_NEXT;
             }
-            sim_sys_enter(s, t, SYS_FUTEX, id, 0);
+            /* CPython's Thread.join waits on the thread state lock, a
+             * semaphore the thread posts as it ends (Lib/threading.py
+             * _wait_for_tstate_lock; Python/thread_pthread.h: sem_wait) */
+            int py = s->p->tasks[t->decl].python != PY_NONE;
+            sim_sys_enter(s, t, SYS_FUTEX, id, py ? TL_FUTEX_SEM : 0);
         }
         if (s->tasks[k].exited)
             return sim_sys_return(s, t, 0, s->p->cost.syscall);

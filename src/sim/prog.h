@@ -120,6 +120,7 @@
     X(MP_GET, "mp_get", "fw", "v = mp_get D KEY: v = D[KEY] through the proxy: a request and a reply") \
     X(MP_SHUTDOWN, "mp_shutdown", "f", "mp_shutdown M: M.shutdown(): a shutdown request on a connection of its own, then wait for the server process to exit (wait4)") \
     X(GET, "get", "f", "kind [, value] = get Q: Queue.get(): take the readers' lock, read the length and the pickle from the pipe (read blocks while it is empty), give the lock back") \
+    X(JOINALL, "joinall", "", "joinall: gevent.joinall(): in a monkey-patched thread, wait in the hub until every greenlet it spawned has ended") \
     X(MONKEY_PATCH, "monkey_patch", "", "monkey_patch: gevent.monkey.patch_all(): make the thread's hub (a coroutine, PROC/hub, running libev's loop: epoll_create1, eventfd2); from then on its sockets are non-blocking (ioctl FIONBIO), a coroutine is gevent.spawn (the hub starts it), and an accept, connect, recv, send or sleep that would block switches to the hub, which switches back when the fd is ready or the timer due") \
     X(CALL, "call", "hv", "call H [VALUE]: run handler H in this task with its parameter set to VALUE, as a function call (user space: no syscall, no new task); back here when it ends") \
     X(ON, "on", "wh", "on KIND H: register handler H for events of KIND in the process's table (Tk's bind, a GUI's onClick); user space") \
@@ -229,7 +230,8 @@ enum prog_op {
  * takes the mutex again once woken.
  * HUB is one step of gevent's hub loop (.flags = enum hub_step of
  * sim/hub.c), compiled once after every declaration when the file has a
- * monkey_patch; its lines are those of prog->scripts[hub_script].
+ * monkey_patch, then a JMP back to the first step and an EXIT that is
+ * never reached; its lines are those of prog->scripts[hub_script].
  * PREP has a[0] = ring, a[1] = const enum tl_uring_op, a[2] = fd, a[3] =
  * size.  CQE has dst = the user_data (what PREP returned), dst2 = res.
  * Operands: FCNTL has a[1] = const flag and .flags = the same TL_FL_* bit;

@@ -702,11 +702,13 @@ static int scn_hub(struct scn *S)
     for (int i = 0; i < n; i++, sc->nlines++)
         if (!(sc->lines[i] = strdup(hub_script_lines[i])))
             return scn_err_at(S, 1, 1, "out of memory");
-    if (p->ncode + HUB__STEPS + 1 > PROG_MAX_CODE)
+    if (p->ncode + HUB__STEPS + 2 > PROG_MAX_CODE)
         return scn_err_at(S, 1, 1, "too many instructions: the limit is %d",
                           PROG_MAX_CODE);
     p->hub_pc = p->ncode;
-    for (int k = 0; k <= HUB__STEPS; k++) {
+    /* the steps, the jump back, and an EXIT that is never reached: every
+     * task's code ends in one */
+    for (int k = 0; k <= HUB__STEPS + 1; k++) {
         struct prog_ins *in = scn_grow(p->code, &p->codecap, p->ncode + 1,
                                        sizeof *in);
         if (!in)
@@ -714,12 +716,12 @@ static int scn_hub(struct scn *S)
         p->code = in;
         in += p->ncode++;
         memset(in, 0, sizeof *in);
-        in->op = k < HUB__STEPS ? OP_HUB : OP_JMP;
+        in->op = k < HUB__STEPS ? OP_HUB : k == HUB__STEPS ? OP_JMP : OP_EXIT;
         in->flags = (uint16_t)k;
         in->line = k < HUB__STEPS ? hub_step_line(k) : hub_loop_end_line();
         in->col = 5;
         in->dst = in->dst2 = -1;
-        in->jump = k < HUB__STEPS ? -1 : p->hub_pc;
+        in->jump = k == HUB__STEPS ? p->hub_pc : -1;
         in->list = -1;
     }
     return 0;

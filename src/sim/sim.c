@@ -347,6 +347,7 @@ int sim_block(struct sim *s, struct task *t, int w, int obj)
     t->wait_obj = -1;
     if (obj >= 0) {
         t->wait_obj = obj;
+        t->wq_seq = ++s->wq_seq; /* an exclusive waiter queues at the tail */
         t->next_waiter = s->objs[obj].first_waiter;
         s->objs[obj].first_waiter = me;
     }
@@ -367,10 +368,7 @@ void sim_wake(struct sim *s, struct task *t)
         sim_schedule(s, s->now, AG_RUN, me, -1, 0, -1);
         return;
     }
-    sched_place(s, t, 0);
-    sim_emit_state(s, me, TS_READY, -1, 0);
-    sim_cpu_kick(s);
-    sched_wakeup_preempt(s, t);
+    sched_ready(s, t, 0);
 }
 
 /* accept() sleeps exclusively: a new connection wakes one acceptor only
@@ -408,9 +406,9 @@ void sim_cpu_kick(struct sim *s)
     for (int c = 0; c < s->p->ncpus; c++) {
         if (s->cpu_busy[c])
             continue;
-        int pick = sched_pick(s);
+        int pick = sched_pick(s, c);
         if (pick == TASK_NONE)
-            return;
+            continue;
         struct task *t = &s->tasks[pick];
         s->cpu_busy[c] = 1;
         t->reserved = c;
@@ -509,6 +507,22 @@ int sim_block_timed(struct sim *s, struct task *t, int w, int obj)
     if (t->tmo_at >= 0) /* stale once anything else wakes the task */
         sim_schedule(s, t->tmo_at, AG_TIMER, (int)(t - s->tasks), -1, 0, 1);
     return sim_block(s, t, w, obj);
+}
+
+int sim_call_str(struct sim *s, struct task *t, int which, const char *text)
+{
+    int last = t->sel_str[which] - 1;
+    if (last >= 0 && last < s->tl->nstrs && !strcmp(s->tl->strs[last], text))
+        return last;
+    if (sim_charge(s, (int64_t)strlen(text) + 1))
+        return -1;
+    int id = tl_add_str(s->tl, text);
+    if (id < 0) {
+        s->failed = -ENOMEM;
+        return -1;
+    }
+    t->sel_str[which] = id + 1;
+    return id;
 }
 
 int64_t sim_arg_copy(struct sim *s, int task, int sys, int dir, int64_t bytes)
@@ -611,17 +625,40 @@ void sim_notify_release(struct sim *s, int obj)
 /* room was made for obj's writers: models that watch for it are told */
 void sim_notify_writable(struct sim *s, int obj)
 {
-    for (int i = 0; i < NMUX; i++)
-        if (muxes[i]->writable)
+    sim_wake_queue(s, obj, TL_EP_OUT, -1, TW_NOTHING);
+}
+
+void sim_wake_queue(struct sim *s, int obj, unsigned ev, int wobj, int w)
+{
+    for (int i = 0; i < NMUX; i++) { /* the ordinary entries: every one */
+        if ((ev & TL_EP_IN) && muxes[i]->readable)
+            muxes[i]->readable(s, obj);
+        if ((ev & TL_EP_OUT) && muxes[i]->writable)
             muxes[i]->writable(s, obj);
+    }
+    /* the exclusive ones, oldest first: the first task asleep in w (it
+     * always wakes), unless an exclusive epoll item queued before it
+     * finds a task to wake first */
+    int32_t pick = TASK_NONE;
+    uint64_t before = UINT64_MAX;
+    if (wobj >= 0 && w != TW_NOTHING)
+        for (int32_t i = s->objs[wobj].first_waiter; i != TASK_NONE;
+             i = s->tasks[i].next_waiter)
+            if (s->w.tasks[i].wait == w && s->tasks[i].wq_seq < before) {
+                pick = i;
+                before = s->tasks[i].wq_seq;
+            }
+    for (int i = 0; i < NMUX; i++)
+        if (muxes[i]->exclusive && muxes[i]->exclusive(s, obj, ev, before))
+            return;
+    if (pick != TASK_NONE)
+        sim_wake(s, &s->tasks[pick]);
 }
 
 /* obj became readable: models that watch it put it on their ready lists */
 void sim_notify_readable(struct sim *s, int obj)
 {
-    for (int i = 0; i < NMUX; i++)
-        if (muxes[i]->readable)
-            muxes[i]->readable(s, obj);
+    sim_wake_queue(s, obj, TL_EP_IN, -1, TW_NOTHING);
 }
 
 
@@ -774,7 +811,8 @@ static void task_step(struct sim *s, struct task *t)
     if ((t->need_resched || ((in->op == OP_COMPUTE || in->op == OP_START) &&
                              t->remain > 0)) &&
         sched_yield_now(s, t)) {
-        sim_emit_state(s, me, TS_READY, -1, 0);
+        t->rq = t->cpu; /* back in its CPU's queue */
+        sim_emit_state(s, me, TS_READY, -1, t->rq);
         sim_cpu_release(s, t);
         sim_cpu_kick(s);
         return;
@@ -801,16 +839,16 @@ static void dispatch(struct sim *s, const struct agenda *it)
         }
         return; /* stale: the task was killed or woken otherwise */
     }
+    /* a wake-up during this item comes from the task stepped on its CPU,
+     * else from an interrupt */
+    s->waker = t && t->cpu >= 0 ? it->task : -1;
     switch (it->kind) {
     case AG_START:
         if (t->external) {
             sim_emit_state(s, it->task, TS_RUNNING, -1, -1);
             task_run(s, t);
         } else {
-            sched_place(s, t, 1);
-            sim_emit_state(s, it->task, TS_READY, -1, 0);
-            sim_cpu_kick(s);
-            sched_wakeup_preempt(s, t);
+            sched_ready(s, t, 1);
         }
         break;
     case AG_RUN:
@@ -878,6 +916,17 @@ static int setup(struct sim *s)
             return -ENOMEM;
     s->cpu_last = malloc((size_t)s->p->ncpus * sizeof *s->cpu_last);
     s->cpu_busy = calloc((size_t)s->p->ncpus, 1);
+    s->vref = calloc((size_t)s->p->ncpus, sizeof *s->vref);
+    s->waker = -1;
+    /* a run queue per CPU: queues 0 .. ncpus-1 (tl.h) */
+    if (s->p->ncpus > 1 && tl_set_str(&tl->queues[0].name, "run queue CPU 0"))
+        return -ENOMEM;
+    for (int c = 1; c < s->p->ncpus; c++) {
+        char name[40];
+        snprintf(name, sizeof name, "run queue CPU %d", c);
+        if (tl_add_queue(tl, name, TQK_RUN, -1) != c)
+            return -ENOMEM;
+    }
     s->decl_children = calloc((size_t)s->p->ntasks + 1, sizeof(int));
     s->said = calloc((size_t)s->p->ncode / 8 + 1, 1);
     s->pc_names = calloc((size_t)s->p->ncode + 1, sizeof *s->pc_names);
@@ -886,8 +935,8 @@ static int setup(struct sim *s)
         return -ENOMEM;
     for (int i = 0; i < s->p->nstrs; i++)
         s->str_ids[i] = -1;
-    if (!s->cpu_last || !s->cpu_busy || !s->decl_children || !s->said ||
-        !s->pc_names)
+    if (!s->cpu_last || !s->cpu_busy || !s->vref || !s->decl_children ||
+        !s->said || !s->pc_names)
         return -ENOMEM;
     sched_init(s);
     for (int i = 0; i < s->p->ncpus; i++)
@@ -956,6 +1005,7 @@ static void sim_free(struct sim *s)
     ag_free(&s->ag);
     free(s->cpu_last);
     free(s->cpu_busy);
+    free(s->vref);
     free(s->decl_children);
     free(s->names);
     free(s->pc_names);

@@ -111,6 +111,7 @@ struct task {
     int32_t decl, pc, proc, parent, block_end;
     int32_t sys, sys_fd, phase;
     int32_t next_waiter, wait_obj, waiting_for;
+    uint64_t wq_seq;     /* when it went on its wait queue (s->wq_seq) */
     int32_t next_thread; /* the next thread of this process, -1 */
     int32_t kthread;     /* the kernel thread it runs in: itself, or for a
                             coroutine the thread that made it */
@@ -158,13 +159,14 @@ struct task {
                                     vr up to which its slice is protected */
     int64_t exec_start, run_since; /* last charged, on its CPU since */
     int32_t last_cpu;
+    int32_t rq;       /* ready: the CPU whose run queue it waits in */
     uint8_t on_cpu, need_resched;
     int64_t nofile_cur, nofile_max; /* a process's RLIMIT_NOFILE (in its
                                        main task; fork copies it) */
     int64_t mmap_top; /* a process's next mmap address, growing down */
     uint8_t said_fdset; /* select: the fd_set overflow was narrated */
-    int32_t sel_str[2]; /* select: string ids + 1 of the last sets passed
-                           and left (reused while they do not change) */
+    int32_t sel_str[2]; /* string ids + 1 of the last arrays its calls
+                           passed and got back (sim_call_str) */
     /* multiprocessing (mp.c): where in `start`'s steps the task is, as
      * the parent or as the child being started; the fds the steps made */
     uint8_t mp_role;  /* enum mp_role (mp.c), 0: the parent */
@@ -219,6 +221,7 @@ struct sim {
     struct world w;
     struct agq ag; /* the agenda (agenda.h) */
     int64_t now;
+    uint64_t wq_seq;  /* counts entries put on wait queues: their order */
     long max_events;
     struct task *tasks;
     int ntasks, taskcap;
@@ -228,8 +231,11 @@ struct sim {
     int nls, lscap;
     int32_t *cpu_last;
     uint8_t *cpu_busy;
-    int64_t slice, tick, vref; /* the scheduler: base slice, timer tick,
-                                  V of an empty run queue */
+    int64_t slice, tick; /* the scheduler: base slice, timer tick */
+    int64_t *vref;       /* per CPU: V of its run queue when it empties */
+    int64_t next_balance; /* when a busy CPU's tick balances next */
+    int32_t waker;       /* the task whose step runs now (a wake-up's
+                            waker), -1 for an interrupt (a timer, a packet) */
     int tty;      /* the machine's terminal */
     int peer_tty; /* the other hosts' terminal, -1 until a peer needs it */
     int script;
@@ -267,6 +273,11 @@ struct mux_ops {
     void (*readable)(struct sim *s, int obj);
     /* room was made for writers of obj (sim_writable became true) */
     void (*writable)(struct sim *s, int obj);
+    /* after readable or writable (ev TL_EP_IN or TL_EP_OUT): the model's
+     * exclusive entries on obj's wait queue put there before `before`
+     * (an s->wq_seq), in that order, until one wakes a task; 1 if one did
+     * (see sim_wake_queue) */
+    int (*exclusive)(struct sim *s, int obj, unsigned ev, uint64_t before);
     /* an object is about to be freed */
     void (*release)(struct sim *s, int obj);
 };
@@ -446,14 +457,32 @@ void sim_cpu_kick(struct sim *s);
 void sim_cpu_release(struct sim *s, struct task *t);
 void sim_waiter_unlink(struct sim *s, struct task *t);
 void sim_wake_one(struct sim *s, int obj, int w);
+/*
+ * An event on obj's wait queue, as __wake_up_common wakes it with
+ * nr_exclusive 1 (ev TL_EP_IN: data, end of file or a connection; TL_EP_OUT:
+ * room to write): first every ordinary entry (the models' readable or
+ * writable hooks: select and poll entries, epoll items), then the
+ * exclusive entries in the order they were queued, until one wakes a
+ * task: the tasks asleep on wobj in wait w (accept, a pipe's reader or
+ * writer; w TW_NOTHING: none) and EPOLLEXCLUSIVE items (the models'
+ * exclusive hooks).  sim_notify_readable/writable are this with no task.
+ */
+void sim_wake_queue(struct sim *s, int obj, unsigned ev, int wobj, int w);
 void sim_notify_readable(struct sim *s, int obj);
 void sim_notify_writable(struct sim *s, int obj);
 void sim_notify_release(struct sim *s, int obj);
 
 /* ---- the scheduler (sched.c) ---- */
 void sched_init(struct sim *s);
-/* t joins the run queue after a sleep (its lag kept) or as a new task */
+/* t joins t->rq's run queue after a sleep (its lag kept) or as a new
+ * task */
 void sched_place(struct sim *s, struct task *t, int initial);
+/* The CPU a task that wakes (or, initial, a new one) goes to
+ * (select_task_rq_fair) */
+int sched_select_cpu(struct sim *s, struct task *t, int initial);
+/* t becomes ready: to the CPU sched_select_cpu picks, placed, READY, an
+ * idle CPU kicked, and the preemption check */
+void sched_ready(struct sim *s, struct task *t, int initial);
 /* t, running, goes to sleep: remember its lag */
 void sched_sleep(struct sim *s, struct task *t);
 /* t starts / stops using its CPU */
@@ -461,10 +490,11 @@ void sched_on(struct sim *s, struct task *t);
 void sched_off(struct sim *s, struct task *t);
 /* t was taken from the run queue to run: its slice is protected */
 void sched_picked(struct sim *s, struct task *t);
-/* the ready task an idle CPU should run, or TASK_NONE */
-int sched_pick(struct sim *s);
-/* is a ready task waiting that no CPU is switching to? */
-int sched_waiting(const struct sim *s);
+/* the ready task idle CPU c should run (its own queue's, else one it
+ * pulls from the busiest other: newidle balance), or TASK_NONE */
+int sched_pick(struct sim *s, int c);
+/* is a ready task waiting on CPU c that it is not switching to? */
+int sched_waiting(const struct sim *s, int c);
 /* w was woken or made: should it preempt a running task? */
 void sched_wakeup_preempt(struct sim *s, struct task *w);
 /* t is back in user space: should it give up its CPU now? */
@@ -482,6 +512,10 @@ void net_ack(struct sim *s, int l, int c);
 /* ---- processes (proc.c) ---- */
 int proc_task_new(struct sim *s, const char *name, int kind, int decl,
                   int parent, int proc, int external);
+/* base, or base2, base3 ... : a task name no task has (the numbers a
+ * statement at pc gave are remembered) */
+const char *proc_name_unique(struct sim *s, int pc, const char *base,
+                             char *buf, size_t n);
 /* the same, showing generated script `script` (prog->scripts) */
 int proc_task_new_in(struct sim *s, const char *name, int kind, int decl,
                      int parent, int proc, int external, int script);
@@ -547,6 +581,11 @@ static inline int sim_timed_out(const struct sim *s, const struct task *t)
 {
     return t->tmo_at >= 0 && (t->tmo_fired || t->tmo_at <= s->now);
 }
+/* The string id of text, an array a call of t passed (which 0) or got
+ * back (which 1) as strace prints it (select's sets, poll's pollfds,
+ * epoll_wait's events), for SYS_ENTER.obj or SYSCALL.obj (TL_STR_OBJ):
+ * the last one's again if it is the same; -1 out of memory */
+int sim_call_str(struct sim *s, struct task *t, int which, const char *text);
 /* copy_from_user / copy_to_user of a syscall's argument (an fd_set, a
  * pollfd array, epoll events): an event of the task, no buffer; returns
  * its cost */
@@ -576,6 +615,17 @@ int sim_writable(const struct sim *s, int obj);
 /* The same, asked by poll/select/epoll: no room marks obj so that the
  * room made later wakes them (tcp_poll's SOCK_NOSPACE) */
 int sim_poll_out(struct sim *s, int obj);
+/* obj's poll method, in Linux's bits (POLLIN, POLLOUT, POLLERR, POLLHUP;
+ * epoll's are the same): a pipe's read end has POLLHUP once its writers
+ * are gone (with POLLIN only while data is left), its write end POLLERR
+ * once its readers are; a socketpair's end POLLHUP once the peer closed;
+ * a TCP socket's FIN is POLLIN (net.c) */
+unsigned sim_poll_mask(const struct sim *s, int obj);
+/* What poll's revents or epoll_wait's events say for a file the model
+ * found ready for asked (TL_EP_IN | TL_EP_OUT): the mask, filtered as
+ * Linux does (what was asked, and POLLERR and POLLHUP always); POLLNVAL
+ * for obj < 0 */
+unsigned sim_revents(const struct sim *s, int obj, unsigned asked);
 #define NET_PAGE 4096 /* a pipe's buffers are pages */
 int sim_ready_push(struct task *t, int32_t fd);
 void sim_schedule(struct sim *s, int64_t t, int kind, int task, int obj,

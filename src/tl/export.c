@@ -239,6 +239,15 @@ static void json_stats(const struct tl *tl, const struct tl_stats *st,
     ob_c(o, '}');
 }
 
+/* The fd argument of the call the SYSCALL at i returns from, when its
+ * obj names what the call wrote back instead (epoll_wait's events) */
+static int enter_fd(const struct tl *tl, size_t i)
+{
+    long j = tl_enter_of(tl, (long)i);
+    return j >= 0 && tl->ev[j].sub == tl->ev[i].sub && tl->ev[j].obj >= -1
+               ? tl->ev[j].obj : -1;
+}
+
 static void json_event(const struct tl *tl, size_t i, struct obuf *o)
 {
     const struct tl_ev *e = &tl->ev[i];
@@ -267,6 +276,9 @@ static void json_event(const struct tl *tl, size_t i, struct obuf *o)
         ob_c(o, '"');
         if (e->sub == TS_RUNNING && e->a >= 0)
             json_int(o, ",\"cpu\":", e->a);
+        if (e->sub == TS_READY && tl_cpu_queues(tl)) /* the CPU whose queue
+                                                         it joins */
+            json_int(o, ",\"cpu\":", tl_run_queue(tl, e->a));
         if (e->sub == TS_BLOCKED) {
             ob_s(o, ",\"wait\":\"");
             ob_s(o, tl_wait_name((int)e->a));
@@ -285,10 +297,12 @@ static void json_event(const struct tl *tl, size_t i, struct obuf *o)
         }
         break;
     case EV_SYS_ENTER:
-        if (e->sub == SYS_SELECT && e->obj <= -2 &&
+        if ((e->sub == SYS_SELECT || e->sub == SYS_POLL) && e->obj <= -2 &&
             TL_OBJ_STR(e->obj) < tl->nstrs) { /* the sets instead of an fd */
-            json_int(o, ",\"name\":\"pselect6\",\"fd\":-1,\"arg\":", e->a);
-            ob_s(o, ",\"sets\":");
+            ob_s(o, ",\"name\":\"");
+            ob_s(o, tl_sys_name(e->sub));
+            json_int(o, "\",\"fd\":-1,\"arg\":", e->a);
+            ob_s(o, e->sub == SYS_POLL ? ",\"fds\":" : ",\"sets\":");
             json_str(o, tl->strs[TL_OBJ_STR(e->obj)]);
             if (e->b < 0)
                 json_int(o, ",\"timeout_ns\":", TL_TMO_NS(e->b));
@@ -320,13 +334,14 @@ static void json_event(const struct tl *tl, size_t i, struct obuf *o)
             json_int(o, ",\"timeout_ns\":", TL_TMO_NS(e->b));
         break;
     case EV_SYSCALL: {
-        int strobj = e->sub == SYS_SELECT && e->obj <= -2 &&
+        int strobj = (e->sub == SYS_SELECT || e->sub == SYS_POLL ||
+                      e->sub == SYS_EPOLL_WAIT) && e->obj <= -2 &&
                      TL_OBJ_STR(e->obj) < tl->nstrs;
         ob_s(o, ",\"name\":\"");
         ob_s(o, tl_sys_name(e->sub));
-        json_int(o, "\",\"fd\":", strobj ? -1 : e->obj);
+        json_int(o, "\",\"fd\":", strobj ? enter_fd(tl, i) : e->obj);
         json_int(o, ",\"ret\":", e->a < 0 ? -1 : e->a);
-        if (strobj && e->a > 0) { /* the sets it left: "in [3]" */
+        if (strobj && e->a > 0) { /* what it wrote back: "in [3]" */
             ob_s(o, ",\"ready\":");
             json_str(o, tl->strs[TL_OBJ_STR(e->obj)]);
         }
@@ -616,7 +631,8 @@ int tl_export_chrome(const struct tl *tl, FILE *out)
                          "\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,"
                          "\"args\":{\"fd\":%d,\"ret\":%lld%s%s%s}}",
                     SEP(), tl_sys_name(e->sub), pid, t, (double)enter[t] / 1000.0,
-                    (double)(e->t - enter[t]) / 1000.0, e->obj,
+                    (double)(e->t - enter[t]) / 1000.0,
+                    e->obj < -1 ? enter_fd(tl, k) : e->obj,
                     (long long)(e->a < 0 ? -1 : e->a), e->a < 0 ? ",\"errno\":\"" : "",
                     e->a < 0 && en ? en : "", e->a < 0 ? "\"" : "");
             break;

@@ -115,12 +115,18 @@ char *tl_fdset_text(char *buf, size_t len, const int32_t *fds, int n, int max)
     return buf;
 }
 
+/* The string SYSCALL.obj or SYS_ENTER.obj names instead of an fd, or NULL */
+static const char *obj_str(const struct tl *tl, const struct tl_ev *e)
+{
+    int id = TL_OBJ_STR(e->obj);
+    return e->obj <= -2 && id < tl->nstrs ? tl->strs[id] : NULL;
+}
+
 static void ret_detail(struct sb *sb, const struct tl *tl, const struct tl_ev *ret)
 {
-    int id = TL_OBJ_STR(ret->obj);
-    if (ret->sub == SYS_SELECT && ret->a > 0 && ret->obj <= -2 &&
-        id < tl->nstrs && tl->strs[id])
-        SB(" (%s)", tl->strs[id]);
+    const char *str = obj_str(tl, ret);
+    if ((ret->sub == SYS_SELECT || ret->sub == SYS_POLL) && ret->a > 0 && str)
+        SB(" (%s)", str);
 }
 
 char *tl_ret_detail_text(char *buf, size_t len, const struct tl *tl,
@@ -129,6 +135,71 @@ char *tl_ret_detail_text(char *buf, size_t len, const struct tl *tl,
     struct sb sb;
     sb_init(&sb, buf, len);
     ret_detail(&sb, tl, ret);
+    return buf;
+}
+
+char *tl_poll_bits_text(char *buf, size_t len, unsigned bits, int epoll)
+{
+    /* <poll.h> and <sys/epoll.h>, by value */
+    static const struct { unsigned bit; const char *name; } b[] = {
+        {0x1, "IN"}, {0x2, "PRI"}, {0x4, "OUT"}, {0x8, "ERR"}, {0x10, "HUP"},
+        {0x20, "NVAL"}, {0x40, "RDNORM"}, {0x80, "RDBAND"}, {0x100, "WRNORM"},
+        {0x200, "WRBAND"}, {0x400, "MSG"}, {0x2000, "RDHUP"},
+        {1u << 28, "EXCLUSIVE"}, {1u << 29, "WAKEUP"}, {1u << 30, "ONESHOT"},
+        {1u << 31, "ET"}};
+    size_t n = 0;
+    if (len)
+        buf[0] = 0;
+    for (size_t i = 0; i < sizeof b / sizeof *b && n < len; i++) {
+        if (!(bits & b[i].bit) || (!epoll && b[i].bit > 0x2000))
+            continue;
+        bits &= ~b[i].bit;
+        int w = snprintf(buf + n, len - n, "%s%s%s", n ? "|" : "",
+                         epoll ? "EPOLL" : "POLL", b[i].name);
+        n += w > 0 ? (size_t)w : 0;
+    }
+    if (bits && n < len) /* what has no name: in hex, as strace does */
+        snprintf(buf + n, len - n, "%s%#x", n ? "|" : "", bits);
+    else if (!n && len)
+        snprintf(buf, len, "0");
+    return buf;
+}
+
+char *tl_fdev_text(char *buf, size_t len, int kind, const int32_t *fd,
+                   const uint32_t *ev, int n, int64_t total)
+{
+    if (len < 16) {
+        if (len)
+            buf[0] = 0;
+        return buf;
+    }
+    int shown = n < TL_FDEV_SHOWN ? n : TL_FDEV_SHOWN, i;
+    size_t k = 1, room = len - 7; /* keep room for ", ...]" */
+    buf[0] = '[';
+    buf[1] = 0;
+    for (i = 0; i < shown; i++) {
+        char bits[160], one[256];
+        tl_poll_bits_text(bits, sizeof bits, ev[i], kind == TL_FDEV_EPOLL);
+        const char *sep = i ? ", " : "";
+        if (kind == TL_FDEV_EPOLL)
+            snprintf(one, sizeof one, "%s{events=%s, data={u32=%u, u64=%u}}",
+                     sep, bits, (unsigned)fd[i], (unsigned)fd[i]);
+        else if (fd[i] < 0) /* poll skips it: strace shows the fd alone */
+            snprintf(one, sizeof one, "%s{fd=%d}", sep, (int)fd[i]);
+        else
+            snprintf(one, sizeof one, "%s{fd=%d, %s=%s}", sep, (int)fd[i],
+                     kind == TL_FDEV_REVENTS ? "revents" : "events", bits);
+        size_t w = strlen(one);
+        if (k + w > room)
+            break;
+        memcpy(buf + k, one, w + 1);
+        k += w;
+    }
+    /* strace stops at 32 entries; a caller may also have kept fewer */
+    if (i < n || total > i)
+        snprintf(buf + k, len - k, "%s...]", i ? ", " : "");
+    else
+        snprintf(buf + k, len - k, "]");
     return buf;
 }
 
@@ -282,6 +353,9 @@ static void call_text(struct sb *sb, int sys, int fd, int64_t arg, int64_t tmo)
             SB("futex(..., FUTEX_WAIT_PRIVATE, %d, NULL)", TL_FUTEX_VAL(arg));
         else if (arg & TL_FUTEX_WAKE) /* glibc's unlock, with waiters */
             SB("futex(..., FUTEX_WAKE_PRIVATE, %d)", TL_FUTEX_VAL(arg));
+        else if (arg & TL_FUTEX_SEM) /* CPython's join: sem_wait */
+            SB("futex(..., FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 0, "
+               "NULL, FUTEX_BITSET_MATCH_ANY)");
         else /* glibc's pthread_join: a wait on the thread's tid */
             SB("futex(..., FUTEX_WAIT_BITSET|FUTEX_CLOCK_REALTIME, %d, NULL, "
                "FUTEX_BITSET_MATCH_ANY)", fd);
@@ -417,7 +491,33 @@ static void enter_text(struct sb *sb, const struct tl *tl, const struct tl_ev *e
            ts);
         return;
     }
+    const char *str = obj_str(tl, e);
+    if (e->sub == SYS_POLL && str) { /* the pollfd array passed */
+        SB("poll(%s, %lld, %lld)", str, (long long)e->a,
+           tmo_ms(e->b < 0 ? e->b : 0));
+        return;
+    }
     call_text(sb, e->sub, e->obj, e->a, e->b < 0 ? e->b : 0);
+}
+
+/* An epoll_wait the dump shows as strace does, its events written at its
+ * return: one that has no argument list as strace printed it */
+static int epoll_split(const struct tl *tl, const struct tl_ev *e)
+{
+    return e->sub == SYS_EPOLL_WAIT && !(e->b > 0 && e->b <= tl->nstrs);
+}
+
+/* epoll_wait's arguments after the fd, once it returned ret: the events
+ * it wrote ("[]" for none, "[...]" if the timeline does not say them;
+ * "..." for a failure, where strace shows the array's address),
+ * maxevents and the timeout */
+static void epoll_args(struct sb *sb, const struct tl *tl,
+                       const struct tl_ev *e, const struct tl_ev *ret)
+{
+    const char *str = obj_str(tl, ret);
+    SB("%s, %lld, %lld",
+       ret->a > 0 ? (str ? str : "[...]") : ret->a == 0 ? "[]" : "...",
+       (long long)(e->a > 0 ? e->a : 64), tmo_ms(e->b < 0 ? e->b : 0));
 }
 
 char *tl_enter_text(char *buf, size_t len, const struct tl *tl,
@@ -673,7 +773,7 @@ static void ret_tail(struct sb *sb, const struct tl *tl, int sys, int64_t arg,
     struct sb r = sb_rest(sb, 128);
     sys_ret_text(&r, sys, arg, x->a);
     sb_join(sb, &r);
-    r = sb_rest(sb, 256);
+    r = sb_rest(sb, TL_TEXT_MAX);
     ret_detail(&r, tl, x);
     sb_join(sb, &r);
     r = sb_rest(sb, 40);
@@ -695,6 +795,32 @@ static int killed_by(const struct tl *tl, long i)
         return 0;
     }
     return 0;
+}
+
+long tl_enter_of(const struct tl *tl, long i)
+{
+    const struct tl_ev *e = &tl->ev[i];
+    if (e->type != EV_SYSCALL)
+        return -1;
+    /* it entered at t - duration: the first event of that instant */
+    int64_t t0 = e->t - e->b;
+    long lo = 0, hi = i;
+    while (lo < hi) {
+        long mid = lo + (hi - lo) / 2;
+        if (tl->ev[mid].t < t0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    long found = -1;
+    for (long j = lo; j < i && tl->ev[j].t == t0; j++)
+        if (tl->ev[j].type == EV_SYS_ENTER && tl->ev[j].task == e->task &&
+            tl->ev[j].sub == e->sub)
+            found = j; /* the last one: a peer's calls take no time */
+    for (long j = i - 1; found < 0 && j >= 0 && j >= i - 64; j--)
+        if (tl->ev[j].type == EV_SYS_ENTER && tl->ev[j].task == e->task)
+            found = j; /* a duration that does not lead back to it */
+    return found;
 }
 
 static void ev_text(struct sb *sb, const struct tl *tl, long i)
@@ -748,6 +874,9 @@ static void ev_text(struct sb *sb, const struct tl *tl, long i)
             SB("--- coroutine finished ---"); /* in user space: no exit */
         else if (e->sub == TS_EXITED)
             SB("+++ exited with %lld +++", (long long)e->a);
+        else if (e->sub == TS_READY && tl_cpu_queues(tl))
+            SB("--- ready, in the run queue of CPU %d ---",
+               tl_run_queue(tl, e->a));
         else {
             sb_s(sb, "--- ");
             sb_s(sb, tl_state_name(e->sub));
@@ -756,7 +885,11 @@ static void ev_text(struct sb *sb, const struct tl *tl, long i)
         break;
     case EV_SYS_ENTER: /* exit and exit_group never return: strace's "= ?" */
     {
-        struct sb c = sb_rest(sb, 1024);
+        if (epoll_split(tl, e)) { /* the events come at the return */
+            SB("epoll_wait(%d, <unfinished ...>", e->obj);
+            break;
+        }
+        struct sb c = sb_rest(sb, TL_TEXT_MAX);
         enter_text(&c, tl, e);
         sb_join(sb, &c);
         sb_s(sb, e->sub == SYS_EXIT_GROUP || e->sub == SYS_EXIT ? " = ?"
@@ -764,16 +897,18 @@ static void ev_text(struct sb *sb, const struct tl *tl, long i)
         break;
     }
     case EV_SYSCALL: {
-        int64_t arg = 0; /* the entry's argument, for results that need it */
-        for (long j = i - 1; j >= 0 && j >= i - 64; j--)
-            if (tl->ev[j].type == EV_SYS_ENTER && tl->ev[j].task == e->task) {
-                arg = tl->ev[j].a;
-                break;
-            }
+        long ei = tl_enter_of(tl, i); /* the entry, for results that need it */
+        const struct tl_ev *in = ei >= 0 ? &tl->ev[ei] : NULL;
         sb_s(sb, "<... ");
         sb_s(sb, tl_sys_name(e->sub));
         sb_s(sb, " resumed>");
-        ret_tail(sb, tl, e->sub, arg, e);
+        if (in && in->sub == e->sub && epoll_split(tl, in)) {
+            struct sb c = sb_rest(sb, TL_TEXT_MAX);
+            epoll_args(&c, tl, in, e);
+            sb_join(sb, &c);
+            sb_mem(sb, ")", 1);
+        }
+        ret_tail(sb, tl, e->sub, in ? in->a : 0, e);
         break;
     }
     case EV_FD_OPEN:
@@ -937,8 +1072,12 @@ static void ev_text(struct sb *sb, const struct tl *tl, long i)
         case TSW_WAIT:
             if (e->a >= 0)
                 SB("would block on fd %lld: a watcher is started, switch to %s", (long long)e->a, to);
+            else if (e->a == -1)
+                SB("gevent.sleep: a timer is started, switch to %s", to);
+            else if (e->a == -2)
+                SB("gevent.sleep(0): a callback is queued, switch to %s", to);
             else
-                SB("waits in the hub (a timer, a callback or a join): switch to %s", to);
+                SB("join: waits for the end of a greenlet, switch to %s", to);
             break;
         case TSW_READY:
             if (e->a >= 0)
@@ -1060,7 +1199,7 @@ static void dump_head(struct obuf *o, int64_t t, int w, const char *who)
 
 /* The line's text is made in place, in the buffer (at most DUMP_TEXT
  * bytes); only a text with a byte to escape is copied out and escaped */
-#define DUMP_TEXT 1536
+#define DUMP_TEXT (TL_TEXT_MAX + 1024)
 
 static struct sb dump_sb(struct obuf *o)
 {
@@ -1121,8 +1260,16 @@ int tl_dump(const struct tl *tl, FILE *out)
         /* strace prints a syscall that nothing interrupts on one line, at
          * its start; its effects follow */
         const struct tl_ev *x = &tl->ev[j];
-        struct sb c = sb_rest(&sb, 1024);
-        enter_text(&c, tl, e);
+        struct sb c = sb_rest(&sb, TL_TEXT_MAX);
+        if (epoll_split(tl, e) && x->sub == e->sub) {
+            sb_s(&c, "epoll_wait(");
+            sb_i(&c, e->obj);
+            sb_s(&c, ", ");
+            epoll_args(&c, tl, e, x);
+            sb_mem(&c, ")", 1);
+        } else {
+            enter_text(&c, tl, e);
+        }
         sb_join(&sb, &c);
         ret_tail(&sb, tl, e->sub, e->a, x);
         dump_end(o, &sb);

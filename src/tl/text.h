@@ -16,16 +16,37 @@
 
 #include "tl/tl.h"
 
+/* Room for any one call's text: 32 epoll events and the rest of the line */
+#define TL_TEXT_MAX 3072
+
 /* "read(4, ..., 4096)" for a syscall entered with fd (or -1) and size arg */
 char *tl_call_text(char *buf, size_t len, int sys, int fd, int64_t arg);
 /* "[3 5 9]": the fds of a select set as strace prints them; fds ascending,
  * at most max of them then "..." */
 char *tl_fdset_text(char *buf, size_t len, const int32_t *fds, int n, int max);
-/* " (in [3])" after a select's return, or "" */
+/* " (in [3])" after a select's return, " ([{fd=3, revents=POLLIN}])"
+ * after a poll's, or "" */
 char *tl_ret_detail_text(char *buf, size_t len, const struct tl *tl,
                          const struct tl_ev *ret);
 /* "EPOLLIN|EPOLLET": TL_EP_* events in strace's order (by bit value) */
 char *tl_epoll_events_text(char *buf, size_t len, unsigned ev);
+/* "POLLIN|POLLHUP" (epoll 0) or "EPOLLIN|EPOLLOUT" (epoll 1): Linux's
+ * poll bits (POLLIN 0x1, POLLOUT 0x4, POLLERR 0x8, POLLHUP 0x10, POLLNVAL
+ * 0x20, ...; epoll's share the values) in bit order, as strace names
+ * them; "0" for none */
+char *tl_poll_bits_text(char *buf, size_t len, unsigned bits, int epoll);
+/* The arrays poll and epoll_wait pass, as strace prints them (kind):
+ *   TL_FDEV_POLLFD   poll's argument: "[{fd=3, events=POLLIN}, {fd=-1}]"
+ *   TL_FDEV_REVENTS  what poll wrote back, the entries with revents:
+ *                    "[{fd=3, revents=POLLIN}]"
+ *   TL_FDEV_EPOLL    epoll_wait's events, data being the fd:
+ *                    "[{events=EPOLLIN, data={u32=5, u64=5}}]"
+ * fd[i], ev[i] (Linux bits) for the first n entries of total; strace
+ * prints 32 entries at most, then "...". */
+enum tl_fdev_kind { TL_FDEV_POLLFD, TL_FDEV_REVENTS, TL_FDEV_EPOLL };
+#define TL_FDEV_SHOWN 32
+char *tl_fdev_text(char *buf, size_t len, int kind, const int32_t *fd,
+                   const uint32_t *ev, int n, int64_t total);
 /* "EPOLL_CTL_ADD" for 0, 1, 2 */
 const char *tl_epoll_op_name(int op);
 /* The same for a call that may wait with a timeout (SYS_ENTER.b, TL_TMO):
@@ -49,6 +70,9 @@ char *tl_obj_text(char *buf, size_t len, const struct tl *tl, int obj);
 char *tl_obj_now_text(char *buf, size_t len, int obj, int kind, int port);
 /* File status flags (TL_FL_*) as "O_NONBLOCK|O_ASYNC"; "" if none */
 char *tl_fl_text(char *buf, size_t len, int flags);
+/* The SYS_ENTER of the call whose SYSCALL event is i (found by the call's
+ * duration), or -1 */
+long tl_enter_of(const struct tl *tl, long i);
 /* One event in words, without time or task: what the dump and log show */
 char *tl_ev_text(char *buf, size_t len, const struct tl *tl, long i);
 /* "12.345 ms" style, for people */

@@ -232,10 +232,15 @@ static inline int64_t tl_linux_flags(int acc, int fl)
                          : (int)(v))
 #define TL_EPCTL_OP(v) ((int)(((v) >> 32) & 0xff))
 #define TL_EPCTL_EV(v) ((unsigned)(((v) >> 40) & 0xffff))
-/* SYS_ENTER.obj and SYSCALL.obj of SYS_SELECT may name a string instead
- * of an fd (pselect6 has none): the sets passed, "[3 5], NULL" (readfds,
- * writefds), and on a return > 0 the sets it left, "in [3]" or "in [3],
- * out [4]", as strace prints them.  TL_NONE (-1) and fds are >= -1. */
+/* SYS_ENTER.obj of SYS_SELECT and SYS_POLL, and SYSCALL.obj of those and
+ * SYS_EPOLL_WAIT, may name a string instead of an fd (pselect6 and poll
+ * have none; epoll_wait's is on its entry), as strace prints it: on entry
+ * the sets passed, "[3 5], NULL" (readfds, writefds), or the pollfd array,
+ * "[{fd=3, events=POLLIN}]"; on a return > 0 what the call wrote back:
+ * the sets it left, "in [3]" or "in [3], out [4]", the entries whose
+ * revents is set, "[{fd=3, revents=POLLIN}]", or the events,
+ * "[{events=EPOLLIN, data={u32=5, u64=5}}]".  TL_NONE (-1) and fds are
+ * >= -1. */
 #define TL_STR_OBJ(id) (-2 - (int32_t)(id))
 #define TL_OBJ_STR(obj) (-2 - (obj))
 /* SYS_ENTER.a of SYS_WRITEV: which of glibc's fatal messages it writes
@@ -265,6 +270,10 @@ enum tl_mmap_kind { TL_MMAP_ANON, TL_MMAP_SQ_RING, TL_MMAP_CQ_RING,
 /* with TL_FUTEX_WAIT: a timed wait (a condition variable's timedwait:
  * FUTEX_WAIT_BITSET_PRIVATE with an absolute timeout) */
 #define TL_FUTEX_TIMED ((int64_t)4 << 40)
+/* with neither WAIT nor WAKE: CPython's Thread.join, a wait on the thread
+ * state lock (a semaphore: glibc's sem_wait, futex(addr, FUTEX_WAIT_BITSET_
+ * PRIVATE|FUTEX_CLOCK_REALTIME, 0, NULL)) instead of pthread_join's */
+#define TL_FUTEX_SEM ((int64_t)8 << 40)
 /* SYS_ENTER.a of SYS_SETSOCKOPT and SYS_GETSOCKOPT: the value (32 bits;
  * for getsockopt the one it reads back) and the option,
  * SOL_SOCKET's SO_SNDBUF (7) or SO_RCVBUF (8) */
@@ -336,7 +345,8 @@ enum tl_uring_op {
  * (StopIteration), greenlet's switch, a switched greenlet's end */
 #define TL_STOP_ITERATION (-((int64_t)1 << 62)) /* next's value at the end */
 /* gevent's hub (sim/hub.c): a greenlet waits in the hub (a = the fd it
- * waits for, -1 for a timer), the hub switches to the greenlet whose fd is
+ * waits for; -1 a timer, -2 its turn after a sleep(0), -3 the end of a
+ * greenlet it joins), the hub switches to the greenlet whose fd is
  * ready (a = that fd), whose timer is due (a = -1) or whose callback runs
  * (a = -2: a sleep(0), a join's end), or starts one that gevent.spawn
  * queued (a = 0) */
@@ -381,7 +391,9 @@ enum tl_copy_dir { TC_TO_USER, TC_TO_KERNEL };
  * Event types: X(enum, json name, meaning).  Fields:
  *   TASK_NEW   task = new task (metadata in tl->tasks)
  *   STATE      task, sub = state, obj = object waited on (BLOCKED), a = wait
- *              reason (enum tl_wait) or cpu (RUNNING) or exit code (EXITED,
+ *              reason (enum tl_wait) or cpu (RUNNING; READY: the CPU whose
+ *              run queue it joins, tl_run_queue; a READY while ready is a
+ *              move to another CPU's queue) or exit code (EXITED,
  *              ZOMBIE: the code, or 128 + the signal that killed it).  An
  *              EXITED that ends a process's life after it was a child has
  *              obj = the task whose wait4 reaped it, TL_REAP_INIT (an
@@ -570,6 +582,22 @@ struct tl {
     int truncated; /* 1 if the producer stopped at a limit */
     char *note;    /* why it stopped early, or NULL */
 };
+
+/* The run queue of CPU cpu: queue cpu when the producer made one per CPU
+ * (queues 0 .. ncpus-1 of kind TQK_RUN, made right after tl_new), else
+ * queue 0, the one tl_new makes */
+static inline int tl_run_queue(const struct tl *tl, int64_t cpu)
+{
+    return cpu > 0 && cpu < tl->nqueues && cpu < tl->ncpus &&
+                   tl->queues[cpu].kind == TQK_RUN
+               ? (int)cpu : 0;
+}
+
+/* Has the producer made a run queue per CPU? */
+static inline int tl_cpu_queues(const struct tl *tl)
+{
+    return tl->ncpus > 1 && tl->nqueues > 1 && tl->queues[1].kind == TQK_RUN;
+}
 
 struct tl *tl_new(void);
 void tl_free(struct tl *tl);

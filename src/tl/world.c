@@ -244,11 +244,11 @@ int world_fd_lowest(const struct world *w, int proc)
     return p->nfds;
 }
 
-static void set_state(struct world *w, struct w_task *k, int task,
-                      const struct tl_ev *e)
+static void set_state(struct world *w, const struct tl *tl, struct w_task *k,
+                      int task, const struct tl_ev *e)
 {
     if (k->state == TS_READY)
-        q_remove(w, 0, task, 0);
+        q_remove(w, k->rq, task, 0);
     if (k->state == TS_RUNNING) {
         if (k->cpu >= 0 && k->cpu < w->ncpus && w->cpus[k->cpu] == task)
             w->cpus[k->cpu] = -1;
@@ -261,7 +261,8 @@ static void set_state(struct world *w, struct w_task *k, int task,
     k->wait = TW_NOTHING;
     switch (e->sub) {
     case TS_READY:
-        q_push(w, 0, task);
+        k->rq = (int16_t)tl_run_queue(tl, e->a);
+        q_push(w, k->rq, task);
         break;
     case TS_RUNNING:
         k->cpu = (int16_t)e->a;
@@ -281,7 +282,6 @@ static void set_state(struct world *w, struct w_task *k, int task,
 
 int world_apply(struct world *w, const struct tl *tl, const struct tl_ev *e)
 {
-    (void)tl;
     long idx = w->idx;
     w->t = e->t;
     w->idx++;
@@ -317,7 +317,7 @@ int world_apply(struct world *w, const struct tl *tl, const struct tl_ev *e)
     case EV_STATE:
         if (!k)
             return -EINVAL;
-        set_state(w, k, e->task, e);
+        set_state(w, tl, k, e->task, e);
         break;
     case EV_SYS_ENTER:
         if (k) {

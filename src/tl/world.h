@@ -11,7 +11,8 @@
  * Invariants: tasks[i] exists for i < tl->ntasks (state TS_NONE until its
  * TASK_NEW); objs[i] for i < tl->nobjs; a process's fd table lives in
  * procs[task index]; queues[q].items is in order, oldest first.  The run
- * queue (queue 0) is kept by world_apply from STATE events alone.
+ * queues (queue 0, and a queue per CPU: tl.h) are kept by world_apply
+ * from STATE events alone.
  */
 #ifndef IOSIM_WORLD_H
 #define IOSIM_WORLD_H
@@ -30,7 +31,7 @@ struct w_task {
     int16_t cpu;     /* -1: not on a CPU of the machine (up to 1024) */
     int8_t state;
     int8_t wait;     /* enum tl_wait */
-    int8_t pad[2];
+    int16_t rq;      /* READY: the run queue it waits in (a queue id) */
 };
 
 struct w_fd {

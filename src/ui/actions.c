@@ -151,11 +151,14 @@ static int is_queue_change(const struct viewer *v, const struct tl_ev *e,
     /* the run queue follows the tasks' state changes */
     if (e->type == EV_STATE && q >= 0 && q < v->tl->nqueues &&
         v->tl->queues[q].kind == TQK_RUN) {
-        if (e->sub == TS_READY)
+        if (e->sub == TS_READY && tl_run_queue(v->tl, e->a) == q)
             return 1;
-        /* leaving READY: the state before this event */
-        return e->task < v->tl->ntasks &&
-               viewer_state_at(v, e->task, e->t, i) == TS_READY;
+        /* leaving READY (or moving to another CPU's queue): the state
+           before this event, in that queue */
+        long j = e->task < v->tl->ntasks
+                     ? viewer_state_ev_at(v, e->task, e->t, i) : -1;
+        return j >= 0 && v->tl->ev[j].sub == TS_READY &&
+               tl_run_queue(v->tl, v->tl->ev[j].a) == q;
     }
     return 0;
 }

@@ -80,6 +80,41 @@ static int woken_to_sleep(const struct viewer *v, int task)
     return 0;
 }
 
+/* The last switch task made, at or before the viewer's event (a bounded
+ * look back), or NULL: what a suspended greenlet waits for in gevent's
+ * hub, or whether it is the hub that handed the thread over */
+static const struct tl_ev *last_switch(const struct viewer *v, int task)
+{
+    const struct tl *tl = v->tl;
+    size_t i = (size_t)v->cur.w.idx < tl->nev ? (size_t)v->cur.w.idx + 1 : tl->nev;
+    size_t stop = i > 20000 ? i - 20000 : 0;
+    while (i-- > stop) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_SWITCH && e->task == task)
+            return e;
+    }
+    return NULL;
+}
+
+/* gevent's hub (sim/hub.c names it PROC/hub), before its first switch */
+static int is_hub(const struct viewer *v, int task)
+{
+    const char *nm = v->tl->tasks[task].name;
+    size_t l = nm ? strlen(nm) : 0;
+    return v->tl->tasks[task].kind == TK_COROUTINE && l > 4 &&
+           !strcmp(nm + l - 4, "/hub");
+}
+
+/* Does task's process have a hub made before it (a monkey-patched thread:
+ * its coroutines are gevent.spawn's greenlets)? */
+static int has_hub(const struct viewer *v, int task)
+{
+    for (int i = 0; i < task; i++)
+        if (v->tl->tasks[i].proc == v->tl->tasks[task].proc && is_hub(v, i))
+            return 1;
+    return 0;
+}
+
 int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
                   int len)
 {
@@ -109,14 +144,39 @@ int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
         else if (sys)
             snprintf(buf, n, narrow ? "woken: returns from %s()"
                                     : "ready: woken, will return from %s()", sys);
+        else if (tl_cpu_queues(v->tl))
+            snprintf(buf, n, narrow ? "ready: waits for CPU %d"
+                                    : "ready: in CPU %d's run queue, waiting for it",
+                     (int)k->rq);
         else
             snprintf(buf, n, narrow ? "ready: waits for a CPU"
                                     : "ready: in the run queue, waiting for a CPU");
         break;
-    case TS_SUSPENDED:
-        snprintf(buf, n, narrow ? "suspended (user space)"
-                                : "suspended: runs when a yield switches to it");
+    case TS_SUSPENDED: {
+        const struct tl_ev *sw = last_switch(v, task);
+        if (sw && sw->sub == TSW_WAIT && sw->a >= 0)
+            snprintf(buf, n, narrow ? "suspended: waits for fd %lld"
+                                    : "suspended: waits in the hub for fd %lld",
+                     (long long)sw->a);
+        else if (sw && sw->sub == TSW_WAIT)
+            snprintf(buf, n, "%s", sw->a == -1 ? (narrow ? "suspended: a timer"
+                                                         : "suspended: sleeps in the hub (a timer)")
+                                   : sw->a == -2 ? (narrow ? "suspended: its turn"
+                                                           : "suspended: waits in the hub for its turn")
+                                   : (narrow ? "suspended: joins"
+                                             : "suspended: joins, in the hub"));
+        else if (!sw && !is_hub(v, task) && has_hub(v, task))
+            snprintf(buf, n, narrow ? "suspended: not started"
+                                    : "suspended: gevent.spawn queued its start");
+        else if ((sw && (sw->sub == TSW_READY || sw->sub == TSW_START)) ||
+                 (!sw && is_hub(v, task)))
+            snprintf(buf, n, narrow ? "suspended: a greenlet runs"
+                                    : "suspended: back when a greenlet waits");
+        else
+            snprintf(buf, n, narrow ? "suspended (user space)"
+                                    : "suspended: runs when a yield switches to it");
         break;
+    }
     case TS_ZOMBIE:
         snprintf(buf, n, narrow ? "zombie: not reaped yet"
                                 : "zombie: exited, its parent has not waited");
@@ -166,6 +226,18 @@ int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
         char t[200];
         if (l->n > 0 && l->s[l->n - 1].st == TS_EXITED &&
             l->s[l->n - 1].idx < w->idx) {
+            const struct tl_ev *e = &v->tl->ev[l->s[l->n - 1].idx];
+            if (e->type == EV_STATE && e->obj >= 0 && e->obj < v->tl->ntasks) {
+                /* reaped: the status wait4 returned, before the row's
+                   width cuts the log's longer sentence */
+                const char *by = v->tl->tasks[e->obj].name;
+                if (narrow)
+                    snprintf(buf, n, "reaped: status %lld", (long long)e->a);
+                else
+                    snprintf(buf, n, "reaped by %s: wait4 returned status %lld", by,
+                             (long long)e->a);
+                break;
+            }
             tl_ev_text(t, sizeof t, v->tl, l->s[l->n - 1].idx);
             const char *x = strncmp(t, "+++ ", 4) ? t : t + 4;
             size_t k = strlen(x);

@@ -240,7 +240,13 @@ static long step_stop(const struct viewer *v, long c, long limit)
             in_sys = 1;
         } else if (f->type == EV_STATE &&
                    (f->sub == TS_BLOCKED || f->sub == TS_EXITED)) {
-            return i + 1;
+            /* an exit's children are orphans at that instant: init
+               adopts them (the kernel's forget_original_parent) */
+            long j = i + 1;
+            while (f->sub == TS_EXITED && j < limit && tl->ev[j].t == f->t &&
+                   tl->ev[j].type == EV_REPARENT)
+                j++;
+            return j;
         } else if (f->type == EV_STATE && !in_sys) {
             break; /* a switch in user space: a coroutine's yield */
         } else if (f->type == EV_SYSCALL) {
@@ -707,6 +713,22 @@ int viewer_state_at(const struct viewer *v, int task, int64_t t, long limit)
             hi = mid;
     }
     return lo == 0 ? TS_NONE : l->s[lo - 1].st;
+}
+
+long viewer_state_ev_at(const struct viewer *v, int task, int64_t t, long limit)
+{
+    if (task < 0 || task >= v->tl->ntasks)
+        return -1;
+    const struct lane *l = &v->lanes[task];
+    long lo = 0, hi = l->n; /* first segment with time > t */
+    while (lo < hi) {
+        long mid = lo + (hi - lo) / 2;
+        if (lane_t(v->tl, &l->s[mid]) <= t && l->s[mid].idx < limit)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo == 0 ? -1 : (long)l->s[lo - 1].idx;
 }
 
 int viewer_queue_index(const struct viewer *v, int q)

@@ -173,6 +173,8 @@ long viewer_pos_at_time(const struct viewer *v, int64_t t);
 /* State of task at time t from its lane, counting only the events before
    position limit (TS_NONE before it exists) */
 int viewer_state_at(const struct viewer *v, int task, int64_t t, long limit);
+/* The same, the STATE event that set it (-1 before the task exists) */
+long viewer_state_ev_at(const struct viewer *v, int task, int64_t t, long limit);
 /* index in v->qorder of queue q, or -1 */
 int viewer_queue_index(const struct viewer *v, int q);
 /* index in v->order of task, or -1 */
