@@ -702,6 +702,25 @@ static void test_phases_far_input(void **st)
  * fd that changed last; the selection starts at the first fd that is not a
  * terminal and moves by rows, never splitting "0-2 tty #0".
  */
+/* Threads with long names stay told apart at 80x24: in the tree, a thread
+   under its process drops the process's "NAME/"; elsewhere a name too long
+   loses its middle, never its end */
+static void test_narrow_names(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/shared-counter.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    viewer_goto_step(&v, 4);
+    char *txt = render_viewer(&v, 80, 24, 0);
+    assert_true(in_panel(txt, "Tasks", "   adder2 "));
+    assert_false(in_panel(txt, "Tasks", "racy/"));
+    assert_true(in_panel(txt, "Timeline", "racy\xe2\x80\xa6" "der2"));
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
 static void test_small_fd_table(void **st)
 {
     (void)st;
@@ -1611,6 +1630,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cell_widths),
         cmocka_unit_test(test_cell_wrap),
+        cmocka_unit_test(test_narrow_names),
         cmocka_unit_test(test_golden_hand),
         cmocka_unit_test(test_golden_blocking),
         cmocka_unit_test(test_golden_nonblocking),

@@ -151,12 +151,30 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         int g = state_glyph(st);
         cb_put(cb, in.x, y, sel ? cb_glyph(cb, G_TRI_R) : ' ',
                sel ? R_SELECTED : R_DEFAULT);
-        /* a label that does not fit drops its "(thread)" and then the
-           middle of the name, so app/worker1 and app/worker2 stay apart */
+        /* a label that does not fit first drops, under its parent in the
+           tree, the parent's "NAME/" (racy/adder2 reads adder2), then its
+           "(thread)", then the middle of the name, so that app/worker1 and
+           app/worker2 stay apart */
         int room = namew - 2 * v->depth[i];
         const char *label = task_label(tl, t, lab, sizeof lab);
-        if (ui_strwidth(label) > room)
-            label = tl->tasks[t].name;
+        if (ui_strwidth(label) > room) {
+            const char *base = tl->tasks[t].name;
+            int up = tl->tasks[t].parent;
+            if (v->depth[i] > 0 && up >= 0 && up < tl->ntasks) {
+                size_t pl = strlen(tl->tasks[up].name);
+                if (!strncmp(base, tl->tasks[up].name, pl) && base[pl] == '/' &&
+                    base[pl + 1])
+                    base += pl + 1;
+            }
+            const struct tl_task *k = &tl->tasks[t];
+            if (k->kind == TK_THREAD || k->kind == TK_COROUTINE)
+                snprintf(lab, sizeof lab, "%s (%s)", base, tl_task_kind_name(k->kind));
+            else if (tl_module_name(k->module))
+                snprintf(lab, sizeof lab, "%s (%s)", base, tl_module_name(k->module));
+            else
+                snprintf(lab, sizeof lab, "%s", base);
+            label = ui_strwidth(lab) <= room ? lab : base;
+        }
         cb_name(cb, in.x + 1 + 2 * v->depth[i], y, room, label,
                 st == TS_NONE || st == TS_EXITED ? R_DIM : R_DEFAULT);
         if (sel)
