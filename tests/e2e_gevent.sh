@@ -114,12 +114,15 @@ for l in open(sys.argv[1]).read().splitlines():
     if rest.endswith("<unfinished ...>"):
         pend[pid] = (t, rest[: -len("<unfinished ...>")])
         continue
+    # a call's end is its start plus -T's duration: strace writes a call
+    # that no other task interrupted as one line, at its start
+    d = re.search(r"<([\d.]+)>$", rest)
     r = re.match(r"<\.\.\. \w+ resumed>(.*)$", rest)
     if r:
         t0, head = pend.pop(pid, (t, ""))
-        calls.append((pid, t0, t, head + r.group(1)))
+        calls.append((pid, t0, t0 + float(d.group(1)) if d else t, head + r.group(1)))
     else:
-        calls.append((pid, t, t, rest))
+        calls.append((pid, t, t + float(d.group(1)) if d else t, rest))
 srv = [p for p, a, b, c in calls if c.startswith("eventfd2(")]
 if not srv:
     sys.exit("e2e_gevent: no hub in gevent-blocking.py's trace")

@@ -420,21 +420,6 @@ static struct rhub {
     int nev;
 } *hub;
 
-static int grow_any(void *pv, int *cap, int need, size_t size)
-{
-    void **p = pv;
-    if (need <= *cap)
-        return 0;
-    int n = *cap ? *cap * 2 : 16;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, (size_t)n * size);
-    if (!q)
-        return -1;
-    *p = q;
-    *cap = n;
-    return 0;
-}
 
 /* c runs in the patched thread, and is not the hub */
 static int patched(const struct ctx *c)
@@ -463,7 +448,7 @@ static struct rhub_fd *rhub_fd(int fd)
 static void rhub_change(int fd)
 {
     struct rhub_fd *f = &hub->fd[fd];
-    if (!f->changed && grow_any(&hub->changes, &hub->chcap, hub->nch + 1,
+    if (!f->changed && tl_grow(&hub->changes, &hub->chcap, hub->nch + 1,
                                 sizeof *hub->changes) == 0) {
         f->changed = 1;
         hub->changes[hub->nch++] = fd;
@@ -474,7 +459,7 @@ static void rhub_cb(struct ctx *g, int start)
 {
     if (hub->cbhead > 0 && hub->cbhead == hub->ncb)
         hub->cbhead = hub->ncb = 0;
-    if (grow_any(&hub->cb, &hub->cbcap, hub->ncb + 1, sizeof *hub->cb) == 0) {
+    if (tl_grow(&hub->cb, &hub->cbcap, hub->ncb + 1, sizeof *hub->cb) == 0) {
         hub->cb[hub->ncb].g = g;
         hub->cb[hub->ncb++].start = start;
     }
@@ -619,7 +604,7 @@ static int op_hub(struct ctx *c, const struct prog_ins *in)
                                              fd, &e));
                 }
                 if ((got & f->ev) && f->g &&
-                    grow_any(&hub->pend, &hub->pendcap, hub->npend + 1, sizeof *hub->pend) == 0) {
+                    tl_grow(&hub->pend, &hub->pendcap, hub->npend + 1, sizeof *hub->pend) == 0) {
                     hub->pend[hub->npend].g = f->g;
                     hub->pend[hub->npend++].fd = fd;
                 }
@@ -633,7 +618,7 @@ static int op_hub(struct ctx *c, const struct prog_ins *in)
                          (hub->tm[i].at == hub->tm[best].at &&
                           hub->tm[i].seq < hub->tm[best].seq)))
                         best = i;
-                if (best < 0 || grow_any(&hub->pend, &hub->pendcap, hub->npend + 1,
+                if (best < 0 || tl_grow(&hub->pend, &hub->pendcap, hub->npend + 1,
                                          sizeof *hub->pend))
                     break;
                 hub->pend[hub->npend].g = hub->tm[best].g;
@@ -664,7 +649,7 @@ static int rhub_sleep(struct ctx *c, int64_t d)
     c->pc++;
     if (d <= 0) {
         rhub_cb(c, 0);
-    } else if (grow_any(&hub->tm, &hub->tmcap, hub->ntm + 1, sizeof *hub->tm) == 0) {
+    } else if (tl_grow(&hub->tm, &hub->tmcap, hub->ntm + 1, sizeof *hub->tm) == 0) {
         hub->tm[hub->ntm].at = rhub_now() + d;
         hub->tm[hub->ntm].seq = hub->seq++;
         hub->tm[hub->ntm++].g = c;

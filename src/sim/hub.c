@@ -117,22 +117,6 @@ struct hub {
     uint8_t rop, rold;
 };
 
-static int grow(void *pv, int *cap, int need, size_t size)
-{
-    void **p = pv;
-    if (need <= *cap)
-        return 0;
-    int n = *cap ? *cap * 2 : 16;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, (size_t)n * size);
-    if (!q)
-        return -1;
-    *p = q;
-    *cap = n;
-    return 0;
-}
-
 void hub_free(struct hub *h)
 {
     if (!h)
@@ -179,7 +163,7 @@ static int fd_change(struct sim *s, struct hub *h, int fd)
     struct hub_fd *f = &h->fd[fd];
     if (f->changed)
         return 0;
-    if (grow(&h->changes, &h->chcap, h->nch + 1, sizeof *h->changes)) {
+    if (tl_grow(&h->changes, &h->chcap, h->nch + 1, sizeof *h->changes)) {
         s->failed = -ENOMEM;
         return -1;
     }
@@ -192,7 +176,7 @@ static int cb_push(struct sim *s, struct hub *h, int task, int start)
 {
     if (h->cbhead > 0 && h->cbhead == h->ncb)
         h->cbhead = h->ncb = 0;
-    if (grow(&h->cb, &h->cbcap, h->ncb + 1, sizeof *h->cb)) {
+    if (tl_grow(&h->cb, &h->cbcap, h->ncb + 1, sizeof *h->cb)) {
         s->failed = -ENOMEM;
         return -1;
     }
@@ -360,7 +344,7 @@ int hub_sleep(struct sim *s, struct task *t, int64_t d)
         if (cb_push(s, h, me, 0) < 0)
             return GO_FAIL;
     } else {
-        if (grow(&h->tm, &h->tmcap, h->ntm + 1, sizeof *h->tm)) {
+        if (tl_grow(&h->tm, &h->tmcap, h->ntm + 1, sizeof *h->tm)) {
             s->failed = -ENOMEM;
             return GO_FAIL;
         }
@@ -542,7 +526,7 @@ static int tm_cmp(const void *a, const void *b)
 
 static int pend_push(struct sim *s, struct hub *h, int task, int fd)
 {
-    if (grow(&h->pend, &h->pendcap, h->npend + 1, sizeof *h->pend)) {
+    if (tl_grow(&h->pend, &h->pendcap, h->npend + 1, sizeof *h->pend)) {
         s->failed = -ENOMEM;
         return -1;
     }
@@ -569,7 +553,7 @@ static int hub_invoke(struct sim *s, struct task *t, struct hub *h)
                            ((f->emask & TL_EP_OUT) && sim_poll_out(s, o) ? TL_EP_OUT : 0);
             if (got & ~f->ev) { /* nobody wants it: tell the kernel */
                 f->emask = f->ev;
-                if (grow(&h->dels, &h->delcap, h->ndel + 1, sizeof *h->dels)) {
+                if (tl_grow(&h->dels, &h->delcap, h->ndel + 1, sizeof *h->dels)) {
                     s->failed = -ENOMEM;
                     return GO_FAIL;
                 }

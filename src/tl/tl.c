@@ -65,6 +65,22 @@ static int grow(void **arr, int *cap, int n, size_t sz)
     return 0;
 }
 
+int tl_grow(void *pv, int *cap, int need, size_t size)
+{
+    void **p = pv;
+    if (need <= *cap)
+        return 0;
+    int n = *cap ? *cap * 2 : 16;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, (size_t)n * size);
+    if (!q)
+        return -ENOMEM;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
 long tl_push(struct tl *tl, const struct tl_ev *ev)
 {
     if (tl->nev == tl->evcap) {

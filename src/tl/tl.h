@@ -602,6 +602,12 @@ static inline int tl_cpu_queues(const struct tl *tl)
 struct tl *tl_new(void);
 void tl_free(struct tl *tl);
 
+/*
+ * Grow the array *pv points to (of *cap elements of size bytes) to hold at
+ * least need, doubling from 16; 0 or -ENOMEM (the array is then unchanged).
+ * pv is the address of the array's pointer, whatever its element type.
+ */
+int tl_grow(void *pv, int *cap, int need, size_t size);
 /* Append an event; returns its index, or -ENOMEM. */
 long tl_push(struct tl *tl, const struct tl_ev *ev);
 /* Give back unused event capacity once a producer is done. */
