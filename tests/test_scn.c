@@ -91,6 +91,8 @@ static void test_shipped_scenarios(void **state)
                 last = p->feeder_pc;
             if (p->hub_pc >= 0 && p->hub_pc < last)
                 last = p->hub_pc;
+            if (p->mgr_pc >= 0 && p->mgr_pc < last)
+                last = p->mgr_pc;
             last--;
             assert_int_equal(p->code[last].op, OP_EXIT);
             prog_free(p);

@@ -52,6 +52,7 @@
 #include <sys/timerfd.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -1049,6 +1050,284 @@ static int op_feed(struct ctx *c, const struct prog_ins *in)
     default:
         sem_post(msem[q->wlock]);
         c->pc = P->feeder_pc + FEED_POP;
+        return 0;
+    }
+}
+
+/* ---- multiprocessing's Manager (the simulator's mgr.c) ----
+ * The server is a forked process that runs the manager's steps (prog.h's
+ * MSRV) with real threads and an AF_UNIX socket.  The socket is in the
+ * abstract namespace (the sandbox's /tmp is not the scenario's to write),
+ * where CPython binds /tmp/pymp-XXXXXXXX/listener-XXXXXXXX.  Every message
+ * is Connection's (conn_write, conn_read); a request's body carries the
+ * method and the key in its kind word and the value, and the handshake's
+ * messages have CPython 3.11's sizes (no HMAC is computed: the sandbox's
+ * server and client trust each other). */
+#define H_MANAGER 0x30000
+#define H_DICT 0x40000
+enum { RQ_CREATE, RQ_ACCEPT, RQ_SET, RQ_GET, RQ_SHUTDOWN };
+static struct sockaddr_un mgr_addr;   /* the server's address */
+static socklen_t mgr_addrlen;
+static pid_t mgr_pid;                 /* the server, as the parent knows it */
+static int mgr_lfd = -1;              /* in the server: its listener */
+static int mgr_wfd = -1;              /* in the server: the address pipe */
+static pthread_mutex_t mgr_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t mgr_cv = PTHREAD_COND_INITIALIZER;
+static int mgr_stop, mgr_threads, mgr_ndicts;
+static struct { int64_t key, val; int dict; } mgr_items[256];
+static int mgr_nitems;
+/* a proxy's connection, per thread: (dict, fd) */
+static __thread struct { int dict, fd; } mgr_conn[16];
+static __thread int mgr_nconn;
+
+static int64_t kind_idx(int64_t kind)
+{
+    return PROG_IS_KIND(kind) ? PROG_KIND_STR(kind) : 0xfffff;
+}
+
+/* one message of n bytes after its length, no value of the scenario's */
+static int64_t raw_write(int fd, int64_t n)
+{
+    char *b = buffer((size_t)n + 16);
+    if (!b)
+        return -ENOMEM;
+    uint32_t be = htonl((uint32_t)n);
+    memcpy(b, &be, 4);
+    return res(write, fast3(SYS_write, fd, (long)b, n + 4));
+}
+
+/* the client's side of the handshake: answer_challenge, deliver_challenge */
+static int mgr_client_auth(int fd)
+{
+    int64_t k, v;
+    if (conn_read(fd, &k, &v) <= 0 || raw_write(fd, 16) < 0 ||
+        conn_read(fd, &k, &v) <= 0 || raw_write(fd, 31) < 0 ||
+        conn_read(fd, &k, &v) <= 0 || raw_write(fd, 9) < 0)
+        return -1;
+    return 0;
+}
+
+static int mgr_connect(void)
+{
+    int fd = (int)res(socket, fast3(SYS_socket, AF_UNIX,
+                                    SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (fd < 0)
+        return -1;
+    if (res(connect, fast3(SYS_connect, fd, (long)&mgr_addr, mgr_addrlen)) < 0 ||
+        mgr_client_auth(fd) < 0) {
+        res(close, fast3(SYS_close, fd, 0, 0));
+        return -1;
+    }
+    return fd;
+}
+
+/* a request and its reply: the reply's value */
+static int64_t mgr_call(int fd, int req, int64_t key, int64_t v, int64_t size)
+{
+    conn_write(fd, PROG_KIND(req << 20 | (int)kind_idx(key)), v, size);
+    int64_t k, r = 0;
+    conn_read(fd, &k, &r);
+    return r;
+}
+
+static int op_mp_manager(struct ctx *c, const struct prog_ins *in)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC)) {
+        set(c, in->dst, -errno);
+        return next(c);
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) { /* the server */
+        snprintf(c->name, sizeof c->name, "SyncManager");
+        c->kind = TK_PROCESS;
+        c->pc = P->mgr_pc + MS_LISTEN;
+        c->thread = 0;
+        c->next_co = NULL;
+        mgr_wfd = fds[1];
+        self->main = self->cur = c;
+        start_mark(c);
+        return 0;
+    }
+    res(clone, pid);
+    mgr_pid = pid;
+    res(close, fast3(SYS_close, fds[1], 0, 0));
+    memset(&mgr_addr, 0, sizeof mgr_addr);
+    mgr_addr.sun_family = AF_UNIX;
+    snprintf(mgr_addr.sun_path + 1, sizeof mgr_addr.sun_path - 1,
+             "iosim-manager-%d", (int)pid);
+    mgr_addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+                              strlen(mgr_addr.sun_path + 1));
+    int64_t k, v;
+    conn_read(fds[0], &k, &v); /* the address it sends */
+    res(close, fast3(SYS_close, fds[0], 0, 0));
+    set(c, in->dst, H_MANAGER);
+    return next(c);
+}
+
+static int mgr_proxy_fd(int dict)
+{
+    for (int i = 0; i < mgr_nconn; i++)
+        if (mgr_conn[i].dict == dict)
+            return mgr_conn[i].fd;
+    int fd = mgr_connect();
+    if (fd < 0)
+        return -1;
+    mgr_call(fd, RQ_ACCEPT, 0, 0, 54);
+    if (mgr_nconn < 16) {
+        mgr_conn[mgr_nconn].dict = dict;
+        mgr_conn[mgr_nconn++].fd = fd;
+    }
+    return fd;
+}
+
+static int op_mp_client(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t r = 0;
+    if (in->op == OP_MP_DICT || in->op == OP_MP_SHUTDOWN) {
+        int fd = mgr_connect();
+        if (fd >= 0) {
+            r = mgr_call(fd, in->op == OP_MP_DICT ? RQ_CREATE : RQ_SHUTDOWN, 0,
+                         0, in->op == OP_MP_DICT ? 36 : 30);
+            res(close, fast3(SYS_close, fd, 0, 0));
+        }
+        if (in->op == OP_MP_SHUTDOWN) { /* process.join() */
+            int st;
+            r = res(wait4, waitpid(mgr_pid, &st, 0));
+        }
+    } else {
+        int64_t key = arg(c, in, 1), v = opt_arg(c, in, 2, 0);
+        int fd = mgr_proxy_fd((int)(arg(c, in, 0) - H_DICT));
+        const char *kn = PROG_IS_KIND(key) && PROG_KIND_STR(key) < P->nstrs
+                         ? P->strs[PROG_KIND_STR(key)] : "?";
+        if (fd >= 0)
+            r = mgr_call(fd, in->op == OP_MP_SET ? RQ_SET : RQ_GET, key, v,
+                         in->op == OP_MP_SET
+                         ? 51 + (int64_t)strlen(kn) + prog_pickle_size("", v) - 17
+                         : 51 + (int64_t)strlen(kn));
+    }
+    set(c, in->dst, in->op == OP_MP_SET ? 0 : r);
+    return next(c);
+}
+
+/* The server's steps: its main thread, accepter and request threads */
+static int op_msrv(struct ctx *c, const struct prog_ins *in)
+{
+    int64_t k, v;
+    switch (in->flags) {
+    case MS_LISTEN: {
+        mgr_lfd = (int)res(socket, fast3(SYS_socket, AF_UNIX,
+                                         SOCK_STREAM | SOCK_CLOEXEC, 0));
+        struct sockaddr_un a;
+        memset(&a, 0, sizeof a);
+        a.sun_family = AF_UNIX;
+        snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "iosim-manager-%d",
+                 (int)getpid());
+        socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+                                    1 + strlen(a.sun_path + 1));
+        res(bind, fast3(SYS_bind, mgr_lfd, (long)&a, len));
+        res(listen, fast3(SYS_listen, mgr_lfd, 16, 0));
+        c->pc = P->mgr_pc + MS_ADDRESS;
+        return 0;
+    }
+    case MS_ADDRESS:
+        conn_write(mgr_wfd, PROG_KIND(0xfffff), 0, 51);
+        res(close, fast3(SYS_close, mgr_wfd, 0, 0));
+        c->pc = P->mgr_pc + MS_ACCEPTER;
+        return 0;
+    case MS_ACCEPTER: {
+        char name[96];
+        snprintf(name, sizeof name, "%.40s/Thread-1 (accepter)", c->name);
+        mgr_threads = 1;
+        struct ctx *t = ctx_new(c, P->mgr_pc + MA_ACCEPT, -1, TK_THREAD, name);
+        if (t) {
+            t->thread = 1;
+            thread_start(t);
+        }
+        c->pc = P->mgr_pc + MS_WAIT;
+        return 0;
+    }
+    case MS_WAIT:
+        pthread_mutex_lock(&mgr_mu);
+        while (!mgr_stop)
+            pthread_cond_wait(&mgr_cv, &mgr_mu);
+        pthread_mutex_unlock(&mgr_mu);
+        c->pc = P->mgr_pc + MS_EXIT;
+        return 0;
+    case MA_ACCEPT: {
+        int fd = (int)res(accept, accept4(mgr_lfd, NULL, NULL, SOCK_CLOEXEC));
+        if (fd < 0)
+            return 0; /* again */
+        char name[96];
+        pthread_mutex_lock(&mgr_mu);
+        int n = ++mgr_threads;
+        pthread_mutex_unlock(&mgr_mu);
+        snprintf(name, sizeof name, "SyncManager/Thread-%d (handle_request)", n);
+        struct ctx *t = ctx_new(c, P->mgr_pc + MH_DELIVER,
+                                P->mgr_pc + MS_EXIT + 1, TK_THREAD, name);
+        if (t) {
+            t->thread = 1;
+            t->mpq = fd;
+            thread_start(t);
+        }
+        return 0; /* MA_SPAWN is this same step here */
+    }
+    case MH_DELIVER: case MH_ANSWER: {
+        int fd = c->mpq, ok;
+        if (in->flags == MH_DELIVER)
+            ok = raw_write(fd, 31) >= 0 && conn_read(fd, &k, &v) > 0 &&
+                 raw_write(fd, 9) >= 0;
+        else
+            ok = conn_read(fd, &k, &v) > 0 && raw_write(fd, 16) >= 0 &&
+                 conn_read(fd, &k, &v) > 0;
+        c->pc = P->mgr_pc + (!ok ? MH_CLOSE : in->flags == MH_DELIVER
+                                               ? MH_ANSWER : MH_RECV);
+        return 0;
+    }
+    case MH_RECV: {
+        int64_t r = conn_read(c->mpq, &k, &v);
+        if (r <= 0 || !PROG_IS_KIND(k)) {
+            c->pc = P->mgr_pc + MH_CLOSE;
+            return 0;
+        }
+        int req = PROG_KIND_STR(k) >> 20;
+        int64_t key = PROG_KIND(PROG_KIND_STR(k) & 0xfffff), out = 0;
+        pthread_mutex_lock(&mgr_mu);
+        if (req == RQ_CREATE) {
+            out = H_DICT + mgr_ndicts++;
+        } else if (req == RQ_SET || req == RQ_GET) {
+            int i;
+            for (i = 0; i < mgr_nitems && mgr_items[i].key != key; i++)
+                ;
+            if (req == RQ_SET && i == mgr_nitems && i < 256)
+                mgr_items[mgr_nitems++].key = key;
+            if (i < mgr_nitems) {
+                if (req == RQ_SET)
+                    mgr_items[i].val = v;
+                out = mgr_items[i].val;
+            }
+        }
+        pthread_mutex_unlock(&mgr_mu);
+        conn_write(c->mpq, PROG_KIND(0xfffff), out,
+                   req == RQ_CREATE ? 207 : req == RQ_GET
+                   ? prog_pickle_size("#RETURN", out) : 25);
+        if (req == RQ_SHUTDOWN) { /* stop_event.set() */
+            pthread_mutex_lock(&mgr_mu);
+            mgr_stop = 1;
+            pthread_cond_signal(&mgr_cv);
+            pthread_mutex_unlock(&mgr_mu);
+        }
+        c->pc = P->mgr_pc + (req == RQ_ACCEPT || req == RQ_SET || req == RQ_GET
+                             ? MH_RECV : MH_CLOSE);
+        return 0;
+    }
+    case MH_CLOSE:
+        res(close, fast3(SYS_close, c->mpq, 0, 0));
+        c->pc = P->mgr_pc + MS_EXIT;
+        return 0;
+    default: /* MA_SPAWN, MH_CALL, MH_SEND: done within the steps above */
+        c->pc = P->mgr_pc + MS_EXIT;
         return 0;
     }
 }
@@ -2538,7 +2817,10 @@ static const op_fn ops[OP__COUNT] = {
     [OP_GETEVENT] = op_getevent, [OP_CLICK] = op_user, [OP_PRESS] = op_user,
     [OP_MP_LOCK] = op_mp_lock, [OP_ACQUIRE] = op_acquire,
     [OP_RELEASE] = op_acquire, [OP_MP_QUEUE] = op_mp_queue, [OP_PUT] = op_put,
-    [OP_GET] = op_get, [OP_QFEED] = op_feed,
+    [OP_GET] = op_get, [OP_QFEED] = op_feed, [OP_MP_MANAGER] = op_mp_manager,
+    [OP_MP_DICT] = op_mp_client, [OP_MP_SET] = op_mp_client,
+    [OP_MP_GET] = op_mp_client, [OP_MP_SHUTDOWN] = op_mp_client,
+    [OP_MSRV] = op_msrv,
     [OP_MONKEY_PATCH] = op_monkey_patch, [OP_HUB] = op_hub,
     [OP_JOINALL] = op_joinall,
 };

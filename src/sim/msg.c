@@ -51,6 +51,8 @@ struct msgq {
 
 int msg_kind_str(struct sim *s, int64_t kind)
 {
+    if (MSG_IS_TL(kind))
+        return MSG_TL_ID(kind);
     int i = PROG_KIND_STR(kind);
     if (i < 0 || i >= s->p->nstrs)
         return -1;

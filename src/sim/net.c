@@ -437,6 +437,18 @@ static int op_accept(struct sim *s, struct task *t, const struct prog_ins *in)
     return sim_sys_return(s, t, nfd, s->p->cost.syscall);
 }
 
+int net_accept(struct sim *s, struct task *t, int64_t fd)
+{
+    struct prog_ins in;
+    memset(&in, 0, sizeof in);
+    in.op = OP_ACCEPT;
+    in.dst = in.dst2 = in.jump = in.list = -1;
+    in.nargs = 1;
+    in.a[0].kind = ARG_CONST;
+    in.a[0].v = fd;
+    return op_accept(s, t, &in);
+}
+
 static int op_connect(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     int64_t port = sim_arg(t, in, 0);

@@ -598,7 +598,10 @@ int proc_feeder_new(struct sim *s, struct task *t, const char *name, int pc,
                         SIM_MAX_TASKS), -1;
     char base[160], nm[160];
     snprintf(base, sizeof base, "%s/%s", s->tl->tasks[t->proc].name, name);
-    unique_name(s, t->pc, base, nm, sizeof nm);
+    if (name_taken(s, base))
+        unique_name(s, t->pc, base, nm, sizeof nm);
+    else
+        snprintf(nm, sizeof nm, "%s", base);
     int me = (int)(t - s->tasks);
     int c = proc_task_new(s, nm, TK_THREAD, t->decl, me, t->proc, 0);
     if (c < 0)
@@ -611,6 +614,43 @@ int proc_feeder_new(struct sim *s, struct task *t, const char *name, int pc,
     ch->is_thread = 1;
     ch->next_thread = s->tasks[t->proc].next_thread;
     s->tasks[t->proc].next_thread = c;
+    sched_place(s, ch, 1);
+    sim_emit_state(s, c, TS_READY, -1, 0);
+    sim_cpu_kick(s);
+    sched_wakeup_preempt(s, &s->tasks[c]);
+    return c;
+}
+
+int proc_fork_new(struct sim *s, struct task *t, const char *name, int pc,
+                  int script)
+{
+    if (s->ntasks >= SIM_MAX_TASKS)
+        return sim_fail(s, &s->p->code[t->pc], "more than %d tasks",
+                        SIM_MAX_TASKS), -1;
+    char nm[160];
+    if (name_taken(s, name))
+        unique_name(s, t->pc, name, nm, sizeof nm);
+    else
+        snprintf(nm, sizeof nm, "%s", name);
+    int me = (int)(t - s->tasks);
+    int c = proc_task_new(s, nm, TK_PROCESS, t->decl, t->proc, -1, 0);
+    if (c < 0)
+        return -1;
+    t = &s->tasks[me];
+    memcpy(s->tasks[c].slots, t->slots,
+           (size_t)(s->p->tasks[t->decl].nslots) * sizeof *t->slots);
+    if (mem_new(s, c, t->proc) || gil_new(s, c))
+        return -1;
+    t = &s->tasks[me];
+    s->tasks[t->proc].nchildren++;
+    struct task *ch = &s->tasks[c];
+    s->tl->tasks[c].script = s->script + 1 + script;
+    ch->pc = pc;
+    ch->block_end = -1;
+    for (int fd = 0; fd < s->w.procs[t->proc].nfds; fd++)
+        if (s->w.procs[t->proc].fds[fd].obj >= 0)
+            sim_emit(s, EV_FD_OPEN, c, 0, s->w.procs[t->proc].fds[fd].obj, fd, 0);
+    ch = &s->tasks[c];
     sched_place(s, ch, 1);
     sim_emit_state(s, c, TS_READY, -1, 0);
     sim_cpu_kick(s);

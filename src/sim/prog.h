@@ -114,6 +114,11 @@
     X(RELEASE, "release", "f", "release L: SemLock.release(): an atomic increment; if a process waits, futex FUTEX_WAKE to wake one") \
     X(MP_QUEUE, "mp_queue", "", "q = mp_queue [simple]: multiprocessing.Queue(): a pipe2(O_CLOEXEC) and SemLocks for readers and writers; simple: SimpleQueue() (no feeder thread)") \
     X(PUT, "put", "fwv", "put Q KIND [VALUE]: Queue.put((KIND, VALUE)): append to the process's buffer and notify its feeder thread (started by the first put: clone3), which writes it to the pipe; a SimpleQueue writes it at once, under its write lock") \
+    X(MP_MANAGER, "mp_manager", "", "m = mp_manager: multiprocessing.Manager(): fork a server process (SyncManager) that listens on an AF_UNIX socket and sends its address back through a pipe") \
+    X(MP_DICT, "mp_dict", "f", "d = mp_dict M: M.dict(): a connection to M's server (socket, connect, the authentication handshake both ways), a create request and its reply; d is the proxy") \
+    X(MP_SET, "mp_set", "fwv", "mp_set D KEY VALUE: D[KEY] = VALUE through the proxy: a request and a reply on this thread's connection to the server (made, with the handshake, on its first use)") \
+    X(MP_GET, "mp_get", "fw", "v = mp_get D KEY: v = D[KEY] through the proxy: a request and a reply") \
+    X(MP_SHUTDOWN, "mp_shutdown", "f", "mp_shutdown M: M.shutdown(): a shutdown request on a connection of its own, then wait for the server process to exit (wait4)") \
     X(GET, "get", "f", "kind [, value] = get Q: Queue.get(): take the readers' lock, read the length and the pickle from the pipe (read blocks while it is empty), give the lock back") \
     X(JOINALL, "joinall", "", "joinall: gevent.joinall(): in a monkey-patched thread, wait in the hub until every greenlet it spawned has ended") \
     X(MONKEY_PATCH, "monkey_patch", "", "monkey_patch: gevent.monkey.patch_all(): make the thread's hub (a coroutine, PROC/hub, running libev's loop: epoll_create1, eventfd2); from then on its sockets are non-blocking (ioctl FIONBIO), a coroutine is gevent.spawn (the hub starts it), and an accept, connect, recv, send or sleep that would block switches to the hub, which switches back when the fd is ready or the timer due") \
@@ -142,6 +147,7 @@
     X(SIGRETURN, "(sigreturn)", "", "") \
     X(ARITH, "(arith)", "", "") \
     X(QFEED, "(feeder)", "", "") \
+    X(MSRV, "(manager)", "", "") \
     X(HUB, "(hub)", "", "") \
     X(RET, "(return)", "", "")
 
@@ -162,6 +168,12 @@
  * instruction each, at prog->feeder_pc + step, lines of feeder_script */
 enum prog_feed { FEED_START, FEED_WAIT, FEED_POP, FEED_LOCK, FEED_SEND,
                  FEED_UNLOCK, FEED__COUNT };
+/* MSRV's .flags: the steps of a Manager's server process (mgr.c): its
+ * main thread (MS_), its accepter thread (MA_), a thread per connection
+ * (MH_); MS_EXIT is an EXIT instruction (sys.exit, or a thread's end) */
+enum prog_msrv { MS_LISTEN, MS_ADDRESS, MS_ACCEPTER, MS_WAIT, MA_ACCEPT,
+                 MA_SPAWN, MH_DELIVER, MH_ANSWER, MH_RECV, MH_CALL, MH_SEND,
+                 MH_CLOSE, MS_EXIT, MS__COUNT };
 
 enum prog_op {
 #define X(e, k, s, h) OP_##e,
@@ -376,6 +388,8 @@ struct prog {
     int nkinds, kindcap;
     int32_t feeder_pc;     /* a Queue's feeder thread: its code, -1 none */
     int32_t feeder_script; /* ... and the source it shows (prog->scripts) */
+    int32_t mgr_pc;        /* a Manager's server: its code, -1 none */
+    int32_t mgr_script;    /* ... and its source (prog->scripts) */
     struct prog_list *lists;
     int nlists, listcap;
     char **lines; /* the source, one string per line (no newline) */

@@ -495,10 +495,45 @@ static const char *const feeder_text[] = {
 };
 static const int feeder_line[FEED__COUNT] = {4, 8, 12, 14, 15, 16};
 
-static int scn_feeder(struct scn *S)
+/*
+ * A Manager's server process: CPython's Server, abridged, and one MSRV
+ * instruction per step on its line (mgr.c), then the EXIT its threads and
+ * its sys.exit() run.
+ */
+static const char *const mgr_text[] = {
+    "# A Manager's server (CPython 3.11, Lib/multiprocessing/managers.py), abridged",
+    "def serve_forever(self):                       # the process's main thread",
+    "    self.listener = Listener(address, backlog=16)  # socket, bind, listen",
+    "    writer.send(self.listener.address); writer.close()",
+    "    threading.Thread(target=self.accepter).start()",
+    "    self.stop_event.wait()                     # until a shutdown request",
+    "    sys.exit(0)",
+    "",
+    "def accepter(self):                            # a thread",
+    "    while True:",
+    "        c = self.listener.accept()             # accept4",
+    "        threading.Thread(target=self.handle_request, args=(c,)).start()",
+    "",
+    "def handle_request(self, c):                   # a thread per connection",
+    "    deliver_challenge(c, self.authkey)         # #CHALLENGE#, digest, #WELCOME#",
+    "    answer_challenge(c, self.authkey)          # the same, the other way",
+    "    while True:                    # serve_client, after accept_connection",
+    "        request = c.recv()                     # (ident, methodname, args, kwds)",
+    "        res = function(*args, **kwds)          # the shared object's method",
+    "        c.send(('#RETURN', res))",
+    "    c.close()                      # EOFError: the client closed it",
+};
+static const int mgr_line[MS__COUNT] = {3, 4, 5, 6, 11, 12, 15, 16, 18, 19,
+                                        20, 21, 7};
+
+/* Append a generated script and n instructions of op (the last one, with
+ * last_exit, an EXIT), step k on line[k]; *pc and *script say where */
+static int scn_generated(struct scn *S, const char *title,
+                         const char *const *text, int nlines, int op,
+                         const int *line, int n, int last_exit, int32_t *pc,
+                         int32_t *script)
 {
     struct prog *p = S->p;
-    int n = (int)(sizeof feeder_text / sizeof *feeder_text);
     struct prog_script *sc = scn_grow(p->scripts, &p->scriptcap,
                                       p->nscripts + 1, sizeof *sc);
     if (!sc)
@@ -506,29 +541,44 @@ static int scn_feeder(struct scn *S)
     p->scripts = sc;
     sc += p->nscripts;
     memset(sc, 0, sizeof *sc);
-    p->feeder_script = p->nscripts++;
-    sc->title = strdup("QueueFeederThread (queues.py, Queue._feed)");
-    sc->lines = calloc((size_t)n, sizeof *sc->lines);
+    *script = p->nscripts++;
+    sc->title = strdup(title);
+    sc->lines = calloc((size_t)nlines, sizeof *sc->lines);
     if (!sc->title || !sc->lines)
         return scn_err_at(S, 1, 1, "out of memory");
-    for (int i = 0; i < n; i++) {
-        if (!(sc->lines[i] = strdup(feeder_text[i])))
+    for (int i = 0; i < nlines; i++) {
+        if (!(sc->lines[i] = strdup(text[i])))
             return scn_err_at(S, 1, 1, "out of memory");
         sc->nlines++;
     }
-    p->feeder_pc = p->ncode;
-    for (int k = 0; k < FEED__COUNT; k++) {
+    *pc = p->ncode;
+    for (int k = 0; k < n; k++) {
         struct prog_ins in;
         memset(&in, 0, sizeof in);
-        in.op = OP_QFEED;
+        in.op = (uint16_t)(last_exit && k == n - 1 ? OP_EXIT : op);
         in.dst = in.dst2 = in.jump = in.list = -1;
         in.flags = (uint16_t)k;
-        in.line = feeder_line[k];
+        in.line = line[k];
         in.col = 1;
         if (scn_push(S, &in, 0) < 0)
             return -1;
     }
     return 0;
+}
+
+static int scn_feeder(struct scn *S)
+{
+    return scn_generated(S, "QueueFeederThread (queues.py, Queue._feed)",
+                         feeder_text, NELEM(feeder_text), OP_QFEED,
+                         feeder_line, FEED__COUNT, 0, &S->p->feeder_pc,
+                         &S->p->feeder_script);
+}
+
+static int scn_manager(struct scn *S)
+{
+    return scn_generated(S, "SyncManager (managers.py, Server)", mgr_text,
+                         NELEM(mgr_text), OP_MSRV, mgr_line, MS__COUNT, 1,
+                         &S->p->mgr_pc, &S->p->mgr_script);
 }
 
 static int scn_server(struct scn *S)
@@ -700,6 +750,8 @@ static int scn_top(struct scn *S)
         return -1;
     if (S->p->hub_pc == -2 && scn_hub(S) < 0) /* a monkey_patch was seen */
         return -1;
+    if (S->need_manager && scn_manager(S) < 0)
+        return -1;
     if (S->model_override && !S->p->nservers)
         return scn_err_at(S, 1, 1, "--model %s needs a server declaration "
                           "(server NAME { model M ... }); this file has none",
@@ -740,6 +792,7 @@ static struct prog *scn_prog_new(const char *path)
     p->nofile = 1024; /* systemd's DefaultLimitNOFILE=1024:524288 */
     p->fortify = 2;   /* -O2 -D_FORTIFY_SOURCE=2, as distributions build */
     p->feeder_pc = p->feeder_script = -1;
+    p->mgr_pc = p->mgr_script = -1;
     p->hub_pc = p->hub_script = -1;
     return p;
 }

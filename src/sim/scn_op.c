@@ -916,6 +916,12 @@ static int scn_args(struct scn *S, struct prog_ins *in, int off)
         min = 2; /* the kind is what it sends */
     if (op == OP_PUT)
         S->need_feeder = 1;
+    if (op == OP_MP_MANAGER)
+        S->need_manager = 1;
+    if (op == OP_MP_SET)
+        min = 3; /* the key and the value */
+    if (op == OP_MP_GET)
+        min = 2;
     if (op == OP_MP_QUEUE && scn_left(S) == 1 &&
         scn_word(&S->tok[S->pos], "simple")) {
         in->flags = 1; /* SimpleQueue() */

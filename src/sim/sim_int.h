@@ -260,6 +260,7 @@ struct sim {
     size_t errlen;
     const struct mux_ops *mux[OP__COUNT];
     struct mp *mp;      /* multiprocessing's SemLocks and Queues (mpq.c) */
+    struct mstate *mgr; /* multiprocessing's Managers (mgr.c) */
 };
 
 /* An I/O model: handlers for the operations it owns, and readiness hooks */
@@ -346,6 +347,12 @@ extern const struct mux_ops mux_msg_ops;
  * value v, whose bytes are `total` (the first write of it); kind 0: plain
  * bytes; MSG_MORE: the next part of the message begun last */
 #define MSG_MORE (-1)
+/* A kind made at run time (the manager's "#CHALLENGE#", "__setitem__ x"):
+ * a timeline string, above every PROG_KIND */
+#define MSG_TL_BASE (PROG_KIND_BASE + ((int64_t)1 << 40))
+#define MSG_TL_KIND(id) (MSG_TL_BASE + (int64_t)(id))
+#define MSG_IS_TL(k) ((k) >= MSG_TL_BASE && (k) < MSG_TL_BASE + ((int64_t)1 << 31))
+#define MSG_TL_ID(k) ((int)((k) - MSG_TL_BASE))
 void msg_written(struct sim *s, int task, int dst, int64_t n, int64_t kind,
                  int64_t v, int64_t total);
 /* task read n bytes of obj: messages whose last byte went leave its queue */
@@ -367,6 +374,15 @@ int msg_kind_str(struct sim *s, int64_t kind);
 /* ---- multiprocessing's SemLocks and Queues (mpq.c) ---- */
 extern const struct mux_ops mux_mpq_ops;
 void mp_free(struct sim *s);
+/* ---- multiprocessing's Manager (mgr.c) ---- */
+extern const struct mux_ops mux_mgr_ops;
+void mgr_free(struct sim *s);
+/* accept(2) on fd, as op accept does it (net.c) */
+int net_accept(struct sim *s, struct task *t, int64_t fd);
+/* fork t's process into a new one named NAME that starts at pc, showing
+ * generated script (prog->scripts): a Manager's server.  Its task, -1 */
+int proc_fork_new(struct sim *s, struct task *t, const char *name, int pc,
+                  int script);
 /* A new thread NAME of t's process (named PROC/NAME) that starts at pc and
  * shows generated script (prog->scripts) instead of its process's: a
  * Queue's feeder.  Its task index, or -1. */

@@ -415,7 +415,10 @@ static void json_event(const struct tl *tl, size_t i, struct obuf *o)
             int k = TL_MSG_KIND(e->a);
             ob_s(o, ",\"kind\":");
             json_str(o, k >= 0 && k < tl->nstrs && tl->strs[k] ? tl->strs[k] : "?");
-            json_int(o, ",\"value\":", TL_MSG_VAL(e->a));
+            if (TL_MSG_VAL(e->a) == TL_MSG_NOVAL)
+                ob_s(o, ",\"value\":null");
+            else
+                json_int(o, ",\"value\":", TL_MSG_VAL(e->a));
         }
         break;
     case EV_CAPTION:

@@ -703,8 +703,11 @@ static void queue_item(struct sb *sb, const struct tl *tl, int q, int64_t item)
     }
     case TQK_MSGS: { /* a message: its kind and value, "task 5" */
         int k = TL_MSG_KIND(item);
-        SB("%s %lld", k >= 0 && k < tl->nstrs && tl->strs[k] ? tl->strs[k] : "?",
-           (long long)TL_MSG_VAL(item));
+        const char *kn = k >= 0 && k < tl->nstrs && tl->strs[k] ? tl->strs[k] : "?";
+        if (TL_MSG_VAL(item) == TL_MSG_NOVAL)
+            SB("%s", kn);
+        else
+            SB("%s %lld", kn, (long long)TL_MSG_VAL(item));
         break;
     }
     case TQK_SQ: case TQK_CQ: {
@@ -979,8 +982,11 @@ static void ev_text(struct sb *sb, const struct tl *tl, long i)
         obj_now_text(sb, e->obj, e->sub, (int)e->a);
         break;
     case EV_OBJ_SET:
-        SB("%s now listens on 0.0.0.0:%lld", tl_obj_text(o, sizeof o, tl, e->obj),
-           (long long)e->a);
+        if (e->a == 0) /* an AF_UNIX socket: its address is a path */
+            SB("%s now listens", tl_obj_text(o, sizeof o, tl, e->obj));
+        else
+            SB("%s now listens on 0.0.0.0:%lld",
+               tl_obj_text(o, sizeof o, tl, e->obj), (long long)e->a);
         break;
     case EV_OBJ_FREE:
         obj_text(sb, tl, e->obj);

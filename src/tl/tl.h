@@ -338,6 +338,8 @@ enum tl_uring_op {
                                    (uint64_t)(uint32_t)(v)))
 #define TL_MSG_KIND(m) ((int)(uint32_t)((uint64_t)(m) >> 32))
 #define TL_MSG_VAL(m) ((int64_t)(int32_t)(uint32_t)((uint64_t)(m) & 0xffffffff))
+/* the value of a message that carries none (a handshake's bytes) */
+#define TL_MSG_NOVAL INT32_MIN
 
 /* SWITCH.sub: next(g), g.send(v), a generator's yield, its end
  * (StopIteration), greenlet's switch, a switched greenlet's end */

@@ -11,12 +11,13 @@
 
 #include "ui/view.h"
 
-/* An empty run or accept queue is the first to give way to a model's
-   queues when rows are short */
+/* An empty run, accept or message queue is the first to give way to a
+   model's queues when rows are short */
 static int optional(const struct viewer *v, int q)
 {
     const struct tl *tl = v->tl;
-    return (tl->queues[q].kind == TQK_RUN || tl->queues[q].kind == TQK_ACCEPT) &&
+    return (tl->queues[q].kind == TQK_RUN || tl->queues[q].kind == TQK_ACCEPT ||
+            tl->queues[q].kind == TQK_MSGS) &&
            (q >= v->cur.w.nqueues || v->cur.w.queues[q].n == 0) &&
            q != v->sel_queue;
 }
