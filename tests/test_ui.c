@@ -264,6 +264,11 @@ static void test_cell_widths(void **st)
     cb_row_text(&cb, 0, row, sizeof row);
     assert_string_equal(row, "web.2");
     cb_fill(&cb, (struct rect){0, 0, 10, 1}, ' ', R_DEFAULT);
+    /* a CPython thread's "(target)" goes before the middle of its name */
+    cb_name(&cb, 0, 0, 10, "Thread-2 (handle_request)", R_DEFAULT);
+    cb_row_text(&cb, 0, row, sizeof row);
+    assert_string_equal(row, "Thread-2");
+    cb_fill(&cb, (struct rect){0, 0, 10, 1}, ' ', R_DEFAULT);
     /* wide characters are never cut in half */
     assert_true(cb_name(&cb, 0, 0, 7, "中文中文中文", R_DEFAULT) <= 7);
     cb_row_text(&cb, 0, row, sizeof row);

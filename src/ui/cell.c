@@ -331,6 +331,18 @@ int cb_name(struct cbuf *cb, int x, int y, int maxw, const char *s, int role)
         return 0;
     if (maxw < 4 || ui_strwidth(s) <= maxw)
         return cb_text(cb, x, y, maxw, s, role);
+    /* first a trailing " (...)": a thread's target, as CPython names
+       threads ("Thread-2 (handle_request)") */
+    const char *par = strstr(s, " (");
+    size_t plen = strlen(s);
+    if (par && par > s && s[plen - 1] == ')') {
+        char head[256];
+        size_t hn = (size_t)(par - s) < sizeof head - 1 ? (size_t)(par - s)
+                                                         : sizeof head - 1;
+        memcpy(head, s, hn);
+        head[hn] = 0;
+        return cb_name(cb, x, y, maxw, head, role);
+    }
     enum { MAXCP = 256 };
     uint32_t cp[MAXCP];
     int wd[MAXCP], n = 0;

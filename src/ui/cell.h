@@ -157,7 +157,8 @@ int cb_text(struct cbuf *cb, int x, int y, int maxw, const char *s, int role);
 /*
  * A name (a task's, an fd's) in at most maxw columns: one that does not fit
  * loses its middle, not its end ("app/…ker2"), so that names that differ
- * only in their last characters stay told apart.  Returns the columns used.
+ * only in their last characters stay told apart; a trailing " (...)" goes
+ * first.  Returns the columns used.
  */
 int cb_name(struct cbuf *cb, int x, int y, int maxw, const char *s, int role);
 int cb_textf(struct cbuf *cb, int x, int y, int maxw, int role,

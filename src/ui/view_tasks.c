@@ -152,15 +152,19 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         cb_put(cb, in.x, y, sel ? cb_glyph(cb, G_TRI_R) : ' ',
                sel ? R_SELECTED : R_DEFAULT);
         /* a label that does not fit first drops, under its parent in the
-           tree, the parent's "NAME/" (racy/adder2 reads adder2), then its
-           "(thread)", then the middle of the name, so that app/worker1 and
-           app/worker2 stay apart */
+           tree, its parent's or process's "NAME/" (racy/adder2 reads
+           adder2), then its "(thread)", then (cb_name) a trailing " (...)"
+           and the middle of the name, so app/worker1 and app/worker2 stay
+           apart */
         int room = namew - 2 * v->depth[i];
         const char *label = task_label(tl, t, lab, sizeof lab);
         if (ui_strwidth(label) > room) {
             const char *base = tl->tasks[t].name;
-            int up = tl->tasks[t].parent;
-            if (v->depth[i] > 0 && up >= 0 && up < tl->ntasks) {
+            int ups[2] = { tl->tasks[t].parent, tl->tasks[t].proc };
+            for (int u = 0; u < 2 && v->depth[i] > 0 && base == tl->tasks[t].name; u++) {
+                int up = ups[u];
+                if (up < 0 || up >= tl->ntasks || up == t)
+                    continue;
                 size_t pl = strlen(tl->tasks[up].name);
                 if (!strncmp(base, tl->tasks[up].name, pl) && base[pl] == '/' &&
                     base[pl + 1])
