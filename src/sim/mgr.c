@@ -108,23 +108,6 @@ void mgr_free(struct sim *s)
     s->mgr = NULL;
 }
 
-static void *grow(struct sim *s, void *v, int *cap, int n, size_t size)
-{
-    if (n < *cap)
-        return v;
-    int ncap = *cap ? *cap * 2 : 8;
-    if (sim_charge(s, (int64_t)(ncap - *cap) * (int64_t)size))
-        return NULL;
-    void *p = realloc(v, (size_t)ncap * size);
-    if (!p) {
-        s->failed = -ENOMEM;
-        return NULL;
-    }
-    memset((char *)p + (size_t)*cap * size, 0, (size_t)(ncap - *cap) * size);
-    *cap = ncap;
-    return p;
-}
-
 /* A message kind made at run time ("__setitem__ x"), as MSG_TL_KIND */
 static int64_t tl_kind(struct sim *s, const char *text)
 {
@@ -227,7 +210,7 @@ static const int steps_shutdown[] = {C_SOCKET, C_CONNECT, C_R_CHAL,
 static struct mconn *conn_new(struct sim *s, int mgr, int dict, int client)
 {
     struct mstate *m = s->mgr;
-    struct mconn *p = grow(s, m->c, &m->ccap, m->nc, sizeof *p);
+    struct mconn *p = sim_grow(s, m->c, &m->ccap, m->nc, sizeof *p);
     if (!p)
         return NULL;
     m->c = p;
@@ -406,7 +389,7 @@ static void msrv_call(struct sim *s, struct task *t, struct mconn *c)
     int me = (int)(t - s->tasks);
     c->res = 0;
     if (c->req == MR_CREATE) {
-        struct mdict *p = grow(s, m->d, &m->dcap, m->nd, sizeof *p);
+        struct mdict *p = sim_grow(s, m->d, &m->dcap, m->nd, sizeof *p);
         if (!p)
             return;
         m->d = p;
@@ -697,7 +680,7 @@ static int op_mp_manager(struct sim *s, struct task *t, const struct prog_ins *i
     switch (t->phase) {
     case 0:
         if (!t->in_sys) {
-            struct mgr *p = grow(s, m->m, &m->mcap, m->nm, sizeof *p);
+            struct mgr *p = sim_grow(s, m->m, &m->mcap, m->nm, sizeof *p);
             if (!p)
                 return GO_FAIL;
             m->m = p;

@@ -107,23 +107,6 @@ void mp_free(struct sim *s)
     s->mp = NULL;
 }
 
-static void *grow(struct sim *s, void *v, int *cap, int n, size_t size)
-{
-    if (n < *cap)
-        return v;
-    int ncap = *cap ? *cap * 2 : 8;
-    if (sim_charge(s, (int64_t)(ncap - *cap) * (int64_t)size))
-        return NULL;
-    void *p = realloc(v, (size_t)ncap * size);
-    if (!p) {
-        s->failed = -ENOMEM;
-        return NULL;
-    }
-    memset((char *)p + (size_t)*cap * size, 0, (size_t)(ncap - *cap) * size);
-    *cap = ncap;
-    return p;
-}
-
 static int64_t sys_cost(const struct sim *s)
 {
     return s->p->cost.syscall;
@@ -163,7 +146,7 @@ static int sem_new(struct sim *s, struct task *t, const char *name, int64_t v)
     struct mp *m = mp_of(s);
     if (!m)
         return -1;
-    struct semlock *p = grow(s, m->sl, &m->slcap, m->nsl, sizeof *p);
+    struct semlock *p = sim_grow(s, m->sl, &m->slcap, m->nsl, sizeof *p);
     if (!p)
         return -1;
     m->sl = p;
@@ -388,7 +371,7 @@ static int op_mp_queue(struct sim *s, struct task *t, const struct prog_ins *in)
     int nsem = 2; /* _rlock, _wlock; a Queue's _sem is a third */
     if (t->phase == 0) {
         if (!t->in_sys) {
-            struct mpq *p = grow(s, m->q, &m->qcap, m->nq, sizeof *p);
+            struct mpq *p = sim_grow(s, m->q, &m->qcap, m->nq, sizeof *p);
             if (!p)
                 return GO_FAIL;
             m->q = p;
@@ -435,7 +418,7 @@ static struct qlocal *qlocal(struct sim *s, struct mpq *q, int proc)
     for (int i = 0; i < q->nloc; i++)
         if (q->loc[i].proc == proc)
             return &q->loc[i];
-    struct qlocal *p = grow(s, q->loc, &q->loccap, q->nloc, sizeof *p);
+    struct qlocal *p = sim_grow(s, q->loc, &q->loccap, q->nloc, sizeof *p);
     if (!p)
         return NULL;
     q->loc = p;

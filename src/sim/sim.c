@@ -1111,3 +1111,20 @@ fail:
     tl_free(s.tl);
     return NULL;
 }
+
+void *sim_grow(struct sim *s, void *v, int *cap, int n, size_t size)
+{
+    if (n < *cap)
+        return v;
+    int ncap = *cap ? *cap * 2 : 8;
+    if (sim_charge(s, (int64_t)(ncap - *cap) * (int64_t)size))
+        return NULL;
+    void *p = realloc(v, (size_t)ncap * size);
+    if (!p) {
+        s->failed = -ENOMEM;
+        return NULL;
+    }
+    memset((char *)p + (size_t)*cap * size, 0, (size_t)(ncap - *cap) * size);
+    *cap = ncap;
+    return p;
+}

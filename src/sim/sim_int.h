@@ -399,6 +399,10 @@ void sim_stop(struct sim *s, const char *fmt, ...)
 /* About to allocate bytes of task memory (variables, a copy of them):
  * 0, or -1 when that would pass the memory budget (the run is stopped). */
 int sim_charge(struct sim *s, int64_t bytes);
+/* Grow v (of *cap elements of size bytes) to hold n+1, doubling from 8,
+   the new part zeroed and charged to the run's memory budget; the new
+   array, or NULL (s->failed set, v unchanged) */
+void *sim_grow(struct sim *s, void *v, int *cap, int n, size_t size);
 
 /* ---- signals (mux_sigio.c), called by the engine ---- */
 /* fcntl(fd, F_SETOWN, getpid()): the first half of `fcntl FD O_ASYNC` */
