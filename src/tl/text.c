@@ -138,6 +138,8 @@ char *tl_ret_detail_text(char *buf, size_t len, const struct tl *tl,
     return buf;
 }
 
+/* Built from strings (the engine words every epoll_wait's events): the
+ * same text, cut at the same place, as snprintf of each name made */
 char *tl_poll_bits_text(char *buf, size_t len, unsigned bits, int epoll)
 {
     /* <poll.h> and <sys/epoll.h>, by value */
@@ -147,21 +149,21 @@ char *tl_poll_bits_text(char *buf, size_t len, unsigned bits, int epoll)
         {0x200, "WRBAND"}, {0x400, "MSG"}, {0x2000, "RDHUP"},
         {1u << 28, "EXCLUSIVE"}, {1u << 29, "WAKEUP"}, {1u << 30, "ONESHOT"},
         {1u << 31, "ET"}};
-    size_t n = 0;
-    if (len)
-        buf[0] = 0;
-    for (size_t i = 0; i < sizeof b / sizeof *b && n < len; i++) {
+    struct sb sb_, *sb = &sb_;
+    sb_init(sb, buf, len);
+    for (size_t i = 0; i < sizeof b / sizeof *b && bits; i++) {
         if (!(bits & b[i].bit) || (!epoll && b[i].bit > 0x2000))
             continue;
         bits &= ~b[i].bit;
-        int w = snprintf(buf + n, len - n, "%s%s%s", n ? "|" : "",
-                         epoll ? "EPOLL" : "POLL", b[i].name);
-        n += w > 0 ? (size_t)w : 0;
+        if (sb->n)
+            sb_mem(sb, "|", 1);
+        sb_s(sb, epoll ? "EPOLL" : "POLL");
+        sb_s(sb, b[i].name);
     }
-    if (bits && n < len) /* what has no name: in hex, as strace does */
-        snprintf(buf + n, len - n, "%s%#x", n ? "|" : "", bits);
-    else if (!n && len)
-        snprintf(buf, len, "0");
+    if (bits) /* what has no name: in hex, as strace does */
+        SB("%s%#x", sb->n ? "|" : "", bits);
+    else if (!sb->n)
+        sb_mem(sb, "0", 1);
     return buf;
 }
 
@@ -192,27 +194,42 @@ char *tl_fdev_text(char *buf, size_t len, int kind, const int32_t *fd,
     buf[1] = 0;
     for (i = 0; i < shown; i++) {
         char bits[160], one[256];
+        struct sb o = {one, 0, sizeof one}, *sb = &o;
+        one[0] = 0;
         tl_poll_bits_text(bits, sizeof bits, ev[i], kind == TL_FDEV_EPOLL);
-        const char *sep = i ? ", " : "";
-        if (kind == TL_FDEV_EPOLL)
-            snprintf(one, sizeof one, "%s{events=%s, data={u32=%u, u64=%u}}",
-                     sep, bits, (unsigned)fd[i], (unsigned)fd[i]);
-        else if (fd[i] < 0) /* poll skips it: strace shows the fd alone */
-            snprintf(one, sizeof one, "%s{fd=%d}", sep, (int)fd[i]);
-        else
-            snprintf(one, sizeof one, "%s{fd=%d, %s=%s}", sep, (int)fd[i],
-                     kind == TL_FDEV_REVENTS ? "revents" : "events", bits);
-        size_t w = strlen(one);
+        if (i)
+            sb_mem(sb, ", ", 2);
+        if (kind == TL_FDEV_EPOLL) {
+            sb_s(sb, "{events=");
+            sb_s(sb, bits);
+            sb_s(sb, ", data={u32=");
+            sb_i(sb, (uint32_t)fd[i]);
+            sb_s(sb, ", u64=");
+            sb_i(sb, (uint32_t)fd[i]);
+            sb_s(sb, "}}");
+        } else if (fd[i] < 0) { /* poll skips it: strace shows the fd alone */
+            sb_s(sb, "{fd=");
+            sb_i(sb, fd[i]);
+            sb_s(sb, "}");
+        } else {
+            sb_s(sb, "{fd=");
+            sb_i(sb, fd[i]);
+            sb_s(sb, kind == TL_FDEV_REVENTS ? ", revents=" : ", events=");
+            sb_s(sb, bits);
+            sb_s(sb, "}");
+        }
+        size_t w = o.n;
         if (k + w > room)
             break;
         memcpy(buf + k, one, w + 1);
         k += w;
     }
     /* strace stops at 32 entries; a caller may also have kept fewer */
+    struct sb rest = {buf, k, len};
     if (i < n || total > i)
-        snprintf(buf + k, len - k, "%s...]", i ? ", " : "");
+        sb_s(&rest, i ? ", ...]" : "...]");
     else
-        snprintf(buf + k, len - k, "]");
+        sb_s(&rest, "]");
     return buf;
 }
 
