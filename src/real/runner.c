@@ -1536,7 +1536,9 @@ static int64_t thread_start(struct ctx *t)
  * spends the interpreter's start-up computing, reads the 883-byte pickle
  * its parent writes, and runs the declaration's top-level code again as
  * __mp_main__, then the block.  A spawn reached during that re-run is
- * CPython's RuntimeError: the traceback on fd 2 and exit status 1. */
+ * CPython's RuntimeError: the traceback on fd 2 and exit status 1.
+ * forkserver is made as spawn is, without the start-up: the runner has no
+ * fork server (docs/real.md), so the child is the runner's own. */
 static void mp_close_unpassed(int keep_a, int keep_b)
 {
     struct stat st; /* fstat is not traced: only the closes show */
@@ -1586,7 +1588,10 @@ static int op_start(struct ctx *c, const struct prog_ins *in)
             return 0;
         }
         mp_close_unpassed(cr[0], pr[1]);
-        int64_t end = mono_ns() + scaled(P->cost.py_start); /* start-up */
+        /* a fresh interpreter's start-up; a fork server's child is a fork
+         * of an interpreter already started */
+        int64_t end = mono_ns() + (in->flags == START_SPAWN
+                                       ? scaled(P->cost.py_start) : 0);
         while (mono_ns() < end)
             ;
         char *b = buffer(4096);
@@ -1619,6 +1624,17 @@ static int op_start(struct ctx *c, const struct prog_ins *in)
     set(c, in->dst, pid);
     c->pc = in->jump;
     return 0;
+}
+
+/* The fork server's and the resource tracker's steps (prog.h's FSRV, the
+ * script fsrv.c runs in the simulator): a real run has no fork server
+ * (op_start makes a forkserver child as a spawned one), so no task of it
+ * ever reaches them; one that did would stop here. */
+static int op_fsrv(struct ctx *c, const struct prog_ins *in)
+{
+    (void)c;
+    (void)in;
+    _exit(70); /* EX_SOFTWARE */
 }
 
 static struct ctx *co_of(int64_t id);
@@ -2820,7 +2836,7 @@ static const op_fn ops[OP__COUNT] = {
     [OP_GET] = op_get, [OP_QFEED] = op_feed, [OP_MP_MANAGER] = op_mp_manager,
     [OP_MP_DICT] = op_mp_client, [OP_MP_SET] = op_mp_client,
     [OP_MP_GET] = op_mp_client, [OP_MP_SHUTDOWN] = op_mp_client,
-    [OP_MSRV] = op_msrv,
+    [OP_MSRV] = op_msrv, [OP_FSRV] = op_fsrv,
     [OP_MONKEY_PATCH] = op_monkey_patch, [OP_HUB] = op_hub,
     [OP_JOINALL] = op_joinall,
 };

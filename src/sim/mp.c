@@ -8,6 +8,7 @@
  *     child keeps the read end of to notice its parent's end), clone; the
  *     child closes the parent's ends and runs the target at once, with a
  *     copy of everything, as __main__;
+ *   forkserver: fsrv.c;
  *   spawn (popen_spawn_posix.py, util.spawnv_passfds, _posixsubprocess):
  *     the same two pipes and the error pipe of _posixsubprocess, vfork (the
  *     parent sleeps until the child execs); the child closes every fd it
@@ -35,13 +36,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
-/* What a task does at a START instruction */
-enum mp_role {
-    MP_PARENT,  /* the caller of start(); also a child re-running main */
-    MP_FORKED,  /* a child of the fork method, before its target */
-    MP_SPAWNED, /* a child of spawn: from vfork to the re-import of main */
-};
 
 /* The parent's fds (start_fd[]) */
 enum { FD_PARENT_R, FD_CHILD_W, FD_CHILD_R, FD_PARENT_W, FD_ERR_R, FD_ERR_W };
@@ -267,6 +261,8 @@ static int mp_parent(struct sim *s, struct task *t, const struct prog_ins *in)
     int spawn = in->flags != START_FORK;
     if (t->mp_boot && spawn)
         return mp_bootstrap_error(s, t);
+    if (in->flags == START_FORKSERVER)
+        return fsrv_start(s, t, in);
     switch (t->phase) {
     case 0: return mp_pipe(s, t, fd + FD_PARENT_R);
     case 1: return mp_pipe(s, t, fd + FD_CHILD_R);
@@ -308,6 +304,7 @@ static int mp_exec(struct sim *s, struct task *t, const struct prog_ins *in)
     switch (t->mp_role) {
     case MP_FORKED: return forked_child(s, t, in);
     case MP_SPAWNED: return spawn_child(s, t, in);
+    case MP_FS_CHILD: return fsrv_child(s, t, in);
     default: return mp_parent(s, t, in);
     }
 }

@@ -299,9 +299,13 @@ static void proc_exit(struct sim *s, struct task *t, int code, int sig)
     int zombie = proc_leaves_zombie(s, &s->tasks[proc]);
     for (int i = proc; i >= 0; i = s->tasks[i].next_thread)
         proc_task_kill(s, &s->tasks[i], code);
-    if (zombie) /* the parent is told; SIGCHLD's default action ignores it */
-        sim_emit(s, EV_SIGNAL, s->tasks[proc].parent, 3, -1, TL_SIGCHLD,
-                 TL_CHLD_INFO(s->tasks[proc].id, sig ? sig : code, sig));
+    if (zombie) { /* the parent is told; SIGCHLD's default action ignores
+                     it, a fork server's handler wakes its loop */
+        int64_t info = TL_CHLD_INFO(s->tasks[proc].id, sig ? sig : code, sig);
+        if (!fsrv_sigchld(s, s->tasks[proc].parent, info))
+            sim_emit(s, EV_SIGNAL, s->tasks[proc].parent, 3, -1, TL_SIGCHLD,
+                     info);
+    }
     proc_orphans(s, proc);
     for (int fd = s->w.procs[proc].nfds - 1; fd >= 0; fd--)
         if (fd < s->w.procs[proc].nfds && s->w.procs[proc].fds[fd].obj >= 0)
@@ -621,8 +625,8 @@ int proc_feeder_new(struct sim *s, struct task *t, const char *name, int pc,
     return c;
 }
 
-int proc_fork_new(struct sim *s, struct task *t, const char *name, int pc,
-                  int script)
+static int fork_new(struct sim *s, struct task *t, const char *name, int pc,
+                    int script, int vfork)
 {
     if (s->ntasks >= SIM_MAX_TASKS)
         return sim_fail(s, &s->p->code[t->pc], "more than %d tasks",
@@ -639,7 +643,7 @@ int proc_fork_new(struct sim *s, struct task *t, const char *name, int pc,
     t = &s->tasks[me];
     memcpy(s->tasks[c].slots, t->slots,
            (size_t)(s->p->tasks[t->decl].nslots) * sizeof *t->slots);
-    if (mem_new(s, c, t->proc) || gil_new(s, c))
+    if (!vfork && (mem_new(s, c, t->proc) || gil_new(s, c)))
         return -1;
     t = &s->tasks[me];
     s->tasks[t->proc].nchildren++;
@@ -656,6 +660,18 @@ int proc_fork_new(struct sim *s, struct task *t, const char *name, int pc,
     sim_cpu_kick(s);
     sched_wakeup_preempt(s, &s->tasks[c]);
     return c;
+}
+
+int proc_fork_new(struct sim *s, struct task *t, const char *name, int pc,
+                  int script)
+{
+    return fork_new(s, t, name, pc, script, 0);
+}
+
+int proc_vfork_new(struct sim *s, struct task *t, const char *name, int pc,
+                   int script)
+{
+    return fork_new(s, t, name, pc, script, 1);
 }
 
 static int find_task_by_id(const struct sim *s, int64_t id)
@@ -703,6 +719,9 @@ static int op_join(struct sim *s, struct task *t, const struct prog_ins *in)
         t->waiting_for = k;
         return sim_block(s, t, TW_THREAD, -1);
     }
+    int fj = fsrv_join(s, t, in); /* Process.join() of a forkserver child */
+    if (fj >= 0)
+        return fj;
     sim_sys_enter(s, t, SYS_WAIT4, id, in->dst2 >= 0); /* with &status */
     int any = in->nargs == 0 || in->a[0].kind == ARG_NONE;
     int live = 0;

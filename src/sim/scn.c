@@ -581,6 +581,50 @@ static int scn_manager(struct scn *S)
                          &S->p->mgr_pc, &S->p->mgr_script);
 }
 
+/* The fork server and the resource tracker that `start forkserver`
+ * starts: Lib/multiprocessing/forkserver.py's main() and
+ * resource_tracker.py's main() (CPython 3.11), one FSRV instruction per
+ * step on its line (fsrv.c) */
+static const char *const fsrv_text[] = {
+    "# The fork server (CPython 3.11, Lib/multiprocessing/forkserver.py), abridged",
+    "# started once, by the first start(): util.spawnv_passfds() (vfork, closes)",
+    "    execve(python3 -c 'from multiprocessing.forkserver import main; main(3, 5, ...)')",
+    "def main(listener_fd, alive_r, preload, sys_path):",
+    "    # preload is ['__main__'], but 3.11 never passes main_path: nothing is imported",
+    "    sig_r, sig_w = os.pipe()                   # pipe2: SIGCHLD's wakeup fd",
+    "    signal.signal(SIGCHLD, handler); signal.set_wakeup_fd(sig_w)",
+    "    selector.register(listener); (alive_r); (sig_r)  # epoll_create1, epoll_ctl",
+    "    while True:",
+    "        rfds = selector.select()               # epoll_wait",
+    "        if alive_r in rfds: raise SystemExit   # EOF: every client has exited",
+    "        if sig_r in rfds:                      # SIGCHLD: its handler wrote to sig_w",
+    "            os.read(sig_r, 65536)",
+    "            pid, sts = os.waitpid(-1, os.WNOHANG)  # each child that has exited",
+    "            write_signed(pid_to_fd.pop(pid), returncode); os.close(child_w)",
+    "        if listener in rfds:                   # a Process.start() connected",
+    "            s = listener.accept()[0]           # accept4",
+    "            child_r, child_w, *fds = reduction.recvfds(s, 257)  # recvmsg, SCM_RIGHTS",
+    "            s.close()",
+    "            pid = os.fork()                    # the child: _serve_one(), spawn._main()",
+    "            write_signed(child_w, pid)         # the pid, 8 bytes, to the client",
+    "            os.close(child_r); os.close(fd) for fd in fds  # child_w is kept",
+    "",
+    "# The resource tracker (resource_tracker.py), started first, the same way:",
+    "    execve(python3 -c 'from multiprocessing.resource_tracker import main;main(3)')",
+    "    for line in open(fd, 'rb'):                # each start() writes PROBE:0:noop",
+    "        cmd, name, rtype = line.split(b':')    # register/unregister names",
+    "    sys.exit(0)                                # EOF: every holder has exited",
+};
+static const int fsrv_line[FS__COUNT] = {3, 6, 7, 8, 10, 11, 13, 14, 15, 17,
+                                         18, 19, 20, 21, 22, 25, 26, 28};
+
+static int scn_fsrv(struct scn *S)
+{
+    return scn_generated(S, "forkserver (forkserver.py, resource_tracker.py)",
+                         fsrv_text, NELEM(fsrv_text), OP_FSRV, fsrv_line,
+                         FS__COUNT, 0, &S->p->fsrv_pc, &S->p->fsrv_script);
+}
+
 static int scn_server(struct scn *S)
 {
     struct scn_tok *name = scn_take(S), nt;
@@ -752,6 +796,8 @@ static int scn_top(struct scn *S)
         return -1;
     if (S->need_manager && scn_manager(S) < 0)
         return -1;
+    if (S->need_fsrv && scn_fsrv(S) < 0)
+        return -1;
     if (S->model_override && !S->p->nservers)
         return scn_err_at(S, 1, 1, "--model %s needs a server declaration "
                           "(server NAME { model M ... }); this file has none",
@@ -793,6 +839,7 @@ static struct prog *scn_prog_new(const char *path)
     p->fortify = 2;   /* -O2 -D_FORTIFY_SOURCE=2, as distributions build */
     p->feeder_pc = p->feeder_script = -1;
     p->mgr_pc = p->mgr_script = -1;
+    p->fsrv_pc = p->fsrv_script = -1;
     p->hub_pc = p->hub_script = -1;
     return p;
 }
