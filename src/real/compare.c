@@ -638,6 +638,12 @@ static const struct {
      "child then does what the fresh interpreter does: closes the fds it is "
      "not passed, computes for py_start, reads the parent's 883 bytes and "
      "re-runs the declaration's top-level code before the block"},
+    {"forkserver ", "the runner has no fork server: a forkserver child is "
+     "made as a spawned one is (a clone of the runner, its closes, the "
+     "parent's 883 bytes and the top-level code again, without the "
+     "start-up), so it is the parent's own child and its join a wait4; the "
+     "resource tracker, the server and the parent's calls to it (socket, "
+     "connect, sendmsg) are not made"},
     {"ipc-queue print-lock ", "a SemLock is made without sem_open's file "
      "(above), and the feeder thread waits on glibc's condition variable, "
      "whose futex calls the tracer does not stop on (only the scenario's own "
