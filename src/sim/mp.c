@@ -1,6 +1,6 @@
 /*
- * mp.c - multiprocessing's start methods: `pid = start [fork|spawn] { }`
- * is Process(target=...).start() in a CPython process, made of the
+ * mp.c - multiprocessing's start methods: `pid = start [fork|spawn|forkserver]
+ * { }` is Process(target=...).start() in a CPython process, made of the
  * syscalls CPython 3.11 makes for it on Linux (Lib/multiprocessing,
  * checked with strace -f):
  *
@@ -8,7 +8,6 @@
  *     child keeps the read end of to notice its parent's end), clone; the
  *     child closes the parent's ends and runs the target at once, with a
  *     copy of everything, as __main__;
- *   forkserver: fsrv.c;
  *   spawn (popen_spawn_posix.py, util.spawnv_passfds, _posixsubprocess):
  *     the same two pipes and the error pipe of _posixsubprocess, vfork (the
  *     parent sleeps until the child execs); the child closes every fd it
@@ -21,7 +20,9 @@
  *     during that import is CPython's RuntimeError ("An attempt has been
  *     made to start a new process before the current process has finished
  *     its bootstrapping phase"): the child prints the traceback and exits
- *     with 1.
+ *     with 1;
+ *   forkserver (forkserver.py, popen_forkserver.py): fsrv.c, which runs
+ *     the client's steps of the START and those of the server's children.
  *
  * The steps are phases of the START instruction (t->phase, bumped by every
  * syscall's end, sys_finish), for the parent and for the child alike: a

@@ -16,11 +16,13 @@
 #include "sim/scn.h"
 #include "sim/hub.h"
 #include "sim/scn_int.h"
+#include "sim/pool.h"
 #include "sim/server.h"
 #include "tl/tl.h"
 
 static const char *const decl_kw[] = {
     "title", "model", "machine", "caption", "process", "peer", "server",
+    "pool",
 };
 
 /* ---- top level ---------------------------------------------------------- */
@@ -368,6 +370,9 @@ static int scn_machine(struct scn *S, const struct scn_tok *kw)
     if (S->machine_ln)
         return scn_err(S, kw->off, "machine already given on line %d",
                        S->machine_ln);
+    if (S->npools) /* its captions counted the CPUs already */
+        return scn_err(S, kw->off, "machine must come before the pool "
+                       "declarations (a pool's captions count its CPUs)");
     S->machine_ln = S->ln + 1;
     if (scn_open(S, &brace) < 0)
         return -1;
@@ -395,7 +400,7 @@ static int scn_unknown_decl(struct scn *S, const struct scn_tok *t)
                            "mean '%s'?", t->len, t->s, n.best);
     }
     return scn_err(S, t->off, "expected title, model, machine, caption, "
-                   "process, server or peer, found %s",
+                   "process, server, pool or peer, found %s",
                    scn_desc(S, t, b, sizeof b));
 }
 
@@ -407,13 +412,12 @@ static int scn_unknown_decl(struct scn *S, const struct scn_tok *t)
  * settings filled in, compiled as a `process NAME` whose lines are the
  * generated text (a prog_script) rather than the file's.
  */
-static int scn_server_expand(struct scn *S, const struct scn_tok *name,
-                             const char *model, const struct server_cfg *c)
+/* Compile text, a generated `process` declaration titled title, in place
+ * of the file's lines (a template: server, pool); it takes text */
+static int scn_expanded(struct scn *S, const struct scn_tok *name, char *text,
+                        const char *title)
 {
     struct prog *p = S->p;
-    char nm[128];
-    snprintf(nm, sizeof nm, "%.*s", name->len, name->s);
-    char *text = server_expand(model, nm, c);
     struct prog_script *sc = scn_grow(p->scripts, &p->scriptcap,
                                       p->nscripts + 1, sizeof *sc);
     if (!text || !sc) {
@@ -424,8 +428,6 @@ static int scn_server_expand(struct scn *S, const struct scn_tok *name,
     sc += p->nscripts;
     memset(sc, 0, sizeof *sc);
     int idx = p->nscripts++;
-    char title[256];
-    snprintf(title, sizeof title, "%.128s (%.64s server)", nm, model);
     sc->title = strdup(title);
     int cap = 0;
     for (char *l = text, *nl; *l; l = *nl ? nl + 1 : nl) {
@@ -464,8 +466,19 @@ static int scn_server_expand(struct scn *S, const struct scn_tok *name,
         return r;
     p->tasks[p->ntasks - 1].script = idx;
     p->tasks[p->ntasks - 1].line = ln + 1;
-    p->nservers++;
     return 0;
+}
+
+static int scn_server_expand(struct scn *S, const struct scn_tok *name,
+                             const char *model, const struct server_cfg *c)
+{
+    char nm[128], title[256];
+    snprintf(nm, sizeof nm, "%.*s", name->len, name->s);
+    snprintf(title, sizeof title, "%.128s (%.64s server)", nm, model);
+    int r = scn_expanded(S, name, server_expand(model, nm, c), title);
+    if (r >= 0)
+        S->p->nservers++;
+    return r;
 }
 
 /*
@@ -700,6 +713,97 @@ static int scn_server(struct scn *S)
     return scn_server_expand(S, &nt, model, &c);
 }
 
+/*
+ * pool NAME {
+ *     workers 2      tasks 2      work 20ms      call apply_async
+ *     callback
+ * }  (one setting per line): multiprocessing.Pool as pool-apply.scn and
+ * pool-apply-async.scn write it out (pool.c), compiled as a `process NAME
+ * python` whose lines are the generated text.  The captions count the
+ * machine's CPUs: the machine block comes first.
+ */
+static int scn_pool(struct scn *S)
+{
+    struct scn_tok *name = scn_take(S), nt;
+    char b[64];
+    static const char *const keys[] = {"workers", "tasks", "work", "call",
+                                       "callback"};
+    enum { NKEYS = 5 };
+    struct pool_cfg c;
+    int brace, ln = S->ln, r, seen[NKEYS] = {0};
+    pool_cfg_default(&c);
+    c.cpus = S->p->ncpus;
+    if (name->kind != T_IDENT)
+        return scn_err(S, name->off, "expected a name: pool NAME {, found "
+                       "%s", scn_desc(S, name, b, sizeof b));
+    for (int i = 0; i < S->p->ntasks; i++)
+        if ((int)strlen(S->p->tasks[i].name) == name->len &&
+            memcmp(S->p->tasks[i].name, name->s, (size_t)name->len) == 0)
+            return scn_err(S, name->off, "'%.*s' is already declared on line "
+                           "%d", name->len, name->s, S->p->tasks[i].line);
+    nt = *name;
+    char nbuf[128];
+    snprintf(nbuf, sizeof nbuf, "%.*s", name->len, name->s);
+    nt.s = nbuf;
+    if (scn_open(S, &brace) < 0)
+        return -1;
+    while ((r = scn_next(S)) > 0 && S->tok[0].kind != T_RBRACE) {
+        struct scn_tok *k = scn_take(S);
+        int i = 0;
+        while (i < NKEYS && !scn_word(k, keys[i]))
+            i++;
+        if (i == NKEYS) {
+            struct scn_near n = {k->s, k->len, NULL, 0};
+            if (k->kind == T_IDENT)
+                scn_near_list(&n, keys, NKEYS);
+            if (n.best)
+                return scn_err(S, k->off, "unknown pool setting '%.*s'; "
+                               "did you mean '%s'?", k->len, k->s, n.best);
+            return scn_err(S, k->off, "unknown pool setting %s: expected "
+                           "workers, tasks, work, call or callback",
+                           scn_desc(S, k, b, sizeof b));
+        }
+        if (seen[i])
+            return scn_err(S, k->off, "'%s' given twice (first on line %d)",
+                           keys[i], seen[i]);
+        seen[i] = S->ln + 1;
+        if (i == 3) { /* call apply | apply_async */
+            struct scn_tok *m = scn_take(S);
+            if (scn_word(m, "apply"))
+                c.async = 0;
+            else if (scn_word(m, "apply_async"))
+                c.async = 1;
+            else
+                return scn_err(S, m->off, "unknown call %s: expected apply or "
+                               "apply_async", scn_desc(S, m, b, sizeof b));
+            if (scn_expect_eol(S, "the call") < 0)
+                return -1;
+            continue;
+        }
+        if (i == 4) {
+            c.callback = 1;
+            if (scn_expect_eol(S, "callback") < 0)
+                return -1;
+            continue;
+        }
+        static const int unit[] = {U_NONE, U_NONE, U_TIME};
+        static const int64_t lo[] = {1, 1, 0}, hi[] = {32, 64, 60000000000LL};
+        int64_t *dst[] = {&c.workers, &c.tasks, &c.work};
+        if (scn_mvalue(S, keys[i], unit[i], lo[i], hi[i], dst[i]) < 0)
+            return -1;
+    }
+    if (scn_end_settings(S, r, ln, brace) < 0)
+        return -1;
+    if (c.callback && !c.async)
+        return scn_err_at(S, seen[4], 1, "apply() takes no callback (Pool.apply "
+                          "has none): write call apply_async");
+    S->npools++;
+    char title[256];
+    snprintf(title, sizeof title, "%.128s (Pool(%lld), %s)", nbuf,
+             (long long)c.workers, c.async ? "apply_async" : "apply");
+    return scn_expanded(S, &nt, pool_expand(nbuf, &c), title);
+}
+
 static int scn_decl(struct scn *S)
 {
     struct scn_tok *kw = scn_take(S);
@@ -717,6 +821,8 @@ static int scn_decl(struct scn *S)
         return scn_task(S, DECL_PEER);
     if (scn_word(kw, "server"))
         return scn_server(S);
+    if (scn_word(kw, "pool"))
+        return scn_pool(S);
     return scn_unknown_decl(S, kw);
 }
 
@@ -802,6 +908,9 @@ static int scn_top(struct scn *S)
         return scn_err_at(S, 1, 1, "--model %s needs a server declaration "
                           "(server NAME { model M ... }); this file has none",
                           S->model_override);
+    if (!S->p->model && S->npools && !S->server_model[0] &&
+        !(S->p->model = strdup("multiprocessing"))) /* the pool's label */
+        return scn_err_at(S, 1, 1, "out of memory");
     if (S->model_override || (!S->p->model && S->server_model[0])) {
         free(S->p->model); /* the label follows the servers' model */
         S->p->model = strdup(S->model_override ? S->model_override
