@@ -77,6 +77,7 @@ struct fsrv {
     uint8_t sig_pending; /* SIGCHLD arrived while the server was busy */
     uint8_t sig_intr;    /* ... while it slept in epoll_wait: EINTR */
     uint8_t rf_listener; /* the listener was among the ready fds */
+    int64_t sig_ret;     /* what the handler's rt_sigreturn gives back */
     int cur;            /* the request the server is serving, -1 */
     int64_t conn_fd;    /* ... and the fd of its connection */
     char path[64];
@@ -674,9 +675,10 @@ static int open_fd(struct sim *s, int proc, int64_t fd)
 }
 
 /* The next fd the child closes: the listener and the selector's epoll fd
- * (main), then _serve_one's unused_fds: alive_r, its child_w, sig_r,
- * sig_w and the child_w of every other child the server keeps; -1 */
-static int child_next_close(struct sim *s, const struct task *c)
+ * (main, first: first != 0), then _serve_one's unused_fds: alive_r, its
+ * child_w, sig_r, sig_w and the child_w of every other child the server
+ * keeps; -1 */
+static int child_next_close(struct sim *s, const struct task *c, int first)
 {
     int me = (int)(c - s->tasks);
     const struct fsrv *f = fs_of_helper(s, c->parent);
@@ -684,9 +686,11 @@ static int child_next_close(struct sim *s, const struct task *c)
     int64_t order[6] = {c->start_fd[3], c->start_fd[4],
                         f ? f->s_alive : -1, r ? r->s_fd[1] : -1,
                         f ? f->sig_r : -1, f ? f->sig_w : -1};
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < (first ? 2 : 6); i++)
         if (open_fd(s, c->proc, order[i]))
             return (int)order[i];
+    if (first)
+        return -1;
     int n = s->w.procs[c->proc].nfds;
     for (int fd = 3; fd < n; fd++)
         if (s->w.procs[c->proc].fds[fd].obj >= 0 && fd != c->start_fd[0] &&
@@ -697,22 +701,30 @@ static int child_next_close(struct sim *s, const struct task *c)
 
 int fsrv_child(struct sim *s, struct task *t, const struct prog_ins *in)
 {
-    char args[96];
+    char args[160];
     switch (t->phase) {
-    case 0: { /* close what the server held, one fd at a time */
-        int fd = t->in_sys ? t->sys_fd : child_next_close(s, t);
+    case 0: case 4: { /* close what the server held, one fd at a time */
+        int fd = t->in_sys ? t->sys_fd : child_next_close(s, t, !t->phase);
         if (fd >= 0)
             return fs_close(s, t, fd);
-        t->phase = 2;
+        t->phase += 2;
         return GO_NEXT;
     }
-    case 1:
-        t->phase = 0;
+    case 1: case 5:
+        t->phase--;
         return GO_NEXT;
-    case 2: { /* parent_sentinel = os.dup(child_r) */
+    case 2: case 3: /* _serve_one puts the server's old handlers back */
+        sim_sys_enter_args(s, t, SYS_RT_SIGACTION, -1, 0, t->phase == 2
+            ? "SIGCHLD, {sa_handler=SIG_DFL, sa_mask=[], sa_flags=SA_RESTORER|"
+              "SA_ONSTACK, sa_restorer=0x7f3c1e45a050}, {sa_handler="
+              "0x7f3c1e8d4d00, ...}, 8"
+            : "SIGINT, {sa_handler=0x7f3c1e8d4d00, sa_mask=[], sa_flags="
+              "SA_RESTORER|SA_ONSTACK, sa_restorer=0x7f3c1e45a050}, "
+              "{sa_handler=SIG_IGN, ...}, 8");
+        return sim_sys_return(s, t, 0, sys_ns(s));
+    case 6: { /* parent_sentinel = os.dup(child_r) */
         snprintf(args, sizeof args, "%d, F_DUPFD_CLOEXEC, 0", t->start_fd[0]);
         sim_sys_enter_args(s, t, SYS_FCNTL, t->start_fd[0], 0, args);
-        t->advance = 1;
         int o = world_fd_obj(&s->w, t->proc, t->start_fd[0]);
         if (o < 0 || sim_fd_room(s, t->proc, 1) < 0)
             return sim_sys_return(s, t, o < 0 ? -EBADF : -EMFILE, sys_ns(s));
@@ -720,8 +732,8 @@ int fsrv_child(struct sim *s, struct task *t, const struct prog_ins *in)
         t->start_fd[5] = fd;
         return sim_sys_return(s, t, fd, sys_ns(s));
     }
-    case 3: /* spawn._main: pickle.load from child_r */
-        return fs_read(s, t, t->start_fd[0], 4096);
+    case 7: /* spawn._main: pickle.load from child_r */
+        return net_read(s, t, t->start_fd[0], 4096, 0);
     default: /* prepare(): the main module again, as __mp_main__ */
         t->phase = 0;
         t->advance = 0;
@@ -939,7 +951,13 @@ static int op_fsrv(struct sim *s, struct task *t, const struct prog_ins *in)
         }
         if (sub == 2) { /* the C handler: the signal's number to sig_w */
             f->sig_pending = 0;
+            f->sig_ret = t->ret == -EINTR ? -EINTR : 0;
             return fs_write(s, t, f->sig_w, 1, "\\21", 0, 0);
+        }
+        if (sub == 3) { /* its return: what the interrupted call returned */
+            sim_sys_enter_args(s, t, SYS_RT_SIGRETURN, -1, 0, "{mask=[]}");
+            t->advance = 1;
+            return sim_sys_return(s, t, f->sig_ret, sys_ns(s));
         }
         return fs_goto(s, t, FS_SELECT); /* epoll_wait again (PEP 475) */
     case FS_EXIT:
