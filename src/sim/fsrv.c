@@ -77,7 +77,9 @@ struct fsrv {
     uint8_t sig_pending; /* SIGCHLD arrived while the server was busy */
     uint8_t sig_intr;    /* ... while it slept in epoll_wait: EINTR */
     uint8_t rf_listener; /* the listener was among the ready fds */
+    uint8_t starting;    /* a thread is in ensure_running (holds _lock) */
     int64_t sig_ret;     /* what the handler's rt_sigreturn gives back */
+    uint8_t sig_after;   /* ... after an epoll_wait that returned events */
     int cur;            /* the request the server is serving, -1 */
     int64_t conn_fd;    /* ... and the fd of its connection */
     char path[64];
@@ -89,6 +91,7 @@ struct fsreq {
     int caller;         /* the client's task in start(), -1 once done */
     int pc;             /* its START instruction */
     int first;          /* it started the server (ensure_running's steps) */
+    int wait_lock;      /* it waits for the thread that starts the server */
     int cobj, sobj;     /* the client's socket and the server's end */
     int64_t cfd;
     int64_t parent_r, child_w, child_r, parent_w, dup_w; /* the client's */
@@ -414,7 +417,9 @@ static struct fsreq *req_new(struct sim *s, struct task *t,
     r->fs = fi;
     r->caller = (int)(t - s->tasks);
     r->pc = t->pc;
-    r->first = f->server < 0;
+    r->first = f->server < 0 && !f->starting;
+    r->wait_lock = f->starting; /* another thread is in ensure_running */
+    f->starting |= r->first;
     r->cobj = r->sobj = r->child = -1;
     r->cfd = r->parent_r = r->child_w = r->child_r = r->parent_w = -1;
     r->dup_w = -1;
@@ -483,6 +488,25 @@ int fsrv_start(struct sim *s, struct task *t, const struct prog_ins *in)
         if (!(r = req_new(s, t, in)))
             return GO_FAIL;
     }
+    if (r->wait_lock) { /* ForkServer._lock, held by the thread starting
+                           the server: a futex wait until it is done */
+        struct fsrv *g = &s->fsrv->f[r->fs];
+        if (t->phase == 1) {
+            r->wait_lock = 0;
+            t->phase = 0;
+        } else if (!t->in_sys) {
+            sim_sys_enter_args(s, t, SYS_FUTEX, -1, TL_FUTEX_WAIT,
+                               "0x7f3c1e9d2a40, FUTEX_WAIT_BITSET_PRIVATE|"
+                               "FUTEX_CLOCK_REALTIME, 0, NULL, "
+                               "FUTEX_BITSET_MATCH_ANY");
+            return sim_block(s, t, TW_FUTEX, -1);
+        } else if (g->starting) {
+            return sim_block(s, t, TW_FUTEX, -1);
+        } else {
+            return sim_sys_return(s, t, 0, sat_add(s->p->cost.syscall,
+                                                   s->p->cost.futex));
+        }
+    }
     int ri = (int)(r - s->fsrv->r);
     struct fsrv *f = &s->fsrv->f[r->fs];
     const int *steps = r->first ? steps_first : steps_again;
@@ -542,6 +566,18 @@ int fsrv_start(struct sim *s, struct task *t, const struct prog_ins *in)
         sim_sys_enter_args(s, t, SYS_WAIT4, -1, 0, args);
         return sim_sys_return(s, t, 0, sys_ns(s));
     case P_CSOCKET: {
+        if (r->first && f->starting) { /* ensure_running is done: the lock
+                                          is released (FUTEX_WAKE) */
+            f->starting = 0;
+            for (int i = 0; i < s->fsrv->nr; i++) {
+                struct fsreq *q = &s->fsrv->r[i];
+                if (q->fs == r->fs && q->wait_lock && q->caller >= 0 &&
+                    s->w.tasks[q->caller].state == TS_BLOCKED)
+                    sim_wake(s, &s->tasks[q->caller]);
+            }
+            r = &s->fsrv->r[ri];
+            f = &s->fsrv->f[r->fs];
+        }
         int o = -1;
         int64_t fd = -1;
         int g = p_socket(s, t, in, &o, &fd);
@@ -866,6 +902,24 @@ static int fs_recvmsg(struct sim *s, struct task *t, struct fsrv *f,
     return g;
 }
 
+/* The ready fds of the selector, in main()'s order: alive_r, sig_r, the
+ * listener */
+static int fs_dispatch(struct sim *s, struct task *t, struct fsrv *f)
+{
+    int alive = 0, sig = 0;
+    f->rf_listener = 0;
+    for (int i = 0; i < t->nready; i++) {
+        alive |= t->ready[i] == f->s_alive;
+        sig |= t->ready[i] == f->sig_r;
+        f->rf_listener |= t->ready[i] == f->s_lfd;
+    }
+    if (alive)
+        return fs_goto(s, t, FS_EXIT);
+    if (sig)
+        return fs_goto(s, t, FS_SIGREAD);
+    return fs_goto(s, t, f->rf_listener ? FS_ACCEPT : FS_SELECT);
+}
+
 static int op_fsrv(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     struct fsrv *f = fs_of_helper(s, t->proc);
@@ -932,32 +986,26 @@ static int op_fsrv(struct sim *s, struct task *t, const struct prog_ins *in)
             return ep_call(s, t, OP_EPOLL_WAIT, f->ep, 3, -1, 0);
         }
         if (sub == 1) {
-            if (t->ret == -EINTR) {
+            if (t->ret == -EINTR || f->sig_pending) { /* the handler first */
+                f->sig_after = t->ret != -EINTR; /* it returned events */
                 t->phase = 2;
                 return GO_NEXT;
             }
-            int alive = 0, sig = 0;
-            f->rf_listener = 0;
-            for (int i = 0; i < t->nready; i++) {
-                alive |= t->ready[i] == f->s_alive;
-                sig |= t->ready[i] == f->sig_r;
-                f->rf_listener |= t->ready[i] == f->s_lfd;
-            }
-            if (alive)
-                return fs_goto(s, t, FS_EXIT);
-            if (sig)
-                return fs_goto(s, t, FS_SIGREAD);
-            return fs_goto(s, t, f->rf_listener ? FS_ACCEPT : FS_SELECT);
+            return fs_dispatch(s, t, f);
         }
         if (sub == 2) { /* the C handler: the signal's number to sig_w */
             f->sig_pending = 0;
-            f->sig_ret = t->ret == -EINTR ? -EINTR : 0;
+            f->sig_ret = t->ret; /* the interrupted call's result */
             return fs_write(s, t, f->sig_w, 1, "\\21", 0, 0);
         }
-        if (sub == 3) { /* its return: what the interrupted call returned */
+        if (sub == 3) { /* its return gives that result back */
             sim_sys_enter_args(s, t, SYS_RT_SIGRETURN, -1, 0, "{mask=[]}");
             t->advance = 1;
             return sim_sys_return(s, t, f->sig_ret, sys_ns(s));
+        }
+        if (f->sig_after) { /* the events epoll_wait returned */
+            f->sig_after = 0;
+            return fs_dispatch(s, t, f);
         }
         return fs_goto(s, t, FS_SELECT); /* epoll_wait again (PEP 475) */
     case FS_EXIT:
