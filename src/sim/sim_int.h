@@ -463,6 +463,18 @@ static inline int64_t *sim_slot(struct task *t, int slot)
 {
     return sim_slot_shared(t, slot) ? &t->mem[slot].v : &t->slots[slot];
 }
+/* Operand i of in: a constant, or the variable it names (0 if absent);
+ * inline, since every operation reads its operands through it */
+static inline int64_t sim_arg(const struct task *t, const struct prog_ins *in,
+                              int i)
+{
+    if (i >= in->nargs)
+        return 0;
+    const struct prog_arg *a = &in->a[i];
+    if (a->kind == ARG_SLOT)
+        return sim_slot_shared(t, (int)a->v) ? t->mem[a->v].v : t->slots[a->v];
+    return a->v;
+}
 void sim_cpu_kick(struct sim *s);
 void sim_cpu_release(struct sim *s, struct task *t);
 void sim_waiter_unlink(struct sim *s, struct task *t);
@@ -558,7 +570,6 @@ static inline int sim_kthread(const struct sim *s, int task)
 }
 long sim_emit(struct sim *s, int type, int task, int sub, int obj, int64_t a,
               int64_t b);
-int64_t sim_arg(const struct task *t, const struct prog_ins *in, int i);
 int sim_fd_obj(struct sim *s, const struct task *t, int64_t fd);
 /* Enter syscall sys once per instruction (a retried call does not re-enter) */
 void sim_sys_enter(struct sim *s, struct task *t, int sys, int64_t fd,
