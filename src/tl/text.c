@@ -167,6 +167,19 @@ char *tl_poll_bits_text(char *buf, size_t len, unsigned bits, int epoll)
     return buf;
 }
 
+char *tl_wstatus_text(char *buf, size_t len, int wstatus)
+{
+    struct sb b, *sb = &b;
+    sb_init(sb, buf, len);
+    int sig = wstatus & 0x7f;
+    if (sig == 0)
+        SB("[{WIFEXITED(s) && WEXITSTATUS(s) == %d}]", (wstatus >> 8) & 0xff);
+    else
+        SB("[{WIFSIGNALED(s) && WTERMSIG(s) == %s%s}]", tl_signal_name(sig),
+           wstatus & 0x80 ? " && WCOREDUMP(s)" : "");
+    return buf;
+}
+
 char *tl_fdev_text(char *buf, size_t len, int kind, const int32_t *fd,
                    const uint32_t *ev, int n, int64_t total)
 {
@@ -522,6 +535,23 @@ static void enter_text(struct sb *sb, const struct tl *tl, const struct tl_ev *e
 static int epoll_split(const struct tl *tl, const struct tl_ev *e)
 {
     return e->sub == SYS_EPOLL_WAIT && !(e->b > 0 && e->b <= tl->nstrs);
+}
+
+/* A wait4 that asked for the status, which the dump shows at its return
+ * as strace does ("<... wait4 resumed>[{WIFEXITED(s) && ...}], 0, NULL)"):
+ * one of the simulator's, which has no argument list as strace printed it */
+static int wait_split(const struct tl *tl, const struct tl_ev *e)
+{
+    return e->sub == SYS_WAIT4 && e->a && !(e->b > 0 && e->b <= tl->nstrs);
+}
+
+/* wait4's arguments after the pid, once it returned ret: the status (a
+ * failed call wrote none: strace shows the pointer, "...") */
+static void wait_args(struct sb *sb, const struct tl *tl, const struct tl_ev *ret)
+{
+    const char *st = ret->a > 0 ? obj_str(tl, ret) : NULL;
+    sb_s(sb, st ? st : ret->a > 0 ? "[...]" : "...");
+    sb_s(sb, ", 0, NULL)");
 }
 
 /* epoll_wait's arguments after the fd, once it returned ret: the events
@@ -911,6 +941,10 @@ static void ev_text(struct sb *sb, const struct tl *tl, long i)
             SB("epoll_wait(%d, <unfinished ...>", e->obj);
             break;
         }
+        if (wait_split(tl, e)) { /* and the status */
+            SB("wait4(%d, <unfinished ...>", e->obj > 0 ? e->obj : -1);
+            break;
+        }
         struct sb c = sb_rest(sb, TL_TEXT_MAX);
         enter_text(&c, tl, e);
         sb_join(sb, &c);
@@ -929,6 +963,8 @@ static void ev_text(struct sb *sb, const struct tl *tl, long i)
             epoll_args(&c, tl, in, e);
             sb_join(sb, &c);
             sb_mem(sb, ")", 1);
+        } else if (in && in->sub == e->sub && wait_split(tl, in)) {
+            wait_args(sb, tl, e);
         }
         ret_tail(sb, tl, e->sub, in ? in->a : 0, e);
         break;
@@ -1032,6 +1068,11 @@ static void ev_text(struct sb *sb, const struct tl *tl, long i)
         else if (e->sub == 2)
             SB("--- %s raised while one is pending: merged (standard signals "
                "do not queue) ---", tl_signal_name((int)e->a));
+        else if (e->sub == 1 && e->a == TL_SIGCHLD && TL_CHLD_PID(e->b) > 0)
+            SB("--- SIGCHLD {si_signo=SIGCHLD, si_code=%s, si_pid=%d, "
+               "si_status=%d} --- handler runs",
+               TL_CHLD_KILLED(e->b) ? "CLD_KILLED" : "CLD_EXITED",
+               TL_CHLD_PID(e->b), TL_CHLD_STATUS(e->b));
         else if (e->sub == 1)
             SB("--- %s {si_signo=%s%s} --- handler runs",
                tl_signal_name((int)e->a), tl_signal_name((int)e->a),
@@ -1289,6 +1330,11 @@ int tl_dump(const struct tl *tl, FILE *out)
             sb_s(&c, ", ");
             epoll_args(&c, tl, e, x);
             sb_mem(&c, ")", 1);
+        } else if (wait_split(tl, e) && x->sub == e->sub) {
+            sb_s(&c, "wait4(");
+            sb_i(&c, e->obj > 0 ? e->obj : -1);
+            sb_s(&c, ", ");
+            wait_args(&c, tl, x);
         } else {
             enter_text(&c, tl, e);
         }
