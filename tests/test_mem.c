@@ -454,6 +454,44 @@ static void test_zombie_until_wait(void **state)
     tl_free(tl);
 }
 
+/* do_exit closes the files (exit_files) before exit_notify: the reader of
+ * a pipe whose last writer exits sees end of file before the writer is a
+ * zombie and its parent gets SIGCHLD; an orphan is adopted before its
+ * parent's own end */
+static void test_exit_closes_files_first(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process shell {\n"
+        "    r, w = pipe\n"
+        "    pid = fork worker {\n"
+        "        k = fork late {\n            close w\n            sleep 5ms\n        }\n"
+        "        sleep 1ms\n        exit 3\n    }\n"
+        "    close w\n"
+        "    n = read r 10\n"
+        "    p, st = wait pid\n"
+        "}\n");
+    int w = task_id(tl, "worker"), late = task_id(tl, "late");
+    long eof = -1, closed = -1, adopted = -1, zombie = -1, chld = -1;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_EOF && eof < 0)
+            eof = (long)i;
+        if (e->type == EV_FD_CLOSE && e->task == w)
+            closed = (long)i;
+        if (e->type == EV_REPARENT && e->task == late)
+            adopted = (long)i;
+        if (e->type == EV_STATE && e->task == w && e->sub == TS_ZOMBIE)
+            zombie = (long)i;
+        if (e->type == EV_SIGNAL && e->a == TL_SIGCHLD && e->task == 0)
+            chld = (long)i;
+    }
+    assert_true(eof > 0 && closed > eof && adopted > closed);
+    assert_true(zombie > adopted && chld > zombie);
+    assert_int_equal(tl->ev[eof].t, tl->ev[zombie].t);
+    tl_free(tl);
+}
+
 /* A parent that exits first: init adopts its children and reaps them */
 static void test_orphans(void **state)
 {
@@ -532,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_condition_variable),
         cmocka_unit_test(test_semaphore),
         cmocka_unit_test(test_zombie_until_wait),
+        cmocka_unit_test(test_exit_closes_files_first),
         cmocka_unit_test(test_orphans),
         cmocka_unit_test(test_parse_errors),
     };

@@ -670,8 +670,12 @@ static int in_panel(const char *txt, const char *panel, const char *text)
             return 0;
         const char *hit = strstr(c, text);
         if (hit) {
-            /* inside this panel: before its right border */
-            const char *end = strstr(c + 3, "\xe2\x94\x82");
+            /* inside this panel: before its right border (past the bar
+               that marks a changed row, right after the left border) */
+            const char *b = c + 3;
+            if (!strncmp(b, "\xe2\x94\x82", 3))
+                b += 3;
+            const char *end = strstr(b, "\xe2\x94\x82");
             return !end || hit < end;
         }
     }

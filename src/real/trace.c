@@ -1388,13 +1388,13 @@ static int on_end(struct build *b, struct rec *r)
         return rc;
     k->dead = 1;
     k->blocked = 0;
-    if ((rc = emit(b, tm, EV_STATE, k->idx, TS_EXITED, -1,
-                   sig > 0 ? 128 + sig : r->c.ret, 0, 0)))
+    /* the last task's exit_files closes the fds before its exit_notify
+     * (kernel/exit.c), as the simulator shows it */
+    if (--b->tasks[k->proc].live == 0 && (rc = proc_gone(b, k->proc, tm)))
         return rc;
-    struct ttask *p = &b->tasks[k->proc];
-    if (--p->live == 0)
-        return proc_gone(b, k->proc, tm);
-    return 0;
+    k = &b->tasks[t];
+    return emit(b, tm, EV_STATE, k->idx, TS_EXITED, -1,
+                sig > 0 ? 128 + sig : r->c.ret, 0, 0);
 }
 
 /* Moments: key = time, then submission order (entry before return) */

@@ -245,9 +245,23 @@ static int proc_leaves_zombie(const struct sim *s, const struct task *t)
            t->parent >= 0 && !s->tasks[t->parent].exited;
 }
 
-static void proc_task_kill(struct sim *s, struct task *t, int code)
+/* t's end as a state: a zombie until its parent's wait4, or gone */
+static void proc_task_state(struct sim *s, struct task *t)
 {
     int me = (int)(t - s->tasks);
+    if (proc_leaves_zombie(s, t)) {
+        sim_emit_state(s, me, TS_ZOMBIE, -1, t->code);
+    } else if (t->parent == TL_REAP_INIT && t->proc == me) {
+        t->reaped = 1; /* init waits for its children at once */
+        sim_emit_state(s, me, TS_EXITED, TL_REAP_INIT, t->code);
+    } else {
+        sim_emit_state(s, me, TS_EXITED, -1, t->code);
+    }
+}
+
+/* t stops running; its state is told now, or by the caller (state 0) */
+static void proc_task_end(struct sim *s, struct task *t, int code, int state)
+{
     if (t->exited)
         return;
     sim_waiter_unlink(s, t);
@@ -260,15 +274,14 @@ static void proc_task_kill(struct sim *s, struct task *t, int code)
         s->cpu_busy[t->reserved] = 0;
         t->reserved = -1;
     }
-    if (proc_leaves_zombie(s, t)) {
-        sim_emit_state(s, me, TS_ZOMBIE, -1, code);
-    } else if (t->parent == TL_REAP_INIT && t->proc == me) {
-        t->reaped = 1; /* init waits for its children at once */
-        sim_emit_state(s, me, TS_EXITED, TL_REAP_INIT, code);
-    } else {
-        sim_emit_state(s, me, TS_EXITED, -1, code);
-    }
+    if (state)
+        proc_task_state(s, t);
     sim_cpu_release(s, t);
+}
+
+static void proc_task_kill(struct sim *s, struct task *t, int code)
+{
+    proc_task_end(s, t, code, 1);
 }
 
 /* proc is gone: its children are adopted by init (pid 1, or a subreaper
@@ -292,20 +305,31 @@ static void proc_orphans(struct sim *s, int proc)
     }
 }
 
-/* exit_group: every thread of the process ends, every fd is closed */
+/* exit_group, in do_exit's order (kernel/exit.c): every thread ends, and
+ * the last one's exit_files closes every fd (each file's release, a pipe's
+ * last writer or a socket's FIN, runs then, in exit_task_work); only then
+ * exit_notify gives the children to init, makes the process a zombie and
+ * sends its parent SIGCHLD, which wakes a wait4.  So a peer sees the EOF
+ * before the parent learns of the exit. */
 static void proc_exit(struct sim *s, struct task *t, int code, int sig)
 {
     int proc = t->proc;
-    int zombie = proc_leaves_zombie(s, &s->tasks[proc]);
-    for (int i = proc; i >= 0; i = s->tasks[i].next_thread)
+    struct task *p = &s->tasks[proc];
+    int zombie = proc_leaves_zombie(s, p);
+    for (int i = p->next_thread; i >= 0; i = s->tasks[i].next_thread)
         proc_task_kill(s, &s->tasks[i], code);
-    if (zombie) /* the parent is told; SIGCHLD's default action ignores it */
-        sim_emit(s, EV_SIGNAL, s->tasks[proc].parent, 3, -1, TL_SIGCHLD,
-                 TL_CHLD_INFO(s->tasks[proc].id, sig ? sig : code, sig));
-    proc_orphans(s, proc);
+    int told = !p->exited; /* the leader's state comes after its files */
+    proc_task_end(s, p, code, 0);
     for (int fd = s->w.procs[proc].nfds - 1; fd >= 0; fd--)
         if (fd < s->w.procs[proc].nfds && s->w.procs[proc].fds[fd].obj >= 0)
             net_fd_close(s, proc, fd);
+    proc_orphans(s, proc);
+    p = &s->tasks[proc];
+    if (told)
+        proc_task_state(s, p);
+    if (zombie) /* the parent is told; SIGCHLD's default action ignores it */
+        sim_emit(s, EV_SIGNAL, p->parent, 3, -1, TL_SIGCHLD,
+                 TL_CHLD_INFO(p->id, sig ? sig : code, sig));
     for (int i = proc; i >= 0; i = s->tasks[i].next_thread)
         proc_wake_waiters(s, i);
     sim_cpu_kick(s);

@@ -782,13 +782,18 @@ static void ret_tail(struct sb *sb, const struct tl *tl, int sys, int64_t arg,
 }
 
 /* The signal that killed the task exiting at i: the task's own event
- * before it is that signal raised, and the code is 128 + its number */
+ * before it is that signal raised, and the code is 128 + its number.  The
+ * process's fds close in between, at the same instant (do_exit's
+ * exit_files comes before exit_notify): those are looked past, however
+ * many; of earlier events, 64 at most */
 static int killed_by(const struct tl *tl, long i)
 {
     const struct tl_ev *e = &tl->ev[i];
-    for (long j = i - 1; j >= 0 && j >= i - 64; j--) {
+    for (long j = i - 1, n = 64; j >= 0; j--) {
         const struct tl_ev *s = &tl->ev[j];
-        if (s->task != e->task)
+        if (s->t != e->t && --n < 0)
+            break;
+        if (s->task != e->task || s->type == EV_FD_CLOSE)
             continue;
         if (s->type == EV_SIGNAL && s->sub == 0 && e->a == 128 + s->a)
             return (int)s->a;
