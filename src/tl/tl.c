@@ -38,7 +38,8 @@ void tl_free(struct tl *tl)
     for (int i = 0; i < tl->nqueues; i++)
         free(tl->queues[i].name);
     /* equal texts share a copy: free each once */
-    qsort(tl->strs, (size_t)tl->nstrs, sizeof *tl->strs, cmp_ptr);
+    if (tl->nstrs > 1)
+        qsort(tl->strs, (size_t)tl->nstrs, sizeof *tl->strs, cmp_ptr);
     for (int i = 0; i < tl->nstrs; i++)
         if (!i || tl->strs[i] != tl->strs[i - 1])
             free(tl->strs[i]);
