@@ -448,6 +448,18 @@ static void test_zombie_until_wait(void **state)
         }
     }
     assert_true(zombie > 0 && chld > zombie && reaped > chld);
+    /* what wait4 wrote in status, in strace's words at its return */
+    int nst = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type != EV_SYSCALL || e->sub != SYS_WAIT4 || e->a <= 0)
+            continue;
+        assert_true(e->obj <= -2);
+        const char *st = tl->strs[TL_OBJ_STR(e->obj)];
+        assert_string_equal(st, nst++ ? "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGFPE}]"
+                                      : "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]");
+    }
+    assert_int_equal(nst, 2);
     /* a zombie between its exit and the wait, at least 3 ms */
     assert_int_equal(state_at(tl, w, (size_t)reaped - 1), TS_ZOMBIE);
     assert_true(tl->ev[reaped].t - tl->ev[zombie].t > 3000000);

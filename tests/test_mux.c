@@ -592,6 +592,98 @@ static void test_fdev_text_limit(void **state)
     assert_string_equal(small, "[{fd=4, events=POLLOUT}, ...]");
 }
 
+/* The poll and epoll arrays as snprintf wrote them (before the builder
+ * did): the texts must be the same, cut at the same place */
+static void ref_bits(char *buf, size_t len, unsigned bits, int epoll)
+{
+    static const struct { unsigned bit; const char *name; } b[] = {
+        {0x1, "IN"}, {0x2, "PRI"}, {0x4, "OUT"}, {0x8, "ERR"}, {0x10, "HUP"},
+        {0x20, "NVAL"}, {0x40, "RDNORM"}, {0x80, "RDBAND"}, {0x100, "WRNORM"},
+        {0x200, "WRBAND"}, {0x400, "MSG"}, {0x2000, "RDHUP"},
+        {1u << 28, "EXCLUSIVE"}, {1u << 29, "WAKEUP"}, {1u << 30, "ONESHOT"},
+        {1u << 31, "ET"}};
+    size_t n = 0;
+    if (len)
+        buf[0] = 0;
+    for (size_t i = 0; i < sizeof b / sizeof *b && n < len; i++) {
+        if (!(bits & b[i].bit) || (!epoll && b[i].bit > 0x2000))
+            continue;
+        bits &= ~b[i].bit;
+        int w = snprintf(buf + n, len - n, "%s%s%s", n ? "|" : "",
+                         epoll ? "EPOLL" : "POLL", b[i].name);
+        n += w > 0 ? (size_t)w : 0;
+    }
+    if (bits && n < len)
+        snprintf(buf + n, len - n, "%s%#x", n ? "|" : "", bits);
+    else if (!n && len)
+        snprintf(buf, len, "0");
+}
+
+static void ref_fdev(char *buf, size_t len, int kind, const int32_t *fd,
+                     const uint32_t *ev, int n, int64_t total)
+{
+    if (len < 16) {
+        if (len)
+            buf[0] = 0;
+        return;
+    }
+    int shown = n < TL_FDEV_SHOWN ? n : TL_FDEV_SHOWN, i;
+    size_t k = 1, room = len - 7;
+    buf[0] = '[';
+    buf[1] = 0;
+    for (i = 0; i < shown; i++) {
+        char bits[160], one[256];
+        ref_bits(bits, sizeof bits, ev[i], kind == TL_FDEV_EPOLL);
+        const char *sep = i ? ", " : "";
+        if (kind == TL_FDEV_EPOLL)
+            snprintf(one, sizeof one, "%s{events=%s, data={u32=%u, u64=%u}}",
+                     sep, bits, (unsigned)fd[i], (unsigned)fd[i]);
+        else if (fd[i] < 0)
+            snprintf(one, sizeof one, "%s{fd=%d}", sep, (int)fd[i]);
+        else
+            snprintf(one, sizeof one, "%s{fd=%d, %s=%s}", sep, (int)fd[i],
+                     kind == TL_FDEV_REVENTS ? "revents" : "events", bits);
+        size_t w = strlen(one);
+        if (k + w > room)
+            break;
+        memcpy(buf + k, one, w + 1);
+        k += w;
+    }
+    if (i < n || total > i)
+        snprintf(buf + k, len - k, "%s...]", i ? ", " : "");
+    else
+        snprintf(buf + k, len - k, "]");
+}
+
+static void test_fdev_text_as_snprintf(void **state)
+{
+    (void)state;
+    uint64_t r = 42;
+    int32_t fd[40];
+    uint32_t ev[40];
+    for (int round = 0; round < 3000; round++) {
+        for (int i = 0; i < 40; i++) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            fd[i] = (int32_t)(r >> 33) % 70000 - (round % 7 == 0 ? 3 : 0);
+            /* a few bits, or all of them, or unnamed ones */
+            unsigned bits = (unsigned)(r >> 7);
+            ev[i] = round % 3 == 0 ? bits : round % 3 == 1 ? bits & 0x2015 : 0;
+        }
+        size_t len = (size_t)(round % 331);
+        int n = round % 41, kind = round % 3;
+        int64_t total = n + (round % 5 == 0);
+        char a[400], b[400];
+        memset(a, 'x', sizeof a);
+        memset(b, 'x', sizeof b);
+        tl_poll_bits_text(a, len, ev[0], kind == TL_FDEV_EPOLL);
+        ref_bits(b, len, ev[0], kind == TL_FDEV_EPOLL);
+        assert_memory_equal(a, b, sizeof a);
+        tl_fdev_text(a, len, kind, fd, ev, n, total);
+        ref_fdev(b, len, kind, fd, ev, n, total);
+        assert_memory_equal(a, b, sizeof a);
+    }
+}
+
 /* Below the limit select works, and reports ready fds in fd order */
 static void test_select_ready_sorted(void **state)
 {
@@ -942,6 +1034,7 @@ int main(void)
         cmocka_unit_test(test_compare_web),
         cmocka_unit_test(test_poll_epoll_arrays_text),
         cmocka_unit_test(test_fdev_text_limit),
+        cmocka_unit_test(test_fdev_text_as_snprintf),
         cmocka_unit_test(test_accept_competes_with_exclusive),
         cmocka_unit_test(test_herd_newest_first),
         cmocka_unit_test(test_socket_sticky),

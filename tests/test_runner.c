@@ -401,6 +401,47 @@ static void test_compare_ready(void **state)
     tl_free(real);
 }
 
+/* The simulation of a program whose child exits with code; the parent
+ * waits with &status */
+static struct tl *exits_with(int code)
+{
+    char text[256], err[1024];
+    snprintf(text, sizeof text, "process p {\n    pid = fork c {\n        exit %d\n"
+             "    }\n    q, st = wait pid\n}\n", code);
+    struct prog *p = scn_parse("w.scn", text, strlen(text), err, sizeof err);
+    if (!p)
+        fail_msg("%s", err);
+    struct sim_opts so = {0};
+    struct tl *tl = sim_run(p, &so, err, sizeof err);
+    if (!tl)
+        fail_msg("%s", err);
+    prog_free(p);
+    return tl;
+}
+
+/* wait4's status is compared: exit 3 against exit 4 is not the same call */
+static void test_compare_wait_status(void **state)
+{
+    (void)state;
+    struct tl *a = exits_with(3), *b = exits_with(3), *c4 = exits_with(4);
+    struct real_cmp c;
+    assert_int_equal(real_compare(a, b, &c), 0);
+    if (!real_compare_agree(&c))
+        real_compare_dump(&c, stderr);
+    assert_true(real_compare_agree(&c));
+    real_compare_free(&c);
+    assert_int_equal(real_compare(a, c4, &c), 0);
+    assert_false(real_compare_agree(&c));
+    assert_int_equal(c.nresult, 1); /* wait4(1001) = 1001 [exit 3] | [exit 4] */
+    char txt[128];
+    real_compare_call_text(c4, c.rows[1].real_ev, txt, sizeof txt);
+    assert_string_equal(txt, "wait4(1001) = 1001 [exit 4]");
+    real_compare_free(&c);
+    tl_free(a);
+    tl_free(b);
+    tl_free(c4);
+}
+
 /* Without _FORTIFY_SOURCE (machine setting fortify 0), an fd past 1023
  * goes into a select set as a C program's FD_SET writes it, and select
  * goes on; fds 3 and up of the caller are not the scenario's */
@@ -526,6 +567,7 @@ int main(void)
         cmocka_unit_test(test_other_ops),
         cmocka_unit_test(test_select_unfortified),
         cmocka_unit_test(test_compare_ready),
+        cmocka_unit_test(test_compare_wait_status),
         cmocka_unit_test(test_switch_order),
         cmocka_unit_test(test_forever),
     };

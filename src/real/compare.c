@@ -5,7 +5,8 @@
  * does).  Each task's syscalls are a sequence of (syscall, result class):
  * a value, end of file (a read or recv that returned 0), EAGAIN, EINTR,
  * interrupted (a kernel restart code), another errno by name, or
- * unfinished.  The two sequences are aligned with the
+ * unfinished; a wait's ready fds and wait4's status, when both sides know
+ * them, must be the same too.  The two sequences are aligned with the
  * Myers diff (the shortest edit script), and every row that is not a match
  * is a divergence: a call only the simulation makes, a call only the real
  * run makes, or the same call with a different result.
@@ -171,7 +172,9 @@ static int collect(const struct tl *tl, int task, struct seq *s)
                    s->v[open].sys == e->sub) {
             s->v[open].ret = e->a;
             s->v[open].cls = cls_of(e->sub, e->a, 1);
-            const char *r = is_wait(e->sub) && e->a > 0 ? ret_str(tl, e) : NULL;
+            /* what a wait wrote back: its ready fds, or wait4's status */
+            const char *r = (is_wait(e->sub) || e->sub == SYS_WAIT4) && e->a > 0
+                                ? ret_str(tl, e) : NULL;
             if (r)
                 s->v[open].ready = ready_hash(r);
             open = -1;
@@ -264,6 +267,21 @@ static int64_t ret_of(const struct tl *tl, long ev)
                                           tl->ev[i].type == EV_SYS_ENTER))
             return tl->ev[i].type == EV_SYSCALL ? tl->ev[i].a : NO_RET;
     return NO_RET;
+}
+
+/* wait4's status, as the return of the call entered at ev wrote it; NULL
+ * if it is not known */
+static const char *wait_status(const struct tl *tl, long ev)
+{
+    const struct tl_ev *e = &tl->ev[ev];
+    if (e->sub != SYS_WAIT4)
+        return NULL;
+    for (size_t i = (size_t)ev + 1; i < tl->nev; i++)
+        if (tl->ev[i].task == e->task && (tl->ev[i].type == EV_SYSCALL ||
+                                          tl->ev[i].type == EV_SYS_ENTER))
+            return tl->ev[i].type == EV_SYSCALL && tl->ev[i].a > 0
+                       ? ret_str(tl, &tl->ev[i]) : NULL;
+    return NULL;
 }
 
 /* A read or recv that returned data */
@@ -381,10 +399,13 @@ static int align(struct real_cmp *c, int ts, int tr, const struct seq *a,
                 continue;
             const struct tl_ev *re = &c->real->ev[q->real_ev];
             int64_t rret = ret_of(c->real, q->real_ev);
+            const char *sst = wait_status(c->sim, p->sim_ev),
+                       *rst = wait_status(c->real, q->real_ev);
             if (re->sub != se->sub ||
                 cls_of(se->sub, sret, sret != NO_RET) !=
-                    cls_of(re->sub, rret, rret != NO_RET))
-                continue;
+                    cls_of(re->sub, rret, rret != NO_RET) ||
+                (sst && rst && strcmp(sst, rst)))
+                continue; /* not the same call: another status */
             p->mark = q->mark = REAL_CMP_MOVED;
             p->why = q->why = REAL_WHY_ORDER;
             c->ndiff -= 2;
@@ -561,6 +582,13 @@ void real_compare_call_text(const struct tl *tl, long ev, char *buf, size_t len)
             }
         if (k)
             snprintf(fds + k, sizeof fds - k, "]");
+    }
+    const char *st = wait_status(tl, ev); /* " [exit 3]", " [SIGTERM]" */
+    const char *x = st ? strstr(st, "== ") : NULL;
+    if (x) {
+        int k = (int)strcspn(x + 3, " }");
+        snprintf(fds, sizeof fds, " [%s%.*s]", strstr(st, "WIFEXITED") ? "exit " : "",
+                 k, x + 3);
     }
     char arg[24] = "";
     if (e->obj >= 0)

@@ -184,7 +184,12 @@ static int feed_call(struct trace *tr, const struct real_log *log,
     case SYS_kill: case SYS_tgkill:
         c.arg = r->nr == SYS_kill ? a[1] : a[2];
         break;
-    case SYS_wait4: c.arg = a[0]; break;
+    case SYS_wait4: /* the tracer read the status at the return (a) */
+        c.arg = a[0];
+        c.size = !a[1] ? 0 : r->ret > 0 ? TRACE_WSTATUS_ASKED | TRACE_WSTATUS_SET |
+                                           (r->a & 0xffff)
+                                         : TRACE_WSTATUS_ASKED;
+        break;
     case SYS_rt_sigaction:
         c.arg = a[0];
         c.size = r->b;

@@ -167,6 +167,36 @@ static int sig_num(const char *p, size_t n)
 /* ---- text helpers -------------------------------------------------------- */
 
 /* Does [p, p+n) hold the word w (not as a part of a longer name)? */
+/* wait4's status argument as strace prints it, as trace_call.size has it:
+ * "NULL" 0; "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]" or
+ * "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGTERM && WCOREDUMP(s)}]" the word
+ * the kernel wrote; an address (the call failed) asked, nothing written */
+static int has_word(const char *p, size_t n, const char *w);
+
+static int64_t wstatus_of(struct span a)
+{
+    if (a.n == 4 && !memcmp(a.p, "NULL", 4))
+        return 0;
+    static const char ex[] = "WEXITSTATUS(s) == ", sg[] = "WTERMSIG(s) == ";
+    for (size_t i = 0; i < a.n; i++) {
+        size_t rest = a.n - i;
+        if (rest > sizeof ex - 1 && !memcmp(a.p + i, ex, sizeof ex - 1)) {
+            const char *d = a.p + i + sizeof ex - 1, *e = d;
+            while (e < a.p + a.n && *e >= '0' && *e <= '9')
+                e++;
+            return TRACE_WSTATUS_ASKED | TRACE_WSTATUS_SET |
+                   ((dec(d, e) & 0xff) << 8);
+        }
+        if (rest > sizeof sg - 1 && !memcmp(a.p + i, sg, sizeof sg - 1)) {
+            const char *d = a.p + i + sizeof sg - 1;
+            int core = has_word(a.p, a.n, "WCOREDUMP");
+            return TRACE_WSTATUS_ASKED | TRACE_WSTATUS_SET |
+                   (sig_num(d, (size_t)(a.p + a.n - d)) & 0x7f) | (core ? 0x80 : 0);
+        }
+    }
+    return TRACE_WSTATUS_ASKED;
+}
+
 static int has_word(const char *p, size_t n, const char *w)
 {
     size_t wl = strlen(w);
@@ -1095,6 +1125,8 @@ static void fill(struct trace_call *c, struct span *a, int na, struct span ret,
             c->size = num_or(ARG(2), 0);
         else if (is(s, "wait4") || is(s, "waitid")) {
             c->arg = num_or(ARG(is(s, "waitid") ? 1 : 0), -1);
+            if (is(s, "wait4"))
+                c->size = wstatus_of(ARG(1));
             struct span fl = ARG(2);
             if (is(s, "waitid"))
                 fl = ARG(3);

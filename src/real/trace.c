@@ -954,6 +954,8 @@ static int64_t enter_arg(const struct rec *r)
     case SYS_IO_URING_ENTER: return TL_URING_ENTER_ARG(c->size, c->arg);
     case SYS_EXIT: case SYS_EXIT_GROUP: case SYS_RT_SIGACTION: return c->arg;
     case SYS_BIND: case SYS_CONNECT: return c->arg;
+    case SYS_WAIT4: return (c->size & TRACE_WSTATUS_ASKED) != 0; /* as the
+                                                       simulator's: &status */
     default: return c->size;
     }
 }
@@ -1087,6 +1089,8 @@ static int on_enter(struct build *b, struct rec *r)
     }
     int32_t obj = c->fd; /* poll has none: the pollfd array instead, when
                             no argument list as strace printed it says it */
+    if (c->sys == SYS_WAIT4)
+        obj = c->arg > 0 ? (int32_t)c->arg : -1; /* the pid, as the simulator's */
     if (!text && (rc = call_array(b, r, 0, &obj)))
         return rc;
     if ((rc = emit(b, tm, EV_SYS_ENTER, k->idx, c->sys, obj, enter_arg(r), text,
@@ -1318,6 +1322,16 @@ static int on_return(struct build *b, struct rec *r)
     int32_t obj = c->fd; /* or what it wrote back, when it did */
     if (!rc)
         rc = call_array(b, r, 1, &obj);
+    if (!rc && c->sys == SYS_WAIT4) {
+        obj = c->arg > 0 ? (int32_t)c->arg : -1;
+        if (ret > 0 && (c->size & TRACE_WSTATUS_SET)) { /* the status */
+            char st[64];
+            int id = call_str(b, tl_wstatus_text(st, sizeof st, (int)(c->size & 0xffff)));
+            if (id < 0)
+                return id;
+            obj = TL_STR_OBJ(id);
+        }
+    }
     if (rc)
         return rc;
     return emit(b, tm, EV_SYSCALL, b->tasks[t].idx, c->sys, obj, ret,

@@ -67,6 +67,8 @@ struct trace_fdev {
 #define TRACE_SEL_EXCEPT 4u
 
 #define TRACE_FD_CLOEXEC 0x100u /* trace_call.flags: the new fd closes on exec */
+#define TRACE_WSTATUS_ASKED 0x10000 /* trace_call.size of wait4 */
+#define TRACE_WSTATUS_SET 0x20000
 
 /*
  * One syscall.  Fields a call does not have are -1 (fds, timeout_ns,
@@ -87,7 +89,9 @@ struct trace_fdev {
  *                      argument (F_SETFL: the O_ flag word)
  *   dup2/dup3          fd = oldfd, fd2 = newfd
  *   kill/tgkill/tkill  arg = signal
- *   wait4/waitid       arg = pid asked
+ *   wait4/waitid       arg = pid asked; wait4: size = TRACE_WSTATUS_ASKED
+ *                      when a status pointer was given, | TRACE_WSTATUS_SET
+ *                      | the word the kernel wrote there once it did
  *   rt_sigaction       arg = signal, size = 1 if it installs a handler
  *                      (not SIG_DFL or SIG_IGN), 0 if it restores one,
  *                      -1 if it only asks

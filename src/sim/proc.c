@@ -6,6 +6,7 @@
  * (say).
  */
 #include "sim/sim_int.h"
+#include "tl/text.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -319,6 +320,7 @@ static void proc_exit(struct sim *s, struct task *t, int code, int sig)
     for (int i = p->next_thread; i >= 0; i = s->tasks[i].next_thread)
         proc_task_kill(s, &s->tasks[i], code);
     int told = !p->exited; /* the leader's state comes after its files */
+    p->term_sig = (uint8_t)sig;
     proc_task_end(s, p, code, 0);
     for (int fd = s->w.procs[proc].nfds - 1; fd >= 0; fd--)
         if (fd < s->w.procs[proc].nfds && s->w.procs[proc].fds[fd].obj >= 0)
@@ -740,9 +742,18 @@ static int op_join(struct sim *s, struct task *t, const struct prog_ins *in)
         if (c->exited) { /* a zombie: reap it */
             c->reaped = 1;
             s->tasks[t->proc].nchildren--;
+            /* the word wait4 writes: the exit code << 8, or the signal
+               (no core dump: Debian's RLIMIT_CORE is 0) */
+            int wst = c->term_sig ? c->term_sig : (c->code & 0xff) << 8;
             sim_emit_state(s, i, TS_EXITED, me, c->code);
             t = &s->tasks[me];
-            t->ret2 = c->code;
+            t->ret2 = s->tasks[i].code;
+            if (in->dst2 >= 0) { /* strace shows it at the return */
+                char st[64];
+                int sid = sim_call_str(s, t, 1, tl_wstatus_text(st, sizeof st, wst));
+                if (sid >= 0)
+                    t->sys_fd = TL_STR_OBJ(sid);
+            }
             return sim_sys_return(s, t, c->id, s->p->cost.syscall);
         }
         live = 1;

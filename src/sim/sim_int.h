@@ -127,6 +127,7 @@ struct task {
     uint32_t gen;     /* bumps invalidate agenda items for the task */
     uint8_t external, in_sys, advance, exited, reaped, is_thread, pend;
     uint8_t is_coroutine;
+    uint8_t term_sig;   /* a process killed by a signal: that signal */
     uint8_t is_gen;     /* a generator (coro.c): runs only from next/send */
     uint8_t gen_at;     /* a generator: 0 created, 1 suspended at a yield,
                            2 running (or waiting in a next of its own) */

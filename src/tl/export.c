@@ -335,14 +335,14 @@ static void json_event(const struct tl *tl, size_t i, struct obuf *o)
         break;
     case EV_SYSCALL: {
         int strobj = (e->sub == SYS_SELECT || e->sub == SYS_POLL ||
-                      e->sub == SYS_EPOLL_WAIT) && e->obj <= -2 &&
-                     TL_OBJ_STR(e->obj) < tl->nstrs;
+                      e->sub == SYS_EPOLL_WAIT || e->sub == SYS_WAIT4) &&
+                     e->obj <= -2 && TL_OBJ_STR(e->obj) < tl->nstrs;
         ob_s(o, ",\"name\":\"");
         ob_s(o, tl_sys_name(e->sub));
         json_int(o, "\",\"fd\":", strobj ? enter_fd(tl, i) : e->obj);
         json_int(o, ",\"ret\":", e->a < 0 ? -1 : e->a);
         if (strobj && e->a > 0) { /* what it wrote back: "in [3]" */
-            ob_s(o, ",\"ready\":");
+            ob_s(o, e->sub == SYS_WAIT4 ? ",\"status\":" : ",\"ready\":");
             json_str(o, tl->strs[TL_OBJ_STR(e->obj)]);
         }
         const char *en = tl_errno_name(e->a);

@@ -138,6 +138,8 @@ char *tl_ret_detail_text(char *buf, size_t len, const struct tl *tl,
     return buf;
 }
 
+/* Built from strings (the engine words every epoll_wait's events): the
+ * same text, cut at the same place, as snprintf of each name made */
 char *tl_poll_bits_text(char *buf, size_t len, unsigned bits, int epoll)
 {
     /* <poll.h> and <sys/epoll.h>, by value */
@@ -147,21 +149,34 @@ char *tl_poll_bits_text(char *buf, size_t len, unsigned bits, int epoll)
         {0x200, "WRBAND"}, {0x400, "MSG"}, {0x2000, "RDHUP"},
         {1u << 28, "EXCLUSIVE"}, {1u << 29, "WAKEUP"}, {1u << 30, "ONESHOT"},
         {1u << 31, "ET"}};
-    size_t n = 0;
-    if (len)
-        buf[0] = 0;
-    for (size_t i = 0; i < sizeof b / sizeof *b && n < len; i++) {
+    struct sb sb_, *sb = &sb_;
+    sb_init(sb, buf, len);
+    for (size_t i = 0; i < sizeof b / sizeof *b && bits; i++) {
         if (!(bits & b[i].bit) || (!epoll && b[i].bit > 0x2000))
             continue;
         bits &= ~b[i].bit;
-        int w = snprintf(buf + n, len - n, "%s%s%s", n ? "|" : "",
-                         epoll ? "EPOLL" : "POLL", b[i].name);
-        n += w > 0 ? (size_t)w : 0;
+        if (sb->n)
+            sb_mem(sb, "|", 1);
+        sb_s(sb, epoll ? "EPOLL" : "POLL");
+        sb_s(sb, b[i].name);
     }
-    if (bits && n < len) /* what has no name: in hex, as strace does */
-        snprintf(buf + n, len - n, "%s%#x", n ? "|" : "", bits);
-    else if (!n && len)
-        snprintf(buf, len, "0");
+    if (bits) /* what has no name: in hex, as strace does */
+        SB("%s%#x", sb->n ? "|" : "", bits);
+    else if (!sb->n)
+        sb_mem(sb, "0", 1);
+    return buf;
+}
+
+char *tl_wstatus_text(char *buf, size_t len, int wstatus)
+{
+    struct sb b, *sb = &b;
+    sb_init(sb, buf, len);
+    int sig = wstatus & 0x7f;
+    if (sig == 0)
+        SB("[{WIFEXITED(s) && WEXITSTATUS(s) == %d}]", (wstatus >> 8) & 0xff);
+    else
+        SB("[{WIFSIGNALED(s) && WTERMSIG(s) == %s%s}]", tl_signal_name(sig),
+           wstatus & 0x80 ? " && WCOREDUMP(s)" : "");
     return buf;
 }
 
@@ -179,27 +194,42 @@ char *tl_fdev_text(char *buf, size_t len, int kind, const int32_t *fd,
     buf[1] = 0;
     for (i = 0; i < shown; i++) {
         char bits[160], one[256];
+        struct sb o = {one, 0, sizeof one}, *sb = &o;
+        one[0] = 0;
         tl_poll_bits_text(bits, sizeof bits, ev[i], kind == TL_FDEV_EPOLL);
-        const char *sep = i ? ", " : "";
-        if (kind == TL_FDEV_EPOLL)
-            snprintf(one, sizeof one, "%s{events=%s, data={u32=%u, u64=%u}}",
-                     sep, bits, (unsigned)fd[i], (unsigned)fd[i]);
-        else if (fd[i] < 0) /* poll skips it: strace shows the fd alone */
-            snprintf(one, sizeof one, "%s{fd=%d}", sep, (int)fd[i]);
-        else
-            snprintf(one, sizeof one, "%s{fd=%d, %s=%s}", sep, (int)fd[i],
-                     kind == TL_FDEV_REVENTS ? "revents" : "events", bits);
-        size_t w = strlen(one);
+        if (i)
+            sb_mem(sb, ", ", 2);
+        if (kind == TL_FDEV_EPOLL) {
+            sb_s(sb, "{events=");
+            sb_s(sb, bits);
+            sb_s(sb, ", data={u32=");
+            sb_i(sb, (uint32_t)fd[i]);
+            sb_s(sb, ", u64=");
+            sb_i(sb, (uint32_t)fd[i]);
+            sb_s(sb, "}}");
+        } else if (fd[i] < 0) { /* poll skips it: strace shows the fd alone */
+            sb_s(sb, "{fd=");
+            sb_i(sb, fd[i]);
+            sb_s(sb, "}");
+        } else {
+            sb_s(sb, "{fd=");
+            sb_i(sb, fd[i]);
+            sb_s(sb, kind == TL_FDEV_REVENTS ? ", revents=" : ", events=");
+            sb_s(sb, bits);
+            sb_s(sb, "}");
+        }
+        size_t w = o.n;
         if (k + w > room)
             break;
         memcpy(buf + k, one, w + 1);
         k += w;
     }
     /* strace stops at 32 entries; a caller may also have kept fewer */
+    struct sb rest = {buf, k, len};
     if (i < n || total > i)
-        snprintf(buf + k, len - k, "%s...]", i ? ", " : "");
+        sb_s(&rest, i ? ", ...]" : "...]");
     else
-        snprintf(buf + k, len - k, "]");
+        sb_s(&rest, "]");
     return buf;
 }
 
@@ -505,6 +535,23 @@ static void enter_text(struct sb *sb, const struct tl *tl, const struct tl_ev *e
 static int epoll_split(const struct tl *tl, const struct tl_ev *e)
 {
     return e->sub == SYS_EPOLL_WAIT && !(e->b > 0 && e->b <= tl->nstrs);
+}
+
+/* A wait4 that asked for the status, which the dump shows at its return
+ * as strace does ("<... wait4 resumed>[{WIFEXITED(s) && ...}], 0, NULL)"):
+ * one of the simulator's, which has no argument list as strace printed it */
+static int wait_split(const struct tl *tl, const struct tl_ev *e)
+{
+    return e->sub == SYS_WAIT4 && e->a && !(e->b > 0 && e->b <= tl->nstrs);
+}
+
+/* wait4's arguments after the pid, once it returned ret: the status (a
+ * failed call wrote none: strace shows the pointer, "...") */
+static void wait_args(struct sb *sb, const struct tl *tl, const struct tl_ev *ret)
+{
+    const char *st = ret->a > 0 ? obj_str(tl, ret) : NULL;
+    sb_s(sb, st ? st : ret->a > 0 ? "[...]" : "...");
+    sb_s(sb, ", 0, NULL)");
 }
 
 /* epoll_wait's arguments after the fd, once it returned ret: the events
@@ -894,6 +941,10 @@ static void ev_text(struct sb *sb, const struct tl *tl, long i)
             SB("epoll_wait(%d, <unfinished ...>", e->obj);
             break;
         }
+        if (wait_split(tl, e)) { /* and the status */
+            SB("wait4(%d, <unfinished ...>", e->obj > 0 ? e->obj : -1);
+            break;
+        }
         struct sb c = sb_rest(sb, TL_TEXT_MAX);
         enter_text(&c, tl, e);
         sb_join(sb, &c);
@@ -912,6 +963,8 @@ static void ev_text(struct sb *sb, const struct tl *tl, long i)
             epoll_args(&c, tl, in, e);
             sb_join(sb, &c);
             sb_mem(sb, ")", 1);
+        } else if (in && in->sub == e->sub && wait_split(tl, in)) {
+            wait_args(sb, tl, e);
         }
         ret_tail(sb, tl, e->sub, in ? in->a : 0, e);
         break;
@@ -1272,6 +1325,11 @@ int tl_dump(const struct tl *tl, FILE *out)
             sb_s(&c, ", ");
             epoll_args(&c, tl, e, x);
             sb_mem(&c, ")", 1);
+        } else if (wait_split(tl, e) && x->sub == e->sub) {
+            sb_s(&c, "wait4(");
+            sb_i(&c, e->obj > 0 ? e->obj : -1);
+            sb_s(&c, ", ");
+            wait_args(&c, tl, x);
         } else {
             enter_text(&c, tl, e);
         }

@@ -43,6 +43,11 @@ char *tl_poll_bits_text(char *buf, size_t len, unsigned bits, int epoll);
  *                    "[{events=EPOLLIN, data={u32=5, u64=5}}]"
  * fd[i], ev[i] (Linux bits) for the first n entries of total; strace
  * prints 32 entries at most, then "...". */
+/* The status wait4 wrote back, as strace prints it: the word the kernel
+ * stores (exit code << 8, or the signal, | 0x80 with a core dump):
+ * "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]",
+ * "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGTERM}]" */
+char *tl_wstatus_text(char *buf, size_t len, int wstatus);
 enum tl_fdev_kind { TL_FDEV_POLLFD, TL_FDEV_REVENTS, TL_FDEV_EPOLL };
 #define TL_FDEV_SHOWN 32
 char *tl_fdev_text(char *buf, size_t len, int kind, const int32_t *fd,

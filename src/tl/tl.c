@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 struct tl *tl_new(void)
 {
@@ -93,6 +95,28 @@ int tl_grow(void *pv, int *cap, int need, size_t size)
     return 0;
 }
 
+/* Make the pages of the next EV_AHEAD bytes of the event block resident
+ * at once.  A first write to each 4 KiB page is otherwise a page fault of
+ * its own (a fifth of a long run's CPU time went to them); one
+ * madvise(MADV_POPULATE_WRITE) over many pages is cheaper, and touches
+ * only what the next events will use.  Kernels before 5.14 say EINVAL,
+ * and the pages fault in one by one as before. */
+#define EV_AHEAD (2u << 20)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+static void ev_populate(struct tl *tl)
+{
+    uintptr_t page = 4096, base = (uintptr_t)tl->ev;
+    uintptr_t a = ((uintptr_t)(tl->ev + tl->nev) + page - 1) & ~(page - 1);
+    uintptr_t e = (uintptr_t)(tl->ev + tl->evcap) & ~(page - 1);
+    if (e > a + EV_AHEAD)
+        e = a + EV_AHEAD;
+    if (e > a)
+        (void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+    tl->evready = e > a ? (e - base) / sizeof *tl->ev : tl->evcap;
+}
+
 long tl_push(struct tl *tl, const struct tl_ev *ev)
 {
     if (tl->nev == tl->evcap) {
@@ -102,7 +126,10 @@ long tl_push(struct tl *tl, const struct tl_ev *ev)
             return -ENOMEM;
         tl->ev = p;
         tl->evcap = ncap;
+        tl->evready = ncap * sizeof *p >= 4 * EV_AHEAD ? tl->nev : ncap;
     }
+    if (tl->nev >= tl->evready)
+        ev_populate(tl);
     tl->ev[tl->nev] = *ev;
     return (long)tl->nev++;
 }

@@ -569,6 +569,7 @@ struct tl {
     int ncpus;
     struct tl_ev *ev;
     size_t nev, evcap;
+    size_t evready; /* tl_push: events up to here are on resident pages */
     struct tl_task *tasks;
     int ntasks, taskcap;
     struct tl_obj *objs;
