@@ -51,7 +51,8 @@ static int grow_to(void **arr, int *cap, int need, size_t sz)
     int old = *cap;
     if (grow_rows(arr, cap, need, sz, 8))
         return -ENOMEM;
-    memset((char *)*arr + (size_t)old * sz, 0, (size_t)(*cap - old) * sz);
+    if (*cap > old)
+        memset((char *)*arr + (size_t)old * sz, 0, (size_t)(*cap - old) * sz);
     return 0;
 }
 
