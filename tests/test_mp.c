@@ -3,10 +3,12 @@
  * lesson spawn-main.scn and small scenarios: a spawned child re-runs the
  * main module's unguarded top-level code and a forked one does not; a
  * start reached during that re-run fails as CPython's does; the syscalls
- * of each method, in CPython's order; the language's errors.  And Pool,
- * as pool-apply.scn and pool-apply-async.scn write it out: apply runs the
- * tasks one after another, apply_async at once and sooner, and every
- * callback runs in the parent's result-handler thread.
+ * of each method, in CPython's order; forkserver's children are the fork
+ * server's; the language's errors.  And Pool, as pool-apply.scn and
+ * pool-apply-async.scn write it out: apply runs the tasks one after
+ * another, apply_async at once and sooner, and every callback runs in the
+ * parent's result-handler thread; the `pool` template expands to those
+ * lessons' own text.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +22,7 @@
 
 #include "sim/scn.h"
 #include "sim/sim.h"
+#include "tl/text.h"
 #include "tl/world.h"
 #include "testlib.h"
 
@@ -287,6 +290,161 @@ static void expect_error(const char *text, const char *msg)
     assert_string_equal(e, msg);
 }
 
+/* The task that reaped task (the obj of its EXITED state), -1 if none */
+static int reaper(const struct tl *tl, int task)
+{
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type == EV_STATE && e->task == task && e->sub == TS_EXITED)
+            return e->obj;
+    }
+    return -1;
+}
+
+static int has_ret(const int64_t *v, int n, int64_t x)
+{
+    for (int i = 0; i < n; i++)
+        if (v[i] == x)
+            return 1;
+    return 0;
+}
+
+/* forkserver: the children are the fork server's (it forks, reaps and
+ * reports them), not the client's, whose fork and spawn children are its
+ * own; the server and the resource tracker are started once */
+static void test_forkserver_children(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "process app python {\n"
+        "    say \"top-level code\"\n"
+        "    if __name__ == \"__main__\" {\n"
+        "        a = start forkserver kid {\n"
+        "            compute 3ms\n"
+        "        }\n"
+        "        b = start forkserver kid {\n"
+        "            compute 3ms\n"
+        "        }\n"
+        "        c = start fork forked {\n"
+        "            compute 1ms\n"
+        "        }\n"
+        "        d = start spawn spawned {\n"
+        "            compute 1ms\n"
+        "        }\n"
+        "        pa, sa = wait a\n"
+        "        pb, sb = wait b\n"
+        "        wait c\n"
+        "        wait d\n"
+        "    }\n"
+        "}\n");
+    int app = task_id(tl, "app"), server = task_id(tl, "forkserver"),
+        tracker = task_id(tl, "resource_tracker"), k1 = task_id(tl, "kid"),
+        k2 = task_id(tl, "kid2"), forked = task_id(tl, "forked"),
+        spawned = task_id(tl, "spawned");
+    int helpers = 0; /* one server, one tracker */
+    for (int i = 0; i < tl->ntasks; i++)
+        helpers += !strncmp(tl->tasks[i].name, "forkserver", 10) ||
+                   !strncmp(tl->tasks[i].name, "resource_tracker", 16);
+    assert_int_equal(helpers, 2);
+    /* the helpers are app's children (vfork + execve) */
+    assert_int_equal(tl->tasks[server].parent, app);
+    assert_int_equal(tl->tasks[tracker].parent, app);
+    /* each forkserver child's parent is the server, which reaps it and
+     * whose wait4 returns its pid; app never waits for them */
+    int64_t w[16];
+    int nw = sys_rets(tl, server, SYS_WAIT4, w, 16);
+    for (int k = 0; k < 2; k++) {
+        int c = k ? k2 : k1;
+        assert_int_equal(tl->tasks[c].parent, server);
+        assert_int_equal(reaper(tl, c), server);
+        assert_true(has_ret(w, nw, 1000 + c));
+        assert_int_equal(exit_code(tl, c), 0);
+        /* a fork of the server, which never imported the main module: the
+         * child imports it as __mp_main__ and runs its top-level code */
+        assert_int_equal(tl->tasks[c].module, TL_MOD_MP_MAIN);
+        assert_int_equal(said(tl, c, "top-level code"), 1);
+    }
+    assert_int_equal(said(tl, server, "top-level code"), 0);
+    int64_t aw[16];
+    int naw = sys_rets(tl, app, SYS_WAIT4, aw, 16);
+    assert_false(has_ret(aw, naw, 1000 + k1));
+    assert_false(has_ret(aw, naw, 1000 + k2));
+    /* the control: fork and spawn children are app's, reaped by app */
+    assert_int_equal(tl->tasks[forked].parent, app);
+    assert_int_equal(tl->tasks[spawned].parent, app);
+    assert_int_equal(reaper(tl, forked), app);
+    assert_int_equal(reaper(tl, spawned), app);
+    /* the request went over the server's socket with SCM_RIGHTS */
+    int c[512], n = calls(tl, app, c, 512), sendmsg = 0, recvmsg = 0;
+    for (int i = 0; i < n; i++)
+        sendmsg += c[i] == TL_SYS_LINUX + 46;
+    n = calls(tl, server, c, 512);
+    for (int i = 0; i < n; i++)
+        recvmsg += c[i] == TL_SYS_LINUX + 47;
+    assert_int_equal(sendmsg, 2);
+    assert_int_equal(recvmsg, 2);
+    tl_free(tl);
+}
+
+static char *dump_of(const struct tl *tl)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(tl_dump(tl, f), 0);
+    fclose(f);
+    return buf;
+}
+
+/* `pool` with the lessons' settings expands to the lessons' own process:
+ * the same timeline, event for event, as pool-apply-async.scn and
+ * pool-apply.scn */
+static void test_pool_template_is_the_lesson(void **state)
+{
+    (void)state;
+    static const char *const decl[2] = {
+        "machine {\n    cpus 2\n}\n"
+        "pool main {\n    workers 2\n    tasks 2\n    work 20ms\n"
+        "    call apply_async\n    callback\n}\n",
+        "machine {\n    cpus 2\n}\n"
+        "pool main {\n    call apply\n}\n"};
+    static const char *const lesson[2] = {"scenarios/pool-apply-async.scn",
+                                          "scenarios/pool-apply.scn"};
+    for (int i = 0; i < 2; i++) {
+        struct tl *a = run_text(decl[i]), *b = run_file(lesson[i]);
+        char *da = dump_of(a), *db = dump_of(b);
+        assert_true(strlen(da) > 10000);
+        assert_string_equal(da, db);
+        free(da);
+        free(db);
+        tl_free(a);
+        tl_free(b);
+    }
+}
+
+/* Other settings: the counts and the captions follow them */
+static void test_pool_template_settings(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text("machine {\n    cpus 2\n}\n"
+                             "pool crunch {\n    workers 3\n    tasks 5\n"
+                             "    work 10ms\n}\n");
+    int main = task_id(tl, "crunch"), rh = task_id(tl, "crunch/results");
+    assert_int_equal(said(tl, main, "All five tasks are on their way"), 1);
+    assert_int_equal(said(tl, rh, "The result handler reads the result"), 5);
+    assert_int_equal(said(tl, main, "All five results are back after three "
+                     "tasks' time, about 30 ms"), 1);
+    int workers = 0;
+    for (int i = 0; i < tl->ntasks; i++)
+        workers += !strncmp(tl->tasks[i].name, "worker", 6) &&
+                   tl->tasks[i].parent == main;
+    assert_int_equal(workers, 3);
+    for (int i = 0; i < tl->ntasks; i++)
+        assert_true(exit_code(tl, i) == 0);
+    tl_free(tl);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -294,9 +452,18 @@ static void test_errors(void **state)
                  "t.scn:2:9: error: start is multiprocessing's "
                  "Process.start(): declare the process python (process "
                  "NAME python {)");
-    expect_error("process app python {\n    a = start forkserver {\n    }\n}\n",
-                 "t.scn:2:15: error: the forkserver start method is not "
-                 "modelled: use fork or spawn");
+    expect_error("pool p {\n    call apply\n    callback\n}\n",
+                 "t.scn:3:1: error: apply() takes no callback (Pool.apply "
+                 "has none): write call apply_async");
+    expect_error("pool p {\n}\nmachine {\n    cpus 2\n}\n",
+                 "t.scn:3:1: error: machine must come before the pool "
+                 "declarations (a pool's captions count its CPUs)");
+    expect_error("pool p {\n    worker 2\n}\n",
+                 "t.scn:2:5: error: unknown pool setting 'worker'; did you "
+                 "mean 'workers'?");
+    expect_error("pool p {\n    call map\n}\n",
+                 "t.scn:2:10: error: unknown call 'map': expected apply or "
+                 "apply_async");
     expect_error("process app {\n    if __name__ == \"__main__\" {\n    }\n}\n",
                  "t.scn:2:8: error: __name__ is the name of a Python module: "
                  "declare the process python (process NAME python {)");
@@ -308,6 +475,9 @@ int main(void)
         cmocka_unit_test(test_spawn_reruns_top_level),
         cmocka_unit_test(test_unguarded_start_fails),
         cmocka_unit_test(test_start_syscalls),
+        cmocka_unit_test(test_forkserver_children),
+        cmocka_unit_test(test_pool_template_is_the_lesson),
+        cmocka_unit_test(test_pool_template_settings),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_pool_apply_against_async),
         cmocka_unit_test(test_pool_callbacks_in_parent),

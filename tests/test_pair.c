@@ -544,7 +544,7 @@ static void test_reasons_in_docs(void **st)
     static const char *const differ[] = { "writeout", "shared-counter",
         "gil-cpu", "gil-io", "mp-cpu", "free-threaded", "sticky", "herd",
         "emfile", "spawn-main", "ipc-queue", "print-lock", "three-designs",
-        "pool-apply", "pool-apply-async" };
+        "pool-apply", "pool-apply-async", "forkserver" };
     for (size_t i = 0; i < sizeof differ / sizeof *differ; i++) {
         char path[80];
         snprintf(path, sizeof path, "scenarios/%s.scn", differ[i]);

@@ -162,6 +162,9 @@ static const struct {
     /* docs/real.md: the runner forks where CPython's spawn makes a vfork
      * and an execve (it is not an interpreter it could exec afresh) */
     {"scenarios/spawn-main.scn", DIFFERS},
+    /* docs/real.md: the runner forks the resource tracker and the fork
+     * server where CPython makes a vfork and an execve */
+    {"scenarios/forkserver.scn", DIFFERS},
     /* docs/real.md: ipc-queue's SemLocks; whether the in-process
      * semaphores make futex calls is the real threads' timing */
     {"scenarios/pool-apply.scn", DIFFERS},

@@ -93,6 +93,8 @@ static void test_shipped_scenarios(void **state)
                 last = p->hub_pc;
             if (p->mgr_pc >= 0 && p->mgr_pc < last)
                 last = p->mgr_pc;
+            if (p->fsrv_pc >= 0 && p->fsrv_pc < last)
+                last = p->fsrv_pc;
             last--;
             assert_int_equal(p->code[last].op, OP_EXIT);
             prog_free(p);

@@ -666,6 +666,12 @@ static const struct {
      "child then does what the fresh interpreter does: closes the fds it is "
      "not passed, computes for py_start, reads the parent's 883 bytes and "
      "re-runs the declaration's top-level code before the block"},
+    {"forkserver ", "the runner is not an interpreter it could exec "
+     "afresh, so the resource tracker and the fork server are each a clone "
+     "(fork) of the client where CPython makes a vfork and an execve (the "
+     "comparison shows those two clones as the divergences); the server's "
+     "socket is in the abstract namespace, with no chmod, and the server "
+     "runs forkserver.py's loop in C with the same calls"},
     {"ipc-queue print-lock ", "a SemLock is made without sem_open's file "
      "(above), and the feeder thread waits on glibc's condition variable, "
      "whose futex calls the tracer does not stop on (only the scenario's own "

@@ -83,6 +83,11 @@ struct shared {
     atomic_flag names_lock;
     int nnames;
     struct { char base[96]; int n; } names[512]; /* chosen names, counted */
+    /* forkserver: what each start asks of its server (the child's name and
+     * its START), found by the server's k-th accepted connection: the
+     * simulator's request; CPython's is in the pickled process object */
+    atomic_int nfsreq;
+    struct { int server, seq, pc; char name[96]; } fsreq[64];
     atomic_int children[];
 };
 
@@ -1536,7 +1541,8 @@ static int64_t thread_start(struct ctx *t)
  * spends the interpreter's start-up computing, reads the 883-byte pickle
  * its parent writes, and runs the declaration's top-level code again as
  * __mp_main__, then the block.  A spawn reached during that re-run is
- * CPython's RuntimeError: the traceback on fd 2 and exit status 1. */
+ * CPython's RuntimeError: the traceback on fd 2 and exit status 1.
+ * forkserver: fs_start, below. */
 static void mp_close_unpassed(int keep_a, int keep_b)
 {
     struct stat st; /* fstat is not traced: only the closes show */
@@ -1544,6 +1550,385 @@ static void mp_close_unpassed(int keep_a, int keep_b)
     for (int fd = 3; fd < top; fd++)
         if (fd != keep_a && fd != keep_b && fstat(fd, &st) == 0)
             res(close, fast3(SYS_close, fd, 0, 0));
+}
+
+/* ---- multiprocessing's forkserver (the simulator's fsrv.c) ----
+ * The first start of a process makes the resource tracker and the fork
+ * server, each a fork of the runner (not vfork and execve: the runner is
+ * not an interpreter it could exec afresh) that closes the fds it is not
+ * passed and computes for the interpreter's start-up; the server's
+ * AF_UNIX listener is in the abstract namespace (as the Manager's), so no
+ * chmod.  Every start connects, passes the four fds with SCM_RIGHTS,
+ * writes the 804-byte task and reads the child's pid; the server runs the
+ * FSRV steps of forkserver.py's main() with real epoll, accept4, recvmsg,
+ * fork and a SIGCHLD handler that writes to its wakeup pipe, and its
+ * child does _serve_one's closes, dups its end, reads the task and runs
+ * the main module again before the block.  join() of such a child is a
+ * poll and a read of its status pipe. */
+static struct {
+    pid_t server, tracker;      /* the client's helpers; 0: none yet */
+    int alive_w, tr_w;          /* the client's ends it keeps */
+    int nreq;                   /* requests made (client), taken (server) */
+    struct sockaddr_un addr;
+    socklen_t addrlen;
+    /* the server's */
+    int lfd, alive_r, sig_r, sig_w, ep, conn, got[4], listener;
+    pid_t forked;
+    struct { pid_t pid; int child_w; } kid[64];
+    int nkid;
+    int tfd;                    /* the tracker's end of its pipe */
+} rfs;
+/* the client's forkserver children: their status pipes */
+static struct { pid_t pid; int fd; } rfs_child[64];
+static int rfs_nchild;
+
+static int fs_pipe(int fd[2])
+{
+    fd[0] = fd[1] = -1;
+    return (int)res(pipe2, fast3(SYS_pipe2, (long)fd, O_CLOEXEC, 0));
+}
+
+static void fs_close(int fd)
+{
+    res(close, fast3(SYS_close, fd, 0, 0));
+}
+
+static void fs_probe(void)
+{
+    static const char probe[] = "PROBE:0:noop\n";
+    res(write, fast3(SYS_write, rfs.tr_w, (long)probe, 13));
+}
+
+/* A helper process (the tracker, the server): 0 in it, its pid in the
+ * client, -errno */
+static int fs_helper(struct ctx *c, const char *name, int step, int keep_a,
+                     int keep_b)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        snprintf(c->name, sizeof c->name, "%s", name);
+        c->kind = TK_PROCESS;
+        c->thread = 0;
+        c->next_co = NULL;
+        self->main = self->cur = c;
+        start_mark(c);
+        mp_close_unpassed(keep_a, keep_b);
+        int64_t end = mono_ns() + scaled(P->cost.py_start); /* start-up */
+        while (mono_ns() < end)
+            ;
+        c->pc = P->fsrv_pc + step;
+        c->block_end = -1;
+        return 0;
+    }
+    return (int)res(clone, pid);
+}
+
+static int fs_start(struct ctx *c, const struct prog_ins *in)
+{
+    char name[96];
+    if (!chosen_name(self->main, in, 1, name, sizeof name))
+        child_name(c, ".", name, sizeof name);
+    if (!rfs.server) { /* ensure_running: the tracker, then the server */
+        int tr[2], er[2], al[2];
+        fs_pipe(tr);
+        fs_pipe(er);
+        int pid = fs_helper(c, "resource_tracker", TR_READ, tr[0], -1);
+        if (pid == 0) {
+            rfs.tfd = tr[0];
+            return 0;
+        }
+        fs_close(er[0]);
+        fs_close(er[1]);
+        fs_close(tr[0]);
+        rfs.tracker = pid;
+        rfs.tr_w = tr[1];
+        int lfd = (int)res(socket, fast3(SYS_socket, AF_UNIX,
+                                         SOCK_STREAM | SOCK_CLOEXEC, 0));
+        memset(&rfs.addr, 0, sizeof rfs.addr);
+        rfs.addr.sun_family = AF_UNIX;
+        snprintf(rfs.addr.sun_path + 1, sizeof rfs.addr.sun_path - 1,
+                 "iosim-forkserver-%d", (int)getpid());
+        rfs.addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+                                  strlen(rfs.addr.sun_path + 1));
+        res(bind, fast3(SYS_bind, lfd, (long)&rfs.addr, rfs.addrlen));
+        res(listen, fast3(SYS_listen, lfd, 128, 0));
+        fs_pipe(al);
+        fs_pipe(er);
+        pid = fs_helper(c, "forkserver", FS_SIGPIPE, lfd, al[0]);
+        if (pid == 0) {
+            rfs.lfd = lfd;
+            rfs.alive_r = al[0];
+            return 0;
+        }
+        fs_close(er[0]);
+        fs_close(er[1]);
+        fs_close(al[0]);
+        fs_close(lfd);
+        rfs.server = pid;
+        rfs.alive_w = al[1];
+    } else { /* the tracker's _check_alive; is the server still there? */
+        fs_probe();
+        res(wait4, waitpid(rfs.server, NULL, WNOHANG));
+    }
+    int k = atomic_fetch_add(&SH->nfsreq, 1);
+    if (k < (int)(sizeof SH->fsreq / sizeof SH->fsreq[0])) {
+        SH->fsreq[k].server = rfs.server;
+        SH->fsreq[k].seq = rfs.nreq;
+        SH->fsreq[k].pc = c->pc;
+        snprintf(SH->fsreq[k].name, sizeof SH->fsreq[k].name, "%s", name);
+    }
+    rfs.nreq++;
+    int cfd = (int)res(socket, fast3(SYS_socket, AF_UNIX,
+                                     SOCK_STREAM | SOCK_CLOEXEC, 0));
+    res(connect, fast3(SYS_connect, cfd, (long)&rfs.addr, rfs.addrlen));
+    int pr[2], cr[2]; /* status: parent_r, child_w; data: child_r, parent_w */
+    fs_pipe(pr);
+    fs_pipe(cr);
+    fs_probe(); /* resource_tracker.getfd() */
+    int fds[4] = {cr[0], pr[1], rfs.alive_w, rfs.tr_w};
+    char cbuf[CMSG_SPACE(sizeof fds)], one = 4;
+    memset(cbuf, 0, sizeof cbuf);
+    struct iovec iov = {&one, 1};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                       .msg_controllen = sizeof cbuf};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof fds);
+    memcpy(CMSG_DATA(cm), fds, sizeof fds);
+    res(sendmsg, fast3(SYS_sendmsg, cfd, (long)&m, 0));
+    fs_close(cr[0]);
+    fs_close(pr[1]);
+    fs_close(cfd);
+    res(fcntl, fast3(SYS_fcntl, cr[1], F_DUPFD_CLOEXEC, 0)); /* _parent_w */
+    char *b = buffer(804);
+    res(write, fast3(SYS_write, cr[1], (long)b, b ? 804 : 0));
+    fs_close(cr[1]);
+    int64_t pid = 0; /* read_signed(self.sentinel) */
+    int64_t r = res(read, fast3(SYS_read, pr[0], (long)&pid, 8));
+    if (r == 8 && rfs_nchild < (int)(sizeof rfs_child / sizeof rfs_child[0])) {
+        rfs_child[rfs_nchild].pid = (pid_t)pid;
+        rfs_child[rfs_nchild++].fd = pr[0];
+    }
+    set(c, in->dst, r == 8 ? pid : -EPIPE);
+    c->pc = in->jump;
+    return 0;
+}
+
+/* join() of a child of the fork server: poll its status pipe, read the
+ * exit code; -1 when pid is none */
+static int fs_join(struct ctx *c, const struct prog_ins *in, int64_t id)
+{
+    int i = 0;
+    while (i < rfs_nchild && rfs_child[i].pid != id)
+        i++;
+    if (i == rfs_nchild)
+        return -1;
+    struct pollfd pf = {rfs_child[i].fd, POLLIN, 0};
+    res(poll, poll(&pf, 1, -1));
+    int64_t code = 0;
+    int64_t r = res(read, fast3(SYS_read, rfs_child[i].fd, (long)&code, 8));
+    set(c, in->dst, r == 8 ? id : -1);
+    set(c, in->dst2, r == 8 ? code : 255); /* EOFError: CPython's 255 */
+    return next(c);
+}
+
+static void fs_on_sigchld(int sig)
+{
+    int e = errno; /* signal.set_wakeup_fd's C handler */
+    char b = (char)sig;
+    if (write(rfs.sig_w, &b, 1) < 0) {
+        /* a full pipe: a wake-up is pending already */
+    }
+    errno = e;
+}
+
+/* The fork server's and the resource tracker's steps (prog.h's FSRV: the
+ * lines of forkserver.py's main() the simulator shows) */
+static int fs_goto(struct ctx *c, int step)
+{
+    c->pc = P->fsrv_pc + step;
+    return 0;
+}
+
+static int op_fsrv(struct ctx *c, const struct prog_ins *in)
+{
+    switch (in->flags) {
+    case FS_SIGPIPE: {
+        int p[2];
+        fs_pipe(p);
+        rfs.sig_r = p[0];
+        rfs.sig_w = p[1];
+        return fs_goto(c, FS_SIGNAL);
+    }
+    case FS_SIGNAL: { /* no SA_RESTART: Python's signal.signal */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_ONSTACK;
+        sa.sa_handler = fs_on_sigchld;
+        res(rt_sigaction, sigaction(SIGCHLD, &sa, NULL));
+        sa.sa_handler = SIG_IGN;
+        res(rt_sigaction, sigaction(SIGINT, &sa, NULL));
+        return fs_goto(c, FS_REGISTER);
+    }
+    case FS_REGISTER: {
+        rfs.ep = (int)res(epoll_create1, epoll_create1(EPOLL_CLOEXEC));
+        int fds[3] = {rfs.lfd, rfs.alive_r, rfs.sig_r};
+        for (int i = 0; i < 3; i++) {
+            struct epoll_event ev = {.events = EPOLLIN, .data.fd = fds[i]};
+            res(epoll_ctl, epoll_ctl(rfs.ep, EPOLL_CTL_ADD, fds[i], &ev));
+        }
+        return fs_goto(c, FS_SELECT);
+    }
+    case FS_SELECT: {
+        struct epoll_event ev[3];
+        int n = (int)res(epoll_wait, epoll_wait(rfs.ep, ev, 3, -1));
+        if (n < 0) /* EINTR (SIGCHLD): PEP 475 makes it again */
+            return 0;
+        int alive = 0, sig = 0;
+        rfs.listener = 0;
+        for (int i = 0; i < n; i++) {
+            alive |= ev[i].data.fd == rfs.alive_r;
+            sig |= ev[i].data.fd == rfs.sig_r;
+            rfs.listener |= ev[i].data.fd == rfs.lfd;
+        }
+        return fs_goto(c, alive ? FS_EXIT : sig ? FS_SIGREAD
+                          : rfs.listener ? FS_ACCEPT : FS_SELECT);
+    }
+    case FS_EXIT: {
+        char b;
+        res(read, fast3(SYS_read, rfs.alive_r, (long)&b, 1));
+        fflush(NULL);
+        _exit(0); /* SystemExit */
+    }
+    case FS_SIGREAD: {
+        char *b = buffer(65536);
+        res(read, fast3(SYS_read, rfs.sig_r, (long)b, b ? 65536 : 0));
+        return fs_goto(c, FS_WAITPID);
+    }
+    case FS_WAITPID: case FS_STATUS:
+        for (;;) { /* each child that exited: its exit code to its client */
+            int st = 0;
+            pid_t pid = (pid_t)res(wait4, waitpid(-1, &st, WNOHANG));
+            if (pid <= 0)
+                break;
+            for (int i = 0; i < rfs.nkid; i++) {
+                if (rfs.kid[i].pid != pid || rfs.kid[i].child_w < 0)
+                    continue;
+                int64_t code = WIFSIGNALED(st) ? -WTERMSIG(st) : WEXITSTATUS(st);
+                res(write, fast3(SYS_write, rfs.kid[i].child_w, (long)&code, 8));
+                fs_close(rfs.kid[i].child_w);
+                rfs.kid[i].child_w = -1;
+            }
+        }
+        return fs_goto(c, rfs.listener ? FS_ACCEPT : FS_SELECT);
+    case FS_ACCEPT: {
+        struct sockaddr_un sa;
+        socklen_t len = sizeof sa;
+        rfs.listener = 0;
+        rfs.conn = (int)res(accept4, accept4(rfs.lfd, (struct sockaddr *)&sa,
+                                             &len, SOCK_CLOEXEC));
+        return fs_goto(c, rfs.conn < 0 ? FS_SELECT : FS_RECVMSG);
+    }
+    case FS_RECVMSG: { /* reduction.recvfds(s, MAXFDS_TO_SEND + 1) */
+        char one, cbuf[CMSG_SPACE(257 * sizeof(int))];
+        struct iovec iov = {&one, 1};
+        struct sockaddr_un sa;
+        struct msghdr m = {.msg_name = &sa, .msg_namelen = sizeof sa,
+                           .msg_iov = &iov, .msg_iovlen = 1,
+                           .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+        for (int i = 0; i < 4; i++)
+            rfs.got[i] = -1;
+        if (res(recvmsg, fast3(SYS_recvmsg, rfs.conn, (long)&m, 0)) > 0) {
+            struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+            if (cm && cm->cmsg_type == SCM_RIGHTS &&
+                cm->cmsg_len >= CMSG_LEN(4 * sizeof(int)))
+                memcpy(rfs.got, CMSG_DATA(cm), sizeof rfs.got);
+        }
+        return fs_goto(c, FS_CLOSE_S);
+    }
+    case FS_CLOSE_S:
+        fs_close(rfs.conn);
+        return fs_goto(c, rfs.got[0] < 0 ? FS_SELECT : FS_FORK);
+    case FS_FORK: {
+        int k = 0, nreq = atomic_load(&SH->nfsreq);
+        while (k < nreq && k < 64 && !(SH->fsreq[k].server == getpid() &&
+                                       SH->fsreq[k].seq == rfs.nreq))
+            k++;
+        rfs.nreq++;
+        if (k >= nreq || k >= 64)
+            return fs_goto(c, FS_SELECT); /* not a start of this run's */
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) { /* _serve_one, then spawn._main */
+            snprintf(c->name, sizeof c->name, "%s", SH->fsreq[k].name);
+            c->kind = TK_PROCESS;
+            c->thread = 0;
+            c->next_co = NULL;
+            self->main = self->cur = c;
+            start_mark(c);
+            fs_close(rfs.lfd);
+            fs_close(rfs.ep);
+            struct sigaction sa;
+            memset(&sa, 0, sizeof sa);
+            sigemptyset(&sa.sa_mask);
+            sa.sa_handler = SIG_DFL;
+            res(rt_sigaction, sigaction(SIGCHLD, &sa, NULL));
+            res(rt_sigaction, sigaction(SIGINT, &sa, NULL));
+            fs_close(rfs.alive_r);
+            fs_close(rfs.got[1]);
+            fs_close(rfs.sig_r);
+            fs_close(rfs.sig_w);
+            for (int i = 0; i < rfs.nkid; i++)
+                if (rfs.kid[i].child_w >= 0)
+                    fs_close(rfs.kid[i].child_w);
+            res(fcntl, fast3(SYS_fcntl, rfs.got[0], F_DUPFD_CLOEXEC, 0));
+            char *b = buffer(4096);
+            res(read, fast3(SYS_read, rfs.got[0], (long)b, b ? 4096 : 0));
+            const struct prog_task *d = &P->tasks[c->decl];
+            memset(c->slots, 0, (size_t)d->nslots * sizeof *c->slots);
+            if (shared_mem)
+                memset(shared_mem, 0, (size_t)(shared_n ? shared_n : 1) * 3 *
+                       sizeof *shared_mem);
+            if (d->name_slot >= 0)
+                c->slots[d->name_slot] = P->mod_mp_main;
+            c->mp_target = SH->fsreq[k].pc + 1;
+            c->mp_boot = 1;
+            c->block_end = -1;
+            c->pc = d->entry;
+            return 0;
+        }
+        rfs.forked = (pid_t)res(clone, pid);
+        return fs_goto(c, FS_PID);
+    }
+    case FS_PID: {
+        int64_t v = rfs.forked;
+        res(write, fast3(SYS_write, rfs.got[1], (long)&v, 8));
+        if (rfs.nkid < (int)(sizeof rfs.kid / sizeof rfs.kid[0])) {
+            rfs.kid[rfs.nkid].pid = rfs.forked;
+            rfs.kid[rfs.nkid++].child_w = rfs.got[1];
+        }
+        return fs_goto(c, FS_CLOSE_FDS);
+    }
+    case FS_CLOSE_FDS:
+        fs_close(rfs.got[0]);
+        fs_close(rfs.got[2]);
+        fs_close(rfs.got[3]);
+        return fs_goto(c, FS_SELECT);
+    case TR_READ: { /* for line in f */
+        char *b = buffer(4096);
+        int64_t n = res(read, fast3(SYS_read, rfs.tfd, (long)b, b ? 4096 : 0));
+        return n > 0 ? 0 : fs_goto(c, TR_EXIT);
+    }
+    case TR_EXIT:
+        fflush(NULL);
+        _exit(0);
+    default: /* FS_EXEC, TR_EXEC: the helpers start after their exec */
+        fflush(NULL);
+        _exit(70); /* EX_SOFTWARE */
+    }
 }
 
 static int op_start(struct ctx *c, const struct prog_ins *in)
@@ -1561,6 +1946,8 @@ static int op_start(struct ctx *c, const struct prog_ins *in)
         fflush(NULL);
         _exit(1);
     }
+    if (in->flags == START_FORKSERVER)
+        return fs_start(c, in);
     int pr[2] = {-1, -1}, cr[2] = {-1, -1}, er[2] = {-1, -1};
     pipe2(pr, O_CLOEXEC); /* parent_r, child_w */
     pipe2(cr, O_CLOEXEC); /* child_r, parent_w */
@@ -1635,6 +2022,8 @@ static int op_join(struct ctx *c, const struct prog_ins *in)
     }
     if (in->op == OP_WAIT) {
         int any = in->nargs == 0 || in->a[0].kind == ARG_NONE;
+        if (!any && fs_join(c, in, arg(c, in, 0)) == 0)
+            return 0; /* Process.join() of a forkserver child */
         int st = 0;
         int64_t r = res(wait4, waitpid(any ? -1 : (pid_t)arg(c, in, 0),
                                        in->dst2 >= 0 ? &st : NULL, 0));
@@ -2820,7 +3209,7 @@ static const op_fn ops[OP__COUNT] = {
     [OP_GET] = op_get, [OP_QFEED] = op_feed, [OP_MP_MANAGER] = op_mp_manager,
     [OP_MP_DICT] = op_mp_client, [OP_MP_SET] = op_mp_client,
     [OP_MP_GET] = op_mp_client, [OP_MP_SHUTDOWN] = op_mp_client,
-    [OP_MSRV] = op_msrv,
+    [OP_MSRV] = op_msrv, [OP_FSRV] = op_fsrv,
     [OP_MONKEY_PATCH] = op_monkey_patch, [OP_HUB] = op_hub,
     [OP_JOINALL] = op_joinall,
 };

@@ -224,25 +224,14 @@ static struct mconn *conn_new(struct sim *s, int mgr, int dict, int client)
     return c;
 }
 
-/* connect(fd, {AF_UNIX, path}): an AF_UNIX stream connect completes at
- * once (unix_stream_connect): the server's end waits in the listener's
- * accept queue, and an accepter is woken */
+/* connect(fd, {AF_UNIX, path}) (net_unix_connect) */
 static int64_t unix_connect(struct sim *s, struct task *t, struct mconn *c,
                             struct mgr *g)
 {
-    if (g->lobj < 0 || s->objs[g->lobj].freed)
-        return -ECONNREFUSED;
-    int srv = sim_obj_new(s, OK_SOCKET, s->p->rcvbuf, s->p->sndbuf, c->cobj,
-                          g->server);
+    int srv = net_unix_connect(s, t, c->cobj, g->lobj, g->server);
     if (srv < 0)
-        return -ENOMEM;
-    s->tl->objs[c->cobj].peer = srv;
-    s->objs[srv].unix_pair = s->objs[c->cobj].unix_pair = 1;
+        return srv;
     c->sobj = srv;
-    int aq = s->objs[g->lobj].accept_q;
-    sim_emit(s, EV_QUEUE, (int)(t - s->tasks), TQ_PUSH, aq, srv, 0);
-    sim_wake_one(s, g->lobj, TW_CONNECTION);
-    sim_notify_readable(s, g->lobj);
     return 0;
 }
 

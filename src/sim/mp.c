@@ -1,6 +1,6 @@
 /*
- * mp.c - multiprocessing's start methods: `pid = start [fork|spawn] { }`
- * is Process(target=...).start() in a CPython process, made of the
+ * mp.c - multiprocessing's start methods: `pid = start [fork|spawn|forkserver]
+ * { }` is Process(target=...).start() in a CPython process, made of the
  * syscalls CPython 3.11 makes for it on Linux (Lib/multiprocessing,
  * checked with strace -f):
  *
@@ -20,7 +20,9 @@
  *     during that import is CPython's RuntimeError ("An attempt has been
  *     made to start a new process before the current process has finished
  *     its bootstrapping phase"): the child prints the traceback and exits
- *     with 1.
+ *     with 1;
+ *   forkserver (forkserver.py, popen_forkserver.py): fsrv.c, which runs
+ *     the client's steps of the START and those of the server's children.
  *
  * The steps are phases of the START instruction (t->phase, bumped by every
  * syscall's end, sys_finish), for the parent and for the child alike: a
@@ -35,13 +37,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
-/* What a task does at a START instruction */
-enum mp_role {
-    MP_PARENT,  /* the caller of start(); also a child re-running main */
-    MP_FORKED,  /* a child of the fork method, before its target */
-    MP_SPAWNED, /* a child of spawn: from vfork to the re-import of main */
-};
 
 /* The parent's fds (start_fd[]) */
 enum { FD_PARENT_R, FD_CHILD_W, FD_CHILD_R, FD_PARENT_W, FD_ERR_R, FD_ERR_W };
@@ -267,6 +262,8 @@ static int mp_parent(struct sim *s, struct task *t, const struct prog_ins *in)
     int spawn = in->flags != START_FORK;
     if (t->mp_boot && spawn)
         return mp_bootstrap_error(s, t);
+    if (in->flags == START_FORKSERVER)
+        return fsrv_start(s, t, in);
     switch (t->phase) {
     case 0: return mp_pipe(s, t, fd + FD_PARENT_R);
     case 1: return mp_pipe(s, t, fd + FD_CHILD_R);
@@ -308,6 +305,7 @@ static int mp_exec(struct sim *s, struct task *t, const struct prog_ins *in)
     switch (t->mp_role) {
     case MP_FORKED: return forked_child(s, t, in);
     case MP_SPAWNED: return spawn_child(s, t, in);
+    case MP_FS_CHILD: return fsrv_child(s, t, in);
     default: return mp_parent(s, t, in);
     }
 }

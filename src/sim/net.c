@@ -206,7 +206,8 @@ void net_fd_close(struct sim *s, int proc, int fd)
     if (obj < 0)
         return;
     sim_emit(s, EV_FD_CLOSE, proc, 0, obj, fd, 0);
-    if (s->w.objs[obj].refs == 0 && s->w.objs[obj].kind != OK_TTY) /* terminals stay */
+    if (s->w.objs[obj].refs == 0 && s->w.objs[obj].kind != OK_TTY && /* terminals stay */
+        !s->objs[obj].inflight) /* a message in flight holds it */
         net_obj_release(s, obj);
 }
 
@@ -435,6 +436,24 @@ static int op_accept(struct sim *s, struct task *t, const struct prog_ins *in)
         t->ret2 = nfd;
     }
     return sim_sys_return(s, t, nfd, s->p->cost.syscall);
+}
+
+int net_unix_connect(struct sim *s, struct task *t, int cobj, int lobj,
+                     int owner)
+{
+    if (lobj < 0 || s->objs[lobj].freed || !s->objs[lobj].accept_q)
+        return -ECONNREFUSED;
+    int srv = sim_obj_new(s, OK_SOCKET, s->p->rcvbuf, s->p->sndbuf, cobj,
+                          owner);
+    if (srv < 0)
+        return -ENOMEM;
+    s->tl->objs[cobj].peer = srv;
+    s->objs[srv].unix_pair = s->objs[cobj].unix_pair = 1;
+    sim_emit(s, EV_QUEUE, (int)(t - s->tasks), TQ_PUSH, s->objs[lobj].accept_q,
+             srv, 0);
+    sim_wake_one(s, lobj, TW_CONNECTION);
+    sim_notify_readable(s, lobj);
+    return srv;
 }
 
 int net_accept(struct sim *s, struct task *t, int64_t fd)

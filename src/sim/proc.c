@@ -329,9 +329,12 @@ static void proc_exit(struct sim *s, struct task *t, int code, int sig)
     p = &s->tasks[proc];
     if (told)
         proc_task_state(s, p);
-    if (zombie) /* the parent is told; SIGCHLD's default action ignores it */
-        sim_emit(s, EV_SIGNAL, p->parent, 3, -1, TL_SIGCHLD,
-                 TL_CHLD_INFO(p->id, sig ? sig : code, sig));
+    if (zombie) { /* the parent is told; SIGCHLD's default action ignores
+                     it, a fork server's handler wakes its loop */
+        int64_t info = TL_CHLD_INFO(p->id, sig ? sig : code, sig);
+        if (!fsrv_sigchld(s, p->parent, info))
+            sim_emit(s, EV_SIGNAL, p->parent, 3, -1, TL_SIGCHLD, info);
+    }
     for (int i = proc; i >= 0; i = s->tasks[i].next_thread)
         proc_wake_waiters(s, i);
     sim_cpu_kick(s);
@@ -647,8 +650,8 @@ int proc_feeder_new(struct sim *s, struct task *t, const char *name, int pc,
     return c;
 }
 
-int proc_fork_new(struct sim *s, struct task *t, const char *name, int pc,
-                  int script)
+static int fork_new(struct sim *s, struct task *t, const char *name, int pc,
+                    int script, int vfork)
 {
     if (s->ntasks >= SIM_MAX_TASKS)
         return sim_fail(s, &s->p->code[t->pc], "more than %d tasks",
@@ -665,7 +668,7 @@ int proc_fork_new(struct sim *s, struct task *t, const char *name, int pc,
     t = &s->tasks[me];
     memcpy(s->tasks[c].slots, t->slots,
            (size_t)(s->p->tasks[t->decl].nslots) * sizeof *t->slots);
-    if (mem_new(s, c, t->proc) || gil_new(s, c))
+    if (!vfork && (mem_new(s, c, t->proc) || gil_new(s, c)))
         return -1;
     t = &s->tasks[me];
     s->tasks[t->proc].nchildren++;
@@ -682,6 +685,18 @@ int proc_fork_new(struct sim *s, struct task *t, const char *name, int pc,
     sim_cpu_kick(s);
     sched_wakeup_preempt(s, &s->tasks[c]);
     return c;
+}
+
+int proc_fork_new(struct sim *s, struct task *t, const char *name, int pc,
+                  int script)
+{
+    return fork_new(s, t, name, pc, script, 0);
+}
+
+int proc_vfork_new(struct sim *s, struct task *t, const char *name, int pc,
+                   int script)
+{
+    return fork_new(s, t, name, pc, script, 1);
 }
 
 static int find_task_by_id(const struct sim *s, int64_t id)
@@ -729,6 +744,9 @@ static int op_join(struct sim *s, struct task *t, const struct prog_ins *in)
         t->waiting_for = k;
         return sim_block(s, t, TW_THREAD, -1);
     }
+    int fj = fsrv_join(s, t, in); /* Process.join() of a forkserver child */
+    if (fj >= 0)
+        return fj;
     sim_sys_enter(s, t, SYS_WAIT4, id, in->dst2 >= 0); /* with &status */
     int any = in->nargs == 0 || in->a[0].kind == ARG_NONE;
     int live = 0;

@@ -148,6 +148,7 @@
     X(ARITH, "(arith)", "", "") \
     X(QFEED, "(feeder)", "", "") \
     X(MSRV, "(manager)", "", "") \
+    X(FSRV, "(forkserver)", "", "") \
     X(HUB, "(hub)", "", "") \
     X(RET, "(return)", "", "")
 
@@ -174,6 +175,14 @@ enum prog_feed { FEED_START, FEED_WAIT, FEED_POP, FEED_LOCK, FEED_SEND,
 enum prog_msrv { MS_LISTEN, MS_ADDRESS, MS_ACCEPTER, MS_WAIT, MA_ACCEPT,
                  MA_SPAWN, MH_DELIVER, MH_ANSWER, MH_RECV, MH_CALL, MH_SEND,
                  MH_CLOSE, MS_EXIT, MS__COUNT };
+
+/* FSRV's .flags: the steps of the fork server process and the resource
+ * tracker that the forkserver start method starts (fsrv.c), one
+ * instruction each, at prog->fsrv_pc + step, lines of fsrv_script */
+enum prog_fsrv { FS_EXEC, FS_SIGPIPE, FS_SIGNAL, FS_REGISTER, FS_SELECT,
+                 FS_EXIT, FS_SIGREAD, FS_WAITPID, FS_STATUS, FS_ACCEPT,
+                 FS_RECVMSG, FS_CLOSE_S, FS_FORK, FS_PID, FS_CLOSE_FDS,
+                 TR_EXEC, TR_READ, TR_EXIT, FS__COUNT };
 
 enum prog_op {
 #define X(e, k, s, h) OP_##e,
@@ -390,6 +399,9 @@ struct prog {
     int32_t feeder_script; /* ... and the source it shows (prog->scripts) */
     int32_t mgr_pc;        /* a Manager's server: its code, -1 none */
     int32_t mgr_script;    /* ... and its source (prog->scripts) */
+    int32_t fsrv_pc;       /* the fork server and resource tracker (start
+                              forkserver): their code, -1 none */
+    int32_t fsrv_script;   /* ... and its source (prog->scripts) */
     struct prog_list *lists;
     int nlists, listcap;
     char **lines; /* the source, one string per line (no newline) */

@@ -16,11 +16,13 @@
 #include "sim/scn.h"
 #include "sim/hub.h"
 #include "sim/scn_int.h"
+#include "sim/pool.h"
 #include "sim/server.h"
 #include "tl/tl.h"
 
 static const char *const decl_kw[] = {
     "title", "model", "machine", "caption", "process", "peer", "server",
+    "pool",
 };
 
 /* ---- top level ---------------------------------------------------------- */
@@ -368,6 +370,9 @@ static int scn_machine(struct scn *S, const struct scn_tok *kw)
     if (S->machine_ln)
         return scn_err(S, kw->off, "machine already given on line %d",
                        S->machine_ln);
+    if (S->npools) /* its captions counted the CPUs already */
+        return scn_err(S, kw->off, "machine must come before the pool "
+                       "declarations (a pool's captions count its CPUs)");
     S->machine_ln = S->ln + 1;
     if (scn_open(S, &brace) < 0)
         return -1;
@@ -395,7 +400,7 @@ static int scn_unknown_decl(struct scn *S, const struct scn_tok *t)
                            "mean '%s'?", t->len, t->s, n.best);
     }
     return scn_err(S, t->off, "expected title, model, machine, caption, "
-                   "process, server or peer, found %s",
+                   "process, server, pool or peer, found %s",
                    scn_desc(S, t, b, sizeof b));
 }
 
@@ -407,13 +412,12 @@ static int scn_unknown_decl(struct scn *S, const struct scn_tok *t)
  * settings filled in, compiled as a `process NAME` whose lines are the
  * generated text (a prog_script) rather than the file's.
  */
-static int scn_server_expand(struct scn *S, const struct scn_tok *name,
-                             const char *model, const struct server_cfg *c)
+/* Compile text, a generated `process` declaration titled title, in place
+ * of the file's lines (a template: server, pool); it takes text */
+static int scn_expanded(struct scn *S, const struct scn_tok *name, char *text,
+                        const char *title)
 {
     struct prog *p = S->p;
-    char nm[128];
-    snprintf(nm, sizeof nm, "%.*s", name->len, name->s);
-    char *text = server_expand(model, nm, c);
     struct prog_script *sc = scn_grow(p->scripts, &p->scriptcap,
                                       p->nscripts + 1, sizeof *sc);
     if (!text || !sc) {
@@ -424,8 +428,6 @@ static int scn_server_expand(struct scn *S, const struct scn_tok *name,
     sc += p->nscripts;
     memset(sc, 0, sizeof *sc);
     int idx = p->nscripts++;
-    char title[256];
-    snprintf(title, sizeof title, "%.128s (%.64s server)", nm, model);
     sc->title = strdup(title);
     int cap = 0;
     for (char *l = text, *nl; *l; l = *nl ? nl + 1 : nl) {
@@ -464,8 +466,19 @@ static int scn_server_expand(struct scn *S, const struct scn_tok *name,
         return r;
     p->tasks[p->ntasks - 1].script = idx;
     p->tasks[p->ntasks - 1].line = ln + 1;
-    p->nservers++;
     return 0;
+}
+
+static int scn_server_expand(struct scn *S, const struct scn_tok *name,
+                             const char *model, const struct server_cfg *c)
+{
+    char nm[128], title[256];
+    snprintf(nm, sizeof nm, "%.*s", name->len, name->s);
+    snprintf(title, sizeof title, "%.128s (%.64s server)", nm, model);
+    int r = scn_expanded(S, name, server_expand(model, nm, c), title);
+    if (r >= 0)
+        S->p->nservers++;
+    return r;
 }
 
 /*
@@ -581,6 +594,50 @@ static int scn_manager(struct scn *S)
                          &S->p->mgr_pc, &S->p->mgr_script);
 }
 
+/* The fork server and the resource tracker that `start forkserver`
+ * starts: Lib/multiprocessing/forkserver.py's main() and
+ * resource_tracker.py's main() (CPython 3.11), one FSRV instruction per
+ * step on its line (fsrv.c) */
+static const char *const fsrv_text[] = {
+    "# The fork server (CPython 3.11, Lib/multiprocessing/forkserver.py), abridged",
+    "# started once, by the first start(): util.spawnv_passfds() (vfork, closes)",
+    "    execve(python3 -c 'from multiprocessing.forkserver import main; main(3, 5, ...)')",
+    "def main(listener_fd, alive_r, preload, sys_path):",
+    "    # preload is ['__main__'], but 3.11 never passes main_path: nothing is imported",
+    "    sig_r, sig_w = os.pipe()                   # pipe2: SIGCHLD's wakeup fd",
+    "    signal.signal(SIGCHLD, handler); signal.set_wakeup_fd(sig_w)",
+    "    selector.register(listener); (alive_r); (sig_r)  # epoll_create1, epoll_ctl",
+    "    while True:",
+    "        rfds = selector.select()               # epoll_wait",
+    "        if alive_r in rfds: raise SystemExit   # EOF: every client has exited",
+    "        if sig_r in rfds:                      # SIGCHLD: its handler wrote to sig_w",
+    "            os.read(sig_r, 65536)",
+    "            pid, sts = os.waitpid(-1, os.WNOHANG)  # each child that has exited",
+    "            write_signed(pid_to_fd.pop(pid), returncode); os.close(child_w)",
+    "        if listener in rfds:                   # a Process.start() connected",
+    "            s = listener.accept()[0]           # accept4",
+    "            child_r, child_w, *fds = reduction.recvfds(s, 257)  # recvmsg, SCM_RIGHTS",
+    "            s.close()",
+    "            pid = os.fork()                    # the child: _serve_one(), spawn._main()",
+    "            write_signed(child_w, pid)         # the pid, 8 bytes, to the client",
+    "            os.close(child_r); os.close(fd) for fd in fds  # child_w is kept",
+    "",
+    "# The resource tracker (resource_tracker.py), started first, the same way:",
+    "    execve(python3 -c 'from multiprocessing.resource_tracker import main;main(3)')",
+    "    for line in open(fd, 'rb'):                # each start() writes PROBE:0:noop",
+    "        cmd, name, rtype = line.split(b':')    # register/unregister names",
+    "    sys.exit(0)                                # EOF: every holder has exited",
+};
+static const int fsrv_line[FS__COUNT] = {3, 6, 7, 8, 10, 11, 13, 14, 15, 17,
+                                         18, 19, 20, 21, 22, 25, 26, 28};
+
+static int scn_fsrv(struct scn *S)
+{
+    return scn_generated(S, "forkserver (forkserver.py, resource_tracker.py)",
+                         fsrv_text, NELEM(fsrv_text), OP_FSRV, fsrv_line,
+                         FS__COUNT, 0, &S->p->fsrv_pc, &S->p->fsrv_script);
+}
+
 static int scn_server(struct scn *S)
 {
     struct scn_tok *name = scn_take(S), nt;
@@ -656,6 +713,97 @@ static int scn_server(struct scn *S)
     return scn_server_expand(S, &nt, model, &c);
 }
 
+/*
+ * pool NAME {
+ *     workers 2      tasks 2      work 20ms      call apply_async
+ *     callback
+ * }  (one setting per line): multiprocessing.Pool as pool-apply.scn and
+ * pool-apply-async.scn write it out (pool.c), compiled as a `process NAME
+ * python` whose lines are the generated text.  The captions count the
+ * machine's CPUs: the machine block comes first.
+ */
+static int scn_pool(struct scn *S)
+{
+    struct scn_tok *name = scn_take(S), nt;
+    char b[64];
+    static const char *const keys[] = {"workers", "tasks", "work", "call",
+                                       "callback"};
+    enum { NKEYS = 5 };
+    struct pool_cfg c;
+    int brace, ln = S->ln, r, seen[NKEYS] = {0};
+    pool_cfg_default(&c);
+    c.cpus = S->p->ncpus;
+    if (name->kind != T_IDENT)
+        return scn_err(S, name->off, "expected a name: pool NAME {, found "
+                       "%s", scn_desc(S, name, b, sizeof b));
+    for (int i = 0; i < S->p->ntasks; i++)
+        if ((int)strlen(S->p->tasks[i].name) == name->len &&
+            memcmp(S->p->tasks[i].name, name->s, (size_t)name->len) == 0)
+            return scn_err(S, name->off, "'%.*s' is already declared on line "
+                           "%d", name->len, name->s, S->p->tasks[i].line);
+    nt = *name;
+    char nbuf[128];
+    snprintf(nbuf, sizeof nbuf, "%.*s", name->len, name->s);
+    nt.s = nbuf;
+    if (scn_open(S, &brace) < 0)
+        return -1;
+    while ((r = scn_next(S)) > 0 && S->tok[0].kind != T_RBRACE) {
+        struct scn_tok *k = scn_take(S);
+        int i = 0;
+        while (i < NKEYS && !scn_word(k, keys[i]))
+            i++;
+        if (i == NKEYS) {
+            struct scn_near n = {k->s, k->len, NULL, 0};
+            if (k->kind == T_IDENT)
+                scn_near_list(&n, keys, NKEYS);
+            if (n.best)
+                return scn_err(S, k->off, "unknown pool setting '%.*s'; "
+                               "did you mean '%s'?", k->len, k->s, n.best);
+            return scn_err(S, k->off, "unknown pool setting %s: expected "
+                           "workers, tasks, work, call or callback",
+                           scn_desc(S, k, b, sizeof b));
+        }
+        if (seen[i])
+            return scn_err(S, k->off, "'%s' given twice (first on line %d)",
+                           keys[i], seen[i]);
+        seen[i] = S->ln + 1;
+        if (i == 3) { /* call apply | apply_async */
+            struct scn_tok *m = scn_take(S);
+            if (scn_word(m, "apply"))
+                c.async = 0;
+            else if (scn_word(m, "apply_async"))
+                c.async = 1;
+            else
+                return scn_err(S, m->off, "unknown call %s: expected apply or "
+                               "apply_async", scn_desc(S, m, b, sizeof b));
+            if (scn_expect_eol(S, "the call") < 0)
+                return -1;
+            continue;
+        }
+        if (i == 4) {
+            c.callback = 1;
+            if (scn_expect_eol(S, "callback") < 0)
+                return -1;
+            continue;
+        }
+        static const int unit[] = {U_NONE, U_NONE, U_TIME};
+        static const int64_t lo[] = {1, 1, 0}, hi[] = {32, 64, 60000000000LL};
+        int64_t *dst[] = {&c.workers, &c.tasks, &c.work};
+        if (scn_mvalue(S, keys[i], unit[i], lo[i], hi[i], dst[i]) < 0)
+            return -1;
+    }
+    if (scn_end_settings(S, r, ln, brace) < 0)
+        return -1;
+    if (c.callback && !c.async)
+        return scn_err_at(S, seen[4], 1, "apply() takes no callback (Pool.apply "
+                          "has none): write call apply_async");
+    S->npools++;
+    char title[256];
+    snprintf(title, sizeof title, "%.128s (Pool(%lld), %s)", nbuf,
+             (long long)c.workers, c.async ? "apply_async" : "apply");
+    return scn_expanded(S, &nt, pool_expand(nbuf, &c), title);
+}
+
 static int scn_decl(struct scn *S)
 {
     struct scn_tok *kw = scn_take(S);
@@ -673,6 +821,8 @@ static int scn_decl(struct scn *S)
         return scn_task(S, DECL_PEER);
     if (scn_word(kw, "server"))
         return scn_server(S);
+    if (scn_word(kw, "pool"))
+        return scn_pool(S);
     return scn_unknown_decl(S, kw);
 }
 
@@ -752,10 +902,15 @@ static int scn_top(struct scn *S)
         return -1;
     if (S->need_manager && scn_manager(S) < 0)
         return -1;
+    if (S->need_fsrv && scn_fsrv(S) < 0)
+        return -1;
     if (S->model_override && !S->p->nservers)
         return scn_err_at(S, 1, 1, "--model %s needs a server declaration "
                           "(server NAME { model M ... }); this file has none",
                           S->model_override);
+    if (!S->p->model && S->npools && !S->server_model[0] &&
+        !(S->p->model = strdup("multiprocessing"))) /* the pool's label */
+        return scn_err_at(S, 1, 1, "out of memory");
     if (S->model_override || (!S->p->model && S->server_model[0])) {
         free(S->p->model); /* the label follows the servers' model */
         S->p->model = strdup(S->model_override ? S->model_override
@@ -793,6 +948,7 @@ static struct prog *scn_prog_new(const char *path)
     p->fortify = 2;   /* -O2 -D_FORTIFY_SOURCE=2, as distributions build */
     p->feeder_pc = p->feeder_script = -1;
     p->mgr_pc = p->mgr_script = -1;
+    p->fsrv_pc = p->fsrv_script = -1;
     p->hub_pc = p->hub_script = -1;
     return p;
 }

@@ -77,6 +77,9 @@ struct scn {
     int in_handler;       /* 1 while a handler's block is compiled */
     int need_feeder;      /* a Queue's put: compile its feeder thread */
     int need_manager;     /* mp_manager: compile its server's code */
+    int need_fsrv;        /* start forkserver: compile the fork server's */
+    int npools;           /* pool declarations so far (they count the
+                             machine's CPUs: no machine block after one) */
     long instances;
     struct scn_loop *loop; /* innermost loop, NULL outside loops */
     int title_ln, model_ln, machine_ln;

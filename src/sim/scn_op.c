@@ -755,8 +755,7 @@ static int scn_start_method(struct scn *S, const struct scn_tok *kw,
     if (m->kind != T_IDENT)
         return 0;
     if (scn_word(m, "forkserver"))
-        return scn_err(S, m->off, "the forkserver start method is not "
-                       "modelled: use fork or spawn");
+        S->need_fsrv = 1;
     for (int i = 0; i < NELEM(methods); i++)
         if (scn_word(m, methods[i])) {
             in->flags = (uint16_t)i;

@@ -610,7 +610,7 @@ static const struct mux_ops *const muxes[] = {
     &mux_io_ops, &mux_proc_ops, &mux_scan_ops, &mux_select_ops, &mux_poll_ops,
     &mux_epoll_ops, &mux_sigio_ops, &mux_uring_ops, &mux_mem_ops,
     &mux_timerfd_ops, &mux_coro_ops, &mux_msg_ops, &mux_mpq_ops, &mux_hub_ops,
-    &mux_mp_ops, &mux_mgr_ops,
+    &mux_mp_ops, &mux_mgr_ops, &mux_fsrv_ops,
     &mux_evloop_ops,
 };
 #define NMUX ((int)(sizeof muxes / sizeof muxes[0]))
@@ -1015,6 +1015,7 @@ static void sim_free(struct sim *s)
     free(s->evl_str);
     mp_free(s);
     mgr_free(s);
+    fsrv_free(s);
     world_free(&s->w);
 }
 

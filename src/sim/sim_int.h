@@ -197,6 +197,9 @@ struct sobj {
     uint8_t fin_pending, freed;
     uint8_t conn_started; /* a non-blocking connect was made on it */
     uint8_t unix_pair; /* a socketpair's end (AF_UNIX) */
+    uint16_t inflight; /* passed in an SCM_RIGHTS message not yet received:
+                          the message holds the file, which a close of its
+                          last fd does not free (fsrv.c) */
     int64_t so_sndbuf, so_rcvbuf; /* sk_sndbuf / sk_rcvbuf as setsockopt
                                      left them (doubled); 0: the default */
     uint8_t nospace;   /* SOCK_NOSPACE: a writer or a poll found no room,
@@ -262,6 +265,7 @@ struct sim {
     const struct mux_ops *mux[OP__COUNT];
     struct mp *mp;      /* multiprocessing's SemLocks and Queues (mpq.c) */
     struct mstate *mgr; /* multiprocessing's Managers (mgr.c) */
+    struct fsstate *fsrv; /* multiprocessing's fork servers (fsrv.c) */
 };
 
 /* An I/O model: handlers for the operations it owns, and readiness hooks */
@@ -341,6 +345,27 @@ extern const struct mux_ops mux_io_ops, mux_proc_ops;
 extern const struct mux_ops mux_mem_ops;
 /* multiprocessing's start methods (mp.c) */
 extern const struct mux_ops mux_mp_ops;
+/* What a task does at a START instruction (t->mp_role) */
+enum mp_role {
+    MP_PARENT,   /* the caller of start(); also a child re-running main */
+    MP_FORKED,   /* a child of the fork method, before its target */
+    MP_SPAWNED,  /* a child of spawn: from vfork to the re-import of main */
+    MP_FS_CHILD, /* a child of the fork server, before the re-import */
+};
+/* ---- multiprocessing's forkserver start method (fsrv.c) ---- */
+extern const struct mux_ops mux_fsrv_ops;
+void fsrv_free(struct sim *s);
+/* start forkserver in the client (a START of t, after mp.c's checks) */
+int fsrv_start(struct sim *s, struct task *t, const struct prog_ins *in);
+/* a child of the fork server at its START, until it imports main */
+int fsrv_child(struct sim *s, struct task *t, const struct prog_ins *in);
+/* `wait PID` of a child the fork server made for t's process (poll and
+ * read of its sentinel, as Process.join() does); -1: not such a child */
+int fsrv_join(struct sim *s, struct task *t, const struct prog_ins *in);
+/* a child of process proc exited: if proc is a fork server, its SIGCHLD
+ * handler runs (the SIGNAL event, info TL_CHLD_INFO) and wakes its
+ * selector loop: 1; else 0 (SIGCHLD's default action ignores it) */
+int fsrv_sigchld(struct sim *s, int proc, int64_t info);
 /* ---- messages (msg.c): multiprocessing's Pipe and Connection ---- */
 extern const struct mux_ops mux_msg_ops;
 /* n bytes written by task toward dst (a pipe's read end, the socket that
@@ -380,10 +405,19 @@ extern const struct mux_ops mux_mgr_ops;
 void mgr_free(struct sim *s);
 /* accept(2) on fd, as op accept does it (net.c) */
 int net_accept(struct sim *s, struct task *t, int64_t fd);
+/* connect(2) of t's AF_UNIX socket cobj to listening socket lobj: a stream
+ * connect completes at once (unix_stream_connect), the server's end (owned
+ * by process owner) waits in the accept queue; that end, or -ECONNREFUSED */
+int net_unix_connect(struct sim *s, struct task *t, int cobj, int lobj,
+                     int owner);
 /* fork t's process into a new one named NAME that starts at pc, showing
  * generated script (prog->scripts): a Manager's server.  Its task, -1 */
 int proc_fork_new(struct sim *s, struct task *t, const char *name, int pc,
                   int script);
+/* The same made by vfork: the child borrows t's memory until it execs (it
+ * gets its own with mem_new and gil_new then): the fork server */
+int proc_vfork_new(struct sim *s, struct task *t, const char *name, int pc,
+                   int script);
 /* A new thread NAME of t's process (named PROC/NAME) that starts at pc and
  * shows generated script (prog->scripts) instead of its process's: a
  * Queue's feeder.  Its task index, or -1. */

@@ -432,7 +432,8 @@ static void json_event(const struct tl *tl, size_t i, struct obuf *o)
             ob_s(o, ",\"merged\":true");
         if (e->sub == 3)
             ob_s(o, ",\"ignored\":true");
-        if (e->sub == 3 && e->a == TL_SIGCHLD) {
+        if ((e->sub == 3 || (e->sub == 1 && TL_CHLD_PID(e->b) > 0)) &&
+            e->a == TL_SIGCHLD) {
             json_int(o, ",\"pid\":", TL_CHLD_PID(e->b));
             json_int(o, ",\"status\":", TL_CHLD_STATUS(e->b));
         }

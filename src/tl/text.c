@@ -1068,6 +1068,11 @@ static void ev_text(struct sb *sb, const struct tl *tl, long i)
         else if (e->sub == 2)
             SB("--- %s raised while one is pending: merged (standard signals "
                "do not queue) ---", tl_signal_name((int)e->a));
+        else if (e->sub == 1 && e->a == TL_SIGCHLD && TL_CHLD_PID(e->b) > 0)
+            SB("--- SIGCHLD {si_signo=SIGCHLD, si_code=%s, si_pid=%d, "
+               "si_status=%d} --- handler runs",
+               TL_CHLD_KILLED(e->b) ? "CLD_KILLED" : "CLD_EXITED",
+               TL_CHLD_PID(e->b), TL_CHLD_STATUS(e->b));
         else if (e->sub == 1)
             SB("--- %s {si_signo=%s%s} --- handler runs",
                tl_signal_name((int)e->a), tl_signal_name((int)e->a),
