@@ -579,8 +579,11 @@ struct tl {
     int nobjs, objcap;
     struct tl_queue *queues;
     int nqueues, queuecap;
-    char **strs;
+    char **strs;   /* equal texts share one copy (tl_add_str) */
     int nstrs, strcap;
+    size_t strbytes;  /* what the copies take (tl_malloc_bytes) */
+    int32_t *strhash; /* while produced: ids + 1 of strs by their text */
+    int strhashcap;
     struct tl_script *scripts;
     int nscripts, scriptcap;
     int truncated; /* 1 if the producer stopped at a limit */
@@ -614,7 +617,8 @@ void tl_free(struct tl *tl);
 int tl_grow(void *pv, int *cap, int need, size_t size);
 /* Append an event; returns its index, or -ENOMEM. */
 long tl_push(struct tl *tl, const struct tl_ev *ev);
-/* Give back unused event capacity once a producer is done. */
+/* Give back unused capacity (events, metadata, the strings' table) once a
+   producer is done. */
 void tl_shrink(struct tl *tl);
 /* Bytes the timeline holds: capacities, strings, and what malloc adds */
 size_t tl_bytes(const struct tl *tl);
@@ -628,6 +632,7 @@ int tl_add_task(struct tl *tl, const char *name, int kind, int parent, int proc,
                 int script);
 int tl_add_obj(struct tl *tl, const struct tl_obj *o);
 int tl_add_queue(struct tl *tl, const char *name, int kind, int owner);
+/* A new id, whose text is shared with an equal one already added */
 int tl_add_str(struct tl *tl, const char *s);
 int tl_add_script(struct tl *tl, const char *title, char **lines, int n);
 int tl_set_str(char **dst, const char *s);
