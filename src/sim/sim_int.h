@@ -111,6 +111,7 @@ struct task {
     int32_t decl, pc, proc, parent, block_end;
     int32_t sys, sys_fd, phase;
     int32_t next_waiter, wait_obj, waiting_for;
+    int32_t code;     /* exit code, or 128 + the signal that killed it */
     uint64_t wq_seq;     /* when it went on its wait queue (s->wq_seq) */
     int32_t next_thread; /* the next thread of this process, -1 */
     int32_t kthread;     /* the kernel thread it runs in: itself, or for a
@@ -121,7 +122,9 @@ struct task {
     int32_t cpu, reserved;
     int32_t *ready;   /* fds made ready by the last select/poll/epoll_wait */
     int32_t nready, readycap, ready_i;
-    struct fdset watch; /* select/poll: the fds watched with `watch` */
+    int32_t nchildren;   /* a process: children not reaped nor adopted */
+    struct fdset *watch; /* select/poll: the fds watched with `watch`,
+                            NULL until the first (mux_scan.c) */
     uint32_t scan_gen;  /* select/poll: bumps with each round of sleeping */
     uint8_t scan_wait, scan_trig; /* select/poll: registered / woken early */
     uint32_t gen;     /* bumps invalidate agenda items for the task */
@@ -133,6 +136,10 @@ struct task {
                            2 running (or waiting in a next of its own) */
     uint8_t co_switched; /* entered by a greenlet switch: its end returns
                             to its parent */
+    uint8_t futex_woken; /* a FUTEX_WAKE took it off the futex's queue */
+    uint8_t gil_waiting; /* in the GIL's waiters */
+    uint8_t tmo_fired; /* the timeout's timer went off while it slept */
+    uint8_t said_fdset; /* select: the fd_set overflow was narrated */
     int32_t co_parent;  /* the task that made this coroutine, -1 */
     int32_t co_caller;  /* a generator: who called next/send, -1 */
     int32_t co_dst;     /* the slot that gets the value it is resumed with
@@ -140,21 +147,16 @@ struct task {
     struct hub *hub;    /* a process's gevent hub (hub.c), in its first
                            task; NULL: not monkey-patched */
     int32_t joiner;     /* a greenlet: who waits in join for its end, -1 */
-    uint8_t futex_woken; /* a FUTEX_WAKE took it off the futex's queue */
     int32_t futex_slot;  /* the shared word it sleeps on in FUTEX_WAIT, -1 */
-    int32_t nchildren;   /* a process: children not reaped nor adopted */
     struct gil *gil;     /* a CPython process's GIL (gil.c), owned by its
                             first task; NULL: not CPython, or free-threaded */
-    uint8_t gil_waiting; /* in the GIL's waiters */
     uint32_t gil_switch_seen; /* switch_number when its wait began */
     int32_t gil_phase;   /* the compute's phase, kept over a GIL wait, -1 */
-    uint8_t tmo_fired; /* the timeout's timer went off while it slept */
     struct evl_frame *calls; /* handlers running (evloop.c): return pcs */
     int32_t ncalls, callcap;
     struct evl *evl;  /* a process's handlers by kind, event queues and
                          timer heap (evloop.c), in its first task; NULL */
-    int32_t code;     /* exit code, or 128 + the signal that killed it */
-    struct tsig sig;
+    struct tsig *sig; /* signals: NULL until it has any (sig_state) */
     /* the scheduler (sched.c), kept in the kernel thread's task */
     int64_t vr, vd, vlag, vprot; /* virtual runtime, deadline, lag, the
                                     vr up to which its slice is protected */
@@ -165,7 +167,6 @@ struct task {
     int64_t nofile_cur, nofile_max; /* a process's RLIMIT_NOFILE (in its
                                        main task; fork copies it) */
     int64_t mmap_top; /* a process's next mmap address, growing down */
-    uint8_t said_fdset; /* select: the fd_set overflow was narrated */
     int32_t sel_str[2]; /* string ids + 1 of the last arrays its calls
                            passed and got back (sim_call_str) */
     /* multiprocessing (mp.c): where in `start`'s steps the task is, as
@@ -447,8 +448,12 @@ int sig_setown(struct sim *s, struct task *t, const struct prog_ins *in);
 int sig_check(struct sim *s, struct task *t, const struct prog_ins *in);
 static inline int sig_due(const struct task *t)
 {
-    return t->sig.intr || (t->sig.pending & ~t->sig.blocked);
+    return t->sig && (t->sig->intr || (t->sig->pending & ~t->sig->blocked));
 }
+/* t's signal state, made (zeroed) the first time it is needed: a task
+ * without one has no handler and nothing pending.  NULL, with s->failed,
+ * when out of memory. */
+struct tsig *sig_state(struct sim *s, struct task *t);
 
 /* Time arithmetic that cannot overflow: a scenario may ask for any
  * duration up to 2^63 ns; sums and products saturate at SIM_TMAX (146
