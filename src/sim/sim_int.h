@@ -127,6 +127,8 @@ struct task {
                             NULL until the first (mux_scan.c) */
     uint32_t scan_gen;  /* select/poll: bumps with each round of sleeping */
     uint8_t scan_wait, scan_trig; /* select/poll: registered / woken early */
+    uint8_t on_cpu, need_resched; /* the scheduler's (below), here for
+                                     want of a hole there */
     uint32_t gen;     /* bumps invalidate agenda items for the task */
     uint8_t external, in_sys, advance, exited, reaped, is_thread, pend;
     uint8_t is_coroutine;
@@ -163,7 +165,6 @@ struct task {
     int64_t exec_start, run_since; /* last charged, on its CPU since */
     int32_t last_cpu;
     int32_t rq;       /* ready: the CPU whose run queue it waits in */
-    uint8_t on_cpu, need_resched;
     int64_t nofile_cur, nofile_max; /* a process's RLIMIT_NOFILE (in its
                                        main task; fork copies it) */
     int64_t mmap_top; /* a process's next mmap address, growing down */
@@ -186,7 +187,8 @@ struct task {
                               feeder's Queue; the SemLock's file */
 };
 
-/* The engine's private side of a kernel object */
+/* The engine's private side of a kernel object (one per socket, pipe and
+   file: keep its fields in an order without holes) */
 struct sobj {
     int64_t stalled;   /* sent bytes the peer's full buffer cannot take yet */
     int32_t first_waiter;
@@ -201,12 +203,12 @@ struct sobj {
     uint16_t inflight; /* passed in an SCM_RIGHTS message not yet received:
                           the message holds the file, which a close of its
                           last fd does not free (fsrv.c) */
-    int64_t so_sndbuf, so_rcvbuf; /* sk_sndbuf / sk_rcvbuf as setsockopt
-                                     left them (doubled); 0: the default */
     uint8_t nospace;   /* SOCK_NOSPACE: a writer or a poll found no room,
                           so room made must be announced (space_made) */
     int32_t sig_owner; /* F_SETOWN: process task + 1 to send SIGIO, 0 none */
     int32_t uring_waits; /* io_uring requests waiting for it (aio_uring.c) */
+    int64_t so_sndbuf, so_rcvbuf; /* sk_sndbuf / sk_rcvbuf as setsockopt
+                                     left them (doubled); 0: the default */
     struct msgq *msgs; /* the messages in the bytes on their way here
                           (msg.c); NULL until the first one */
     void *mux;         /* per-model private state (epoll instance, ...) */
