@@ -555,16 +555,16 @@ static int bench_engine(void)
    keeps per task, object and queue */
 static size_t viewer_bytes(const struct viewer *v, const struct tl *tl)
 {
-    size_t n = tl_malloc_bytes((size_t)tl->ntasks * sizeof *v->lanes);
-    for (int i = 0; i < tl->ntasks; i++)
-        n += tl_malloc_bytes((size_t)v->lanes[i].cap * sizeof *v->lanes[i].s);
+    size_t n = 0;
     size_t per_task = sizeof *v->order + sizeof *v->depth + sizeof *v->order_ix +
                       sizeof *v->chg_task + sizeof *v->has_input + sizeof *v->max_fds;
     n += ((size_t)tl->ntasks + 1) * per_task + 6 * 32 +
          ((size_t)tl->nobjs + 1) * sizeof *v->chg_obj +
          ((size_t)tl->nqueues + 1) * (sizeof *v->chg_queue + sizeof *v->qorder) +
          ((size_t)v->ncaps + 1) * (sizeof *v->caps + sizeof *v->stops + sizeof *v->capstr);
-    /* each task's calls (viewer.c calls_build) */
+    /* each task's lane and calls (viewer.c index_build) */
+    n += tl_malloc_bytes(((size_t)tl->ntasks + 2) * sizeof *v->lane_off) +
+         tl_malloc_bytes(((size_t)v->lane_off[tl->ntasks] + 1) * sizeof *v->lane_ev);
     n += tl_malloc_bytes(((size_t)tl->ntasks + 2) * sizeof *v->call_off) +
          tl_malloc_bytes(((size_t)v->call_off[tl->ntasks] + 1) * sizeof *v->calls);
     return n;

@@ -26,34 +26,6 @@ static int64_t makespan(const struct tl *tl)
     return tl->nev ? tl->ev[tl->nev - 1].t : 0;
 }
 
-/* The most tasks named PREFIX* running at one instant, and in *overlap_ns
- * how long two or more ran at once */
-static int max_running(const struct tl *tl, const char *prefix,
-                       int64_t *overlap_ns)
-{
-    int running[64] = {0}, n = 0, most = 0;
-    int64_t since = 0;
-    *overlap_ns = 0;
-    size_t pl = strlen(prefix);
-    for (size_t i = 0; i < tl->nev; i++) {
-        const struct tl_ev *e = &tl->ev[i];
-        if (e->type != EV_STATE || e->task >= 64 ||
-            strncmp(tl->tasks[e->task].name, prefix, pl))
-            continue;
-        int was = running[e->task], now = e->sub == TS_RUNNING;
-        if (was == now)
-            continue;
-        if (n >= 2)
-            *overlap_ns += e->t - since;
-        running[e->task] = now;
-        n += now ? 1 : -1;
-        since = e->t;
-        if (n > most)
-            most = n;
-    }
-    return most;
-}
-
 static void test_gil_cpu(void **state)
 {
     (void)state;

@@ -175,34 +175,6 @@ static void test_start_syscalls(void **state)
     tl_free(tl);
 }
 
-/* The most tasks whose name begins with prefix running at one instant,
- * and for how long two or more did */
-static int max_running(const struct tl *tl, const char *prefix,
-                       int64_t *overlap_ns)
-{
-    int running[64] = {0}, n = 0, most = 0;
-    int64_t since = 0;
-    *overlap_ns = 0;
-    size_t pl = strlen(prefix);
-    for (size_t i = 0; i < tl->nev; i++) {
-        const struct tl_ev *e = &tl->ev[i];
-        if (e->type != EV_STATE || e->task >= 64 ||
-            strncmp(tl->tasks[e->task].name, prefix, pl))
-            continue;
-        int was = running[e->task], now = e->sub == TS_RUNNING;
-        if (was == now)
-            continue;
-        if (n >= 2)
-            *overlap_ns += e->t - since;
-        running[e->task] = now;
-        n += now ? 1 : -1;
-        since = e->t;
-        if (n > most)
-            most = n;
-    }
-    return most;
-}
-
 static int64_t makespan(const struct tl *tl)
 {
     return tl->nev ? tl->ev[tl->nev - 1].t : 0;

@@ -22,22 +22,6 @@
 #include "tl/world.h"
 #include "testlib.h"
 
-/* Values stored into shared variable NAME, in order */
-static int stores(const struct tl *tl, const char *name, int64_t *v, int max)
-{
-    int q = -1, n = 0;
-    for (int i = 0; i < tl->nqueues; i++)
-        if (tl->queues[i].kind == TQK_MEM && !strcmp(tl->queues[i].name, name))
-            q = i;
-    if (q < 0)
-        fail_msg("no variable %s", name);
-    for (size_t i = 0; i < tl->nev; i++)
-        if (tl->ev[i].type == EV_MEM && tl->ev[i].obj == q &&
-            tl->ev[i].sub == TM_STORE && n < max)
-            v[n++] = tl->ev[i].a;
-    return n;
-}
-
 /* The sizes CPython 3.11 gives pickle.dumps((kind, v)), measured with
  * multiprocessing.reduction.ForkingPickler.dumps */
 static void test_pickle_sizes(void **state)

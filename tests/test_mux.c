@@ -501,6 +501,20 @@ static void test_poll_epoll_arrays_text(void **state)
  * stops at the first one queued (a C program on Linux 6.x: the item added
  * before the acceptor slept wins, and the acceptor is never woken; added
  * after, the acceptor wins and epoll_wait() times out) */
+/* epoll_create1(0), as a C program makes it; cloexec: EPOLL_CLOEXEC, as
+ * CPython's select.epoll() always passes (checked under strace) */
+static void test_epoll_create_cloexec(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text("process p {\n    a = epoll_create\n"
+                             "    b = epoll_create cloexec\n}\n");
+    char *d = dump_of(tl);
+    assert_non_null(strstr(d, "epoll_create1(0) = 3"));
+    assert_non_null(strstr(d, "epoll_create1(EPOLL_CLOEXEC) = 4"));
+    free(d);
+    tl_free(tl);
+}
+
 static struct tl *accept_vs_exclusive(int epoll_first)
 {
     char text[1024];
@@ -1033,6 +1047,7 @@ int main(void)
         cmocka_unit_test(test_server_models),
         cmocka_unit_test(test_compare_web),
         cmocka_unit_test(test_poll_epoll_arrays_text),
+        cmocka_unit_test(test_epoll_create_cloexec),
         cmocka_unit_test(test_fdev_text_limit),
         cmocka_unit_test(test_fdev_text_as_snprintf),
         cmocka_unit_test(test_accept_competes_with_exclusive),

@@ -35,71 +35,6 @@
 #include "ui/view.h"
 #include "ui/viewer.h"
 
-/* ---- golden files -------------------------------------------------------- */
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-        size_t k = fread(buf + n, 1, 4096, f);
-        n += k;
-        if (k == 0)
-            break;
-    }
-    fclose(f);
-    buf[n] = 0;
-    return buf;
-}
-
-static void check_golden(const char *name, const char *text)
-{
-    char path[512];
-    const char *d = getenv("GOLDEN_DIR");
-    snprintf(path, sizeof path, "%s/%s.txt", d && *d ? d : "tests/golden", name);
-    const char *up = getenv("UPDATE_GOLDEN");
-    if (up && *up && strcmp(up, "0")) {
-        FILE *f = fopen(path, "wb");
-        if (!f)
-            fail_msg("cannot write %s: %s", path, strerror(errno));
-        fputs(text, f);
-        fclose(f);
-        return;
-    }
-    char *want = slurp(path);
-    if (!want)
-        fail_msg("no golden file %s (run with UPDATE_GOLDEN=1 to create it)", path);
-    if (strcmp(want, text)) {
-        const char *a = want, *b = text;
-        int line = 1;
-        while (*a && *a == *b) {
-            line += *a == '\n';
-            a++, b++;
-        }
-        const char *ws = a, *gs = b;
-        while (ws > want && ws[-1] != '\n')
-            ws--;
-        while (gs > text && gs[-1] != '\n')
-            gs--;
-        char wl[300] = "", gl[300] = "";
-        sscanf(ws, "%299[^\n]", wl);
-        sscanf(gs, "%299[^\n]", gl);
-        free(want);
-        fail_msg("%s differs at line %d:\n  want: %s\n  got:  %s\n"
-                 "(UPDATE_GOLDEN=1 rewrites it after a deliberate change)",
-                 path, line, wl, gl);
-    }
-    free(want);
-}
-
 static char *render(struct viewer *v, int cols, int rows)
 {
     struct cbuf cb;
@@ -533,7 +468,7 @@ static void test_keys_alone(void **st)
 static void test_reasons_in_docs(void **st)
 {
     (void)st;
-    char *doc = slurp("docs/real.md");
+    char *doc = slurp("docs/real.md", NULL);
     assert_non_null(doc);
     /* the docs' code spans are plain words in a caption */
     char *w = doc;

@@ -27,6 +27,7 @@
 #include "sim/scn.h"
 #include "sim/sim.h"
 #include "tl/text.h"
+#include "testlib.h"
 
 #define SLOW 50
 
@@ -408,18 +409,10 @@ static void test_compare_ready(void **state)
  * waits with &status */
 static struct tl *exits_with(int code)
 {
-    char text[256], err[1024];
+    char text[256];
     snprintf(text, sizeof text, "process p {\n    pid = fork c {\n        exit %d\n"
              "    }\n    q, st = wait pid\n}\n", code);
-    struct prog *p = scn_parse("w.scn", text, strlen(text), err, sizeof err);
-    if (!p)
-        fail_msg("%s", err);
-    struct sim_opts so = {0};
-    struct tl *tl = sim_run(p, &so, err, sizeof err);
-    if (!tl)
-        fail_msg("%s", err);
-    prog_free(p);
-    return tl;
+    return run_text(text);
 }
 
 /* wait4's status is compared: exit 3 against exit 4 is not the same call */

@@ -28,81 +28,9 @@
 #include "ui/ui.h"
 #include "ui/view.h"
 #include "ui/viewer.h"
+#include "testlib.h"
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static const char *golden_dir(void)
-{
-    const char *d = getenv("GOLDEN_DIR");
-    return d && *d ? d : "tests/golden";
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-        size_t k = fread(buf + n, 1, 4096, f);
-        n += k;
-        if (k == 0)
-            break;
-    }
-    fclose(f);
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
-
-/* Compare text with tests/golden/NAME.txt (or write it when updating) */
-static void check_golden(const char *name, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s.txt", golden_dir(), name);
-    const char *up = getenv("UPDATE_GOLDEN");
-    if (up && *up && strcmp(up, "0")) {
-        FILE *f = fopen(path, "wb");
-        if (!f)
-            fail_msg("cannot write %s: %s", path, strerror(errno));
-        fputs(text, f);
-        fclose(f);
-        return;
-    }
-    size_t len;
-    char *want = slurp(path, &len);
-    if (!want)
-        fail_msg("no golden file %s (run with UPDATE_GOLDEN=1 to create it)", path);
-    if (strcmp(want, text)) {
-        /* show the first differing line */
-        const char *a = want, *b = text;
-        int line = 1;
-        while (*a && *a == *b) {
-            if (*a == '\n')
-                line++;
-            a++, b++;
-        }
-        char wl[300] = "", gl[300] = "";
-        const char *ws = a, *gs = b;
-        while (ws > want && ws[-1] != '\n')
-            ws--;
-        while (gs > text && gs[-1] != '\n')
-            gs--;
-        sscanf(ws, "%299[^\n]", wl);
-        sscanf(gs, "%299[^\n]", gl);
-        free(want);
-        fail_msg("%s differs at line %d:\n  want: %s\n  got:  %s\n"
-                 "(UPDATE_GOLDEN=1 rewrites it after a deliberate change)",
-                 path, line, wl, gl);
-    }
-    free(want);
-}
 
 static char *render_viewer(struct viewer *v, int cols, int rows, int ascii)
 {
@@ -129,19 +57,6 @@ static char *render_text(struct tl *tl, int cols, int rows, long ev, int task)
     assert_int_equal(ui_render_text(tl, cols, rows, ev, task, 0, f), 0);
     fclose(f);
     return buf;
-}
-
-static struct tl *run_file(const char *path)
-{
-    char err[1024];
-    struct prog *p = scn_load(path, err, sizeof err);
-    if (!p)
-        fail_msg("load %s: %s", path, err);
-    struct tl *tl = sim_run(p, NULL, err, sizeof err);
-    prog_free(p);
-    if (!tl)
-        fail_msg("run %s: %s", path, err);
-    return tl;
 }
 
 static void push(struct tl *tl, int64_t t, int type, int task, int sub,
@@ -614,19 +529,6 @@ static void test_golden_special(void **st)
 /* ---- what a teacher found at 80x24 ------------------------------------- */
 
 static void type(struct viewer *v, const char *s);
-
-static struct tl *run_text(const char *text)
-{
-    char err[1024];
-    struct prog *p = scn_parse("t.scn", text, strlen(text), err, sizeof err);
-    if (!p)
-        fail_msg("parse: %s", err);
-    struct tl *tl = sim_run(p, NULL, err, sizeof err);
-    prog_free(p);
-    if (!tl)
-        fail_msg("run: %s", err);
-    return tl;
-}
 
 /* Row y of a screen dump (0-based), without its newline */
 static char *row_of(const char *txt, int y, char *buf, size_t len)

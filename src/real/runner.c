@@ -2351,7 +2351,8 @@ static int op_poll(struct ctx *c, const struct prog_ins *in)
 
 static int op_epoll_create(struct ctx *c, const struct prog_ins *in)
 {
-    set(c, in->dst, res(epoll_create1, fast3(SYS_epoll_create1, 0, 0, 0)));
+    int fl = in->flags & 1 ? EPOLL_CLOEXEC : 0; /* ep = epoll_create cloexec */
+    set(c, in->dst, res(epoll_create1, fast3(SYS_epoll_create1, fl, 0, 0)));
     return next(c);
 }
 

@@ -221,8 +221,7 @@ static int op_monkey_patch(struct sim *s, struct task *t, const struct prog_ins 
         return sim_fail(s, in, "internal: no hub code compiled");
     if (t->phase == 0) { /* ev_default_loop: epoll_create1(EPOLL_CLOEXEC) */
         struct prog_ins ep = {.op = OP_EPOLL_CREATE, .dst = -1, .dst2 = -1,
-                              .jump = -1, .list = -1};
-        sim_sys_enter(s, t, SYS_EPOLL_CREATE1, -1, 1);
+                              .jump = -1, .list = -1, .flags = 1};
         t->advance = 1;
         return s->mux[OP_EPOLL_CREATE]->exec(s, t, &ep);
     }

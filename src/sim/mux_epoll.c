@@ -281,9 +281,12 @@ static void item_remove(struct sim *s, int epo, int i, int task)
 
 /* ---- the operations ----------------------------------------------------------- */
 
-static int ep_create(struct sim *s, struct task *t)
+/* cloexec: epoll_create1(EPOLL_CLOEXEC), what CPython's select.epoll()
+ * passes (Modules/selectmodule.c); the model's only execve (spawn's)
+ * comes after closes of every fd not passed, so the flag is only shown */
+static int ep_create(struct sim *s, struct task *t, int cloexec)
 {
-    sim_sys_enter(s, t, SYS_EPOLL_CREATE1, -1, 0);
+    sim_sys_enter(s, t, SYS_EPOLL_CREATE1, -1, cloexec);
     if (sim_fd_room(s, t->proc, 1) < 0) /* do_epoll_create: no fd */
         return sim_sys_return(s, t, -EMFILE, s->p->cost.syscall);
     int o = sim_obj_new(s, OK_EPOLL, 0, 0, -1, t->proc);
@@ -449,7 +452,7 @@ static int ep_wait(struct sim *s, struct task *t, const struct prog_ins *in)
 static int ep_exec(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     switch (in->op) {
-    case OP_EPOLL_CREATE: return ep_create(s, t);
+    case OP_EPOLL_CREATE: return ep_create(s, t, in->flags & 1);
     case OP_EPOLL_CTL: return ep_ctl(s, t, in);
     default: return ep_wait(s, t, in);
     }

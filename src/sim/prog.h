@@ -82,7 +82,7 @@
     X(POLL, "poll", "", "n = poll [FD...] [TIMEOUT]: like select, with a pollfd array") \
     X(WATCH, "watch", "f", "watch FD [in] [out]: add FD to the task's own fd set (FD_SET in readfds and/or writefds, or a pollfd entry with POLLIN/POLLOUT; in by default)") \
     X(UNWATCH, "unwatch", "f", "unwatch FD [in] [out]: remove FD from the task's own fd set (FD_CLR; both by default)") \
-    X(EPOLL_CREATE, "epoll_create", "", "ep = epoll_create: a new epoll instance") \
+    X(EPOLL_CREATE, "epoll_create", "", "ep = epoll_create [cloexec]: a new epoll instance, epoll_create1(0); cloexec: epoll_create1(EPOLL_CLOEXEC), as CPython's select.epoll() and selectors make it") \
     X(EPOLL_CTL, "epoll_ctl", "fef", "epoll_ctl EP add|mod|del FD [in] [out] [et] [oneshot] [exclusive]: change the interest list (events: in by default)") \
     X(EPOLL_WAIT, "epoll_wait", "fvt", "n = epoll_wait EP [MAXEVENTS] [TIMEOUT]: wait for ready fds, at most MAXEVENTS (default 64) per call, or TIMEOUT (n = 0)") \
     X(SIGACTION, "sigaction", "", "sigaction SIGIO [SA_RESTART] { ... }: install a handler; the block runs when the signal is delivered (SA_RESTART: read, write, accept, connect and wait4 it interrupts are made again)") \

@@ -926,6 +926,11 @@ static int scn_args(struct scn *S, struct prog_ins *in, int off)
         in->flags = 1; /* SimpleQueue() */
         S->pos++;
     }
+    if (op == OP_EPOLL_CREATE && scn_left(S) == 1 &&
+        scn_word(&S->tok[S->pos], "cloexec")) {
+        in->flags = 1; /* epoll_create1(EPOLL_CLOEXEC) */
+        S->pos++;
+    }
     if (op == OP_MP_PIPE && scn_left(S) == 1 &&
         scn_word(&S->tok[S->pos], "oneway")) {
         in->flags = 1; /* Pipe(duplex=False) */

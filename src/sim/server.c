@@ -51,7 +51,7 @@ static const char tpl_fork[] =
     "    loop {\n"
     "        c = accept s\n"
     "        pid = fork {\n"
-    "            say once \"fork(): the child has a copy of the fd table and serves this client with blocking reads; the parent goes back to accept().\"\n"
+    "            say once \"fork(): the child has a copy of the fd table. It closes its copy of the listening socket (only the parent accepts) and serves this client with blocking reads; the parent goes back to accept().\"\n"
     "            close s\n"
     "            loop {\n"
     "                n = read c @BUFFER@\n"

@@ -201,10 +201,10 @@ int sim_charge(struct sim *s, int64_t bytes)
     return 0;
 }
 
-/* One step of work: an instruction run or an agenda item taken */
-static void budget_step(struct sim *s)
+/* The step count reached the limit, or a multiple of 4096 */
+static void budget_step_check(struct sim *s)
 {
-    if (++s->steps >= s->max_steps) {
+    if (s->steps >= s->max_steps) {
         sim_stop(s, "stopped after %llu steps of the simulator (instructions "
                  "and timed items; the limit set by `steps` in the machine "
                  "block, or by --steps): a loop of very short computes or "
@@ -216,6 +216,13 @@ static void budget_step(struct sim *s)
         sim_stop(s, "stopped after %lld s of the simulator's own CPU time "
                  "(the limit set by --cpu-limit)",
                  (long long)(s->cpu_limit_ns / 1000000000));
+}
+
+/* One step of work: an instruction run or an agenda item taken */
+static inline void budget_step(struct sim *s)
+{
+    if (++s->steps >= s->max_steps || (s->steps & 4095) == 0)
+        budget_step_check(s);
 }
 
 long sim_emit(struct sim *s, int type, int task, int sub, int obj, int64_t a,
@@ -254,16 +261,6 @@ void sim_emit_state(struct sim *s, int task, int state, int obj, int64_t a)
 }
 
 /* ---- small helpers -------------------------------------------------------- */
-
-int64_t sim_arg(const struct task *t, const struct prog_ins *in, int i)
-{
-    if (i >= in->nargs)
-        return 0;
-    const struct prog_arg *a = &in->a[i];
-    if (a->kind == ARG_SLOT)
-        return sim_slot_shared(t, (int)a->v) ? t->mem[a->v].v : t->slots[a->v];
-    return a->v;
-}
 
 void sim_set_dst(struct sim *s, struct task *t, int slot, int64_t v)
 {

@@ -5,6 +5,7 @@
 #include "tl/linux_sys.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
@@ -24,6 +25,12 @@ struct tl *tl_new(void)
     return tl;
 }
 
+static int cmp_ptr(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)*(char *const *)a, y = (uintptr_t)*(char *const *)b;
+    return (x > y) - (x < y);
+}
+
 void tl_free(struct tl *tl)
 {
     if (!tl)
@@ -32,8 +39,12 @@ void tl_free(struct tl *tl)
         free(tl->tasks[i].name);
     for (int i = 0; i < tl->nqueues; i++)
         free(tl->queues[i].name);
+    /* equal texts share a copy: free each once */
+    if (tl->nstrs > 1)
+        qsort(tl->strs, (size_t)tl->nstrs, sizeof *tl->strs, cmp_ptr);
     for (int i = 0; i < tl->nstrs; i++)
-        free(tl->strs[i]);
+        if (!i || tl->strs[i] != tl->strs[i - 1])
+            free(tl->strs[i]);
     for (int i = 0; i < tl->nscripts; i++) {
         for (int j = 0; j < tl->scripts[i].nlines; j++)
             free(tl->scripts[i].lines[j]);
@@ -42,6 +53,7 @@ void tl_free(struct tl *tl)
     }
     free(tl->scripts);
     free(tl->strs);
+    free(tl->strhash);
     free(tl->queues);
     free(tl->objs);
     free(tl->tasks);
@@ -122,8 +134,29 @@ long tl_push(struct tl *tl, const struct tl_ev *ev)
     return (long)tl->nev++;
 }
 
+/* Make *arr exactly n elements of sz (a smaller block, when realloc
+   gives one) */
+static void shrink_to(void **arr, int *cap, int n, size_t sz)
+{
+    if (n <= 0 || n >= *cap)
+        return;
+    void *p = realloc(*arr, (size_t)n * sz);
+    if (p) {
+        *arr = p;
+        *cap = n;
+    }
+}
+
 void tl_shrink(struct tl *tl)
 {
+    free(tl->strhash);
+    tl->strhash = NULL;
+    tl->strhashcap = 0;
+    shrink_to((void **)&tl->tasks, &tl->taskcap, tl->ntasks, sizeof *tl->tasks);
+    shrink_to((void **)&tl->objs, &tl->objcap, tl->nobjs, sizeof *tl->objs);
+    shrink_to((void **)&tl->queues, &tl->queuecap, tl->nqueues, sizeof *tl->queues);
+    shrink_to((void **)&tl->strs, &tl->strcap, tl->nstrs, sizeof *tl->strs);
+    shrink_to((void **)&tl->scripts, &tl->scriptcap, tl->nscripts, sizeof *tl->scripts);
     if (tl->nev == 0 || tl->nev == tl->evcap)
         return;
     struct tl_ev *p = realloc(tl->ev, tl->nev * sizeof *p);
@@ -155,14 +188,14 @@ size_t tl_bytes(const struct tl *tl)
                tl_malloc_bytes((size_t)tl->queuecap * sizeof *tl->queues) +
                tl_malloc_bytes((size_t)tl->strcap * sizeof *tl->strs) +
                tl_malloc_bytes((size_t)tl->scriptcap * sizeof *tl->scripts) +
+               tl_malloc_bytes((size_t)tl->strhashcap * sizeof *tl->strhash) +
                str_bytes(tl->title) + str_bytes(tl->source) +
                str_bytes(tl->model) + str_bytes(tl->note);
     for (int i = 0; i < tl->ntasks; i++)
         n += str_bytes(tl->tasks[i].name);
     for (int i = 0; i < tl->nqueues; i++)
         n += str_bytes(tl->queues[i].name);
-    for (int i = 0; i < tl->nstrs; i++)
-        n += str_bytes(tl->strs[i]);
+    n += tl->strbytes;
     for (int i = 0; i < tl->nscripts; i++) {
         const struct tl_script *s = &tl->scripts[i];
         n += str_bytes(s->title) +
@@ -233,13 +266,65 @@ int tl_add_queue(struct tl *tl, const char *name, int kind, int owner)
     return tl->nqueues++;
 }
 
+/*
+ * Equal texts share one copy: a producer that words the same array or
+ * message thousands of times (an epoll server's epoll_wait returning the
+ * listening socket) adds it thousands of times, each with an id of its
+ * own (ids are part of what the exports write: TL_MSG items), all
+ * pointing at the first one's text.  The table that finds it (open
+ * addressing, ids + 1, at most half full) lives while the timeline is
+ * produced; tl_shrink frees it and the next tl_add_str rebuilds it.
+ */
+static uint32_t str_hash(const char *s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+static int strhash_grow(struct tl *tl)
+{
+    int cap = tl->strhashcap ? tl->strhashcap * 2 : 64;
+    while (cap < 2 * (tl->nstrs + 1))
+        cap *= 2;
+    int32_t *h = calloc((size_t)cap, sizeof *h);
+    if (!h)
+        return -ENOMEM;
+    for (int i = 0; i < tl->nstrs; i++) {
+        if (!tl->strs[i])
+            continue;
+        uint32_t k = str_hash(tl->strs[i]) & (uint32_t)(cap - 1);
+        while (h[k] && strcmp(tl->strs[h[k] - 1], tl->strs[i]))
+            k = (k + 1) & (uint32_t)(cap - 1);
+        if (!h[k])
+            h[k] = i + 1;
+    }
+    free(tl->strhash);
+    tl->strhash = h;
+    tl->strhashcap = cap;
+    return 0;
+}
+
 int tl_add_str(struct tl *tl, const char *s)
 {
     if (grow((void **)&tl->strs, &tl->strcap, tl->nstrs, sizeof *tl->strs))
         return -ENOMEM;
     tl->strs[tl->nstrs] = NULL;
+    if (!s)
+        return tl->nstrs++;
+    if (2 * (tl->nstrs + 1) > tl->strhashcap && strhash_grow(tl))
+        return -ENOMEM;
+    uint32_t mask = (uint32_t)tl->strhashcap - 1, k = str_hash(s) & mask;
+    for (; tl->strhash[k]; k = (k + 1) & mask)
+        if (!strcmp(tl->strs[tl->strhash[k] - 1], s)) {
+            tl->strs[tl->nstrs] = tl->strs[tl->strhash[k] - 1];
+            return tl->nstrs++;
+        }
     if (tl_set_str(&tl->strs[tl->nstrs], s))
         return -ENOMEM;
+    tl->strbytes += str_bytes(s);
+    tl->strhash[k] = tl->nstrs + 1;
     return tl->nstrs++;
 }
 

@@ -239,7 +239,10 @@ static inline int64_t tl_linux_flags(int acc, int fl)
  * "[{fd=3, events=POLLIN}]"; on a return > 0 what the call wrote back:
  * the sets it left, "in [3]" or "in [3], out [4]", the entries whose
  * revents is set, "[{fd=3, revents=POLLIN}]", or the events,
- * "[{events=EPOLLIN, data={u32=5, u64=5}}]".  TL_NONE (-1) and fds are
+ * "[{events=EPOLLIN, data={u32=5, u64=5}}]".  SYSCALL.obj of SYS_WAIT4
+ * that reaped a child with &status: the status it wrote,
+ * "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]" (tl_wstatus_text; its entry's
+ * obj is the pid asked, a = 1 with &status).  TL_NONE (-1) and fds are
  * >= -1. */
 #define TL_STR_OBJ(id) (-2 - (int32_t)(id))
 #define TL_OBJ_STR(obj) (-2 - (obj))
@@ -576,8 +579,11 @@ struct tl {
     int nobjs, objcap;
     struct tl_queue *queues;
     int nqueues, queuecap;
-    char **strs;
+    char **strs;   /* equal texts share one copy (tl_add_str) */
     int nstrs, strcap;
+    size_t strbytes;  /* what the copies take (tl_malloc_bytes) */
+    int32_t *strhash; /* while produced: ids + 1 of strs by their text */
+    int strhashcap;
     struct tl_script *scripts;
     int nscripts, scriptcap;
     int truncated; /* 1 if the producer stopped at a limit */
@@ -611,7 +617,8 @@ void tl_free(struct tl *tl);
 int tl_grow(void *pv, int *cap, int need, size_t size);
 /* Append an event; returns its index, or -ENOMEM. */
 long tl_push(struct tl *tl, const struct tl_ev *ev);
-/* Give back unused event capacity once a producer is done. */
+/* Give back unused capacity (events, metadata, the strings' table) once a
+   producer is done. */
 void tl_shrink(struct tl *tl);
 /* Bytes the timeline holds: capacities, strings, and what malloc adds */
 size_t tl_bytes(const struct tl *tl);
@@ -625,6 +632,7 @@ int tl_add_task(struct tl *tl, const char *name, int kind, int parent, int proc,
                 int script);
 int tl_add_obj(struct tl *tl, const struct tl_obj *o);
 int tl_add_queue(struct tl *tl, const char *name, int kind, int owner);
+/* A new id, whose text is shared with an equal one already added */
 int tl_add_str(struct tl *tl, const char *s);
 int tl_add_script(struct tl *tl, const char *title, char **lines, int n);
 int tl_set_str(char **dst, const char *s);

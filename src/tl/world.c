@@ -26,19 +26,33 @@
 #define CP_MIN_EVERY 4096
 #define CP_BYTES_PER_EVENT 8
 
-static int grow_to(void **arr, int *cap, int need, size_t sz)
+/* Grow *arr to at least need elements of sz, doubling from min; the new
+ * elements are left as they are (never touched, the pages of a large
+ * block cost nothing until used): for rows initialised when they come in
+ * use (ensure_task, ensure_obj) */
+static int grow_rows(void **arr, int *cap, int need, size_t sz, int min)
 {
     if (need <= *cap)
         return 0;
-    int ncap = *cap ? *cap : 8;
+    int ncap = *cap ? *cap : min;
     while (ncap < need)
         ncap *= 2;
     void *p = realloc(*arr, (size_t)ncap * sz);
     if (!p)
         return -ENOMEM;
-    memset((char *)p + (size_t)*cap * sz, 0, (size_t)(ncap - *cap) * sz);
     *arr = p;
     *cap = ncap;
+    return 0;
+}
+
+/* The same, from 8, with the new elements zeroed */
+static int grow_to(void **arr, int *cap, int need, size_t sz)
+{
+    int old = *cap;
+    if (grow_rows(arr, cap, need, sz, 8))
+        return -ENOMEM;
+    if (*cap > old)
+        memset((char *)*arr + (size_t)old * sz, 0, (size_t)(*cap - old) * sz);
     return 0;
 }
 
@@ -84,7 +98,7 @@ static int ensure_task(struct world *w, int t)
     if (t < w->ntasks)
         return 0;
     int oldcap = w->taskcap;
-    if (grow_to((void **)&w->tasks, &w->taskcap, t + 1, sizeof *w->tasks))
+    if (grow_rows((void **)&w->tasks, &w->taskcap, t + 1, sizeof *w->tasks, 8))
         return -ENOMEM;
     if (w->taskcap != oldcap) {
         int cap = oldcap;
@@ -108,8 +122,9 @@ static int ensure_obj(struct world *w, int o)
 {
     if (o < w->nobjs)
         return 0;
-    if (grow_to((void **)&w->objs, &w->objcap, o + 1, sizeof *w->objs))
+    if (grow_rows((void **)&w->objs, &w->objcap, o + 1, sizeof *w->objs, 8))
         return -ENOMEM;
+    memset(&w->objs[w->nobjs], 0, (size_t)(o + 1 - w->nobjs) * sizeof *w->objs);
     w->nobjs = o + 1;
     return 0;
 }
@@ -206,11 +221,11 @@ static int fd_set_slot(struct world *w, int proc, int fd, int obj, int flags)
     if (ensure_task(w, proc))
         return -ENOMEM;
     struct w_proc *p = &w->procs[proc];
-    int old = p->cap;
-    if (grow_to((void **)&p->fds, &p->cap, fd + 1, sizeof *p->fds))
+    int old = p->cap; /* from 4 slots: stdin, stdout, stderr and one */
+    if (grow_rows((void **)&p->fds, &p->cap, fd + 1, sizeof *p->fds, 4))
         return -ENOMEM;
     for (int i = old; i < p->cap; i++)
-        p->fds[i].obj = -1;
+        p->fds[i] = (struct w_fd){.obj = -1};
     /* slots past nfds may hold what a copied world left there */
     for (int i = p->nfds; i < fd; i++) {
         p->fds[i].obj = -1;
@@ -835,13 +850,43 @@ static int cp_restore(struct world *d, const struct world *cp)
     return 0;
 }
 
+/* Room in w for every task, object and queue of tl, exactly: a cursor's
+   world then never grows them, and holds no doubling slack */
+static int world_reserve(struct world *w, const struct tl *tl)
+{
+    if (tl->ntasks > w->taskcap) { /* procs first: world_free walks taskcap */
+        int cap = w->taskcap;
+        if (grow_rows((void **)&w->procs, &cap, tl->ntasks, sizeof *w->procs,
+                      tl->ntasks))
+            return -ENOMEM;
+        memset(&w->procs[w->taskcap], 0,
+               (size_t)(cap - w->taskcap) * sizeof *w->procs);
+        if (grow_rows((void **)&w->tasks, &w->taskcap, tl->ntasks, sizeof *w->tasks,
+                      tl->ntasks))
+            return -ENOMEM;
+    }
+    if (tl->nobjs > w->objcap &&
+        grow_rows((void **)&w->objs, &w->objcap, tl->nobjs, sizeof *w->objs, tl->nobjs))
+        return -ENOMEM;
+    int old = w->queuecap;
+    if (tl->nqueues > w->queuecap) {
+        if (grow_rows((void **)&w->queues, &w->queuecap, tl->nqueues,
+                      sizeof *w->queues, tl->nqueues))
+            return -ENOMEM;
+        memset(&w->queues[old], 0, (size_t)(w->queuecap - old) * sizeof *w->queues);
+    }
+    return 0;
+}
+
 int wcur_open(struct wcur *c, const struct tl *tl)
 {
     memset(c, 0, sizeof *c);
     c->tl = tl;
     c->every = CP_MIN_EVERY;
-    if (world_init(&c->w, tl->ncpus))
+    if (world_init(&c->w, tl->ncpus) || world_reserve(&c->w, tl)) {
+        world_free(&c->w);
         return -ENOMEM;
+    }
     int rc = cp_take(c);
     long since = 0;
     while (rc == 0 && (size_t)c->w.idx < tl->nev) {

@@ -69,13 +69,13 @@ static int woken_to_sleep(const struct viewer *v, int task)
             ret = v->calls[j];
             break;
         }
-    const struct lane *l = &v->lanes[task];
+    struct lane lane = viewer_lane(v, task), *l = &lane;
     for (long k = viewer_lane_at(v, task, pos); k < l->n; k++) {
-        if (ret >= 0 && l->s[k].idx > ret)
+        if (ret >= 0 && l->s[k] > ret)
             break;
-        if (tl->ev[l->s[k].idx].type != EV_STATE || l->s[k].st == TS_RUNNING)
+        if (tl->ev[l->s[k]].type != EV_STATE || lane_st(tl, l->s[k]) == TS_RUNNING)
             continue;
-        return l->s[k].st == TS_BLOCKED;
+        return lane_st(tl, l->s[k]) == TS_BLOCKED;
     }
     return 0;
 }
@@ -222,11 +222,11 @@ int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
     }
     case TS_EXITED: {
         /* as the log says it: "exited with 0", "killed by SIGABRT" */
-        const struct lane *l = &v->lanes[task];
+        struct lane lane = viewer_lane(v, task), *l = &lane;
         char t[200];
-        if (l->n > 0 && l->s[l->n - 1].st == TS_EXITED &&
-            l->s[l->n - 1].idx < w->idx) {
-            const struct tl_ev *e = &v->tl->ev[l->s[l->n - 1].idx];
+        if (l->n > 0 && lane_st(v->tl, l->s[l->n - 1]) == TS_EXITED &&
+            l->s[l->n - 1] < w->idx) {
+            const struct tl_ev *e = &v->tl->ev[l->s[l->n - 1]];
             if (e->type == EV_STATE && e->obj >= 0 && e->obj < v->tl->ntasks) {
                 /* reaped: the status wait4 returned, before the row's
                    width cuts the log's longer sentence */
@@ -238,7 +238,7 @@ int ui_task_doing(const struct viewer *v, int task, int narrow, char *buf,
                              (long long)e->a);
                 break;
             }
-            tl_ev_text(t, sizeof t, v->tl, l->s[l->n - 1].idx);
+            tl_ev_text(t, sizeof t, v->tl, l->s[l->n - 1]);
             const char *x = strncmp(t, "+++ ", 4) ? t : t + 4;
             size_t k = strlen(x);
             if (k >= 4 && !strcmp(x + k - 4, " +++"))

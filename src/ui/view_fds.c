@@ -174,6 +174,15 @@ static int obj_words(char *buf, int len, int width, int ob, int kind, int port,
     return bw;
 }
 
+/* How many connections wait in the accept queue of listening socket ob */
+static int accept_waiting(const struct tl *tl, const struct world *w, int ob)
+{
+    for (int q = 0; q < tl->nqueues && q < w->nqueues; q++)
+        if (tl->queues[q].kind == TQK_ACCEPT && tl->queues[q].owner == ob)
+            return w->queues[q].n;
+    return 0;
+}
+
 static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
                  int focus)
 {
@@ -267,8 +276,17 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
             int need = obj_words(lab, sizeof lab, kw, ob, kind, port, fl, &flw);
             kw = need <= kindw ? (kindw < kw ? kindw : kw) : need < kw ? need : kw;
         }
+        int waiting = kind == OK_LISTEN ? accept_waiting(tl, w, ob) : 0;
+        if (waiting > 0) { /* connections in its accept queue */
+            snprintf(txt, sizeof txt, "%d waiting", waiting);
+            tw = ui_strwidth(txt);
+            kw = in.w - 6 - tw - 1;
+        }
         int lw = obj_words(lab, sizeof lab, kw, ob, kind, port, fl, &flw);
         cb_text(cb, in.x + 5, y, kw, lab, R_DEFAULT);
+        if (waiting > 0)
+            cb_text_right(cb, in.x + 5 + kw + 1, y, in.x + in.w - (in.x + 5 + kw + 1),
+                          txt, viewer_obj_changed(v, ob) ? R_CHANGED : R_BYTES);
         if (flw && lw <= kw)
             cb_recolour(cb, in.x + 5 + lw - flw, y, flw, R_KEY);
         int chg = viewer_obj_changed(v, ob);

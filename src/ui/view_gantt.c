@@ -61,19 +61,19 @@ static int glyph_of(int st)
 static void draw_lane(const struct viewer *v, struct cbuf *cb, int task,
                       int x0, int y, int cols, int64_t t0, int64_t span)
 {
-    const struct lane *l = &v->lanes[task];
+    struct lane lane = viewer_lane(v, task), *l = &lane;
     long limit = viewer_pos(v);
     int64_t now = v->cur.w.t;
     /* first segment at or after t0 (and the state holding at t0) */
     long lo = 0, hi = l->n;
     while (lo < hi) {
         long mid = lo + (hi - lo) / 2;
-        if (lane_t(v->tl, &l->s[mid]) <= t0 && l->s[mid].idx < limit)
+        if (lane_t(v->tl, l->s[mid]) <= t0 && l->s[mid] < limit)
             lo = mid + 1;
         else
             hi = mid;
     }
-    int st = lo > 0 ? l->s[lo - 1].st : TS_NONE;
+    int st = lo > 0 ? lane_st(v->tl, l->s[lo - 1]) : TS_NONE;
     long k = lo;
     for (int c = 0; c < cols; c++) {
         int64_t cs = col_time(t0, span, cols, c);
@@ -87,17 +87,17 @@ static void draw_lane(const struct viewer *v, struct cbuf *cb, int task,
         int64_t dur[TS__COUNT] = { 0 };
         int ran = st == TS_RUNNING;
         int64_t at = cs;
-        while (k < l->n && l->s[k].idx < limit && lane_t(v->tl, &l->s[k]) < ce) {
-            if (lane_t(v->tl, &l->s[k]) > at) {
-                dur[st] += lane_t(v->tl, &l->s[k]) - at;
-                at = lane_t(v->tl, &l->s[k]);
+        while (k < l->n && l->s[k] < limit && lane_t(v->tl, l->s[k]) < ce) {
+            if (lane_t(v->tl, l->s[k]) > at) {
+                dur[st] += lane_t(v->tl, l->s[k]) - at;
+                at = lane_t(v->tl, l->s[k]);
             }
-            st = l->s[k].st;
+            st = lane_st(v->tl, l->s[k]);
             if (st == TS_RUNNING) {
                 /* a zero-length run is no run */
-                int64_t end = k + 1 < l->n && l->s[k + 1].idx < limit
-                                  ? lane_t(v->tl, &l->s[k + 1]) : now;
-                if (end > lane_t(v->tl, &l->s[k]) || end == now)
+                int64_t end = k + 1 < l->n && l->s[k + 1] < limit
+                                  ? lane_t(v->tl, l->s[k + 1]) : now;
+                if (end > lane_t(v->tl, l->s[k]) || end == now)
                     ran = 1;
             }
             k++;

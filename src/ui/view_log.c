@@ -4,6 +4,7 @@
  * (the last one applied) is the bottom line, marked.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "ui/keys.h"
 #include "ui/view.h"
@@ -20,6 +21,38 @@ static int is_marked(const struct viewer *v, long pos)
         if (v->marks[i] == pos)
             return 1;
     return 0;
+}
+
+/* A syscall's return that does not fit keeps its result, which is what a
+ * caption names ("= -1 EBADF", epoll_wait's "= 1"): first its duration
+ * goes, then the middle of its arguments, then an errno's explanation */
+static void draw_return(struct cbuf *cb, int x, int y, int w, char *txt, int role)
+{
+    size_t n = strlen(txt);
+    if (ui_strwidth(txt) > w && n > 2 && txt[n - 1] == '>') {
+        char *d = strrchr(txt, '<'); /* " <0.000000100>" */
+        if (d && d > txt && d[-1] == ' ' && d[1] >= '0' && d[1] <= '9')
+            d[-1] = 0;
+    }
+    char *res = strstr(txt, " = ");
+    for (char *q = res; q; q = strstr(q + 1, " = "))
+        res = q; /* the last one */
+    int tw = res ? ui_strwidth(res) : 0;
+    if (tw > w / 2) { /* " = -1 EBADF (Bad file descriptor)" */
+        char *paren = strstr(res, " (");
+        if (paren && res[3] == '-')
+            *paren = 0;
+        tw = ui_strwidth(res);
+    }
+    if (!res || ui_strwidth(txt) <= w || tw > w / 2 || res == txt) {
+        cb_text(cb, x, y, w, txt, role);
+        return;
+    }
+    char tail[128];
+    snprintf(tail, sizeof tail, "%s", res);
+    *res = 0;
+    int hw = cb_text(cb, x, y, w - tw, txt, role);
+    cb_text(cb, x + hw, y, tw, tail, role);
 }
 
 static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
@@ -65,7 +98,10 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         cb_name(cb, x, y, namew, name,
                 e->task == v->sel_task ? R_SELECTED : R_DEFAULT);
         x += namew + 1;
-        cb_text(cb, x, y, in.x + in.w - x, txt, role);
+        if (e->type == EV_SYSCALL)
+            draw_return(cb, x, y, in.x + in.w - x, txt, role);
+        else
+            cb_text(cb, x, y, in.x + in.w - x, txt, role);
     }
 }
 

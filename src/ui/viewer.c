@@ -14,20 +14,6 @@
 
 #define CAP_RUN 16
 
-static int lane_push(struct lane *l, long idx, int st)
-{
-    if (l->n == l->cap) {
-        long ncap = l->cap ? l->cap * 2 : 8;
-        struct lane_seg *s = realloc(l->s, (size_t)ncap * sizeof *s);
-        if (!s)
-            return -ENOMEM;
-        l->s = s;
-        l->cap = ncap;
-    }
-    l->s[l->n++] = (struct lane_seg){ (uint32_t)idx, (uint8_t)st };
-    return 0;
-}
-
 /* Tasks in display order: each task followed by its children (threads,
    coroutines, forked processes), depth first, without recursion. */
 static int build_order(struct viewer *v)
@@ -332,30 +318,41 @@ static int is_call(const struct tl_ev *e)
 }
 
 /* v->calls and v->call_off, by counting: two passes over the events */
-static int calls_build(struct viewer *v)
+/* A task's state changes, for its lane */
+static int is_lane(const struct tl_ev *e)
 {
-    const struct tl *tl = v->tl;
+    return e->type == EV_TASK_NEW || e->type == EV_STATE;
+}
+
+/* An index of each task's events that `pick` takes, oldest first: task
+ * t's are (*ev)[(*off)[t]] up to (*ev)[(*off)[t + 1]], 4 bytes each, one
+ * block sized exactly (counted in a first pass) */
+static int index_build(const struct tl *tl, int (*pick)(const struct tl_ev *),
+                       uint32_t **off, uint32_t **ev)
+{
     if (tl->nev > UINT32_MAX)
         return -EOVERFLOW;
-    v->call_off = calloc((size_t)tl->ntasks + 2, sizeof *v->call_off);
-    if (!v->call_off)
+    uint32_t *o = calloc((size_t)tl->ntasks + 2, sizeof *o);
+    if (!o)
         return -ENOMEM;
+    *off = o;
     for (size_t i = 0; i < tl->nev; i++) {
         const struct tl_ev *e = &tl->ev[i];
-        if (e->task < tl->ntasks && is_call(e))
-            v->call_off[e->task + 2]++;
+        if (e->task < tl->ntasks && pick(e))
+            o[e->task + 2]++;
     }
     for (int t = 0; t < tl->ntasks; t++)
-        v->call_off[t + 2] += v->call_off[t + 1];
-    /* call_off[t + 1] is now where t's calls go, and ends where t + 1's
-       begin once they are placed */
-    v->calls = malloc(((size_t)v->call_off[tl->ntasks + 1] + 1) * sizeof *v->calls);
-    if (!v->calls)
+        o[t + 2] += o[t + 1];
+    /* o[t + 1] is now where t's events go, and ends where t + 1's begin
+       once they are placed */
+    uint32_t *x = malloc(((size_t)o[tl->ntasks + 1] + 1) * sizeof *x);
+    if (!x)
         return -ENOMEM;
+    *ev = x;
     for (size_t i = 0; i < tl->nev; i++) {
         const struct tl_ev *e = &tl->ev[i];
-        if (e->task < tl->ntasks && is_call(e))
-            v->calls[v->call_off[e->task + 1]++] = (uint32_t)i;
+        if (e->task < tl->ntasks && pick(e))
+            x[o[e->task + 1]++] = (uint32_t)i;
     }
     return 0;
 }
@@ -375,11 +372,11 @@ long viewer_call_at(const struct viewer *v, int t, long idx)
 
 long viewer_lane_at(const struct viewer *v, int t, long idx)
 {
-    const struct lane *l = &v->lanes[t];
+    struct lane lane = viewer_lane(v, t), *l = &lane;
     long lo = 0, hi = l->n;
     while (lo < hi) {
         long mid = lo + (hi - lo) / 2;
-        if (l->s[mid].idx < idx)
+        if (l->s[mid] < idx)
             lo = mid + 1;
         else
             hi = mid;
@@ -397,9 +394,6 @@ int viewer_open(struct viewer *v, const struct tl *tl)
     v->focus = V_TASKS;
     v->speed = 1;
     int rc = -ENOMEM;
-    v->lanes = calloc(tl->ntasks > 0 ? (size_t)tl->ntasks : 1, sizeof *v->lanes);
-    if (!v->lanes)
-        goto err;
     long ncaps = 0;
     for (size_t i = 0; i < tl->nev; i++)
         if (tl->ev[i].type == EV_CAPTION)
@@ -442,18 +436,8 @@ int viewer_open(struct viewer *v, const struct tl *tl)
     for (long k = 0; k < v->ncaps; k++)
         v->stops[k] = step_stop(v, v->caps[k],
                                 k + 1 < v->ncaps ? v->caps[k + 1] : (long)tl->nev);
-    for (size_t i = 0; i < tl->nev; i++) {
-        const struct tl_ev *e = &tl->ev[i];
-        if (e->task >= tl->ntasks)
-            continue;
-        if (e->type == EV_TASK_NEW &&
-            lane_push(&v->lanes[e->task], (long)i, TS_NEW))
-            goto err;
-        if (e->type == EV_STATE &&
-            lane_push(&v->lanes[e->task], (long)i, e->sub))
-            goto err;
-    }
-    if (calls_build(v))
+    if (index_build(tl, is_lane, &v->lane_off, &v->lane_ev) ||
+        index_build(tl, is_call, &v->call_off, &v->calls))
         goto err;
     v->t_end = tl->nev ? tl->ev[tl->nev - 1].t : 0;
     /* what keeps the layout still: distinct captions, input, fd counts */
@@ -527,10 +511,8 @@ err_nocur:
 
 void viewer_close(struct viewer *v)
 {
-    if (v->lanes)
-        for (int i = 0; i < v->tl->ntasks; i++)
-            free(v->lanes[i].s);
-    free(v->lanes);
+    free(v->lane_off);
+    free(v->lane_ev);
     free(v->call_off);
     free(v->calls);
     free(v->caps);
@@ -703,32 +685,32 @@ int viewer_state_at(const struct viewer *v, int task, int64_t t, long limit)
 {
     if (task < 0 || task >= v->tl->ntasks)
         return TS_NONE;
-    const struct lane *l = &v->lanes[task];
+    struct lane lane = viewer_lane(v, task), *l = &lane;
     long lo = 0, hi = l->n; /* first segment with time > t */
     while (lo < hi) {
         long mid = lo + (hi - lo) / 2;
-        if (lane_t(v->tl, &l->s[mid]) <= t && l->s[mid].idx < limit)
+        if (lane_t(v->tl, l->s[mid]) <= t && l->s[mid] < limit)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo == 0 ? TS_NONE : l->s[lo - 1].st;
+    return lo == 0 ? TS_NONE : lane_st(v->tl, l->s[lo - 1]);
 }
 
 long viewer_state_ev_at(const struct viewer *v, int task, int64_t t, long limit)
 {
     if (task < 0 || task >= v->tl->ntasks)
         return -1;
-    const struct lane *l = &v->lanes[task];
+    struct lane lane = viewer_lane(v, task), *l = &lane;
     long lo = 0, hi = l->n; /* first segment with time > t */
     while (lo < hi) {
         long mid = lo + (hi - lo) / 2;
-        if (lane_t(v->tl, &l->s[mid]) <= t && l->s[mid].idx < limit)
+        if (lane_t(v->tl, l->s[mid]) <= t && l->s[mid] < limit)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo == 0 ? -1 : (long)l->s[lo - 1].idx;
+    return lo == 0 ? -1 : (long)l->s[lo - 1];
 }
 
 int viewer_queue_index(const struct viewer *v, int q)

@@ -22,22 +22,25 @@
 #include "tl/world.h"
 #include "ui/cell.h"
 
-/* One state change of a task: a gantt lane is an array of these, 8 bytes
-   each (its time is its event's: lane_t) */
-struct lane_seg {
-    uint32_t idx; /* the event that made it (state holds after idx + 1 events) */
-    uint8_t st;
+/* A task's state changes, oldest first (its gantt lane): the indexes of
+   its TASK_NEW and STATE events, 4 bytes each; the state and the time are
+   the event's (lane_st, lane_t).  viewer_lane() gives task t's. */
+struct lane {
+    const uint32_t *s;
+    long n;
 };
 
-static inline int64_t lane_t(const struct tl *tl, const struct lane_seg *s)
+/* The state the event at idx of a lane sets */
+static inline int lane_st(const struct tl *tl, uint32_t idx)
 {
-    return tl->ev[s->idx].t;
+    const struct tl_ev *e = &tl->ev[idx];
+    return e->type == EV_STATE ? (int)e->sub : TS_NEW;
 }
 
-struct lane {
-    struct lane_seg *s;
-    long n, cap;
-};
+static inline int64_t lane_t(const struct tl *tl, uint32_t idx)
+{
+    return tl->ev[idx].t;
+}
 
 enum ui_prompt { P_NONE, P_GOTO, P_SEARCH };
 
@@ -103,7 +106,9 @@ struct viewer {
     int mouse_x, mouse_y; /* of the last UK_MOUSE */
 
     /* precomputed */
-    struct lane *lanes; /* per task */
+    /* each task's state changes (its lane: viewer_lane), the events
+       lane_ev[lane_off[t]] up to lane_ev[lane_off[t + 1]] */
+    uint32_t *lane_off, *lane_ev;
     /* each task's calls, oldest first: the indexes of its SYS_ENTER,
        SYSCALL, SIGNAL and QUEUE events, calls[call_off[t]] up to
        calls[call_off[t + 1]] (4 bytes an event); the two phases panel
@@ -163,6 +168,12 @@ static inline long viewer_pos(const struct viewer *v) { return v->cur.w.idx; }
 /* The first of task t's calls (an index into v->calls) at or after event
    idx: v->call_off[t + 1] if none */
 long viewer_call_at(const struct viewer *v, int t, long idx);
+/* Task t's lane */
+static inline struct lane viewer_lane(const struct viewer *v, int t)
+{
+    return (struct lane){v->lane_ev + v->lane_off[t],
+                         (long)(v->lane_off[t + 1] - v->lane_off[t])};
+}
 /* The first of task t's state changes (an index into its lane) at or
    after event idx: the lane's n if none */
 long viewer_lane_at(const struct viewer *v, int t, long idx);
