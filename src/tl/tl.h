@@ -239,7 +239,10 @@ static inline int64_t tl_linux_flags(int acc, int fl)
  * "[{fd=3, events=POLLIN}]"; on a return > 0 what the call wrote back:
  * the sets it left, "in [3]" or "in [3], out [4]", the entries whose
  * revents is set, "[{fd=3, revents=POLLIN}]", or the events,
- * "[{events=EPOLLIN, data={u32=5, u64=5}}]".  TL_NONE (-1) and fds are
+ * "[{events=EPOLLIN, data={u32=5, u64=5}}]".  SYSCALL.obj of SYS_WAIT4
+ * that reaped a child with &status: the status it wrote,
+ * "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]" (tl_wstatus_text; its entry's
+ * obj is the pid asked, a = 1 with &status).  TL_NONE (-1) and fds are
  * >= -1. */
 #define TL_STR_OBJ(id) (-2 - (int32_t)(id))
 #define TL_OBJ_STR(obj) (-2 - (obj))
