@@ -120,6 +120,8 @@ struct task {
     uint8_t is_coroutine;
     uint8_t tmo_fired; /* the timeout's timer went off while it slept */
     uint8_t on_cpu, need_resched;
+    uint8_t user_run; /* its GO_BUSY is user-space work the scheduler may cut
+                         (an interpreter's start-up); cleared at each step */
     struct tsig sig;
     /* the rest, as rarely read */
     int64_t id;       /* pid or tid shown to the script */
