@@ -573,8 +573,12 @@ struct tl {
     struct tl_ev *ev;
     size_t nev, evcap;
     size_t evready; /* tl_push: events up to here are on resident pages */
+    size_t evmax;   /* the producer's limit on events, 0: none; tl_push makes
+                       no page resident past it */
     struct tl_task *tasks;
     int ntasks, taskcap;
+    char *names, *names_at; /* the blocks the tasks' names are in (tl.c) */
+    size_t names_left, names_bytes;
     struct tl_obj *objs;
     int nobjs, objcap;
     struct tl_queue *queues;
@@ -583,7 +587,7 @@ struct tl {
     int nstrs, strcap;
     size_t strbytes;  /* what the copies take (tl_malloc_bytes) */
     int32_t *strhash; /* while produced: ids + 1 of strs by their text */
-    int strhashcap;
+    int strhashcap, strhashn;
     struct tl_script *scripts;
     int nscripts, scriptcap;
     int truncated; /* 1 if the producer stopped at a limit */
