@@ -601,6 +601,65 @@ static void test_seek_long_queue(void **state)
     assert_true(hints > 100);
 }
 
+static int cmp_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* What 1,000 epoll connections hold, counted (deterministic: no RSS):
+ * equal strings share a copy, the cursor's world has no doubling slack,
+ * checkpoints take at most about 4 bytes an event, and the engine counts
+ * what it held at the end of the run */
+static void test_memory_held(void **state)
+{
+    (void)state;
+    const char *text =
+        "model epoll\nmachine {\n    cpus 1\n    latency 100us\n    backlog 4096\n}\n"
+        "server web {\n    model epoll\n    port 8080\n    work 20us\n    reply 2K\n"
+        "    nofile 4096\n}\n"
+        "peer browser count 1000 every 10us at 1ms {\n    c = connect 8080\n"
+        "    repeat 20 {\n        send c 300\n        n = recv c 4K\n        sleep 5ms\n"
+        "    }\n    close c\n}\n";
+    struct prog *p = scn_parse("m.scn", text, strlen(text), err, sizeof err);
+    assert_non_null(p);
+    struct sim_stats st;
+    struct sim_opts so = {.stats = &st};
+    struct tl *tl = sim_run(p, &so, err, sizeof err);
+    prog_free(p);
+    assert_non_null(tl);
+    /* the same text is one copy; ids stay one per call */
+    char **by_text = malloc((size_t)tl->nstrs * sizeof *by_text);
+    assert_non_null(by_text);
+    memcpy(by_text, tl->strs, (size_t)tl->nstrs * sizeof *by_text);
+    qsort(by_text, (size_t)tl->nstrs, sizeof *by_text, cmp_text);
+    int texts = tl->nstrs > 0;
+    for (int i = 1; i < tl->nstrs; i++) {
+        if (strcmp(by_text[i], by_text[i - 1]))
+            texts++;
+        else
+            assert_ptr_equal(by_text[i], by_text[i - 1]);
+    }
+    free(by_text);
+    assert_true(texts < tl->nstrs); /* 415 texts, 591 ids */
+    assert_int_equal(tl->evcap, tl->nev);
+    assert_int_equal(tl->taskcap, tl->ntasks);
+    assert_int_equal(tl->objcap, tl->nobjs);
+    assert_null(tl->strhash);
+    /* the engine: the timeline, its world and tables, about a kilobyte
+       and a half a connection beyond the events */
+    assert_true(st.bytes > tl_bytes(tl));
+    assert_true(st.bytes - tl_bytes(tl) < 1500 * (size_t)tl->ntasks);
+    struct wcur c;
+    assert_int_equal(wcur_open(&c, tl), 0);
+    assert_int_equal(c.w.taskcap, tl->ntasks);
+    assert_int_equal(c.w.objcap, tl->nobjs);
+    /* every 4096 events at least, then 4 bytes an event */
+    size_t one = c.cp_bytes / (size_t)c.ncps;
+    assert_true(c.cp_bytes <= 4 * tl->nev + 2 * one + 4096 * 64);
+    wcur_close(&c);
+    tl_free(tl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -622,6 +681,7 @@ int main(void)
         cmocka_unit_test(test_terminal_input),
         cmocka_unit_test(test_seek_equivalence),
         cmocka_unit_test(test_seek_long_queue),
+        cmocka_unit_test(test_memory_held),
     };
     return cmocka_run_group_tests_name("sim", tests, NULL, NULL);
 }

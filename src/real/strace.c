@@ -79,8 +79,11 @@ static int64_t sat_add(int64_t a, int64_t b)
     if (a < -lim) a = -lim;
     if (b > lim) b = lim;
     if (b < -lim) b = -lim;
-    int64_t v = a + b;
-    return v > lim ? lim : v < -lim ? -lim : v;
+    if (b > 0 && a > lim - b) /* lim + lim would be 2^63: no int64 */
+        return lim;
+    if (b < 0 && a < -lim - b)
+        return -lim;
+    return a + b;
 }
 
 /* ---- names -------------------------------------------------------------- */
@@ -858,8 +861,8 @@ static void fill(struct trace_call *c, struct span *a, int na, struct span ret,
                     if (a[i].n > 6 && !memcmp(a[i].p, "flags=", 6))
                         f = a[i];
             int64_t fl = 0;
-            const char *p = f.p, *e = f.p + f.n;
-            for (; p + 6 < e; p++)
+            const char *p = f.p, *e = f.p ? f.p + f.n : NULL; /* clone() */
+            for (; p && p + 6 < e; p++)
                 if (!memcmp(p, "flags=", 6)) {
                     fl = num((struct span){p + 6, (size_t)(e - p - 6)}, NULL);
                     break;

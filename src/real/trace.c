@@ -1021,12 +1021,13 @@ static int call_array(struct build *b, const struct rec *r, int out, int32_t *ob
 {
     const struct trace_call *c = &r->c;
     int n = out ? c->nout : c->nin;
-    const struct trace_fdev *v = b->tr->fdev + (out ? r->out_off : r->in_off);
     int kind = c->sys == SYS_POLL ? (out ? TL_FDEV_REVENTS : TL_FDEV_POLLFD)
                : c->sys == SYS_EPOLL_WAIT && out ? TL_FDEV_EPOLL
                : c->sys == SYS_SELECT && out ? -1 : -2;
-    if (kind == -2 || n <= 0 || (out && (!c->returned || c->ret <= 0)))
+    if (kind == -2 || n <= 0 || !b->tr->fdev ||
+        (out && (!c->returned || c->ret <= 0)))
         return 0;
+    const struct trace_fdev *v = b->tr->fdev + (out ? r->out_off : r->in_off);
     char text[TL_TEXT_MAX];
     if (kind == -1) { /* pselect6: "in [3 5], out [4]" */
         int32_t rd[64], wr[64];

@@ -88,9 +88,9 @@ int scan_fds(struct sim *s, struct task *t, const struct prog_ins *in,
              const uint8_t **evs)
 {
     if (in->list < 0) { /* no operands: the program's own set */
-        *fds = t->watch.fd;
-        *evs = t->watch.ev;
-        return t->watch.n;
+        *fds = t->watch ? t->watch->fd : NULL;
+        *evs = t->watch ? t->watch->ev : NULL;
+        return t->watch ? t->watch->n : 0;
     }
     *evs = NULL; /* a list of operands: readability only */
     const struct prog_list *l = &s->p->lists[in->list];
@@ -375,7 +375,7 @@ static void scan_release(struct sim *s, int obj)
 
 static int watch_queue(struct sim *s, struct task *t)
 {
-    struct fdset *w = &t->watch;
+    struct fdset *w = t->watch;
     if (w->queue_id)
         return w->queue_id - 1;
     char name[128];
@@ -392,7 +392,11 @@ static int watch_queue(struct sim *s, struct task *t)
 
 static int fdset_add(struct sim *s, struct task *t, int32_t fd, unsigned ev)
 {
-    struct fdset *w = &t->watch;
+    if (!t->watch && !(t->watch = calloc(1, sizeof *t->watch))) {
+        s->failed = -ENOMEM;
+        return -1;
+    }
+    struct fdset *w = t->watch;
     if (fd < w->poscap && w->pos[fd]) {
         w->ev[w->pos[fd] - 1] |= (uint8_t)ev; /* FD_SET in another set */
         return 0;
@@ -425,8 +429,8 @@ static int fdset_add(struct sim *s, struct task *t, int32_t fd, unsigned ev)
 
 static void fdset_del(struct sim *s, struct task *t, int32_t fd, unsigned ev)
 {
-    struct fdset *w = &t->watch;
-    if (fd >= w->poscap || !w->pos[fd])
+    struct fdset *w = t->watch;
+    if (!w || fd >= w->poscap || !w->pos[fd])
         return;
     int i = w->pos[fd] - 1;
     w->ev[i] &= (uint8_t)~ev;

@@ -38,15 +38,25 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #define SIGBIT(sig) (1u << (sig))
+
+struct tsig *sig_state(struct sim *s, struct task *t)
+{
+    if (!t->sig && !(t->sig = calloc(1, sizeof *t->sig)))
+        s->failed = -ENOMEM;
+    return t->sig;
+}
 
 /* The task's queue of pending signals, made on first use */
 static int sig_queue(struct sim *s, int task)
 {
-    struct task *t = &s->tasks[task];
-    if (t->sig.queue)
-        return t->sig.queue;
+    struct tsig *g = sig_state(s, &s->tasks[task]);
+    if (!g)
+        return 0;
+    if (g->queue)
+        return g->queue;
     char name[128];
     snprintf(name, sizeof name, "signals pending for %s",
              s->tl->tasks[task].name);
@@ -55,7 +65,7 @@ static int sig_queue(struct sim *s, int task)
         s->failed = -ENOMEM;
         return 0;
     }
-    s->tasks[task].sig.queue = q;
+    g->queue = q;
     return q;
 }
 
@@ -67,7 +77,7 @@ static void sig_kick(struct sim *s, struct task *t)
     if (k->state == TS_BLOCKED) {
         if (k->wait == TW_THREAD) /* pthread_join restarts: no EINTR */
             return;
-        t->sig.intr = 1;
+        t->sig->intr = 1; /* sig_raise made it pending */
         sim_wake(s, t);
         return;
     }
@@ -89,11 +99,11 @@ static void sig_raise(struct sim *s, int proc, int sig)
     struct task *t = &s->tasks[proc];
     if (t->exited)
         return;
-    if (!t->sig.has_handler) { /* SIG_DFL for SIGIO is Term */
+    if (!t->sig || !t->sig->has_handler) { /* SIG_DFL for SIGIO is Term */
         sim_kill_process(s, t, sig);
         return;
     }
-    if (t->sig.pending & SIGBIT(sig)) {
+    if (t->sig->pending & SIGBIT(sig)) {
         sim_emit(s, EV_SIGNAL, proc, 2, -1, sig, 0); /* merged: not queued */
         return;
     }
@@ -102,8 +112,8 @@ static void sig_raise(struct sim *s, int proc, int sig)
     sim_emit(s, EV_SIGNAL, proc, 0, -1, sig, 0);
     if (q)
         sim_emit(s, EV_QUEUE, proc, TQ_PUSH, q, sig, 0);
-    t->sig.pending |= SIGBIT(sig);
-    if (!(t->sig.blocked & SIGBIT(sig)))
+    t->sig->pending |= SIGBIT(sig);
+    if (!(t->sig->blocked & SIGBIT(sig)))
         sig_kick(s, t);
 }
 
@@ -161,26 +171,29 @@ static int64_t restart_code(int sys)
 
 int sig_check(struct sim *s, struct task *t, const struct prog_ins *in)
 {
-    if (t->sig.intr) { /* woken by a signal in a blocking call */
-        t->sig.intr = 0;
+    struct tsig *g = t->sig; /* sig_due: it has one */
+    if (!g)
+        return -1;
+    if (g->intr) { /* woken by a signal in a blocking call */
+        g->intr = 0;
         if (t->in_sys && !t->pend) {
             int64_t r = -EINTR;
             if ((in->op == OP_WRITE || in->op == OP_SEND) && t->done > 0)
                 r = t->done; /* a partial write reports what it wrote */
-            t->sig.was_intr = 1;
+            g->was_intr = 1;
             if (r == -EINTR) {
                 /* what the syscall returns inside the kernel: the signal
                  * delivery turns it into EINTR, or, for ERESTARTSYS under
                  * SA_RESTART, makes the call again (handle_signal in
                  * arch/x86/kernel/signal.c: ax = orig_ax, ip -= 2) */
-                t->sig.restart = 1;
-                t->sig.restart_ret = restart_code(t->sys);
+                g->restart = 1;
+                g->restart_ret = restart_code(t->sys);
                 int nr = syscall_nr(t->sys);
-                if (t->sig.restart_ret == -TL_ERESTARTSYS && nr >= 0 &&
-                    s->tasks[t->proc].sig.sa_restart) {
-                    t->sig.again = 1;
-                    t->sig.again_nr = nr + 1;
-                    t->sig.was_intr = 0;
+                if (g->restart_ret == -TL_ERESTARTSYS && nr >= 0 &&
+                    s->tasks[t->proc].sig && s->tasks[t->proc].sig->sa_restart) {
+                    g->again = 1;
+                    g->again_nr = nr + 1;
+                    g->was_intr = 0;
                 }
             }
             t->advance = 0;
@@ -188,7 +201,7 @@ int sig_check(struct sim *s, struct task *t, const struct prog_ins *in)
             return sim_sys_return(s, t, r, s->p->cost.syscall);
         }
     }
-    uint32_t due = t->sig.pending & ~t->sig.blocked;
+    uint32_t due = g->pending & ~g->blocked;
     /* only at a return to user space; between the syscalls of one
      * operation only if it is a computation (its state is saved) */
     if (!due || t->in_sys || t->pend ||
@@ -196,24 +209,24 @@ int sig_check(struct sim *s, struct task *t, const struct prog_ins *in)
         return -1;
     int sig = __builtin_ctz(due), me = (int)(t - s->tasks);
     struct task *p = &s->tasks[t->proc];
-    if (!p->sig.has_handler)
+    if (!p->sig || !p->sig->has_handler)
         return -1;
-    t->sig.pending &= ~SIGBIT(sig);
-    if (t->sig.queue)
-        sim_emit(s, EV_QUEUE, me, TQ_REMOVE, t->sig.queue, sig, 0);
+    g->pending &= ~SIGBIT(sig);
+    if (g->queue)
+        sim_emit(s, EV_QUEUE, me, TQ_REMOVE, g->queue, sig, 0);
     sim_emit(s, EV_SIGNAL, me, 1, -1, sig, 0);
     /* the kernel builds the signal frame: what rt_sigreturn restores */
-    t->sig.saved_pc = t->pc;
-    t->sig.saved_phase = t->phase;
-    t->sig.saved_remain = t->remain;
+    g->saved_pc = t->pc;
+    g->saved_phase = t->phase;
+    g->saved_remain = t->remain;
     /* rt_sigreturn returns the restored ax: -EINTR for a call that failed,
      * the syscall number of one to be made again, 0 otherwise */
-    t->sig.saved_ret = t->sig.again_nr ? t->sig.again_nr - 1
-                       : t->sig.was_intr ? -EINTR : 0;
-    t->sig.was_intr = 0;
-    t->sig.again_nr = 0;
-    t->sig.blocked |= SIGBIT(sig);
-    t->pc = p->sig.handler;
+    g->saved_ret = g->again_nr ? g->again_nr - 1
+                       : g->was_intr ? -EINTR : 0;
+    g->was_intr = 0;
+    g->again_nr = 0;
+    g->blocked |= SIGBIT(sig);
+    t->pc = p->sig->handler;
     t->phase = 0;
     t->remain = 0;
     t->busy_ns = t->external ? 0 : s->p->cost.signal;
@@ -226,10 +239,12 @@ static int op_sigaction(struct sim *s, struct task *t, const struct prog_ins *in
         int sig = (int)sim_arg(t, in, 0);
         sim_sys_enter(s, t, SYS_RT_SIGACTION, -1,
                       sig | ((in->flags & 1) ? TL_SA_RESTART : 0));
-        struct task *p = &s->tasks[t->proc];
-        p->sig.handler = t->pc + 1;
-        p->sig.has_handler = 1;
-        p->sig.sa_restart = (uint8_t)(in->flags & 1);
+        struct tsig *g = sig_state(s, &s->tasks[t->proc]);
+        if (!g)
+            return GO_FAIL; /* out of memory: s->failed */
+        g->handler = t->pc + 1;
+        g->has_handler = 1;
+        g->sa_restart = (uint8_t)(in->flags & 1);
         t->advance = 1;
         return sim_sys_return(s, t, 0, s->p->cost.syscall);
     }
@@ -242,17 +257,20 @@ static int op_sigaction(struct sim *s, struct task *t, const struct prog_ins *in
 static int op_sigreturn(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     (void)in;
+    struct tsig *g = sig_state(s, t);
+    if (!g)
+        return GO_FAIL; /* out of memory: s->failed */
     if (t->phase == 0) {
         sim_sys_enter(s, t, SYS_RT_SIGRETURN, -1, 0);
         t->advance = 1;
-        return sim_sys_return(s, t, t->sig.saved_ret, s->p->cost.syscall);
+        return sim_sys_return(s, t, g->saved_ret, s->p->cost.syscall);
     }
     /* back where the signal came in; SIGIO is unblocked again, so one that
      * was raised during the handler is delivered before the next step */
-    t->sig.blocked = 0;
-    t->pc = t->sig.saved_pc;
-    t->phase = t->sig.saved_phase;
-    t->remain = t->sig.saved_remain;
+    g->blocked = 0;
+    t->pc = g->saved_pc;
+    t->phase = g->saved_phase;
+    t->remain = g->saved_remain;
     return GO_NEXT;
 }
 

@@ -142,11 +142,41 @@ static int64_t budget_mem(const struct sim *s)
         b += nslots * (int64_t)sizeof *t->slots;
         if (t->mem && t->proc == i) /* the process's shared words */
             b += nslots * (int64_t)sizeof *t->mem;
-        b += (int64_t)t->readycap * 4 + (int64_t)t->watch.cap * 4 +
-             (int64_t)t->watch.poscap * 4;
+        if (t->watch)
+            b += (int64_t)t->watch->cap * 4 + (int64_t)t->watch->poscap * 4;
+        b += (int64_t)t->readycap * 4;
     }
     /* left out: the objects' lists of sleepers and epoll items, whose
      * entries are bounded by the watch sets and interest lists counted */
+    return b;
+}
+
+/* What the run holds at its end, when it holds the most (make bench's
+ * memory.counted): as budget_mem, but the engine's arrays of tasks and
+ * objects by their rows in use (their doubling's tail is never touched),
+ * with malloc's headers */
+static size_t held_bytes(const struct sim *s)
+{
+    size_t b = tl_bytes(s->tl) + world_bytes(&s->w) + ag_bytes(&s->ag) +
+               (size_t)s->ntasks * sizeof *s->tasks +
+               (size_t)s->nobjs * sizeof *s->objs;
+    for (int i = 0; i < s->ntasks; i++) {
+        const struct task *t = &s->tasks[i];
+        size_t nslots = (size_t)s->p->tasks[t->decl].nslots;
+        b += tl_malloc_bytes((nslots ? nslots : 1) * sizeof *t->slots);
+        if (t->mem && t->proc == i)
+            b += tl_malloc_bytes(nslots * sizeof *t->mem);
+        b += tl_malloc_bytes((size_t)t->readycap * 4);
+        if (t->watch)
+            b += tl_malloc_bytes(sizeof *t->watch) +
+                 tl_malloc_bytes((size_t)t->watch->cap * 5) +
+                 tl_malloc_bytes((size_t)t->watch->poscap * 4);
+        if (t->sig)
+            b += tl_malloc_bytes(sizeof *t->sig);
+    }
+    for (int i = 0; i < s->nobjs; i++) /* the lists of sleepers and items */
+        b += tl_malloc_bytes((size_t)s->objs[i].sleepers.cap * sizeof(struct watch_ent)) +
+             tl_malloc_bytes((size_t)s->objs[i].epitems.cap * sizeof(struct watch_ent));
     return b;
 }
 
@@ -331,11 +361,11 @@ void sim_cpu_release(struct sim *s, struct task *t)
 int sim_block(struct sim *s, struct task *t, int w, int obj)
 {
     int me = (int)(t - s->tasks);
-    if (w != TW_THREAD && (t->sig.pending & ~t->sig.blocked)) {
+    if (w != TW_THREAD && t->sig && (t->sig->pending & ~t->sig->blocked)) {
         /* a signal came while the task was in the kernel: like Linux's
          * signal_pending() check before schedule(), don't sleep; the call
          * ends as interrupted (sig_check) and the handler runs */
-        t->sig.intr = 1;
+        t->sig->intr = 1;
         t->gen++; /* whatever was set up to wake this sleep is void */
         return GO_NEXT;
     }
@@ -551,13 +581,15 @@ static int sys_finish(struct sim *s, struct task *t)
     t->in_sys = 0;
     /* a call cut short by a signal shows what strace shows: the kernel's
      * -ERESTART... code; the program sees EINTR once the handler is done */
-    int64_t shown = t->sig.restart ? t->sig.restart_ret : t->ret;
-    t->sig.restart = 0;
+    struct tsig *g = t->sig;
+    int64_t shown = g && g->restart ? g->restart_ret : t->ret;
+    if (g)
+        g->restart = 0;
     sim_emit(s, EV_SYSCALL, (int)(t - s->tasks), t->sys, t->sys_fd, shown,
              s->now - t->sys_t);
-    if (t->sig.again) { /* SA_RESTART: the same call again after the
+    if (g && g->again) { /* SA_RESTART: the same call again after the
                            handler; nothing is stored, pc stays */
-        t->sig.again = 0;
+        g->again = 0;
         t->advance = 0;
         return 0;
     }
@@ -721,7 +753,8 @@ static int op_flow(struct sim *s, struct task *t, const struct prog_ins *in)
         break;
     case OP_FOR_START:
         if (in->flags) /* for V in watched: every fd of the watch set */
-            sim_set_ready(t, t->watch.fd, t->watch.n);
+            sim_set_ready(t, t->watch ? t->watch->fd : NULL,
+                          t->watch ? t->watch->n : 0);
         t->ready_i = 0;
         /* fall through */
     case OP_FOR_NEXT:
@@ -983,9 +1016,13 @@ static void sim_free(struct sim *s)
             hub_free(s->tasks[i].hub);
         }
         free(s->tasks[i].ready);
-        free(s->tasks[i].watch.fd);
-        free(s->tasks[i].watch.ev);
-        free(s->tasks[i].watch.pos);
+        free(s->tasks[i].sig);
+        if (s->tasks[i].watch) {
+            free(s->tasks[i].watch->fd);
+            free(s->tasks[i].watch->ev);
+            free(s->tasks[i].watch->pos);
+            free(s->tasks[i].watch);
+        }
         evl_free(&s->tasks[i]);
     }
     for (int i = 0; i < s->nobjs; i++) {
@@ -1062,6 +1099,8 @@ struct tl *sim_run(const struct prog *p, const struct sim_opts *o, char *err,
                      1000000000;
     s.cpu_start_ns = budget_cpu_ns();
     s.tl = tl_new();
+    if (s.tl) /* a run stopped by `events` pays for no page past them */
+        s.tl->evmax = (size_t)s.max_events;
     if (!s.tl || setup(&s)) {
         if (!s.failed || s.failed == -ENOMEM)
             snprintf(err, errlen, "%s: error: out of memory", p->path);
@@ -1103,6 +1142,8 @@ struct tl *sim_run(const struct prog *p, const struct sim_opts *o, char *err,
     }
     note_stuck(&s);
     tl_shrink(s.tl);
+    if (o && o->stats)
+        o->stats->bytes = held_bytes(&s);
     sim_free(&s);
     return s.tl;
 fail:

@@ -33,6 +33,8 @@ struct sim_stats {
     long items;
     long pending_max;
     double pending_mean;
+    size_t bytes; /* what the timeline, the world and the engine's tables
+                     hold at the end of the run (make bench: memory.counted) */
 };
 
 /*

@@ -34,8 +34,11 @@ void tl_free(struct tl *tl)
 {
     if (!tl)
         return;
-    for (int i = 0; i < tl->ntasks; i++)
-        free(tl->tasks[i].name);
+    while (tl->names) { /* the task names' blocks */
+        char *b = tl->names;
+        memcpy(&tl->names, b, sizeof(char *));
+        free(b);
+    }
     for (int i = 0; i < tl->nqueues; i++)
         free(tl->queues[i].name);
     /* equal texts share a copy: free each once */
@@ -98,8 +101,10 @@ int tl_grow(void *pv, int *cap, int need, size_t size)
  * at once.  A first write to each 4 KiB page is otherwise a page fault of
  * its own (a fifth of a long run's CPU time went to them); one
  * madvise(MADV_POPULATE_WRITE) over many pages is cheaper, and touches
- * only what the next events will use.  Kernels before 5.14 say EINVAL,
- * and the pages fault in one by one as before. */
+ * only what the next events will use, never past the producer's limit
+ * (tl->evmax: a run stopped by `events` would pay up to 2 MiB for nothing).
+ * Kernels before 5.14 say EINVAL, and the pages fault in one by one as
+ * before. */
 #define EV_AHEAD (2u << 20)
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
@@ -108,7 +113,8 @@ static void ev_populate(struct tl *tl)
 {
     uintptr_t page = 4096, base = (uintptr_t)tl->ev;
     uintptr_t a = ((uintptr_t)(tl->ev + tl->nev) + page - 1) & ~(page - 1);
-    uintptr_t e = (uintptr_t)(tl->ev + tl->evcap) & ~(page - 1);
+    size_t end = tl->evmax && tl->evmax < tl->evcap ? tl->evmax : tl->evcap;
+    uintptr_t e = (uintptr_t)(tl->ev + end) & ~(page - 1);
     if (e > a + EV_AHEAD)
         e = a + EV_AHEAD;
     if (e > a)
@@ -150,7 +156,7 @@ void tl_shrink(struct tl *tl)
 {
     free(tl->strhash);
     tl->strhash = NULL;
-    tl->strhashcap = 0;
+    tl->strhashcap = tl->strhashn = 0;
     shrink_to((void **)&tl->tasks, &tl->taskcap, tl->ntasks, sizeof *tl->tasks);
     shrink_to((void **)&tl->objs, &tl->objcap, tl->nobjs, sizeof *tl->objs);
     shrink_to((void **)&tl->queues, &tl->queuecap, tl->nqueues, sizeof *tl->queues);
@@ -190,8 +196,7 @@ size_t tl_bytes(const struct tl *tl)
                tl_malloc_bytes((size_t)tl->strhashcap * sizeof *tl->strhash) +
                str_bytes(tl->title) + str_bytes(tl->source) +
                str_bytes(tl->model) + str_bytes(tl->note);
-    for (int i = 0; i < tl->ntasks; i++)
-        n += str_bytes(tl->tasks[i].name);
+    n += tl->names_bytes;
     for (int i = 0; i < tl->nqueues; i++)
         n += str_bytes(tl->queues[i].name);
     n += tl->strbytes;
@@ -215,6 +220,33 @@ int tl_set_str(char **dst, const char *s)
     return 0;
 }
 
+/* Task names are copied into blocks of NAMES_BLOCK bytes (10,000 peers'
+ * names were as many malloc'd blocks of 32 bytes); a block starts with
+ * the address of the one made before it, for tl_free */
+#define NAMES_BLOCK 16384
+
+static char *name_copy(struct tl *tl, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    if (n > tl->names_left) {
+        size_t sz = sizeof(char *) + n > NAMES_BLOCK ? sizeof(char *) + n
+                                                     : NAMES_BLOCK;
+        char *b = malloc(sz);
+        if (!b)
+            return NULL;
+        memcpy(b, &tl->names, sizeof(char *));
+        tl->names = b;
+        tl->names_at = b + sizeof(char *);
+        tl->names_left = sz - sizeof(char *);
+        tl->names_bytes += tl_malloc_bytes(sz);
+    }
+    char *d = tl->names_at;
+    memcpy(d, s, n);
+    tl->names_at += n;
+    tl->names_left -= n;
+    return d;
+}
+
 int tl_add_task(struct tl *tl, const char *name, int kind, int parent, int proc,
                 int script)
 {
@@ -222,7 +254,7 @@ int tl_add_task(struct tl *tl, const char *name, int kind, int parent, int proc,
         return -ENOMEM;
     struct tl_task *t = &tl->tasks[tl->ntasks];
     memset(t, 0, sizeof *t);
-    if (tl_set_str(&t->name, name))
+    if (name && !(t->name = name_copy(tl, name)))
         return -ENOMEM;
     t->kind = (uint8_t)kind;
     t->parent = parent;
@@ -284,21 +316,27 @@ static uint32_t str_hash(const char *s)
 
 static int strhash_grow(struct tl *tl)
 {
+    /* rebuilt after tl_shrink: as many texts as ids, at most */
+    int need = tl->strhash ? tl->strhashn : tl->nstrs;
     int cap = tl->strhashcap ? tl->strhashcap * 2 : 64;
-    while (cap < 2 * (tl->nstrs + 1))
+    while (cap < 2 * (need + 1))
         cap *= 2;
     int32_t *h = calloc((size_t)cap, sizeof *h);
     if (!h)
         return -ENOMEM;
+    int n = 0;
     for (int i = 0; i < tl->nstrs; i++) {
         if (!tl->strs[i])
             continue;
         uint32_t k = str_hash(tl->strs[i]) & (uint32_t)(cap - 1);
         while (h[k] && strcmp(tl->strs[h[k] - 1], tl->strs[i]))
             k = (k + 1) & (uint32_t)(cap - 1);
-        if (!h[k])
+        if (!h[k]) {
             h[k] = i + 1;
+            n++;
+        }
     }
+    tl->strhashn = n;
     free(tl->strhash);
     tl->strhash = h;
     tl->strhashcap = cap;
@@ -312,7 +350,7 @@ int tl_add_str(struct tl *tl, const char *s)
     tl->strs[tl->nstrs] = NULL;
     if (!s)
         return tl->nstrs++;
-    if (2 * (tl->nstrs + 1) > tl->strhashcap && strhash_grow(tl))
+    if (2 * (tl->strhashn + 1) > tl->strhashcap && strhash_grow(tl))
         return -ENOMEM;
     uint32_t mask = (uint32_t)tl->strhashcap - 1, k = str_hash(s) & mask;
     for (; tl->strhash[k]; k = (k + 1) & mask)
@@ -324,6 +362,7 @@ int tl_add_str(struct tl *tl, const char *s)
         return -ENOMEM;
     tl->strbytes += str_bytes(s);
     tl->strhash[k] = tl->nstrs + 1;
+    tl->strhashn++;
     return tl->nstrs++;
 }
 

@@ -239,7 +239,10 @@ static inline int64_t tl_linux_flags(int acc, int fl)
  * "[{fd=3, events=POLLIN}]"; on a return > 0 what the call wrote back:
  * the sets it left, "in [3]" or "in [3], out [4]", the entries whose
  * revents is set, "[{fd=3, revents=POLLIN}]", or the events,
- * "[{events=EPOLLIN, data={u32=5, u64=5}}]".  TL_NONE (-1) and fds are
+ * "[{events=EPOLLIN, data={u32=5, u64=5}}]".  SYSCALL.obj of SYS_WAIT4
+ * that reaped a child with &status: the status it wrote,
+ * "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]" (tl_wstatus_text; its entry's
+ * obj is the pid asked, a = 1 with &status).  TL_NONE (-1) and fds are
  * >= -1. */
 #define TL_STR_OBJ(id) (-2 - (int32_t)(id))
 #define TL_OBJ_STR(obj) (-2 - (obj))
@@ -570,8 +573,12 @@ struct tl {
     struct tl_ev *ev;
     size_t nev, evcap;
     size_t evready; /* tl_push: events up to here are on resident pages */
+    size_t evmax;   /* the producer's limit on events, 0: none; tl_push makes
+                       no page resident past it */
     struct tl_task *tasks;
     int ntasks, taskcap;
+    char *names, *names_at; /* the blocks the tasks' names are in (tl.c) */
+    size_t names_left, names_bytes;
     struct tl_obj *objs;
     int nobjs, objcap;
     struct tl_queue *queues;
@@ -580,7 +587,7 @@ struct tl {
     int nstrs, strcap;
     size_t strbytes;  /* what the copies take (tl_malloc_bytes) */
     int32_t *strhash; /* while produced: ids + 1 of strs by their text */
-    int strhashcap;
+    int strhashcap, strhashn;
     struct tl_script *scripts;
     int nscripts, scriptcap;
     int truncated; /* 1 if the producer stopped at a limit */

@@ -73,6 +73,7 @@ struct world {
     struct w_task *tasks;
     int ntasks, taskcap;
     struct w_proc *procs; /* indexed like tasks; used for processes */
+    int nprocs;           /* procs[0..nprocs) are initialised */
     struct w_obj *objs;
     int nobjs, objcap;
     struct w_queue *queues;
