@@ -954,7 +954,7 @@ static void test_steps_show_effects(void **st)
  * zombie.scn: the step of wait4 says the shell gets worker's exit status 3;
  * the Tasks panel shows it, at 80 and at 132 columns, where the log's
  * sentence ("reaped by shell: its wait4 returned the pid and status 3; ...")
- * is cut before the status.
+ * is cut before the status; the wait4 line keeps the status and the pid.
  */
 static void test_zombie_reaped_status(void **st)
 {
@@ -966,9 +966,14 @@ static void test_zombie_reaped_status(void **st)
     assert_non_null(strstr(tl->strs[v.cur.w.caption], "exit status 3"));
     char *txt = render_viewer(&v, 80, 24, 0);
     assert_true(in_panel(txt, "Tasks", "reaped: status 3"));
+    /* the Events panel's wait4 line keeps the status and the pid */
+    assert_true(in_panel(txt, "Events", "wait4 …== 3}]"));
+    assert_true(in_panel(txt, "Events", "= 1001"));
     free(txt);
     txt = render_viewer(&v, 132, 43, 0);
     assert_true(in_panel(txt, "Tasks", "reaped by shell: wait4 returned status 3"));
+    assert_true(in_panel(txt, "Events",
+                         "wait4 …WEXITSTATUS(s) == 3}], 0, NULL) = 1001"));
     free(txt);
     /* the next step: the shell exits, and its step shows sleeper orphaned
        and adopted by init, as its caption says */

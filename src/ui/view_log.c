@@ -26,6 +26,46 @@ static int is_marked(const struct viewer *v, long pos)
 /* A syscall's return that does not fit keeps its result, which is what a
  * caption names ("= -1 EBADF", epoll_wait's "= 1"): first its duration
  * goes, then the middle of its arguments, then an errno's explanation */
+static void draw_return(struct cbuf *cb, int x, int y, int w, char *txt,
+                        int role);
+
+/* A wait status, "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]", is what a
+   wait4 line is about: when the line is too wide, keep the call's name and
+   the status from its last test on, "wait4 …WEXITSTATUS(s) == 3}], 0,
+   NULL) = 1001", or from its value, "wait4 …== 3}], 0, NULL) = 1001".
+   Returns 0 (nothing drawn) when the line fits or has no status. */
+static int draw_status(struct cbuf *cb, int x, int y, int w, char *txt,
+                       int role)
+{
+    char *st = strstr(txt, "[{W");
+    char *end = st ? strstr(st, "}]") : NULL;
+    char *cmp = NULL;
+    if (!end || ui_strwidth(txt) <= w)
+        return 0;
+    for (char *q = st; (q = strstr(q, "== ")) && q < end; q++)
+        cmp = q;
+    char *test = cmp; /* "WEXITSTATUS(s) == 3}]..." if it fits */
+    while (test && test > st + 2 && strncmp(test - 3, "&& ", 3))
+        test--;
+    const char *name = txt;
+    size_t nl;
+    if (!strncmp(txt, "<... ", 5)) /* "<... wait4 resumed>" */
+        nl = strcspn(name += 5, " ");
+    else
+        nl = strcspn(txt, "(");
+    if (!cmp || nl == 0 || nl > 20)
+        return 0;
+    char head[32];
+    snprintf(head, sizeof head, "%.*s ", (int)nl, name);
+    int hw = cb_text(cb, x, y, w, head, role);
+    if (test && hw + 1 + ui_strwidth(test) <= w)
+        cmp = test;
+    if (hw < w)
+        cb_put(cb, x + hw++, y, cb_glyph(cb, G_ELLIPSIS), role);
+    draw_return(cb, x + hw, y, w - hw, cmp, role);
+    return 1;
+}
+
 static void draw_return(struct cbuf *cb, int x, int y, int w, char *txt, int role)
 {
     size_t n = strlen(txt);
@@ -34,6 +74,8 @@ static void draw_return(struct cbuf *cb, int x, int y, int w, char *txt, int rol
         if (d && d > txt && d[-1] == ' ' && d[1] >= '0' && d[1] <= '9')
             d[-1] = 0;
     }
+    if (draw_status(cb, x, y, w, txt, role))
+        return;
     char *res = strstr(txt, " = ");
     for (char *q = res; q; q = strstr(q + 1, " = "))
         res = q; /* the last one */
