@@ -114,6 +114,68 @@ static void test_pingpong_stays(void **state)
     tl_free(tl);
 }
 
+/* A new task goes straight into the run queue select_task_rq chose for it
+ * (wake_up_new_task: SD_BALANCE_FORK, the idlest CPU), not first into CPU
+ * 0's and then moved at once: the fork server's helpers, made by vfork
+ * while CPU 1 is idle, each have one READY event, in CPU 1's queue */
+static void test_new_task_placed_once(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    cpus 2\n}\n"
+        "process app python {\n    if __name__ == \"__main__\" {\n"
+        "        a = start forkserver kid {\n            compute 1ms\n        }\n"
+        "        wait a\n    }\n}\n");
+    const char *names[] = {"resource_tracker", "forkserver"};
+    for (int k = 0; k < 2; k++) {
+        int t = task_id(tl, names[k]), ready = 0;
+        for (size_t i = 0; i < tl->nev; i++) {
+            const struct tl_ev *e = &tl->ev[i];
+            if (e->task != t || e->type != EV_STATE)
+                continue;
+            if (e->sub == TS_RUNNING)
+                break;
+            ready += e->sub == TS_READY;
+        }
+        assert_int_equal(ready, 1);
+    }
+    tl_free(tl);
+}
+
+/* An interpreter's start-up (a spawned or fork-server helper's 22 ms of
+ * imports) is user-space work like compute: the tick ends its slice when
+ * another task waits on its CPU.  forkserver on 2 CPUs: app, woken by the
+ * server's execve (vfork), runs within a slice and a tick of it, not after
+ * the server's whole start-up */
+static void test_interpreter_startup_preempted(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "machine {\n    cpus 2\n}\n"
+        "process app python {\n    if __name__ == \"__main__\" {\n"
+        "        a = start forkserver kid {\n            compute 1ms\n        }\n"
+        "        wait a\n    }\n}\n");
+    int app = task_id(tl, "app"), srv = task_id(tl, "forkserver");
+    int64_t woken = -1, ran = -1, srv_done = -1;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type != EV_STATE)
+            continue;
+        if (e->task == app && woken >= 0 && ran < 0 && e->sub == TS_RUNNING)
+            ran = e->t;
+        if (e->task == app && woken < 0 && ran < 0 && e->sub == TS_READY &&
+            state_at(tl, srv, TS_RUNNING, 0) >= 0 &&
+            e->t > state_at(tl, srv, TS_RUNNING, 0))
+            woken = e->t;
+        if (e->task == srv && e->sub == TS_BLOCKED && srv_done < 0)
+            srv_done = e->t;
+    }
+    assert_true(woken > 0 && ran > 0 && srv_done > 0);
+    assert_true(srv_done - woken > 15000000LL); /* a long start-up */
+    assert_true(ran - woken < 7000000LL);  /* 2 slices of 1.5 ms + a tick */
+    tl_free(tl);
+}
+
 /* A CPU with nothing to run pulls a waiting task from a busy one (newidle
  * balance): when the short task ends, the long one waiting behind the
  * other CPU's task moves to its queue at once */
@@ -522,6 +584,8 @@ int main(void)
         cmocka_unit_test(test_per_cpu_queues_share),
         cmocka_unit_test(test_pingpong_stays),
         cmocka_unit_test(test_newidle_pull),
+        cmocka_unit_test(test_new_task_placed_once),
+        cmocka_unit_test(test_interpreter_startup_preempted),
         cmocka_unit_test(test_compute_turns_at_ticks),
         cmocka_unit_test(test_pipe_write_wakes_one_reader),
         cmocka_unit_test(test_pipe_writer_woken_per_page),

@@ -322,6 +322,7 @@ static int exec_child(struct sim *s, struct task *t, const char *cmd,
     int64_t slice = sched_run_for(s, t, t->remain);
     t->remain -= slice;
     t->busy_ns = slice;
+    t->user_run = 1;
     return GO_BUSY;
 }
 

@@ -195,6 +195,7 @@ static int spawn_child(struct sim *s, struct task *t, const struct prog_ins *in)
         int64_t slice = sched_run_for(s, t, t->remain);
         t->remain -= slice;
         t->busy_ns = slice;
+        t->user_run = 1;
         return GO_BUSY;
     }
     case 5: /* spawn._main: pickle.load from the pipe (a 4 KiB read) */

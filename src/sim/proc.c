@@ -643,10 +643,7 @@ int proc_feeder_new(struct sim *s, struct task *t, const char *name, int pc,
     ch->is_thread = 1;
     ch->next_thread = s->tasks[t->proc].next_thread;
     s->tasks[t->proc].next_thread = c;
-    sched_place(s, ch, 1);
-    sim_emit_state(s, c, TS_READY, -1, 0);
-    sim_cpu_kick(s);
-    sched_wakeup_preempt(s, &s->tasks[c]);
+    sched_ready(s, ch, 1); /* wake_up_new_task: select_task_rq first */
     return c;
 }
 
@@ -680,10 +677,7 @@ static int fork_new(struct sim *s, struct task *t, const char *name, int pc,
         if (s->w.procs[t->proc].fds[fd].obj >= 0)
             sim_emit(s, EV_FD_OPEN, c, 0, s->w.procs[t->proc].fds[fd].obj, fd, 0);
     ch = &s->tasks[c];
-    sched_place(s, ch, 1);
-    sim_emit_state(s, c, TS_READY, -1, 0);
-    sim_cpu_kick(s);
-    sched_wakeup_preempt(s, &s->tasks[c]);
+    sched_ready(s, ch, 1); /* wake_up_new_task: select_task_rq first */
     return c;
 }
 

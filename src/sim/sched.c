@@ -394,9 +394,10 @@ static void sched_preempt(struct sim *s, struct task *t)
  * preempted at once? */
 static int sched_user(const struct sim *s, const struct task *t)
 {
-    return !t->in_sys && !t->pend && t->busy_until > s->now && t->pc >= 0 &&
-           t->pc < s->p->ncode && s->p->code[t->pc].op == OP_COMPUTE &&
-           t->phase == 1;
+    if (t->in_sys || t->pend || t->busy_until <= s->now)
+        return 0;
+    return t->user_run || (t->pc >= 0 && t->pc < s->p->ncode &&
+                           s->p->code[t->pc].op == OP_COMPUTE && t->phase == 1);
 }
 
 /* A task now waits on CPU c: the task computing there stops at the end

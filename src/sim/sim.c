@@ -803,6 +803,7 @@ static void task_run(struct sim *s, struct task *t)
             return;
         }
         const struct mux_ops *mx = s->mux[in->op];
+        t->user_run = 0;
         int r = sig_due(t) ? sig_check(s, t, in) : -1; /* signals first */
         if (r < 0)
             r = mx ? mx->exec(s, t, in) : op_flow(s, t, in);
@@ -839,8 +840,8 @@ static void task_step(struct sim *s, struct task *t)
     const struct prog_ins *in = &s->p->code[t->pc];
     /* back in user space: the end of a slice, or a wake-up that asked for
      * the CPU while the task was in the kernel (need_resched) */
-    if ((t->need_resched || ((in->op == OP_COMPUTE || in->op == OP_START) &&
-                             t->remain > 0)) &&
+    if ((t->need_resched || ((in->op == OP_COMPUTE || in->op == OP_START ||
+                              t->user_run) && t->remain > 0)) &&
         sched_yield_now(s, t)) {
         t->rq = t->cpu; /* back in its CPU's queue */
         sim_emit_state(s, me, TS_READY, -1, t->rq);

@@ -121,6 +121,8 @@ struct task {
     uint8_t is_coroutine;
     uint8_t tmo_fired; /* the timeout's timer went off while it slept */
     uint8_t on_cpu, need_resched;
+    uint8_t user_run; /* its GO_BUSY is user-space work the scheduler may cut
+                         (an interpreter's start-up); cleared at each step */
     struct tsig *sig; /* signals: NULL until it has any (sig_state); every
                          step asks sig_due */
     /* the rest, as rarely read */
