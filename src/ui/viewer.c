@@ -225,7 +225,8 @@ static long step_stop(const struct viewer *v, long c, long limit)
             break; /* the statement is over */
         unsigned key = (unsigned)f->type << 8 | f->sub;
         int again = 0;
-        for (int k = 0; k < nseen; k++)
+        /* (a death closes every fd: one outcome, not a loop) */
+        for (int k = 0; k < nseen && f->type != EV_FD_CLOSE; k++)
             again |= seen[k] == key;
         if (again && !in_sys)
             break;
