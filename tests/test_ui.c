@@ -1003,6 +1003,31 @@ static void test_zombie_reaped_status(void **st)
 }
 
 /*
+ * herd.scn, the step where herd.3 won the connection: the two other herd
+ * workers are woken and will find nothing; herd.1 first moves to CPU 1's
+ * run queue (READY again), which is not a return from epoll_wait().
+ */
+static void test_herd_woken_for_nothing(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/herd.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    long k;
+    for (k = 0; k < v.ncaps; k++)
+        if (strstr(tl->strs[tl->ev[v.caps[k]].a], "This worker won"))
+            break;
+    assert_true(k < v.ncaps);
+    viewer_goto_step(&v, k);
+    char *txt = render_viewer(&v, 132, 43, 0);
+    assert_non_null(strstr(txt, "herd.1      ▒ ready: woken for nothing"));
+    assert_non_null(strstr(txt, "herd.2      ▒ ready: woken for nothing"));
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/*
  * Long tables: select.scn's bigset has fds 0 to 1102; the fd table reaches
  * fd 1101 (the fd the lesson is about) and says how many rows are out of
  * view; ":fd N" and ":task NAME" jump.  epoll-et: the step about careful
@@ -1582,6 +1607,7 @@ int main(void)
         cmocka_unit_test(test_phases_far_input),
         cmocka_unit_test(test_steps_show_effects),
         cmocka_unit_test(test_zombie_reaped_status),
+        cmocka_unit_test(test_herd_woken_for_nothing),
         cmocka_unit_test(test_play_stops_at_steps),
         cmocka_unit_test(test_long_tables),
         cmocka_unit_test(test_layout_still),

@@ -73,7 +73,9 @@ static int woken_to_sleep(const struct viewer *v, int task)
     for (long k = viewer_lane_at(v, task, pos); k < l->n; k++) {
         if (ret >= 0 && l->s[k] > ret)
             break;
-        if (tl->ev[l->s[k]].type != EV_STATE || lane_st(tl, l->s[k]) == TS_RUNNING)
+        /* (a READY again is a move to another CPU's run queue) */
+        if (tl->ev[l->s[k]].type != EV_STATE || lane_st(tl, l->s[k]) == TS_RUNNING ||
+            lane_st(tl, l->s[k]) == TS_READY)
             continue;
         return lane_st(tl, l->s[k]) == TS_BLOCKED;
     }
