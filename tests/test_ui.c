@@ -414,6 +414,16 @@ static void test_phases_models(void **st)
     assert_non_null(strstr(txt, "Phase 2: read() copies the data from kernel to user"));
     assert_non_null(strstr(txt, "(synchronous)"));
     free(txt);
+    /* the client's send while the handler runs: its step takes in the
+       landing and the SIGIO it raises, pending (blocked in the handler) */
+    int k = 0;
+    while (viewer_goto_step(&v, k) == 0 &&
+           !strstr(tl->strs[v.cur.w.caption], "two more messages"))
+        k++;
+    assert_non_null(strstr(tl->strs[v.cur.w.caption], "two more messages"));
+    txt = render_viewer(&v, 80, 24, 0);
+    assert_non_null(strstr(txt, "[SIGIO]"));
+    free(txt);
     viewer_close(&v);
     tl_free(tl);
 

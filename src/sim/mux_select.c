@@ -65,11 +65,10 @@ static int select_abort(struct sim *s, struct task *t, int64_t fd)
         char msg[512];
         snprintf(msg, sizeof msg,
                  "*** bit out of range 0 - FD_SETSIZE on fd_set ***: "
-                 "terminated. fd %lld is past the fd_set's %d bits, and this "
-                 "program was built with -D_FORTIFY_SOURCE=%d -O2, so FD_SET "
-                 "checked: writev of the message, then abort(): tgkill "
-                 "SIGABRT, status 134. A plain gcc -O2 on Debian checks "
-                 "nothing (fortify 0).",
+                 "terminated. fd %lld is past the fd_set's %d bits. Built "
+                 "with -D_FORTIFY_SOURCE=%d -O2, FD_SET checks: writev of the "
+                 "message, abort(): tgkill SIGABRT, status 134. Plain gcc -O2 "
+                 "on Debian checks nothing.",
                  (long long)fd, SCAN_FD_SETSIZE, s->p->fortify);
         int id = tl_add_str(s->tl, msg);
         if (id < 0) {

@@ -365,10 +365,10 @@ static char *raise_nofile(char *text, int64_t n)
     char line[512];
     snprintf(line, sizeof line,
              "    say once \"setrlimit(RLIMIT_NOFILE): the server raises its soft "
-             "fd limit to %lld (a process may go up to its hard limit, 524288 "
+             "fd limit to %lld (any process may, up to its hard limit: 524288 "
              "by default), as servers do at start-up (nginx: "
              "worker_rlimit_nofile). Without it, accept() fails with EMFILE "
-             "once the fds reach the soft limit, 1024 by default.\"\n"
+             "once fds 0 to 1023 are in use.\"\n"
              "    setrlimit RLIMIT_NOFILE %lld\n",
              (long long)n, (long long)n);
     char *proc = strstr(text, "\nprocess ");

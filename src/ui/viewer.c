@@ -178,6 +178,16 @@ static int next_statement(const struct tl *tl, int t, int line)
     return -1;
 }
 
+/* A signal the kernel raises as bytes land (O_ASYNC's SIGIO), and its
+   place in the target's pending set */
+static int raised(const struct tl *tl, const struct tl_ev *e)
+{
+    if (e->type == EV_SIGNAL)
+        return e->sub == 0 || e->sub == 2;
+    return e->type == EV_QUEUE && e->obj >= 0 && e->obj < tl->nqueues &&
+           tl->queues[e->obj].kind == TQK_SIGNALS && e->sub == TQ_PUSH;
+}
+
 static long step_stop(const struct viewer *v, long c, long limit)
 {
     const struct tl *tl = v->tl;
@@ -304,7 +314,8 @@ static long step_stop(const struct viewer *v, long c, long limit)
         if (f->obj != peer && f->obj != sent_to)
             continue;
         long k = j + 1;
-        while (k < limit && tl->ev[k].t == f->t && tl->ev[k].task == TL_NOTASK)
+        while (k < limit && tl->ev[k].t == f->t &&
+               (tl->ev[k].task == TL_NOTASK || raised(tl, &tl->ev[k])))
             k++;
         return k;
     }
