@@ -337,6 +337,18 @@ static void test_forkserver_children(void **state)
         assert_int_equal(said(tl, c, "top-level code"), 1);
     }
     assert_int_equal(said(tl, server, "top-level code"), 0);
+    /* each reaping wait4 shows the status it wrote, as strace does:
+     * wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], WNOHANG, NULL) */
+    int shown = 0;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task != server || e->type != EV_SYS_ENTER || e->sub != SYS_WAIT4)
+            continue;
+        char txt[256];
+        tl_enter_text(txt, sizeof txt, tl, e);
+        shown += strstr(txt, "[{WIFEXITED(s) && WEXITSTATUS(s) == 0}], WNOHANG") != NULL;
+    }
+    assert_int_equal(shown, 2);
     int64_t aw[16];
     int naw = sys_rets(tl, app, SYS_WAIT4, aw, 16);
     assert_false(has_ret(aw, naw, 1000 + k1));

@@ -1586,6 +1586,37 @@ static void test_million_events(void **st)
     tl_free(tl);
 }
 
+/* An uncontended GIL (no thread ever waited for it: the fork server's
+ * helpers, a one-thread app) is quiet: the Queues panel lists its queues
+ * last, after the epoll lists and messages the lesson is about; a GIL two
+ * threads fight over (gil-cpu) is not */
+static void test_quiet_gil_last(void **state)
+{
+    (void)state;
+    const char *files[] = {"scenarios/forkserver.scn", "scenarios/gil-cpu.scn"};
+    for (int k = 0; k < 2; k++) {
+        struct tl *tl = run_file(files[k]);
+        int gils = 0, quiet = 0;
+        for (int q = 0; q < tl->nqueues; q++)
+            if (!strncmp(tl->queues[q].name, "GIL ", 4)) {
+                gils++;
+                quiet += tl->queues[q].quiet;
+            }
+        assert_true(gils >= 2);
+        assert_int_equal(quiet, k ? 0 : gils);
+        struct viewer v;
+        assert_int_equal(viewer_open(&v, tl), 0);
+        int seen_quiet = 0;
+        for (int i = 0; i < tl->nqueues; i++) {
+            int qi = tl->queues[v.qorder[i]].quiet;
+            assert_true(qi || !seen_quiet); /* none loud after a quiet one */
+            seen_quiet |= qi;
+        }
+        viewer_close(&v);
+        tl_free(tl);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1618,6 +1649,7 @@ int main(void)
         cmocka_unit_test(test_mouse),
         cmocka_unit_test(test_layout_sizes),
         cmocka_unit_test(test_million_events),
+        cmocka_unit_test(test_quiet_gil_last),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -835,19 +835,33 @@ static int ep_call(struct sim *s, struct task *t, int op, int64_t a0,
 static int fs_waitpid(struct sim *s, struct task *t)
 {
     int me = (int)(t - s->tasks);
-    sim_sys_enter_args(s, t, SYS_WAIT4, -1, 1,
-                       "-1, 0x7ffe6be828dc, WNOHANG, NULL");
-    t->advance = 1;
-    int live = 0;
-    for (int i = 0; i < s->ntasks; i++) {
+    int live = 0, zombie = -1;
+    for (int i = 0; i < s->ntasks && zombie < 0; i++) {
         struct task *c = &s->tasks[i];
         if (c->parent != t->proc || c->is_thread || c->is_coroutine ||
             c->reaped)
             continue;
-        if (!c->exited) {
+        if (c->exited)
+            zombie = i;
+        else
             live = 1;
-            continue;
-        }
+    }
+    /* strace shows the status a reaping call wrote, else the pointer */
+    char args[128], st[64];
+    if (zombie >= 0) {
+        const struct task *c = &s->tasks[zombie];
+        int wst = c->term_sig ? c->term_sig : (c->code & 0xff) << 8;
+        snprintf(args, sizeof args, "-1, %s, WNOHANG, NULL",
+                 tl_wstatus_text(st, sizeof st, wst));
+    } else {
+        snprintf(args, sizeof args, "-1, 0x7ffe6be828dc, WNOHANG, NULL");
+    }
+    sim_sys_enter_args(s, t, SYS_WAIT4, -1, 1, args);
+    t = &s->tasks[me];
+    t->advance = 1;
+    if (zombie >= 0) {
+        int i = zombie;
+        struct task *c = &s->tasks[i];
         c->reaped = 1;
         s->tasks[t->proc].nchildren--;
         struct fsreq *r = req_of_forked(s, i);
@@ -859,6 +873,9 @@ static int fs_waitpid(struct sim *s, struct task *t)
         sim_emit_state(s, i, TS_EXITED, me, c->code);
         t = &s->tasks[me];
         t->ret2 = i;
+        int sid = sim_call_str(s, t, 1, st); /* the status, for compare */
+        if (sid >= 0)
+            t->sys_fd = TL_STR_OBJ(sid);
         return sim_sys_return(s, t, id, sys_ns(s));
     }
     t->ret2 = -1;

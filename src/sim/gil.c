@@ -36,6 +36,7 @@ struct gil {
     int32_t q_holder, q_wait, q_drop;
     int64_t drop_request;  /* gil_drop_request (the eval breaker's bit) */
     int64_t interval;      /* sys.getswitchinterval(), ns */
+    uint8_t contended;     /* a thread ever waited for it */
 };
 
 int gil_new(struct sim *s, int proc)
@@ -65,6 +66,19 @@ int gil_new(struct sim *s, int proc)
     }
     sim_emit(s, EV_MEM, proc, TM_STORE, g->q_drop, 0, 0);
     return 0;
+}
+
+/* At the end of the run: a GIL no thread ever waited for (one thread, or
+ * threads that never overlapped) has nothing to show; its queues are
+ * quiet, so the viewer puts them last */
+void gil_quiet(struct sim *s, const struct task *t)
+{
+    const struct gil *g = t->gil;
+    if (!g || g->contended)
+        return;
+    s->tl->queues[g->q_holder].quiet = 1;
+    s->tl->queues[g->q_wait].quiet = 1;
+    s->tl->queues[g->q_drop].quiet = 1;
 }
 
 void gil_free(struct task *t)
@@ -144,6 +158,7 @@ static void gil_interrupt(struct sim *s, struct gil *g)
     t->gen++; /* its end-of-slice step is void */
     gil_drop(s, g, h);
     t->gil_waiting = 1;
+    g->contended = 1;
     sim_emit(s, EV_QUEUE, me, TQ_PUSH, g->q_wait, me, 0);
     t->gil_switch_seen = g->switch_number;
     sim_sys_enter_wait(s, t, SYS_FUTEX, -1, TL_FUTEX_WAIT | TL_FUTEX_TIMED,
@@ -198,7 +213,8 @@ int gil_compute(struct sim *s, struct task *t)
         return -1;
     if (!t->gil_waiting) {
         t->gil_waiting = 1;
-        sim_emit(s, EV_QUEUE, me, TQ_PUSH, g->q_wait, me, 0);
+        g->contended = 1;
+    sim_emit(s, EV_QUEUE, me, TQ_PUSH, g->q_wait, me, 0);
     }
     t->gil_switch_seen = g->switch_number;
     sim_sys_enter_wait(s, t, SYS_FUTEX, -1, TL_FUTEX_WAIT | TL_FUTEX_TIMED,

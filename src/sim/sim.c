@@ -1142,6 +1142,9 @@ struct tl *sim_run(const struct prog *p, const struct sim_opts *o, char *err,
         o->stats->pending_mean = items ? pend_sum / (double)items : 0;
     }
     note_stuck(&s);
+    for (int i = 0; i < s.ntasks; i++)
+        if (s.tasks[i].proc == i)
+            gil_quiet(&s, &s.tasks[i]);
     tl_shrink(s.tl);
     if (o && o->stats)
         o->stats->bytes = held_bytes(&s);

@@ -603,6 +603,7 @@ void proc_give_stdio(struct sim *s, int proc);
  * a GO_* code), gil_release when a thread enters a syscall or ends */
 int gil_new(struct sim *s, int proc);
 void gil_free(struct task *t);
+void gil_quiet(struct sim *s, const struct task *t);
 int gil_compute(struct sim *s, struct task *t);
 void gil_release(struct sim *s, struct task *t);
 /* The memory of new process proc: its `shared` variables, each a TQK_MEM

@@ -555,6 +555,9 @@ enum tl_queue_kind { TQK_RUN, TQK_ACCEPT, TQK_INTEREST, TQK_READY, TQK_SQ,
 struct tl_queue {
     char *name;
     uint8_t kind;  /* enum tl_queue_kind: what items mean */
+    uint8_t quiet; /* nothing to watch in this run (a GIL no thread ever
+                      waited for): the viewer lists it last and lets it
+                      give way when rows are short */
     int32_t owner; /* object or task index, or -1 */
 };
 

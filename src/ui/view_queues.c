@@ -11,15 +11,19 @@
 
 #include "ui/view.h"
 
-/* An empty run, accept or message queue is the first to give way to a
-   model's queues when rows are short */
+/* A quiet queue (tl.h: an uncontended GIL) and an empty run, accept or
+   message queue are the first to give way to a model's queues when rows
+   are short */
 static int optional(const struct viewer *v, int q)
 {
     const struct tl *tl = v->tl;
+    if (q == v->sel_queue)
+        return 0;
+    if (tl->queues[q].quiet)
+        return 1;
     return (tl->queues[q].kind == TQK_RUN || tl->queues[q].kind == TQK_ACCEPT ||
             tl->queues[q].kind == TQK_MSGS) &&
-           (q >= v->cur.w.nqueues || v->cur.w.queues[q].n == 0) &&
-           q != v->sel_queue;
+           (q >= v->cur.w.nqueues || v->cur.w.queues[q].n == 0);
 }
 
 /* The queues shown in rows rows, in display order, into out: every one,

@@ -492,17 +492,19 @@ int viewer_open(struct viewer *v, const struct tl *tl)
     free(seen_str);
     for (int i = 0; i < tl->ntasks; i++)
         v->has_coroutines |= tl->tasks[i].kind == TK_COROUTINE;
-    /* the model's own queues first, then the accept and run queues */
+    /* the model's own queues first, then the accept and run queues, then
+       the quiet ones (an uncontended GIL) */
     v->qorder = malloc(((size_t)tl->nqueues + 1) * sizeof *v->qorder);
     if (!v->qorder)
         goto err;
-    for (int pass = 0, k = 0; pass < 2; pass++)
+    for (int pass = 0, k = 0; pass < 3; pass++)
         for (int q = 0; q < tl->nqueues; q++) {
             int general = tl->queues[q].kind == TQK_RUN ||
                           tl->queues[q].kind == TQK_ACCEPT;
-            if (general == pass)
+            int group = tl->queues[q].quiet ? 2 : general;
+            if (group == pass)
                 v->qorder[k++] = q;
-            v->model_queues += !pass && !general;
+            v->model_queues += !pass && group == 0;
         }
     if (tl->nqueues > 0)
         v->sel_queue = v->qorder[0];
