@@ -370,17 +370,6 @@ static void test_forkserver_children(void **state)
     tl_free(tl);
 }
 
-static char *dump_of(const struct tl *tl)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    assert_int_equal(tl_dump(tl, f), 0);
-    fclose(f);
-    return buf;
-}
-
 /* `pool` with the lessons' settings expands to the lessons' own process:
  * the same timeline, event for event, as pool-apply-async.scn and
  * pool-apply.scn */
@@ -397,7 +386,7 @@ static void test_pool_template_is_the_lesson(void **state)
                                           "scenarios/pool-apply.scn"};
     for (int i = 0; i < 2; i++) {
         struct tl *a = run_text(decl[i]), *b = run_file(lesson[i]);
-        char *da = dump_of(a), *db = dump_of(b);
+        char *da = timeline_text(a, 0, NULL), *db = timeline_text(b, 0, NULL);
         assert_true(strlen(da) > 10000);
         assert_string_equal(da, db);
         free(da);

@@ -426,27 +426,11 @@ static void test_select_sets_text(void **state)
     }
     assert_non_null(strstr(enter, "pselect6(6, [3 5], NULL, NULL, NULL, NULL)"));
     assert_non_null(strstr(ret, "= 1 (in [5])"));
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_int_equal(tl_export_json(tl, f), 0);
-    fclose(f);
+    char *buf = timeline_text(tl, 1, NULL);
     assert_non_null(strstr(buf, "\"sets\":\"[3 5], NULL\""));
     assert_non_null(strstr(buf, "\"ready\":\"in [5]\""));
     free(buf);
     tl_free(tl);
-}
-
-/* The dump's text of the whole timeline, for strstr */
-static char *dump_of(const struct tl *tl)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    assert_int_equal(tl_dump(tl, f), 0);
-    fclose(f);
-    return buf;
 }
 
 /* poll and epoll_wait as strace shows them (measured with a C program
@@ -465,7 +449,7 @@ static void test_poll_epoll_arrays_text(void **state)
         "    n = epoll_wait q 64 0ms\n    c, d = pipe\n"
         "    t = thread {\n        sleep 1ms\n        n = write d 1\n    }\n"
         "    epoll_ctl q add c\n    n = epoll_wait q\n    join t\n}\n");
-    char *d = dump_of(tl);
+    char *d = timeline_text(tl, 0, NULL);
     assert_non_null(strstr(d, "poll([{fd=3, events=POLLIN}], 1, -1) = 1 "
                               "([{fd=3, revents=POLLIN|POLLHUP}])"));
     assert_non_null(strstr(d, "poll([{fd=3, events=POLLIN}], 1, -1) = 1 "
@@ -483,11 +467,7 @@ static void test_poll_epoll_arrays_text(void **state)
                               "data={u32=7, u64=7}}], 64, -1) = 1"));
     assert_null(strstr(d, "[...]"));
     free(d);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_int_equal(tl_export_json(tl, f), 0);
-    fclose(f);
+    char *buf = timeline_text(tl, 1, NULL);
     assert_non_null(strstr(buf, "\"fds\":\"[{fd=3, events=POLLIN}]\""));
     assert_non_null(strstr(buf, "\"fd\":6,\"ret\":1,\"ready\":\"[{events=EPOLLIN, "
                                 "data={u32=7, u64=7}}]\""));
@@ -508,7 +488,7 @@ static void test_epoll_create_cloexec(void **state)
     (void)state;
     struct tl *tl = run_text("process p {\n    a = epoll_create\n"
                              "    b = epoll_create cloexec\n}\n");
-    char *d = dump_of(tl);
+    char *d = timeline_text(tl, 0, NULL);
     assert_non_null(strstr(d, "epoll_create1(0) = 3"));
     assert_non_null(strstr(d, "epoll_create1(EPOLL_CLOEXEC) = 4"));
     free(d);
@@ -573,7 +553,7 @@ static void test_herd_newest_first(void **state)
     assert_int_equal(sys_rets(tl, task_id(tl, "herd.2"), SYS_EPOLL_WAIT, n, 2), 0);
     /* a call found by its duration, however many events came between:
      * every epoll_wait that returned says what it returned */
-    char *d = dump_of(tl);
+    char *d = timeline_text(tl, 0, NULL);
     assert_null(strstr(d, "<... epoll_wait resumed> = "));
     assert_non_null(strstr(d, "herd.3      <... epoll_wait resumed>[{events=EPOLLIN"));
     free(d);

@@ -19,16 +19,6 @@
 #include "tl/world.h"
 #include "testlib.h"
 
-static char *json_of(const struct tl *tl, size_t *len)
-{
-    char *buf = NULL;
-    FILE *f = open_memstream(&buf, len);
-    assert_non_null(f);
-    assert_int_equal(tl_export_json(tl, f), 0);
-    fclose(f);
-    return buf;
-}
-
 static void test_deterministic(void **state)
 {
     (void)state;
@@ -36,7 +26,7 @@ static void test_deterministic(void **state)
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         struct tl *a = run_file(files[i]), *b = run_file(files[i]);
         size_t la, lb;
-        char *ja = json_of(a, &la), *jb = json_of(b, &lb);
+        char *ja = timeline_text(a, 1, &la), *jb = timeline_text(b, 1, &lb);
         assert_true(la > 1000);
         assert_int_equal(la, lb);
         assert_memory_equal(ja, jb, la);

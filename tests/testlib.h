@@ -1,8 +1,8 @@
 /*
  * testlib.h - what the cmocka tests share: run a scenario (text or file,
  * optionally under a model), find things in its timeline (tasks, return
- * values, stores to shared variables, how many tasks ran at once), and
- * compare a text with a golden file.  Include after <cmocka.h>.  Failures
+ * values, stores to shared variables, how many tasks ran at once), its
+ * --dump and JSON texts, and compare a text with a golden file.  Include after <cmocka.h>.  Failures
  * end the test with the parser's or engine's own message.
  */
 #ifndef IOSIM_TESTLIB_H
@@ -15,6 +15,8 @@
 
 #include "sim/scn.h"
 #include "sim/sim.h"
+#include "tl/export.h"
+#include "tl/text.h"
 
 static char err[1024];
 
@@ -117,6 +119,21 @@ static inline int max_running(const struct tl *tl, const char *prefix,
             most = n;
     }
     return most;
+}
+
+/* The timeline as --dump (json 0) or --export json (json 1) writes it,
+ * NUL-terminated (malloc'd; *len its size if len is not NULL) */
+static inline char *timeline_text(const struct tl *tl, int json, size_t *len)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    assert_non_null(f);
+    assert_int_equal(json ? tl_export_json(tl, f) : tl_dump(tl, f), 0);
+    fclose(f);
+    if (len)
+        *len = n;
+    return buf;
 }
 
 /* The whole of file path, NUL-terminated (malloc'd; *len its size if len

@@ -319,11 +319,7 @@ static int exec_child(struct sim *s, struct task *t, const char *cmd,
         *done = 1;
         return GO_NEXT;
     }
-    int64_t slice = sched_run_for(s, t, t->remain);
-    t->remain -= slice;
-    t->busy_ns = slice;
-    t->user_run = 1;
-    return GO_BUSY;
+    return sched_user_chunk(s, t);
 }
 
 /* vfork() in the client: the child (the tracker or the server) starts at

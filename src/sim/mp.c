@@ -192,11 +192,7 @@ static int spawn_child(struct sim *s, struct task *t, const struct prog_ins *in)
             t->phase = 5;
             return GO_NEXT;
         }
-        int64_t slice = sched_run_for(s, t, t->remain);
-        t->remain -= slice;
-        t->busy_ns = slice;
-        t->user_run = 1;
-        return GO_BUSY;
+        return sched_user_chunk(s, t);
     }
     case 5: /* spawn._main: pickle.load from the pipe (a 4 KiB read) */
         return net_read(s, t, t->start_fd[FD_CHILD_R], 4096, 0);

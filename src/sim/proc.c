@@ -372,10 +372,7 @@ static int op_compute(struct sim *s, struct task *t, const struct prog_ins *in)
         t->pc++;
         return GO_NEXT;
     }
-    int64_t slice = sched_run_for(s, t, t->remain);
-    t->remain -= slice;
-    t->busy_ns = slice;
-    return GO_BUSY;
+    return sched_user_chunk(s, t);
 }
 
 static int op_sleep(struct sim *s, struct task *t, const struct prog_ins *in)

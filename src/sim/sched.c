@@ -333,6 +333,15 @@ int64_t sched_run_for(struct sim *s, struct task *t, int64_t remain)
     return d < remain ? d : remain;
 }
 
+int sched_user_chunk(struct sim *s, struct task *t)
+{
+    int64_t slice = sched_run_for(s, t, t->remain);
+    t->remain -= slice;
+    t->busy_ns = slice;
+    t->user_run = 1;
+    return GO_BUSY;
+}
+
 int sched_waiting(const struct sim *s, int c)
 {
     const struct w_queue *rq = rq_of(s, c);

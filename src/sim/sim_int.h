@@ -568,6 +568,9 @@ void sched_wakeup_preempt(struct sim *s, struct task *w);
 int sched_yield_now(struct sim *s, struct task *t);
 /* how long t may compute before the scheduler looks again */
 int64_t sched_run_for(struct sim *s, struct task *t, int64_t remain);
+/* the next chunk of t->remain of user-space work (a compute, an
+   interpreter's start-up), which a tick may end: GO_BUSY */
+int sched_user_chunk(struct sim *s, struct task *t);
 
 /* ---- files and the network (net.c) ---- */
 void net_fd_close(struct sim *s, int proc, int fd);
