@@ -695,22 +695,6 @@ long viewer_pos_at_time(const struct viewer *v, int64_t t)
     return lo;
 }
 
-int viewer_state_at(const struct viewer *v, int task, int64_t t, long limit)
-{
-    if (task < 0 || task >= v->tl->ntasks)
-        return TS_NONE;
-    struct lane lane = viewer_lane(v, task), *l = &lane;
-    long lo = 0, hi = l->n; /* first segment with time > t */
-    while (lo < hi) {
-        long mid = lo + (hi - lo) / 2;
-        if (lane_t(v->tl, l->s[mid]) <= t && l->s[mid] < limit)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo == 0 ? TS_NONE : lane_st(v->tl, l->s[lo - 1]);
-}
-
 long viewer_state_ev_at(const struct viewer *v, int task, int64_t t, long limit)
 {
     if (task < 0 || task >= v->tl->ntasks)
@@ -725,6 +709,12 @@ long viewer_state_ev_at(const struct viewer *v, int task, int64_t t, long limit)
             hi = mid;
     }
     return lo == 0 ? -1 : (long)l->s[lo - 1];
+}
+
+int viewer_state_at(const struct viewer *v, int task, int64_t t, long limit)
+{
+    long e = viewer_state_ev_at(v, task, t, limit);
+    return e < 0 ? TS_NONE : lane_st(v->tl, (uint32_t)e);
 }
 
 int viewer_queue_index(const struct viewer *v, int q)
