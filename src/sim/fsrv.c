@@ -540,14 +540,8 @@ int fsrv_start(struct sim *s, struct task *t, const struct prog_ins *in)
         char name[96];
         snprintf(name, sizeof name, "accept queue (%s)",
                  strrchr(f->path, '/') + 1);
-        int q = tl_add_queue(s->tl, name, TQK_ACCEPT, f->lobj);
-        if (q < 0) {
-            s->failed = -ENOMEM;
+        if (net_listen(s, f->lobj, name, 0) < 0)
             return GO_FAIL;
-        }
-        s->tl->objs[f->lobj].queue = q;
-        s->objs[f->lobj].accept_q = q;
-        sim_emit(s, EV_OBJ_SET, TASK_NONE, OK_LISTEN, f->lobj, 0, 0);
         return sim_sys_return(s, t, 0, sys_ns(s));
     }
     case P_ALIVE: return fs_pipe(s, t, &f->alive_r, &f->alive_w);

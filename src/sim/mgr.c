@@ -468,14 +468,8 @@ static int op_msrv(struct sim *s, struct task *t, const struct prog_ins *in)
             char name[96];
             snprintf(name, sizeof name, "accept queue (%s)",
                      strrchr(g->path, '/') + 1);
-            int q = tl_add_queue(s->tl, name, TQK_ACCEPT, g->lobj);
-            if (q < 0) {
-                s->failed = -ENOMEM;
+            if (net_listen(s, g->lobj, name, 0) < 0)
                 return GO_FAIL;
-            }
-            s->tl->objs[g->lobj].queue = q;
-            s->objs[g->lobj].accept_q = q;
-            sim_emit(s, EV_OBJ_SET, TASK_NONE, OK_LISTEN, g->lobj, 0, 0);
             return sim_sys_return(s, t, 0, s->p->cost.syscall);
         }
         return msrv_goto(s, t, MS_ADDRESS);

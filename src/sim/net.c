@@ -355,6 +355,21 @@ static int find_listener(const struct sim *s, int port)
     return -1;
 }
 
+/* Socket o now listens: its accept queue, named qname, in the timeline and
+ * the engine; 0, or -1 out of memory (s->failed set) */
+int net_listen(struct sim *s, int o, const char *qname, int64_t port)
+{
+    int q = tl_add_queue(s->tl, qname, TQK_ACCEPT, o);
+    if (q < 0) {
+        s->failed = -ENOMEM;
+        return -1;
+    }
+    s->tl->objs[o].queue = q;
+    s->objs[o].accept_q = q;
+    sim_emit(s, EV_OBJ_SET, TASK_NONE, OK_LISTEN, o, port, 0);
+    return 0;
+}
+
 static int op_listen(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     int64_t fd = sim_arg(t, in, 0), port = sim_arg(t, in, 1);
@@ -381,14 +396,7 @@ static int op_listen(struct sim *s, struct task *t, const struct prog_ins *in)
         return sim_sys_return(s, t, -EINVAL, s->p->cost.syscall);
     char name[64];
     snprintf(name, sizeof name, "accept queue :%d", (int)port);
-    int q = tl_add_queue(s->tl, name, TQK_ACCEPT, o);
-    if (q < 0) {
-        s->failed = -ENOMEM;
-        return GO_FAIL;
-    }
-    s->tl->objs[o].queue = q;
     s->tl->objs[o].port = (int32_t)port;
-    s->objs[o].accept_q = q;
     if (s->nls == s->lscap) {
         int ncap = s->lscap ? s->lscap * 2 : 8;
         struct listener *p = realloc(s->ls, (size_t)ncap * sizeof *p);
@@ -400,7 +408,8 @@ static int op_listen(struct sim *s, struct task *t, const struct prog_ins *in)
         s->lscap = ncap;
     }
     s->ls[s->nls++] = (struct listener){(int)port, o};
-    sim_emit(s, EV_OBJ_SET, TASK_NONE, OK_LISTEN, o, port, 0);
+    if (net_listen(s, o, name, port) < 0)
+        return GO_FAIL;
     return sim_sys_return(s, t, 0, s->p->cost.syscall);
 }
 

@@ -420,6 +420,7 @@ int net_accept(struct sim *s, struct task *t, int64_t fd);
 /* connect(2) of t's AF_UNIX socket cobj to listening socket lobj: a stream
  * connect completes at once (unix_stream_connect), the server's end (owned
  * by process owner) waits in the accept queue; that end, or -ECONNREFUSED */
+int net_listen(struct sim *s, int o, const char *qname, int64_t port);
 int net_unix_connect(struct sim *s, struct task *t, int cobj, int lobj,
                      int owner);
 /* fork t's process into a new one named NAME that starts at pc, showing
