@@ -961,6 +961,39 @@ static void test_steps_show_effects(void **st)
 }
 
 /*
+ * A caption before a statement that makes a task with a block narrates
+ * that statement: ipc-pipe.scn's "Process.start() forks" shows the worker
+ * made, with both ends of the socketpair; spawn-main.scn's start with the
+ * spawn method (pipes, then vfork) shows app asleep in vfork() and kid2
+ * made.
+ */
+static void test_step_of_a_fork(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/ipc-pipe.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    assert_int_equal(viewer_goto_step(&v, 1), 0);
+    assert_non_null(strstr(tl->strs[v.cur.w.caption], "Process.start() forks"));
+    int w = task_id(tl, "worker");
+    assert_true(v.cur.w.tasks[w].state != TS_NONE);
+    assert_true(world_fd_obj(&v.cur.w, w, 3) >= 0);
+    assert_true(world_fd_obj(&v.cur.w, w, 4) >= 0);
+    viewer_close(&v);
+    tl_free(tl);
+    tl = run_file("scenarios/spawn-main.scn");
+    assert_int_equal(viewer_open(&v, tl), 0);
+    assert_int_equal(viewer_goto_step(&v, 7), 0);
+    assert_non_null(strstr(tl->strs[v.cur.w.caption], "start with the spawn method"));
+    int app = task_id(tl, "app"), kid2 = task_id(tl, "kid2");
+    assert_int_equal(v.cur.w.tasks[app].state, TS_BLOCKED);
+    assert_int_equal(v.cur.w.tasks[app].sys, TL_SYS_LINUX + 58); /* vfork */
+    assert_true(v.cur.w.tasks[kid2].state != TS_NONE);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/*
  * zombie.scn: the step of wait4 says the shell gets worker's exit status 3;
  * the Tasks panel shows it, at 80 and at 132 columns, where the log's
  * sentence ("reaped by shell: its wait4 returned the pid and status 3; ...")
@@ -1637,6 +1670,7 @@ int main(void)
         cmocka_unit_test(test_c10k),
         cmocka_unit_test(test_phases_far_input),
         cmocka_unit_test(test_steps_show_effects),
+        cmocka_unit_test(test_step_of_a_fork),
         cmocka_unit_test(test_zombie_reaped_status),
         cmocka_unit_test(test_herd_woken_for_nothing),
         cmocka_unit_test(test_play_stops_at_steps),
