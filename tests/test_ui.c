@@ -965,7 +965,8 @@ static void test_steps_show_effects(void **st)
  * that statement: ipc-pipe.scn's "Process.start() forks" shows the worker
  * made, with both ends of the socketpair; spawn-main.scn's start with the
  * spawn method (pipes, then vfork) shows app asleep in vfork() and kid2
- * made.
+ * made; gil-io.scn's "enters a blocking call" shows the thread asleep in
+ * clock_nanosleep(), past the GIL's two queues.
  */
 static void test_step_of_a_fork(void **st)
 {
@@ -989,6 +990,18 @@ static void test_step_of_a_fork(void **st)
     assert_int_equal(v.cur.w.tasks[app].state, TS_BLOCKED);
     assert_int_equal(v.cur.w.tasks[app].sys, TL_SYS_LINUX + 58); /* vfork */
     assert_true(v.cur.w.tasks[kid2].state != TS_NONE);
+    viewer_close(&v);
+    tl_free(tl);
+    /* gil-io.scn: a GIL release changes two queues (its holder, then its
+       waiters), which is not the statement run again: the step goes on to
+       the sleep it narrates */
+    tl = run_file("scenarios/gil-io.scn");
+    assert_int_equal(viewer_open(&v, tl), 0);
+    assert_int_equal(viewer_goto_step(&v, 1), 0);
+    assert_non_null(strstr(tl->strs[v.cur.w.caption], "enters a blocking call"));
+    int f = task_id(tl, "app/fetcher");
+    assert_int_equal(v.cur.w.tasks[f].state, TS_BLOCKED);
+    assert_int_equal(v.cur.w.tasks[f].sys, SYS_CLOCK_NANOSLEEP);
     viewer_close(&v);
     tl_free(tl);
 }
