@@ -1007,6 +1007,33 @@ static void test_step_of_a_fork(void **st)
 }
 
 /*
+ * pool-apply.scn's worker takes the task queue's reader lock: the step
+ * changes the SemLock's word (an atomic compare-and-swap, a MEM event),
+ * which the Queues panel marks and, at 80x24 where it is below the fold,
+ * brings into view.
+ */
+static void test_step_shows_changed_word(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/pool-apply.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    assert_int_equal(viewer_goto_step(&v, 2), 0);
+    assert_non_null(strstr(tl->strs[v.cur.w.caption], "reader lock, a SemLock"));
+    int q = -1;
+    for (int i = 0; i < tl->nqueues && q < 0; i++)
+        if (tl->queues[i].name && !strcmp(tl->queues[i].name, "Lock #1 value"))
+            q = i;
+    assert_true(q >= 0);
+    assert_true(viewer_queue_changed(&v, q));
+    char *txt = render_viewer(&v, 80, 24, 0);
+    assert_true(in_panel(txt, "Queues", "#1 value"));
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/*
  * zombie.scn: the step of wait4 says the shell gets worker's exit status 3;
  * the Tasks panel shows it, at 80 and at 132 columns, where the log's
  * sentence ("reaped by shell: its wait4 returned the pid and status 3; ...")
@@ -1684,6 +1711,7 @@ int main(void)
         cmocka_unit_test(test_phases_far_input),
         cmocka_unit_test(test_steps_show_effects),
         cmocka_unit_test(test_step_of_a_fork),
+        cmocka_unit_test(test_step_shows_changed_word),
         cmocka_unit_test(test_zombie_reaped_status),
         cmocka_unit_test(test_herd_woken_for_nothing),
         cmocka_unit_test(test_play_stops_at_steps),

@@ -149,6 +149,13 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     for (int i = 0; i < nq; i++)
         if (list[i] == v->sel_queue)
             si = i;
+    /* unless the user moves in the panel, the first queue the last move
+       changed comes into view (a SemLock's word below the fold) */
+    for (int i = 0; !focus && i < nq; i++)
+        if (viewer_queue_changed(v, list[i])) {
+            si = i >= in.h ? i : si;
+            break;
+        }
     int first = si >= in.h ? si - in.h + 1 : 0;
     for (int row = 0; row < in.h && first + row < nq; row++) {
         int q = list[first + row], y = in.y + row;

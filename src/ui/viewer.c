@@ -635,10 +635,15 @@ static void changes(struct viewer *v, long from, long to)
         case EV_OBJ_SET:
             ob = e->obj;
             break;
+        case EV_MEM: /* a store or an atomic that wrote: the word's
+                        queue holds the new value (world.c) */
+            if (e->sub == TM_LOAD || (e->sub == TM_CAS && e->a == e->b))
+                break;
+            /* fall through */
         case EV_QUEUE:
             if (e->obj >= 0 && e->obj < tl->nqueues) {
                 v->chg_queue[e->obj] = g;
-                if (e->sub == TQ_PUSH) {
+                if (e->sub == TQ_PUSH || e->type == EV_MEM) {
                     if (v->nchg_items == maxi) {
                         memmove(&v->chg_items[0], &v->chg_items[1],
                                 (size_t)(maxi - 1) * sizeof v->chg_items[0]);
