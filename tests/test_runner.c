@@ -133,7 +133,7 @@ static const struct {
     {"scenarios/event-loop.scn", AGREE},
     {"scenarios/ipc-pipe.scn", AGREE},
     /* docs/real.md: Linux sizes the buffers itself: the writes split the
-     * 256K otherwise than across the model's 64K buffers */
+     * 256K otherwise than across the model's fixed 45K and 64K buffers */
     {"scenarios/writeout.scn", DIFFERS},
     /* docs/real.md: whether the two threads' lock calls collide (and so
      * make futex calls) is the scheduler's */

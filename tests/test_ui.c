@@ -1076,6 +1076,37 @@ static void test_zombie_reaped_status(void **st)
 }
 
 /*
+ * sticky.scn, the last step: the client's close(d) came right after its
+ * send returned, with 6K still on the way; the step runs until the end of
+ * file lands after them at the server (not to the first of those bytes),
+ * and the client, whose calls take no time, has exited, as the caption
+ * says.
+ */
+static void test_close_step_runs_to_eof(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/sticky.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    assert_int_equal(viewer_goto_step(&v, (int)v.ncaps - 1), 0);
+    assert_non_null(strstr(tl->strs[v.cur.w.caption], "then the end of file"));
+    long pos = viewer_pos(&v), eof = -1;
+    for (long i = 0; i < pos; i++)
+        if (tl->ev[i].type == EV_EOF)
+            eof = i;
+    assert_true(eof >= 0);
+    /* the step ends with the end of file: no byte lands after it */
+    for (long i = eof + 1; i < pos; i++)
+        assert_false(tl->ev[i].type == EV_DATA && tl->ev[i].a > 0);
+    assert_int_equal(v.cur.w.tasks[task_id(tl, "client")].state, TS_EXITED);
+    char *txt = render_viewer(&v, 80, 24, 0);
+    assert_true(in_panel(txt, "fd table", "2 KiB/4 KiB EOF"));
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/*
  * herd.scn, the step where herd.3 won the connection: the two other herd
  * workers are woken and will find nothing; herd.1 first moves to CPU 1's
  * run queue (READY again), which is not a return from epoll_wait().
@@ -1713,6 +1744,7 @@ int main(void)
         cmocka_unit_test(test_step_of_a_fork),
         cmocka_unit_test(test_step_shows_changed_word),
         cmocka_unit_test(test_zombie_reaped_status),
+        cmocka_unit_test(test_close_step_runs_to_eof),
         cmocka_unit_test(test_herd_woken_for_nothing),
         cmocka_unit_test(test_play_stops_at_steps),
         cmocka_unit_test(test_long_tables),

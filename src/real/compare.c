@@ -671,7 +671,7 @@ static const struct {
 } known[] = {
     {"writeout ", "Linux sizes the sockets' buffers itself (autotuning), so "
      "its writes of the 256K reply split otherwise than across the model's "
-     "64K buffers"},
+     "fixed 45K send and 64K receive buffers"},
     {"shared-counter ", "whether the two threads' lock calls collide, and so "
      "make futex calls, is the scheduler's (the real threads rarely overlap: "
      "a thread is made in a fraction of the time the simulator gives it)"},

@@ -333,12 +333,14 @@ static long step_stop(const struct viewer *v, long c, long limit)
             sent_to = f->obj;
         end++;
     }
-    /* a close: on until the other end sees the end of file */
+    /* a close: on until the other end sees the end of file (not bytes
+       sent before it, which may still be landing) */
+    int closed = 0;
     for (long j = i - 1; j > c && sent_to < 0 && tl->ev[i].sub == SYS_CLOSE; j--) {
         f = &tl->ev[j];
         if (f->task == t && f->type == EV_FD_CLOSE && f->obj >= 0 &&
             f->obj < tl->nobjs && tl->objs[f->obj].peer >= 0)
-            sent_to = f->obj;
+            sent_to = f->obj, closed = 1;
         if (f->task == t && f->type == EV_SYS_ENTER)
             break;
     }
@@ -359,7 +361,7 @@ static long step_stop(const struct viewer *v, long c, long limit)
     int peer = tl->objs[sent_to].peer;
     for (long j = end; j < limit; j++) {
         f = &tl->ev[j];
-        if (!(f->type == EV_DATA && f->a > 0) && f->type != EV_EOF)
+        if (!(f->type == EV_DATA && f->a > 0 && !closed) && f->type != EV_EOF)
             continue;
         if (f->obj != peer && f->obj != sent_to)
             continue;
