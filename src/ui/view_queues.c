@@ -13,11 +13,11 @@
 
 /* A quiet queue (tl.h: an uncontended GIL) and an empty run, accept or
    message queue are the first to give way to a model's queues when rows
-   are short */
+   are short, unless the last move changed it */
 static int optional(const struct viewer *v, int q)
 {
     const struct tl *tl = v->tl;
-    if (q == v->sel_queue)
+    if (q == v->sel_queue || viewer_queue_changed(v, q))
         return 0;
     if (tl->queues[q].quiet)
         return 1;

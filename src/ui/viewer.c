@@ -445,6 +445,24 @@ long viewer_lane_at(const struct viewer *v, int t, long idx)
     return lo;
 }
 
+/* Does a caption point at a queue by its name in quotes ("(queue 'GIL
+   holder (worker)')")?  Then the lesson is taught with the Queues panel */
+static int captions_name_queue(const struct viewer *v)
+{
+    const struct tl *tl = v->tl;
+    for (int c = 0; c < v->ncapstr; c++) {
+        const char *s = tl->strs[v->capstr[c]];
+        for (const char *p = s ? strchr(s, '\'') : NULL; p; p = strchr(p + 1, '\''))
+            for (int q = 0; q < tl->nqueues && q < 4096; q++) {
+                const char *n = tl->queues[q].name;
+                size_t k = n ? strlen(n) : 0;
+                if (k && !strncmp(p + 1, n, k) && p[k + 1] == '\'')
+                    return 1;
+            }
+    }
+    return 0;
+}
+
 int viewer_open(struct viewer *v, const struct tl *tl)
 {
     memset(v, 0, sizeof *v);
@@ -557,6 +575,7 @@ int viewer_open(struct viewer *v, const struct tl *tl)
         }
     if (tl->nqueues > 0)
         v->sel_queue = v->qorder[0];
+    v->named_queues = captions_name_queue(v);
     if (build_order(v))
         goto err;
     if (tl->ntasks > 0)
