@@ -798,4 +798,4 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     }
 }
 
-const struct view_ops view_phases = { "phases", 6, want, draw, NULL };
+const struct view_ops view_phases = { "phases", 6, want, draw, NULL, NULL };

@@ -37,6 +37,15 @@ static int want(const struct viewer *v, int w)
     return (n < 1 ? 1 : n) + 2 + cpu_row(v);
 }
 
+/* the machine's tasks and the peers' heading and count: single peers are
+   the rows that give way first (layout.c) */
+static int core(const struct viewer *v, int w)
+{
+    int n = viewer_task_core_rows(v), full = want(v, w);
+    n = (n < MAXROWS ? n : MAXROWS) + 2 + cpu_row(v);
+    return n < full ? n : full;
+}
+
 /* rows of the list and lines per row in a panel with h rows inside */
 static int list_layout(const struct viewer *v, int w, int h, int *rows)
 {
@@ -251,4 +260,4 @@ static int click(struct viewer *v, struct rect r, int x, int y)
     return UI_HANDLED | UI_REDRAW;
 }
 
-const struct view_ops view_tasks = { "tasks", 4, want, draw, click };
+const struct view_ops view_tasks = { "tasks", 4, want, draw, click, core };
