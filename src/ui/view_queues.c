@@ -2,12 +2,13 @@
  * view_queues.c - every queue the model has (run queue, accept queues,
  * epoll interest and ready lists, io_uring rings, pending signals) with
  * its items, oldest first.  When rows are short, an empty run or accept
- * queue gives way to the model's own queues; names lose their owner's
- * kind ("ready list"), or keep its number when two owners have the same
- * queues ("#7 ready list").
+ * queue gives way to the model's own queues, then other processes'
+ * queues to the step's process's and to those its caption names; names
+ * lose their owner's kind ("ready list"), or keep its number when two
+ * owners have the same queues ("#7 ready list").
  */
-#include <stdio.h>
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ui/view.h"

@@ -4,7 +4,9 @@
  * task each CPU runs.  The peers (clients on other hosts, outside the
  * machine) come last under their own heading; when they do not all fit
  * (10,000 in c10k.scn) a second heading counts them by state and a window
- * around the selected task shows some (viewer_task_rows).  A narrow panel
+ * around the selected task shows some (viewer_task_rows); a crowd of them
+ * (`peer NAME count N`) asks the layout for its count only at first
+ * (core).  A narrow panel
  * uses short wording ("read(): waits for data"), or two lines per task
  * when every task has room for them.
  */
