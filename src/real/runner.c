@@ -2324,7 +2324,7 @@ static int op_poll(struct ctx *c, const struct prog_ins *in)
         for (int i = 0; i < n; i++)
             p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
         int64_t tmo = in->nargs >= 1 ? scaled(opt_arg(c, in, 0, -1)) : -1;
-        r = poll(p, (nfds_t)n, tmo < 0 ? -1 : (int)((tmo + 999999) / 1000000));
+        r = poll(p, (nfds_t)(n > 0 ? n : 0), tmo < 0 ? -1 : (int)((tmo + 999999) / 1000000));
         for (int i = 0; r > 0 && i < n; i++)
             if (p[i].revents)
                 ready[k++] = p[i].fd;

@@ -147,13 +147,14 @@ static int fifo_push(struct agq *q, ag_key key)
         if (!f)
             return -ENOMEM;
         for (size_t i = 0; i < q->fn; i++) /* unwrap the ring */
-            f[i] = q->fifo[(q->fhead + i) % q->fcap];
+            f[i] = q->fifo[(q->fhead + i) & (q->fcap - 1)];
         free(q->fifo);
         q->fifo = f;
         q->fhead = 0;
         q->fcap = ncap;
     }
-    q->fifo[(q->fhead + q->fn++) % q->fcap] = key;
+    q->fifo[(q->fhead + q->fn++) & (q->fcap - 1)] = key; /* fcap: a power
+                                                            of two */
     return 0;
 }
 
@@ -223,7 +224,7 @@ int ag_pop(struct agq *q, struct agenda *out)
     ag_key key;
     if (q->fn && (!q->n || q->fifo[q->fhead] < q->heap[0])) {
         key = q->fifo[q->fhead];
-        q->fhead = q->fhead + 1 == q->fcap ? 0 : q->fhead + 1;
+        q->fhead = (q->fhead + 1) & (q->fcap - 1);
         q->fn--;
     } else if (q->n) {
         key = q->heap[0];

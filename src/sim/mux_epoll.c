@@ -439,11 +439,11 @@ static int ep_wait(struct sim *s, struct task *t, const struct prog_ins *in)
      * epoll_event, packed on x86_64); the measured epoll_per_event already
      * includes this copy, so it is shown, not charged again */
     sim_arg_copy(s, me, SYS_EPOLL_WAIT, TC_TO_USER, 12 * (int64_t)t->nready);
-    char text[TL_TEXT_MAX]; /* named by the SYSCALL event, as strace shows */
-    tl_fdev_text(text, sizeof text, TL_FDEV_EPOLL, rfd, rev,
-                 t->nready < TL_FDEV_SHOWN + 1 ? t->nready : TL_FDEV_SHOWN + 1,
-                 t->nready);
-    int id = sim_call_str(s, t, 1, text);
+    /* named by the SYSCALL event, as strace shows */
+    int id = sim_fdev_str(s, t, 1, TL_FDEV_EPOLL, rfd, rev,
+                          t->nready < TL_FDEV_SHOWN + 1 ? t->nready
+                                                        : TL_FDEV_SHOWN + 1,
+                          t->nready);
     if (id >= 0)
         t->sys_fd = TL_STR_OBJ(id);
     return sim_sys_return(s, t, t->nready, sat_add(s->p->cost.syscall, ns));

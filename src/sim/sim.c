@@ -24,6 +24,7 @@
  * runs.
  */
 #include "sim/sim_int.h"
+#include "tl/text.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -71,16 +72,6 @@ int sim_fail(struct sim *s, const struct prog_ins *in, const char *fmt, ...)
     }
     s->failed = -EINVAL;
     return GO_FAIL;
-}
-
-static int task_line(const struct sim *s, int task)
-{
-    if (task < 0 || task >= s->ntasks)
-        return 0;
-    const struct task *t = &s->tasks[task];
-    if (t->pc < 0 || t->pc >= s->p->ncode)
-        return 0;
-    return s->p->code[t->pc].line;
 }
 
 /* ---- the budget ------------------------------------------------------------
@@ -255,26 +246,11 @@ static inline void budget_step(struct sim *s)
         budget_step_check(s);
 }
 
-long sim_emit(struct sim *s, int type, int task, int sub, int obj, int64_t a,
-              int64_t b)
+/* What follows an event only now and then: the caller's hook, the events
+ * limit, the memory estimate (sim_emit calls it when s->emit_next is
+ * reached, or on every event while there is a hook) */
+static void emit_rare(struct sim *s)
 {
-    int line = task_line(s, task); /* s->now <= the limit <= TL_T_MAX */
-    struct tl_ev e = {.t = s->now, .a = a, .b = b, .obj = obj,
-                      .line = line <= TL_LINE_MAX ? (uint64_t)line : 0,
-                      .task = task < 0 ? TL_NOTASK : (uint16_t)task,
-                      .type = (uint16_t)type, .sub = (uint16_t)sub};
-    if (s->failed)
-        return -1;
-    /* a queue's items grow here: their memory is counted as they do */
-    int q = (type == EV_QUEUE || type == EV_MEM) && obj > 0 ? obj : -1;
-    int64_t qcap = q >= 0 && q < s->w.nqueues ? s->w.queues[q].cap : 0;
-    long idx = tl_push(s->tl, &e);
-    if (idx < 0 || world_apply(&s->w, s->tl, &e)) {
-        s->failed = -ENOMEM;
-        return -1;
-    }
-    if (q >= 0 && q < s->w.nqueues && s->w.queues[q].cap != qcap)
-        s->mem_items += (s->w.queues[q].cap - qcap) * 8 + (qcap ? 0 : 16);
     if (s->o && s->o->on_event)
         s->o->on_event(s->o->ctx, &s->w);
     if ((long)s->tl->nev >= s->max_events && !s->stop)
@@ -282,6 +258,55 @@ long sim_emit(struct sim *s, int type, int task, int sub, int obj, int64_t a,
                  "the machine block, or by --events)", s->max_events);
     if (s->tl->nev >= s->mem_next)
         budget_check(s);
+    s->emit_next = s->o && s->o->on_event ? 0
+                   : s->mem_next < (size_t)s->max_events ? s->mem_next
+                                                         : (size_t)s->max_events;
+}
+
+/* A queue's items grow with this event: their memory is counted as they
+ * do */
+static long emit_queue(struct sim *s, const struct tl_ev *e)
+{
+    int q = e->obj;
+    int64_t qcap = q < s->w.nqueues ? s->w.queues[q].cap : 0;
+    long idx = tl_push(s->tl, e);
+    if (idx < 0 || world_apply(&s->w, s->tl, e)) {
+        s->failed = -ENOMEM;
+        return -1;
+    }
+    if (q < s->w.nqueues && s->w.queues[q].cap != qcap)
+        s->mem_items += (s->w.queues[q].cap - qcap) * 8 + (qcap ? 0 : 16);
+    return idx;
+}
+
+long sim_emit(struct sim *s, int type, int task, int sub, int obj, int64_t a,
+              int64_t b)
+{
+    if (s->failed)
+        return -1;
+    int line = 0; /* the script line the task is at */
+    if ((unsigned)task < (unsigned)s->ntasks) {
+        int pc = s->tasks[task].pc;
+        if ((unsigned)pc < (unsigned)s->p->ncode)
+            line = s->p->code[pc].line;
+    }
+    struct tl_ev e = {.t = s->now, .a = a, .b = b, .obj = obj, /* s->now <=
+                                                 the limit <= TL_T_MAX */
+                      .line = line <= TL_LINE_MAX ? (uint64_t)line : 0,
+                      .task = task < 0 ? TL_NOTASK : (uint16_t)task,
+                      .type = (uint16_t)type, .sub = (uint16_t)sub};
+    long idx;
+    if ((type == EV_QUEUE || type == EV_MEM) && obj > 0) {
+        idx = emit_queue(s, &e);
+    } else {
+        idx = tl_push(s->tl, &e);
+        if (idx < 0 || world_apply(&s->w, s->tl, &e)) {
+            s->failed = -ENOMEM;
+            return -1;
+        }
+    }
+    if (s->tl->nev >= s->emit_next)
+        emit_rare(s);
     return idx;
 }
 
@@ -550,6 +575,64 @@ int sim_call_str(struct sim *s, struct task *t, int which, const char *text)
         return -1;
     }
     t->sel_str[which] = id + 1;
+    return id;
+}
+
+/* One-entry arrays by (kind, fd, events): the id of one string with
+ * that text.  An epoll server's epoll_wait mostly returns one event, and
+ * of a few thousand fds: wording it and hashing the text was a tenth of
+ * its run.  Direct-mapped; a miss words the text as before. */
+#define FDEV_MEMO 4096
+struct fdev_memo {
+    int32_t fd, id;  /* id: the string's, -1 none */
+    uint32_t ev;
+    uint16_t kind, len; /* len: strlen of the text */
+};
+
+int sim_fdev_str(struct sim *s, struct task *t, int which, int kind,
+                 const int32_t *fd, const uint32_t *ev, int n, int64_t total)
+{
+    struct fdev_memo *m = NULL;
+    if (n == 1 && total == 1) {
+        if (!s->fdev_memo) {
+            s->fdev_memo = malloc(FDEV_MEMO * sizeof *s->fdev_memo);
+            if (!s->fdev_memo) {
+                s->failed = -ENOMEM;
+                return -1;
+            }
+            for (int i = 0; i < FDEV_MEMO; i++)
+                s->fdev_memo[i].id = -1;
+        }
+        uint32_t h = ((uint32_t)fd[0] * 0x9E3779B1u) ^ (ev[0] * 0x85EBCA77u) ^
+                     (uint32_t)kind;
+        m = &s->fdev_memo[(h ^ (h >> 15)) & (FDEV_MEMO - 1)];
+        if (m->id >= 0 && m->fd == fd[0] && m->ev == ev[0] && m->kind == kind) {
+            /* what sim_call_str does with the same text: equal texts are
+               one copy (tl_add_str), so the pointers say it */
+            const char *text = s->tl->strs[m->id];
+            int last = t->sel_str[which] - 1;
+            if (last >= 0 && last < s->tl->nstrs && s->tl->strs[last] == text)
+                return last;
+            if (sim_charge(s, (int64_t)m->len + 1))
+                return -1;
+            int id = tl_add_str_again(s->tl, m->id);
+            if (id < 0) {
+                s->failed = -ENOMEM;
+                return -1;
+            }
+            t->sel_str[which] = id + 1;
+            return id;
+        }
+    }
+    char text[TL_TEXT_MAX];
+    tl_fdev_text(text, sizeof text, kind, fd, ev, n, total);
+    int id = sim_call_str(s, t, which, text);
+    if (m && id >= 0) {
+        size_t len = strlen(text);
+        *m = (struct fdev_memo){.fd = fd[0], .id = id, .ev = ev[0],
+                                .kind = (uint16_t)kind,
+                                .len = (uint16_t)(len < 65535 ? len : 65535)};
+    }
     return id;
 }
 
@@ -1047,6 +1130,7 @@ static void sim_free(struct sim *s)
     free(s->pc_names);
     free(s->said);
     free(s->str_ids);
+    free(s->fdev_memo);
     free(s->evl_str);
     mp_free(s);
     mgr_free(s);

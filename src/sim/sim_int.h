@@ -272,6 +272,9 @@ struct sim {
     int64_t mem_vars;   /* variables' bytes allocated since that estimate */
     int64_t mem_items;  /* bytes of the world's queue items (grown) */
     size_t mem_next;    /* the event count at which to estimate again */
+    struct fdev_memo *fdev_memo; /* sim_fdev_str's one-entry arrays */
+    size_t emit_next;   /* the event count at which sim_emit looks at its
+                           limits again (emit_rare) */
     char *err;
     size_t errlen;
     const struct mux_ops *mux[OP__COUNT];
@@ -657,6 +660,10 @@ static inline int sim_timed_out(const struct sim *s, const struct task *t)
  * epoll_wait's events), for SYS_ENTER.obj or SYSCALL.obj (TL_STR_OBJ):
  * the last one's again if it is the same; -1 out of memory */
 int sim_call_str(struct sim *s, struct task *t, int which, const char *text);
+/* The same for the array tl_fdev_text words (kind, fd, ev, n, total): a
+ * one-entry array seen before is not worded and looked up again */
+int sim_fdev_str(struct sim *s, struct task *t, int which, int kind,
+                 const int32_t *fd, const uint32_t *ev, int n, int64_t total);
 /* copy_from_user / copy_to_user of a syscall's argument (an fd_set, a
  * pollfd array, epoll events): an event of the task, no buffer; returns
  * its cost */

@@ -122,7 +122,7 @@ static void ev_populate(struct tl *tl)
     tl->evready = e > a ? (e - base) / sizeof *tl->ev : tl->evcap;
 }
 
-long tl_push(struct tl *tl, const struct tl_ev *ev)
+long tl_push_slow(struct tl *tl, const struct tl_ev *ev)
 {
     if (tl->nev == tl->evcap) {
         size_t ncap = tl->evcap ? tl->evcap * 2 : 1024;
@@ -168,6 +168,8 @@ void tl_shrink(struct tl *tl)
     if (p) {
         tl->ev = p;
         tl->evcap = tl->nev;
+        if (tl->evready > tl->evcap)
+            tl->evready = tl->evcap;
     }
 }
 
@@ -363,6 +365,16 @@ int tl_add_str(struct tl *tl, const char *s)
     tl->strbytes += str_bytes(s);
     tl->strhash[k] = tl->nstrs + 1;
     tl->strhashn++;
+    return tl->nstrs++;
+}
+
+int tl_add_str_again(struct tl *tl, int id)
+{
+    if (id < 0 || id >= tl->nstrs || !tl->strs[id])
+        return -EINVAL;
+    if (grow((void **)&tl->strs, &tl->strcap, tl->nstrs, sizeof *tl->strs))
+        return -ENOMEM;
+    tl->strs[tl->nstrs] = tl->strs[id];
     return tl->nstrs++;
 }
 

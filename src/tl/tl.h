@@ -622,8 +622,17 @@ void tl_free(struct tl *tl);
  * pv is the address of the array's pointer, whatever its element type.
  */
 int tl_grow(void *pv, int *cap, int need, size_t size);
-/* Append an event; returns its index, or -ENOMEM. */
-long tl_push(struct tl *tl, const struct tl_ev *ev);
+/* Append an event; returns its index, or -ENOMEM.  Inline while the
+ * next slot is on a resident page; tl_push_slow grows the block or makes
+ * more of it resident. */
+long tl_push_slow(struct tl *tl, const struct tl_ev *ev);
+static inline long tl_push(struct tl *tl, const struct tl_ev *ev)
+{
+    if (tl->nev >= tl->evready)
+        return tl_push_slow(tl, ev);
+    tl->ev[tl->nev] = *ev;
+    return (long)tl->nev++;
+}
 /* Give back unused capacity (events, metadata, the strings' table) once a
    producer is done. */
 void tl_shrink(struct tl *tl);
@@ -641,6 +650,9 @@ int tl_add_obj(struct tl *tl, const struct tl_obj *o);
 int tl_add_queue(struct tl *tl, const char *name, int kind, int owner);
 /* A new id, whose text is shared with an equal one already added */
 int tl_add_str(struct tl *tl, const char *s);
+/* A new id for the text of id, which must be one tl_add_str gave: what
+ * tl_add_str(tl, tl->strs[id]) gives, without looking the text up */
+int tl_add_str_again(struct tl *tl, int id);
 int tl_add_script(struct tl *tl, const char *title, char **lines, int n);
 int tl_set_str(char **dst, const char *s);
 
