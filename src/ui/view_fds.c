@@ -116,23 +116,28 @@ static int count_rows(const struct w_proc *pr, int max)
 }
 
 /* Do rows a and b (a just before b) hold alike fds, which fold into one
-   row when rows are short?  keep: the selected fd, which keeps a row of
-   its own.  Fds the last move changed fold with each other (the row is
-   marked), not with others */
+   row when rows are short?  keep1: the selected fd, which keeps a row of
+   its own; keep2: the one that changed last, which does too unless it
+   folds with others the last move changed (a run of accepts).  Fds the
+   last move changed fold with each other (the row is marked), not with
+   the rest */
 static int alike(const struct viewer *v, const struct w_proc *pr,
-                 const int *first, const int *last, int a, int b, int keep)
+                 const int *first, const int *last, int a, int b, int keep1,
+                 int keep2)
 {
     const struct tl *tl = v->tl;
     const struct world *w = &v->cur.w;
     if (last[a] + 1 != first[b])
         return 0;
-    if (keep >= first[a] && keep <= last[b])
+    if (keep1 >= first[a] && keep1 <= last[b])
         return 0;
     int oa = pr->fds[first[a]].obj, ob = pr->fds[first[b]].obj;
     if (oa < 0 || ob < 0 || oa >= w->nobjs || ob >= w->nobjs ||
         oa >= tl->nobjs || ob >= tl->nobjs)
         return 0;
     const struct w_obj *x = &w->objs[oa], *y = &w->objs[ob];
+    if (keep2 >= first[a] && keep2 <= last[b] && !viewer_obj_changed(v, oa))
+        return 0;
     int px = x->port ? x->port : tl->objs[oa].port;
     int py = y->port ? y->port : tl->objs[ob].port;
     return x->kind == OK_SOCKET && y->kind == OK_SOCKET && px > 0 && px == py && x->flags == y->flags && !x->rx && !y->rx &&
@@ -317,12 +322,12 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
         int cut = 0;
         for (int i = 0; i + 1 < nrows && !cut && pass == 0; i++)
             cut = (i < skip || i + 1 >= skip + rows) &&
-                  alike(v, pr, first, last, i, i + 1, v->sel_fd);
+                  alike(v, pr, first, last, i, i + 1, v->sel_fd, chg);
         if (!cut)
             break;
         int k = 0;
         for (int i = 0; i < nrows; i++) {
-            if (k > 0 && alike(v, pr, first, last, i - 1, i, v->sel_fd)) {
+            if (k > 0 && alike(v, pr, first, last, i - 1, i, v->sel_fd, chg)) {
                 last[k - 1] = last[i];
                 nobj[k - 1]++;
                 continue;
