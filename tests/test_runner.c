@@ -133,7 +133,7 @@ static const struct {
     {"scenarios/event-loop.scn", AGREE},
     {"scenarios/ipc-pipe.scn", AGREE},
     /* docs/real.md: Linux sizes the buffers itself: the writes split the
-     * 256K otherwise than across the model's 64K buffers */
+     * 256K otherwise than across the model's fixed 45K and 64K buffers */
     {"scenarios/writeout.scn", DIFFERS},
     /* docs/real.md: whether the two threads' lock calls collide (and so
      * make futex calls) is the scheduler's */
@@ -438,6 +438,29 @@ static void test_compare_wait_status(void **state)
     tl_free(c4);
 }
 
+/* The fork server's liveness check (the simulator's wait4 carries its
+ * arguments as strace prints them) reads as a real run's: wait4(PID);
+ * the server's wait4(-1) shows no pid on either side */
+static void test_compare_wait_pid(void **state)
+{
+    (void)state;
+    struct tl *tl = run_file("scenarios/forkserver.scn");
+    int app = task_id(tl, "app"), fs = task_id(tl, "forkserver");
+    char a[128] = "", b[128] = "";
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->type != EV_SYS_ENTER || e->sub != SYS_WAIT4)
+            continue;
+        if (e->task == app && !a[0])
+            real_compare_call_text(tl, (long)i, a, sizeof a);
+        if (e->task == fs && !b[0])
+            real_compare_call_text(tl, (long)i, b, sizeof b);
+    }
+    assert_string_equal(a, "wait4(1002) = 0");
+    assert_string_equal(b, "wait4() = 1003 [exit 0]");
+    tl_free(tl);
+}
+
 /* Without _FORTIFY_SOURCE (machine setting fortify 0), an fd past 1023
  * goes into a select set as a C program's FD_SET writes it, and select
  * goes on; fds 3 and up of the caller are not the scenario's */
@@ -564,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_select_unfortified),
         cmocka_unit_test(test_compare_ready),
         cmocka_unit_test(test_compare_wait_status),
+        cmocka_unit_test(test_compare_wait_pid),
         cmocka_unit_test(test_switch_order),
         cmocka_unit_test(test_forever),
     };

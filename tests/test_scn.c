@@ -136,7 +136,7 @@ static void test_defaults(void **state)
     assert_null(p->model);
     assert_int_equal(p->ncpus, 1);
     assert_int_equal(p->rcvbuf, 65536);
-    assert_int_equal(p->sndbuf, 65536);
+    assert_int_equal(p->sndbuf, 46080); /* net.c: NET_TCP_SNDBUF */
     assert_int_equal(p->pipebuf, 65536);
     assert_int_equal(p->latency, 50000);
     assert_int_equal(p->slice, 0);

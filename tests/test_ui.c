@@ -961,6 +961,79 @@ static void test_steps_show_effects(void **st)
 }
 
 /*
+ * A caption before a statement that makes a task with a block narrates
+ * that statement: ipc-pipe.scn's "Process.start() forks" shows the worker
+ * made, with both ends of the socketpair; spawn-main.scn's start with the
+ * spawn method (pipes, then vfork) shows app asleep in vfork() and kid2
+ * made; gil-io.scn's "enters a blocking call" shows the thread asleep in
+ * clock_nanosleep(), past the GIL's two queues.
+ */
+static void test_step_of_a_fork(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/ipc-pipe.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    assert_int_equal(viewer_goto_step(&v, 1), 0);
+    assert_non_null(strstr(tl->strs[v.cur.w.caption], "Process.start() forks"));
+    int w = task_id(tl, "worker");
+    assert_true(v.cur.w.tasks[w].state != TS_NONE);
+    assert_true(world_fd_obj(&v.cur.w, w, 3) >= 0);
+    assert_true(world_fd_obj(&v.cur.w, w, 4) >= 0);
+    viewer_close(&v);
+    tl_free(tl);
+    tl = run_file("scenarios/spawn-main.scn");
+    assert_int_equal(viewer_open(&v, tl), 0);
+    assert_int_equal(viewer_goto_step(&v, 7), 0);
+    assert_non_null(strstr(tl->strs[v.cur.w.caption], "start with the spawn method"));
+    int app = task_id(tl, "app"), kid2 = task_id(tl, "kid2");
+    assert_int_equal(v.cur.w.tasks[app].state, TS_BLOCKED);
+    assert_int_equal(v.cur.w.tasks[app].sys, TL_SYS_LINUX + 58); /* vfork */
+    assert_true(v.cur.w.tasks[kid2].state != TS_NONE);
+    viewer_close(&v);
+    tl_free(tl);
+    /* gil-io.scn: a GIL release changes two queues (its holder, then its
+       waiters), which is not the statement run again: the step goes on to
+       the sleep it narrates */
+    tl = run_file("scenarios/gil-io.scn");
+    assert_int_equal(viewer_open(&v, tl), 0);
+    assert_int_equal(viewer_goto_step(&v, 1), 0);
+    assert_non_null(strstr(tl->strs[v.cur.w.caption], "enters a blocking call"));
+    int f = task_id(tl, "app/fetcher");
+    assert_int_equal(v.cur.w.tasks[f].state, TS_BLOCKED);
+    assert_int_equal(v.cur.w.tasks[f].sys, SYS_CLOCK_NANOSLEEP);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/*
+ * pool-apply.scn's worker takes the task queue's reader lock: the step
+ * changes the SemLock's word (an atomic compare-and-swap, a MEM event),
+ * which the Queues panel marks and, at 80x24 where it is below the fold,
+ * brings into view.
+ */
+static void test_step_shows_changed_word(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/pool-apply.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    assert_int_equal(viewer_goto_step(&v, 2), 0);
+    assert_non_null(strstr(tl->strs[v.cur.w.caption], "reader lock, a SemLock"));
+    int q = -1;
+    for (int i = 0; i < tl->nqueues && q < 0; i++)
+        if (tl->queues[i].name && !strcmp(tl->queues[i].name, "Lock #1 value"))
+            q = i;
+    assert_true(q >= 0);
+    assert_true(viewer_queue_changed(&v, q));
+    char *txt = render_viewer(&v, 80, 24, 0);
+    assert_true(in_panel(txt, "Queues", "#1 value"));
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/*
  * zombie.scn: the step of wait4 says the shell gets worker's exit status 3;
  * the Tasks panel shows it, at 80 and at 132 columns, where the log's
  * sentence ("reaped by shell: its wait4 returned the pid and status 3; ...")
@@ -997,6 +1070,37 @@ static void test_zombie_reaped_status(void **st)
     assert_true(viewer_pos(&v) > reparent);
     txt = render_viewer(&v, 80, 24, 0);
     assert_true(in_panel(txt, "Events", "+++ orphaned"));
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/*
+ * sticky.scn, the last step: the client's close(d) came right after its
+ * send returned, with 6K still on the way; the step runs until the end of
+ * file lands after them at the server (not to the first of those bytes),
+ * and the client, whose calls take no time, has exited, as the caption
+ * says.
+ */
+static void test_close_step_runs_to_eof(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/sticky.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    assert_int_equal(viewer_goto_step(&v, (int)v.ncaps - 1), 0);
+    assert_non_null(strstr(tl->strs[v.cur.w.caption], "then the end of file"));
+    long pos = viewer_pos(&v), eof = -1;
+    for (long i = 0; i < pos; i++)
+        if (tl->ev[i].type == EV_EOF)
+            eof = i;
+    assert_true(eof >= 0);
+    /* the step ends with the end of file: no byte lands after it */
+    for (long i = eof + 1; i < pos; i++)
+        assert_false(tl->ev[i].type == EV_DATA && tl->ev[i].a > 0);
+    assert_int_equal(v.cur.w.tasks[task_id(tl, "client")].state, TS_EXITED);
+    char *txt = render_viewer(&v, 80, 24, 0);
+    assert_true(in_panel(txt, "fd table", "2 KiB/4 KiB EOF"));
     free(txt);
     viewer_close(&v);
     tl_free(tl);
@@ -1637,7 +1741,10 @@ int main(void)
         cmocka_unit_test(test_c10k),
         cmocka_unit_test(test_phases_far_input),
         cmocka_unit_test(test_steps_show_effects),
+        cmocka_unit_test(test_step_of_a_fork),
+        cmocka_unit_test(test_step_shows_changed_word),
         cmocka_unit_test(test_zombie_reaped_status),
+        cmocka_unit_test(test_close_step_runs_to_eof),
         cmocka_unit_test(test_herd_woken_for_nothing),
         cmocka_unit_test(test_play_stops_at_steps),
         cmocka_unit_test(test_long_tables),

@@ -551,6 +551,20 @@ int real_compare_agree(const struct real_cmp *c)
     return c->ndiff == 0 && c->nresult == 0;
 }
 
+/* The argument the table shows in a call's parentheses: its fd, or
+ * wait4's pid (a pid > 0: wait4(-1) shows none); -1 for none.  A call
+ * whose SYS_ENTER carries its argument list as a string (the simulator's
+ * fork-server liveness check, "1002, 0x7ffd..., WNOHANG, NULL") says its
+ * pid there, where a real run's record has it in obj */
+static long long call_arg0(const struct tl *tl, const struct tl_ev *e)
+{
+    if (e->sub == SYS_WAIT4 && e->obj < 0 && e->b > 0 && e->b <= tl->nstrs) {
+        long long pid = strtoll(tl->strs[e->b - 1], NULL, 10);
+        return pid > 0 ? pid : -1;
+    }
+    return e->obj >= 0 ? e->obj : -1;
+}
+
 /* "read(5) = 100", "accept(3) = -1 EAGAIN" or "epoll_wait(4) = 1 [5]"
  * from a SYS_ENTER event */
 void real_compare_call_text(const struct tl *tl, long ev, char *buf, size_t len)
@@ -591,8 +605,9 @@ void real_compare_call_text(const struct tl *tl, long ev, char *buf, size_t len)
                  k, x + 3);
     }
     char arg[24] = "";
-    if (e->obj >= 0)
-        snprintf(arg, sizeof arg, "%d", e->obj);
+    long long a0 = call_arg0(tl, e);
+    if (a0 >= 0)
+        snprintf(arg, sizeof arg, "%lld", a0);
     const char *en = tl_errno_name(ret);
     if (!done)
         snprintf(buf, len, "%s(%s) = ?", tl_sys_name(e->sub), arg);
@@ -656,7 +671,7 @@ static const struct {
 } known[] = {
     {"writeout ", "Linux sizes the sockets' buffers itself (autotuning), so "
      "its writes of the 256K reply split otherwise than across the model's "
-     "64K buffers"},
+     "fixed 45K send and 64K receive buffers"},
     {"shared-counter ", "whether the two threads' lock calls collide, and so "
      "make futex calls, is the scheduler's (the real threads rarely overlap: "
      "a thread is made in a fraction of the time the simulator gives it)"},

@@ -377,6 +377,20 @@ static void start_mark(struct ctx *c)
               (long)&self->done);
 }
 
+/* A forked child's first step, before its own code: c, the forking
+ * task's context as the child's copy of memory has it, becomes the one
+ * task of process NAME (its kind TK_PROCESS or TK_PEER), with no
+ * coroutines, and is marked to the tracer (START) under that name */
+static void child_begin(struct ctx *c, const char *name, int kind)
+{
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->kind = kind;
+    c->thread = 0;
+    c->next_co = NULL;
+    self->main = self->cur = c;
+    start_mark(c);
+}
+
 static void run(struct ctx *c, int until);
 
 /* ---- the operations: each returns 0 to go on at c->pc, 1 if c's kernel
@@ -1145,14 +1159,9 @@ static int op_mp_manager(struct ctx *c, const struct prog_ins *in)
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) { /* the server */
-        snprintf(c->name, sizeof c->name, "SyncManager");
-        c->kind = TK_PROCESS;
         c->pc = P->mgr_pc + MS_LISTEN;
-        c->thread = 0;
-        c->next_co = NULL;
         mgr_wfd = fds[1];
-        self->main = self->cur = c;
-        start_mark(c);
+        child_begin(c, "SyncManager", TK_PROCESS);
         return 0;
     }
     res(clone, pid);
@@ -1483,15 +1492,10 @@ static int op_spawn(struct ctx *c, const struct prog_ins *in)
         pid_t pid = fork();
         if (pid == 0) {
             hub = NULL; /* gevent's hub stays the parent's (sim/hub.c) */
-            snprintf(c->name, sizeof c->name, "%s", name);
-            c->kind = c->peer ? TK_PEER : TK_PROCESS;
             c->block_end = in->jump;
             set(c, in->dst, 0);
             c->pc++;
-            c->thread = 0;
-            c->next_co = NULL;
-            self->main = self->cur = c;
-            start_mark(c);
+            child_begin(c, name, c->peer ? TK_PEER : TK_PROCESS);
             return 0;
         }
         set(c, in->dst, res(clone, pid));
@@ -1607,12 +1611,7 @@ static int fs_helper(struct ctx *c, const char *name, int step, int keep_a,
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        snprintf(c->name, sizeof c->name, "%s", name);
-        c->kind = TK_PROCESS;
-        c->thread = 0;
-        c->next_co = NULL;
-        self->main = self->cur = c;
-        start_mark(c);
+        child_begin(c, name, TK_PROCESS);
         mp_close_unpassed(keep_a, keep_b);
         int64_t end = mono_ns() + scaled(P->cost.py_start); /* start-up */
         while (mono_ns() < end)
@@ -1863,12 +1862,7 @@ static int op_fsrv(struct ctx *c, const struct prog_ins *in)
         fflush(NULL);
         pid_t pid = fork();
         if (pid == 0) { /* _serve_one, then spawn._main */
-            snprintf(c->name, sizeof c->name, "%s", SH->fsreq[k].name);
-            c->kind = TK_PROCESS;
-            c->thread = 0;
-            c->next_co = NULL;
-            self->main = self->cur = c;
-            start_mark(c);
+            child_begin(c, SH->fsreq[k].name, TK_PROCESS);
             fs_close(rfs.lfd);
             fs_close(rfs.ep);
             struct sigaction sa;
@@ -1959,12 +1953,7 @@ static int op_start(struct ctx *c, const struct prog_ins *in)
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        snprintf(c->name, sizeof c->name, "%s", name);
-        c->kind = TK_PROCESS;
-        c->thread = 0;
-        c->next_co = NULL;
-        self->main = self->cur = c;
-        start_mark(c);
+        child_begin(c, name, TK_PROCESS);
         if (!spawn) {
             res(close, fast3(SYS_close, pr[0], 0, 0));
             res(close, fast3(SYS_close, cr[1], 0, 0));

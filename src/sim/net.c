@@ -856,6 +856,14 @@ static int op_setrlimit(struct sim *s, struct task *t, const struct prog_ins *in
  * Sockets accepted from a listening socket inherit its sizes.
  */
 #define NET_MEM_MAX 212992
+/* sk_sndbuf of a TCP socket once its handshake is done, unless SO_SNDBUF
+ * was set: tcp_init_buffer_space -> tcp_sndbuf_expand raises tcp_wmem[1]
+ * (16384) to 2 (CUBIC's factor; BBR's is 3) x TCP_INIT_CWND (10) segments
+ * x 2304 bytes per segment of a 1448-byte MSS (an Ethernet MTU of 1500);
+ * getsockopt read 46080 on a veth link here.  The machine's default
+ * `sndbuf` is this size in payload (scn.c): about 46 KB stayed queued in
+ * such a send buffer when its peer stopped reading. */
+#define NET_TCP_SNDBUF 46080
 #define NET_MIN_SNDBUF 4608
 #define NET_MIN_RCVBUF 2304
 static int op_setsockopt(struct sim *s, struct task *t, const struct prog_ins *in)
@@ -883,10 +891,11 @@ static int op_setsockopt(struct sim *s, struct task *t, const struct prog_ins *i
 }
 
 /* getsockopt(fd, SOL_SOCKET, SO_SNDBUF / SO_RCVBUF): sk_sndbuf / sk_rcvbuf,
- * the doubled value setsockopt stored; unset, the defaults a socket starts
- * with on Linux: tcp_wmem[1] 16384 and tcp_rmem[1] 131072 for TCP (which
- * autotuning grows as the connection is used), wmem_default and
- * rmem_default 212992 for a socketpair */
+ * the doubled value setsockopt stored; unset, what Linux gives a TCP
+ * socket: tcp_rmem[1] 131072, and tcp_wmem[1] 16384 until the handshake
+ * is done, then NET_TCP_SNDBUF (tcp_sndbuf_expand; autotuning grows both
+ * as the connection is used); wmem_default and rmem_default 212992 for a
+ * socketpair */
 static int op_getsockopt(struct sim *s, struct task *t, const struct prog_ins *in)
 {
     int64_t fd = sim_arg(t, in, 0), opt = sim_arg(t, in, 1);
@@ -898,7 +907,9 @@ static int op_getsockopt(struct sim *s, struct task *t, const struct prog_ins *i
         v = opt == TL_SO_SNDBUF ? so->so_sndbuf : so->so_rcvbuf;
         if (!v)
             v = so->unix_pair ? NET_MEM_MAX
-                : opt == TL_SO_SNDBUF ? 16384 : 131072;
+                : opt != TL_SO_SNDBUF ? 131072
+                : kind == OK_SOCKET && s->tl->objs[o].peer >= 0 ? NET_TCP_SNDBUF
+                : 16384;
     }
     sim_sys_enter(s, t, SYS_GETSOCKOPT, fd, TL_SOCKOPT_ARG(opt, v));
     if (o < 0)

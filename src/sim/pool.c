@@ -164,11 +164,13 @@ char *pool_expand(const char *name, const struct pool_cfg *c)
             "            loop {\n");
     if (w == 1)
         add(&b, "                say once \"The worker takes the task queue's "
-            "reader lock and blocks in read() until a task comes.\"\n");
+            "reader lock, a SemLock: one atomic instruction on its word, 1 to "
+            "0, no syscall. Then it blocks in read() until a task comes.\"\n");
     else
         add(&b, "                say once \"A worker takes the task queue's "
-            "reader lock and blocks in read(): the next worker will wait for "
-            "that lock in futex().\"\n");
+            "reader lock, a SemLock: one atomic instruction on its word, 1 to "
+            "0, no syscall. Then it blocks in read(), and the next worker, "
+            "finding the word 0, sleeps in futex() on the lock.\"\n");
     add(&b, "                acquire inrl\n"
             "                k, v = conn_recv inr\n"
             "                release inrl\n"

@@ -935,7 +935,11 @@ static struct prog *scn_prog_new(const char *path)
     p->kind_click = p->kind_key = -1; /* interned when needed */
     cost_defaults(&p->cost);
     p->ncpus = 1;
-    p->rcvbuf = p->sndbuf = p->pipebuf = 64 * 1024;
+    /* in payload bytes: the window a TCP receiver starts with (half of
+       tcp_rmem[1], TCP_DEFAULT_SCALING_RATIO), the send buffer once the
+       handshake is done (net.c: NET_TCP_SNDBUF), a pipe's 16 pages */
+    p->rcvbuf = p->pipebuf = 64 * 1024;
+    p->sndbuf = 45 * 1024;
     p->latency = 50 * 1000;
     p->slice = 0; /* from cpus, as the kernel scales base_slice_ns */
     p->hz = 250;

@@ -49,11 +49,12 @@ static const struct spec {
  * A model with queues of its own (epoll's interest and ready lists, the
  * watched fds of select and poll, io_uring's rings, pending signals) is
  * taught with them: its queues panel becomes essential, right after the
- * two phases and before the fd table.
+ * two phases and before the fd table; so does a lesson whose captions
+ * name a queue ("queue 'GIL holder (worker)'").
  */
 static int prio_of(const struct viewer *v, int i)
 {
-    if (v->model_queues && specs[i].view == V_QUEUES)
+    if ((v->model_queues || v->named_queues) && specs[i].view == V_QUEUES)
         return 35;
     return specs[i].prio;
 }

@@ -13,11 +13,11 @@
 
 /* A quiet queue (tl.h: an uncontended GIL) and an empty run, accept or
    message queue are the first to give way to a model's queues when rows
-   are short */
+   are short, unless the last move changed it */
 static int optional(const struct viewer *v, int q)
 {
     const struct tl *tl = v->tl;
-    if (q == v->sel_queue)
+    if (q == v->sel_queue || viewer_queue_changed(v, q))
         return 0;
     if (tl->queues[q].quiet)
         return 1;
@@ -149,6 +149,13 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     for (int i = 0; i < nq; i++)
         if (list[i] == v->sel_queue)
             si = i;
+    /* unless the user moves in the panel, the first queue the last move
+       changed comes into view (a SemLock's word below the fold) */
+    for (int i = 0; !focus && i < nq; i++)
+        if (viewer_queue_changed(v, list[i])) {
+            si = i >= in.h ? i : si;
+            break;
+        }
     int first = si >= in.h ? si - in.h + 1 : 0;
     for (int row = 0; row < in.h && first + row < nq; row++) {
         int q = list[first + row], y = in.y + row;

@@ -95,8 +95,9 @@ static int build_order(struct viewer *v)
  * and steps", says it for authors).
  *
  * A caption said by a task narrates what that task does next, when the
- * statement after the `say` (loop heads looked through: next_statement)
- * acts at the same instant (a system call, a change to one of its queues:
+ * statement after the `say` (loop heads looked through, a fork, thread,
+ * start ... with its block is a statement: next_statement) acts at the
+ * same instant (a system call, a change to one of its queues:
  * watch, an SQE; a lock, a load or store, a yield): the step takes in
  * that statement (its events, by their script line) up to its outcome,
  * the first of
@@ -139,10 +140,49 @@ static int same_instant_aftermath(const struct tl_ev *e, int task)
     }
 }
 
+/* Does the statement x, which opens a block, make a task or a handler
+   ("pid = fork worker {", "a = thread {", "w = start spawn kid {",
+   "h = coroutine conn {", "sigaction SIGIO {")?  Its call (clone, clone3,
+   rt_sigaction) is the statement; the block is another task's code, or
+   runs later.  2 for multiprocessing's start, a statement of several
+   calls (pipe2, pipe2, clone or vfork, a write of the task ...) */
+static int makes_task(const char *x)
+{
+    static const char *const ops[] = {"start", "fork", "thread", "coroutine",
+                                      "generator", "sigaction"};
+    const char *eq = strchr(x, '=');
+    if (eq && eq[1] != '=')
+        for (x = eq + 1; *x == ' ' || *x == '\t'; x++)
+            ;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        size_t k = strlen(ops[i]);
+        if (!strncmp(x, ops[i], k) && (x[k] == ' ' || x[k] == '\t' || x[k] == '{'))
+            return i == 0 ? 2 : 1;
+    }
+    return 0;
+}
+
+/* makes_task of line of task t's script, 0 if it has none */
+static int line_makes_task(const struct tl *tl, int t, int line)
+{
+    int sc = tl->tasks[t].script;
+    if (sc < 0 || sc >= tl->nscripts || line <= 0 ||
+        line > tl->scripts[sc].nlines)
+        return 0;
+    const char *x = tl->scripts[sc].lines[line - 1];
+    while (*x == ' ' || *x == '\t')
+        x++;
+    size_t n = strlen(x);
+    while (n > 0 && (x[n - 1] == ' ' || x[n - 1] == '\t' || x[n - 1] == '\r'))
+        n--;
+    return n > 0 && x[n - 1] == '{' ? makes_task(x) : 0;
+}
+
 /* The line of the statement after the caption's line in task t's script:
    blank lines, comments and loop heads ("loop {", "repeat N {") are looked
-   through; anything else that is not a statement (a block's end, an if, a
-   for) gives -1: what follows depends on the program's data */
+   through, and a statement that makes a task with a block (makes_task) is
+   a statement; anything else that is not a statement (a block's end, an
+   if, a for) gives -1: what follows depends on the program's data */
 static int next_statement(const struct tl *tl, int t, int line)
 {
     int sc = tl->tasks[t].script;
@@ -169,6 +209,8 @@ static int next_statement(const struct tl *tl, int t, int line)
             continue;
         if (x[n - 1] == '{' && (!strncmp(x, "loop", 4) || !strncmp(x, "repeat ", 7)))
             continue;
+        if (x[n - 1] == '{' && makes_task(x))
+            return l; /* the call that makes the task runs at once */
         if (x[n - 1] == '{' || x[0] == '}' || !strncmp(x, "if ", 3) ||
             !strncmp(x, "for ", 4) || !strncmp(x, "while ", 6) ||
             !strncmp(x, "else", 4))
@@ -212,7 +254,9 @@ static long step_stop(const struct viewer *v, long c, long limit)
         line = f->line;
     if (f->t != ce->t || f->line != line || f->type == EV_CAPTION)
         return c + 1;
-    /* that statement's events, up to its outcome */
+    /* that statement's events, up to its outcome; a start's calls are
+       one statement, whatever their number and instants */
+    int several = line_makes_task(tl, t, line) == 2;
     long last = i;
     int in_sys = 0, nseen = 0;
     unsigned seen[16]; /* (type, sub) of its events: one again means a loop
@@ -224,9 +268,13 @@ static long step_stop(const struct viewer *v, long c, long limit)
         if (f->line != line && !in_sys)
             break; /* the statement is over */
         unsigned key = (unsigned)f->type << 8 | f->sub;
+        if (f->type == EV_QUEUE) /* a change to another queue is not
+                                    the statement run again (the GIL's
+                                    holder, then its waiters) */
+            key |= (unsigned)f->obj << 16;
         int again = 0;
         /* (a death closes every fd: one outcome, not a loop) */
-        for (int k = 0; k < nseen && f->type != EV_FD_CLOSE; k++)
+        for (int k = 0; k < nseen && f->type != EV_FD_CLOSE && !several; k++)
             again |= seen[k] == key;
         if (again && !in_sys)
             break;
@@ -254,7 +302,8 @@ static long step_stop(const struct viewer *v, long c, long limit)
             long j = i + 1;
             while (j < limit && tl->ev[j].task != t)
                 j++;
-            if (j < limit && tl->ev[j].line == line && tl->ev[j].t == f->t &&
+            if (j < limit && tl->ev[j].line == line &&
+                (tl->ev[j].t == f->t || several) &&
                 !(tl->ev[j].type == EV_STATE && tl->ev[j].sub == TS_READY))
                 continue; /* (a call made again is a loop: `seen` ends it) */
             break;
@@ -284,12 +333,14 @@ static long step_stop(const struct viewer *v, long c, long limit)
             sent_to = f->obj;
         end++;
     }
-    /* a close: on until the other end sees the end of file */
+    /* a close: on until the other end sees the end of file (not bytes
+       sent before it, which may still be landing) */
+    int closed = 0;
     for (long j = i - 1; j > c && sent_to < 0 && tl->ev[i].sub == SYS_CLOSE; j--) {
         f = &tl->ev[j];
         if (f->task == t && f->type == EV_FD_CLOSE && f->obj >= 0 &&
             f->obj < tl->nobjs && tl->objs[f->obj].peer >= 0)
-            sent_to = f->obj;
+            sent_to = f->obj, closed = 1;
         if (f->task == t && f->type == EV_SYS_ENTER)
             break;
     }
@@ -310,7 +361,7 @@ static long step_stop(const struct viewer *v, long c, long limit)
     int peer = tl->objs[sent_to].peer;
     for (long j = end; j < limit; j++) {
         f = &tl->ev[j];
-        if (!(f->type == EV_DATA && f->a > 0) && f->type != EV_EOF)
+        if (!(f->type == EV_DATA && f->a > 0 && !closed) && f->type != EV_EOF)
             continue;
         if (f->obj != peer && f->obj != sent_to)
             continue;
@@ -394,6 +445,24 @@ long viewer_lane_at(const struct viewer *v, int t, long idx)
             hi = mid;
     }
     return lo;
+}
+
+/* Does a caption point at a queue by its name in quotes ("(queue 'GIL
+   holder (worker)')")?  Then the lesson is taught with the Queues panel */
+static int captions_name_queue(const struct viewer *v)
+{
+    const struct tl *tl = v->tl;
+    for (int c = 0; c < v->ncapstr; c++) {
+        const char *s = tl->strs[v->capstr[c]];
+        for (const char *p = s ? strchr(s, '\'') : NULL; p; p = strchr(p + 1, '\''))
+            for (int q = 0; q < tl->nqueues && q < 4096; q++) {
+                const char *n = tl->queues[q].name;
+                size_t k = n ? strlen(n) : 0;
+                if (k && !strncmp(p + 1, n, k) && p[k + 1] == '\'')
+                    return 1;
+            }
+    }
+    return 0;
 }
 
 int viewer_open(struct viewer *v, const struct tl *tl)
@@ -508,6 +577,7 @@ int viewer_open(struct viewer *v, const struct tl *tl)
         }
     if (tl->nqueues > 0)
         v->sel_queue = v->qorder[0];
+    v->named_queues = captions_name_queue(v);
     if (build_order(v))
         goto err;
     if (tl->ntasks > 0)
@@ -586,10 +656,15 @@ static void changes(struct viewer *v, long from, long to)
         case EV_OBJ_SET:
             ob = e->obj;
             break;
+        case EV_MEM: /* a store or an atomic that wrote: the word's
+                        queue holds the new value (world.c) */
+            if (e->sub == TM_LOAD || (e->sub == TM_CAS && e->a == e->b))
+                break;
+            /* fall through */
         case EV_QUEUE:
             if (e->obj >= 0 && e->obj < tl->nqueues) {
                 v->chg_queue[e->obj] = g;
-                if (e->sub == TQ_PUSH) {
+                if (e->sub == TQ_PUSH || e->type == EV_MEM) {
                     if (v->nchg_items == maxi) {
                         memmove(&v->chg_items[0], &v->chg_items[1],
                                 (size_t)(maxi - 1) * sizeof v->chg_items[0]);

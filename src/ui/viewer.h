@@ -129,6 +129,7 @@ struct viewer {
     int first_peer;     /* index in order of the first peer */
     int npeers;
     int model_queues;   /* queues besides run and accept queues */
+    int named_queues;   /* captions name a queue ('GIL holder (worker)') */
     int *qorder;        /* queues in display order: the model's first */
     int64_t t_end;      /* time of the last event */
     /* for a layout that keeps its place from step to step: the distinct
