@@ -1001,7 +1001,7 @@ static void test_steps_show_effects(void **st)
 
 /*
  * A caption before a statement that makes a task with a block narrates
- * that statement: ipc-pipe.scn's "Process.start() forks" shows the worker
+ * that statement: ipc-pipe.scn's "Process.start() with the fork method" shows the worker
  * made, with both ends of the socketpair; spawn-main.scn's start with the
  * spawn method (pipes, then vfork) shows app asleep in vfork() and kid2
  * made; gil-io.scn's "enters a blocking call" shows the thread asleep in
@@ -1015,7 +1015,7 @@ static void test_step_of_a_fork(void **st)
     struct viewer v;
     assert_int_equal(viewer_open(&v, tl), 0);
     assert_int_equal(viewer_goto_step(&v, 1), 0);
-    assert_non_null(strstr(tl->strs[v.cur.w.caption], "Process.start() forks"));
+    assert_non_null(strstr(tl->strs[v.cur.w.caption], "Process.start() with the fork method"));
     int w = task_id(tl, "worker");
     assert_true(v.cur.w.tasks[w].state != TS_NONE);
     assert_true(world_fd_obj(&v.cur.w, w, 3) >= 0);
