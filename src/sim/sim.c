@@ -743,11 +743,13 @@ void sim_notify_writable(struct sim *s, int obj)
 
 void sim_wake_queue(struct sim *s, int obj, unsigned ev, int wobj, int w)
 {
-    for (int i = 0; i < NMUX; i++) { /* the ordinary entries: every one */
-        if ((ev & TL_EP_IN) && muxes[i]->readable)
-            muxes[i]->readable(s, obj);
-        if ((ev & TL_EP_OUT) && muxes[i]->writable)
-            muxes[i]->writable(s, obj);
+    for (int i = 0; i < s->nwatch; i++) { /* the ordinary entries: every
+                                              one */
+        const struct mux_ops *m = s->watch[i];
+        if ((ev & TL_EP_IN) && m->readable)
+            m->readable(s, obj);
+        if ((ev & TL_EP_OUT) && m->writable)
+            m->writable(s, obj);
     }
     /* the exclusive ones, oldest first: the first task asleep in w (it
      * always wakes), unless an exclusive epoll item queued before it
@@ -761,8 +763,8 @@ void sim_wake_queue(struct sim *s, int obj, unsigned ev, int wobj, int w)
                 pick = i;
                 before = s->tasks[i].wq_seq;
             }
-    for (int i = 0; i < NMUX; i++)
-        if (muxes[i]->exclusive && muxes[i]->exclusive(s, obj, ev, before))
+    for (int i = 0; i < s->nexcl; i++)
+        if (s->excl[i]->exclusive(s, obj, ev, before))
             return;
     if (pick != TASK_NONE)
         sim_wake(s, &s->tasks[pick]);
@@ -1059,6 +1061,14 @@ static int setup(struct sim *s)
     for (int i = 0; i < NMUX; i++)
         for (int k = 0; k < 24 && muxes[i]->ops[k] != OP__COUNT; k++)
             s->mux[muxes[i]->ops[k]] = muxes[i];
+    _Static_assert(NMUX <= (int)(sizeof s->watch / sizeof s->watch[0]),
+                   "every model fits sim.watch");
+    for (int i = 0; i < NMUX; i++) {
+        if (muxes[i]->readable || muxes[i]->writable)
+            s->watch[s->nwatch++] = muxes[i];
+        if (muxes[i]->exclusive)
+            s->excl[s->nexcl++] = muxes[i];
+    }
     /* the terminal: its input buffer holds what the user types (N_TTY's
      * 4096 bytes); what is written to it is shown, not kept */
     s->tty = sim_obj_new(s, OK_TTY, 4096, 0, -1, -1);
