@@ -584,7 +584,8 @@ int sim_call_str(struct sim *s, struct task *t, int which, const char *text)
  * its run.  Direct-mapped; a miss words the text as before. */
 #define FDEV_MEMO 4096
 struct fdev_memo {
-    int32_t fd, id;  /* id: the string's, -1 none */
+    const char *text; /* the one copy of the text (tl_add_str) */
+    int32_t fd, id;   /* id: the string's, -1 none */
     uint32_t ev;
     uint16_t kind, len; /* len: strlen of the text */
 };
@@ -609,7 +610,7 @@ int sim_fdev_str(struct sim *s, struct task *t, int which, int kind,
         if (m->id >= 0 && m->fd == fd[0] && m->ev == ev[0] && m->kind == kind) {
             /* what sim_call_str does with the same text: equal texts are
                one copy (tl_add_str), so the pointers say it */
-            const char *text = s->tl->strs[m->id];
+            const char *text = m->text;
             int last = t->sel_str[which] - 1;
             if (last >= 0 && last < s->tl->nstrs && s->tl->strs[last] == text)
                 return last;
@@ -629,7 +630,8 @@ int sim_fdev_str(struct sim *s, struct task *t, int which, int kind,
     int id = sim_call_str(s, t, which, text);
     if (m && id >= 0) {
         size_t len = strlen(text);
-        *m = (struct fdev_memo){.fd = fd[0], .id = id, .ev = ev[0],
+        *m = (struct fdev_memo){.text = s->tl->strs[id], .fd = fd[0],
+                                .id = id, .ev = ev[0],
                                 .kind = (uint16_t)kind,
                                 .len = (uint16_t)(len < 65535 ? len : 65535)};
     }
