@@ -102,6 +102,18 @@ void sim_stop(struct sim *s, const char *fmt, ...)
         s->failed = -ENOMEM;
 }
 
+/* One-entry arrays by (kind, fd, events): the id of one string with
+ * that text.  An epoll server's epoll_wait mostly returns one event, and
+ * of a few thousand fds: wording it and hashing the text was a tenth of
+ * its run.  Direct-mapped; a miss words the text as before. */
+#define FDEV_MEMO 4096
+struct fdev_memo {
+    const char *text; /* the one copy of the text (tl_add_str) */
+    int32_t fd, id;   /* id: the string's, -1 none */
+    uint32_t ev;
+    uint16_t kind, len; /* len: strlen of the text */
+};
+
 /* Bytes held by the timeline, the world and the engine, from capacities */
 static int64_t budget_mem(const struct sim *s)
 {
@@ -127,6 +139,8 @@ static int64_t budget_mem(const struct sim *s)
     b += (int64_t)s->taskcap * (int64_t)sizeof *s->tasks;
     b += (int64_t)s->objcap * (int64_t)sizeof *s->objs;
     b += (int64_t)ag_bytes(&s->ag);
+    if (s->fdev_memo)
+        b += FDEV_MEMO * (int64_t)sizeof *s->fdev_memo;
     for (int i = 0; i < s->ntasks; i++) {
         const struct task *t = &s->tasks[i];
         int64_t nslots = s->p->tasks[t->decl].nslots;
@@ -149,6 +163,8 @@ static int64_t budget_mem(const struct sim *s)
 static size_t held_bytes(const struct sim *s)
 {
     size_t b = tl_bytes(s->tl) + world_bytes(&s->w) + ag_bytes(&s->ag) +
+               (s->fdev_memo ? tl_malloc_bytes(FDEV_MEMO * sizeof *s->fdev_memo)
+                             : 0) +
                (size_t)s->ntasks * sizeof *s->tasks +
                (size_t)s->nobjs * sizeof *s->objs;
     for (int i = 0; i < s->ntasks; i++) {
@@ -577,18 +593,6 @@ int sim_call_str(struct sim *s, struct task *t, int which, const char *text)
     t->sel_str[which] = id + 1;
     return id;
 }
-
-/* One-entry arrays by (kind, fd, events): the id of one string with
- * that text.  An epoll server's epoll_wait mostly returns one event, and
- * of a few thousand fds: wording it and hashing the text was a tenth of
- * its run.  Direct-mapped; a miss words the text as before. */
-#define FDEV_MEMO 4096
-struct fdev_memo {
-    const char *text; /* the one copy of the text (tl_add_str) */
-    int32_t fd, id;   /* id: the string's, -1 none */
-    uint32_t ev;
-    uint16_t kind, len; /* len: strlen of the text */
-};
 
 int sim_fdev_str(struct sim *s, struct task *t, int which, int kind,
                  const int32_t *fd, const uint32_t *ev, int n, int64_t total)
