@@ -1010,7 +1010,8 @@ static void test_step_of_a_fork(void **st)
  * pool-apply.scn's worker takes the task queue's reader lock: the step
  * changes the SemLock's word (an atomic compare-and-swap, a MEM event),
  * which the Queues panel marks and, at 80x24 where it is below the fold,
- * brings into view.
+ * brings into view; mp-cpu.scn's caption names a quiet queue, which is
+ * shown all the same.
  */
 static void test_step_shows_changed_word(void **st)
 {
@@ -1028,6 +1029,22 @@ static void test_step_shows_changed_word(void **st)
     assert_true(viewer_queue_changed(&v, q));
     char *txt = render_viewer(&v, 80, 24, 0);
     assert_true(in_panel(txt, "Queues", "#1 value"));
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+    /* mp-cpu.scn names the queue 'GIL holder (worker)', an uncontended
+       GIL's (quiet): its lesson gets the Queues panel at 80x24 too, and
+       the step that fills the queue shows it */
+    tl = run_file("scenarios/mp-cpu.scn");
+    assert_int_equal(viewer_open(&v, tl), 0);
+    assert_true(v.named_queues);
+    assert_int_equal(viewer_goto_step(&v, 1), 0);
+    assert_non_null(strstr(tl->strs[v.cur.w.caption], "'GIL holder (worker)'"));
+    txt = render_viewer(&v, 80, 24, 0);
+    assert_true(in_panel(txt, "Queues", "GIL holder (worker)  [worker]"));
+    free(txt);
+    txt = render_viewer(&v, 132, 43, 0);
+    assert_true(in_panel(txt, "Queues", "GIL holder (worker)"));
     free(txt);
     viewer_close(&v);
     tl_free(tl);

@@ -89,6 +89,19 @@ static inline size_t ag_pending(const struct agq *q)
 {
     return q->pending;
 }
+/* The task of the item ag_pop takes next, or -1 when there is none: the
+ * engine prefetches it while it does the item in hand */
+static inline int32_t ag_next_task(const struct agq *q)
+{
+    ag_key key;
+    if (q->fn && (!q->n || q->fifo[q->fhead] < q->heap[0]))
+        key = q->fifo[q->fhead];
+    else if (q->n)
+        key = q->heap[0];
+    else
+        return -1;
+    return q->slots[(uint32_t)key & (((uint32_t)1 << AG_SLOT_BITS) - 1)].task;
+}
 /* Bytes the agenda holds, from its capacities */
 size_t ag_bytes(const struct agq *q);
 

@@ -287,6 +287,10 @@ char *pool_expand(const char *name, const struct pool_cfg *c)
         "    join rh\n");
     for (int64_t i = 0; i < w; i++)
         add(&b, "    wait\n");
+    add(&b, "    say \"pool.join() has returned: the three threads ended, and %s, "
+        "given None, left its loop and exited: its fds closed first, then it "
+        "was a zombie and SIGCHLD came, and the parent's wait4 reaped it.\"\n",
+        w == 1 ? "the worker" : "each worker");
     add(&b, "}\n");
     if (b.oom) {
         free(b.s);
