@@ -10,7 +10,12 @@
  * does not fit is dropped: a small screen loses the least important panels,
  * it never squeezes one into uselessness.  A view that has little to say
  * (the two phases before any read) asks for fewer rows than its minimum
- * and gives the rest to the others.
+ * and gives the rest to the others.  A crowd of peers (`peer NAME count
+ * N`: 28 clients, 10,000) is the least important part of the task list
+ * and of the timeline: each first asks for the machine's tasks and the
+ * peers' count by state only (view_ops.core_h), and the full-width
+ * timeline gives its crowd's lanes up to the columns' essential panels
+ * (the fd table, the queues) when these lack rows.
  *
  *   class  width     columns                    timeline (gantt)
  *   A      80..119   2                          in the right column
@@ -68,64 +73,50 @@ static int min_of(const struct viewer *v, int i, int w)
     return want < ops->min_h && want >= 3 ? want : ops->min_h;
 }
 
-int ui_layout(const struct viewer *v, int w, int h, struct placed *out, int max)
+/* rows a view wants before its least important ones (view_ops.core_h:
+   the rows of a crowd of peers), at most what it wants */
+static int core_of(const struct view_ops *ops, const struct viewer *v, int w,
+                   int want)
 {
-    int n = 0;
-    if (w < UI_MIN_COLS || h < UI_MIN_ROWS || max < NSPECS + 3)
-        return 0;
-    int cls = w >= 160 ? 2 : w >= 120 ? 1 : 0;
-    int ncols = cls == 2 ? 3 : 2;
+    int c = ops->core_h ? ops->core_h(v, w) : want;
+    return c < want ? c : want;
+}
 
-    int caph = view_caption.want_h(v, w);
-    out[n++] = (struct placed){ V_HEADER, { 0, 0, w, 1 }, 0 };
-    out[n++] = (struct placed){ V_CAPTION, { 0, 1, w, caph }, 0 };
-    out[n++] = (struct placed){ V_STATUS, { 0, h - 1, w, 1 }, 0 };
-    int by = 1 + caph, bh = h - 2 - caph;
-
-    /* a full-width view on top of the columns */
-    for (int i = 0; i < NSPECS; i++) {
-        if (specs[i].col[cls] != SPAN)
-            continue;
-        const struct view_ops *ops = ui_views[specs[i].view];
-        int want = ops->want_h(v, w);
-        if (want > bh / 3)
-            want = bh / 3;
-        if (want < ops->min_h)
-            continue;
-        out[n++] = (struct placed){ specs[i].view, { 0, by, w, want }, 0 };
-        by += want;
-        bh -= want;
-    }
-
-    int cx[3], cw[3];
-    for (int c = 0; c < ncols; c++) {
-        cx[c] = w * c / ncols;
-        cw[c] = w * (c + 1) / ncols - cx[c];
-    }
-
-    /*
-     * Rows are given in passes, each in priority order:
-     *   1. essential panels reserve their minimum;
-     *   2. they grow towards the rows they want, up to half the body, so a
-     *      more important panel is whole before a less important one grows
-     *      and a long list (10,000 clients) does not take every row;
-     *   3. the growable panels (script, log) take their minimum;
-     *   4. essential and growable panels grow to all they want;
-     *   5. the optional panels (buffers, queues of a model without its
-     *      own) take their minimum and grow to what they want;
-     *   6. the rows left go to the growable panel of each column.
-     * A growable panel reserves nothing before step 3: it gives way first
-     * (but the event log, grow 2, reserves its minimum at step 1).
-     */
-    int hgt[NSPECS] = { 0 }, used[3] = { 0 }, mins[NSPECS], wants[NSPECS];
+/*
+ * Rows for the views of the columns, in a body of bh rows, into hgt.
+ * Rows are given in passes, each in priority order:
+ *   1. essential panels reserve their minimum;
+ *   2. they grow towards their core rows (all they want but their least
+ *      important rows: a crowd of peers), up to half the body, so a more
+ *      important panel is whole before a less important one grows and a
+ *      long list (10,000 clients) does not take every row;
+ *   3. the growable panels (script, log) take their minimum;
+ *   4. essential and growable panels grow to all they want;
+ *   5. the optional panels (buffers, queues of a model without its
+ *      own) take their minimum and grow to what they want;
+ *   6. the rows left go to the growable panel of each column.
+ * A growable panel reserves nothing before step 3: it gives way first
+ * (but the event log, grow 2, reserves its minimum at step 1).
+ * Returns how many rows the essential panels of the fullest column lack
+ * of what step 2 would give them in a body with room enough.
+ */
+static int columns(const struct viewer *v, int cls, const int *cw, int bh,
+                   int *hgt)
+{
+    int used[3] = { 0 }, mins[NSPECS], wants[NSPECS], cores[NSPECS];
     int prio[NSPECS], byprio[NSPECS];
     for (int i = 0; i < NSPECS; i++) {
         int c = specs[i].col[cls];
+        const struct view_ops *ops = ui_views[specs[i].view];
+        hgt[i] = 0;
         prio[i] = prio_of(v, i);
         mins[i] = c == SPAN ? 0 : min_of(v, i, cw[c]);
-        wants[i] = c == SPAN ? 0 : ui_views[specs[i].view]->want_h(v, cw[c]);
+        wants[i] = c == SPAN ? 0 : ops->want_h(v, cw[c]);
         if (wants[i] < mins[i])
             wants[i] = mins[i];
+        cores[i] = c == SPAN ? 0 : core_of(ops, v, cw[c], wants[i]);
+        if (cores[i] < mins[i])
+            cores[i] = mins[i];
         int j = i; /* insertion sort by priority */
         while (j > 0 && prio[byprio[j - 1]] > prio[i]) {
             byprio[j] = byprio[j - 1];
@@ -141,9 +132,8 @@ int ui_layout(const struct viewer *v, int w, int h, struct placed *out, int max)
                 continue;
             int compact = specs[i].grow < 0;
             int kind = specs[i].grow > 0 ? 3 : prio[i] <= ESSENTIAL ? 1 : 5;
-            int grow_to = pass == 2 ? bh / 2 : wants[i];
-            if (grow_to > wants[i])
-                grow_to = wants[i];
+            int grow_to = pass == 2 ? (cores[i] < bh / 2 ? cores[i] : bh / 2)
+                                    : wants[i];
             /* the event log: its minimum at 1, its growth at 4 */
             int reserve = specs[i].grow == 2 ? 1 : kind;
             if (pass == reserve) { /* its minimum, if it fits */
@@ -167,9 +157,23 @@ int ui_layout(const struct viewer *v, int w, int h, struct placed *out, int max)
                 used[c] += more;
             }
         }
+    /* what the essential panels lack of step 2's rows */
+    int lack = 0;
+    for (int c = 0; c < 3; c++) {
+        int need = 0;
+        for (int i = 0; i < NSPECS; i++) {
+            if (specs[i].col[cls] != c || prio[i] > ESSENTIAL || specs[i].grow)
+                continue;
+            int goal = cores[i] < bh / 2 ? cores[i] : bh / 2;
+            if (hgt[i] < goal)
+                need += goal - hgt[i];
+        }
+        if (need > lack)
+            lack = need;
+    }
     /* the rest to the growable view of each column, else to the most
        important view that wants more, else to the last one */
-    for (int c = 0; c < ncols; c++) {
+    for (int c = 0; c < 3; c++) {
         int g = -1;
         for (int i = 0; i < NSPECS; i++)
             if (specs[i].col[cls] == c && hgt[i] &&
@@ -188,6 +192,69 @@ int ui_layout(const struct viewer *v, int w, int h, struct placed *out, int max)
             used[c] = bh;
         }
     }
+    return lack;
+}
+
+int ui_layout(const struct viewer *v, int w, int h, struct placed *out, int max)
+{
+    int n = 0;
+    if (w < UI_MIN_COLS || h < UI_MIN_ROWS || max < NSPECS + 3)
+        return 0;
+    int cls = w >= 160 ? 2 : w >= 120 ? 1 : 0;
+    int ncols = cls == 2 ? 3 : 2;
+
+    int caph = view_caption.want_h(v, w);
+    out[n++] = (struct placed){ V_HEADER, { 0, 0, w, 1 }, 0 };
+    out[n++] = (struct placed){ V_CAPTION, { 0, 1, w, caph }, 0 };
+    out[n++] = (struct placed){ V_STATUS, { 0, h - 1, w, 1 }, 0 };
+    int by = 1 + caph, bh = h - 2 - caph;
+
+    int cx[3] = { 0 }, cw[3] = { 0 };
+    for (int c = 0; c < ncols; c++) {
+        cx[c] = w * c / ncols;
+        cw[c] = w * (c + 1) / ncols - cx[c];
+    }
+
+    /* the full-width views on top of the columns, each at most a third of
+       the body; one with rows that give way (the timeline's lanes for a
+       crowd of peers) gives them up to the columns' essential panels that
+       lack rows */
+    int span[NSPECS] = { 0 }, core[NSPECS] = { 0 }, top = 0;
+    for (int i = 0; i < NSPECS; i++) {
+        if (specs[i].col[cls] != SPAN)
+            continue;
+        const struct view_ops *ops = ui_views[specs[i].view];
+        int want = ops->want_h(v, w);
+        if (want > bh / 3)
+            want = bh / 3;
+        if (want < ops->min_h)
+            continue;
+        span[i] = want;
+        core[i] = core_of(ops, v, w, want);
+        if (core[i] < ops->min_h)
+            core[i] = ops->min_h;
+        top += want;
+    }
+    int hgt[NSPECS];
+    for (int lack = columns(v, cls, cw, bh - top, hgt); lack > 0;) {
+        int given = 0;
+        for (int i = 0; i < NSPECS && given < lack; i++) {
+            int g = span[i] - core[i];
+            if (g > lack - given)
+                g = lack - given;
+            if (g > 0)
+                span[i] -= g, given += g;
+        }
+        if (!given)
+            break;
+        top -= given;
+        lack = columns(v, cls, cw, bh - top, hgt);
+    }
+    for (int i = 0; i < NSPECS; i++)
+        if (span[i]) {
+            out[n++] = (struct placed){ specs[i].view, { 0, by, w, span[i] }, 0 };
+            by += span[i];
+        }
     /* positions, top to bottom */
     for (int c = 0; c < ncols; c++) {
         int y = by;

@@ -45,6 +45,10 @@ struct view_ops {
                  int focus);
     /* optional: a click at (x, y) inside r */
     int (*click)(struct viewer *v, struct rect r, int x, int y);
+    /* optional: the rows it needs before its least important ones (the
+       task list's crowd of peers), frame included; the layout grows it
+       this far with the other essential panels, to want_h after them */
+    int (*core_h)(const struct viewer *v, int w);
 };
 
 #define X(e, n) extern const struct view_ops view_##n;

@@ -407,4 +407,4 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     free(os.bit);
 }
 
-const struct view_ops view_buffers = { "buffers", 1, want, draw, NULL };
+const struct view_ops view_buffers = { "buffers", 1, want, draw, NULL, NULL };

@@ -185,4 +185,4 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     }
 }
 
-const struct view_ops view_caption = { "caption", 2, want, draw, NULL };
+const struct view_ops view_caption = { "caption", 2, want, draw, NULL, NULL };

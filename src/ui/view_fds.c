@@ -7,7 +7,12 @@
  * rows do not all fit, the table shows the fd that changed last (opened,
  * flags set, bytes arrived or copied) and the selected one, and as many of
  * the newest fds as fit with them, with arrows where rows are hidden; the
- * change is found by a bounded scan back from the cursor.  A row too narrow
+ * change is found by a bounded scan back from the cursor.  If that would
+ * hide some of a run of alike fds (sockets on one port, with the same
+ * flags and empty buffers, but the selected one: a server's accepted
+ * connections), each such run folds into one row ("5-15  11 sockets
+ * :8080"), so that a table filled up to its limit is seen whole.
+ * A row too narrow
  * for its words abbreviates them ("listen sock :8080") rather than cut the
  * port.
  */
@@ -110,6 +115,81 @@ static int count_rows(const struct w_proc *pr, int max)
     return n;
 }
 
+/* Do rows a and b (a just before b) hold alike fds, which fold into one
+   row when rows are short?  keep1: the selected fd, which keeps a row of
+   its own; keep2: the one that changed last, which does too unless it
+   folds with others the last move changed (a run of accepts).  Fds the
+   last move changed fold with each other (the row is marked), not with
+   the rest */
+static int alike(const struct viewer *v, const struct w_proc *pr,
+                 const int *first, const int *last, int a, int b, int keep1,
+                 int keep2)
+{
+    const struct tl *tl = v->tl;
+    const struct world *w = &v->cur.w;
+    if (last[a] + 1 != first[b])
+        return 0;
+    if (keep1 >= first[a] && keep1 <= last[b])
+        return 0;
+    int oa = pr->fds[first[a]].obj, ob = pr->fds[first[b]].obj;
+    if (oa < 0 || ob < 0 || oa >= w->nobjs || ob >= w->nobjs ||
+        oa >= tl->nobjs || ob >= tl->nobjs)
+        return 0;
+    const struct w_obj *x = &w->objs[oa], *y = &w->objs[ob];
+    if (keep2 >= first[a] && keep2 <= last[b] && !viewer_obj_changed(v, oa))
+        return 0;
+    int px = x->port ? x->port : tl->objs[oa].port;
+    int py = y->port ? y->port : tl->objs[ob].port;
+    return x->kind == OK_SOCKET && y->kind == OK_SOCKET && px > 0 && px == py && x->flags == y->flags && !x->rx && !y->rx &&
+           !x->eof && !y->eof && tl->objs[oa].rxcap == tl->objs[ob].rxcap &&
+           viewer_obj_changed(v, oa) == viewer_obj_changed(v, ob);
+}
+
+/* The first row shown of nrows in room for rows: the selected and the
+   changed row if both fit (else the one with the focus), and the newest
+   rows with them: the terminals go first */
+static int first_shown(int nrows, int rows, int srow, int crow, int focus)
+{
+    if (nrows <= rows)
+        return 0;
+    int lo = srow, hi = crow;
+    if (lo < 0 || (hi >= 0 && hi < lo))
+        lo = hi, hi = srow;
+    if (hi < 0)
+        hi = lo;
+    if (lo >= 0 && hi - lo >= rows)
+        lo = hi = focus && srow >= 0 ? srow : crow;
+    int skip = nrows - rows;
+    return lo >= 0 && skip > lo ? lo : skip;
+}
+
+/* The words for a folded row of n sockets, as obj_words's shorter forms:
+   "11 sockets :8080 O_NONBLOCK", "11 sockets :8080 NB", "11 sockets
+   :8080", "11 socks :8080" */
+static int fold_words(char *buf, int len, int width, int n, int port, int fl,
+                      int *flw)
+{
+    char pt[16] = "", flb[32], fls[16];
+    if (port > 0)
+        snprintf(pt, sizeof pt, " :%d", port);
+    tl_fl_text(flb, sizeof flb, fl);
+    snprintf(fls, sizeof fls, "%s%s%s", fl & TL_FL_NONBLOCK ? "NB" : "",
+             (fl & TL_FL_NONBLOCK) && (fl & TL_FL_ASYNC) ? "|" : "",
+             fl & TL_FL_ASYNC ? "ASYNC" : "");
+    int bw = 0;
+    for (int form = 0; form < 4; form++) {
+        const char *f = form == 0 ? flb : form == 1 ? fls : "";
+        snprintf(buf, (size_t)len, "%d %s%s", n, form < 3 ? "sockets" : "socks", pt);
+        if (f[0])
+            snprintf(buf + strlen(buf), (size_t)len - strlen(buf), " %s", f);
+        *flw = f[0] ? ui_strwidth(f) : 0;
+        bw = ui_strwidth(buf);
+        if (bw <= width)
+            break;
+    }
+    return bw;
+}
+
 static int want(const struct viewer *v, int w)
 {
     (void)w;
@@ -174,6 +254,15 @@ static int obj_words(char *buf, int len, int width, int ob, int kind, int port,
     return bw;
 }
 
+/* The words of a row of n objects: one object's, or a folded row's */
+static int row_words(char *buf, int len, int width, int n, int ob, int kind,
+                     int port, int fl, int *flw)
+{
+    if (n > 1)
+        return fold_words(buf, len, width, n, port, fl, flw);
+    return obj_words(buf, len, width, ob, kind, port, fl, flw);
+}
+
 /* How many connections wait in the accept queue of listening socket ob */
 static int accept_waiting(const struct tl *tl, const struct world *w, int ob)
 {
@@ -206,43 +295,66 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     /* every row, however many fds (select.scn's fd 1101, c10k's 10,000) */
     int *first = malloc(((size_t)pr->nfds + 1) * sizeof *first);
     int *last = malloc(((size_t)pr->nfds + 1) * sizeof *last);
-    if (!first || !last) {
-        free(first), free(last);
+    int *nobj = malloc(((size_t)pr->nfds + 1) * sizeof *nobj);
+    if (!first || !last || !nobj) {
+        free(first), free(last), free(nobj);
         cb_text(cb, in.x + 1, in.y, in.w - 2, "(out of memory)", R_WARN);
         return;
     }
     int nrows = fd_rows(pr, first, last, pr->nfds + 1);
-    int head = in.h > nrows;
+    for (int i = 0; i < nrows; i++)
+        nobj[i] = 1;
+    /* which rows: the selected fd's and the last changed fd's, if both fit
+       (the selected one first when the table has the focus); alike fds
+       fold if some of them would be hidden */
+    int chg = last_changed(v, p), srow, crow, head, rows, skip;
+    for (int pass = 0;; pass++) {
+        head = in.h > nrows;
+        rows = in.h - head;
+        srow = crow = -1;
+        for (int i = 0; i < nrows; i++) {
+            if (v->sel_fd >= first[i] && v->sel_fd <= last[i])
+                srow = i;
+            if (chg >= first[i] && chg <= last[i])
+                crow = i;
+        }
+        skip = first_shown(nrows, rows, srow, crow, focus);
+        int cut = 0;
+        for (int i = 0; i + 1 < nrows && !cut && pass == 0; i++)
+            cut = (i < skip || i + 1 >= skip + rows) &&
+                  alike(v, pr, first, last, i, i + 1, v->sel_fd, chg);
+        if (!cut)
+            break;
+        int k = 0;
+        for (int i = 0; i < nrows; i++) {
+            if (k > 0 && alike(v, pr, first, last, i - 1, i, v->sel_fd, chg)) {
+                last[k - 1] = last[i];
+                nobj[k - 1]++;
+                continue;
+            }
+            first[k] = first[i];
+            last[k] = last[i];
+            nobj[k++] = 1;
+        }
+        nrows = k;
+    }
+    /* the fd column: 4 wide, wider for a folded row's range ("100-199") */
+    int nw = 4;
+    for (int i = skip; i < nrows && i - skip < rows; i++) {
+        char num[24];
+        int l = last[i] > first[i] ? snprintf(num, sizeof num, "%d-%d", first[i], last[i]) : 0;
+        if (nobj[i] > 1 && l > nw && l <= in.w / 4)
+            nw = l;
+    }
+    kindw -= nw - 4;
     if (head) {
         cb_text(cb, in.x, in.y, 4, "  fd", R_DIM);
-        cb_text(cb, in.x + 5, in.y, kindw, "points to", R_DIM);
+        cb_text(cb, in.x + nw + 1, in.y, kindw, "points to", R_DIM);
         cb_text_right(cb, in.x + in.w - bufw, in.y, bufw, "rx buffer", R_DIM);
-    }
-    /* which rows: the selected fd's and the last changed fd's, if both fit
-       (the selected one first when the table has the focus) */
-    int rows = in.h - head, skip = 0;
-    int chg = last_changed(v, p), srow = -1, crow = -1;
-    for (int i = 0; i < nrows; i++) {
-        if (v->sel_fd >= first[i] && v->sel_fd <= last[i])
-            srow = i;
-        if (chg >= first[i] && chg <= last[i])
-            crow = i;
     }
     if (nrows > rows) {
         in.w--; /* the last column for the arrows */
         kindw--;
-        int lo = srow, hi = crow;
-        if (lo < 0 || (hi >= 0 && hi < lo))
-            lo = hi, hi = srow;
-        if (hi < 0)
-            hi = lo;
-        if (lo >= 0 && hi - lo >= rows)
-            lo = hi = focus && srow >= 0 ? srow : crow;
-        /* the newest fds (the end of the table) as long as the selected
-           and changed rows stay in view: the terminals go first */
-        skip = nrows - rows;
-        if (lo >= 0 && skip > lo)
-            skip = lo;
     }
     for (int i = skip; i < nrows && i - skip < rows; i++) {
         int fd = first[i], ob = pr->fds[fd].obj;
@@ -253,7 +365,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
             snprintf(num, sizeof num, "%d-%d", fd, last[i]);
         else
             snprintf(num, sizeof num, "%d", fd);
-        cb_text_right(cb, in.x, y, 4, num, sel ? R_SELECTED : R_DEFAULT);
+        cb_text_right(cb, in.x, y, nw, num, sel ? R_SELECTED : R_DEFAULT);
         /* the object as it is now: a socket may have become a listener */
         const struct w_obj *wo = ob < w->nobjs ? &w->objs[ob] : NULL;
         int kind = wo ? wo->kind : ob < tl->nobjs ? tl->objs[ob].kind : -1;
@@ -263,7 +375,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
          * typed: it is empty in most lessons */
         int hasbuf = wo && kind != OK_LISTEN && ob < tl->nobjs &&
                      tl->objs[ob].rxcap > 0 && (kind != OK_TTY || wo->rx > 0);
-        int kw = hasbuf ? kindw : in.w - 6; /* no buffer: the row is its own */
+        int kw = hasbuf ? kindw : in.w - nw - 2; /* no buffer: the row is its own */
         char txt[64] = "";
         int tw = 0, flw;
         if (hasbuf) {
@@ -272,26 +384,26 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
                      wo->eof ? " EOF" : "");
             tw = ui_strwidth(txt);
             /* the words keep their column, or take the room of the bar */
-            kw = in.w - 6 - tw - 1;
-            int need = obj_words(lab, sizeof lab, kw, ob, kind, port, fl, &flw);
+            kw = in.w - nw - 2 - tw - 1;
+            int need = row_words(lab, sizeof lab, kw, nobj[i], ob, kind, port, fl, &flw);
             kw = need <= kindw ? (kindw < kw ? kindw : kw) : need < kw ? need : kw;
         }
         int waiting = kind == OK_LISTEN ? accept_waiting(tl, w, ob) : 0;
         if (waiting > 0) { /* connections in its accept queue */
             snprintf(txt, sizeof txt, "%d waiting", waiting);
             tw = ui_strwidth(txt);
-            kw = in.w - 6 - tw - 1;
+            kw = in.w - nw - 2 - tw - 1;
         }
-        int lw = obj_words(lab, sizeof lab, kw, ob, kind, port, fl, &flw);
-        cb_text(cb, in.x + 5, y, kw, lab, R_DEFAULT);
+        int lw = row_words(lab, sizeof lab, kw, nobj[i], ob, kind, port, fl, &flw);
+        cb_text(cb, in.x + nw + 1, y, kw, lab, R_DEFAULT);
         if (waiting > 0)
-            cb_text_right(cb, in.x + 5 + kw + 1, y, in.x + in.w - (in.x + 5 + kw + 1),
+            cb_text_right(cb, in.x + nw + 1 + kw + 1, y, in.x + in.w - (in.x + nw + 1 + kw + 1),
                           txt, viewer_obj_changed(v, ob) ? R_CHANGED : R_BYTES);
         if (flw && lw <= kw)
-            cb_recolour(cb, in.x + 5 + lw - flw, y, flw, R_KEY);
+            cb_recolour(cb, in.x + nw + 1 + lw - flw, y, flw, R_KEY);
         int chg = viewer_obj_changed(v, ob);
         if (hasbuf) {
-            int x = in.x + 5 + kw + 1, bw = in.x + in.w - x;
+            int x = in.x + nw + 1 + kw + 1, bw = in.x + in.w - x;
             int trole = chg ? R_CHANGED : wo->rx ? R_BYTES : R_DIM;
             if (bw - tw - 1 >= 4) {
                 view_bar(cb, x, y, bw - tw - 1, wo->rx, tl->objs[ob].rxcap, R_BYTES);
@@ -301,9 +413,9 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
             }
         }
         if (sel)
-            cb_recolour(cb, in.x, y, 4, focus ? R_CURSOR : R_SELECTED);
+            cb_recolour(cb, in.x, y, nw, focus ? R_CURSOR : R_SELECTED);
         else if (chg) /* opened, flags set, bytes in or out: marked */
-            cb_recolour(cb, in.x, y, 4, R_CHANGED);
+            cb_recolour(cb, in.x, y, nw, R_CHANGED);
     }
     if (skip > 0)
         cb_put(cb, in.x + in.w, in.y + head, cb_glyph(cb, G_ARROW_U), R_DIM);
@@ -326,6 +438,7 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     }
     free(first);
     free(last);
+    free(nobj);
 }
 
-const struct view_ops view_fds = { "fds", 3, want, draw, NULL };
+const struct view_ops view_fds = { "fds", 3, want, draw, NULL, NULL };

@@ -26,6 +26,14 @@ static int want(const struct viewer *v, int w)
     return (n < 1 ? 1 : n) + 3; /* frame and axis */
 }
 
+/* the machine's lanes and the peers' heading and count (layout.c) */
+static int core(const struct viewer *v, int w)
+{
+    int n = viewer_task_core_rows(v), full = want(v, w);
+    n = (n > MAXLANES ? MAXLANES : n < 1 ? 1 : n) + 3;
+    return n < full ? n : full;
+}
+
 /* the time window [*t0, *t0 + *span) shown in cols columns */
 static void window(const struct viewer *v, int cols, int64_t *t0, int64_t *span)
 {
@@ -272,4 +280,4 @@ static int click(struct viewer *v, struct rect r, int x, int y)
     return ret;
 }
 
-const struct view_ops view_gantt = { "gantt", 4, want, draw, click };
+const struct view_ops view_gantt = { "gantt", 4, want, draw, click, core };

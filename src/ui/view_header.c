@@ -54,4 +54,4 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     cb_text(cb, px, r.y, rw, right, R_HEADER);
 }
 
-const struct view_ops view_header = { "header", 1, want, draw, NULL };
+const struct view_ops view_header = { "header", 1, want, draw, NULL, NULL };

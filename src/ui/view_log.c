@@ -162,4 +162,4 @@ static int click(struct viewer *v, struct rect r, int x, int y)
     return UI_HANDLED | UI_REDRAW;
 }
 
-const struct view_ops view_log = { "log", 3, want, draw, click };
+const struct view_ops view_log = { "log", 3, want, draw, click, NULL };

@@ -664,9 +664,12 @@ static void status(const struct viewer *v, int t, struct cycle *c,
         else if (conn)
             snprintf(c->status, n, "%s() returned %lld: phase 1 is over; "
                      "accept() and read() follow", name, (long long)s->ret);
-        else
+        else if (data)
             snprintf(c->status, n, "%s() returned %lld: phase 1 is over, "
                      "read() will copy (phase 2)", name, (long long)s->ret);
+        else /* nothing to read or accept: room to write (EPOLLOUT) */
+            snprintf(c->status, n, "%s() returned %lld: nothing to read, "
+                     "but room to write again", name, (long long)s->ret);
         c->srole = R_READY;
     } else if (s->phase == 3 && s->ret < 0) {
         snprintf(c->status, n, "%s() returned EAGAIN: %s", name,
@@ -798,4 +801,4 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     }
 }
 
-const struct view_ops view_phases = { "phases", 6, want, draw, NULL };
+const struct view_ops view_phases = { "phases", 6, want, draw, NULL, NULL };

@@ -2,10 +2,12 @@
  * view_queues.c - every queue the model has (run queue, accept queues,
  * epoll interest and ready lists, io_uring rings, pending signals) with
  * its items, oldest first.  When rows are short, an empty run or accept
- * queue gives way to the model's own queues; names lose their owner's
- * kind ("ready list"), or keep its number when two owners have the same
- * queues ("#7 ready list").
+ * queue gives way to the model's own queues, then other processes'
+ * queues to the step's process's and to those its caption names; names
+ * lose their owner's kind ("ready list"), or keep its number when two
+ * owners have the same queues ("#7 ready list").
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,20 +28,108 @@ static int optional(const struct viewer *v, int q)
            (q >= v->cur.w.nqueues || v->cur.w.queues[q].n == 0);
 }
 
+/* Does the step's caption name queue q ("... wait in its accept queue")?
+   The queue's name without its owner and port ("accept queue :8080",
+   "epoll #3 ready list": "accept queue", "ready list") is in the text */
+static int named(const struct viewer *v, int q)
+{
+    const struct tl *tl = v->tl;
+    int cap = v->cur.w.caption;
+    if (cap < 0 || cap >= tl->nstrs || !tl->queues[q].name)
+        return 0;
+    const char *n = tl->queues[q].name, *h = strstr(n, " #");
+    if (h && strchr(h + 2, ' '))
+        n = strchr(h + 2, ' ') + 1;
+    char k[64];
+    snprintf(k, sizeof k, "%s", n);
+    char *pt = strstr(k, " :");
+    if (pt)
+        *pt = 0;
+    size_t kl = strlen(k);
+    if (kl < 4)
+        return 0;
+    for (const char *t = tl->strs[cap]; *t; t++) {
+        size_t j = 0;
+        while (j < kl && t[j] && tolower((unsigned char)t[j]) ==
+                                     tolower((unsigned char)k[j]))
+            j++;
+        if (j == kl)
+            return 1;
+    }
+    return 0;
+}
+
+/* The process a queue belongs to (an accept queue's listener's, an epoll
+   instance's or io_uring's creator, a select program's fd set's), or -1
+   (the run queues, and what belongs to no one process) */
+static int queue_proc(const struct tl *tl, int q)
+{
+    const struct tl_queue *Q = &tl->queues[q];
+    int o = Q->owner;
+    if (o < 0)
+        return -1;
+    switch (Q->kind) {
+    case TQK_ACCEPT:
+    case TQK_READY:
+    case TQK_SQ:
+    case TQK_CQ:
+        return o < tl->nobjs ? tl->objs[o].owner : -1;
+    case TQK_INTEREST:
+        if (o < tl->nobjs && tl->objs[o].kind == OK_EPOLL && tl->objs[o].queue == q)
+            return tl->objs[o].owner;
+        return o < tl->ntasks ? tl->tasks[o].proc : -1;
+    case TQK_SIGNALS:
+        return o < tl->ntasks ? tl->tasks[o].proc : -1;
+    default:
+        return -1;
+    }
+}
+
+/* How much a queue is worth keeping when rows are short: an optional one
+   least (0), then another process's the caption does not name (1), then
+   one the caption does not name or another process's (2), then one of the
+   step's process the caption names (3); the selected one is always kept */
+static int worth(const struct viewer *v, int q)
+{
+    if (optional(v, q))
+        return 0;
+    int p = v->sel_task >= 0 && v->sel_task < v->tl->ntasks
+                ? v->tl->tasks[v->sel_task].proc : -1;
+    int qp = queue_proc(v->tl, q);
+    int own = qp < 0 || p < 0 || qp == p;
+    return 1 + own + named(v, q);
+}
+
 /* The queues shown in rows rows, in display order, into out: every one,
-   or without the optional ones (from the last) until they fit */
+   or, from the last, without the optional ones, then without other
+   processes' that the caption does not name, until they fit; then, while
+   a queue of the step's process that the caption names is still below the
+   rows, without the others before it (worth 2), from the last */
 static int shown(const struct viewer *v, int rows, int *out)
 {
-    int n = v->tl->nqueues, drop = n - rows;
-    for (int i = n - 1; i >= 0 && drop > 0; i--)
-        if (optional(v, v->qorder[i]))
-            drop--;
-    int k = 0, skip = n - rows - drop; /* optional queues to leave out */
-    for (int i = n - 1; i >= 0; i--)
-        if (skip > 0 && optional(v, v->qorder[i]))
-            skip--, out[i] = -1;
-        else
-            out[i] = v->qorder[i];
+    int n = v->tl->nqueues, k = 0, left = n;
+    for (int i = 0; i < n; i++)
+        out[i] = v->qorder[i];
+    for (int level = 0; level < 2 && left > rows; level++)
+        for (int i = n - 1; i >= 0 && left > rows; i--) {
+            int q = out[i];
+            if (q >= 0 && q != v->sel_queue && worth(v, q) == level)
+                out[i] = -1, left--;
+        }
+    while (left > rows) {
+        int pos = 0, late = -1; /* a named queue of the step's process below */
+        for (int i = 0; i < n && late < 0; i++)
+            if (out[i] >= 0 && pos++ >= rows && worth(v, out[i]) == 3)
+                late = i;
+        int drop = -1;
+        for (int i = late - 1; i >= 0 && drop < 0; i--)
+            if (out[i] >= 0 && out[i] != v->sel_queue && worth(v, out[i]) == 2)
+                drop = i;
+        if (late < 0 || drop < 0)
+            break;
+        out[drop] = -1;
+        left--;
+    }
     for (int i = 0; i < n; i++)
         if (out[i] >= 0)
             out[k++] = out[i];
@@ -223,4 +313,4 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     }
 }
 
-const struct view_ops view_queues = { "queues", 3, want, draw, NULL };
+const struct view_ops view_queues = { "queues", 3, want, draw, NULL, NULL };

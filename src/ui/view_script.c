@@ -118,4 +118,4 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     }
 }
 
-const struct view_ops view_script = { "script", 3, want, draw, NULL };
+const struct view_ops view_script = { "script", 3, want, draw, NULL, NULL };

@@ -65,4 +65,4 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     }
 }
 
-const struct view_ops view_status = { "status", 1, want, draw, NULL };
+const struct view_ops view_status = { "status", 1, want, draw, NULL, NULL };

@@ -4,7 +4,9 @@
  * task each CPU runs.  The peers (clients on other hosts, outside the
  * machine) come last under their own heading; when they do not all fit
  * (10,000 in c10k.scn) a second heading counts them by state and a window
- * around the selected task shows some (viewer_task_rows).  A narrow panel
+ * around the selected task shows some (viewer_task_rows); a crowd of them
+ * (`peer NAME count N`) asks the layout for its count only at first
+ * (core).  A narrow panel
  * uses short wording ("read(): waits for data"), or two lines per task
  * when every task has room for them.
  */
@@ -35,6 +37,15 @@ static int want(const struct viewer *v, int w)
     (void)w;
     int n = list_rows(v) < MAXROWS ? list_rows(v) : MAXROWS;
     return (n < 1 ? 1 : n) + 2 + cpu_row(v);
+}
+
+/* the machine's tasks and the peers' heading and count: single peers are
+   the rows that give way first (layout.c) */
+static int core(const struct viewer *v, int w)
+{
+    int n = viewer_task_core_rows(v), full = want(v, w);
+    n = (n < MAXROWS ? n : MAXROWS) + 2 + cpu_row(v);
+    return n < full ? n : full;
 }
 
 /* rows of the list and lines per row in a panel with h rows inside */
@@ -251,4 +262,4 @@ static int click(struct viewer *v, struct rect r, int x, int y)
     return UI_HANDLED | UI_REDRAW;
 }
 
-const struct view_ops view_tasks = { "tasks", 4, want, draw, click };
+const struct view_ops view_tasks = { "tasks", 4, want, draw, click, core };

@@ -252,6 +252,23 @@ static long step_stop(const struct viewer *v, long c, long limit)
        whatever line the task is on when it is recorded */
     if (f->t == ce->t && f->type == EV_STATE && line > 0)
         line = f->line;
+    if ((f->t != ce->t || f->line != line) && line > 0 &&
+        line_makes_task(tl, t, line)) {
+        /* a coroutine made with no event of t's own (gevent.spawn): the
+           new task at that instant is the statement's outcome */
+        long j = c + 1;
+        int made = -1;
+        for (; j < limit && tl->ev[j].t == ce->t && tl->ev[j].task != t; j++) {
+            const struct tl_ev *g = &tl->ev[j];
+            if (g->type == EV_TASK_NEW && g->task < tl->ntasks &&
+                tl->tasks[g->task].parent == t)
+                made = g->task;
+            else if (g->task != made)
+                break;
+        }
+        if (made >= 0)
+            return j;
+    }
     if (f->t != ce->t || f->line != line || f->type == EV_CAPTION)
         return c + 1;
     /* that statement's events, up to its outcome; a start's calls are
@@ -825,6 +842,26 @@ static int window(int base, int count, int s, int n, int *out)
     return n;
 }
 
+/* Are the peers a crowd: three or more of one declaration, `peer NAME
+   count N`, which the engine names NAME1 to NAMEN?  Peers with names of
+   their own (or two of a kind) are the lesson's characters */
+static int peer_crowd(const struct viewer *v)
+{
+    const struct tl *tl = v->tl;
+    for (int i = 1, run = 1; i < v->npeers; i++) {
+        const char *a = tl->tasks[v->order[v->first_peer + i - 1]].name;
+        const char *b = tl->tasks[v->order[v->first_peer + i]].name;
+        size_t la = strcspn(a, "0123456789"), lb = strcspn(b, "0123456789");
+        int kin = la == lb && la > 0 && a[la] && b[lb] && !strncmp(a, b, la) &&
+                  strspn(a + la, "0123456789") == strlen(a + la) &&
+                  strspn(b + lb, "0123456789") == strlen(b + lb);
+        run = kin ? run + 1 : 1;
+        if (run >= 3)
+            return 1;
+    }
+    return 0;
+}
+
 int viewer_task_rows(const struct viewer *v, int rows, int *out)
 {
     int n = v->tl->ntasks, np = v->npeers, nm = n - np;
@@ -841,13 +878,24 @@ int viewer_task_rows(const struct viewer *v, int rows, int *out)
     int m = nm < rows - 1 - selpeer ? nm : rows - 1 - selpeer;
     int k = window(0, nm, s, m, out);
     out[k++] = UI_ROW_PEERS;
-    if (np > rows - k && rows - k >= 2)
+    /* the count by state, when not every peer fits: with a window of at
+       least one peer under it, or alone for a crowd */
+    if (np > rows - k && rows - k >= 2 - peer_crowd(v))
         out[k++] = UI_ROW_PEER_COUNTS;
     int after_peers = v->first_peer + np; /* tasks in a parent cycle */
     k += window(v->first_peer, np, s, rows - k, out + k);
     if (k < rows && after_peers < n)
         k += window(after_peers, n - after_peers, s, rows - k, out + k);
     return k;
+}
+
+int viewer_task_core_rows(const struct viewer *v)
+{
+    int np = v->npeers, nm = v->tl->ntasks - np;
+    if (!peer_crowd(v)) /* every peer */
+        return nm + (np ? 1 + np : 0);
+    return nm + 2 + (v->sel_task >= 0 &&
+                     viewer_order_index(v, v->sel_task) >= v->first_peer);
 }
 
 char *viewer_peer_summary(const struct viewer *v, char *buf, int len)

@@ -202,6 +202,11 @@ int viewer_order_index(const struct viewer *v, int task);
 #define UI_ROW_PEERS (-1)
 #define UI_ROW_PEER_COUNTS (-2) /* "10 running, 9990 blocked" */
 int viewer_task_rows(const struct viewer *v, int rows, int *out);
+/* The rows viewer_task_rows needs before the rows of a crowd of peers
+   (three or more of `peer NAME count N`): the machine's tasks, the
+   peers' heading and their count by state (and the selected peer); every
+   task when the peers are no crowd */
+int viewer_task_core_rows(const struct viewer *v);
 /* How many peers are in each state (TS_*) at the cursor: counts[TS__COUNT] */
 void viewer_peer_counts(const struct viewer *v, int *counts);
 /* The same in words: "10 running, 9990 blocked" */
