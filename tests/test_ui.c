@@ -1028,7 +1028,8 @@ static void test_steps_show_effects(void **st)
  * made, with both ends of the socketpair; spawn-main.scn's start with the
  * spawn method (pipes, then vfork) shows app asleep in vfork() and kid2
  * made; gil-io.scn's "enters a blocking call" shows the thread asleep in
- * clock_nanosleep(), past the GIL's two queues.
+ * clock_nanosleep(), past the GIL's two queues; gevent.scn's spawn shows
+ * the new greenlet.
  */
 static void test_step_of_a_fork(void **st)
 {
@@ -1064,6 +1065,15 @@ static void test_step_of_a_fork(void **st)
     int f = task_id(tl, "app/fetcher");
     assert_int_equal(v.cur.w.tasks[f].state, TS_BLOCKED);
     assert_int_equal(v.cur.w.tasks[f].sys, SYS_CLOCK_NANOSLEEP);
+    viewer_close(&v);
+    tl_free(tl);
+    /* gevent.scn: gevent.spawn makes the greenlet with no event of the
+       caller's own; the step shows it made (suspended, not started) */
+    tl = run_file("scenarios/gevent.scn");
+    assert_int_equal(viewer_open(&v, tl), 0);
+    assert_int_equal(viewer_goto_step(&v, 4), 0);
+    assert_non_null(strstr(tl->strs[v.cur.w.caption], "gevent.spawn(handler)"));
+    assert_int_equal(v.cur.w.tasks[task_id(tl, "srv/conn")].state, TS_SUSPENDED);
     viewer_close(&v);
     tl_free(tl);
 }

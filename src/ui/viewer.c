@@ -252,6 +252,23 @@ static long step_stop(const struct viewer *v, long c, long limit)
        whatever line the task is on when it is recorded */
     if (f->t == ce->t && f->type == EV_STATE && line > 0)
         line = f->line;
+    if ((f->t != ce->t || f->line != line) && line > 0 &&
+        line_makes_task(tl, t, line)) {
+        /* a coroutine made with no event of t's own (gevent.spawn): the
+           new task at that instant is the statement's outcome */
+        long j = c + 1;
+        int made = -1;
+        for (; j < limit && tl->ev[j].t == ce->t && tl->ev[j].task != t; j++) {
+            const struct tl_ev *g = &tl->ev[j];
+            if (g->type == EV_TASK_NEW && g->task < tl->ntasks &&
+                tl->tasks[g->task].parent == t)
+                made = g->task;
+            else if (g->task != made)
+                break;
+        }
+        if (made >= 0)
+            return j;
+    }
     if (f->t != ce->t || f->line != line || f->type == EV_CAPTION)
         return c + 1;
     /* that statement's events, up to its outcome; a start's calls are
