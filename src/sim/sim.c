@@ -102,6 +102,18 @@ void sim_stop(struct sim *s, const char *fmt, ...)
         s->failed = -ENOMEM;
 }
 
+/* One-entry arrays by (kind, fd, events): the id of one string with
+ * that text.  An epoll server's epoll_wait mostly returns one event, and
+ * of a few thousand fds: wording it and hashing the text was a tenth of
+ * its run.  Direct-mapped; a miss words the text as before. */
+#define FDEV_MEMO 4096
+struct fdev_memo {
+    const char *text; /* the one copy of the text (tl_add_str) */
+    int32_t fd, id;   /* id: the string's, -1 none */
+    uint32_t ev;
+    uint16_t kind, len; /* len: strlen of the text */
+};
+
 /* Bytes held by the timeline, the world and the engine, from capacities */
 static int64_t budget_mem(const struct sim *s)
 {
@@ -127,6 +139,8 @@ static int64_t budget_mem(const struct sim *s)
     b += (int64_t)s->taskcap * (int64_t)sizeof *s->tasks;
     b += (int64_t)s->objcap * (int64_t)sizeof *s->objs;
     b += (int64_t)ag_bytes(&s->ag);
+    if (s->fdev_memo)
+        b += FDEV_MEMO * (int64_t)sizeof *s->fdev_memo;
     for (int i = 0; i < s->ntasks; i++) {
         const struct task *t = &s->tasks[i];
         int64_t nslots = s->p->tasks[t->decl].nslots;
@@ -149,6 +163,8 @@ static int64_t budget_mem(const struct sim *s)
 static size_t held_bytes(const struct sim *s)
 {
     size_t b = tl_bytes(s->tl) + world_bytes(&s->w) + ag_bytes(&s->ag) +
+               (s->fdev_memo ? tl_malloc_bytes(FDEV_MEMO * sizeof *s->fdev_memo)
+                             : 0) +
                (size_t)s->ntasks * sizeof *s->tasks +
                (size_t)s->nobjs * sizeof *s->objs;
     for (int i = 0; i < s->ntasks; i++) {
@@ -578,17 +594,6 @@ int sim_call_str(struct sim *s, struct task *t, int which, const char *text)
     return id;
 }
 
-/* One-entry arrays by (kind, fd, events): the id of one string with
- * that text.  An epoll server's epoll_wait mostly returns one event, and
- * of a few thousand fds: wording it and hashing the text was a tenth of
- * its run.  Direct-mapped; a miss words the text as before. */
-#define FDEV_MEMO 4096
-struct fdev_memo {
-    int32_t fd, id;  /* id: the string's, -1 none */
-    uint32_t ev;
-    uint16_t kind, len; /* len: strlen of the text */
-};
-
 int sim_fdev_str(struct sim *s, struct task *t, int which, int kind,
                  const int32_t *fd, const uint32_t *ev, int n, int64_t total)
 {
@@ -609,7 +614,7 @@ int sim_fdev_str(struct sim *s, struct task *t, int which, int kind,
         if (m->id >= 0 && m->fd == fd[0] && m->ev == ev[0] && m->kind == kind) {
             /* what sim_call_str does with the same text: equal texts are
                one copy (tl_add_str), so the pointers say it */
-            const char *text = s->tl->strs[m->id];
+            const char *text = m->text;
             int last = t->sel_str[which] - 1;
             if (last >= 0 && last < s->tl->nstrs && s->tl->strs[last] == text)
                 return last;
@@ -629,7 +634,8 @@ int sim_fdev_str(struct sim *s, struct task *t, int which, int kind,
     int id = sim_call_str(s, t, which, text);
     if (m && id >= 0) {
         size_t len = strlen(text);
-        *m = (struct fdev_memo){.fd = fd[0], .id = id, .ev = ev[0],
+        *m = (struct fdev_memo){.text = s->tl->strs[id], .fd = fd[0],
+                                .id = id, .ev = ev[0],
                                 .kind = (uint16_t)kind,
                                 .len = (uint16_t)(len < 65535 ? len : 65535)};
     }
@@ -743,11 +749,13 @@ void sim_notify_writable(struct sim *s, int obj)
 
 void sim_wake_queue(struct sim *s, int obj, unsigned ev, int wobj, int w)
 {
-    for (int i = 0; i < NMUX; i++) { /* the ordinary entries: every one */
-        if ((ev & TL_EP_IN) && muxes[i]->readable)
-            muxes[i]->readable(s, obj);
-        if ((ev & TL_EP_OUT) && muxes[i]->writable)
-            muxes[i]->writable(s, obj);
+    for (int i = 0; i < s->nwatch; i++) { /* the ordinary entries: every
+                                              one */
+        const struct mux_ops *m = s->watch[i];
+        if ((ev & TL_EP_IN) && m->readable)
+            m->readable(s, obj);
+        if ((ev & TL_EP_OUT) && m->writable)
+            m->writable(s, obj);
     }
     /* the exclusive ones, oldest first: the first task asleep in w (it
      * always wakes), unless an exclusive epoll item queued before it
@@ -761,8 +769,8 @@ void sim_wake_queue(struct sim *s, int obj, unsigned ev, int wobj, int w)
                 pick = i;
                 before = s->tasks[i].wq_seq;
             }
-    for (int i = 0; i < NMUX; i++)
-        if (muxes[i]->exclusive && muxes[i]->exclusive(s, obj, ev, before))
+    for (int i = 0; i < s->nexcl; i++)
+        if (s->excl[i]->exclusive(s, obj, ev, before))
             return;
     if (pick != TASK_NONE)
         sim_wake(s, &s->tasks[pick]);
@@ -1059,6 +1067,14 @@ static int setup(struct sim *s)
     for (int i = 0; i < NMUX; i++)
         for (int k = 0; k < 24 && muxes[i]->ops[k] != OP__COUNT; k++)
             s->mux[muxes[i]->ops[k]] = muxes[i];
+    _Static_assert(NMUX <= (int)(sizeof s->watch / sizeof s->watch[0]),
+                   "every model fits sim.watch");
+    for (int i = 0; i < NMUX; i++) {
+        if (muxes[i]->readable || muxes[i]->writable)
+            s->watch[s->nwatch++] = muxes[i];
+        if (muxes[i]->exclusive)
+            s->excl[s->nexcl++] = muxes[i];
+    }
     /* the terminal: its input buffer holds what the user types (N_TTY's
      * 4096 bytes); what is written to it is shown, not kept */
     s->tty = sim_obj_new(s, OK_TTY, 4096, 0, -1, -1);

@@ -278,6 +278,11 @@ struct sim {
     char *err;
     size_t errlen;
     const struct mux_ops *mux[OP__COUNT];
+    /* the models that watch files, in the table's order: those with a
+       readable or writable hook, and those with exclusive entries
+       (sim_wake_queue walks these, not every model) */
+    const struct mux_ops *watch[24], *excl[24];
+    int nwatch, nexcl;
     struct mp *mp;      /* multiprocessing's SemLocks and Queues (mpq.c) */
     struct mstate *mgr; /* multiprocessing's Managers (mgr.c) */
     struct fsstate *fsrv; /* multiprocessing's fork servers (fsrv.c) */

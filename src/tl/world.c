@@ -308,7 +308,8 @@ static void set_state(struct world *w, const struct tl *tl, struct w_task *k,
     }
 }
 
-int world_apply(struct world *w, const struct tl *tl, const struct tl_ev *e)
+int world_apply_any(struct world *w, const struct tl *tl,
+                    const struct tl_ev *e)
 {
     long idx = w->idx;
     w->t = e->t;

@@ -100,7 +100,34 @@ int world_copy(struct world *dst, const struct world *src);
 /* Fold tl->ev[w->idx] into w; returns 0 or -ENOMEM / -EINVAL. */
 int world_step(struct world *w, const struct tl *tl);
 /* Same, for an event given directly (it must be tl->ev[w->idx]). */
-int world_apply(struct world *w, const struct tl *tl, const struct tl_ev *e);
+int world_apply_any(struct world *w, const struct tl *tl,
+                    const struct tl_ev *e);
+/* The same.  A call's entry and return, its scan and its copy of the
+ * arguments (half of a simulation's events) change only their task's
+ * row: inline, for the engine that mirrors every event and the cursor
+ * that replays them. */
+static inline int world_apply(struct world *w, const struct tl *tl,
+                              const struct tl_ev *e)
+{
+    unsigned type = e->type;
+    if (((1u << type) & ((1u << EV_SYS_ENTER) | (1u << EV_SYSCALL) |
+                         (1u << EV_SCAN) | (1u << EV_ARGCOPY))) &&
+        e->task < w->ntasks) {
+        struct w_task *k = &w->tasks[e->task];
+        w->t = e->t;
+        k->last_ev = (int32_t)w->idx++;
+        if (e->line > 0)
+            k->line = (int32_t)e->line;
+        if (type == EV_SYS_ENTER) {
+            k->sys = (int16_t)e->sub;
+            k->sys_t = e->t;
+        } else if (type == EV_SYSCALL) {
+            k->sys = -1;
+        }
+        return 0;
+    }
+    return world_apply_any(w, tl, e);
+}
 /* Compare two worlds; returns 0 if equal, else a short reason (static). */
 const char *world_diff(const struct world *a, const struct world *b);
 /* Bytes a world holds: its arrays' capacities and what malloc adds */
