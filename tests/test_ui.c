@@ -754,6 +754,29 @@ static void test_emfile_fd_table_in_view(void **st)
 }
 
 /*
+ * writeout.scn: epoll_wait() returned EPOLLOUT alone (nothing to read):
+ * the two phases say there is room to write, not that read() will copy.
+ */
+static void test_epollout_phases(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/writeout.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    long k = 0;
+    while (k < v.ncaps && !strstr(tl->strs[tl->ev[v.caps[k]].a], "returned EPOLLOUT"))
+        k++;
+    assert_true(k < v.ncaps);
+    assert_int_equal(viewer_goto_step(&v, k), 0);
+    char *txt = render_viewer(&v, 132, 43, 0);
+    assert_true(in_panel(txt, "Two phases", "nothing to read, but room to write"));
+    assert_false(in_panel(txt, "Two phases", "read() will copy"));
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/*
  * Every step of every bundled scenario at 80x24 and 80x23: a caption that
  * points at "the queues panel" or "the buffers panel" finds it on screen.
  */
@@ -1812,6 +1835,7 @@ int main(void)
         cmocka_unit_test(test_zombie_reaped_status),
         cmocka_unit_test(test_close_step_runs_to_eof),
         cmocka_unit_test(test_emfile_fd_table_in_view),
+        cmocka_unit_test(test_epollout_phases),
         cmocka_unit_test(test_herd_woken_for_nothing),
         cmocka_unit_test(test_play_stops_at_steps),
         cmocka_unit_test(test_long_tables),
