@@ -600,6 +600,57 @@ static int cmp_text(const void *a, const void *b)
  * equal strings share a copy, the cursor's world has no doubling slack,
  * checkpoints take at most about 4 bytes an event, and the engine counts
  * what it held at the end of the run */
+/* epoll_wait's one-event arrays are worded from a memo once seen
+ * (sim_fdev_str): each return still names the fd the server reads next,
+ * equal texts share one copy, and a task's same array again keeps its
+ * string id, as sim_call_str does */
+static void test_epoll_texts(void **state)
+{
+    (void)state;
+    struct tl *tl = run_text(
+        "model epoll\nmachine {\n    cpus 1\n}\n"
+        "server web {\n    model epoll\n    port 8080\n    work 5us\n"
+        "    reply 100\n}\n"
+        "peer c count 6 every 7us at 1ms {\n"
+        "    s = connect 8080\n"
+        "    repeat 5 {\n        send s 50\n        n = recv s 4K\n"
+        "        sleep 1ms\n    }\n    close s\n}\n");
+    int web = -1;
+    for (int i = 0; i < tl->ntasks; i++)
+        if (!strcmp(tl->tasks[i].name, "web"))
+            web = i;
+    assert_true(web >= 0);
+    int checked = 0;
+    int32_t last_id = -1;
+    for (size_t i = 0; i < tl->nev; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->task != web || e->type != EV_SYSCALL ||
+            e->sub != SYS_EPOLL_WAIT || e->a != 1 || e->obj > -2)
+            continue;
+        int id = TL_OBJ_STR(e->obj);
+        assert_true(id >= 0 && id < tl->nstrs);
+        const char *text = tl->strs[id];
+        int fd = -1;
+        assert_int_equal(sscanf(text, "[{events=EPOLLIN, data={u32=%d", &fd), 1);
+        for (size_t j = i + 1; j < tl->nev; j++) /* what it does next */
+            if (tl->ev[j].task == web && tl->ev[j].type == EV_SYS_ENTER) {
+                if (tl->ev[j].sub == SYS_READ || tl->ev[j].sub == SYS_ACCEPT) {
+                    assert_int_equal(tl->ev[j].obj, fd);
+                    checked++;
+                }
+                break;
+            }
+        for (int k = 0; k < id; k++) /* equal texts: one copy */
+            if (tl->strs[k] && !strcmp(tl->strs[k], text))
+                assert_ptr_equal(tl->strs[k], text);
+        if (last_id >= 0 && !strcmp(tl->strs[last_id], text))
+            assert_int_equal(id, last_id);
+        last_id = id;
+    }
+    assert_true(checked > 20);
+    tl_free(tl);
+}
+
 static void test_memory_held(void **state)
 {
     (void)state;
@@ -671,6 +722,7 @@ int main(void)
         cmocka_unit_test(test_terminal_input),
         cmocka_unit_test(test_seek_equivalence),
         cmocka_unit_test(test_seek_long_queue),
+        cmocka_unit_test(test_epoll_texts),
         cmocka_unit_test(test_memory_held),
     };
     return cmocka_run_group_tests_name("sim", tests, NULL, NULL);

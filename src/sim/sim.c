@@ -207,8 +207,8 @@ static void budget_mem_stop(struct sim *s, int64_t held)
 /* Estimate the memory again.  The next estimate comes after 32 times as
  * many events as this one visited tasks (a visit is a few cache misses
  * in a task's struct: with 10,000 tasks, a check every tasks events took
- * 4% of a run, every 8 x tasks 1.9%), or sooner near the limit: an event rarely adds 512 bytes
- * (a new object, a new queue). */
+ * 4% of a run, every 8 x tasks 1.9%), or sooner near the limit: an event
+ * rarely adds 512 bytes (a new object, a new queue). */
 static void budget_check(struct sim *s)
 {
     s->mem_seen = budget_mem(s);
