@@ -163,27 +163,43 @@ static int first_shown(int nrows, int rows, int srow, int crow, int focus)
     return lo >= 0 && skip > lo ? lo : skip;
 }
 
+/* An fd's flags in two forms, "O_NONBLOCK|O_ASYNC" and "NB|ASYNC", and
+ * its port as " :8080" (empty for none) */
+static void flag_forms(int fl, int port, char *flb, size_t flbn, char *fls,
+                       size_t flsn, char *pt, size_t ptn)
+{
+    pt[0] = 0;
+    if (port > 0)
+        snprintf(pt, ptn, " :%d", port);
+    tl_fl_text(flb, flbn, fl);
+    snprintf(fls, flsn, "%s%s%s", fl & TL_FL_NONBLOCK ? "NB" : "",
+             (fl & TL_FL_NONBLOCK) && (fl & TL_FL_ASYNC) ? "|" : "",
+             fl & TL_FL_ASYNC ? "ASYNC" : "");
+}
+
+/* Put the flags f after buf's words; the width of the whole, and of the
+ * flags in *flw (0 if none) */
+static int with_flags(char *buf, int len, const char *f, int *flw)
+{
+    if (f[0])
+        snprintf(buf + strlen(buf), (size_t)len - strlen(buf), " %s", f);
+    *flw = f[0] ? ui_strwidth(f) : 0;
+    return ui_strwidth(buf);
+}
+
 /* The words for a folded row of n sockets, as obj_words's shorter forms:
    "11 sockets :8080 O_NONBLOCK", "11 sockets :8080 NB", "11 sockets
    :8080", "11 socks :8080" */
 static int fold_words(char *buf, int len, int width, int n, int port, int fl,
                       int *flw)
 {
-    char pt[16] = "", flb[32], fls[16];
-    if (port > 0)
-        snprintf(pt, sizeof pt, " :%d", port);
-    tl_fl_text(flb, sizeof flb, fl);
-    snprintf(fls, sizeof fls, "%s%s%s", fl & TL_FL_NONBLOCK ? "NB" : "",
-             (fl & TL_FL_NONBLOCK) && (fl & TL_FL_ASYNC) ? "|" : "",
-             fl & TL_FL_ASYNC ? "ASYNC" : "");
+    char pt[16], flb[32], fls[16];
+    flag_forms(fl, port, flb, sizeof flb, fls, sizeof fls, pt, sizeof pt);
     int bw = 0;
     for (int form = 0; form < 4; form++) {
         const char *f = form == 0 ? flb : form == 1 ? fls : "";
         snprintf(buf, (size_t)len, "%d %s%s", n, form < 3 ? "sockets" : "socks", pt);
-        if (f[0])
-            snprintf(buf + strlen(buf), (size_t)len - strlen(buf), " %s", f);
-        *flw = f[0] ? ui_strwidth(f) : 0;
-        bw = ui_strwidth(buf);
+        bw = with_flags(buf, len, f, flw);
         if (bw <= width)
             break;
     }
@@ -226,14 +242,9 @@ static int obj_words(char *buf, int len, int width, int ob, int kind, int port,
         [OK_SIGNALFD] = "signalfd", [OK_INOTIFY] = "inotify",
         [OK_INPUT] = "input", [OK_OTHER] = "file?",
     };
-    char full[64], pt[16] = "", flb[32], fls[16];
+    char full[64], pt[16], flb[32], fls[16];
     tl_obj_now_text(full, sizeof full, ob, kind, port);
-    if (port > 0)
-        snprintf(pt, sizeof pt, " :%d", port);
-    tl_fl_text(flb, sizeof flb, fl);
-    snprintf(fls, sizeof fls, "%s%s%s", fl & TL_FL_NONBLOCK ? "NB" : "",
-             (fl & TL_FL_NONBLOCK) && (fl & TL_FL_ASYNC) ? "|" : "",
-             fl & TL_FL_ASYNC ? "ASYNC" : "");
+    flag_forms(fl, port, flb, sizeof flb, fls, sizeof fls, pt, sizeof pt);
     int known = kind >= 0 && kind < OK__COUNT;
     const char *kn = known && brief[kind] ? brief[kind] : "?";
     const char *name = known ? tl_obj_kind_name(kind) : "?";
@@ -244,10 +255,7 @@ static int obj_words(char *buf, int len, int width, int ob, int kind, int port,
             snprintf(buf, (size_t)len, "%s", full);
         else
             snprintf(buf, (size_t)len, "%s%s", form == 1 ? name : kn, pt);
-        if (f[0])
-            snprintf(buf + strlen(buf), (size_t)len - strlen(buf), " %s", f);
-        *flw = f[0] ? ui_strwidth(f) : 0;
-        bw = ui_strwidth(buf);
+        bw = with_flags(buf, len, f, flw);
         if (bw <= width)
             break;
     }
