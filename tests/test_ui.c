@@ -716,6 +716,18 @@ static void test_small_fd_table(void **st)
     tl_free(tl);
 }
 
+/* Go to the step whose caption has needle in it (there must be one) */
+static void goto_caption(struct viewer *v, const struct tl *tl,
+                         const char *needle)
+{
+    long k = 0;
+    while (k < v->ncaps && !strstr(tl->strs[tl->ev[v->caps[k]].a], needle))
+        k++;
+    if (k == v->ncaps)
+        fail_msg("no caption says \"%s\"", needle);
+    assert_int_equal(viewer_goto_step(v, k), 0);
+}
+
 /*
  * emfile.scn, the step "capped holds 11 connections (fds 5 to 15); the
  * others wait in its accept queue": the fd table shows fds 5 to 15 and the
@@ -729,11 +741,7 @@ static void test_emfile_fd_table_in_view(void **st)
     struct tl *tl = run_file("scenarios/emfile.scn");
     struct viewer v;
     assert_int_equal(viewer_open(&v, tl), 0);
-    long k = 0;
-    while (k < v.ncaps && !strstr(tl->strs[tl->ev[v.caps[k]].a], "fds 5 to 15"))
-        k++;
-    assert_true(k < v.ncaps);
-    assert_int_equal(viewer_goto_step(&v, k), 0);
+    goto_caption(&v, tl, "fds 5 to 15");
     assert_string_equal(tl->tasks[v.sel_task].name, "capped");
     char *txt = render_viewer(&v, 80, 24, 0);
     assert_true(in_panel(txt, "fd table of capped", "5-15 11 sockets :8080"));
@@ -763,11 +771,7 @@ static void test_epollout_phases(void **st)
     struct tl *tl = run_file("scenarios/writeout.scn");
     struct viewer v;
     assert_int_equal(viewer_open(&v, tl), 0);
-    long k = 0;
-    while (k < v.ncaps && !strstr(tl->strs[tl->ev[v.caps[k]].a], "returned EPOLLOUT"))
-        k++;
-    assert_true(k < v.ncaps);
-    assert_int_equal(viewer_goto_step(&v, k), 0);
+    goto_caption(&v, tl, "returned EPOLLOUT");
     char *txt = render_viewer(&v, 132, 43, 0);
     assert_true(in_panel(txt, "Two phases", "nothing to read, but room to write"));
     assert_false(in_panel(txt, "Two phases", "read() will copy"));
