@@ -114,6 +114,13 @@ static void test_pingpong_stays(void **state)
     tl_free(tl);
 }
 
+/* app starts one child by the fork server, on 2 CPUs */
+static const char forkserver_2cpus[] =
+    "machine {\n    cpus 2\n}\n"
+    "process app python {\n    if __name__ == \"__main__\" {\n"
+    "        a = start forkserver kid {\n            compute 1ms\n        }\n"
+    "        wait a\n    }\n}\n";
+
 /* A new task goes straight into the run queue select_task_rq chose for it
  * (wake_up_new_task: SD_BALANCE_FORK, the idlest CPU), not first into CPU
  * 0's and then moved at once: the fork server's helpers, made by vfork
@@ -121,11 +128,7 @@ static void test_pingpong_stays(void **state)
 static void test_new_task_placed_once(void **state)
 {
     (void)state;
-    struct tl *tl = run_text(
-        "machine {\n    cpus 2\n}\n"
-        "process app python {\n    if __name__ == \"__main__\" {\n"
-        "        a = start forkserver kid {\n            compute 1ms\n        }\n"
-        "        wait a\n    }\n}\n");
+    struct tl *tl = run_text(forkserver_2cpus);
     const char *names[] = {"resource_tracker", "forkserver"};
     for (int k = 0; k < 2; k++) {
         int t = task_id(tl, names[k]), ready = 0;
@@ -150,11 +153,7 @@ static void test_new_task_placed_once(void **state)
 static void test_interpreter_startup_preempted(void **state)
 {
     (void)state;
-    struct tl *tl = run_text(
-        "machine {\n    cpus 2\n}\n"
-        "process app python {\n    if __name__ == \"__main__\" {\n"
-        "        a = start forkserver kid {\n            compute 1ms\n        }\n"
-        "        wait a\n    }\n}\n");
+    struct tl *tl = run_text(forkserver_2cpus);
     int app = task_id(tl, "app"), srv = task_id(tl, "forkserver");
     int64_t woken = -1, ran = -1, srv_done = -1;
     for (size_t i = 0; i < tl->nev; i++) {
