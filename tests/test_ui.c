@@ -1210,12 +1210,7 @@ static void test_herd_woken_for_nothing(void **st)
     struct tl *tl = run_file("scenarios/herd.scn");
     struct viewer v;
     assert_int_equal(viewer_open(&v, tl), 0);
-    long k;
-    for (k = 0; k < v.ncaps; k++)
-        if (strstr(tl->strs[tl->ev[v.caps[k]].a], "This worker won"))
-            break;
-    assert_true(k < v.ncaps);
-    viewer_goto_step(&v, k);
+    goto_caption(&v, tl, "This worker won");
     char *txt = render_viewer(&v, 132, 43, 0);
     assert_non_null(strstr(txt, "herd.1      ▒ ready: woken for nothing"));
     assert_non_null(strstr(txt, "herd.2      ▒ ready: woken for nothing"));
@@ -1236,12 +1231,7 @@ static void test_long_tables(void **st)
     struct tl *tl = run_file("scenarios/select.scn");
     struct viewer v;
     assert_int_equal(viewer_open(&v, tl), 0);
-    long k;
-    for (k = 0; k < v.ncaps; k++)
-        if (strstr(tl->strs[tl->ev[v.caps[k]].a], "bigset opened 550 pipes"))
-            break;
-    assert_true(k < v.ncaps);
-    viewer_goto_step(&v, k);
+    goto_caption(&v, tl, "bigset opened 550 pipes");
     assert_string_equal(tl->tasks[v.sel_task].name, "bigset");
     char *txt = render_viewer(&v, 80, 24, 0);
     assert_true(in_panel(txt, "fd table of bigset", "1101 pipe"));
@@ -1266,11 +1256,7 @@ static void test_long_tables(void **st)
     assert_non_null(strstr(v.msg, "not open"));
     /* the step of FD_SET's abort ends with bigset dead, status 134, as
        its caption says: past the close of each of its 1,103 fds */
-    for (k = 0; k < v.ncaps; k++)
-        if (strstr(tl->strs[tl->ev[v.caps[k]].a], "bit out of range"))
-            break;
-    assert_true(k < v.ncaps);
-    viewer_goto_step(&v, k);
+    goto_caption(&v, tl, "bit out of range");
     txt = render_viewer(&v, 80, 24, 0);
     assert_true(in_panel(txt, "Tasks", "killed by SIGABRT"));
     free(txt);
@@ -1282,11 +1268,7 @@ static void test_long_tables(void **st)
 
     tl = run_file("scenarios/epoll-et.scn");
     assert_int_equal(viewer_open(&v, tl), 0);
-    for (k = 0; k < v.ncaps; k++)
-        if (strstr(tl->strs[tl->ev[v.caps[k]].a], "careful read until EAGAIN"))
-            break;
-    assert_true(k < v.ncaps);
-    viewer_goto_step(&v, k);
+    goto_caption(&v, tl, "careful read until EAGAIN");
     txt = render_viewer(&v, 80, 24, 0);
     assert_non_null(strstr(txt, "fd table of careful"));
     check_golden("ui_epoll-et_80x24_careful", txt);
