@@ -13,7 +13,7 @@
  * time only moves forward, items scheduled now + D are made in (time,
  * sequence) order, so a lane is a FIFO too, and only its head waits in the
  * heap.  The heap is a 4-ary min-heap of 16-byte keys (time, sequence,
- * slot), whose four children share one cache line, while the items
+ * slot, task), whose four children share one cache line, while the items
  * themselves wait in a pool of slots.  With 10,000 sleeping clients the
  * heap holds a few dozen lane heads instead of 10,000 items (a binary heap
  * of whole items spent most of its time on cache misses).  ag_pop takes
