@@ -606,6 +606,77 @@ static void test_select_unfortified(void **state)
     prog_free(p);
 }
 
+/* A real run's poll of 1,100 fds (more than the 1024 the tracer once
+ * read), its select of fds past 1023 (fortify 0) and an epoll_wait of
+ * 1,100 events with room for 2,000: each shows the whole call, as the
+ * simulation does (the fd that came back ready is the last pollfd; the
+ * events beyond the 32 shown are cut with "...", as strace cuts them) */
+static void test_wide_lists(void **state)
+{
+    (void)state;
+    need_sandbox();
+    const char *text =
+        "machine {\n    fortify 0\n}\n"
+        "process wide {\n"
+        "    setrlimit RLIMIT_NOFILE 4096\n"
+        "    repeat 1100 {\n        r, w = pipe\n        watch r\n    }\n"
+        "    n = write w 1\n"
+        "    n = poll\n"
+        "    n = select\n"
+        "}\n"
+        "process many {\n"
+        "    setrlimit RLIMIT_NOFILE 4096\n"
+        "    ep = epoll_create\n"
+        "    repeat 1100 {\n        r, w = pipe\n        epoll_ctl ep add r\n"
+        "        n = write w 1\n    }\n"
+        "    n = epoll_wait ep 2000\n"
+        "}\n";
+    char err[1024];
+    struct prog *p = scn_parse("wide.scn", text, strlen(text), err, sizeof err);
+    if (!p)
+        fail_msg("%s", err);
+    struct sim_opts so = {0};
+    struct tl *sim = sim_run(p, &so, err, sizeof err);
+    if (!sim)
+        fail_msg("%s", err);
+    int before = own_procs();
+    struct tl *real = real_run_timeline(p, sim, 1, err, sizeof err);
+    if (!real)
+        fail_msg("%s", err);
+    assert_int_equal(own_procs(), before);
+    const char *want[] = {
+        "poll([{fd=3, events=POLLIN}, {fd=5, events=POLLIN}, ",
+        "{fd=65, events=POLLIN}, ...], 1100, -1)",
+        "= 1 ([{fd=2201, revents=POLLIN}])",
+        "pselect6(2202, [3 5 7 ", " 127 129 ...], NULL, NULL, NULL, NULL)",
+        "= 1 (in [2201])",
+        "{events=EPOLLIN, data={u32=4, u64=4}}, ",
+        "{events=EPOLLIN, data={u32=66, u64=66}}, ...], 2000, -1) = 1100",
+    };
+    for (int k = 0; k < 2; k++) { /* the simulation says so too */
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        assert_non_null(f);
+        tl_dump(k ? real : sim, f);
+        fclose(f);
+        for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+            if (!strstr(buf, want[i]))
+                fail_msg("the %s timeline lacks \"%s\"", k ? "real" : "simulated",
+                         want[i]);
+        free(buf);
+    }
+    struct real_cmp c;
+    assert_int_equal(real_compare(sim, real, &c), 0);
+    if (!real_compare_agree(&c))
+        real_compare_dump(&c, stderr);
+    assert_true(real_compare_agree(&c));
+    real_compare_free(&c);
+    tl_free(real);
+    tl_free(sim);
+    prog_free(p);
+}
+
 /* The order in which a timeline's tasks start running, as names */
 static void run_order(const struct tl *tl, char *buf, size_t len)
 {
@@ -698,6 +769,7 @@ int main(void)
         cmocka_unit_test(test_shipped_scenarios),
         cmocka_unit_test(test_other_ops),
         cmocka_unit_test(test_select_unfortified),
+        cmocka_unit_test(test_wide_lists),
         cmocka_unit_test(test_compare_ready),
         cmocka_unit_test(test_compare_batching),
         cmocka_unit_test(test_compare_turns),

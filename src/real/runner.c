@@ -2394,15 +2394,33 @@ static int op_epoll_ctl(struct ctx *c, const struct prog_ins *in)
 static int op_epoll_wait(struct ctx *c, const struct prog_ins *in)
 {
     int64_t max = opt_arg(c, in, 1, EP_MAX), tmo = scaled(opt_arg(c, in, 2, -1));
-    struct epoll_event ev[1024];
+    /* the array is as long as the scenario's MAXEVENTS, so the call the
+     * kernel sees is the scenario's: <= 0, or past EP_MAX_EVENTS, fails
+     * with EINVAL before anything is written; past 1 << 20 events (more
+     * than any process's fds) it is 1 << 20 */
+    enum { ON_STACK = 1024, EVS_MAX = 1 << 20 };
+    struct epoll_event stack[ON_STACK], *ev = stack;
+    int32_t *ready = NULL;
+    int64_t n = max;
+    if (max > 0 && max <= (int64_t)(INT32_MAX / sizeof *ev)) {
+        n = max < EVS_MAX ? max : EVS_MAX;
+        if (n > ON_STACK && !(ev = malloc((size_t)n * sizeof *ev)))
+            ev = stack, n = ON_STACK;
+    } else if (max > INT32_MAX) {
+        n = INT32_MAX;
+    }
     busy_for(tmo);
-    long r = epoll_wait((int)arg(c, in, 0), ev,
-                        (int)(max > 1024 ? 1024 : max), /* <= 0: EINVAL */
+    long r = epoll_wait((int)arg(c, in, 0), ev, (int)n,
                         tmo < 0 ? -1 : (int)((tmo + 999999) / 1000000));
-    int32_t ready[1024];
-    for (long i = 0; i < r; i++)
-        ready[i] = ev[i].data.fd;
-    set_ready(c, ready, r > 0 ? (int)r : 0);
+    int e = errno;
+    if (r > 0 && (ready = malloc((size_t)r * sizeof *ready)))
+        for (long i = 0; i < r; i++)
+            ready[i] = ev[i].data.fd;
+    set_ready(c, ready, ready ? (int)r : 0);
+    free(ready);
+    if (ev != stack)
+        free(ev);
+    errno = e;
     set(c, in->dst, res(epoll_wait, r));
     return next(c);
 }
