@@ -130,6 +130,9 @@ struct viewer {
     int npeers;
     int model_queues;   /* queues besides run and accept queues */
     int named_queues;   /* captions name a queue ('GIL holder (worker)') */
+    int crowd;          /* the peers are a crowd: three or more alike, with
+                           the same script, none named or saying a caption
+                           (viewer.c, find_crowd) */
     int *qorder;        /* queues in display order: the model's first */
     int64_t t_end;      /* time of the last event */
     /* for a layout that keeps its place from step to step: the distinct
