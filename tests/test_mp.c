@@ -199,6 +199,35 @@ static void test_pool_apply_against_async(void **state)
     tl_free(as);
 }
 
+/* close() and join(), as pool.py does them: the state word, then None on
+ * the change notifier; the worker handler empties the notifier as
+ * _wait_for_updates does (a poll with timeout 0 before each get, until it
+ * finds nothing: two Nones here, the emptied cache's and close's), then
+ * ends, the task handler sends a None to the result handler and to each
+ * worker, and the result handler checks its pipe once more */
+static void test_pool_close(void **state)
+{
+    (void)state;
+    for (int async = 0; async < 2; async++) {
+        struct tl *tl = run_file(async ? "scenarios/pool-apply-async.scn"
+                                       : "scenarios/pool-apply.scn");
+        int64_t v[64];
+        assert_int_equal(stores(tl, "closing (main)", v, 64), 2);
+        assert_int_equal(v[1], 1);
+        int wh = task_id(tl, "main/workers"), rh = task_id(tl, "main/results");
+        int n = sys_rets(tl, wh, SYS_POLL, v, 64);
+        assert_true(n >= 4 && n < 64);
+        assert_int_equal(v[n - 4], 1); /* woken */
+        assert_int_equal(v[n - 3], 1); /* a None */
+        assert_int_equal(v[n - 2], 1); /* another */
+        assert_int_equal(v[n - 1], 0); /* empty */
+        assert_int_equal(sys_rets(tl, rh, SYS_POLL, v, 64), 1);
+        assert_int_equal(v[0], 0);
+        assert_int_equal(tl->tasks[wh].proc, tl->tasks[rh].proc);
+        tl_free(tl);
+    }
+}
+
 /* The script line of the first line of file that contains text */
 static int line_of(const char *file, const char *text)
 {
@@ -453,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_pool_template_settings),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_pool_apply_against_async),
+        cmocka_unit_test(test_pool_close),
         cmocka_unit_test(test_pool_callbacks_in_parent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

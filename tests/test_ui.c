@@ -1154,6 +1154,43 @@ static void test_steps_show_effects(void **st)
 }
 
 /*
+ * A constructor of several calls is one statement: ipc-queue.scn's first
+ * step (Queue()) shows its three SemLocks made, not the first alone.  The
+ * Queues panel keeps the step's process's words: at pool-apply.scn's
+ * worker handler step (80x24) the forked workers' copies of the parent's
+ * shared words give way.  And pool.close()'s put shows the change
+ * notifier's pipe holding two Nones, 16 bytes.
+ */
+static void test_step_of_a_constructor(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/ipc-queue.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    assert_int_equal(viewer_goto_step(&v, 0), 0);
+    char *txt = render_viewer(&v, 80, 24, 0);
+    assert_true(in_panel(txt, "Queues", "_wlock               [1]"));
+    assert_true(in_panel(txt, "Queues", "_sem                 [2147483647]"));
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+    tl = run_file("scenarios/pool-apply.scn");
+    assert_int_equal(viewer_open(&v, tl), 0);
+    goto_caption(&v, tl, "The worker handler thread");
+    txt = render_viewer(&v, 80, 24, 0);
+    assert_true(in_panel(txt, "Queues", "value"));
+    assert_false(in_panel(txt, "Queues", "(worker)"));
+    assert_false(in_panel(txt, "Queues", "(worker2)"));
+    free(txt);
+    goto_caption(&v, tl, "close() then puts None");
+    txt = render_viewer(&v, 132, 43, 0);
+    assert_true(in_panel(txt, "fd table of main", "16 B/64 KiB"));
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/*
  * A caption before a statement that makes a task with a block narrates
  * that statement: ipc-pipe.scn's "Process.start() with the fork method" shows the worker
  * made, with both ends of the socketpair; spawn-main.scn's start with the
@@ -1944,6 +1981,7 @@ int main(void)
         cmocka_unit_test(test_phases_far_input),
         cmocka_unit_test(test_steps_show_effects),
         cmocka_unit_test(test_step_of_a_fork),
+        cmocka_unit_test(test_step_of_a_constructor),
         cmocka_unit_test(test_step_shows_changed_word),
         cmocka_unit_test(test_zombie_reaped_status),
         cmocka_unit_test(test_close_step_runs_to_eof),

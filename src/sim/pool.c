@@ -185,6 +185,10 @@ char *pool_expand(const char *name, const struct pool_cfg *c)
             "                conn_send outw \"result\" v 23\n"
             "                release outwl\n"
             "            }\n"
+            "            say \"A worker read None: it leaves its loop, and its "
+            "process exits (exit_group): its fds close, and it is a zombie "
+            "until the parent's wait4.\"\n"
+            "            exit 0\n"
             "        }\n"
             "    }\n");
     add(&b, "    wh = thread workers {\n"
@@ -193,10 +197,21 @@ char *pool_expand(const char *name, const struct pool_cfg *c)
             "notifier.\"\n"
             "        loop {\n"
             "            n = poll cnr\n"
-            "            acquire cnrl\n"
-            "            k, v = conn_recv cnr\n"
-            "            release cnrl\n"
+            "            loop {\n"
+            "                n = poll cnr 0ms\n"
+            "                if n == 0 {\n"
+            "                    break\n"
+            "                }\n"
+            "                acquire cnrl\n"
+            "                k, v = conn_recv cnr\n"
+            "                release cnrl\n"
+            "            }\n"
             "            if closing == 1 {\n"
+            "                say \"The worker handler has emptied the change "
+            "notifier (get() until a poll() with timeout 0 finds nothing) and "
+            "finds the pool's state CLOSE, no result pending: it leaves its "
+            "loop and puts None on the pool's task list, waking the task "
+            "handler.\"\n"
             "                sem_post taskq\n"
             "                break\n"
             "            }\n"
@@ -208,8 +223,12 @@ char *pool_expand(const char *name, const struct pool_cfg *c)
             "        job = set 0\n"
             "        loop {\n"
             "            sem_wait taskq\n"
-            "            if closing == 1 {\n"
-            "                conn_send outw \"None\" 0 4\n");
+            "            if closing == 1 {\n");
+    add(&b, "                say \"The task handler took None, the end of the "
+        "list: it puts None on the result queue for the result handler, then "
+        "%s.\"\n", w == 1 ? "a None for the worker on the task queue"
+                           : "a None for each worker on the task queue");
+    add(&b, "                conn_send outw \"None\" 0 4\n");
     for (int64_t i = 0; i < w; i++)
         add(&b, "                conn_send inw \"None\" 0 4\n");
     add(&b, "                break\n"
@@ -248,6 +267,10 @@ char *pool_expand(const char *name, const struct pool_cfg *c)
             "                release cnwl\n"
             "            }\n"
             "        }\n"
+            "        say \"The result handler read None: it leaves its loop, "
+            "makes sure the result queue's pipe is empty (poll() with timeout "
+            "0) and ends.\"\n"
+            "        n = poll outr 0ms\n"
             "    }\n");
     add(&b, "    repeat %lld {\n", (long long)t);
     if (c->async)
@@ -275,13 +298,21 @@ char *pool_expand(const char *name, const struct pool_cfg *c)
             add(&b, "    sem_wait done\n");
     }
     took(&b, c);
-    add(&b, "    say \"pool.close(), pool.join(): the change notifier wakes the "
-        "worker handler, which ends the task handler, which sends each worker "
-        "None.\"\n"
+    add(&b, "    say \"pool.close(): the pool's state becomes CLOSE, and so "
+        "does the worker handler thread's _state ('closing (%s)' is 1): stores "
+        "to memory, no syscall.\"\n", name);
+    add(&b,
         "    closing = set 1\n"
         "    acquire cnwl\n"
+        "    say \"close() then puts None on the change notifier, under its "
+        "writer lock: one write of 8 bytes, the length and the pickle. The "
+        "worker handler is awake already: the result handler put a None there "
+        "too, when the last result emptied the pool's cache.\"\n"
         "    conn_send cnw \"None\" 0 4\n"
         "    release cnwl\n"
+        "    say \"pool.join() waits for the worker handler thread to end "
+        "(Thread.join: a futex wait on its lock), then for the task handler, the result handler and "
+        "each worker.\"\n"
         "    join wh\n"
         "    join th\n"
         "    join rh\n");

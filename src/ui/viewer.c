@@ -179,6 +179,31 @@ static int line_makes_task(const struct tl *tl, int t, int line)
     return n > 0 && x[n - 1] == '{' ? makes_task(x) : 0;
 }
 
+/* Does line of task t's script make a multiprocessing object whose
+   constructor is several calls (a SemLock's sem_open: openat, write, mmap,
+   link, unlink, close; a Queue's pipe and three of them)?  Like a start,
+   they are one statement, whatever their number and instants */
+static int line_constructs(const struct tl *tl, int t, int line)
+{
+    static const char *const ops[] = {"mp_queue", "mp_lock"};
+    int sc = tl->tasks[t].script;
+    if (sc < 0 || sc >= tl->nscripts || line <= 0 ||
+        line > tl->scripts[sc].nlines)
+        return 0;
+    const char *x = strchr(tl->scripts[sc].lines[line - 1], '=');
+    if (!x || x[1] == '=')
+        return 0;
+    for (x++; *x == ' ' || *x == '\t'; x++)
+        ;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        size_t k = strlen(ops[i]);
+        if (!strncmp(x, ops[i], k) &&
+            (x[k] == ' ' || x[k] == '\t' || x[k] == 0 || x[k] == '\r'))
+            return 1;
+    }
+    return 0;
+}
+
 /* The line of the statement after the caption's line in task t's script:
    blank lines, comments and loop heads ("loop {", "repeat N {") are looked
    through, and a statement that makes a task with a block (makes_task) is
@@ -273,8 +298,10 @@ static long step_stop(const struct viewer *v, long c, long limit)
     if (f->t != ce->t || f->line != line || f->type == EV_CAPTION)
         return c + 1;
     /* that statement's events, up to its outcome; a start's calls are
-       one statement, whatever their number and instants */
-    int several = line_makes_task(tl, t, line) == 2;
+       one statement, whatever their number and instants, and so are a
+       SemLock's or a Queue's */
+    int several = line_makes_task(tl, t, line) == 2 ||
+                  line_constructs(tl, t, line);
     long last = i;
     int in_sys = 0, nseen = 0;
     unsigned seen[16]; /* (type, sub) of its events: one again means a loop
