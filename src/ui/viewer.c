@@ -798,7 +798,8 @@ static void changes(struct viewer *v, long from, long to)
     }
     uint32_t g = v->chg_gen;
     v->nchg_items = 0;
-    if (from < to - UI_CHG_SCAN)
+    v->chg_cut = from < to - UI_CHG_SCAN;
+    if (v->chg_cut)
         from = to - UI_CHG_SCAN;
     if (from < 0)
         from = 0;

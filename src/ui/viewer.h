@@ -98,6 +98,7 @@ struct viewer {
      * at most UI_CHG_SCAN events, so a frame never scans.
      */
     long chg_from;
+    int chg_cut;        /* the move was longer: only its last events count */
     uint32_t chg_gen;
     uint32_t *chg_task, *chg_obj, *chg_queue;
     int nchg_items;
