@@ -639,7 +639,8 @@ int viewer_open(struct viewer *v, const struct tl *tl)
     v->tl = tl;
     v->sel_task = tl->ntasks > 0 ? 0 : -1;
     v->sel_fd = -1;
-    v->sel_queue = tl->nqueues > 0 ? 0 : -1;
+    v->sel_queue = -1; /* none until the user moves to the Queues panel:
+                          a selection keeps its queue on screen */
     v->focus = V_TASKS;
     v->speed = 1;
     int rc = -ENOMEM;
@@ -743,8 +744,6 @@ int viewer_open(struct viewer *v, const struct tl *tl)
                 v->qorder[k++] = q;
             v->model_queues += !pass && group == 0;
         }
-    if (tl->nqueues > 0)
-        v->sel_queue = v->qorder[0];
     v->named_queues = captions_name_queue(v);
     if (build_order(v))
         goto err;
