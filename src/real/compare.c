@@ -51,6 +51,11 @@ struct item {
 struct seq {
     struct item *v;
     int n, cap;
+    uint64_t *rd;   /* every entry its waits returned ready (a hash of the
+                       fd and what for), sorted, each once */
+    int nrd, rdcap;
+    int rd_cut;     /* a wait returned more than it shows ("..."): the
+                       entries are not all known */
 };
 
 static int cls_of(int sys, int64_t ret, int finished)
@@ -121,6 +126,84 @@ static uint64_t ready_hash(const char *str)
     return h ? h : 1;
 }
 
+static int push_rd(struct seq *s, uint64_t h)
+{
+    if (s->nrd == s->rdcap) {
+        int ncap = s->rdcap ? s->rdcap * 2 : 64;
+        uint64_t *p = realloc(s->rd, (size_t)ncap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        s->rd = p;
+        s->rdcap = ncap;
+    }
+    s->rd[s->nrd++] = h;
+    return 0;
+}
+
+/* Each entry of what a wait wrote back, into s->rd: a "{...}" of poll or
+ * epoll_wait, or one fd of select's sets, with its set ("in [5 6], out
+ * [4]": in 5, in 6, out 4) */
+static int ready_entries(struct seq *s, const char *str)
+{
+    if (strstr(str, "..."))
+        s->rd_cut = 1;
+    int depth = 0, rc = 0;
+    const char *start = NULL;
+    for (const char *p = str; *p && !rc; p++) {
+        if (*p == '{' && depth++ == 0)
+            start = p;
+        else if (*p == '}' && depth > 0 && --depth == 0)
+            rc = push_rd(s, fnv(start, (size_t)(p - start + 1)));
+    }
+    if (start || rc)
+        return rc;
+    uint64_t set = 0; /* select's: the set's name, then its fds */
+    for (const char *p = str; *p && !rc;) {
+        if (*p >= 'a' && *p <= 'z') {
+            size_t k = strcspn(p, " [");
+            set = fnv(p, k);
+            p += k;
+        } else if (*p >= '0' && *p <= '9') {
+            char *e;
+            long fd = strtol(p, &e, 10);
+            rc = push_rd(s, (set ^ (uint64_t)fd) * 1099511628211ull);
+            p = e;
+        } else {
+            p++;
+        }
+    }
+    return rc;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* s->rd sorted, each entry once: which fds came back ready, and for
+ * what, not in which wait nor how often */
+static void ready_set(struct seq *s)
+{
+    if (s->nrd > 1)
+        qsort(s->rd, (size_t)s->nrd, sizeof *s->rd, cmp_u64);
+    int k = 0;
+    for (int i = 0; i < s->nrd; i++)
+        if (!k || s->rd[k - 1] != s->rd[i])
+            s->rd[k++] = s->rd[i];
+    s->nrd = k;
+}
+
+/* 1 if the two runs' waits of a task returned the same entries, however
+ * batched (or if that is not known: a wait shows only its first 32) */
+static int same_ready(const struct seq *a, const struct seq *b)
+{
+    if (a->rd_cut || b->rd_cut)
+        return 1;
+    return a->nrd == b->nrd &&
+           (!a->nrd || !memcmp(a->rd, b->rd, (size_t)a->nrd * sizeof *a->rd));
+}
+
 static int push(struct seq *s, const struct item *it)
 {
     if (s->n == s->cap) {
@@ -177,17 +260,32 @@ static int collect(const struct tl *tl, int task, struct seq *s)
                                 ? ret_str(tl, e) : NULL;
             if (r)
                 s->v[open].ready = ready_hash(r);
+            if (r && is_wait(e->sub) && ready_entries(s, r))
+                return -ENOMEM;
             open = -1;
         }
     }
+    ready_set(s);
     return 0;
 }
 
+/* The same call with the same result, to the value: a turn of a loop
+ * that did the same as the turn before (accept() = 6 and accept() = 7 are
+ * two connections, not one turn twice) */
+static int same_turn(const struct item *a, const struct item *b)
+{
+    return same(a, b) && (a->cls != RC_OK || a->ret == b->ret);
+}
+
 /* A polling loop's idle turns count once: drop a window of 1 to 4 calls
- * that repeats the window just before it, when it holds an EAGAIN or
- * another error (a loop that spins on a call that fails: EMFILE); and a
- * read that found end of file right after one that did (a loop that reads
- * a closed socket again until the other one is closed too) */
+ * that repeats the window just before it, call for call and result for
+ * result, when it holds an EAGAIN or another error (a loop that spins on
+ * a call that fails: EMFILE); and a read that found end of file right
+ * after one that did (a loop that reads a closed socket again until the
+ * other one is closed too).  A window whose calls made something (an
+ * accept of another connection) is not an idle turn: dropping it would
+ * hide a call from one side only, where the other side's turns differ in
+ * where their EAGAINs fall. */
 static void collapse(struct seq *s)
 {
     for (int changed = 1; changed;) {
@@ -196,7 +294,7 @@ static void collapse(struct seq *s)
             for (int i = 0; i + 2 * k <= s->n; i++) {
                 int eq = 1, again = 0;
                 for (int j = 0; j < k && eq; j++) {
-                    eq = same(&s->v[i + j], &s->v[i + k + j]);
+                    eq = same_turn(&s->v[i + j], &s->v[i + k + j]);
                     again |= s->v[i + j].cls == RC_EAGAIN ||
                              s->v[i + j].cls == RC_ERR ||
                              (k == 1 && s->v[i + j].cls == RC_EOF);
@@ -213,12 +311,14 @@ static void collapse(struct seq *s)
 }
 
 /* A one-sided call that is an allowed difference: a wait that returned
- * ready fds (batching), pthread_join's futex (glibc makes none when the
- * thread has already exited); not the futex calls of a contended lock */
-static int allowed(const struct tl *tl, const struct item *it)
+ * ready fds (batching), when the task's waits returned the same entries
+ * on both sides (batch_ok); pthread_join's futex (glibc makes none when
+ * the thread has already exited); not the futex calls of a contended
+ * lock */
+static int allowed(const struct tl *tl, const struct item *it, int batch_ok)
 {
     if (is_wait(it->sys) && it->cls == RC_OK && it->ret > 0)
-        return REAL_WHY_BATCH;
+        return batch_ok ? REAL_WHY_BATCH : REAL_WHY_NONE;
     return it->sys == SYS_FUTEX && it->cls == RC_OK &&
                    (tl->ev[it->ev].a & (TL_FUTEX_WAIT | TL_FUTEX_WAKE)) == 0
                ? REAL_WHY_JOIN
@@ -284,6 +384,23 @@ static const char *wait_status(const struct tl *tl, long ev)
     return NULL;
 }
 
+/* What the wait entered at ev returned ready, as collect() hashes it; 0
+ * if it is not known (or the call is not a wait) */
+static uint64_t ready_of(const struct tl *tl, long ev)
+{
+    const struct tl_ev *e = &tl->ev[ev];
+    if (!is_wait(e->sub))
+        return 0;
+    for (size_t i = (size_t)ev + 1; i < tl->nev; i++)
+        if (tl->ev[i].task == e->task && (tl->ev[i].type == EV_SYSCALL ||
+                                          tl->ev[i].type == EV_SYS_ENTER)) {
+            const char *r = tl->ev[i].type == EV_SYSCALL && tl->ev[i].a > 0
+                                ? ret_str(tl, &tl->ev[i]) : NULL;
+            return r ? ready_hash(r) : 0;
+        }
+    return 0;
+}
+
 /* A read or recv that returned data */
 static int data_read(const struct tl *tl, long ev)
 {
@@ -299,6 +416,7 @@ static int align(struct real_cmp *c, int ts, int tr, const struct seq *a,
 {
     size_t first = c->n;
     int n = a->n, m = b->n, max = n + m;
+    int batch_ok = same_ready(a, b);
     if (max > 2 * MAX_D)
         max = 2 * MAX_D;
     int off = max + 1, w = 2 * max + 3;
@@ -375,11 +493,11 @@ static int align(struct real_cmp *c, int ts, int tr, const struct seq *a,
             r.real_ev = b->v[moves[i].y].ev;
         } else if (moves[i].kind == 1) {
             r.sim_ev = a->v[moves[i].x].ev;
-            r.why = allowed(c->sim, &a->v[moves[i].x]);
+            r.why = allowed(c->sim, &a->v[moves[i].x], batch_ok);
             r.mark = r.why ? REAL_CMP_ALLOWED : REAL_CMP_DIFF;
         } else {
             r.real_ev = b->v[moves[i].y].ev;
-            r.why = allowed(c->real, &b->v[moves[i].y]);
+            r.why = allowed(c->real, &b->v[moves[i].y], batch_ok);
             r.mark = r.why ? REAL_CMP_ALLOWED : REAL_CMP_DIFF;
         }
         rc = add_row(c, &r);
@@ -401,11 +519,14 @@ static int align(struct real_cmp *c, int ts, int tr, const struct seq *a,
             int64_t rret = ret_of(c->real, q->real_ev);
             const char *sst = wait_status(c->sim, p->sim_ev),
                        *rst = wait_status(c->real, q->real_ev);
+            uint64_t srd = ready_of(c->sim, p->sim_ev),
+                     rrd = ready_of(c->real, q->real_ev);
             if (re->sub != se->sub ||
                 cls_of(se->sub, sret, sret != NO_RET) !=
                     cls_of(re->sub, rret, rret != NO_RET) ||
-                (sst && rst && strcmp(sst, rst)))
-                continue; /* not the same call: another status */
+                (sst && rst && strcmp(sst, rst)) || (srd && rrd && srd != rrd))
+                continue; /* not the same call: another status, other
+                             ready fds */
             p->mark = q->mark = REAL_CMP_MOVED;
             p->why = q->why = REAL_WHY_ORDER;
             c->ndiff -= 2;
@@ -523,6 +644,8 @@ int real_compare(const struct tl *sim, const struct tl *real, struct real_cmp *c
         }
         free(a.v);
         free(b.v);
+        free(a.rd);
+        free(b.rd);
     }
     for (int r = 0; r < real->ntasks && !rc; r++) {
         if (find_task(sim, real->tasks[r].name) >= 0)
@@ -536,6 +659,7 @@ int real_compare(const struct tl *sim, const struct tl *real, struct real_cmp *c
             rc = align(c, -1, r, &a, &b);
         }
         free(b.v);
+        free(b.rd);
     }
     return rc;
 }

@@ -79,6 +79,9 @@ struct shared {
                            futex word until then (0: not yet) */
     atomic_int go;
     _Atomic int64_t active; /* when a task last ran an operation */
+    _Atomic int64_t busy_until; /* when the latest sleep or compute that a
+                                   task has begun ends: until then the run
+                                   is not idle, whatever the others do */
     atomic_uint said[PROG_MAX_CODE / 32 + 1];
     atomic_flag names_lock;
     int nnames;
@@ -1395,9 +1398,26 @@ static int op_fcntl(struct ctx *c, const struct prog_ins *in)
     return next(c);
 }
 
+/* A task will be busy (sleeping, computing, or in a wait with a timeout)
+ * for d ns from now: the run does not end as idle before then (root_main);
+ * d < 0 (a wait for ever) is not busy */
+static void busy_for(int64_t d)
+{
+    if (d <= 0)
+        return;
+    int64_t until = mono_ns() + d,
+            cur = atomic_load_explicit(&SH->busy_until, memory_order_relaxed);
+    while (cur < until &&
+           !atomic_compare_exchange_weak_explicit(&SH->busy_until, &cur, until,
+                                                  memory_order_relaxed,
+                                                  memory_order_relaxed))
+        ;
+}
+
 static int op_compute(struct ctx *c, const struct prog_ins *in)
 {
     int64_t d = scaled(arg(c, in, 0));
+    busy_for(d);
     /* a busy loop for that long on the wall clock, less the time a signal
      * handler that interrupted it took (the handler's own work).  Not the
      * thread's CPU clock: on a machine other work shares, a CPU-time loop
@@ -1414,6 +1434,7 @@ static int op_compute(struct ctx *c, const struct prog_ins *in)
 static int op_sleep(struct ctx *c, const struct prog_ins *in)
 {
     int64_t d = scaled(arg(c, in, 0));
+    busy_for(d);
     if (patched(c) && d >= 0) /* gevent.sleep: a timer in the hub */
         return rhub_sleep(c, d);
     struct timespec ts = {d / 1000000000, d % 1000000000};
@@ -2291,6 +2312,7 @@ static int op_select(struct ctx *c, const struct prog_ins *in)
         tv.tv_sec = tmo / 1000000000;
         tv.tv_usec = (tmo % 1000000000 + 999) / 1000;
     }
+    busy_for(tmo);
     long r = select(max + 1, (fd_set *)(void *)bits, NULL, NULL,
                     tmo >= 0 ? &tv : NULL);
     int e = errno;
@@ -2324,6 +2346,7 @@ static int op_poll(struct ctx *c, const struct prog_ins *in)
         for (int i = 0; i < n; i++)
             p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
         int64_t tmo = in->nargs >= 1 ? scaled(opt_arg(c, in, 0, -1)) : -1;
+        busy_for(tmo);
         r = poll(p, (nfds_t)(n > 0 ? n : 0), tmo < 0 ? -1 : (int)((tmo + 999999) / 1000000));
         for (int i = 0; r > 0 && i < n; i++)
             if (p[i].revents)
@@ -2371,14 +2394,33 @@ static int op_epoll_ctl(struct ctx *c, const struct prog_ins *in)
 static int op_epoll_wait(struct ctx *c, const struct prog_ins *in)
 {
     int64_t max = opt_arg(c, in, 1, EP_MAX), tmo = scaled(opt_arg(c, in, 2, -1));
-    struct epoll_event ev[1024];
-    long r = epoll_wait((int)arg(c, in, 0), ev,
-                        (int)(max > 1024 ? 1024 : max), /* <= 0: EINVAL */
+    /* the array is as long as the scenario's MAXEVENTS, so the call the
+     * kernel sees is the scenario's: <= 0, or past EP_MAX_EVENTS, fails
+     * with EINVAL before anything is written; past 1 << 20 events (more
+     * than any process's fds) it is 1 << 20 */
+    enum { ON_STACK = 1024, EVS_MAX = 1 << 20 };
+    struct epoll_event stack[ON_STACK], *ev = stack;
+    int32_t *ready = NULL;
+    int64_t n = max;
+    if (max > 0 && max <= (int64_t)(INT32_MAX / sizeof *ev)) {
+        n = max < EVS_MAX ? max : EVS_MAX;
+        if (n > ON_STACK && !(ev = malloc((size_t)n * sizeof *ev)))
+            ev = stack, n = ON_STACK;
+    } else if (max > INT32_MAX) {
+        n = INT32_MAX;
+    }
+    busy_for(tmo);
+    long r = epoll_wait((int)arg(c, in, 0), ev, (int)n,
                         tmo < 0 ? -1 : (int)((tmo + 999999) / 1000000));
-    int32_t ready[1024];
-    for (long i = 0; i < r; i++)
-        ready[i] = ev[i].data.fd;
-    set_ready(c, ready, r > 0 ? (int)r : 0);
+    int e = errno;
+    if (r > 0 && (ready = malloc((size_t)r * sizeof *ready)))
+        for (long i = 0; i < r; i++)
+            ready[i] = ev[i].data.fd;
+    set_ready(c, ready, ready ? (int)r : 0);
+    free(ready);
+    if (ev != stack)
+        free(ev);
+    errno = e;
     set(c, in->dst, res(epoll_wait, r));
     return next(c);
 }
@@ -2740,6 +2782,7 @@ static int op_uring_enter(struct ctx *c, const struct prog_ins *in)
     struct io_uring_getevents_arg ga = {.ts = (uint64_t)(uintptr_t)&ts};
     unsigned flags = (wait > 0 ? IORING_ENTER_GETEVENTS : 0) |
                      (tmo >= 0 ? IORING_ENTER_EXT_ARG : 0);
+    busy_for(tmo);
     long n = syscall(SYS_io_uring_enter, fd, sub, (unsigned)(wait > 0 ? wait : 0),
                      flags, tmo >= 0 ? (void *)&ga : NULL,
                      tmo >= 0 ? sizeof ga : 0);
@@ -3258,6 +3301,7 @@ static void task_main(int d, int k)
     T0 = atomic_load(&SH->t0);
     int64_t start = scaled(decl->start + (int64_t)k * decl->every);
     struct timespec at = {(T0 + start) / 1000000000, (T0 + start) % 1000000000};
+    busy_for(T0 + start - mono_ns());
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
         ;
     struct ctx *c = calloc(1, sizeof *c);
@@ -3406,7 +3450,10 @@ static int root_main(void *arg)
     /* the run ends when every task has exited; or, once the peers are
      * done and the simulation's end has passed, when no task has run an
      * operation for a settling time (servers loop for ever, waiting for
-     * the next client); or at the simulation's limit when it stopped
+     * the next client), counted from the end of the last sleep, compute
+     * or timed wait begun (a task that sleeps is not idle: on a loaded
+     * machine its wake-up comes late, and the run must not end before
+     * it); or at the simulation's limit when it stopped
      * there; or at twice its end and a second, for a task that never
      * waits */
     int64_t settle = scaled(5000000), peers_done_at = peers ? -1 : T0;
@@ -3442,7 +3489,8 @@ static int root_main(void *arg)
                 }
         }
         int64_t now = mono_ns();
-        int64_t idle = now - atomic_load(&SH->active);
+        int64_t last = atomic_load(&SH->active), busy = atomic_load(&SH->busy_until);
+        int64_t idle = now - (busy > last ? busy : last);
         if (now >= hard || (peers_done_at >= 0 && now >= end &&
                             now >= peers_done_at + settle && idle >= settle)) {
             kill(0, SIGKILL); /* the run's process group, the root too:

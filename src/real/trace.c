@@ -1023,25 +1023,28 @@ static int call_array(struct build *b, const struct rec *r, int out, int32_t *ob
     int n = out ? c->nout : c->nin;
     int kind = c->sys == SYS_POLL ? (out ? TL_FDEV_REVENTS : TL_FDEV_POLLFD)
                : c->sys == SYS_EPOLL_WAIT && out ? TL_FDEV_EPOLL
-               : c->sys == SYS_SELECT && out ? -1 : -2;
+               : c->sys == SYS_SELECT ? -1 : -2;
     if (kind == -2 || n <= 0 || !b->tr->fdev ||
         (out && (!c->returned || c->ret <= 0)))
         return 0;
     const struct trace_fdev *v = b->tr->fdev + (out ? r->out_off : r->in_off);
     char text[TL_TEXT_MAX];
-    if (kind == -1) { /* pselect6: "in [3 5], out [4]" */
-        int32_t rd[64], wr[64];
+    if (kind == -1) { /* pselect6: "in [3 5], out [4]"; the 64 lowest of
+                         a set, then " ...", as the simulator words them */
+        int32_t rd[65], wr[65];
         int nr = 0, nw = 0;
         for (int i = 0; i < n; i++) {
-            if ((v[i].ev & TRACE_SEL_READ) && nr < 64)
+            if ((v[i].ev & TRACE_SEL_READ) && nr < 65)
                 rd[nr++] = v[i].fd;
-            if ((v[i].ev & TRACE_SEL_WRITE) && nw < 64)
+            if ((v[i].ev & TRACE_SEL_WRITE) && nw < 65)
                 wr[nw++] = v[i].fd;
         }
         char a[512], w[512];
         tl_fdset_text(a, sizeof a, rd, nr, 64);
         tl_fdset_text(w, sizeof w, wr, nw, 64);
-        if (nr && nw)
+        if (!out) /* the sets passed: "[3 5], NULL", as the simulator's */
+            snprintf(text, sizeof text, "%s, %s", nr ? a : "NULL", nw ? w : "NULL");
+        else if (nr && nw)
             snprintf(text, sizeof text, "in %s, out %s", a, w);
         else if (nr || nw)
             snprintf(text, sizeof text, "%s %s", nr ? "in" : "out", nr ? a : w);

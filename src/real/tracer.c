@@ -405,7 +405,15 @@ static int peek_str(pid_t tid, uint64_t addr, char *buf, size_t len)
     return 0;
 }
 
-#define MAX_LIST 1024 /* entries read from one fd_set, pollfd or event array */
+/* fd_sets, pollfd and event arrays are read a chunk of MAX_LIST entries
+ * at a time, whole: a poll of 2,200 fds shows every entry, as strace
+ * reads them (the text then cuts at 32, with "...", as strace prints
+ * them).  LIST_MAX bounds what one call may make the tracer read: more
+ * fds than fs.nr_open's default (1 << 20), which no process can have
+ * open, so no real call is cut; an array that ends in unmapped memory
+ * stops at the last entry read (the kernel fails the call with EFAULT). */
+#define MAX_LIST 1024
+#define LIST_MAX (1 << 20)
 
 /* The bits set in an fd_set of nfds bits: log entries with POLLIN */
 static int read_fdset(struct tracer *tr, pid_t tid, uint64_t addr, int64_t nfds,
@@ -415,18 +423,21 @@ static int read_fdset(struct tracer *tr, pid_t tid, uint64_t addr, int64_t nfds,
     *count = 0;
     if (!addr || nfds <= 0)
         return 0;
-    if (nfds > MAX_LIST)
-        nfds = MAX_LIST;
+    if (nfds > LIST_MAX)
+        nfds = LIST_MAX;
     uint64_t bits[MAX_LIST / 64];
-    size_t len = (size_t)((nfds + 63) / 64) * 8;
-    if (peek(tid, addr, bits, len) != (ssize_t)len)
-        return 0;
-    for (int fd = 0; fd < nfds; fd++)
-        if (bits[fd / 64] >> (fd % 64) & 1) {
-            if (log_fdev(tr->log, fd, POLLIN))
-                return -ENOMEM;
-            (*count)++;
-        }
+    for (int64_t base = 0; base < nfds; base += MAX_LIST) {
+        int64_t k = nfds - base < MAX_LIST ? nfds - base : MAX_LIST;
+        size_t len = (size_t)((k + 63) / 64) * 8;
+        if (peek(tid, addr + (uint64_t)base / 8, bits, len) != (ssize_t)len)
+            return 0;
+        for (int fd = 0; fd < k; fd++)
+            if (bits[fd / 64] >> (fd % 64) & 1) {
+                if (log_fdev(tr->log, (int32_t)(base + fd), POLLIN))
+                    return -ENOMEM;
+                (*count)++;
+            }
+    }
     return 0;
 }
 
@@ -438,18 +449,22 @@ static int read_pollfds(struct tracer *tr, pid_t tid, uint64_t addr, int64_t n,
     *count = 0;
     if (!addr || n <= 0)
         return 0;
-    if (n > MAX_LIST)
-        n = MAX_LIST;
+    if (n > LIST_MAX)
+        n = LIST_MAX;
     struct pollfd p[MAX_LIST];
-    size_t len = (size_t)n * sizeof *p;
-    if (peek(tid, addr, p, len) != (ssize_t)len)
-        return 0;
-    for (int i = 0; i < n; i++) {
-        if (out && !p[i].revents)
-            continue;
-        if (log_fdev(tr->log, p[i].fd, (uint32_t)(out ? p[i].revents : p[i].events)))
-            return -ENOMEM;
-        (*count)++;
+    for (int64_t base = 0; base < n; base += MAX_LIST) {
+        int64_t k = n - base < MAX_LIST ? n - base : MAX_LIST;
+        size_t len = (size_t)k * sizeof *p;
+        if (peek(tid, addr + (uint64_t)base * sizeof *p, p, len) != (ssize_t)len)
+            return 0;
+        for (int i = 0; i < k; i++) {
+            if (out && !p[i].revents)
+                continue;
+            if (log_fdev(tr->log, p[i].fd,
+                         (uint32_t)(out ? p[i].revents : p[i].events)))
+                return -ENOMEM;
+            (*count)++;
+        }
     }
     return 0;
 }
@@ -467,16 +482,19 @@ static int read_epoll_events(struct tracer *tr, pid_t tid, uint64_t addr,
     *count = 0;
     if (!addr || n <= 0)
         return 0;
-    if (n > MAX_LIST)
-        n = MAX_LIST;
+    if (n > LIST_MAX)
+        n = LIST_MAX;
     struct ep_ev e[MAX_LIST];
-    size_t len = (size_t)n * sizeof *e;
-    if (peek(tid, addr, e, len) != (ssize_t)len)
-        return 0;
-    for (int i = 0; i < n; i++) {
-        if (log_fdev(tr->log, (int32_t)(uint32_t)e[i].data, e[i].events))
-            return -ENOMEM;
-        (*count)++;
+    for (int64_t base = 0; base < n; base += MAX_LIST) {
+        int64_t k = n - base < MAX_LIST ? n - base : MAX_LIST;
+        size_t len = (size_t)k * sizeof *e;
+        if (peek(tid, addr + (uint64_t)base * sizeof *e, e, len) != (ssize_t)len)
+            return 0;
+        for (int i = 0; i < k; i++) {
+            if (log_fdev(tr->log, (int32_t)(uint32_t)e[i].data, e[i].events))
+                return -ENOMEM;
+            (*count)++;
+        }
     }
     return 0;
 }
