@@ -1158,8 +1158,9 @@ static void test_steps_show_effects(void **st)
  * step (Queue()) shows its three SemLocks made, not the first alone.  The
  * Queues panel keeps the step's process's words: at pool-apply.scn's
  * worker handler step (80x24) the forked workers' copies of the parent's
- * shared words give way.  And pool.close()'s put shows the change
- * notifier's pipe holding two Nones, 16 bytes.
+ * shared words give way, and at mp-cpu.scn's worker step the quiet GIL
+ * queues of other processes before the worker's own.  And pool.close()'s
+ * put shows the change notifier's pipe holding two Nones, 16 bytes.
  */
 static void test_step_of_a_constructor(void **st)
 {
@@ -1185,6 +1186,17 @@ static void test_step_of_a_constructor(void **st)
     goto_caption(&v, tl, "close() then puts None");
     txt = render_viewer(&v, 132, 43, 0);
     assert_true(in_panel(txt, "fd table of main", "16 B/64 KiB"));
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+    /* mp-cpu.scn: at worker's step its GIL's queues stay, another
+       process's quiet ones give way first */
+    tl = run_file("scenarios/mp-cpu.scn");
+    assert_int_equal(viewer_open(&v, tl), 0);
+    goto_caption(&v, tl, "worker runs its target");
+    txt = render_viewer(&v, 80, 24, 0);
+    assert_true(in_panel(txt, "Queues", "GIL holder (worker)"));
+    assert_true(in_panel(txt, "Queues", "GIL waiters (worker)"));
     free(txt);
     viewer_close(&v);
     tl_free(tl);

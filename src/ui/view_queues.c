@@ -106,19 +106,24 @@ static int queue_proc(const struct tl *tl, int q)
    least (0), then another process's the caption does not name (1), then
    one the caption does not name or another process's (2), then one of the
    step's process the caption names (3); the selected one is always kept */
+static int own_queue(const struct viewer *v, int q)
+{
+    int p = v->sel_task >= 0 && v->sel_task < v->tl->ntasks
+                ? v->tl->tasks[v->sel_task].proc : -1;
+    int qp = queue_proc(v->tl, q);
+    return qp < 0 || p < 0 || qp == p;
+}
+
 static int worth(const struct viewer *v, int q)
 {
     if (optional(v, q))
         return 0;
-    int p = v->sel_task >= 0 && v->sel_task < v->tl->ntasks
-                ? v->tl->tasks[v->sel_task].proc : -1;
-    int qp = queue_proc(v->tl, q);
-    int own = qp < 0 || p < 0 || qp == p;
-    return 1 + own + named(v, q);
+    return 1 + own_queue(v, q) + named(v, q);
 }
 
 /* The queues shown in rows rows, in display order, into out: every one,
-   or, from the last, without the optional ones, then without other
+   or, from the last, without the optional ones (other processes' first),
+   then without other
    processes' that the caption does not name, until they fit; then, while
    a queue of the step's process that the caption names is still below the
    rows, without the others before it (worth 2), from the last */
@@ -127,10 +132,13 @@ static int shown(const struct viewer *v, int rows, int *out)
     int n = v->tl->nqueues, k = 0, left = n;
     for (int i = 0; i < n; i++)
         out[i] = v->qorder[i];
-    for (int level = 0; level < 2 && left > rows; level++)
+    /* the optional ones: another process's first, then the step's own */
+    for (int pass = 0; pass < 3 && left > rows; pass++)
         for (int i = n - 1; i >= 0 && left > rows; i--) {
             int q = out[i];
-            if (q >= 0 && q != v->sel_queue && worth(v, q) == level)
+            int level = pass < 2 ? 0 : 1;
+            if (q >= 0 && q != v->sel_queue && worth(v, q) == level &&
+                (pass != 0 || !own_queue(v, q)))
                 out[i] = -1, left--;
         }
     while (left > rows) {
