@@ -76,6 +76,7 @@ static void test_order(void **state)
         }
         struct ref want = pending[--np];
         struct agenda out;
+        assert_int_equal(ag_next_task(&q), want.id); /* the key's task */
         assert_int_equal(ag_pop(&q, &out), 0);
         assert_int_equal(out.task, want.id);
         assert_int_equal(out.t, want.t);
@@ -124,11 +125,47 @@ static void test_now_behind_heap(void **state)
     ag_free(&q);
 }
 
+/* The next item's task comes from its key: none (-1), or past the key's
+ * field (-1 too, while the item keeps it); an item later than a key holds
+ * is taken last, at AG_T_MAX */
+static void test_key_edges(void **state)
+{
+    (void)state;
+    struct agq q;
+    ag_init(&q);
+    struct agenda it = {.t = INT64_MAX / 2, .task = 5};
+    assert_int_equal(ag_push(&q, &it, 0), 0);
+    it.t = AG_T_MAX - 1, it.task = -1;
+    assert_int_equal(ag_push(&q, &it, 0), 0);
+    it.t = 10, it.task = 1 << AG_TASK_BITS;
+    assert_int_equal(ag_push(&q, &it, 0), 0);
+    it.t = 10, it.task = (1 << AG_TASK_BITS) - 2; /* the largest it holds */
+    assert_int_equal(ag_push(&q, &it, 0), 0);
+    struct agenda out;
+    assert_int_equal(ag_next_task(&q), -1);
+    assert_int_equal(ag_pop(&q, &out), 0);
+    assert_int_equal(out.task, 1 << AG_TASK_BITS);
+    assert_int_equal(out.t, 10);
+    assert_int_equal(ag_next_task(&q), (1 << AG_TASK_BITS) - 2);
+    assert_int_equal(ag_pop(&q, &out), 0);
+    assert_int_equal(ag_next_task(&q), -1);
+    assert_int_equal(ag_pop(&q, &out), 0);
+    assert_int_equal(out.task, -1);
+    assert_true(out.t == AG_T_MAX - 1);
+    assert_int_equal(ag_next_task(&q), 5);
+    assert_int_equal(ag_pop(&q, &out), 0);
+    assert_true(out.t == AG_T_MAX);
+    assert_int_equal(out.task, 5);
+    assert_int_equal(ag_next_task(&q), -1);
+    ag_free(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order),
         cmocka_unit_test(test_now_behind_heap),
+        cmocka_unit_test(test_key_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

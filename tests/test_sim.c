@@ -604,6 +604,36 @@ static int cmp_text(const void *a, const void *b)
  * (sim_fdev_str): each return still names the fd the server reads next,
  * equal texts share one copy, and a task's same array again keeps its
  * string id, as sim_call_str does */
+/* tl_ev_make's words are the event its fields make (the engine writes
+ * every event so), at the edges of each field */
+static void test_event_words(void **state)
+{
+    (void)state;
+    const int64_t ts[] = {0, 1, 123456789, TL_T_MAX};
+    const unsigned lines[] = {0, 1, 4242, TL_LINE_MAX};
+    const int64_t as[] = {0, -1, INT64_MIN, INT64_MAX, 1 << 20};
+    const int32_t objs[] = {-1, 0, 7, INT32_MAX, INT32_MIN};
+    const unsigned tasks[] = {0, 1, 65534, TL_NOTASK};
+    const unsigned subs[] = {0, 1, 1000, TL_SUB_MAX};
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 5; j++)
+            for (int k = 0; k < 5; k++)
+                for (int type = 0; type < EV__COUNT; type += 7) {
+                    struct tl_ev e = {.t = ts[i], .line = lines[i],
+                                      .a = as[j], .b = as[4 - j],
+                                      .obj = objs[k], .task = (uint16_t)tasks[i],
+                                      .type = (uint16_t)type,
+                                      .sub = (uint16_t)subs[k % 4]};
+                    union tl_ev_words u = tl_ev_make(ts[i], lines[i], as[j],
+                                                     as[4 - j], objs[k],
+                                                     tasks[i], (unsigned)type,
+                                                     subs[k % 4]);
+                    assert_memory_equal(&u.e, &e, sizeof e);
+                    assert_true(u.e.t == ts[i] && u.e.line == lines[i]);
+                    assert_true(u.e.task == tasks[i] && u.e.sub == subs[k % 4]);
+                }
+}
+
 static void test_epoll_texts(void **state)
 {
     (void)state;
@@ -722,6 +752,7 @@ int main(void)
         cmocka_unit_test(test_terminal_input),
         cmocka_unit_test(test_seek_equivalence),
         cmocka_unit_test(test_seek_long_queue),
+        cmocka_unit_test(test_event_words),
         cmocka_unit_test(test_epoll_texts),
         cmocka_unit_test(test_memory_held),
     };

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SLOT_MASK (((uint64_t)1 << AG_SLOT_BITS) - 1)
 
 void ag_init(struct agq *q)
 {
@@ -201,8 +200,15 @@ int ag_push(struct agq *q, const struct agenda *it, int64_t now)
     s->a = it->a;
     s->gen = it->gen;
     s->next = l ? (uint32_t)(l - q->lanes) + 1 : 0;
-    uint64_t t = it->t > 0 ? (uint64_t)it->t : 0; /* sim_at never is < 0 */
-    ag_key key = (ag_key)t << 64 | q->seq << AG_SLOT_BITS | slot;
+    uint64_t t = it->t <= 0 ? 0 /* sim_at never is < 0 */
+                 : it->t > AG_T_MAX ? (uint64_t)AG_T_MAX : (uint64_t)it->t;
+    uint64_t task = it->task >= 0 && it->task < ((int32_t)1 << AG_TASK_BITS) - 1
+                        ? (uint64_t)it->task + 1 : 0;
+    /* the key's two words: time and the sequence's top bits; the rest */
+    uint64_t hi = t << AG_T_SHIFT | q->seq >> (AG_SEQ_BITS - AG_T_SHIFT);
+    uint64_t lo = q->seq << (AG_SLOT_BITS + AG_TASK_BITS) |
+                  (uint64_t)slot << AG_TASK_BITS | task;
+    ag_key key = (ag_key)hi << 64 | lo;
     if (due_now)
         rc = fifo_push(q, key);
     else if (l)
@@ -228,7 +234,7 @@ int ag_pop(struct agq *q, struct agenda *out)
         q->fn--;
     } else if (q->n) {
         key = q->heap[0];
-        uint32_t lane = q->slots[(uint32_t)((uint64_t)key & SLOT_MASK)].next;
+        uint32_t lane = q->slots[AG_KEY_SLOT(key)].next;
         struct ag_lane *l = lane ? &q->lanes[lane - 1] : NULL;
         if (l) { /* the lane's next item takes its head's place */
             l->head = (l->head + 1) & (l->cap - 1);
@@ -241,11 +247,10 @@ int ag_pop(struct agq *q, struct agenda *out)
     } else {
         return -1;
     }
-    uint64_t k = (uint64_t)key;
-    uint32_t slot = (uint32_t)(k & SLOT_MASK);
+    uint32_t slot = AG_KEY_SLOT(key);
     struct ag_slot *s = &q->slots[slot];
-    out->t = (int64_t)(key >> 64);
-    out->seq = k >> AG_SLOT_BITS;
+    out->t = (int64_t)((uint64_t)(key >> 64) >> AG_T_SHIFT);
+    out->seq = (uint64_t)(key >> (AG_SLOT_BITS + AG_TASK_BITS)) & AG_MAX_SEQ;
     out->kind = s->kind;
     out->task = s->task;
     out->obj = s->obj;

@@ -13,7 +13,7 @@
  * time only moves forward, items scheduled now + D are made in (time,
  * sequence) order, so a lane is a FIFO too, and only its head waits in the
  * heap.  The heap is a 4-ary min-heap of 16-byte keys (time, sequence,
- * slot), whose four children share one cache line, while the items
+ * slot, task), whose four children share one cache line, while the items
  * themselves wait in a pool of slots.  With 10,000 sleeping clients the
  * heap holds a few dozen lane heads instead of 10,000 items (a binary heap
  * of whole items spent most of its time on cache misses).  ag_pop takes
@@ -41,12 +41,27 @@ struct agenda {
 };
 
 #define AG_SLOT_BITS 24
+#define AG_TASK_BITS 18
+#define AG_SEQ_BITS 40
 #define AG_MAX_PENDING (((uint32_t)1 << AG_SLOT_BITS) - 1)
-#define AG_MAX_SEQ (((uint64_t)1 << (64 - AG_SLOT_BITS)) - 1)
+#define AG_MAX_SEQ (((uint64_t)1 << AG_SEQ_BITS) - 1)
+/* The latest time a key holds (past TL_T_MAX, so past any `limit`): a
+ * later item is kept at this time, where only the end of the run sees it */
+#define AG_T_MAX (((int64_t)1 << 46) - 1)
 
-/* time << 64 | seq << AG_SLOT_BITS | slot: one comparison orders two
- * items (times are never negative) */
+/* time (46 bits) | seq (40) | slot (24) | task + 1 (18, 0 for none or
+ * past the field): one comparison orders two items, by time then
+ * sequence (times are never negative; sequence numbers are unique, so the
+ * slot and task never decide).  The task is in the key so that the engine
+ * can fetch the next item's task without reading its slot first. */
 typedef unsigned __int128 ag_key;
+_Static_assert(46 + AG_SEQ_BITS + AG_SLOT_BITS + AG_TASK_BITS == 128,
+               "an agenda key's fields fill its 128 bits");
+/* where the time starts in the key's high word */
+#define AG_T_SHIFT (AG_SEQ_BITS + AG_SLOT_BITS + AG_TASK_BITS - 64)
+#define AG_KEY_SLOT(k) ((uint32_t)((uint64_t)(k) >> AG_TASK_BITS) & AG_MAX_PENDING)
+#define AG_KEY_TASK(k) \
+    ((int32_t)((uint32_t)(uint64_t)(k) & (((uint32_t)1 << AG_TASK_BITS) - 1)) - 1)
 
 struct ag_slot {
     int32_t kind, task, obj, obj2;
@@ -89,8 +104,9 @@ static inline size_t ag_pending(const struct agq *q)
 {
     return q->pending;
 }
-/* The task of the item ag_pop takes next, or -1 when there is none: the
- * engine prefetches it while it does the item in hand */
+/* The task of the item ag_pop takes next, or -1 when there is none (or
+ * its number is past the key's field); its slot is fetched from memory on
+ * the way: the engine prefetches the task while it does the item in hand */
 static inline int32_t ag_next_task(const struct agq *q)
 {
     ag_key key;
@@ -100,7 +116,8 @@ static inline int32_t ag_next_task(const struct agq *q)
         key = q->heap[0];
     else
         return -1;
-    return q->slots[(uint32_t)key & (((uint32_t)1 << AG_SLOT_BITS) - 1)].task;
+    __builtin_prefetch(&q->slots[AG_KEY_SLOT(key)]);
+    return AG_KEY_TASK(key);
 }
 /* Bytes the agenda holds, from its capacities */
 size_t ag_bytes(const struct agq *q);

@@ -624,6 +624,11 @@ int net_read(struct sim *s, struct task *t, int64_t fd, int64_t want, int recv)
         sim_emit(s, EV_COPY, (int)(t - s->tasks), TC_TO_USER, o, n, ns);
         if (s->objs[o].msgs)
             msg_read(s, (int)(t - s->tasks), o, n);
+        /* a reply often follows: net_write reads the peer's side, which
+           is in no cache by then (its own side came in with this read) */
+        int peer = s->tl->objs[o].peer;
+        if (peer >= 0)
+            __builtin_prefetch(&s->objs[peer]);
         room_made(s, o);
         return sim_sys_return(s, t, n, sat_add(s->p->cost.syscall, ns));
     }

@@ -133,9 +133,9 @@ static int64_t budget_mem(const struct sim *s)
     b += (int64_t)w->queuecap * (int64_t)sizeof *w->queues;
     for (int i = 0; i < w->ntasks; i++)
         b += (int64_t)w->procs[i].cap * (int64_t)sizeof(struct w_fd);
-    b += s->mem_items; /* the queues' items, counted as they grow */
-    if (w->nqueues > 0) /* but the run queue, which STATE events fill */
-        b += (int64_t)w->queues[0].cap * 8 + 16;
+    for (int i = 0; i < w->nqueues; i++) /* the queues' items */
+        if (w->queues[i].cap)
+            b += (int64_t)w->queues[i].cap * 8 + 16;
     b += (int64_t)s->taskcap * (int64_t)sizeof *s->tasks;
     b += (int64_t)s->objcap * (int64_t)sizeof *s->objs;
     b += (int64_t)ag_bytes(&s->ag);
@@ -279,22 +279,6 @@ static void emit_rare(struct sim *s)
                                                          : (size_t)s->max_events;
 }
 
-/* A queue's items grow with this event: their memory is counted as they
- * do */
-static long emit_queue(struct sim *s, const struct tl_ev *e)
-{
-    int q = e->obj;
-    int64_t qcap = q < s->w.nqueues ? s->w.queues[q].cap : 0;
-    long idx = tl_push(s->tl, e);
-    if (idx < 0 || world_apply(&s->w, s->tl, e)) {
-        s->failed = -ENOMEM;
-        return -1;
-    }
-    if (q < s->w.nqueues && s->w.queues[q].cap != qcap)
-        s->mem_items += (s->w.queues[q].cap - qcap) * 8 + (qcap ? 0 : 16);
-    return idx;
-}
-
 long sim_emit(struct sim *s, int type, int task, int sub, int obj, int64_t a,
               int64_t b)
 {
@@ -306,20 +290,17 @@ long sim_emit(struct sim *s, int type, int task, int sub, int obj, int64_t a,
         if ((unsigned)pc < (unsigned)s->p->ncode)
             line = s->p->code[pc].line;
     }
-    struct tl_ev e = {.t = s->now, .a = a, .b = b, .obj = obj, /* s->now <=
-                                                 the limit <= TL_T_MAX */
-                      .line = line <= TL_LINE_MAX ? (uint64_t)line : 0,
-                      .task = task < 0 ? TL_NOTASK : (uint16_t)task,
-                      .type = (uint16_t)type, .sub = (uint16_t)sub};
-    long idx;
-    if ((type == EV_QUEUE || type == EV_MEM) && obj > 0) {
-        idx = emit_queue(s, &e);
-    } else {
-        idx = tl_push(s->tl, &e);
-        if (idx < 0 || world_apply(&s->w, s->tl, &e)) {
-            s->failed = -ENOMEM;
-            return -1;
-        }
+    union tl_ev_words e = tl_ev_make(s->now, /* <= the limit <= TL_T_MAX */
+                                     line <= TL_LINE_MAX ? (unsigned)line : 0,
+                                     a, b, obj,
+                                     task < 0 ? TL_NOTASK : (unsigned)task,
+                                     (unsigned)type, (unsigned)sub);
+    long idx = tl_push_words(s->tl, &e);
+    /* the world reads the event where it now is: its words were just
+       stored whole, so the reads of its fields take them from there */
+    if (idx < 0 || world_apply(&s->w, s->tl, &s->tl->ev[idx])) {
+        s->failed = -ENOMEM;
+        return -1;
     }
     if (s->tl->nev >= s->emit_next)
         emit_rare(s);
@@ -1242,6 +1223,14 @@ struct tl *sim_run(const struct prog *p, const struct sim_opts *o, char *err,
                 __builtin_prefetch(&s.w.tasks[nt]);
         }
         dispatch(&s, &it);
+        /* by now the next task's lines are in: what its step reads next,
+           its variables and its fd table's row, can be asked for */
+        if (nt >= 0 && nt < s.ntasks) {
+            const struct task *n = &s.tasks[nt];
+            __builtin_prefetch(n->slots);
+            if (n->proc >= 0 && n->proc < s.w.nprocs)
+                __builtin_prefetch(&s.w.procs[n->proc]);
+        }
     }
     if (s.failed) {
         if (s.failed == -ENOMEM)

@@ -270,7 +270,6 @@ struct sim {
     int64_t max_mem, cpu_limit_ns, cpu_start_ns;
     int64_t mem_seen;   /* the last full estimate of the memory held */
     int64_t mem_vars;   /* variables' bytes allocated since that estimate */
-    int64_t mem_items;  /* bytes of the world's queue items (grown) */
     size_t mem_next;    /* the event count at which to estimate again */
     struct fdev_memo *fdev_memo; /* sim_fdev_str's one-entry arrays */
     size_t emit_next;   /* the event count at which sim_emit looks at its

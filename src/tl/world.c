@@ -112,10 +112,10 @@ static int tasks_room(struct world *w, int n, int min)
     return 0;
 }
 
-static int ensure_task(struct world *w, int t)
+/* ensure_task, ensure_obj, ensure_queue: the row is there (inline: every
+ * event asks), or the table grows to it (out of line) */
+__attribute__((noinline)) static int add_task(struct world *w, int t)
 {
-    if (t < w->ntasks)
-        return 0;
     if (tasks_room(w, t + 1, 8))
         return -ENOMEM;
     for (int i = w->ntasks; i <= t; i++) {
@@ -131,10 +131,13 @@ static int ensure_task(struct world *w, int t)
     return 0;
 }
 
-static int ensure_obj(struct world *w, int o)
+static inline int ensure_task(struct world *w, int t)
 {
-    if (o < w->nobjs)
-        return 0;
+    return t < w->ntasks ? 0 : add_task(w, t);
+}
+
+__attribute__((noinline)) static int add_obj(struct world *w, int o)
+{
     if (grow_rows((void **)&w->objs, &w->objcap, o + 1, sizeof *w->objs, 8))
         return -ENOMEM;
     memset(&w->objs[w->nobjs], 0, (size_t)(o + 1 - w->nobjs) * sizeof *w->objs);
@@ -142,14 +145,22 @@ static int ensure_obj(struct world *w, int o)
     return 0;
 }
 
-static int ensure_queue(struct world *w, int q)
+static inline int ensure_obj(struct world *w, int o)
 {
-    if (q < w->nqueues)
-        return 0;
+    return o < w->nobjs ? 0 : add_obj(w, o);
+}
+
+__attribute__((noinline)) static int add_queue(struct world *w, int q)
+{
     if (grow_to((void **)&w->queues, &w->queuecap, q + 1, sizeof *w->queues))
         return -ENOMEM;
     w->nqueues = q + 1;
     return 0;
+}
+
+static inline int ensure_queue(struct world *w, int q)
+{
+    return q < w->nqueues ? 0 : add_queue(w, q);
 }
 
 static int q_push(struct world *w, int q, int64_t item)
