@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ui/view.h"
@@ -105,19 +106,24 @@ static int queue_proc(const struct tl *tl, int q)
    least (0), then another process's the caption does not name (1), then
    one the caption does not name or another process's (2), then one of the
    step's process the caption names (3); the selected one is always kept */
+static int own_queue(const struct viewer *v, int q)
+{
+    int p = v->sel_task >= 0 && v->sel_task < v->tl->ntasks
+                ? v->tl->tasks[v->sel_task].proc : -1;
+    int qp = queue_proc(v->tl, q);
+    return qp < 0 || p < 0 || qp == p;
+}
+
 static int worth(const struct viewer *v, int q)
 {
     if (optional(v, q))
         return 0;
-    int p = v->sel_task >= 0 && v->sel_task < v->tl->ntasks
-                ? v->tl->tasks[v->sel_task].proc : -1;
-    int qp = queue_proc(v->tl, q);
-    int own = qp < 0 || p < 0 || qp == p;
-    return 1 + own + named(v, q);
+    return 1 + own_queue(v, q) + named(v, q);
 }
 
 /* The queues shown in rows rows, in display order, into out: every one,
-   or, from the last, without the optional ones, then without other
+   or, from the last, without the optional ones (other processes' first),
+   then without other
    processes' that the caption does not name, until they fit; then, while
    a queue of the step's process that the caption names is still below the
    rows, without the others before it (worth 2), from the last */
@@ -126,10 +132,13 @@ static int shown(const struct viewer *v, int rows, int *out)
     int n = v->tl->nqueues, k = 0, left = n;
     for (int i = 0; i < n; i++)
         out[i] = v->qorder[i];
-    for (int level = 0; level < 2 && left > rows; level++)
+    /* the optional ones: another process's first, then the step's own */
+    for (int pass = 0; pass < 3 && left > rows; pass++)
         for (int i = n - 1; i >= 0 && left > rows; i--) {
             int q = out[i];
-            if (q >= 0 && q != v->sel_queue && worth(v, q) == level)
+            int level = pass < 2 ? 0 : 1;
+            if (q >= 0 && q != v->sel_queue && worth(v, q) == level &&
+                (pass != 0 || !own_queue(v, q)))
                 out[i] = -1, left--;
         }
     while (left > rows) {
@@ -163,6 +172,42 @@ static int want(const struct viewer *v, int w)
     if (n > 8)
         n = 8;
     return (n < 1 ? 1 : n) + 2;
+}
+
+/*
+ * The rows the panel grows to with the other essential panels, frame
+ * included; the fd table grows after it, to all it wants, and the panel
+ * grows to what it wants after that.  The kernel's queues of fds (accept
+ * queues, epoll's lists, select's and poll's watched fds, io_uring's
+ * rings, pending signals) count for the process that owns the most: a
+ * step shows one process's and those its caption names, and the fd table
+ * tells what its fds are.  Every other queue (a GIL, a lock's futex, a
+ * pool's task queue, a loop's timers) counts in full, and the run queues
+ * with them: those are the lesson.  From the timeline's tables only, so the layout stays still
+ * from step to step.
+ */
+static int core(const struct viewer *v, int w)
+{
+    const struct tl *tl = v->tl;
+    int most = 0, other = 0, runs = 0, full = want(v, w);
+    int *per = calloc((size_t)tl->ntasks + 1, sizeof *per);
+    if (!per)
+        return full;
+    for (int q = 0; q < tl->nqueues; q++) {
+        int k = tl->queues[q].kind, p = queue_proc(tl, q);
+        if (k == TQK_RUN)
+            runs++;
+        else if (p < 0 || p >= tl->ntasks ||
+            !(k == TQK_ACCEPT || k == TQK_INTEREST || k == TQK_READY ||
+              k == TQK_SQ || k == TQK_CQ || k == TQK_SIGNALS))
+            other++;
+        else if (++per[p] > most)
+            most = per[p];
+    }
+    free(per);
+    int c = most + other + (other ? runs : 0);
+    c = (c < 1 ? 1 : c) + 2;
+    return c < full ? c : full;
 }
 
 /* A queue's name; in a narrow panel without its owner's kind (brief 1:
@@ -329,4 +374,4 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     }
 }
 
-const struct view_ops view_queues = { "queues", 3, want, draw, NULL, NULL };
+const struct view_ops view_queues = { "queues", 3, want, draw, NULL, core };
