@@ -762,6 +762,133 @@ static void test_emfile_fd_table_in_view(void **st)
 }
 
 /*
+ * A crowd of peers is known by what the peers are, not by their names:
+ * three peers written out by hand with one body fold like `peer client
+ * count 3`; they are no crowd when their scripts differ, when one of
+ * them says a caption, or when a caption names one (it is a character,
+ * and two alike are left).  A crowd's rows are the last the task list
+ * gets: at 80x24, under six machine tasks, only the peers' count.
+ */
+static const char crowd_head[] =
+    "model blocking\n"
+    "process server {\n"
+    "    s = socket\n"
+    "    listen s 8080\n"
+    "    repeat 5 {\n"
+    "        pid = fork {\n"
+    "            loop {\n"
+    "                c = accept s\n"
+    "                n = read c 4K\n"
+    "                close c\n"
+    "            }\n"
+    "        }\n"
+    "    }\n"
+    "    wait\n"
+    "}\n";
+
+static int crowd_of(const char *peers, int *core_rows, char **screen)
+{
+    char text[2048];
+    snprintf(text, sizeof text, "%s%s", crowd_head, peers);
+    struct tl *tl = run_text(text);
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    assert_int_equal(v.npeers, 3);
+    int crowd = v.crowd;
+    if (core_rows)
+        *core_rows = viewer_task_core_rows(&v);
+    if (screen) {
+        viewer_seek(&v, (long)tl->nev / 2);
+        *screen = render_viewer(&v, 80, 24, 0);
+    }
+    viewer_close(&v);
+    tl_free(tl);
+    return crowd;
+}
+
+static void test_crowd_by_script(void **st)
+{
+    (void)st;
+    static const char body[] = " {\n    c = connect 8080\n    send c 100\n"
+                               "    sleep 1ms\n    close c\n}\n";
+    char three[512], named[1024], differs[1024], says[1024];
+    snprintf(three, sizeof three, "peer client1 at 1ms%speer client2 at 2ms%s"
+             "peer client3 at 3ms%s", body, body, body);
+    int rows = 0;
+    char *txt = NULL;
+    assert_int_equal(crowd_of(three, &rows, &txt), 1);
+    assert_int_equal(rows, 6 + 2); /* the machine's tasks, heading, count */
+    assert_true(in_panel(txt, "Tasks", "3 peers (outside the machine)"));
+    assert_false(in_panel(txt, "Tasks", "client2"));
+    free(txt);
+    char counted[512];
+    snprintf(counted, sizeof counted, "peer client count 3 every 1ms at 1ms%s",
+             body);
+    assert_int_equal(crowd_of(counted, NULL, NULL), 1);
+    snprintf(named, sizeof named, "caption \"client2 connects first.\"\n%s",
+             three);
+    assert_int_equal(crowd_of(named, NULL, NULL), 0);
+    snprintf(differs, sizeof differs, "peer alice at 1ms%speer bob at 2ms%s"
+             "peer carol at 3ms {\n    c = connect 8080\n    send c 200\n"
+             "    sleep 1ms\n    close c\n}\n", body, body);
+    assert_int_equal(crowd_of(differs, &rows, NULL), 0);
+    assert_int_equal(rows, 6 + 1 + 3); /* every peer keeps its row */
+    snprintf(says, sizeof says, "peer alice at 1ms%speer bob at 2ms%s"
+             "peer carol at 3ms {\n    c = connect 8080\n"
+             "    say \"carol sends 100 bytes.\"\n    send c 100\n"
+             "    sleep 1ms\n    close c\n}\n", body, body);
+    assert_int_equal(crowd_of(says, NULL, NULL), 0);
+}
+
+/*
+ * select.scn and herd.scn at 80x24: the fd table is not squeezed to a row
+ * or two by the queues panel.  The queues of the step's process come
+ * first, then the fd table gets its rows, then the other queues: the
+ * third client's connection shows the three connected fds, and the
+ * worker that won herd's connection shows its epoll instance and the new
+ * socket (at 132x43 its whole table).
+ */
+static void test_fd_table_rows_beside_queues(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/select.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    long k = 0; /* the third client's connection */
+    for (int seen = 0; k < v.ncaps; k++)
+        if (strstr(tl->strs[tl->ev[v.caps[k]].a], "A new connection: FD_SET") &&
+            ++seen == 3)
+            break;
+    assert_true(k < v.ncaps);
+    assert_int_equal(viewer_goto_step(&v, k), 0);
+    char *txt = render_viewer(&v, 80, 24, 0);
+    assert_true(in_panel(txt, "fd table of server", "4 socket #"));
+    assert_true(in_panel(txt, "fd table of server", "5 socket #"));
+    assert_true(in_panel(txt, "fd table of server", "6 socket #"));
+    assert_true(in_panel(txt, "Queues", "watched fds (server)"));
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+
+    tl = run_file("scenarios/herd.scn");
+    assert_int_equal(viewer_open(&v, tl), 0);
+    goto_caption(&v, tl, "This worker won the connection");
+    txt = render_viewer(&v, 80, 24, 0);
+    char title[64];
+    snprintf(title, sizeof title, "fd table of %s", tl->tasks[v.sel_task].name);
+    assert_true(in_panel(txt, title, "4 epoll #"));
+    assert_true(in_panel(txt, title, "5 socket #"));
+    free(txt);
+    txt = render_viewer(&v, 132, 43, 0);
+    assert_true(in_panel(txt, title, "3 listening socket #"));
+    assert_true(in_panel(txt, title, "5 socket #"));
+    assert_true(in_panel(txt, "Queues", "ready list"));
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/*
  * writeout.scn: epoll_wait() returned EPOLLOUT alone (nothing to read):
  * the two phases say there is room to write, not that read() will copy.
  */
@@ -1871,6 +1998,8 @@ int main(void)
         cmocka_unit_test(test_zombie_reaped_status),
         cmocka_unit_test(test_close_step_runs_to_eof),
         cmocka_unit_test(test_emfile_fd_table_in_view),
+        cmocka_unit_test(test_crowd_by_script),
+        cmocka_unit_test(test_fd_table_rows_beside_queues),
         cmocka_unit_test(test_epollout_phases),
         cmocka_unit_test(test_herd_woken_for_nothing),
         cmocka_unit_test(test_play_stops_at_steps),

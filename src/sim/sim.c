@@ -127,7 +127,7 @@ static int64_t budget_mem(const struct sim *s)
     /* a name, an items array: a malloc'd block each, 16 bytes of malloc's
      * own on top (glibc) */
     b += (int64_t)tl->queuecap * (int64_t)(sizeof *tl->queues + 48);
-    b += (int64_t)tl->strcap * (int64_t)sizeof *tl->strs;
+    b += (int64_t)tl->strcap * (int64_t)sizeof *tl->strs + tl->strowncap;
     b += (int64_t)w->taskcap * (int64_t)(sizeof *w->tasks + sizeof *w->procs);
     b += (int64_t)w->objcap * (int64_t)sizeof *w->objs;
     b += (int64_t)w->queuecap * (int64_t)sizeof *w->queues;

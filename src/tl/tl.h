@@ -616,6 +616,9 @@ struct tl {
     int nqueues, queuecap;
     char **strs;   /* equal texts share one copy (tl_add_str) */
     int nstrs, strcap;
+    uint8_t *strown; /* bit i: strs[i] is its text's copy (tl_free frees
+                        those), not one more id for it */
+    int strowncap;   /* bytes */
     size_t strbytes;  /* what the copies take (tl_malloc_bytes) */
     int32_t *strhash; /* while produced: ids + 1 of strs by their text */
     int strhashcap, strhashn;

@@ -91,14 +91,15 @@ static int core_of(const struct view_ops *ops, const struct viewer *v, int w,
  *      important panel is whole before a less important one grows and a
  *      long list (10,000 clients) does not take every row;
  *   3. the growable panels (script, log) take their minimum;
- *   4. essential and growable panels grow to all they want;
+ *   4. essential and growable panels grow to all they want, a crowd of
+ *      peers last;
  *   5. the optional panels (buffers, queues of a model without its
  *      own) take their minimum and grow to what they want;
  *   6. the rows left go to the growable panel of each column.
  * A growable panel reserves nothing before step 3: it gives way first
  * (but the event log, grow 2, reserves its minimum at step 1).
  * Returns how many rows the essential panels of the fullest column lack
- * of what step 2 would give them in a body with room enough.
+ * of all they want but a crowd of peers, up to half the body each.
  */
 static int columns(const struct viewer *v, int cls, const int *cw, int bh,
                    int *hgt)
@@ -125,10 +126,14 @@ static int columns(const struct viewer *v, int cls, const int *cw, int bh,
         byprio[j] = i;
     }
     for (int pass = 1; pass <= 5; pass++)
-        for (int k = 0; k < NSPECS; k++) {
-            int i = byprio[k];
+        for (int k = 0; k < NSPECS * (pass == 4 ? 2 : 1); k++) {
+            int i = byprio[k % NSPECS];
             int c = specs[i].col[cls];
             if (c == SPAN)
+                continue;
+            /* at 4, a crowd of peers grows after the others */
+            int crowd = specs[i].view == V_TASKS && cores[i] < wants[i];
+            if (pass == 4 && (k >= NSPECS) != crowd)
                 continue;
             int compact = specs[i].grow < 0;
             int kind = specs[i].grow > 0 ? 3 : prio[i] <= ESSENTIAL ? 1 : 5;
@@ -164,7 +169,11 @@ static int columns(const struct viewer *v, int cls, const int *cw, int bh,
         for (int i = 0; i < NSPECS; i++) {
             if (specs[i].col[cls] != c || prio[i] > ESSENTIAL || specs[i].grow)
                 continue;
-            int goal = cores[i] < bh / 2 ? cores[i] : bh / 2;
+            /* all they want but a crowd's rows (the queues' core is
+               only an order among panels, not rows a crowd may take) */
+            int goal = specs[i].view == V_TASKS ? cores[i] : wants[i];
+            if (goal > bh / 2)
+                goal = bh / 2;
             if (hgt[i] < goal)
                 need += goal - hgt[i];
         }

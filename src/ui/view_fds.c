@@ -142,7 +142,10 @@ static int alike(const struct viewer *v, const struct w_proc *pr,
     int py = y->port ? y->port : tl->objs[ob].port;
     return x->kind == OK_SOCKET && y->kind == OK_SOCKET && px > 0 && px == py && x->flags == y->flags && !x->rx && !y->rx &&
            !x->eof && !y->eof && tl->objs[oa].rxcap == tl->objs[ob].rxcap &&
-           viewer_obj_changed(v, oa) == viewer_obj_changed(v, ob);
+           /* changed by the last move or not; a move longer than the
+              changes kept (C10K's 10,000 accepts) would split a run
+              where its scan began */
+           (v->chg_cut || viewer_obj_changed(v, oa) == viewer_obj_changed(v, ob));
 }
 
 /* The first row shown of nrows in room for rows: the selected and the

@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ui/view.h"
@@ -171,6 +172,42 @@ static int want(const struct viewer *v, int w)
     if (n > 8)
         n = 8;
     return (n < 1 ? 1 : n) + 2;
+}
+
+/*
+ * The rows the panel grows to with the other essential panels, frame
+ * included; the fd table grows after it, to all it wants, and the panel
+ * grows to what it wants after that.  The kernel's queues of fds (accept
+ * queues, epoll's lists, select's and poll's watched fds, io_uring's
+ * rings, pending signals) count for the process that owns the most: a
+ * step shows one process's and those its caption names, and the fd table
+ * tells what its fds are.  Every other queue (a GIL, a lock's futex, a
+ * pool's task queue, a loop's timers) counts in full, and the run queues
+ * with them: those are the lesson.  From the timeline's tables only, so the layout stays still
+ * from step to step.
+ */
+static int core(const struct viewer *v, int w)
+{
+    const struct tl *tl = v->tl;
+    int most = 0, other = 0, runs = 0, full = want(v, w);
+    int *per = calloc((size_t)tl->ntasks + 1, sizeof *per);
+    if (!per)
+        return full;
+    for (int q = 0; q < tl->nqueues; q++) {
+        int k = tl->queues[q].kind, p = queue_proc(tl, q);
+        if (k == TQK_RUN)
+            runs++;
+        else if (p < 0 || p >= tl->ntasks ||
+            !(k == TQK_ACCEPT || k == TQK_INTEREST || k == TQK_READY ||
+              k == TQK_SQ || k == TQK_CQ || k == TQK_SIGNALS))
+            other++;
+        else if (++per[p] > most)
+            most = per[p];
+    }
+    free(per);
+    int c = most + other + (other ? runs : 0);
+    c = (c < 1 ? 1 : c) + 2;
+    return c < full ? c : full;
 }
 
 /* A queue's name; in a narrow panel without its owner's kind (brief 1:
@@ -337,4 +374,4 @@ static void draw(const struct viewer *v, struct cbuf *cb, struct rect r,
     }
 }
 
-const struct view_ops view_queues = { "queues", 3, want, draw, NULL, NULL };
+const struct view_ops view_queues = { "queues", 3, want, draw, NULL, core };

@@ -4,6 +4,7 @@
  */
 #include "ui/viewer.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -509,13 +510,137 @@ static int captions_name_queue(const struct viewer *v)
     return 0;
 }
 
+/*
+ * Are the peers a crowd: three or more that are alike, the same script
+ * (`peer client count 3`, or client1, client2 and client3 written out
+ * with one body), none of them a character of the lesson?  A character
+ * has captions of its own (a `say` in its body) or is named by one
+ * ("alice sends 100 bytes").  What the peers are, not their names, so a
+ * crowd of hand-named peers folds like a counted one.  Found once, at
+ * open, from the timeline's events and the script's text.
+ */
+
+/* Does text name `name` as a word (not inside "client12")? */
+static int names_word(const char *text, const char *name)
+{
+    size_t n = strlen(name);
+    if (!n)
+        return 0;
+    for (const char *p = strstr(text, name); p; p = strstr(p + 1, name)) {
+        int before = p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_');
+        int after = isalnum((unsigned char)p[n]) || p[n] == '_';
+        if (!before && !after)
+            return 1;
+    }
+    return 0;
+}
+
+/* The body of the declaration around line ln (1-based) of script sc: the
+   nearest line above it that opens a `peer`, to the brace that closes
+   it; its lines without their indentation, hashed (FNV-1a) into *hash.
+   *says: a `say` or `caption` in it.  Returns the header's line, or 0 */
+static int peer_body(const struct tl_script *sc, int ln, uint64_t *hash,
+                     int *says)
+{
+    int h = ln;
+    while (h >= 1 && strncmp(sc->lines[h - 1], "peer ", 5))
+        h--;
+    if (h < 1)
+        return 0;
+    uint64_t x = 14695981039346656037ull;
+    int depth = 0, opened = 0;
+    *says = 0;
+    for (int l = h; l <= sc->nlines; l++) {
+        const char *t = sc->lines[l - 1];
+        while (*t == ' ' || *t == '\t')
+            t++;
+        if (l > h) {
+            if (!strncmp(t, "say", 3) && (t[3] == ' ' || t[3] == '\t'))
+                *says = 1;
+            for (const char *c = t; *c; c++)
+                x = (x ^ (unsigned char)*c) * 1099511628211ull;
+            x = (x ^ '\n') * 1099511628211ull;
+        }
+        int quoted = 0;
+        for (const char *c = t; *c && !(*c == '#' && !quoted); c++) {
+            if (*c == '"')
+                quoted = !quoted;
+            else if (!quoted && *c == '{')
+                depth++, opened = 1;
+            else if (!quoted && *c == '}')
+                depth--;
+        }
+        if (opened && depth <= 0)
+            break;
+    }
+    *hash = x;
+    return h;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int find_crowd(const struct viewer *v)
+{
+    const struct tl *tl = v->tl;
+    int np = v->npeers;
+    if (np < 3)
+        return 0;
+    int *line = calloc((size_t)tl->ntasks + 1, sizeof *line);
+    uint64_t *hash = calloc((size_t)np + 1, sizeof *hash); /* of the alike */
+    int crowd = 0, nalike = 0;
+    if (!line || !hash)
+        goto out;
+    /* each peer's first script line */
+    int left = np;
+    for (size_t i = 0; i < tl->nev && left > 0; i++) {
+        const struct tl_ev *e = &tl->ev[i];
+        if (e->line && e->task < tl->ntasks && !line[e->task] &&
+            tl->tasks[e->task].kind == TK_PEER) {
+            line[e->task] = (int)e->line;
+            left--;
+        }
+    }
+    int lsc = -2, lln = -1, lhead = 0, lsays = 0; /* the last body found */
+    uint64_t lhash = 0;
+    for (int i = 0; i < np; i++) {
+        int t = v->order[v->first_peer + i], sc = tl->tasks[t].script;
+        if (sc < 0 || sc >= tl->nscripts || line[t] < 1 ||
+            line[t] > tl->scripts[sc].nlines)
+            continue;
+        if (sc != lsc || line[t] != lln) { /* 10,000 peers share a few */
+            lsc = sc, lln = line[t];
+            lhead = peer_body(&tl->scripts[sc], line[t], &lhash, &lsays);
+        }
+        if (!lhead || lsays)
+            continue;
+        int named = 0;
+        for (int c = 0; c < v->ncapstr && !named; c++) {
+            const char *txt = tl->strs[v->capstr[c]];
+            named = txt && names_word(txt, tl->tasks[t].name);
+        }
+        if (!named)
+            hash[nalike++] = lhash;
+    }
+    qsort(hash, (size_t)nalike, sizeof *hash, cmp_u64);
+    for (int i = 0; i + 2 < nalike && !crowd; i++)
+        crowd = hash[i] == hash[i + 2];
+out:
+    free(line), free(hash);
+    return crowd;
+}
+
 int viewer_open(struct viewer *v, const struct tl *tl)
 {
     memset(v, 0, sizeof *v);
     v->tl = tl;
     v->sel_task = tl->ntasks > 0 ? 0 : -1;
     v->sel_fd = -1;
-    v->sel_queue = tl->nqueues > 0 ? 0 : -1;
+    v->sel_queue = -1; /* none until the user moves to the Queues panel:
+                          a selection keeps its queue on screen */
     v->focus = V_TASKS;
     v->speed = 1;
     int rc = -ENOMEM;
@@ -619,11 +744,10 @@ int viewer_open(struct viewer *v, const struct tl *tl)
                 v->qorder[k++] = q;
             v->model_queues += !pass && group == 0;
         }
-    if (tl->nqueues > 0)
-        v->sel_queue = v->qorder[0];
     v->named_queues = captions_name_queue(v);
     if (build_order(v))
         goto err;
+    v->crowd = find_crowd(v);
     if (tl->ntasks > 0)
         v->sel_task = v->order[0];
     rc = wcur_open(&v->cur, tl);
@@ -673,7 +797,8 @@ static void changes(struct viewer *v, long from, long to)
     }
     uint32_t g = v->chg_gen;
     v->nchg_items = 0;
-    if (from < to - UI_CHG_SCAN)
+    v->chg_cut = from < to - UI_CHG_SCAN;
+    if (v->chg_cut)
         from = to - UI_CHG_SCAN;
     if (from < 0)
         from = 0;
@@ -869,26 +994,6 @@ static int window(int base, int count, int s, int n, int *out)
     return n;
 }
 
-/* Are the peers a crowd: three or more of one declaration, `peer NAME
-   count N`, which the engine names NAME1 to NAMEN?  Peers with names of
-   their own (or two of a kind) are the lesson's characters */
-static int peer_crowd(const struct viewer *v)
-{
-    const struct tl *tl = v->tl;
-    for (int i = 1, run = 1; i < v->npeers; i++) {
-        const char *a = tl->tasks[v->order[v->first_peer + i - 1]].name;
-        const char *b = tl->tasks[v->order[v->first_peer + i]].name;
-        size_t la = strcspn(a, "0123456789"), lb = strcspn(b, "0123456789");
-        int kin = la == lb && la > 0 && a[la] && b[lb] && !strncmp(a, b, la) &&
-                  strspn(a + la, "0123456789") == strlen(a + la) &&
-                  strspn(b + lb, "0123456789") == strlen(b + lb);
-        run = kin ? run + 1 : 1;
-        if (run >= 3)
-            return 1;
-    }
-    return 0;
-}
-
 int viewer_task_rows(const struct viewer *v, int rows, int *out)
 {
     int n = v->tl->ntasks, np = v->npeers, nm = n - np;
@@ -907,7 +1012,7 @@ int viewer_task_rows(const struct viewer *v, int rows, int *out)
     out[k++] = UI_ROW_PEERS;
     /* the count by state, when not every peer fits: with a window of at
        least one peer under it, or alone for a crowd */
-    if (np > rows - k && rows - k >= 2 - peer_crowd(v))
+    if (np > rows - k && rows - k >= 2 - v->crowd)
         out[k++] = UI_ROW_PEER_COUNTS;
     int after_peers = v->first_peer + np; /* tasks in a parent cycle */
     k += window(v->first_peer, np, s, rows - k, out + k);
@@ -919,7 +1024,7 @@ int viewer_task_rows(const struct viewer *v, int rows, int *out)
 int viewer_task_core_rows(const struct viewer *v)
 {
     int np = v->npeers, nm = v->tl->ntasks - np;
-    if (!peer_crowd(v)) /* every peer */
+    if (!v->crowd) /* every peer */
         return nm + (np ? 1 + np : 0);
     return nm + 2 + (v->sel_task >= 0 &&
                      viewer_order_index(v, v->sel_task) >= v->first_peer);

@@ -98,6 +98,7 @@ struct viewer {
      * at most UI_CHG_SCAN events, so a frame never scans.
      */
     long chg_from;
+    int chg_cut;        /* the move was longer: only its last events count */
     uint32_t chg_gen;
     uint32_t *chg_task, *chg_obj, *chg_queue;
     int nchg_items;
@@ -130,6 +131,9 @@ struct viewer {
     int npeers;
     int model_queues;   /* queues besides run and accept queues */
     int named_queues;   /* captions name a queue ('GIL holder (worker)') */
+    int crowd;          /* the peers are a crowd: three or more alike, with
+                           the same script, none named or saying a caption
+                           (viewer.c, find_crowd) */
     int *qorder;        /* queues in display order: the model's first */
     int64_t t_end;      /* time of the last event */
     /* for a layout that keeps its place from step to step: the distinct
