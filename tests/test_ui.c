@@ -1198,6 +1198,12 @@ static void test_step_of_a_constructor(void **st)
     assert_true(in_panel(txt, "Queues", "GIL holder (worker)"));
     assert_true(in_panel(txt, "Queues", "GIL waiters (worker)"));
     free(txt);
+    /* a queue the caption names keeps its row, quiet or not */
+    goto_caption(&v, tl, "worker2 takes its own GIL too");
+    txt = render_viewer(&v, 80, 24, 0);
+    assert_true(in_panel(txt, "Queues", "GIL holder (worker)  [worker]"));
+    assert_true(in_panel(txt, "Queues", "GIL holder (worker2) [worker2]"));
+    free(txt);
     viewer_close(&v);
     tl_free(tl);
 }
