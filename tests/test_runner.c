@@ -484,6 +484,21 @@ static void test_compare_batching(void **state)
     assert_false(agree(model, N(model), other, N(other), 0));
     assert_false(agree(model, N(model), lost, N(lost), 0));
     assert_false(agree(model, N(model), out, N(out), 0));
+    /* and the viewer's caption says why */
+    struct tl *sim = calls_tl(model, N(model)), *real = calls_tl(other, N(other));
+    struct real_cmp c;
+    assert_int_equal(real_compare(sim, real, &c), 0);
+    int told = 0;
+    for (size_t i = 0; i < c.n; i++) {
+        char what[256], why[512];
+        real_compare_explain(&c, i, what, sizeof what, why, sizeof why);
+        told += real_compare_diverges(&c.rows[i]) &&
+                strstr(why, "returned other fds") != NULL;
+    }
+    assert_true(told > 0);
+    real_compare_free(&c);
+    tl_free(sim);
+    tl_free(real);
     /* select's sets, fd by fd: "in [5 6]" against "in [6]", "in [5]" */
     const struct call s56[] = {{SYS_SELECT, 2, "in [5 6]"}};
     const struct call s6_5[] = {{SYS_SELECT, 1, "in [6]"}, {SYS_SELECT, 1, "in [5]"}};

@@ -318,7 +318,7 @@ static void collapse(struct seq *s)
 static int allowed(const struct tl *tl, const struct item *it, int batch_ok)
 {
     if (is_wait(it->sys) && it->cls == RC_OK && it->ret > 0)
-        return batch_ok ? REAL_WHY_BATCH : REAL_WHY_NONE;
+        return batch_ok ? REAL_WHY_BATCH : REAL_WHY_READY;
     return it->sys == SYS_FUTEX && it->cls == RC_OK &&
                    (tl->ev[it->ev].a & (TL_FUTEX_WAIT | TL_FUTEX_WAKE)) == 0
                ? REAL_WHY_JOIN
@@ -494,11 +494,13 @@ static int align(struct real_cmp *c, int ts, int tr, const struct seq *a,
         } else if (moves[i].kind == 1) {
             r.sim_ev = a->v[moves[i].x].ev;
             r.why = allowed(c->sim, &a->v[moves[i].x], batch_ok);
-            r.mark = r.why ? REAL_CMP_ALLOWED : REAL_CMP_DIFF;
+            r.mark = r.why && r.why != REAL_WHY_READY ? REAL_CMP_ALLOWED
+                                                      : REAL_CMP_DIFF;
         } else {
             r.real_ev = b->v[moves[i].y].ev;
             r.why = allowed(c->real, &b->v[moves[i].y], batch_ok);
-            r.mark = r.why ? REAL_CMP_ALLOWED : REAL_CMP_DIFF;
+            r.mark = r.why && r.why != REAL_WHY_READY ? REAL_CMP_ALLOWED
+                                                      : REAL_CMP_DIFF;
         }
         rc = add_row(c, &r);
     }
@@ -872,6 +874,10 @@ static const char *const why_rule[] = {
     [REAL_WHY_ORDER] = "Both runs make this call, at another place in the "
         "task: the order in which independent peers' requests arrived "
         "(docs/real.md).",
+    [REAL_WHY_READY] = "Not only batched otherwise: this task's waits "
+        "returned other fds, or the same fds for other events, in the real "
+        "run than in the simulation (docs/real.md, how readiness is "
+        "batched).",
 };
 
 /* The time the first listen() of the real run returned 0, or -1 */
@@ -928,7 +934,7 @@ void real_compare_explain(const struct real_cmp *c, size_t i, char *what,
                      "simulation does not predict.", name, b);
         break;
     }
-    if (r->why > REAL_WHY_NONE && r->why <= REAL_WHY_ORDER) {
+    if (r->why > REAL_WHY_NONE && r->why <= REAL_WHY_READY) {
         snprintf(why, ylen, "%s", why_rule[r->why]);
         return;
     }

@@ -32,6 +32,9 @@ enum real_cmp_why {
     REAL_WHY_SPLIT,  /* the same bytes split otherwise across reads */
     REAL_WHY_EAGAIN, /* a non-blocking call that found nothing, one side */
     REAL_WHY_ORDER,  /* REAL_CMP_MOVED: the order of independent arrivals */
+    REAL_WHY_READY,  /* not allowed (a divergence): a wait on one side only
+                        whose task's waits returned other fds or events than
+                        the other side's, not only batched otherwise */
 };
 
 struct real_cmp_row {

@@ -1635,6 +1635,7 @@ static int fs_helper(struct ctx *c, const char *name, int step, int keep_a,
         child_begin(c, name, TK_PROCESS);
         mp_close_unpassed(keep_a, keep_b);
         int64_t end = mono_ns() + scaled(P->cost.py_start); /* start-up */
+        busy_for(end - mono_ns());
         while (mono_ns() < end)
             ;
         c->pc = P->fsrv_pc + step;
@@ -1984,6 +1985,7 @@ static int op_start(struct ctx *c, const struct prog_ins *in)
         }
         mp_close_unpassed(cr[0], pr[1]);
         int64_t end = mono_ns() + scaled(P->cost.py_start); /* start-up */
+        busy_for(end - mono_ns());
         while (mono_ns() < end)
             ;
         char *b = buffer(4096);

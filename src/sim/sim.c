@@ -127,13 +127,14 @@ static int64_t budget_mem(const struct sim *s)
     /* a name, an items array: a malloc'd block each, 16 bytes of malloc's
      * own on top (glibc) */
     b += (int64_t)tl->queuecap * (int64_t)(sizeof *tl->queues + 48);
-    b += (int64_t)tl->strcap * (int64_t)sizeof *tl->strs;
+    b += (int64_t)tl->strcap * (int64_t)sizeof *tl->strs + tl->strowncap;
     b += (int64_t)w->taskcap * (int64_t)(sizeof *w->tasks + sizeof *w->procs);
     b += (int64_t)w->objcap * (int64_t)sizeof *w->objs;
     b += (int64_t)w->queuecap * (int64_t)sizeof *w->queues;
     for (int i = 0; i < w->ntasks; i++)
         b += (int64_t)w->procs[i].cap * (int64_t)sizeof(struct w_fd);
-    for (int i = 0; i < w->nqueues; i++) /* the queues' items */
+    for (int i = 0; i < w->nqueues; i++) /* the queues' items (every
+                                            CPU's run queue among them) */
         if (w->queues[i].cap)
             b += (int64_t)w->queues[i].cap * 8 + 16;
     b += (int64_t)s->taskcap * (int64_t)sizeof *s->tasks;

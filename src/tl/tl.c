@@ -24,12 +24,6 @@ struct tl *tl_new(void)
     return tl;
 }
 
-static int cmp_ptr(const void *a, const void *b)
-{
-    uintptr_t x = (uintptr_t)*(char *const *)a, y = (uintptr_t)*(char *const *)b;
-    return (x > y) - (x < y);
-}
-
 void tl_free(struct tl *tl)
 {
     if (!tl)
@@ -41,12 +35,11 @@ void tl_free(struct tl *tl)
     }
     for (int i = 0; i < tl->nqueues; i++)
         free(tl->queues[i].name);
-    /* equal texts share a copy: free each once */
-    if (tl->nstrs > 1)
-        qsort(tl->strs, (size_t)tl->nstrs, sizeof *tl->strs, cmp_ptr);
+    /* equal texts share a copy: free each once, from the id that has it */
     for (int i = 0; i < tl->nstrs; i++)
-        if (!i || tl->strs[i] != tl->strs[i - 1])
+        if (tl->strown[i >> 3] & (1u << (i & 7)))
             free(tl->strs[i]);
+    free(tl->strown);
     for (int i = 0; i < tl->nscripts; i++) {
         for (int j = 0; j < tl->scripts[i].nlines; j++)
             free(tl->scripts[i].lines[j]);
@@ -161,6 +154,7 @@ void tl_shrink(struct tl *tl)
     shrink_to((void **)&tl->objs, &tl->objcap, tl->nobjs, sizeof *tl->objs);
     shrink_to((void **)&tl->queues, &tl->queuecap, tl->nqueues, sizeof *tl->queues);
     shrink_to((void **)&tl->strs, &tl->strcap, tl->nstrs, sizeof *tl->strs);
+    shrink_to((void **)&tl->strown, &tl->strowncap, (tl->nstrs + 7) / 8, 1);
     shrink_to((void **)&tl->scripts, &tl->scriptcap, tl->nscripts, sizeof *tl->scripts);
     if (tl->nev == 0 || tl->nev == tl->evcap)
         return;
@@ -194,6 +188,7 @@ size_t tl_bytes(const struct tl *tl)
                tl_malloc_bytes((size_t)tl->objcap * sizeof *tl->objs) +
                tl_malloc_bytes((size_t)tl->queuecap * sizeof *tl->queues) +
                tl_malloc_bytes((size_t)tl->strcap * sizeof *tl->strs) +
+               tl_malloc_bytes((size_t)tl->strowncap) +
                tl_malloc_bytes((size_t)tl->scriptcap * sizeof *tl->scripts) +
                tl_malloc_bytes((size_t)tl->strhashcap * sizeof *tl->strhash) +
                str_bytes(tl->title) + str_bytes(tl->source) +
@@ -345,9 +340,26 @@ static int strhash_grow(struct tl *tl)
     return 0;
 }
 
-int tl_add_str(struct tl *tl, const char *s)
+/* Room for one more string id: its pointer and its owner bit */
+static int str_room(struct tl *tl)
 {
     if (grow((void **)&tl->strs, &tl->strcap, tl->nstrs, sizeof *tl->strs))
+        return -ENOMEM;
+    if (tl->nstrs / 8 >= tl->strowncap) {
+        int ncap = (tl->strcap + 7) / 8;
+        uint8_t *p = realloc(tl->strown, (size_t)ncap);
+        if (!p)
+            return -ENOMEM;
+        memset(p + tl->strowncap, 0, (size_t)(ncap - tl->strowncap));
+        tl->strown = p;
+        tl->strowncap = ncap;
+    }
+    return 0;
+}
+
+int tl_add_str(struct tl *tl, const char *s)
+{
+    if (str_room(tl))
         return -ENOMEM;
     tl->strs[tl->nstrs] = NULL;
     if (!s)
@@ -362,6 +374,7 @@ int tl_add_str(struct tl *tl, const char *s)
         }
     if (tl_set_str(&tl->strs[tl->nstrs], s))
         return -ENOMEM;
+    tl->strown[tl->nstrs >> 3] |= (uint8_t)(1u << (tl->nstrs & 7));
     tl->strbytes += str_bytes(s);
     tl->strhash[k] = tl->nstrs + 1;
     tl->strhashn++;
@@ -372,7 +385,7 @@ int tl_add_str_again(struct tl *tl, int id)
 {
     if (id < 0 || id >= tl->nstrs || !tl->strs[id])
         return -EINVAL;
-    if (grow((void **)&tl->strs, &tl->strcap, tl->nstrs, sizeof *tl->strs))
+    if (str_room(tl))
         return -ENOMEM;
     tl->strs[tl->nstrs] = tl->strs[id];
     return tl->nstrs++;
