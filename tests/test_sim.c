@@ -596,14 +596,6 @@ static int cmp_text(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* What 1,000 epoll connections hold, counted (deterministic: no RSS):
- * equal strings share a copy, the cursor's world has no doubling slack,
- * checkpoints take at most about 4 bytes an event, and the engine counts
- * what it held at the end of the run */
-/* epoll_wait's one-event arrays are worded from a memo once seen
- * (sim_fdev_str): each return still names the fd the server reads next,
- * equal texts share one copy, and a task's same array again keeps its
- * string id, as sim_call_str does */
 /* tl_ev_make's words are the event its fields make (the engine writes
  * every event so), at the edges of each field */
 static void test_event_words(void **state)
@@ -634,6 +626,10 @@ static void test_event_words(void **state)
                 }
 }
 
+/* epoll_wait's one-event arrays are worded from a memo once seen
+ * (sim_fdev_str): each return still names the fd the server reads next,
+ * equal texts share one copy, and a task's same array again keeps its
+ * string id, as sim_call_str does */
 static void test_epoll_texts(void **state)
 {
     (void)state;
@@ -681,6 +677,10 @@ static void test_epoll_texts(void **state)
     tl_free(tl);
 }
 
+/* What 1,000 epoll connections hold, counted (deterministic: no RSS):
+ * equal strings share a copy, the cursor's world has no doubling slack,
+ * checkpoints take at most about 4 bytes an event, and the engine counts
+ * what it held at the end of the run */
 static void test_memory_held(void **state)
 {
     (void)state;

@@ -133,7 +133,8 @@ static int64_t budget_mem(const struct sim *s)
     b += (int64_t)w->queuecap * (int64_t)sizeof *w->queues;
     for (int i = 0; i < w->ntasks; i++)
         b += (int64_t)w->procs[i].cap * (int64_t)sizeof(struct w_fd);
-    for (int i = 0; i < w->nqueues; i++) /* the queues' items */
+    for (int i = 0; i < w->nqueues; i++) /* the queues' items (every
+                                            CPU's run queue among them) */
         if (w->queues[i].cap)
             b += (int64_t)w->queues[i].cap * 8 + 16;
     b += (int64_t)s->taskcap * (int64_t)sizeof *s->tasks;

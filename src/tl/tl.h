@@ -516,7 +516,8 @@ _Static_assert(TL_SYS_ALL <= TL_SUB_MAX + 1, "syscalls fit tl_ev.sub");
 
 /* An event as the four words the compiler lays it out in: bit-fields from
  * the low bits up, little-endian (GCC and Clang on x86-64 and arm64;
- * test_tl checks that tl_ev_make and the fields agree).  An engine that
+ * test_sim's test_event_words checks that tl_ev_make and the fields
+ * agree).  An engine that
  * makes millions of events writes them so: assigning the bit-fields one
  * by one writes parts of words, and copying the event then waits on
  * them, or reads the cold destination line to merge them in. */
@@ -524,7 +525,7 @@ union tl_ev_words {
     struct tl_ev e;
     uint64_t w[4];
 };
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "tl_ev_make assumes a little-endian layout of struct tl_ev"
 #endif
 static inline union tl_ev_words tl_ev_make(int64_t t, unsigned line,
@@ -657,13 +658,22 @@ int tl_grow(void *pv, int *cap, int need, size_t size);
  * next slot is on a resident page; tl_push_slow grows the block or makes
  * more of it resident. */
 long tl_push_slow(struct tl *tl, const struct tl_ev *ev);
+/* The line 8 events on is asked for now (for writing): the populated
+ * pages are not in any cache, and a store there would wait for it.  Only
+ * within the resident block (an address past the array is not one C
+ * lets us form). */
+static inline void tl_prefetch_ahead(const struct tl *tl)
+{
+    if (tl->nev + 8 < tl->evready)
+        __builtin_prefetch(&tl->ev[tl->nev + 8], 1);
+}
 /* tl_push of an event made with tl_ev_make, stored as whole words (one
  * store each: a copy of the union would go through the stack) */
 static inline long tl_push_words(struct tl *tl, const union tl_ev_words *u)
 {
     if (tl->nev >= tl->evready)
         return tl_push_slow(tl, &u->e);
-    __builtin_prefetch(&tl->ev[tl->nev + 8], 1); /* as tl_push */
+    tl_prefetch_ahead(tl); /* as tl_push */
     char *d = (char *)&tl->ev[tl->nev];
     uint64_t w0 = u->w[0], w1 = u->w[1], w2 = u->w[2], w3 = u->w[3];
     memcpy(d, &w0, 8);
@@ -676,9 +686,7 @@ static inline long tl_push(struct tl *tl, const struct tl_ev *ev)
 {
     if (tl->nev >= tl->evready)
         return tl_push_slow(tl, ev);
-    /* the line 8 events on is asked for now (for writing): the populated
-       pages are not in any cache, and the store would wait for it */
-    __builtin_prefetch(&tl->ev[tl->nev + 8], 1);
+    tl_prefetch_ahead(tl);
     tl->ev[tl->nev] = *ev;
     return (long)tl->nev++;
 }
