@@ -240,6 +240,78 @@ static void test_race_loses_updates(void **state)
     tl_free(tl);
 }
 
+/* The event of task's next MEM op on queue q at or after event i, or -1 */
+static long next_mem(const struct tl *tl, size_t i, int task, int q, int op)
+{
+    for (; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_MEM && tl->ev[i].task == task &&
+            tl->ev[i].obj == q && tl->ev[i].sub == op)
+            return (long)i;
+    return -1;
+}
+
+/* The first caption task says that begins with prefix, or -1 */
+static long caption_of(const struct tl *tl, int task, const char *prefix)
+{
+    for (size_t i = 0; i < tl->nev; i++)
+        if (tl->ev[i].type == EV_CAPTION && tl->ev[i].task == task &&
+            !strncmp(tl->strs[tl->ev[i].a], prefix, strlen(prefix)))
+            return (long)i;
+    return -1;
+}
+
+/* shared-counter.scn's captions tell numbers and an order that are the
+ * engine's: they must stay what the timeline shows when its timing moves.
+ * The race: both threads load 202, adder2 stores 203 first and adder's
+ * 203 writes over it; the count ends short of 600.  The mutex: adder2's
+ * first unlock finds 2 (locked/adder asleep in futex m) and wakes it */
+static void test_shared_counter_captions(void **state)
+{
+    (void)state;
+    struct tl *tl = run_file("scenarios/shared-counter.scn");
+    int q = mem_queue(tl, "counter (racy)");
+    int a = task_id(tl, "racy/adder"), b = task_id(tl, "racy/adder2");
+    long c = caption_of(tl, b, "Now both threads run at once: here both loaded 202");
+    assert_true(c >= 0);
+    long la = next_mem(tl, (size_t)c, a, q, TM_LOAD);
+    long lb = next_mem(tl, (size_t)c, b, q, TM_LOAD);
+    long sa = next_mem(tl, (size_t)c, a, q, TM_STORE);
+    long sb = next_mem(tl, (size_t)c, b, q, TM_STORE);
+    assert_true(la >= 0 && lb >= 0 && sa >= 0 && sb >= 0);
+    assert_int_equal(tl->ev[la].a, 202);
+    assert_int_equal(tl->ev[lb].a, 202);
+    assert_true(la < sb && lb < sa); /* both loaded before either stored */
+    assert_int_equal(tl->ev[sb].a, 203);
+    assert_int_equal(tl->ev[sa].a, 203);
+    assert_true(sb < sa); /* adder2's first, adder's next, over it */
+    assert_true(mem_final(tl, "counter (racy)") < 600);
+    assert_int_equal(mem_final(tl, "counter (locked)"), 600);
+    int m = mem_queue(tl, "m (locked)");
+    int la2 = task_id(tl, "locked/adder"), lb2 = task_id(tl, "locked/adder2");
+    c = caption_of(tl, lb2, "locked/adder found m held by adder2");
+    assert_true(c >= 0);
+    /* before it: adder's compare-and-swap failed and it exchanged in 2 */
+    long x = -1;
+    for (long i = c; i >= 0 && x < 0; i--)
+        if (tl->ev[i].type == EV_MEM && tl->ev[i].obj == m &&
+            tl->ev[i].task == la2 && tl->ev[i].sub == TM_XCHG)
+            x = i;
+    assert_true(x >= 0);
+    assert_int_equal(tl->ev[x].a, 2);
+    /* adder2's unlock after it finds 2, and its futex wakes adder */
+    long u = next_mem(tl, (size_t)c, lb2, m, TM_XCHG);
+    assert_true(u >= 0);
+    assert_int_equal(tl->ev[u].b, 2);
+    assert_int_equal(tl->ev[u].a, 0);
+    long w = -1;
+    for (long i = u; i < (long)tl->nev && w < 0; i++)
+        if (tl->ev[i].type == EV_SYS_ENTER && tl->ev[i].task == lb2 &&
+            tl->ev[i].sub == SYS_FUTEX)
+            w = i;
+    assert_true(w >= 0 && (tl->ev[w].a & TL_FUTEX_WAKE));
+    tl_free(tl);
+}
+
 /* Names chosen in the scenario, made unique */
 static void test_names(void **state)
 {
@@ -575,6 +647,7 @@ int main(void)
         cmocka_unit_test(test_arithmetic),
         cmocka_unit_test(test_divide_by_zero),
         cmocka_unit_test(test_race_loses_updates),
+        cmocka_unit_test(test_shared_counter_captions),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_lock_fixes_race),
         cmocka_unit_test(test_uncontended_lock),

@@ -226,6 +226,20 @@ static void test_pool_close(void **state)
         assert_int_equal(v[n - 1], 0); /* empty */
         assert_int_equal(sys_rets(tl, rh, SYS_POLL, v, 64), 1);
         assert_int_equal(v[0], 0);
+        /* close()'s caption: the worker handler is awake already when
+           close() writes (the None of the emptied cache woke it) */
+        int main_t = task_id(tl, "main"), st = -1;
+        long cap = -1;
+        for (size_t i = 0; i < tl->nev; i++) {
+            const struct tl_ev *e = &tl->ev[i];
+            if (e->type == EV_CAPTION && e->task == main_t &&
+                strstr(tl->strs[e->a], "close() then puts None"))
+                cap = (long)i;
+            if (cap < 0 && e->type == EV_STATE && e->task == wh)
+                st = e->sub;
+        }
+        assert_true(cap >= 0);
+        assert_int_not_equal(st, TS_BLOCKED);
         assert_int_equal(tl->tasks[wh].proc, tl->tasks[rh].proc);
         tl_free(tl);
     }

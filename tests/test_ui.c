@@ -889,6 +889,32 @@ static void test_fd_table_rows_beside_queues(void **st)
 }
 
 /*
+ * forkserver.scn, the timed caption "forkserver is up: ... the four fds
+ * (now its fds 9 to 12)": the step selects the server (the caption
+ * begins with its name), and at 132x43 its fd table shows the four fds
+ * recvmsg() brought.
+ */
+static void test_forkserver_step_shows_its_fds(void **st)
+{
+    (void)st;
+    struct tl *tl = run_file("scenarios/forkserver.scn");
+    struct viewer v;
+    assert_int_equal(viewer_open(&v, tl), 0);
+    goto_caption(&v, tl, "forkserver is up");
+    assert_string_equal(tl->tasks[v.sel_task].name, "forkserver");
+    char *txt = render_viewer(&v, 132, 43, 0);
+    for (int fd = 9; fd <= 12; fd++) {
+        char row[32];
+        snprintf(row, sizeof row, "%4d pipe (", fd);
+        if (!in_panel(txt, "fd table of forkserver", row))
+            fail_msg("fd %d not in view:\n%s", fd, txt);
+    }
+    free(txt);
+    viewer_close(&v);
+    tl_free(tl);
+}
+
+/*
  * writeout.scn: epoll_wait() returned EPOLLOUT alone (nothing to read):
  * the two phases say there is room to write, not that read() will copy.
  */
@@ -1197,6 +1223,12 @@ static void test_step_of_a_constructor(void **st)
     txt = render_viewer(&v, 80, 24, 0);
     assert_true(in_panel(txt, "Queues", "GIL holder (worker)"));
     assert_true(in_panel(txt, "Queues", "GIL waiters (worker)"));
+    free(txt);
+    /* a queue the caption names keeps its row, quiet or not */
+    goto_caption(&v, tl, "worker2 takes its own GIL too");
+    txt = render_viewer(&v, 80, 24, 0);
+    assert_true(in_panel(txt, "Queues", "GIL holder (worker)  [worker]"));
+    assert_true(in_panel(txt, "Queues", "GIL holder (worker2) [worker2]"));
     free(txt);
     viewer_close(&v);
     tl_free(tl);
@@ -2000,6 +2032,7 @@ int main(void)
         cmocka_unit_test(test_emfile_fd_table_in_view),
         cmocka_unit_test(test_crowd_by_script),
         cmocka_unit_test(test_fd_table_rows_beside_queues),
+        cmocka_unit_test(test_forkserver_step_shows_its_fds),
         cmocka_unit_test(test_epollout_phases),
         cmocka_unit_test(test_herd_woken_for_nothing),
         cmocka_unit_test(test_play_stops_at_steps),

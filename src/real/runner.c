@@ -24,6 +24,7 @@
  * PROG_OPS and fails for an operation without one.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -3390,6 +3391,48 @@ static void drain(int fd)
         ;
 }
 
+/* 1 if a thread of the run (the root's process group), other than the
+ * root, is running or waiting for a CPU (R), or stopped for the tracer
+ * (t): a task the machine's load keeps from its next operation is not
+ * idle, even when it has been for the settling time */
+static int run_busy(void)
+{
+    pid_t self = getpid(), pg = getpgrp();
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int busy = 0;
+    while (d && !busy && (e = readdir(d))) {
+        int pid = atoi(e->d_name);
+        if (pid <= 0 || pid == self || getpgid(pid) != pg)
+            continue;
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/task", pid);
+        DIR *td = opendir(path);
+        struct dirent *te;
+        while (td && !busy && (te = readdir(td))) {
+            int tid = atoi(te->d_name);
+            if (tid <= 0)
+                continue;
+            char buf[512];
+            snprintf(path, sizeof path, "/proc/%d/task/%d/stat", pid, tid);
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            ssize_t k = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+            if (fd >= 0)
+                close(fd);
+            if (k <= 0)
+                continue;
+            buf[k] = 0;
+            const char *st = strrchr(buf, ')'); /* pid (comm) state */
+            busy = st && (st[2] == 'R' || st[2] == 't');
+        }
+        if (td)
+            closedir(td);
+    }
+    if (d)
+        closedir(d);
+    return busy;
+}
+
 static int root_main(void *arg)
 {
     (void)arg;
@@ -3455,7 +3498,9 @@ static int root_main(void *arg)
      * the next client), counted from the end of the last sleep, compute
      * or timed wait begun (a task that sleeps is not idle: on a loaded
      * machine its wake-up comes late, and the run must not end before
-     * it); or at the simulation's limit when it stopped
+     * it), and while no thread of the run is runnable or stopped for the
+     * tracer (run_busy: one the load keeps off the CPU); or at the
+     * simulation's limit when it stopped
      * there; or at twice its end and a second, for a task that never
      * waits */
     int64_t settle = scaled(5000000), peers_done_at = peers ? -1 : T0;
@@ -3494,7 +3539,8 @@ static int root_main(void *arg)
         int64_t last = atomic_load(&SH->active), busy = atomic_load(&SH->busy_until);
         int64_t idle = now - (busy > last ? busy : last);
         if (now >= hard || (peers_done_at >= 0 && now >= end &&
-                            now >= peers_done_at + settle && idle >= settle)) {
+                            now >= peers_done_at + settle && idle >= settle &&
+                            !run_busy())) {
             kill(0, SIGKILL); /* the run's process group, the root too:
                                  the tracer reaps and checks the rest */
             peers_done_at = INT64_MAX / 2; /* once */

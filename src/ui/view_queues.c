@@ -14,16 +14,19 @@
 
 #include "ui/view.h"
 
+static int named(const struct viewer *v, int q);
+
 /* A quiet queue (tl.h: an uncontended GIL) and an empty run, accept or
    message queue are the first to give way to a model's queues when rows
-   are short, unless the last move changed it */
+   are short, unless the last move changed it (or, a quiet one, the
+   caption names it: "worker's own GIL holder") */
 static int optional(const struct viewer *v, int q)
 {
     const struct tl *tl = v->tl;
     if (q == v->sel_queue || viewer_queue_changed(v, q))
         return 0;
     if (tl->queues[q].quiet)
-        return 1;
+        return !named(v, q);
     return (tl->queues[q].kind == TQK_RUN || tl->queues[q].kind == TQK_ACCEPT ||
             tl->queues[q].kind == TQK_MSGS) &&
            (q >= v->cur.w.nqueues || v->cur.w.queues[q].n == 0);
