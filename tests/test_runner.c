@@ -676,9 +676,16 @@ static void test_wide_lists(void **state)
         tl_dump(k ? real : sim, f);
         fclose(f);
         for (size_t i = 0; i < sizeof want / sizeof *want; i++)
-            if (!strstr(buf, want[i]))
+            if (!strstr(buf, want[i])) {
+                /* what it has instead: its waits, and how it ended */
+                for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
+                    if (strstr(l, "poll(") || strstr(l, "pselect6(") ||
+                        strstr(l, "epoll_wait(") || strstr(l, "exit") ||
+                        strstr(l, "#"))
+                        fprintf(stderr, "  %.200s\n", l);
                 fail_msg("the %s timeline lacks \"%s\"", k ? "real" : "simulated",
                          want[i]);
+            }
         free(buf);
     }
     struct real_cmp c;
