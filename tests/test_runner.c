@@ -200,6 +200,34 @@ static void test_table_is_complete(void **state)
     closedir(d);
 }
 
+/* The simulation of a scenario's text (name for its errors): its program
+ * in *pp and its timeline; either failing fails the test */
+static struct tl *simulate(const char *name, const char *text, long max_events,
+                           struct prog **pp)
+{
+    char err[1024];
+    struct prog *p = scn_parse(name, text, strlen(text), err, sizeof err);
+    if (!p)
+        fail_msg("%s", err);
+    struct sim_opts so = {.max_events = max_events};
+    struct tl *sim = sim_run(p, &so, err, sizeof err);
+    if (!sim)
+        fail_msg("%s", err);
+    *pp = p;
+    return sim;
+}
+
+/* The comparison of a with b agrees (its table on stderr when not) */
+static void assert_agree(const struct tl *a, const struct tl *b)
+{
+    struct real_cmp c;
+    assert_int_equal(real_compare(a, b, &c), 0);
+    if (!real_compare_agree(&c))
+        real_compare_dump(&c, stderr);
+    assert_true(real_compare_agree(&c));
+    real_compare_free(&c);
+}
+
 /* 0 if file's real run is what expect says; else 1 with why in msg */
 static int run_one(const char *file, enum expect expect, char *msg, size_t len)
 {
@@ -310,13 +338,8 @@ static void test_other_ops(void **state)
         "    exit k\n"
         "}\n";
     char err[1024];
-    struct prog *p = scn_parse("ops.scn", text, strlen(text), err, sizeof err);
-    if (!p)
-        fail_msg("%s", err);
-    struct sim_opts so = {0};
-    struct tl *sim = sim_run(p, &so, err, sizeof err);
-    if (!sim)
-        fail_msg("%s", err);
+    struct prog *p;
+    struct tl *sim = simulate("ops.scn", text, 0, &p);
     int bad = 1;
     for (int k = 0; k < 3 && bad; k++) {
         struct tl *real = real_run_timeline(p, sim, SLOW, err, sizeof err);
@@ -548,12 +571,8 @@ static void test_compare_wait_status(void **state)
 {
     (void)state;
     struct tl *a = exits_with(3), *b = exits_with(3), *c4 = exits_with(4);
+    assert_agree(a, b);
     struct real_cmp c;
-    assert_int_equal(real_compare(a, b, &c), 0);
-    if (!real_compare_agree(&c))
-        real_compare_dump(&c, stderr);
-    assert_true(real_compare_agree(&c));
-    real_compare_free(&c);
     assert_int_equal(real_compare(a, c4, &c), 0);
     assert_false(real_compare_agree(&c));
     assert_int_equal(c.nresult, 1); /* wait4(1001) = 1001 [exit 3] | [exit 4] */
@@ -600,22 +619,12 @@ static void test_select_unfortified(void **state)
                        "process big {\n    repeat 550 {\n        r, w = pipe\n"
                        "    }\n    watch r\n    n = select 1ms\n}\n";
     char err[1024];
-    struct prog *p = scn_parse("f0.scn", text, strlen(text), err, sizeof err);
-    if (!p)
-        fail_msg("%s", err);
-    struct sim_opts so = {0};
-    struct tl *sim = sim_run(p, &so, err, sizeof err);
-    if (!sim)
-        fail_msg("%s", err);
+    struct prog *p;
+    struct tl *sim = simulate("f0.scn", text, 0, &p);
     struct tl *real = real_run_timeline(p, sim, 1, err, sizeof err);
     if (!real)
         fail_msg("%s", err);
-    struct real_cmp c;
-    assert_int_equal(real_compare(sim, real, &c), 0);
-    if (!real_compare_agree(&c))
-        real_compare_dump(&c, stderr);
-    assert_true(real_compare_agree(&c));
-    real_compare_free(&c);
+    assert_agree(sim, real);
     tl_free(real);
     tl_free(sim);
     prog_free(p);
@@ -647,13 +656,8 @@ static void test_wide_lists(void **state)
         "    n = epoll_wait ep 2000\n"
         "}\n";
     char err[1024];
-    struct prog *p = scn_parse("wide.scn", text, strlen(text), err, sizeof err);
-    if (!p)
-        fail_msg("%s", err);
-    struct sim_opts so = {0};
-    struct tl *sim = sim_run(p, &so, err, sizeof err);
-    if (!sim)
-        fail_msg("%s", err);
+    struct prog *p;
+    struct tl *sim = simulate("wide.scn", text, 0, &p);
     int before = own_procs();
     struct tl *real = real_run_timeline(p, sim, 1, err, sizeof err);
     if (!real)
@@ -688,12 +692,7 @@ static void test_wide_lists(void **state)
             }
         free(buf);
     }
-    struct real_cmp c;
-    assert_int_equal(real_compare(sim, real, &c), 0);
-    if (!real_compare_agree(&c))
-        real_compare_dump(&c, stderr);
-    assert_true(real_compare_agree(&c));
-    real_compare_free(&c);
+    assert_agree(sim, real);
     tl_free(real);
     tl_free(sim);
     prog_free(p);
@@ -762,13 +761,8 @@ static void test_forever(void **state)
                        "    c = accept s\n}\n"
                        "process spinner {\n    loop {\n        compute 1ms\n    }\n}\n";
     char err[1024];
-    struct prog *p = scn_parse("forever.scn", text, strlen(text), err, sizeof err);
-    if (!p)
-        fail_msg("%s", err);
-    struct sim_opts so = {.max_events = 2000};
-    struct tl *sim = sim_run(p, &so, err, sizeof err);
-    if (!sim)
-        fail_msg("%s", err);
+    struct prog *p;
+    struct tl *sim = simulate("forever.scn", text, 2000, &p);
     int before = own_procs();
     struct tl *real = real_run_timeline(p, sim, 1, err, sizeof err);
     if (!real)
