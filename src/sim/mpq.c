@@ -159,7 +159,9 @@ static int sem_new(struct sim *s, struct task *t, const char *name, int64_t v)
     snprintf(L->name, sizeof L->name, "%s", name);
     char qn[96]; /* a Queue's lock is named by its part; a Lock, "value" */
     snprintf(qn, sizeof qn, "%s%s", name, strstr(name, "Queue") ? "" : " value");
-    L->q = tl_add_queue(s->tl, qn, TQK_MEM, t->proc);
+    /* its word is in memory the processes map together (MAP_SHARED): no
+       one process's (owner -1), unlike a `shared` variable's */
+    L->q = tl_add_queue(s->tl, qn, TQK_MEM, -1);
     if (L->q < 0) {
         s->failed = -ENOMEM;
         return -1;
@@ -251,7 +253,7 @@ static int sem_acquire(struct sim *s, struct task *t, int li, int ph, int next)
         if (L->wq < 0) {
             char qn[96];
             snprintf(qn, sizeof qn, "%s sleepers", L->name);
-            L->wq = tl_add_queue(s->tl, qn, TQK_FUTEX, t->proc);
+            L->wq = tl_add_queue(s->tl, qn, TQK_FUTEX, -1); /* as L->q */
             if (L->wq < 0) {
                 s->failed = -ENOMEM;
                 return GO_FAIL;

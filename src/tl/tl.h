@@ -587,7 +587,9 @@ struct tl_queue {
     uint8_t quiet; /* nothing to watch in this run (a GIL no thread ever
                       waited for): the viewer lists it last and lets it
                       give way when rows are short */
-    int32_t owner; /* object or task index, or -1 */
+    int32_t owner; /* object or task index, or -1 (TQK_MEM, TQK_FUTEX:
+                      the process whose memory the word is in; -1 for
+                      memory processes map together) */
 };
 
 /* A task's script as source text, shown by the viewer (lines are 1-based) */

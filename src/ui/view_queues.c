@@ -85,21 +85,11 @@ static int queue_proc(const struct tl *tl, int q)
     case TQK_SIGNALS:
         return o < tl->ntasks ? tl->tasks[o].proc : -1;
     case TQK_MEM:
-    case TQK_FUTEX: {
+    case TQK_FUTEX:
         /* a word of one process's memory (a `shared` variable, its futex
-           sleepers, the GIL's), named after it: "counter (racy)"; a
-           SemLock's word is in memory its processes map together
-           (MAP_SHARED), anyone's */
-        if (o >= tl->ntasks || !Q->name)
-            return -1;
-        const char *pn = tl->tasks[o].name;
-        size_t n = strlen(Q->name), k = strlen(pn);
-        return n > k + 3 && Q->name[n - 1] == ')' && Q->name[n - k - 3] == ' ' &&
-                       Q->name[n - k - 2] == '(' &&
-                       !strncmp(Q->name + n - k - 1, pn, k)
-                   ? tl->tasks[o].proc
-                   : -1;
-    }
+           sleepers, the GIL's); a SemLock's, in memory its processes map
+           together, has no owner (mpq.c) */
+        return o < tl->ntasks ? tl->tasks[o].proc : -1;
     default:
         return -1;
     }
